@@ -1,0 +1,76 @@
+"""Time one drawing, canvas RGBA 280x280 -> probabilities, beside plain `model.predict`.
+
+    python benchmarks/bench_inference.py [--runs 500] [--data ../shared/mnist.npz]
+
+Prints median (p50) and p90 in milliseconds for each stage and for the whole pipeline,
+measured in the same run as the `model.predict` baseline, over canvas-style drawings of
+MNIST test digits.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import digit_model
+from canvas_drawings import random_drawings
+from preprocess import canvas_to_ink, normalize
+from train_model import load_mnist
+
+
+def timed(function, inputs, runs: int) -> list[float]:
+    """Milliseconds of each of `runs` calls of `function`, cycling over `inputs`, after a warm-up."""
+    for item in inputs[:5]:
+        function(item)
+    times = []
+    for run in range(runs):
+        item = inputs[run % len(inputs)]
+        started = time.perf_counter()
+        function(item)
+        times.append((time.perf_counter() - started) * 1000)
+    return times
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--runs", type=int, default=500)
+    parser.add_argument(
+        "--data", default=str(Path(__file__).resolve().parents[2] / "shared" / "mnist.npz")
+    )
+    args = parser.parse_args()
+
+    _, (x_test, y_test) = load_mnist(args.data)
+    canvases = [rgba for rgba, _, _ in random_drawings(x_test[:50], y_test[:50], seed=3)]
+    inks = [canvas_to_ink(rgba) for rgba in canvases]
+    inputs = [normalize(ink)[None] for ink in inks]
+    classifier = digit_model.load()
+
+    def pipeline(rgba):
+        return classifier.predict_proba(normalize(canvas_to_ink(rgba))[None])
+
+    rows = {
+        "canvas_to_ink": timed(canvas_to_ink, canvases, args.runs),
+        "normalize": timed(normalize, inks, args.runs),
+        "predict_proba": timed(classifier.predict_proba, inputs, args.runs),
+        "whole pipeline": timed(pipeline, canvases, args.runs),
+        "baseline: model.predict": timed(
+            lambda image: classifier.model.predict(image, verbose=0), inputs, min(args.runs, 200)
+        ),
+    }
+    print(f"{'stage':<26}{'p50 ms':>8}{'p90 ms':>8}   ({os.cpu_count()} CPUs, {args.runs} runs)")
+    for name, times in rows.items():
+        p90 = statistics.quantiles(times, n=10)[-1]
+        print(f"{name:<26}{statistics.median(times):>8.2f}{p90:>8.2f}")
+
+
+if __name__ == "__main__":
+    main()

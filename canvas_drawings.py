@@ -1,0 +1,191 @@
+"""MNIST digits redrawn the way people draw on the canvas, to measure the whole pipeline.
+
+Each digit is thinned to its centre line and redrawn as a uniform-width round-brush
+stroke at a random size, place and brush width on a 280x280 canvas, in one of
+several colour set-ups. The result is the RGBA image `st_canvas` returns.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+
+import numpy as np
+from PIL import Image, ImageDraw
+from scipy import ndimage
+
+from preprocess import normalize
+
+CANVAS = 280
+UPSCALE = 4  # thin the digit at this multiple of 28 px so the centre line is smooth
+
+# (stroke RGBA, background RGBA): the app's own set-up first, then others people use.
+COLOUR_SETUPS: dict[str, tuple[tuple[int, int, int, int], tuple[int, int, int, int]]] = {
+    "black on transparent": ((0, 0, 0, 255), (0, 0, 0, 0)),
+    "white on black": ((255, 255, 255, 255), (0, 0, 0, 255)),
+    "navy on cream": ((20, 40, 140, 255), (250, 245, 225, 255)),
+    "red on white": ((220, 30, 30, 255), (255, 255, 255, 255)),
+    "yellow on transparent": ((250, 210, 0, 255), (0, 0, 0, 0)),
+}
+
+_NEIGHBOUR_STEPS = ((0, 1), (1, 0), (1, 1), (1, -1))
+
+
+def _thin(binary: np.ndarray) -> np.ndarray:
+    """Zhang-Suen thinning: reduce a binary shape to its one-pixel centre line."""
+    image = np.pad(binary.astype(np.uint8), 1)
+    while True:
+        changed = False
+        for step in (0, 1):
+            p = image
+            n2, n3, n4 = p[:-2, 1:-1], p[:-2, 2:], p[1:-1, 2:]
+            n5, n6, n7 = p[2:, 2:], p[2:, 1:-1], p[2:, :-2]
+            n8, n9 = p[1:-1, :-2], p[:-2, :-2]
+            ring = [n2, n3, n4, n5, n6, n7, n8, n9, n2]
+            neighbours = sum(ring[:8])
+            transitions = sum((a == 0) & (b == 1) for a, b in itertools.pairwise(ring))
+            if step == 0:
+                clear = (n2 * n4 * n6 == 0) & (n4 * n6 * n8 == 0)
+            else:
+                clear = (n2 * n4 * n8 == 0) & (n2 * n6 * n8 == 0)
+            remove = (
+                (p[1:-1, 1:-1] == 1)
+                & (neighbours >= 2)
+                & (neighbours <= 6)
+                & (transitions == 1)
+                & clear
+            )
+            if remove.any():
+                image[1:-1, 1:-1][remove] = 0
+                changed = True
+        if not changed:
+            return image[1:-1, 1:-1].astype(bool)
+
+
+def centre_line(digit: np.ndarray) -> list[tuple[float, float, float, float]]:
+    """The digit's centre line as segments (row0, col0, row1, col1) in units of its 28 px field."""
+    large = np.asarray(
+        Image.fromarray(digit.astype(np.float32)).resize(
+            (28 * UPSCALE, 28 * UPSCALE), Image.Resampling.BILINEAR
+        )
+    )
+    skeleton = _thin(large > 0.5 * large.max())
+    segments = []
+    for dr, dc in _NEIGHBOUR_STEPS:
+        rows, cols = np.nonzero(skeleton)
+        r2, c2 = rows + dr, cols + dc
+        inside = (r2 < skeleton.shape[0]) & (c2 >= 0) & (c2 < skeleton.shape[1])
+        linked = np.zeros_like(inside)
+        linked[inside] = skeleton[r2[inside], c2[inside]]
+        for r, c, rr, cc in zip(rows[linked], cols[linked], r2[linked], c2[linked]):
+            segments.append((r / UPSCALE, c / UPSCALE, rr / UPSCALE, cc / UPSCALE))
+    return segments
+
+
+def stroke_coverage(
+    segments: list[tuple[float, float, float, float]],
+    height: float,
+    top: float,
+    left: float,
+    brush: float,
+    size: int = CANVAS,
+) -> np.ndarray:
+    """How much of each pixel a round brush of width `brush` covers: (size, size) float32."""
+    rows = np.array([s[0] for s in segments] + [s[2] for s in segments])
+    cols = np.array([s[1] for s in segments] + [s[3] for s in segments])
+    scale = height / max(np.ptp(rows), 1e-6)
+    line = Image.new("1", (size, size), 0)
+    pen = ImageDraw.Draw(line)
+    for r0, c0, r1, c1 in segments:
+        start = (left + (c0 - cols.min()) * scale, top + (r0 - rows.min()) * scale)
+        end = (left + (c1 - cols.min()) * scale, top + (r1 - rows.min()) * scale)
+        pen.line([start, end], fill=1)
+    centre = np.asarray(line)
+    coverage = np.zeros((size, size), dtype=np.float32)
+    box = line.getbbox()
+    if box is None:
+        return coverage
+    # The brush reaches at most its radius beyond the centre line: work on that region only.
+    reach = int(brush / 2) + 2
+    region = (
+        slice(max(box[1] - reach, 0), min(box[3] + reach, size)),
+        slice(max(box[0] - reach, 0), min(box[2] + reach, size)),
+    )
+    distance = ndimage.distance_transform_edt(~centre[region])
+    coverage[region] = np.clip(brush / 2 + 0.5 - distance, 0.0, 1.0)
+    return coverage
+
+
+def draw(
+    segments: list[tuple[float, float, float, float]],
+    height: float,
+    top: float,
+    left: float,
+    brush: float,
+    setup: str,
+    size: int = CANVAS,
+) -> np.ndarray:
+    """Render centre-line segments as a round-brush stroke: (size, size, 4) uint8 RGBA."""
+    coverage = stroke_coverage(segments, height, top, left, brush, size)
+    return _composite(coverage[..., None], *COLOUR_SETUPS[setup])
+
+
+def _composite(coverage: np.ndarray, stroke: tuple, background: tuple) -> np.ndarray:
+    """Paint `stroke` over `background` where `coverage` says, as the browser would."""
+    stroke_colour, stroke_alpha = np.array(stroke[:3]) / 255, stroke[3] / 255
+    back_colour, back_alpha = np.array(background[:3]) / 255, background[3] / 255
+    front = coverage * stroke_alpha
+    alpha = front + (1 - front) * back_alpha
+    premultiplied = front * stroke_colour + (1 - front) * back_alpha * back_colour
+    colour = np.divide(premultiplied, alpha, out=np.zeros_like(premultiplied), where=alpha > 0)
+    rgba = np.concatenate([colour, alpha], axis=-1) * 255
+    return rgba.round().clip(0, 255).astype(np.uint8)
+
+
+def _random_placement(
+    segments: list[tuple[float, float, float, float]], rng: np.random.Generator, size: int
+) -> tuple[float, float, float, float]:
+    """A random (height, top, left, brush) that keeps the whole stroke on the canvas."""
+    rows = [s[0] for s in segments] + [s[2] for s in segments]
+    cols = [s[1] for s in segments] + [s[3] for s in segments]
+    aspect = (max(cols) - min(cols) + 1e-6) / (max(rows) - min(rows) + 1e-6)
+    height = rng.uniform(0.2, 0.85) * size
+    brush = rng.uniform(max(2.0, 0.03 * height), max(3.0, 0.2 * height))
+    room = size - brush - 4
+    height = min(height, room, room / aspect)
+    top = rng.uniform(brush / 2 + 1, size - height - brush / 2 - 1)
+    left = rng.uniform(brush / 2 + 1, size - height * aspect - brush / 2 - 1)
+    return height, top, left, brush
+
+
+def random_drawings(
+    images: np.ndarray, labels: np.ndarray, seed: int = 0, size: int = CANVAS
+) -> Iterator[tuple[np.ndarray, int, str]]:
+    """Yield (canvas RGBA, label, colour set-up) for each digit, drawn at a random size and place."""
+    rng = np.random.default_rng(seed)
+    setups = list(COLOUR_SETUPS)
+    for image, label in zip(images, labels):
+        segments = centre_line(image.astype(np.float32) / 255.0)
+        if not segments:
+            continue
+        placement = _random_placement(segments, rng, size)
+        setup = setups[rng.integers(len(setups))]
+        yield draw(segments, *placement, setup, size), int(label), setup
+
+
+def canvas_style_inputs(
+    images: np.ndarray, labels: np.ndarray, seed: int = 0, size: int = CANVAS
+) -> tuple[np.ndarray, np.ndarray]:
+    """Digits redrawn with a random brush, size and place, then normalised: ((N, 28, 28), labels)."""
+    rng = np.random.default_rng(seed)
+    inputs, kept = [], []
+    for image, label in zip(images, labels):
+        segments = centre_line(image.astype(np.float32) / 255.0)
+        if segments:
+            inputs.append(
+                normalize(stroke_coverage(segments, *_random_placement(segments, rng, size), size))
+            )
+            kept.append(label)
+    return np.array(inputs, dtype=np.float32).reshape(-1, 28, 28), np.array(
+        kept, dtype=labels.dtype
+    )

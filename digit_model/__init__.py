@@ -1,0 +1,82 @@
+"""The digit network: where it lives, how it loads, and the fast call used on every stroke."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from digit_model.network import build_model
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_PATH = REPO_ROOT / "model.keras"
+TRAIN_COMMAND = "python train_model.py"
+
+__all__ = ["DEFAULT_PATH", "Classifier", "ModelUnavailable", "build_model", "load", "load_metrics"]
+
+
+class ModelUnavailable(RuntimeError):
+    """The model file is missing or unreadable; the message says how to fix it."""
+
+
+class Classifier:
+    """A trained model behind one compiled call, cheap enough to run on every stroke."""
+
+    def __init__(self, model) -> None:
+        import tensorflow as tf
+
+        self.model = model
+        self._forward = tf.function(
+            lambda images: model(images, training=False),
+            input_signature=[tf.TensorSpec([None, 28, 28], tf.float32)],
+            jit_compile=True,
+        )
+        self.predict_proba(np.zeros((1, 28, 28), dtype=np.float32))
+
+    def predict_proba(self, images: np.ndarray) -> np.ndarray:
+        """(N, 28, 28) float32 inputs in [0, 1] -> (N, 10) probabilities."""
+        images = np.asarray(images, dtype=np.float32)
+        if images.ndim != 3 or images.shape[1:] != (28, 28):
+            raise ValueError(f"predict_proba expects (N, 28, 28) images, got shape {images.shape}")
+        if len(images) == 0:
+            return np.zeros((0, 10), dtype=np.float32)
+        return self._forward(images).numpy()
+
+
+def load(path: str | Path = DEFAULT_PATH) -> Classifier:
+    """Load a trained model file; ModelUnavailable says what is wrong and how to fix it."""
+    path = Path(path)
+    if not path.is_file():
+        raise ModelUnavailable(
+            f"No model file at {path}. Train one with `{TRAIN_COMMAND}` "
+            "(a few minutes on a laptop), or restore it with `git checkout -- model.keras`."
+        )
+    import keras
+
+    try:
+        model = keras.saving.load_model(path, compile=False)
+    except Exception as error:  # a truncated or foreign file fails in many ways inside Keras
+        raise ModelUnavailable(
+            f"The model file {path} could not be read ({type(error).__name__}: {error}). "
+            f"Retrain it with `{TRAIN_COMMAND}`, or restore it with `git checkout -- model.keras`."
+        ) from error
+    if model.input_shape != (None, 28, 28) or model.output_shape != (None, 10):
+        raise ModelUnavailable(
+            f"The model file {path} takes {model.input_shape} and gives {model.output_shape}, "
+            f"not (None, 28, 28) -> (None, 10). Retrain it with `{TRAIN_COMMAND}`."
+        )
+    return Classifier(model)
+
+
+def metrics_path(model_path: str | Path = DEFAULT_PATH) -> Path:
+    """Where the training metrics of a model file live: beside it, as JSON."""
+    return Path(model_path).with_suffix(".metrics.json")
+
+
+def load_metrics(model_path: str | Path = DEFAULT_PATH) -> dict | None:
+    """The metrics train_model.py wrote beside the model, or None when there are none."""
+    try:
+        return json.loads(metrics_path(model_path).read_text())
+    except (OSError, ValueError):
+        return None

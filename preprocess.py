@@ -1,0 +1,148 @@
+"""Canvas image -> ink -> the 28x28 input MNIST expects.
+
+MNIST digits were fitted into a 20x20 box (aspect ratio kept, anti-aliased) and
+placed in a 28x28 field with their centre of mass at the centre. A drawing made
+anywhere on a canvas, at any size, with any brush and colours, is brought into
+that same form here. Pure numpy/scipy/Pillow: no Streamlit, no Keras.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image
+from scipy import ndimage
+
+FIELD = 28  # side of the MNIST input
+BOX = 20  # the longer side of the digit inside the field
+CENTRE = 14.0  # where MNIST puts the centre of mass (row and column)
+
+MIN_CONTRAST = 0.08  # ink weaker than this, relative to full contrast, is no drawing
+INK_THRESHOLD = 0.2  # a drawing has at least one pixel this inky
+HAZE = 0.05  # fainter pixels are background haze, not part of any stroke
+KEEP_RATIO = 0.25  # pieces this heavy relative to the largest make up the digit
+NEAR = 0.25  # lighter pieces count only within this fraction of the digit's size
+MIN_PIECE = 0.01  # pieces lighter than this share of all ink are always noise
+
+_EIGHT_CONNECTED = np.ones((3, 3), dtype=bool)
+
+
+def canvas_to_ink(rgba: np.ndarray) -> np.ndarray:
+    """Turn an (H, W, 4) uint8 canvas image into (H, W) float32 ink in [0, 1].
+
+    The background is whatever colour fills most of the border (transparent,
+    dark or light), and ink is each pixel's distance from it in premultiplied
+    RGBA, scaled so the strongest stroke is 1. Any stroke colour works.
+    """
+    if not isinstance(rgba, np.ndarray) or rgba.ndim != 3 or rgba.shape[2] != 4:
+        shape = getattr(rgba, "shape", None)
+        raise ValueError(f"canvas_to_ink expects an (H, W, 4) RGBA array, got shape {shape}")
+    if rgba.dtype != np.uint8:
+        raise ValueError(f"canvas_to_ink expects dtype uint8, got {rgba.dtype}")
+    if rgba.shape[0] == 0 or rgba.shape[1] == 0:
+        raise ValueError(f"canvas_to_ink expects a non-empty image, got shape {rgba.shape}")
+
+    ink = np.zeros(rgba.shape[:2], dtype=np.float32)
+    border = np.concatenate([rgba[0], rgba[-1], rgba[:, 0], rgba[:, -1]])
+    background = np.median(border, axis=0).astype(np.uint8)
+    # One uint32 per pixel makes "differs from the background" a single fast compare.
+    differs = np.ascontiguousarray(rgba).view(np.uint32)[..., 0] != background.view(np.uint32)[0]
+    rows = np.flatnonzero(differs.any(axis=1))
+    if rows.size == 0:
+        return ink
+    cols = np.flatnonzero(differs.any(axis=0))
+    region = (slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1))
+
+    pixels = _premultiply(rgba[region]) - _premultiply(background)
+    distance = np.sqrt(np.einsum("ijk,ijk->ij", pixels, pixels))
+    strongest = float(distance.max())
+    if strongest < MIN_CONTRAST:
+        return ink
+    ink[region] = np.minimum(distance / strongest, 1.0)
+    return ink
+
+
+def _premultiply(rgba: np.ndarray) -> np.ndarray:
+    """RGBA in 0..255 as float32 in [0, 1] with colour premultiplied by alpha."""
+    unit = rgba.astype(np.float32) * np.float32(1 / 255)
+    unit[..., :3] *= unit[..., 3:]
+    return unit
+
+
+def _as_unit_float(ink: np.ndarray) -> np.ndarray:
+    """Validate a 2-D ink image and return it as float32 in [0, 1]."""
+    if not isinstance(ink, np.ndarray) or ink.ndim != 2:
+        shape = getattr(ink, "shape", None)
+        raise ValueError(f"normalize expects a 2-D (H, W) ink array, got shape {shape}")
+    if ink.shape[0] == 0 or ink.shape[1] == 0:
+        raise ValueError(f"normalize expects a non-empty image, got shape {ink.shape}")
+    if ink.dtype == np.uint8:
+        return ink.astype(np.float32) / 255.0
+    if not np.issubdtype(ink.dtype, np.floating):
+        raise ValueError(f"normalize expects float ink in [0, 1] or uint8 0..255, got {ink.dtype}")
+    if not np.isfinite(ink).all():
+        raise ValueError("normalize expects finite ink values, got NaN or infinity")
+    return np.clip(ink, 0.0, 1.0).astype(np.float32)
+
+
+def _digit_mask(ink: np.ndarray) -> np.ndarray:
+    """Mask of the pieces that make up the digit, leaving out specks and stray taps."""
+    labels, count = ndimage.label(ink >= HAZE, structure=_EIGHT_CONNECTED)
+    if count <= 1:
+        return labels > 0
+    mass = ndimage.sum_labels(ink, labels, index=np.arange(1, count + 1))
+    boxes = ndimage.find_objects(labels)
+    heavy = mass >= KEEP_RATIO * mass.max()
+    top = min(box[0].start for box, h in zip(boxes, heavy) if h)
+    bottom = max(box[0].stop for box, h in zip(boxes, heavy) if h)
+    left = min(box[1].start for box, h in zip(boxes, heavy) if h)
+    right = max(box[1].stop for box, h in zip(boxes, heavy) if h)
+    reach = NEAR * max(bottom - top, right - left)
+
+    keep = heavy.copy()
+    for index, (rows, cols) in enumerate(boxes):
+        if keep[index] or mass[index] < MIN_PIECE * mass.sum():
+            continue
+        near_rows = rows.start < bottom + reach and rows.stop > top - reach
+        near_cols = cols.start < right + reach and cols.stop > left - reach
+        keep[index] = near_rows and near_cols
+    return np.concatenate([[False], keep])[labels]
+
+
+def _fit_box(crop: np.ndarray) -> np.ndarray:
+    """Scale a cropped digit so its longer side is BOX pixels, aspect ratio kept."""
+    height, width = crop.shape
+    scale = BOX / max(height, width)
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    resample = Image.Resampling.BOX if scale < 1 else Image.Resampling.BILINEAR
+    fitted = np.asarray(Image.fromarray(crop, mode="F").resize(size, resample))
+    peak = fitted.max()
+    return fitted / peak if peak > 0 else fitted
+
+
+def normalize(ink: np.ndarray) -> np.ndarray | None:
+    """Bring ink of any size into MNIST form: (28, 28) float32 in [0, 1], or None if blank.
+
+    Crops to the digit (specks and stray taps left out), fits its longer side into
+    20 px with area-averaged anti-aliasing, and puts its centre of mass at the centre
+    of the 28x28 field. The strongest pixel is scaled to 1, as in MNIST, so a thin
+    pen reads as well as a fat finger.
+    """
+    ink = _as_unit_float(ink)
+    rows = np.flatnonzero(ink.max(axis=1) >= HAZE)
+    cols = np.flatnonzero(ink.max(axis=0) >= HAZE)
+    if rows.size == 0 or ink.max() < INK_THRESHOLD:
+        return None
+    ink = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+
+    digit = np.where(_digit_mask(ink), ink, 0.0).astype(np.float32)
+    rows = np.flatnonzero(digit.any(axis=1))
+    cols = np.flatnonzero(digit.any(axis=0))
+    fitted = _fit_box(digit[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1])
+
+    height, width = fitted.shape
+    centre_row, centre_col = ndimage.center_of_mass(fitted)
+    top = int(np.clip(round(CENTRE - centre_row), 0, FIELD - height))
+    left = int(np.clip(round(CENTRE - centre_col), 0, FIELD - width))
+    field = np.zeros((FIELD, FIELD), dtype=np.float32)
+    field[top : top + height, left : left + width] = fitted
+    return field

@@ -1,0 +1,134 @@
+"""The canvas -> ink -> 28x28 pipeline: invariance to place, size, brush and colours."""
+
+import numpy as np
+import pytest
+from scipy import ndimage
+
+from canvas_drawings import COLOUR_SETUPS, centre_line, draw
+from preprocess import canvas_to_ink, normalize
+from tests.mnist_data import mnist
+
+# (height, top, left) of the same digit elsewhere on the 280x280 canvas, brush scaled alike.
+PLACES = [(180, 12, 12), (90, 170, 170), (200, 20, 30), (70, 12, 195)]
+
+
+@pytest.fixture(scope="module")
+def strokes():
+    """Centre lines of a few MNIST test digits, to redraw anywhere on the canvas."""
+    images, labels = mnist("test")
+    return [(centre_line(images[i] / 255.0), int(labels[i])) for i in range(8)]
+
+
+def drawn(segments, height=180.0, top=50.0, left=60.0, brush=16.0, setup="black on transparent"):
+    return draw(segments, height, top, left, brush, setup)
+
+
+def test_moved_and_scaled_drawings_give_nearly_the_same_input(strokes):
+    for segments, _ in strokes:
+        reference = normalize(canvas_to_ink(drawn(segments)))
+        for height, top, left in PLACES:
+            brush = 16.0 * height / 180
+            moved = normalize(canvas_to_ink(drawn(segments, height, top, left, brush)))
+            assert np.abs(moved - reference).mean() < 0.07
+            assert np.allclose(ndimage.center_of_mass(moved), (14, 14), atol=0.75)
+
+
+def test_output_has_mnist_form(strokes):
+    image = normalize(canvas_to_ink(drawn(strokes[0][0])))
+    assert image.shape == (28, 28) and image.dtype == np.float32
+    assert image.max() == pytest.approx(1.0) and image.min() >= 0.0
+    rows, cols = np.nonzero(image > 0.05)
+    assert max(np.ptp(rows), np.ptp(cols)) + 1 in (20, 21)
+
+
+def test_same_drawing_in_every_colour_setup_gives_the_same_ink(strokes):
+    segments = strokes[1][0]
+    reference = canvas_to_ink(drawn(segments, setup="black on transparent"))
+    for setup in COLOUR_SETUPS:
+        ink = canvas_to_ink(drawn(segments, setup=setup))
+        assert np.abs(ink - reference).max() < 0.02, setup
+
+
+def test_blank_canvases_have_no_digit():
+    transparent = np.zeros((280, 280, 4), np.uint8)
+    white = np.full((280, 280, 4), 255, np.uint8)
+    assert normalize(canvas_to_ink(transparent)) is None
+    assert normalize(canvas_to_ink(white)) is None
+    assert normalize(np.zeros((28, 28), np.uint8)) is None
+
+
+def test_faint_noise_is_no_digit():
+    noise = np.random.default_rng(0).uniform(0, 0.04, (280, 280)).astype(np.float32)
+    assert normalize(noise) is None
+
+
+@pytest.mark.parametrize(
+    "ink",
+    [
+        pytest.param(np.pad(np.ones((1, 1), np.float32), 100), id="single dot"),
+        pytest.param(np.pad(np.ones((1, 150), np.float32), 60), id="one-pixel line"),
+        pytest.param(np.pad(np.ones((150, 1), np.float32), 60), id="one-pixel column"),
+        pytest.param(np.ones((280, 280), np.float32), id="canvas-filling scribble"),
+        pytest.param(np.eye(280, dtype=np.float32), id="diagonal"),
+    ],
+)
+def test_degenerate_drawings_still_give_a_valid_input(ink):
+    image = normalize(ink)
+    assert image.shape == (28, 28)
+    assert image.min() >= 0.0 and image.max() <= 1.0
+    assert image.max() > 0
+
+
+def test_specks_and_stray_taps_are_ignored(strokes):
+    segments = strokes[2][0]
+    clean = drawn(segments, height=120, top=80, left=80)
+    tapped = clean.copy()
+    tapped[250:262, 250:262, 3] = 255  # a brush tap far from the digit
+    tapped[10:12, 10:12, 3] = 255  # a speck
+    assert np.abs(normalize(canvas_to_ink(tapped)) - normalize(canvas_to_ink(clean))).max() < 0.02
+
+
+def test_pieces_of_one_digit_are_kept_together():
+    ink = np.zeros((280, 280), np.float32)
+    ink[60:200, 130:145] = 1.0  # the stem of a 5 ...
+    ink[60:72, 150:200] = 1.0  # ... and its separate bar
+    image = normalize(ink)
+    _, cols = np.nonzero(image > 0.05)
+    assert np.ptp(cols) + 1 >= 9  # the bar widened the box, it was not dropped
+
+
+def test_uint8_ink_reads_like_float_ink(strokes):
+    ink = canvas_to_ink(drawn(strokes[3][0]))
+    as_bytes = (ink * 255).round().astype(np.uint8)
+    assert np.abs(normalize(as_bytes) - normalize(ink)).max() < 0.02
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        np.zeros((280, 280, 3), np.uint8),
+        np.zeros((280, 280), np.uint8),
+        np.zeros((280, 280, 4), np.float32),
+        np.zeros((0, 280, 4), np.uint8),
+        [[0, 0, 0, 0]],
+    ],
+)
+def test_canvas_to_ink_rejects_what_is_not_an_rgba_image(bad):
+    with pytest.raises(ValueError, match="canvas_to_ink expects"):
+        canvas_to_ink(bad)
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        np.zeros((28, 28, 1), np.float32),
+        np.zeros((28,), np.float32),
+        np.zeros((28, 28), np.int64),
+        np.zeros((0, 28), np.float32),
+        np.full((28, 28), np.nan, np.float32),
+        "not an array",
+    ],
+)
+def test_normalize_rejects_bad_shapes_and_dtypes(bad):
+    with pytest.raises(ValueError, match="normalize expects"):
+        normalize(bad)
