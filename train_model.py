@@ -3,6 +3,7 @@
     python train_model.py                                # train, write model.keras + metrics
     python train_model.py --data ../shared/mnist.npz     # MNIST from a local file
     python train_model.py evaluate                       # print the figures of model.keras
+    python train_model.py finetune --feedback feedback.npz   # learn from the app's feedback
 
 Training holds out a validation split of the training digits and augments every batch
 with what the canvas brings that normalisation cannot undo: rotation and shear, an
@@ -10,6 +11,12 @@ elastic wobble, strokes from a thin pen to a fat finger, and digits a little off
 or oddly sized. The test split is read only at the end. Besides MNIST's own test
 accuracy it reports accuracy on canvas-style drawings made from the test digits and
 read through the app's full pipeline (canvas_to_ink -> normalize -> predict_proba).
+
+Fine-tuning starts from the current model and trains a few epochs at a low learning
+rate on the feedback data set downloaded from the History tab, mixed with MNIST training
+digits so the model keeps what it knew. A fixed part of the feedback is held out to
+measure it before and after. The new model is written only if MNIST test accuracy drops
+by no more than 0.1 points.
 """
 
 from __future__ import annotations
@@ -34,14 +41,24 @@ from canvas_drawings import canvas_style_inputs, random_drawings
 from preprocess import canvas_to_ink, normalize
 
 SEED = 1337
-EPOCHS = 16
+EPOCHS = 24
 BATCH_SIZE = 128
 PEAK_LEARNING_RATE = 3e-3
 WEIGHT_DECAY = 1e-4
 VALIDATION_SIZE = 5000
-CANVAS_TRAIN = 20000  # training digits also redrawn as canvas strokes and added to the training set
+CANVAS_TRAIN = 10000  # training digits also redrawn as canvas strokes and added to the training set
 CANVAS_SAMPLES = 1000  # canvas-style drawings made from test digits for the final report
 PATIENCE = 5
+LABEL_SMOOTHING = 0.1
+AUGMENTED_SHARE = 0.8  # the rest of each batch stays as drawn, as the test digits are
+
+FINETUNE_EPOCHS = 3
+FINETUNE_LEARNING_RATE = 1e-4
+FINETUNE_MNIST = 20000  # MNIST training digits mixed in with the feedback
+FEEDBACK_SHARE = 0.25  # feedback's share of a fine-tuning epoch (repeated when scarce)
+FEEDBACK_HOLDOUT = 0.2  # share of the feedback kept out of fine-tuning, to measure it
+MIN_FEEDBACK = 10  # labelled drawings needed before fine-tuning means anything
+MAX_MNIST_DROP = 0.001  # 0.1 points: a fine-tuned model losing more is not written
 
 ROTATION = math.radians(15)  # each augmentation's range, uniform either way
 SHEAR = 0.3
@@ -111,7 +128,8 @@ def augment(images: tf.Tensor) -> tf.Tensor:
         thinner,
         tf.where(pick < bounds[1], warped, tf.where(pick < bounds[2], thicker, much_thicker)),
     )
-    return tf.clip_by_value(result[..., 0], 0.0, 1.0)
+    result = tf.clip_by_value(result[..., 0], 0.0, 1.0)
+    return tf.where(tf.random.uniform([batch, 1, 1]) < AUGMENTED_SHARE, result, images)
 
 
 def make_dataset(x: np.ndarray, y: np.ndarray, training: bool) -> tf.data.Dataset:
@@ -122,6 +140,7 @@ def make_dataset(x: np.ndarray, y: np.ndarray, training: bool) -> tf.data.Datase
     data = data.batch(BATCH_SIZE)
     if training:
         data = data.map(lambda images, labels: (augment(images), labels), tf.data.AUTOTUNE)
+    data = data.map(lambda images, labels: (images, tf.one_hot(labels, 10)))
     return data.prefetch(tf.data.AUTOTUNE)
 
 
@@ -211,8 +230,8 @@ def train(args: argparse.Namespace) -> None:
     model = digit_model.build_model()
     model.compile(
         optimizer=keras.optimizers.AdamW(schedule, weight_decay=WEIGHT_DECAY),
-        loss="sparse_categorical_crossentropy",
-        metrics=["accuracy"],
+        loss=keras.losses.CategoricalCrossentropy(label_smoothing=LABEL_SMOOTHING),
+        metrics=[keras.metrics.CategoricalAccuracy(name="accuracy")],
     )
     model.summary()
 
@@ -260,28 +279,154 @@ def train(args: argparse.Namespace) -> None:
     report(metrics)
 
 
+def load_feedback(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """The History tab's .npz data set: x (N, 28, 28) uint8 and y (N,) true digits."""
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            x, y = data["x"], data["y"]
+    except (OSError, KeyError, ValueError) as error:
+        raise ValueError(
+            f"{path} is not a feedback data set ({error}); download one from the History tab."
+        ) from error
+    if x.dtype != np.uint8 or x.shape[1:] != (28, 28) or y.shape != (len(x),):
+        raise ValueError(
+            f"{path} holds x {x.shape} {x.dtype} and y {y.shape}; expected x (N, 28, 28) uint8 "
+            "and y (N,), as the History tab exports them."
+        )
+    if not np.isin(y, np.arange(10)).all():
+        raise ValueError(f"{path} has true digits outside 0-9.")
+    if len(x) < MIN_FEEDBACK:
+        raise ValueError(
+            f"{path} holds {len(x)} labelled drawings; fine-tuning needs at least {MIN_FEEDBACK}."
+        )
+    return x, y
+
+
+def accuracy_of(classifier: digit_model.Classifier, x: np.ndarray, y: np.ndarray) -> float:
+    """Share of uint8 images the classifier reads as their label."""
+    return float((classifier.predict_proba(x / np.float32(255)).argmax(axis=1) == y).mean())
+
+
+def finetune(args: argparse.Namespace) -> None:
+    """Fine-tune the current model on feedback mixed with MNIST; write it only if MNIST holds."""
+    keras.utils.set_random_seed(args.seed)
+    try:
+        x_feedback, y_feedback = load_feedback(args.feedback)
+        classifier = digit_model.load(args.model)
+    except (ValueError, digit_model.ModelUnavailable) as error:
+        sys.exit(str(error))
+    (x_train, y_train), (x_test, y_test) = load_mnist(args.data)
+
+    rng = np.random.default_rng(args.seed)
+    order = rng.permutation(len(x_feedback))
+    held_out = order[: max(1, round(FEEDBACK_HOLDOUT * len(order)))]
+    tuning = order[len(held_out) :]
+    mnist = rng.permutation(len(x_train))[: args.limit or FINETUNE_MNIST]
+    repeats = max(1, round(FEEDBACK_SHARE / (1 - FEEDBACK_SHARE) * len(mnist) / len(tuning)))
+    x_mix = np.concatenate([x_train[mnist], np.tile(x_feedback[tuning], (repeats, 1, 1))])
+    y_mix = np.concatenate([y_train[mnist], np.tile(y_feedback[tuning], repeats)])
+
+    def measure() -> dict:
+        return {
+            "feedback": accuracy_of(classifier, x_feedback[held_out], y_feedback[held_out]),
+            "mnist": accuracy_of(classifier, x_test, y_test),
+        }
+
+    before = measure()
+    model = classifier.model
+    for layer in model.layers:  # keep the normalisation statistics learnt on all of MNIST
+        if isinstance(layer, keras.layers.BatchNormalization):
+            layer.trainable = False
+    model.compile(
+        optimizer=keras.optimizers.Adam(args.learning_rate),
+        loss=keras.losses.CategoricalCrossentropy(label_smoothing=LABEL_SMOOTHING),
+        metrics=[keras.metrics.CategoricalAccuracy(name="accuracy")],
+    )
+    print(
+        f"Fine-tuning on {len(tuning)} feedback drawings (x{repeats}) "
+        f"and {len(mnist)} MNIST digits ..."
+    )
+    model.fit(
+        make_dataset(x_mix / np.float32(255), y_mix, training=True),
+        epochs=args.epochs,
+        shuffle=False,
+    )
+    after = measure()  # the classifier reads the same, now fine-tuned, weights
+
+    print(
+        f"held-out feedback  {before['feedback']:.2%} -> {after['feedback']:.2%} "
+        f"on {len(held_out)} drawings"
+    )
+    print(
+        f"MNIST test         {before['mnist']:.2%} -> {after['mnist']:.2%} on {len(y_test)} digits"
+    )
+    if before["mnist"] - after["mnist"] > MAX_MNIST_DROP:
+        sys.exit(
+            f"MNIST test accuracy fell by {before['mnist'] - after['mnist']:.2%}, more than "
+            f"{MAX_MNIST_DROP:.1%}; {args.out} was not written. "
+            "Try fewer --epochs or a lower --learning-rate."
+        )
+
+    inference = digit_model.build_model()
+    inference.set_weights(model.get_weights())
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    partial = args.out.with_name(args.out.stem + ".partial.keras")
+    inference.save(partial)
+    os.replace(partial, args.out)  # a crash mid-save never leaves a broken model behind
+
+    metrics = {
+        **(digit_model.load_metrics(args.model) or {}),
+        **evaluate(args.out, x_test, y_test, args.canvas_samples),
+        "finetune": {
+            "feedback_samples": len(x_feedback),
+            "held_out": len(held_out),
+            "mnist_digits": len(mnist),
+            "epochs": args.epochs,
+            "learning_rate": args.learning_rate,
+            "feedback_accuracy_before": before["feedback"],
+            "feedback_accuracy_after": after["feedback"],
+            "mnist_test_accuracy_before": before["mnist"],
+            "mnist_test_accuracy_after": after["mnist"],
+            "finetuned_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        },
+    }
+    digit_model.metrics_path(args.out).write_text(json.dumps(metrics, indent=1) + "\n")
+    report(metrics)
+    print(f"Wrote {args.out}")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("mode", nargs="?", choices=["train", "evaluate"], default="train")
+    parser.add_argument(
+        "mode", nargs="?", choices=["train", "evaluate", "finetune"], default="train"
+    )
     parser.add_argument(
         "--data", help="MNIST .npz in Keras's layout (default: download with Keras)"
     )
     parser.add_argument(
         "--out",
-        "--model",
-        dest="out",
         type=Path,
         default=digit_model.DEFAULT_PATH,
-        help="model file to write or evaluate",
+        help="model file to write (train, finetune) or evaluate",
     )
-    parser.add_argument("--epochs", type=int, default=EPOCHS)
+    parser.add_argument(
+        "--model", type=Path, help="model file to evaluate or fine-tune (default: --out)"
+    )
+    parser.add_argument(
+        "--epochs", type=int, help=f"default: {EPOCHS}, or {FINETUNE_EPOCHS} for finetune"
+    )
     parser.add_argument(
         "--limit",
         type=int,
         default=0,
-        help="train on only the first N training digits (quick runs)",
+        help="train on only the first N training digits (quick runs); finetune mixes in "
+        f"N random ones ({FINETUNE_MNIST} by default)",
+    )
+    parser.add_argument("--feedback", type=Path, help="finetune: the History tab's .npz")
+    parser.add_argument(
+        "--learning-rate", type=float, default=FINETUNE_LEARNING_RATE, help="finetune only"
     )
     parser.add_argument(
         "--canvas-train",
@@ -297,14 +442,21 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--seed", type=int, default=SEED)
     args = parser.parse_args(argv)
+    args.model = args.model or args.out
+    if args.epochs is None:
+        args.epochs = FINETUNE_EPOCHS if args.mode == "finetune" else EPOCHS
 
     if args.mode == "evaluate":
         _, (x_test, y_test) = load_mnist(args.data)
         try:
-            metrics = evaluate(args.out, x_test, y_test, args.canvas_samples)
+            metrics = evaluate(args.model, x_test, y_test, args.canvas_samples)
         except digit_model.ModelUnavailable as error:
             sys.exit(str(error))
         report(metrics)
+    elif args.mode == "finetune":
+        if args.feedback is None:
+            parser.error("finetune needs --feedback FILE.npz (download it from the History tab)")
+        finetune(args)
     else:
         train(args)
 

@@ -1,0 +1,488 @@
+"""Feedback storage: the digit a person meant, kept with their drawing, in SQLite or PostgreSQL.
+
+Works on a plain SQLAlchemy Engine (what `st.connection("feedback", type="sql").engine`
+gives), so it runs and is tested without Streamlit. One schema in SQLAlchemy Core serves
+both dialects, every value travels as a bound parameter, and a drawing saved twice (a
+double click, two tabs, a retry) is stored once: its id is a hash of its content, kept
+UNIQUE, and inserts skip an id already there.
+
+The 28x28 input is kept as 784 bytes (uint8, row-major, 0 = no ink, 255 = full ink, as
+in MNIST) and the canvas strokes (`json_data`) as JSON text, so a drawing can be
+re-rendered later.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import hashlib
+import io
+import json
+import math
+import numbers
+import os
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from time import monotonic
+
+import numpy as np
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.schema import CreateIndex, CreateTable
+
+CONNECTION_NAME = "feedback"  # st.connection name and [connections.feedback] in secrets.toml
+URL_VARIABLES = ("DIGIT_FEEDBACK_DB_URL", "DATABASE_URL")  # checked in this order
+DEFAULT_SQLITE_PATH = Path(__file__).resolve().parent / "feedback.db"
+
+IMAGE_SHAPE = (28, 28)
+MAX_STROKES_BYTES = 512 * 1024  # a messy digit's strokes take tens of kB
+MAX_SESSION_ID_LENGTH = 64
+CONNECT_TIMEOUT_S = 5  # how long a save may wait for an unreachable PostgreSQL
+SQLITE_BUSY_TIMEOUT_S = 5  # how long a save may wait for other SQLite writers
+RETRY_AFTER_S = 10  # after a failure, answer "unavailable" at once for this long
+SCHEMA_LOCK_KEY = 0x6469676974  # PostgreSQL advisory lock: one replica creates the schema
+
+metadata = sa.MetaData()
+feedback_table = sa.Table(
+    "digit_feedback",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
+    sa.Column("drawing_id", sa.String(64), nullable=False, unique=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("session_id", sa.String(MAX_SESSION_ID_LENGTH), nullable=False),
+    sa.Column("predicted_digit", sa.SmallInteger, nullable=False),
+    sa.Column("confidence", sa.Float, nullable=False),
+    sa.Column("true_digit", sa.SmallInteger, nullable=False),
+    sa.Column("image", sa.LargeBinary, nullable=False),
+    sa.Column("strokes", sa.Text, nullable=True),
+    sa.CheckConstraint("predicted_digit BETWEEN 0 AND 9", name="predicted_digit_is_a_digit"),
+    sa.CheckConstraint("true_digit BETWEEN 0 AND 9", name="true_digit_is_a_digit"),
+    sa.CheckConstraint("confidence >= 0 AND confidence <= 1", name="confidence_is_a_probability"),
+    sa.CheckConstraint("length(image) = 784", name="image_is_28x28_bytes"),
+    sa.Index("ix_digit_feedback_created_at", "created_at"),
+    sa.Index("ix_digit_feedback_session_created_at", "session_id", "created_at"),
+)
+
+
+class FeedbackError(ValueError):
+    """A label that cannot be stored as given; the message says what is wrong."""
+
+
+class StorageUnavailable(RuntimeError):
+    """The feedback database cannot be reached or used right now; recognition still works."""
+
+
+@dataclass(frozen=True, eq=False)
+class Label:
+    """The digit a person meant for one drawing, with what the model answered."""
+
+    session_id: str
+    predicted_digit: int
+    confidence: float
+    true_digit: int
+    image: np.ndarray  # the (28, 28) model input: float in [0, 1] or uint8 0..255
+    strokes: Mapping | None = None  # the canvas's json_data
+    created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+
+@dataclass(frozen=True, eq=False)
+class Entry:
+    """One stored label as the history shows it (strokes are fetched on demand)."""
+
+    drawing_id: str
+    created_at: datetime
+    session_id: str
+    predicted_digit: int
+    confidence: float
+    true_digit: int
+    image: np.ndarray  # (28, 28) uint8
+
+    @property
+    def correct(self) -> bool:
+        """Whether the model's answer was the digit the person meant."""
+        return self.predicted_digit == self.true_digit
+
+
+@dataclass(frozen=True, eq=False)
+class Summary:
+    """How the model did on labelled drawings: counts and a confusion matrix."""
+
+    labelled: int
+    correct: int
+    confusion: np.ndarray  # (10, 10) counts; rows are true digits, columns predicted ones
+
+    @property
+    def accuracy(self) -> float | None:
+        """Share of labelled drawings the model read right, None before the first label."""
+        return self.correct / self.labelled if self.labelled else None
+
+
+def validate_digit(value: object, what: str) -> int:
+    """A digit 0-9 as int; anything else (10, -1, "3", None, True) is a FeedbackError."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or not 0 <= value <= 9:
+        raise FeedbackError(f"The {what} must be a whole number from 0 to 9, got {value!r}.")
+    return int(value)
+
+
+def validate_confidence(value: object) -> float:
+    """A probability in [0, 1] as float."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, numbers.Real)
+        or not math.isfinite(value)
+        or not 0 <= value <= 1
+    ):
+        raise FeedbackError(f"The confidence must be a number from 0 to 1, got {value!r}.")
+    return float(value)
+
+
+def validate_session_id(value: object) -> str:
+    """A non-empty session id of at most MAX_SESSION_ID_LENGTH characters."""
+    if not isinstance(value, str) or not 0 < len(value) <= MAX_SESSION_ID_LENGTH:
+        shown = f"{len(value)} characters" if isinstance(value, str) else repr(value)
+        raise FeedbackError(
+            f"The session id must be text of 1 to {MAX_SESSION_ID_LENGTH} characters, got {shown}."
+        )
+    return value
+
+
+def validate_image(image: object) -> bytes:
+    """The 28x28 input as 784 uint8 bytes; floats must lie in [0, 1]."""
+    shape = getattr(image, "shape", None)
+    if not isinstance(image, np.ndarray) or image.shape != IMAGE_SHAPE:
+        raise FeedbackError(f"The drawing's input must be a 28x28 array, got shape {shape}.")
+    if image.dtype == np.uint8:
+        return image.tobytes()
+    if not np.issubdtype(image.dtype, np.floating):
+        raise FeedbackError(
+            f"The drawing's input must be float in [0, 1] or uint8, got dtype {image.dtype}."
+        )
+    if not np.isfinite(image).all() or image.min() < 0 or image.max() > 1:
+        raise FeedbackError("The drawing's input must hold values from 0 to 1.")
+    return np.rint(image * 255).astype(np.uint8).tobytes()
+
+
+def validate_strokes(strokes: object) -> str | None:
+    """The canvas's json_data as compact JSON text of at most MAX_STROKES_BYTES, or None."""
+    if strokes is None:
+        return None
+    if not isinstance(strokes, Mapping):
+        raise FeedbackError(
+            f"The strokes must be the canvas's json_data (a dict), got {type(strokes).__name__}."
+        )
+    try:
+        text = json.dumps(strokes, separators=(",", ":"), sort_keys=True, allow_nan=False)
+    except (TypeError, ValueError) as error:
+        raise FeedbackError(f"The strokes cannot be stored as JSON: {error}.") from error
+    size = len(text.encode())
+    if size > MAX_STROKES_BYTES:
+        raise FeedbackError(
+            f"The drawing's strokes take {size / 1024:,.0f} kB, more than the "
+            f"{MAX_STROKES_BYTES // 1024} kB kept per drawing; clear the canvas and draw "
+            "the digit again with fewer strokes."
+        )
+    return text
+
+
+def validate_label(label: Label) -> dict:
+    """Check every field of a label and return the row to store, drawing id included."""
+    if not isinstance(label, Label):
+        raise FeedbackError(f"Expected a Label, got {type(label).__name__}.")
+    created_at = label.created_at
+    if not isinstance(created_at, datetime) or created_at.tzinfo is None:
+        raise FeedbackError(
+            f"The label's time must be a timezone-aware datetime, got {created_at!r}."
+        )
+    row = {
+        "session_id": validate_session_id(label.session_id),
+        "predicted_digit": validate_digit(label.predicted_digit, "predicted digit"),
+        "confidence": validate_confidence(label.confidence),
+        "true_digit": validate_digit(label.true_digit, "true digit"),
+        "image": validate_image(label.image),
+        "strokes": validate_strokes(label.strokes),
+        "created_at": created_at.astimezone(UTC),
+    }
+    content = hashlib.sha256()
+    for part in (row["session_id"].encode(), row["image"], (row["strokes"] or "").encode()):
+        content.update(len(part).to_bytes(8, "big") + part)
+    row["drawing_id"] = content.hexdigest()
+    return row
+
+
+def database_url(environ: Mapping[str, str] | None = None, secrets: Mapping | None = None) -> str:
+    """The feedback database's URL: environment, then secrets.toml, then the local SQLite file.
+
+    `secrets` is `st.secrets` (or any mapping) holding `[connections.feedback] url = "..."`.
+    PostgreSQL URLs without a driver get psycopg (version 3), the driver this app installs.
+    """
+    environ = os.environ if environ is None else environ
+    url = next((environ[name] for name in URL_VARIABLES if environ.get(name)), None)
+    if url is None and secrets is not None:
+        try:
+            section = secrets["connections"][CONNECTION_NAME]
+        except (KeyError, TypeError, FileNotFoundError):  # st.secrets without a secrets.toml
+            section = {}
+        url = section.get("url")
+        if not url and any(key in section for key in ("dialect", "host", "username")):
+            raise ValueError(
+                f"[connections.{CONNECTION_NAME}] in .streamlit/secrets.toml needs a url, "
+                'e.g. url = "postgresql://user:password@host:5432/digits".'
+            )
+    if not url:
+        return f"sqlite:///{DEFAULT_SQLITE_PATH}"
+    for bare in ("postgres://", "postgresql://"):
+        if url.startswith(bare):
+            return "postgresql+psycopg://" + url.removeprefix(bare)
+    return url
+
+
+def engine_options(url: str) -> dict:
+    """create_engine keyword arguments: short connect timeouts, busy waits, dead-link checks."""
+    backend = sa.make_url(url).get_backend_name()
+    if backend == "sqlite":
+        return {"connect_args": {"timeout": SQLITE_BUSY_TIMEOUT_S}, "pool_pre_ping": True}
+    if backend == "postgresql":
+        return {"connect_args": {"connect_timeout": CONNECT_TIMEOUT_S}, "pool_pre_ping": True}
+    return {}
+
+
+def create_engine(url: str | None = None) -> sa.Engine:
+    """An engine for the configured feedback database (see database_url), outside Streamlit."""
+    url = url or database_url()
+    return sa.create_engine(url, **engine_options(url))
+
+
+class FeedbackStore:
+    """Labels in one table of a SQLite or PostgreSQL database; the schema is made on first use.
+
+    After a failure the store answers StorageUnavailable at once for `retry_after_s`
+    seconds instead of trying again, so a page that reads history on every rerun does not
+    wait on a dead database each time.
+    """
+
+    def __init__(self, engine: sa.Engine, retry_after_s: float = RETRY_AFTER_S) -> None:
+        if engine.dialect.name not in ("sqlite", "postgresql"):
+            raise ValueError(
+                f"Feedback storage works with SQLite and PostgreSQL, not {engine.dialect.name}."
+            )
+        self.engine = engine
+        self.retry_after_s = retry_after_s
+        self._schema_ready = False
+        self._schema_lock = threading.Lock()
+        self._last_failure: tuple[float, str] | None = None  # (monotonic time, reason)
+
+    def _unavailable(self, action: str, reason: str) -> StorageUnavailable:
+        where = self.engine.url.render_as_string(hide_password=True)
+        return StorageUnavailable(
+            f"{action} is unavailable: the feedback database ({where}) "
+            f"cannot be used right now ({reason})."
+        )
+
+    @contextmanager
+    def _connection(self, action: str, write: bool = False) -> Iterator[sa.Connection]:
+        """A connection (a transaction when writing) with the schema in place.
+
+        Connection and server failures become StorageUnavailable with a short reason.
+        """
+        failure = self._last_failure
+        if failure is not None and monotonic() - failure[0] < self.retry_after_s:
+            raise self._unavailable(action, failure[1])
+        try:
+            self._create_schema_once()
+            with self.engine.begin() if write else self.engine.connect() as connection:
+                yield connection
+        except (sa.exc.DBAPIError, sa.exc.TimeoutError) as error:
+            cause = getattr(error, "orig", None) or error
+            reason = (str(cause).strip().splitlines() or [type(cause).__name__])[0]
+            self._last_failure = (monotonic(), reason)
+            raise self._unavailable(action, reason) from error
+        self._last_failure = None
+
+    def _create_schema_once(self) -> None:
+        """Create the table and its indexes if missing; safe from many replicas at once."""
+        with self._schema_lock:
+            if self._schema_ready:
+                return
+            if self.engine.dialect.name == "sqlite":
+                # WAL lets readers go on while a writer commits; the file keeps the setting.
+                with self.engine.connect() as connection:
+                    connection.exec_driver_sql("PRAGMA journal_mode=WAL")
+            with self.engine.begin() as connection:
+                if self.engine.dialect.name == "postgresql":
+                    connection.execute(sa.select(sa.func.pg_advisory_xact_lock(SCHEMA_LOCK_KEY)))
+                connection.execute(CreateTable(feedback_table, if_not_exists=True))
+                for index in feedback_table.indexes:
+                    connection.execute(CreateIndex(index, if_not_exists=True))
+            self._schema_ready = True
+
+    def ensure_schema(self) -> None:
+        """Create the table if missing (every other call does this on first use as well)."""
+        with self._connection("Feedback storage"):
+            pass
+
+    def save(self, label: Label) -> bool:
+        """Store a label; False when this drawing was already stored (nothing changes then)."""
+        row = validate_label(label)
+        dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
+        statement = (
+            dialect.insert(feedback_table)
+            .values(**row)
+            .on_conflict_do_nothing(index_elements=["drawing_id"])
+            .returning(feedback_table.c.id)
+        )
+        with self._connection("Saving feedback", write=True) as connection:
+            return connection.execute(statement).first() is not None
+
+    def count(self) -> int:
+        """How many labels are stored."""
+        query = sa.select(sa.func.count()).select_from(feedback_table)
+        with self._connection("Reading feedback") as connection:
+            return connection.execute(query).scalar_one()
+
+    def history(self, limit: int = 100, session_id: str | None = None) -> list[Entry]:
+        """The latest labels, newest first; only one session's when session_id is given."""
+        columns = feedback_table.c
+        query = (
+            sa.select(
+                columns.drawing_id,
+                columns.created_at,
+                columns.session_id,
+                columns.predicted_digit,
+                columns.confidence,
+                columns.true_digit,
+                columns.image,
+            )
+            .order_by(columns.created_at.desc(), columns.id.desc())
+            .limit(limit)
+        )
+        if session_id is not None:
+            query = query.where(columns.session_id == session_id)
+        with self._connection("Reading feedback") as connection:
+            rows = connection.execute(query).all()
+        return [
+            Entry(
+                drawing_id=row.drawing_id,
+                created_at=_as_utc(row.created_at),
+                session_id=row.session_id,
+                predicted_digit=row.predicted_digit,
+                confidence=row.confidence,
+                true_digit=row.true_digit,
+                image=np.frombuffer(row.image, dtype=np.uint8).reshape(IMAGE_SHAPE),
+            )
+            for row in rows
+        ]
+
+    def strokes(self, drawing_id: str) -> dict | None:
+        """The canvas json_data stored with a drawing (None if it had none or is unknown)."""
+        query = sa.select(feedback_table.c.strokes).where(feedback_table.c.drawing_id == drawing_id)
+        with self._connection("Reading feedback") as connection:
+            text = connection.execute(query).scalar_one_or_none()
+        return json.loads(text) if text else None
+
+    def summary(self, session_id: str | None = None) -> Summary:
+        """Accuracy and confusion matrix over all labels, or one session's."""
+        columns = feedback_table.c
+        query = sa.select(columns.true_digit, columns.predicted_digit, sa.func.count()).group_by(
+            columns.true_digit, columns.predicted_digit
+        )
+        if session_id is not None:
+            query = query.where(columns.session_id == session_id)
+        with self._connection("Reading feedback") as connection:
+            cells = connection.execute(query).all()
+        confusion = np.zeros((10, 10), dtype=np.int64)
+        for true_digit, predicted_digit, count in cells:
+            confusion[true_digit, predicted_digit] = count
+        return Summary(
+            labelled=int(confusion.sum()), correct=int(confusion.trace()), confusion=confusion
+        )
+
+    def _all_rows(self, *columns: sa.Column) -> Iterator[sa.Row]:
+        """Every stored label, oldest first, streamed in chunks."""
+        query = sa.select(*columns).order_by(feedback_table.c.created_at, feedback_table.c.id)
+        with self._connection("Exporting feedback") as connection:
+            yield from connection.execution_options(yield_per=500).execute(query)
+
+    def export_csv(self) -> bytes:
+        """All labels as UTF-8 CSV, oldest first; `pixels` holds the 784 input bytes in base64."""
+        columns = feedback_table.c
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(
+            [
+                "time",
+                "session_id",
+                "drawing_id",
+                "predicted_digit",
+                "confidence",
+                "true_digit",
+                "correct",
+                "pixels",
+                "strokes",
+            ]
+        )
+        for row in self._all_rows(
+            columns.created_at,
+            columns.session_id,
+            columns.drawing_id,
+            columns.predicted_digit,
+            columns.confidence,
+            columns.true_digit,
+            columns.image,
+            columns.strokes,
+        ):
+            writer.writerow(
+                [
+                    _as_utc(row.created_at).isoformat(),
+                    row.session_id,
+                    row.drawing_id,
+                    row.predicted_digit,
+                    f"{row.confidence:.6f}",
+                    row.true_digit,
+                    int(row.predicted_digit == row.true_digit),
+                    base64.b64encode(row.image).decode("ascii"),
+                    row.strokes or "",
+                ]
+            )
+        return buffer.getvalue().encode()
+
+    def export_npz(self) -> bytes:
+        """A training set: x (N, 28, 28) uint8 as in MNIST, y (N,) true digits, plus answers."""
+        columns = feedback_table.c
+        images, true_digits, predicted_digits, confidences = [], [], [], []
+        for row in self._all_rows(
+            columns.image, columns.true_digit, columns.predicted_digit, columns.confidence
+        ):
+            images.append(row.image)
+            true_digits.append(row.true_digit)
+            predicted_digits.append(row.predicted_digit)
+            confidences.append(row.confidence)
+        buffer = io.BytesIO()
+        np.savez_compressed(
+            buffer,
+            x=np.frombuffer(b"".join(images), dtype=np.uint8).reshape(-1, *IMAGE_SHAPE),
+            y=np.array(true_digits, dtype=np.uint8),
+            predicted=np.array(predicted_digits, dtype=np.uint8),
+            confidence=np.array(confidences, dtype=np.float32),
+        )
+        return buffer.getvalue()
+
+
+def _as_utc(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes; every stored time is UTC."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def thumbnail(image: np.ndarray, scale: int = 2) -> str:
+    """A stored 28x28 input as a PNG data URL (dark ink on white), for tables and images."""
+    from PIL import Image
+
+    picture = Image.fromarray(255 - image).resize(
+        (28 * scale, 28 * scale), Image.Resampling.NEAREST
+    )
+    buffer = io.BytesIO()
+    picture.save(buffer, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")

@@ -1,0 +1,116 @@
+"""`train_model.py finetune` on a small feedback set exported by the feedback store."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+import digit_model
+import train_model
+from canvas_drawings import canvas_style_inputs
+from feedback_store import FeedbackStore, Label, create_engine
+from tests.mnist_data import MNIST_PATH, mnist
+
+FEEDBACK_DRAWINGS = 60
+
+
+@pytest.fixture(scope="module")
+def feedback_file(tmp_path_factory):
+    """Canvas-style drawings labelled through the feedback store and exported as .npz."""
+    images, labels = mnist("train")
+    inputs, digits = canvas_style_inputs(
+        images[:FEEDBACK_DRAWINGS], labels[:FEEDBACK_DRAWINGS], seed=5
+    )
+    folder = tmp_path_factory.mktemp("feedback")
+    engine = create_engine(f"sqlite:///{folder / 'feedback.db'}")
+    store = FeedbackStore(engine)
+    for image, digit in zip(inputs, digits):
+        store.save(Label("finetune-test", int(digit), 0.9, int(digit), image))
+    path = folder / "feedback.npz"
+    path.write_bytes(store.export_npz())
+    engine.dispose()
+    return path
+
+
+@pytest.fixture
+def model_copy(tmp_path):
+    """The committed model and its metrics, copied so the repository's files stay untouched."""
+    source = digit_model.DEFAULT_PATH
+    copy = tmp_path / "current.keras"
+    shutil.copy(source, copy)
+    if digit_model.metrics_path(source).exists():
+        shutil.copy(digit_model.metrics_path(source), digit_model.metrics_path(copy))
+    return copy
+
+
+def finetune_args(feedback_file, model, out, *extra):
+    return [
+        "finetune",
+        "--feedback",
+        str(feedback_file),
+        "--data",
+        str(MNIST_PATH),
+        "--model",
+        str(model),
+        "--out",
+        str(out),
+        "--limit",
+        "300",
+        "--epochs",
+        "1",
+        "--canvas-samples",
+        "0",
+        *extra,
+    ]
+
+
+def test_finetune_writes_a_new_model_and_reports_before_and_after(
+    feedback_file, model_copy, tmp_path, capsys
+):
+    original = model_copy.read_bytes()
+    out = tmp_path / "finetuned.keras"
+    train_model.main(finetune_args(feedback_file, model_copy, out))
+
+    printed = capsys.readouterr().out
+    assert "held-out feedback" in printed and "on 12 drawings" in printed
+    assert "MNIST test" in printed and "on 10000 digits" in printed
+    assert model_copy.read_bytes() == original
+
+    metrics = json.loads(digit_model.metrics_path(out).read_text())
+    tuned = metrics["finetune"]
+    assert (tuned["feedback_samples"], tuned["held_out"], tuned["mnist_digits"]) == (60, 12, 300)
+    before, after = tuned["mnist_test_accuracy_before"], tuned["mnist_test_accuracy_after"]
+    assert after >= before - train_model.MAX_MNIST_DROP
+    assert metrics["test_accuracy"] == pytest.approx(after)
+    assert "architecture" in metrics  # what the model card shows is kept from training
+
+    old = digit_model.load(model_copy).model.get_weights()
+    new = digit_model.load(out).model.get_weights()
+    assert any(not np.array_equal(a, b) for a, b in zip(old, new))
+
+
+def test_finetune_refuses_a_model_that_forgets_mnist(feedback_file, model_copy, tmp_path):
+    out = tmp_path / "ruined.keras"
+    args = finetune_args(feedback_file, model_copy, out, "--learning-rate", "0.5")
+    with pytest.raises(SystemExit, match=r"MNIST test accuracy fell by .* was not written"):
+        train_model.main(args)
+    assert not out.exists()
+    assert not digit_model.metrics_path(out).exists()
+
+
+def test_finetune_explains_a_feedback_file_it_cannot_use(model_copy, tmp_path):
+    too_small = tmp_path / "few.npz"
+    np.savez(too_small, x=np.zeros((3, 28, 28), np.uint8), y=np.array([1, 2, 3], np.uint8))
+    with pytest.raises(SystemExit, match="holds 3 labelled drawings; fine-tuning needs at least"):
+        train_model.main(finetune_args(too_small, model_copy, tmp_path / "out.keras"))
+
+    wrong = tmp_path / "wrong.npz"
+    np.savez(wrong, x=np.zeros((20, 28, 28), np.float32), y=np.zeros(20, np.uint8))
+    with pytest.raises(SystemExit, match=r"expected x \(N, 28, 28\) uint8"):
+        train_model.main(finetune_args(wrong, model_copy, tmp_path / "out.keras"))
+
+    with pytest.raises(SystemExit, match="is not a feedback data set"):
+        train_model.main(finetune_args(tmp_path / "missing.npz", model_copy, tmp_path / "o.keras"))
