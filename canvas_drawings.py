@@ -161,7 +161,7 @@ def _random_placement(
 def random_drawings(
     images: np.ndarray, labels: np.ndarray, seed: int = 0, size: int = CANVAS
 ) -> Iterator[tuple[np.ndarray, int, str]]:
-    """Yield (canvas RGBA, label, colour set-up) for each digit, drawn at a random size and place."""
+    """Yield (canvas RGBA, label, colour set-up) per digit, drawn at a random size and place."""
     rng = np.random.default_rng(seed)
     setups = list(COLOUR_SETUPS)
     for image, label in zip(images, labels):
@@ -176,7 +176,7 @@ def random_drawings(
 def canvas_style_inputs(
     images: np.ndarray, labels: np.ndarray, seed: int = 0, size: int = CANVAS
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Digits redrawn with a random brush, size and place, then normalised: ((N, 28, 28), labels)."""
+    """Digits redrawn with a random brush, size and place, then normalised: (inputs, labels)."""
     rng = np.random.default_rng(seed)
     inputs, kept = [], []
     for image, label in zip(images, labels):

@@ -180,26 +180,29 @@ def evaluate(model_path: Path, x_test, y_test, canvas_samples: int) -> dict:
 
 def report(metrics: dict) -> None:
     """Print the figures a person checks after training or evaluation."""
-    print(
-        f"test accuracy      {metrics['test_accuracy']:.2%} on {metrics['test_samples']} MNIST test digits"
-    )
-    print(
-        "per digit          "
-        + "  ".join(f"{d}:{a:.2%}" for d, a in enumerate(metrics["per_digit_accuracy"]))
-    )
+    lines = [
+        (
+            "test accuracy",
+            f"{metrics['test_accuracy']:.2%} on {metrics['test_samples']} MNIST digits",
+        ),
+        (
+            "per digit",
+            "  ".join(f"{d}:{a:.2%}" for d, a in enumerate(metrics["per_digit_accuracy"])),
+        ),
+    ]
     if metrics.get("canvas"):
         canvas = metrics["canvas"]
-        print(
-            f"canvas-style       {canvas['accuracy']:.2%} on {canvas['samples']} redrawn test digits"
-        )
-        for setup, accuracy in canvas["by_colour_setup"].items():
-            print(f"  {setup:<22}{accuracy:.2%}")
-    print(f"parameters         {metrics['parameters']:,}")
-    print(f"file size          {metrics['file_size_bytes'] / 1e6:.2f} MB")
+        lines.append(("canvas-style", f"{canvas['accuracy']:.2%} on {canvas['samples']} drawings"))
+        lines += [
+            (f"  {setup}", f"{share:.2%}") for setup, share in canvas["by_colour_setup"].items()
+        ]
+    lines.append(("parameters", f"{metrics['parameters']:,}"))
+    lines.append(("file size", f"{metrics['file_size_bytes'] / 1e6:.2f} MB"))
     if "training_seconds" in metrics:
-        print(
-            f"training           {metrics['epochs']} epochs in {metrics['training_seconds'] / 60:.1f} min"
-        )
+        minutes = metrics["training_seconds"] / 60
+        lines.append(("training", f"{metrics['epochs']} epochs in {minutes:.1f} min"))
+    for name, value in lines:
+        print(f"{name:<24}{value}")
 
 
 def train(args: argparse.Namespace) -> None:

@@ -26,7 +26,7 @@ from train_model import load_mnist
 
 
 def timed(function, inputs, runs: int) -> list[float]:
-    """Milliseconds of each of `runs` calls of `function`, cycling over `inputs`, after a warm-up."""
+    """Milliseconds of each of `runs` calls of `function`, cycling over `inputs`, after warm-up."""
     for item in inputs[:5]:
         function(item)
     times = []

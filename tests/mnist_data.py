@@ -19,7 +19,7 @@ def _load() -> dict[str, np.ndarray]:
 
 
 def mnist(split: str = "test") -> tuple[np.ndarray, np.ndarray]:
-    """(images uint8, labels) of one MNIST split; skips the test when the file is absent outside CI."""
+    """(images uint8, labels) of one split; skips when the file is absent, fails in CI."""
     if not MNIST_PATH.is_file():
         if os.environ.get("CI"):
             pytest.fail(f"MNIST is missing at {MNIST_PATH}; CI must provide ../shared/mnist.npz")

@@ -57,7 +57,7 @@ def test_predict_proba_rejects_wrong_shapes(classifier):
 
 
 def test_missing_model_file_says_how_to_fix_it(tmp_path):
-    with pytest.raises(digit_model.ModelUnavailable, match="python train_model.py"):
+    with pytest.raises(digit_model.ModelUnavailable, match="python train_model\\.py"):
         digit_model.load(tmp_path / "model.keras")
 
 

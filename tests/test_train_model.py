@@ -42,5 +42,5 @@ def test_evaluate_prints_the_figures_of_an_existing_model(trained, capsys):
 
 def test_evaluate_without_a_model_exits_with_the_fix(tmp_path):
     args = ["evaluate", "--data", str(MNIST_PATH), "--model", str(tmp_path / "none.keras")]
-    with pytest.raises(SystemExit, match="python train_model.py"):
+    with pytest.raises(SystemExit, match="python train_model\\.py"):
         train_model.main(args)
