@@ -1,0 +1,273 @@
+"""What one stroke costs on the page: server work, and mouse-up to answer in a real browser.
+
+    python benchmarks/bench_page.py                      # both parts
+    python benchmarks/bench_page.py --skip-browser       # server work only
+    python benchmarks/bench_page.py --screenshot docs/screenshot.png
+
+Server work: everything the drawing fragment does for one stroke, from the PNG data URL
+the canvas sends to the answer, chart and model's-eye image handed to Streamlit. It runs
+inside a real script run (Streamlit's AppTest) on MNIST test digits redrawn as canvas
+strokes, next to two baselines measured in the same run: the model's compiled call alone
+and a plain Keras `model.predict` on the same input. Streamlit's own clean-up after each
+run is timed too, with and without the `gc.freeze()` the page does after loading the model.
+
+Browser: `streamlit run webapp.py` on loopback and headless Chromium drawing single-stroke
+digits with the mouse. The page itself records the time of the mouse-up, of the message the
+canvas then sends, and of the first frame that shows the expected answer.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import gc
+import io
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import keras
+import numpy as np
+from PIL import Image
+from streamlit.testing.v1 import AppTest
+
+import digit_model
+import webapp
+from canvas_drawings import random_drawings
+from preprocess import canvas_to_ink, normalize
+from tests.conftest import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    PLACEMENTS,
+    Digit,
+    find_clear_digits,
+    served_page,
+)
+from tests.mnist_data import mnist
+
+# Records, in the page, when the mouse goes up and when the page sends to the server.
+RECORD_EVENTS = """
+window.pageEvents = {mouseUps: [], sends: []};
+const send = WebSocket.prototype.send;
+WebSocket.prototype.send = function (...message) {
+  window.pageEvents.sends.push(performance.now());
+  return send.apply(this, message);
+};
+window.addEventListener("mouseup", () => window.pageEvents.mouseUps.push(performance.now()), true);
+"""
+
+# Resolves with the time of the first frame in which the "Prediction" metric shows `expected`.
+WATCH_FOR_ANSWER = """
+(expected) => {
+  window.answerShownAt = null;
+  const shown = () => [...document.querySelectorAll('[data-testid="stMetric"]')].some(
+    (metric) =>
+      metric.querySelector('[data-testid="stMetricLabel"]')?.textContent.trim() === "Prediction" &&
+      metric.querySelector('[data-testid="stMetricValue"]')?.textContent.trim() === expected
+  );
+  const observer = new MutationObserver(() => {
+    if (shown()) {
+      observer.disconnect();
+      requestAnimationFrame(() => { window.answerShownAt = performance.now(); });
+    }
+  });
+  observer.observe(document.body, {subtree: true, childList: true, characterData: true});
+}
+"""
+
+
+def data_url(rgba: np.ndarray) -> str:
+    """The canvas image as the browser sends it: a base64 PNG data URL."""
+    png = io.BytesIO()
+    Image.fromarray(rgba).save(png, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(png.getvalue()).decode()
+
+
+def stroke_script(drawings: list[str], timings: dict[str, list[float]]) -> None:
+    """Runs inside AppTest: the fragment's per-stroke work for each drawing, step by step."""
+    import time
+
+    import streamlit as st
+    from streamlit_drawable_canvas import CanvasResult
+
+    import webapp
+
+    classifier = webapp.load_classifier(str(webapp.model_path()))
+    answer_area = st.empty()
+    for url in drawings:
+        started = time.perf_counter()
+        rgba = CanvasResult(json_data=None, image_data_url=url, return_image_data=True).image_data
+        decoded = time.perf_counter()
+        reading = webapp.read_drawing(rgba, classifier)
+        read = time.perf_counter()
+        with answer_area.container():
+            webapp.answer_section(reading)
+        shown = time.perf_counter()
+        timings["decode the canvas PNG"].append(decoded - started)
+        timings["read_drawing (ink, normalise, predict)"].append(read - decoded)
+        timings["answer_section (metric, chart, image)"].append(shown - read)
+        timings["server work per stroke"].append(shown - started)
+
+
+def measure_server(samples: int) -> dict[str, list[float]]:
+    """Per-stroke server work on `samples` canvas-style drawings, and the two baselines."""
+    images, labels = mnist("test")
+    drawings = [rgba for rgba, _, _ in random_drawings(images[:samples], labels[:samples], seed=1)]
+    urls = [data_url(rgba) for rgba in drawings]
+    timings: dict[str, list[float]] = {
+        name: []
+        for name in (
+            "decode the canvas PNG",
+            "read_drawing (ink, normalise, predict)",
+            "answer_section (metric, chart, image)",
+            "server work per stroke",
+        )
+    }
+    # The first run loads the model and warms every path up; the second is the one measured.
+    AppTest.from_function(stroke_script, args=(urls[:5], {k: [] for k in timings})).run(timeout=300)
+    AppTest.from_function(stroke_script, args=(urls, timings)).run(timeout=600)
+
+    classifier = webapp.load_classifier(str(webapp.model_path()))
+    inputs = [
+        image
+        for image in (normalize(canvas_to_ink(rgba)) for rgba in drawings)
+        if image is not None
+    ]
+    timings["baseline: compiled predict_proba alone"] = _timed(
+        lambda image: classifier.predict_proba(image[np.newaxis]), inputs
+    )
+    timings["baseline: Keras model.predict alone"] = _timed(
+        lambda image: classifier.model.predict(image[np.newaxis], verbose=0), inputs
+    )
+    # Streamlit's clean-up after every run, fragment runs included, with the page's gc.freeze()
+    # and, as a baseline, without it.
+    timings["Streamlit's clean-up after each run"] = _timed(after_run_clean_up, range(20))
+    gc.unfreeze()
+    timings["baseline: the same clean-up without gc.freeze()"] = _timed(
+        after_run_clean_up, range(20)
+    )
+    gc.freeze()
+    return timings
+
+
+def after_run_clean_up(_: object) -> None:
+    """What Streamlit does after each script run: a full collection, then Keras's reset."""
+    gc.collect(2)
+    keras.backend.clear_session()
+
+
+def _timed(call, inputs) -> list[float]:
+    """Seconds of one call per input, after one warm-up call."""
+    call(inputs[0])
+    seconds = []
+    for item in inputs:
+        started = time.perf_counter()
+        call(item)
+        seconds.append(time.perf_counter() - started)
+    return seconds
+
+
+def draw(page, strokes: list[list[tuple[float, float]]]) -> None:
+    """Draw pen paths (canvas pixels) on the page's canvas with the mouse."""
+    box = page.locator(f".st-key-{webapp.CANVAS_KEY} canvas.upper-canvas").bounding_box()
+    for stroke in strokes:
+        page.mouse.move(box["x"] + stroke[0][0], box["y"] + stroke[0][1])
+        page.mouse.down()
+        for x, y in stroke[1:]:
+            page.mouse.move(box["x"] + x, box["y"] + y)
+        page.mouse.up()
+
+
+def answer_delays(page, digit: Digit, placement: tuple[int, int, int]) -> tuple[float, ...]:
+    """Draw one single-stroke digit; seconds from mouse-up to send, send to answer, and in all."""
+    page.evaluate(WATCH_FOR_ANSWER, str(digit.label))
+    draw(page, digit.strokes(*placement))
+    page.wait_for_function("window.answerShownAt !== null", timeout=30_000)
+    events = page.evaluate("({...window.pageEvents, shown: window.answerShownAt})")
+    mouse_up = events["mouseUps"][-1]
+    sent = min(t for t in events["sends"] if t >= mouse_up)
+    shown = events["shown"]
+    return (sent - mouse_up) / 1000, (shown - sent) / 1000, (shown - mouse_up) / 1000
+
+
+def measure_browser(strokes: int, screenshot: Path | None) -> dict[str, list[float]]:
+    """Mouse-up to answer on screen, over `strokes` single-stroke digits drawn in Chromium."""
+    from playwright.sync_api import expect, sync_playwright
+
+    clear = find_clear_digits(digit_model.load())
+    single = [digit for digit in clear.values() if len(digit.strokes(*PLACEMENTS[0])) == 1]
+    trials = [(single[i % len(single)], PLACEMENTS[i % len(PLACEMENTS)]) for i in range(strokes)]
+    names = (
+        "mouse-up -> drawing sent",
+        "drawing sent -> answer on screen",
+        "mouse-up -> answer on screen",
+    )
+    timings: dict[str, list[float]] = {name: [] for name in names}
+    with (
+        tempfile.TemporaryDirectory() as scratch,
+        served_page(Path(scratch) / "server.log") as url,
+        sync_playwright() as playwright,
+    ):
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1000, "height": 1000})
+        page.add_init_script(RECORD_EVENTS)
+        page.goto(url)
+        hint = page.get_by_text(webapp.DRAW_HINT)
+        clear_button = page.get_by_role("button", name="Reset canvas & history", exact=True)
+        hint.wait_for(timeout=120_000)
+        answer_delays(page, single[0], PLACEMENTS[0])  # warm-up, not counted
+        for digit, placement in trials:
+            clear_button.click()
+            expect(hint).to_be_visible(timeout=10_000)
+            for name, seconds in zip(names, answer_delays(page, digit, placement)):
+                timings[name].append(seconds)
+        if screenshot:
+            clear_button.click()
+            expect(hint).to_be_visible(timeout=10_000)
+            answer_delays(page, single[0], (190, 45, 50))
+            page.mouse.move(5, 5)
+            page.wait_for_timeout(1000)
+            tab = page.get_by_role("tabpanel", name="Draw").bounding_box()
+            bottom = tab["y"] + tab["height"] + 32
+            page.screenshot(path=screenshot, clip={"x": 0, "y": 0, "width": 1000, "height": bottom})
+        browser.close()
+    return timings
+
+
+def report(title: str, timings: dict[str, list[float]]) -> None:
+    print(f"\n{title}")
+    print(f"{'':50}{'runs':>6}{'p50 ms':>10}{'p90 ms':>10}")
+    for name, seconds in timings.items():
+        milliseconds = np.array(seconds) * 1000
+        print(
+            f"{name:50}{len(milliseconds):>6}"
+            f"{statistics.median(milliseconds):>10.1f}{np.percentile(milliseconds, 90):>10.1f}"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--samples", type=int, default=300, help="drawings for the server part")
+    parser.add_argument("--strokes", type=int, default=20, help="strokes drawn in Chromium")
+    parser.add_argument("--skip-browser", action="store_true")
+    parser.add_argument("--screenshot", type=Path, help="save the page after the last stroke (PNG)")
+    args = parser.parse_args()
+
+    report("Server work per stroke (inside a Streamlit script run)", measure_server(args.samples))
+    if not args.skip_browser:
+        report(
+            "Real browser on loopback (headless Chromium)",
+            measure_browser(args.strokes, args.screenshot),
+        )
+
+
+if __name__ == "__main__":
+    main()
