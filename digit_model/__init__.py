@@ -39,9 +39,14 @@ class Classifier:
         images = np.asarray(images, dtype=np.float32)
         if images.ndim != 3 or images.shape[1:] != (28, 28):
             raise ValueError(f"predict_proba expects (N, 28, 28) images, got shape {images.shape}")
-        if len(images) == 0:
+        count = len(images)
+        if count == 0:
             return np.zeros((0, 10), dtype=np.float32)
-        return self._forward(images).numpy()
+        # XLA compiles once per batch size: round up to a power of two so a few sizes serve all.
+        bucket = 1 << (count - 1).bit_length()
+        if bucket != count:
+            images = np.concatenate([images, np.zeros((bucket - count, 28, 28), np.float32)])
+        return self._forward(images).numpy()[:count]
 
 
 def load(path: str | Path = DEFAULT_PATH) -> Classifier:

@@ -1,0 +1,228 @@
+"""A photo or scan of handwriting on paper -> ink, ready for the same digit pipeline as the canvas.
+
+The upload is opened defensively (only PNG, JPEG and WebP; size checked before decoding;
+one still frame; any colour mode flattened), turned upright and scaled to a working size.
+The paper's uneven lighting is estimated with a morphological opening far wider than a
+pen stroke and divided out, the ink's polarity (dark on light, or light on dark) is taken
+from which side of the background the outliers lie, and Otsu's threshold keeps the strokes.
+Every unreadable file raises PhotoError with a message meant for the person who uploaded it.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+from scipy import ndimage
+
+ACCEPTED_FORMATS = ("PNG", "JPEG", "WEBP")
+MAX_BYTES = 25 * 1024 * 1024
+MAX_PIXELS = 50_000_000  # a 50-megapixel camera; anything larger is refused before decoding
+MIN_SIDE = 16
+WORKING_SIDE = 800  # the photo's longer side is scaled to this many pixels
+BACKGROUND_SIDE = 200  # the lighting is estimated on a copy this small...
+OPENING = 0.1  # ...with a window this fraction of its longer side, wider than any stroke
+SMOOTHING = 1.0  # pixels of blur against sensor noise and JPEG blocks, far thinner than strokes
+MIN_SPAN = 0.25  # paper this close to full ink (a dark shadow) still amplifies only 4 times
+MIN_CONTRAST = 0.12  # ink is at least this much darker (or lighter) than the paper around it...
+NOISE_SIGMAS = 5.0  # ...and stands out from the paper's grain by this many of its deviations
+MIN_SPECK = 1e-4  # blobs smaller than this share of the picture are dust or paper grain
+
+_EIGHT_CONNECTED = np.ones((3, 3), dtype=bool)
+
+
+class PhotoError(ValueError):
+    """An upload that cannot be read as a picture; the message is meant for the user."""
+
+
+@dataclass(frozen=True)
+class Photo:
+    """An uploaded picture at working size, upright and opaque, and the ink found on it."""
+
+    picture: np.ndarray  # (H, W, 3) uint8
+    ink: np.ndarray  # (H, W) float32 in [0, 1]
+
+
+def read_upload(data: bytes) -> Photo:
+    """Open an uploaded PNG, JPEG or WebP and find the handwriting on it, or raise PhotoError."""
+    image = _open_still(data)
+    grey, picture = _flatten(image)
+    return Photo(picture=picture, ink=photo_to_ink(grey))
+
+
+def _open_still(data: bytes) -> Image.Image:
+    """Decode the upload's single still frame, upright, at about the working size."""
+    if not data:
+        raise PhotoError("The file is empty (0 bytes). Choose a photo or scan of the handwriting.")
+    if len(data) > MAX_BYTES:
+        raise PhotoError(
+            f"The file is {len(data) / 2**20:.0f} MB; the limit is {MAX_BYTES // 2**20} MB. "
+            "Send a smaller photo."
+        )
+    try:
+        image = Image.open(io.BytesIO(data), formats=ACCEPTED_FORMATS)
+    except Image.DecompressionBombError as error:
+        raise _too_many_pixels() from error
+    except (UnidentifiedImageError, OSError, ValueError) as error:
+        raise PhotoError(
+            "This file is not a PNG, JPEG or WebP image (or its header is damaged). "
+            "Upload a photo or scan in one of those formats."
+        ) from error
+
+    width, height = image.size
+    if width * height > MAX_PIXELS:
+        raise _too_many_pixels(f" ({width}x{height})")
+    if min(width, height) < MIN_SIDE:
+        raise PhotoError(
+            f"The image is only {width}x{height} pixels; it needs at least "
+            f"{MIN_SIDE} pixels each way to hold a digit."
+        )
+    if min(width, height) * WORKING_SIDE < MIN_SIDE * max(width, height):
+        raise PhotoError(
+            f"The image is {width}x{height} pixels: too long and narrow to hold a digit. "
+            "Crop it closer to the handwriting."
+        )
+    # Phone cameras write JPEGs with extra pictures (MPO); the first one is the photo itself.
+    if getattr(image, "n_frames", 1) > 1 and image.format != "MPO":
+        raise PhotoError(
+            f"This {image.format} is animated ({image.n_frames} frames). "
+            "Upload a still photo or scan."
+        )
+    image.draft(None, (WORKING_SIDE, WORKING_SIDE))  # JPEG decodes at a reduced scale: faster
+    try:
+        image.load()
+        image = ImageOps.exif_transpose(image)
+    except Image.DecompressionBombError as error:
+        raise _too_many_pixels() from error
+    except (OSError, ValueError, SyntaxError, EOFError) as error:
+        raise PhotoError(
+            "The image file is damaged or incomplete (it may have been cut off while "
+            "uploading). Try sending it again."
+        ) from error
+    return image
+
+
+def _too_many_pixels(size: str = "") -> PhotoError:
+    return PhotoError(
+        f"The image has too many pixels{size}; the limit is {MAX_PIXELS // 1_000_000} "
+        "megapixels. Send a smaller photo."
+    )
+
+
+def _flatten(image: Image.Image) -> tuple[np.ndarray, np.ndarray]:
+    """Any mode -> (grey float32 in [0, 1], RGB uint8), scaled so the longer side is WORKING_SIDE.
+
+    Transparent parts are laid on white or black, whichever shows the strokes better, and
+    16-bit and floating-point images are stretched to their own range.
+    """
+    scale = WORKING_SIDE / max(image.size)
+    size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+    if image.mode in ("I", "I;16", "I;16B", "I;16L", "I;16N", "F"):
+        values = np.asarray(image.convert("F").resize(size, Image.Resampling.BILINEAR))
+        low, high = float(values.min()), float(values.max())
+        grey = (values - low) / (high - low) if high > low else np.zeros_like(values)
+        grey = grey.astype(np.float32)
+        picture = np.repeat((grey * 255).round().astype(np.uint8)[..., None], 3, axis=2)
+        return grey, picture
+
+    try:
+        if image.mode in ("RGBA", "LA", "PA", "La", "RGBa") or "transparency" in image.info:
+            rgb = _on_backdrop(image.convert("RGBA").resize(size, Image.Resampling.LANCZOS))
+        else:
+            rgb = np.asarray(image.convert("RGB").resize(size, Image.Resampling.LANCZOS))
+    except ValueError as error:
+        raise PhotoError(
+            f"Images in colour mode {image.mode} are not supported. Save it as an "
+            "ordinary RGB or greyscale PNG or JPEG."
+        ) from error
+    grey = rgb.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32) / 255
+    return np.clip(grey, 0.0, 1.0), np.ascontiguousarray(rgb)
+
+
+def _on_backdrop(rgba: Image.Image) -> np.ndarray:
+    """Lay a transparent image on white or black, whichever gives the strokes more contrast."""
+    pixels = np.asarray(rgba).astype(np.float32) / 255
+    colour, alpha = pixels[..., :3], pixels[..., 3:]
+    on_white = colour * alpha + (1 - alpha)
+    on_black = colour * alpha
+    flat = on_white if on_white.std() >= on_black.std() else on_black
+    return (flat * 255).round().astype(np.uint8)
+
+
+def photo_to_ink(grey: np.ndarray) -> np.ndarray:
+    """Greyscale picture (float in [0, 1]) -> (H, W) float32 ink in [0, 1], lighting evened out.
+
+    Zero everywhere when nothing on the picture stands out from the paper: by MIN_CONTRAST,
+    and by NOISE_SIGMAS times the paper's own grain.
+    """
+    grey = np.clip(np.nan_to_num(np.asarray(grey, dtype=np.float64)), 0.0, 1.0).astype(np.float32)
+    if grey.ndim != 2 or min(grey.shape) < 2:
+        raise ValueError(f"photo_to_ink expects a 2-D greyscale image, got shape {grey.shape}")
+    grey = ndimage.gaussian_filter(grey, SMOOTHING)
+
+    small = _resized(grey, BACKGROUND_SIDE / max(grey.shape))
+    # Ink lies on the far side of the local background: below it when dark, above when light.
+    residual = grey - _resized(ndimage.median_filter(small, size=_window(small)), grey.shape)
+    grain = _spread(residual)
+    dark_ink = (
+        np.clip(-residual - 3 * grain, 0, None).sum()
+        >= np.clip(residual - 3 * grain, 0, None).sum()
+    )
+
+    # Strokes are bright on dark from here on; the paper is what an opening wider than any
+    # stroke leaves, and ink is the share of the way from the paper to full contrast.
+    strokes = 1.0 - grey if dark_ink else grey
+    paper = ndimage.grey_opening(1.0 - small if dark_ink else small, size=_window(small))
+    paper = _resized(ndimage.uniform_filter(paper, size=_window(small) // 2 + 1), grey.shape)
+    contrast = (strokes - paper) / np.maximum(1.0 - paper, MIN_SPAN)
+
+    threshold = max(
+        _otsu(np.clip(contrast, 0.0, 1.0)), MIN_CONTRAST, NOISE_SIGMAS * _spread(contrast)
+    )
+    labels, count = ndimage.label(contrast >= threshold, structure=_EIGHT_CONNECTED)
+    areas = np.bincount(labels.ravel(), minlength=count + 1)
+    areas[0] = 0
+    mask = (areas >= MIN_SPECK * grey.size)[labels]
+    if not mask.any():
+        return np.zeros(grey.shape, dtype=np.float32)
+
+    strong = float(np.percentile(contrast[mask], 90))
+    near = ndimage.binary_dilation(mask, structure=_EIGHT_CONNECTED)
+    return np.where(near, np.clip(contrast / strong, 0.0, 1.0), 0.0).astype(np.float32)
+
+
+def _spread(values: np.ndarray) -> float:
+    """A standard deviation that ink cannot inflate: from the median absolute deviation."""
+    return 1.4826 * float(np.median(np.abs(values - np.median(values))))
+
+
+def _window(small: np.ndarray) -> int:
+    return max(3, round(OPENING * max(small.shape)) | 1)
+
+
+def _resized(image: np.ndarray, target: float | tuple[int, int]) -> np.ndarray:
+    """Resize float32 with area averaging when shrinking; target is a scale or an (H, W) shape."""
+    if isinstance(target, tuple):
+        height, width = target
+    else:
+        height = max(1, round(image.shape[0] * target))
+        width = max(1, round(image.shape[1] * target))
+    source = Image.fromarray(np.ascontiguousarray(image, dtype=np.float32))
+    shrinking = width < image.shape[1]
+    resample = Image.Resampling.BOX if shrinking else Image.Resampling.BILINEAR
+    return np.asarray(source.resize((width, height), resample))
+
+
+def _otsu(values: np.ndarray) -> float:
+    """Otsu's threshold of values in [0, 1]: the cut that best separates two classes."""
+    counts, edges = np.histogram(values, bins=256, range=(0.0, 1.0))
+    centres = (edges[:-1] + edges[1:]) / 2
+    weight_low = np.cumsum(counts)
+    weight_high = weight_low[-1] - weight_low
+    sum_low = np.cumsum(counts * centres)
+    mean_low = sum_low / np.maximum(weight_low, 1)
+    mean_high = (sum_low[-1] - sum_low) / np.maximum(weight_high, 1)
+    between = weight_low * weight_high * (mean_low - mean_high) ** 2
+    return float(edges[int(np.argmax(between)) + 1])

@@ -1,0 +1,373 @@
+"""A number written on a wide canvas -> one 28x28 input per digit, left to right.
+
+The ink is split into connected pieces. Pieces that share most of their columns belong to
+one digit (the bar of a 5 above its body, the two strokes of a 4) and are joined; specks
+are dropped. A piece nearly as wide as it is tall may hold digits that touch, so it is cut,
+top to bottom, along paths of least ink. Which neighbouring parts make up each digit is
+then chosen for the whole line at once (dynamic programming): every way of grouping the
+parts is scored by its shape (digits are rarely much wider than tall or much shorter than
+the line; parts with space between them rarely belong together; connected ink is seldom
+two digits) and, when a classifier is given, by how surely the model reads each group.
+All candidate groups are read in one batched call. Each digit is brought into MNIST form
+by `preprocess.normalize`.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+from scipy import ndimage
+
+from preprocess import HAZE, INK_THRESHOLD, normalize
+
+DUST = 0.005  # pieces this light relative to the heaviest are ignored from the start
+MAX_PIECES = 200  # beyond this many pieces only the heaviest count: it is not writing
+MERGE_OVERLAP = 0.5  # pieces sharing this fraction of the narrower one's columns are one digit
+SPECK = 0.04  # groups lighter than this share of the heaviest are specks
+TALL = 0.5  # groups at least this fraction of the tallest one's height set the line height
+CUT_ASPECT = 0.75  # a full-height group wider than this times its height may be touching digits
+MIN_PART = 0.15  # cuts are at least this fraction of the line height apart...
+DRIFT = 0.02  # ...and bend around ink, at this cost per pixel away from their column
+MAX_SPAN = 8  # a digit is made of at most this many neighbouring parts...
+MAX_WIDTH = 1.8  # ...spanning at most this many line heights
+
+# Costs in the same unit as the model's log-probabilities (nats).
+FREE_ASPECT = 0.8  # digits up to this width/height cost nothing for their shape...
+ASPECT_COST = 3.0  # ...wider ones this much per unit of width/height beyond it
+GAP_COST = 8.0  # joining separate pieces costs this much per line height of space between
+FULL_HEIGHT = 0.75  # digits are at least this fraction of the line height...
+SHORT_COST = 20.0  # ...and cost this much per line height they fall short of it
+CUT_COST = 1.0  # cutting connected ink apart costs this much
+CONFIDENCE_WEIGHT = 1.0  # nats of cost per nat of the model's doubt about a candidate digit
+
+_EIGHT_CONNECTED = np.ones((3, 3), dtype=bool)
+
+
+class Classifier(Protocol):
+    """Anything with the digit model's batched call."""
+
+    def predict_proba(self, images: np.ndarray) -> np.ndarray: ...
+
+
+@dataclass(frozen=True)
+class Piece:
+    """One digit of a number: its 28x28 input and where it lies in the ink (pixel box)."""
+
+    image: np.ndarray  # (28, 28) float32 in [0, 1], MNIST form
+    top: int
+    left: int
+    bottom: int  # exclusive
+    right: int  # exclusive
+
+
+@dataclass(frozen=True)
+class NumberReading:
+    """What the model read: the number as text, and per digit its answer, confidence and input."""
+
+    number: str
+    digits: list[int]
+    confidences: list[float]
+    probabilities: np.ndarray  # (N, 10)
+    pieces: list[Piece]
+
+
+@dataclass(frozen=True)
+class _Box:
+    """Ink inside a box: connected pieces (by label), a group of them, or a part of a group."""
+
+    top: int
+    left: int
+    bottom: int  # exclusive
+    right: int  # exclusive
+    mass: float
+    labels: frozenset[int] = frozenset()
+    index: int = -1  # a part's number in the owner map
+    source: int = -1  # the group a part was cut from
+
+    @property
+    def height(self) -> int:
+        return self.bottom - self.top
+
+    @property
+    def width(self) -> int:
+        return self.right - self.left
+
+    @property
+    def crop(self) -> tuple[slice, slice]:
+        return slice(self.top, self.bottom), slice(self.left, self.right)
+
+
+def _as_unit_float(ink: np.ndarray) -> np.ndarray:
+    """Validate 2-D ink (float in [0, 1] or uint8) and return it as float32 in [0, 1]."""
+    if not isinstance(ink, np.ndarray) or ink.ndim != 2:
+        shape = getattr(ink, "shape", None)
+        raise ValueError(f"split_digits expects a 2-D (H, W) ink array, got shape {shape}")
+    if ink.shape[0] == 0 or ink.shape[1] == 0:
+        raise ValueError(f"split_digits expects a non-empty image, got shape {ink.shape}")
+    if ink.dtype == np.uint8:
+        return ink.astype(np.float32) / 255.0
+    if not np.issubdtype(ink.dtype, np.floating):
+        raise ValueError(f"split_digits expects float ink in [0, 1] or uint8, got {ink.dtype}")
+    if not np.isfinite(ink).all():
+        raise ValueError("split_digits expects finite ink values, got NaN or infinity")
+    return np.clip(ink, 0.0, 1.0).astype(np.float32)
+
+
+def _pieces(ink: np.ndarray) -> tuple[np.ndarray, list[_Box]]:
+    """Label the 8-connected pieces of ink (anti-aliased rim included): labels and their boxes."""
+    labels, count = ndimage.label(ink >= HAZE, structure=_EIGHT_CONNECTED)
+    masses = ndimage.sum_labels(ink, labels, index=np.arange(1, count + 1))
+    kept = np.flatnonzero(masses >= DUST * masses.max())
+    kept = kept[np.argsort(masses[kept])[::-1][:MAX_PIECES]]
+    boxes = ndimage.find_objects(labels)
+    pieces = []
+    for index in kept:
+        rows, cols = boxes[index]
+        label = frozenset([int(index) + 1])
+        pieces.append(_Box(rows.start, cols.start, rows.stop, cols.stop, masses[index], label))
+    return labels, pieces
+
+
+def _join(first: _Box, second: _Box) -> _Box:
+    """The box around both, with their ink together."""
+    return _Box(
+        min(first.top, second.top),
+        min(first.left, second.left),
+        max(first.bottom, second.bottom),
+        max(first.right, second.right),
+        first.mass + second.mass,
+        first.labels | second.labels,
+    )
+
+
+def _column_overlap(first: _Box, second: _Box) -> float:
+    """Shared columns as a fraction of the narrower box's width."""
+    shared = min(first.right, second.right) - max(first.left, second.left)
+    return shared / min(first.width, second.width)
+
+
+def _overlapping_pair(groups: list[_Box]) -> tuple[int, int] | None:
+    """The first pair of groups (sorted by left edge) that share most of their columns."""
+    for i, first in enumerate(groups):
+        for j in range(i + 1, len(groups)):
+            if groups[j].left >= first.right:
+                break
+            if _column_overlap(first, groups[j]) >= MERGE_OVERLAP:
+                return i, j
+    return None
+
+
+def _merge_overlapping(groups: list[_Box]) -> list[_Box]:
+    """Join groups that share most of their columns, until no such pair is left."""
+    groups = sorted(groups, key=lambda group: group.left)
+    while pair := _overlapping_pair(groups):
+        i, j = pair
+        groups[i] = _join(groups[i], groups.pop(j))
+    return groups
+
+
+def _seams(own: np.ndarray, columns: list[int], reach: int) -> np.ndarray:
+    """For each column, the top-to-bottom path through the least ink within `reach` of it,
+    as its column in every row: (len(columns), height)."""
+    height, width = own.shape
+    offsets = np.arange(-reach, reach + 1)
+    near = np.array(columns)[:, None] + offsets  # (seams, band)
+    inside = (near >= 0) & (near < width)
+    band = np.where(inside, own[:, np.clip(near, 0, width - 1)], np.inf)  # (rows, seams, band)
+    band += DRIFT * np.abs(offsets)
+    blocked = np.full((len(columns), 1), np.inf)
+    cost = band[0]
+    came_from = np.zeros(band.shape, dtype=np.int8)
+    for row in range(1, height):
+        options = np.stack(
+            [np.hstack([blocked, cost[:, :-1]]), cost, np.hstack([cost[:, 1:], blocked])]
+        )
+        came_from[row] = options.argmin(axis=0) - 1
+        cost = band[row] + options.min(axis=0)
+    steps = np.empty((len(columns), height), dtype=np.int64)
+    steps[:, -1] = cost.argmin(axis=1)
+    every = np.arange(len(columns))
+    for row in range(height - 1, 0, -1):
+        steps[:, row - 1] = steps[:, row] + came_from[row, every, steps[:, row]]
+    return np.take_along_axis(near, steps, axis=1)
+
+
+def _regions(own: np.ndarray, line_height: float) -> np.ndarray:
+    """Cut a group's ink along paths of least ink: the region number of every pixel, 0 on."""
+    height, width = own.shape
+    regions = np.zeros(own.shape, dtype=np.int32)
+    if width <= CUT_ASPECT * height or height < FULL_HEIGHT * line_height:
+        return regions
+    profile = ndimage.uniform_filter1d(own.sum(axis=0), size=5)
+    margin = max(1, round(MIN_PART * line_height))
+    valleys = [
+        column
+        for column in range(margin, width - margin)
+        if profile[column] <= profile[column - 1] and profile[column] < profile[column + 1]
+    ]
+    columns: list[int] = []
+    # The lightest columns first; then evenly spaced ones, for digits that touch over a width.
+    for column in [*sorted(valleys, key=lambda c: profile[c]), *range(margin, width, margin)]:
+        if column < width - margin // 2 and all(abs(column - c) >= margin for c in columns):
+            columns.append(column)
+    if not columns:
+        return regions
+    seams = np.maximum.accumulate(_seams(own, sorted(columns), margin), axis=0)  # never cross
+    everywhere = np.arange(width)
+    for seam in seams:
+        regions += everywhere[None, :] >= seam[:, None]
+    return regions
+
+
+def _candidate_parts(ink: np.ndarray, cut: bool) -> tuple[np.ndarray, list[_Box], float]:
+    """The owner map (part index per pixel, -1 for none), the parts left to right, line height.
+
+    Parts are whole groups of pieces, or (when `cut`) regions of a group where digits may touch.
+    """
+    labels, pieces = _pieces(ink)
+    groups = _merge_overlapping(pieces)
+    heaviest = max(group.mass for group in groups)
+    groups = [group for group in groups if group.mass >= SPECK * heaviest]
+    tallest = max(group.height for group in groups)
+    line_height = float(np.median([g.height for g in groups if g.height >= TALL * tallest]))
+
+    owner = np.full(ink.shape, -1, dtype=np.int32)
+    parts: list[_Box] = []
+    for source, group in enumerate(groups):
+        mine = np.isin(labels[group.crop], list(group.labels))
+        own = np.where(mine, ink[group.crop], 0.0)
+        regions = _regions(own, line_height) if cut else np.zeros(own.shape, dtype=np.int32)
+        for region in range(int(regions.max()) + 1):
+            where = mine & (regions == region)
+            rows, cols = np.nonzero(where)
+            if rows.size == 0:
+                continue
+            owner[group.crop][where] = len(parts)
+            parts.append(
+                _Box(
+                    group.top + int(rows.min()),
+                    group.left + int(cols.min()),
+                    group.top + int(rows.max()) + 1,
+                    group.left + int(cols.max()) + 1,
+                    float(own[where].sum()),
+                    index=len(parts),
+                    source=source,
+                )
+            )
+    return owner, sorted(parts, key=lambda part: (part.left + part.right) / 2), line_height
+
+
+def _spans(parts: list[_Box], line_height: float) -> list[tuple[int, int]]:
+    """Runs of neighbouring parts (start, stop) narrow enough to be one digit: the candidates."""
+    spans = []
+    for start in range(len(parts)):
+        left, right = parts[start].left, parts[start].right
+        for stop in range(start + 1, min(start + MAX_SPAN, len(parts)) + 1):
+            left, right = min(left, parts[stop - 1].left), max(right, parts[stop - 1].right)
+            if stop > start + 1 and right - left > MAX_WIDTH * line_height:
+                break
+            spans.append((start, stop))
+    return spans
+
+
+def _shape_cost(parts: list[_Box], line_height: float) -> float:
+    """How unlike one digit these neighbouring parts look together, from their shape alone."""
+    joined, cost = parts[0], 0.0
+    for before, part in itertools.pairwise(parts):
+        if part.source != before.source:
+            gap = max(0, part.left - joined.right)
+            cost += GAP_COST * gap / line_height
+        joined = _join(joined, part)
+    aspect = joined.width / max(joined.height, 0.5 * line_height)
+    cost += ASPECT_COST * max(0.0, aspect - FREE_ASPECT)
+    return cost + SHORT_COST * max(0.0, FULL_HEIGHT - joined.height / line_height)
+
+
+def _joined_ink(ink: np.ndarray, owner: np.ndarray, parts: list[_Box]) -> np.ndarray:
+    """The ink of neighbouring parts together, cropped to their common box."""
+    box = functools.reduce(_join, parts)
+    mine = np.isin(owner[box.crop], [part.index for part in parts])
+    return np.where(mine, ink[box.crop], 0.0).astype(np.float32)
+
+
+def _segment(
+    ink: np.ndarray, classifier: Classifier | None
+) -> tuple[list[Piece], np.ndarray | None]:
+    """The best way to read the ink as digits, and the model's probabilities for each digit."""
+    ink = _as_unit_float(ink)
+    if ink.max(initial=0.0) < INK_THRESHOLD:
+        return [], None
+    owner, parts, line_height = _candidate_parts(ink, cut=classifier is not None)
+
+    spans = _spans(parts, line_height)
+    costs = {span: _shape_cost(parts[span[0] : span[1]], line_height) for span in spans}
+    images: dict[tuple[int, int], np.ndarray] = {}
+    probabilities: dict[tuple[int, int], np.ndarray] = {}
+    if classifier is not None:
+        for span in spans:
+            image = normalize(_joined_ink(ink, owner, parts[span[0] : span[1]]))
+            if image is not None:
+                images[span] = image
+        read = classifier.predict_proba(np.stack(list(images.values()))) if images else []
+        for span, row in zip(images, read):
+            probabilities[span] = row
+            costs[span] -= CONFIDENCE_WEIGHT * float(np.log(row.max() + 1e-12))
+
+    # best[stop]: the cheapest reading of parts[:stop], and where its last digit starts.
+    best = [(0.0, -1)] + [(np.inf, -1)] * len(parts)
+    for stop in range(1, len(parts) + 1):
+        for start in (start for start in range(stop) if (start, stop) in costs):
+            cut = start > 0 and parts[start - 1].source == parts[start].source
+            total = best[start][0] + costs[(start, stop)] + CUT_COST * cut
+            if total < best[stop][0]:
+                best[stop] = (total, start)
+    chosen = []
+    stop = len(parts)
+    while stop > 0:
+        chosen.append((best[stop][1], stop))
+        stop = best[stop][1]
+
+    pieces, rows = [], []
+    for span in reversed(chosen):
+        members = parts[span[0] : span[1]]
+        image = images.get(span)
+        if image is None:
+            image = normalize(_joined_ink(ink, owner, members))
+        if image is None:
+            continue
+        box = functools.reduce(_join, members)
+        pieces.append(Piece(image, box.top, box.left, box.bottom, box.right))
+        rows.append(probabilities.get(span))
+    return pieces, (np.stack(rows) if classifier is not None and rows else None)
+
+
+def split_digits(ink: np.ndarray, classifier: Classifier | None = None) -> list[Piece]:
+    """Split the ink of a written number into its digits, left to right, each in MNIST form.
+
+    With a classifier, touching digits are cut apart and digits of several strokes told apart
+    by how well the model reads each grouping; without one, by shape alone, and ink that
+    touches stays one digit. Returns an empty list
+    for blank ink; raises ValueError for anything that is not 2-D float ink in [0, 1]
+    (or uint8), like `preprocess.normalize`.
+    """
+    return _segment(ink, classifier)[0]
+
+
+def read_number(classifier: Classifier, ink: np.ndarray) -> NumberReading | None:
+    """Read every digit of a written number with one batched model call; None for blank ink."""
+    pieces, probabilities = _segment(ink, classifier)
+    if not pieces:
+        return None
+    digits = [int(d) for d in probabilities.argmax(axis=1)]
+    confidences = [float(row[d]) for row, d in zip(probabilities, digits)]
+    return NumberReading(
+        number="".join(str(d) for d in digits),
+        digits=digits,
+        confidences=confidences,
+        probabilities=probabilities,
+        pieces=pieces,
+    )

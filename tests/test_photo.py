@@ -1,0 +1,239 @@
+"""Photos and scans of handwriting: read with the canvas pipeline, and bad files refused clearly.
+
+The photos are made here: a number written with canvas strokes is laid on paper lit
+unevenly (a gradient and a shadow), blurred a little, given sensor noise and saved the
+ways phones and scanners save them.
+"""
+
+from __future__ import annotations
+
+import io
+import struct
+import zlib
+
+import numpy as np
+import pytest
+from PIL import Image, ImageFilter
+
+from photo import MAX_BYTES, PhotoError, photo_to_ink, read_upload
+from preprocess import canvas_to_ink
+from segment import read_number
+from tests.test_segment import random_numbers, read_written, write_number
+
+NUMBER = "2026"
+
+
+@pytest.fixture(scope="module")
+def strokes(clear_digits) -> np.ndarray:
+    """How much ink covers each pixel of a number written on the 700x280 canvas, in [0, 1]."""
+    digits = [clear_digits[int(d)].segments for d in NUMBER]
+    written = write_number(
+        digits, [0.25, 0.2, 0.25], 170, 12, "black on transparent", np.random.default_rng(5)
+    )
+    return written.rgba[..., 3] / np.float32(255)
+
+
+def paper_photo(
+    strokes: np.ndarray,
+    scale: float = 2.0,
+    dark_ink: bool = True,
+    noise: float = 0.03,
+    seed: int = 0,
+) -> Image.Image:
+    """The strokes on paper under uneven light, as a camera sees them: RGB, blurred and noisy."""
+    height, width = strokes.shape
+    size = (round(width * scale), round(height * scale))
+    ink = np.asarray(Image.fromarray(strokes).resize(size, Image.Resampling.BILINEAR))
+    rows, cols = np.mgrid[0 : size[1], 0 : size[0]] / max(size)
+    light = 0.5 + 0.45 * cols + 0.1 * rows  # brighter towards the window
+    light *= 1 - 0.35 * np.exp(-((cols - 0.3) ** 2 + (rows - 0.2) ** 2) / 0.02)  # a hand's shadow
+    if dark_ink:
+        reflectance = 0.9 - 0.75 * ink
+        tint = np.array([1.0, 0.97, 0.9])  # warm paper, bluish-black ink would look the same
+    else:
+        reflectance = 0.15 + 0.7 * ink  # chalk on a blackboard
+        tint = np.array([0.9, 1.0, 0.95])
+    rgb = (light * reflectance)[..., None] * tint
+    rgb += np.random.default_rng(seed).normal(0, noise, rgb.shape)
+    picture = Image.fromarray((np.clip(rgb, 0, 1) * 255).astype(np.uint8))
+    return picture.filter(ImageFilter.GaussianBlur(0.8 * scale))
+
+
+def encoded(image: Image.Image, format: str, **options) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format, **options)
+    return buffer.getvalue()
+
+
+def read_photo(classifier, data: bytes) -> str:
+    reading = read_number(classifier, read_upload(data).ink)
+    return reading.number if reading else ""
+
+
+def test_phone_photo_jpeg_is_read(classifier, strokes):
+    data = encoded(paper_photo(strokes), "JPEG", quality=70)
+    assert read_photo(classifier, data) == NUMBER
+
+
+def test_large_phone_photo_is_scaled_down_and_read(classifier, strokes):
+    photo = paper_photo(strokes, scale=6.0)  # 4200x1680, as from a 12-megapixel camera
+    upload = read_upload(encoded(photo, "JPEG", quality=85))
+    assert max(upload.ink.shape) <= 1000
+    assert upload.picture.shape[:2] == upload.ink.shape
+    assert read_number(classifier, upload.ink).number == NUMBER
+
+
+def test_light_writing_on_a_dark_board_is_read(classifier, strokes):
+    data = encoded(paper_photo(strokes, dark_ink=False), "PNG")
+    assert read_photo(classifier, data) == NUMBER
+
+
+def test_webp_photo_is_read(classifier, strokes):
+    data = encoded(paper_photo(strokes), "WEBP", quality=80)
+    assert read_photo(classifier, data) == NUMBER
+
+
+def test_photo_taken_sideways_is_turned_upright(classifier, strokes):
+    sideways = paper_photo(strokes).transpose(Image.Transpose.ROTATE_90)
+    exif = Image.Exif()
+    exif[0x0112] = 6  # orientation: the camera was turned, view rotated 90 degrees clockwise
+    data = encoded(sideways, "JPEG", quality=85, exif=exif.tobytes())
+    assert read_photo(classifier, data) == NUMBER
+
+
+def test_scan_with_transparency_is_read(classifier, strokes):
+    """Strokes on a transparent background, in black and in white: both are found."""
+    for colour in (0, 255):
+        rgba = np.zeros((*strokes.shape, 4), dtype=np.uint8)
+        rgba[..., :3] = colour
+        rgba[..., 3] = (strokes * 255).astype(np.uint8)
+        assert read_photo(classifier, encoded(Image.fromarray(rgba), "PNG")) == NUMBER
+    grey = Image.fromarray((255 - strokes * 255).astype(np.uint8)).convert("LA")
+    assert read_photo(classifier, encoded(grey, "PNG")) == NUMBER
+    palette = Image.fromarray((255 - strokes * 255).astype(np.uint8)).convert("P")
+    paper = palette.getpixel((0, 0))  # the palette entry of the white around the strokes
+    assert read_photo(classifier, encoded(palette, "PNG", transparency=paper)) == NUMBER
+
+
+def test_sixteen_bit_scan_is_read(classifier, strokes):
+    grey = np.asarray(paper_photo(strokes, noise=0.01).convert("L")).astype(np.uint16) * 64
+    image = Image.fromarray(grey)  # 16-bit greyscale using 14 of the 16 bits
+    assert image.mode.startswith("I;16")
+    assert read_photo(classifier, encoded(image, "PNG")) == NUMBER
+
+
+def test_cmyk_jpeg_is_read(classifier, strokes):
+    data = encoded(paper_photo(strokes).convert("CMYK"), "JPEG", quality=85)
+    assert Image.open(io.BytesIO(data)).mode == "CMYK"
+    assert read_photo(classifier, data) == NUMBER
+
+
+def test_photographed_numbers_read_as_on_the_canvas(classifier):
+    """Random numbers photographed at random sizes, noise and JPEG quality, a fifth in chalk."""
+    rng = np.random.default_rng(8)
+    same = []
+    for index, (number, _) in enumerate(random_numbers(seed=8, count=30, touch=0.0, lift=0.0)):
+        picture = paper_photo(
+            canvas_to_ink(number.rgba),
+            scale=rng.uniform(1, 5),
+            dark_ink=rng.random() < 0.8,
+            noise=rng.uniform(0.02, 0.06),
+            seed=index,
+        )
+        data = encoded(picture, "JPEG", quality=int(rng.integers(50, 90)))
+        same.append(read_photo(classifier, data) == read_written(classifier, number))
+    assert np.mean(same) >= 0.9
+
+
+def test_uneven_lighting_is_evened_out(strokes):
+    """The ink found under a gradient and a shadow is where the strokes are, and only there."""
+    upload = read_upload(encoded(paper_photo(strokes, scale=1.0), "PNG"))
+    found = upload.ink >= 0.5
+    size = upload.ink.shape[::-1]
+    drawn = np.asarray(Image.fromarray(strokes).resize(size, Image.Resampling.BILINEAR)) >= 0.5
+    assert (found & drawn).sum() / (found | drawn).sum() >= 0.8
+    assert upload.ink[~drawn].mean() < 0.01  # the paper, shadow included, stays clean
+
+
+def test_blank_paper_has_no_ink(classifier):
+    cols = np.mgrid[0:400, 0:600][1] / 600
+    paper = 0.5 + 0.45 * cols + np.random.default_rng(1).normal(0, 0.03, (400, 600))
+    data = encoded(Image.fromarray((np.clip(paper, 0, 1) * 255).astype(np.uint8)), "JPEG")
+    upload = read_upload(data)
+    assert upload.ink.max() == 0.0
+    assert read_number(classifier, upload.ink) is None
+
+
+def test_photo_to_ink_keeps_shape_and_range():
+    grey = np.random.default_rng(0).random((120, 90)).astype(np.float32)
+    ink = photo_to_ink(grey)
+    assert ink.shape == (120, 90) and ink.dtype == np.float32
+    assert ink.min() >= 0.0 and ink.max() <= 1.0
+    with pytest.raises(ValueError, match="2-D"):
+        photo_to_ink(np.zeros((4, 4, 3)))
+
+
+def png_claiming_size(width: int, height: int) -> bytes:
+    """A small, valid PNG whose header claims another size: how decompression bombs begin."""
+    data = bytearray(encoded(Image.new("L", (8, 8), 255), "PNG"))
+    header = b"IHDR" + struct.pack(">II", width, height) + bytes(data[24:29])
+    data[16:29] = header[4:]
+    data[29:33] = struct.pack(">I", zlib.crc32(header))
+    return bytes(data)
+
+
+def animated(format: str) -> bytes:
+    frames = [Image.new("RGB", (64, 64), colour) for colour in ("white", "black", "white")]
+    return encoded(frames[0], format, save_all=True, append_images=frames[1:], duration=100)
+
+
+def truncated_jpeg() -> bytes:
+    noise = np.random.default_rng(0).integers(0, 255, (200, 300, 3), dtype=np.uint8)
+    data = encoded(Image.fromarray(noise), "JPEG", quality=90)
+    return data[: len(data) // 2]
+
+
+def truncated_png() -> bytes:
+    noise = np.random.default_rng(0).integers(0, 255, (200, 300, 3), dtype=np.uint8)
+    data = encoded(Image.fromarray(noise), "PNG")
+    return data[: len(data) // 2]
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda: b"", "empty"),
+        (lambda: b"Dear diary, today I wrote 2026 on a napkin.\n" * 20, "not a PNG, JPEG or WebP"),
+        (lambda: encoded(Image.new("RGB", (64, 64), "white"), "GIF"), "not a PNG, JPEG or WebP"),
+        (lambda: encoded(Image.new("RGB", (64, 64), "white"), "BMP"), "not a PNG, JPEG or WebP"),
+        (truncated_jpeg, "damaged or incomplete"),
+        (truncated_png, "damaged or incomplete"),
+        (lambda: encoded(Image.new("RGB", (64, 64)), "PNG")[:40], "not a PNG, JPEG or WebP"),
+        (lambda: png_claiming_size(100_000, 100_000), "too many pixels"),
+        (lambda: png_claiming_size(9_000, 7_000), "too many pixels"),
+        (lambda: animated("PNG"), "animated"),
+        (lambda: animated("WEBP"), "animated"),
+        (lambda: encoded(Image.new("RGB", (6, 40), "white"), "PNG"), "only 6x40 pixels"),
+        (lambda: encoded(Image.new("L", (3000, 20), 255), "PNG"), "too long and narrow"),
+        (lambda: b"\x89PNG" + bytes(MAX_BYTES), "the limit is"),
+    ],
+    ids=[
+        "zero bytes",
+        "text file",
+        "gif",
+        "bmp",
+        "truncated jpeg",
+        "truncated png",
+        "cut-off header",
+        "decompression bomb",
+        "too many pixels",
+        "animated png",
+        "animated webp",
+        "too small",
+        "a thin strip",
+        "too large a file",
+    ],
+)
+def test_bad_files_get_a_clear_message(make, message):
+    with pytest.raises(PhotoError, match=message):
+        read_upload(make())
