@@ -1,38 +1,95 @@
-"""Draw a digit and the page reads it on every stroke.
+"""Draw a digit and the page reads it on every stroke; tell it the digit you meant.
 
     streamlit run webapp.py
 
-One page in tabs: "Draw" (canvas, answer, probabilities, what the model sees) and
-"Model card" (how the model was built and how well it does). Computing lives in
-`preprocess` and `digit_model`; this file only lays out the page and wires it up.
+One page in tabs: "Draw" (canvas, answer, probabilities, what the model sees, and one click
+to confirm or correct the answer), "History" (the labelled drawings, accuracy, downloads)
+and "Model card" (how the model was built and how well it does). Computing lives in
+`preprocess`, `digit_model` and `feedback_store`, chart specs in `charts`; this file only
+lays out the page and wires it up.
 """
 
 from __future__ import annotations
 
 import gc
+import hashlib
 import os
+import uuid
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 import pandas as pd
+import sqlalchemy as sa
 import streamlit as st
+from PIL import Image, ImageDraw
 
+import charts
 import digit_model
+import explain
+import feedback_store
+from feedback_store import FeedbackError, FeedbackStore, Label, StorageUnavailable, Summary
+from photo import Photo, PhotoError, read_upload
 from preprocess import canvas_to_ink, normalize
+from segment import NumberReading, read_number
+
+if TYPE_CHECKING:
+    from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 MODEL_PATH_VARIABLE = "DIGIT_MODEL_PATH"  # point the page at another model file
 CANVAS_KEY = "digit_canvas"
 CANVAS_SIZE = 280  # px; fits a 360 px phone screen with the page margins
+NUMBER_CANVAS_KEY = "number_canvas"
+NUMBER_CANVAS_WIDTH = 700  # px; fills the page on a desktop and scrolls sideways on a phone
+ONE_DIGIT, A_NUMBER, A_PHOTO = "One digit", "A number", "A photo"
+MODE_LABEL, MODE_KEY = "What to read", "read_mode"
+NUMBER_HINT = (
+    "Write a number in the wide box, digits side by side with a little space between them. "
+    "On a phone, scroll the box sideways for more room."
+)
+PHOTO_HINT = (
+    "Upload a photo or scan of digits written on paper (or chalk on a board): one line, "
+    "filling most of the picture. PNG, JPEG or WebP."
+)
+NO_HANDWRITING = (
+    "No handwriting found in this picture. Try a closer photo with the digits large, dark "
+    "and sharp, on plain paper."
+)
+PHOTO_TYPES = ["png", "jpg", "jpeg", "webp"]
+PHOTO_HEIGHT = 360  # px; a tall photo is shown no taller than this
+PHOTO_READING_KEY = "photo_reading"  # (file id, what was read), so reruns do not read it again
+WHY_LABEL = "Why this answer?"
+WHY_HELP = (
+    "Colour the strokes by how much they drove the answer: red the most, grey hardly at all. "
+    "Each part of the drawing is hidden in turn and the model reads it again."
+)
+DIGIT_PREVIEW_SCALE = 4  # each digit of a number is shown 112 px square, side by side
+OUTLINE = (37, 99, 235)  # the page's primary colour, around each digit found on a photo
 BRUSH_WIDTHS = (6, 40)  # px, the slider's range
 DEFAULT_BRUSH = 18
 UNSURE_BELOW = 0.6  # a winner less likely than this is shown as a guess between two digits
 PREVIEW_SCALE = 6  # each of the 28x28 input pixels becomes a crisp 6x6 block
-HIGHLIGHT = "#2563eb"  # the theme's primary colour, for the winning digit
-MUTED = "#cbd5e1"
+HISTORY_ROWS = 50  # latest labels listed in the History tab
 DRAW_HINT = "Draw a digit from 0 to 9 in the box. The answer appears as soon as you lift the pen."
+NO_LABELS_HINT = (
+    "Nothing labelled yet. Under each answer on the Draw tab, confirm it or pick the digit "
+    "you meant: it is saved here at once."
+)
+CONFIRM_LABEL = "✓ Correct"
+PICK_LABEL = "Wrong? Pick the digit you meant"
+UNAVAILABLE = "Saving is unavailable right now"
+FINETUNE_COMMAND = "python train_model.py finetune --feedback feedback.npz"
+
+# Session state: who this visit is, and what its clicks on the feedback row came to.
+TAB_KEY = "page_tab"
+SESSION_ID_KEY = "feedback_session_id"
+SAVED_KEY = "saved_labels"  # drawing key -> the digit saved for it (None: saved before, unknown)
+NOTICE_KEY = "feedback_notice"  # the outcome of the last click, shown under its drawing
+TOAST_KEY = "feedback_toast"  # set by a click, taken by the run right after it
 
 # The canvas waits 200 ms after the pen is lifted before it sends the drawing, to batch quick
 # edits; that alone would double the time to the answer. When a stroke ends on the drawing
@@ -46,20 +103,36 @@ SEND_ON_PEN_UP = """<script>
   document.addEventListener("pointerup", (event) => {
     const surface = event.composedPath().find((node) => node.classList?.contains("upper-canvas"));
     const host = surface?.getRootNode().host;
-    if (!host?.closest(".st-key-CANVAS_KEY")) return;
+    if (!host?.closest(".st-key-CANVAS_KEY, .st-key-NUMBER_CANVAS_KEY")) return;
     setTimeout(() => host.shadowRoot
       .querySelector('button[aria-label="Update the app with this drawing"]')?.click());
   }, true);
 })();
-</script>""".replace("CANVAS_KEY", CANVAS_KEY)
+</script>""".replace("NUMBER_CANVAS_KEY", NUMBER_CANVAS_KEY).replace("CANVAS_KEY", CANVAS_KEY)
+
+
+# Ten digits side by side fit the answer column, and a phone screen, once the pills' side
+# padding is narrowed; otherwise the last ones would scroll out of sight.
+COMPACT_DIGIT_PICKER = """<style>
+[class*="st-key-true_digit_"] button[data-variant="pills"] {
+  min-width: 1.625rem;
+  padding-left: 0.4rem;
+  padding-right: 0.4rem;
+}
+</style>"""
 
 
 @dataclass(frozen=True)
 class Reading:
-    """What the model made of one drawing: its 28x28 input and the ten probabilities."""
+    """What the model made of one drawing: its 28x28 input and the ten probabilities.
+
+    `drawing_key` names the canvas image it was read from: a new stroke makes a new drawing,
+    and undo brings an earlier one back.
+    """
 
     image: np.ndarray
     probabilities: np.ndarray
+    drawing_key: str
 
     @property
     def digit(self) -> int:
@@ -73,6 +146,15 @@ class Reading:
     def top_two(self) -> tuple[int, int]:
         first, second = np.argsort(self.probabilities)[::-1][:2]
         return int(first), int(second)
+
+
+@dataclass(frozen=True)
+class Notice:
+    """What a click on the feedback row came to, for the drawing it was about."""
+
+    drawing_key: str
+    outcome: Literal["saved", "already saved", "unavailable", "refused"]
+    message: str
 
 
 def model_path() -> Path:
@@ -93,6 +175,36 @@ def load_classifier(path: str) -> digit_model.Classifier:
     return classifier
 
 
+@st.cache_resource(show_spinner=False)
+def get_feedback_store(url: str) -> FeedbackStore:
+    """One store per database for the server process; its engine's pool serves every session."""
+    connection = st.connection(
+        feedback_store.CONNECTION_NAME, type="sql", url=url, **feedback_store.engine_options(url)
+    )
+    return FeedbackStore(connection.engine)
+
+
+def open_feedback_store() -> FeedbackStore:
+    """The store for the configured database; StorageUnavailable when the setting is unusable."""
+    try:
+        return get_feedback_store(feedback_store.database_url(secrets=st.secrets))
+    except sa.exc.ArgumentError as error:
+        # SQLAlchemy's message quotes the URL, password included: leave it off the page.
+        raise StorageUnavailable(
+            "The feedback database URL cannot be read; check DIGIT_FEEDBACK_DB_URL, "
+            "DATABASE_URL or [connections.feedback] in .streamlit/secrets.toml."
+        ) from error
+    except (ValueError, ImportError) as error:
+        raise StorageUnavailable(f"The feedback database cannot be used: {error}") from error
+
+
+def session_id() -> str:
+    """This visit's id, kept with each label it gives."""
+    if SESSION_ID_KEY not in st.session_state:
+        st.session_state[SESSION_ID_KEY] = uuid.uuid4().hex
+    return st.session_state[SESSION_ID_KEY]
+
+
 def read_drawing(rgba: np.ndarray | None, classifier: digit_model.Classifier) -> Reading | None:
     """Run one canvas image through the model; None when there is no digit to read."""
     if rgba is None:
@@ -100,48 +212,122 @@ def read_drawing(rgba: np.ndarray | None, classifier: digit_model.Classifier) ->
     image = normalize(canvas_to_ink(rgba))
     if image is None:
         return None
-    return Reading(image, classifier.predict_proba(image[np.newaxis])[0])
+    # Keyed on the canvas, not the 28x28 input: the same strokes drawn elsewhere in the box
+    # give the same input, but they are another drawing to label.
+    drawing_key = hashlib.blake2b(np.ascontiguousarray(rgba), digest_size=8).hexdigest()
+    return Reading(image, classifier.predict_proba(image[np.newaxis])[0], drawing_key)
 
 
-def probability_chart(reading: Reading) -> dict:
-    """Vega-Lite bar chart of all ten probabilities with the winner highlighted."""
-    values = [
-        {"digit": str(digit), "probability": float(p), "winner": digit == reading.digit}
-        for digit, p in enumerate(reading.probabilities)
-    ]
-    return {
-        "data": {"values": values},
-        "mark": {"type": "bar", "cornerRadiusEnd": 3},
-        "encoding": {
-            "x": {
-                "field": "digit",
-                "type": "ordinal",
-                "sort": None,
-                "axis": {"labelAngle": 0, "title": None},
-            },
-            "y": {
-                "field": "probability",
-                "type": "quantitative",
-                "scale": {"domain": [0, 1]},
-                "axis": {"format": ".0%", "title": None, "tickCount": 4},
-            },
-            "color": {"condition": {"test": "datum.winner", "value": HIGHLIGHT}, "value": MUTED},
-            "tooltip": [
-                {"field": "digit", "type": "ordinal"},
-                {"field": "probability", "type": "quantitative", "format": ".1%"},
-            ],
-        },
-    }
-
-
-def enlarged(image: np.ndarray) -> np.ndarray:
+def enlarged(image: np.ndarray, scale: int = PREVIEW_SCALE) -> np.ndarray:
     """The 28x28 input as uint8 pixels, each repeated into a block so nothing gets blurred."""
     pixels = np.round(image * 255).astype(np.uint8)
-    return pixels.repeat(PREVIEW_SCALE, axis=0).repeat(PREVIEW_SCALE, axis=1)
+    return pixels.repeat(scale, axis=0).repeat(scale, axis=1)
 
 
-def answer_section(reading: Reading | None) -> None:
-    """The answer with its confidence, all ten probabilities, and the model's view."""
+def pick_key(drawing_key: str) -> str:
+    """Widget key of the digit picker for one drawing; a new drawing gets a fresh picker.
+
+    COMPACT_DIGIT_PICKER finds the picker by this key's prefix.
+    """
+    return f"true_digit_{drawing_key}"
+
+
+def already_saved(digit: int | None) -> str:
+    """What a repeated click is told."""
+    return "Already saved." if digit is None else f"Already saved as a {digit}."
+
+
+def save_label(reading: Reading, strokes: dict | None, true_digit: int | None) -> None:
+    """Store the digit meant for this drawing, once; runs on a click, before the rerun."""
+    if true_digit is None:  # the picked digit clicked again, which unselects it
+        return
+    key = reading.drawing_key
+    saved = st.session_state.setdefault(SAVED_KEY, {})
+    if key in saved:  # a second click, before the first one's rerun disabled the row
+        notice = Notice(key, "already saved", already_saved(saved[key]))
+    else:
+        label = Label(
+            session_id=session_id(),
+            predicted_digit=reading.digit,
+            confidence=reading.confidence,
+            true_digit=true_digit,
+            image=reading.image,
+            strokes=strokes,
+        )
+        try:
+            stored = open_feedback_store().save(label)
+        except StorageUnavailable as error:
+            notice = Notice(key, "unavailable", str(error))
+        except FeedbackError as error:
+            notice = Notice(key, "refused", str(error))
+        else:
+            # Not stored: an earlier click, which this page no longer knows of, saved it.
+            saved[key] = true_digit if stored else None
+            notice = (
+                Notice(key, "saved", f"Saved: a {true_digit}.")
+                if stored
+                else Notice(key, "already saved", already_saved(None))
+            )
+    # The picker shows the digit kept for this drawing, or nothing when saving failed.
+    st.session_state[pick_key(key)] = saved.get(key)
+    st.session_state[NOTICE_KEY] = notice
+    st.session_state[TOAST_KEY] = True
+
+
+def save_picked_digit(reading: Reading, strokes: dict | None) -> None:
+    """Store the digit just picked for this drawing."""
+    save_label(reading, strokes, st.session_state.get(pick_key(reading.drawing_key)))
+
+
+def feedback_row(reading: Reading, strokes: dict | None) -> None:
+    """One click to confirm the answer or give the right digit; no database work until then."""
+    key = reading.drawing_key
+    saved = st.session_state.get(SAVED_KEY, {})
+    is_saved = key in saved
+    st.button(
+        CONFIRM_LABEL,
+        key=f"confirm_{key}",
+        on_click=save_label,
+        args=(reading, strokes, reading.digit),
+        disabled=is_saved,
+        help=f"The answer {reading.digit} is right: save this drawing with it.",
+    )
+    st.pills(
+        PICK_LABEL,
+        range(10),
+        key=pick_key(key),
+        on_change=save_picked_digit,
+        args=(reading, strokes),
+        disabled=is_saved,
+    )
+    just_clicked = st.session_state.pop(TOAST_KEY, False)
+    notice = st.session_state.get(NOTICE_KEY)
+    if notice is None or notice.drawing_key != key:
+        notice = None
+    if notice is not None and just_clicked:
+        if notice.outcome == "saved":
+            st.toast(notice.message, icon=":material/check_circle:")
+        elif notice.outcome == "already saved":
+            st.toast(notice.message, icon=":material/info:")
+    if is_saved:
+        saved_text = (
+            notice.message
+            if notice and notice.outcome == "already saved"
+            else f"✓ Saved as a {saved[key]}."
+        )
+        st.caption(f"{saved_text} Draw another digit to label it too.")
+    elif notice is not None and notice.outcome == "unavailable":
+        st.warning(
+            f"**{UNAVAILABLE}**, so this label was not kept; reading your drawings goes on. "
+            f"Try again in a moment.\n\n{notice.message}",
+            icon="💾",
+        )
+    elif notice is not None and notice.outcome == "refused":
+        st.error(notice.message, icon="🚫")
+
+
+def answer_section(reading: Reading | None, strokes: dict | None = None) -> None:
+    """The answer and its confidence, the feedback row, the ten probabilities, the model's view."""
     if reading is None:
         st.info(DRAW_HINT, icon="✏️")
         return
@@ -156,7 +342,10 @@ def answer_section(reading: Reading | None) -> None:
             "Try drawing it larger and clearer.",
             icon="🤔",
         )
-    st.vega_lite_chart(spec=probability_chart(reading), width="stretch", height=190)
+    feedback_row(reading, strokes)
+    st.vega_lite_chart(
+        spec=charts.probability_chart(reading.probabilities), width="stretch", height=190
+    )
     st.image(
         enlarged(reading.image),
         caption="What the model sees: the 28x28 input, centred like MNIST",
@@ -172,13 +361,23 @@ def drawing_section(classifier: digit_model.Classifier) -> None:
     # fails outside one, and the rest of this module is used by tests and benchmarks too.
     from streamlit_drawable_canvas import st_canvas
 
+    mode = st.segmented_control(
+        MODE_LABEL,
+        [ONE_DIGIT, A_NUMBER, A_PHOTO],
+        default=ONE_DIGIT,
+        required=True,
+        key=MODE_KEY,
+    )
+    if mode == A_NUMBER:
+        number_section(classifier)
+        return
+    if mode == A_PHOTO:
+        photo_section(classifier)
+        return
     canvas_column, answer_column = st.columns(2, gap="medium")
     with canvas_column:
         canvas_area = st.container()
-        brush = st.slider(
-            "Brush width", *BRUSH_WIDTHS, value=DEFAULT_BRUSH, format="%d px", key="brush_width"
-        )
-        st.caption("Undo, redo and clear (bin icon) are in the toolbar above the box.")
+        brush = brush_controls()
     with canvas_area:
         drawing = st_canvas(
             stroke_width=brush,
@@ -192,7 +391,278 @@ def drawing_section(classifier: digit_model.Classifier) -> None:
             key=CANVAS_KEY,
         )
     with answer_column:
-        answer_section(read_drawing(drawing.image_data, classifier))
+        reading = read_drawing(drawing.image_data, classifier)
+        answer_section(reading, drawing.json_data)
+        if reading is not None:
+            why_section(classifier, [reading.image], [reading.digit], key="why_digit")
+
+
+def brush_controls() -> int:
+    """The brush-width slider under a canvas, and where its toolbar is; the width chosen."""
+    brush = st.slider(
+        "Brush width", *BRUSH_WIDTHS, value=DEFAULT_BRUSH, format="%d px", key="brush_width"
+    )
+    st.caption("Undo, redo and clear (bin icon) are in the toolbar above the box.")
+    return brush
+
+
+def why_section(
+    classifier: digit_model.Classifier,
+    images: list[np.ndarray],
+    digits: list[int],
+    key: str,
+    scale: int = PREVIEW_SCALE,
+) -> None:
+    """A toggle that shows which strokes drove each answer; nothing is computed while it is off."""
+    if not st.toggle(WHY_LABEL, key=key, help=WHY_HELP):
+        return
+    heat_maps = [
+        explain.overlay(image, explain.saliency(classifier, image, digit), size=28 * scale)
+        for image, digit in zip(images, digits)
+    ]
+    st.image(
+        heat_maps,
+        caption=[f"Why {digit}" for digit in digits],
+        alt=[f"The input of the {digit}, its strokes coloured by their effect" for digit in digits],
+        output_format="PNG",
+    )
+    st.caption("Red strokes drove the answer most, orange ones less; grey ones hardly mattered.")
+
+
+def number_answer(classifier: digit_model.Classifier, reading: NumberReading, key: str) -> None:
+    """The number read, how sure the model is of all of it, and each digit's input and answer."""
+    prediction, confidence = st.columns(2)
+    prediction.metric("Prediction", reading.number)
+    confidence.metric(
+        "Confidence",
+        f"{np.prod(reading.confidences):.0%}",
+        help="How sure the model is of every digit at once: their confidences multiplied.",
+    )
+    doubts = []
+    for position, row in enumerate(reading.probabilities, start=1):
+        if row.max() < UNSURE_BELOW:
+            first, second = np.argsort(row)[::-1][:2]
+            doubts.append(
+                f"digit {position} may be a **{first}** ({row[first]:.0%}) "
+                f"or a **{second}** ({row[second]:.0%})"
+            )
+    if doubts:
+        st.warning(
+            f"Not sure: {'; '.join(doubts)}. Try writing it larger and clearer, "
+            "with a little space between the digits.",
+            icon="🤔",
+        )
+    st.image(
+        [enlarged(piece.image, DIGIT_PREVIEW_SCALE) for piece in reading.pieces],
+        caption=[
+            f"{digit} · {confidence:.0%}"
+            for digit, confidence in zip(reading.digits, reading.confidences)
+        ],
+        alt=[f"The 28x28 input read as {digit}" for digit in reading.digits],
+        output_format="PNG",
+    )
+    st.caption("What the model sees: each digit's 28x28 input, with its answer and confidence.")
+    why_section(
+        classifier,
+        [piece.image for piece in reading.pieces],
+        reading.digits,
+        key=key,
+        scale=DIGIT_PREVIEW_SCALE,
+    )
+
+
+def number_section(classifier: digit_model.Classifier) -> None:
+    """A wide canvas for a number; every stroke reads all its digits in one batched call."""
+    from streamlit_drawable_canvas import st_canvas  # imported here, as in drawing_section
+
+    canvas_area = st.container()
+    brush = brush_controls()
+    with canvas_area:
+        drawing = st_canvas(
+            stroke_width=brush,
+            stroke_color="#000000",
+            background_color="#ffffff",
+            height=CANVAS_SIZE,
+            width=NUMBER_CANVAS_WIDTH,
+            drawing_mode="freedraw",
+            update_streamlit=True,
+            return_image_data=True,
+            key=NUMBER_CANVAS_KEY,
+        )
+    rgba = drawing.image_data
+    reading = None if rgba is None else read_number(classifier, canvas_to_ink(rgba))
+    if reading is None:
+        st.info(NUMBER_HINT, icon="✏️")
+    else:
+        number_answer(classifier, reading, key="why_number")
+
+
+def read_photo(
+    upload: UploadedFile, classifier: digit_model.Classifier
+) -> tuple[Photo, NumberReading | None]:
+    """Find and read the handwriting on an upload, once: reruns (a toggle, a tab) reuse it.
+
+    Raises PhotoError, with a message for the person, for a file that is not a usable picture.
+    """
+    kept = st.session_state.get(PHOTO_READING_KEY)
+    if kept is not None and kept[0] == upload.file_id:
+        return kept[1]
+    photo = read_upload(upload.getvalue())
+    result = photo, read_number(classifier, photo.ink)
+    st.session_state[PHOTO_READING_KEY] = (upload.file_id, result)
+    return result
+
+
+def outlined(photo: Photo, reading: NumberReading | None) -> np.ndarray:
+    """The photo with a box drawn around each digit read on it."""
+    picture = Image.fromarray(photo.picture)
+    if reading is not None:
+        pen = ImageDraw.Draw(picture)
+        line = max(2, round(max(picture.size) / 250))
+        for piece in reading.pieces:
+            box = (piece.left - line, piece.top - line, piece.right + line, piece.bottom + line)
+            pen.rectangle(box, outline=OUTLINE, width=line)
+    return np.asarray(picture)
+
+
+def photo_section(classifier: digit_model.Classifier) -> None:
+    """Upload a photo or scan of handwriting; it is read like a number written on the canvas."""
+    upload = st.file_uploader(
+        "Photo or scan of handwriting", type=PHOTO_TYPES, key="photo_upload", help=PHOTO_HINT
+    )
+    if upload is None:
+        st.session_state.pop(PHOTO_READING_KEY, None)
+        st.info(PHOTO_HINT, icon="📷")
+        return
+    try:
+        photo, reading = read_photo(upload, classifier)
+    except PhotoError as error:
+        st.error(str(error), icon="🚫")
+        return
+    height, width = photo.picture.shape[:2]
+    st.image(
+        outlined(photo, reading),
+        caption="Your picture, with a box around each digit found"
+        if reading is not None
+        else "Your picture",
+        width=min(width, round(PHOTO_HEIGHT * width / height)),
+    )
+    if reading is None:
+        st.info(NO_HANDWRITING, icon="🔍")
+    else:
+        number_answer(classifier, reading, key="why_photo")
+
+
+def draw_section(classifier: digit_model.Classifier | None) -> None:
+    """The canvas and its answer, once the model is loaded."""
+    if classifier is None:
+        st.info("The canvas comes back once the model file is in place.")
+    else:
+        drawing_section(classifier)
+
+
+def browser_timezone() -> tzinfo:
+    """The visitor's time zone as the browser reports it; UTC when it does not."""
+    try:
+        return ZoneInfo(st.context.timezone or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return UTC
+
+
+def accuracy_row(summary: Summary) -> None:
+    """Running accuracy over every labelled drawing, and what it is counted on."""
+    accuracy, labelled, misread = st.columns(3)
+    accuracy.metric(
+        "Accuracy on labelled drawings",
+        f"{summary.accuracy:.1%}",
+        help="How often the model's answer was the digit the person meant.",
+    )
+    labelled.metric("Labelled drawings", f"{summary.labelled:,}")
+    misread.metric("Misread", f"{summary.labelled - summary.correct:,}")
+
+
+def history_table(entries: list[feedback_store.Entry], labelled: int) -> None:
+    """The latest labels, newest first, each with a small picture of the drawing."""
+    zone = browser_timezone()
+    table = pd.DataFrame(
+        {
+            "Drawing": [feedback_store.thumbnail(entry.image) for entry in entries],
+            "Answer": [entry.predicted_digit for entry in entries],
+            "Confidence": [entry.confidence for entry in entries],
+            "True digit": [entry.true_digit for entry in entries],
+            "Right": ["✓" if entry.correct else "✗" for entry in entries],
+            "Time": [entry.created_at.astimezone(zone) for entry in entries],
+        }
+    )
+    st.markdown("**Latest labels**")
+    st.caption(f"The latest {len(entries):,} of {labelled:,}, newest first; times in {zone}.")
+    st.dataframe(
+        table,
+        hide_index=True,
+        row_height=48,
+        column_config={
+            "Drawing": st.column_config.ImageColumn("Drawing", width="small"),
+            "Confidence": st.column_config.ProgressColumn(
+                "Confidence", format="percent", min_value=0, max_value=1
+            ),
+            "Time": st.column_config.DatetimeColumn("Time", format="YYYY-MM-DD HH:mm:ss"),
+        },
+    )
+
+
+def download_buttons(store: FeedbackStore) -> None:
+    """Every label as CSV, and as an MNIST-style training set; built only when clicked."""
+    st.markdown("**Downloads** (every labelled drawing, oldest first)")
+    csv_column, npz_column = st.columns(2)
+    csv_column.download_button(
+        "CSV",
+        data=store.export_csv,
+        file_name="feedback.csv",
+        mime="text/csv",
+        on_click="ignore",
+        icon=":material/download:",
+        width="stretch",
+    )
+    npz_column.download_button(
+        ".npz training set",
+        data=store.export_npz,
+        file_name="feedback.npz",
+        mime="application/octet-stream",
+        on_click="ignore",
+        icon=":material/download:",
+        width="stretch",
+    )
+    st.caption(
+        "The `.npz` holds `x` (28x28 inputs, uint8, as in MNIST) and `y` (true digits). "
+        f"Fine-tune the model on it: `{FINETUNE_COMMAND}`"
+    )
+
+
+def history_section() -> None:
+    """The labelled drawings: latest first, running accuracy, confusion heat-map, downloads."""
+    try:
+        store = open_feedback_store()
+        summary = store.summary()
+        entries = store.history(limit=HISTORY_ROWS)
+    except StorageUnavailable as error:
+        st.warning(
+            f"**The history is unavailable right now**; drawing and reading digits go on.\n\n"
+            f"{error}",
+            icon="💾",
+        )
+        return
+    if summary.labelled == 0:
+        st.info(NO_LABELS_HINT, icon="🗂️")
+        return
+    accuracy_row(summary)
+    history_table(entries, summary.labelled)
+    st.markdown("**Confusion matrix** (labelled drawings; off the diagonal are the misreadings)")
+    st.vega_lite_chart(
+        spec=charts.confusion_heatmap(summary.confusion, counted="Drawings"),
+        width="stretch",
+        height=330,
+    )
+    download_buttons(store)
 
 
 def summary_row(metrics: dict) -> None:
@@ -238,91 +708,21 @@ def architecture_table(metrics: dict) -> None:
     st.dataframe(layers, hide_index=True, height=250)
 
 
-def per_digit_chart(metrics: dict) -> None:
+def per_digit_accuracy(metrics: dict) -> None:
     """Test accuracy of each digit, so the weaker ones stand out."""
-    values = [
-        {"digit": str(digit), "accuracy": accuracy}
-        for digit, accuracy in enumerate(metrics["per_digit_accuracy"])
-    ]
-    lowest = min(v["accuracy"] for v in values)
     st.markdown("**Accuracy per digit**")
     st.vega_lite_chart(
-        spec={
-            "data": {"values": values},
-            # The axis starts near the lowest accuracy, so the bars are clipped, not stacked from 0.
-            "mark": {"type": "bar", "color": HIGHLIGHT, "clip": True},
-            "encoding": {
-                "x": {"field": "digit", "type": "ordinal", "axis": {"labelAngle": 0}},
-                "y": {
-                    "field": "accuracy",
-                    "type": "quantitative",
-                    "stack": None,
-                    "scale": {"domain": [min(0.95, lowest - 0.005), 1]},
-                    "axis": {"format": ".1%"},
-                },
-                "tooltip": [
-                    {"field": "digit"},
-                    {"field": "accuracy", "type": "quantitative", "format": ".2%"},
-                ],
-            },
-        },
+        spec=charts.per_digit_accuracy_chart(metrics["per_digit_accuracy"]),
         width="stretch",
         height=230,
     )
 
 
-def confusion_heatmap(metrics: dict) -> None:
-    """Confusion matrix as a heat-map: which digits the model takes for which."""
-    values = [
-        {"true": str(true), "predicted": str(predicted), "count": count}
-        for true, row in enumerate(metrics["confusion_matrix"])
-        for predicted, count in enumerate(row)
-    ]
-    cells = {
-        "x": {
-            "field": "predicted",
-            "type": "ordinal",
-            "title": "Predicted",
-            "axis": {"labelAngle": 0, "orient": "top"},
-        },
-        "y": {"field": "true", "type": "ordinal", "title": "True digit"},
-    }
+def confusion_on_test_digits(metrics: dict) -> None:
+    """Which test digits the model takes for which."""
     st.markdown("**Confusion matrix** (test set; off the diagonal are the mistakes)")
     st.vega_lite_chart(
-        spec={
-            "data": {"values": values},
-            "encoding": {
-                **cells,
-                "tooltip": [
-                    {"field": "true", "title": "True digit"},
-                    {"field": "predicted", "title": "Predicted"},
-                    {"field": "count", "type": "quantitative", "title": "Test digits"},
-                ],
-            },
-            "layer": [
-                {
-                    "mark": "rect",
-                    "encoding": {
-                        "color": {
-                            "field": "count",
-                            "type": "quantitative",
-                            "scale": {"type": "symlog", "scheme": "blues"},
-                            "legend": None,
-                        }
-                    },
-                },
-                {
-                    "mark": {"type": "text", "fontSize": 10},
-                    "encoding": {
-                        "text": {"field": "count", "type": "quantitative"},
-                        "color": {
-                            "condition": {"test": "datum.count > 100", "value": "white"},
-                            "value": "#334155",
-                        },
-                    },
-                },
-            ],
-        },
+        spec=charts.confusion_heatmap(metrics["confusion_matrix"], counted="Test digits"),
         width="stretch",
         height=330,
     )
@@ -339,31 +739,8 @@ def training_curves(metrics: dict) -> None:
     for (measure, corner), column in zip(
         (("accuracy", "bottom-right"), ("loss", "top-right")), st.columns(2)
     ):
-        values = [
-            {"epoch": epoch, "split": split, measure: value}
-            for key, split in ((measure, "training"), (f"val_{measure}", "validation"))
-            for epoch, value in enumerate(history.get(key, []), start=1)
-        ]
         column.vega_lite_chart(
-            spec={
-                "data": {"values": values},
-                "mark": {"type": "line", "point": True},
-                "encoding": {
-                    "x": {"field": "epoch", "type": "quantitative", "axis": {"tickMinStep": 1}},
-                    "y": {
-                        "field": measure,
-                        "type": "quantitative",
-                        "scale": {"type": "log"} if measure == "loss" else {"zero": False},
-                    },
-                    "color": {
-                        "field": "split",
-                        "type": "nominal",
-                        "title": None,
-                        "scale": {"range": [HIGHLIGHT, "#f97316"]},
-                        "legend": {"orient": corner, "direction": "horizontal"},
-                    },
-                },
-            },
+            spec=charts.training_curve(history, measure, legend=corner),
             width="stretch",
             height=240,
         )
@@ -382,8 +759,8 @@ def model_card_section(path: Path) -> None:
     try:
         summary_row(metrics)
         architecture_table(metrics)
-        per_digit_chart(metrics)
-        confusion_heatmap(metrics)
+        per_digit_accuracy(metrics)
+        confusion_on_test_digits(metrics)
         training_curves(metrics)
     except (KeyError, TypeError, ValueError) as error:
         st.warning(
@@ -404,15 +781,23 @@ def main() -> None:
         st.error(str(error), icon="🚫")
         classifier = None
 
-    draw_tab, model_card_tab = st.tabs(["Draw", "Model card"])
+    # Switching tabs reruns the page, so a tab's content is built only while it is open and
+    # History is read afresh each time it is opened. Draw is built every time: the canvas
+    # keeps its drawing only while it stays on the page.
+    draw_tab, history_tab, model_card_tab = st.tabs(
+        ["Draw", "History", "Model card"], key=TAB_KEY, on_change="rerun"
+    )
     with draw_tab:
-        if classifier is None:
-            st.info("The canvas comes back once the model file is in place.")
-        else:
-            drawing_section(classifier)
+        draw_section(classifier)
+    with history_tab:
+        if history_tab.open:
+            history_section()
     with model_card_tab:
-        model_card_section(path)
-    st.html(SEND_ON_PEN_UP, unsafe_allow_javascript=True)
+        if model_card_tab.open:
+            model_card_section(path)
+    # One element: a style on its own would go out as a page event, and the next event (a
+    # toast from a fragment run) would take it off the page.
+    st.html(COMPACT_DIGIT_PICKER + SEND_ON_PEN_UP, unsafe_allow_javascript=True)
 
 
 if __name__ == "__main__":

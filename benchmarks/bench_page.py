@@ -5,15 +5,18 @@
     python benchmarks/bench_page.py --screenshot docs/screenshot.png
 
 Server work: everything the drawing fragment does for one stroke, from the PNG data URL
-the canvas sends to the answer, chart and model's-eye image handed to Streamlit. It runs
+the canvas sends to the answer, the feedback row, the chart and the model's-eye image
+handed to Streamlit. It runs
 inside a real script run (Streamlit's AppTest) on MNIST test digits redrawn as canvas
 strokes, next to two baselines measured in the same run: the model's compiled call alone
 and a plain Keras `model.predict` on the same input. Streamlit's own clean-up after each
 run is timed too, with and without the `gc.freeze()` the page does after loading the model.
 
-Browser: `streamlit run webapp.py` on loopback and headless Chromium drawing single-stroke
-digits with the mouse. The page itself records the time of the mouse-up, of the message the
-canvas then sends, and of the first frame that shows the expected answer.
+Browser: `streamlit run webapp.py` on loopback, saving labels to a fresh SQLite file, and
+headless Chromium drawing single-stroke digits with the mouse, then confirming each answer.
+The page itself records the time of the mouse-up, of the message the canvas then sends, of
+the first frame that shows the expected answer and, after the click on "Correct", of the
+first frame that says the label was saved.
 """
 
 from __future__ import annotations
@@ -51,6 +54,10 @@ from tests.conftest import (
 )
 from tests.mnist_data import mnist
 
+# After a reset the canvas takes a moment before it keeps new strokes (a person never draws
+# that fast after pressing the bin); strokes drawn sooner can be lost.
+RESET_SETTLE_MS = 300
+
 # Records, in the page, when the mouse goes up and when the page sends to the server.
 RECORD_EVENTS = """
 window.pageEvents = {mouseUps: [], sends: []};
@@ -75,6 +82,23 @@ WATCH_FOR_ANSWER = """
     if (shown()) {
       observer.disconnect();
       requestAnimationFrame(() => { window.answerShownAt = performance.now(); });
+    }
+  });
+  observer.observe(document.body, {subtree: true, childList: true, characterData: true});
+}
+"""
+
+# Resolves with the time of the first frame that says the drawing's label was saved.
+WATCH_FOR_SAVED = """
+() => {
+  window.savedShownAt = null;
+  const shown = () => [...document.querySelectorAll('[data-testid="stCaptionContainer"]')].some(
+    (caption) => caption.textContent.includes("Saved as a")
+  );
+  const observer = new MutationObserver(() => {
+    if (shown()) {
+      observer.disconnect();
+      requestAnimationFrame(() => { window.savedShownAt = performance.now(); });
     }
   });
   observer.observe(document.body, {subtree: true, childList: true, characterData: true});
@@ -111,7 +135,7 @@ def stroke_script(drawings: list[str], timings: dict[str, list[float]]) -> None:
         shown = time.perf_counter()
         timings["decode the canvas PNG"].append(decoded - started)
         timings["read_drawing (ink, normalise, predict)"].append(read - decoded)
-        timings["answer_section (metric, chart, image)"].append(shown - read)
+        timings["answer_section (metric, feedback, chart, image)"].append(shown - read)
         timings["server work per stroke"].append(shown - started)
 
 
@@ -125,7 +149,7 @@ def measure_server(samples: int) -> dict[str, list[float]]:
         for name in (
             "decode the canvas PNG",
             "read_drawing (ink, normalise, predict)",
-            "answer_section (metric, chart, image)",
+            "answer_section (metric, feedback, chart, image)",
             "server work per stroke",
         )
     }
@@ -196,22 +220,37 @@ def answer_delays(page, digit: Digit, placement: tuple[int, int, int]) -> tuple[
     return (sent - mouse_up) / 1000, (shown - sent) / 1000, (shown - mouse_up) / 1000
 
 
+def save_delay(page) -> float:
+    """Click "Correct" under the answer; seconds from the click to the page saying it is saved."""
+    page.evaluate(WATCH_FOR_SAVED)
+    page.get_by_role("button", name=webapp.CONFIRM_LABEL).click()
+    page.wait_for_function("window.savedShownAt !== null", timeout=30_000)
+    clicked = page.evaluate("window.pageEvents.mouseUps.at(-1)")
+    return (page.evaluate("window.savedShownAt") - clicked) / 1000
+
+
 def measure_browser(strokes: int, screenshot: Path | None) -> dict[str, list[float]]:
-    """Mouse-up to answer on screen, over `strokes` single-stroke digits drawn in Chromium."""
+    """Mouse-up to answer on screen, over `strokes` single-stroke digits drawn in Chromium,
+    and click to "saved" for each answer confirmed."""
     from playwright.sync_api import expect, sync_playwright
 
     clear = find_clear_digits(digit_model.load())
     single = [digit for digit in clear.values() if len(digit.strokes(*PLACEMENTS[0])) == 1]
-    trials = [(single[i % len(single)], PLACEMENTS[i % len(PLACEMENTS)]) for i in range(strokes)]
+    # Each trial a pixel further right, so that no drawing repeats one already labelled.
+    trials = []
+    for i in range(strokes):
+        height, top, left = PLACEMENTS[i % len(PLACEMENTS)]
+        trials.append((single[i % len(single)], (height, top, left + i // len(PLACEMENTS))))
     names = (
         "mouse-up -> drawing sent",
         "drawing sent -> answer on screen",
         "mouse-up -> answer on screen",
     )
     timings: dict[str, list[float]] = {name: [] for name in names}
+    timings["click on Correct -> saved on screen (SQLite)"] = []
     with (
         tempfile.TemporaryDirectory() as scratch,
-        served_page(Path(scratch) / "server.log") as url,
+        served_page(Path(scratch) / "server.log", f"sqlite:///{scratch}/feedback.db") as url,
         sync_playwright() as playwright,
     ):
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
@@ -225,13 +264,17 @@ def measure_browser(strokes: int, screenshot: Path | None) -> dict[str, list[flo
         for digit, placement in trials:
             clear_button.click()
             expect(hint).to_be_visible(timeout=10_000)
+            page.wait_for_timeout(RESET_SETTLE_MS)
             for name, seconds in zip(names, answer_delays(page, digit, placement)):
                 timings[name].append(seconds)
+            timings["click on Correct -> saved on screen (SQLite)"].append(save_delay(page))
         if screenshot:
             clear_button.click()
             expect(hint).to_be_visible(timeout=10_000)
+            page.wait_for_timeout(RESET_SETTLE_MS)
             answer_delays(page, single[0], (190, 45, 50))
             page.mouse.move(5, 5)
+            expect(page.get_by_test_id("stToast")).to_have_count(0, timeout=10_000)
             page.wait_for_timeout(1000)
             tab = page.get_by_role("tabpanel", name="Draw").bounding_box()
             bottom = tab["y"] + tab["height"] + 32

@@ -1,4 +1,5 @@
-"""Page-test fixtures: digits drawn the way people draw, and the page served to Chromium."""
+"""Page-test fixtures: digits drawn the way people draw, and the page served to Chromium
+with its labels going to the test PostgreSQL server."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ import numpy as np
 import pytest
 
 import digit_model
+import feedback_store
 import webapp
 from canvas_drawings import centre_line, draw
 from preprocess import canvas_to_ink, normalize
@@ -166,10 +168,15 @@ def _wait_until_healthy(url: str, server: subprocess.Popen, log: Path) -> None:
 
 
 @contextmanager
-def served_page(log: Path) -> Iterator[str]:
-    """Run `streamlit run webapp.py` on a free loopback port; yields its URL once it is healthy."""
+def served_page(log: Path, feedback_url: str) -> Iterator[str]:
+    """Run `streamlit run webapp.py` on a free loopback port, keeping labels in the database at
+    `feedback_url`; yields the page's URL once it is healthy."""
     port = _free_port()
-    environment = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    environment = {
+        **os.environ,
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+        feedback_store.URL_VARIABLES[0]: feedback_url,
+    }
     environment.pop(webapp.MODEL_PATH_VARIABLE, None)
     command = [
         sys.executable,
@@ -206,9 +213,16 @@ def served_page(log: Path) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def app_url(tmp_path_factory) -> Iterator[str]:
+def feedback_database_url(postgres_server) -> str:
+    """A database of its own on the test PostgreSQL server, for the served page's labels."""
+    return postgres_server.create_database()
+
+
+@pytest.fixture(scope="session")
+def app_url(tmp_path_factory, feedback_database_url) -> Iterator[str]:
     """The page served by Streamlit on a free loopback port, for the whole test session."""
-    with served_page(tmp_path_factory.mktemp("streamlit") / "server.log") as url:
+    log = tmp_path_factory.mktemp("streamlit") / "server.log"
+    with served_page(log, feedback_database_url) as url:
         yield url
 
 

@@ -1,18 +1,27 @@
-"""The real page in headless Chromium: digits drawn with the mouse, answers read off the screen."""
+"""The real page in headless Chromium: digits drawn with the mouse, answers read off the screen,
+labels clicked and found again in the real PostgreSQL the page saves to."""
 
 from __future__ import annotations
 
+import re
+
+import numpy as np
 import pytest
+import sqlalchemy as sa
 from playwright.sync_api import expect
 
 import webapp
 from tests.conftest import PLACEMENTS, Digit
 
-pytestmark = pytest.mark.browser
+pytest_plugins = ["tests.postgres_server"]
+pytestmark = [pytest.mark.browser, pytest.mark.postgres]
 
 FIRST_ANSWER_MS = 60_000  # the first stroke may wait for the server to load the model
 ANSWER_MS = 15_000
 SETTLE_MS = 400  # longer than the canvas's own 200 ms send delay: a late send would show
+# After a reset the canvas takes a moment before it keeps new strokes (a person never draws
+# that fast after pressing the bin); strokes drawn sooner can be lost.
+RESET_SETTLE_MS = 300
 
 # Records when the pen last went up and when the page last sent a message to the server.
 RECORD_SENDS = """
@@ -32,10 +41,20 @@ def canvas(page):
     return page.locator(f".st-key-{webapp.CANVAS_KEY} canvas.upper-canvas")
 
 
+def metric(page, label: str):
+    """The value of the metric with this label."""
+    name = page.get_by_test_id("stMetricLabel").get_by_text(label, exact=True)
+    return page.get_by_test_id("stMetric").filter(has=name).get_by_test_id("stMetricValue")
+
+
 def answer(page):
-    """The value of the metric labelled "Prediction"."""
-    label = page.get_by_test_id("stMetricLabel").get_by_text("Prediction", exact=True)
-    return page.get_by_test_id("stMetric").filter(has=label).get_by_test_id("stMetricValue")
+    return metric(page, "Prediction")
+
+
+def digit_choice(page, digit: int):
+    """One of the ten digits under the answer, to say which digit was meant."""
+    picker = page.get_by_role("radiogroup", name=webapp.PICK_LABEL)
+    return picker.get_by_role("radio", name=str(digit), exact=True)
 
 
 def hint(page):
@@ -133,5 +152,66 @@ def test_page_fits_a_phone_screen_and_reads_a_digit_there(browser, app_url, clea
 
         draw(phone, clear_digits[6], *PLACEMENTS[0])
         expect_answer(phone, 6)
+        # All ten digits side by side within the screen's width: none scrolled out of sight.
+        picker = phone.get_by_role("radiogroup", name=webapp.PICK_LABEL).bounding_box()
+        right_edge = min(picker["x"] + picker["width"], 360)
+        for digit in range(10):
+            choice = digit_choice(phone, digit).bounding_box()
+            assert picker["x"] <= choice["x"] and choice["x"] + choice["width"] <= right_edge
+    finally:
+        context.close()
+
+
+def stored_labels(url: str) -> list[sa.Row]:
+    """(predicted, true digit) of every label in the page's PostgreSQL database, oldest first."""
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as connection:
+            return connection.execute(
+                sa.text("SELECT predicted_digit, true_digit FROM digit_feedback ORDER BY id")
+            ).all()
+    finally:
+        engine.dispose()
+
+
+def test_labels_clicked_on_the_page_land_in_postgresql_and_in_the_history(
+    browser, app_url, feedback_database_url, clear_digits
+):
+    context = browser.new_context(viewport={"width": 1000, "height": 1000})
+    context.add_init_script(RECORD_SENDS)
+    page = context.new_page()
+    try:
+        page.goto(app_url)
+        canvas(page).wait_for(timeout=FIRST_ANSWER_MS)
+        draw(page, clear_digits[3], *PLACEMENTS[0])
+        expect_answer(page, 3, timeout=FIRST_ANSWER_MS)
+
+        page.get_by_role("button", name=webapp.CONFIRM_LABEL).dblclick()
+        expect(page.get_by_text(re.compile("saved as a 3", re.IGNORECASE)).first).to_be_visible(
+            timeout=ANSWER_MS
+        )
+        expect(page.get_by_role("button", name=webapp.CONFIRM_LABEL)).to_be_disabled()
+
+        toolbar_button(page, "Reset canvas & history").click()
+        expect_blank(page)
+        page.wait_for_timeout(RESET_SETTLE_MS)
+        draw(page, clear_digits[7], *PLACEMENTS[1])
+        expect_answer(page, 7)
+        digit_choice(page, 1).click()
+        expect(page.get_by_text("Saved as a 1.")).to_be_visible(timeout=ANSWER_MS)
+        expect(page.get_by_test_id("stToast").filter(has_text="Saved: a 1.")).to_be_visible()
+
+        assert stored_labels(feedback_database_url) == [(3, 3), (7, 1)]
+
+        page.get_by_role("tab", name="History").click()
+        history = page.get_by_role("tabpanel", name="History")
+        expect(metric(page, "Labelled drawings")).to_have_text("2", timeout=ANSWER_MS)
+        expect(metric(page, "Accuracy on labelled drawings")).to_have_text("50.0%")
+        expect(history.get_by_test_id("stDataFrame")).to_be_visible()
+        with page.expect_download(timeout=ANSWER_MS) as download:
+            history.get_by_role("button", name=".npz training set").click()
+        with np.load(download.value.path()) as training_set:
+            assert training_set["x"].shape == (2, 28, 28)
+            assert list(training_set["y"]) == [3, 1]
     finally:
         context.close()

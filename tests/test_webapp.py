@@ -3,6 +3,8 @@
 The canvas is a browser component and cannot draw inside AppTest, so these tests put a
 stand-in `streamlit_drawable_canvas` module in its place: the page imports it as usual and
 gets the canvas image a person's drawing would produce. The browser tests drive the real one.
+Labels go to a SQLite file made for each test, or to a real PostgreSQL server, and are read
+back with SQLAlchemy, beside the page.
 """
 
 from __future__ import annotations
@@ -16,13 +18,20 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pytest
+import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
+import charts
 import digit_model
+import feedback_store
 import webapp
+from preprocess import canvas_to_ink, normalize
 from tests.conftest import PLACEMENTS, REPO_ROOT, Digit, read
 
+pytest_plugins = ["tests.postgres_server"]
+
 RUN_TIMEOUT = 120  # seconds; the first run imports TensorFlow and loads the model
+UNREACHABLE_URL = "postgresql+psycopg://digits:hunter2@127.0.0.1:1/digits"  # nothing on port 1
 
 
 class FakeCanvas:
@@ -30,11 +39,12 @@ class FakeCanvas:
 
     def __init__(self) -> None:
         self.drawing: np.ndarray | None = None
+        self.strokes: dict = {"objects": []}
         self.calls: list[dict] = []
 
     def __call__(self, **options) -> types.SimpleNamespace:
         self.calls.append(options)
-        return types.SimpleNamespace(image_data=self.drawing, json_data={"objects": []})
+        return types.SimpleNamespace(image_data=self.drawing, json_data=self.strokes)
 
 
 @pytest.fixture
@@ -46,11 +56,26 @@ def canvas(monkeypatch) -> FakeCanvas:
     return fake
 
 
+@pytest.fixture(autouse=True)
+def feedback_database(tmp_path, monkeypatch) -> str:
+    """A SQLite file of this test's own for the page's labels; its URL."""
+    url = f"sqlite:///{tmp_path / 'feedback.db'}"
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.setenv("DIGIT_FEEDBACK_DB_URL", url)
+    return url
+
+
 @pytest.fixture
 def app(monkeypatch) -> AppTest:
     """The page with the committed model."""
     monkeypatch.delenv(webapp.MODEL_PATH_VARIABLE, raising=False)
     return AppTest.from_file(str(REPO_ROOT / "webapp.py"), default_timeout=RUN_TIMEOUT)
+
+
+def open_tab(at: AppTest, label: str) -> AppTest:
+    """Switch the page to a tab, as a click on it does (the tabs rerun the page)."""
+    at.session_state[webapp.TAB_KEY] = label
+    return at.run()
 
 
 def drawing(digit: Digit, placement: tuple[int, int, int] = PLACEMENTS[0]) -> np.ndarray:
@@ -78,7 +103,7 @@ def test_page_renders_with_the_real_canvas_component(app):
 
     assert not app.exception
     assert app.title[0].value.endswith("Digit reader")
-    assert [tab.label for tab in app.tabs] == ["Draw", "Model card"]
+    assert [tab.label for tab in app.tabs] == ["Draw", "History", "Model card"]
     assert len(app.tabs[0].get("bidi_component")) == 1
     assert [info.value for info in app.info] == [webapp.DRAW_HINT]
     assert answer(app) is None
@@ -135,8 +160,8 @@ def test_drawing_shows_the_digit_its_probabilities_and_what_the_model_sees(
     assert sum(bar["probability"] for bar in bars) == pytest.approx(1, abs=1e-4)
     assert [bar["digit"] for bar in bars if bar["winner"]] == [str(label)]
     colour = json.loads(chart.proto.spec)["encoding"]["color"]
-    assert colour["condition"] == {"test": "datum.winner", "value": webapp.HIGHLIGHT}
-    assert colour["value"] != webapp.HIGHLIGHT
+    assert colour["condition"] == {"test": "datum.winner", "value": charts.HIGHLIGHT}
+    assert colour["value"] != charts.HIGHLIGHT
 
     (model_view,) = app.image
     assert "What the model sees" in model_view.proto.imgs[0].caption
@@ -184,8 +209,10 @@ def test_model_card_shows_the_figures_from_the_metrics_file(app, canvas):
     metrics = digit_model.load_metrics()
     assert metrics is not None, "the committed model has no metrics file beside it"
     app.run()
+    assert len(app.tabs[2].metric) == 0  # built only once the tab is opened
+    open_tab(app, "Model card")
 
-    card = app.tabs[1]
+    card = app.tabs[2]
     figures = {metric.label: metric.value for metric in card.metric}
     assert figures["Test accuracy"] == f"{metrics['test_accuracy']:.2%}"
     assert figures["Parameters"] == f"{metrics['parameters']:,}"
@@ -224,10 +251,11 @@ def test_model_without_usable_metrics_still_reads_digits_and_says_how_to_fix_the
     monkeypatch.setenv(webapp.MODEL_PATH_VARIABLE, str(model_path))
     canvas.drawing = drawing(clear_digits[4])
     app = AppTest.from_file(str(REPO_ROOT / "webapp.py"), default_timeout=RUN_TIMEOUT).run()
+    open_tab(app, "Model card")
 
     assert not app.exception
     assert answer(app) == "4"
-    (warning,) = app.tabs[1].warning
+    (warning,) = app.tabs[2].warning
     assert problem in warning.value
     assert digit_model.TRAIN_COMMAND in warning.value
 
@@ -251,6 +279,255 @@ def test_unusable_model_file_shows_what_is_wrong_and_the_fix(
     assert problem in error.value
     assert str(model_path) in error.value
     assert digit_model.TRAIN_COMMAND in error.value
-    assert [tab.label for tab in app.tabs] == ["Draw", "Model card"]
+    assert [tab.label for tab in app.tabs] == ["Draw", "History", "Model card"]
     assert canvas.calls == []
     assert answer(app) is None
+
+
+def confirm_button(at: AppTest):
+    (button,) = (button for button in at.button if button.label == webapp.CONFIRM_LABEL)
+    return button
+
+
+def digit_picker(at: AppTest):
+    (picker,) = (group for group in at.button_group if group.label == webapp.PICK_LABEL)
+    return picker
+
+
+def stored_labels(url: str) -> list[sa.Row]:
+    """The labels in the database, read beside the page, oldest first."""
+    engine = sa.create_engine(url)
+    try:
+        if not sa.inspect(engine).has_table("digit_feedback"):
+            return []
+        with engine.connect() as connection:
+            return connection.execute(
+                sa.text(
+                    "SELECT session_id, predicted_digit, confidence, true_digit, image, strokes"
+                    " FROM digit_feedback ORDER BY id"
+                )
+            ).all()
+    finally:
+        engine.dispose()
+
+
+def model_input(rgba: np.ndarray) -> bytes:
+    """The 28x28 input the page reads from a canvas image, as the 784 bytes kept with a label."""
+    return np.rint(normalize(canvas_to_ink(rgba)) * 255).astype(np.uint8).tobytes()
+
+
+def test_confirming_the_answer_saves_the_drawing_with_that_digit(
+    app, canvas, clear_digits, classifier, feedback_database
+):
+    canvas.drawing = drawing(clear_digits[0])
+    app.run()
+    canvas.drawing = drawing(clear_digits[3])
+    app.run()
+    # Strokes never touch the database: SQLite has not even created its file yet.
+    assert not Path(sa.make_url(feedback_database).database).exists()
+
+    confirm_button(app).click().run()
+
+    assert not app.exception
+    (label,) = stored_labels(feedback_database)
+    assert (label.predicted_digit, label.true_digit) == (3, 3)
+    assert label.confidence == pytest.approx(read(classifier, canvas.drawing).max(), abs=1e-6)
+    assert label.image == model_input(canvas.drawing)
+    assert json.loads(label.strokes) == {"objects": []}  # what the canvas sent with the image
+    assert label.session_id == app.session_state[webapp.SESSION_ID_KEY]
+    assert [toast.value for toast in app.toast] == ["Saved: a 3."]
+    assert any("Saved" in caption.value for caption in app.caption)
+    assert confirm_button(app).disabled and digit_picker(app).disabled
+    assert digit_picker(app).value == 3
+    assert answer(app) == "3"
+
+
+def test_picking_the_digit_meant_saves_it_as_the_true_digit(
+    app, canvas, clear_digits, feedback_database
+):
+    canvas.drawing = drawing(clear_digits[7], PLACEMENTS[1])
+    app.run()
+
+    digit_picker(app).set_value(1).run()
+
+    assert not app.exception
+    (label,) = stored_labels(feedback_database)
+    assert (label.predicted_digit, label.true_digit) == (7, 1)
+    assert [toast.value for toast in app.toast] == ["Saved: a 1."]
+    assert digit_picker(app).value == 1
+    assert confirm_button(app).disabled and digit_picker(app).disabled
+
+
+def test_two_clicks_on_the_same_drawing_store_it_once(app, canvas, clear_digits, feedback_database):
+    canvas.drawing = drawing(clear_digits[3])
+    app.run()
+
+    # Both reach the server before the page has shown the row as saved: a quick double click.
+    confirm_button(app).click()
+    digit_picker(app).set_value(5)
+    app.run()
+
+    assert not app.exception
+    (label,) = stored_labels(feedback_database)
+    assert label.true_digit in (3, 5)
+    assert [toast.value for toast in app.toast] == [f"Already saved as a {label.true_digit}."]
+    assert digit_picker(app).value == label.true_digit
+    assert confirm_button(app).disabled and digit_picker(app).disabled
+
+
+def test_a_new_stroke_makes_a_new_drawing_to_label(app, canvas, clear_digits, feedback_database):
+    canvas.drawing = drawing(clear_digits[3])
+    app.run()
+    confirm_button(app).click().run()
+
+    canvas.drawing = np.minimum(canvas.drawing, drawing(clear_digits[1], PLACEMENTS[1]))
+    app.run()
+    assert not confirm_button(app).disabled
+    assert digit_picker(app).value is None
+    assert not any("Saved" in caption.value for caption in app.caption)
+
+    digit_picker(app).set_value(8).run()
+
+    assert [label.true_digit for label in stored_labels(feedback_database)] == [3, 8]
+
+
+def test_history_lists_labels_newest_first_with_accuracy_and_confusion(
+    app, canvas, clear_digits, feedback_database
+):
+    canvas.drawing = drawing(clear_digits[3])
+    app.run()
+    confirm_button(app).click().run()
+    canvas.drawing = drawing(clear_digits[7], PLACEMENTS[2])
+    app.run()
+    digit_picker(app).set_value(1).run()
+
+    history = open_tab(app, "History").tabs[1]
+
+    assert not app.exception
+    figures = {metric.label: metric.value for metric in history.metric}
+    assert figures["Accuracy on labelled drawings"] == "50.0%"
+    assert figures["Labelled drawings"] == "2"
+    assert figures["Misread"] == "1"
+    (table,) = history.dataframe
+    rows = table.value
+    assert list(rows["Answer"]) == [7, 3]
+    assert list(rows["True digit"]) == [1, 3]
+    assert list(rows["Right"]) == ["✗", "✓"]
+    stored = stored_labels(feedback_database)[::-1]
+    assert list(rows["Drawing"]) == [
+        feedback_store.thumbnail(np.frombuffer(label.image, np.uint8).reshape(28, 28))
+        for label in stored
+    ]
+    assert list(rows["Confidence"]) == pytest.approx([label.confidence for label in stored])
+    assert rows["Time"].is_monotonic_decreasing
+    (confusion,) = history.get("vega_lite_chart")
+    cells = {(cell["true"], cell["predicted"]): cell["count"] for cell in chart_rows(confusion)}
+    assert len(cells) == 100
+    assert {cell: count for cell, count in cells.items() if count} == {("3", "3"): 1, ("1", "7"): 1}
+    downloads = history.get("download_button")
+    assert [button.proto.label for button in downloads] == ["CSV", ".npz training set"]
+    assert answer(app) == "7"  # the drawing is still there on the Draw tab
+
+
+def test_history_without_labels_says_how_to_add_some(app, canvas):
+    open_tab(app.run(), "History")
+
+    assert not app.exception
+    assert [info.value for info in app.tabs[1].info] == [webapp.NO_LABELS_HINT]
+    assert len(app.tabs[1].dataframe) == 0
+
+
+def test_labels_go_to_the_database_named_in_secrets_toml(
+    app, canvas, clear_digits, tmp_path, monkeypatch
+):
+    monkeypatch.delenv("DIGIT_FEEDBACK_DB_URL")
+    url = f"sqlite:///{tmp_path / 'from_secrets.db'}"
+    app.secrets["connections"] = {"feedback": {"url": url}}
+    canvas.drawing = drawing(clear_digits[2])
+    app.run()
+
+    confirm_button(app).click().run()
+
+    assert not app.exception
+    assert [label.true_digit for label in stored_labels(url)] == [2]
+
+
+def test_a_drawing_too_large_to_keep_is_refused_with_what_to_do(
+    app, canvas, clear_digits, feedback_database
+):
+    canvas.drawing = drawing(clear_digits[6])
+    # Thousands of tiny strokes: far more than the store keeps per drawing.
+    dot = {"type": "path", "path": [["M", 10.5, 10.5], ["L", 11.5, 11.5]], "strokeWidth": 18}
+    canvas.strokes = {"objects": [dot] * 10_000}
+    app.run()
+
+    confirm_button(app).click().run()
+
+    assert not app.exception
+    (error,) = app.error
+    assert "clear the canvas and draw the digit again" in error.value
+    assert stored_labels(feedback_database) == []
+    assert not confirm_button(app).disabled
+    assert answer(app) == "6"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [UNREACHABLE_URL, "oracle://digits:hunter2@127.0.0.1:1/digits"],
+    ids=["unreachable PostgreSQL", "unsupported database"],
+)
+def test_without_a_usable_database_digits_are_still_read_and_saving_says_it_is_unavailable(
+    app, canvas, clear_digits, monkeypatch, url
+):
+    monkeypatch.setenv("DIGIT_FEEDBACK_DB_URL", url)
+    canvas.drawing = drawing(clear_digits[4])
+    app.run()
+
+    confirm_button(app).click().run()
+
+    assert not app.exception
+    assert answer(app) == "4"
+    (warning,) = app.warning
+    assert webapp.UNAVAILABLE in warning.value
+    assert "hunter2" not in warning.value
+    assert not confirm_button(app).disabled  # it can be tried again
+    assert len(app.toast) == 0
+
+    open_tab(app, "History")
+
+    assert not app.exception
+    (history_warning,) = app.tabs[1].warning
+    assert "history is unavailable" in history_warning.value
+    assert "hunter2" not in history_warning.value
+    assert answer(app) == "4"
+
+
+@pytest.mark.postgres
+def test_postgresql_going_away_mid_session_stops_saving_but_not_reading(
+    app, canvas, clear_digits, postgres_server, monkeypatch
+):
+    url = postgres_server.create_database()
+    monkeypatch.setenv("DIGIT_FEEDBACK_DB_URL", url)
+    canvas.drawing = drawing(clear_digits[3])
+    app.run()
+    confirm_button(app).click().run()
+    assert [toast.value for toast in app.toast] == ["Saved: a 3."]
+
+    postgres_server.stop()
+    try:
+        canvas.drawing = drawing(clear_digits[5], PLACEMENTS[3])
+        app.run()
+        assert answer(app) == "5"
+        confirm_button(app).click().run()
+
+        assert not app.exception
+        assert answer(app) == "5"
+        (warning,) = app.warning
+        assert webapp.UNAVAILABLE in warning.value
+        open_tab(app, "History")
+        assert not app.exception
+        assert "history is unavailable" in app.tabs[1].warning[0].value
+    finally:
+        postgres_server.start()
+
+    assert [label.true_digit for label in stored_labels(url)] == [3]
