@@ -315,7 +315,7 @@ def finetune(args: argparse.Namespace) -> None:
     keras.utils.set_random_seed(args.seed)
     try:
         x_feedback, y_feedback = load_feedback(args.feedback)
-        classifier = digit_model.load(args.model)
+        classifier = digit_model.load(args.model, threads=None)
     except (ValueError, digit_model.ModelUnavailable) as error:
         sys.exit(str(error))
     (x_train, y_train), (x_test, y_test) = load_mnist(args.data)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 
@@ -49,8 +50,13 @@ class Classifier:
         return self._forward(images).numpy()[:count]
 
 
-def load(path: str | Path = DEFAULT_PATH) -> Classifier:
-    """Load a trained model file; ModelUnavailable says what is wrong and how to fix it."""
+def load(path: str | Path = DEFAULT_PATH, threads: int | None = 1) -> Classifier:
+    """Load a trained model file; ModelUnavailable says what is wrong and how to fix it.
+
+    `threads` caps TensorFlow's threads per operation when it has not started yet: one
+    is fastest for a drawing at a time (about half the latency of two on two cores) and
+    lets concurrent sessions run side by side. None keeps TensorFlow's default, for training.
+    """
     path = Path(path)
     if not path.is_file():
         raise ModelUnavailable(
@@ -58,7 +64,12 @@ def load(path: str | Path = DEFAULT_PATH) -> Classifier:
             "(a few minutes on a laptop), or restore it with `git checkout -- model.keras`."
         )
     import keras
+    import tensorflow as tf
 
+    if threads is not None:
+        # Once TensorFlow has started it keeps its thread pools, and says so with RuntimeError.
+        with contextlib.suppress(RuntimeError):
+            tf.config.threading.set_intra_op_parallelism_threads(threads)
     try:
         model = keras.saving.load_model(path, compile=False)
     except Exception as error:  # a truncated or foreign file fails in many ways inside Keras
