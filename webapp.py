@@ -3,10 +3,11 @@
     streamlit run webapp.py
 
 One page in tabs: "Draw" (canvas, answer, probabilities, what the model sees, and one click
-to confirm or correct the answer), "History" (the labelled drawings, accuracy, downloads)
-and "Model card" (how the model was built and how well it does). Computing lives in
-`preprocess`, `digit_model` and `feedback_store`, chart specs in `charts`; this file only
-lays out the page and wires it up.
+to confirm or correct the answer; or a whole number on a wider canvas, or a photo of
+handwriting; and on request, which strokes drove the answer), "History" (the labelled
+drawings, accuracy, downloads) and "Model card" (how the model was built and how well it
+does). Computing lives in `preprocess`, `digit_model`, `segment`, `photo`, `explain` and
+`feedback_store`, chart specs in `charts`; this file only lays out the page and wires it up.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ NUMBER_CANVAS_KEY = "number_canvas"
 NUMBER_CANVAS_WIDTH = 700  # px; fills the page on a desktop and scrolls sideways on a phone
 ONE_DIGIT, A_NUMBER, A_PHOTO = "One digit", "A number", "A photo"
 MODE_LABEL, MODE_KEY = "What to read", "read_mode"
+TOOLBAR_ROOM = 24  # px above a canvas, whose toolbar floats over what lies just above it
 NUMBER_HINT = (
     "Write a number in the wide box, digits side by side with a little space between them. "
     "On a phone, scroll the box sideways for more room."
@@ -67,7 +69,8 @@ WHY_HELP = (
     "Colour the strokes by how much they drove the answer: red the most, grey hardly at all. "
     "Each part of the drawing is hidden in turn and the model reads it again."
 )
-DIGIT_PREVIEW_SCALE = 4  # each digit of a number is shown 112 px square, side by side
+DIGIT_PREVIEW_SCALE = 4  # each digit of a number is shown 112 px square, side by side...
+DIGIT_GAP = 4  # ...in a margin of this many white pixels, so that neighbours stand apart
 OUTLINE = (37, 99, 235)  # the page's primary colour, around each digit found on a photo
 BRUSH_WIDTHS = (6, 40)  # px, the slider's range
 DEFAULT_BRUSH = 18
@@ -361,19 +364,6 @@ def drawing_section(classifier: digit_model.Classifier) -> None:
     # fails outside one, and the rest of this module is used by tests and benchmarks too.
     from streamlit_drawable_canvas import st_canvas
 
-    mode = st.segmented_control(
-        MODE_LABEL,
-        [ONE_DIGIT, A_NUMBER, A_PHOTO],
-        default=ONE_DIGIT,
-        required=True,
-        key=MODE_KEY,
-    )
-    if mode == A_NUMBER:
-        number_section(classifier)
-        return
-    if mode == A_PHOTO:
-        photo_section(classifier)
-        return
     canvas_column, answer_column = st.columns(2, gap="medium")
     with canvas_column:
         canvas_area = st.container()
@@ -453,7 +443,10 @@ def number_answer(classifier: digit_model.Classifier, reading: NumberReading, ke
             icon="🤔",
         )
     st.image(
-        [enlarged(piece.image, DIGIT_PREVIEW_SCALE) for piece in reading.pieces],
+        [
+            np.pad(enlarged(piece.image, DIGIT_PREVIEW_SCALE), DIGIT_GAP, constant_values=255)
+            for piece in reading.pieces
+        ],
         caption=[
             f"{digit} · {confidence:.0%}"
             for digit, confidence in zip(reading.digits, reading.confidences)
@@ -471,8 +464,10 @@ def number_answer(classifier: digit_model.Classifier, reading: NumberReading, ke
     )
 
 
+@st.fragment
 def number_section(classifier: digit_model.Classifier) -> None:
-    """A wide canvas for a number; every stroke reads all its digits in one batched call."""
+    """A wide canvas for a number; a stroke reads all its digits in one batched call and
+    re-runs only this fragment."""
     from streamlit_drawable_canvas import st_canvas  # imported here, as in drawing_section
 
     canvas_area = st.container()
@@ -525,6 +520,7 @@ def outlined(photo: Photo, reading: NumberReading | None) -> np.ndarray:
     return np.asarray(picture)
 
 
+@st.fragment
 def photo_section(classifier: digit_model.Classifier) -> None:
     """Upload a photo or scan of handwriting; it is read like a number written on the canvas."""
     upload = st.file_uploader(
@@ -540,13 +536,15 @@ def photo_section(classifier: digit_model.Classifier) -> None:
         st.error(str(error), icon="🚫")
         return
     height, width = photo.picture.shape[:2]
-    st.image(
-        outlined(photo, reading),
-        caption="Your picture, with a box around each digit found"
-        if reading is not None
-        else "Your picture",
-        width=min(width, round(PHOTO_HEIGHT * width / height)),
-    )
+    # A container's width, unlike an image's, shrinks to fit a narrow screen.
+    with st.container(width=min(width, round(PHOTO_HEIGHT * width / height))):
+        st.image(
+            outlined(photo, reading),
+            caption="Your picture, with a box around each digit found"
+            if reading is not None
+            else "Your picture",
+            width="stretch",
+        )
     if reading is None:
         st.info(NO_HANDWRITING, icon="🔍")
     else:
@@ -554,9 +552,20 @@ def photo_section(classifier: digit_model.Classifier) -> None:
 
 
 def draw_section(classifier: digit_model.Classifier | None) -> None:
-    """The canvas and its answer, once the model is loaded."""
+    """One digit, a number or a photo to read, once the model is loaded."""
     if classifier is None:
         st.info("The canvas comes back once the model file is in place.")
+        return
+    # Outside the sections' fragments: strokes do not redo it, and a new choice rebuilds the tab.
+    mode = st.segmented_control(
+        MODE_LABEL, [ONE_DIGIT, A_NUMBER, A_PHOTO], default=ONE_DIGIT, required=True, key=MODE_KEY
+    )
+    if mode == A_PHOTO:
+        photo_section(classifier)
+        return
+    st.space(TOOLBAR_ROOM)
+    if mode == A_NUMBER:
+        number_section(classifier)
     else:
         drawing_section(classifier)
 

@@ -1,0 +1,139 @@
+"""Time reading a number, a photo and the "why" heat-map, each beside one digit's reading.
+
+    python benchmarks/bench_beyond.py [--numbers 100] [--photos 30] [--runs 200]
+
+Prints median (p50) and p90 in milliseconds. Numbers are 2 to 6 MNIST test digits written
+as canvas strokes on the 700x280 canvas; photos are such numbers on unevenly lit paper,
+saved as phone JPEGs of 1,400 to 2,800 px; the heat-map is made for the 28x28 inputs of
+canvas drawings. The baseline, measured in the same run, is one digit drawn on the 280x280
+canvas read the way the page reads it on every stroke. Last, inside a Streamlit script run,
+the one thing one-digit mode now does on each stroke besides reading: the "Why this
+answer?" toggle, left off.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import numpy as np
+from streamlit.testing.v1 import AppTest
+
+import digit_model
+import explain
+import webapp
+from canvas_drawings import random_drawings
+from photo import read_upload
+from preprocess import canvas_to_ink
+from segment import read_number
+from tests.mnist_data import mnist
+from tests.test_photo import encoded, paper_photo
+from tests.test_segment import random_numbers
+
+
+def timed(function, inputs: list, runs: int) -> list[float]:
+    """Milliseconds of each of `runs` calls of `function`, cycling over `inputs`, after warm-up."""
+    for item in inputs[:5]:
+        function(item)
+    times = []
+    for run in range(runs):
+        item = inputs[run % len(inputs)]
+        started = time.perf_counter()
+        function(item)
+        times.append((time.perf_counter() - started) * 1000)
+    return times
+
+
+def toggle_script(pixels: bytes, runs: int) -> None:
+    """Runs inside AppTest: the toggle under the answer, and reading the drawing (280x280
+    RGBA bytes), timed apart."""
+    import time
+
+    import numpy as np
+    import streamlit as st
+
+    import webapp
+
+    classifier = webapp.load_classifier(str(webapp.model_path()))
+    drawing = np.frombuffer(pixels, np.uint8).reshape(webapp.CANVAS_SIZE, webapp.CANVAS_SIZE, 4)
+    toggle, reading = [], []
+    for run in range(runs):
+        started = time.perf_counter()
+        webapp.read_drawing(drawing, classifier)
+        read = time.perf_counter()
+        st.toggle(webapp.WHY_LABEL, key=f"why_{run}", help=webapp.WHY_HELP)
+        toggle.append((time.perf_counter() - read) * 1000)
+        reading.append((read - started) * 1000)
+    st.session_state["timings"] = {"toggle": toggle, "reading": reading}
+
+
+def report(rows: dict[str, list[float]]) -> None:
+    width = max(len(name) for name in rows)
+    print(f"{'':{width}}  {'p50 ms':>8}  {'p90 ms':>8}")
+    for name, times in rows.items():
+        p90 = statistics.quantiles(times, n=10)[-1]
+        print(f"{name:{width}}  {statistics.median(times):8.2f}  {p90:8.2f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--numbers", type=int, default=100, help="numbers on the wide canvas")
+    parser.add_argument("--photos", type=int, default=30, help="phone photos of numbers")
+    parser.add_argument("--runs", type=int, default=200, help="runs of each timing")
+    args = parser.parse_args()
+
+    classifier = digit_model.load()
+    images, labels = mnist("test")
+    digits = [rgba for rgba, _, _ in random_drawings(images[:50], labels[:50], seed=3)]
+    numbers = [n.rgba for n, _ in random_numbers(seed=11, count=args.numbers, touch=0, lift=0)]
+    rng = np.random.default_rng(11)
+    photos = [
+        encoded(
+            paper_photo(canvas_to_ink(number.rgba), scale=rng.uniform(2, 4), seed=index),
+            "JPEG",
+            quality=int(rng.integers(60, 90)),
+        )
+        for index, (number, _) in enumerate(
+            random_numbers(seed=12, count=args.photos, touch=0, lift=0)
+        )
+    ]
+    readings = [webapp.read_drawing(rgba, classifier) for rgba in digits[:20]]
+    inputs = [(reading.image, reading.digit) for reading in readings]
+
+    rows = {
+        "baseline: one digit, 280x280 canvas to answer": timed(
+            lambda rgba: webapp.read_drawing(rgba, classifier), digits, args.runs
+        ),
+        "a number, 700x280 canvas to answer": timed(
+            lambda rgba: read_number(classifier, canvas_to_ink(rgba)), numbers, args.runs
+        ),
+        "a photo, JPEG bytes to answer": timed(
+            lambda data: read_number(classifier, read_upload(data).ink), photos, args.photos * 3
+        ),
+        "  of which JPEG bytes to ink": timed(read_upload, photos, args.photos * 3),
+        "why: heat-map and overlay of one digit": timed(
+            lambda item: explain.overlay(item[0], explain.saliency(classifier, *item)),
+            inputs,
+            args.runs,
+        ),
+    }
+    page = AppTest.from_function(
+        toggle_script, args=(digits[0].tobytes(), args.runs), default_timeout=600
+    )
+    timings = page.run().session_state["timings"]
+    rows["in a script run: one-digit reading"] = timings["reading"]
+    rows["in a script run: the toggle, off"] = timings["toggle"]
+    report(rows)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,142 @@
+"""Beyond one digit in the real page, in headless Chromium: a number written with the mouse
+on the wide canvas, on a desktop and on a phone, and a photo uploaded from disk."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+import webapp
+from tests.conftest import Digit
+from tests.test_photo import encoded
+from tests.test_webapp_beyond import photographed
+
+pytest_plugins = ["tests.postgres_server"]
+pytestmark = [pytest.mark.browser, pytest.mark.postgres]
+
+FIRST_ANSWER_MS = 60_000  # the first stroke may wait for the server to load the model
+ANSWER_MS = 15_000
+PHONE_WIDTH = 390
+
+
+def number_canvas(page):
+    """The wide canvas's drawing surface (Fabric's top layer), inside the component."""
+    return page.locator(f".st-key-{webapp.NUMBER_CANVAS_KEY} canvas.upper-canvas")
+
+
+def prediction(page):
+    label = page.get_by_test_id("stMetricLabel").get_by_text("Prediction", exact=True)
+    return page.get_by_test_id("stMetric").filter(has=label).get_by_test_id("stMetricValue")
+
+
+def mode_choice(page, mode: str):
+    choices = page.get_by_role("radiogroup", name=webapp.MODE_LABEL)
+    return choices.get_by_role("radio", name=mode, exact=True)
+
+
+def choose(page, mode: str) -> None:
+    mode_choice(page, mode).click()
+    expect(mode_choice(page, mode)).to_be_checked()
+
+
+def show_toolbar(page, canvas_key: str) -> None:
+    """Put the pen over a canvas and wait until its toolbar has risen into place above it."""
+    page.locator(f".st-key-{canvas_key} canvas.upper-canvas").hover()
+    toolbar = page.locator(f".st-key-{canvas_key} .dc-toolbar").element_handle()
+    page.wait_for_function(
+        "(toolbar) => getComputedStyle(toolbar).opacity === '1' && !toolbar.getAnimations().length",
+        arg=toolbar,
+        timeout=ANSWER_MS,
+    )
+
+
+def tap(page, mode: str) -> None:
+    """Click a mode where it shows on the screen, as a person would: without waiting for
+    whatever covers it to go away, as Playwright's own click does."""
+    box = mode_choice(page, mode).bounding_box()
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    expect(mode_choice(page, mode)).to_be_checked()
+
+
+def choose_number_mode(page) -> None:
+    """Switch to the wide canvas and wait until the page around it has settled."""
+    choose(page, webapp.A_NUMBER)
+    expect(page.get_by_text(webapp.NUMBER_HINT)).to_be_visible(timeout=ANSWER_MS)
+    expect(page.locator(f".st-key-{webapp.CANVAS_KEY}")).to_have_count(0)
+    number_canvas(page).wait_for(timeout=ANSWER_MS)
+
+
+def write(page, digits: list[Digit], height: float, top: float, lefts: list[float]) -> None:
+    """Write the digits side by side with the mouse, stroke by stroke."""
+    box = number_canvas(page).bounding_box()
+    for digit, left in zip(digits, lefts):
+        for stroke in digit.strokes(height, top, left):
+            page.mouse.move(box["x"] + stroke[0][0], box["y"] + stroke[0][1])
+            page.mouse.down()
+            for x, y in stroke[1:]:
+                page.mouse.move(box["x"] + x, box["y"] + y)
+            page.mouse.up()
+
+
+@pytest.fixture
+def open_page(browser, app_url):
+    """Opens the page in a fresh browser window of the given width."""
+    contexts = []
+
+    def opened(width: int, **options):
+        context = browser.new_context(viewport={"width": width, "height": 900}, **options)
+        contexts.append(context)
+        page = context.new_page()
+        page.goto(app_url)
+        mode_choice(page, webapp.A_NUMBER).wait_for(timeout=FIRST_ANSWER_MS)
+        return page
+
+    yield opened
+    for context in contexts:
+        context.close()
+
+
+def test_a_number_written_with_the_mouse_and_a_photo_are_read(open_page, clear_digits, tmp_path):
+    page = open_page(1000)
+    choose_number_mode(page)
+    assert number_canvas(page).bounding_box()["width"] == webapp.NUMBER_CANVAS_WIDTH
+
+    write(page, [clear_digits[d] for d in (2, 0, 4)], 170, 50, [60, 260, 460])
+
+    expect(prediction(page)).to_have_text("204", timeout=FIRST_ANSWER_MS)
+    expect(page.get_by_role("img", name="The 28x28 input read as 4")).to_be_visible()
+
+    photo_file = tmp_path / "IMG_2026.jpg"
+    photo_file.write_bytes(encoded(photographed(clear_digits, "2026"), "JPEG", quality=80))
+    choose(page, webapp.A_PHOTO)
+    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(photo_file)
+
+    expect(prediction(page)).to_have_text("2026", timeout=ANSWER_MS)
+
+
+def test_the_wide_canvas_scrolls_sideways_on_a_phone_and_reads_a_number(open_page, clear_digits):
+    phone = open_page(PHONE_WIDTH, device_scale_factor=2)
+    # With the pen over a canvas its toolbar shows above it, and must not cover the choices.
+    show_toolbar(phone, webapp.CANVAS_KEY)
+    tap(phone, webapp.A_PHOTO)
+    choose_number_mode(phone)
+
+    # The page itself keeps to the screen; only the canvas's own box scrolls.
+    assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE_WIDTH
+    surface = number_canvas(phone)
+    scrolls = surface.evaluate(
+        """(canvas) => {
+          for (let node = canvas; node; node = node.parentElement ?? node.getRootNode().host) {
+            if (node.scrollWidth > node.clientWidth + 1 &&
+                getComputedStyle(node).overflowX !== "visible") return true;
+          }
+          return false;
+        }"""
+    )
+    assert scrolls
+
+    write(phone, [clear_digits[d] for d in (4, 7)], 150, 60, [30, 190])
+
+    expect(prediction(phone)).to_have_text("47", timeout=FIRST_ANSWER_MS)
+    show_toolbar(phone, webapp.NUMBER_CANVAS_KEY)
+    tap(phone, webapp.A_PHOTO)

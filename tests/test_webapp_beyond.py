@@ -1,0 +1,362 @@
+"""Beyond one digit, under Streamlit's AppTest: numbers on the wide canvas, photos of
+handwriting, and the heat-map of why the model answered.
+
+As in test_webapp.py, a stand-in `streamlit_drawable_canvas` module hands the page the
+canvas image a drawing would produce, one per canvas key; photos are made as phones and
+scanners save them (see test_photo.py) and uploaded through the page's file uploader.
+"""
+
+from __future__ import annotations
+
+import sys
+import types
+
+import numpy as np
+import pytest
+from PIL import Image
+from streamlit.testing.v1 import AppTest
+
+import explain
+import photo
+import segment
+import webapp
+from preprocess import canvas_to_ink
+from tests.conftest import PLACEMENTS, REPO_ROOT, Digit
+from tests.test_photo import (
+    animated,
+    encoded,
+    paper_photo,
+    png_claiming_size,
+    truncated_jpeg,
+    truncated_png,
+)
+from tests.test_segment import write_number
+
+RUN_TIMEOUT = 120  # seconds; the first run imports TensorFlow and loads the model
+NUMBER = "2026"
+
+
+class CanvasStandIn:
+    """Stands in for `st_canvas`: hands each canvas (by key) its drawing, records the calls."""
+
+    def __init__(self) -> None:
+        self.drawings: dict[str, np.ndarray] = {}
+        self.calls: list[dict] = []
+
+    def __call__(self, **options) -> types.SimpleNamespace:
+        self.calls.append(options)
+        return types.SimpleNamespace(
+            image_data=self.drawings.get(options["key"]), json_data={"objects": []}
+        )
+
+
+@pytest.fixture
+def canvas(monkeypatch) -> CanvasStandIn:
+    stand_in = CanvasStandIn()
+    module = types.ModuleType("streamlit_drawable_canvas")
+    module.st_canvas = stand_in
+    monkeypatch.setitem(sys.modules, "streamlit_drawable_canvas", module)
+    return stand_in
+
+
+@pytest.fixture
+def app(tmp_path, monkeypatch) -> AppTest:
+    """The page with the committed model, its labels going to a SQLite file of its own."""
+    monkeypatch.delenv(webapp.MODEL_PATH_VARIABLE, raising=False)
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.setenv("DIGIT_FEEDBACK_DB_URL", f"sqlite:///{tmp_path / 'feedback.db'}")
+    return AppTest.from_file(str(REPO_ROOT / "webapp.py"), default_timeout=RUN_TIMEOUT)
+
+
+class Counting:
+    """Wraps a function and counts its calls."""
+
+    def __init__(self, function) -> None:
+        self.function, self.calls = function, 0
+
+    def __call__(self, *args, **kwargs):
+        self.calls += 1
+        return self.function(*args, **kwargs)
+
+
+def counted(monkeypatch, module: types.ModuleType, name: str) -> Counting:
+    counting = Counting(getattr(module, name))
+    monkeypatch.setattr(module, name, counting)
+    return counting
+
+
+def written(clear_digits: dict[int, Digit], number: str, seed: int = 0) -> np.ndarray:
+    """A number written on the page's wide canvas, black on white: the image the canvas sends."""
+    digits = [clear_digits[int(label)].segments for label in number]
+    gaps = [0.2] * (len(number) - 1)
+    strokes = write_number(
+        digits, gaps, 170, 14, "black on transparent", np.random.default_rng(seed)
+    )
+    white = 255 - strokes.rgba[..., 3:]
+    return np.concatenate([white, white, white, np.full_like(white, 255)], axis=-1)
+
+
+def photographed(clear_digits: dict[int, Digit], number: str) -> Image.Image:
+    """A number written on paper and photographed under uneven light."""
+    ink = canvas_to_ink(written(clear_digits, number, seed=5))
+    return paper_photo(ink, scale=2.0)
+
+
+def choose(at: AppTest, mode: str) -> AppTest:
+    at.segmented_control(key=webapp.MODE_KEY).set_value(mode)
+    return at.run()
+
+
+def upload(at: AppTest, name: str, data: bytes, mime: str) -> AppTest:
+    at.file_uploader(key="photo_upload").set_value((name, data, mime))
+    return at.run()
+
+
+def metric(at: AppTest, label: str) -> str | None:
+    values = [metric.value for metric in at.metric if metric.label == label]
+    assert len(values) <= 1
+    return values[0] if values else None
+
+
+def captions(at: AppTest) -> list[str]:
+    """The caption of every picture on the page, in order."""
+    return [picture.caption for element in at.image for picture in element.proto.imgs]
+
+
+def why_pictures(at: AppTest) -> list[str]:
+    return [caption for caption in captions(at) if caption.startswith("Why")]
+
+
+def test_one_digit_is_the_default_mode_with_its_square_canvas(app, canvas):
+    app.run()
+
+    assert not app.exception
+    assert app.segmented_control(key=webapp.MODE_KEY).value == webapp.ONE_DIGIT
+    assert [call["key"] for call in canvas.calls] == [webapp.CANVAS_KEY]
+    assert canvas.calls[-1]["width"] == canvas.calls[-1]["height"] == webapp.CANVAS_SIZE
+
+
+@pytest.mark.parametrize("number", [NUMBER, "19", "3845"])
+def test_a_number_written_on_the_wide_canvas_is_read(app, canvas, clear_digits, number):
+    canvas.drawings[webapp.NUMBER_CANVAS_KEY] = written(clear_digits, number)
+    choose(app.run(), webapp.A_NUMBER)
+
+    assert not app.exception
+    options = canvas.calls[-1]
+    assert options["key"] == webapp.NUMBER_CANVAS_KEY
+    assert (options["width"], options["height"]) == (700, 280)
+    assert options["stroke_width"] == app.slider(key="brush_width").value
+    assert metric(app, "Prediction") == number
+    assert len(app.warning) == 0
+    (digit_inputs,) = app.image
+    assert [picture.caption.split(" · ")[0] for picture in digit_inputs.proto.imgs] == list(number)
+    assert all(picture.caption.endswith("%") for picture in digit_inputs.proto.imgs)
+    assert why_pictures(app) == []
+
+
+def test_the_number_confidence_is_every_digit_right_at_once(app, canvas, clear_digits, classifier):
+    canvas.drawings[webapp.NUMBER_CANVAS_KEY] = written(clear_digits, NUMBER)
+    choose(app.run(), webapp.A_NUMBER)
+
+    expected = segment.read_number(
+        classifier, canvas_to_ink(canvas.drawings[webapp.NUMBER_CANVAS_KEY])
+    )
+    assert metric(app, "Confidence") == f"{np.prod(expected.confidences):.0%}"
+    shown = [picture.caption for picture in app.image[0].proto.imgs]
+    assert shown == [f"{d} · {c:.0%}" for d, c in zip(expected.digits, expected.confidences)]
+
+
+def test_blank_wide_canvas_shows_the_hint_and_one_digit_mode_comes_back(app, canvas, clear_digits):
+    canvas.drawings[webapp.CANVAS_KEY] = clear_digits[7].image(*PLACEMENTS[0])
+    choose(app.run(), webapp.A_NUMBER)
+
+    assert not app.exception
+    assert [info.value for info in app.info] == [webapp.NUMBER_HINT]
+    assert metric(app, "Prediction") is None
+
+    choose(app, webapp.ONE_DIGIT)
+
+    assert canvas.calls[-1]["key"] == webapp.CANVAS_KEY
+    assert metric(app, "Prediction") == "7"
+    assert [b.label for b in app.button] == [webapp.CONFIRM_LABEL]  # the feedback row is back
+
+
+def test_a_photo_of_a_number_on_paper_is_read_and_its_digits_outlined(app, canvas, clear_digits):
+    data = encoded(photographed(clear_digits, NUMBER), "JPEG", quality=75)
+    choose(app.run(), webapp.A_PHOTO)
+    assert [info.value for info in app.info] == [webapp.PHOTO_HINT]
+    assert app.file_uploader(key="photo_upload").allowed_type == [
+        f".{kind}" for kind in webapp.PHOTO_TYPES
+    ]
+
+    upload(app, "IMG_2026.jpg", data, "image/jpeg")
+
+    assert not app.exception
+    assert len(app.error) == 0 and len(app.info) == 0
+    assert metric(app, "Prediction") == NUMBER
+    picture, digit_inputs = app.image
+    assert "a box around each digit" in picture.proto.imgs[0].caption
+    assert len(digit_inputs.proto.imgs) == len(NUMBER)
+
+
+def test_blank_paper_says_no_handwriting_was_found(app, canvas):
+    cols = np.mgrid[0:400, 0:600][1] / 600
+    paper = 0.5 + 0.45 * cols + np.random.default_rng(1).normal(0, 0.03, (400, 600))
+    data = encoded(Image.fromarray((np.clip(paper, 0, 1) * 255).astype(np.uint8)), "JPEG")
+    choose(app.run(), webapp.A_PHOTO)
+
+    upload(app, "paper.jpg", data, "image/jpeg")
+
+    assert not app.exception
+    assert [info.value for info in app.info] == [webapp.NO_HANDWRITING]
+    assert metric(app, "Prediction") is None
+    assert captions(app) == ["Your picture"]
+
+
+def sixteen_bit(clear_digits) -> bytes:
+    grey = np.asarray(photographed(clear_digits, NUMBER).convert("L")).astype(np.uint16) * 64
+    return encoded(Image.fromarray(grey), "PNG")
+
+
+def cmyk(clear_digits) -> bytes:
+    return encoded(photographed(clear_digits, NUMBER).convert("CMYK"), "JPEG", quality=85)
+
+
+def transparent(clear_digits) -> bytes:
+    """Black strokes on a transparent background, as a drawing app exports them."""
+    ink = canvas_to_ink(written(clear_digits, NUMBER))
+    rgba = np.zeros((*ink.shape, 4), dtype=np.uint8)
+    rgba[..., 3] = np.round(ink * 255).astype(np.uint8)
+    return encoded(Image.fromarray(rgba), "PNG")
+
+
+def webp(clear_digits) -> bytes:
+    return encoded(photographed(clear_digits, NUMBER), "WEBP", quality=80)
+
+
+@pytest.mark.parametrize(
+    ("make", "name"),
+    [
+        (sixteen_bit, "scan.png"),
+        (cmyk, "print.jpg"),
+        (transparent, "export.png"),
+        (webp, "photo.webp"),
+    ],
+    ids=["16-bit png", "cmyk jpeg", "transparent png", "webp"],
+)
+def test_unusual_but_sound_pictures_are_read(app, canvas, clear_digits, make, name):
+    choose(app.run(), webapp.A_PHOTO)
+
+    upload(app, name, make(clear_digits), "application/octet-stream")
+
+    assert not app.exception
+    assert len(app.error) == 0
+    assert metric(app, "Prediction") == NUMBER
+
+
+@pytest.mark.parametrize(
+    ("name", "make", "message"),
+    [
+        ("empty.png", lambda: b"", "empty"),
+        ("notes.png", lambda: b"Dear diary, I wrote 2026 on a napkin.\n" * 20, "not a PNG"),
+        ("moved.jpg", lambda: encoded(Image.new("RGB", (64, 64), "white"), "GIF"), "not a PNG"),
+        ("cut.png", truncated_png, "damaged or incomplete"),
+        ("cut.jpg", truncated_jpeg, "damaged or incomplete"),
+        ("bomb.png", lambda: png_claiming_size(100_000, 100_000), "too many pixels"),
+        ("moving.png", lambda: animated("PNG"), "animated"),
+        ("moving.webp", lambda: animated("WEBP"), "animated"),
+        ("dot.png", lambda: encoded(Image.new("RGB", (6, 40), "white"), "PNG"), "only 6x40"),
+    ],
+    ids=[
+        "zero bytes",
+        "not an image",
+        "gif renamed to jpg",
+        "truncated png",
+        "truncated jpeg",
+        "decompression bomb",
+        "animated png",
+        "animated webp",
+        "too small",
+    ],
+)
+def test_bad_files_get_a_clear_message_and_the_page_keeps_working(
+    app, canvas, clear_digits, name, make, message
+):
+    choose(app.run(), webapp.A_PHOTO)
+
+    upload(app, name, make(), "application/octet-stream")
+
+    assert not app.exception
+    (error,) = app.error
+    assert message in error.value
+    assert metric(app, "Prediction") is None
+    assert captions(app) == []
+
+    upload(app, "IMG_2026.jpg", encoded(photographed(clear_digits, NUMBER), "JPEG"), "image/jpeg")
+
+    assert not app.exception
+    assert len(app.error) == 0
+    assert metric(app, "Prediction") == NUMBER
+
+
+def test_why_heat_map_is_computed_only_when_asked_for(app, canvas, clear_digits, monkeypatch):
+    saliency = counted(monkeypatch, explain, "saliency")
+    number_reads = counted(monkeypatch, segment, "read_number")
+    canvas.drawings[webapp.CANVAS_KEY] = clear_digits[3].image(*PLACEMENTS[0])
+    app.run()
+
+    why = app.toggle(key="why_digit")
+    assert why.label == webapp.WHY_LABEL and why.value is False
+    assert metric(app, "Prediction") == "3"
+    assert why_pictures(app) == []
+    assert saliency.calls == 0 and number_reads.calls == 0
+
+    why.set_value(True).run()
+
+    assert not app.exception
+    assert why_pictures(app) == ["Why 3"]
+    assert saliency.calls == 1
+
+    canvas.drawings[webapp.CANVAS_KEY] = clear_digits[5].image(*PLACEMENTS[3])
+    app.run()  # the next stroke, with the heat-map still asked for
+
+    assert metric(app, "Prediction") == "5"
+    assert why_pictures(app) == ["Why 5"]
+    assert saliency.calls == 2
+
+    app.toggle(key="why_digit").set_value(False).run()
+    canvas.drawings[webapp.CANVAS_KEY] = clear_digits[6].image(*PLACEMENTS[1])
+    app.run()
+
+    assert metric(app, "Prediction") == "6"
+    assert why_pictures(app) == []
+    assert saliency.calls == 2
+    assert number_reads.calls == 0  # one-digit mode never splits the drawing
+
+
+def test_why_shows_a_heat_map_for_each_digit_of_a_number(app, canvas, clear_digits, monkeypatch):
+    saliency = counted(monkeypatch, explain, "saliency")
+    canvas.drawings[webapp.NUMBER_CANVAS_KEY] = written(clear_digits, NUMBER)
+    choose(app.run(), webapp.A_NUMBER)
+    assert saliency.calls == 0
+
+    app.toggle(key="why_number").set_value(True).run()
+
+    assert not app.exception
+    assert metric(app, "Prediction") == NUMBER
+    assert why_pictures(app) == [f"Why {digit}" for digit in NUMBER]
+    assert saliency.calls == len(NUMBER)
+
+
+def test_a_photo_is_read_once_however_often_the_page_reruns(app, canvas, clear_digits, monkeypatch):
+    reads = counted(monkeypatch, photo, "read_upload")
+    choose(app.run(), webapp.A_PHOTO)
+    upload(app, "IMG_2026.jpg", encoded(photographed(clear_digits, NUMBER), "JPEG"), "image/jpeg")
+
+    app.toggle(key="why_photo").set_value(True).run()
+    app.run()
+
+    assert not app.exception
+    assert metric(app, "Prediction") == NUMBER
+    assert why_pictures(app) == [f"Why {digit}" for digit in NUMBER]
+    assert reads.calls == 1
