@@ -68,19 +68,22 @@ def _premultiply(rgba: np.ndarray) -> np.ndarray:
     return unit
 
 
-def _as_unit_float(ink: np.ndarray) -> np.ndarray:
-    """Validate a 2-D ink image and return it as float32 in [0, 1]."""
+def as_unit_ink(ink: np.ndarray, caller: str = "normalize") -> np.ndarray:
+    """Validate 2-D ink (float in [0, 1] or uint8) and return it as float32 in [0, 1].
+
+    A ValueError names `caller` and says what it expects.
+    """
     if not isinstance(ink, np.ndarray) or ink.ndim != 2:
         shape = getattr(ink, "shape", None)
-        raise ValueError(f"normalize expects a 2-D (H, W) ink array, got shape {shape}")
+        raise ValueError(f"{caller} expects a 2-D (H, W) ink array, got shape {shape}")
     if ink.shape[0] == 0 or ink.shape[1] == 0:
-        raise ValueError(f"normalize expects a non-empty image, got shape {ink.shape}")
+        raise ValueError(f"{caller} expects a non-empty image, got shape {ink.shape}")
     if ink.dtype == np.uint8:
         return ink.astype(np.float32) / 255.0
     if not np.issubdtype(ink.dtype, np.floating):
-        raise ValueError(f"normalize expects float ink in [0, 1] or uint8 0..255, got {ink.dtype}")
+        raise ValueError(f"{caller} expects float ink in [0, 1] or uint8 0..255, got {ink.dtype}")
     if not np.isfinite(ink).all():
-        raise ValueError("normalize expects finite ink values, got NaN or infinity")
+        raise ValueError(f"{caller} expects finite ink values, got NaN or infinity")
     return np.clip(ink, 0.0, 1.0).astype(np.float32)
 
 
@@ -127,7 +130,7 @@ def normalize(ink: np.ndarray) -> np.ndarray | None:
     of the 28x28 field. The strongest pixel is scaled to 1, as in MNIST, so a thin
     pen reads as well as a fat finger.
     """
-    ink = _as_unit_float(ink)
+    ink = as_unit_ink(ink)
     rows = np.flatnonzero(ink.max(axis=1) >= HAZE)
     cols = np.flatnonzero(ink.max(axis=0) >= HAZE)
     if rows.size == 0 or ink.max() < INK_THRESHOLD:

@@ -22,7 +22,7 @@ from typing import Protocol
 import numpy as np
 from scipy import ndimage
 
-from preprocess import HAZE, INK_THRESHOLD, normalize
+from preprocess import HAZE, INK_THRESHOLD, as_unit_ink, normalize
 
 DUST = 0.005  # pieces this light relative to the heaviest are ignored from the start
 MAX_PIECES = 200  # beyond this many pieces only the heaviest count: it is not writing
@@ -99,22 +99,6 @@ class _Box:
     @property
     def crop(self) -> tuple[slice, slice]:
         return slice(self.top, self.bottom), slice(self.left, self.right)
-
-
-def _as_unit_float(ink: np.ndarray) -> np.ndarray:
-    """Validate 2-D ink (float in [0, 1] or uint8) and return it as float32 in [0, 1]."""
-    if not isinstance(ink, np.ndarray) or ink.ndim != 2:
-        shape = getattr(ink, "shape", None)
-        raise ValueError(f"split_digits expects a 2-D (H, W) ink array, got shape {shape}")
-    if ink.shape[0] == 0 or ink.shape[1] == 0:
-        raise ValueError(f"split_digits expects a non-empty image, got shape {ink.shape}")
-    if ink.dtype == np.uint8:
-        return ink.astype(np.float32) / 255.0
-    if not np.issubdtype(ink.dtype, np.floating):
-        raise ValueError(f"split_digits expects float ink in [0, 1] or uint8, got {ink.dtype}")
-    if not np.isfinite(ink).all():
-        raise ValueError("split_digits expects finite ink values, got NaN or infinity")
-    return np.clip(ink, 0.0, 1.0).astype(np.float32)
 
 
 def _pieces(ink: np.ndarray) -> tuple[np.ndarray, list[_Box]]:
@@ -298,7 +282,7 @@ def _segment(
     ink: np.ndarray, classifier: Classifier | None
 ) -> tuple[list[Piece], np.ndarray | None]:
     """The best way to read the ink as digits, and the model's probabilities for each digit."""
-    ink = _as_unit_float(ink)
+    ink = as_unit_ink(ink, "split_digits")
     if ink.max(initial=0.0) < INK_THRESHOLD:
         return [], None
     owner, parts, line_height = _candidate_parts(ink, cut=classifier is not None)

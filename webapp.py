@@ -357,29 +357,34 @@ def answer_section(reading: Reading | None, strokes: dict | None = None) -> None
     )
 
 
-@st.fragment
-def drawing_section(classifier: digit_model.Classifier) -> None:
-    """Canvas and answer; a stroke re-runs only this fragment, not the rest of the page."""
+def drawing_canvas(width: int, brush: int, key: str):
+    """A freedraw canvas that sends its image to the server on every stroke."""
     # Imported here: the component registers itself with the running server on import, which
     # fails outside one, and the rest of this module is used by tests and benchmarks too.
     from streamlit_drawable_canvas import st_canvas
 
+    return st_canvas(
+        stroke_width=brush,
+        stroke_color="#000000",
+        background_color="#ffffff",
+        height=CANVAS_SIZE,
+        width=width,
+        drawing_mode="freedraw",
+        update_streamlit=True,
+        return_image_data=True,
+        key=key,
+    )
+
+
+@st.fragment
+def drawing_section(classifier: digit_model.Classifier) -> None:
+    """Canvas and answer; a stroke re-runs only this fragment, not the rest of the page."""
     canvas_column, answer_column = st.columns(2, gap="medium")
     with canvas_column:
         canvas_area = st.container()
         brush = brush_controls()
     with canvas_area:
-        drawing = st_canvas(
-            stroke_width=brush,
-            stroke_color="#000000",
-            background_color="#ffffff",
-            height=CANVAS_SIZE,
-            width=CANVAS_SIZE,
-            drawing_mode="freedraw",
-            update_streamlit=True,
-            return_image_data=True,
-            key=CANVAS_KEY,
-        )
+        drawing = drawing_canvas(CANVAS_SIZE, brush, CANVAS_KEY)
     with answer_column:
         reading = read_drawing(drawing.image_data, classifier)
         answer_section(reading, drawing.json_data)
@@ -468,22 +473,10 @@ def number_answer(classifier: digit_model.Classifier, reading: NumberReading, ke
 def number_section(classifier: digit_model.Classifier) -> None:
     """A wide canvas for a number; a stroke reads all its digits in one batched call and
     re-runs only this fragment."""
-    from streamlit_drawable_canvas import st_canvas  # imported here, as in drawing_section
-
     canvas_area = st.container()
     brush = brush_controls()
     with canvas_area:
-        drawing = st_canvas(
-            stroke_width=brush,
-            stroke_color="#000000",
-            background_color="#ffffff",
-            height=CANVAS_SIZE,
-            width=NUMBER_CANVAS_WIDTH,
-            drawing_mode="freedraw",
-            update_streamlit=True,
-            return_image_data=True,
-            key=NUMBER_CANVAS_KEY,
-        )
+        drawing = drawing_canvas(NUMBER_CANVAS_WIDTH, brush, NUMBER_CANVAS_KEY)
     rgba = drawing.image_data
     reading = None if rgba is None else read_number(classifier, canvas_to_ink(rgba))
     if reading is None:

@@ -24,6 +24,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np
+from bench_inference import timed
 from streamlit.testing.v1 import AppTest
 
 import digit_model
@@ -38,23 +39,9 @@ from tests.test_photo import encoded, paper_photo
 from tests.test_segment import random_numbers
 
 
-def timed(function, inputs: list, runs: int) -> list[float]:
-    """Milliseconds of each of `runs` calls of `function`, cycling over `inputs`, after warm-up."""
-    for item in inputs[:5]:
-        function(item)
-    times = []
-    for run in range(runs):
-        item = inputs[run % len(inputs)]
-        started = time.perf_counter()
-        function(item)
-        times.append((time.perf_counter() - started) * 1000)
-    return times
-
-
 def toggle_script(pixels: bytes, runs: int) -> None:
     """Runs inside AppTest: the toggle under the answer, and reading the drawing (280x280
     RGBA bytes), timed apart."""
-    import time
 
     import numpy as np
     import streamlit as st
