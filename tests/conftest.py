@@ -78,6 +78,16 @@ class Digit:
             strokes.append(kept)
         return strokes
 
+    def trace(self, page, canvas, height: float, top: float, left: float) -> None:
+        """Draw the digit on a canvas element with the mouse, one pen-down per stroke."""
+        box = canvas.bounding_box()
+        for stroke in self.strokes(height, top, left):
+            page.mouse.move(box["x"] + stroke[0][0], box["y"] + stroke[0][1])
+            page.mouse.down()
+            for x, y in stroke[1:]:
+                page.mouse.move(box["x"] + x, box["y"] + y)
+            page.mouse.up()
+
 
 def _pen_paths(segments: Segments) -> list[list[tuple[float, float]]]:
     """Join centre-line segments into the few long paths a pen would follow."""

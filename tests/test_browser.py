@@ -78,13 +78,7 @@ def page(browser, app_url):
 
 def draw(page, digit: Digit, height: float, top: float, left: float) -> None:
     """Draw the digit with the mouse, stroke by stroke, and wait until the drawing is sent."""
-    box = canvas(page).bounding_box()
-    for stroke in digit.strokes(height, top, left):
-        page.mouse.move(box["x"] + stroke[0][0], box["y"] + stroke[0][1])
-        page.mouse.down()
-        for x, y in stroke[1:]:
-            page.mouse.move(box["x"] + x, box["y"] + y)
-        page.mouse.up()
+    digit.trace(page, canvas(page), height, top, left)
     page.wait_for_function("window.lastSendAt > window.lastPenUpAt", timeout=ANSWER_MS)
 
 

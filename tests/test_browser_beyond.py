@@ -68,14 +68,8 @@ def choose_number_mode(page) -> None:
 
 def write(page, digits: list[Digit], height: float, top: float, lefts: list[float]) -> None:
     """Write the digits side by side with the mouse, stroke by stroke."""
-    box = number_canvas(page).bounding_box()
     for digit, left in zip(digits, lefts):
-        for stroke in digit.strokes(height, top, left):
-            page.mouse.move(box["x"] + stroke[0][0], box["y"] + stroke[0][1])
-            page.mouse.down()
-            for x, y in stroke[1:]:
-                page.mouse.move(box["x"] + x, box["y"] + y)
-            page.mouse.up()
+        digit.trace(page, number_canvas(page), height, top, left)
 
 
 @pytest.fixture
