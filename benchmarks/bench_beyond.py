@@ -29,7 +29,7 @@ from streamlit.testing.v1 import AppTest
 
 import digit_model
 import explain
-import webapp
+import tabs.draw
 from canvas_drawings import random_drawings
 from photo import read_upload
 from preprocess import canvas_to_ink
@@ -46,16 +46,18 @@ def toggle_script(pixels: bytes, runs: int) -> None:
     import numpy as np
     import streamlit as st
 
+    import tabs.draw
     import webapp
 
     classifier = webapp.load_classifier(str(webapp.model_path()))
-    drawing = np.frombuffer(pixels, np.uint8).reshape(webapp.CANVAS_SIZE, webapp.CANVAS_SIZE, 4)
+    side = tabs.draw.CANVAS_SIZE
+    drawing = np.frombuffer(pixels, np.uint8).reshape(side, side, 4)
     toggle, reading = [], []
     for run in range(runs):
         started = time.perf_counter()
-        webapp.read_drawing(drawing, classifier)
+        tabs.draw.read_drawing(drawing, classifier)
         read = time.perf_counter()
-        st.toggle(webapp.WHY_LABEL, key=f"why_{run}", help=webapp.WHY_HELP)
+        st.toggle(tabs.draw.WHY_LABEL, key=f"why_{run}", help=tabs.draw.WHY_HELP)
         toggle.append((time.perf_counter() - read) * 1000)
         reading.append((read - started) * 1000)
     st.session_state["timings"] = {"toggle": toggle, "reading": reading}
@@ -93,12 +95,12 @@ def main() -> None:
             random_numbers(seed=12, count=args.photos, touch=0, lift=0)
         )
     ]
-    readings = [webapp.read_drawing(rgba, classifier) for rgba in digits[:20]]
+    readings = [tabs.draw.read_drawing(rgba, classifier) for rgba in digits[:20]]
     inputs = [(reading.image, reading.digit) for reading in readings]
 
     rows = {
         "baseline: one digit, 280x280 canvas to answer": timed(
-            lambda rgba: webapp.read_drawing(rgba, classifier), digits, args.runs
+            lambda rgba: tabs.draw.read_drawing(rgba, classifier), digits, args.runs
         ),
         "a number, 700x280 canvas to answer": timed(
             lambda rgba: read_number(classifier, canvas_to_ink(rgba)), numbers, args.runs

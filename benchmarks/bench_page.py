@@ -41,6 +41,7 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 import digit_model
+import tabs.draw
 import webapp
 from canvas_drawings import random_drawings
 from preprocess import canvas_to_ink, normalize
@@ -120,6 +121,7 @@ def stroke_script(drawings: list[str], timings: dict[str, list[float]]) -> None:
     import streamlit as st
     from streamlit_drawable_canvas import CanvasResult
 
+    import tabs.draw
     import webapp
 
     classifier = webapp.load_classifier(str(webapp.model_path()))
@@ -128,10 +130,10 @@ def stroke_script(drawings: list[str], timings: dict[str, list[float]]) -> None:
         started = time.perf_counter()
         rgba = CanvasResult(json_data=None, image_data_url=url, return_image_data=True).image_data
         decoded = time.perf_counter()
-        reading = webapp.read_drawing(rgba, classifier)
+        reading = tabs.draw.read_drawing(rgba, classifier)
         read = time.perf_counter()
         with answer_area.container():
-            webapp.answer_section(reading)
+            tabs.draw.answer_section(reading)
         shown = time.perf_counter()
         timings["decode the canvas PNG"].append(decoded - started)
         timings["read_drawing (ink, normalise, predict)"].append(read - decoded)
@@ -199,7 +201,7 @@ def _timed(call, inputs) -> list[float]:
 
 def draw(page, strokes: list[list[tuple[float, float]]]) -> None:
     """Draw pen paths (canvas pixels) on the page's canvas with the mouse."""
-    box = page.locator(f".st-key-{webapp.CANVAS_KEY} canvas.upper-canvas").bounding_box()
+    box = page.locator(f".st-key-{tabs.draw.CANVAS_KEY} canvas.upper-canvas").bounding_box()
     for stroke in strokes:
         page.mouse.move(box["x"] + stroke[0][0], box["y"] + stroke[0][1])
         page.mouse.down()
@@ -223,7 +225,7 @@ def answer_delays(page, digit: Digit, placement: tuple[int, int, int]) -> tuple[
 def save_delay(page) -> float:
     """Click "Correct" under the answer; seconds from the click to the page saying it is saved."""
     page.evaluate(WATCH_FOR_SAVED)
-    page.get_by_role("button", name=webapp.CONFIRM_LABEL).click()
+    page.get_by_role("button", name=tabs.draw.CONFIRM_LABEL).click()
     page.wait_for_function("window.savedShownAt !== null", timeout=30_000)
     clicked = page.evaluate("window.pageEvents.mouseUps.at(-1)")
     return (page.evaluate("window.savedShownAt") - clicked) / 1000
@@ -257,7 +259,7 @@ def measure_browser(strokes: int, screenshot: Path | None) -> dict[str, list[flo
         page = browser.new_page(viewport={"width": 1000, "height": 1000})
         page.add_init_script(RECORD_EVENTS)
         page.goto(url)
-        hint = page.get_by_text(webapp.DRAW_HINT)
+        hint = page.get_by_text(tabs.draw.DRAW_HINT)
         clear_button = page.get_by_role("button", name="Reset canvas & history", exact=True)
         hint.wait_for(timeout=120_000)
         answer_delays(page, single[0], PLACEMENTS[0])  # warm-up, not counted

@@ -19,6 +19,7 @@ import pytest
 
 import digit_model
 import feedback_store
+import tabs.draw
 import webapp
 from canvas_drawings import centre_line, draw
 from preprocess import canvas_to_ink, normalize
@@ -52,7 +53,7 @@ class Digit:
     segments: Segments
 
     def image(
-        self, height: float, top: float, left: float, brush: float = webapp.DEFAULT_BRUSH
+        self, height: float, top: float, left: float, brush: float = tabs.draw.DEFAULT_BRUSH
     ) -> np.ndarray:
         """The 280x280 RGBA image the page's canvas sends for this digit: black on white."""
         coverage = draw(self.segments, height, top, left, brush, "black on transparent")[..., 3:]

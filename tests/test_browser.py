@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
-import webapp
+import tabs.draw
 from tests.conftest import PLACEMENTS, Digit
 
 pytest_plugins = ["tests.postgres_server"]
@@ -38,7 +38,7 @@ WebSocket.prototype.send = function (...message) {
 
 def canvas(page):
     """The canvas that takes the pen (Fabric's top layer), inside the component's shadow root."""
-    return page.locator(f".st-key-{webapp.CANVAS_KEY} canvas.upper-canvas")
+    return page.locator(f".st-key-{tabs.draw.CANVAS_KEY} canvas.upper-canvas")
 
 
 def metric(page, label: str):
@@ -53,12 +53,12 @@ def answer(page):
 
 def digit_choice(page, digit: int):
     """One of the ten digits under the answer, to say which digit was meant."""
-    picker = page.get_by_role("radiogroup", name=webapp.PICK_LABEL)
+    picker = page.get_by_role("radiogroup", name=tabs.draw.PICK_LABEL)
     return picker.get_by_role("radio", name=str(digit), exact=True)
 
 
 def hint(page):
-    return page.get_by_text(webapp.DRAW_HINT)
+    return page.get_by_text(tabs.draw.DRAW_HINT)
 
 
 def toolbar_button(page, name: str):
@@ -147,7 +147,7 @@ def test_page_fits_a_phone_screen_and_reads_a_digit_there(browser, app_url, clea
         draw(phone, clear_digits[6], *PLACEMENTS[0])
         expect_answer(phone, 6)
         # All ten digits side by side within the screen's width: none scrolled out of sight.
-        picker = phone.get_by_role("radiogroup", name=webapp.PICK_LABEL).bounding_box()
+        picker = phone.get_by_role("radiogroup", name=tabs.draw.PICK_LABEL).bounding_box()
         right_edge = min(picker["x"] + picker["width"], 360)
         for digit in range(10):
             choice = digit_choice(phone, digit).bounding_box()
@@ -180,11 +180,11 @@ def test_labels_clicked_on_the_page_land_in_postgresql_and_in_the_history(
         draw(page, clear_digits[3], *PLACEMENTS[0])
         expect_answer(page, 3, timeout=FIRST_ANSWER_MS)
 
-        page.get_by_role("button", name=webapp.CONFIRM_LABEL).dblclick()
+        page.get_by_role("button", name=tabs.draw.CONFIRM_LABEL).dblclick()
         expect(page.get_by_text(re.compile("saved as a 3", re.IGNORECASE)).first).to_be_visible(
             timeout=ANSWER_MS
         )
-        expect(page.get_by_role("button", name=webapp.CONFIRM_LABEL)).to_be_disabled()
+        expect(page.get_by_role("button", name=tabs.draw.CONFIRM_LABEL)).to_be_disabled()
 
         toolbar_button(page, "Reset canvas & history").click()
         expect_blank(page)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-import webapp
+import tabs.draw
 from tests.conftest import Digit
 from tests.test_photo import encoded
 from tests.test_webapp_beyond import photographed
@@ -21,7 +21,7 @@ PHONE_WIDTH = 390
 
 def number_canvas(page):
     """The wide canvas's drawing surface (Fabric's top layer), inside the component."""
-    return page.locator(f".st-key-{webapp.NUMBER_CANVAS_KEY} canvas.upper-canvas")
+    return page.locator(f".st-key-{tabs.draw.NUMBER_CANVAS_KEY} canvas.upper-canvas")
 
 
 def prediction(page):
@@ -30,7 +30,7 @@ def prediction(page):
 
 
 def mode_choice(page, mode: str):
-    choices = page.get_by_role("radiogroup", name=webapp.MODE_LABEL)
+    choices = page.get_by_role("radiogroup", name=tabs.draw.MODE_LABEL)
     return choices.get_by_role("radio", name=mode, exact=True)
 
 
@@ -60,9 +60,9 @@ def tap(page, mode: str) -> None:
 
 def choose_number_mode(page) -> None:
     """Switch to the wide canvas and wait until the page around it has settled."""
-    choose(page, webapp.A_NUMBER)
-    expect(page.get_by_text(webapp.NUMBER_HINT)).to_be_visible(timeout=ANSWER_MS)
-    expect(page.locator(f".st-key-{webapp.CANVAS_KEY}")).to_have_count(0)
+    choose(page, tabs.draw.A_NUMBER)
+    expect(page.get_by_text(tabs.draw.NUMBER_HINT)).to_be_visible(timeout=ANSWER_MS)
+    expect(page.locator(f".st-key-{tabs.draw.CANVAS_KEY}")).to_have_count(0)
     number_canvas(page).wait_for(timeout=ANSWER_MS)
 
 
@@ -82,7 +82,7 @@ def open_page(browser, app_url):
         contexts.append(context)
         page = context.new_page()
         page.goto(app_url)
-        mode_choice(page, webapp.A_NUMBER).wait_for(timeout=FIRST_ANSWER_MS)
+        mode_choice(page, tabs.draw.A_NUMBER).wait_for(timeout=FIRST_ANSWER_MS)
         return page
 
     yield opened
@@ -93,7 +93,7 @@ def open_page(browser, app_url):
 def test_a_number_written_with_the_mouse_and_a_photo_are_read(open_page, clear_digits, tmp_path):
     page = open_page(1000)
     choose_number_mode(page)
-    assert number_canvas(page).bounding_box()["width"] == webapp.NUMBER_CANVAS_WIDTH
+    assert number_canvas(page).bounding_box()["width"] == tabs.draw.NUMBER_CANVAS_WIDTH
 
     write(page, [clear_digits[d] for d in (2, 0, 4)], 170, 50, [60, 260, 460])
 
@@ -102,7 +102,7 @@ def test_a_number_written_with_the_mouse_and_a_photo_are_read(open_page, clear_d
 
     photo_file = tmp_path / "IMG_2026.jpg"
     photo_file.write_bytes(encoded(photographed(clear_digits, "2026"), "JPEG", quality=80))
-    choose(page, webapp.A_PHOTO)
+    choose(page, tabs.draw.A_PHOTO)
     page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(photo_file)
 
     expect(prediction(page)).to_have_text("2026", timeout=ANSWER_MS)
@@ -111,8 +111,8 @@ def test_a_number_written_with_the_mouse_and_a_photo_are_read(open_page, clear_d
 def test_the_wide_canvas_scrolls_sideways_on_a_phone_and_reads_a_number(open_page, clear_digits):
     phone = open_page(PHONE_WIDTH, device_scale_factor=2)
     # With the pen over a canvas its toolbar shows above it, and must not cover the choices.
-    show_toolbar(phone, webapp.CANVAS_KEY)
-    tap(phone, webapp.A_PHOTO)
+    show_toolbar(phone, tabs.draw.CANVAS_KEY)
+    tap(phone, tabs.draw.A_PHOTO)
     choose_number_mode(phone)
 
     # The page itself keeps to the screen; only the canvas's own box scrolls.
@@ -132,5 +132,5 @@ def test_the_wide_canvas_scrolls_sideways_on_a_phone_and_reads_a_number(open_pag
     write(phone, [clear_digits[d] for d in (4, 7)], 150, 60, [30, 190])
 
     expect(prediction(phone)).to_have_text("47", timeout=FIRST_ANSWER_MS)
-    show_toolbar(phone, webapp.NUMBER_CANVAS_KEY)
-    tap(phone, webapp.A_PHOTO)
+    show_toolbar(phone, tabs.draw.NUMBER_CANVAS_KEY)
+    tap(phone, tabs.draw.A_PHOTO)

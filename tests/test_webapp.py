@@ -24,6 +24,8 @@ from streamlit.testing.v1 import AppTest
 import charts
 import digit_model
 import feedback_store
+import tabs.draw
+import tabs.history
 import webapp
 from preprocess import canvas_to_ink, normalize
 from tests.conftest import PLACEMENTS, REPO_ROOT, Digit, read
@@ -105,7 +107,7 @@ def test_page_renders_with_the_real_canvas_component(app):
     assert app.title[0].value.endswith("Digit reader")
     assert [tab.label for tab in app.tabs] == ["Draw", "History", "Model card"]
     assert len(app.tabs[0].get("bidi_component")) == 1
-    assert [info.value for info in app.info] == [webapp.DRAW_HINT]
+    assert [info.value for info in app.info] == [tabs.draw.DRAW_HINT]
     assert answer(app) is None
 
 
@@ -133,7 +135,7 @@ def test_blank_canvas_shows_the_hint_and_no_answer(app, canvas, blank):
     app.run()
 
     assert not app.exception
-    assert [info.value for info in app.info] == [webapp.DRAW_HINT]
+    assert [info.value for info in app.info] == [tabs.draw.DRAW_HINT]
     assert answer(app) is None
     assert draw_tab_charts(app) == []
     assert len(app.image) == 0
@@ -179,7 +181,7 @@ def test_each_drawing_replaces_the_answer_and_clearing_removes_it(app, canvas, c
     canvas.drawing = np.full((280, 280, 4), 255, dtype=np.uint8)
     app.run()
     assert answer(app) is None
-    assert [info.value for info in app.info] == [webapp.DRAW_HINT]
+    assert [info.value for info in app.info] == [tabs.draw.DRAW_HINT]
 
 
 def test_unsure_reading_says_so_and_names_the_top_two(app, canvas, clear_digits, classifier):
@@ -191,7 +193,7 @@ def test_unsure_reading_says_so_and_names_the_top_two(app, canvas, clear_digits,
         if a < b
     )
     unsure = next(
-        (rgba for rgba in overlays if read(classifier, rgba).max() < webapp.UNSURE_BELOW), None
+        (rgba for rgba in overlays if read(classifier, rgba).max() < tabs.draw.UNSURE_BELOW), None
     )
     assert unsure is not None, "no overlay of two digits left the model unsure"
     first, second = np.argsort(read(classifier, unsure))[::-1][:2]
@@ -285,12 +287,12 @@ def test_unusable_model_file_shows_what_is_wrong_and_the_fix(
 
 
 def confirm_button(at: AppTest):
-    (button,) = (button for button in at.button if button.label == webapp.CONFIRM_LABEL)
+    (button,) = (button for button in at.button if button.label == tabs.draw.CONFIRM_LABEL)
     return button
 
 
 def digit_picker(at: AppTest):
-    (picker,) = (group for group in at.button_group if group.label == webapp.PICK_LABEL)
+    (picker,) = (group for group in at.button_group if group.label == tabs.draw.PICK_LABEL)
     return picker
 
 
@@ -334,7 +336,7 @@ def test_confirming_the_answer_saves_the_drawing_with_that_digit(
     assert label.confidence == pytest.approx(read(classifier, canvas.drawing).max(), abs=1e-6)
     assert label.image == model_input(canvas.drawing)
     assert json.loads(label.strokes) == {"objects": []}  # what the canvas sent with the image
-    assert label.session_id == app.session_state[webapp.SESSION_ID_KEY]
+    assert label.session_id == app.session_state[tabs.draw.SESSION_ID_KEY]
     assert [toast.value for toast in app.toast] == ["Saved: a 3."]
     assert any("Saved" in caption.value for caption in app.caption)
     assert confirm_button(app).disabled and digit_picker(app).disabled
@@ -433,7 +435,7 @@ def test_history_without_labels_says_how_to_add_some(app, canvas):
     open_tab(app.run(), "History")
 
     assert not app.exception
-    assert [info.value for info in app.tabs[1].info] == [webapp.NO_LABELS_HINT]
+    assert [info.value for info in app.tabs[1].info] == [tabs.history.NO_LABELS_HINT]
     assert len(app.tabs[1].dataframe) == 0
 
 
@@ -488,7 +490,7 @@ def test_without_a_usable_database_digits_are_still_read_and_saving_says_it_is_u
     assert not app.exception
     assert answer(app) == "4"
     (warning,) = app.warning
-    assert webapp.UNAVAILABLE in warning.value
+    assert tabs.draw.UNAVAILABLE in warning.value
     assert "hunter2" not in warning.value
     assert not confirm_button(app).disabled  # it can be tried again
     assert len(app.toast) == 0
@@ -523,7 +525,7 @@ def test_postgresql_going_away_mid_session_stops_saving_but_not_reading(
         assert not app.exception
         assert answer(app) == "5"
         (warning,) = app.warning
-        assert webapp.UNAVAILABLE in warning.value
+        assert tabs.draw.UNAVAILABLE in warning.value
         open_tab(app, "History")
         assert not app.exception
         assert "history is unavailable" in app.tabs[1].warning[0].value

@@ -17,8 +17,8 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 import explain
-import photo
 import segment
+import tabs.draw
 import webapp
 from preprocess import canvas_to_ink
 from tests.conftest import PLACEMENTS, REPO_ROOT, Digit
@@ -103,7 +103,7 @@ def photographed(clear_digits: dict[int, Digit], number: str) -> Image.Image:
 
 
 def choose(at: AppTest, mode: str) -> AppTest:
-    at.segmented_control(key=webapp.MODE_KEY).set_value(mode)
+    at.segmented_control(key=tabs.draw.MODE_KEY).set_value(mode)
     return at.run()
 
 
@@ -131,19 +131,19 @@ def test_one_digit_is_the_default_mode_with_its_square_canvas(app, canvas):
     app.run()
 
     assert not app.exception
-    assert app.segmented_control(key=webapp.MODE_KEY).value == webapp.ONE_DIGIT
-    assert [call["key"] for call in canvas.calls] == [webapp.CANVAS_KEY]
-    assert canvas.calls[-1]["width"] == canvas.calls[-1]["height"] == webapp.CANVAS_SIZE
+    assert app.segmented_control(key=tabs.draw.MODE_KEY).value == tabs.draw.ONE_DIGIT
+    assert [call["key"] for call in canvas.calls] == [tabs.draw.CANVAS_KEY]
+    assert canvas.calls[-1]["width"] == canvas.calls[-1]["height"] == tabs.draw.CANVAS_SIZE
 
 
 @pytest.mark.parametrize("number", [NUMBER, "19", "3845"])
 def test_a_number_written_on_the_wide_canvas_is_read(app, canvas, clear_digits, number):
-    canvas.drawings[webapp.NUMBER_CANVAS_KEY] = written(clear_digits, number)
-    choose(app.run(), webapp.A_NUMBER)
+    canvas.drawings[tabs.draw.NUMBER_CANVAS_KEY] = written(clear_digits, number)
+    choose(app.run(), tabs.draw.A_NUMBER)
 
     assert not app.exception
     options = canvas.calls[-1]
-    assert options["key"] == webapp.NUMBER_CANVAS_KEY
+    assert options["key"] == tabs.draw.NUMBER_CANVAS_KEY
     assert (options["width"], options["height"]) == (700, 280)
     assert options["stroke_width"] == app.slider(key="brush_width").value
     assert metric(app, "Prediction") == number
@@ -155,11 +155,11 @@ def test_a_number_written_on_the_wide_canvas_is_read(app, canvas, clear_digits, 
 
 
 def test_the_number_confidence_is_every_digit_right_at_once(app, canvas, clear_digits, classifier):
-    canvas.drawings[webapp.NUMBER_CANVAS_KEY] = written(clear_digits, NUMBER)
-    choose(app.run(), webapp.A_NUMBER)
+    canvas.drawings[tabs.draw.NUMBER_CANVAS_KEY] = written(clear_digits, NUMBER)
+    choose(app.run(), tabs.draw.A_NUMBER)
 
     expected = segment.read_number(
-        classifier, canvas_to_ink(canvas.drawings[webapp.NUMBER_CANVAS_KEY])
+        classifier, canvas_to_ink(canvas.drawings[tabs.draw.NUMBER_CANVAS_KEY])
     )
     assert metric(app, "Confidence") == f"{np.prod(expected.confidences):.0%}"
     shown = [picture.caption for picture in app.image[0].proto.imgs]
@@ -167,26 +167,26 @@ def test_the_number_confidence_is_every_digit_right_at_once(app, canvas, clear_d
 
 
 def test_blank_wide_canvas_shows_the_hint_and_one_digit_mode_comes_back(app, canvas, clear_digits):
-    canvas.drawings[webapp.CANVAS_KEY] = clear_digits[7].image(*PLACEMENTS[0])
-    choose(app.run(), webapp.A_NUMBER)
+    canvas.drawings[tabs.draw.CANVAS_KEY] = clear_digits[7].image(*PLACEMENTS[0])
+    choose(app.run(), tabs.draw.A_NUMBER)
 
     assert not app.exception
-    assert [info.value for info in app.info] == [webapp.NUMBER_HINT]
+    assert [info.value for info in app.info] == [tabs.draw.NUMBER_HINT]
     assert metric(app, "Prediction") is None
 
-    choose(app, webapp.ONE_DIGIT)
+    choose(app, tabs.draw.ONE_DIGIT)
 
-    assert canvas.calls[-1]["key"] == webapp.CANVAS_KEY
+    assert canvas.calls[-1]["key"] == tabs.draw.CANVAS_KEY
     assert metric(app, "Prediction") == "7"
-    assert [b.label for b in app.button] == [webapp.CONFIRM_LABEL]  # the feedback row is back
+    assert [b.label for b in app.button] == [tabs.draw.CONFIRM_LABEL]  # the feedback row is back
 
 
 def test_a_photo_of_a_number_on_paper_is_read_and_its_digits_outlined(app, canvas, clear_digits):
     data = encoded(photographed(clear_digits, NUMBER), "JPEG", quality=75)
-    choose(app.run(), webapp.A_PHOTO)
-    assert [info.value for info in app.info] == [webapp.PHOTO_HINT]
+    choose(app.run(), tabs.draw.A_PHOTO)
+    assert [info.value for info in app.info] == [tabs.draw.PHOTO_HINT]
     assert app.file_uploader(key="photo_upload").allowed_type == [
-        f".{kind}" for kind in webapp.PHOTO_TYPES
+        f".{kind}" for kind in tabs.draw.PHOTO_TYPES
     ]
 
     upload(app, "IMG_2026.jpg", data, "image/jpeg")
@@ -203,12 +203,12 @@ def test_blank_paper_says_no_handwriting_was_found(app, canvas):
     cols = np.mgrid[0:400, 0:600][1] / 600
     paper = 0.5 + 0.45 * cols + np.random.default_rng(1).normal(0, 0.03, (400, 600))
     data = encoded(Image.fromarray((np.clip(paper, 0, 1) * 255).astype(np.uint8)), "JPEG")
-    choose(app.run(), webapp.A_PHOTO)
+    choose(app.run(), tabs.draw.A_PHOTO)
 
     upload(app, "paper.jpg", data, "image/jpeg")
 
     assert not app.exception
-    assert [info.value for info in app.info] == [webapp.NO_HANDWRITING]
+    assert [info.value for info in app.info] == [tabs.draw.NO_HANDWRITING]
     assert metric(app, "Prediction") is None
     assert captions(app) == ["Your picture"]
 
@@ -245,7 +245,7 @@ def webp(clear_digits) -> bytes:
     ids=["16-bit png", "cmyk jpeg", "transparent png", "webp"],
 )
 def test_unusual_but_sound_pictures_are_read(app, canvas, clear_digits, make, name):
-    choose(app.run(), webapp.A_PHOTO)
+    choose(app.run(), tabs.draw.A_PHOTO)
 
     upload(app, name, make(clear_digits), "application/octet-stream")
 
@@ -282,7 +282,7 @@ def test_unusual_but_sound_pictures_are_read(app, canvas, clear_digits, make, na
 def test_bad_files_get_a_clear_message_and_the_page_keeps_working(
     app, canvas, clear_digits, name, make, message
 ):
-    choose(app.run(), webapp.A_PHOTO)
+    choose(app.run(), tabs.draw.A_PHOTO)
 
     upload(app, name, make(), "application/octet-stream")
 
@@ -301,12 +301,12 @@ def test_bad_files_get_a_clear_message_and_the_page_keeps_working(
 
 def test_why_heat_map_is_computed_only_when_asked_for(app, canvas, clear_digits, monkeypatch):
     saliency = counted(monkeypatch, explain, "saliency")
-    number_reads = counted(monkeypatch, segment, "read_number")
-    canvas.drawings[webapp.CANVAS_KEY] = clear_digits[3].image(*PLACEMENTS[0])
+    number_reads = counted(monkeypatch, tabs.draw, "read_number")
+    canvas.drawings[tabs.draw.CANVAS_KEY] = clear_digits[3].image(*PLACEMENTS[0])
     app.run()
 
     why = app.toggle(key="why_digit")
-    assert why.label == webapp.WHY_LABEL and why.value is False
+    assert why.label == tabs.draw.WHY_LABEL and why.value is False
     assert metric(app, "Prediction") == "3"
     assert why_pictures(app) == []
     assert saliency.calls == 0 and number_reads.calls == 0
@@ -317,7 +317,7 @@ def test_why_heat_map_is_computed_only_when_asked_for(app, canvas, clear_digits,
     assert why_pictures(app) == ["Why 3"]
     assert saliency.calls == 1
 
-    canvas.drawings[webapp.CANVAS_KEY] = clear_digits[5].image(*PLACEMENTS[3])
+    canvas.drawings[tabs.draw.CANVAS_KEY] = clear_digits[5].image(*PLACEMENTS[3])
     app.run()  # the next stroke, with the heat-map still asked for
 
     assert metric(app, "Prediction") == "5"
@@ -325,7 +325,7 @@ def test_why_heat_map_is_computed_only_when_asked_for(app, canvas, clear_digits,
     assert saliency.calls == 2
 
     app.toggle(key="why_digit").set_value(False).run()
-    canvas.drawings[webapp.CANVAS_KEY] = clear_digits[6].image(*PLACEMENTS[1])
+    canvas.drawings[tabs.draw.CANVAS_KEY] = clear_digits[6].image(*PLACEMENTS[1])
     app.run()
 
     assert metric(app, "Prediction") == "6"
@@ -336,8 +336,8 @@ def test_why_heat_map_is_computed_only_when_asked_for(app, canvas, clear_digits,
 
 def test_why_shows_a_heat_map_for_each_digit_of_a_number(app, canvas, clear_digits, monkeypatch):
     saliency = counted(monkeypatch, explain, "saliency")
-    canvas.drawings[webapp.NUMBER_CANVAS_KEY] = written(clear_digits, NUMBER)
-    choose(app.run(), webapp.A_NUMBER)
+    canvas.drawings[tabs.draw.NUMBER_CANVAS_KEY] = written(clear_digits, NUMBER)
+    choose(app.run(), tabs.draw.A_NUMBER)
     assert saliency.calls == 0
 
     app.toggle(key="why_number").set_value(True).run()
@@ -349,8 +349,8 @@ def test_why_shows_a_heat_map_for_each_digit_of_a_number(app, canvas, clear_digi
 
 
 def test_a_photo_is_read_once_however_often_the_page_reruns(app, canvas, clear_digits, monkeypatch):
-    reads = counted(monkeypatch, photo, "read_upload")
-    choose(app.run(), webapp.A_PHOTO)
+    reads = counted(monkeypatch, tabs.draw, "read_upload")
+    choose(app.run(), tabs.draw.A_PHOTO)
     upload(app, "IMG_2026.jpg", encoded(photographed(clear_digits, NUMBER), "JPEG"), "image/jpeg")
 
     app.toggle(key="why_photo").set_value(True).run()
