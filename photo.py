@@ -17,6 +17,8 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 from scipy import ndimage
 
+from preprocess import canvas_to_ink
+
 ACCEPTED_FORMATS = ("PNG", "JPEG", "WEBP")
 MAX_BYTES = 25 * 1024 * 1024
 MAX_PIXELS = 50_000_000  # a 50-megapixel camera; anything larger is refused before decoding
@@ -29,6 +31,9 @@ MIN_SPAN = 0.25  # paper this close to full ink (a dark shadow) still amplifies 
 MIN_CONTRAST = 0.12  # ink is at least this much darker (or lighter) than the paper around it...
 NOISE_SIGMAS = 5.0  # ...and stands out from the paper's grain by this many of its deviations
 MIN_SPECK = 1e-4  # blobs smaller than this share of the picture are dust or paper grain
+FLAT_BORDER = 0.95  # a border this much of one colour is a digital drawing, not paper...
+FLAT_TOLERANCE = 2  # ...within this many levels per channel (photos have grain and shading)
+DRAWING_MODES = ("1", "L", "LA", "P", "PA", "RGB", "RGBA")  # 8-bit modes a drawing is saved in
 
 _EIGHT_CONNECTED = np.ones((3, 3), dtype=bool)
 
@@ -37,19 +42,58 @@ class PhotoError(ValueError):
     """An upload that cannot be read as a picture; the message is meant for the user."""
 
 
+class TooManyPixels(PhotoError):
+    """A picture whose header declares more pixels than may be decoded."""
+
+
 @dataclass(frozen=True)
 class Photo:
     """An uploaded picture at working size, upright and opaque, and the ink found on it."""
 
     picture: np.ndarray  # (H, W, 3) uint8
     ink: np.ndarray  # (H, W) float32 in [0, 1]
+    scale: float  # picture pixels per pixel of the upright image as sent
 
 
 def read_upload(data: bytes) -> Photo:
-    """Open an uploaded PNG, JPEG or WebP and find the handwriting on it, or raise PhotoError."""
+    """Open an uploaded PNG, JPEG or WebP and find the handwriting on it, or raise PhotoError.
+
+    A digital drawing (a border of one flat colour, as a canvas export has) is read the way
+    the canvas is; a photo of paper has its lighting evened out first.
+    """
     image = _open_still(data)
+    if _is_flat_drawing(image):
+        return _read_drawing(image)
     grey, picture = _flatten(image)
-    return Photo(picture=picture, ink=photo_to_ink(grey))
+    return Photo(picture=picture, ink=photo_to_ink(grey), scale=picture.shape[1] / image.width)
+
+
+def _is_flat_drawing(image: Image.Image) -> bool:
+    """Whether the picture's border is one flat colour, which paper under a camera never is."""
+    if image.mode not in DRAWING_MODES:
+        return False
+    width, height = image.size
+    edges = [(0, 0, width, 1), (0, height - 1, width, height), (0, 0, 1, height)]
+    edges.append((width - 1, 0, width, height))
+    border = np.concatenate(
+        [np.asarray(image.crop(edge).convert("RGBA")).reshape(-1, 4) for edge in edges]
+    ).astype(np.int16)
+    typical = np.median(border, axis=0)
+    flat = (np.abs(border - typical) <= FLAT_TOLERANCE).all(axis=1)
+    return bool(flat.mean() >= FLAT_BORDER)
+
+
+def _read_drawing(image: Image.Image) -> Photo:
+    """A digital drawing read like the canvas, scaled down only when larger than working size."""
+    rgba = image.convert("RGBA")
+    scale = min(1.0, WORKING_SIDE / max(rgba.size))
+    if scale < 1.0:
+        size = (max(1, round(rgba.width * scale)), max(1, round(rgba.height * scale)))
+        rgba = rgba.resize(size, Image.Resampling.BOX)
+    pixels = np.asarray(rgba)
+    opaque = bool(pixels[..., 3].min() == 255)
+    picture = np.ascontiguousarray(pixels[..., :3]) if opaque else _on_backdrop(rgba)
+    return Photo(picture=picture, ink=canvas_to_ink(pixels), scale=rgba.width / image.width)
 
 
 def _open_still(data: bytes) -> Image.Image:
@@ -104,8 +148,8 @@ def _open_still(data: bytes) -> Image.Image:
     return image
 
 
-def _too_many_pixels(size: str = "") -> PhotoError:
-    return PhotoError(
+def _too_many_pixels(size: str = "") -> TooManyPixels:
+    return TooManyPixels(
         f"The image has too many pixels{size}; the limit is {MAX_PIXELS // 1_000_000} "
         "megapixels. Send a smaller photo."
     )

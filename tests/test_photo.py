@@ -15,7 +15,8 @@ import numpy as np
 import pytest
 from PIL import Image, ImageFilter
 
-from photo import MAX_BYTES, PhotoError, photo_to_ink, read_upload
+from canvas_drawings import draw
+from photo import MAX_BYTES, PhotoError, TooManyPixels, photo_to_ink, read_upload
 from preprocess import canvas_to_ink
 from segment import read_number
 from tests.test_segment import random_numbers, read_written, write_number
@@ -237,3 +238,24 @@ def truncated_png() -> bytes:
 def test_bad_files_get_a_clear_message(make, message):
     with pytest.raises(PhotoError, match=message):
         read_upload(make())
+
+
+@pytest.mark.parametrize("setup", ["black on transparent", "white on black", "navy on cream"])
+def test_canvas_export_is_read_like_the_canvas(clear_digits, setup):
+    """A digital drawing (flat border) skips the lighting estimate: its ink is the canvas's."""
+    rgba = draw(clear_digits[2].segments, 200, 40, 60, 18, setup)
+    upload = read_upload(encoded(Image.fromarray(rgba), "PNG"))
+    assert upload.scale == 1.0
+    assert upload.picture.shape == (280, 280, 3)
+    np.testing.assert_array_equal(upload.ink, canvas_to_ink(rgba))
+
+
+def test_large_drawing_is_scaled_to_working_size(clear_digits):
+    rgba = draw(clear_digits[7].segments, 1200, 200, 300, 80, "red on white", size=1600)
+    upload = read_upload(encoded(Image.fromarray(rgba), "PNG"))
+    assert upload.ink.shape == (800, 800) and upload.scale == 0.5
+
+
+def test_decompression_bomb_is_its_own_error():
+    with pytest.raises(TooManyPixels, match="too many pixels"):
+        read_upload(png_claiming_size(9_000, 7_000))
