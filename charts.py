@@ -53,30 +53,94 @@ def probability_chart(probabilities: Sequence[float]) -> dict:
 
 
 def per_digit_accuracy_chart(per_digit_accuracy: Sequence[float]) -> dict:
-    """Bar chart of each digit's accuracy, on an axis that starts near the lowest one."""
+    """Bar chart of the share of each digit's test images misread, labelled with its accuracy.
+
+    With every digit near 100 %, accuracy bars from zero would all look alike, and bars on an
+    axis that starts near the top are cut; misread shares are small whole bars that differ.
+    """
     values = [
-        {"digit": str(digit), "accuracy": accuracy}
+        {"digit": str(digit), "accuracy": accuracy, "misread": 1 - accuracy}
         for digit, accuracy in enumerate(per_digit_accuracy)
     ]
-    lowest = min(per_digit_accuracy)
     return {
         "data": {"values": values},
-        # The axis starts near the lowest accuracy, so the bars are clipped, not stacked from 0.
-        "mark": {"type": "bar", "color": HIGHLIGHT, "clip": True},
         "encoding": {
-            "x": {"field": "digit", "type": "ordinal", "axis": {"labelAngle": 0}},
+            "x": {"field": "digit", "type": "ordinal", "axis": {"labelAngle": 0, "title": None}},
             "y": {
-                "field": "accuracy",
+                "field": "misread",
                 "type": "quantitative",
-                "stack": None,
-                "scale": {"domain": [min(0.95, lowest - 0.005), 1]},
-                "axis": {"format": ".1%"},
+                "scale": {"zero": True, "nice": True},
+                "axis": {"format": ".1%", "title": "Misread", "tickCount": 4},
             },
             "tooltip": [
                 {"field": "digit"},
                 {"field": "accuracy", "type": "quantitative", "format": ".2%"},
+                {"field": "misread", "type": "quantitative", "format": ".2%"},
             ],
         },
+        "layer": [
+            {"mark": {"type": "bar", "color": HIGHLIGHT, "cornerRadiusEnd": 2}},
+            {
+                "mark": {"type": "text", "dy": -6, "fontSize": 10, "color": DARK_TEXT},
+                "encoding": {
+                    "text": {"field": "accuracy", "type": "quantitative", "format": ".1%"}
+                },
+            },
+        ],
+    }
+
+
+def calibration_chart(bins: Sequence[Mapping[str, float]]) -> dict:
+    """Reliability diagram: how often answers given with each confidence were right.
+
+    `bins` are {"confidence", "accuracy", "samples"} per confidence band; a calibrated model's
+    points lie on the diagonal.
+    """
+    values = [
+        {
+            "confidence": float(row["confidence"]),
+            "accuracy": float(row["accuracy"]),
+            "samples": int(row["samples"]),
+        }
+        for row in bins
+    ]
+    lowest = min([row["confidence"] for row in values] + [row["accuracy"] for row in values])
+    start = max(0.0, np.floor(lowest * 10) / 10)
+    axis = {"format": ".0%", "tickCount": 5}
+    return {
+        "layer": [
+            {
+                "data": {"values": [{"x": start, "y": start}, {"x": 1.0, "y": 1.0}]},
+                "mark": {"type": "line", "color": MUTED, "strokeDash": [4, 4]},
+                "encoding": {
+                    "x": {"field": "x", "type": "quantitative"},
+                    "y": {"field": "y", "type": "quantitative"},
+                },
+            },
+            {
+                "data": {"values": values},
+                "mark": {"type": "line", "point": True, "color": HIGHLIGHT},
+                "encoding": {
+                    "x": {
+                        "field": "confidence",
+                        "type": "quantitative",
+                        "scale": {"domain": [start, 1]},
+                        "axis": {**axis, "title": "Confidence given"},
+                    },
+                    "y": {
+                        "field": "accuracy",
+                        "type": "quantitative",
+                        "scale": {"domain": [start, 1]},
+                        "axis": {**axis, "title": "Share right"},
+                    },
+                    "tooltip": [
+                        {"field": "confidence", "type": "quantitative", "format": ".1%"},
+                        {"field": "accuracy", "type": "quantitative", "format": ".1%"},
+                        {"field": "samples", "type": "quantitative", "title": "Answers"},
+                    ],
+                },
+            },
+        ],
     }
 
 
@@ -157,7 +221,9 @@ def training_curve(history: Mapping[str, Sequence[float]], measure: str, legend:
             "y": {
                 "field": measure,
                 "type": "quantitative",
-                "scale": {"type": "log"} if measure == "loss" else {"zero": False},
+                # Linear, fitted to the values: with label smoothing the loss levels off well
+                # above zero, and on a log scale its fall would look flat.
+                "scale": {"zero": False, "nice": True},
             },
             "color": {
                 "field": "split",

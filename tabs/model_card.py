@@ -59,6 +59,7 @@ def architecture_table(metrics: dict) -> None:
 def per_digit_accuracy(metrics: dict) -> None:
     """Test accuracy of each digit, so the weaker ones stand out."""
     st.markdown("**Accuracy per digit**")
+    st.caption("Bars: the share of each digit's test images misread. Labels: its accuracy.")
     st.vega_lite_chart(
         spec=charts.per_digit_accuracy_chart(metrics["per_digit_accuracy"]),
         width="stretch",
@@ -74,6 +75,53 @@ def confusion_on_test_digits(metrics: dict) -> None:
         width="stretch",
         height=330,
     )
+
+
+def pen_and_calibration(metrics: dict) -> None:
+    """Digits written with a pen by people the model never saw, and how far its confidence
+    can be trusted; shown when the metrics file has them."""
+    pen = metrics.get("pen")
+    calibration = metrics.get("test_calibration")
+    if not pen and not calibration:
+        return
+    st.markdown("**Pen handwriting and confidence**")
+    figures = []
+    if pen:
+        figures.append(
+            (
+                "Pen digits",
+                f"{pen['accuracy']:.2%}",
+                f"{pen['samples']:,} digits written on pen tablets by {pen['writers']:,} "
+                "writers kept out of training.",
+            )
+        )
+        figures.append(
+            (
+                "Letters taken for no digit",
+                f"{pen['letters_flagged']:.1%}",
+                f"Of {pen['letters']:,} handwritten letters, the share the model says are "
+                "not a digit at all.",
+            )
+        )
+    if calibration:
+        figures.append(
+            (
+                "Calibration error",
+                f"{calibration['ece']:.2%}",
+                "How far the confidence shown is, on average, from how often such answers "
+                f"are right ({calibration['samples']:,} MNIST test digits).",
+            )
+        )
+    for column, (label, value, explanation) in zip(st.columns(len(figures)), figures):
+        column.metric(label, value, help=explanation)
+    if calibration and calibration.get("bins"):
+        st.caption(
+            "Answers grouped by the confidence they were given, against how often they were "
+            "right: the closer to the dashed diagonal, the more the confidence can be trusted."
+        )
+        st.vega_lite_chart(
+            spec=charts.calibration_chart(calibration["bins"]), width="stretch", height=260
+        )
 
 
 def training_curves(metrics: dict) -> None:
@@ -109,6 +157,7 @@ def model_card_section(path: Path) -> None:
         architecture_table(metrics)
         per_digit_accuracy(metrics)
         confusion_on_test_digits(metrics)
+        pen_and_calibration(metrics)
         training_curves(metrics)
     except (KeyError, TypeError, ValueError) as error:
         st.warning(
