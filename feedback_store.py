@@ -14,13 +14,15 @@ re-rendered later.
 from __future__ import annotations
 
 import base64
-import csv
+import contextlib
 import hashlib
 import io
 import json
+import logging
 import math
 import numbers
 import os
+import socket
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -39,12 +41,23 @@ URL_VARIABLES = ("DIGIT_FEEDBACK_DB_URL", "DATABASE_URL")  # checked in this ord
 DEFAULT_SQLITE_PATH = Path(__file__).resolve().parent / "feedback.db"
 
 IMAGE_SHAPE = (28, 28)
+MAX_STROKES = 200  # strokes kept per drawing: a digit takes a handful, a long number dozens
 MAX_STROKES_BYTES = 512 * 1024  # a messy digit's strokes take tens of kB
 MAX_SESSION_ID_LENGTH = 64
-CONNECT_TIMEOUT_S = 5  # how long a save may wait for an unreachable PostgreSQL
-SQLITE_BUSY_TIMEOUT_S = 5  # how long a save may wait for other SQLite writers
+MAX_ROWS_PER_CALL = 10_000  # the most rows one history or export chunk may ask for
+EXPORT_CHUNK_ROWS = 500  # rows read per call while an export streams
+
+# Every database call answers within about 5 s, whatever the database does: waiting for a
+# pooled connection, opening one, and the call itself are each bounded.
+POOL_TIMEOUT_S = 0.5  # waiting for a free connection in the pool
+CONNECT_TIMEOUT_S = 2  # opening a PostgreSQL connection (libpq's smallest timeout)
+QUERY_TIMEOUT_S = 2.5  # one call: the server's statement_timeout and the client's watchdog
+SQLITE_BUSY_TIMEOUT_S = 2.5  # how long a save may wait for other SQLite writers
+KEEPALIVE_IDLE_S = 10  # TCP keepalives find a vanished host behind an idle pooled connection
 RETRY_AFTER_S = 10  # after a failure, answer "unavailable" at once for this long
 SCHEMA_LOCK_KEY = 0x6469676974  # PostgreSQL advisory lock: one replica creates the schema
+
+logger = logging.getLogger(__name__)
 
 metadata = sa.MetaData()
 feedback_table = sa.Table(
@@ -73,7 +86,15 @@ class FeedbackError(ValueError):
 
 
 class StorageUnavailable(RuntimeError):
-    """The feedback database cannot be reached or used right now; recognition still works."""
+    """The feedback database cannot be reached or used right now; recognition still works.
+
+    The message names no database detail, so it can be shown to anyone; `reason` (what the
+    driver said, which may name the host) is for the server log.
+    """
+
+    def __init__(self, action: str, reason: str = "") -> None:
+        super().__init__(f"{action} is unavailable right now.")
+        self.reason = reason
 
 
 @dataclass(frozen=True, eq=False)
@@ -105,6 +126,13 @@ class Entry:
     def correct(self) -> bool:
         """Whether the model's answer was the digit the person meant."""
         return self.predicted_digit == self.true_digit
+
+
+@dataclass(frozen=True, eq=False)
+class StoredLabel(Entry):
+    """One stored label in full, as exports write it."""
+
+    strokes: str | None  # the canvas's json_data as JSON text
 
 
 @dataclass(frozen=True, eq=False)
@@ -141,13 +169,29 @@ def validate_confidence(value: object) -> float:
 
 
 def validate_session_id(value: object) -> str:
-    """A non-empty session id of at most MAX_SESSION_ID_LENGTH characters."""
+    """A non-empty session id of at most MAX_SESSION_ID_LENGTH printable characters."""
     if not isinstance(value, str) or not 0 < len(value) <= MAX_SESSION_ID_LENGTH:
         shown = f"{len(value)} characters" if isinstance(value, str) else repr(value)
         raise FeedbackError(
             f"The session id must be text of 1 to {MAX_SESSION_ID_LENGTH} characters, got {shown}."
         )
+    if not value.isprintable():  # NUL bytes, control characters, lone surrogates
+        raise FeedbackError("The session id must hold printable characters only.")
     return value
+
+
+def validate_limit(value: object) -> int:
+    """A number of rows to read: a whole number from 1 to MAX_ROWS_PER_CALL."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, numbers.Integral)
+        or not 0 < value <= MAX_ROWS_PER_CALL
+    ):
+        raise FeedbackError(
+            f"The number of rows must be a whole number from 1 to {MAX_ROWS_PER_CALL:,}, "
+            f"got {value!r}."
+        )
+    return int(value)
 
 
 def validate_image(image: object) -> bytes:
@@ -174,8 +218,12 @@ def validate_strokes(strokes: object) -> str | None:
         raise FeedbackError(
             f"The strokes must be the canvas's json_data (a dict), got {type(strokes).__name__}."
         )
+    if too_many_strokes(strokes):
+        raise FeedbackError(too_many_strokes_message(len(strokes["objects"])))
     try:
         text = json.dumps(strokes, separators=(",", ":"), sort_keys=True, allow_nan=False)
+    except RecursionError as error:
+        raise FeedbackError("The strokes are nested too deeply to be a drawing.") from error
     except (TypeError, ValueError) as error:
         raise FeedbackError(f"The strokes cannot be stored as JSON: {error}.") from error
     size = len(text.encode())
@@ -186,6 +234,20 @@ def validate_strokes(strokes: object) -> str | None:
             "the digit again with fewer strokes."
         )
     return text
+
+
+def too_many_strokes(strokes: Mapping | None) -> bool:
+    """Whether the canvas's json_data holds more than MAX_STROKES strokes."""
+    objects = strokes.get("objects") if isinstance(strokes, Mapping) else None
+    return isinstance(objects, list) and len(objects) > MAX_STROKES
+
+
+def too_many_strokes_message(count: int) -> str:
+    """What to tell a person whose drawing has more strokes than are kept."""
+    return (
+        f"This drawing has {count:,} strokes, more than the {MAX_STROKES} kept per drawing. "
+        "Clear the canvas and draw again."
+    )
 
 
 def validate_label(label: Label) -> dict:
@@ -221,6 +283,7 @@ def database_url(environ: Mapping[str, str] | None = None, secrets: Mapping | No
     """
     environ = os.environ if environ is None else environ
     url = next((environ[name] for name in URL_VARIABLES if environ.get(name)), None)
+    source = next((name for name in URL_VARIABLES if environ.get(name)), "secrets.toml")
     if url is None and secrets is not None:
         try:
             section = secrets["connections"][CONNECTION_NAME]
@@ -234,6 +297,13 @@ def database_url(environ: Mapping[str, str] | None = None, secrets: Mapping | No
             )
     if not url:
         return f"sqlite:///{DEFAULT_SQLITE_PATH}"
+    authority = url.partition("://")[2].partition("/")[0]
+    if authority.count("@") > 1:
+        # The URL would be split at the wrong "@", and part of the password taken for a host.
+        raise ValueError(
+            f"The feedback database URL in {source} has an '@' in its user name or password; "
+            "write it percent-encoded, as %40."
+        )
     for bare in ("postgres://", "postgresql://"):
         if url.startswith(bare):
             return "postgresql+psycopg://" + url.removeprefix(bare)
@@ -241,12 +311,32 @@ def database_url(environ: Mapping[str, str] | None = None, secrets: Mapping | No
 
 
 def engine_options(url: str) -> dict:
-    """create_engine keyword arguments: short connect timeouts, busy waits, dead-link checks."""
+    """create_engine keyword arguments that bound every wait: pool, connect, statement, socket.
+
+    PostgreSQL connections are pinged by FeedbackStore itself, under its watchdog, rather
+    than by the pool (whose ping no timeout covers).
+    """
     backend = sa.make_url(url).get_backend_name()
     if backend == "sqlite":
-        return {"connect_args": {"timeout": SQLITE_BUSY_TIMEOUT_S}, "pool_pre_ping": True}
+        return {
+            "connect_args": {"timeout": SQLITE_BUSY_TIMEOUT_S},
+            "pool_pre_ping": True,
+            "pool_timeout": POOL_TIMEOUT_S,
+        }
     if backend == "postgresql":
-        return {"connect_args": {"connect_timeout": CONNECT_TIMEOUT_S}, "pool_pre_ping": True}
+        query_ms = round(QUERY_TIMEOUT_S * 1000)
+        return {
+            "connect_args": {
+                "connect_timeout": CONNECT_TIMEOUT_S,
+                "options": f"-c statement_timeout={query_ms}",
+                "keepalives": 1,
+                "keepalives_idle": KEEPALIVE_IDLE_S,
+                "keepalives_interval": 2,
+                "keepalives_count": 2,
+                "tcp_user_timeout": query_ms,
+            },
+            "pool_timeout": POOL_TIMEOUT_S,
+        }
     return {}
 
 
@@ -256,12 +346,54 @@ def create_engine(url: str | None = None) -> sa.Engine:
     return sa.create_engine(url, **engine_options(url))
 
 
+class DatabaseTimeout(Exception):
+    """The database took longer than QUERY_TIMEOUT_S to answer a call."""
+
+
+class _Watchdog:
+    """Shuts a PostgreSQL connection's socket when a call on it outlasts its time.
+
+    A server that is stopped but still connected (frozen, swapping, behind a stalled link)
+    never answers and never closes the connection; its kernel even acknowledges what is
+    sent, so neither TCP timeouts nor statement_timeout end the wait. Shutting the socket
+    down ends it at once with a connection error, and the pool replaces the connection.
+    """
+
+    def __init__(self, socket_fileno: int, seconds: float) -> None:
+        self._socket_fileno = socket_fileno
+        self._lock = threading.Lock()
+        self._stopped = False
+        self.fired = False
+        self._timer = threading.Timer(seconds, self._fire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def _fire(self) -> None:
+        with self._lock:
+            if self._stopped:
+                return
+            self.fired = True
+            with (
+                contextlib.suppress(OSError),
+                socket.socket(fileno=os.dup(self._socket_fileno)) as duplicate,
+            ):
+                duplicate.shutdown(socket.SHUT_RDWR)
+
+    def stop(self) -> None:
+        """The call is over: leave the connection alone from now on."""
+        with self._lock:
+            self._stopped = True
+        self._timer.cancel()
+
+
 class FeedbackStore:
     """Labels in one table of a SQLite or PostgreSQL database; the schema is made on first use.
 
-    After a failure the store answers StorageUnavailable at once for `retry_after_s`
-    seconds instead of trying again, so a page that reads history on every rerun does not
-    wait on a dead database each time.
+    Every call is bounded in time (see engine_options and QUERY_TIMEOUT_S). After a failure
+    the store answers StorageUnavailable at once for `retry_after_s` seconds instead of trying
+    again, so a page that reads history on every rerun does not wait on a dead database each
+    time. What went wrong is logged, without the password; the exception's message names no
+    database detail, so it can be shown to anyone.
     """
 
     def __init__(self, engine: sa.Engine, retry_after_s: float = RETRY_AFTER_S) -> None:
@@ -274,55 +406,105 @@ class FeedbackStore:
         self._schema_ready = False
         self._schema_lock = threading.Lock()
         self._last_failure: tuple[float, str] | None = None  # (monotonic time, reason)
-
-    def _unavailable(self, action: str, reason: str) -> StorageUnavailable:
-        where = self.engine.url.render_as_string(hide_password=True)
-        return StorageUnavailable(
-            f"{action} is unavailable: the feedback database ({where}) "
-            f"cannot be used right now ({reason})."
-        )
+        self._driver_error: type[Exception] = engine.dialect.loaded_dbapi.Error
 
     @contextmanager
     def _connection(self, action: str, write: bool = False) -> Iterator[sa.Connection]:
         """A connection (a transaction when writing) with the schema in place.
 
-        Connection and server failures become StorageUnavailable with a short reason.
+        Connection and server failures become StorageUnavailable; values the database
+        refuses become FeedbackError, which leaves the store available to everyone else.
         """
         failure = self._last_failure
         if failure is not None and monotonic() - failure[0] < self.retry_after_s:
-            raise self._unavailable(action, failure[1])
+            raise StorageUnavailable(action, failure[1])
         try:
-            self._create_schema_once()
-            with self.engine.begin() if write else self.engine.connect() as connection:
-                yield connection
-        except (sa.exc.DBAPIError, sa.exc.TimeoutError) as error:
+            with self._answered_connection() as connection:
+                self._create_schema_once(connection)
+                with connection.begin() if write else contextlib.nullcontext():
+                    yield connection
+        except (sa.exc.DataError, sa.exc.IntegrityError) as error:
             cause = getattr(error, "orig", None) or error
-            reason = (str(cause).strip().splitlines() or [type(cause).__name__])[0]
+            logger.info("The feedback database refused a value: %s", _first_line(cause))
+            raise FeedbackError(
+                "The database refused this label's values; nothing was saved."
+            ) from error
+        except (
+            sa.exc.DBAPIError,
+            sa.exc.TimeoutError,
+            DatabaseTimeout,
+            self._driver_error,
+        ) as error:
+            cause = getattr(error, "orig", None) or error
+            reason = _first_line(cause)
             self._last_failure = (monotonic(), reason)
-            raise self._unavailable(action, reason) from error
+            logger.warning(
+                "%s is unavailable: the feedback database (%s) failed: %s",
+                action,
+                self.engine.url.render_as_string(hide_password=True),
+                reason,
+            )
+            raise StorageUnavailable(action, reason) from error
         self._last_failure = None
 
-    def _create_schema_once(self) -> None:
-        """Create the table and its indexes if missing; safe from many replicas at once."""
+    @contextmanager
+    def _answered_connection(self) -> Iterator[sa.Connection]:
+        """A pooled connection, given up on when the database leaves a call unanswered.
+
+        On PostgreSQL a watchdog guards the whole call, and the connection is pinged first: a
+        pooled connection that the server dropped (it restarted, say) is replaced once.
+        """
+        if self.engine.dialect.name != "postgresql":
+            with self.engine.connect() as connection:
+                yield connection
+            return
+        for attempt in (1, 2):
+            with self.engine.connect() as connection:
+                dbapi_connection = connection.connection.dbapi_connection
+                watchdog = _Watchdog(dbapi_connection.pgconn.socket, QUERY_TIMEOUT_S)
+                try:
+                    if self._answers_ping(connection, retry=attempt == 1):
+                        yield connection
+                        return
+                except (sa.exc.DBAPIError, self._driver_error) as error:
+                    if watchdog.fired:
+                        raise DatabaseTimeout(f"no answer within {QUERY_TIMEOUT_S:g} s") from error
+                    raise
+                finally:
+                    watchdog.stop()
+
+    def _answers_ping(self, connection: sa.Connection, retry: bool) -> bool:
+        """Whether the connection answers; False (and invalidated) when the server dropped it."""
+        dbapi_connection = connection.connection.dbapi_connection
+        try:
+            self.engine.dialect.do_ping(dbapi_connection)
+        except self._driver_error as error:
+            if retry and self.engine.dialect.is_disconnect(error, dbapi_connection, None):
+                connection.invalidate()
+                return False
+            raise
+        return True
+
+    def _create_schema_once(self, connection: sa.Connection) -> None:
+        """Create the table and its indexes if missing; safe from many replicas at once.
+
+        On PostgreSQL this runs on the guarded connection; SQLite, a local file, uses
+        connections of its own, as two steps on one connection can deadlock another writer.
+        """
         with self._schema_lock:
             if self._schema_ready:
                 return
             if self.engine.dialect.name == "sqlite":
                 # WAL lets readers go on while a writer commits; the file keeps the setting.
-                with self.engine.connect() as connection:
-                    connection.exec_driver_sql("PRAGMA journal_mode=WAL")
-            with self.engine.begin() as connection:
-                if self.engine.dialect.name == "postgresql":
+                with self.engine.connect() as own_connection:
+                    own_connection.exec_driver_sql("PRAGMA journal_mode=WAL")
+                with self.engine.begin() as own_connection:
+                    _create_schema(own_connection)
+            else:
+                with connection.begin():
                     connection.execute(sa.select(sa.func.pg_advisory_xact_lock(SCHEMA_LOCK_KEY)))
-                connection.execute(CreateTable(feedback_table, if_not_exists=True))
-                for index in feedback_table.indexes:
-                    connection.execute(CreateIndex(index, if_not_exists=True))
+                    _create_schema(connection)
             self._schema_ready = True
-
-    def ensure_schema(self) -> None:
-        """Create the table if missing (every other call does this on first use as well)."""
-        with self._connection("Feedback storage"):
-            pass
 
     def save(self, label: Label) -> bool:
         """Store a label; False when this drawing was already stored (nothing changes then)."""
@@ -337,9 +519,11 @@ class FeedbackStore:
         with self._connection("Saving feedback", write=True) as connection:
             return connection.execute(statement).first() is not None
 
-    def count(self) -> int:
-        """How many labels are stored."""
+    def count(self, session_id: str | None = None) -> int:
+        """How many labels are stored, or how many one session gave."""
         query = sa.select(sa.func.count()).select_from(feedback_table)
+        if session_id is not None:
+            query = query.where(feedback_table.c.session_id == validate_session_id(session_id))
         with self._connection("Reading feedback") as connection:
             return connection.execute(query).scalar_one()
 
@@ -347,41 +531,49 @@ class FeedbackStore:
         """The latest labels, newest first; only one session's when session_id is given."""
         columns = feedback_table.c
         query = (
-            sa.select(
-                columns.drawing_id,
-                columns.created_at,
-                columns.session_id,
-                columns.predicted_digit,
-                columns.confidence,
-                columns.true_digit,
-                columns.image,
-            )
+            sa.select(*_ENTRY_COLUMNS)
             .order_by(columns.created_at.desc(), columns.id.desc())
-            .limit(limit)
+            .limit(validate_limit(limit))
         )
         if session_id is not None:
-            query = query.where(columns.session_id == session_id)
+            query = query.where(columns.session_id == validate_session_id(session_id))
         with self._connection("Reading feedback") as connection:
             rows = connection.execute(query).all()
-        return [
-            Entry(
-                drawing_id=row.drawing_id,
-                created_at=_as_utc(row.created_at),
-                session_id=row.session_id,
-                predicted_digit=row.predicted_digit,
-                confidence=row.confidence,
-                true_digit=row.true_digit,
-                image=np.frombuffer(row.image, dtype=np.uint8).reshape(IMAGE_SHAPE),
-            )
-            for row in rows
-        ]
+        return [_entry(row) for row in rows]
 
-    def strokes(self, drawing_id: str) -> dict | None:
-        """The canvas json_data stored with a drawing (None if it had none or is unknown)."""
-        query = sa.select(feedback_table.c.strokes).where(feedback_table.c.drawing_id == drawing_id)
-        with self._connection("Reading feedback") as connection:
-            text = connection.execute(query).scalar_one_or_none()
-        return json.loads(text) if text else None
+    def rows(
+        self, session_id: str | None = None, chunk_size: int = EXPORT_CHUNK_ROWS
+    ) -> Iterator[StoredLabel]:
+        """Every stored label (one session's when given), oldest first, strokes included.
+
+        Read in chunks, each its own short call, so no connection is held while the rows
+        are consumed (an export streamed to a slow download, say), and memory stays bounded.
+        """
+        columns = feedback_table.c
+        query = (
+            sa.select(*_ENTRY_COLUMNS, columns.strokes, columns.id)
+            .order_by(columns.created_at, columns.id)
+            .limit(validate_limit(chunk_size))
+        )
+        if session_id is not None:
+            query = query.where(columns.session_id == validate_session_id(session_id))
+        after: tuple[datetime, int] | None = None
+        while True:
+            chunk_query = query
+            if after is not None:
+                chunk_query = query.where(
+                    sa.or_(
+                        columns.created_at > after[0],
+                        sa.and_(columns.created_at == after[0], columns.id > after[1]),
+                    )
+                )
+            with self._connection("Exporting feedback") as connection:
+                chunk = connection.execute(chunk_query).all()
+            for row in chunk:
+                yield StoredLabel(**vars(_entry(row)), strokes=row.strokes)
+            if len(chunk) < chunk_size:
+                return
+            after = (chunk[-1].created_at, chunk[-1].id)
 
     def summary(self, session_id: str | None = None) -> Summary:
         """Accuracy and confusion matrix over all labels, or one session's."""
@@ -390,7 +582,7 @@ class FeedbackStore:
             columns.true_digit, columns.predicted_digit
         )
         if session_id is not None:
-            query = query.where(columns.session_id == session_id)
+            query = query.where(columns.session_id == validate_session_id(session_id))
         with self._connection("Reading feedback") as connection:
             cells = connection.execute(query).all()
         confusion = np.zeros((10, 10), dtype=np.int64)
@@ -400,75 +592,41 @@ class FeedbackStore:
             labelled=int(confusion.sum()), correct=int(confusion.trace()), confusion=confusion
         )
 
-    def _all_rows(self, *columns: sa.Column) -> Iterator[sa.Row]:
-        """Every stored label, oldest first, streamed in chunks."""
-        query = sa.select(*columns).order_by(feedback_table.c.created_at, feedback_table.c.id)
-        with self._connection("Exporting feedback") as connection:
-            yield from connection.execution_options(yield_per=500).execute(query)
 
-    def export_csv(self) -> bytes:
-        """All labels as UTF-8 CSV, oldest first; `pixels` holds the 784 input bytes in base64."""
-        columns = feedback_table.c
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(
-            [
-                "time",
-                "session_id",
-                "drawing_id",
-                "predicted_digit",
-                "confidence",
-                "true_digit",
-                "correct",
-                "pixels",
-                "strokes",
-            ]
-        )
-        for row in self._all_rows(
-            columns.created_at,
-            columns.session_id,
-            columns.drawing_id,
-            columns.predicted_digit,
-            columns.confidence,
-            columns.true_digit,
-            columns.image,
-            columns.strokes,
-        ):
-            writer.writerow(
-                [
-                    _as_utc(row.created_at).isoformat(),
-                    row.session_id,
-                    row.drawing_id,
-                    row.predicted_digit,
-                    f"{row.confidence:.6f}",
-                    row.true_digit,
-                    int(row.predicted_digit == row.true_digit),
-                    base64.b64encode(row.image).decode("ascii"),
-                    row.strokes or "",
-                ]
-            )
-        return buffer.getvalue().encode()
+def _create_schema(connection: sa.Connection) -> None:
+    connection.execute(CreateTable(feedback_table, if_not_exists=True))
+    for index in feedback_table.indexes:
+        connection.execute(CreateIndex(index, if_not_exists=True))
 
-    def export_npz(self) -> bytes:
-        """A training set: x (N, 28, 28) uint8 as in MNIST, y (N,) true digits, plus answers."""
-        columns = feedback_table.c
-        images, true_digits, predicted_digits, confidences = [], [], [], []
-        for row in self._all_rows(
-            columns.image, columns.true_digit, columns.predicted_digit, columns.confidence
-        ):
-            images.append(row.image)
-            true_digits.append(row.true_digit)
-            predicted_digits.append(row.predicted_digit)
-            confidences.append(row.confidence)
-        buffer = io.BytesIO()
-        np.savez_compressed(
-            buffer,
-            x=np.frombuffer(b"".join(images), dtype=np.uint8).reshape(-1, *IMAGE_SHAPE),
-            y=np.array(true_digits, dtype=np.uint8),
-            predicted=np.array(predicted_digits, dtype=np.uint8),
-            confidence=np.array(confidences, dtype=np.float32),
-        )
-        return buffer.getvalue()
+
+_ENTRY_COLUMNS = tuple(
+    feedback_table.c[name]
+    for name in (
+        "drawing_id",
+        "created_at",
+        "session_id",
+        "predicted_digit",
+        "confidence",
+        "true_digit",
+        "image",
+    )
+)
+
+
+def _entry(row: sa.Row) -> Entry:
+    return Entry(
+        drawing_id=row.drawing_id,
+        created_at=_as_utc(row.created_at),
+        session_id=row.session_id,
+        predicted_digit=row.predicted_digit,
+        confidence=row.confidence,
+        true_digit=row.true_digit,
+        image=np.frombuffer(row.image, dtype=np.uint8).reshape(IMAGE_SHAPE),
+    )
+
+
+def _first_line(error: BaseException) -> str:
+    return (str(error).strip().splitlines() or [type(error).__name__])[0]
 
 
 def _as_utc(moment: datetime) -> datetime:

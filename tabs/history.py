@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 import charts
+import feedback_export
 import feedback_store
 from feedback_store import FeedbackStore, StorageUnavailable, Summary
 from tabs.common import open_feedback_store
@@ -18,7 +19,9 @@ NO_LABELS_HINT = (
     "Nothing labelled yet. Under each answer on the Draw tab, confirm it or pick the digit "
     "you meant: it is saved here at once."
 )
-FINETUNE_COMMAND = "python train_model.py finetune --feedback feedback.npz"
+FINETUNE_COMMAND = (
+    "python train_model.py finetune --feedback feedback.npz --data ../shared/mnist.npz"
+)
 
 
 def browser_timezone() -> tzinfo:
@@ -48,7 +51,8 @@ def history_table(entries: list[feedback_store.Entry], labelled: int) -> None:
         {
             "Drawing": [feedback_store.thumbnail(entry.image) for entry in entries],
             "Answer": [entry.predicted_digit for entry in entries],
-            "Confidence": [entry.confidence for entry in entries],
+            # In percent, to be shown as the Draw tab shows it: whole percents.
+            "Confidence": [entry.confidence * 100 for entry in entries],
             "True digit": [entry.true_digit for entry in entries],
             "Right": ["✓" if entry.correct else "✗" for entry in entries],
             "Time": [entry.created_at.astimezone(zone) for entry in entries],
@@ -63,20 +67,20 @@ def history_table(entries: list[feedback_store.Entry], labelled: int) -> None:
         column_config={
             "Drawing": st.column_config.ImageColumn("Drawing", width="small"),
             "Confidence": st.column_config.ProgressColumn(
-                "Confidence", format="percent", min_value=0, max_value=1
+                "Confidence", format="%.0f%%", min_value=0, max_value=100
             ),
             "Time": st.column_config.DatetimeColumn("Time", format="YYYY-MM-DD HH:mm:ss"),
         },
     )
 
 
-def download_buttons(store: FeedbackStore) -> None:
+def download_buttons(store: FeedbackStore, labelled: int) -> None:
     """Every label as CSV, and as an MNIST-style training set; built only when clicked."""
     st.markdown("**Downloads** (every labelled drawing, oldest first)")
     csv_column, npz_column = st.columns(2)
     csv_column.download_button(
         "CSV",
-        data=store.export_csv,
+        data=lambda: b"".join(feedback_export.csv_chunks(store.rows())),
         file_name="feedback.csv",
         mime="text/csv",
         on_click="ignore",
@@ -85,16 +89,22 @@ def download_buttons(store: FeedbackStore) -> None:
     )
     npz_column.download_button(
         ".npz training set",
-        data=store.export_npz,
+        data=lambda: b"".join(feedback_export.npz_chunks(store.rows(), store.count())),
         file_name="feedback.npz",
         mime="application/octet-stream",
         on_click="ignore",
         icon=":material/download:",
         width="stretch",
     )
+    # Imported here, when the tab is open: the training script is not needed to show the page.
+    from train_model import MIN_FEEDBACK
+
     st.caption(
         "The `.npz` holds `x` (28x28 inputs, uint8, as in MNIST) and `y` (true digits). "
-        f"Fine-tune the model on it: `{FINETUNE_COMMAND}`"
+        f"Fine-tune the model on it: `{FINETUNE_COMMAND}` "
+        "(`--data`: MNIST in Keras's `mnist.npz` layout; without it Keras downloads MNIST). "
+        f"Fine-tuning needs at least {MIN_FEEDBACK} labelled drawings; there are "
+        f"{labelled:,} so far."
     )
 
 
@@ -122,4 +132,4 @@ def history_section() -> None:
         width="stretch",
         height=330,
     )
-    download_buttons(store)
+    download_buttons(store, summary.labelled)

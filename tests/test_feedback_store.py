@@ -1,5 +1,5 @@
 """Feedback storage against SQLite and a real PostgreSQL server: saving, reading, exporting,
-concurrent writers, bad input, and a database that is unreachable or goes away."""
+concurrent writers, bad input, and a database that is unreachable, frozen or goes away."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import base64
 import csv
 import io
 import json
+import logging
 import multiprocessing
 import pickle
 import queue
@@ -14,6 +15,7 @@ import socket
 import sqlite3
 import subprocess
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -23,6 +25,7 @@ import numpy as np
 import pytest
 import sqlalchemy as sa
 
+import feedback_export
 import feedback_store
 from feedback_store import FeedbackError, FeedbackStore, Label, StorageUnavailable
 from tests.mnist_data import mnist
@@ -130,7 +133,7 @@ def test_a_label_is_kept_with_its_input_strokes_and_time(store, drawings):
     np.testing.assert_array_equal(entry.image, np.rint(image * 255).astype(np.uint8))
     assert entry.created_at.tzinfo is not None
     assert before - timedelta(seconds=1) <= entry.created_at <= datetime.now(UTC)
-    assert store.strokes(entry.drawing_id) == strokes
+    assert json.loads(next(store.rows()).strokes) == strokes
 
 
 def test_history_is_newest_first_limited_and_per_session(store, drawings):
@@ -165,7 +168,7 @@ def test_text_that_looks_like_sql_is_stored_as_text(store, drawings):
     assert store.save(label_for(drawings[2], session_id=sneaky, strokes=strokes))
     (entry,) = store.history()
     assert entry.session_id == sneaky
-    assert store.strokes(entry.drawing_id) == strokes
+    assert json.loads(next(store.rows()).strokes) == strokes
     assert store.count() == 1
 
 
@@ -186,12 +189,21 @@ def test_accuracy_and_confusion_over_labelled_drawings(store, drawings):
     assert store.summary(session_id="session-a").accuracy == pytest.approx(3 / 5)
 
 
+def export_csv(store, session_id=None) -> str:
+    return b"".join(feedback_export.csv_chunks(store.rows(session_id))).decode()
+
+
+def export_npz(store, session_id=None) -> bytes:
+    count = store.count(session_id)
+    return b"".join(feedback_export.npz_chunks(store.rows(session_id), count))
+
+
 def test_csv_export_has_every_label_oldest_first(store, drawings):
     start = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
     for minute in (2, 0, 1):
         store.save(label_for(drawings[minute], created_at=start + timedelta(minutes=minute)))
 
-    rows = list(csv.DictReader(io.StringIO(store.export_csv().decode())))
+    rows = list(csv.DictReader(io.StringIO(export_csv(store))))
     assert [row["time"] for row in rows] == [
         (start + timedelta(minutes=m)).isoformat() for m in (0, 1, 2)
     ]
@@ -206,7 +218,7 @@ def test_npz_export_is_a_training_set_in_mnist_layout(store, drawings):
     for drawing in drawings[:12]:
         store.save(label_for(drawing, predicted=0))
 
-    with np.load(io.BytesIO(store.export_npz()), allow_pickle=False) as data:
+    with np.load(io.BytesIO(export_npz(store)), allow_pickle=False) as data:
         x, y, predicted = data["x"], data["y"], data["predicted"]
         confidence = data["confidence"]
     assert x.shape == (12, 28, 28) and x.dtype == np.uint8
@@ -218,9 +230,32 @@ def test_npz_export_is_a_training_set_in_mnist_layout(store, drawings):
 
 
 def test_exports_of_an_empty_store_are_empty_but_well_formed(store):
-    with np.load(io.BytesIO(store.export_npz())) as data:
+    with np.load(io.BytesIO(export_npz(store))) as data:
         assert data["x"].shape == (0, 28, 28) and data["y"].shape == (0,)
-    assert store.export_csv().decode().splitlines()[0].startswith("time,session_id,")
+    assert export_csv(store).splitlines()[0].startswith("time,session_id,")
+
+
+def test_exports_stream_in_chunks_across_many_reads(store, drawings, monkeypatch):
+    """More labels than one read returns: each chunk is its own call, all rows come out once."""
+    start = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
+    same_time = start + timedelta(minutes=1)  # ties on time are ordered by insertion
+    for index, drawing in enumerate(drawings[:25]):
+        moment = same_time if 5 <= index < 15 else start + timedelta(minutes=index)
+        store.save(label_for(drawing, session_id=f"s{index % 2}", created_at=moment))
+    calls = []
+    sa.event.listen(store.engine, "before_cursor_execute", lambda *args: calls.append(1))
+
+    rows = list(store.rows(chunk_size=4))
+    assert len(rows) == 25 and len({row.drawing_id for row in rows}) == 25
+    assert [row.created_at for row in rows] == sorted(row.created_at for row in rows)
+    assert len(calls) >= 7  # 25 rows in chunks of 4
+    monkeypatch.setattr(feedback_export, "ROWS_PER_CHUNK", 5)
+    chunks = list(feedback_export.csv_chunks(store.rows(chunk_size=4)))
+    assert len(chunks) == 6 and b"".join(chunks).count(b"\n") == 26
+    mine = list(store.rows(session_id="s1", chunk_size=3))
+    assert len(mine) == 12 and {row.session_id for row in mine} == {"s1"}
+    with np.load(io.BytesIO(export_npz(store, session_id="s0"))) as data:
+        assert data["x"].shape == (13, 28, 28)
 
 
 def test_labels_survive_a_restart_of_the_app(database_url, drawings):
@@ -238,7 +273,7 @@ def test_many_replicas_can_create_the_schema_at_once(database_url):
 
     def ensure(engine):
         try:
-            FeedbackStore(engine).ensure_schema()
+            FeedbackStore(engine).count()
         except Exception as error:  # any failure, reported below
             failures.append(error)
 
@@ -279,7 +314,7 @@ def write_labels(url, writer, drawings_file, start, results) -> None:
 def test_eight_writers_at_once_lose_and_double_nothing(
     writers_are, database_url, store, drawings, tmp_path
 ):
-    store.ensure_schema()
+    assert store.count() == 0  # the schema is made before the writers start
     ours = drawings[:LABELS_PER_WRITER]
     drawings_file = tmp_path / "drawings.pickle"
     drawings_file.write_bytes(pickle.dumps(ours))
@@ -309,7 +344,7 @@ def test_eight_writers_at_once_lose_and_double_nothing(
         for w in range(WRITERS)
         for d in ours
     }
-    stored = {e.drawing_id: e.true_digit for e in store.history(limit=10 * len(expected))}
+    stored = {row.drawing_id: row.true_digit for row in store.rows()}
     assert stored == expected
     summary = store.summary()
     assert summary.labelled == WRITERS * LABELS_PER_WRITER == summary.correct
@@ -318,6 +353,10 @@ def test_eight_writers_at_once_lose_and_double_nothing(
 # --- bad input -----------------------------------------------------------------------------
 
 WIDE_STROKE = {"objects": [{"type": "path", "path": [["L", 123.4, 567.8]] * 60_000}]}
+MANY_STROKES = {"objects": [{"type": "path", "path": [["M", 1, 1]]}] * 201}
+DEEP_STROKES: dict = {"objects": []}
+for _ in range(100_000):
+    DEEP_STROKES = {"objects": [DEEP_STROKES]}
 
 
 @pytest.mark.parametrize(
@@ -343,6 +382,10 @@ WIDE_STROKE = {"objects": [{"type": "path", "path": [["L", 123.4, 567.8]] * 60_0
         ({"strokes": {"objects": {1, 2}}}, "cannot be stored as JSON"),
         ({"session_id": ""}, "session id must be text of 1 to 64 characters, got 0"),
         ({"session_id": "s" * 65}, "session id must be text of 1 to 64 characters, got 65"),
+        ({"session_id": "a\x00b"}, "printable characters only"),
+        ({"session_id": "a\ud800b"}, "printable characters only"),
+        ({"strokes": DEEP_STROKES}, "nested too deeply"),
+        ({"strokes": MANY_STROKES}, "201 strokes, more than the 200 kept per drawing"),
         ({"created_at": datetime(2025, 1, 1)}, "timezone-aware"),
     ],
 )
@@ -387,17 +430,33 @@ def test_an_unreachable_database_says_saving_is_unavailable(backend, tmp_path, d
     assert not worker.is_alive(), "saving hung on an unreachable database"
     (error,) = outcome
     assert isinstance(error, StorageUnavailable)
-    assert str(error).startswith("Saving feedback is unavailable: the feedback database")
-    for read in (store.history, store.summary, store.export_csv, store.export_npz):
-        with pytest.raises(StorageUnavailable, match="is unavailable"):
+    assert str(error) == "Saving feedback is unavailable right now."
+    for read in (store.history, store.summary, lambda: next(store.rows())):
+        with pytest.raises(StorageUnavailable, match="is unavailable right now"):
             read()
 
 
-def test_passwords_stay_out_of_the_message(drawings):
-    url = f"postgresql+psycopg://app:hunter2@127.0.0.1:{free_port()}/feedback"
-    with pytest.raises(StorageUnavailable) as raised:
+def test_the_message_names_no_database_detail_and_the_log_keeps_them_without_password(
+    drawings, caplog
+):
+    port = free_port()
+    url = f"postgresql+psycopg://app:hunter2@127.0.0.1:{port}/feedback_db"
+    with (
+        caplog.at_level(logging.WARNING, logger="feedback_store"),
+        pytest.raises(StorageUnavailable) as raised,
+    ):
         FeedbackStore(feedback_store.create_engine(url)).save(label_for(drawings[0]))
-    assert "hunter2" not in str(raised.value) and "127.0.0.1" in str(raised.value)
+    for detail in ("hunter2", "app", "127.0.0.1", str(port), "feedback_db"):
+        assert detail not in str(raised.value)
+    assert "127.0.0.1" in caplog.text and "feedback_db" in caplog.text
+    assert "hunter2" not in caplog.text
+
+
+def test_an_unencoded_at_sign_in_the_password_is_refused_without_showing_it():
+    environ = {"DATABASE_URL": "postgresql://app:pa@ss-secret@db.example.org/digits"}
+    with pytest.raises(ValueError, match="percent-encoded, as %40") as raised:
+        feedback_store.database_url(environ)
+    assert "ss-secret" not in str(raised.value) and "pa" not in str(raised.value).split("'")[0]
 
 
 @contextmanager
@@ -462,13 +521,75 @@ def test_after_a_failure_the_store_answers_at_once_until_it_is_time_to_retry(
             with pytest.raises(StorageUnavailable) as again:
                 action()
         assert attempts == []  # nothing touched the database
-        reason = str(first.value).split(" right now ")[1]
-        assert str(again.value).endswith(reason)
+        assert again.value.reason == first.value.reason != ""
 
     clock[0] += 2
     assert store.save(label_for(drawings[1]))
     assert attempts != []
     assert store.count() == 2
+    engine.dispose()
+
+
+def call_timed(action) -> tuple[float, BaseException | None]:
+    """Seconds an action took (in a thread, so a hang cannot stall the tests) and its error."""
+    outcome: list[BaseException | None] = []
+
+    def attempt():
+        try:
+            action()
+            outcome.append(None)
+        except Exception as error:  # inspected by the caller
+            outcome.append(error)
+
+    worker = threading.Thread(target=attempt, daemon=True)
+    started = time.monotonic()
+    worker.start()
+    worker.join(timeout=60)
+    assert not worker.is_alive(), "the call hung"
+    return time.monotonic() - started, outcome[0]
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("pool", ["pooled connection", "new connection"])
+def test_a_frozen_database_answers_unavailable_within_5_seconds(pool, postgres_server, drawings):
+    """SIGSTOP leaves the sockets open and nothing answering: every call still ends in time."""
+    engine = feedback_store.create_engine(postgres_server.create_database())
+    store = FeedbackStore(engine, retry_after_s=0)
+    assert store.save(label_for(drawings[0]))
+    if pool == "new connection":
+        engine.dispose()
+    with postgres_server.frozen():
+        for action in (
+            lambda: store.save(label_for(drawings[1])),
+            lambda: store.history(session_id="session-a"),
+            store.summary,
+            lambda: list(store.rows()),
+        ):
+            seconds, error = call_timed(action)
+            assert isinstance(error, StorageUnavailable), error
+            assert str(error).endswith("is unavailable right now.")
+            assert seconds < 5
+    # Once the server runs again, the same store saves without a restart.
+    assert store.save(label_for(drawings[1]))
+    assert store.count() == 2
+    engine.dispose()
+
+
+@pytest.mark.postgres
+def test_a_value_the_database_refuses_is_a_refused_label_not_an_outage(
+    postgres_server, drawings, monkeypatch
+):
+    engine = feedback_store.create_engine(postgres_server.create_database())
+    store = FeedbackStore(engine)  # retries only after 10 s: an outage would show at once
+    # With the check on this field switched off, the server itself refuses the NUL byte.
+    with monkeypatch.context() as patched:
+        patched.setattr(feedback_store, "validate_session_id", lambda value: value)
+        with pytest.raises(FeedbackError, match="refused this label's values"):
+            store.save(label_for(drawings[0], session_id="a\x00b"))
+    assert store.save(label_for(drawings[0]))  # saving goes on for everyone at once
+    with pytest.raises(FeedbackError, match="whole number from 1 to 10,000, got -1"):
+        store.history(limit=-1)
+    assert store.history(limit=5)[0].true_digit == drawings[0][2]
     engine.dispose()
 
 

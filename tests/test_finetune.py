@@ -11,6 +11,7 @@ import pytest
 import digit_model
 import train_model
 from canvas_drawings import canvas_style_inputs
+from feedback_export import npz_chunks
 from feedback_store import FeedbackStore, Label, create_engine
 from tests.mnist_data import MNIST_PATH, mnist
 
@@ -30,7 +31,7 @@ def feedback_file(tmp_path_factory):
     for image, digit in zip(inputs, digits):
         store.save(Label("finetune-test", int(digit), 0.9, int(digit), image))
     path = folder / "feedback.npz"
-    path.write_bytes(store.export_npz())
+    path.write_bytes(b"".join(npz_chunks(store.rows(), store.count())))
     engine.dispose()
     return path
 
