@@ -173,6 +173,11 @@ def random_drawings(
         yield draw(segments, *placement, setup, size), int(label), setup
 
 
+def drawn_input(segments, rng: np.random.Generator, size: int = CANVAS) -> np.ndarray | None:
+    """Centre-line segments drawn with a random brush, size and place, then normalised to 28x28."""
+    return normalize(stroke_coverage(segments, *_random_placement(segments, rng, size), size))
+
+
 def canvas_style_inputs(
     images: np.ndarray, labels: np.ndarray, seed: int = 0, size: int = CANVAS
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -182,9 +187,7 @@ def canvas_style_inputs(
     for image, label in zip(images, labels):
         segments = centre_line(image.astype(np.float32) / 255.0)
         if segments:
-            inputs.append(
-                normalize(stroke_coverage(segments, *_random_placement(segments, rng, size), size))
-            )
+            inputs.append(drawn_input(segments, rng, size))
             kept.append(label)
     return np.array(inputs, dtype=np.float32).reshape(-1, 28, 28), np.array(
         kept, dtype=labels.dtype

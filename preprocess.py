@@ -22,6 +22,9 @@ HAZE = 0.05  # fainter pixels are background haze, not part of any stroke
 KEEP_RATIO = 0.25  # pieces this heavy relative to the largest make up the digit
 NEAR = 0.25  # lighter pieces count only within this fraction of the digit's size
 MIN_PIECE = 0.01  # pieces lighter than this share of all ink are always noise
+MIN_EXTENT = 0.04  # a readable digit spans at least this share of the image's longer side...
+MIN_ELONGATION = 2.0  # ...and at least this many stroke widths: less is a dot or a blob
+THICKNESS_SIDE = 48  # size and stroke width are measured on a copy at most this many pixels across
 
 _EIGHT_CONNECTED = np.ones((3, 3), dtype=bool)
 
@@ -149,3 +152,33 @@ def normalize(ink: np.ndarray) -> np.ndarray | None:
     field = np.zeros((FIELD, FIELD), dtype=np.float32)
     field[top : top + height, left : left + width] = fitted
     return field
+
+
+def too_small(ink: np.ndarray) -> bool:
+    """True when the ink is only a dot or a speck: too small or too blob-like to read as a digit."""
+    ink = as_unit_ink(ink, "too_small")
+    inked = ink >= HAZE
+    rows, cols = np.flatnonzero(inked.any(axis=1)), np.flatnonzero(inked.any(axis=0))
+    if rows.size == 0 or ink.max() < INK_THRESHOLD:
+        return False
+    # Measured on a block-maximum copy at most THICKNESS_SIDE across: thin strokes survive it.
+    step = max(
+        1,
+        -(
+            -max(rows.size, cols.size, rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1)
+            // THICKNESS_SIDE
+        ),
+    )
+    crop = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    coarse = np.maximum.reduceat(
+        np.maximum.reduceat(crop, np.arange(0, crop.shape[0], step), axis=0),
+        np.arange(0, crop.shape[1], step),
+        axis=1,
+    )
+    mask = _digit_mask(coarse)
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    extent = step * (max(rows[-1] - rows[0], cols[-1] - cols[0]) + 1)
+    if extent < MIN_EXTENT * max(ink.shape):
+        return True
+    thickness = 2 * step * float(ndimage.distance_transform_edt(np.pad(mask, 1)).max())
+    return extent < MIN_ELONGATION * thickness

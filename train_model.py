@@ -10,7 +10,7 @@ with what the canvas brings that normalisation cannot undo: rotation and shear, 
 elastic wobble, strokes from a thin pen to a fat finger, and digits a little off-centre
 or oddly sized. The test split is read only at the end. Besides MNIST's own test
 accuracy it reports accuracy on canvas-style drawings made from the test digits and
-read through the app's full pipeline (canvas_to_ink -> normalize -> predict_proba).
+read through the app's full pipeline (`reading.read_digit`).
 
 Fine-tuning starts from the current model and trains a few epochs at a low learning
 rate on the feedback data set downloaded from the History tab, mixed with MNIST training
@@ -37,18 +37,34 @@ import numpy as np
 import tensorflow as tf
 
 import digit_model
-from canvas_drawings import canvas_style_inputs, random_drawings
-from preprocess import canvas_to_ink, normalize
+import unipen
+from canvas_drawings import canvas_style_inputs, centre_line, drawn_input, random_drawings
+from digit_model.network import NOT_A_DIGIT, training_model
+from not_digits import GENERATORS, UNFINISHED_DIGITS, unfinished
+from preprocess import canvas_to_ink
+from reading import read_digits
+from styles import STYLES
 
 SEED = 1337
-EPOCHS = 24
+SPLIT_SEED = 2026  # which pen writers are held out: fixed, so every run validates on the same
+EPOCHS = 12
 BATCH_SIZE = 128
 PEAK_LEARNING_RATE = 3e-3
 WEIGHT_DECAY = 1e-4
 VALIDATION_SIZE = 5000
 CANVAS_TRAIN = 10000  # training digits also redrawn as canvas strokes and added to the training set
 CANVAS_SAMPLES = 1000  # canvas-style drawings made from test digits for the final report
-PATIENCE = 5
+PATIENCE = 4
+PEN_RENDERS = (
+    2  # each training writer's digit is drawn this many times, at random sizes and brushes
+)
+STYLE_SAMPLES = 700  # digits redrawn in each synthesized style, half from MNIST and half from pen
+OTHER_SAMPLES = 16000  # letters and symbols of training writers, taught as "not a digit"
+GENERATED_SAMPLES = 800  # of each generated kind of not-a-digit drawing
+VALIDATION_OTHERS = 3000  # letters and symbols of validation writers in the validation set
+STYLE_TEST_SAMPLES = 200  # MNIST test digits redrawn in each style for the report
+MAX_DIGITS_FLAGGED = 0.01  # the not-a-digit threshold flags at most this share of validation digits
+CALIBRATION_BINS = 15
 LABEL_SMOOTHING = 0.1
 AUGMENTED_SHARE = 0.8  # the rest of each batch stays as drawn, as the test digits are
 
@@ -140,41 +156,177 @@ def make_dataset(x: np.ndarray, y: np.ndarray, training: bool) -> tf.data.Datase
     data = data.batch(BATCH_SIZE)
     if training:
         data = data.map(lambda images, labels: (augment(images), labels), tf.data.AUTOTUNE)
-    data = data.map(lambda images, labels: (images, tf.one_hot(labels, 10)))
+    data = data.map(lambda images, labels: (images, tf.one_hot(labels, NOT_A_DIGIT + 1)))
     return data.prefetch(tf.data.AUTOTUNE)
+
+
+def drawn(segment_list: list[np.ndarray], rng: np.random.Generator) -> np.ndarray:
+    """Each drawing's segments drawn with a random brush and normalised: (N, 28, 28) float32."""
+    images = [drawn_input(segments, rng) for segments in segment_list]
+    blank = np.zeros((28, 28), np.float32)
+    return np.stack([blank if image is None else image for image in images]).reshape(-1, 28, 28)
+
+
+def styled(sources: dict[int, list[np.ndarray]], rng: np.random.Generator, per_style: int):
+    """Digits redrawn in every synthesized style: (images, digits, style names)."""
+    images, digits, names = [], [], []
+    for name, (digit, style) in STYLES.items():
+        picks = rng.choice(len(sources[digit]), per_style)
+        images.append(drawn([style(sources[digit][i], rng) for i in picks], rng))
+        digits += [digit] * per_style
+        names += [name] * per_style
+    return np.concatenate(images), np.array(digits), np.array(names)
+
+
+def generated_not_digits(pen_digits: unipen.PenCharacters, rng: np.random.Generator, count: int):
+    """Scribbles, hatching, crossed circles, smileys and unfinished strokes: (N, 28, 28)."""
+    drawings = [generate(rng) for generate in GENERATORS.values() for _ in range(count)]
+    starts = np.flatnonzero(np.isin(pen_digits.digits, UNFINISHED_DIGITS))
+    drawings += [unfinished(pen_digits.segments[i], rng) for i in rng.choice(starts, count)]
+    return drawn(drawings, rng)
+
+
+def mnist_segments(images: np.ndarray, labels: np.ndarray, per_digit: int) -> dict[int, list]:
+    """Centre lines of the first `per_digit` MNIST images of each digit, to restyle."""
+    return {
+        digit: [
+            np.array(centre_line(image / np.float32(255)), np.float32)
+            for image in images[labels == digit][:per_digit]
+        ]
+        for digit in range(10)
+    }
+
+
+def pen_split(path: str) -> tuple[unipen.PenCharacters, unipen.PenCharacters]:
+    """Pen characters of training writers and of held-out validation writers."""
+    pen = unipen.load(path)
+    held_out = unipen.validation_writers(pen.writer, SPLIT_SEED)
+    return pen.subset(~held_out), pen.subset(held_out)
+
+
+def calibration(
+    probabilities: np.ndarray, labels: np.ndarray, bins: int = CALIBRATION_BINS
+) -> dict:
+    """Expected calibration error and the reliability diagram's bins (confidence vs accuracy)."""
+    confidence = probabilities.max(axis=1)
+    correct = probabilities.argmax(axis=1) == labels
+    which = np.minimum((confidence * bins).astype(int), bins - 1)
+    table, error = [], 0.0
+    for index in range(bins):
+        members = which == index
+        if members.any():
+            gap = abs(confidence[members].mean() - correct[members].mean())
+            error += members.mean() * gap
+            table.append(
+                {
+                    "from": index / bins,
+                    "to": (index + 1) / bins,
+                    "confidence": round(float(confidence[members].mean()), 4),
+                    "accuracy": round(float(correct[members].mean()), 4),
+                    "samples": int(members.sum()),
+                }
+            )
+    return {"ece": float(error), "samples": len(labels), "bins": table}
+
+
+def fit_temperature(logits: np.ndarray, labels: np.ndarray) -> float:
+    """The temperature that minimises the negative log-likelihood of the digits' logits."""
+    best, best_loss = 1.0, math.inf
+    for temperature in np.arange(0.5, 4.0, 0.01):
+        scaled = logits / temperature
+        scaled = scaled - scaled.max(axis=1, keepdims=True)
+        log_p = scaled - np.log(np.exp(scaled).sum(axis=1, keepdims=True))
+        loss = -log_p[np.arange(len(labels)), labels].mean()
+        if loss < best_loss:
+            best, best_loss = float(temperature), loss
+    return round(best, 2)
+
+
+def not_digit_margin(logits: np.ndarray) -> np.ndarray:
+    """How far the not-a-digit logit stands above all the digits' together (log-sum-exp)."""
+    digits = logits[:, :NOT_A_DIGIT]
+    top = digits.max(axis=1)
+    return logits[:, NOT_A_DIGIT] - (top + np.log(np.exp(digits - top[:, None]).sum(axis=1)))
 
 
 def canvas_accuracy(classifier: digit_model.Classifier, x_test, y_test, samples: int) -> dict:
     """Accuracy on test digits redrawn on a 280x280 canvas, read through the app's pipeline."""
-    inputs, labels, setups = [], [], []
-    for rgba, label, setup in random_drawings(x_test[:samples], y_test[:samples], seed=SEED):
-        image = normalize(canvas_to_ink(rgba))
-        inputs.append(image if image is not None else np.zeros((28, 28), np.float32))
-        labels.append(label)
-        setups.append(setup)
-    correct = classifier.predict_proba(np.stack(inputs)).argmax(axis=1) == np.array(labels)
+    drawings = list(random_drawings(x_test[:samples], y_test[:samples], seed=SEED))
+    readings = read_digits(classifier, [canvas_to_ink(rgba) for rgba, _, _ in drawings])
+    labels = [label for _, label, _ in drawings]
+    setups = [setup for _, _, setup in drawings]
+    predicted = [-1 if reading is None else reading.digit for reading in readings]
+    correct = np.array(predicted) == np.array(labels)
     by_setup = {
         setup: float(correct[[s == setup for s in setups]].mean()) for setup in sorted(set(setups))
     }
     return {"accuracy": float(correct.mean()), "samples": len(labels), "by_colour_setup": by_setup}
 
 
-def evaluate(model_path: Path, x_test, y_test, canvas_samples: int) -> dict:
-    """Test accuracy, per-digit accuracy, confusion matrix, size and canvas-style accuracy."""
+def pen_figures(classifier: digit_model.Classifier, validation: unipen.PenCharacters) -> dict:
+    """Validation writers' pen digits: read per site, flagged, calibrated; their letters flagged."""
+    rng = np.random.default_rng(SEED)
+    digits = validation.subset(validation.is_digit)
+    probabilities, is_digit = classifier.read(drawn(digits.segments, rng))
+    correct = probabilities.argmax(axis=1) == digits.digits
+    others = validation.subset(validation.is_other)
+    _, other_is_digit = classifier.read(drawn(others.segments, rng))
+    letters = np.char.isalpha(others.label.astype(str))
+    generated = generated_not_digits(digits, rng, 200)
+    kinds = [*GENERATORS, "unfinished stroke"]
+    generated_flagged = ~classifier.is_digit(generated)
+    return {
+        "accuracy": float(correct.mean()),
+        "samples": len(correct),
+        "writers": len(set(digits.writer)),
+        "by_site": {
+            site: float(correct[digits.site == site].mean()) for site in sorted(set(digits.site))
+        },
+        "digits_flagged": float((~is_digit).mean()),
+        "letters_flagged": float((~other_is_digit[letters]).mean()),
+        "letters": int(letters.sum()),
+        "symbols_flagged": float((~other_is_digit[~letters]).mean()),
+        "symbols": int((~letters).sum()),
+        "generated_flagged": {
+            kind: float(flags.mean()) for kind, flags in zip(kinds, np.split(generated_flagged, 5))
+        },
+        "calibration": calibration(probabilities, digits.digits),
+    }
+
+
+def style_figures(classifier: digit_model.Classifier, x_test, y_test) -> dict:
+    """Accuracy on MNIST test digits redrawn in each synthesized style."""
+    rng = np.random.default_rng(SEED)
+    sources = mnist_segments(x_test, y_test, STYLE_TEST_SAMPLES)
+    images, digits, names = styled(sources, rng, STYLE_TEST_SAMPLES)
+    correct = classifier.predict_proba(images).argmax(axis=1) == digits
+    return {name: float(correct[names == name].mean()) for name in STYLES}
+
+
+def evaluate(
+    model_path: Path, x_test, y_test, canvas_samples: int, pen: unipen.PenCharacters | None
+) -> dict:
+    """MNIST test, canvas-style, pen validation writers, styles, not-a-digit and calibration."""
     classifier = digit_model.load(model_path)
-    predicted = classifier.predict_proba(x_test.astype(np.float32) / 255.0).argmax(axis=1)
+    probabilities, is_digit = classifier.read(x_test.astype(np.float32) / 255.0)
+    predicted = probabilities.argmax(axis=1)
     confusion = np.zeros((10, 10), dtype=int)
     np.add.at(confusion, (y_test, predicted), 1)
     return {
         "test_accuracy": float((predicted == y_test).mean()),
         "test_samples": len(y_test),
+        "test_flagged": float((~is_digit).mean()),
+        "test_calibration": calibration(probabilities, y_test),
         "per_digit_accuracy": (confusion.diagonal() / confusion.sum(axis=1)).round(4).tolist(),
         "confusion_matrix": confusion.tolist(),
         "parameters": int(classifier.model.count_params()),
         "file_size_bytes": model_path.stat().st_size,
+        "temperature": round(1 / float(classifier.model.get_layer("temperature").scale), 4),
         "canvas": canvas_accuracy(classifier, x_test, y_test, canvas_samples)
         if canvas_samples
         else None,
+        "styles": style_figures(classifier, x_test, y_test),
+        "pen": pen_figures(classifier, pen) if pen is not None else None,
     }
 
 
@@ -189,6 +341,8 @@ def report(metrics: dict) -> None:
             "per digit",
             "  ".join(f"{d}:{a:.2%}" for d, a in enumerate(metrics["per_digit_accuracy"])),
         ),
+        ("  flagged not a digit", f"{metrics['test_flagged']:.2%}"),
+        ("  calibration error", f"{metrics['test_calibration']['ece']:.2%}"),
     ]
     if metrics.get("canvas"):
         canvas = metrics["canvas"]
@@ -196,6 +350,28 @@ def report(metrics: dict) -> None:
         lines += [
             (f"  {setup}", f"{share:.2%}") for setup, share in canvas["by_colour_setup"].items()
         ]
+    if metrics.get("pen"):
+        pen = metrics["pen"]
+        lines.append(
+            (
+                "pen digits",
+                f"{pen['accuracy']:.2%} on {pen['samples']} digits of {pen['writers']} "
+                "held-out writers",
+            )
+        )
+        lines += [(f"  {site}", f"{share:.2%}") for site, share in pen["by_site"].items()]
+        lines.append(("  flagged not a digit", f"{pen['digits_flagged']:.2%}"))
+        lines.append(("  calibration error", f"{pen['calibration']['ece']:.2%}"))
+        lines.append(
+            ("letters flagged", f"{pen['letters_flagged']:.2%} of {pen['letters']} letters")
+        )
+        lines.append(
+            ("symbols flagged", f"{pen['symbols_flagged']:.2%} of {pen['symbols']} symbols")
+        )
+        lines += [(f"  {kind}", f"{share:.2%}") for kind, share in pen["generated_flagged"].items()]
+    lines.append(("styles", f"on {STYLE_TEST_SAMPLES} MNIST test digits each"))
+    lines += [(f"  {name}", f"{share:.2%}") for name, share in metrics["styles"].items()]
+    lines.append(("temperature", f"{metrics['temperature']:.2f}"))
     lines.append(("parameters", f"{metrics['parameters']:,}"))
     lines.append(("file size", f"{metrics['file_size_bytes'] / 1e6:.2f} MB"))
     if "training_seconds" in metrics:
@@ -205,23 +381,98 @@ def report(metrics: dict) -> None:
         print(f"{name:<24}{value}")
 
 
-def train(args: argparse.Namespace) -> None:
-    """Train from scratch, save the model without optimizer state, and write its metrics."""
-    keras.utils.set_random_seed(args.seed)
-    (x_train, y_train), (x_test, y_test) = load_mnist(args.data)
-    if args.limit:
-        x_train, y_train = x_train[: args.limit], y_train[: args.limit]
-    validation_size = min(VALIDATION_SIZE, len(x_train) // 10)
-    order = np.random.default_rng(args.seed).permutation(len(x_train))
-    x_train, y_train = x_train[order], y_train[order]
-    x_val, y_val = x_train[:validation_size] / np.float32(255), y_train[:validation_size]
-    x_train, y_train = x_train[validation_size:], y_train[validation_size:]
+def training_set(
+    args: argparse.Namespace, x_train, y_train, pen_train: unipen.PenCharacters, share: float
+):
+    """MNIST, MNIST redrawn, pen digits, styled digits and not-digits: (x float32, y 0-10).
+
+    `share` cuts the styled, letter and generated drawings in proportion, for quick runs.
+    """
+    rng = np.random.default_rng(args.seed)
     print(f"Redrawing {args.canvas_train} training digits as canvas strokes ...")
     x_canvas, y_canvas = canvas_style_inputs(
         x_train[: args.canvas_train], y_train[: args.canvas_train], args.seed
     )
-    x_train = np.concatenate([x_train / np.float32(255), x_canvas])
-    y_train = np.concatenate([y_train, y_canvas])
+    digits = pen_train.subset(pen_train.is_digit)
+    print(f"Drawing {len(digits.label)} pen digits x{PEN_RENDERS} and the synthesized styles ...")
+    x_pen = drawn(digits.segments * PEN_RENDERS, rng)
+    y_pen = np.tile(digits.digits, PEN_RENDERS)
+    per_style = max(1, round(STYLE_SAMPLES * share))
+    sources = mnist_segments(x_train, y_train, per_style // 2 + 1)
+    for digit in range(10):
+        sources[digit] += [digits.segments[i] for i in np.flatnonzero(digits.digits == digit)]
+    x_styled, y_styled, _ = styled(sources, rng, per_style)
+    others = np.flatnonzero(pen_train.is_other)
+    others = rng.choice(others, min(round(OTHER_SAMPLES * share), len(others)), replace=False)
+    print(f"Drawing {len(others)} letters and symbols and the generated not-digits ...")
+    x_others = np.concatenate(
+        [
+            drawn([pen_train.segments[i] for i in others], rng),
+            generated_not_digits(digits, rng, max(1, round(GENERATED_SAMPLES * share))),
+        ]
+    )
+    x = np.concatenate([x_train / np.float32(255), x_canvas, x_pen, x_styled, x_others])
+    y = np.concatenate(
+        [y_train, y_canvas, y_pen, y_styled, np.full(len(x_others), NOT_A_DIGIT)]
+    ).astype(np.int64)
+    return x, y
+
+
+def validation_set(x_val, y_val, pen_validation: unipen.PenCharacters):
+    """MNIST validation digits, validation writers' pen digits and some of their not-digits."""
+    rng = np.random.default_rng(SPLIT_SEED)
+    digits = pen_validation.subset(pen_validation.is_digit)
+    others = np.flatnonzero(pen_validation.is_other)
+    others = rng.choice(others, min(VALIDATION_OTHERS, len(others)), replace=False)
+    x_others = drawn([pen_validation.segments[i] for i in others], rng)
+    x = np.concatenate([x_val / np.float32(255), drawn(digits.segments, rng), x_others])
+    y = np.concatenate([y_val, digits.digits, np.full(len(others), NOT_A_DIGIT)]).astype(np.int64)
+    return x, y
+
+
+def calibrate(trained: keras.Model, x_val: np.ndarray, y_val: np.ndarray) -> keras.Model:
+    """The inference model with a temperature and a not-a-digit threshold fitted on validation."""
+    logits = training_model(trained).predict(x_val, batch_size=1024, verbose=0)
+    digits = y_val != NOT_A_DIGIT
+    temperature = fit_temperature(logits[digits, :NOT_A_DIGIT], y_val[digits])
+    offset = float(np.quantile(not_digit_margin(logits[digits]), 1 - MAX_DIGITS_FLAGGED))
+    print(f"temperature {temperature:.2f}, not-a-digit offset {offset:.2f}")
+    model = digit_model.build_model(temperature, offset)
+    model.set_weights(trained.get_weights())
+    return model
+
+
+def save_model(model: keras.Model, out: Path) -> None:
+    """Write the model file atomically: a crash mid-save never leaves a broken model behind."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    partial = out.with_name(out.stem + ".partial.keras")
+    model.save(partial)
+    os.replace(partial, out)
+
+
+def train(args: argparse.Namespace) -> None:
+    """Train from scratch, calibrate, save the model without optimizer state, write its metrics."""
+    keras.utils.set_random_seed(args.seed)
+    started = time.perf_counter()
+    (x_train, y_train), (x_test, y_test) = load_mnist(args.data)
+    pen_train, pen_validation = pen_split(args.pen)
+    share = 1.0
+    if args.limit:  # a quick run: every data set cut in proportion
+        share = min(1.0, args.limit / len(x_train))
+        x_train, y_train = x_train[: args.limit], y_train[: args.limit]
+        rng = np.random.default_rng(args.seed)
+        pen_train = pen_train.subset(rng.random(len(pen_train.label)) < share)
+        pen_validation = pen_validation.subset(rng.random(len(pen_validation.label)) < share)
+    validation_size = min(VALIDATION_SIZE, len(x_train) // 10)
+    order = np.random.default_rng(args.seed).permutation(len(x_train))
+    x_train, y_train = x_train[order], y_train[order]
+    x_val, y_val = validation_set(
+        x_train[:validation_size], y_train[:validation_size], pen_validation
+    )
+    x_train, y_train = training_set(
+        args, x_train[validation_size:], y_train[validation_size:], pen_train, share
+    )
+    print(f"{len(x_train)} training and {len(x_val)} validation drawings")
 
     steps = math.ceil(len(x_train) / BATCH_SIZE) * args.epochs
     schedule = keras.optimizers.schedules.CosineDecay(
@@ -231,15 +482,16 @@ def train(args: argparse.Namespace) -> None:
         warmup_steps=steps // args.epochs,
     )
     model = digit_model.build_model()
-    model.compile(
+    trainable = training_model(model)
+    trainable.compile(
         optimizer=keras.optimizers.AdamW(schedule, weight_decay=WEIGHT_DECAY),
-        loss=keras.losses.CategoricalCrossentropy(label_smoothing=LABEL_SMOOTHING),
+        loss=keras.losses.CategoricalCrossentropy(
+            from_logits=True, label_smoothing=LABEL_SMOOTHING
+        ),
         metrics=[keras.metrics.CategoricalAccuracy(name="accuracy")],
     )
-    model.summary()
-
-    started = time.perf_counter()
-    history = model.fit(
+    trainable.summary()
+    history = trainable.fit(
         make_dataset(x_train, y_train, training=True),
         validation_data=make_dataset(x_val, y_val, training=False),
         epochs=args.epochs,
@@ -250,14 +502,11 @@ def train(args: argparse.Namespace) -> None:
             )
         ],
     )
+    inference = calibrate(model, x_val, y_val)
+    save_model(inference, args.out)
     training_seconds = time.perf_counter() - started
 
-    inference = digit_model.build_model()
-    inference.set_weights(model.get_weights())
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    inference.save(args.out)
-
-    metrics = evaluate(args.out, x_test, y_test, args.canvas_samples)
+    metrics = evaluate(args.out, x_test, y_test, args.canvas_samples, pen_validation)
     metrics.update(
         epochs=len(history.history["loss"]),
         training_seconds=round(training_seconds, 1),
@@ -340,16 +589,19 @@ def finetune(args: argparse.Namespace) -> None:
     for layer in model.layers:  # keep the normalisation statistics learnt on all of MNIST
         if isinstance(layer, keras.layers.BatchNormalization):
             layer.trainable = False
-    model.compile(
+    trainable = training_model(model)
+    trainable.compile(
         optimizer=keras.optimizers.Adam(args.learning_rate),
-        loss=keras.losses.CategoricalCrossentropy(label_smoothing=LABEL_SMOOTHING),
+        loss=keras.losses.CategoricalCrossentropy(
+            from_logits=True, label_smoothing=LABEL_SMOOTHING
+        ),
         metrics=[keras.metrics.CategoricalAccuracy(name="accuracy")],
     )
     print(
         f"Fine-tuning on {len(tuning)} feedback drawings (x{repeats}) "
         f"and {len(mnist)} MNIST digits ..."
     )
-    model.fit(
+    trainable.fit(
         make_dataset(x_mix / np.float32(255), y_mix, training=True),
         epochs=args.epochs,
         shuffle=False,
@@ -370,16 +622,11 @@ def finetune(args: argparse.Namespace) -> None:
             "Try fewer --epochs or a lower --learning-rate."
         )
 
-    inference = digit_model.build_model()
-    inference.set_weights(model.get_weights())
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    partial = args.out.with_name(args.out.stem + ".partial.keras")
-    inference.save(partial)
-    os.replace(partial, args.out)  # a crash mid-save never leaves a broken model behind
-
+    save_model(model, args.out)  # keeps the model's temperature and not-a-digit threshold
+    pen_validation = pen_split(args.pen)[1] if args.pen else None
     metrics = {
         **(digit_model.load_metrics(args.model) or {}),
-        **evaluate(args.out, x_test, y_test, args.canvas_samples),
+        **evaluate(args.out, x_test, y_test, args.canvas_samples, pen_validation),
         "finetune": {
             "feedback_samples": len(x_feedback),
             "held_out": len(held_out),
@@ -427,6 +674,10 @@ def main(argv: list[str] | None = None) -> None:
         help="train on only the first N training digits (quick runs); finetune mixes in "
         f"N random ones ({FINETUNE_MNIST} by default)",
     )
+    parser.add_argument(
+        "--pen",
+        help="UNIPEN pen handwriting .npz (unipen_dev.npz): needed to train, reported on if given",
+    )
     parser.add_argument("--feedback", type=Path, help="finetune: the History tab's .npz")
     parser.add_argument(
         "--learning-rate", type=float, default=FINETUNE_LEARNING_RATE, help="finetune only"
@@ -451,8 +702,9 @@ def main(argv: list[str] | None = None) -> None:
 
     if args.mode == "evaluate":
         _, (x_test, y_test) = load_mnist(args.data)
+        pen_validation = pen_split(args.pen)[1] if args.pen else None
         try:
-            metrics = evaluate(args.model, x_test, y_test, args.canvas_samples)
+            metrics = evaluate(args.model, x_test, y_test, args.canvas_samples, pen_validation)
         except digit_model.ModelUnavailable as error:
             sys.exit(str(error))
         report(metrics)
@@ -461,6 +713,8 @@ def main(argv: list[str] | None = None) -> None:
             parser.error("finetune needs --feedback FILE.npz (download it from the History tab)")
         finetune(args)
     else:
+        if args.pen is None:
+            parser.error("train needs --pen unipen_dev.npz: real pen handwriting to learn from")
         train(args)
 
 

@@ -8,11 +8,12 @@ from pathlib import Path
 
 import numpy as np
 
-from digit_model.network import build_model
+from digit_model.network import NOT_A_DIGIT, build_model
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_PATH = REPO_ROOT / "model.keras"
 TRAIN_COMMAND = "python train_model.py"
+EXPECTED_OUTPUTS = {"probabilities": (None, 10), "verdict": (None, 11)}
 
 __all__ = ["DEFAULT_PATH", "Classifier", "ModelUnavailable", "build_model", "load", "load_metrics"]
 
@@ -33,21 +34,32 @@ class Classifier:
             input_signature=[tf.TensorSpec([None, 28, 28], tf.float32)],
             jit_compile=True,
         )
-        self.predict_proba(np.zeros((1, 28, 28), dtype=np.float32))
+        self.read(np.zeros((1, 28, 28), dtype=np.float32))
 
-    def predict_proba(self, images: np.ndarray) -> np.ndarray:
-        """(N, 28, 28) float32 inputs in [0, 1] -> (N, 10) probabilities."""
+    def read(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(N, 28, 28) inputs in [0, 1] -> (N, 10) calibrated probabilities and (N,) is-digit."""
         images = np.asarray(images, dtype=np.float32)
         if images.ndim != 3 or images.shape[1:] != (28, 28):
-            raise ValueError(f"predict_proba expects (N, 28, 28) images, got shape {images.shape}")
+            raise ValueError(f"the classifier expects (N, 28, 28) images, got shape {images.shape}")
         count = len(images)
         if count == 0:
-            return np.zeros((0, 10), dtype=np.float32)
+            return np.zeros((0, 10), dtype=np.float32), np.zeros(0, dtype=bool)
         # XLA compiles once per batch size: round up to a power of two so a few sizes serve all.
         bucket = 1 << (count - 1).bit_length()
         if bucket != count:
             images = np.concatenate([images, np.zeros((bucket - count, 28, 28), np.float32)])
-        return self._forward(images).numpy()[:count]
+        outputs = self._forward(images)
+        probabilities = outputs["probabilities"].numpy()[:count]
+        is_digit = outputs["verdict"].numpy()[:count, NOT_A_DIGIT] < 0.5
+        return probabilities, is_digit
+
+    def predict_proba(self, images: np.ndarray) -> np.ndarray:
+        """(N, 28, 28) float32 inputs in [0, 1] -> (N, 10) calibrated probabilities."""
+        return self.read(images)[0]
+
+    def is_digit(self, images: np.ndarray) -> np.ndarray:
+        """(N, 28, 28) inputs in [0, 1] -> (N,) bool: True where the drawing reads as a digit."""
+        return self.read(images)[1]
 
 
 def load(path: str | Path = DEFAULT_PATH, threads: int | None = 1) -> Classifier:
@@ -77,10 +89,12 @@ def load(path: str | Path = DEFAULT_PATH, threads: int | None = 1) -> Classifier
             f"The model file {path} could not be read ({type(error).__name__}: {error}). "
             f"Retrain it with `{TRAIN_COMMAND}`, or restore it with `git checkout -- model.keras`."
         ) from error
-    if model.input_shape != (None, 28, 28) or model.output_shape != (None, 10):
+    shapes = model.output_shape if len(model.outputs) > 1 else [model.output_shape]
+    outputs = dict(zip(model.output_names, shapes))
+    if model.input_shape != (None, 28, 28) or outputs != EXPECTED_OUTPUTS:
         raise ModelUnavailable(
-            f"The model file {path} takes {model.input_shape} and gives {model.output_shape}, "
-            f"not (None, 28, 28) -> (None, 10). Retrain it with `{TRAIN_COMMAND}`."
+            f"The model file {path} takes {model.input_shape} and gives {outputs or None}, not "
+            f"(None, 28, 28) -> {EXPECTED_OUTPUTS}. Retrain it with `{TRAIN_COMMAND}`."
         )
     return Classifier(model)
 

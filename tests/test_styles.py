@@ -1,0 +1,123 @@
+"""The synthesized handwriting styles and not-digit drawings: each draws what its name says."""
+
+import numpy as np
+import pytest
+
+import not_digits
+import styles
+from canvas_drawings import centre_line
+from tests.mnist_data import mnist
+
+
+def digit_segments(digit: int) -> np.ndarray:
+    images, labels = mnist("test")
+    return np.array(centre_line(images[labels == digit][0] / 255.0), np.float32)
+
+
+def box(segments):
+    points = segments.reshape(-1, 2)
+    return points.min(axis=0), points.max(axis=0)
+
+
+def added(original, styled):
+    """The strokes a style drew on top of the digit, as (K, 4) segments."""
+    assert np.array_equal(styled[: len(original)], original)
+    return styled[len(original) :]
+
+
+@pytest.mark.parametrize("style", [styles.slash_zero, styles.bar_zero])
+def test_zero_strokes_cross_the_middle_of_the_zero(style):
+    zero = digit_segments(0)
+    (top, left), (bottom, right) = box(zero)
+    (stroke,) = added(zero, style(zero, np.random.default_rng(1)))
+    middle = (stroke[:2] + stroke[2:]) / 2
+    assert np.allclose(middle, [(top + bottom) / 2, (left + right) / 2])
+    assert np.hypot(*(stroke[2:] - stroke[:2])) > 0.5 * (bottom - top)
+
+
+def test_slash_runs_from_lower_left_to_upper_right():
+    zero = digit_segments(0)
+    (stroke,) = added(zero, styles.slash_zero(zero, np.random.default_rng(2)))
+    start, end = stroke[:2], stroke[2:]
+    assert start[0] > end[0] and start[1] < end[1]
+
+
+def test_dot_zero_adds_a_small_ring_at_the_centre():
+    zero = digit_segments(0)
+    (top, left), (bottom, right) = box(zero)
+    dot = added(zero, styles.dot_zero(zero, np.random.default_rng(3))).reshape(-1, 2)
+    assert np.ptp(dot[:, 0]) < 0.15 * (bottom - top)
+    assert np.allclose(dot.mean(axis=0), [(top + bottom) / 2, (left + right) / 2], atol=1.0)
+
+
+def test_flag_one_leaves_the_top_down_to_the_left():
+    one = digit_segments(1)
+    (top, _), (bottom, _) = box(one)
+    (flag,) = added(one, styles.flag_one(one, np.random.default_rng(4)))
+    end, peak = flag[:2], flag[2:]
+    assert peak[0] == pytest.approx(top)
+    assert end[0] > peak[0] and end[1] < peak[1]
+
+
+def test_foot_one_stands_on_a_horizontal_stroke_at_the_bottom():
+    one = digit_segments(1)
+    (_, _), (bottom, _) = box(one)
+    foot = added(one, styles.foot_one(one, np.random.default_rng(5)))[-1]
+    assert abs(foot[0] - foot[2]) < abs(foot[1] - foot[3])
+    assert max(foot[0], foot[2]) >= bottom - 0.1 * np.ptp(one[:, ::2])
+
+
+def test_caret_one_reaches_most_of_the_way_down():
+    one = digit_segments(1)
+    (top, _), (bottom, _) = box(one)
+    (flag,) = added(one, styles.caret_one(one, np.random.default_rng(6)))
+    assert flag[0] - top > 0.5 * (bottom - top)
+
+
+def test_cross_seven_crosses_the_stem_half_way_down():
+    seven = digit_segments(7)
+    (top, _), (bottom, _) = box(seven)
+    (bar,) = added(seven, styles.cross_seven(seven, np.random.default_rng(7)))
+    assert top + 0.35 * (bottom - top) < bar[0] < top + 0.7 * (bottom - top)
+    assert abs(bar[0] - bar[2]) < abs(bar[1] - bar[3])
+
+
+@pytest.mark.parametrize(
+    "style", [styles.closed_four, styles.open_four, styles.straight_stem_nine]
+)
+def test_redrawn_digits_keep_the_box(style):
+    digit = digit_segments(9 if style is styles.straight_stem_nine else 4)
+    (top, left), (bottom, right) = box(digit)
+    (new_top, new_left), (new_bottom, new_right) = box(style(digit, np.random.default_rng(8)))
+    height = bottom - top
+    assert abs(new_top - top) < 0.2 * height and abs(new_bottom - bottom) < 0.2 * height
+    assert new_left > left - 0.4 * height and new_right < right + 0.4 * height
+
+
+def test_closed_and_open_fours_differ_only_at_the_top():
+    four = digit_segments(4)
+    closed = styles.closed_four(four, np.random.default_rng(9))
+    opened = styles.open_four(four, np.random.default_rng(9))
+    # The closed top starts at the stem, the open one at the left arm.
+    assert closed[0, 1] > opened[0, 1]
+
+
+def test_styles_are_reproducible_and_name_their_digit():
+    for digit, style in styles.STYLES.values():
+        source = digit_segments(digit)
+        first = style(source, np.random.default_rng(10))
+        assert np.array_equal(first, style(source, np.random.default_rng(10)))
+        assert first.dtype == np.float32 and first.shape[1] == 4
+
+
+@pytest.mark.parametrize("generate", list(not_digits.GENERATORS.values()))
+def test_generated_not_digits_are_segments(generate):
+    drawing = generate(np.random.default_rng(11))
+    assert drawing.ndim == 2 and drawing.shape[1] == 4 and len(drawing) >= 3
+    assert np.isfinite(drawing).all()
+
+
+def test_unfinished_stroke_is_the_start_of_the_path():
+    two = digit_segments(2)
+    part = not_digits.unfinished(two, np.random.default_rng(12))
+    assert 1 <= len(part) < len(two) and np.array_equal(part, two[: len(part)])
