@@ -52,7 +52,7 @@ def test_dot_zero_adds_a_small_ring_at_the_centre():
 
 def test_flag_one_leaves_the_top_down_to_the_left():
     one = digit_segments(1)
-    (top, _), (bottom, _) = box(one)
+    (top, _), _ = box(one)
     (flag,) = added(one, styles.flag_one(one, np.random.default_rng(4)))
     end, peak = flag[:2], flag[2:]
     assert peak[0] == pytest.approx(top)
@@ -82,9 +82,7 @@ def test_cross_seven_crosses_the_stem_half_way_down():
     assert abs(bar[0] - bar[2]) < abs(bar[1] - bar[3])
 
 
-@pytest.mark.parametrize(
-    "style", [styles.closed_four, styles.open_four, styles.straight_stem_nine]
-)
+@pytest.mark.parametrize("style", [styles.closed_four, styles.open_four, styles.straight_stem_nine])
 def test_redrawn_digits_keep_the_box(style):
     digit = digit_segments(9 if style is styles.straight_stem_nine else 4)
     (top, left), (bottom, right) = box(digit)
