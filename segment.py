@@ -8,8 +8,9 @@ then chosen for the whole line at once (dynamic programming): every way of group
 parts is scored by its shape (digits are rarely much wider than tall or much shorter than
 the line; parts with space between them rarely belong together; connected ink is seldom
 two digits) and, when a classifier is given, by how surely the model reads each group.
-All candidate groups are read in one batched call. Each digit is brought into MNIST form
-by `preprocess.normalize`.
+All candidate groups are read in one batched call, and each digit found keeps what the model
+made of it. Each digit is brought into MNIST form by `preprocess.normalize`; `reading` turns
+the digits found into a typed reading of the number.
 """
 
 from __future__ import annotations
@@ -48,31 +49,23 @@ _EIGHT_CONNECTED = np.ones((3, 3), dtype=bool)
 
 
 class Classifier(Protocol):
-    """Anything with the digit model's batched call."""
+    """Anything with the digit model's batched call: probabilities and is-digit verdicts."""
 
-    def predict_proba(self, images: np.ndarray) -> np.ndarray: ...
+    def read(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]: ...
 
 
 @dataclass(frozen=True)
 class Piece:
-    """One digit of a number: its 28x28 input and where it lies in the ink (pixel box)."""
+    """One digit of a number: its 28x28 input, where it lies in the ink (pixel box), and, when
+    a classifier chose the split, what the model read in it."""
 
     image: np.ndarray  # (28, 28) float32 in [0, 1], MNIST form
     top: int
     left: int
     bottom: int  # exclusive
     right: int  # exclusive
-
-
-@dataclass(frozen=True)
-class NumberReading:
-    """What the model read: the number as text, and per digit its answer, confidence and input."""
-
-    number: str
-    digits: list[int]
-    confidences: list[float]
-    probabilities: np.ndarray  # (N, 10)
-    pieces: list[Piece]
+    probabilities: np.ndarray | None = None  # (10,)
+    is_digit: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -278,27 +271,33 @@ def _joined_ink(ink: np.ndarray, owner: np.ndarray, parts: list[_Box]) -> np.nda
     return np.where(mine, ink[box.crop], 0.0).astype(np.float32)
 
 
-def _segment(
-    ink: np.ndarray, classifier: Classifier | None
-) -> tuple[list[Piece], np.ndarray | None]:
-    """The best way to read the ink as digits, and the model's probabilities for each digit."""
+def split_digits(ink: np.ndarray, classifier: Classifier | None = None) -> list[Piece]:
+    """Split the ink of a written number into its digits, left to right, each in MNIST form.
+
+    With a classifier, touching digits are cut apart and digits of several strokes told apart
+    by how well the model reads each grouping, and each piece keeps the model's reading;
+    without one, by shape alone, and ink that touches stays one digit. Returns an empty list
+    for blank ink; raises ValueError for anything that is not 2-D float ink in [0, 1]
+    (or uint8), like `preprocess.normalize`.
+    """
     ink = as_unit_ink(ink, "split_digits")
     if ink.max(initial=0.0) < INK_THRESHOLD:
-        return [], None
+        return []
     owner, parts, line_height = _candidate_parts(ink, cut=classifier is not None)
 
     spans = _spans(parts, line_height)
     costs = {span: _shape_cost(parts[span[0] : span[1]], line_height) for span in spans}
     images: dict[tuple[int, int], np.ndarray] = {}
     probabilities: dict[tuple[int, int], np.ndarray] = {}
+    is_digit: dict[tuple[int, int], bool] = {}
     if classifier is not None:
         for span in spans:
             image = normalize(_joined_ink(ink, owner, parts[span[0] : span[1]]))
             if image is not None:
                 images[span] = image
-        read = classifier.predict_proba(np.stack(list(images.values()))) if images else []
-        for span, row in zip(images, read):
-            probabilities[span] = row
+        rows, verdicts = classifier.read(np.stack(list(images.values()))) if images else ([], [])
+        for span, row, verdict in zip(images, rows, verdicts):
+            probabilities[span], is_digit[span] = row, bool(verdict)
             costs[span] -= CONFIDENCE_WEIGHT * float(np.log(row.max() + 1e-12))
 
     # best[stop]: the cheapest reading of parts[:stop], and where its last digit starts.
@@ -315,7 +314,7 @@ def _segment(
         chosen.append((best[stop][1], stop))
         stop = best[stop][1]
 
-    pieces, rows = [], []
+    pieces = []
     for span in reversed(chosen):
         members = parts[span[0] : span[1]]
         image = images.get(span)
@@ -324,34 +323,15 @@ def _segment(
         if image is None:
             continue
         box = functools.reduce(_join, members)
-        pieces.append(Piece(image, box.top, box.left, box.bottom, box.right))
-        rows.append(probabilities.get(span))
-    return pieces, (np.stack(rows) if classifier is not None and rows else None)
-
-
-def split_digits(ink: np.ndarray, classifier: Classifier | None = None) -> list[Piece]:
-    """Split the ink of a written number into its digits, left to right, each in MNIST form.
-
-    With a classifier, touching digits are cut apart and digits of several strokes told apart
-    by how well the model reads each grouping; without one, by shape alone, and ink that
-    touches stays one digit. Returns an empty list
-    for blank ink; raises ValueError for anything that is not 2-D float ink in [0, 1]
-    (or uint8), like `preprocess.normalize`.
-    """
-    return _segment(ink, classifier)[0]
-
-
-def read_number(classifier: Classifier, ink: np.ndarray) -> NumberReading | None:
-    """Read every digit of a written number with one batched model call; None for blank ink."""
-    pieces, probabilities = _segment(ink, classifier)
-    if not pieces:
-        return None
-    digits = [int(d) for d in probabilities.argmax(axis=1)]
-    confidences = [float(row[d]) for row, d in zip(probabilities, digits)]
-    return NumberReading(
-        number="".join(str(d) for d in digits),
-        digits=digits,
-        confidences=confidences,
-        probabilities=probabilities,
-        pieces=pieces,
-    )
+        pieces.append(
+            Piece(
+                image,
+                box.top,
+                box.left,
+                box.bottom,
+                box.right,
+                probabilities.get(span),
+                is_digit.get(span),
+            )
+        )
+    return pieces

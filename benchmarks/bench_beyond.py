@@ -29,11 +29,10 @@ from streamlit.testing.v1 import AppTest
 
 import digit_model
 import explain
-import tabs.draw
 from canvas_drawings import random_drawings
 from photo import read_upload
 from preprocess import canvas_to_ink
-from segment import read_number
+from reading import read_drawing, read_image_bytes, read_number
 from tests.mnist_data import mnist
 from tests.test_photo import encoded, paper_photo
 from tests.test_segment import random_numbers
@@ -48,6 +47,7 @@ def toggle_script(pixels: bytes, runs: int) -> None:
 
     import tabs.draw
     import webapp
+    from reading import read_drawing
 
     classifier = webapp.load_classifier(str(webapp.model_path()))
     side = tabs.draw.CANVAS_SIZE
@@ -55,7 +55,7 @@ def toggle_script(pixels: bytes, runs: int) -> None:
     toggle, reading = [], []
     for run in range(runs):
         started = time.perf_counter()
-        tabs.draw.read_drawing(drawing, classifier)
+        read_drawing(classifier, drawing)
         read = time.perf_counter()
         st.toggle(tabs.draw.WHY_LABEL, key=f"why_{run}", help=tabs.draw.WHY_HELP)
         toggle.append((time.perf_counter() - read) * 1000)
@@ -95,18 +95,18 @@ def main() -> None:
             random_numbers(seed=12, count=args.photos, touch=0, lift=0)
         )
     ]
-    readings = [tabs.draw.read_drawing(rgba, classifier) for rgba in digits[:20]]
+    readings = [read_drawing(classifier, rgba) for rgba in digits[:20]]
     inputs = [(reading.image, reading.digit) for reading in readings]
 
     rows = {
         "baseline: one digit, 280x280 canvas to answer": timed(
-            lambda rgba: tabs.draw.read_drawing(rgba, classifier), digits, args.runs
+            lambda rgba: read_drawing(classifier, rgba), digits, args.runs
         ),
         "a number, 700x280 canvas to answer": timed(
             lambda rgba: read_number(classifier, canvas_to_ink(rgba)), numbers, args.runs
         ),
         "a photo, JPEG bytes to answer": timed(
-            lambda data: read_number(classifier, read_upload(data).ink), photos, args.photos * 3
+            lambda data: read_image_bytes(classifier, data, "number"), photos, args.photos * 3
         ),
         "  of which JPEG bytes to ink": timed(read_upload, photos, args.photos * 3),
         "why: heat-map and overlay of one digit": timed(

@@ -22,6 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import digit_model
 from canvas_drawings import random_drawings
 from preprocess import canvas_to_ink, normalize
+from reading import read_digit
 from train_model import load_mnist
 
 
@@ -54,14 +55,13 @@ def main() -> None:
     inputs = [normalize(ink)[None] for ink in inks]
     classifier = digit_model.load()
 
-    def pipeline(rgba):
-        return classifier.predict_proba(normalize(canvas_to_ink(rgba))[None])
-
     rows = {
         "canvas_to_ink": timed(canvas_to_ink, canvases, args.runs),
         "normalize": timed(normalize, inks, args.runs),
         "predict_proba": timed(classifier.predict_proba, inputs, args.runs),
-        "whole pipeline": timed(pipeline, canvases, args.runs),
+        "whole pipeline": timed(
+            lambda rgba: read_digit(classifier, canvas_to_ink(rgba)), canvases, args.runs
+        ),
         "baseline: model.predict": timed(
             lambda image: classifier.model.predict(image, verbose=0), inputs, min(args.runs, 200)
         ),

@@ -44,7 +44,8 @@ import digit_model
 import tabs.draw
 import webapp
 from canvas_drawings import random_drawings
-from preprocess import canvas_to_ink, normalize
+from preprocess import canvas_to_ink
+from reading import read_digits
 from tests.conftest import (
     CHROMIUM,
     CHROMIUM_ARGS,
@@ -123,6 +124,7 @@ def stroke_script(drawings: list[str], timings: dict[str, list[float]]) -> None:
 
     import tabs.draw
     import webapp
+    from reading import read_drawing
 
     classifier = webapp.load_classifier(str(webapp.model_path()))
     answer_area = st.empty()
@@ -130,7 +132,7 @@ def stroke_script(drawings: list[str], timings: dict[str, list[float]]) -> None:
         started = time.perf_counter()
         rgba = CanvasResult(json_data=None, image_data_url=url, return_image_data=True).image_data
         decoded = time.perf_counter()
-        reading = tabs.draw.read_drawing(rgba, classifier)
+        reading = read_drawing(classifier, rgba)
         read = time.perf_counter()
         with answer_area.container():
             tabs.draw.answer_section(reading)
@@ -160,11 +162,8 @@ def measure_server(samples: int) -> dict[str, list[float]]:
     AppTest.from_function(stroke_script, args=(urls, timings)).run(timeout=600)
 
     classifier = webapp.load_classifier(str(webapp.model_path()))
-    inputs = [
-        image
-        for image in (normalize(canvas_to_ink(rgba)) for rgba in drawings)
-        if image is not None
-    ]
+    readings = read_digits(classifier, [canvas_to_ink(rgba) for rgba in drawings])
+    inputs = [reading.image for reading in readings if reading is not None]
     timings["baseline: compiled predict_proba alone"] = _timed(
         lambda image: classifier.predict_proba(image[np.newaxis]), inputs
     )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
@@ -16,8 +15,8 @@ import digit_model
 import explain
 from feedback_store import FeedbackError, Label, StorageUnavailable
 from photo import Photo, PhotoError, read_upload
-from preprocess import canvas_to_ink, normalize
-from segment import NumberReading, read_number
+from preprocess import canvas_to_ink
+from reading import DrawingReading, NumberReading, read_drawing, read_number
 from tabs.common import open_feedback_store
 
 if TYPE_CHECKING:
@@ -100,32 +99,6 @@ COMPACT_DIGIT_PICKER = """<style>
 
 
 @dataclass(frozen=True)
-class Reading:
-    """What the model made of one drawing: its 28x28 input and the ten probabilities.
-
-    `drawing_key` names the canvas image it was read from: a new stroke makes a new drawing,
-    and undo brings an earlier one back.
-    """
-
-    image: np.ndarray
-    probabilities: np.ndarray
-    drawing_key: str
-
-    @property
-    def digit(self) -> int:
-        return int(self.probabilities.argmax())
-
-    @property
-    def confidence(self) -> float:
-        return float(self.probabilities.max())
-
-    @property
-    def top_two(self) -> tuple[int, int]:
-        first, second = np.argsort(self.probabilities)[::-1][:2]
-        return int(first), int(second)
-
-
-@dataclass(frozen=True)
 class Notice:
     """What a click on the feedback row came to, for the drawing it was about."""
 
@@ -139,19 +112,6 @@ def session_id() -> str:
     if SESSION_ID_KEY not in st.session_state:
         st.session_state[SESSION_ID_KEY] = uuid.uuid4().hex
     return st.session_state[SESSION_ID_KEY]
-
-
-def read_drawing(rgba: np.ndarray | None, classifier: digit_model.Classifier) -> Reading | None:
-    """Run one canvas image through the model; None when there is no digit to read."""
-    if rgba is None:
-        return None
-    image = normalize(canvas_to_ink(rgba))
-    if image is None:
-        return None
-    # Keyed on the canvas, not the 28x28 input: the same strokes drawn elsewhere in the box
-    # give the same input, but they are another drawing to label.
-    drawing_key = hashlib.blake2b(np.ascontiguousarray(rgba), digest_size=8).hexdigest()
-    return Reading(image, classifier.predict_proba(image[np.newaxis])[0], drawing_key)
 
 
 def enlarged(image: np.ndarray, scale: int = PREVIEW_SCALE) -> np.ndarray:
@@ -173,7 +133,7 @@ def already_saved(digit: int | None) -> str:
     return "Already saved." if digit is None else f"Already saved as a {digit}."
 
 
-def save_label(reading: Reading, strokes: dict | None, true_digit: int | None) -> None:
+def save_label(reading: DrawingReading, strokes: dict | None, true_digit: int | None) -> None:
     """Store the digit meant for this drawing, once; runs on a click, before the rerun."""
     if true_digit is None:  # the picked digit clicked again, which unselects it
         return
@@ -210,12 +170,12 @@ def save_label(reading: Reading, strokes: dict | None, true_digit: int | None) -
     st.session_state[TOAST_KEY] = True
 
 
-def save_picked_digit(reading: Reading, strokes: dict | None) -> None:
+def save_picked_digit(reading: DrawingReading, strokes: dict | None) -> None:
     """Store the digit just picked for this drawing."""
     save_label(reading, strokes, st.session_state.get(pick_key(reading.drawing_key)))
 
 
-def feedback_row(reading: Reading, strokes: dict | None) -> None:
+def feedback_row(reading: DrawingReading, strokes: dict | None) -> None:
     """One click to confirm the answer or give the right digit; no database work until then."""
     key = reading.drawing_key
     saved = st.session_state.get(SAVED_KEY, {})
@@ -262,7 +222,7 @@ def feedback_row(reading: Reading, strokes: dict | None) -> None:
         st.error(notice.message, icon="🚫")
 
 
-def answer_section(reading: Reading | None, strokes: dict | None = None) -> None:
+def answer_section(reading: DrawingReading | None, strokes: dict | None = None) -> None:
     """The answer and its confidence, the feedback row, the ten probabilities, the model's view."""
     if reading is None:
         st.info(DRAW_HINT, icon="✏️")
@@ -319,7 +279,7 @@ def drawing_section(classifier: digit_model.Classifier) -> None:
     with canvas_area:
         drawing = drawing_canvas(CANVAS_SIZE, brush, CANVAS_KEY)
     with answer_column:
-        reading = read_drawing(drawing.image_data, classifier)
+        reading = read_drawing(classifier, drawing.image_data)
         answer_section(reading, drawing.json_data)
         if reading is not None:
             why_section(classifier, [reading.image], [reading.digit], key="why_digit")
@@ -363,16 +323,16 @@ def number_answer(classifier: digit_model.Classifier, reading: NumberReading, ke
     prediction.metric("Prediction", reading.number)
     confidence.metric(
         "Confidence",
-        f"{np.prod(reading.confidences):.0%}",
+        f"{reading.confidence:.0%}",
         help="How sure the model is of every digit at once: their confidences multiplied.",
     )
     doubts = []
-    for position, row in enumerate(reading.probabilities, start=1):
-        if row.max() < UNSURE_BELOW:
-            first, second = np.argsort(row)[::-1][:2]
+    for position, digit in enumerate(reading.digits, start=1):
+        if digit.confidence < UNSURE_BELOW:
+            first, second = digit.top_two
             doubts.append(
-                f"digit {position} may be a **{first}** ({row[first]:.0%}) "
-                f"or a **{second}** ({row[second]:.0%})"
+                f"digit {position} may be a **{first}** ({digit.probabilities[first]:.0%}) "
+                f"or a **{second}** ({digit.probabilities[second]:.0%})"
             )
     if doubts:
         st.warning(
@@ -382,21 +342,18 @@ def number_answer(classifier: digit_model.Classifier, reading: NumberReading, ke
         )
     st.image(
         [
-            np.pad(enlarged(piece.image, DIGIT_PREVIEW_SCALE), DIGIT_GAP, constant_values=255)
-            for piece in reading.pieces
+            np.pad(enlarged(digit.image, DIGIT_PREVIEW_SCALE), DIGIT_GAP, constant_values=255)
+            for digit in reading.digits
         ],
-        caption=[
-            f"{digit} · {confidence:.0%}"
-            for digit, confidence in zip(reading.digits, reading.confidences)
-        ],
-        alt=[f"The 28x28 input read as {digit}" for digit in reading.digits],
+        caption=[f"{digit.digit} · {digit.confidence:.0%}" for digit in reading.digits],
+        alt=[f"The 28x28 input read as {digit.digit}" for digit in reading.digits],
         output_format="PNG",
     )
     st.caption("What the model sees: each digit's 28x28 input, with its answer and confidence.")
     why_section(
         classifier,
-        [piece.image for piece in reading.pieces],
-        reading.digits,
+        [digit.image for digit in reading.digits],
+        [digit.digit for digit in reading.digits],
         key=key,
         scale=DIGIT_PREVIEW_SCALE,
     )
@@ -440,9 +397,10 @@ def outlined(photo: Photo, reading: NumberReading | None) -> np.ndarray:
     if reading is not None:
         pen = ImageDraw.Draw(picture)
         line = max(2, round(max(picture.size) / 250))
-        for piece in reading.pieces:
-            box = (piece.left - line, piece.top - line, piece.right + line, piece.bottom + line)
-            pen.rectangle(box, outline=OUTLINE, width=line)
+        for digit in reading.digits:
+            box = digit.box
+            outline = (box.left - line, box.top - line, box.right + line, box.bottom + line)
+            pen.rectangle(outline, outline=OUTLINE, width=line)
     return np.asarray(picture)
 
 

@@ -22,7 +22,8 @@ import feedback_store
 import tabs.draw
 import webapp
 from canvas_drawings import centre_line, draw
-from preprocess import canvas_to_ink, normalize
+from preprocess import canvas_to_ink
+from reading import read_digits
 from tests.mnist_data import mnist
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -118,11 +119,6 @@ def _pen_paths(segments: Segments) -> list[list[tuple[float, float]]]:
     return paths
 
 
-def read(classifier: digit_model.Classifier, rgba: np.ndarray) -> np.ndarray:
-    """Probabilities for one canvas image through the page's own steps."""
-    return classifier.predict_proba(normalize(canvas_to_ink(rgba))[np.newaxis])[0]
-
-
 @pytest.fixture(scope="session")
 def classifier() -> digit_model.Classifier:
     """The committed model, loaded once."""
@@ -138,9 +134,8 @@ def find_clear_digits(classifier: digit_model.Classifier) -> dict[int, Digit]:
             continue
         digit = Digit(int(label), centre_line(image.astype(np.float32) / 255.0))
         canvases = np.stack([digit.image(*placement) for placement in PLACEMENTS])
-        inputs = np.stack([normalize(canvas_to_ink(rgba)) for rgba in canvases])
-        probabilities = classifier.predict_proba(inputs)
-        if (probabilities[:, label] >= CLEAR_CONFIDENCE).all():
+        readings = read_digits(classifier, [canvas_to_ink(rgba) for rgba in canvases])
+        if all(reading.probabilities[label] >= CLEAR_CONFIDENCE for reading in readings):
             found[int(label)] = digit
             if len(found) == 10:
                 break

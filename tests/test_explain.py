@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from explain import overlay, saliency
-from preprocess import canvas_to_ink, normalize
+from preprocess import canvas_to_ink
+from reading import read_digit
 from tests.mnist_data import mnist
 from tests.test_segment import CountingClassifier
 
@@ -14,10 +15,10 @@ SHARE = 0.25  # the share of a digit's ink hidden when checking what the heat-ma
 
 
 @pytest.fixture(scope="module")
-def drawn_inputs(clear_digits) -> list[tuple[np.ndarray, int]]:
+def drawn_inputs(classifier, clear_digits) -> list[tuple[np.ndarray, int]]:
     """One canvas drawing of each digit, as the model's 28x28 input."""
     return [
-        (normalize(canvas_to_ink(digit.image(200, 40, 60))), label)
+        (read_digit(classifier, canvas_to_ink(digit.image(200, 40, 60))).image, label)
         for label, digit in sorted(clear_digits.items())
     ]
 

@@ -5,7 +5,8 @@ import pytest
 
 import digit_model
 from canvas_drawings import COLOUR_SETUPS, centre_line, draw, random_drawings
-from preprocess import canvas_to_ink, normalize
+from preprocess import canvas_to_ink
+from reading import read_digit, read_digits
 from tests.mnist_data import mnist
 
 
@@ -15,7 +16,7 @@ def classifier() -> digit_model.Classifier:
 
 
 def read(classifier, rgba: np.ndarray) -> int:
-    return int(classifier.predict_proba(normalize(canvas_to_ink(rgba))[None]).argmax())
+    return read_digit(classifier, canvas_to_ink(rgba)).digit
 
 
 def test_committed_model_reads_mnist_test_digits(classifier):
@@ -27,8 +28,8 @@ def test_committed_model_reads_mnist_test_digits(classifier):
 def test_committed_model_reads_canvas_style_drawings(classifier):
     images, labels = mnist("test")
     drawings = list(random_drawings(images[-300:], labels[-300:], seed=7))
-    inputs = np.stack([normalize(canvas_to_ink(rgba)) for rgba, _, _ in drawings])
-    predicted = classifier.predict_proba(inputs).argmax(axis=1)
+    readings = read_digits(classifier, [canvas_to_ink(rgba) for rgba, _, _ in drawings])
+    predicted = np.array([reading.digit for reading in readings])
     assert (predicted == [label for _, label, _ in drawings]).mean() >= 0.97
 
 

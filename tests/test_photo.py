@@ -18,7 +18,7 @@ from PIL import Image, ImageFilter
 from canvas_drawings import draw
 from photo import MAX_BYTES, PhotoError, TooManyPixels, photo_to_ink, read_upload
 from preprocess import canvas_to_ink
-from segment import read_number
+from reading import read_image_bytes, read_number
 from tests.test_segment import random_numbers, read_written, write_number
 
 NUMBER = "2026"
@@ -67,7 +67,7 @@ def encoded(image: Image.Image, format: str, **options) -> bytes:
 
 
 def read_photo(classifier, data: bytes) -> str:
-    reading = read_number(classifier, read_upload(data).ink)
+    reading = read_image_bytes(classifier, data, "number")
     return reading.number if reading else ""
 
 

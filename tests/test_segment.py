@@ -16,8 +16,9 @@ from scipy import ndimage
 from scipy.spatial import cKDTree
 
 from canvas_drawings import COLOUR_SETUPS, centre_line, draw
-from preprocess import canvas_to_ink, normalize
-from segment import read_number, split_digits
+from preprocess import canvas_to_ink
+from reading import read_digits, read_number
+from segment import split_digits
 from tests.mnist_data import mnist
 
 WIDTH, HEIGHT = 700, 280
@@ -131,8 +132,8 @@ def write_number(
 
 def read_alone(classifier, number: WrittenNumber) -> str:
     """What the model reads from each digit drawn by itself, as a number."""
-    inputs = np.stack([normalize(canvas_to_ink(rgba)) for rgba in number.alone])
-    return "".join(str(d) for d in classifier.predict_proba(inputs).argmax(axis=1))
+    readings = read_digits(classifier, [canvas_to_ink(rgba) for rgba in number.alone])
+    return "".join(str(reading.digit) for reading in readings)
 
 
 def read_written(classifier, number: WrittenNumber) -> str:
@@ -264,6 +265,10 @@ class CountingClassifier:
     def __init__(self, classifier) -> None:
         self.classifier, self.calls = classifier, 0
 
+    def read(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        self.calls += 1
+        return self.classifier.read(images)
+
     def predict_proba(self, images: np.ndarray) -> np.ndarray:
         self.calls += 1
         return self.classifier.predict_proba(images)
@@ -278,10 +283,10 @@ def test_a_number_is_read_in_one_batched_call(classifier, clear_digits):
     reading = read_number(counting, canvas_to_ink(written.rgba))
     assert counting.calls == 1
     assert reading.number == "2026"
-    assert len(reading.confidences) == len(reading.pieces) == 4
-    assert all(0.5 < confidence <= 1.0 for confidence in reading.confidences)
-    assert reading.probabilities.shape == (4, 10)
-    lefts = [piece.left for piece in reading.pieces]
+    assert len(reading.digits) == 4
+    assert all(0.5 < digit.confidence <= 1.0 for digit in reading.digits)
+    assert all(digit.probabilities.shape == (10,) for digit in reading.digits)
+    lefts = [digit.box.left for digit in reading.digits]
     assert lefts == sorted(lefts)
 
 

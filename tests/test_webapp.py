@@ -27,8 +27,8 @@ import feedback_store
 import tabs.draw
 import tabs.history
 import webapp
-from preprocess import canvas_to_ink, normalize
-from tests.conftest import PLACEMENTS, REPO_ROOT, Digit, read
+from reading import read_drawing
+from tests.conftest import PLACEMENTS, REPO_ROOT, Digit
 
 pytest_plugins = ["tests.postgres_server"]
 
@@ -153,7 +153,7 @@ def test_drawing_shows_the_digit_its_probabilities_and_what_the_model_sees(
     assert not app.exception
     assert answer(app) == str(label)
     confidence = next(metric.value for metric in app.metric if metric.label == "Confidence")
-    assert confidence == f"{read(classifier, canvas.drawing).max():.0%}"
+    assert confidence == f"{read_drawing(classifier, canvas.drawing).confidence:.0%}"
     assert len(app.info) == 0 and len(app.warning) == 0
 
     (chart,) = draw_tab_charts(app)
@@ -193,10 +193,15 @@ def test_unsure_reading_says_so_and_names_the_top_two(app, canvas, clear_digits,
         if a < b
     )
     unsure = next(
-        (rgba for rgba in overlays if read(classifier, rgba).max() < tabs.draw.UNSURE_BELOW), None
+        (
+            rgba
+            for rgba in overlays
+            if read_drawing(classifier, rgba).confidence < tabs.draw.UNSURE_BELOW
+        ),
+        None,
     )
     assert unsure is not None, "no overlay of two digits left the model unsure"
-    first, second = np.argsort(read(classifier, unsure))[::-1][:2]
+    first, second = read_drawing(classifier, unsure).top_two
 
     canvas.drawing = unsure
     app.run()
@@ -313,9 +318,9 @@ def stored_labels(url: str) -> list[sa.Row]:
         engine.dispose()
 
 
-def model_input(rgba: np.ndarray) -> bytes:
+def model_input(classifier, rgba: np.ndarray) -> bytes:
     """The 28x28 input the page reads from a canvas image, as the 784 bytes kept with a label."""
-    return np.rint(normalize(canvas_to_ink(rgba)) * 255).astype(np.uint8).tobytes()
+    return np.rint(read_drawing(classifier, rgba).image * 255).astype(np.uint8).tobytes()
 
 
 def test_confirming_the_answer_saves_the_drawing_with_that_digit(
@@ -333,8 +338,10 @@ def test_confirming_the_answer_saves_the_drawing_with_that_digit(
     assert not app.exception
     (label,) = stored_labels(feedback_database)
     assert (label.predicted_digit, label.true_digit) == (3, 3)
-    assert label.confidence == pytest.approx(read(classifier, canvas.drawing).max(), abs=1e-6)
-    assert label.image == model_input(canvas.drawing)
+    assert label.confidence == pytest.approx(
+        read_drawing(classifier, canvas.drawing).confidence, abs=1e-6
+    )
+    assert label.image == model_input(classifier, canvas.drawing)
     assert json.loads(label.strokes) == {"objects": []}  # what the canvas sent with the image
     assert label.session_id == app.session_state[tabs.draw.SESSION_ID_KEY]
     assert [toast.value for toast in app.toast] == ["Saved: a 3."]

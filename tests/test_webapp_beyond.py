@@ -17,7 +17,7 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 import explain
-import segment
+import reading
 import tabs.draw
 import webapp
 from preprocess import canvas_to_ink
@@ -158,12 +158,12 @@ def test_the_number_confidence_is_every_digit_right_at_once(app, canvas, clear_d
     canvas.drawings[tabs.draw.NUMBER_CANVAS_KEY] = written(clear_digits, NUMBER)
     choose(app.run(), tabs.draw.A_NUMBER)
 
-    expected = segment.read_number(
+    expected = reading.read_number(
         classifier, canvas_to_ink(canvas.drawings[tabs.draw.NUMBER_CANVAS_KEY])
     )
-    assert metric(app, "Confidence") == f"{np.prod(expected.confidences):.0%}"
+    assert metric(app, "Confidence") == f"{np.prod([d.confidence for d in expected.digits]):.0%}"
     shown = [picture.caption for picture in app.image[0].proto.imgs]
-    assert shown == [f"{d} · {c:.0%}" for d, c in zip(expected.digits, expected.confidences)]
+    assert shown == [f"{d.digit} · {d.confidence:.0%}" for d in expected.digits]
 
 
 def test_blank_wide_canvas_shows_the_hint_and_one_digit_mode_comes_back(app, canvas, clear_digits):

@@ -1,0 +1,123 @@
+"""The one reading pipeline: ink, canvas images and picture bytes to typed readings."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import reading
+from canvas_drawings import COLOUR_SETUPS, draw
+from photo import PhotoError
+from preprocess import canvas_to_ink
+
+NUMBER = "2026"
+
+
+def written(clear_digits, number: str, setup: str = "black on transparent") -> np.ndarray:
+    """A number as one RGBA canvas: each digit drawn in its own 240 px wide cell, side by side."""
+    cells = [draw(clear_digits[int(d)].segments, 200, 40, 60, 18, setup)[:, 20:260] for d in number]
+    return np.concatenate(cells, axis=1)
+
+
+def png(rgba: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(rgba).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("setup", list(COLOUR_SETUPS))
+def test_a_drawn_digit_is_read_in_any_colours(classifier, clear_digits, setup):
+    for label, digit in clear_digits.items():
+        result = reading.read_digit(
+            classifier, canvas_to_ink(draw(digit.segments, 200, 40, 60, 18, setup))
+        )
+        assert result.digit == label
+        assert result.image.shape == (28, 28) and result.probabilities.shape == (10,)
+        assert result.probabilities.sum() == pytest.approx(1.0, abs=1e-5)
+        assert result.confidence == result.probabilities[label]
+        assert result.top_two[0] == label and result.top_two[1] != label
+        assert result.is_digit and not result.too_small
+
+
+def test_blank_ink_is_no_reading(classifier):
+    assert reading.read_digit(classifier, np.zeros((280, 280), np.float32)) is None
+    assert reading.read_drawing(classifier, None) is None
+    assert reading.read_drawing(classifier, np.zeros((280, 280, 4), np.uint8)) is None
+    assert reading.read_number(classifier, np.zeros((280, 700), np.float32)) is None
+
+
+def test_a_dot_is_too_small(classifier):
+    ink = np.zeros((280, 280), np.float32)
+    ink[130:138, 130:138] = 1.0
+    assert reading.read_digit(classifier, ink).too_small
+
+
+def test_batched_reading_matches_one_at_a_time(classifier, clear_digits):
+    inks = [
+        canvas_to_ink(draw(clear_digits[d].segments, 150, 60, 60, 14, "red on white"))
+        for d in (3, 8)
+    ]
+    inks.insert(1, np.zeros((280, 280), np.float32))
+    batched = reading.read_digits(classifier, inks)
+    assert batched[1] is None
+    for ink, together in zip(inks[::2], batched[::2]):
+        alone = reading.read_digit(classifier, ink)
+        assert together.digit == alone.digit
+        np.testing.assert_allclose(together.probabilities, alone.probabilities, atol=1e-5)
+
+
+def test_a_drawing_key_names_the_canvas(classifier, clear_digits):
+    segments = clear_digits[4].segments
+    here = draw(segments, 200, 40, 60, 18, "black on transparent")
+    elsewhere = draw(segments, 200, 60, 20, 18, "black on transparent")
+    first, again, moved = (
+        reading.read_drawing(classifier, rgba) for rgba in (here, here, elsewhere)
+    )
+    assert first.digit == moved.digit == 4
+    assert first.drawing_key == again.drawing_key != moved.drawing_key
+
+
+def test_a_number_is_read_digit_by_digit_left_to_right(classifier, clear_digits):
+    rgba = written(clear_digits, NUMBER)
+    result = reading.read_number(classifier, canvas_to_ink(rgba))
+    assert result.number == NUMBER
+    assert result.confidence == pytest.approx(np.prod([d.confidence for d in result.digits]))
+    for cell, digit in enumerate(result.digits):
+        assert cell * 240 <= digit.box.left < digit.box.right <= (cell + 1) * 240
+        assert 30 <= digit.box.top < digit.box.bottom <= 250
+        assert digit.is_digit and not digit.too_small
+
+
+@pytest.mark.parametrize("setup", ["black on transparent", "white on black", "navy on cream"])
+def test_picture_bytes_are_read_as_a_digit_or_a_number(classifier, clear_digits, setup):
+    rgba = draw(clear_digits[5].segments, 200, 40, 60, 18, setup)
+    assert reading.read_image_bytes(classifier, png(rgba)).digit == 5
+    number = reading.read_image_bytes(
+        classifier, png(written(clear_digits, NUMBER, setup)), "number"
+    )
+    assert number.number == NUMBER
+
+
+def test_boxes_are_in_the_pixels_of_the_picture_sent(classifier, clear_digits):
+    """A picture larger than the working size is read scaled down; its boxes are scaled back."""
+    rgba = written(clear_digits, NUMBER)
+    large = np.asarray(Image.fromarray(rgba).resize((rgba.shape[1] * 2, rgba.shape[0] * 2)))
+    small_boxes = [d.box for d in reading.read_image_bytes(classifier, png(rgba), "number").digits]
+    result = reading.read_image_bytes(classifier, png(large), "number")
+    assert result.number == NUMBER
+    for small, big in zip(small_boxes, (d.box for d in result.digits)):
+        for near, far in zip(vars(small).values(), vars(big).values()):
+            assert abs(far - 2 * near) <= 6
+
+
+def test_bad_bytes_and_modes_are_refused(classifier, clear_digits):
+    with pytest.raises(PhotoError, match="not a PNG, JPEG or WebP"):
+        reading.read_image_bytes(classifier, b"not a picture at all" * 10)
+    good = png(draw(clear_digits[1].segments, 200, 40, 60, 18, "black on transparent"))
+    with pytest.raises(ValueError, match="mode must be one of digit, number"):
+        reading.read_image_bytes(classifier, good, "letters")
+    blank = png(np.full((100, 100, 4), 255, np.uint8))
+    assert reading.read_image_bytes(classifier, blank) is None
