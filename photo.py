@@ -2,6 +2,9 @@
 
 The upload is opened defensively (only PNG, JPEG and WebP; size checked before decoding;
 one still frame; any colour mode flattened), turned upright and scaled to a working size.
+Decoding has a fixed memory budget: a pixel limit checked from the header, a reduced
+scale while decoding where the format allows it (JPEG), a whole-factor reduction before any
+other copy, and at most MAX_CONCURRENT_DECODES pictures decoding at once in the process.
 The paper's uneven lighting is estimated with a morphological opening far wider than a
 pen stroke and divided out, the ink's polarity (dark on light, or light on dark) is taken
 from which side of the background the outliers lie, and Otsu's threshold keeps the strokes.
@@ -10,18 +13,30 @@ Every unreadable file raises PhotoError with a message meant for the person who 
 
 from __future__ import annotations
 
+import ctypes
 import io
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 from scipy import ndimage
 
 from preprocess import canvas_to_ink
 
 ACCEPTED_FORMATS = ("PNG", "JPEG", "WEBP")
 MAX_BYTES = 25 * 1024 * 1024
-MAX_PIXELS = 50_000_000  # a 50-megapixel camera; anything larger is refused before decoding
+# A phone photo (12 megapixels, or 24 on recent phones: 5712x4284) fits; anything larger is
+# refused from its header. Decoding one then takes at most about 150 MB (a progressive JPEG's
+# coefficients, a palette widened to RGBA, 16-bit grey widened to 32). Pillow decodes WebP
+# through three full-size buffers, so WebP gets a smaller limit for the same budget.
+MAX_PIXELS = 25_000_000
+MAX_WEBP_PIXELS = 6_000_000
+MAX_CONCURRENT_DECODES = 2  # pictures decoding at once in the server process...
+DECODE_WAIT_S = 5.0  # ...and how long one more waits for its turn before "busy, try again"
 MIN_SIDE = 16
 WORKING_SIDE = 800  # the photo's longer side is scaled to this many pixels
 BACKGROUND_SIDE = 200  # the lighting is estimated on a copy this small...
@@ -46,6 +61,20 @@ class TooManyPixels(PhotoError):
     """A picture whose header declares more pixels than may be decoded."""
 
 
+class PhotoBusy(PhotoError):
+    """The server is decoding as many pictures as it may at once; the same upload can be
+    tried again in a moment."""
+
+
+_decode_slots = threading.BoundedSemaphore(MAX_CONCURRENT_DECODES)
+M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter
+RETURNED_BLOCK_BYTES = 4 * 2**20  # freed blocks this large go straight back to the system
+# Modes Image.reduce cannot average (a palette's indices, 1-bit, 16-bit), and the mode each
+# is widened to first.
+_REDUCIBLE_AS = {"1": "L", "P": "RGBA", "PA": "RGBA", "I;16": "I", "I;16B": "I", "I;16L": "I"}
+_SIDEWAYS = (5, 6, 7, 8)  # EXIF orientations that swap width and height
+
+
 @dataclass(frozen=True)
 class Photo:
     """An uploaded picture at working size, upright and opaque, and the ink found on it."""
@@ -62,10 +91,43 @@ def read_upload(data: bytes) -> Photo:
     the canvas is; a photo of paper has its lighting evened out first.
     """
     image = _open_still(data)
-    if _is_flat_drawing(image):
-        return _read_drawing(image)
-    grey, picture = _flatten(image)
-    return Photo(picture=picture, ink=photo_to_ink(grey), scale=picture.shape[1] / image.width)
+    with _decode_slot():
+        image, sent_width = _decoded(image)
+        if _is_flat_drawing(image):
+            return _read_drawing(image, sent_width)
+        grey, picture = _flatten(image)
+    return Photo(picture=picture, ink=photo_to_ink(grey), scale=picture.shape[1] / sent_width)
+
+
+def _return_large_blocks_to_the_system() -> None:
+    """Have glibc give every block of RETURNED_BLOCK_BYTES or more back as soon as it is freed.
+
+    By default glibc raises that threshold to the largest block freed so far (up to 32 MB);
+    after one big picture, the next ones are carved from per-thread heaps that keep the
+    memory, and eight uploads at once left about 700 MB held by an idle server. Off Linux,
+    or without glibc's mallopt, this does nothing.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    mallopt = getattr(ctypes.CDLL(None), "mallopt", None)
+    if mallopt is not None:
+        mallopt(M_MMAP_THRESHOLD, RETURNED_BLOCK_BYTES)
+
+
+_return_large_blocks_to_the_system()
+
+
+@contextmanager
+def _decode_slot() -> Iterator[None]:
+    """One of the process's decoding slots, or PhotoBusy when none frees up in time."""
+    if not _decode_slots.acquire(timeout=DECODE_WAIT_S):
+        raise PhotoBusy(
+            "The server is busy reading other photos right now. Send the photo again in a moment."
+        )
+    try:
+        yield
+    finally:
+        _decode_slots.release()
 
 
 def _is_flat_drawing(image: Image.Image) -> bool:
@@ -83,7 +145,7 @@ def _is_flat_drawing(image: Image.Image) -> bool:
     return bool(flat.mean() >= FLAT_BORDER)
 
 
-def _read_drawing(image: Image.Image) -> Photo:
+def _read_drawing(image: Image.Image, sent_width: int) -> Photo:
     """A digital drawing read like the canvas, scaled down only when larger than working size."""
     rgba = image.convert("RGBA")
     scale = min(1.0, WORKING_SIDE / max(rgba.size))
@@ -93,11 +155,11 @@ def _read_drawing(image: Image.Image) -> Photo:
     pixels = np.asarray(rgba)
     opaque = bool(pixels[..., 3].min() == 255)
     picture = np.ascontiguousarray(pixels[..., :3]) if opaque else _on_backdrop(rgba)
-    return Photo(picture=picture, ink=canvas_to_ink(pixels), scale=rgba.width / image.width)
+    return Photo(picture=picture, ink=canvas_to_ink(pixels), scale=rgba.width / sent_width)
 
 
 def _open_still(data: bytes) -> Image.Image:
-    """Decode the upload's single still frame, upright, at about the working size."""
+    """The upload's single still frame, checked from its header and not yet decoded."""
     if not data:
         raise PhotoError("The file is empty (0 bytes). Choose a photo or scan of the handwriting.")
     if len(data) > MAX_BYTES:
@@ -116,8 +178,9 @@ def _open_still(data: bytes) -> Image.Image:
         ) from error
 
     width, height = image.size
-    if width * height > MAX_PIXELS:
-        raise _too_many_pixels(f" ({width}x{height})")
+    limit = MAX_WEBP_PIXELS if image.format == "WEBP" else MAX_PIXELS
+    if width * height > limit:
+        raise _too_many_pixels(f" ({width}x{height})", limit, image.format)
     if min(width, height) < MIN_SIDE:
         raise PhotoError(
             f"The image is only {width}x{height} pixels; it needs at least "
@@ -134,9 +197,28 @@ def _open_still(data: bytes) -> Image.Image:
             f"This {image.format} is animated ({image.n_frames} frames). "
             "Upload a still photo or scan."
         )
-    image.draft(None, (WORKING_SIDE, WORKING_SIDE))  # JPEG decodes at a reduced scale: faster
+    return image
+
+
+def _decoded(image: Image.Image) -> tuple[Image.Image, int]:
+    """Decode a checked picture, upright, reduced by a whole factor to about the working size;
+    and the width of the upright picture as sent.
+
+    Only the decoded picture is ever held at full size: it is reduced, in its own mode where
+    Pillow can average it, before it is turned upright or converted.
+    """
+    width, height = image.size
+    image.draft(None, (WORKING_SIDE, WORKING_SIDE))  # JPEG decodes at 1/2, 1/4 or 1/8 scale
     try:
         image.load()
+        sideways = image.getexif().get(ExifTags.Base.Orientation, 1) in _SIDEWAYS
+        factor = max(image.size) // WORKING_SIDE
+        if factor >= 2:
+            info = image.info
+            if image.mode in _REDUCIBLE_AS:
+                image = image.convert(_REDUCIBLE_AS[image.mode])
+            image = _reduce(image, factor)
+            image.info = info  # the EXIF orientation, and a palette's transparency
         image = ImageOps.exif_transpose(image)
     except Image.DecompressionBombError as error:
         raise _too_many_pixels() from error
@@ -145,13 +227,24 @@ def _open_still(data: bytes) -> Image.Image:
             "The image file is damaged or incomplete (it may have been cut off while "
             "uploading). Try sending it again."
         ) from error
-    return image
+    return image, height if sideways else width
 
 
-def _too_many_pixels(size: str = "") -> TooManyPixels:
+def _reduce(image: Image.Image, factor: int) -> Image.Image:
+    """Image.reduce, one band at a time where it would otherwise premultiply a full-size copy."""
+    if image.mode not in ("RGBA", "LA"):
+        return image.reduce(factor)
+    bands = [image.getchannel(band).reduce(factor) for band in range(len(image.getbands()))]
+    return Image.merge(image.mode, bands)
+
+
+def _too_many_pixels(
+    size: str = "", limit: int = MAX_PIXELS, image_format: str | None = None
+) -> TooManyPixels:
+    kind = f"{image_format} images" if image_format else "images"
     return TooManyPixels(
-        f"The image has too many pixels{size}; the limit is {MAX_PIXELS // 1_000_000} "
-        "megapixels. Send a smaller photo."
+        f"The image has too many pixels{size}; the limit for {kind} is "
+        f"{limit // 1_000_000} megapixels. Send a smaller photo."
     )
 
 

@@ -9,19 +9,26 @@ from __future__ import annotations
 
 import io
 import struct
+import subprocess
+import sys
+import threading
+import time
 import zlib
+from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image, ImageFilter
 
+import photo
 from canvas_drawings import draw
-from photo import MAX_BYTES, PhotoError, TooManyPixels, photo_to_ink, read_upload
+from photo import MAX_BYTES, PhotoBusy, PhotoError, TooManyPixels, photo_to_ink, read_upload
 from preprocess import canvas_to_ink
 from reading import read_image_bytes, read_number
 from tests.test_segment import random_numbers, read_written, write_number
 
 NUMBER = "2026"
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
@@ -259,3 +266,115 @@ def test_large_drawing_is_scaled_to_working_size(clear_digits):
 def test_decompression_bomb_is_its_own_error():
     with pytest.raises(TooManyPixels, match="too many pixels"):
         read_upload(png_claiming_size(9_000, 7_000))
+
+
+# --- the decoding budget ---------------------------------------------------------------------
+
+
+def blank_with_a_stroke(side: int) -> Image.Image:
+    """A transparent page of side x side pixels with one thick black stroke across it."""
+    picture = Image.new("RGBA", (side, side), (0, 0, 0, 0))
+    picture.paste((0, 0, 0, 255), (side // 4, side // 3, side // 2, side // 2))
+    return picture
+
+
+def test_the_large_png_that_used_to_pass_is_refused_from_its_header():
+    """7000x7000 pixels in 200 kB: under the old 50-megapixel limit, +420 MB while read."""
+    data = encoded(blank_with_a_stroke(7000), "PNG")
+    assert len(data) < 400_000
+    with pytest.raises(TooManyPixels, match=r"\(7000x7000\); the limit for PNG images is 25"):
+        read_upload(data)
+
+
+def test_a_24_megapixel_phone_photo_is_read():
+    """5712x4284, as recent phones save by default, and turned upright from its EXIF."""
+    picture = Image.new("RGB", (5712, 4284), (235, 232, 225))
+    picture.paste((30, 30, 40), (1500, 1800, 4200, 2300))
+    exif = Image.Exif()
+    exif[0x0112] = 6  # the camera was turned: the view is rotated 90 degrees
+    upload = read_upload(encoded(picture, "JPEG", quality=85, exif=exif.tobytes()))
+    assert upload.picture.shape[:2] == (800, 600)  # upright: taller than wide
+    assert upload.scale == pytest.approx(600 / 4284, rel=0.01)
+    assert upload.ink.max() > 0.5
+
+
+def test_a_webp_over_its_smaller_limit_is_refused():
+    data = encoded(blank_with_a_stroke(2600), "WEBP", lossless=True)
+    with pytest.raises(TooManyPixels, match="limit for WEBP images is 6 megapixels"):
+        read_upload(data)
+
+
+def test_one_worst_case_upload_stays_within_its_memory_budget():
+    """A 25-megapixel transparent PNG, read in a fresh process: its peak memory grows < 200 MB.
+
+    Decoded it is 100 MB; before the decoding budget, the RGBA copy and the full-size
+    resize doubled and tripled that.
+    """
+    script = """
+import io, pathlib, sys
+from PIL import Image
+sys.path.insert(0, ".")
+import photo
+picture = Image.new("RGBA", (5000, 5000), (0, 0, 0, 0))
+picture.paste((0, 0, 0, 255), (1250, 1666, 2500, 2500))
+buffer = io.BytesIO()
+picture.save(buffer, "PNG")
+data = buffer.getvalue()
+def kb(field):
+    text = pathlib.Path("/proc/self/status").read_text()
+    return int(next(l for l in text.splitlines() if l.startswith(field)).split()[1])
+before = kb("VmRSS")
+pathlib.Path("/proc/self/clear_refs").write_text("5")
+upload = photo.read_upload(data)
+print(upload.ink.shape, (kb("VmHWM") - before) // 1024)
+"""
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    shape, growth_mb = result.stdout.rsplit(" ", 1)
+    assert shape == "(800, 800)"
+    assert int(growth_mb) < 200
+
+
+def test_at_most_two_pictures_decode_at_once_and_more_are_told_to_try_again(monkeypatch):
+    """Eight uploads at once: two decode, the rest wait their turn; one that waits too long
+    is told the server is busy, and the same upload goes through afterwards."""
+    data = encoded(paper_photo(np.zeros((60, 150), np.float32), scale=1.0), "JPEG")
+    decoding, most_at_once, release = [0], [0], threading.Event()
+    lock = threading.Lock()
+    decode = photo._decoded
+
+    def watched_decode(image):
+        with lock:
+            decoding[0] += 1
+            most_at_once[0] = max(most_at_once[0], decoding[0])
+        release.wait(timeout=30)
+        try:
+            return decode(image)
+        finally:
+            with lock:
+                decoding[0] -= 1
+
+    monkeypatch.setattr(photo, "_decoded", watched_decode)
+    monkeypatch.setattr(photo, "DECODE_WAIT_S", 0.5)
+    outcomes = []
+
+    def upload():
+        try:
+            read_upload(data)
+            outcomes.append("read")
+        except PhotoBusy as error:
+            outcomes.append(str(error))
+
+    threads = [threading.Thread(target=upload) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    time.sleep(1.0)  # the six without a slot have given up by now
+    release.set()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert most_at_once[0] == photo.MAX_CONCURRENT_DECODES == 2
+    assert outcomes.count("read") == 2
+    busy = [outcome for outcome in outcomes if outcome != "read"]
+    assert len(busy) == 6 and "busy" in busy[0] and "again in a moment" in busy[0]
+    assert read_upload(data).ink.shape  # the slots are free again
