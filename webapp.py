@@ -72,7 +72,7 @@ def main() -> None:
             model_card.model_card_section(path)
     # One element: a style on its own would go out as a page event, and the next event (a
     # toast from a fragment run) would take it off the page.
-    st.html(draw.COMPACT_DIGIT_PICKER + draw.SEND_ON_PEN_UP, unsafe_allow_javascript=True)
+    st.html(draw.PAGE_STYLE + draw.CANVAS_SCRIPT, unsafe_allow_javascript=True)
 
 
 if __name__ == "__main__":

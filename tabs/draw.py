@@ -28,7 +28,6 @@ NUMBER_CANVAS_KEY = "number_canvas"
 NUMBER_CANVAS_WIDTH = 700  # px; fills the page on a desktop and scrolls sideways on a phone
 ONE_DIGIT, A_NUMBER, A_PHOTO = "One digit", "A number", "A photo"
 MODE_LABEL, MODE_KEY = "What to read", "read_mode"
-TOOLBAR_ROOM = 24  # px above a canvas, whose toolbar floats over what lies just above it
 NUMBER_HINT = (
     "Write a number in the wide box, digits side by side with a little space between them. "
     "On a phone, scroll the box sideways for more room."
@@ -54,9 +53,13 @@ DIGIT_GAP = 4  # ...in a margin of this many white pixels, so that neighbours st
 OUTLINE = (37, 99, 235)  # the page's primary colour, around each digit found on a photo
 BRUSH_WIDTHS = (6, 40)  # px, the slider's range
 DEFAULT_BRUSH = 18
+BRUSH_KEY = "brush_width"
 UNSURE_BELOW = 0.6  # a winner less likely than this is shown as a guess between two digits
 PREVIEW_SCALE = 6  # each of the 28x28 input pixels becomes a crisp 6x6 block
 DRAW_HINT = "Draw a digit from 0 to 9 in the box. The answer appears as soon as you lift the pen."
+BLANK = "—"  # the answer's metrics before anything is drawn
+CLEAR_LABEL = "Clear"  # the canvas control that empties the canvas, and with it the answer
+PROBABILITY_CHART_KEY = "probability_chart"
 CONFIRM_LABEL = "✓ Correct"
 PICK_LABEL = "Wrong? Pick the digit you meant"
 UNAVAILABLE = "Saving is unavailable right now"
@@ -66,36 +69,103 @@ SESSION_ID_KEY = "feedback_session_id"
 SAVED_KEY = "saved_labels"  # drawing key -> the digit saved for it (None: saved before, unknown)
 NOTICE_KEY = "feedback_notice"  # the outcome of the last click, shown under its drawing
 TOAST_KEY = "feedback_toast"  # set by a click, taken by the run right after it
+# Settings kept for the whole visit. A widget that is not built in a run (the brush in photo
+# mode, a toggle under an answer that is gone) loses its value; these keys keep it.
+BRUSH_SETTING = "brush_setting"
+WHY_SETTING = "why_setting"
 
 # The canvas waits 200 ms after the pen is lifted before it sends the drawing, to batch quick
 # edits; that alone would double the time to the answer. When a stroke ends on the drawing
 # surface, this asks it to send at once through its own "Update the app" toolbar button (after
-# the canvas has finished the stroke). If the component's markup ever changes, the page falls
-# back to the canvas's own delay.
-SEND_ON_PEN_UP = """<script>
+# the canvas has finished the stroke).
+# The canvas's toolbar shows only while a mouse hovers over it, small, and floats over what
+# lies above the canvas: a finger never sees it. This gives every canvas a row of controls
+# under it instead: Undo, Redo and Clear, each named in words and large enough for a finger,
+# always shown. It drops the toolbar's other buttons (sending, which the pen-up does, and
+# editing strokes, which a digit does not need). The canvas keeps its styles in a shadow root,
+# so the rules are adopted there, as each canvas appears.
+# If the component's markup ever changes, the page falls back to the canvas's own delay and
+# toolbar.
+CANVAS_SCRIPT = (
+    """<script>
 (() => {
-  if (window.digitCanvasSendsOnPenUp) return;
-  window.digitCanvasSendsOnPenUp = true;
+  if (window.digitCanvasControls) return;
+  window.digitCanvasControls = true;
+  const canvases = ".st-key-CANVAS_KEY, .st-key-NUMBER_CANVAS_KEY";
+  const controls = new CSSStyleSheet();
+  controls.replaceSync(`
+    .dc-root > .dc-toolbar {
+      position: static; opacity: 1; padding: 0.5rem 0 0; transition: none;
+    }
+    .dc-toolbar-card { background: none; box-shadow: none; padding: 0; gap: 0.5rem; }
+    .dc-icon-button {
+      min-width: 2.75rem; min-height: 2.75rem; gap: 0.375rem; padding: 0 0.875rem;
+      border: 1px solid var(--st-border-color, #d5dae5); font: inherit; font-size: 0.9375rem;
+      color: var(--st-text-color, #31333f); touch-action: manipulation;
+    }
+    .dc-icon-button svg { width: 1.125rem; height: 1.125rem; }
+    .dc-icon-button::after { content: attr(aria-label); }
+    .dc-toolbar-separator, .dc-toolbar-contextual,
+    button[aria-label="Update the app with this drawing"], button[aria-label="Edit"] {
+      display: none !important;
+    }
+  `);
+  const name = (root) => {
+    const clear = root.querySelector('button[aria-label="Reset canvas & history"]');
+    clear?.setAttribute("aria-label", "CLEAR_LABEL");
+    if (clear) clear.title = "Clear the drawing";
+  };
+  const equip = () => {
+    for (const area of document.querySelectorAll(canvases)) {
+      for (const host of area.querySelectorAll("*")) {
+        const root = host.shadowRoot;
+        if (!root || root.adoptedStyleSheets.includes(controls)) continue;
+        root.adoptedStyleSheets = [...root.adoptedStyleSheets, controls];
+        name(root);
+        new MutationObserver(() => name(root)).observe(root, {childList: true, subtree: true});
+      }
+    }
+  };
+  equip();
+  new MutationObserver(equip).observe(document.body, {childList: true, subtree: true});
   document.addEventListener("pointerup", (event) => {
     const surface = event.composedPath().find((node) => node.classList?.contains("upper-canvas"));
     const host = surface?.getRootNode().host;
-    if (!host?.closest(".st-key-CANVAS_KEY, .st-key-NUMBER_CANVAS_KEY")) return;
+    if (!host?.closest(canvases)) return;
     setTimeout(() => host.shadowRoot
       .querySelector('button[aria-label="Update the app with this drawing"]')?.click());
   }, true);
 })();
-</script>""".replace("NUMBER_CANVAS_KEY", NUMBER_CANVAS_KEY).replace("CANVAS_KEY", CANVAS_KEY)
+</script>""".replace("NUMBER_CANVAS_KEY", NUMBER_CANVAS_KEY)
+    .replace("CANVAS_KEY", CANVAS_KEY)
+    .replace("CLEAR_LABEL", CLEAR_LABEL)
+)
 
 
 # Ten digits side by side fit the answer column, and a phone screen, once the pills' side
-# padding is narrowed; otherwise the last ones would scroll out of sight.
-COMPACT_DIGIT_PICKER = """<style>
+# padding is narrowed; otherwise the last ones would scroll out of sight. The probability
+# chart's hover toolbar would sit over the last digits and take their clicks: it is hidden.
+# On a phone the title takes less height, so that the canvas and the answer under it fit the
+# screen together.
+PAGE_STYLE = """<style>
 [class*="st-key-true_digit_"] button[data-variant="pills"] {
   min-width: 1.625rem;
   padding-left: 0.4rem;
   padding-right: 0.4rem;
 }
-</style>"""
+.st-key-PROBABILITY_CHART_KEY [data-testid="stElementToolbar"] {
+  display: none;
+}
+@media (max-width: 640px) {
+  [data-testid="stMainBlockContainer"] {
+    padding-top: 3.5rem;
+  }
+  [data-testid="stHeading"] h1 {
+    font-size: 1.75rem;
+    padding-bottom: 0;
+  }
+}
+</style>""".replace("PROBABILITY_CHART_KEY", PROBABILITY_CHART_KEY)
 
 
 @dataclass(frozen=True)
@@ -123,7 +193,7 @@ def enlarged(image: np.ndarray, scale: int = PREVIEW_SCALE) -> np.ndarray:
 def pick_key(drawing_key: str) -> str:
     """Widget key of the digit picker for one drawing; a new drawing gets a fresh picker.
 
-    COMPACT_DIGIT_PICKER finds the picker by this key's prefix.
+    PAGE_STYLE finds the picker by this key's prefix.
     """
     return f"true_digit_{drawing_key}"
 
@@ -175,8 +245,15 @@ def save_picked_digit(reading: DrawingReading, strokes: dict | None) -> None:
     save_label(reading, strokes, st.session_state.get(pick_key(reading.drawing_key)))
 
 
-def feedback_row(reading: DrawingReading, strokes: dict | None) -> None:
-    """One click to confirm the answer or give the right digit; no database work until then."""
+def feedback_row(reading: DrawingReading | None, strokes: dict | None) -> None:
+    """One click to confirm the answer or give the right digit; no database work until then.
+
+    Before anything is drawn the row is there, disabled.
+    """
+    if reading is None:
+        st.button(CONFIRM_LABEL, key="confirm_blank", disabled=True)
+        st.pills(PICK_LABEL, range(10), key=pick_key("blank"), disabled=True)
+        return
     key = reading.drawing_key
     saved = st.session_state.get(SAVED_KEY, {})
     is_saved = key in saved
@@ -223,14 +300,17 @@ def feedback_row(reading: DrawingReading, strokes: dict | None) -> None:
 
 
 def answer_section(reading: DrawingReading | None, strokes: dict | None = None) -> None:
-    """The answer and its confidence, the feedback row, the ten probabilities, the model's view."""
+    """The answer and its confidence, the feedback row, the ten probabilities, the model's view.
+
+    All of it is on the page, blank, before the first stroke: a stroke fills in what is there
+    instead of adding it, so the first answer shows as quickly as the rest and nothing jumps.
+    """
+    with st.container(horizontal=True):
+        st.metric("Prediction", BLANK if reading is None else reading.digit)
+        st.metric("Confidence", BLANK if reading is None else f"{reading.confidence:.0%}")
     if reading is None:
-        st.info(DRAW_HINT, icon="✏️")
-        return
-    prediction, confidence = st.columns(2)
-    prediction.metric("Prediction", reading.digit)
-    confidence.metric("Confidence", f"{reading.confidence:.0%}")
-    if reading.confidence < UNSURE_BELOW:
+        st.caption(DRAW_HINT)
+    elif reading.confidence < UNSURE_BELOW:
         first, second = reading.top_two
         st.warning(
             f"Not sure: this looks like a **{first}** ({reading.probabilities[first]:.0%}) "
@@ -239,11 +319,13 @@ def answer_section(reading: DrawingReading | None, strokes: dict | None = None) 
             icon="🤔",
         )
     feedback_row(reading, strokes)
-    st.vega_lite_chart(
-        spec=charts.probability_chart(reading.probabilities), width="stretch", height=190
-    )
+    probabilities = np.zeros(10) if reading is None else reading.probabilities
+    with st.container(key=PROBABILITY_CHART_KEY):
+        st.vega_lite_chart(
+            spec=charts.probability_chart(probabilities), width="stretch", height=190
+        )
     st.image(
-        enlarged(reading.image),
+        enlarged(np.zeros((28, 28)) if reading is None else reading.image),
         caption="What the model sees: the 28x28 input, centred like MNIST",
         width=28 * PREVIEW_SCALE,
         output_format="PNG",
@@ -270,28 +352,36 @@ def drawing_canvas(width: int, brush: int, key: str):
 
 
 @st.fragment
-def drawing_section(classifier: digit_model.Classifier) -> None:
-    """Canvas and answer; a stroke re-runs only this fragment, not the rest of the page."""
+def drawing_section(classifier: digit_model.Classifier, brush: int) -> None:
+    """Canvas and answer side by side, or one above the other on a phone; a stroke re-runs
+    only this fragment, not the rest of the page."""
     canvas_column, answer_column = st.columns(2, gap="medium")
     with canvas_column:
-        canvas_area = st.container()
-        brush = brush_controls()
-    with canvas_area:
         drawing = drawing_canvas(CANVAS_SIZE, brush, CANVAS_KEY)
     with answer_column:
         reading = read_drawing(classifier, drawing.image_data)
         answer_section(reading, drawing.json_data)
-        if reading is not None:
-            why_section(classifier, [reading.image], [reading.digit], key="why_digit")
+        read = [] if reading is None else [reading]
+        why_section(classifier, [r.image for r in read], [r.digit for r in read], key="why_digit")
 
 
-def brush_controls() -> int:
-    """The brush-width slider under a canvas, and where its toolbar is; the width chosen."""
-    brush = st.slider(
-        "Brush width", *BRUSH_WIDTHS, value=DEFAULT_BRUSH, format="%d px", key="brush_width"
-    )
-    st.caption("Undo, redo and clear (bin icon) are in the toolbar above the box.")
-    return brush
+def remember(setting: str, widget_key: str) -> None:
+    """Keep a widget's new value as the visit's setting, for when the widget is built anew."""
+    st.session_state[setting] = st.session_state[widget_key]
+
+
+def brush_control() -> int:
+    """The brush width, set in a small pop-over beside the mode; kept for the whole visit."""
+    with st.popover("Brush", icon=":material/brush:"):
+        return st.slider(
+            "Brush width",
+            *BRUSH_WIDTHS,
+            value=st.session_state.get(BRUSH_SETTING, DEFAULT_BRUSH),
+            format="%d px",
+            key=BRUSH_KEY,
+            on_change=remember,
+            args=(BRUSH_SETTING, BRUSH_KEY),
+        )
 
 
 def why_section(
@@ -301,8 +391,19 @@ def why_section(
     key: str,
     scale: int = PREVIEW_SCALE,
 ) -> None:
-    """A toggle that shows which strokes drove each answer; nothing is computed while it is off."""
-    if not st.toggle(WHY_LABEL, key=key, help=WHY_HELP):
+    """A toggle that shows which strokes drove each answer; nothing is computed while it is off.
+
+    The toggle's setting is one for the whole visit, shared by every mode.
+    """
+    shown = st.toggle(
+        WHY_LABEL,
+        value=st.session_state.get(WHY_SETTING, False),
+        key=key,
+        help=WHY_HELP,
+        on_change=remember,
+        args=(WHY_SETTING, key),
+    )
+    if not shown or not images:
         return
     heat_maps = [
         explain.overlay(image, explain.saliency(classifier, image, digit), size=28 * scale)
@@ -360,13 +461,10 @@ def number_answer(classifier: digit_model.Classifier, reading: NumberReading, ke
 
 
 @st.fragment
-def number_section(classifier: digit_model.Classifier) -> None:
+def number_section(classifier: digit_model.Classifier, brush: int) -> None:
     """A wide canvas for a number; a stroke reads all its digits in one batched call and
     re-runs only this fragment."""
-    canvas_area = st.container()
-    brush = brush_controls()
-    with canvas_area:
-        drawing = drawing_canvas(NUMBER_CANVAS_WIDTH, brush, NUMBER_CANVAS_KEY)
+    drawing = drawing_canvas(NUMBER_CANVAS_WIDTH, brush, NUMBER_CANVAS_KEY)
     rgba = drawing.image_data
     reading = None if rgba is None else read_number(classifier, canvas_to_ink(rgba))
     if reading is None:
@@ -441,14 +539,18 @@ def draw_section(classifier: digit_model.Classifier | None) -> None:
         st.info("The canvas comes back once the model file is in place.")
         return
     # Outside the sections' fragments: strokes do not redo it, and a new choice rebuilds the tab.
-    mode = st.segmented_control(
-        MODE_LABEL, [ONE_DIGIT, A_NUMBER, A_PHOTO], default=ONE_DIGIT, required=True, key=MODE_KEY
-    )
+    with st.container(horizontal=True, vertical_alignment="bottom"):
+        mode = st.segmented_control(
+            MODE_LABEL,
+            [ONE_DIGIT, A_NUMBER, A_PHOTO],
+            default=ONE_DIGIT,
+            required=True,
+            key=MODE_KEY,
+        )
+        brush = None if mode == A_PHOTO else brush_control()
     if mode == A_PHOTO:
         photo_section(classifier)
-        return
-    st.space(TOOLBAR_ROOM)
-    if mode == A_NUMBER:
-        number_section(classifier)
+    elif mode == A_NUMBER:
+        number_section(classifier, brush)
     else:
-        drawing_section(classifier)
+        drawing_section(classifier, brush)

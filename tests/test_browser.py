@@ -20,7 +20,7 @@ FIRST_ANSWER_MS = 60_000  # the first stroke may wait for the server to load the
 ANSWER_MS = 15_000
 SETTLE_MS = 400  # longer than the canvas's own 200 ms send delay: a late send would show
 # After a reset the canvas takes a moment before it keeps new strokes (a person never draws
-# that fast after pressing the bin); strokes drawn sooner can be lost.
+# that fast after pressing Clear); strokes drawn sooner can be lost.
 RESET_SETTLE_MS = 300
 
 # Records when the pen last went up and when the page last sent a message to the server.
@@ -34,6 +34,16 @@ WebSocket.prototype.send = function (...message) {
   return send.apply(this, message);
 };
 """
+
+# How opaque an element shows: its own opacity times that of everything it lies in, across
+# the canvas's shadow root.
+SHOWN_OPACITY = """(element) => {
+  let opacity = 1;
+  for (let node = element; node; node = node.parentElement ?? node.getRootNode().host) {
+    opacity *= Number(getComputedStyle(node).opacity);
+  }
+  return opacity;
+}"""
 
 
 def canvas(page):
@@ -61,7 +71,8 @@ def hint(page):
     return page.get_by_text(tabs.draw.DRAW_HINT)
 
 
-def toolbar_button(page, name: str):
+def canvas_control(page, name: str):
+    """Undo, Redo or Clear under the canvas."""
     return page.get_by_role("button", name=name, exact=True)
 
 
@@ -90,8 +101,9 @@ def expect_answer(page, label: int, timeout: float = ANSWER_MS) -> None:
 
 
 def expect_blank(page) -> None:
+    """The hint shows and the answer is blank."""
     expect(hint(page)).to_be_visible(timeout=ANSWER_MS)
-    expect(answer(page)).to_have_count(0)
+    expect(answer(page)).to_have_text(tabs.draw.BLANK)
 
 
 @pytest.mark.parametrize(
@@ -111,8 +123,23 @@ def test_drawn_digit_is_read_and_clear_brings_the_hint_back(page, clear_digits, 
     draw(page, clear_digits[label], *placement)
     expect_answer(page, label, timeout=FIRST_ANSWER_MS)
 
-    toolbar_button(page, "Reset canvas & history").click()
+    canvas_control(page, tabs.draw.CLEAR_LABEL).click()
     expect_blank(page)
+
+
+def test_undo_redo_and_clear_are_always_shown_and_large_enough_for_a_finger(page):
+    page.mouse.move(0, 0)  # nothing hovers over the canvas
+    for name in ("Undo", "Redo", tabs.draw.CLEAR_LABEL):
+        control = canvas_control(page, name)
+        expect(control).to_be_visible()
+        assert control.evaluate(SHOWN_OPACITY) == 1
+        box = control.bounding_box()
+        assert box["width"] >= 40 and box["height"] >= 40
+    surface = canvas(page).bounding_box()
+    below = canvas_control(page, "Undo").bounding_box()
+    assert below["y"] >= surface["y"] + surface["height"]  # under the canvas, not over it
+    for name in ("Reset canvas & history", "Update the app with this drawing", "Edit"):
+        expect(page.get_by_role("button", name=name, exact=True)).to_have_count(0)
 
 
 def test_undo_and_redo_from_the_toolbar(page, clear_digits):
@@ -120,7 +147,7 @@ def test_undo_and_redo_from_the_toolbar(page, clear_digits):
     draw(page, clear_digits[5], *PLACEMENTS[0])
     expect_answer(page, 5)
 
-    undo, redo = toolbar_button(page, "Undo"), toolbar_button(page, "Redo")
+    undo, redo = canvas_control(page, "Undo"), canvas_control(page, "Redo")
     while undo.is_enabled():
         undo.click()
     expect_blank(page)
@@ -129,7 +156,7 @@ def test_undo_and_redo_from_the_toolbar(page, clear_digits):
         redo.click()
     expect_answer(page, 5)
 
-    toolbar_button(page, "Reset canvas & history").click()
+    canvas_control(page, tabs.draw.CLEAR_LABEL).click()
     expect_blank(page)
 
 
@@ -186,7 +213,7 @@ def test_labels_clicked_on_the_page_land_in_postgresql_and_in_the_history(
         )
         expect(page.get_by_role("button", name=tabs.draw.CONFIRM_LABEL)).to_be_disabled()
 
-        toolbar_button(page, "Reset canvas & history").click()
+        canvas_control(page, tabs.draw.CLEAR_LABEL).click()
         expect_blank(page)
         page.wait_for_timeout(RESET_SETTLE_MS)
         draw(page, clear_digits[7], *PLACEMENTS[1])
@@ -207,5 +234,38 @@ def test_labels_clicked_on_the_page_land_in_postgresql_and_in_the_history(
         with np.load(download.value.path()) as training_set:
             assert training_set["x"].shape == (2, 28, 28)
             assert list(training_set["y"]) == [3, 1]
+    finally:
+        context.close()
+
+
+def test_every_digit_of_the_feedback_row_saves_after_the_pointer_crossed_the_chart(
+    browser, app_url, feedback_database_url, clear_digits
+):
+    """Nothing that shows while the pointer is over the probability chart may cover the row."""
+    context = browser.new_context(viewport={"width": 1000, "height": 1000})
+    context.add_init_script(RECORD_SENDS)
+    page = context.new_page()
+    try:
+        page.goto(app_url)
+        canvas(page).wait_for(timeout=FIRST_ANSWER_MS)
+        before = len(stored_labels(feedback_database_url))
+        height, top, left = PLACEMENTS[0]
+        for meant in range(10):
+            canvas_control(page, tabs.draw.CLEAR_LABEL).click()
+            expect_blank(page)
+            page.wait_for_timeout(RESET_SETTLE_MS)
+            # A little further right each time: a new drawing, not one already labelled.
+            draw(page, clear_digits[3], height, top, left + 2 * meant)
+            expect_answer(page, 3, timeout=FIRST_ANSWER_MS)
+
+            chart = page.get_by_test_id("stVegaLiteChart").bounding_box()
+            page.mouse.move(chart["x"] + chart["width"] / 2, chart["y"] + chart["height"] / 2)
+            page.wait_for_timeout(SETTLE_MS)
+            # Clicked where the digit shows, as a person would, whatever lies on top of it.
+            choice = digit_choice(page, meant).bounding_box()
+            page.mouse.click(choice["x"] + choice["width"] / 2, choice["y"] + choice["height"] / 2)
+            expect(page.get_by_text(f"Saved as a {meant}.")).to_be_visible(timeout=ANSWER_MS)
+
+        assert stored_labels(feedback_database_url)[before:] == [(3, meant) for meant in range(10)]
     finally:
         context.close()

@@ -26,6 +26,7 @@ import digit_model
 import feedback_store
 import tabs.draw
 import tabs.history
+import train_model
 import webapp
 from reading import read_drawing
 from tests.conftest import PLACEMENTS, REPO_ROOT, Digit
@@ -100,6 +101,11 @@ def draw_tab_charts(at: AppTest) -> list:
     return list(at.tabs[0].get("vega_lite_chart"))
 
 
+def hints(at: AppTest) -> list[str]:
+    """The captions on the Draw tab."""
+    return [caption.value for caption in at.tabs[0].caption]
+
+
 def test_page_renders_with_the_real_canvas_component(app):
     app.run()
 
@@ -107,8 +113,8 @@ def test_page_renders_with_the_real_canvas_component(app):
     assert app.title[0].value.endswith("Digit reader")
     assert [tab.label for tab in app.tabs] == ["Draw", "History", "Model card"]
     assert len(app.tabs[0].get("bidi_component")) == 1
-    assert [info.value for info in app.info] == [tabs.draw.DRAW_HINT]
-    assert answer(app) is None
+    assert tabs.draw.DRAW_HINT in hints(app)
+    assert answer(app) == tabs.draw.BLANK
 
 
 def test_canvas_is_set_up_for_drawing_digits_on_every_stroke(app, canvas):
@@ -129,16 +135,22 @@ def test_canvas_is_set_up_for_drawing_digits_on_every_stroke(app, canvas):
 
 
 @pytest.mark.parametrize("blank", ["nothing sent yet", "cleared canvas"])
-def test_blank_canvas_shows_the_hint_and_no_answer(app, canvas, blank):
+def test_blank_canvas_shows_the_hint_and_the_answer_area_blank(app, canvas, blank):
+    """The answer's elements are there before the first stroke, blank, waiting to be filled."""
     if blank == "cleared canvas":
         canvas.drawing = np.full((280, 280, 4), 255, dtype=np.uint8)
     app.run()
 
     assert not app.exception
-    assert [info.value for info in app.info] == [tabs.draw.DRAW_HINT]
-    assert answer(app) is None
-    assert draw_tab_charts(app) == []
-    assert len(app.image) == 0
+    assert tabs.draw.DRAW_HINT in hints(app)
+    assert answer(app) == tabs.draw.BLANK
+    confidence = next(metric.value for metric in app.metric if metric.label == "Confidence")
+    assert confidence == tabs.draw.BLANK
+    assert confirm_button(app).disabled and digit_picker(app).disabled
+    (chart,) = draw_tab_charts(app)
+    assert [bar["probability"] for bar in chart_rows(chart)] == [0] * 10
+    (model_view,) = app.image
+    assert "What the model sees" in model_view.proto.imgs[0].caption
 
 
 @pytest.mark.parametrize(
@@ -155,6 +167,8 @@ def test_drawing_shows_the_digit_its_probabilities_and_what_the_model_sees(
     confidence = next(metric.value for metric in app.metric if metric.label == "Confidence")
     assert confidence == f"{read_drawing(classifier, canvas.drawing).confidence:.0%}"
     assert len(app.info) == 0 and len(app.warning) == 0
+    assert tabs.draw.DRAW_HINT not in hints(app)
+    assert not confirm_button(app).disabled and not digit_picker(app).disabled
 
     (chart,) = draw_tab_charts(app)
     bars = chart_rows(chart)
@@ -180,8 +194,8 @@ def test_each_drawing_replaces_the_answer_and_clearing_removes_it(app, canvas, c
 
     canvas.drawing = np.full((280, 280, 4), 255, dtype=np.uint8)
     app.run()
-    assert answer(app) is None
-    assert [info.value for info in app.info] == [tabs.draw.DRAW_HINT]
+    assert answer(app) == tabs.draw.BLANK
+    assert tabs.draw.DRAW_HINT in hints(app)
 
 
 def test_unsure_reading_says_so_and_names_the_top_two(app, canvas, clear_digits, classifier):
@@ -227,10 +241,16 @@ def test_model_card_shows_the_figures_from_the_metrics_file(app, canvas):
     (layers,) = card.dataframe
     assert list(layers.value["Layer"]) == [layer["layer"] for layer in metrics["architecture"]]
 
-    per_digit, confusion, accuracy_curve, loss_curve = (
-        chart_rows(chart) for chart in card.get("vega_lite_chart")
-    )
+    card_charts = list(card.get("vega_lite_chart"))
+    per_digit, confusion = (chart_rows(chart) for chart in card_charts[:2])
+    accuracy_curve, loss_curve = (chart_rows(chart) for chart in card_charts[-2:])
     assert [bar["accuracy"] for bar in per_digit] == metrics["per_digit_accuracy"]
+    # Whole bars from zero: the share misread, which differs from digit to digit.
+    assert [bar["misread"] for bar in per_digit] == [1 - a for a in metrics["per_digit_accuracy"]]
+    assert json.loads(card_charts[0].proto.spec)["encoding"]["y"]["scale"]["zero"] is True
+    # Loss on a linear scale fitted to it, where its fall shows.
+    loss_scale = json.loads(card_charts[-1].proto.spec)["encoding"]["y"]["scale"]
+    assert loss_scale.get("type", "linear") == "linear" and loss_scale["zero"] is False
     cells = {(cell["true"], cell["predicted"]): cell["count"] for cell in confusion}
     assert cells == {
         (str(true), str(predicted)): count
@@ -241,6 +261,45 @@ def test_model_card_shows_the_figures_from_the_metrics_file(app, canvas):
     assert training == metrics["history"]["accuracy"]
     validation = [point["loss"] for point in loss_curve if point["split"] == "validation"]
     assert validation == metrics["history"]["val_loss"]
+
+
+def test_model_card_shows_pen_handwriting_and_calibration_when_measured(
+    tmp_path, monkeypatch, canvas
+):
+    metrics = digit_model.load_metrics()
+    bins = [
+        {"from": 0.6, "to": 0.8, "confidence": 0.71, "accuracy": 0.64, "samples": 40},
+        {"from": 0.8, "to": 1.0, "confidence": 0.97, "accuracy": 0.98, "samples": 960},
+    ]
+    metrics["test_calibration"] = {"ece": 0.0123, "samples": 1000, "bins": bins}
+    metrics["pen"] = {
+        "accuracy": 0.9512,
+        "samples": 4000,
+        "writers": 120,
+        "letters_flagged": 0.873,
+        "letters": 2500,
+    }
+    model_path = tmp_path / "model.keras"
+    shutil.copy(digit_model.DEFAULT_PATH, model_path)
+    digit_model.metrics_path(model_path).write_text(json.dumps(metrics))
+    monkeypatch.setenv(webapp.MODEL_PATH_VARIABLE, str(model_path))
+    app = AppTest.from_file(str(REPO_ROOT / "webapp.py"), default_timeout=RUN_TIMEOUT).run()
+    open_tab(app, "Model card")
+
+    assert not app.exception
+    card = app.tabs[2]
+    figures = {metric.label: metric.value for metric in card.metric}
+    assert figures["Pen digits"] == "95.12%"
+    assert figures["Letters taken for no digit"] == "87.3%"
+    assert figures["Calibration error"] == "1.23%"
+    reliability = next(
+        json.loads(chart.proto.spec)
+        for chart in card.get("vega_lite_chart")
+        if "Confidence given" in chart.proto.spec
+    )
+    assert reliability["layer"][1]["data"]["values"] == [
+        {key: row[key] for key in ("confidence", "accuracy", "samples")} for row in bins
+    ]
 
 
 @pytest.mark.parametrize(
@@ -427,7 +486,10 @@ def test_history_lists_labels_newest_first_with_accuracy_and_confusion(
         feedback_store.thumbnail(np.frombuffer(label.image, np.uint8).reshape(28, 28))
         for label in stored
     ]
-    assert list(rows["Confidence"]) == pytest.approx([label.confidence for label in stored])
+    # In whole percents, as the Draw tab shows the confidence.
+    assert list(rows["Confidence"]) == pytest.approx([100 * label.confidence for label in stored])
+    confidence_column = json.loads(table.proto.columns)["Confidence"]
+    assert confidence_column["type_config"]["format"] == "%.0f%%"
     assert rows["Time"].is_monotonic_decreasing
     (confusion,) = history.get("vega_lite_chart")
     cells = {(cell["true"], cell["predicted"]): cell["count"] for cell in chart_rows(confusion)}
@@ -435,6 +497,11 @@ def test_history_lists_labels_newest_first_with_accuracy_and_confusion(
     assert {cell: count for cell, count in cells.items() if count} == {("3", "3"): 1, ("1", "7"): 1}
     downloads = history.get("download_button")
     assert [button.proto.label for button in downloads] == ["CSV", ".npz training set"]
+    (how_to_finetune,) = (c.value for c in history.caption if "Fine-tune" in c.value)
+    assert "--feedback feedback.npz --data " in how_to_finetune
+    assert f"at least {train_model.MIN_FEEDBACK} labelled drawings; there are 2 so far" in (
+        how_to_finetune
+    )
     assert answer(app) == "7"  # the drawing is still there on the Draw tab
 
 

@@ -360,3 +360,42 @@ def test_a_photo_is_read_once_however_often_the_page_reruns(app, canvas, clear_d
     assert metric(app, "Prediction") == NUMBER
     assert why_pictures(app) == [f"Why {digit}" for digit in NUMBER]
     assert reads.calls == 1
+
+
+def test_settings_stay_through_clears_mode_switches_and_tab_switches(app, canvas, clear_digits):
+    canvas.drawings[tabs.draw.CANVAS_KEY] = clear_digits[3].image(*PLACEMENTS[0])
+    app.run()
+    app.slider(key=tabs.draw.BRUSH_KEY).set_value(30).run()
+    app.toggle(key="why_digit").set_value(True).run()
+    assert why_pictures(app) == ["Why 3"]
+
+    canvas.drawings[tabs.draw.CANVAS_KEY] = np.full((280, 280, 4), 255, dtype=np.uint8)
+    app.run()  # the canvas cleared
+
+    assert metric(app, "Prediction") == tabs.draw.BLANK
+    assert app.toggle(key="why_digit").value is True
+    assert why_pictures(app) == []
+
+    choose(app, tabs.draw.A_PHOTO)  # no canvas, so no brush, in this mode
+    canvas.drawings[tabs.draw.NUMBER_CANVAS_KEY] = written(clear_digits, "19")
+    choose(app, tabs.draw.A_NUMBER)
+
+    assert app.slider(key=tabs.draw.BRUSH_KEY).value == 30
+    assert canvas.calls[-1]["stroke_width"] == 30
+    assert app.toggle(key="why_number").value is True
+    assert why_pictures(app) == ["Why 1", "Why 9"]
+
+    app.session_state[webapp.TAB_KEY] = "History"
+    app.run()
+    app.session_state[webapp.TAB_KEY] = "Draw"
+    app.run()
+
+    assert app.segmented_control(key=tabs.draw.MODE_KEY).value == tabs.draw.A_NUMBER
+    assert app.slider(key=tabs.draw.BRUSH_KEY).value == 30
+    assert app.toggle(key="why_number").value is True
+
+    canvas.drawings[tabs.draw.CANVAS_KEY] = clear_digits[5].image(*PLACEMENTS[0])
+    choose(app, tabs.draw.ONE_DIGIT)
+
+    assert canvas.calls[-1]["stroke_width"] == 30
+    assert why_pictures(app) == ["Why 5"]

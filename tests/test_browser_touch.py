@@ -1,0 +1,138 @@
+"""The page on a phone: Chromium with a 390x844 touch screen, digits drawn with a finger.
+
+Touches go in through the Chrome DevTools Protocol (`Input.dispatchTouchEvent`), as a
+touch screen delivers them: the canvas gets touch and pointer events, no mouse.
+"""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+import tabs.draw
+from tests.conftest import PLACEMENTS, Digit
+from tests.test_browser import (
+    ANSWER_MS,
+    FIRST_ANSWER_MS,
+    RECORD_SENDS,
+    RESET_SETTLE_MS,
+    answer,
+    canvas,
+    canvas_control,
+    expect_answer,
+    expect_blank,
+    metric,
+)
+
+pytest_plugins = ["tests.postgres_server"]
+pytestmark = [pytest.mark.browser, pytest.mark.postgres]
+
+PHONE = {"width": 390, "height": 844}
+
+
+class Finger:
+    """Touches on the page's screen through the DevTools protocol, in CSS pixels."""
+
+    def __init__(self, page) -> None:
+        self.page = page
+        self.session = page.context.new_cdp_session(page)
+
+    def _touch(self, kind: str, points: list[tuple[float, float]]) -> None:
+        self.session.send(
+            "Input.dispatchTouchEvent",
+            {"type": kind, "touchPoints": [{"x": x, "y": y} for x, y in points]},
+        )
+
+    def stroke(self, points: list[tuple[float, float]]) -> None:
+        """Put the finger down on the first point, slide it through the rest, lift it."""
+        self._touch("touchStart", points[:1])
+        for point in points[1:]:
+            self._touch("touchMove", [point])
+        self._touch("touchEnd", [])
+
+    def tap(self, locator) -> None:
+        """Tap the middle of what the locator finds, where it shows on the screen."""
+        box = locator.bounding_box()
+        self.stroke([(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)])
+
+    def draw(self, digit: Digit, height: float, top: float, left: float) -> None:
+        """Write the digit on the canvas, one touch per stroke; wait until it is sent."""
+        box = canvas(self.page).bounding_box()
+        for stroke in digit.strokes(height, top, left):
+            self.stroke([(box["x"] + x, box["y"] + y) for x, y in stroke])
+        self.page.wait_for_function("window.lastSendAt > window.lastPenUpAt", timeout=ANSWER_MS)
+
+
+@pytest.fixture(scope="module")
+def phone(browser, app_url):
+    """The page on a phone-sized touch screen."""
+    context = browser.new_context(
+        viewport=PHONE, has_touch=True, is_mobile=True, device_scale_factor=3
+    )
+    context.add_init_script(RECORD_SENDS)
+    page = context.new_page()
+    page.goto(app_url)
+    canvas(page).wait_for(timeout=FIRST_ANSWER_MS)
+    yield page
+    context.close()
+
+
+def on_screen(locator) -> bool:
+    """Whether the whole element lies within the phone's screen as it is scrolled now."""
+    box = locator.bounding_box()
+    return (
+        box is not None
+        and box["x"] >= 0
+        and box["x"] + box["width"] <= PHONE["width"]
+        and box["y"] >= 0
+        and box["y"] + box["height"] <= PHONE["height"]
+    )
+
+
+def test_ten_digits_drawn_with_a_finger_are_read_with_canvas_and_answer_in_view(
+    phone, clear_digits
+):
+    finger = Finger(phone)
+    in_view = []
+    for label in range(10):
+        finger.tap(canvas_control(phone, tabs.draw.CLEAR_LABEL))
+        expect_blank(phone)
+        phone.wait_for_timeout(RESET_SETTLE_MS)
+
+        finger.draw(clear_digits[label], *PLACEMENTS[0])
+        expect_answer(phone, label, timeout=FIRST_ANSWER_MS)
+
+        answer_area = (answer(phone), metric(phone, "Confidence"))
+        shown = [on_screen(element) for element in (canvas(phone), *answer_area)]
+        in_view.append(all(shown) and phone.evaluate("window.scrollY") == 0)
+    assert in_view == [True] * 10
+
+
+def test_undo_redo_and_clear_work_with_a_finger(phone, clear_digits):
+    finger = Finger(phone)
+    finger.tap(canvas_control(phone, tabs.draw.CLEAR_LABEL))
+    expect_blank(phone)
+    phone.wait_for_timeout(RESET_SETTLE_MS)
+    for name in ("Undo", "Redo", tabs.draw.CLEAR_LABEL):
+        control = canvas_control(phone, name)
+        assert on_screen(control)
+        box = control.bounding_box()
+        assert box["width"] >= 40 and box["height"] >= 40
+
+    finger.draw(clear_digits[7], *PLACEMENTS[0])
+    expect_answer(phone, 7)
+
+    undo, redo = canvas_control(phone, "Undo"), canvas_control(phone, "Redo")
+    while undo.is_enabled():
+        finger.tap(undo)
+        phone.wait_for_timeout(RESET_SETTLE_MS)
+    expect_blank(phone)
+
+    while redo.is_enabled():
+        finger.tap(redo)
+        phone.wait_for_timeout(RESET_SETTLE_MS)
+    expect_answer(phone, 7)
+
+    finger.tap(canvas_control(phone, tabs.draw.CLEAR_LABEL))
+    expect_blank(phone)
+    expect(undo).to_be_disabled()
