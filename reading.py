@@ -50,6 +50,16 @@ class DigitReading:
         first, second = np.argsort(self.probabilities)[::-1][:2]
         return int(first), int(second)
 
+    def to_dict(self) -> dict:
+        """The reading as JSON-ready values: what the HTTP API and `--json` answer."""
+        return {
+            "digit": self.digit,
+            "confidence": self.confidence,
+            "probabilities": [float(p) for p in self.probabilities],
+            "is_digit": self.is_digit,
+            "too_small": self.too_small,
+        }
+
 
 @dataclass(frozen=True)
 class DrawingReading(DigitReading):
@@ -75,6 +85,10 @@ class PlacedDigit(DigitReading):
 
     box: Box
 
+    def to_dict(self) -> dict:
+        box = [self.box.left, self.box.top, self.box.right, self.box.bottom]
+        return {**super().to_dict(), "box": box}
+
 
 @dataclass(frozen=True)
 class NumberReading:
@@ -91,6 +105,14 @@ class NumberReading:
         """The chance that every digit is right: the digits' confidences multiplied."""
         return math.prod(digit.confidence for digit in self.digits)
 
+    def to_dict(self) -> dict:
+        """The reading as JSON-ready values: what the HTTP API and `--json` answer."""
+        return {
+            "number": self.number,
+            "confidence": self.confidence,
+            "digits": [digit.to_dict() for digit in self.digits],
+        }
+
 
 def read_digits(classifier: Classifier, inks: Sequence[np.ndarray]) -> list[DigitReading | None]:
     """Read many drawings of one digit each in one batched call; None for blank ink."""
@@ -101,7 +123,9 @@ def read_digits(classifier: Classifier, inks: Sequence[np.ndarray]) -> list[Digi
         return readings
     probabilities, is_digit = classifier.read(np.stack([images[index] for index in drawn]))
     for index, row, verdict in zip(drawn, probabilities, is_digit):
-        readings[index] = DigitReading(images[index], row, bool(verdict), too_small(inks[index]))
+        readings[index] = DigitReading(
+            images[index], row, bool(verdict), bool(too_small(inks[index]))
+        )
     return readings
 
 
@@ -135,7 +159,7 @@ def read_number(classifier: Classifier, ink: np.ndarray) -> NumberReading | None
                 piece.image,
                 piece.probabilities,
                 bool(piece.is_digit),
-                too_small(ink[piece.top : piece.bottom, piece.left : piece.right]),
+                bool(too_small(ink[piece.top : piece.bottom, piece.left : piece.right])),
                 Box(piece.left, piece.top, piece.right, piece.bottom),
             )
             for piece in pieces

@@ -7,34 +7,30 @@ to confirm or correct the answer; or a whole number on a wider canvas, or a phot
 handwriting; and on request, which strokes drove the answer), "History" (the labelled
 drawings, accuracy, downloads) and "Model card" (how the model was built and how well it
 does). Each tab is a module of `tabs/`; this file sets up the page, loads the model and
-lays out the tabs. Computing lives in `preprocess`, `digit_model`, `segment`, `photo`,
-`explain` and `feedback_store`, chart specs in `charts`.
+lays out the tabs, and makes the server app, which also answers the HTTP API of `api`.
+Computing lives in `reading`, `preprocess`, `digit_model`, `segment`, `photo`, `explain`
+and `feedback_store`, chart specs in `charts`.
 """
 
 from __future__ import annotations
 
 import gc
-import os
-from pathlib import Path
 
 import streamlit as st
 
+import api
 import digit_model
+from served_model import model_path, shared_classifier
 from tabs import draw, history, model_card
 
-MODEL_PATH_VARIABLE = "DIGIT_MODEL_PATH"  # point the page at another model file
 TAB_KEY = "page_tab"
-
-
-def model_path() -> Path:
-    """The model file: DIGIT_MODEL_PATH when set, else the one committed with the app."""
-    return Path(os.environ.get(MODEL_PATH_VARIABLE) or digit_model.DEFAULT_PATH)
 
 
 @st.cache_resource(show_spinner="Loading the digit model…")
 def load_classifier(path: str) -> digit_model.Classifier:
-    """Load the model once per server process; every session and stroke shares it."""
-    classifier = digit_model.load(path)
+    """The model, loaded once per server process and shared by every session, every stroke
+    and the HTTP API."""
+    classifier = shared_classifier(path)
     # After every run, fragment runs included, Streamlit collects garbage (and clears Keras's
     # session, which collects again). With TensorFlow loaded each collection walks ~350k
     # objects and holds the interpreter for a few hundred ms; the answer waits for it before
@@ -77,3 +73,7 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+else:
+    # `streamlit run webapp.py` finds this app, serves it (the page and the HTTP API on one
+    # port) and runs this file as the page's script for every session.
+    app = st.App(__file__, routes=api.ROUTES)

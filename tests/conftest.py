@@ -19,8 +19,8 @@ import pytest
 
 import digit_model
 import feedback_store
+import served_model
 import tabs.draw
-import webapp
 from canvas_drawings import centre_line, draw
 from preprocess import canvas_to_ink
 from reading import read_digits
@@ -183,7 +183,7 @@ def served_page(log: Path, feedback_url: str) -> Iterator[str]:
         "TF_CPP_MIN_LOG_LEVEL": "2",
         feedback_store.URL_VARIABLES[0]: feedback_url,
     }
-    environment.pop(webapp.MODEL_PATH_VARIABLE, None)
+    environment.pop(served_model.MODEL_PATH_VARIABLE, None)
     command = [
         sys.executable,
         "-m",

@@ -24,6 +24,7 @@ from streamlit.testing.v1 import AppTest
 import charts
 import digit_model
 import feedback_store
+import served_model
 import tabs.draw
 import tabs.history
 import train_model
@@ -71,7 +72,7 @@ def feedback_database(tmp_path, monkeypatch) -> str:
 @pytest.fixture
 def app(monkeypatch) -> AppTest:
     """The page with the committed model."""
-    monkeypatch.delenv(webapp.MODEL_PATH_VARIABLE, raising=False)
+    monkeypatch.delenv(served_model.MODEL_PATH_VARIABLE, raising=False)
     return AppTest.from_file(str(REPO_ROOT / "webapp.py"), default_timeout=RUN_TIMEOUT)
 
 
@@ -282,7 +283,7 @@ def test_model_card_shows_pen_handwriting_and_calibration_when_measured(
     model_path = tmp_path / "model.keras"
     shutil.copy(digit_model.DEFAULT_PATH, model_path)
     digit_model.metrics_path(model_path).write_text(json.dumps(metrics))
-    monkeypatch.setenv(webapp.MODEL_PATH_VARIABLE, str(model_path))
+    monkeypatch.setenv(served_model.MODEL_PATH_VARIABLE, str(model_path))
     app = AppTest.from_file(str(REPO_ROOT / "webapp.py"), default_timeout=RUN_TIMEOUT).run()
     open_tab(app, "Model card")
 
@@ -314,7 +315,7 @@ def test_model_without_usable_metrics_still_reads_digits_and_says_how_to_fix_the
     shutil.copy(digit_model.DEFAULT_PATH, model_path)
     if metrics is not None:
         digit_model.metrics_path(model_path).write_text(json.dumps(metrics))
-    monkeypatch.setenv(webapp.MODEL_PATH_VARIABLE, str(model_path))
+    monkeypatch.setenv(served_model.MODEL_PATH_VARIABLE, str(model_path))
     canvas.drawing = drawing(clear_digits[4])
     app = AppTest.from_file(str(REPO_ROOT / "webapp.py"), default_timeout=RUN_TIMEOUT).run()
     open_tab(app, "Model card")
@@ -337,7 +338,7 @@ def test_unusable_model_file_shows_what_is_wrong_and_the_fix(
     model_path = tmp_path / "model.keras"
     if model_file is not None:
         model_path.write_bytes(model_file)
-    monkeypatch.setenv(webapp.MODEL_PATH_VARIABLE, str(model_path))
+    monkeypatch.setenv(served_model.MODEL_PATH_VARIABLE, str(model_path))
     app = AppTest.from_file(str(REPO_ROOT / "webapp.py"), default_timeout=RUN_TIMEOUT).run()
 
     assert not app.exception

@@ -18,6 +18,7 @@ from streamlit.testing.v1 import AppTest
 
 import explain
 import reading
+import served_model
 import tabs.draw
 import webapp
 from preprocess import canvas_to_ink
@@ -62,7 +63,7 @@ def canvas(monkeypatch) -> CanvasStandIn:
 @pytest.fixture
 def app(tmp_path, monkeypatch) -> AppTest:
     """The page with the committed model, its labels going to a SQLite file of its own."""
-    monkeypatch.delenv(webapp.MODEL_PATH_VARIABLE, raising=False)
+    monkeypatch.delenv(served_model.MODEL_PATH_VARIABLE, raising=False)
     monkeypatch.delenv("DATABASE_URL", raising=False)
     monkeypatch.setenv("DIGIT_FEEDBACK_DB_URL", f"sqlite:///{tmp_path / 'feedback.db'}")
     return AppTest.from_file(str(REPO_ROOT / "webapp.py"), default_timeout=RUN_TIMEOUT)

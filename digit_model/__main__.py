@@ -1,0 +1,108 @@
+"""Read digits in image files from a terminal, through the same pipeline as the page and API.
+
+    python -m digit_model predict IMAGE_OR_FOLDER... [--number] [--json] [--model PATH]
+
+Prints one line per file: the digit (or with --number the whole number) and the confidence,
+or what is wrong with that file. A folder stands for every PNG, JPEG and WebP file in it.
+With --json each line is a JSON object with the file's name and the HTTP API's answer.
+Exits with 1 when any file could not be read, after reading all the others.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import digit_model
+import photo
+import served_model
+from reading import DigitReading, NumberReading, read_image_bytes
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
+NO_HANDWRITING = "no handwriting found"
+
+
+def image_files(paths: list[Path]) -> Iterator[Path]:
+    """The files named, with each folder replaced by the images in it, by name."""
+    for path in paths:
+        if path.is_dir():
+            yield from sorted(
+                entry
+                for entry in path.iterdir()
+                if entry.is_file() and entry.suffix.lower() in IMAGE_SUFFIXES
+            )
+        else:
+            yield path
+
+
+def read_file(
+    classifier: digit_model.Classifier, path: Path, number: bool
+) -> DigitReading | NumberReading | str:
+    """What the model reads in one file, or why the file cannot be read."""
+    try:
+        size = path.stat().st_size
+        if size > photo.MAX_BYTES:
+            return (
+                f"the file is {size / 2**20:.0f} MB, over the {photo.MAX_BYTES // 2**20} MB limit"
+            )
+        data = path.read_bytes()
+    except OSError as error:
+        return f"cannot open the file ({error.strerror or error})"
+    try:
+        reading = read_image_bytes(classifier, data, "number" if number else "digit")
+    except photo.PhotoError as error:
+        return str(error)
+    return NO_HANDWRITING if reading is None else reading
+
+
+def line(path: Path, result: DigitReading | NumberReading | str, as_json: bool) -> str:
+    """One output line for one file."""
+    if as_json:
+        answer = {"error": result} if isinstance(result, str) else result.to_dict()
+        return json.dumps({"file": str(path), **answer})
+    if isinstance(result, str):
+        return f"{path}: error: {result}"
+    answer = result.number if isinstance(result, NumberReading) else result.digit
+    return f"{path}: {answer} ({result.confidence:.0%})"
+
+
+def predict(args: argparse.Namespace) -> int:
+    """Read every file; 0 when all were read, 1 when any was not, 2 without a model."""
+    try:
+        classifier = served_model.shared_classifier(args.model)
+    except digit_model.ModelUnavailable as error:
+        print(error, file=sys.stderr)
+        return 2
+    failed = False
+    for path in image_files(args.images):
+        result = read_file(classifier, path, args.number)
+        failed |= isinstance(result, str)
+        print(line(path, result, args.json), flush=True)
+    return 1 if failed else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m digit_model",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    reader = commands.add_parser("predict", help="read the digits in image files")
+    reader.add_argument("images", nargs="+", type=Path, help="image files or folders of them")
+    reader.add_argument("--number", action="store_true", help="read a whole number per file")
+    reader.add_argument("--json", action="store_true", help="one JSON object per line")
+    reader.add_argument(
+        "--model",
+        default=None,
+        help=f"model file (default: ${served_model.MODEL_PATH_VARIABLE} or model.keras)",
+    )
+    args = parser.parse_args(argv)
+    return predict(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
