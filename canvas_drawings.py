@@ -163,14 +163,20 @@ def random_drawings(
 ) -> Iterator[tuple[np.ndarray, int, str]]:
     """Yield (canvas RGBA, label, colour set-up) per digit, drawn at a random size and place."""
     rng = np.random.default_rng(seed)
-    setups = list(COLOUR_SETUPS)
     for image, label in zip(images, labels):
         segments = centre_line(image.astype(np.float32) / 255.0)
-        if not segments:
-            continue
-        placement = _random_placement(segments, rng, size)
-        setup = setups[rng.integers(len(setups))]
-        yield draw(segments, *placement, setup, size), int(label), setup
+        if segments:
+            rgba, setup = random_drawing(segments, rng, size)
+            yield rgba, int(label), setup
+
+
+def random_drawing(
+    segments, rng: np.random.Generator, size: int = CANVAS
+) -> tuple[np.ndarray, str]:
+    """Segments drawn at a random size, place and brush in a random colour set-up: (RGBA, name)."""
+    placement = _random_placement(segments, rng, size)
+    setup = list(COLOUR_SETUPS)[rng.integers(len(COLOUR_SETUPS))]
+    return draw(segments, *placement, setup, size), setup
 
 
 def drawn_input(segments, rng: np.random.Generator, size: int = CANVAS) -> np.ndarray | None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
@@ -13,11 +12,18 @@ from PIL import Image, ImageDraw
 import charts
 import digit_model
 import explain
-from feedback_store import FeedbackError, Label, StorageUnavailable
+from feedback_store import (
+    FeedbackError,
+    Label,
+    StorageUnavailable,
+    too_many_strokes,
+    too_many_strokes_message,
+)
 from photo import Photo, PhotoError, read_upload
 from preprocess import canvas_to_ink
-from reading import DrawingReading, NumberReading, read_drawing, read_number
-from tabs.common import open_feedback_store
+from rate_limit import RateLimited
+from reading import DigitReading, DrawingReading, NumberReading, read_drawing, read_number
+from tabs.common import open_feedback_store, save_limiter, session_id
 
 if TYPE_CHECKING:
     from streamlit.runtime.uploaded_file_manager import UploadedFile
@@ -58,6 +64,8 @@ UNSURE_BELOW = 0.6  # a winner less likely than this is shown as a guess between
 PREVIEW_SCALE = 6  # each of the 28x28 input pixels becomes a crisp 6x6 block
 DRAW_HINT = "Draw a digit from 0 to 9 in the box. The answer appears as soon as you lift the pen."
 BLANK = "—"  # the answer's metrics before anything is drawn
+TOO_SMALL, TOO_SMALL_HINT = "Too small", "Too small — draw the digit larger."
+NOT_A_DIGIT, NOT_A_DIGIT_HINT = "Not a digit", "That doesn't look like a digit."
 CLEAR_LABEL = "Clear"  # the canvas control that empties the canvas, and with it the answer
 PROBABILITY_CHART_KEY = "probability_chart"
 CONFIRM_LABEL = "✓ Correct"
@@ -65,7 +73,6 @@ PICK_LABEL = "Wrong? Pick the digit you meant"
 UNAVAILABLE = "Saving is unavailable right now"
 
 # Session state: who this visit is, and what its clicks on the feedback row came to.
-SESSION_ID_KEY = "feedback_session_id"
 SAVED_KEY = "saved_labels"  # drawing key -> the digit saved for it (None: saved before, unknown)
 NOTICE_KEY = "feedback_notice"  # the outcome of the last click, shown under its drawing
 TOAST_KEY = "feedback_toast"  # set by a click, taken by the run right after it
@@ -177,13 +184,6 @@ class Notice:
     message: str
 
 
-def session_id() -> str:
-    """This visit's id, kept with each label it gives."""
-    if SESSION_ID_KEY not in st.session_state:
-        st.session_state[SESSION_ID_KEY] = uuid.uuid4().hex
-    return st.session_state[SESSION_ID_KEY]
-
-
 def enlarged(image: np.ndarray, scale: int = PREVIEW_SCALE) -> np.ndarray:
     """The 28x28 input as uint8 pixels, each repeated into a block so nothing gets blurred."""
     pixels = np.round(image * 255).astype(np.uint8)
@@ -221,10 +221,11 @@ def save_label(reading: DrawingReading, strokes: dict | None, true_digit: int | 
             strokes=strokes,
         )
         try:
+            save_limiter().admit(label.session_id)
             stored = open_feedback_store().save(label)
         except StorageUnavailable as error:
             notice = Notice(key, "unavailable", str(error))
-        except FeedbackError as error:
+        except (FeedbackError, RateLimited) as error:
             notice = Notice(key, "refused", str(error))
         else:
             # Not stored: an earlier click, which this page no longer knows of, saved it.
@@ -254,6 +255,9 @@ def feedback_row(reading: DrawingReading | None, strokes: dict | None) -> None:
         st.button(CONFIRM_LABEL, key="confirm_blank", disabled=True)
         st.pills(PICK_LABEL, range(10), key=pick_key("blank"), disabled=True)
         return
+    if too_many_strokes(strokes):
+        st.warning(too_many_strokes_message(len(strokes["objects"])), icon="🧹")
+        return
     key = reading.drawing_key
     saved = st.session_state.get(SAVED_KEY, {})
     is_saved = key in saved
@@ -262,7 +266,7 @@ def feedback_row(reading: DrawingReading | None, strokes: dict | None) -> None:
         key=f"confirm_{key}",
         on_click=save_label,
         args=(reading, strokes, reading.digit),
-        disabled=is_saved,
+        disabled=is_saved or unreadable(reading) is not None,
         help=f"The answer {reading.digit} is right: save this drawing with it.",
     )
     st.pills(
@@ -292,11 +296,20 @@ def feedback_row(reading: DrawingReading | None, strokes: dict | None) -> None:
     elif notice is not None and notice.outcome == "unavailable":
         st.warning(
             f"**{UNAVAILABLE}**, so this label was not kept; reading your drawings goes on. "
-            f"Try again in a moment.\n\n{notice.message}",
+            "Try again in a moment.",
             icon="💾",
         )
     elif notice is not None and notice.outcome == "refused":
         st.error(notice.message, icon="🚫")
+
+
+def unreadable(reading: DigitReading) -> tuple[str, str] | None:
+    """Why a drawing is not read as a digit, short and in full; None when it is read."""
+    if reading.too_small:
+        return TOO_SMALL, TOO_SMALL_HINT
+    if not reading.is_digit:
+        return NOT_A_DIGIT, NOT_A_DIGIT_HINT
+    return None
 
 
 def answer_section(reading: DrawingReading | None, strokes: dict | None = None) -> None:
@@ -305,11 +318,22 @@ def answer_section(reading: DrawingReading | None, strokes: dict | None = None) 
     All of it is on the page, blank, before the first stroke: a stroke fills in what is there
     instead of adding it, so the first answer shows as quickly as the rest and nothing jumps.
     """
+    verdict = None if reading is None else unreadable(reading)
     with st.container(horizontal=True):
-        st.metric("Prediction", BLANK if reading is None else reading.digit)
-        st.metric("Confidence", BLANK if reading is None else f"{reading.confidence:.0%}")
+        if reading is None or verdict is not None:
+            st.metric("Prediction", BLANK if reading is None else verdict[0])
+            st.metric("Confidence", BLANK)
+        else:
+            st.metric("Prediction", reading.digit)
+            st.metric("Confidence", f"{reading.confidence:.0%}")
     if reading is None:
         st.caption(DRAW_HINT)
+    elif verdict is not None:
+        st.warning(
+            f"{verdict[1]} If it is a digit, pick the one you meant below; the chart shows "
+            "what the model made of it.",
+            icon="🔍",
+        )
     elif reading.confidence < UNSURE_BELOW:
         first, second = reading.top_two
         st.warning(
@@ -420,16 +444,22 @@ def why_section(
 
 def number_answer(classifier: digit_model.Classifier, reading: NumberReading, key: str) -> None:
     """The number read, how sure the model is of all of it, and each digit's input and answer."""
+    verdicts = [unreadable(digit) for digit in reading.digits]
     prediction, confidence = st.columns(2)
-    prediction.metric("Prediction", reading.number)
+    prediction.metric(
+        "Prediction",
+        "".join("?" if verdict else str(d.digit) for d, verdict in zip(reading.digits, verdicts)),
+    )
     confidence.metric(
         "Confidence",
-        f"{reading.confidence:.0%}",
+        BLANK if any(verdicts) else f"{reading.confidence:.0%}",
         help="How sure the model is of every digit at once: their confidences multiplied.",
     )
     doubts = []
-    for position, digit in enumerate(reading.digits, start=1):
-        if digit.confidence < UNSURE_BELOW:
+    for position, (digit, verdict) in enumerate(zip(reading.digits, verdicts), start=1):
+        if verdict is not None:
+            doubts.append(f"piece {position} (**?**) is {verdict[0].lower()}")
+        elif digit.confidence < UNSURE_BELOW:
             first, second = digit.top_two
             doubts.append(
                 f"digit {position} may be a **{first}** ({digit.probabilities[first]:.0%}) "
@@ -446,7 +476,10 @@ def number_answer(classifier: digit_model.Classifier, reading: NumberReading, ke
             np.pad(enlarged(digit.image, DIGIT_PREVIEW_SCALE), DIGIT_GAP, constant_values=255)
             for digit in reading.digits
         ],
-        caption=[f"{digit.digit} · {digit.confidence:.0%}" for digit in reading.digits],
+        caption=[
+            verdict[0] if verdict else f"{digit.digit} · {digit.confidence:.0%}"
+            for digit, verdict in zip(reading.digits, verdicts)
+        ],
         alt=[f"The 28x28 input read as {digit.digit}" for digit in reading.digits],
         output_format="PNG",
     )

@@ -19,6 +19,7 @@ import pytest
 
 import digit_model
 import feedback_store
+import not_digits
 import served_model
 import tabs.draw
 from canvas_drawings import centre_line, draw
@@ -135,7 +136,10 @@ def find_clear_digits(classifier: digit_model.Classifier) -> dict[int, Digit]:
         digit = Digit(int(label), centre_line(image.astype(np.float32) / 255.0))
         canvases = np.stack([digit.image(*placement) for placement in PLACEMENTS])
         readings = read_digits(classifier, [canvas_to_ink(rgba) for rgba in canvases])
-        if all(reading.probabilities[label] >= CLEAR_CONFIDENCE for reading in readings):
+        if all(
+            reading.probabilities[label] >= CLEAR_CONFIDENCE and reading.is_digit
+            for reading in readings
+        ):
             found[int(label)] = digit
             if len(found) == 10:
                 break
@@ -147,6 +151,19 @@ def clear_digits(classifier) -> dict[int, Digit]:
     """Digits whose answer is not in doubt: the page tests check that a drawing reaches the
     model and the answer reaches the screen, not the model's accuracy."""
     return find_clear_digits(classifier)
+
+
+@pytest.fixture(scope="session")
+def not_a_digit(classifier) -> Digit:
+    """A crossed-out circle the model flags as no digit at every test placement."""
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        segments = [tuple(map(float, s)) for s in not_digits.crossed_circle(rng)]
+        drawing = Digit(-1, segments)
+        inks = [canvas_to_ink(drawing.image(*placement)) for placement in PLACEMENTS]
+        if not any(reading.is_digit for reading in read_digits(classifier, inks)):
+            return drawing
+    pytest.fail("the model took every crossed-out circle tried for a digit")
 
 
 def _free_port() -> int:

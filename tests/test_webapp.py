@@ -25,6 +25,7 @@ import charts
 import digit_model
 import feedback_store
 import served_model
+import tabs.common
 import tabs.draw
 import tabs.history
 import train_model
@@ -403,7 +404,7 @@ def test_confirming_the_answer_saves_the_drawing_with_that_digit(
     )
     assert label.image == model_input(classifier, canvas.drawing)
     assert json.loads(label.strokes) == {"objects": []}  # what the canvas sent with the image
-    assert label.session_id == app.session_state[tabs.draw.SESSION_ID_KEY]
+    assert label.session_id == app.session_state[tabs.common.SESSION_ID_KEY]
     assert [toast.value for toast in app.toast] == ["Saved: a 3."]
     assert any("Saved" in caption.value for caption in app.caption)
     assert confirm_button(app).disabled and digit_picker(app).disabled
@@ -608,3 +609,29 @@ def test_postgresql_going_away_mid_session_stops_saving_but_not_reading(
         postgres_server.start()
 
     assert [label.true_digit for label in stored_labels(url)] == [3]
+
+
+def test_a_drawing_that_is_no_digit_says_so_and_still_offers_the_digit_row(
+    app, canvas, not_a_digit
+):
+    canvas.drawing = drawing(not_a_digit)
+    app.run()
+
+    assert not app.exception
+    assert answer(app) == tabs.draw.NOT_A_DIGIT
+    assert any(tabs.draw.NOT_A_DIGIT_HINT in warning.value for warning in app.warning)
+    assert confirm_button(app).disabled and not digit_picker(app).disabled
+    (chart,) = draw_tab_charts(app)
+    assert sum(bar["probability"] for bar in chart_rows(chart)) == pytest.approx(1, abs=1e-4)
+
+
+def test_a_tap_is_too_small_to_read(app, canvas):
+    tap = np.full((280, 280, 4), 255, dtype=np.uint8)
+    rows, cols = np.ogrid[:280, :280]
+    tap[(rows - 120) ** 2 + (cols - 140) ** 2 <= 9**2, :3] = 0
+    canvas.drawing = tap
+    app.run()
+
+    assert answer(app) == tabs.draw.TOO_SMALL
+    assert any(tabs.draw.TOO_SMALL_HINT in warning.value for warning in app.warning)
+
