@@ -634,4 +634,3 @@ def test_a_tap_is_too_small_to_read(app, canvas):
 
     assert answer(app) == tabs.draw.TOO_SMALL
     assert any(tabs.draw.TOO_SMALL_HINT in warning.value for warning in app.warning)
-
