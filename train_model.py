@@ -3,7 +3,8 @@
     python train_model.py                                # train, write model.keras + metrics
     python train_model.py --data ../shared/mnist.npz     # MNIST from a local file
     python train_model.py evaluate                       # print the figures of model.keras
-    python train_model.py finetune --feedback feedback.npz   # learn from the app's feedback
+    python train_model.py finetune                       # learn from the app's feedback database
+    python train_model.py finetune --feedback feedback.npz   # ...or from a downloaded .npz
 
 Training holds out a validation split of the training digits and augments every batch
 with what the canvas brings that normalisation cannot undo: rotation and shear, an
@@ -13,7 +14,8 @@ accuracy it reports accuracy on canvas-style drawings made from the test digits 
 read through the app's full pipeline (`reading.read_digit`).
 
 Fine-tuning starts from the current model and trains a few epochs at a low learning
-rate on the feedback data set downloaded from the History tab, mixed with MNIST training
+rate on the app's labelled drawings (read straight from its feedback database, or from a
+.npz downloaded from the History tab), mixed with MNIST training
 digits so the model keeps what it knew. A fixed part of the feedback is held out to
 measure it before and after. The new model is written only if MNIST test accuracy drops
 by no more than 0.1 points.
@@ -27,6 +29,7 @@ import math
 import os
 import sys
 import time
+import tomllib
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -37,6 +40,8 @@ import numpy as np
 import tensorflow as tf
 
 import digit_model
+import feedback_export
+import feedback_store
 import unipen
 from canvas_drawings import canvas_style_inputs, centre_line, drawn_input, random_drawings
 from digit_model.network import NOT_A_DIGIT, training_model
@@ -531,25 +536,46 @@ def train(args: argparse.Namespace) -> None:
     report(metrics)
 
 
-def load_feedback(path: Path) -> tuple[np.ndarray, np.ndarray]:
-    """The History tab's .npz data set: x (N, 28, 28) uint8 and y (N,) true digits."""
+def feedback_from_database() -> tuple[np.ndarray, np.ndarray]:
+    """Every label in the database the app is configured with, as the app finds it
+    (DIGIT_FEEDBACK_DB_URL, DATABASE_URL, .streamlit/secrets.toml, else feedback.db)."""
+    secrets_file = Path(__file__).resolve().parent / ".streamlit" / "secrets.toml"
+    secrets = tomllib.loads(secrets_file.read_text()) if secrets_file.is_file() else None
+    engine = feedback_store.create_engine(feedback_store.database_url(secrets=secrets))
     try:
-        with np.load(path, allow_pickle=False) as data:
-            x, y = data["x"], data["y"]
-    except (OSError, KeyError, ValueError) as error:
-        raise ValueError(
-            f"{path} is not a feedback data set ({error}); download one from the History tab."
-        ) from error
+        return feedback_export.training_arrays(feedback_store.FeedbackStore(engine).rows())
+    except feedback_store.StorageUnavailable as error:
+        where = engine.url.render_as_string(hide_password=True)
+        raise ValueError(f"{error} The feedback database ({where}): {error.reason}") from error
+    finally:
+        engine.dispose()
+
+
+def load_feedback(path: Path | None) -> tuple[np.ndarray, np.ndarray]:
+    """Labelled drawings: x (N, 28, 28) uint8 and y (N,) true digits, from the History tab's
+    .npz, or without a path straight from the app's feedback database."""
+    if path is None:
+        source = "The feedback database"
+        x, y = feedback_from_database()
+    else:
+        source = str(path)
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                x, y = data["x"], data["y"]
+        except (OSError, KeyError, ValueError) as error:
+            raise ValueError(
+                f"{path} is not a feedback data set ({error}); download one from the History tab."
+            ) from error
     if x.dtype != np.uint8 or x.shape[1:] != (28, 28) or y.shape != (len(x),):
         raise ValueError(
-            f"{path} holds x {x.shape} {x.dtype} and y {y.shape}; expected x (N, 28, 28) uint8 "
-            "and y (N,), as the History tab exports them."
+            f"{source} holds x {x.shape} {x.dtype} and y {y.shape}; expected x (N, 28, 28) "
+            "uint8 and y (N,), as the History tab exports them."
         )
     if not np.isin(y, np.arange(10)).all():
-        raise ValueError(f"{path} has true digits outside 0-9.")
+        raise ValueError(f"{source} has true digits outside 0-9.")
     if len(x) < MIN_FEEDBACK:
         raise ValueError(
-            f"{path} holds {len(x)} labelled drawings; fine-tuning needs at least {MIN_FEEDBACK}."
+            f"{source} holds {len(x)} labelled drawings; fine-tuning needs at least {MIN_FEEDBACK}."
         )
     return x, y
 
@@ -678,7 +704,11 @@ def main(argv: list[str] | None = None) -> None:
         "--pen",
         help="UNIPEN pen handwriting .npz (unipen_dev.npz): needed to train, reported on if given",
     )
-    parser.add_argument("--feedback", type=Path, help="finetune: the History tab's .npz")
+    parser.add_argument(
+        "--feedback",
+        type=Path,
+        help="finetune: the History tab's .npz (default: read the app's feedback database)",
+    )
     parser.add_argument(
         "--learning-rate", type=float, default=FINETUNE_LEARNING_RATE, help="finetune only"
     )
@@ -709,8 +739,6 @@ def main(argv: list[str] | None = None) -> None:
             sys.exit(str(error))
         report(metrics)
     elif args.mode == "finetune":
-        if args.feedback is None:
-            parser.error("finetune needs --feedback FILE.npz (download it from the History tab)")
         finetune(args)
     else:
         if args.pen is None:

@@ -15,6 +15,7 @@ from feedback_export import npz_chunks
 from feedback_store import FeedbackStore, Label, create_engine
 from tests.mnist_data import MNIST_PATH, mnist
 
+pytest_plugins = ["tests.postgres_server"]
 FEEDBACK_DRAWINGS = 60
 
 
@@ -115,3 +116,35 @@ def test_finetune_explains_a_feedback_file_it_cannot_use(model_copy, tmp_path):
 
     with pytest.raises(SystemExit, match="is not a feedback data set"):
         train_model.main(finetune_args(tmp_path / "missing.npz", model_copy, tmp_path / "o.keras"))
+
+
+@pytest.mark.postgres
+def test_finetune_reads_the_configured_database_without_a_download(
+    postgres_server, model_copy, tmp_path, monkeypatch, capsys
+):
+    """The owner fine-tunes on the server straight from the app's PostgreSQL database."""
+    url = postgres_server.create_database()
+    images, labels = mnist("train")
+    inputs, digits = canvas_style_inputs(
+        images[:FEEDBACK_DRAWINGS], labels[:FEEDBACK_DRAWINGS], seed=6
+    )
+    engine = create_engine(url)
+    store = FeedbackStore(engine)
+    for index, (image, digit) in enumerate(zip(inputs, digits)):
+        store.save(Label(f"visitor-{index % 3}", int(digit), 0.9, int(digit), image))
+    engine.dispose()
+    monkeypatch.setenv("DIGIT_FEEDBACK_DB_URL", url)
+    out = tmp_path / "from_database.keras"
+
+    args = finetune_args(None, model_copy, out)
+    train_model.main(args[:1] + args[3:])  # no --feedback
+
+    tuned = json.loads(digit_model.metrics_path(out).read_text())["finetune"]
+    assert (tuned["feedback_samples"], tuned["held_out"]) == (FEEDBACK_DRAWINGS, 12)
+
+
+def test_finetune_says_when_the_database_holds_too_few_labels(model_copy, tmp_path, monkeypatch):
+    monkeypatch.setenv("DIGIT_FEEDBACK_DB_URL", f"sqlite:///{tmp_path / 'feedback.db'}")
+    args = finetune_args(None, model_copy, tmp_path / "out.keras")
+    with pytest.raises(SystemExit, match="The feedback database holds 0 labelled drawings"):
+        train_model.main(args[:1] + args[3:])
