@@ -25,7 +25,7 @@ from typing import TypeVar
 
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
@@ -166,6 +166,8 @@ async def predict(request: Request) -> JSONResponse:
         reading = await _in_worker(read_image_bytes, classifier, data, mode)
     except RequestRefused as refused:
         return _refusal(refused.status, refused.message)
+    except ClientDisconnect:
+        return _refusal(400, "The connection closed before the whole body arrived.")
     except photo.PhotoBusy as busy:
         return _refusal(503, str(busy))
     except photo.TooManyPixels as error:

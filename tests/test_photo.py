@@ -8,12 +8,10 @@ ways phones and scanners save them.
 from __future__ import annotations
 
 import io
-import struct
 import subprocess
 import sys
 import threading
 import time
-import zlib
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +23,7 @@ from canvas_drawings import draw
 from photo import MAX_BYTES, PhotoBusy, PhotoError, TooManyPixels, photo_to_ink, read_upload
 from preprocess import canvas_to_ink
 from reading import read_image_bytes, read_number
+from tests.pictures import png_claiming_size, truncated_png
 from tests.test_segment import random_numbers, read_written, write_number
 
 NUMBER = "2026"
@@ -181,15 +180,6 @@ def test_photo_to_ink_keeps_shape_and_range():
         photo_to_ink(np.zeros((4, 4, 3)))
 
 
-def png_claiming_size(width: int, height: int) -> bytes:
-    """A small, valid PNG whose header claims another size: how decompression bombs begin."""
-    data = bytearray(encoded(Image.new("L", (8, 8), 255), "PNG"))
-    header = b"IHDR" + struct.pack(">II", width, height) + bytes(data[24:29])
-    data[16:29] = header[4:]
-    data[29:33] = struct.pack(">I", zlib.crc32(header))
-    return bytes(data)
-
-
 def animated(format: str) -> bytes:
     frames = [Image.new("RGB", (64, 64), colour) for colour in ("white", "black", "white")]
     return encoded(frames[0], format, save_all=True, append_images=frames[1:], duration=100)
@@ -198,12 +188,6 @@ def animated(format: str) -> bytes:
 def truncated_jpeg() -> bytes:
     noise = np.random.default_rng(0).integers(0, 255, (200, 300, 3), dtype=np.uint8)
     data = encoded(Image.fromarray(noise), "JPEG", quality=90)
-    return data[: len(data) // 2]
-
-
-def truncated_png() -> bytes:
-    noise = np.random.default_rng(0).integers(0, 255, (200, 300, 3), dtype=np.uint8)
-    data = encoded(Image.fromarray(noise), "PNG")
     return data[: len(data) // 2]
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import io
-
 import numpy as np
 import pytest
 from PIL import Image
@@ -12,20 +10,9 @@ import reading
 from canvas_drawings import COLOUR_SETUPS, draw
 from photo import PhotoError
 from preprocess import canvas_to_ink
+from tests.pictures import CELL, png, written_number
 
 NUMBER = "2026"
-
-
-def written(clear_digits, number: str, setup: str = "black on transparent") -> np.ndarray:
-    """A number as one RGBA canvas: each digit drawn in its own 240 px wide cell, side by side."""
-    cells = [draw(clear_digits[int(d)].segments, 200, 40, 60, 18, setup)[:, 20:260] for d in number]
-    return np.concatenate(cells, axis=1)
-
-
-def png(rgba: np.ndarray) -> bytes:
-    buffer = io.BytesIO()
-    Image.fromarray(rgba).save(buffer, "PNG")
-    return buffer.getvalue()
 
 
 @pytest.mark.parametrize("setup", list(COLOUR_SETUPS))
@@ -81,12 +68,12 @@ def test_a_drawing_key_names_the_canvas(classifier, clear_digits):
 
 
 def test_a_number_is_read_digit_by_digit_left_to_right(classifier, clear_digits):
-    rgba = written(clear_digits, NUMBER)
+    rgba = written_number(clear_digits, NUMBER, "black on transparent")
     result = reading.read_number(classifier, canvas_to_ink(rgba))
     assert result.number == NUMBER
     assert result.confidence == pytest.approx(np.prod([d.confidence for d in result.digits]))
     for cell, digit in enumerate(result.digits):
-        assert cell * 240 <= digit.box.left < digit.box.right <= (cell + 1) * 240
+        assert cell * CELL <= digit.box.left < digit.box.right <= (cell + 1) * CELL
         assert 30 <= digit.box.top < digit.box.bottom <= 250
         assert digit.is_digit and not digit.too_small
 
@@ -96,14 +83,14 @@ def test_picture_bytes_are_read_as_a_digit_or_a_number(classifier, clear_digits,
     rgba = draw(clear_digits[5].segments, 200, 40, 60, 18, setup)
     assert reading.read_image_bytes(classifier, png(rgba)).digit == 5
     number = reading.read_image_bytes(
-        classifier, png(written(clear_digits, NUMBER, setup)), "number"
+        classifier, png(written_number(clear_digits, NUMBER, setup)), "number"
     )
     assert number.number == NUMBER
 
 
 def test_boxes_are_in_the_pixels_of_the_picture_sent(classifier, clear_digits):
     """A picture larger than the working size is read scaled down; its boxes are scaled back."""
-    rgba = written(clear_digits, NUMBER)
+    rgba = written_number(clear_digits, NUMBER, "black on transparent")
     large = np.asarray(Image.fromarray(rgba).resize((rgba.shape[1] * 2, rgba.shape[0] * 2)))
     small_boxes = [d.box for d in reading.read_image_bytes(classifier, png(rgba), "number").digits]
     result = reading.read_image_bytes(classifier, png(large), "number")

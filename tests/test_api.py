@@ -1,0 +1,301 @@
+"""The HTTP API over real HTTP, served by the same `streamlit run webapp.py` as the page:
+every answer's shape, every refusal, oversized and hostile bodies, and requests at the same
+time as a person drawing in Chromium."""
+
+from __future__ import annotations
+
+import hashlib
+import http.client
+import json
+import socket
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import urlsplit
+
+import numpy as np
+import pytest
+from playwright.sync_api import expect
+
+import api
+import digit_model
+import tabs.draw
+from canvas_drawings import draw
+from tests.conftest import PLACEMENTS
+from tests.pictures import (
+    CELL,
+    drawn_digit,
+    png,
+    png_claiming_size,
+    truncated_png,
+    written_number,
+)
+
+pytest_plugins = ["tests.postgres_server"]
+pytestmark = [pytest.mark.postgres]
+
+NUMBER = "2026"
+FIRST_ANSWER_S = 120  # the first request may wait for the server to load the model
+JUNK_BYTES = 30 * 2**20
+BOUNDARY = "digit-reader-test-boundary"
+
+
+def post(
+    url: str, data: bytes, content_type: str | None = "image/png", query: str = ""
+) -> tuple[int, dict]:
+    """POST to /api/predict: the status and the JSON answer."""
+    headers = {"Content-Type": content_type} if content_type else {}
+    request = urllib.request.Request(f"{url}/api/predict{query}", data, headers, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=FIRST_ANSWER_S) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def form(data: bytes, field: str = "image", part_type: str = "image/png") -> tuple[bytes, str]:
+    """A multipart/form-data body with one file, and its Content-Type."""
+    head = (
+        f"--{BOUNDARY}\r\n"
+        f'Content-Disposition: form-data; name="{field}"; filename="digit.png"\r\n'
+        f"Content-Type: {part_type}\r\n\r\n"
+    )
+    body = head.encode() + data + f"\r\n--{BOUNDARY}--\r\n".encode()
+    return body, f"multipart/form-data; boundary={BOUNDARY}"
+
+
+def raw_post(url: str, headers: dict[str, str], chunks: Iterable[bytes]) -> tuple[int, dict, int]:
+    """POST over a bare socket, reading the answer while the body is still being sent.
+
+    Returns the status, the JSON answer and how many body bytes went out before it came.
+    """
+    address = urlsplit(url)
+    connection = socket.create_connection((address.hostname, address.port), timeout=60)
+    lines = ["POST /api/predict HTTP/1.1", f"Host: {address.netloc}"]
+    lines += [f"{name}: {value}" for name, value in headers.items()]
+    connection.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
+    answer: dict = {}
+
+    def read() -> None:
+        response = http.client.HTTPResponse(connection)
+        response.begin()
+        answer["status"], answer["body"] = response.status, json.loads(response.read())
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    sent = 0
+    try:
+        for chunk in chunks:
+            if not reader.is_alive():
+                break
+            connection.sendall(chunk)
+            sent += len(chunk)
+    except (BrokenPipeError, ConnectionResetError):
+        pass  # the server answered and closed the connection before the body was all sent
+    reader.join(timeout=60)
+    connection.close()
+    return answer["status"], answer["body"], sent
+
+
+def junk(total: int, chunk: int = 2**20) -> Iterable[bytes]:
+    noise = np.random.default_rng(0).integers(0, 256, chunk, dtype=np.uint8).tobytes()
+    for _ in range(total // chunk):
+        yield noise
+
+
+def chunked(pieces: Iterable[bytes]) -> Iterable[bytes]:
+    """Chunked transfer encoding: a body with no Content-Length."""
+    for piece in pieces:
+        yield f"{len(piece):x}\r\n".encode() + piece + b"\r\n"
+    yield b"0\r\n\r\n"
+
+
+def still_serving(url: str) -> None:
+    with urllib.request.urlopen(f"{url}/_stcore/health", timeout=10) as response:
+        assert response.status == 200
+    with urllib.request.urlopen(f"{url}/api/model", timeout=10) as response:
+        assert response.status == 200
+
+
+def test_a_digit_answer_has_its_shape(app_url, clear_digits):
+    status, answer = post(app_url, png(drawn_digit(clear_digits[7], "black on transparent")))
+    assert status == 200
+    assert set(answer) == {"digit", "confidence", "probabilities", "is_digit", "too_small"}
+    assert answer["digit"] == 7 and answer["is_digit"] is True and answer["too_small"] is False
+    assert len(answer["probabilities"]) == 10
+    assert sum(answer["probabilities"]) == pytest.approx(1.0, abs=1e-4)
+    assert answer["confidence"] == max(answer["probabilities"]) == answer["probabilities"][7]
+
+
+@pytest.mark.parametrize("setup", ["black on white", "white on black", "black on transparent"])
+def test_the_ten_digits_are_read_in_three_colour_set_ups(app_url, clear_digits, setup):
+    for label, digit in clear_digits.items():
+        if setup == "black on white":  # what the page's canvas sends
+            rgba = digit.image(*PLACEMENTS[0])
+        else:
+            rgba = draw(digit.segments, *PLACEMENTS[0], 18, setup)
+        status, answer = post(app_url, png(rgba))
+        assert (status, answer["digit"]) == (200, label)
+
+
+def test_a_drawn_number_is_read_with_each_digit_and_its_box(app_url, clear_digits):
+    rgba = written_number(clear_digits, NUMBER, "black on transparent")
+    status, answer = post(app_url, png(rgba), query="?mode=number")
+    assert status == 200
+    assert set(answer) == {"number", "confidence", "digits"}
+    assert answer["number"] == NUMBER
+    assert answer["confidence"] == pytest.approx(
+        np.prod([d["confidence"] for d in answer["digits"]])
+    )
+    for cell, digit in enumerate(answer["digits"]):
+        assert set(digit) == {
+            "digit",
+            "confidence",
+            "probabilities",
+            "is_digit",
+            "too_small",
+            "box",
+        }
+        assert digit["digit"] == int(NUMBER[cell])
+        left, top, right, bottom = digit["box"]
+        assert cell * CELL <= left < right <= (cell + 1) * CELL and 0 <= top < bottom <= 280
+
+
+def test_a_multipart_form_is_read_like_the_bare_image(app_url, clear_digits):
+    data = png(drawn_digit(clear_digits[4], "white on black"))
+    body, content_type = form(data)
+    assert post(app_url, body, content_type) == post(app_url, data)
+    body, content_type = form(data, part_type="application/octet-stream")
+    status, answer = post(app_url, body, content_type)
+    assert (status, answer["digit"]) == (200, 4)
+
+
+@pytest.mark.parametrize(
+    ("make", "status", "message"),
+    [
+        (lambda d: (b"Dear diary, 2026." * 40, "image/png", ""), 400, "not a PNG, JPEG or WebP"),
+        (lambda d: (truncated_png(), "image/png", ""), 400, "damaged or incomplete"),
+        (lambda d: (b"", "image/png", ""), 400, "empty"),
+        (lambda d: (d, "image/png", "?mode=letters"), 400, "mode must be digit or number"),
+        (lambda d: (*form(d, field="picture"), ""), 400, 'no file field named "image"'),
+        (lambda d: (d, "text/plain", ""), 415, "Content-Type text/plain is not supported"),
+        (lambda d: (d, None, ""), 415, "application/x-www-form-urlencoded is not supported"),
+        (lambda d: (*form(d, part_type="image/gif"), ""), 415, "sent as image/gif"),
+        (lambda d: (png_claiming_size(10_000, 6_000), "image/png", ""), 413, "too many pixels"),
+        (
+            lambda d: (png(np.full((280, 280, 4), 255, np.uint8)), "image/png", ""),
+            422,
+            "No handwriting",
+        ),
+    ],
+    ids=[
+        "junk",
+        "truncated",
+        "empty",
+        "unknown mode",
+        "form without the image field",
+        "text",
+        "no type: what urllib and curl -d send",
+        "gif in a form",
+        "60-megapixel header",
+        "blank picture",
+    ],
+)
+def test_bad_requests_get_a_json_error_saying_what_to_send(
+    app_url, clear_digits, make, status, message
+):
+    data, content_type, query = make(png(drawn_digit(clear_digits[1], "black on transparent")))
+    answer_status, answer = post(app_url, data, content_type, query)
+    assert answer_status == status
+    assert set(answer) == {"error"} and message in answer["error"]
+
+
+def test_an_oversized_body_is_refused_from_its_length_before_it_is_sent(app_url):
+    headers = {"Content-Type": "image/png", "Content-Length": str(JUNK_BYTES)}
+    status, answer, sent = raw_post(app_url, headers, [])
+    assert status == 413 and "the limit is 25 MB" in answer["error"] and sent == 0
+    status, answer, sent = raw_post(app_url, headers, junk(JUNK_BYTES))
+    assert status == 413 and sent < JUNK_BYTES
+    still_serving(app_url)
+
+
+def test_an_oversized_body_without_a_length_is_refused_while_streaming(app_url):
+    headers = {"Content-Type": "image/png", "Transfer-Encoding": "chunked"}
+    status, answer, _ = raw_post(app_url, headers, chunked(junk(JUNK_BYTES)))
+    assert status == 413 and "over the limit" in answer["error"]
+    still_serving(app_url)
+
+
+def test_more_requests_than_the_server_reads_at_once_are_told_it_is_busy(app_url, clear_digits):
+    """Bodies that trickle in hold their places; one more request is answered 503 at once."""
+    address = urlsplit(app_url)
+    data = png(drawn_digit(clear_digits[6], "black on transparent"))
+    holders = []
+    for _ in range(api.MAX_IN_FLIGHT):
+        holder = socket.create_connection((address.hostname, address.port), timeout=30)
+        holder.sendall(
+            f"POST /api/predict HTTP/1.1\r\nHost: {address.netloc}\r\nContent-Type: image/png\r\n"
+            f"Content-Length: {len(data)}\r\n\r\n".encode()
+            + data[:10]
+        )
+        holders.append(holder)
+    try:
+        deadline = time.monotonic() + 30
+        while (answer := post(app_url, data))[0] != 503 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        status, body = answer
+        assert status == 503 and "Try again in a moment" in body["error"]
+    finally:
+        for holder in holders:
+            holder.close()
+    deadline = time.monotonic() + 30
+    while (answer := post(app_url, data))[0] == 503 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert answer[0] == 200 and answer[1]["digit"] == 6
+
+
+def test_the_model_endpoint_says_which_model_answers(app_url):
+    with urllib.request.urlopen(f"{app_url}/api/model", timeout=30) as response:
+        info = json.loads(response.read())
+    model_file = digit_model.DEFAULT_PATH
+    metrics = digit_model.load_metrics(model_file)
+    assert info["file"] == model_file.name
+    assert info["sha256"] == hashlib.sha256(model_file.read_bytes()).hexdigest()
+    assert info["size_bytes"] == model_file.stat().st_size
+    assert info["trained_at"] == metrics["trained_at"]
+    assert info["test_accuracy"] == metrics["test_accuracy"]
+
+
+@pytest.mark.browser
+def test_requests_at_the_same_time_as_a_person_drawing_all_read_right(
+    app_url, browser, clear_digits
+):
+    """Six programs post digits while a person draws on the page: every answer is right."""
+    pictures = [
+        (label, png(drawn_digit(digit, "red on white"))) for label, digit in clear_digits.items()
+    ]
+    context = browser.new_context(viewport={"width": 1000, "height": 1000})
+    page = context.new_page()
+    page.goto(app_url)
+    canvas = page.locator(f".st-key-{tabs.draw.CANVAS_KEY} canvas.upper-canvas")
+    canvas.wait_for(timeout=FIRST_ANSWER_S * 1000)
+    shown = (
+        page.get_by_test_id("stMetric")
+        .filter(has_text="Prediction")
+        .get_by_test_id("stMetricValue")
+    )
+    with ThreadPoolExecutor(max_workers=6) as programs:
+        answers = [programs.submit(post, app_url, data) for _, data in pictures * 6]
+        for label in (3, 8, 5):
+            page.get_by_role("button", name=tabs.draw.CLEAR_LABEL, exact=True).click()
+            page.wait_for_timeout(300)
+            clear_digits[label].trace(page, canvas, *PLACEMENTS[0])
+            expect(shown).to_have_text(str(label), timeout=30_000)
+        results = [answer.result() for answer in answers]
+    context.close()
+    assert [(status, body["digit"]) for status, body in results] == [
+        (200, label) for label, _ in pictures * 6
+    ]

@@ -1,0 +1,85 @@
+"""`python -m digit_model predict` on image files it is given, as a person runs it: good
+pictures, a folder, a whole number, and files it cannot read."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.conftest import REPO_ROOT
+from tests.pictures import drawn_digit, png, truncated_png, written_number
+
+SETUPS = ("black on transparent", "white on black", "navy on cream")
+
+
+def predict(*arguments: str | Path) -> subprocess.CompletedProcess:
+    """Run the command line from the repository, as the README shows it."""
+    environment = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    return subprocess.run(
+        [sys.executable, "-m", "digit_model", "predict", *map(str, arguments)],
+        cwd=REPO_ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory, clear_digits) -> Path:
+    """Three digits in three colour set-ups, a number, a broken PNG and a note that is no image."""
+    folder = tmp_path_factory.mktemp("scans")
+    for label, setup in zip((0, 3, 8), SETUPS):
+        (folder / f"digit_{label}.png").write_bytes(png(drawn_digit(clear_digits[label], setup)))
+    (folder / "year.png").write_bytes(png(written_number(clear_digits, "2026", SETUPS[0])))
+    (folder / "broken.png").write_bytes(truncated_png())
+    (folder / "notes.txt").write_text("not a picture, and not read: it is no image file")
+    return folder
+
+
+def test_each_file_gets_one_line_and_a_broken_one_a_non_zero_exit(folder):
+    result = predict(folder)
+    lines = result.stdout.splitlines()
+    assert result.returncode == 1
+    assert [line.split(":")[0] for line in lines] == [
+        str(folder / name)
+        for name in ("broken.png", "digit_0.png", "digit_3.png", "digit_8.png", "year.png")
+    ]
+    assert "error: The image file is damaged or incomplete" in lines[0]
+    for line, label in zip(lines[1:4], (0, 3, 8)):
+        assert line.split(": ")[1].startswith(f"{label} (") and line.endswith("%)")
+
+
+def test_good_files_exit_zero_and_a_number_is_read_whole(folder):
+    result = predict(folder / "year.png", folder / "digit_3.png", "--number")
+    assert result.returncode == 0, result.stderr[-2000:]
+    year, three = result.stdout.splitlines()
+    assert year.startswith(f"{folder / 'year.png'}: 2026 (")
+    assert three.startswith(f"{folder / 'digit_3.png'}: 3 (")
+
+
+def test_json_lines_carry_the_api_answer_and_each_error(folder, tmp_path):
+    missing = tmp_path / "missing.png"
+    result = predict(folder / "digit_8.png", missing, folder / "notes.txt", "--json")
+    assert result.returncode == 1
+    eight, gone, notes = (json.loads(line) for line in result.stdout.splitlines())
+    assert eight["file"] == str(folder / "digit_8.png") and eight["digit"] == 8
+    assert len(eight["probabilities"]) == 10 and eight["is_digit"] is True
+    assert np.isclose(sum(eight["probabilities"]), 1.0, atol=1e-4)
+    assert gone == {
+        "file": str(missing),
+        "error": "cannot open the file (No such file or directory)",
+    }
+    assert "not a PNG, JPEG or WebP" in notes["error"]
+
+
+def test_a_missing_model_says_how_to_fix_it(folder, tmp_path):
+    result = predict(folder / "digit_0.png", "--model", tmp_path / "none.keras")
+    assert result.returncode == 2
+    assert "python train_model.py" in result.stderr and result.stdout == ""
