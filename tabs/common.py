@@ -1,12 +1,21 @@
-"""What the page's tabs share: the feedback database, opened once per server process."""
+"""What the page's tabs share: the feedback database and the save limits, once per server
+process; and who this visit is."""
 
 from __future__ import annotations
+
+import logging
+import uuid
 
 import sqlalchemy as sa
 import streamlit as st
 
 import feedback_store
 from feedback_store import FeedbackStore, StorageUnavailable
+from rate_limit import SaveLimiter
+
+SESSION_ID_KEY = "feedback_session_id"
+
+logger = logging.getLogger(__name__)
 
 
 @st.cache_resource(show_spinner=False)
@@ -19,14 +28,32 @@ def get_feedback_store(url: str) -> FeedbackStore:
 
 
 def open_feedback_store() -> FeedbackStore:
-    """The store for the configured database; StorageUnavailable when the setting is unusable."""
+    """The store for the configured database; StorageUnavailable when the setting is unusable.
+
+    What is wrong with the setting goes to the server log, never to the page.
+    """
     try:
         return get_feedback_store(feedback_store.database_url(secrets=st.secrets))
     except sa.exc.ArgumentError as error:
-        # SQLAlchemy's message quotes the URL, password included: leave it off the page.
-        raise StorageUnavailable(
+        # SQLAlchemy's message quotes the URL, password included: leave it out of the log too.
+        logger.warning(
             "The feedback database URL cannot be read; check DIGIT_FEEDBACK_DB_URL, "
             "DATABASE_URL or [connections.feedback] in .streamlit/secrets.toml."
-        ) from error
+        )
+        raise StorageUnavailable("Feedback storage", "unreadable database URL") from error
     except (ValueError, ImportError) as error:
-        raise StorageUnavailable(f"The feedback database cannot be used: {error}") from error
+        logger.warning("The feedback database cannot be used: %s", error)
+        raise StorageUnavailable("Feedback storage", str(error)) from error
+
+
+@st.cache_resource(show_spinner=False)
+def save_limiter() -> SaveLimiter:
+    """The save limits, per session and for the whole server process."""
+    return SaveLimiter()
+
+
+def session_id() -> str:
+    """This visit's id, kept with each label it gives; a visitor sees the labels of this id."""
+    if SESSION_ID_KEY not in st.session_state:
+        st.session_state[SESSION_ID_KEY] = uuid.uuid4().hex
+    return st.session_state[SESSION_ID_KEY]

@@ -1,4 +1,5 @@
-"""The History tab: the labelled drawings, running accuracy, confusion heat-map, downloads."""
+"""The History tab: this visitor's labels and downloads; accuracy and the confusion heat-map
+over everyone's. The app's owner, with the owner secret, sees and downloads everyone's."""
 
 from __future__ import annotations
 
@@ -8,28 +9,39 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import pandas as pd
 import streamlit as st
 
+import access
 import charts
-import feedback_export
+import downloads
 import feedback_store
 from feedback_store import FeedbackStore, StorageUnavailable, Summary
-from tabs.common import open_feedback_store
+from tabs.common import open_feedback_store, session_id
 
 HISTORY_ROWS = 50  # latest labels listed in the History tab
 NO_LABELS_HINT = (
     "Nothing labelled yet. Under each answer on the Draw tab, confirm it or pick the digit "
     "you meant: it is saved here at once."
 )
-FINETUNE_COMMAND = (
-    "python train_model.py finetune --feedback feedback.npz --data ../shared/mnist.npz"
+NO_OWN_LABELS_HINT = (
+    "You have not labelled any drawings yet. Under each answer on the Draw tab, confirm it "
+    "or pick the digit you meant: your labels are listed here, and only you see them."
 )
+OWNER_KEY = "is_owner"  # this session gave the owner secret
+OWNER_SECRET_INPUT_KEY = "owner_secret_attempt"
+FINETUNE_COMMAND = "python train_model.py finetune --data ../shared/mnist.npz"
+
+
+def time_zone(name: str | None) -> tzinfo:
+    """A time zone by its tz database name; UTC for none, or for anything that is not a zone
+    (an area such as "America" is a directory there, a name may hold "..")."""
+    try:
+        return ZoneInfo(name or "UTC")
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        return UTC
 
 
 def browser_timezone() -> tzinfo:
     """The visitor's time zone as the browser reports it; UTC when it does not."""
-    try:
-        return ZoneInfo(st.context.timezone or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        return UTC
+    return time_zone(st.context.timezone)
 
 
 def accuracy_row(summary: Summary) -> None:
@@ -44,7 +56,7 @@ def accuracy_row(summary: Summary) -> None:
     misread.metric("Misread", f"{summary.labelled - summary.correct:,}")
 
 
-def history_table(entries: list[feedback_store.Entry], labelled: int) -> None:
+def history_table(entries: list[feedback_store.Entry], listed: int, whose: str) -> None:
     """The latest labels, newest first, each with a small picture of the drawing."""
     zone = browser_timezone()
     table = pd.DataFrame(
@@ -58,8 +70,8 @@ def history_table(entries: list[feedback_store.Entry], labelled: int) -> None:
             "Time": [entry.created_at.astimezone(zone) for entry in entries],
         }
     )
-    st.markdown("**Latest labels**")
-    st.caption(f"The latest {len(entries):,} of {labelled:,}, newest first; times in {zone}.")
+    st.markdown(f"**{whose} latest labels**")
+    st.caption(f"The latest {len(entries):,} of {listed:,}, newest first; times in {zone}.")
     st.dataframe(
         table,
         hide_index=True,
@@ -74,50 +86,77 @@ def history_table(entries: list[feedback_store.Entry], labelled: int) -> None:
     )
 
 
-def download_buttons(store: FeedbackStore, labelled: int) -> None:
-    """Every label as CSV, and as an MNIST-style training set; built only when clicked."""
-    st.markdown("**Downloads** (every labelled drawing, oldest first)")
-    csv_column, npz_column = st.columns(2)
-    csv_column.download_button(
-        "CSV",
-        data=lambda: b"".join(feedback_export.csv_chunks(store.rows())),
-        file_name="feedback.csv",
-        mime="text/csv",
-        on_click="ignore",
-        icon=":material/download:",
-        width="stretch",
-    )
-    npz_column.download_button(
-        ".npz training set",
-        data=lambda: b"".join(feedback_export.npz_chunks(store.rows(), store.count())),
-        file_name="feedback.npz",
-        mime="application/octet-stream",
-        on_click="ignore",
-        icon=":material/download:",
-        width="stretch",
-    )
-    # Imported here, when the tab is open: the training script is not needed to show the page.
-    from train_model import MIN_FEEDBACK
+def download_links(store: FeedbackStore, mine: str | None, listed: int) -> None:
+    """The listed labels as CSV and as an MNIST-style training set, streamed when clicked.
 
-    st.caption(
-        "The `.npz` holds `x` (28x28 inputs, uint8, as in MNIST) and `y` (true digits). "
-        f"Fine-tune the model on it: `{FINETUNE_COMMAND}` "
-        "(`--data`: MNIST in Keras's `mnist.npz` layout; without it Keras downloads MNIST). "
-        f"Fine-tuning needs at least {MIN_FEEDBACK} labelled drawings; there are "
-        f"{labelled:,} so far."
+    The links are this visitor's alone (or the owner's, for everyone's labels) and expire.
+    """
+    whose = "everyone's labels" if mine is None else "your labels"
+    st.markdown(f"**Downloads** ({whose}, oldest first)")
+    token = downloads.links.issue(store, mine)
+    csv_column, npz_column = st.columns(2)
+    csv_column.link_button(
+        "CSV",
+        downloads.path(token, downloads.CSV_NAME),
+        icon=":material/download:",
+        width="stretch",
     )
+    npz_column.link_button(
+        ".npz training set",
+        downloads.path(token, downloads.NPZ_NAME),
+        icon=":material/download:",
+        width="stretch",
+    )
+    caption = (
+        "The `.npz` holds `x` (28x28 inputs, uint8, as in MNIST) and `y` (true digits). "
+        f"The links work for {downloads.LINK_LIFETIME_S // 60} minutes."
+    )
+    if mine is None:
+        # Imported here, when the tab is open: the training script is not needed to show it.
+        from train_model import MIN_FEEDBACK
+
+        caption += (
+            f" On the server, fine-tune the model straight from the database: "
+            f"`{FINETUNE_COMMAND}` (`--data`: MNIST in Keras's `mnist.npz` layout; without it "
+            f"Keras downloads MNIST). Fine-tuning needs at least {MIN_FEEDBACK} labelled "
+            f"drawings; there are {listed:,} so far."
+        )
+    st.caption(caption)
+
+
+def owner_sign_in() -> bool:
+    """Whether this session is the app's owner; offers the secret's field when one is set."""
+    secret = access.owner_secret(secrets=st.secrets)
+    if secret is None:
+        return False
+    if st.session_state.get(OWNER_KEY):
+        return True
+    with st.expander("For the app's owner"):
+        attempt = st.text_input(
+            "Owner secret", type="password", key=OWNER_SECRET_INPUT_KEY, autocomplete="off"
+        )
+        if attempt and not access.is_owner(attempt, secret):
+            st.error("That is not the owner secret.", icon="🔒")
+    if access.is_owner(attempt, secret):
+        st.session_state[OWNER_KEY] = True
+        return True
+    return False
 
 
 def history_section() -> None:
-    """The labelled drawings: latest first, running accuracy, confusion heat-map, downloads."""
+    """This visitor's labels (everyone's for the owner): latest first, with accuracy and the
+    confusion heat-map over all labels, and downloads."""
+    owner = owner_sign_in()
+    mine = None if owner else session_id()
     try:
         store = open_feedback_store()
-        summary = store.summary()
-        entries = store.history(limit=HISTORY_ROWS)
-    except StorageUnavailable as error:
+        summary = store.summary()  # counts only: nobody's drawings
+        entries = store.history(limit=HISTORY_ROWS, session_id=mine)
+        listed = summary.labelled if owner else store.count(mine)
+    except StorageUnavailable:
         st.warning(
-            f"**The history is unavailable right now**; drawing and reading digits go on.\n\n"
-            f"{error}",
+            "**The history is unavailable right now**; drawing and reading digits go on. "
+            "Try again in a moment.",
             icon="💾",
         )
         return
@@ -125,11 +164,17 @@ def history_section() -> None:
         st.info(NO_LABELS_HINT, icon="🗂️")
         return
     accuracy_row(summary)
-    history_table(entries, summary.labelled)
-    st.markdown("**Confusion matrix** (labelled drawings; off the diagonal are the misreadings)")
+    if entries:
+        history_table(entries, listed, "Everyone's" if owner else "Your")
+    else:
+        st.info(NO_OWN_LABELS_HINT, icon="🗂️")
+    st.markdown(
+        "**Confusion matrix** (all labelled drawings; off the diagonal are the misreadings)"
+    )
     st.vega_lite_chart(
         spec=charts.confusion_heatmap(summary.confusion, counted="Drawings"),
         width="stretch",
         height=330,
     )
-    download_buttons(store, summary.labelled)
+    if entries:
+        download_links(store, mine, listed)

@@ -9,6 +9,7 @@ back with SQLAlchemy, beside the page.
 
 from __future__ import annotations
 
+import functools
 import json
 import shutil
 import sys
@@ -21,8 +22,10 @@ import pytest
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
+import access
 import charts
 import digit_model
+import downloads
 import feedback_store
 import served_model
 import tabs.common
@@ -30,6 +33,7 @@ import tabs.draw
 import tabs.history
 import train_model
 import webapp
+from rate_limit import SaveLimiter
 from reading import read_drawing
 from tests.conftest import PLACEMENTS, REPO_ROOT, Digit
 
@@ -497,13 +501,15 @@ def test_history_lists_labels_newest_first_with_accuracy_and_confusion(
     cells = {(cell["true"], cell["predicted"]): cell["count"] for cell in chart_rows(confusion)}
     assert len(cells) == 100
     assert {cell: count for cell, count in cells.items() if count} == {("3", "3"): 1, ("1", "7"): 1}
-    downloads = history.get("download_button")
-    assert [button.proto.label for button in downloads] == ["CSV", ".npz training set"]
-    (how_to_finetune,) = (c.value for c in history.caption if "Fine-tune" in c.value)
-    assert "--feedback feedback.npz --data " in how_to_finetune
-    assert f"at least {train_model.MIN_FEEDBACK} labelled drawings; there are 2 so far" in (
-        how_to_finetune
-    )
+    links = history.get("link_button")
+    assert [link.proto.label for link in links] == ["CSV", ".npz training set"]
+    urls = [link.proto.url for link in links]
+    assert urls[0].startswith("downloads/") and urls[0].endswith("/feedback.csv")
+    assert urls[1] == urls[0].replace("feedback.csv", "feedback.npz")
+    # The link is this visitor's: it covers the labels of this session only.
+    grant = downloads.links.find(urls[0].split("/")[1])
+    assert grant.session_id == app.session_state[tabs.common.SESSION_ID_KEY]
+    assert not any("fine-tune" in caption.value for caption in history.caption)
     assert answer(app) == "7"  # the drawing is still there on the Draw tab
 
 
@@ -530,13 +536,33 @@ def test_labels_go_to_the_database_named_in_secrets_toml(
     assert [label.true_digit for label in stored_labels(url)] == [2]
 
 
-def test_a_drawing_too_large_to_keep_is_refused_with_what_to_do(
+def test_a_drawing_with_too_many_strokes_says_to_clear_the_canvas(
     app, canvas, clear_digits, feedback_database
 ):
     canvas.drawing = drawing(clear_digits[6])
     # Thousands of tiny strokes: far more than the store keeps per drawing.
     dot = {"type": "path", "path": [["M", 10.5, 10.5], ["L", 11.5, 11.5]], "strokeWidth": 18}
     canvas.strokes = {"objects": [dot] * 10_000}
+    app.run()
+
+    assert not app.exception
+    (warning,) = app.warning
+    assert "10,000 strokes, more than the 200 kept per drawing" in warning.value
+    assert "Clear the canvas and draw again" in warning.value
+    assert not [button for button in app.button if button.label == tabs.draw.CONFIRM_LABEL]
+    assert answer(app) == "6"  # the drawing is still read
+
+    canvas.strokes = {"objects": [dot] * 3}
+    app.run()
+    assert not app.warning and not confirm_button(app).disabled
+
+
+def test_a_drawing_too_large_to_keep_is_refused_with_what_to_do(
+    app, canvas, clear_digits, feedback_database
+):
+    canvas.drawing = drawing(clear_digits[6])
+    # One stroke of 60,000 points: more bytes than the store keeps per drawing.
+    canvas.strokes = {"objects": [{"type": "path", "path": [["L", 123.4, 567.8]] * 60_000}]}
     app.run()
 
     confirm_button(app).click().run()
@@ -567,7 +593,8 @@ def test_without_a_usable_database_digits_are_still_read_and_saving_says_it_is_u
     assert answer(app) == "4"
     (warning,) = app.warning
     assert tabs.draw.UNAVAILABLE in warning.value
-    assert "hunter2" not in warning.value
+    for detail in ("hunter2", "digits", "127.0.0.1", "oracle", "postgresql"):
+        assert detail not in warning.value
     assert not confirm_button(app).disabled  # it can be tried again
     assert len(app.toast) == 0
 
@@ -576,8 +603,127 @@ def test_without_a_usable_database_digits_are_still_read_and_saving_says_it_is_u
     assert not app.exception
     (history_warning,) = app.tabs[1].warning
     assert "history is unavailable" in history_warning.value
-    assert "hunter2" not in history_warning.value
+    for detail in ("hunter2", "127.0.0.1", "oracle", "postgresql"):
+        assert detail not in history_warning.value
     assert answer(app) == "4"
+
+
+def labels_from_other_visitors(url: str, count: int) -> None:
+    """Labels given in other sessions, saved beside the page."""
+    engine = feedback_store.create_engine(url)
+    store = feedback_store.FeedbackStore(engine)
+    for index in range(count):
+        image = np.zeros((28, 28), np.uint8)
+        image[10:18, 12 + index] = 255
+        store.save(feedback_store.Label(f"someone-else-{index}", 1, 0.9, 1, image))
+    engine.dispose()
+
+
+def test_history_lists_only_this_visitors_labels_and_everyones_accuracy(
+    app, canvas, clear_digits, feedback_database
+):
+    labels_from_other_visitors(feedback_database, 2)
+    canvas.drawing = drawing(clear_digits[3])
+    app.run()
+    confirm_button(app).click().run()
+
+    history = open_tab(app, "History").tabs[1]
+
+    assert not app.exception
+    figures = {metric.label: metric.value for metric in history.metric}
+    assert figures["Labelled drawings"] == "3"  # accuracy counts everyone's labels...
+    (table,) = history.dataframe
+    assert list(table.value["Answer"]) == [3]  # ...the list shows this visitor's only
+    assert any("Your latest labels" in text.value for text in history.markdown)
+    assert not history.get("text_input")  # no owner secret set: nobody sees everyone's
+
+
+def test_the_owner_with_the_secret_sees_and_downloads_everyones_labels(
+    app, canvas, feedback_database, monkeypatch
+):
+    secret = "a long owner secret, not a guessable one"
+    monkeypatch.setenv(access.OWNER_SECRET_VARIABLE, secret)
+    labels_from_other_visitors(feedback_database, 2)
+    app.run()
+    history = open_tab(app, "History").tabs[1]
+    assert [info.value for info in history.info] == [tabs.history.NO_OWN_LABELS_HINT]
+    assert not history.get("link_button")  # nothing of this visitor's to download
+
+    app.text_input(key=tabs.history.OWNER_SECRET_INPUT_KEY).input("a guess").run()
+    assert "not the owner secret" in app.tabs[1].error[0].value
+    assert not app.tabs[1].dataframe
+
+    app.text_input(key=tabs.history.OWNER_SECRET_INPUT_KEY).input(secret).run()
+    history = app.tabs[1]
+    assert not app.exception
+    (table,) = history.dataframe
+    assert len(table.value) == 2
+    links = history.get("link_button")
+    assert downloads.links.find(links[0].proto.url.split("/")[1]).session_id is None
+    (how_to_finetune,) = (c.value for c in history.caption if "fine-tune" in c.value)
+    assert "python train_model.py finetune --data " in how_to_finetune
+    assert f"at least {train_model.MIN_FEEDBACK} labelled drawings" in how_to_finetune
+
+
+def test_saving_faster_than_a_person_labels_is_refused_with_when_to_try_again(
+    app, canvas, clear_digits, feedback_database, monkeypatch
+):
+    monkeypatch.setattr(tabs.common, "SaveLimiter", functools.partial(SaveLimiter, per_session=2))
+    tabs.common.save_limiter.clear()
+    try:
+        for digit, placement in ((3, 0), (7, 1), (1, 2)):
+            canvas.drawing = drawing(clear_digits[digit], PLACEMENTS[placement])
+            app.run()
+            confirm_button(app).click().run()
+    finally:
+        tabs.common.save_limiter.clear()
+
+    assert not app.exception
+    assert [label.true_digit for label in stored_labels(feedback_database)] == [3, 7]
+    (error,) = app.error
+    assert "2 labels in a minute" in error.value and "Try again in" in error.value
+    assert not confirm_button(app).disabled  # the same drawing can be saved later
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("Europe/Paris", "Europe/Paris"),
+        ("America", "UTC"),  # an area: a directory in the tz database
+        ("Not/A_Zone", "UTC"),
+        ("../../etc/passwd", "UTC"),
+        ("", "UTC"),
+        (None, "UTC"),
+    ],
+)
+def test_a_browser_time_zone_that_is_not_a_zone_falls_back_to_utc(name, expected):
+    assert str(tabs.history.time_zone(name)) == expected
+
+
+@pytest.mark.postgres
+def test_a_frozen_postgresql_makes_saving_and_history_say_unavailable_without_hanging(
+    app, canvas, clear_digits, postgres_server, monkeypatch
+):
+    url = postgres_server.create_database()
+    monkeypatch.setenv("DIGIT_FEEDBACK_DB_URL", url)
+    canvas.drawing = drawing(clear_digits[3])
+    app.run()
+    confirm_button(app).click().run()
+    assert [toast.value for toast in app.toast] == ["Saved: a 3."]
+
+    with postgres_server.frozen():
+        canvas.drawing = drawing(clear_digits[5], PLACEMENTS[3])
+        app.run()
+        # A run that waited on the frozen server would time out here.
+        confirm_button(app).click().run(timeout=10)
+        assert not app.exception
+        (warning,) = app.warning
+        assert tabs.draw.UNAVAILABLE in warning.value and url.split("/")[-1] not in warning.value
+        open_tab(app, "History")
+        assert "history is unavailable" in app.tabs[1].warning[0].value
+        assert answer(app) == "5"
+
+    assert [label.true_digit for label in stored_labels(url)] == [3]
 
 
 @pytest.mark.postgres
