@@ -17,9 +17,12 @@ from __future__ import annotations
 import gc
 
 import streamlit as st
+from starlette.middleware import Middleware
 
 import api
 import digit_model
+import downloads
+from security_headers import SecurityHeaders
 from served_model import model_path, shared_classifier
 from tabs import draw, history, model_card
 
@@ -77,6 +80,11 @@ def main() -> None:
 if __name__ == "__main__":
     main()
 else:
-    # `streamlit run webapp.py` finds this app, serves it (the page and the HTTP API on one
-    # port) and runs this file as the page's script for every session.
-    app = st.App(__file__, routes=api.ROUTES)
+    # `streamlit run webapp.py` finds this app, serves it (the page, the HTTP API and the
+    # History tab's downloads on one port, every response with the security headers) and
+    # runs this file as the page's script for every session.
+    app = st.App(
+        __file__,
+        routes=[*api.ROUTES, *downloads.ROUTES],
+        middleware=[Middleware(SecurityHeaders)],
+    )

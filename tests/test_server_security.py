@@ -1,0 +1,59 @@
+"""The served app (`streamlit run webapp.py`, over real HTTP): response headers on the page and
+its routes, and WebSocket connections only for the host names in .streamlit/config.toml."""
+
+from __future__ import annotations
+
+import base64
+import os
+import socket
+import urllib.error
+import urllib.parse
+import urllib.request
+
+import pytest
+
+pytest_plugins = ["tests.postgres_server"]
+
+
+def headers_of(url: str) -> dict:
+    try:
+        with urllib.request.urlopen(url, timeout=30) as response:
+            return dict(response.headers)
+    except urllib.error.HTTPError as error:
+        return dict(error.headers)
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(
+    "path", ["/", "/_stcore/health", "/api/model", "/downloads/no-such-link/feedback.csv"]
+)
+def test_every_response_says_who_may_frame_it_and_not_to_sniff_types(app_url, path):
+    headers = {name.lower(): value for name, value in headers_of(app_url + path).items()}
+    assert headers["x-frame-options"] == "SAMEORIGIN"
+    assert headers["content-security-policy"] == "frame-ancestors 'self'"
+    assert headers["x-content-type-options"] == "nosniff"
+
+
+def websocket_handshake(app_url: str, host: str) -> str:
+    """The status line the server answers a WebSocket upgrade with, sent with this Host."""
+    address = urllib.parse.urlsplit(app_url)
+    key = base64.b64encode(os.urandom(16)).decode()
+    request = (
+        "GET /_stcore/stream HTTP/1.1\r\n"
+        f"Host: {host}:{address.port}\r\n"
+        f"Origin: http://{host}:{address.port}\r\n"
+        "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+        f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
+        "Sec-WebSocket-Protocol: streamlit\r\n\r\n"
+    )
+    with socket.create_connection((address.hostname, address.port), timeout=30) as connection:
+        connection.sendall(request.encode())
+        return connection.recv(4096).decode(errors="replace").splitlines()[0]
+
+
+@pytest.mark.postgres
+def test_websockets_are_accepted_only_for_allowed_host_names(app_url):
+    """A DNS-rebinding page reaches the server under its own host name: it is turned away."""
+    assert " 101 " in websocket_handshake(app_url, "127.0.0.1")
+    refused = websocket_handshake(app_url, "rebinding.attacker.example")
+    assert " 101 " not in refused and refused.startswith("HTTP/1.1 4")
