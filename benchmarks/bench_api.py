@@ -18,7 +18,6 @@ import argparse
 import http.client
 import json
 import os
-import statistics
 import sys
 import tempfile
 import time
@@ -28,6 +27,7 @@ from urllib.parse import urlsplit
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench_beyond import report
 from bench_inference import timed
 
 import digit_model
@@ -86,10 +86,8 @@ def main() -> None:
         "POST /api/predict, one keep-alive conn.": kept,
         "baseline: read_image_bytes in process": in_process,
     }
-    print(f"{'':40}{'p50 ms':>8}{'p90 ms':>8}   ({os.cpu_count()} CPUs, {args.requests} runs)")
-    for name, times in rows.items():
-        p90 = statistics.quantiles(times, n=10)[-1]
-        print(f"{name:40}{statistics.median(times):>8.2f}{p90:>8.2f}")
+    print(f"{os.cpu_count()} CPUs, {args.requests} runs")
+    report(rows)
 
 
 if __name__ == "__main__":
