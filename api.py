@@ -144,6 +144,8 @@ async def _image_bytes(request: Request) -> bytes:
         part_type = _media_type(upload.content_type)
         if part_type and part_type not in (*IMAGE_TYPES, UNTYPED):
             raise RequestRefused(415, f"The file is sent as {part_type}. {WHAT_TO_SEND}")
+        if upload.size is not None and upload.size > MAX_BODY_BYTES:
+            raise _too_large(f"{upload.size / 2**20:.0f} MB")
         return await upload.read()
     finally:
         await form.close()
@@ -194,7 +196,8 @@ async def model_info(request: Request) -> JSONResponse:
     """GET /api/model: which model file answers, when it was trained, how well it reads."""
     path = served_model.model_path()
     try:
-        digest = await _in_worker(_file_digest, path, path.stat().st_mtime_ns)
+        status = path.stat()
+        digest = await _in_worker(_file_digest, path, status.st_mtime_ns)
     except OSError:
         return _refusal(
             503, f"No model file at {path}. Train one with `{digit_model.TRAIN_COMMAND}`."
@@ -205,7 +208,7 @@ async def model_info(request: Request) -> JSONResponse:
         {
             "file": path.name,
             "sha256": digest,
-            "size_bytes": path.stat().st_size,
+            "size_bytes": status.st_size,
             "trained_at": metrics.get("trained_at"),
             "test_accuracy": metrics.get("test_accuracy"),
             "canvas_accuracy": canvas.get("accuracy"),

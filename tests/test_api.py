@@ -229,6 +229,13 @@ def test_an_oversized_body_without_a_length_is_refused_while_streaming(app_url):
     still_serving(app_url)
 
 
+def test_a_form_whose_file_is_over_the_limit_is_refused(app_url):
+    body, content_type = form(bytes(api.MAX_BODY_BYTES + 1000))
+    status, answer = post(app_url, body, content_type)
+    assert status == 413 and "the limit is 25 MB" in answer["error"]
+    still_serving(app_url)
+
+
 def test_more_requests_than_the_server_reads_at_once_are_told_it_is_busy(app_url, clear_digits):
     """Bodies that trickle in hold their places; one more request is answered 503 at once."""
     address = urlsplit(app_url)
