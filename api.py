@@ -203,7 +203,7 @@ async def model_info(request: Request) -> JSONResponse:
             503, f"No model file at {path}. Train one with `{digit_model.TRAIN_COMMAND}`."
         )
     metrics = digit_model.load_metrics(path) or {}
-    canvas = metrics.get("canvas") or {}
+    canvas, pen = metrics.get("canvas") or {}, metrics.get("pen") or {}
     return JSONResponse(
         {
             "file": path.name,
@@ -212,6 +212,7 @@ async def model_info(request: Request) -> JSONResponse:
             "trained_at": metrics.get("trained_at"),
             "test_accuracy": metrics.get("test_accuracy"),
             "canvas_accuracy": canvas.get("accuracy"),
+            "pen_accuracy": pen.get("accuracy"),
         }
     )
 

@@ -274,6 +274,8 @@ def test_the_model_endpoint_says_which_model_answers(app_url):
     assert info["size_bytes"] == model_file.stat().st_size
     assert info["trained_at"] == metrics["trained_at"]
     assert info["test_accuracy"] == metrics["test_accuracy"]
+    assert info["canvas_accuracy"] == metrics["canvas"]["accuracy"]
+    assert info["pen_accuracy"] == (metrics.get("pen") or {}).get("accuracy")
 
 
 @pytest.mark.browser
