@@ -76,6 +76,8 @@ UNAVAILABLE = "Saving is unavailable right now"
 SAVED_KEY = "saved_labels"  # drawing key -> the digit saved for it (None: saved before, unknown)
 NOTICE_KEY = "feedback_notice"  # the outcome of the last click, shown under its drawing
 TOAST_KEY = "feedback_toast"  # set by a click, taken by the run right after it
+CONFIRM_KEY, PICK_KEY = "confirm", "true_digit"  # the feedback row's widgets
+PICKED_FOR_KEY = "picker_drawing"  # the drawing the digit picker shows the choice for
 # Settings kept for the whole visit. A widget that is not built in a run (the brush in photo
 # mode, a toggle under an answer that is gone) loses its value; these keys keep it.
 BRUSH_SETTING = "brush_setting"
@@ -155,7 +157,7 @@ CANVAS_SCRIPT = (
 # On a phone the title takes less height, so that the canvas and the answer under it fit the
 # screen together.
 PAGE_STYLE = """<style>
-[class*="st-key-true_digit_"] button[data-variant="pills"] {
+.st-key-PICK_KEY button[data-variant="pills"] {
   min-width: 1.625rem;
   padding-left: 0.4rem;
   padding-right: 0.4rem;
@@ -172,7 +174,7 @@ PAGE_STYLE = """<style>
     padding-bottom: 0;
   }
 }
-</style>""".replace("PROBABILITY_CHART_KEY", PROBABILITY_CHART_KEY)
+</style>""".replace("PROBABILITY_CHART_KEY", PROBABILITY_CHART_KEY).replace("PICK_KEY", PICK_KEY)
 
 
 @dataclass(frozen=True)
@@ -188,14 +190,6 @@ def enlarged(image: np.ndarray, scale: int = PREVIEW_SCALE) -> np.ndarray:
     """The 28x28 input as uint8 pixels, each repeated into a block so nothing gets blurred."""
     pixels = np.round(image * 255).astype(np.uint8)
     return pixels.repeat(scale, axis=0).repeat(scale, axis=1)
-
-
-def pick_key(drawing_key: str) -> str:
-    """Widget key of the digit picker for one drawing; a new drawing gets a fresh picker.
-
-    PAGE_STYLE finds the picker by this key's prefix.
-    """
-    return f"true_digit_{drawing_key}"
 
 
 def already_saved(digit: int | None) -> str:
@@ -236,34 +230,40 @@ def save_label(reading: DrawingReading, strokes: dict | None, true_digit: int | 
                 else Notice(key, "already saved", already_saved(None))
             )
     # The picker shows the digit kept for this drawing, or nothing when saving failed.
-    st.session_state[pick_key(key)] = saved.get(key)
+    st.session_state[PICK_KEY] = saved.get(key)
     st.session_state[NOTICE_KEY] = notice
     st.session_state[TOAST_KEY] = True
 
 
 def save_picked_digit(reading: DrawingReading, strokes: dict | None) -> None:
     """Store the digit just picked for this drawing."""
-    save_label(reading, strokes, st.session_state.get(pick_key(reading.drawing_key)))
+    save_label(reading, strokes, st.session_state.get(PICK_KEY))
 
 
 def feedback_row(reading: DrawingReading | None, strokes: dict | None) -> None:
     """One click to confirm the answer or give the right digit; no database work until then.
 
-    Before anything is drawn the row is there, disabled.
+    Before anything is drawn the row is there, disabled. It is one row for every drawing, so
+    that a stroke updates it in place; a new drawing starts the picker at the digit saved for
+    that drawing, if any (undo can bring back a drawing already labelled).
     """
+    saved = st.session_state.get(SAVED_KEY, {})
+    drawing = None if reading is None else reading.drawing_key
+    if st.session_state.get(PICKED_FOR_KEY) != drawing:
+        st.session_state[PICKED_FOR_KEY] = drawing
+        st.session_state[PICK_KEY] = saved.get(drawing)
     if reading is None:
-        st.button(CONFIRM_LABEL, key="confirm_blank", disabled=True)
-        st.pills(PICK_LABEL, range(10), key=pick_key("blank"), disabled=True)
+        st.button(CONFIRM_LABEL, key=CONFIRM_KEY, disabled=True)
+        st.pills(PICK_LABEL, range(10), key=PICK_KEY, disabled=True)
         return
     if too_many_strokes(strokes):
         st.warning(too_many_strokes_message(len(strokes["objects"])), icon="🧹")
         return
     key = reading.drawing_key
-    saved = st.session_state.get(SAVED_KEY, {})
     is_saved = key in saved
     st.button(
         CONFIRM_LABEL,
-        key=f"confirm_{key}",
+        key=CONFIRM_KEY,
         on_click=save_label,
         args=(reading, strokes, reading.digit),
         disabled=is_saved or unreadable(reading) is not None,
@@ -272,7 +272,7 @@ def feedback_row(reading: DrawingReading | None, strokes: dict | None) -> None:
     st.pills(
         PICK_LABEL,
         range(10),
-        key=pick_key(key),
+        key=PICK_KEY,
         on_change=save_picked_digit,
         args=(reading, strokes),
         disabled=is_saved,
