@@ -14,7 +14,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 from scipy import ndimage
 
-from preprocess import normalize
+from preprocess import FIELD, enlarge, normalize
 
 CANVAS = 280
 UPSCALE = 4  # thin the digit at this multiple of 28 px so the centre line is smooth
@@ -64,11 +64,7 @@ def _thin(binary: np.ndarray) -> np.ndarray:
 
 def centre_line(digit: np.ndarray) -> list[tuple[float, float, float, float]]:
     """The digit's centre line as segments (row0, col0, row1, col1) in units of its 28 px field."""
-    large = np.asarray(
-        Image.fromarray(digit.astype(np.float32)).resize(
-            (28 * UPSCALE, 28 * UPSCALE), Image.Resampling.BILINEAR
-        )
-    )
+    large = enlarge(digit, FIELD * UPSCALE, smooth=True)
     skeleton = _thin(large > 0.5 * large.max())
     segments = []
     for dr, dc in _NEIGHBOUR_STEPS:

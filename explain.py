@@ -8,12 +8,11 @@ Needs only the classifier's `predict_proba`; nothing runs unless the page asks f
 
 from __future__ import annotations
 
-from typing import Protocol
-
 import numpy as np
-from PIL import Image
 
-FIELD = 28
+from digit_model import Classifier
+from preprocess import FIELD, enlarge
+
 PATCH = 6  # side of the blank square slid over the input: about two strokes wide...
 STRIDE = 2  # ...moved this many pixels at a time (145 copies of the input in one call)
 _CORNERS = range(0, FIELD - PATCH + 1, STRIDE)
@@ -23,12 +22,6 @@ WARM = np.array([255, 150, 0], np.float32)  # strokes that mattered some...
 HOT = np.array([210, 0, 0], np.float32)  # ...and the ones that mattered most
 GLOW = 0.3  # how strongly the heat tints the paper around the strokes
 TINY = 1e-30  # keeps the logarithm finite when the model is certain
-
-
-class Classifier(Protocol):
-    """Anything with the digit model's batched call."""
-
-    def predict_proba(self, images: np.ndarray) -> np.ndarray: ...
 
 
 def _log_odds(probabilities: np.ndarray, digit: int) -> np.ndarray:
@@ -72,18 +65,10 @@ def overlay(image: np.ndarray, heat: np.ndarray, size: int = 280) -> np.ndarray:
         raise ValueError(
             f"overlay expects (28, 28) input and heat-map, got {image.shape} and {heat.shape}"
         )
-    ink = _enlarged(np.clip(np.nan_to_num(image), 0.0, 1.0), size)[..., None]
+    ink = enlarge(np.clip(np.nan_to_num(image), 0.0, 1.0), size, smooth=True)[..., None]
     peak = float(heat.max())
-    strength = _enlarged(heat / peak if peak > 0 else heat, size)[..., None]
+    strength = enlarge(heat / peak if peak > 0 else heat, size, smooth=True)[..., None]
     hot = WARM + strength * (HOT - WARM)
     paper = PAPER + GLOW * strength * (hot - PAPER)
     stroke = COLD + np.sqrt(strength) * (hot - COLD)
     return ((1 - ink) * paper + ink * stroke).round().clip(0, 255).astype(np.uint8)
-
-
-def _enlarged(field: np.ndarray, size: int) -> np.ndarray:
-    """A 28x28 float image smoothly enlarged to size x size, kept within [0, 1]."""
-    enlarged = Image.fromarray(field.astype(np.float32)).resize(
-        (size, size), Image.Resampling.BILINEAR
-    )
-    return np.clip(np.asarray(enlarged), 0.0, 1.0)

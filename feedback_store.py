@@ -36,11 +36,13 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.schema import CreateIndex, CreateTable
 
+from preprocess import FIELD, enlarge
+
 CONNECTION_NAME = "feedback"  # st.connection name and [connections.feedback] in secrets.toml
 URL_VARIABLES = ("DIGIT_FEEDBACK_DB_URL", "DATABASE_URL")  # checked in this order
 DEFAULT_SQLITE_PATH = Path(__file__).resolve().parent / "feedback.db"
 
-IMAGE_SHAPE = (28, 28)
+IMAGE_SHAPE = (FIELD, FIELD)
 MAX_STROKES = 200  # strokes kept per drawing: a digit takes a handful, a long number dozens
 MAX_STROKES_BYTES = 512 * 1024  # a messy digit's strokes take tens of kB
 MAX_SESSION_ID_LENGTH = 64
@@ -638,9 +640,8 @@ def thumbnail(image: np.ndarray, scale: int = 2) -> str:
     """A stored 28x28 input as a PNG data URL (dark ink on white), for tables and images."""
     from PIL import Image
 
-    picture = Image.fromarray(255 - image).resize(
-        (28 * scale, 28 * scale), Image.Resampling.NEAREST
-    )
+    ink = enlarge(image / np.float32(255), FIELD * scale)
+    picture = Image.fromarray(np.round((1 - ink) * 255).astype(np.uint8))
     buffer = io.BytesIO()
     picture.save(buffer, format="PNG")
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")

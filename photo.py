@@ -25,7 +25,7 @@ import numpy as np
 from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 from scipy import ndimage
 
-from preprocess import canvas_to_ink
+from preprocess import EIGHT_CONNECTED, canvas_to_ink
 
 ACCEPTED_FORMATS = ("PNG", "JPEG", "WEBP")
 MAX_BYTES = 25 * 1024 * 1024
@@ -49,8 +49,6 @@ MIN_SPECK = 1e-4  # blobs smaller than this share of the picture are dust or pap
 FLAT_BORDER = 0.95  # a border this much of one colour is a digital drawing, not paper...
 FLAT_TOLERANCE = 2  # ...within this many levels per channel (photos have grain and shading)
 DRAWING_MODES = ("1", "L", "LA", "P", "PA", "RGB", "RGBA")  # 8-bit modes a drawing is saved in
-
-_EIGHT_CONNECTED = np.ones((3, 3), dtype=bool)
 
 
 class PhotoError(ValueError):
@@ -318,7 +316,7 @@ def photo_to_ink(grey: np.ndarray) -> np.ndarray:
     threshold = max(
         _otsu(np.clip(contrast, 0.0, 1.0)), MIN_CONTRAST, NOISE_SIGMAS * _spread(contrast)
     )
-    labels, count = ndimage.label(contrast >= threshold, structure=_EIGHT_CONNECTED)
+    labels, count = ndimage.label(contrast >= threshold, structure=EIGHT_CONNECTED)
     areas = np.bincount(labels.ravel(), minlength=count + 1)
     areas[0] = 0
     mask = (areas >= MIN_SPECK * grey.size)[labels]
@@ -326,7 +324,7 @@ def photo_to_ink(grey: np.ndarray) -> np.ndarray:
         return np.zeros(grey.shape, dtype=np.float32)
 
     strong = float(np.percentile(contrast[mask], 90))
-    near = ndimage.binary_dilation(mask, structure=_EIGHT_CONNECTED)
+    near = ndimage.binary_dilation(mask, structure=EIGHT_CONNECTED)
     return np.where(near, np.clip(contrast / strong, 0.0, 1.0), 0.0).astype(np.float32)
 
 

@@ -26,7 +26,7 @@ MIN_EXTENT = 0.04  # a readable digit spans at least this share of the image's l
 MIN_ELONGATION = 2.0  # ...and at least this many stroke widths: less is a dot or a blob
 THICKNESS_SIDE = 48  # size and stroke width are measured on a copy at most this many pixels across
 
-_EIGHT_CONNECTED = np.ones((3, 3), dtype=bool)
+EIGHT_CONNECTED = np.ones((3, 3), dtype=bool)  # diagonal neighbours touch: one stroke
 
 
 def canvas_to_ink(rgba: np.ndarray) -> np.ndarray:
@@ -92,7 +92,7 @@ def as_unit_ink(ink: np.ndarray, caller: str = "normalize") -> np.ndarray:
 
 def _digit_mask(ink: np.ndarray) -> np.ndarray:
     """Mask of the pieces that make up the digit, leaving out specks and stray taps."""
-    labels, count = ndimage.label(ink >= HAZE, structure=_EIGHT_CONNECTED)
+    labels, count = ndimage.label(ink >= HAZE, structure=EIGHT_CONNECTED)
     if count <= 1:
         return labels > 0
     mass = ndimage.sum_labels(ink, labels, index=np.arange(1, count + 1))
@@ -182,3 +182,10 @@ def too_small(ink: np.ndarray) -> bool:
         return True
     thickness = 2 * step * float(ndimage.distance_transform_edt(np.pad(mask, 1)).max())
     return extent < MIN_ELONGATION * thickness
+
+
+def enlarge(image: np.ndarray, size: int, smooth: bool = False) -> np.ndarray:
+    """A small image (float in [0, 1]) shown size x size: crisp pixel blocks, or smooth."""
+    resample = Image.Resampling.BILINEAR if smooth else Image.Resampling.NEAREST
+    enlarged = Image.fromarray(np.asarray(image, np.float32)).resize((size, size), resample)
+    return np.clip(np.asarray(enlarged), 0.0, 1.0)

@@ -20,8 +20,8 @@ import numpy as np
 
 import photo
 import segment
+from digit_model import Classifier
 from preprocess import canvas_to_ink, normalize, too_small
-from segment import Classifier
 
 Mode = Literal["digit", "number"]
 MODES: tuple[Mode, ...] = ("digit", "number")

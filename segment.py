@@ -18,12 +18,12 @@ from __future__ import annotations
 import functools
 import itertools
 from dataclasses import dataclass
-from typing import Protocol
 
 import numpy as np
 from scipy import ndimage
 
-from preprocess import HAZE, INK_THRESHOLD, as_unit_ink, normalize
+from digit_model import Classifier
+from preprocess import EIGHT_CONNECTED, HAZE, INK_THRESHOLD, as_unit_ink, normalize
 
 DUST = 0.005  # pieces this light relative to the heaviest are ignored from the start
 MAX_PIECES = 200  # beyond this many pieces only the heaviest count: it is not writing
@@ -44,14 +44,6 @@ FULL_HEIGHT = 0.75  # digits are at least this fraction of the line height...
 SHORT_COST = 20.0  # ...and cost this much per line height they fall short of it
 CUT_COST = 1.0  # cutting connected ink apart costs this much
 CONFIDENCE_WEIGHT = 1.0  # nats of cost per nat of the model's doubt about a candidate digit
-
-_EIGHT_CONNECTED = np.ones((3, 3), dtype=bool)
-
-
-class Classifier(Protocol):
-    """Anything with the digit model's batched call: probabilities and is-digit verdicts."""
-
-    def read(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]: ...
 
 
 @dataclass(frozen=True)
@@ -96,7 +88,7 @@ class _Box:
 
 def _pieces(ink: np.ndarray) -> tuple[np.ndarray, list[_Box]]:
     """Label the 8-connected pieces of ink (anti-aliased rim included): labels and their boxes."""
-    labels, count = ndimage.label(ink >= HAZE, structure=_EIGHT_CONNECTED)
+    labels, count = ndimage.label(ink >= HAZE, structure=EIGHT_CONNECTED)
     masses = ndimage.sum_labels(ink, labels, index=np.arange(1, count + 1))
     kept = np.flatnonzero(masses >= DUST * masses.max())
     kept = kept[np.argsort(masses[kept])[::-1][:MAX_PIECES]]

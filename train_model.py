@@ -44,7 +44,8 @@ import feedback_export
 import feedback_store
 import unipen
 from canvas_drawings import canvas_style_inputs, centre_line, drawn_input, random_drawings
-from digit_model.network import NOT_A_DIGIT, training_model
+from digit_model import NOT_A_DIGIT
+from digit_model.network import build_model, training_model
 from not_digits import GENERATORS, UNFINISHED_DIGITS, unfinished
 from preprocess import canvas_to_ink
 from reading import read_digits
@@ -442,7 +443,7 @@ def calibrate(trained: keras.Model, x_val: np.ndarray, y_val: np.ndarray) -> ker
     temperature = fit_temperature(logits[digits, :NOT_A_DIGIT], y_val[digits])
     offset = float(np.quantile(not_digit_margin(logits[digits]), 1 - MAX_DIGITS_FLAGGED))
     print(f"temperature {temperature:.2f}, not-a-digit offset {offset:.2f}")
-    model = digit_model.build_model(temperature, offset)
+    model = build_model(temperature, offset)
     model.set_weights(trained.get_weights())
     return model
 
@@ -486,7 +487,7 @@ def train(args: argparse.Namespace) -> None:
         warmup_target=PEAK_LEARNING_RATE,
         warmup_steps=steps // args.epochs,
     )
-    model = digit_model.build_model()
+    model = build_model()
     trainable = training_model(model)
     trainable.compile(
         optimizer=keras.optimizers.AdamW(schedule, weight_decay=WEIGHT_DECAY),

@@ -8,14 +8,15 @@ from pathlib import Path
 
 import numpy as np
 
-from digit_model.network import NOT_A_DIGIT, build_model
+from preprocess import FIELD
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_PATH = REPO_ROOT / "model.keras"
 TRAIN_COMMAND = "python train_model.py"
-EXPECTED_OUTPUTS = {"probabilities": (None, 10), "verdict": (None, 11)}
+NOT_A_DIGIT = 10  # the eleventh class the network scores, after the ten digits
+EXPECTED_OUTPUTS = {"probabilities": (None, 10), "verdict": (None, NOT_A_DIGIT + 1)}
 
-__all__ = ["DEFAULT_PATH", "Classifier", "ModelUnavailable", "build_model", "load", "load_metrics"]
+__all__ = ["DEFAULT_PATH", "NOT_A_DIGIT", "Classifier", "ModelUnavailable", "load", "load_metrics"]
 
 
 class ModelUnavailable(RuntimeError):
@@ -31,15 +32,15 @@ class Classifier:
         self.model = model
         self._forward = tf.function(
             lambda images: model(images, training=False),
-            input_signature=[tf.TensorSpec([None, 28, 28], tf.float32)],
+            input_signature=[tf.TensorSpec([None, FIELD, FIELD], tf.float32)],
             jit_compile=True,
         )
-        self.read(np.zeros((1, 28, 28), dtype=np.float32))
+        self.read(np.zeros((1, FIELD, FIELD), dtype=np.float32))
 
     def read(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(N, 28, 28) inputs in [0, 1] -> (N, 10) calibrated probabilities and (N,) is-digit."""
         images = np.asarray(images, dtype=np.float32)
-        if images.ndim != 3 or images.shape[1:] != (28, 28):
+        if images.ndim != 3 or images.shape[1:] != (FIELD, FIELD):
             raise ValueError(f"the classifier expects (N, 28, 28) images, got shape {images.shape}")
         count = len(images)
         if count == 0:
@@ -47,7 +48,7 @@ class Classifier:
         # XLA compiles once per batch size: round up to a power of two so a few sizes serve all.
         bucket = 1 << (count - 1).bit_length()
         if bucket != count:
-            images = np.concatenate([images, np.zeros((bucket - count, 28, 28), np.float32)])
+            images = np.concatenate([images, np.zeros((bucket - count, FIELD, FIELD), np.float32)])
         outputs = self._forward(images)
         probabilities = outputs["probabilities"].numpy()[:count]
         is_digit = outputs["verdict"].numpy()[:count, NOT_A_DIGIT] < 0.5
@@ -91,7 +92,7 @@ def load(path: str | Path = DEFAULT_PATH, threads: int | None = 1) -> Classifier
         ) from error
     shapes = model.output_shape if len(model.outputs) > 1 else [model.output_shape]
     outputs = dict(zip(model.output_names, shapes))
-    if model.input_shape != (None, 28, 28) or outputs != EXPECTED_OUTPUTS:
+    if model.input_shape != (None, FIELD, FIELD) or outputs != EXPECTED_OUTPUTS:
         raise ModelUnavailable(
             f"The model file {path} takes {model.input_shape} and gives {outputs or None}, not "
             f"(None, 28, 28) -> {EXPECTED_OUTPUTS}. Retrain it with `{TRAIN_COMMAND}`."

@@ -9,13 +9,13 @@ likely the drawing is no digit at all (shifted so that 0.5 is the chosen thresho
 import keras
 from keras import layers
 
-NOT_A_DIGIT = 10  # the eleventh class
+from preprocess import FIELD
 
 
 def build_model(temperature: float = 1.0, not_digit_offset: float = 0.0) -> keras.Model:
     """Two convolution blocks and a dense head scoring the ten digits and "not a digit"."""
-    inputs = keras.Input(shape=(28, 28), name="image")
-    x = layers.Reshape((28, 28, 1), name="channel")(inputs)
+    inputs = keras.Input(shape=(FIELD, FIELD), name="image")
+    x = layers.Reshape((FIELD, FIELD, 1), name="channel")(inputs)
     for block, (filters, first_kernel) in enumerate(((32, 5), (64, 3)), start=1):
         for step, kernel in enumerate((first_kernel, 3)):
             name = f"{2 * block - 1 + step}"

@@ -20,7 +20,7 @@ from feedback_store import (
     too_many_strokes_message,
 )
 from photo import Photo, PhotoError, read_upload
-from preprocess import canvas_to_ink
+from preprocess import FIELD, canvas_to_ink, enlarge
 from rate_limit import RateLimited
 from reading import DigitReading, DrawingReading, NumberReading, read_drawing, read_number
 from tabs.common import open_feedback_store, save_limiter, session_id
@@ -55,6 +55,7 @@ WHY_HELP = (
     "Each part of the drawing is hidden in turn and the model reads it again."
 )
 DIGIT_PREVIEW_SCALE = 4  # each digit of a number is shown 112 px square, side by side...
+DIGIT_PREVIEW_SIDE = FIELD * DIGIT_PREVIEW_SCALE
 DIGIT_GAP = 4  # ...in a margin of this many white pixels, so that neighbours stand apart
 OUTLINE = (37, 99, 235)  # the page's primary colour, around each digit found on a photo
 BRUSH_WIDTHS = (6, 40)  # px, the slider's range
@@ -62,6 +63,7 @@ DEFAULT_BRUSH = 18
 BRUSH_KEY = "brush_width"
 UNSURE_BELOW = 0.6  # a winner less likely than this is shown as a guess between two digits
 PREVIEW_SCALE = 6  # each of the 28x28 input pixels becomes a crisp 6x6 block
+PREVIEW_SIDE = FIELD * PREVIEW_SCALE
 DRAW_HINT = "Draw a digit from 0 to 9 in the box. The answer appears as soon as you lift the pen."
 BLANK = "—"  # the answer's metrics before anything is drawn
 TOO_SMALL, TOO_SMALL_HINT = "Too small", "Too small — draw the digit larger."
@@ -184,12 +186,6 @@ class Notice:
     drawing_key: str
     outcome: Literal["saved", "already saved", "unavailable", "refused"]
     message: str
-
-
-def enlarged(image: np.ndarray, scale: int = PREVIEW_SCALE) -> np.ndarray:
-    """The 28x28 input as uint8 pixels, each repeated into a block so nothing gets blurred."""
-    pixels = np.round(image * 255).astype(np.uint8)
-    return pixels.repeat(scale, axis=0).repeat(scale, axis=1)
 
 
 def already_saved(digit: int | None) -> str:
@@ -349,9 +345,9 @@ def answer_section(reading: DrawingReading | None, strokes: dict | None = None) 
             spec=charts.probability_chart(probabilities), width="stretch", height=190
         )
     st.image(
-        enlarged(np.zeros((28, 28)) if reading is None else reading.image),
+        enlarge(np.zeros((FIELD, FIELD)) if reading is None else reading.image, PREVIEW_SIDE),
         caption="What the model sees: the 28x28 input, centred like MNIST",
-        width=28 * PREVIEW_SCALE,
+        width=PREVIEW_SIDE,
         output_format="PNG",
     )
 
@@ -430,7 +426,7 @@ def why_section(
     if not shown or not images:
         return
     heat_maps = [
-        explain.overlay(image, explain.saliency(classifier, image, digit), size=28 * scale)
+        explain.overlay(image, explain.saliency(classifier, image, digit), size=FIELD * scale)
         for image, digit in zip(images, digits)
     ]
     st.image(
@@ -473,7 +469,7 @@ def number_answer(classifier: digit_model.Classifier, reading: NumberReading, ke
         )
     st.image(
         [
-            np.pad(enlarged(digit.image, DIGIT_PREVIEW_SCALE), DIGIT_GAP, constant_values=255)
+            np.pad(enlarge(digit.image, DIGIT_PREVIEW_SIDE), DIGIT_GAP, constant_values=1.0)
             for digit in reading.digits
         ],
         caption=[
