@@ -448,12 +448,37 @@ def calibrate(trained: keras.Model, x_val: np.ndarray, y_val: np.ndarray) -> ker
     return model
 
 
-def save_model(model: keras.Model, out: Path) -> None:
-    """Write the model file atomically: a crash mid-save never leaves a broken model behind."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    partial = out.with_name(out.stem + ".partial.keras")
+def compiled_for_training(model: keras.Model, optimizer: keras.Optimizer) -> keras.Model:
+    """The model's eleven-logit view, compiled with the loss and metric training and
+    fine-tuning share."""
+    trainable = training_model(model)
+    trainable.compile(
+        optimizer=optimizer,
+        loss=keras.losses.CategoricalCrossentropy(
+            from_logits=True, label_smoothing=LABEL_SMOOTHING
+        ),
+        metrics=[keras.metrics.CategoricalAccuracy(name="accuracy")],
+    )
+    return trainable
+
+
+def save_and_record(
+    model: keras.Model, args: argparse.Namespace, x_test, y_test, pen, base: dict, **recorded
+) -> None:
+    """Write the model, then its figures beside it, each atomically, and print the figures.
+
+    A crash mid-save never leaves a broken model or metrics file behind.
+    """
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    partial = args.out.with_name(args.out.stem + ".partial.keras")
     model.save(partial)
-    os.replace(partial, out)
+    os.replace(partial, args.out)
+    metrics = {**base, **evaluate(args.out, x_test, y_test, args.canvas_samples, pen), **recorded}
+    path = digit_model.metrics_path(args.out)
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(json.dumps(metrics, indent=1) + "\n")
+    os.replace(partial, path)
+    report(metrics)
 
 
 def train(args: argparse.Namespace) -> None:
@@ -488,13 +513,8 @@ def train(args: argparse.Namespace) -> None:
         warmup_steps=steps // args.epochs,
     )
     model = build_model()
-    trainable = training_model(model)
-    trainable.compile(
-        optimizer=keras.optimizers.AdamW(schedule, weight_decay=WEIGHT_DECAY),
-        loss=keras.losses.CategoricalCrossentropy(
-            from_logits=True, label_smoothing=LABEL_SMOOTHING
-        ),
-        metrics=[keras.metrics.CategoricalAccuracy(name="accuracy")],
+    trainable = compiled_for_training(
+        model, keras.optimizers.AdamW(schedule, weight_decay=WEIGHT_DECAY)
     )
     trainable.summary()
     history = trainable.fit(
@@ -509,13 +529,15 @@ def train(args: argparse.Namespace) -> None:
         ],
     )
     inference = calibrate(model, x_val, y_val)
-    save_model(inference, args.out)
-    training_seconds = time.perf_counter() - started
-
-    metrics = evaluate(args.out, x_test, y_test, args.canvas_samples, pen_validation)
-    metrics.update(
+    save_and_record(
+        inference,
+        args,
+        x_test,
+        y_test,
+        pen_validation,
+        base={},
         epochs=len(history.history["loss"]),
-        training_seconds=round(training_seconds, 1),
+        training_seconds=round(time.perf_counter() - started, 1),
         training_samples=len(x_train),
         validation_samples=len(x_val),
         history={
@@ -533,8 +555,6 @@ def train(args: argparse.Namespace) -> None:
         trained_at=datetime.now(UTC).isoformat(timespec="seconds"),
         seed=args.seed,
     )
-    digit_model.metrics_path(args.out).write_text(json.dumps(metrics, indent=1) + "\n")
-    report(metrics)
 
 
 def feedback_from_database() -> tuple[np.ndarray, np.ndarray]:
@@ -616,14 +636,7 @@ def finetune(args: argparse.Namespace) -> None:
     for layer in model.layers:  # keep the normalisation statistics learnt on all of MNIST
         if isinstance(layer, keras.layers.BatchNormalization):
             layer.trainable = False
-    trainable = training_model(model)
-    trainable.compile(
-        optimizer=keras.optimizers.Adam(args.learning_rate),
-        loss=keras.losses.CategoricalCrossentropy(
-            from_logits=True, label_smoothing=LABEL_SMOOTHING
-        ),
-        metrics=[keras.metrics.CategoricalAccuracy(name="accuracy")],
-    )
+    trainable = compiled_for_training(model, keras.optimizers.Adam(args.learning_rate))
     print(
         f"Fine-tuning on {len(tuning)} feedback drawings (x{repeats}) "
         f"and {len(mnist)} MNIST digits ..."
@@ -649,12 +662,15 @@ def finetune(args: argparse.Namespace) -> None:
             "Try fewer --epochs or a lower --learning-rate."
         )
 
-    save_model(model, args.out)  # keeps the model's temperature and not-a-digit threshold
-    pen_validation = pen_split(args.pen)[1] if args.pen else None
-    metrics = {
-        **(digit_model.load_metrics(args.model) or {}),
-        **evaluate(args.out, x_test, y_test, args.canvas_samples, pen_validation),
-        "finetune": {
+    # The fine-tuned model keeps its temperature and not-a-digit threshold.
+    save_and_record(
+        model,
+        args,
+        x_test,
+        y_test,
+        pen_split(args.pen)[1] if args.pen else None,
+        base=digit_model.load_metrics(args.model) or {},
+        finetune={
             "feedback_samples": len(x_feedback),
             "held_out": len(held_out),
             "mnist_digits": len(mnist),
@@ -666,9 +682,7 @@ def finetune(args: argparse.Namespace) -> None:
             "mnist_test_accuracy_after": after["mnist"],
             "finetuned_at": datetime.now(UTC).isoformat(timespec="seconds"),
         },
-    }
-    digit_model.metrics_path(args.out).write_text(json.dumps(metrics, indent=1) + "\n")
-    report(metrics)
+    )
     print(f"Wrote {args.out}")
 
 
