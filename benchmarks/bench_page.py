@@ -1,8 +1,9 @@
-"""What one stroke costs on the page: server work, and mouse-up to answer in a real browser.
+"""What one stroke costs on the page: server work, and pen-up to answer in a real browser.
 
     python benchmarks/bench_page.py                      # both parts
     python benchmarks/bench_page.py --skip-browser       # server work only
-    python benchmarks/bench_page.py --screenshot docs/screenshot.png
+    python benchmarks/bench_page.py --screenshot docs/screenshot.png \
+        --phone-screenshot docs/phone.png                # and the README's pictures
 
 Server work: everything the drawing fragment does for one stroke, from the PNG data URL
 the canvas sends to the answer, the feedback row, the chart and the model's-eye image
@@ -13,10 +14,13 @@ and a plain Keras `model.predict` on the same input. Streamlit's own clean-up af
 run is timed too, with and without the `gc.freeze()` the page does after loading the model.
 
 Browser: `streamlit run webapp.py` on loopback, saving labels to a fresh SQLite file, and
-headless Chromium drawing single-stroke digits with the mouse, then confirming each answer.
-The page itself records the time of the mouse-up, of the message the canvas then sends, of
-the first frame that shows the expected answer and, after the click on "Correct", of the
-first frame that says the label was saved.
+headless Chromium drawing single-stroke digits with the mouse. The page itself records the
+time of the pointer-up, of the message the canvas then sends, of the first frame after a
+MutationObserver saw the "Prediction" metric change to the expected answer and, after a
+click on "Correct", of the first frame that says the label was saved. The first stroke of
+a visit is timed apart from the later ones, over fresh visits (each a new browser context,
+so a new Streamlit session), and so is the very first visit after the server started,
+whose start is timed too: from launching `streamlit run` to the page showing its canvas.
 """
 
 from __future__ import annotations
@@ -57,18 +61,21 @@ from tests.conftest import (
 from tests.mnist_data import mnist
 
 # After a reset the canvas takes a moment before it keeps new strokes (a person never draws
-# that fast after pressing the bin); strokes drawn sooner can be lost.
+# that fast after pressing Clear); strokes drawn sooner can be lost.
 RESET_SETTLE_MS = 300
+# A person looks at a page for at least this long before the first stroke.
+FIRST_LOOK_MS = 1000
+PAGE_LOAD_MS = 180_000  # the first page after a start waits for TensorFlow and the model
 
-# Records, in the page, when the mouse goes up and when the page sends to the server.
+# Records, in the page, when the pointer goes up and when the page sends to the server.
 RECORD_EVENTS = """
-window.pageEvents = {mouseUps: [], sends: []};
+window.pageEvents = {penUps: [], sends: []};
 const send = WebSocket.prototype.send;
 WebSocket.prototype.send = function (...message) {
   window.pageEvents.sends.push(performance.now());
   return send.apply(this, message);
 };
-window.addEventListener("mouseup", () => window.pageEvents.mouseUps.push(performance.now()), true);
+window.addEventListener("pointerup", () => window.pageEvents.penUps.push(performance.now()), true);
 """
 
 # Resolves with the time of the first frame in which the "Prediction" metric shows `expected`.
@@ -116,10 +123,12 @@ def data_url(rgba: np.ndarray) -> str:
 
 
 def stroke_script(drawings: list[str], timings: dict[str, list[float]]) -> None:
-    """Runs inside AppTest: the fragment's per-stroke work for each drawing, step by step."""
+    """Runs inside AppTest: the fragment's per-stroke work for the next drawing, step by step.
+
+    One drawing per script run, as on the page, where each stroke re-runs the fragment.
+    """
     import time
 
-    import streamlit as st
     from streamlit_drawable_canvas import CanvasResult
 
     import tabs.draw
@@ -127,20 +136,18 @@ def stroke_script(drawings: list[str], timings: dict[str, list[float]]) -> None:
     from reading import read_drawing
 
     classifier = webapp.load_classifier(str(webapp.model_path()))
-    answer_area = st.empty()
-    for url in drawings:
-        started = time.perf_counter()
-        rgba = CanvasResult(json_data=None, image_data_url=url, return_image_data=True).image_data
-        decoded = time.perf_counter()
-        reading = read_drawing(classifier, rgba)
-        read = time.perf_counter()
-        with answer_area.container():
-            tabs.draw.answer_section(reading)
-        shown = time.perf_counter()
-        timings["decode the canvas PNG"].append(decoded - started)
-        timings["read_drawing (ink, normalise, predict)"].append(read - decoded)
-        timings["answer_section (metric, feedback, chart, image)"].append(shown - read)
-        timings["server work per stroke"].append(shown - started)
+    url = drawings.pop()
+    started = time.perf_counter()
+    rgba = CanvasResult(json_data=None, image_data_url=url, return_image_data=True).image_data
+    decoded = time.perf_counter()
+    reading = read_drawing(classifier, rgba)
+    read = time.perf_counter()
+    tabs.draw.answer_section(reading)
+    shown = time.perf_counter()
+    timings["decode the canvas PNG"].append(decoded - started)
+    timings["read_drawing (ink, normalise, predict)"].append(read - decoded)
+    timings["answer_section (metric, feedback, chart, image)"].append(shown - read)
+    timings["server work per stroke"].append(shown - started)
 
 
 def measure_server(samples: int) -> dict[str, list[float]]:
@@ -157,9 +164,14 @@ def measure_server(samples: int) -> dict[str, list[float]]:
             "server work per stroke",
         )
     }
-    # The first run loads the model and warms every path up; the second is the one measured.
-    AppTest.from_function(stroke_script, args=(urls[:5], {k: [] for k in timings})).run(timeout=300)
-    AppTest.from_function(stroke_script, args=(urls, timings)).run(timeout=600)
+    # The first runs load the model and warm every path up; the later ones are measured.
+    warm_up = AppTest.from_function(stroke_script, args=(urls[:5], {k: [] for k in timings}))
+    for _ in range(5):
+        warm_up.run(timeout=300)
+    pending = list(reversed(urls))
+    strokes = AppTest.from_function(stroke_script, args=(pending, timings))
+    while pending:
+        strokes.run(timeout=60)
 
     classifier = webapp.load_classifier(str(webapp.model_path()))
     readings = read_digits(classifier, [canvas_to_ink(rgba) for rgba in drawings])
@@ -210,15 +222,37 @@ def draw(page, strokes: list[list[tuple[float, float]]]) -> None:
 
 
 def answer_delays(page, digit: Digit, placement: tuple[int, int, int]) -> tuple[float, ...]:
-    """Draw one single-stroke digit; seconds from mouse-up to send, send to answer, and in all."""
+    """Draw one single-stroke digit; seconds from pen-up to send, send to answer, and in all."""
     page.evaluate(WATCH_FOR_ANSWER, str(digit.label))
     draw(page, digit.strokes(*placement))
     page.wait_for_function("window.answerShownAt !== null", timeout=30_000)
     events = page.evaluate("({...window.pageEvents, shown: window.answerShownAt})")
-    mouse_up = events["mouseUps"][-1]
-    sent = min(t for t in events["sends"] if t >= mouse_up)
+    pen_up = events["penUps"][-1]
+    sent = min(t for t in events["sends"] if t >= pen_up)
     shown = events["shown"]
-    return (sent - mouse_up) / 1000, (shown - sent) / 1000, (shown - mouse_up) / 1000
+    return (sent - pen_up) / 1000, (shown - sent) / 1000, (shown - pen_up) / 1000
+
+
+def open_visit(browser, url: str, **context_options):
+    """A fresh visit, so a new Streamlit session: the page loaded, its canvas ready to draw on."""
+    context = browser.new_context(**context_options)
+    context.add_init_script(RECORD_EVENTS)
+    page = context.new_page()
+    page.goto(url)
+    page.locator(f".st-key-{tabs.draw.CANVAS_KEY} canvas.upper-canvas").wait_for(
+        timeout=PAGE_LOAD_MS
+    )
+    page.get_by_role("button", name=tabs.draw.CLEAR_LABEL, exact=True).wait_for()
+    return page
+
+
+def clear_canvas(page) -> None:
+    """Press Clear under the canvas and wait until the answer is blank again."""
+    from playwright.sync_api import expect
+
+    page.get_by_role("button", name=tabs.draw.CLEAR_LABEL, exact=True).click()
+    expect(page.get_by_text(tabs.draw.DRAW_HINT)).to_be_visible(timeout=10_000)
+    page.wait_for_timeout(RESET_SETTLE_MS)
 
 
 def save_delay(page) -> float:
@@ -226,13 +260,16 @@ def save_delay(page) -> float:
     page.evaluate(WATCH_FOR_SAVED)
     page.get_by_role("button", name=tabs.draw.CONFIRM_LABEL).click()
     page.wait_for_function("window.savedShownAt !== null", timeout=30_000)
-    clicked = page.evaluate("window.pageEvents.mouseUps.at(-1)")
+    clicked = page.evaluate("window.pageEvents.penUps.at(-1)")
     return (page.evaluate("window.savedShownAt") - clicked) / 1000
 
 
-def measure_browser(strokes: int, screenshot: Path | None) -> dict[str, list[float]]:
-    """Mouse-up to answer on screen, over `strokes` single-stroke digits drawn in Chromium,
-    and click to "saved" for each answer confirmed."""
+def measure_browser(
+    strokes: int, visits: int, screenshot: Path | None, phone_screenshot: Path | None
+) -> tuple[dict[str, list[float]], float]:
+    """Pen-up to answer on screen in Chromium: the first stroke of `visits` fresh visits, and
+    `strokes` later single-stroke digits in one visit, each answer then confirmed. Also the
+    cold start: seconds from launching the server to its first page showing the canvas."""
     from playwright.sync_api import expect, sync_playwright
 
     clear = find_clear_digits(digit_model.load())
@@ -242,46 +279,68 @@ def measure_browser(strokes: int, screenshot: Path | None) -> dict[str, list[flo
     for i in range(strokes):
         height, top, left = PLACEMENTS[i % len(PLACEMENTS)]
         trials.append((single[i % len(single)], (height, top, left + i // len(PLACEMENTS))))
+    first_visit = "first stroke of the first visit after the start"
+    first_stroke = "first stroke of a fresh visit: pen-up -> answer"
     names = (
-        "mouse-up -> drawing sent",
-        "drawing sent -> answer on screen",
-        "mouse-up -> answer on screen",
+        "later strokes: pen-up -> drawing sent",
+        "later strokes: drawing sent -> answer on screen",
+        "later strokes: pen-up -> answer on screen",
     )
-    timings: dict[str, list[float]] = {name: [] for name in names}
+    timings: dict[str, list[float]] = {first_visit: [], first_stroke: []}
+    timings |= {name: [] for name in names}
     timings["click on Correct -> saved on screen (SQLite)"] = []
-    with (
-        tempfile.TemporaryDirectory() as scratch,
-        served_page(Path(scratch) / "server.log", f"sqlite:///{scratch}/feedback.db") as url,
-        sync_playwright() as playwright,
-    ):
+    desktop = {"viewport": {"width": 1000, "height": 1000}}
+    with tempfile.TemporaryDirectory() as scratch, sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1000, "height": 1000})
-        page.add_init_script(RECORD_EVENTS)
-        page.goto(url)
-        hint = page.get_by_text(tabs.draw.DRAW_HINT)
-        clear_button = page.get_by_role("button", name="Reset canvas & history", exact=True)
-        hint.wait_for(timeout=120_000)
-        answer_delays(page, single[0], PLACEMENTS[0])  # warm-up, not counted
-        for digit, placement in trials:
-            clear_button.click()
-            expect(hint).to_be_visible(timeout=10_000)
-            page.wait_for_timeout(RESET_SETTLE_MS)
-            for name, seconds in zip(names, answer_delays(page, digit, placement)):
-                timings[name].append(seconds)
-            timings["click on Correct -> saved on screen (SQLite)"].append(save_delay(page))
-        if screenshot:
-            clear_button.click()
-            expect(hint).to_be_visible(timeout=10_000)
-            page.wait_for_timeout(RESET_SETTLE_MS)
-            answer_delays(page, single[0], (190, 45, 50))
-            page.mouse.move(5, 5)
-            expect(page.get_by_test_id("stToast")).to_have_count(0, timeout=10_000)
-            page.wait_for_timeout(1000)
-            tab = page.get_by_role("tabpanel", name="Draw").bounding_box()
-            bottom = tab["y"] + tab["height"] + 32
-            page.screenshot(path=screenshot, clip={"x": 0, "y": 0, "width": 1000, "height": bottom})
+        started = time.perf_counter()
+        with served_page(Path(scratch) / "server.log", f"sqlite:///{scratch}/feedback.db") as url:
+            page = open_visit(browser, url, **desktop)
+            cold_start = time.perf_counter() - started
+            page.wait_for_timeout(FIRST_LOOK_MS)
+            timings[first_visit].append(answer_delays(page, single[0], PLACEMENTS[0])[-1])
+            page.context.close()
+
+            for visit in range(visits):
+                page = open_visit(browser, url, **desktop)
+                page.wait_for_timeout(FIRST_LOOK_MS)
+                digit = single[visit % len(single)]
+                timings[first_stroke].append(answer_delays(page, digit, PLACEMENTS[0])[-1])
+                page.context.close()
+
+            page = open_visit(browser, url, **desktop)
+            answer_delays(page, single[0], PLACEMENTS[0])  # the first stroke, counted above
+            for digit, placement in trials:
+                clear_canvas(page)
+                for name, seconds in zip(names, answer_delays(page, digit, placement)):
+                    timings[name].append(seconds)
+                timings["click on Correct -> saved on screen (SQLite)"].append(save_delay(page))
+            if screenshot:
+                clear_canvas(page)
+                answer_delays(page, single[0], (190, 45, 50))
+                page.mouse.move(5, 5)
+                expect(page.get_by_test_id("stToast")).to_have_count(0, timeout=10_000)
+                page.wait_for_timeout(1000)
+                tab = page.get_by_role("tabpanel", name="Draw").bounding_box()
+                bottom = tab["y"] + tab["height"] + 32
+                page.screenshot(
+                    path=screenshot,
+                    full_page=True,
+                    clip={"x": 0, "y": 0, "width": 1000, "height": bottom},
+                )
+            if phone_screenshot:
+                phone = open_visit(
+                    browser,
+                    url,
+                    viewport={"width": 390, "height": 844},
+                    is_mobile=True,
+                    has_touch=True,
+                    device_scale_factor=2,
+                )
+                answer_delays(phone, single[0], PLACEMENTS[0])
+                phone.wait_for_timeout(1000)
+                phone.screenshot(path=phone_screenshot)  # the screen as a phone shows it
         browser.close()
-    return timings
+    return timings, cold_start
 
 
 def report(title: str, timings: dict[str, list[float]]) -> None:
@@ -300,17 +359,22 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--samples", type=int, default=300, help="drawings for the server part")
-    parser.add_argument("--strokes", type=int, default=20, help="strokes drawn in Chromium")
+    parser.add_argument("--strokes", type=int, default=20, help="later strokes in one visit")
+    parser.add_argument("--visits", type=int, default=20, help="fresh visits, for first strokes")
     parser.add_argument("--skip-browser", action="store_true")
     parser.add_argument("--screenshot", type=Path, help="save the page after the last stroke (PNG)")
+    parser.add_argument(
+        "--phone-screenshot", type=Path, help="save a 390x844 phone screen after a stroke (PNG)"
+    )
     args = parser.parse_args()
 
     report("Server work per stroke (inside a Streamlit script run)", measure_server(args.samples))
     if not args.skip_browser:
-        report(
-            "Real browser on loopback (headless Chromium)",
-            measure_browser(args.strokes, args.screenshot),
+        timings, cold_start = measure_browser(
+            args.strokes, args.visits, args.screenshot, args.phone_screenshot
         )
+        report("Real browser on loopback (headless Chromium)", timings)
+        print(f"\nCold start, `streamlit run` to the page with its canvas: {cold_start:.1f} s")
 
 
 if __name__ == "__main__":
