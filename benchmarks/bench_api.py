@@ -32,10 +32,10 @@ from bench_inference import timed
 
 import digit_model
 from canvas_drawings import random_drawings
+from devtools.datasets import mnist
+from devtools.page import served_page
+from devtools.pictures import png
 from reading import read_image_bytes
-from tests.conftest import served_page
-from tests.mnist_data import mnist
-from tests.pictures import png
 
 WARM_UP = 5
 

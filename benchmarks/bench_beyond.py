@@ -30,12 +30,12 @@ from streamlit.testing.v1 import AppTest
 import digit_model
 import explain
 from canvas_drawings import random_drawings
+from devtools.datasets import mnist
+from devtools.numbers import random_numbers
+from devtools.pictures import encoded, paper_photo
 from photo import read_upload
 from preprocess import canvas_to_ink
 from reading import read_drawing, read_image_bytes, read_number
-from tests.mnist_data import mnist
-from tests.test_photo import encoded, paper_photo
-from tests.test_segment import random_numbers
 
 
 def toggle_script(pixels: bytes, runs: int) -> None:
@@ -83,7 +83,10 @@ def main() -> None:
     classifier = digit_model.load()
     images, labels = mnist("test")
     digits = [rgba for rgba, _, _ in random_drawings(images[:50], labels[:50], seed=3)]
-    numbers = [n.rgba for n, _ in random_numbers(seed=11, count=args.numbers, touch=0, lift=0)]
+    numbers = [
+        n.rgba
+        for n, _ in random_numbers(images, labels, seed=11, count=args.numbers, touch=0, lift=0)
+    ]
     rng = np.random.default_rng(11)
     photos = [
         encoded(
@@ -92,7 +95,7 @@ def main() -> None:
             quality=int(rng.integers(60, 90)),
         )
         for index, (number, _) in enumerate(
-            random_numbers(seed=12, count=args.photos, touch=0, lift=0)
+            random_numbers(images, labels, seed=12, count=args.photos, touch=0, lift=0)
         )
     ]
     readings = [read_drawing(classifier, rgba) for rgba in digits[:20]]

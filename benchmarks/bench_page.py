@@ -48,21 +48,12 @@ import digit_model
 import tabs.draw
 import webapp
 from canvas_drawings import random_drawings
+from devtools.datasets import mnist
+from devtools.drawing import PLACEMENTS, Digit, find_clear_digits
+from devtools.page import CHROMIUM, CHROMIUM_ARGS, RESET_SETTLE_MS, served_page
 from preprocess import canvas_to_ink
 from reading import read_digits
-from tests.conftest import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
-    PLACEMENTS,
-    Digit,
-    find_clear_digits,
-    served_page,
-)
-from tests.mnist_data import mnist
 
-# After a reset the canvas takes a moment before it keeps new strokes (a person never draws
-# that fast after pressing Clear); strokes drawn sooner can be lost.
-RESET_SETTLE_MS = 300
 # A person looks at a page for at least this long before the first stroke.
 FIRST_LOOK_MS = 1000
 PAGE_LOAD_MS = 180_000  # the first page after a start waits for TensorFlow and the model
@@ -272,7 +263,7 @@ def measure_browser(
     cold start: seconds from launching the server to its first page showing the canvas."""
     from playwright.sync_api import expect, sync_playwright
 
-    clear = find_clear_digits(digit_model.load())
+    clear = find_clear_digits(digit_model.load(), *mnist("test"))
     single = [digit for digit in clear.values() if len(digit.strokes(*PLACEMENTS[0])) == 1]
     # Each trial a pixel further right, so that no drawing repeats one already labelled.
     trials = []

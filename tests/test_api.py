@@ -24,17 +24,16 @@ import api
 import digit_model
 import tabs.draw
 from canvas_drawings import draw
-from tests.conftest import PLACEMENTS
-from tests.pictures import (
+from devtools.drawing import PLACEMENTS
+from devtools.pictures import png
+from tests.support.pictures import (
     CELL,
     drawn_digit,
-    png,
     png_claiming_size,
     truncated_png,
     written_number,
 )
 
-pytest_plugins = ["tests.postgres_server"]
 pytestmark = [pytest.mark.postgres]
 
 NUMBER = "2026"

@@ -13,29 +13,22 @@ import sqlalchemy as sa
 from playwright.sync_api import expect
 
 import tabs.draw
-from tests.conftest import PLACEMENTS, Digit
+from devtools.drawing import PLACEMENTS, Digit
+from devtools.page import RESET_SETTLE_MS
+from tests.support.browser import (
+    ANSWER_MS,
+    FIRST_ANSWER_MS,
+    RECORD_SENDS,
+    SETTLE_MS,
+    answer,
+    canvas,
+    canvas_control,
+    expect_answer,
+    expect_blank,
+    metric,
+)
 
-pytest_plugins = ["tests.postgres_server"]
 pytestmark = [pytest.mark.browser, pytest.mark.postgres]
-
-FIRST_ANSWER_MS = 60_000  # the first stroke may wait for the server to load the model
-ANSWER_MS = 15_000
-SETTLE_MS = 400  # longer than the canvas's own 200 ms send delay: a late send would show
-# After a reset the canvas takes a moment before it keeps new strokes (a person never draws
-# that fast after pressing Clear); strokes drawn sooner can be lost.
-RESET_SETTLE_MS = 300
-
-# Records when the pen last went up and when the page last sent a message to the server.
-RECORD_SENDS = """
-window.lastPenUpAt = 0;
-window.lastSendAt = 0;
-window.addEventListener("pointerup", () => { window.lastPenUpAt = performance.now(); }, true);
-const send = WebSocket.prototype.send;
-WebSocket.prototype.send = function (...message) {
-  window.lastSendAt = performance.now();
-  return send.apply(this, message);
-};
-"""
 
 # How opaque an element shows: its own opacity times that of everything it lies in, across
 # the canvas's shadow root.
@@ -48,34 +41,10 @@ SHOWN_OPACITY = """(element) => {
 }"""
 
 
-def canvas(page):
-    """The canvas that takes the pen (Fabric's top layer), inside the component's shadow root."""
-    return page.locator(f".st-key-{tabs.draw.CANVAS_KEY} canvas.upper-canvas")
-
-
-def metric(page, label: str):
-    """The value of the metric with this label."""
-    name = page.get_by_test_id("stMetricLabel").get_by_text(label, exact=True)
-    return page.get_by_test_id("stMetric").filter(has=name).get_by_test_id("stMetricValue")
-
-
-def answer(page):
-    return metric(page, "Prediction")
-
-
 def digit_choice(page, digit: int):
     """One of the ten digits under the answer, to say which digit was meant."""
     picker = page.get_by_role("radiogroup", name=tabs.draw.PICK_LABEL)
     return picker.get_by_role("radio", name=str(digit), exact=True)
-
-
-def hint(page):
-    return page.get_by_text(tabs.draw.DRAW_HINT)
-
-
-def canvas_control(page, name: str):
-    """Undo, Redo or Clear under the canvas."""
-    return page.get_by_role("button", name=name, exact=True)
 
 
 @pytest.fixture(scope="module")
@@ -93,19 +62,6 @@ def draw(page, digit: Digit, height: float, top: float, left: float) -> None:
     """Draw the digit with the mouse, stroke by stroke, and wait until the drawing is sent."""
     digit.trace(page, canvas(page), height, top, left)
     page.wait_for_function("window.lastSendAt > window.lastPenUpAt", timeout=ANSWER_MS)
-
-
-def expect_answer(page, label: int, timeout: float = ANSWER_MS) -> None:
-    """The page shows `label` and keeps showing it once every stroke has been read."""
-    expect(answer(page)).to_have_text(str(label), timeout=timeout)
-    page.wait_for_timeout(SETTLE_MS)
-    expect(answer(page)).to_have_text(str(label))
-
-
-def expect_blank(page) -> None:
-    """The hint shows and the answer is blank."""
-    expect(hint(page)).to_be_visible(timeout=ANSWER_MS)
-    expect(answer(page)).to_have_text(tabs.draw.BLANK)
 
 
 @pytest.mark.parametrize(

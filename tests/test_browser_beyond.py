@@ -7,26 +7,19 @@ import pytest
 from playwright.sync_api import expect
 
 import tabs.draw
-from tests.conftest import Digit
-from tests.test_photo import encoded
-from tests.test_webapp_beyond import photographed
+from devtools.drawing import Digit
+from devtools.pictures import encoded
+from tests.support.browser import ANSWER_MS, FIRST_ANSWER_MS, answer
+from tests.support.pictures import photographed
 
-pytest_plugins = ["tests.postgres_server"]
 pytestmark = [pytest.mark.browser, pytest.mark.postgres]
 
-FIRST_ANSWER_MS = 60_000  # the first stroke may wait for the server to load the model
-ANSWER_MS = 15_000
 PHONE_WIDTH = 390
 
 
 def number_canvas(page):
     """The wide canvas's drawing surface (Fabric's top layer), inside the component."""
     return page.locator(f".st-key-{tabs.draw.NUMBER_CANVAS_KEY} canvas.upper-canvas")
-
-
-def prediction(page):
-    label = page.get_by_test_id("stMetricLabel").get_by_text("Prediction", exact=True)
-    return page.get_by_test_id("stMetric").filter(has=label).get_by_test_id("stMetricValue")
 
 
 def mode_choice(page, mode: str):
@@ -97,7 +90,7 @@ def test_a_number_written_with_the_mouse_and_a_photo_are_read(open_page, clear_d
 
     write(page, [clear_digits[d] for d in (2, 0, 4)], 170, 50, [60, 260, 460])
 
-    expect(prediction(page)).to_have_text("204", timeout=FIRST_ANSWER_MS)
+    expect(answer(page)).to_have_text("204", timeout=FIRST_ANSWER_MS)
     expect(page.get_by_role("img", name="The 28x28 input read as 4")).to_be_visible()
 
     photo_file = tmp_path / "IMG_2026.jpg"
@@ -105,7 +98,7 @@ def test_a_number_written_with_the_mouse_and_a_photo_are_read(open_page, clear_d
     choose(page, tabs.draw.A_PHOTO)
     page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(photo_file)
 
-    expect(prediction(page)).to_have_text("2026", timeout=ANSWER_MS)
+    expect(answer(page)).to_have_text("2026", timeout=ANSWER_MS)
 
 
 def test_the_wide_canvas_scrolls_sideways_on_a_phone_and_reads_a_number(open_page, clear_digits):
@@ -131,6 +124,6 @@ def test_the_wide_canvas_scrolls_sideways_on_a_phone_and_reads_a_number(open_pag
 
     write(phone, [clear_digits[d] for d in (4, 7)], 150, 60, [30, 190])
 
-    expect(prediction(phone)).to_have_text("47", timeout=FIRST_ANSWER_MS)
+    expect(answer(phone)).to_have_text("47", timeout=FIRST_ANSWER_MS)
     show_toolbar(phone, tabs.draw.NUMBER_CANVAS_KEY)
     tap(phone, tabs.draw.A_PHOTO)

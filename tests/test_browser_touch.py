@@ -10,12 +10,12 @@ import pytest
 from playwright.sync_api import expect
 
 import tabs.draw
-from tests.conftest import PLACEMENTS, Digit
-from tests.test_browser import (
+from devtools.drawing import PLACEMENTS, Digit
+from devtools.page import RESET_SETTLE_MS
+from tests.support.browser import (
     ANSWER_MS,
     FIRST_ANSWER_MS,
     RECORD_SENDS,
-    RESET_SETTLE_MS,
     answer,
     canvas,
     canvas_control,
@@ -24,7 +24,6 @@ from tests.test_browser import (
     metric,
 )
 
-pytest_plugins = ["tests.postgres_server"]
 pytestmark = [pytest.mark.browser, pytest.mark.postgres]
 
 PHONE = {"width": 390, "height": 844}

@@ -12,8 +12,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.conftest import REPO_ROOT
-from tests.pictures import drawn_digit, png, truncated_png, written_number
+from devtools import REPO_ROOT
+from devtools.pictures import png
+from tests.support.pictures import drawn_digit, truncated_png, written_number
 
 SETUPS = ("black on transparent", "white on black", "navy on cream")
 

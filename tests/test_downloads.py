@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import csv
 import io
-import socket
 import threading
 import time
 import urllib.error
@@ -25,17 +24,10 @@ from starlette.routing import Route
 import access
 import downloads
 import feedback_store
+from devtools.page import free_port
 from feedback_store import FeedbackStore, Label
 from rate_limit import RateLimited, SaveLimiter
 from security_headers import SecurityHeaders
-
-pytest_plugins = ["tests.postgres_server"]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture(scope="module")

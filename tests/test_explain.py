@@ -8,8 +8,8 @@ import pytest
 from explain import overlay, saliency
 from preprocess import canvas_to_ink
 from reading import read_digit
-from tests.mnist_data import mnist
-from tests.test_segment import CountingClassifier
+from tests.support.data import mnist
+from tests.support.readers import CountingClassifier
 
 SHARE = 0.25  # the share of a digit's ink hidden when checking what the heat-map ranks highest
 

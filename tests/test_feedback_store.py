@@ -11,7 +11,6 @@ import logging
 import multiprocessing
 import pickle
 import queue
-import socket
 import sqlite3
 import subprocess
 import threading
@@ -27,20 +26,12 @@ import sqlalchemy as sa
 
 import feedback_export
 import feedback_store
+from devtools.page import free_port
 from feedback_store import FeedbackError, FeedbackStore, Label, StorageUnavailable
-from tests.mnist_data import mnist
-
-pytest_plugins = ["tests.postgres_server"]
+from tests.support.data import mnist
 
 WRITERS = 8
 LABELS_PER_WRITER = 200
-
-
-def free_port() -> int:
-    """A loopback port nothing listens on: connecting to it is refused."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def canvas_drawing(digit: np.ndarray, height: float = 180.0) -> tuple[np.ndarray, dict]:

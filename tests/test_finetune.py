@@ -11,11 +11,11 @@ import pytest
 import digit_model
 import train_model
 from canvas_drawings import canvas_style_inputs
+from devtools.datasets import MNIST_PATH
 from feedback_export import npz_chunks
 from feedback_store import FeedbackStore, Label, create_engine
-from tests.mnist_data import MNIST_PATH, mnist
+from tests.support.data import mnist
 
-pytest_plugins = ["tests.postgres_server"]
 FEEDBACK_DRAWINGS = 60
 
 

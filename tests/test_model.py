@@ -7,7 +7,7 @@ import digit_model
 from canvas_drawings import COLOUR_SETUPS, centre_line, draw, random_drawings
 from preprocess import canvas_to_ink
 from reading import read_digit, read_digits
-from tests.mnist_data import mnist
+from tests.support.data import mnist
 
 
 @pytest.fixture(scope="module")

@@ -12,22 +12,24 @@ import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image, ImageFilter
+from PIL import Image
 
 import photo
 from canvas_drawings import draw
+from devtools import REPO_ROOT
+from devtools.numbers import random_numbers, write_number
+from devtools.pictures import encoded, paper_photo
 from photo import MAX_BYTES, PhotoBusy, PhotoError, TooManyPixels, photo_to_ink, read_upload
 from preprocess import canvas_to_ink
 from reading import read_image_bytes, read_number
-from tests.pictures import png_claiming_size, truncated_png
-from tests.test_segment import random_numbers, read_written, write_number
+from tests.support.data import mnist
+from tests.support.pictures import animated, png_claiming_size, truncated_jpeg, truncated_png
+from tests.support.readers import read_written
 
 NUMBER = "2026"
-ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
@@ -38,38 +40,6 @@ def strokes(clear_digits) -> np.ndarray:
         digits, [0.25, 0.2, 0.25], 170, 12, "black on transparent", np.random.default_rng(5)
     )
     return written.rgba[..., 3] / np.float32(255)
-
-
-def paper_photo(
-    strokes: np.ndarray,
-    scale: float = 2.0,
-    dark_ink: bool = True,
-    noise: float = 0.03,
-    seed: int = 0,
-) -> Image.Image:
-    """The strokes on paper under uneven light, as a camera sees them: RGB, blurred and noisy."""
-    height, width = strokes.shape
-    size = (round(width * scale), round(height * scale))
-    ink = np.asarray(Image.fromarray(strokes).resize(size, Image.Resampling.BILINEAR))
-    rows, cols = np.mgrid[0 : size[1], 0 : size[0]] / max(size)
-    light = 0.5 + 0.45 * cols + 0.1 * rows  # brighter towards the window
-    light *= 1 - 0.35 * np.exp(-((cols - 0.3) ** 2 + (rows - 0.2) ** 2) / 0.02)  # a hand's shadow
-    if dark_ink:
-        reflectance = 0.9 - 0.75 * ink
-        tint = np.array([1.0, 0.97, 0.9])  # warm paper, bluish-black ink would look the same
-    else:
-        reflectance = 0.15 + 0.7 * ink  # chalk on a blackboard
-        tint = np.array([0.9, 1.0, 0.95])
-    rgb = (light * reflectance)[..., None] * tint
-    rgb += np.random.default_rng(seed).normal(0, noise, rgb.shape)
-    picture = Image.fromarray((np.clip(rgb, 0, 1) * 255).astype(np.uint8))
-    return picture.filter(ImageFilter.GaussianBlur(0.8 * scale))
-
-
-def encoded(image: Image.Image, format: str, **options) -> bytes:
-    buffer = io.BytesIO()
-    image.save(buffer, format, **options)
-    return buffer.getvalue()
 
 
 def read_photo(classifier, data: bytes) -> str:
@@ -139,7 +109,9 @@ def test_photographed_numbers_read_as_on_the_canvas(classifier):
     """Random numbers photographed at random sizes, noise and JPEG quality, a fifth in chalk."""
     rng = np.random.default_rng(8)
     same = []
-    for index, (number, _) in enumerate(random_numbers(seed=8, count=30, touch=0.0, lift=0.0)):
+    for index, (number, _) in enumerate(
+        random_numbers(*mnist("test"), seed=8, count=30, touch=0.0, lift=0.0)
+    ):
         picture = paper_photo(
             canvas_to_ink(number.rgba),
             scale=rng.uniform(1, 5),
@@ -178,17 +150,6 @@ def test_photo_to_ink_keeps_shape_and_range():
     assert ink.min() >= 0.0 and ink.max() <= 1.0
     with pytest.raises(ValueError, match="2-D"):
         photo_to_ink(np.zeros((4, 4, 3)))
-
-
-def animated(format: str) -> bytes:
-    frames = [Image.new("RGB", (64, 64), colour) for colour in ("white", "black", "white")]
-    return encoded(frames[0], format, save_all=True, append_images=frames[1:], duration=100)
-
-
-def truncated_jpeg() -> bytes:
-    noise = np.random.default_rng(0).integers(0, 255, (200, 300, 3), dtype=np.uint8)
-    data = encoded(Image.fromarray(noise), "JPEG", quality=90)
-    return data[: len(data) // 2]
 
 
 @pytest.mark.parametrize(
@@ -313,7 +274,7 @@ upload = photo.read_upload(data)
 print(upload.ink.shape, (kb("VmHWM") - before) // 1024)
 """
     result = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=ROOT
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=REPO_ROOT
     )
     shape, growth_mb = result.stdout.rsplit(" ", 1)
     assert shape == "(800, 800)"

@@ -8,9 +8,10 @@ from PIL import Image
 
 import reading
 from canvas_drawings import COLOUR_SETUPS, draw
+from devtools.pictures import png
 from photo import PhotoError
 from preprocess import canvas_to_ink
-from tests.pictures import CELL, png, written_number
+from tests.support.pictures import CELL, written_number
 
 NUMBER = "2026"
 

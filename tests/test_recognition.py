@@ -10,8 +10,7 @@ import not_digits
 import reading
 import styles
 from canvas_drawings import centre_line, random_drawing
-from tests.mnist_data import mnist
-from tests.pen_data import pen_validation
+from tests.support.data import mnist, pen_validation
 from train_model import calibration
 
 PEN_DIGITS = (

@@ -12,8 +12,6 @@ import urllib.request
 
 import pytest
 
-pytest_plugins = ["tests.postgres_server"]
-
 
 def headers_of(url: str) -> dict:
     try:

@@ -6,7 +6,7 @@ import pytest
 import not_digits
 import styles
 from canvas_drawings import centre_line
-from tests.mnist_data import mnist
+from tests.support.data import mnist
 
 
 def digit_segments(digit: int) -> np.ndarray:

@@ -6,8 +6,8 @@ import pytest
 
 import digit_model
 import train_model
-from tests.mnist_data import MNIST_PATH, mnist
-from tests.pen_data import UNIPEN_PATH, pen_validation
+from devtools.datasets import MNIST_PATH, UNIPEN_PATH
+from tests.support.data import mnist, pen_validation
 
 
 @pytest.fixture(scope="module")

@@ -35,11 +35,10 @@ import tabs.draw
 import tabs.history
 import train_model
 import webapp
+from devtools import REPO_ROOT
+from devtools.drawing import PLACEMENTS, Digit
 from rate_limit import SaveLimiter
 from reading import read_drawing
-from tests.conftest import PLACEMENTS, REPO_ROOT, Digit
-
-pytest_plugins = ["tests.postgres_server"]
 
 RUN_TIMEOUT = 120  # seconds; the first run imports TensorFlow and loads the model
 UNREACHABLE_URL = "postgresql+psycopg://digits:hunter2@127.0.0.1:1/digits"  # nothing on port 1

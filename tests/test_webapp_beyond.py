@@ -3,7 +3,7 @@ handwriting, and the heat-map of why the model answered.
 
 As in test_webapp.py, a stand-in `streamlit_drawable_canvas` module hands the page the
 canvas image a drawing would produce, one per canvas key; photos are made as phones and
-scanners save them (see test_photo.py) and uploaded through the page's file uploader.
+scanners save them (see devtools/pictures.py) and uploaded through the page's file uploader.
 """
 
 from __future__ import annotations
@@ -21,17 +21,18 @@ import reading
 import served_model
 import tabs.draw
 import webapp
+from devtools import REPO_ROOT
+from devtools.drawing import PLACEMENTS
+from devtools.pictures import encoded
 from preprocess import canvas_to_ink
-from tests.conftest import PLACEMENTS, REPO_ROOT, Digit
-from tests.test_photo import (
+from tests.support.pictures import (
     animated,
-    encoded,
-    paper_photo,
+    photographed,
     png_claiming_size,
     truncated_jpeg,
     truncated_png,
+    written,
 )
-from tests.test_segment import write_number
 
 RUN_TIMEOUT = 120  # seconds; the first run imports TensorFlow and loads the model
 NUMBER = "2026"
@@ -84,23 +85,6 @@ def counted(monkeypatch, module: types.ModuleType, name: str) -> Counting:
     counting = Counting(getattr(module, name))
     monkeypatch.setattr(module, name, counting)
     return counting
-
-
-def written(clear_digits: dict[int, Digit], number: str, seed: int = 0) -> np.ndarray:
-    """A number written on the page's wide canvas, black on white: the image the canvas sends."""
-    digits = [clear_digits[int(label)].segments for label in number]
-    gaps = [0.2] * (len(number) - 1)
-    strokes = write_number(
-        digits, gaps, 170, 14, "black on transparent", np.random.default_rng(seed)
-    )
-    white = 255 - strokes.rgba[..., 3:]
-    return np.concatenate([white, white, white, np.full_like(white, 255)], axis=-1)
-
-
-def photographed(clear_digits: dict[int, Digit], number: str) -> Image.Image:
-    """A number written on paper and photographed under uneven light."""
-    ink = canvas_to_ink(written(clear_digits, number, seed=5))
-    return paper_photo(ink, scale=2.0)
 
 
 def choose(at: AppTest, mode: str) -> AppTest:

@@ -14,7 +14,6 @@ import glob
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import uuid
@@ -22,6 +21,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from devtools.page import free_port
 
 SUPERUSER = "postgres"
 START_TIMEOUT_S = 60
@@ -40,13 +41,6 @@ def find_bindir() -> Path | None:
         if candidate and (Path(candidate) / "initdb").is_file():
             return Path(candidate)
     return None
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class PostgresServer:

@@ -1,0 +1,140 @@
+"""Whole numbers written on the page's 700x280 canvas from MNIST digits' strokes: side by side
+with varied gaps, some touching, some digits drawn in two strokes (the pen lifted part way)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.spatial import cKDTree
+
+from canvas_drawings import COLOUR_SETUPS, centre_line, draw
+from devtools.drawing import Segments
+
+WIDTH, HEIGHT = 700, 280
+MARGIN = 12
+TOUCH_OVERLAP = 0.04  # touching digits' boxes overlap by at most this fraction of the height
+
+
+@dataclass(frozen=True)
+class WrittenNumber:
+    """A composed canvas, and each digit drawn alone exactly where it lies in the number."""
+
+    rgba: np.ndarray
+    alone: list[np.ndarray]
+    spans: list[tuple[float, float]]  # each digit's columns on the canvas, left to right
+
+
+def _points(segments: Segments) -> np.ndarray:
+    return np.array([(s[0], s[1]) for s in segments] + [(s[2], s[3]) for s in segments])
+
+
+def _render(segments: Segments, brush: float, setup: str) -> np.ndarray:
+    """Segments given in canvas pixels, drawn as they are on the 700x280 canvas."""
+    points = _points(segments)
+    low = points.min(axis=0)
+    canvas = draw(segments, np.ptp(points[:, 0]), low[0], low[1], brush, setup, size=WIDTH)
+    return canvas[:HEIGHT]
+
+
+def lift_pen(segments: Segments, at: tuple[float, float], gap: float) -> Segments:
+    """The digit drawn in two strokes: its centre line left out within `gap` (28 px units) of the
+    point nearest `at` (row, column as fractions of its box)."""
+    middles = np.array([((s[0] + s[2]) / 2, (s[1] + s[3]) / 2) for s in segments])
+    points = _points(segments)
+    target = points.min(axis=0) + np.array(at) * np.ptp(points, axis=0)
+    centre = middles[np.argmin(np.hypot(*(middles - target).T))]
+    return [s for s, m in zip(segments, middles) if np.hypot(*(m - centre)) > gap]
+
+
+def write_number(
+    digits: list[Segments],
+    gaps: list[float | None],
+    height: float,
+    brush: float,
+    setup: str,
+    rng: np.random.Generator,
+    wobble: float = 0.06,
+) -> WrittenNumber:
+    """Digits (centre lines in 28 px units) written left to right on the wide canvas.
+
+    gaps[k] is the blank space between digit k and k + 1 as a fraction of the height, or None
+    for digits that touch. Sizes and baselines wobble a little, as in handwriting.
+    """
+    placed: list[Segments] = []
+    spans: list[tuple[float, float]] = []
+    for index, segments in enumerate(digits):
+        points = _points(segments)
+        scale = height * (1 + rng.uniform(-wobble, wobble)) / np.ptp(points[:, 0])
+        drop = rng.uniform(-wobble, wobble) * height
+        top, left = points.min(axis=0)
+        local = [
+            (
+                (r0 - top) * scale + drop,
+                (c0 - left) * scale,
+                (r1 - top) * scale + drop,
+                (c1 - left) * scale,
+            )
+            for r0, c0, r1, c1 in segments
+        ]
+        shift = 0.0
+        if placed and gaps[index - 1] is not None:
+            shift = spans[-1][1] + brush + gaps[index - 1] * height
+        elif placed:
+            # Slide the digit left until its stroke meets the one before it.
+            before = cKDTree(_points([s for digit in placed for s in digit]))
+            mine = _points(local)
+            shift = spans[-1][1] + brush
+            while (
+                shift > spans[-1][1] + brush - TOUCH_OVERLAP * height
+                and before.query(mine + np.array([0.0, shift]))[0].min() > 0.7 * brush
+            ):
+                shift -= 1.0
+        placed.append([(r0, c0 + shift, r1, c1 + shift) for r0, c0, r1, c1 in local])
+        spans.append((shift, shift + np.ptp(points[:, 1]) * scale))
+
+    every = _points([s for digit in placed for s in digit])
+    low, size = every.min(axis=0), np.ptp(every, axis=0)
+    fit = min(1.0, (HEIGHT - brush - 2 * MARGIN) / size[0], (WIDTH - brush - 2 * MARGIN) / size[1])
+    top, left = (HEIGHT - size[0] * fit) / 2, (WIDTH - size[1] * fit) / 2
+
+    def on_canvas(segments: Segments) -> Segments:
+        return [
+            (
+                (r0 - low[0]) * fit + top,
+                (c0 - low[1]) * fit + left,
+                (r1 - low[0]) * fit + top,
+                (c1 - low[1]) * fit + left,
+            )
+            for r0, c0, r1, c1 in segments
+        ]
+
+    every_segment = on_canvas([s for digit in placed for s in digit])
+    return WrittenNumber(
+        rgba=_render(every_segment, brush * fit, setup),
+        alone=[_render(on_canvas(digit), brush * fit, setup) for digit in placed],
+        spans=[((a - low[1]) * fit + left, (b - low[1]) * fit + left) for a, b in spans],
+    )
+
+
+def random_numbers(
+    images: np.ndarray, labels: np.ndarray, seed: int, count: int, touch: float, lift: float
+) -> Iterator[tuple[WrittenNumber, str]]:
+    """(written number, true digits) for random 2-6 digit numbers from the first 2000 of these
+    MNIST digits (uint8 images, labels)."""
+    rng = np.random.default_rng(seed)
+    for _ in range(count):
+        chosen = rng.choice(2000, size=int(rng.integers(2, 7)), replace=False)
+        height, brush = rng.uniform(110, 220), rng.uniform(5, 20)
+        digits = []
+        for index in chosen:
+            segments = centre_line(images[index] / np.float32(255))
+            if rng.random() < lift:
+                gap = (brush / 2 + rng.uniform(2, 6)) / (height / 20)
+                segments = lift_pen(segments, tuple(rng.uniform(0.15, 0.85, 2)), gap)
+            digits.append(segments)
+        gaps = [None if rng.random() < touch else rng.uniform(0.04, 0.35) for _ in chosen[1:]]
+        setup = list(COLOUR_SETUPS)[rng.integers(len(COLOUR_SETUPS))]
+        number = write_number(digits, gaps, height, brush, setup, rng)
+        yield number, "".join(str(int(labels[i])) for i in chosen)

@@ -1,0 +1,61 @@
+"""The page's controls as a person finds them in headless Chromium, and how long to wait for
+its answers."""
+
+from __future__ import annotations
+
+from playwright.sync_api import expect
+
+import tabs.draw
+
+FIRST_ANSWER_MS = 60_000  # the first stroke may wait for the server to load the model
+ANSWER_MS = 15_000
+SETTLE_MS = 400  # longer than the canvas's own 200 ms send delay: a late send would show
+
+# Records when the pen last went up and when the page last sent a message to the server.
+RECORD_SENDS = """
+window.lastPenUpAt = 0;
+window.lastSendAt = 0;
+window.addEventListener("pointerup", () => { window.lastPenUpAt = performance.now(); }, true);
+const send = WebSocket.prototype.send;
+WebSocket.prototype.send = function (...message) {
+  window.lastSendAt = performance.now();
+  return send.apply(this, message);
+};
+"""
+
+
+def canvas(page):
+    """The canvas that takes the pen (Fabric's top layer), inside the component's shadow root."""
+    return page.locator(f".st-key-{tabs.draw.CANVAS_KEY} canvas.upper-canvas")
+
+
+def metric(page, label: str):
+    """The value of the metric with this label."""
+    name = page.get_by_test_id("stMetricLabel").get_by_text(label, exact=True)
+    return page.get_by_test_id("stMetric").filter(has=name).get_by_test_id("stMetricValue")
+
+
+def answer(page):
+    return metric(page, "Prediction")
+
+
+def hint(page):
+    return page.get_by_text(tabs.draw.DRAW_HINT)
+
+
+def canvas_control(page, name: str):
+    """Undo, Redo or Clear under the canvas."""
+    return page.get_by_role("button", name=name, exact=True)
+
+
+def expect_answer(page, label: int, timeout: float = ANSWER_MS) -> None:
+    """The page shows `label` and keeps showing it once every stroke has been read."""
+    expect(answer(page)).to_have_text(str(label), timeout=timeout)
+    page.wait_for_timeout(SETTLE_MS)
+    expect(answer(page)).to_have_text(str(label))
+
+
+def expect_blank(page) -> None:
+    """The hint shows and the answer is blank."""
+    expect(hint(page)).to_be_visible(timeout=ANSWER_MS)
+    expect(answer(page)).to_have_text(tabs.draw.BLANK)

@@ -1,0 +1,76 @@
+"""Pictures for the reading tests: digits and numbers drawn in any colours, photographed, and
+files damaged or made to mislead, as the page and the API receive them."""
+
+from __future__ import annotations
+
+import struct
+import zlib
+
+import numpy as np
+from PIL import Image
+
+from canvas_drawings import draw
+from devtools.drawing import Digit
+from devtools.numbers import write_number
+from devtools.pictures import encoded, paper_photo, png
+from preprocess import canvas_to_ink
+
+CELL = 240  # px: each digit of a written number gets a cell this wide on a 280 px high canvas
+
+
+def drawn_digit(digit: Digit, setup: str) -> np.ndarray:
+    """One digit, large in the 280x280 canvas, in a colour set-up of `canvas_drawings`."""
+    return draw(digit.segments, 200, 40, 60, 18, setup)
+
+
+def written_number(clear_digits: dict[int, Digit], number: str, setup: str) -> np.ndarray:
+    """A number as one RGBA canvas: each digit drawn in its own CELL-wide cell, side by side."""
+    margin = (280 - CELL) // 2
+    cells = [drawn_digit(clear_digits[int(d)], setup)[:, margin : margin + CELL] for d in number]
+    return np.concatenate(cells, axis=1)
+
+
+def written(clear_digits: dict[int, Digit], number: str, seed: int = 0) -> np.ndarray:
+    """A number written on the page's wide canvas, black on white: the image the canvas sends."""
+    digits = [clear_digits[int(label)].segments for label in number]
+    gaps = [0.2] * (len(number) - 1)
+    strokes = write_number(
+        digits, gaps, 170, 14, "black on transparent", np.random.default_rng(seed)
+    )
+    white = 255 - strokes.rgba[..., 3:]
+    return np.concatenate([white, white, white, np.full_like(white, 255)], axis=-1)
+
+
+def photographed(clear_digits: dict[int, Digit], number: str) -> Image.Image:
+    """A number written on paper and photographed under uneven light."""
+    ink = canvas_to_ink(written(clear_digits, number, seed=5))
+    return paper_photo(ink, scale=2.0)
+
+
+def png_claiming_size(width: int, height: int) -> bytes:
+    """A small, valid PNG whose header claims another size: how decompression bombs begin."""
+    data = bytearray(png(np.full((8, 8), 255, np.uint8)))
+    header = b"IHDR" + struct.pack(">II", width, height) + bytes(data[24:29])
+    data[16:29] = header[4:]
+    data[29:33] = struct.pack(">I", zlib.crc32(header))
+    return bytes(data)
+
+
+def truncated_png() -> bytes:
+    """The first half of a PNG of noise: a file cut off while it was sent."""
+    noise = np.random.default_rng(0).integers(0, 255, (200, 300, 3), dtype=np.uint8)
+    data = png(noise)
+    return data[: len(data) // 2]
+
+
+def animated(format: str) -> bytes:
+    """A three-frame animation in `format` (PNG or WebP), which the reader refuses."""
+    frames = [Image.new("RGB", (64, 64), colour) for colour in ("white", "black", "white")]
+    return encoded(frames[0], format, save_all=True, append_images=frames[1:], duration=100)
+
+
+def truncated_jpeg() -> bytes:
+    """The first half of a JPEG of noise: a file cut off while it was sent."""
+    noise = np.random.default_rng(0).integers(0, 255, (200, 300, 3), dtype=np.uint8)
+    data = encoded(Image.fromarray(noise), "JPEG", quality=90)
+    return data[: len(data) // 2]

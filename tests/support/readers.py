@@ -1,0 +1,30 @@
+"""What the real classifier reads, for tests that compare readings or count model calls."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from devtools.numbers import WrittenNumber
+from preprocess import canvas_to_ink
+from reading import read_number
+
+
+def read_written(classifier, number: WrittenNumber) -> str:
+    """The number the page reads from the whole written canvas; empty when it finds none."""
+    reading = read_number(classifier, canvas_to_ink(number.rgba))
+    return reading.number if reading else ""
+
+
+class CountingClassifier:
+    """The real classifier, counting its calls."""
+
+    def __init__(self, classifier) -> None:
+        self.classifier, self.calls = classifier, 0
+
+    def read(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        self.calls += 1
+        return self.classifier.read(images)
+
+    def predict_proba(self, images: np.ndarray) -> np.ndarray:
+        self.calls += 1
+        return self.classifier.predict_proba(images)
