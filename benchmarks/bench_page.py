@@ -312,11 +312,13 @@ def measure_browser(
                 expect(page.get_by_test_id("stToast")).to_have_count(0, timeout=10_000)
                 page.wait_for_timeout(1000)
                 tab = page.get_by_role("tabpanel", name="Draw").bounding_box()
-                bottom = tab["y"] + tab["height"] + 32
+                bottom = round(tab["y"] + tab["height"] + 32)
+                # The page scrolls inside Streamlit's own container, so a screenshot shows no
+                # more than the window: make the window as tall as the tab.
+                page.set_viewport_size({"width": 1000, "height": max(1000, bottom)})
+                page.wait_for_timeout(1000)
                 page.screenshot(
-                    path=screenshot,
-                    full_page=True,
-                    clip={"x": 0, "y": 0, "width": 1000, "height": bottom},
+                    path=screenshot, clip={"x": 0, "y": 0, "width": 1000, "height": bottom}
                 )
             if phone_screenshot:
                 phone = open_visit(
