@@ -225,8 +225,8 @@ def calibration(
             error += members.mean() * gap
             table.append(
                 {
-                    "from": index / bins,
-                    "to": (index + 1) / bins,
+                    "low": index / bins,
+                    "high": (index + 1) / bins,
                     "confidence": round(float(confidence[members].mean()), 4),
                     "accuracy": round(float(correct[members].mean()), 4),
                     "samples": int(members.sum()),

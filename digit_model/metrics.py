@@ -1,0 +1,165 @@
+"""What training measured about a model: written by `train_model.py`, read by the page and the API.
+
+The figures live beside the model file as JSON (`model.metrics.json`). Here they are typed:
+`ModelMetrics.from_dict` checks every field, so a stale or hand-edited file is refused in
+one place with a clear message instead of failing somewhere in the page.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import types
+import typing
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class ReliabilityBin:
+    """Answers whose confidence fell in [low, high): how sure the model was, how often right."""
+
+    low: float
+    high: float
+    confidence: float
+    accuracy: float
+    samples: int
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Expected calibration error over some digits, and its reliability diagram."""
+
+    ece: float
+    samples: int
+    bins: list[ReliabilityBin]
+
+
+@dataclass(frozen=True)
+class CanvasFigures:
+    """Test digits redrawn on the canvas at random size, place, brush and colours."""
+
+    accuracy: float
+    samples: int
+    by_colour_setup: dict[str, float]
+
+
+@dataclass(frozen=True)
+class PenFigures:
+    """Real pen handwriting of writers held out from training."""
+
+    accuracy: float
+    samples: int
+    writers: int
+    by_site: dict[str, float]
+    digits_flagged: float  # share of digits the model took for something else
+    letters_flagged: float  # share of letters it rightly said are no digit
+    letters: int
+    symbols_flagged: float
+    symbols: int
+    generated_flagged: dict[str, float]  # per kind of generated not-digit drawing
+    calibration: Calibration
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One row of the architecture table."""
+
+    layer: str
+    type: str
+    output: str
+    parameters: int
+
+
+@dataclass(frozen=True)
+class FinetuneRecord:
+    """How a fine-tuning run on feedback went."""
+
+    feedback_samples: int
+    held_out: int
+    mnist_digits: int
+    epochs: int
+    learning_rate: float
+    feedback_accuracy_before: float
+    feedback_accuracy_after: float
+    mnist_test_accuracy_before: float
+    mnist_test_accuracy_after: float
+    finetuned_at: str
+
+
+@dataclass(frozen=True)
+class ModelMetrics:
+    """Every figure the model card and `GET /api/model` show."""
+
+    test_accuracy: float
+    test_samples: int
+    test_flagged: float
+    test_calibration: Calibration
+    per_digit_accuracy: list[float]
+    confusion_matrix: list[list[int]]
+    parameters: int
+    file_size_bytes: int
+    temperature: float
+    canvas: CanvasFigures | None
+    styles: dict[str, float]
+    pen: PenFigures | None
+    epochs: int
+    training_seconds: float
+    training_samples: int
+    validation_samples: int
+    history: dict[str, list[float]]
+    architecture: list[Layer]
+    trained_at: str
+    seed: int
+    finetune: FinetuneRecord | None = None
+
+    @classmethod
+    def from_dict(cls, data: object) -> ModelMetrics:
+        """Typed metrics from parsed JSON; ValueError names the first field that is wrong."""
+        return _build(cls, data, "metrics")
+
+    def to_dict(self) -> dict:
+        """Plain JSON-ready data, the inverse of `from_dict`."""
+        return dataclasses.asdict(self)
+
+    def write(self, path: Path) -> None:
+        """Write the metrics as JSON, atomically: a crash never leaves half a file behind."""
+        partial = path.with_name(path.name + ".partial")
+        partial.write_text(json.dumps(self.to_dict(), indent=1) + "\n")
+        partial.replace(path)
+
+
+def _build(kind: object, value: object, where: str) -> typing.Any:
+    """`value` checked against the type `kind` (dataclasses built field by field)."""
+    origin, arguments = typing.get_origin(kind), typing.get_args(kind)
+    if dataclasses.is_dataclass(kind):
+        if not isinstance(value, dict):
+            raise ValueError(f"{where} should be an object, not {type(value).__name__}")
+        hints = typing.get_type_hints(kind)
+        fields = {}
+        for field in dataclasses.fields(kind):
+            if field.name in value:
+                fields[field.name] = _build(hints[field.name], value[field.name], field.name)
+            elif field.default is dataclasses.MISSING:
+                raise ValueError(f"{where} has no {field.name!r}")
+        return kind(**fields)
+    if origin is types.UnionType:  # X | None
+        if value is None:
+            return None
+        (inner,) = (argument for argument in arguments if argument is not type(None))
+        return _build(inner, value, where)
+    if origin is list:
+        if not isinstance(value, list):
+            raise ValueError(f"{where} should be a list, not {type(value).__name__}")
+        return [_build(arguments[0], item, where) for item in value]
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise ValueError(f"{where} should be an object, not {type(value).__name__}")
+        return {
+            str(key): _build(arguments[1], item, f"{where}.{key}") for key, item in value.items()
+        }
+    if kind is float and isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    if kind in (int, str) and type(value) is kind:
+        return value
+    raise ValueError(f"{where} should be {getattr(kind, '__name__', kind)}, not {value!r}")
