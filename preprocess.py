@@ -87,7 +87,7 @@ def as_unit_ink(ink: np.ndarray, caller: str = "normalize") -> np.ndarray:
         raise ValueError(f"{caller} expects float ink in [0, 1] or uint8 0..255, got {ink.dtype}")
     if not np.isfinite(ink).all():
         raise ValueError(f"{caller} expects finite ink values, got NaN or infinity")
-    return np.clip(ink, 0.0, 1.0).astype(np.float32)
+    return np.clip(ink, 0.0, 1.0).astype(np.float32, copy=False)
 
 
 def _digit_mask(ink: np.ndarray) -> np.ndarray:
