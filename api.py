@@ -202,17 +202,23 @@ async def model_info(request: Request) -> JSONResponse:
         return _refusal(
             503, f"No model file at {path}. Train one with `{digit_model.TRAIN_COMMAND}`."
         )
-    metrics = digit_model.load_metrics(path) or {}
-    canvas, pen = metrics.get("canvas") or {}, metrics.get("pen") or {}
+    try:
+        metrics = digit_model.load_metrics(path)
+    except ValueError:  # the model still answers; its figures are unknown
+        metrics = None
+    canvas = metrics and metrics.canvas
+    pen = metrics and metrics.pen
     return JSONResponse(
         {
             "file": path.name,
             "sha256": digest,
             "size_bytes": status.st_size,
-            "trained_at": metrics.get("trained_at"),
-            "test_accuracy": metrics.get("test_accuracy"),
-            "canvas_accuracy": canvas.get("accuracy"),
-            "pen_accuracy": pen.get("accuracy"),
+            "trained_at": metrics and metrics.trained_at,
+            "test_accuracy": metrics and metrics.test_accuracy,
+            "canvas_accuracy": canvas and canvas.accuracy,
+            "pen_accuracy": pen and pen.accuracy,
+            "pen_letters_flagged": pen and pen.letters_flagged,
+            "calibration_error": pen and pen.calibration.ece,
         }
     )
 

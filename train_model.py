@@ -24,7 +24,6 @@ by no more than 0.1 points.
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import os
 import sys
@@ -474,10 +473,7 @@ def save_and_record(
     model.save(partial)
     os.replace(partial, args.out)
     metrics = {**base, **evaluate(args.out, x_test, y_test, args.canvas_samples, pen), **recorded}
-    path = digit_model.metrics_path(args.out)
-    partial = path.with_name(path.name + ".partial")
-    partial.write_text(json.dumps(metrics, indent=1) + "\n")
-    os.replace(partial, path)
+    digit_model.ModelMetrics.from_dict(metrics).write(digit_model.metrics_path(args.out))
     report(metrics)
 
 
@@ -612,8 +608,15 @@ def finetune(args: argparse.Namespace) -> None:
     try:
         x_feedback, y_feedback = load_feedback(args.feedback)
         classifier = digit_model.load(args.model, threads=None)
+        trained = digit_model.load_metrics(args.model)  # kept: how the model was trained
     except (ValueError, digit_model.ModelUnavailable) as error:
         sys.exit(str(error))
+    if trained is None:
+        sys.exit(
+            f"No metrics beside {args.model}: fine-tuning keeps the record of how the model was "
+            f"trained. Retrain with `{digit_model.TRAIN_COMMAND}` or restore "
+            "model.metrics.json with git."
+        )
     (x_train, y_train), (x_test, y_test) = load_mnist(args.data)
 
     rng = np.random.default_rng(args.seed)
@@ -669,7 +672,7 @@ def finetune(args: argparse.Namespace) -> None:
         x_test,
         y_test,
         pen_split(args.pen)[1] if args.pen else None,
-        base=digit_model.load_metrics(args.model) or {},
+        base=trained.to_dict(),
         finetune={
             "feedback_samples": len(x_feedback),
             "held_out": len(held_out),

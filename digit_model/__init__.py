@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from digit_model.metrics import ModelMetrics
 from preprocess import FIELD
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -16,7 +17,15 @@ TRAIN_COMMAND = "python train_model.py"
 NOT_A_DIGIT = 10  # the eleventh class the network scores, after the ten digits
 EXPECTED_OUTPUTS = {"probabilities": (None, 10), "verdict": (None, NOT_A_DIGIT + 1)}
 
-__all__ = ["DEFAULT_PATH", "NOT_A_DIGIT", "Classifier", "ModelUnavailable", "load", "load_metrics"]
+__all__ = [
+    "DEFAULT_PATH",
+    "NOT_A_DIGIT",
+    "Classifier",
+    "ModelMetrics",
+    "ModelUnavailable",
+    "load",
+    "load_metrics",
+]
 
 
 class ModelUnavailable(RuntimeError):
@@ -105,9 +114,19 @@ def metrics_path(model_path: str | Path = DEFAULT_PATH) -> Path:
     return Path(model_path).with_suffix(".metrics.json")
 
 
-def load_metrics(model_path: str | Path = DEFAULT_PATH) -> dict | None:
-    """The metrics train_model.py wrote beside the model, or None when there are none."""
+def load_metrics(model_path: str | Path = DEFAULT_PATH) -> ModelMetrics | None:
+    """The metrics train_model.py wrote beside the model, or None when there are none.
+
+    ValueError says what is wrong with a file that is there but unreadable or incomplete.
+    """
+    path = metrics_path(model_path)
     try:
-        return json.loads(metrics_path(model_path).read_text())
-    except (OSError, ValueError):
+        text = path.read_text()
+    except FileNotFoundError:
         return None
+    except OSError as error:
+        raise ValueError(f"{path} could not be read ({error})") from error
+    try:
+        return ModelMetrics.from_dict(json.loads(text))
+    except ValueError as error:  # JSONDecodeError is one
+        raise ValueError(f"{path} is not a complete metrics file: {error}") from error

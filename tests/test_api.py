@@ -271,10 +271,12 @@ def test_the_model_endpoint_says_which_model_answers(app_url):
     assert info["file"] == model_file.name
     assert info["sha256"] == hashlib.sha256(model_file.read_bytes()).hexdigest()
     assert info["size_bytes"] == model_file.stat().st_size
-    assert info["trained_at"] == metrics["trained_at"]
-    assert info["test_accuracy"] == metrics["test_accuracy"]
-    assert info["canvas_accuracy"] == metrics["canvas"]["accuracy"]
-    assert info["pen_accuracy"] == (metrics.get("pen") or {}).get("accuracy")
+    assert info["trained_at"] == metrics.trained_at
+    assert info["test_accuracy"] == metrics.test_accuracy
+    assert info["canvas_accuracy"] == metrics.canvas.accuracy
+    assert info["pen_accuracy"] == metrics.pen.accuracy
+    assert info["pen_letters_flagged"] == metrics.pen.letters_flagged
+    assert info["calibration_error"] == metrics.pen.calibration.ece
 
 
 @pytest.mark.browser

@@ -242,18 +242,18 @@ def test_model_card_shows_the_figures_from_the_metrics_file(app, canvas):
 
     card = app.tabs[2]
     figures = {metric.label: metric.value for metric in card.metric}
-    assert figures["Test accuracy"] == f"{metrics['test_accuracy']:.2%}"
-    assert figures["Parameters"] == f"{metrics['parameters']:,}"
-    assert figures["File size"] == f"{metrics['file_size_bytes'] / 1e6:.2f} MB"
-    (layers,) = card.dataframe
-    assert list(layers.value["Layer"]) == [layer["layer"] for layer in metrics["architecture"]]
+    assert figures["Test accuracy"] == f"{metrics.test_accuracy:.2%}"
+    assert figures["Parameters"] == f"{metrics.parameters:,}"
+    assert figures["File size"] == f"{metrics.file_size_bytes / 1e6:.2f} MB"
+    layers, _ = card.dataframe
+    assert list(layers.value["Layer"]) == [layer.layer for layer in metrics.architecture]
 
     card_charts = list(card.get("vega_lite_chart"))
     per_digit, confusion = (chart_rows(chart) for chart in card_charts[:2])
     accuracy_curve, loss_curve = (chart_rows(chart) for chart in card_charts[-2:])
-    assert [bar["accuracy"] for bar in per_digit] == metrics["per_digit_accuracy"]
+    assert [bar["accuracy"] for bar in per_digit] == metrics.per_digit_accuracy
     # Whole bars from zero: the share misread, which differs from digit to digit.
-    assert [bar["misread"] for bar in per_digit] == [1 - a for a in metrics["per_digit_accuracy"]]
+    assert [bar["misread"] for bar in per_digit] == [1 - a for a in metrics.per_digit_accuracy]
     assert json.loads(card_charts[0].proto.spec)["encoding"]["y"]["scale"]["zero"] is True
     # Loss on a linear scale fitted to it, where its fall shows.
     loss_scale = json.loads(card_charts[-1].proto.spec)["encoding"]["y"]["scale"]
@@ -261,31 +261,33 @@ def test_model_card_shows_the_figures_from_the_metrics_file(app, canvas):
     cells = {(cell["true"], cell["predicted"]): cell["count"] for cell in confusion}
     assert cells == {
         (str(true), str(predicted)): count
-        for true, row in enumerate(metrics["confusion_matrix"])
+        for true, row in enumerate(metrics.confusion_matrix)
         for predicted, count in enumerate(row)
     }
     training = [point["accuracy"] for point in accuracy_curve if point["split"] == "training"]
-    assert training == metrics["history"]["accuracy"]
+    assert training == metrics.history["accuracy"]
     validation = [point["loss"] for point in loss_curve if point["split"] == "validation"]
-    assert validation == metrics["history"]["val_loss"]
+    assert validation == metrics.history["val_loss"]
 
 
 def test_model_card_shows_pen_handwriting_and_calibration_when_measured(
     tmp_path, monkeypatch, canvas
 ):
-    metrics = digit_model.load_metrics()
+    metrics = digit_model.load_metrics().to_dict()
     bins = [
-        {"from": 0.6, "to": 0.8, "confidence": 0.71, "accuracy": 0.64, "samples": 40},
-        {"from": 0.8, "to": 1.0, "confidence": 0.97, "accuracy": 0.98, "samples": 960},
+        {"low": 0.6, "high": 0.8, "confidence": 0.71, "accuracy": 0.64, "samples": 40},
+        {"low": 0.8, "high": 1.0, "confidence": 0.97, "accuracy": 0.98, "samples": 960},
     ]
-    metrics["test_calibration"] = {"ece": 0.0123, "samples": 1000, "bins": bins}
-    metrics["pen"] = {
-        "accuracy": 0.9512,
-        "samples": 4000,
-        "writers": 120,
-        "letters_flagged": 0.873,
-        "letters": 2500,
-    }
+    metrics["pen"].update(
+        accuracy=0.9512,
+        samples=4000,
+        writers=120,
+        letters_flagged=0.873,
+        letters=2500,
+        digits_flagged=0.011,
+        calibration={"ece": 0.0123, "samples": 4000, "bins": bins},
+        by_site={"site a": 0.97},
+    )
     model_path = tmp_path / "model.keras"
     shutil.copy(digit_model.DEFAULT_PATH, model_path)
     digit_model.metrics_path(model_path).write_text(json.dumps(metrics))
@@ -297,8 +299,12 @@ def test_model_card_shows_pen_handwriting_and_calibration_when_measured(
     card = app.tabs[2]
     figures = {metric.label: metric.value for metric in card.metric}
     assert figures["Pen digits"] == "95.12%"
-    assert figures["Letters taken for no digit"] == "87.3%"
+    assert figures["Letters flagged"] == "87.3%"
     assert figures["Calibration error"] == "1.23%"
+    _, read_right = card.dataframe
+    rows = dict(zip(read_right.value["Drawings"], read_right.value["Read right"]))
+    assert rows["Pen digits, site site a"] == 0.97
+    assert rows["Style: slashed zero"] == metrics["styles"]["slashed zero"]
     reliability = next(
         json.loads(chart.proto.spec)
         for chart in card.get("vega_lite_chart")
@@ -311,7 +317,7 @@ def test_model_card_shows_pen_handwriting_and_calibration_when_measured(
 
 @pytest.mark.parametrize(
     ("metrics", "problem"),
-    [(None, "No model metrics"), ({"test_accuracy": 0.99}, "are incomplete")],
+    [(None, "No model metrics"), ({"test_accuracy": 0.99}, "not a complete metrics file")],
     ids=["missing", "incomplete"],
 )
 def test_model_without_usable_metrics_still_reads_digits_and_says_how_to_fix_the_card(
