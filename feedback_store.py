@@ -100,7 +100,7 @@ class StorageUnavailable(RuntimeError):
 
 
 @dataclass(frozen=True, eq=False)
-class Label:
+class LabelledDrawing:
     """The digit a person meant for one drawing, with what the model answered."""
 
     session_id: str
@@ -252,10 +252,10 @@ def too_many_strokes_message(count: int) -> str:
     )
 
 
-def validate_label(label: Label) -> dict:
+def validate_label(label: LabelledDrawing) -> dict:
     """Check every field of a label and return the row to store, drawing id included."""
-    if not isinstance(label, Label):
-        raise FeedbackError(f"Expected a Label, got {type(label).__name__}.")
+    if not isinstance(label, LabelledDrawing):
+        raise FeedbackError(f"Expected a LabelledDrawing, got {type(label).__name__}.")
     created_at = label.created_at
     if not isinstance(created_at, datetime) or created_at.tzinfo is None:
         raise FeedbackError(
@@ -508,7 +508,7 @@ class FeedbackStore:
                     _create_schema(connection)
             self._schema_ready = True
 
-    def save(self, label: Label) -> bool:
+    def save(self, label: LabelledDrawing) -> bool:
         """Store a label; False when this drawing was already stored (nothing changes then)."""
         row = validate_label(label)
         dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite

@@ -57,7 +57,7 @@ def toggle_script(pixels: bytes, runs: int) -> None:
         started = time.perf_counter()
         read_drawing(classifier, drawing)
         read = time.perf_counter()
-        st.toggle(tabs.draw.WHY_LABEL, key=f"why_{run}", help=tabs.draw.WHY_HELP)
+        st.toggle(tabs.draw.WHY_TEXT, key=f"why_{run}", help=tabs.draw.WHY_HELP)
         toggle.append((time.perf_counter() - read) * 1000)
         reading.append((read - started) * 1000)
     st.session_state["timings"] = {"toggle": toggle, "reading": reading}

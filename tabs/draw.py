@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+import enum
+from dataclasses import dataclass, replace
+from string import Template
+from typing import TYPE_CHECKING
 
 import numpy as np
 import streamlit as st
@@ -14,7 +16,7 @@ import digit_model
 import explain
 from feedback_store import (
     FeedbackError,
-    Label,
+    LabelledDrawing,
     StorageUnavailable,
     too_many_strokes,
     too_many_strokes_message,
@@ -33,7 +35,7 @@ CANVAS_SIZE = 280  # px; fits a 360 px phone screen with the page margins
 NUMBER_CANVAS_KEY = "number_canvas"
 NUMBER_CANVAS_WIDTH = 700  # px; fills the page on a desktop and scrolls sideways on a phone
 ONE_DIGIT, A_NUMBER, A_PHOTO = "One digit", "A number", "A photo"
-MODE_LABEL, MODE_KEY = "What to read", "read_mode"
+MODE_PROMPT, MODE_KEY = "What to read", "read_mode"
 NUMBER_HINT = (
     "Write a number in the wide box, digits side by side with a little space between them. "
     "On a phone, scroll the box sideways for more room."
@@ -49,7 +51,7 @@ NO_HANDWRITING = (
 PHOTO_TYPES = ["png", "jpg", "jpeg", "webp"]
 PHOTO_HEIGHT = 360  # px; a tall photo is shown no taller than this
 PHOTO_READING_KEY = "photo_reading"  # (file id, what was read), so reruns do not read it again
-WHY_LABEL = "Why this answer?"
+WHY_TEXT = "Why this answer?"
 WHY_HELP = (
     "Colour the strokes by how much they drove the answer: red the most, grey hardly at all. "
     "Each part of the drawing is hidden in turn and the model reads it again."
@@ -68,16 +70,15 @@ DRAW_HINT = "Draw a digit from 0 to 9 in the box. The answer appears as soon as 
 BLANK = "—"  # the answer's metrics before anything is drawn
 TOO_SMALL, TOO_SMALL_HINT = "Too small", "Too small — draw the digit larger."
 NOT_A_DIGIT, NOT_A_DIGIT_HINT = "Not a digit", "That doesn't look like a digit."
-CLEAR_LABEL = "Clear"  # the canvas control that empties the canvas, and with it the answer
+CLEAR_TEXT = "Clear"  # the canvas control that empties the canvas, and with it the answer
 PROBABILITY_CHART_KEY = "probability_chart"
-CONFIRM_LABEL = "✓ Correct"
-PICK_LABEL = "Wrong? Pick the digit you meant"
+CONFIRM_TEXT = "✓ Correct"
+PICK_PROMPT = "Wrong? Pick the digit you meant"
 UNAVAILABLE = "Saving is unavailable right now"
 
 # Session state: who this visit is, and what its clicks on the feedback row came to.
 SAVED_KEY = "saved_labels"  # drawing key -> the digit saved for it (None: saved before, unknown)
 NOTICE_KEY = "feedback_notice"  # the outcome of the last click, shown under its drawing
-TOAST_KEY = "feedback_toast"  # set by a click, taken by the run right after it
 CONFIRM_KEY, PICK_KEY = "confirm", "true_digit"  # the feedback row's widgets
 PICKED_FOR_KEY = "picker_drawing"  # the drawing the digit picker shows the choice for
 # Settings kept for the whole visit. A widget that is not built in a run (the brush in photo
@@ -97,12 +98,12 @@ WHY_SETTING = "why_setting"
 # so the rules are adopted there, as each canvas appears.
 # If the component's markup ever changes, the page falls back to the canvas's own delay and
 # toolbar.
-CANVAS_SCRIPT = (
+CANVAS_SCRIPT = Template(
     """<script>
 (() => {
   if (window.digitCanvasControls) return;
   window.digitCanvasControls = true;
-  const canvases = ".st-key-CANVAS_KEY, .st-key-NUMBER_CANVAS_KEY";
+  const canvases = ".st-key-$canvas_key, .st-key-$number_canvas_key";
   const controls = new CSSStyleSheet();
   controls.replaceSync(`
     .dc-root > .dc-toolbar {
@@ -123,7 +124,7 @@ CANVAS_SCRIPT = (
   `);
   const name = (root) => {
     const clear = root.querySelector('button[aria-label="Reset canvas & history"]');
-    clear?.setAttribute("aria-label", "CLEAR_LABEL");
+    clear?.setAttribute("aria-label", "$clear_label");
     if (clear) clear.title = "Clear the drawing";
   };
   const equip = () => {
@@ -147,10 +148,8 @@ CANVAS_SCRIPT = (
       .querySelector('button[aria-label="Update the app with this drawing"]')?.click());
   }, true);
 })();
-</script>""".replace("NUMBER_CANVAS_KEY", NUMBER_CANVAS_KEY)
-    .replace("CANVAS_KEY", CANVAS_KEY)
-    .replace("CLEAR_LABEL", CLEAR_LABEL)
-)
+</script>"""
+).substitute(canvas_key=CANVAS_KEY, number_canvas_key=NUMBER_CANVAS_KEY, clear_label=CLEAR_TEXT)
 
 
 # Ten digits side by side fit the answer column, and a phone screen, once the pills' side
@@ -158,13 +157,13 @@ CANVAS_SCRIPT = (
 # chart's hover toolbar would sit over the last digits and take their clicks: it is hidden.
 # On a phone the title takes less height, so that the canvas and the answer under it fit the
 # screen together.
-PAGE_STYLE = """<style>
-.st-key-PICK_KEY button[data-variant="pills"] {
+PAGE_STYLE = Template("""<style>
+.st-key-$pick_key button[data-variant="pills"] {
   min-width: 1.625rem;
   padding-left: 0.4rem;
   padding-right: 0.4rem;
 }
-.st-key-PROBABILITY_CHART_KEY [data-testid="stElementToolbar"] {
+.st-key-$chart_key [data-testid="stElementToolbar"] {
   display: none;
 }
 @media (max-width: 640px) {
@@ -176,16 +175,30 @@ PAGE_STYLE = """<style>
     padding-bottom: 0;
   }
 }
-</style>""".replace("PROBABILITY_CHART_KEY", PROBABILITY_CHART_KEY).replace("PICK_KEY", PICK_KEY)
+</style>""").substitute(pick_key=PICK_KEY, chart_key=PROBABILITY_CHART_KEY)
+
+
+class Outcome(enum.Enum):
+    """What a click on the feedback row can come to."""
+
+    SAVED = "saved"
+    ALREADY_SAVED = "already saved"
+    UNAVAILABLE = "unavailable"
+    REFUSED = "refused"
+
+
+TOAST_ICONS = {Outcome.SAVED: ":material/check_circle:", Outcome.ALREADY_SAVED: ":material/info:"}
 
 
 @dataclass(frozen=True)
 class Notice:
-    """What a click on the feedback row came to, for the drawing it was about."""
+    """What a click on the feedback row came to, for the drawing it was about; `fresh` until
+    the run right after the click has shown it as a toast."""
 
     drawing_key: str
-    outcome: Literal["saved", "already saved", "unavailable", "refused"]
+    outcome: Outcome
     message: str
+    fresh: bool = True
 
 
 def already_saved(digit: int | None) -> str:
@@ -200,9 +213,9 @@ def save_label(reading: DrawingReading, strokes: dict | None, true_digit: int | 
     key = reading.drawing_key
     saved = st.session_state.setdefault(SAVED_KEY, {})
     if key in saved:  # a second click, before the first one's rerun disabled the row
-        notice = Notice(key, "already saved", already_saved(saved[key]))
+        notice = Notice(key, Outcome.ALREADY_SAVED, already_saved(saved[key]))
     else:
-        label = Label(
+        label = LabelledDrawing(
             session_id=session_id(),
             predicted_digit=reading.digit,
             confidence=reading.confidence,
@@ -214,21 +227,20 @@ def save_label(reading: DrawingReading, strokes: dict | None, true_digit: int | 
             save_limiter().admit(label.session_id)
             stored = open_feedback_store().save(label)
         except StorageUnavailable as error:
-            notice = Notice(key, "unavailable", str(error))
+            notice = Notice(key, Outcome.UNAVAILABLE, str(error))
         except (FeedbackError, RateLimited) as error:
-            notice = Notice(key, "refused", str(error))
+            notice = Notice(key, Outcome.REFUSED, str(error))
         else:
             # Not stored: an earlier click, which this page no longer knows of, saved it.
             saved[key] = true_digit if stored else None
             notice = (
-                Notice(key, "saved", f"Saved: a {true_digit}.")
+                Notice(key, Outcome.SAVED, f"Saved: a {true_digit}.")
                 if stored
-                else Notice(key, "already saved", already_saved(None))
+                else Notice(key, Outcome.ALREADY_SAVED, already_saved(None))
             )
     # The picker shows the digit kept for this drawing, or nothing when saving failed.
     st.session_state[PICK_KEY] = saved.get(key)
     st.session_state[NOTICE_KEY] = notice
-    st.session_state[TOAST_KEY] = True
 
 
 def save_picked_digit(reading: DrawingReading, strokes: dict | None) -> None:
@@ -249,8 +261,8 @@ def feedback_row(reading: DrawingReading | None, strokes: dict | None) -> None:
         st.session_state[PICKED_FOR_KEY] = drawing
         st.session_state[PICK_KEY] = saved.get(drawing)
     if reading is None:
-        st.button(CONFIRM_LABEL, key=CONFIRM_KEY, disabled=True)
-        st.pills(PICK_LABEL, range(10), key=PICK_KEY, disabled=True)
+        st.button(CONFIRM_TEXT, key=CONFIRM_KEY, disabled=True)
+        st.pills(PICK_PROMPT, range(10), key=PICK_KEY, disabled=True)
         return
     if too_many_strokes(strokes):
         st.warning(too_many_strokes_message(len(strokes["objects"])), icon="🧹")
@@ -258,7 +270,7 @@ def feedback_row(reading: DrawingReading | None, strokes: dict | None) -> None:
     key = reading.drawing_key
     is_saved = key in saved
     st.button(
-        CONFIRM_LABEL,
+        CONFIRM_TEXT,
         key=CONFIRM_KEY,
         on_click=save_label,
         args=(reading, strokes, reading.digit),
@@ -266,36 +278,33 @@ def feedback_row(reading: DrawingReading | None, strokes: dict | None) -> None:
         help=f"The answer {reading.digit} is right: save this drawing with it.",
     )
     st.pills(
-        PICK_LABEL,
+        PICK_PROMPT,
         range(10),
         key=PICK_KEY,
         on_change=save_picked_digit,
         args=(reading, strokes),
         disabled=is_saved,
     )
-    just_clicked = st.session_state.pop(TOAST_KEY, False)
     notice = st.session_state.get(NOTICE_KEY)
     if notice is None or notice.drawing_key != key:
         notice = None
-    if notice is not None and just_clicked:
-        if notice.outcome == "saved":
-            st.toast(notice.message, icon=":material/check_circle:")
-        elif notice.outcome == "already saved":
-            st.toast(notice.message, icon=":material/info:")
+    elif notice.fresh:
+        st.session_state[NOTICE_KEY] = replace(notice, fresh=False)
+        if notice.outcome in TOAST_ICONS:
+            st.toast(notice.message, icon=TOAST_ICONS[notice.outcome])
+    outcome = notice.outcome if notice else None
     if is_saved:
         saved_text = (
-            notice.message
-            if notice and notice.outcome == "already saved"
-            else f"✓ Saved as a {saved[key]}."
+            notice.message if outcome is Outcome.ALREADY_SAVED else f"✓ Saved as a {saved[key]}."
         )
         st.caption(f"{saved_text} Draw another digit to label it too.")
-    elif notice is not None and notice.outcome == "unavailable":
+    elif outcome is Outcome.UNAVAILABLE:
         st.warning(
             f"**{UNAVAILABLE}**, so this label was not kept; reading your drawings goes on. "
             "Try again in a moment.",
             icon="💾",
         )
-    elif notice is not None and notice.outcome == "refused":
+    elif outcome is Outcome.REFUSED:
         st.error(notice.message, icon="🚫")
 
 
@@ -416,7 +425,7 @@ def why_section(
     The toggle's setting is one for the whole visit, shared by every mode.
     """
     shown = st.toggle(
-        WHY_LABEL,
+        WHY_TEXT,
         value=st.session_state.get(WHY_SETTING, False),
         key=key,
         help=WHY_HELP,
@@ -503,7 +512,7 @@ def number_section(classifier: digit_model.Classifier, brush: int) -> None:
 
 
 def read_photo(
-    upload: UploadedFile, classifier: digit_model.Classifier
+    classifier: digit_model.Classifier, upload: UploadedFile
 ) -> tuple[Photo, NumberReading | None]:
     """Find and read the handwriting on an upload, once: reruns (a toggle, a tab) reuse it.
 
@@ -542,7 +551,7 @@ def photo_section(classifier: digit_model.Classifier) -> None:
         st.info(PHOTO_HINT, icon="📷")
         return
     try:
-        photo, reading = read_photo(upload, classifier)
+        photo, reading = read_photo(classifier, upload)
     except PhotoError as error:
         st.error(str(error), icon="🚫")
         return
@@ -570,7 +579,7 @@ def draw_section(classifier: digit_model.Classifier | None) -> None:
     # Outside the sections' fragments: strokes do not redo it, and a new choice rebuilds the tab.
     with st.container(horizontal=True, vertical_alignment="bottom"):
         mode = st.segmented_control(
-            MODE_LABEL,
+            MODE_PROMPT,
             [ONE_DIGIT, A_NUMBER, A_PHOTO],
             default=ONE_DIGIT,
             required=True,

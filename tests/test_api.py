@@ -300,7 +300,7 @@ def test_requests_at_the_same_time_as_a_person_drawing_all_read_right(
     with ThreadPoolExecutor(max_workers=6) as programs:
         answers = [programs.submit(post, app_url, data) for _, data in pictures * 6]
         for label in (3, 8, 5):
-            page.get_by_role("button", name=tabs.draw.CLEAR_LABEL, exact=True).click()
+            page.get_by_role("button", name=tabs.draw.CLEAR_TEXT, exact=True).click()
             page.wait_for_timeout(300)
             clear_digits[label].trace(page, canvas, *PLACEMENTS[0])
             expect(shown).to_have_text(str(label), timeout=30_000)

@@ -23,7 +23,7 @@ def number_canvas(page):
 
 
 def mode_choice(page, mode: str):
-    choices = page.get_by_role("radiogroup", name=tabs.draw.MODE_LABEL)
+    choices = page.get_by_role("radiogroup", name=tabs.draw.MODE_PROMPT)
     return choices.get_by_role("radio", name=mode, exact=True)
 
 

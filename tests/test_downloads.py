@@ -25,7 +25,7 @@ import access
 import downloads
 import feedback_store
 from devtools.page import free_port
-from feedback_store import FeedbackStore, Label
+from feedback_store import FeedbackStore, LabelledDrawing
 from rate_limit import RateLimited, SaveLimiter
 from security_headers import SecurityHeaders
 
@@ -62,7 +62,7 @@ def save_labels(store: FeedbackStore, session_id: str, count: int, first_digit: 
         image = np.zeros((28, 28), np.uint8)
         image[index % 28, (index // 28) % 28] = 255
         digit = (first_digit + index) % 10
-        store.save(Label(session_id, digit, 0.8, digit, image))
+        store.save(LabelledDrawing(session_id, digit, 0.8, digit, image))
 
 
 def get(url: str) -> tuple[int, dict, bytes]:

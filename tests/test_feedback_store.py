@@ -27,7 +27,7 @@ import sqlalchemy as sa
 import feedback_export
 import feedback_store
 from devtools.page import free_port
-from feedback_store import FeedbackError, FeedbackStore, Label, StorageUnavailable
+from feedback_store import FeedbackError, FeedbackStore, LabelledDrawing, StorageUnavailable
 from tests.support.data import mnist
 
 WRITERS = 8
@@ -95,7 +95,7 @@ def store(database_url) -> Iterator[FeedbackStore]:
     engine.dispose()
 
 
-def label_for(drawing, session_id="session-a", predicted=None, **changes) -> Label:
+def label_for(drawing, session_id="session-a", predicted=None, **changes) -> LabelledDrawing:
     image, strokes, true_digit = drawing
     fields = dict(
         session_id=session_id,
@@ -105,7 +105,7 @@ def label_for(drawing, session_id="session-a", predicted=None, **changes) -> Lab
         image=image,
         strokes=strokes,
     )
-    return Label(**(fields | changes))
+    return LabelledDrawing(**(fields | changes))
 
 
 # --- saving and reading back ---------------------------------------------------------------

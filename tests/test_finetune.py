@@ -13,7 +13,7 @@ import train_model
 from canvas_drawings import canvas_style_inputs
 from devtools.datasets import MNIST_PATH
 from feedback_export import npz_chunks
-from feedback_store import FeedbackStore, Label, create_engine
+from feedback_store import FeedbackStore, LabelledDrawing, create_engine
 from tests.support.data import mnist
 
 FEEDBACK_DRAWINGS = 60
@@ -30,7 +30,7 @@ def feedback_file(tmp_path_factory):
     engine = create_engine(f"sqlite:///{folder / 'feedback.db'}")
     store = FeedbackStore(engine)
     for image, digit in zip(inputs, digits):
-        store.save(Label("finetune-test", int(digit), 0.9, int(digit), image))
+        store.save(LabelledDrawing("finetune-test", int(digit), 0.9, int(digit), image))
     path = folder / "feedback.npz"
     path.write_bytes(b"".join(npz_chunks(store.rows(), store.count())))
     engine.dispose()
@@ -131,7 +131,7 @@ def test_finetune_reads_the_configured_database_without_a_download(
     engine = create_engine(url)
     store = FeedbackStore(engine)
     for index, (image, digit) in enumerate(zip(inputs, digits)):
-        store.save(Label(f"visitor-{index % 3}", int(digit), 0.9, int(digit), image))
+        store.save(LabelledDrawing(f"visitor-{index % 3}", int(digit), 0.9, int(digit), image))
     engine.dispose()
     monkeypatch.setenv("DIGIT_FEEDBACK_DB_URL", url)
     out = tmp_path / "from_database.keras"

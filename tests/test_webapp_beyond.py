@@ -163,7 +163,7 @@ def test_blank_wide_canvas_shows_the_hint_and_one_digit_mode_comes_back(app, can
 
     assert canvas.calls[-1]["key"] == tabs.draw.CANVAS_KEY
     assert metric(app, "Prediction") == "7"
-    assert [b.label for b in app.button] == [tabs.draw.CONFIRM_LABEL]  # the feedback row is back
+    assert [b.label for b in app.button] == [tabs.draw.CONFIRM_TEXT]  # the feedback row is back
 
 
 def test_a_photo_of_a_number_on_paper_is_read_and_its_digits_outlined(app, canvas, clear_digits):
@@ -291,7 +291,7 @@ def test_why_heat_map_is_computed_only_when_asked_for(app, canvas, clear_digits,
     app.run()
 
     why = app.toggle(key="why_digit")
-    assert why.label == tabs.draw.WHY_LABEL and why.value is False
+    assert why.label == tabs.draw.WHY_TEXT and why.value is False
     assert metric(app, "Prediction") == "3"
     assert why_pictures(app) == []
     assert saliency.calls == 0 and number_reads.calls == 0
