@@ -18,7 +18,6 @@ from devtools.page import RESET_SETTLE_MS
 from tests.support.browser import (
     ANSWER_MS,
     FIRST_ANSWER_MS,
-    RECORD_SENDS,
     SETTLE_MS,
     answer,
     canvas,
@@ -26,6 +25,7 @@ from tests.support.browser import (
     expect_answer,
     expect_blank,
     metric,
+    opened_page,
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres]
@@ -43,19 +43,17 @@ SHOWN_OPACITY = """(element) => {
 
 def digit_choice(page, digit: int):
     """One of the ten digits under the answer, to say which digit was meant."""
-    picker = page.get_by_role("radiogroup", name=tabs.draw.PICK_LABEL)
+    picker = page.get_by_role("radiogroup", name=tabs.draw.PICK_PROMPT)
     return picker.get_by_role("radio", name=str(digit), exact=True)
+
+
+DESKTOP = {"width": 1000, "height": 1000}
 
 
 @pytest.fixture(scope="module")
 def page(browser, app_url):
-    context = browser.new_context(viewport={"width": 1000, "height": 1000})
-    context.add_init_script(RECORD_SENDS)
-    page = context.new_page()
-    page.goto(app_url)
-    canvas(page).wait_for(timeout=FIRST_ANSWER_MS)
-    yield page
-    context.close()
+    with opened_page(browser, app_url, viewport=DESKTOP) as page:
+        yield page
 
 
 def draw(page, digit: Digit, height: float, top: float, left: float) -> None:
@@ -81,7 +79,7 @@ def test_drawn_digit_is_read_and_clear_brings_the_hint_back(page, clear_digits, 
     draw(page, clear_digits[label], *placement)
     expect_answer(page, label, timeout=FIRST_ANSWER_MS)
 
-    canvas_control(page, tabs.draw.CLEAR_LABEL).click()
+    canvas_control(page, tabs.draw.CLEAR_TEXT).click()
     expect_blank(page)
 
 
@@ -93,7 +91,7 @@ def test_a_drawing_that_is_no_digit_is_named_as_such(page, not_a_digit):
 
 def test_undo_redo_and_clear_are_always_shown_and_large_enough_for_a_finger(page):
     page.mouse.move(0, 0)  # nothing hovers over the canvas
-    for name in ("Undo", "Redo", tabs.draw.CLEAR_LABEL):
+    for name in ("Undo", "Redo", tabs.draw.CLEAR_TEXT):
         control = canvas_control(page, name)
         expect(control).to_be_visible()
         assert control.evaluate(SHOWN_OPACITY) == 1
@@ -120,17 +118,13 @@ def test_undo_and_redo_from_the_toolbar(page, clear_digits):
         redo.click()
     expect_answer(page, 5)
 
-    canvas_control(page, tabs.draw.CLEAR_LABEL).click()
+    canvas_control(page, tabs.draw.CLEAR_TEXT).click()
     expect_blank(page)
 
 
 def test_page_fits_a_phone_screen_and_reads_a_digit_there(browser, app_url, clear_digits):
-    context = browser.new_context(viewport={"width": 360, "height": 740}, device_scale_factor=2)
-    context.add_init_script(RECORD_SENDS)
-    phone = context.new_page()
-    try:
-        phone.goto(app_url)
-        canvas(phone).wait_for(timeout=FIRST_ANSWER_MS)
+    screen = {"width": 360, "height": 740}
+    with opened_page(browser, app_url, viewport=screen, device_scale_factor=2) as phone:
         box = canvas(phone).bounding_box()
         assert box["width"] >= 280 and box["x"] >= 0 and box["x"] + box["width"] <= 360
         assert phone.evaluate("document.documentElement.scrollWidth") <= 360
@@ -138,13 +132,11 @@ def test_page_fits_a_phone_screen_and_reads_a_digit_there(browser, app_url, clea
         draw(phone, clear_digits[6], *PLACEMENTS[0])
         expect_answer(phone, 6)
         # All ten digits side by side within the screen's width: none scrolled out of sight.
-        picker = phone.get_by_role("radiogroup", name=tabs.draw.PICK_LABEL).bounding_box()
+        picker = phone.get_by_role("radiogroup", name=tabs.draw.PICK_PROMPT).bounding_box()
         right_edge = min(picker["x"] + picker["width"], 360)
         for digit in range(10):
             choice = digit_choice(phone, digit).bounding_box()
             assert picker["x"] <= choice["x"] and choice["x"] + choice["width"] <= right_edge
-    finally:
-        context.close()
 
 
 def stored_labels(url: str) -> list[sa.Row]:
@@ -162,22 +154,17 @@ def stored_labels(url: str) -> list[sa.Row]:
 def test_labels_clicked_on_the_page_land_in_postgresql_and_in_the_history(
     browser, app_url, feedback_database_url, clear_digits
 ):
-    context = browser.new_context(viewport={"width": 1000, "height": 1000})
-    context.add_init_script(RECORD_SENDS)
-    page = context.new_page()
-    try:
-        page.goto(app_url)
-        canvas(page).wait_for(timeout=FIRST_ANSWER_MS)
+    with opened_page(browser, app_url, viewport=DESKTOP) as page:
         draw(page, clear_digits[3], *PLACEMENTS[0])
         expect_answer(page, 3, timeout=FIRST_ANSWER_MS)
 
-        page.get_by_role("button", name=tabs.draw.CONFIRM_LABEL).dblclick()
+        page.get_by_role("button", name=tabs.draw.CONFIRM_TEXT).dblclick()
         expect(page.get_by_text(re.compile("saved as a 3", re.IGNORECASE)).first).to_be_visible(
             timeout=ANSWER_MS
         )
-        expect(page.get_by_role("button", name=tabs.draw.CONFIRM_LABEL)).to_be_disabled()
+        expect(page.get_by_role("button", name=tabs.draw.CONFIRM_TEXT)).to_be_disabled()
 
-        canvas_control(page, tabs.draw.CLEAR_LABEL).click()
+        canvas_control(page, tabs.draw.CLEAR_TEXT).click()
         expect_blank(page)
         page.wait_for_timeout(RESET_SETTLE_MS)
         draw(page, clear_digits[7], *PLACEMENTS[1])
@@ -201,24 +188,17 @@ def test_labels_clicked_on_the_page_land_in_postgresql_and_in_the_history(
         with np.load(io.BytesIO(response.body())) as training_set:
             assert training_set["x"].shape == (2, 28, 28)
             assert list(training_set["y"]) == [3, 1]
-    finally:
-        context.close()
 
 
 def test_every_digit_of_the_feedback_row_saves_after_the_pointer_crossed_the_chart(
     browser, app_url, feedback_database_url, clear_digits
 ):
     """Nothing that shows while the pointer is over the probability chart may cover the row."""
-    context = browser.new_context(viewport={"width": 1000, "height": 1000})
-    context.add_init_script(RECORD_SENDS)
-    page = context.new_page()
-    try:
-        page.goto(app_url)
-        canvas(page).wait_for(timeout=FIRST_ANSWER_MS)
+    with opened_page(browser, app_url, viewport=DESKTOP) as page:
         before = len(stored_labels(feedback_database_url))
         height, top, left = PLACEMENTS[0]
         for meant in range(10):
-            canvas_control(page, tabs.draw.CLEAR_LABEL).click()
+            canvas_control(page, tabs.draw.CLEAR_TEXT).click()
             expect_blank(page)
             page.wait_for_timeout(RESET_SETTLE_MS)
             # A little further right each time: a new drawing, not one already labelled.
@@ -234,5 +214,3 @@ def test_every_digit_of_the_feedback_row_saves_after_the_pointer_crossed_the_cha
             expect(page.get_by_text(f"Saved as a {meant}.")).to_be_visible(timeout=ANSWER_MS)
 
         assert stored_labels(feedback_database_url)[before:] == [(3, meant) for meant in range(10)]
-    finally:
-        context.close()

@@ -15,13 +15,13 @@ from devtools.page import RESET_SETTLE_MS
 from tests.support.browser import (
     ANSWER_MS,
     FIRST_ANSWER_MS,
-    RECORD_SENDS,
     answer,
     canvas,
     canvas_control,
     expect_answer,
     expect_blank,
     metric,
+    opened_page,
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres]
@@ -65,15 +65,9 @@ class Finger:
 @pytest.fixture(scope="module")
 def phone(browser, app_url):
     """The page on a phone-sized touch screen."""
-    context = browser.new_context(
-        viewport=PHONE, has_touch=True, is_mobile=True, device_scale_factor=3
-    )
-    context.add_init_script(RECORD_SENDS)
-    page = context.new_page()
-    page.goto(app_url)
-    canvas(page).wait_for(timeout=FIRST_ANSWER_MS)
-    yield page
-    context.close()
+    touch_screen = {"has_touch": True, "is_mobile": True, "device_scale_factor": 3}
+    with opened_page(browser, app_url, viewport=PHONE, **touch_screen) as page:
+        yield page
 
 
 def on_screen(locator) -> bool:
@@ -94,7 +88,7 @@ def test_ten_digits_drawn_with_a_finger_are_read_with_canvas_and_answer_in_view(
     finger = Finger(phone)
     in_view = []
     for label in range(10):
-        finger.tap(canvas_control(phone, tabs.draw.CLEAR_LABEL))
+        finger.tap(canvas_control(phone, tabs.draw.CLEAR_TEXT))
         expect_blank(phone)
         phone.wait_for_timeout(RESET_SETTLE_MS)
 
@@ -109,10 +103,10 @@ def test_ten_digits_drawn_with_a_finger_are_read_with_canvas_and_answer_in_view(
 
 def test_undo_redo_and_clear_work_with_a_finger(phone, clear_digits):
     finger = Finger(phone)
-    finger.tap(canvas_control(phone, tabs.draw.CLEAR_LABEL))
+    finger.tap(canvas_control(phone, tabs.draw.CLEAR_TEXT))
     expect_blank(phone)
     phone.wait_for_timeout(RESET_SETTLE_MS)
-    for name in ("Undo", "Redo", tabs.draw.CLEAR_LABEL):
+    for name in ("Undo", "Redo", tabs.draw.CLEAR_TEXT):
         control = canvas_control(phone, name)
         assert on_screen(control)
         box = control.bounding_box()
@@ -132,6 +126,6 @@ def test_undo_redo_and_clear_work_with_a_finger(phone, clear_digits):
         phone.wait_for_timeout(RESET_SETTLE_MS)
     expect_answer(phone, 7)
 
-    finger.tap(canvas_control(phone, tabs.draw.CLEAR_LABEL))
+    finger.tap(canvas_control(phone, tabs.draw.CLEAR_TEXT))
     expect_blank(phone)
     expect(undo).to_be_disabled()

@@ -3,6 +3,9 @@ its answers."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from playwright.sync_api import expect
 
 import tabs.draw
@@ -22,6 +25,20 @@ WebSocket.prototype.send = function (...message) {
   return send.apply(this, message);
 };
 """
+
+
+@contextmanager
+def opened_page(browser, url: str, **context_options) -> Iterator:
+    """The page in a browser context of its own (a visit of its own), its canvas ready."""
+    context = browser.new_context(**context_options)
+    context.add_init_script(RECORD_SENDS)
+    page = context.new_page()
+    try:
+        page.goto(url)
+        canvas(page).wait_for(timeout=FIRST_ANSWER_MS)
+        yield page
+    finally:
+        context.close()
 
 
 def canvas(page):
