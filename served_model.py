@@ -7,6 +7,7 @@ whichever of them asks first. No Streamlit here.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 from pathlib import Path
@@ -35,3 +36,12 @@ def shared_classifier(path: str | Path | None = None) -> digit_model.Classifier:
         if key not in _loaded:
             _loaded[key] = digit_model.load(key)
         return _loaded[key]
+
+
+def preload() -> None:
+    """Load the served model now, so that the first visit does not wait for TensorFlow.
+
+    A missing or unreadable model is left for the page to report, with its fix.
+    """
+    with contextlib.suppress(digit_model.ModelUnavailable):
+        shared_classifier()

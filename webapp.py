@@ -15,6 +15,7 @@ and `feedback_store`, chart specs in `charts`.
 from __future__ import annotations
 
 import gc
+import threading
 
 import streamlit as st
 from starlette.middleware import Middleware
@@ -23,7 +24,7 @@ import api
 import digit_model
 import downloads
 from security_headers import SecurityHeaders
-from served_model import model_path, shared_classifier
+from served_model import model_path, preload, shared_classifier
 from tabs import draw, history, model_card
 
 TAB_KEY = "page_tab"
@@ -88,3 +89,6 @@ else:
         routes=[*api.ROUTES, *downloads.ROUTES],
         middleware=[Middleware(SecurityHeaders)],
     )
+    # TensorFlow's import and the model's load take seconds: start them while the server
+    # starts, instead of on the first visit.
+    threading.Thread(target=preload, name="model-preload", daemon=True).start()

@@ -3,6 +3,7 @@ image the canvas sends, as pen paths, or with a real mouse in the browser."""
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -14,6 +15,7 @@ from preprocess import canvas_to_ink
 from reading import read_digits
 
 PEN_STEP = 8.0  # px between the mouse positions of a stroke
+SETUP = "black on transparent"  # drawn so, then laid on white as the canvas sends it
 CLEAR_CONFIDENCE = 0.8  # a digit the model reads at least this surely at every test placement
 SEARCHED_DIGITS = 300  # MNIST test digits looked at to find a clear one of each label
 
@@ -34,9 +36,7 @@ class Digit:
         self, height: float, top: float, left: float, brush: float = tabs.draw.DEFAULT_BRUSH
     ) -> np.ndarray:
         """The 280x280 RGBA image the page's canvas sends for this digit: black on white."""
-        coverage = draw(self.segments, height, top, left, brush, "black on transparent")[..., 3:]
-        white = 255 - coverage
-        return np.concatenate([white, white, white, np.full_like(white, 255)], axis=-1)
+        return _black_on_white(draw(self.segments, height, top, left, brush, SETUP))
 
     def strokes(self, height: float, top: float, left: float) -> list[list[tuple[float, float]]]:
         """Pen paths in canvas pixels (x, y), placed exactly as `image` places the digit."""
@@ -57,6 +57,21 @@ class Digit:
             strokes.append(kept)
         return strokes
 
+    def traced_image(
+        self, height: float, top: float, left: float, brush: float = tabs.draw.DEFAULT_BRUSH
+    ) -> np.ndarray:
+        """The canvas image of the pen paths `trace` follows: straight lines between the
+        mouse positions, as near as this gets to what the browser draws."""
+        segments = [
+            (y0, x0, y1, x1)
+            for stroke in self.strokes(height, top, left)
+            for (x0, y0), (x1, y1) in itertools.pairwise(stroke)
+        ]
+        rows = [s[0] for s in segments] + [s[2] for s in segments]
+        cols = [s[1] for s in segments] + [s[3] for s in segments]
+        extent = max(rows) - min(rows)
+        return _black_on_white(draw(segments, extent, min(rows), min(cols), brush, SETUP))
+
     def trace(self, page, canvas, height: float, top: float, left: float) -> None:
         """Draw the digit on a canvas element with the mouse, one pen-down per stroke."""
         box = canvas.bounding_box()
@@ -66,6 +81,12 @@ class Digit:
             for x, y in stroke[1:]:
                 page.mouse.move(box["x"] + x, box["y"] + y)
             page.mouse.up()
+
+
+def _black_on_white(rgba: np.ndarray) -> np.ndarray:
+    """A black-on-transparent drawing laid on white, as the page's canvas sends it."""
+    white = 255 - rgba[..., 3:]
+    return np.concatenate([white, white, white, np.full_like(white, 255)], axis=-1)
 
 
 def _pen_paths(segments: Segments) -> list[list[tuple[float, float]]]:
@@ -100,13 +121,14 @@ def find_clear_digits(
     classifier: digit_model.Classifier, images: np.ndarray, labels: np.ndarray
 ) -> dict[int, Digit]:
     """For each label, the first of these MNIST digits the model reads surely at every test
-    placement."""
+    placement, both as drawn from its centre line and as traced with the mouse."""
     found: dict[int, Digit] = {}
     for image, label in zip(images[:SEARCHED_DIGITS], labels[:SEARCHED_DIGITS]):
         if int(label) in found:
             continue
         digit = Digit(int(label), centre_line(image.astype(np.float32) / 255.0))
-        canvases = np.stack([digit.image(*placement) for placement in PLACEMENTS])
+        canvases = [digit.image(*placement) for placement in PLACEMENTS]
+        canvases += [digit.traced_image(*placement) for placement in PLACEMENTS]
         readings = read_digits(classifier, [canvas_to_ink(rgba) for rgba in canvases])
         if all(
             reading.probabilities[label] >= CLEAR_CONFIDENCE and reading.is_digit
