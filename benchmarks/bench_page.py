@@ -233,7 +233,7 @@ def open_visit(browser, url: str, **context_options):
     page.locator(f".st-key-{tabs.draw.CANVAS_KEY} canvas.upper-canvas").wait_for(
         timeout=PAGE_LOAD_MS
     )
-    page.get_by_role("button", name=tabs.draw.CLEAR_LABEL, exact=True).wait_for()
+    page.get_by_role("button", name=tabs.draw.CLEAR_TEXT, exact=True).wait_for()
     return page
 
 
@@ -241,7 +241,7 @@ def clear_canvas(page) -> None:
     """Press Clear under the canvas and wait until the answer is blank again."""
     from playwright.sync_api import expect
 
-    page.get_by_role("button", name=tabs.draw.CLEAR_LABEL, exact=True).click()
+    page.get_by_role("button", name=tabs.draw.CLEAR_TEXT, exact=True).click()
     expect(page.get_by_text(tabs.draw.DRAW_HINT)).to_be_visible(timeout=10_000)
     page.wait_for_timeout(RESET_SETTLE_MS)
 
@@ -249,7 +249,7 @@ def clear_canvas(page) -> None:
 def save_delay(page) -> float:
     """Click "Correct" under the answer; seconds from the click to the page saying it is saved."""
     page.evaluate(WATCH_FOR_SAVED)
-    page.get_by_role("button", name=tabs.draw.CONFIRM_LABEL).click()
+    page.get_by_role("button", name=tabs.draw.CONFIRM_TEXT).click()
     page.wait_for_function("window.savedShownAt !== null", timeout=30_000)
     clicked = page.evaluate("window.pageEvents.penUps.at(-1)")
     return (page.evaluate("window.savedShownAt") - clicked) / 1000
