@@ -57,6 +57,15 @@ class Digit:
             strokes.append(kept)
         return strokes
 
+    def fits(
+        self, height: float, top: float, left: float, brush: float = tabs.draw.DEFAULT_BRUSH
+    ) -> bool:
+        """Whether the whole digit, brush included, lies on the canvas at this placement."""
+        points = np.array([point for stroke in self.strokes(height, top, left) for point in stroke])
+        return bool(
+            (points >= brush / 2).all() and (points <= tabs.draw.CANVAS_SIZE - brush / 2).all()
+        )
+
     def traced_image(
         self, height: float, top: float, left: float, brush: float = tabs.draw.DEFAULT_BRUSH
     ) -> np.ndarray:
@@ -120,13 +129,15 @@ def _pen_paths(segments: Segments) -> list[list[tuple[float, float]]]:
 def find_clear_digits(
     classifier: digit_model.Classifier, images: np.ndarray, labels: np.ndarray
 ) -> dict[int, Digit]:
-    """For each label, the first of these MNIST digits the model reads surely at every test
-    placement, both as drawn from its centre line and as traced with the mouse."""
+    """For each label, the first of these MNIST digits that fits the canvas and that the model
+    reads surely at every test placement, as drawn from its centre line and as traced."""
     found: dict[int, Digit] = {}
     for image, label in zip(images[:SEARCHED_DIGITS], labels[:SEARCHED_DIGITS]):
         if int(label) in found:
             continue
         digit = Digit(int(label), centre_line(image.astype(np.float32) / 255.0))
+        if not all(digit.fits(*placement) for placement in PLACEMENTS):
+            continue
         canvases = [digit.image(*placement) for placement in PLACEMENTS]
         canvases += [digit.traced_image(*placement) for placement in PLACEMENTS]
         readings = read_digits(classifier, [canvas_to_ink(rgba) for rgba in canvases])
