@@ -88,6 +88,9 @@ def test_a_drawing_that_is_no_digit_is_named_as_such(page, not_a_digit):
     expect(answer(page)).to_have_text(tabs.draw.NOT_A_DIGIT, timeout=FIRST_ANSWER_MS)
     expect(page.get_by_text(tabs.draw.NOT_A_DIGIT_HINT)).to_be_visible()
 
+    canvas_control(page, tabs.draw.CLEAR_TEXT).click()
+    expect_blank(page)
+
 
 def test_undo_redo_and_clear_are_always_shown_and_large_enough_for_a_finger(page):
     page.mouse.move(0, 0)  # nothing hovers over the canvas
