@@ -96,9 +96,11 @@ class PostgresServer:
     def frozen(self) -> Iterator[None]:
         """Stop every server process (SIGSTOP): sockets stay open and nothing answers."""
         stopped = self.processes()
-        for pid in stopped:
-            os.kill(pid, signal.SIGSTOP)
         try:
+            for pid in stopped:
+                # A backend may end between being listed and being stopped.
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGSTOP)
             yield
         finally:
             for pid in stopped:
