@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import hashlib
+import logging
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -52,8 +53,10 @@ NO_HANDWRITING = (
     "(or light) on a plain background."
 )
 BUSY = "The server is reading as many images as it can right now. Try again in a moment."
+MODEL_UNAVAILABLE = "The digit model is not available on this server right now. Try again later."
 
 Result = TypeVar("Result")
+logger = logging.getLogger(__name__)
 
 _workers = ThreadPoolExecutor(max_workers=WORKER_THREADS, thread_name_prefix="digit-api")
 _in_flight = 0  # changed only on the event loop, so no lock is needed
@@ -95,7 +98,7 @@ def _check_declared_length(request: Request, limit: int) -> None:
     declared = request.headers.get("content-length")
     if declared is None:
         return
-    if not declared.isdigit():
+    if not (declared.isascii() and declared.isdigit()):
         raise RequestRefused(400, f"Content-Length {declared!r} is not a number of bytes.")
     if int(declared) > limit:
         raise _too_large(f"{int(declared) / 2**20:.0f} MB")
@@ -111,7 +114,7 @@ async def _limited(stream: AsyncIterator[bytes], limit: int) -> AsyncIterator[by
         yield chunk
 
 
-async def _image_bytes(request: Request) -> bytes:
+async def _image_bytes(request: Request) -> bytes | bytearray:
     """The image sent: the whole body, or the "image" file of a multipart form."""
     media_type = _media_type(request.headers.get("content-type"))
     if media_type in (*IMAGE_TYPES, UNTYPED):
@@ -119,7 +122,7 @@ async def _image_bytes(request: Request) -> bytes:
         body = bytearray()
         async for chunk in _limited(request.stream(), MAX_BODY_BYTES):
             body += chunk
-        return bytes(body)
+        return body  # not copied into bytes: one body in memory per request
     if media_type != FORM:
         shown = media_type or "missing"
         raise RequestRefused(415, f"Content-Type {shown} is not supported. {WHAT_TO_SEND}")
@@ -177,7 +180,11 @@ async def predict(request: Request) -> JSONResponse:
     except photo.PhotoError as error:
         return _refusal(400, str(error))
     except digit_model.ModelUnavailable as error:
-        return _refusal(503, str(error))
+        logger.error("The model is unavailable: %s", error)  # the path stays in the log
+        return _refusal(503, MODEL_UNAVAILABLE)
+    except Exception:
+        logger.exception("Reading an image sent to /api/predict failed")
+        return _refusal(500, "The server failed to read this image. Try another one.")
     finally:
         _in_flight -= 1
     if reading is None:
@@ -198,10 +205,9 @@ async def model_info(request: Request) -> JSONResponse:
     try:
         status = path.stat()
         digest = await _in_worker(_file_digest, path, status.st_mtime_ns)
-    except OSError:
-        return _refusal(
-            503, f"No model file at {path}. Train one with `{digit_model.TRAIN_COMMAND}`."
-        )
+    except OSError as error:
+        logger.error("No model file to describe: %s", error)
+        return _refusal(503, MODEL_UNAVAILABLE)
     try:
         metrics = digit_model.load_metrics(path)
     except ValueError:  # the model still answers; its figures are unknown

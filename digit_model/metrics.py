@@ -12,6 +12,7 @@ import json
 import types
 import typing
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 
@@ -112,6 +113,9 @@ class ModelMetrics:
     trained_at: str
     seed: int
     finetune: FinetuneRecord | None = None
+
+    def __post_init__(self) -> None:
+        datetime.fromisoformat(self.trained_at)  # ValueError names a date that is not one
 
     @classmethod
     def from_dict(cls, data: object) -> ModelMetrics:

@@ -21,7 +21,7 @@ from feedback_store import (
     too_many_strokes,
     too_many_strokes_message,
 )
-from photo import Photo, PhotoError, read_upload
+from photo import Photo, PhotoBusy, PhotoError, read_upload
 from preprocess import FIELD, canvas_to_ink, enlarge
 from rate_limit import RateLimited
 from reading import DigitReading, DrawingReading, NumberReading, read_drawing, read_number
@@ -516,15 +516,22 @@ def read_photo(
 ) -> tuple[Photo, NumberReading | None]:
     """Find and read the handwriting on an upload, once: reruns (a toggle, a tab) reuse it.
 
-    Raises PhotoError, with a message for the person, for a file that is not a usable picture.
+    Raises PhotoError, with a message for the person, for a file that is not a usable picture;
+    that too is kept, so a bad file is not decoded again on every rerun. "Busy" is not kept.
     """
     kept = st.session_state.get(PHOTO_READING_KEY)
-    if kept is not None and kept[0] == upload.file_id:
-        return kept[1]
-    photo = read_upload(upload.getvalue())
-    result = photo, read_number(classifier, photo.ink)
-    st.session_state[PHOTO_READING_KEY] = (upload.file_id, result)
-    return result
+    if kept is None or kept[0] != upload.file_id:
+        try:
+            photo = read_upload(upload.getvalue())
+            kept = (upload.file_id, (photo, read_number(classifier, photo.ink)))
+        except PhotoBusy:
+            raise
+        except PhotoError as error:
+            kept = (upload.file_id, error)
+        st.session_state[PHOTO_READING_KEY] = kept
+    if isinstance(kept[1], PhotoError):
+        raise kept[1]
+    return kept[1]
 
 
 def outlined(photo: Photo, reading: NumberReading | None) -> np.ndarray:

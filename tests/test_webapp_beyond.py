@@ -347,6 +347,18 @@ def test_a_photo_is_read_once_however_often_the_page_reruns(app, canvas, clear_d
     assert reads.calls == 1
 
 
+def test_a_bad_file_is_decoded_once_however_often_the_page_reruns(app, canvas, monkeypatch):
+    reads = counted(monkeypatch, tabs.draw, "read_upload")
+    choose(app.run(), tabs.draw.A_PHOTO)
+    upload(app, "scan.png", b"\x89PNG\r\n\x1a\n" + bytes(100), "image/png")
+    app.run()
+    app.run()
+
+    assert not app.exception
+    assert len(app.error) == 1
+    assert reads.calls == 1
+
+
 def test_settings_stay_through_clears_mode_switches_and_tab_switches(app, canvas, clear_digits):
     canvas.drawings[tabs.draw.CANVAS_KEY] = clear_digits[3].image(*PLACEMENTS[0])
     app.run()
