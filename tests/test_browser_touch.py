@@ -12,17 +12,7 @@ from playwright.sync_api import expect
 import tabs.draw
 from devtools.drawing import PLACEMENTS, Digit
 from devtools.page import RESET_SETTLE_MS
-from tests.support.browser import (
-    ANSWER_MS,
-    FIRST_ANSWER_MS,
-    answer,
-    canvas,
-    canvas_control,
-    expect_answer,
-    expect_blank,
-    metric,
-    opened_page,
-)
+from tests.support import browser as ui
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres]
 
@@ -56,17 +46,17 @@ class Finger:
 
     def draw(self, digit: Digit, height: float, top: float, left: float) -> None:
         """Write the digit on the canvas, one touch per stroke; wait until it is sent."""
-        box = canvas(self.page).bounding_box()
+        box = ui.canvas(self.page).bounding_box()
         for stroke in digit.strokes(height, top, left):
             self.stroke([(box["x"] + x, box["y"] + y) for x, y in stroke])
-        self.page.wait_for_function("window.lastSendAt > window.lastPenUpAt", timeout=ANSWER_MS)
+        self.page.wait_for_function("window.lastSendAt > window.lastPenUpAt", timeout=ui.ANSWER_MS)
 
 
 @pytest.fixture(scope="module")
 def phone(browser, app_url):
     """The page on a phone-sized touch screen."""
     touch_screen = {"has_touch": True, "is_mobile": True, "device_scale_factor": 3}
-    with opened_page(browser, app_url, viewport=PHONE, **touch_screen) as page:
+    with ui.opened_page(browser, app_url, viewport=PHONE, **touch_screen) as page:
         yield page
 
 
@@ -88,44 +78,44 @@ def test_ten_digits_drawn_with_a_finger_are_read_with_canvas_and_answer_in_view(
     finger = Finger(phone)
     in_view = []
     for label in range(10):
-        finger.tap(canvas_control(phone, tabs.draw.CLEAR_TEXT))
-        expect_blank(phone)
+        finger.tap(ui.canvas_control(phone, tabs.draw.CLEAR_TEXT))
+        ui.expect_blank(phone)
         phone.wait_for_timeout(RESET_SETTLE_MS)
 
         finger.draw(clear_digits[label], *PLACEMENTS[0])
-        expect_answer(phone, label, timeout=FIRST_ANSWER_MS)
+        ui.expect_answer(phone, label, timeout=ui.FIRST_ANSWER_MS)
 
-        answer_area = (answer(phone), metric(phone, "Confidence"))
-        shown = [on_screen(element) for element in (canvas(phone), *answer_area)]
+        answer_area = (ui.answer(phone), ui.metric(phone, "Confidence"))
+        shown = [on_screen(element) for element in (ui.canvas(phone), *answer_area)]
         in_view.append(all(shown) and phone.evaluate("window.scrollY") == 0)
     assert in_view == [True] * 10
 
 
 def test_undo_redo_and_clear_work_with_a_finger(phone, clear_digits):
     finger = Finger(phone)
-    finger.tap(canvas_control(phone, tabs.draw.CLEAR_TEXT))
-    expect_blank(phone)
+    finger.tap(ui.canvas_control(phone, tabs.draw.CLEAR_TEXT))
+    ui.expect_blank(phone)
     phone.wait_for_timeout(RESET_SETTLE_MS)
     for name in ("Undo", "Redo", tabs.draw.CLEAR_TEXT):
-        control = canvas_control(phone, name)
+        control = ui.canvas_control(phone, name)
         assert on_screen(control)
         box = control.bounding_box()
         assert box["width"] >= 40 and box["height"] >= 40
 
     finger.draw(clear_digits[7], *PLACEMENTS[0])
-    expect_answer(phone, 7)
+    ui.expect_answer(phone, 7)
 
-    undo, redo = canvas_control(phone, "Undo"), canvas_control(phone, "Redo")
+    undo, redo = ui.canvas_control(phone, "Undo"), ui.canvas_control(phone, "Redo")
     while undo.is_enabled():
         finger.tap(undo)
         phone.wait_for_timeout(RESET_SETTLE_MS)
-    expect_blank(phone)
+    ui.expect_blank(phone)
 
     while redo.is_enabled():
         finger.tap(redo)
         phone.wait_for_timeout(RESET_SETTLE_MS)
-    expect_answer(phone, 7)
+    ui.expect_answer(phone, 7)
 
-    finger.tap(canvas_control(phone, tabs.draw.CLEAR_TEXT))
-    expect_blank(phone)
+    finger.tap(ui.canvas_control(phone, tabs.draw.CLEAR_TEXT))
+    ui.expect_blank(phone)
     expect(undo).to_be_disabled()
