@@ -39,16 +39,16 @@ import numpy as np
 import tensorflow as tf
 
 import digit_model
-import feedback_export
-import feedback_store
-import unipen
-from canvas_drawings import canvas_style_inputs, centre_line, drawn_input, random_drawings
 from digit_model import NOT_A_DIGIT
 from digit_model.network import build_model, training_model
-from not_digits import GENERATORS, UNFINISHED_DIGITS, unfinished
+from feedback import export as feedback_export
+from feedback import store as feedback_store
 from preprocess import canvas_to_ink
 from reading import read_digits
-from styles import STYLES
+from training import unipen
+from training.canvas_drawings import canvas_style_inputs, centre_line, drawn_input, random_drawings
+from training.not_digits import GENERATORS, UNFINISHED_DIGITS, unfinished
+from training.styles import STYLES
 
 SEED = 1337
 SPLIT_SEED = 2026  # which pen writers are held out: fixed, so every run validates on the same

@@ -20,11 +20,11 @@ import threading
 import streamlit as st
 from starlette.middleware import Middleware
 
-import api
 import digit_model
-import downloads
-from security_headers import SecurityHeaders
-from served_model import model_path, preload, shared_classifier
+from feedback import downloads
+from server import api
+from server.security_headers import SecurityHeaders
+from server.served_model import model_path, preload, shared_classifier
 from tabs import draw, history, model_card
 
 TAB_KEY = "page_tab"

@@ -31,11 +31,11 @@ from bench_beyond import report
 from bench_inference import timed
 
 import digit_model
-from canvas_drawings import random_drawings
 from devtools.datasets import mnist
 from devtools.page import served_page
 from devtools.pictures import png
 from reading import read_image_bytes
+from training.canvas_drawings import random_drawings
 
 WARM_UP = 5
 

@@ -28,14 +28,13 @@ from bench_inference import timed
 from streamlit.testing.v1 import AppTest
 
 import digit_model
-import explain
-from canvas_drawings import random_drawings
 from devtools.datasets import mnist
 from devtools.numbers import random_numbers
 from devtools.pictures import encoded, paper_photo
-from photo import read_upload
 from preprocess import canvas_to_ink
-from reading import read_drawing, read_image_bytes, read_number
+from reading import explain, read_drawing, read_image_bytes, read_number
+from reading.photo import read_upload
+from training.canvas_drawings import random_drawings
 
 
 def toggle_script(pixels: bytes, runs: int) -> None:

@@ -20,10 +20,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import digit_model
-from canvas_drawings import random_drawings
 from preprocess import canvas_to_ink, normalize
 from reading import read_digit
 from train_model import load_mnist
+from training.canvas_drawings import random_drawings
 
 
 def timed(function, inputs, runs: int) -> list[float]:

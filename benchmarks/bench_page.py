@@ -47,12 +47,12 @@ from streamlit.testing.v1 import AppTest
 import digit_model
 import tabs.draw
 import webapp
-from canvas_drawings import random_drawings
 from devtools.datasets import mnist
 from devtools.drawing import PLACEMENTS, Digit, find_clear_digits
 from devtools.page import CHROMIUM, CHROMIUM_ARGS, RESET_SETTLE_MS, served_page
 from preprocess import canvas_to_ink
 from reading import read_digits
+from training.canvas_drawings import random_drawings
 
 # A person looks at a page for at least this long before the first stroke.
 FIRST_LOOK_MS = 1000

@@ -72,7 +72,7 @@ def memory_mb(field: str) -> float:
 def measure(kind: str, uploads: int) -> dict:
     """Inside a fresh process: read `uploads` copies of one worst case at once."""
     sys.path.insert(0, str(ROOT))
-    import photo
+    from reading import photo
 
     data = worst_case(kind)
     before = memory_mb("VmRSS")

@@ -10,9 +10,9 @@ import numpy as np
 
 import digit_model
 import tabs.draw
-from canvas_drawings import centre_line, draw
 from preprocess import canvas_to_ink
 from reading import read_digits
+from training.canvas_drawings import centre_line, draw
 
 PEN_STEP = 8.0  # px between the mouse positions of a stroke
 SETUP = "black on transparent"  # drawn so, then laid on white as the canvas sends it

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.spatial import cKDTree
 
-from canvas_drawings import COLOUR_SETUPS, centre_line, draw
 from devtools.drawing import Segments
+from training.canvas_drawings import COLOUR_SETUPS, centre_line, draw
 
 WIDTH, HEIGHT = 700, 280
 MARGIN = 12

@@ -9,9 +9,9 @@ import uuid
 import sqlalchemy as sa
 import streamlit as st
 
-import feedback_store
-from feedback_store import FeedbackStore, StorageUnavailable
-from rate_limit import SaveLimiter
+from feedback import store as feedback_store
+from feedback.rate_limit import SaveLimiter
+from feedback.store import FeedbackStore, StorageUnavailable
 
 SESSION_ID_KEY = "feedback_session_id"
 

@@ -11,20 +11,19 @@ import numpy as np
 import streamlit as st
 from PIL import Image, ImageDraw
 
-import charts
 import digit_model
-import explain
-from feedback_store import (
+from feedback.rate_limit import RateLimited
+from feedback.store import (
     FeedbackError,
     LabelledDrawing,
     StorageUnavailable,
     too_many_strokes,
     too_many_strokes_message,
 )
-from photo import Photo, PhotoBusy, PhotoError, read_upload
 from preprocess import FIELD, canvas_to_ink, enlarge
-from rate_limit import RateLimited
-from reading import DigitReading, DrawingReading, NumberReading, read_drawing, read_number
+from reading import DigitReading, DrawingReading, NumberReading, explain, read_drawing, read_number
+from reading.photo import Photo, PhotoBusy, PhotoError, read_upload
+from tabs import charts
 from tabs.common import open_feedback_store, save_limiter, session_id
 
 if TYPE_CHECKING:

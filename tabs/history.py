@@ -9,11 +9,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import pandas as pd
 import streamlit as st
 
-import access
-import charts
-import downloads
-import feedback_store
-from feedback_store import FeedbackStore, StorageUnavailable, Summary
+from feedback import access, downloads
+from feedback import store as feedback_store
+from feedback.store import FeedbackStore, StorageUnavailable, Summary
+from tabs import charts
 from tabs.common import open_feedback_store, session_id
 
 HISTORY_ROWS = 50  # latest labels listed in the History tab

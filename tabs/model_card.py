@@ -9,9 +9,9 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-import charts
 import digit_model
 from digit_model import ModelMetrics
+from tabs import charts
 
 
 def summary_row(metrics: ModelMetrics) -> None:

@@ -10,12 +10,12 @@ import numpy as np
 import pytest
 
 import digit_model
-import not_digits
 from devtools.drawing import PLACEMENTS, Digit, find_clear_digits
 from devtools.page import CHROMIUM, CHROMIUM_ARGS, served_page
 from preprocess import canvas_to_ink
 from reading import read_digits
 from tests.support.data import mnist
+from training import not_digits
 
 pytest_plugins = ["tests.support.postgres_server"]
 

@@ -20,12 +20,11 @@ import numpy as np
 import pytest
 from playwright.sync_api import expect
 
-import api
 import digit_model
 import tabs.draw
-from canvas_drawings import draw
 from devtools.drawing import PLACEMENTS
 from devtools.pictures import png
+from server import api
 from tests.support.pictures import (
     CELL,
     drawn_digit,
@@ -33,6 +32,7 @@ from tests.support.pictures import (
     truncated_png,
     written_number,
 )
+from training.canvas_drawings import draw
 
 pytestmark = [pytest.mark.postgres]
 

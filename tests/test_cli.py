@@ -1,4 +1,4 @@
-"""`python -m digit_model predict` on image files it is given, as a person runs it: good
+"""`python -m reading predict` on image files it is given, as a person runs it: good
 pictures, a folder, a whole number, and files it cannot read."""
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ def predict(*arguments: str | Path) -> subprocess.CompletedProcess:
     """Run the command line from the repository, as the README shows it."""
     environment = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
     return subprocess.run(
-        [sys.executable, "-m", "digit_model", "predict", *map(str, arguments)],
+        [sys.executable, "-m", "reading", "predict", *map(str, arguments)],
         cwd=REPO_ROOT,
         env=environment,
         capture_output=True,

@@ -21,13 +21,12 @@ from starlette.middleware import Middleware
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
-import access
-import downloads
-import feedback_store
 from devtools.page import free_port
-from feedback_store import FeedbackStore, LabelledDrawing
-from rate_limit import RateLimited, SaveLimiter
-from security_headers import SecurityHeaders
+from feedback import access, downloads
+from feedback import store as feedback_store
+from feedback.rate_limit import RateLimited, SaveLimiter
+from feedback.store import FeedbackStore, LabelledDrawing
+from server.security_headers import SecurityHeaders
 
 
 @pytest.fixture(scope="module")

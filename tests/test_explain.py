@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from explain import overlay, saliency
 from preprocess import canvas_to_ink
 from reading import read_digit
+from reading.explain import overlay, saliency
 from tests.support.data import mnist
 from tests.support.readers import CountingClassifier
 

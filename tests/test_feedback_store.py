@@ -18,16 +18,16 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import numpy as np
 import pytest
 import sqlalchemy as sa
 
-import feedback_export
-import feedback_store
+from devtools import REPO_ROOT
 from devtools.page import free_port
-from feedback_store import FeedbackError, FeedbackStore, LabelledDrawing, StorageUnavailable
+from feedback import export as feedback_export
+from feedback import store as feedback_store
+from feedback.store import FeedbackError, FeedbackStore, LabelledDrawing, StorageUnavailable
 from tests.support.data import mnist
 
 WRITERS = 8
@@ -37,8 +37,8 @@ LABELS_PER_WRITER = 200
 def canvas_drawing(digit: np.ndarray, height: float = 180.0) -> tuple[np.ndarray, dict]:
     """A digit drawn on the 280x280 canvas: the app's 28x28 input and Fabric-style json_data."""
     # Imported here so that writer processes, which import this module, start quickly.
-    from canvas_drawings import centre_line, draw
     from preprocess import canvas_to_ink, normalize
+    from training.canvas_drawings import centre_line, draw
 
     segments = centre_line(digit.astype(np.float32) / 255.0)
     brush = 18.0
@@ -621,7 +621,7 @@ def test_postgres_urls_without_a_driver_use_psycopg_3():
 
 
 def test_the_default_sqlite_file_lies_in_the_project_and_is_ignored_by_git():
-    root = Path(feedback_store.__file__).resolve().parent
+    root = REPO_ROOT
     assert feedback_store.DEFAULT_SQLITE_PATH.parent == root
     for name in ("feedback.db", "feedback.db-wal", "feedback.db-shm"):
         checked = subprocess.run(["git", "check-ignore", "-q", name], cwd=root, check=False)

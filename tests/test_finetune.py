@@ -10,11 +10,11 @@ import pytest
 
 import digit_model
 import train_model
-from canvas_drawings import canvas_style_inputs
 from devtools.datasets import MNIST_PATH
-from feedback_export import npz_chunks
-from feedback_store import FeedbackStore, LabelledDrawing, create_engine
+from feedback.export import npz_chunks
+from feedback.store import FeedbackStore, LabelledDrawing, create_engine
 from tests.support.data import mnist
+from training.canvas_drawings import canvas_style_inputs
 
 FEEDBACK_DRAWINGS = 60
 

@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 
 import digit_model
-from canvas_drawings import COLOUR_SETUPS, centre_line, draw, random_drawings
 from preprocess import canvas_to_ink
 from reading import read_digit, read_digits
 from tests.support.data import mnist
+from training.canvas_drawings import COLOUR_SETUPS, centre_line, draw, random_drawings
 
 
 @pytest.fixture(scope="module")

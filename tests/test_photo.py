@@ -17,17 +17,16 @@ import numpy as np
 import pytest
 from PIL import Image
 
-import photo
-from canvas_drawings import draw
 from devtools import REPO_ROOT
 from devtools.numbers import random_numbers, write_number
 from devtools.pictures import encoded, paper_photo
-from photo import MAX_BYTES, PhotoBusy, PhotoError, TooManyPixels, photo_to_ink, read_upload
 from preprocess import canvas_to_ink
-from reading import read_image_bytes, read_number
+from reading import photo, read_image_bytes, read_number
+from reading.photo import MAX_BYTES, PhotoBusy, PhotoError, TooManyPixels, photo_to_ink, read_upload
 from tests.support.data import mnist
 from tests.support.pictures import animated, png_claiming_size, truncated_jpeg, truncated_png
 from tests.support.readers import read_written
+from training.canvas_drawings import draw
 
 NUMBER = "2026"
 
@@ -259,7 +258,7 @@ def test_one_worst_case_upload_stays_within_its_memory_budget():
 import io, pathlib, sys
 from PIL import Image
 sys.path.insert(0, ".")
-import photo
+from reading import photo
 picture = Image.new("RGBA", (5000, 5000), (0, 0, 0, 0))
 picture.paste((0, 0, 0, 255), (1250, 1666, 2500, 2500))
 buffer = io.BytesIO()

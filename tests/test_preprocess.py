@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
-from canvas_drawings import COLOUR_SETUPS, centre_line, draw
 from preprocess import canvas_to_ink, normalize
 from tests.support.data import mnist
+from training.canvas_drawings import COLOUR_SETUPS, centre_line, draw
 
 # (height, top, left) of the same digit elsewhere on the 280x280 canvas, brush scaled alike.
 PLACES = [(180, 12, 12), (90, 170, 170), (200, 20, 30), (70, 12, 195)]

@@ -15,9 +15,9 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from PIL import Image
 
-from photo import PhotoError, photo_to_ink, read_upload
 from preprocess import canvas_to_ink, normalize
-from segment import split_digits
+from reading.photo import PhotoError, photo_to_ink, read_upload
+from reading.segment import split_digits
 
 EXAMPLES = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

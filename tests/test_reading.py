@@ -7,11 +7,11 @@ import pytest
 from PIL import Image
 
 import reading
-from canvas_drawings import COLOUR_SETUPS, draw
 from devtools.pictures import png
-from photo import PhotoError
 from preprocess import canvas_to_ink
+from reading.photo import PhotoError
 from tests.support.pictures import CELL, written_number
+from training.canvas_drawings import COLOUR_SETUPS, draw
 
 NUMBER = "2026"
 

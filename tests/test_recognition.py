@@ -6,12 +6,11 @@ import numpy as np
 import pytest
 
 import digit_model
-import not_digits
 import reading
-import styles
-from canvas_drawings import centre_line, random_drawing
 from tests.support.data import mnist, pen_validation
 from train_model import calibration
+from training import not_digits, styles
+from training.canvas_drawings import centre_line, random_drawing
 
 PEN_DIGITS = (
     600  # validation writers' digits drawn for the accuracy, flagging and calibration checks

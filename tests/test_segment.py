@@ -15,7 +15,7 @@ from scipy import ndimage
 from devtools.numbers import HEIGHT, WIDTH, WrittenNumber, lift_pen, random_numbers, write_number
 from preprocess import canvas_to_ink
 from reading import read_digits, read_number
-from segment import split_digits
+from reading.segment import split_digits
 from tests.support.data import mnist
 from tests.support.readers import CountingClassifier, read_written
 

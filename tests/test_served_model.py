@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 import digit_model
-import served_model
 import webapp
+from server import served_model
 
 
 def test_the_page_and_the_api_share_one_classifier(monkeypatch):

@@ -3,10 +3,9 @@
 import numpy as np
 import pytest
 
-import not_digits
-import styles
-from canvas_drawings import centre_line
 from tests.support.data import mnist
+from training import not_digits, styles
+from training.canvas_drawings import centre_line
 
 
 def digit_segments(digit: int) -> np.ndarray:

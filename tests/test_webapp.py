@@ -24,12 +24,7 @@ import pytest
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
-import access
-import charts
 import digit_model
-import downloads
-import feedback_store
-import served_model
 import tabs.common
 import tabs.draw
 import tabs.history
@@ -37,8 +32,12 @@ import train_model
 import webapp
 from devtools import REPO_ROOT
 from devtools.drawing import PLACEMENTS, Digit
-from rate_limit import SaveLimiter
+from feedback import access, downloads
+from feedback import store as feedback_store
+from feedback.rate_limit import SaveLimiter
 from reading import read_drawing
+from server import served_model
+from tabs import charts
 
 RUN_TIMEOUT = 120  # seconds; the first run imports TensorFlow and loads the model
 UNREACHABLE_URL = "postgresql+psycopg://digits:hunter2@127.0.0.1:1/digits"  # nothing on port 1

@@ -16,15 +16,15 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-import explain
 import reading
-import served_model
 import tabs.draw
 import webapp
 from devtools import REPO_ROOT
 from devtools.drawing import PLACEMENTS
 from devtools.pictures import encoded
 from preprocess import canvas_to_ink
+from reading import explain
+from server import served_model
 from tests.support.pictures import (
     animated,
     photographed,

@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import unipen
 from devtools import datasets
 from train_model import SPLIT_SEED
+from training import unipen
 
 
 def _require(path: Path, missing: str, missing_in_ci: str) -> None:

@@ -9,11 +9,11 @@ import zlib
 import numpy as np
 from PIL import Image
 
-from canvas_drawings import draw
 from devtools.drawing import Digit
 from devtools.numbers import write_number
 from devtools.pictures import encoded, paper_photo, png
 from preprocess import canvas_to_ink
+from training.canvas_drawings import draw
 
 CELL = 240  # px: each digit of a written number gets a cell this wide on a 280 px high canvas
 

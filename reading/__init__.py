@@ -18,10 +18,9 @@ from typing import Literal
 
 import numpy as np
 
-import photo
-import segment
 from digit_model import Classifier
 from preprocess import canvas_to_ink, normalize, too_small
+from reading import photo, segment
 
 Mode = Literal["digit", "number"]
 MODES: tuple[Mode, ...] = ("digit", "number")

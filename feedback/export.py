@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator
 
 import numpy as np
 
-from feedback_store import IMAGE_SHAPE, StoredLabel
+from feedback.store import IMAGE_SHAPE, StoredLabel
 
 CSV_COLUMNS = (
     "time",

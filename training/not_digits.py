@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from styles import Segments, ellipse, polyline
+from training.styles import Segments, ellipse, polyline
 
 UNFINISHED_DIGITS = (2, 7)  # whose first part alone reads as no digit: a hook, a dash
 

@@ -1,6 +1,6 @@
 """Read digits in image files from a terminal, through the same pipeline as the page and API.
 
-    python -m digit_model predict IMAGE_OR_FOLDER... [--number] [--json] [--model PATH]
+    python -m reading predict IMAGE_OR_FOLDER... [--number] [--json] [--model PATH]
 
 Prints one line per file: the digit (or with --number the whole number) and the confidence,
 or what is wrong with that file. A folder stands for every PNG, JPEG and WebP file in it.
@@ -17,9 +17,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import digit_model
-import photo
-import served_model
-from reading import DigitReading, NumberReading, read_image_bytes
+from reading import DigitReading, NumberReading, photo, read_image_bytes
+from server import served_model
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
 NO_HANDWRITING = "no handwriting found"
@@ -86,7 +85,7 @@ def predict(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m digit_model",
+        prog="python -m reading",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

@@ -19,8 +19,8 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from feedback_export import csv_chunks, npz_chunks
-from feedback_store import FeedbackStore, StorageUnavailable
+from feedback.export import csv_chunks, npz_chunks
+from feedback.store import FeedbackStore, StorageUnavailable
 
 LINK_LIFETIME_S = 30 * 60  # a link works for this long after the History tab showed it
 MAX_LINKS = 10_000  # links kept per server process; the oldest go first

@@ -31,9 +31,8 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 import digit_model
-import photo
-import served_model
-from reading import MODES, read_image_bytes
+from reading import MODES, photo, read_image_bytes
+from server import served_model
 
 MAX_BODY_BYTES = photo.MAX_BYTES  # the image itself, as for uploads on the page...
 MULTIPART_OVERHEAD = 64 * 1024  # ...plus room for a form's boundaries and part headers

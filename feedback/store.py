@@ -40,7 +40,7 @@ from preprocess import FIELD, enlarge
 
 CONNECTION_NAME = "feedback"  # st.connection name and [connections.feedback] in secrets.toml
 URL_VARIABLES = ("DIGIT_FEEDBACK_DB_URL", "DATABASE_URL")  # checked in this order
-DEFAULT_SQLITE_PATH = Path(__file__).resolve().parent / "feedback.db"
+DEFAULT_SQLITE_PATH = Path(__file__).resolve().parent.parent / "feedback.db"
 
 IMAGE_SHAPE = (FIELD, FIELD)
 MAX_STROKES = 200  # strokes kept per drawing: a digit takes a handful, a long number dozens

@@ -1,0 +1,4 @@
+"""What the server adds beside the page: the HTTP API, the served model, security headers.
+
+Uses `reading`, `feedback` and `digit_model`; never `tabs`. Only `webapp.py` imports it.
+"""
