@@ -78,7 +78,6 @@ FINETUNE_LEARNING_RATE = 1e-4
 FINETUNE_MNIST = 20000  # MNIST training digits mixed in with the feedback
 FEEDBACK_SHARE = 0.25  # feedback's share of a fine-tuning epoch (repeated when scarce)
 FEEDBACK_HOLDOUT = 0.2  # share of the feedback kept out of fine-tuning, to measure it
-MIN_FEEDBACK = 10  # labelled drawings needed before fine-tuning means anything
 MAX_MNIST_DROP = 0.001  # 0.1 points: a fine-tuned model losing more is not written
 
 ROTATION = math.radians(15)  # each augmentation's range, uniform either way
@@ -590,9 +589,10 @@ def load_feedback(path: Path | None) -> tuple[np.ndarray, np.ndarray]:
         )
     if not np.isin(y, np.arange(10)).all():
         raise ValueError(f"{source} has true digits outside 0-9.")
-    if len(x) < MIN_FEEDBACK:
+    if len(x) < feedback_export.MIN_FEEDBACK:
         raise ValueError(
-            f"{source} holds {len(x)} labelled drawings; fine-tuning needs at least {MIN_FEEDBACK}."
+            f"{source} holds {len(x)} labelled drawings; "
+            f"fine-tuning needs at least {feedback_export.MIN_FEEDBACK}."
         )
     return x, y
 

@@ -24,7 +24,7 @@ import digit_model
 from feedback import downloads
 from server import api
 from server.security_headers import SecurityHeaders
-from server.served_model import model_path, preload, shared_classifier
+from server.served_model import preload, shared_classifier
 from tabs import draw, history, model_card
 
 TAB_KEY = "page_tab"
@@ -52,7 +52,7 @@ def main() -> None:
         "A small convolutional network, trained on MNIST and on real pen handwriting, reads "
         "your digits and says when a drawing is not one."
     )
-    path = model_path()
+    path = digit_model.model_path()
     try:
         classifier = load_classifier(str(path))
     except digit_model.ModelUnavailable as error:

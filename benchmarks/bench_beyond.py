@@ -48,7 +48,7 @@ def toggle_script(pixels: bytes, runs: int) -> None:
     import webapp
     from reading import read_drawing
 
-    classifier = webapp.load_classifier(str(webapp.model_path()))
+    classifier = webapp.load_classifier(str(digit_model.model_path()))
     side = tabs.draw.CANVAS_SIZE
     drawing = np.frombuffer(pixels, np.uint8).reshape(side, side, 4)
     toggle, reading = [], []

@@ -126,7 +126,7 @@ def stroke_script(drawings: list[str], timings: dict[str, list[float]]) -> None:
     import webapp
     from reading import read_drawing
 
-    classifier = webapp.load_classifier(str(webapp.model_path()))
+    classifier = webapp.load_classifier(str(digit_model.model_path()))
     url = drawings.pop()
     started = time.perf_counter()
     rgba = CanvasResult(json_data=None, image_data_url=url, return_image_data=True).image_data
@@ -164,7 +164,7 @@ def measure_server(samples: int) -> dict[str, list[float]]:
     while pending:
         strokes.run(timeout=60)
 
-    classifier = webapp.load_classifier(str(webapp.model_path()))
+    classifier = webapp.load_classifier(str(digit_model.model_path()))
     readings = read_digits(classifier, [canvas_to_ink(rgba) for rgba in drawings])
     inputs = [reading.image for reading in readings if reading is not None]
     timings["baseline: compiled predict_proba alone"] = _timed(

@@ -13,9 +13,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import digit_model
 from devtools import REPO_ROOT
 from feedback import store as feedback_store
-from server import served_model
 
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
@@ -66,7 +66,7 @@ def served_page(log: Path, feedback_url: str) -> Iterator[str]:
         "TF_CPP_MIN_LOG_LEVEL": "2",
         feedback_store.URL_VARIABLES[0]: feedback_url,
     }
-    environment.pop(served_model.MODEL_PATH_VARIABLE, None)
+    environment.pop(digit_model.MODEL_PATH_VARIABLE, None)
     command = [
         sys.executable,
         "-m",

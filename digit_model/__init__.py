@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -13,19 +14,27 @@ from preprocess import FIELD
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_PATH = REPO_ROOT / "model.keras"
+MODEL_PATH_VARIABLE = "DIGIT_MODEL_PATH"  # point the app, API and CLI at another model file
 TRAIN_COMMAND = "python train_model.py"
 NOT_A_DIGIT = 10  # the eleventh class the network scores, after the ten digits
 EXPECTED_OUTPUTS = {"probabilities": (None, 10), "verdict": (None, NOT_A_DIGIT + 1)}
 
 __all__ = [
     "DEFAULT_PATH",
+    "MODEL_PATH_VARIABLE",
     "NOT_A_DIGIT",
     "Classifier",
     "ModelMetrics",
     "ModelUnavailable",
     "load",
     "load_metrics",
+    "model_path",
 ]
+
+
+def model_path() -> Path:
+    """The model file: DIGIT_MODEL_PATH when set, else the one committed with the app."""
+    return Path(os.environ.get(MODEL_PATH_VARIABLE) or DEFAULT_PATH)
 
 
 class ModelUnavailable(RuntimeError):

@@ -19,6 +19,8 @@ import numpy as np
 
 from feedback.store import IMAGE_SHAPE, StoredLabel
 
+MIN_FEEDBACK = 10  # labelled drawings needed before fine-tuning on them means anything
+
 CSV_COLUMNS = (
     "time",
     "session_id",

@@ -18,7 +18,6 @@ from pathlib import Path
 
 import digit_model
 from reading import DigitReading, NumberReading, photo, read_image_bytes
-from server import served_model
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
 NO_HANDWRITING = "no handwriting found"
@@ -71,7 +70,7 @@ def line(path: Path, result: DigitReading | NumberReading | str, as_json: bool) 
 def predict(args: argparse.Namespace) -> int:
     """Read every file; 0 when all were read, 1 when any was not, 2 without a model."""
     try:
-        classifier = served_model.shared_classifier(args.model)
+        classifier = digit_model.load(args.model or digit_model.model_path())
     except digit_model.ModelUnavailable as error:
         print(error, file=sys.stderr)
         return 2
@@ -97,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     reader.add_argument(
         "--model",
         default=None,
-        help=f"model file (default: ${served_model.MODEL_PATH_VARIABLE} or model.keras)",
+        help=f"model file (default: ${digit_model.MODEL_PATH_VARIABLE} or model.keras)",
     )
     args = parser.parse_args(argv)
     return predict(args)

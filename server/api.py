@@ -200,7 +200,7 @@ def _file_digest(path: Path, modified_ns: int) -> str:
 
 async def model_info(request: Request) -> JSONResponse:
     """GET /api/model: which model file answers, when it was trained, how well it reads."""
-    path = served_model.model_path()
+    path = digit_model.model_path()
     try:
         status = path.stat()
         digest = await _in_worker(_file_digest, path, status.st_mtime_ns)

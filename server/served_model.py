@@ -8,21 +8,13 @@ whichever of them asks first. No Streamlit here.
 from __future__ import annotations
 
 import contextlib
-import os
 import threading
 from pathlib import Path
 
 import digit_model
 
-MODEL_PATH_VARIABLE = "DIGIT_MODEL_PATH"  # point the server at another model file
-
 _loaded: dict[str, digit_model.Classifier] = {}
 _loading = threading.Lock()
-
-
-def model_path() -> Path:
-    """The model file: DIGIT_MODEL_PATH when set, else the one committed with the app."""
-    return Path(os.environ.get(MODEL_PATH_VARIABLE) or digit_model.DEFAULT_PATH)
 
 
 def shared_classifier(path: str | Path | None = None) -> digit_model.Classifier:
@@ -31,7 +23,7 @@ def shared_classifier(path: str | Path | None = None) -> digit_model.Classifier:
     Raises digit_model.ModelUnavailable, and loads again on the next call, when the file is
     missing or unreadable. Callers on other threads wait for a load under way.
     """
-    key = str(path or model_path())
+    key = str(path or digit_model.model_path())
     with _loading:
         if key not in _loaded:
             _loaded[key] = digit_model.load(key)

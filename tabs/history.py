@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from feedback import access, downloads
+from feedback import export as feedback_export
 from feedback import store as feedback_store
 from feedback.store import FeedbackStore, StorageUnavailable, Summary
 from tabs import charts
@@ -111,14 +112,11 @@ def download_links(store: FeedbackStore, mine: str | None, listed: int) -> None:
         f"The links work for {downloads.LINK_LIFETIME_S // 60} minutes."
     )
     if mine is None:
-        # Imported here, when the tab is open: the training script is not needed to show it.
-        from train_model import MIN_FEEDBACK
-
         caption += (
             f" On the server, fine-tune the model straight from the database: "
             f"`{FINETUNE_COMMAND}` (`--data`: MNIST in Keras's `mnist.npz` layout; without it "
-            f"Keras downloads MNIST). Fine-tuning needs at least {MIN_FEEDBACK} labelled "
-            f"drawings; there are {listed:,} so far."
+            f"Keras downloads MNIST). Fine-tuning needs at least "
+            f"{feedback_export.MIN_FEEDBACK} labelled drawings; there are {listed:,} so far."
         )
     st.caption(caption)
 

@@ -433,7 +433,7 @@ def test_the_message_names_no_database_detail_and_the_log_keeps_them_without_pas
     port = free_port()
     url = f"postgresql+psycopg://app:hunter2@127.0.0.1:{port}/feedback_db"
     with (
-        caplog.at_level(logging.WARNING, logger="feedback_store"),
+        caplog.at_level(logging.WARNING, logger="feedback.store"),
         pytest.raises(StorageUnavailable) as raised,
     ):
         FeedbackStore(feedback_store.create_engine(url)).save(label_for(drawings[0]))

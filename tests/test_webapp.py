@@ -28,15 +28,14 @@ import digit_model
 import tabs.common
 import tabs.draw
 import tabs.history
-import train_model
 import webapp
 from devtools import REPO_ROOT
 from devtools.drawing import PLACEMENTS, Digit
 from feedback import access, downloads
+from feedback import export as feedback_export
 from feedback import store as feedback_store
 from feedback.rate_limit import SaveLimiter
 from reading import read_drawing
-from server import served_model
 from tabs import charts
 
 RUN_TIMEOUT = 120  # seconds; the first run imports TensorFlow and loads the model
@@ -77,7 +76,7 @@ def feedback_database(tmp_path, monkeypatch) -> str:
 @pytest.fixture
 def app(monkeypatch) -> AppTest:
     """The page with the committed model."""
-    monkeypatch.delenv(served_model.MODEL_PATH_VARIABLE, raising=False)
+    monkeypatch.delenv(digit_model.MODEL_PATH_VARIABLE, raising=False)
     return AppTest.from_file(str(REPO_ROOT / "webapp.py"), default_timeout=RUN_TIMEOUT)
 
 
@@ -292,7 +291,7 @@ def test_model_card_shows_pen_handwriting_and_calibration_when_measured(
     model_path = tmp_path / "model.keras"
     shutil.copy(digit_model.DEFAULT_PATH, model_path)
     digit_model.metrics_path(model_path).write_text(json.dumps(metrics))
-    monkeypatch.setenv(served_model.MODEL_PATH_VARIABLE, str(model_path))
+    monkeypatch.setenv(digit_model.MODEL_PATH_VARIABLE, str(model_path))
     app = AppTest.from_file(str(REPO_ROOT / "webapp.py"), default_timeout=RUN_TIMEOUT).run()
     open_tab(app, "Model card")
 
@@ -328,7 +327,7 @@ def test_model_without_usable_metrics_still_reads_digits_and_says_how_to_fix_the
     shutil.copy(digit_model.DEFAULT_PATH, model_path)
     if metrics is not None:
         digit_model.metrics_path(model_path).write_text(json.dumps(metrics))
-    monkeypatch.setenv(served_model.MODEL_PATH_VARIABLE, str(model_path))
+    monkeypatch.setenv(digit_model.MODEL_PATH_VARIABLE, str(model_path))
     canvas.drawing = drawing(clear_digits[4])
     app = AppTest.from_file(str(REPO_ROOT / "webapp.py"), default_timeout=RUN_TIMEOUT).run()
     open_tab(app, "Model card")
@@ -351,7 +350,7 @@ def test_unusable_model_file_shows_what_is_wrong_and_the_fix(
     model_path = tmp_path / "model.keras"
     if model_file is not None:
         model_path.write_bytes(model_file)
-    monkeypatch.setenv(served_model.MODEL_PATH_VARIABLE, str(model_path))
+    monkeypatch.setenv(digit_model.MODEL_PATH_VARIABLE, str(model_path))
     app = AppTest.from_file(str(REPO_ROOT / "webapp.py"), default_timeout=RUN_TIMEOUT).run()
 
     assert not app.exception
@@ -670,7 +669,7 @@ def test_the_owner_with_the_secret_sees_and_downloads_everyones_labels(
     assert downloads.links.find(links[0].proto.url.split("/")[1]).session_id is None
     (how_to_finetune,) = (c.value for c in history.caption if "fine-tune" in c.value)
     assert "python train_model.py finetune --data " in how_to_finetune
-    assert f"at least {train_model.MIN_FEEDBACK} labelled drawings" in how_to_finetune
+    assert f"at least {feedback_export.MIN_FEEDBACK} labelled drawings" in how_to_finetune
 
 
 def test_saving_faster_than_a_person_labels_is_refused_with_when_to_try_again(

@@ -16,6 +16,7 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
+import digit_model
 import reading
 import tabs.draw
 import webapp
@@ -24,7 +25,6 @@ from devtools.drawing import PLACEMENTS
 from devtools.pictures import encoded
 from preprocess import canvas_to_ink
 from reading import explain
-from server import served_model
 from tests.support.pictures import (
     animated,
     photographed,
@@ -64,7 +64,7 @@ def canvas(monkeypatch) -> CanvasStandIn:
 @pytest.fixture
 def app(tmp_path, monkeypatch) -> AppTest:
     """The page with the committed model, its labels going to a SQLite file of its own."""
-    monkeypatch.delenv(served_model.MODEL_PATH_VARIABLE, raising=False)
+    monkeypatch.delenv(digit_model.MODEL_PATH_VARIABLE, raising=False)
     monkeypatch.delenv("DATABASE_URL", raising=False)
     monkeypatch.setenv("DIGIT_FEEDBACK_DB_URL", f"sqlite:///{tmp_path / 'feedback.db'}")
     return AppTest.from_file(str(REPO_ROOT / "webapp.py"), default_timeout=RUN_TIMEOUT)
