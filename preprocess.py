@@ -23,7 +23,8 @@ KEEP_RATIO = 0.25  # pieces this heavy relative to the largest make up the digit
 NEAR = 0.25  # lighter pieces count only within this fraction of the digit's size
 MIN_PIECE = 0.01  # pieces lighter than this share of all ink are always noise
 MIN_EXTENT = 0.04  # a readable digit spans at least this share of the image's longer side...
-MIN_ELONGATION = 2.0  # ...and at least this many stroke widths: less is a dot or a blob
+MIN_ELONGATION = 2.0  # ...and at least this many stroke widths: less is a dot or a blob...
+DOT_EXTENT = 0.25  # ...when it spans less than this share; a bigger blob is for the model to judge
 THICKNESS_SIDE = 48  # size and stroke width are measured on a copy at most this many pixels across
 
 EIGHT_CONNECTED = np.ones((3, 3), dtype=bool)  # diagonal neighbours touch: one stroke
@@ -125,22 +126,18 @@ def _fit_box(crop: np.ndarray) -> np.ndarray:
     return fitted / peak if peak > 0 else fitted
 
 
-def normalize(ink: np.ndarray) -> np.ndarray | None:
-    """Bring ink of any size into MNIST form: (28, 28) float32 in [0, 1], or None if blank.
-
-    Crops to the digit (specks and stray taps left out), fits its longer side into
-    20 px with area-averaged anti-aliasing, and puts its centre of mass at the centre
-    of the 28x28 field. The strongest pixel is scaled to 1, as in MNIST, so a thin
-    pen reads as well as a fat finger.
-    """
-    ink = as_unit_ink(ink)
+def _inked_crop(ink: np.ndarray) -> np.ndarray | None:
+    """The ink cropped to what is darker than haze, or None when nothing is drawn."""
     rows = np.flatnonzero(ink.max(axis=1) >= HAZE)
-    cols = np.flatnonzero(ink.max(axis=0) >= HAZE)
     if rows.size == 0 or ink.max() < INK_THRESHOLD:
         return None
-    ink = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    cols = np.flatnonzero(ink.max(axis=0) >= HAZE)
+    return ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
 
-    digit = np.where(_digit_mask(ink), ink, 0.0).astype(np.float32)
+
+def _mnist_form(crop: np.ndarray) -> np.ndarray:
+    """A cropped drawing as MNIST's 28x28 input: digit pieces kept, fitted, centred by mass."""
+    digit = np.where(_digit_mask(crop), crop, 0.0).astype(np.float32)
     rows = np.flatnonzero(digit.any(axis=1))
     cols = np.flatnonzero(digit.any(axis=0))
     fitted = _fit_box(digit[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1])
@@ -154,22 +151,10 @@ def normalize(ink: np.ndarray) -> np.ndarray | None:
     return field
 
 
-def too_small(ink: np.ndarray) -> bool:
-    """True when the ink is only a dot or a speck: too small or too blob-like to read as a digit."""
-    ink = as_unit_ink(ink, "too_small")
-    inked = ink >= HAZE
-    rows, cols = np.flatnonzero(inked.any(axis=1)), np.flatnonzero(inked.any(axis=0))
-    if rows.size == 0 or ink.max() < INK_THRESHOLD:
-        return False
+def _is_dot(crop: np.ndarray, side: int) -> bool:
+    """True when a cropped drawing on an image `side` pixels across is only a dot or a speck."""
     # Measured on a block-maximum copy at most THICKNESS_SIDE across: thin strokes survive it.
-    step = max(
-        1,
-        -(
-            -max(rows.size, cols.size, rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1)
-            // THICKNESS_SIDE
-        ),
-    )
-    crop = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    step = max(1, -(-max(crop.shape) // THICKNESS_SIDE))
     coarse = np.maximum.reduceat(
         np.maximum.reduceat(crop, np.arange(0, crop.shape[0], step), axis=0),
         np.arange(0, crop.shape[1], step),
@@ -178,10 +163,42 @@ def too_small(ink: np.ndarray) -> bool:
     mask = _digit_mask(coarse)
     rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
     extent = step * (max(rows[-1] - rows[0], cols[-1] - cols[0]) + 1)
-    if extent < MIN_EXTENT * max(ink.shape):
+    if extent < MIN_EXTENT * side:
         return True
+    if extent >= DOT_EXTENT * side:
+        return False
     thickness = 2 * step * float(ndimage.distance_transform_edt(np.pad(mask, 1)).max())
     return extent < MIN_ELONGATION * thickness
+
+
+def prepare(ink: np.ndarray) -> tuple[np.ndarray | None, bool]:
+    """The model's 28x28 input for ink of any size, and whether the ink is only a dot: what
+    `normalize` and `too_small` give, from one crop of the ink. (None, False) when blank."""
+    ink = as_unit_ink(ink)
+    crop = _inked_crop(ink)
+    if crop is None:
+        return None, False
+    return _mnist_form(crop), _is_dot(crop, max(ink.shape))
+
+
+def normalize(ink: np.ndarray) -> np.ndarray | None:
+    """Bring ink of any size into MNIST form: (28, 28) float32 in [0, 1], or None if blank.
+
+    Crops to the digit (specks and stray taps left out), fits its longer side into
+    20 px with area-averaged anti-aliasing, and puts its centre of mass at the centre
+    of the 28x28 field. The strongest pixel is scaled to 1, as in MNIST, so a thin
+    pen reads as well as a fat finger.
+    """
+    crop = _inked_crop(as_unit_ink(ink))
+    return None if crop is None else _mnist_form(crop)
+
+
+def too_small(ink: np.ndarray) -> bool:
+    """True when the ink is only a dot or a speck: too small or too blob-like to read as a
+    digit. A large blob is not small: whether it is a digit is the model's to say."""
+    ink = as_unit_ink(ink, "too_small")
+    crop = _inked_crop(ink)
+    return crop is not None and _is_dot(crop, max(ink.shape))
 
 
 def enlarge(image: np.ndarray, size: int, smooth: bool = False) -> np.ndarray:

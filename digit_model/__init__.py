@@ -57,20 +57,26 @@ class Classifier:
 
     def read(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(N, 28, 28) inputs in [0, 1] -> (N, 10) calibrated probabilities and (N,) is-digit."""
+        probabilities, not_digit = self.verdicts(images)
+        return probabilities, not_digit < 0.5
+
+    def verdicts(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(N, 28, 28) inputs in [0, 1] -> (N, 10) calibrated probabilities and (N,) the chance
+        that each drawing is no digit at all, 0.5 at the threshold fitted in training."""
         images = np.asarray(images, dtype=np.float32)
         if images.ndim != 3 or images.shape[1:] != (FIELD, FIELD):
             raise ValueError(f"the classifier expects (N, 28, 28) images, got shape {images.shape}")
         count = len(images)
         if count == 0:
-            return np.zeros((0, 10), dtype=np.float32), np.zeros(0, dtype=bool)
+            return np.zeros((0, 10), dtype=np.float32), np.zeros(0, dtype=np.float32)
         # XLA compiles once per batch size: round up to a power of two so a few sizes serve all.
         bucket = 1 << (count - 1).bit_length()
         if bucket != count:
             images = np.concatenate([images, np.zeros((bucket - count, FIELD, FIELD), np.float32)])
         outputs = self._forward(images)
-        probabilities = outputs["probabilities"].numpy()[:count]
-        is_digit = outputs["verdict"].numpy()[:count, NOT_A_DIGIT] < 0.5
-        return probabilities, is_digit
+        return outputs["probabilities"].numpy()[:count], outputs["verdict"].numpy()[
+            :count, NOT_A_DIGIT
+        ]
 
     def predict_proba(self, images: np.ndarray) -> np.ndarray:
         """(N, 28, 28) float32 inputs in [0, 1] -> (N, 10) calibrated probabilities."""

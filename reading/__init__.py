@@ -2,7 +2,7 @@
 
 The one reading pipeline of the project, used by the page, the HTTP API, the command line,
 the benchmarks, the tests and `train_model.py evaluate`. Ink is brought into MNIST form by
-`preprocess.normalize`, a number is split into its digits by `segment`, a picture is opened
+`preprocess.prepare`, a number is split into its digits by `segment`, a picture is opened
 safely by `photo`, and the model reads every input of a drawing in one batched call.
 No Streamlit here.
 """
@@ -19,11 +19,12 @@ from typing import Literal
 import numpy as np
 
 from digit_model import Classifier
-from preprocess import canvas_to_ink, normalize, too_small
+from preprocess import canvas_to_ink, prepare, too_small
 from reading import photo, segment
 
 Mode = Literal["digit", "number"]
 MODES: tuple[Mode, ...] = ("digit", "number")
+DOUBT_BELOW = 0.9  # a "not a digit" verdict less sure than this still offers the digit read
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,8 @@ class DigitReading:
     probabilities: np.ndarray  # (10,) calibrated, summing to 1
     is_digit: bool  # False: the model takes the drawing for something other than a digit
     too_small: bool  # the ink is only a dot or a speck, too small to read
+    # Not a digit by the verdict, but not firmly: the page still offers the digit read.
+    doubtful: bool = dataclasses.field(default=False, kw_only=True)
 
     @property
     def digit(self) -> int:
@@ -56,6 +59,7 @@ class DigitReading:
             "confidence": self.confidence,
             "probabilities": [float(p) for p in self.probabilities],
             "is_digit": self.is_digit,
+            "doubtful": self.doubtful,
             "too_small": self.too_small,
         }
 
@@ -115,15 +119,16 @@ class NumberReading:
 
 def read_digits(classifier: Classifier, inks: Sequence[np.ndarray]) -> list[DigitReading | None]:
     """Read many drawings of one digit each in one batched call; None for blank ink."""
-    images = [normalize(ink) for ink in inks]
-    drawn = [index for index, image in enumerate(images) if image is not None]
-    readings: list[DigitReading | None] = [None] * len(images)
+    prepared = [prepare(ink) for ink in inks]
+    drawn = [index for index, (image, _) in enumerate(prepared) if image is not None]
+    readings: list[DigitReading | None] = [None] * len(prepared)
     if not drawn:
         return readings
-    probabilities, is_digit = classifier.read(np.stack([images[index] for index in drawn]))
-    for index, row, verdict in zip(drawn, probabilities, is_digit):
+    probabilities, not_digit = classifier.verdicts(np.stack([prepared[i][0] for i in drawn]))
+    for index, row, chance in zip(drawn, probabilities, not_digit):
+        image, is_dot = prepared[index]
         readings[index] = DigitReading(
-            images[index], row, bool(verdict), bool(too_small(inks[index]))
+            image, row, bool(chance < 0.5), is_dot, doubtful=bool(0.5 <= chance < DOUBT_BELOW)
         )
     return readings
 

@@ -69,6 +69,7 @@ DRAW_HINT = "Draw a digit from 0 to 9 in the box. The answer appears as soon as 
 BLANK = "—"  # the answer's metrics before anything is drawn
 TOO_SMALL, TOO_SMALL_HINT = "Too small", "Too small — draw the digit larger."
 NOT_A_DIGIT, NOT_A_DIGIT_HINT = "Not a digit", "That doesn't look like a digit."
+DOUBTFUL_HINT = "Not sure this is a digit at all."
 CLEAR_TEXT = "Clear"  # the canvas control that empties the canvas, and with it the answer
 PROBABILITY_CHART_KEY = "probability_chart"
 CONFIRM_TEXT = "✓ Correct"
@@ -311,7 +312,7 @@ def unreadable(reading: DigitReading) -> tuple[str, str] | None:
     """Why a drawing is not read as a digit, short and in full; None when it is read."""
     if reading.too_small:
         return TOO_SMALL, TOO_SMALL_HINT
-    if not reading.is_digit:
+    if not reading.is_digit and not reading.doubtful:
         return NOT_A_DIGIT, NOT_A_DIGIT_HINT
     return None
 
@@ -337,6 +338,12 @@ def answer_section(reading: DrawingReading | None, strokes: dict | None = None) 
             f"{verdict[1]} If it is a digit, pick the one you meant below; the chart shows "
             "what the model made of it.",
             icon="🔍",
+        )
+    elif reading.doubtful:
+        st.warning(
+            f"{DOUBTFUL_HINT} If it is one, it looks most like a **{reading.digit}**: "
+            "confirm it, or pick the digit you meant below.",
+            icon="🤔",
         )
     elif reading.confidence < UNSURE_BELOW:
         first, second = reading.top_two

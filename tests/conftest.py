@@ -14,7 +14,7 @@ from devtools.drawing import PLACEMENTS, Digit, find_clear_digits
 from devtools.page import CHROMIUM, CHROMIUM_ARGS, served_page
 from preprocess import canvas_to_ink
 from reading import read_digits
-from tests.support.data import mnist
+from tests.support.data import mnist, pen_unseen_sites
 from training import not_digits
 
 pytest_plugins = ["tests.support.postgres_server"]
@@ -41,9 +41,22 @@ def not_a_digit(classifier) -> Digit:
         segments = [tuple(map(float, s)) for s in not_digits.crossed_circle(rng)]
         drawing = Digit(-1, segments)
         inks = [canvas_to_ink(drawing.image(*placement)) for placement in PLACEMENTS]
-        if not any(reading.is_digit for reading in read_digits(classifier, inks)):
+        readings = read_digits(classifier, inks)
+        if not any(reading.is_digit or reading.doubtful for reading in readings):
             return drawing
     pytest.fail("the model took every crossed-out circle tried for a digit")
+
+
+@pytest.fixture(scope="session")
+def doubtful_drawing(classifier) -> Digit:
+    """A handwritten letter the model hesitates over: no digit by its verdict, but not firmly."""
+    pen = pen_unseen_sites()
+    for index in np.flatnonzero(pen.is_other)[:3000]:
+        drawing = Digit(-1, [tuple(map(float, s)) for s in pen.segments[index]])
+        (reading,) = read_digits(classifier, [canvas_to_ink(drawing.image(*PLACEMENTS[0]))])
+        if reading is not None and reading.doubtful and not reading.too_small:
+            return drawing
+    pytest.fail("the model was firm about every letter tried")
 
 
 @pytest.fixture(scope="session")

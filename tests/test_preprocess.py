@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
-from preprocess import canvas_to_ink, normalize
+from preprocess import canvas_to_ink, normalize, prepare, too_small
 from tests.support.data import mnist
 from training.canvas_drawings import COLOUR_SETUPS, centre_line, draw
 
@@ -132,3 +132,24 @@ def test_canvas_to_ink_rejects_what_is_not_an_rgba_image(bad):
 def test_normalize_rejects_bad_shapes_and_dtypes(bad):
     with pytest.raises(ValueError, match="normalize expects"):
         normalize(bad)
+
+
+def test_prepare_gives_what_normalize_and_too_small_give(strokes):
+    tap = np.zeros((280, 280), np.float32)
+    tap[100:110, 100:110] = 1.0
+    inks = [canvas_to_ink(drawn(segments)) for segments, _ in strokes] + [tap]
+    for ink in inks:
+        image, is_dot = prepare(ink)
+        np.testing.assert_array_equal(image, normalize(ink))
+        assert is_dot == too_small(ink)
+    assert prepare(tap)[1] and prepare(np.zeros((280, 280), np.float32)) == (None, False)
+
+
+def test_a_large_filled_scribble_is_not_called_too_small():
+    rng = np.random.default_rng(0)
+    scribble = np.zeros((280, 280), np.float32)
+    rows, cols = np.ogrid[:280, :280]
+    for _ in range(60):  # thick zig-zags filling most of the canvas's left half
+        row, col = rng.integers(20, 260), rng.integers(10, 140)
+        scribble[(rows - row) ** 2 + (cols - col) ** 2 <= 22**2] = 1.0
+    assert not too_small(scribble)

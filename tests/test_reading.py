@@ -109,3 +109,28 @@ def test_bad_bytes_and_modes_are_refused(classifier, clear_digits):
         reading.read_image_bytes(classifier, good, "letters")
     blank = png(np.full((100, 100, 4), 255, np.uint8))
     assert reading.read_image_bytes(classifier, blank) is None
+
+
+class VerdictsOf:
+    """A stand-in model that gives fixed chances of "no digit at all", one per drawing."""
+
+    def __init__(self, not_digit: list[float]) -> None:
+        self.not_digit = np.array(not_digit, np.float32)
+
+    def verdicts(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        probabilities = np.full((len(images), 10), 0.02, np.float32)
+        probabilities[:, 1] = 0.82
+        return probabilities, self.not_digit[: len(images)]
+
+
+def test_a_verdict_that_hesitates_still_offers_the_digit(clear_digits):
+    ink = canvas_to_ink(draw(clear_digits[1].segments, 200, 40, 60, 18, "black on transparent"))
+    chances = [0.2, 0.6, reading.DOUBT_BELOW + 0.05]
+    readings = reading.read_digits(VerdictsOf(chances), [ink] * 3)
+    assert [(r.is_digit, r.doubtful) for r in readings] == [
+        (True, False),
+        (False, True),
+        (False, False),
+    ]
+    assert all(r.digit == 1 for r in readings)
+    assert readings[1].to_dict()["doubtful"] is True

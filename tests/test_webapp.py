@@ -765,6 +765,19 @@ def test_a_drawing_that_is_no_digit_says_so_and_still_offers_the_digit_row(
     assert sum(bar["probability"] for bar in chart_rows(chart)) == pytest.approx(1, abs=1e-4)
 
 
+def test_a_drawing_the_model_hesitates_over_says_so_and_offers_its_digit(
+    app, canvas, doubtful_drawing
+):
+    canvas.drawing = drawing(doubtful_drawing)
+    app.run()
+
+    assert not app.exception
+    assert answer(app) in set("0123456789")
+    (warning,) = app.warning
+    assert tabs.draw.DOUBTFUL_HINT in warning.value and f"**{answer(app)}**" in warning.value
+    assert not confirm_button(app).disabled
+
+
 def test_a_tap_is_too_small_to_read(app, canvas):
     tap = np.full((280, 280, 4), 255, dtype=np.uint8)
     rows, cols = np.ogrid[:280, :280]
