@@ -1,10 +1,15 @@
 """Train the digit convnet on MNIST the way people draw, or evaluate a trained one.
 
-    python train_model.py                                # train, write model.keras + metrics
-    python train_model.py --data ../shared/mnist.npz     # MNIST from a local file
-    python train_model.py evaluate                       # print the figures of model.keras
+    python train_model.py --data ../shared/mnist.npz --pen ../shared/unipen_dev.npz \
+        --cvl ../shared/cvl_dev.npz                      # train, write model.keras + metrics
+    python train_model.py evaluate --data ... --pen ... --cvl ...   # figures of model.keras
     python train_model.py finetune                       # learn from the app's feedback database
     python train_model.py finetune --feedback feedback.npz   # ...or from a downloaded .npz
+
+Validation predicts what users meet: handwriting from places the model never saw. Besides
+writers held out of the UNIPEN sites trained on, whole sources are held out: the UNIPEN
+sites in UNSEEN_SITES and CVL's validation writers. The temperature and the not-a-digit
+threshold are fitted on those unseen sources, and every figure is reported per source.
 
 Training holds out a validation split of the training digits and augments every batch
 with what the canvas brings that normalisation cannot undo: rotation and shear, an
@@ -29,8 +34,10 @@ import os
 import sys
 import time
 import tomllib
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import NamedTuple
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -45,19 +52,22 @@ from feedback import export as feedback_export
 from feedback import store as feedback_store
 from preprocess import canvas_to_ink
 from reading import read_digits
-from training import unipen
+from training import cvl, unipen
 from training.canvas_drawings import canvas_style_inputs, centre_line, drawn_input, random_drawings
 from training.not_digits import GENERATORS, UNFINISHED_DIGITS, unfinished
 from training.styles import STYLES
 
 SEED = 1337
 SPLIT_SEED = 2026  # which pen writers are held out: fixed, so every run validates on the same
+UNSEEN_SITES = ("apa", "tos")  # UNIPEN sites never trained on: they stand for unseen places
 EPOCHS = 12
 BATCH_SIZE = 128
 PEAK_LEARNING_RATE = 3e-3
 WEIGHT_DECAY = 1e-4
 VALIDATION_SIZE = 5000
 CANVAS_TRAIN = 10000  # training digits also redrawn as canvas strokes and added to the training set
+CVL_REPEATS = 2  # CVL's training digits are few beside MNIST's: each is shown this often per epoch
+CVL_CANVAS = 3500  # CVL training digits also redrawn as canvas strokes
 CANVAS_SAMPLES = 1000  # canvas-style drawings made from test digits for the final report
 PATIENCE = 4
 PEN_RENDERS = (
@@ -68,7 +78,7 @@ OTHER_SAMPLES = 16000  # letters and symbols of training writers, taught as "not
 GENERATED_SAMPLES = 800  # of each generated kind of not-a-digit drawing
 VALIDATION_OTHERS = 3000  # letters and symbols of validation writers in the validation set
 STYLE_TEST_SAMPLES = 200  # MNIST test digits redrawn in each style for the report
-MAX_DIGITS_FLAGGED = 0.01  # the not-a-digit threshold flags at most this share of validation digits
+MAX_DIGITS_FLAGGED = 0.005  # the threshold flags at most this share of any unseen source's digits
 CALIBRATION_BINS = 15
 LABEL_SMOOTHING = 0.1
 AUGMENTED_SHARE = 0.8  # the rest of each batch stays as drawn, as the test digits are
@@ -168,7 +178,9 @@ def drawn(segment_list: list[np.ndarray], rng: np.random.Generator) -> np.ndarra
     """Each drawing's segments drawn with a random brush and normalised: (N, 28, 28) float32."""
     images = [drawn_input(segments, rng) for segments in segment_list]
     blank = np.zeros((28, 28), np.float32)
-    return np.stack([blank if image is None else image for image in images]).reshape(-1, 28, 28)
+    return np.array([blank if image is None else image for image in images], np.float32).reshape(
+        -1, 28, 28
+    )
 
 
 def styled(sources: dict[int, list[np.ndarray]], rng: np.random.Generator, per_style: int):
@@ -201,11 +213,57 @@ def mnist_segments(images: np.ndarray, labels: np.ndarray, per_digit: int) -> di
     }
 
 
-def pen_split(path: str) -> tuple[unipen.PenCharacters, unipen.PenCharacters]:
-    """Pen characters of training writers and of held-out validation writers."""
+class PenSplit(NamedTuple):
+    """UNIPEN characters: to train on, of held-out writers at trained-on sites, of unseen sites."""
+
+    train: unipen.PenCharacters
+    seen_sites: unipen.PenCharacters
+    unseen_sites: unipen.PenCharacters
+
+
+def pen_split(path: str | Path) -> PenSplit:
+    """Every UNIPEN character of one file, split by site and then by writer."""
     pen = unipen.load(path)
-    held_out = unipen.validation_writers(pen.writer, SPLIT_SEED)
-    return pen.subset(~held_out), pen.subset(held_out)
+    unseen = np.isin(pen.site, UNSEEN_SITES)
+    held_out = unipen.validation_writers(pen.writer, SPLIT_SEED) & ~unseen
+    return PenSplit(pen.subset(~unseen & ~held_out), pen.subset(held_out), pen.subset(unseen))
+
+
+@dataclass(frozen=True)
+class Source:
+    """Handwriting of one source training never saw, drawn and normalised for the network."""
+
+    digits: np.ndarray  # (N, 28, 28) float32
+    labels: np.ndarray  # (N,) the digit meant
+    writers: int
+    letters: np.ndarray  # (M, 28, 28) float32: letters no one would mean as a digit
+
+
+def unseen_sources(
+    pen_sites: unipen.PenCharacters | None, cvl_valid: cvl.CvlDigits | None, seed: int
+) -> dict[str, Source]:
+    """Each unseen UNIPEN site, drawn on the canvas as a person would, and CVL's validation
+    writers, by name."""
+    rng = np.random.default_rng(seed)
+    sources = {}
+    for site in UNSEEN_SITES if pen_sites is not None else ():
+        pen = pen_sites.subset(pen_sites.site == site)
+        digits = pen.subset(pen.is_digit)
+        letters = pen.subset(pen.is_other & np.char.isalpha(pen.label.astype(str)))
+        sources[f"UNIPEN {site}"] = Source(
+            drawn(digits.segments, rng),
+            digits.digits,
+            len(set(digits.writer)),
+            drawn(letters.segments, rng),
+        )
+    if cvl_valid is not None:
+        sources["CVL valid"] = Source(
+            cvl_valid.images / np.float32(255),
+            cvl_valid.digits,
+            len(set(cvl_valid.writer)),
+            np.zeros((0, 28, 28), np.float32),
+        )
+    return sources
 
 
 def calibration(
@@ -307,10 +365,38 @@ def style_figures(classifier: digit_model.Classifier, x_test, y_test) -> dict:
     return {name: float(correct[names == name].mean()) for name in STYLES}
 
 
+def source_figures(classifier: digit_model.Classifier, source: Source) -> dict:
+    """One unseen source: digits read right, digits taken for no digit (per digit), letters
+    flagged."""
+    probabilities, is_digit = classifier.read(source.digits)
+    flagged_letters = ~classifier.is_digit(source.letters)
+    return {
+        "accuracy": float((probabilities.argmax(axis=1) == source.labels).mean()),
+        "samples": len(source.labels),
+        "writers": source.writers,
+        "digits_flagged": float((~is_digit).mean()),
+        "flagged_by_digit": np.bincount(source.labels[~is_digit], minlength=10).tolist(),
+        "letters_flagged": float(flagged_letters.mean()) if len(source.letters) else None,
+        "letters": len(source.letters),
+    }
+
+
+def unseen_calibration(classifier: digit_model.Classifier, sources: dict[str, Source]) -> dict:
+    """Calibration over every unseen source's digits together."""
+    probabilities = classifier.predict_proba(np.concatenate([s.digits for s in sources.values()]))
+    return calibration(probabilities, np.concatenate([s.labels for s in sources.values()]))
+
+
 def evaluate(
-    model_path: Path, x_test, y_test, canvas_samples: int, pen: unipen.PenCharacters | None
+    model_path: Path,
+    x_test,
+    y_test,
+    canvas_samples: int,
+    pen: unipen.PenCharacters | None,
+    unseen: dict[str, Source],
 ) -> dict:
-    """MNIST test, canvas-style, pen validation writers, styles, not-a-digit and calibration."""
+    """MNIST test, canvas-style, pen validation writers, unseen sources, styles, not-a-digit
+    and calibration."""
     classifier = digit_model.load(model_path)
     probabilities, is_digit = classifier.read(x_test.astype(np.float32) / 255.0)
     predicted = probabilities.argmax(axis=1)
@@ -331,6 +417,11 @@ def evaluate(
         else None,
         "styles": style_figures(classifier, x_test, y_test),
         "pen": pen_figures(classifier, pen) if pen is not None else None,
+        "unseen_sources": {
+            name: source_figures(classifier, source) for name, source in unseen.items()
+        }
+        or None,
+        "unseen_calibration": unseen_calibration(classifier, unseen) if unseen else None,
     }
 
 
@@ -373,6 +464,20 @@ def report(metrics: dict) -> None:
             ("symbols flagged", f"{pen['symbols_flagged']:.2%} of {pen['symbols']} symbols")
         )
         lines += [(f"  {kind}", f"{share:.2%}") for kind, share in pen["generated_flagged"].items()]
+    if metrics.get("unseen_sources"):
+        lines.append(("unseen sources", "no writer and no site of them in training"))
+        for name, source in metrics["unseen_sources"].items():
+            letters = source["letters_flagged"]
+            lines.append(
+                (
+                    f"  {name}",
+                    f"{source['accuracy']:.2%} of {source['samples']} digits by "
+                    f"{source['writers']} writers; {source['digits_flagged']:.2%} flagged"
+                    + (f"; letters flagged {letters:.2%}" if letters is not None else ""),
+                )
+            )
+        ece = metrics["unseen_calibration"]["ece"]
+        lines.append(("  calibration error", f"{ece:.2%}"))
     lines.append(("styles", f"on {STYLE_TEST_SAMPLES} MNIST test digits each"))
     lines += [(f"  {name}", f"{share:.2%}") for name, share in metrics["styles"].items()]
     lines.append(("temperature", f"{metrics['temperature']:.2f}"))
@@ -386,9 +491,15 @@ def report(metrics: dict) -> None:
 
 
 def training_set(
-    args: argparse.Namespace, x_train, y_train, pen_train: unipen.PenCharacters, share: float
+    args: argparse.Namespace,
+    x_train,
+    y_train,
+    pen_train: unipen.PenCharacters,
+    cvl_train: cvl.CvlDigits,
+    share: float,
 ):
-    """MNIST, MNIST redrawn, pen digits, styled digits and not-digits: (x float32, y 0-10).
+    """MNIST and CVL digits, both also redrawn, pen digits, styled digits and not-digits:
+    (x float32, y 0-10).
 
     `share` cuts the styled, letter and generated drawings in proportion, for quick runs.
     """
@@ -396,6 +507,11 @@ def training_set(
     print(f"Redrawing {args.canvas_train} training digits as canvas strokes ...")
     x_canvas, y_canvas = canvas_style_inputs(
         x_train[: args.canvas_train], y_train[: args.canvas_train], args.seed
+    )
+    cvl_canvas = round(CVL_CANVAS * share)
+    print(f"Redrawing {cvl_canvas} CVL training digits as canvas strokes ...")
+    x_cvl_canvas, y_cvl_canvas = canvas_style_inputs(
+        cvl_train.images[:cvl_canvas], cvl_train.digits[:cvl_canvas], args.seed
     )
     digits = pen_train.subset(pen_train.is_digit)
     print(f"Drawing {len(digits.label)} pen digits x{PEN_RENDERS} and the synthesized styles ...")
@@ -415,31 +531,63 @@ def training_set(
             generated_not_digits(digits, rng, max(1, round(GENERATED_SAMPLES * share))),
         ]
     )
-    x = np.concatenate([x_train / np.float32(255), x_canvas, x_pen, x_styled, x_others])
+    x_cvl = np.tile(cvl_train.images / np.float32(255), (CVL_REPEATS, 1, 1))
+    y_cvl = np.tile(cvl_train.digits, CVL_REPEATS)
+    x = np.concatenate(
+        [x_train / np.float32(255), x_canvas, x_cvl, x_cvl_canvas, x_pen, x_styled, x_others]
+    )
     y = np.concatenate(
-        [y_train, y_canvas, y_pen, y_styled, np.full(len(x_others), NOT_A_DIGIT)]
+        [
+            y_train,
+            y_canvas,
+            y_cvl,
+            y_cvl_canvas,
+            y_pen,
+            y_styled,
+            np.full(len(x_others), NOT_A_DIGIT),
+        ]
     ).astype(np.int64)
     return x, y
 
 
-def validation_set(x_val, y_val, pen_validation: unipen.PenCharacters):
-    """MNIST validation digits, validation writers' pen digits and some of their not-digits."""
+def validation_set(x_val, y_val, pen_validation: unipen.PenCharacters, unseen: dict[str, Source]):
+    """MNIST validation digits, held-out writers' pen digits and some of their not-digits, and
+    every unseen source's digits and letters: what early stopping watches."""
     rng = np.random.default_rng(SPLIT_SEED)
     digits = pen_validation.subset(pen_validation.is_digit)
     others = np.flatnonzero(pen_validation.is_other)
     others = rng.choice(others, min(VALIDATION_OTHERS, len(others)), replace=False)
     x_others = drawn([pen_validation.segments[i] for i in others], rng)
-    x = np.concatenate([x_val / np.float32(255), drawn(digits.segments, rng), x_others])
-    y = np.concatenate([y_val, digits.digits, np.full(len(others), NOT_A_DIGIT)]).astype(np.int64)
+    sources = list(unseen.values())
+    x = np.concatenate(
+        [x_val / np.float32(255), drawn(digits.segments, rng), x_others]
+        + [source.digits for source in sources]
+        + [source.letters for source in sources]
+    )
+    y = np.concatenate(
+        [y_val, digits.digits, np.full(len(others), NOT_A_DIGIT)]
+        + [source.labels for source in sources]
+        + [np.full(len(source.letters), NOT_A_DIGIT) for source in sources]
+    ).astype(np.int64)
     return x, y
 
 
-def calibrate(trained: keras.Model, x_val: np.ndarray, y_val: np.ndarray) -> keras.Model:
-    """The inference model with a temperature and a not-a-digit threshold fitted on validation."""
-    logits = training_model(trained).predict(x_val, batch_size=1024, verbose=0)
-    digits = y_val != NOT_A_DIGIT
-    temperature = fit_temperature(logits[digits, :NOT_A_DIGIT], y_val[digits])
-    offset = float(np.quantile(not_digit_margin(logits[digits]), 1 - MAX_DIGITS_FLAGGED))
+def calibrate(trained: keras.Model, unseen: dict[str, Source]) -> keras.Model:
+    """The inference model with a temperature and a not-a-digit threshold fitted on the unseen
+    sources: the threshold flags at most MAX_DIGITS_FLAGGED of the digits of any one of them."""
+    logits = training_model(trained)
+    per_source = [
+        (logits.predict(source.digits, batch_size=1024, verbose=0), source.labels)
+        for source in unseen.values()
+    ]
+    temperature = fit_temperature(
+        np.concatenate([scores[:, :NOT_A_DIGIT] for scores, _ in per_source]),
+        np.concatenate([labels for _, labels in per_source]),
+    )
+    offset = max(
+        float(np.quantile(not_digit_margin(scores), 1 - MAX_DIGITS_FLAGGED))
+        for scores, _ in per_source
+    )
     print(f"temperature {temperature:.2f}, not-a-digit offset {offset:.2f}")
     model = build_model(temperature, offset)
     model.set_weights(trained.get_weights())
@@ -461,7 +609,13 @@ def compiled_for_training(model: keras.Model, optimizer: keras.Optimizer) -> ker
 
 
 def save_and_record(
-    model: keras.Model, args: argparse.Namespace, x_test, y_test, pen, base: dict, **recorded
+    model: keras.Model,
+    args: argparse.Namespace,
+    x_test,
+    y_test,
+    held_out: tuple[unipen.PenCharacters | None, dict[str, Source]],
+    base: dict,
+    **recorded,
 ) -> None:
     """Write the model, then its figures beside it, each atomically, and print the figures.
 
@@ -471,32 +625,54 @@ def save_and_record(
     partial = args.out.with_name(args.out.stem + ".partial.keras")
     model.save(partial)
     os.replace(partial, args.out)
-    metrics = {**base, **evaluate(args.out, x_test, y_test, args.canvas_samples, pen), **recorded}
+    figures = evaluate(args.out, x_test, y_test, args.canvas_samples, *held_out)
+    metrics = {**base, **figures, **recorded}
     digit_model.ModelMetrics.from_dict(metrics).write(digit_model.metrics_path(args.out))
     report(metrics)
 
 
+def held_out_sets(
+    pen_path: str | None, cvl_path: str | None
+) -> tuple[unipen.PenCharacters | None, dict[str, Source]]:
+    """What training keeps out of the given files: writers of trained-on UNIPEN sites, and the
+    unseen sources (UNSEEN_SITES and CVL's validation writers)."""
+    pen = pen_split(pen_path) if pen_path else None
+    cvl_valid = cvl.load(cvl_path, "valid") if cvl_path else None
+    unseen = unseen_sources(pen.unseen_sites if pen else None, cvl_valid, SPLIT_SEED)
+    return (pen.seen_sites if pen else None), unseen
+
+
+def deterministic(seed: int) -> None:
+    """Seed every generator and make TensorFlow's ops repeat exactly: one seed, one model."""
+    keras.utils.set_random_seed(seed)
+    tf.config.experimental.enable_op_determinism()
+
+
 def train(args: argparse.Namespace) -> None:
     """Train from scratch, calibrate, save the model without optimizer state, write its metrics."""
-    keras.utils.set_random_seed(args.seed)
+    deterministic(args.seed)
     started = time.perf_counter()
     (x_train, y_train), (x_test, y_test) = load_mnist(args.data)
-    pen_train, pen_validation = pen_split(args.pen)
+    pen = pen_split(args.pen)
+    cvl_train, cvl_valid = cvl.load(args.cvl, "train"), cvl.load(args.cvl, "valid")
     share = 1.0
     if args.limit:  # a quick run: every data set cut in proportion
         share = min(1.0, args.limit / len(x_train))
         x_train, y_train = x_train[: args.limit], y_train[: args.limit]
         rng = np.random.default_rng(args.seed)
-        pen_train = pen_train.subset(rng.random(len(pen_train.label)) < share)
-        pen_validation = pen_validation.subset(rng.random(len(pen_validation.label)) < share)
+        pen = PenSplit(*(part.subset(rng.random(len(part.label)) < share) for part in pen))
+        cvl_train, cvl_valid = (
+            part.subset(rng.random(len(part.digits)) < share) for part in (cvl_train, cvl_valid)
+        )
+    unseen = unseen_sources(pen.unseen_sites, cvl_valid, SPLIT_SEED)
     validation_size = min(VALIDATION_SIZE, len(x_train) // 10)
     order = np.random.default_rng(args.seed).permutation(len(x_train))
     x_train, y_train = x_train[order], y_train[order]
     x_val, y_val = validation_set(
-        x_train[:validation_size], y_train[:validation_size], pen_validation
+        x_train[:validation_size], y_train[:validation_size], pen.seen_sites, unseen
     )
     x_train, y_train = training_set(
-        args, x_train[validation_size:], y_train[validation_size:], pen_train, share
+        args, x_train[validation_size:], y_train[validation_size:], pen.train, cvl_train, share
     )
     print(f"{len(x_train)} training and {len(x_val)} validation drawings")
 
@@ -523,13 +699,13 @@ def train(args: argparse.Namespace) -> None:
             )
         ],
     )
-    inference = calibrate(model, x_val, y_val)
+    inference = calibrate(model, unseen)
     save_and_record(
         inference,
         args,
         x_test,
         y_test,
-        pen_validation,
+        (pen.seen_sites, unseen),
         base={},
         epochs=len(history.history["loss"]),
         training_seconds=round(time.perf_counter() - started, 1),
@@ -604,7 +780,7 @@ def accuracy_of(classifier: digit_model.Classifier, x: np.ndarray, y: np.ndarray
 
 def finetune(args: argparse.Namespace) -> None:
     """Fine-tune the current model on feedback mixed with MNIST; write it only if MNIST holds."""
-    keras.utils.set_random_seed(args.seed)
+    deterministic(args.seed)
     try:
         x_feedback, y_feedback = load_feedback(args.feedback)
         classifier = digit_model.load(args.model, threads=None)
@@ -671,7 +847,7 @@ def finetune(args: argparse.Namespace) -> None:
         args,
         x_test,
         y_test,
-        pen_split(args.pen)[1] if args.pen else None,
+        held_out_sets(args.pen, args.cvl),
         base=trained.to_dict(),
         finetune={
             "feedback_samples": len(x_feedback),
@@ -723,6 +899,10 @@ def main(argv: list[str] | None = None) -> None:
         help="UNIPEN pen handwriting .npz (unipen_dev.npz): needed to train, reported on if given",
     )
     parser.add_argument(
+        "--cvl",
+        help="CVL single digits .npz (cvl_dev.npz): needed to train, reported on if given",
+    )
+    parser.add_argument(
         "--feedback",
         type=Path,
         help="finetune: the History tab's .npz (default: read the app's feedback database)",
@@ -750,17 +930,20 @@ def main(argv: list[str] | None = None) -> None:
 
     if args.mode == "evaluate":
         _, (x_test, y_test) = load_mnist(args.data)
-        pen_validation = pen_split(args.pen)[1] if args.pen else None
+        held_out = held_out_sets(args.pen, args.cvl)
         try:
-            metrics = evaluate(args.model, x_test, y_test, args.canvas_samples, pen_validation)
+            metrics = evaluate(args.model, x_test, y_test, args.canvas_samples, *held_out)
         except digit_model.ModelUnavailable as error:
             sys.exit(str(error))
         report(metrics)
     elif args.mode == "finetune":
         finetune(args)
     else:
-        if args.pen is None:
-            parser.error("train needs --pen unipen_dev.npz: real pen handwriting to learn from")
+        if args.pen is None or args.cvl is None:
+            parser.error(
+                "train needs --pen unipen_dev.npz and --cvl cvl_dev.npz: real handwriting "
+                "to learn from and to validate on"
+            )
         train(args)
 
 

@@ -63,6 +63,19 @@ class PenFigures:
 
 
 @dataclass(frozen=True)
+class SourceFigures:
+    """Handwriting from a source training never saw: no writer and no site of it."""
+
+    accuracy: float
+    samples: int
+    writers: int
+    digits_flagged: float  # share of its digits the model took for no digit
+    flagged_by_digit: list[int]  # how many of each digit 0-9 were taken for no digit
+    letters_flagged: float | None  # share of its letters rightly flagged; None without letters
+    letters: int
+
+
+@dataclass(frozen=True)
 class Layer:
     """One row of the architecture table."""
 
@@ -113,6 +126,8 @@ class ModelMetrics:
     trained_at: str
     seed: int
     finetune: FinetuneRecord | None = None
+    unseen_sources: dict[str, SourceFigures] | None = None
+    unseen_calibration: Calibration | None = None  # over every unseen source's digits
 
     def __post_init__(self) -> None:
         datetime.fromisoformat(self.trained_at)  # ValueError names a date that is not one

@@ -94,7 +94,8 @@ def calibration_chart(bins: Sequence[Mapping[str, float]]) -> dict:
     """Reliability diagram: how often answers given with each confidence were right.
 
     `bins` are {"confidence", "accuracy", "samples"} per confidence band; a calibrated model's
-    points lie on the diagonal.
+    points lie on the diagonal. Each point's area and label say how many answers it stands
+    on, so a band of two drawings far from the diagonal is seen for what it is.
     """
     values = [
         {
@@ -119,8 +120,31 @@ def calibration_chart(bins: Sequence[Mapping[str, float]]) -> dict:
             },
             {
                 "data": {"values": values},
-                "mark": {"type": "line", "point": True, "color": HIGHLIGHT},
+                "mark": {"type": "line", "color": HIGHLIGHT, "opacity": 0.35},
                 "encoding": {
+                    "x": {"field": "confidence", "type": "quantitative"},
+                    "y": {"field": "accuracy", "type": "quantitative"},
+                },
+            },
+            {
+                "data": {"values": values},
+                "mark": {"type": "text", "dy": -12, "fontSize": 10, "color": MUTED},
+                "encoding": {
+                    "x": {"field": "confidence", "type": "quantitative"},
+                    "y": {"field": "accuracy", "type": "quantitative"},
+                    "text": {"field": "samples", "type": "quantitative", "format": ","},
+                },
+            },
+            {
+                "data": {"values": values},
+                "mark": {"type": "circle", "color": HIGHLIGHT, "opacity": 0.85},
+                "encoding": {
+                    "size": {
+                        "field": "samples",
+                        "type": "quantitative",
+                        "scale": {"type": "sqrt", "range": [12, 400]},
+                        "legend": None,
+                    },
                     "x": {
                         "field": "confidence",
                         "type": "quantitative",

@@ -11,6 +11,7 @@ import streamlit as st
 
 import digit_model
 from digit_model import ModelMetrics
+from digit_model.metrics import Calibration
 from tabs import charts
 
 
@@ -73,18 +74,57 @@ def confusion_on_test_digits(metrics: ModelMetrics) -> None:
     )
 
 
+def calibration_measured_on(metrics: ModelMetrics) -> tuple[Calibration, str]:
+    """The calibration the card shows, and the drawings it was measured on, in words."""
+    if metrics.unseen_calibration and metrics.unseen_sources:
+        names = ", ".join(metrics.unseen_sources)
+        return metrics.unseen_calibration, f"digits of sources kept out of training ({names})"
+    if metrics.pen:
+        return metrics.pen.calibration, "pen digits of writers kept out of training"
+    return metrics.test_calibration, "MNIST test digits"
+
+
+def unseen_sources(metrics: ModelMetrics) -> None:
+    """Handwriting from sources training never saw, one row each: what users meet."""
+    sources = metrics.unseen_sources or {}
+    rows = [
+        {
+            "Source": name,
+            "Writers": source.writers,
+            "Digits": source.samples,
+            "Read right": source.accuracy,
+            "Taken for no digit": source.digits_flagged,
+            "Letters flagged": source.letters_flagged,
+        }
+        for name, source in sources.items()
+    ]
+    if not rows:
+        return
+    st.markdown("**Sources never seen in training** (no writer and no site of them)")
+    percent = st.column_config.NumberColumn(format="percent")
+    st.dataframe(
+        pd.DataFrame(rows),
+        hide_index=True,
+        column_config={
+            "Read right": percent,
+            "Taken for no digit": percent,
+            "Letters flagged": percent,
+        },
+    )
+
+
 def pen_and_calibration(metrics: ModelMetrics) -> None:
     """Real pen handwriting of writers the model never saw: digits read, letters flagged,
     and how far its confidence can be trusted."""
     pen = metrics.pen
-    calibration = pen.calibration if pen else metrics.test_calibration
+    calibration, measured_on = calibration_measured_on(metrics)
     st.markdown("**Handwriting from elsewhere, and confidence**")
     figures = [
         (
             "Calibration error",
             f"{calibration.ece:.2%}",
             "How far the confidence shown is, on average, from how often such answers are "
-            f"right ({calibration.samples:,} {'pen' if pen else 'MNIST test'} digits).",
+            f"right ({calibration.samples:,} {measured_on}).",
         )
     ]
     if pen:
@@ -93,7 +133,7 @@ def pen_and_calibration(metrics: ModelMetrics) -> None:
                 "Pen digits",
                 f"{pen.accuracy:.2%}",
                 f"{pen.samples:,} digits written on pen tablets by {pen.writers:,} "
-                "writers kept out of training.",
+                "writers kept out of training, at sites training learnt from.",
             ),
             (
                 "Letters flagged",
@@ -104,9 +144,12 @@ def pen_and_calibration(metrics: ModelMetrics) -> None:
         ]
     for column, (label, value, explanation) in zip(st.columns(len(figures)), figures):
         column.metric(label, value, help=explanation)
+    unseen_sources(metrics)
     st.caption(
-        "Answers grouped by the confidence they were given, against how often they were "
-        "right: the closer to the dashed diagonal, the more the confidence can be trusted."
+        f"Reliability, measured on {calibration.samples:,} {measured_on}: answers grouped by "
+        "the confidence they were given, against how often they were right. The closer to the "
+        "dashed diagonal, the more the confidence can be trusted; each point's size and number "
+        "say how many answers it stands on, so a point of a few answers may stray."
     )
     st.vega_lite_chart(
         spec=charts.calibration_chart([vars(row) for row in calibration.bins]),
@@ -123,8 +166,10 @@ def pen_and_calibration(metrics: ModelMetrics) -> None:
     )
     st.caption(
         "Pen handwriting: UNIPEN (CC BY 4.0), read after drawing it as this canvas draws. "
-        "Styles: MNIST test digits redrawn as a slashed zero, a flagged one, a crossed seven "
-        "and other ways people write outside the United States."
+        "Vienna digits: the CVL Single Digit database (TU Wien, ICDAR 2013); its validation "
+        "writers are kept out of training. Styles: MNIST test digits redrawn as a slashed "
+        "zero, a flagged one, a crossed seven and other ways people write outside the "
+        "United States."
     )
 
 

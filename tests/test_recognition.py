@@ -7,14 +7,12 @@ import pytest
 
 import digit_model
 import reading
-from tests.support.data import mnist, pen_validation
+from tests.support.data import mnist, pen_unseen_sites
 from train_model import calibration
 from training import not_digits, styles
 from training.canvas_drawings import centre_line, random_drawing
 
-PEN_DIGITS = (
-    600  # validation writers' digits drawn for the accuracy, flagging and calibration checks
-)
+PEN_DIGITS = 600  # unseen sites' digits drawn for the accuracy, flagging and calibration checks
 PEN_LETTERS = 300
 STYLED = 10  # MNIST test digits drawn in each style
 GENERATED = 10  # drawings of each generated kind
@@ -33,13 +31,13 @@ def read_all(classifier, drawings: list[np.ndarray], seed: int) -> list[reading.
 
 @pytest.fixture(scope="module")
 def pen_digits(classifier):
-    pen = pen_validation()
+    pen = pen_unseen_sites()
     chosen = np.random.default_rng(1).permutation(np.flatnonzero(pen.is_digit))[:PEN_DIGITS]
     readings = read_all(classifier, [pen.segments[i] for i in chosen], seed=2)
     return readings, pen.digits[chosen]
 
 
-def test_pen_digits_of_unseen_writers_are_read(pen_digits):
+def test_pen_digits_of_unseen_sites_are_read(pen_digits):
     readings, digits = pen_digits
     assert np.mean([r.digit == d for r, d in zip(readings, digits)]) >= 0.95
 
@@ -55,8 +53,8 @@ def test_confidence_means_what_it_says(pen_digits):
     assert calibration(probabilities, digits)["ece"] <= 0.04
 
 
-def test_letters_of_unseen_writers_are_flagged(classifier):
-    pen = pen_validation()
+def test_letters_of_unseen_sites_are_flagged(classifier):
+    pen = pen_unseen_sites()
     letters = np.flatnonzero(pen.is_other & np.char.isalpha(pen.label.astype(str)))
     chosen = np.random.default_rng(3).permutation(letters)[:PEN_LETTERS]
     readings = read_all(classifier, [pen.segments[i] for i in chosen], seed=4)

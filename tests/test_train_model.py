@@ -6,16 +6,18 @@ import pytest
 
 import digit_model
 import train_model
-from devtools.datasets import MNIST_PATH, UNIPEN_PATH
-from tests.support.data import mnist, pen_validation
+from devtools.datasets import CVL_PATH, MNIST_PATH, UNIPEN_PATH
+from tests.support.data import mnist, pen_unseen_sites, require_cvl
 
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     mnist("train")  # skip or fail clearly when MNIST or the pen handwriting is absent
-    pen_validation()
+    pen_unseen_sites()
+    require_cvl()
     out = tmp_path_factory.mktemp("model") / "model.keras"
-    args = ["--data", str(MNIST_PATH), "--pen", str(UNIPEN_PATH), "--limit", "1200"]
+    args = ["--data", str(MNIST_PATH), "--pen", str(UNIPEN_PATH), "--cvl", str(CVL_PATH)]
+    args += ["--limit", "1200"]
     args += ["--epochs", "2"]
     args += ["--canvas-train", "200", "--canvas-samples", "20"]
     train_model.main([*args, "--out", str(out)])

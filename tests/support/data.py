@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import train_model
 from devtools import datasets
-from train_model import SPLIT_SEED
 from training import unipen
 
 
@@ -35,17 +35,23 @@ def mnist(split: str = "test") -> tuple[np.ndarray, np.ndarray]:
 
 
 @functools.cache
-def _pen_validation() -> unipen.PenCharacters:
-    pen = unipen.load(datasets.UNIPEN_PATH)
-    return pen.subset(unipen.validation_writers(pen.writer, SPLIT_SEED))
+def _pen_split() -> train_model.PenSplit:
+    return train_model.pen_split(datasets.UNIPEN_PATH)
 
 
-def pen_validation() -> unipen.PenCharacters:
-    """Characters of the writers training holds out; skips when the file is absent, fails in CI."""
+def pen_unseen_sites() -> unipen.PenCharacters:
+    """Characters of the UNIPEN sites training never sees; skips when the file is absent, fails
+    in CI."""
     path = datasets.UNIPEN_PATH
     _require(
         path,
         f"UNIPEN pen handwriting is not at {path}",
         f"UNIPEN is missing at {path}; CI must provide ../shared/",
     )
-    return _pen_validation()
+    return _pen_split().unseen_sites
+
+
+def require_cvl() -> None:
+    """Skip when the CVL digits are absent, fail in CI."""
+    path = datasets.CVL_PATH
+    _require(path, f"CVL digits are not at {path}", f"CVL is missing at {path}; CI must provide it")
