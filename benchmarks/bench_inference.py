@@ -20,7 +20,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import digit_model
-from preprocess import canvas_to_ink, normalize
+from preprocess import canvas_to_ink, normalize, prepare
 from reading import read_digit
 from train_model import load_mnist
 from training.canvas_drawings import random_drawings
@@ -57,8 +57,8 @@ def main() -> None:
 
     rows = {
         "canvas_to_ink": timed(canvas_to_ink, canvases, args.runs),
-        "normalize": timed(normalize, inks, args.runs),
-        "predict_proba": timed(classifier.predict_proba, inputs, args.runs),
+        "prepare: input + dot check": timed(prepare, inks, args.runs),
+        "network: verdicts": timed(classifier.verdicts, inputs, args.runs),
         "whole pipeline": timed(
             lambda rgba: read_digit(classifier, canvas_to_ink(rgba)), canvases, args.runs
         ),

@@ -122,8 +122,16 @@ def still_serving(url: str) -> None:
 def test_a_digit_answer_has_its_shape(app_url, clear_digits):
     status, answer = post(app_url, png(drawn_digit(clear_digits[7], "black on transparent")))
     assert status == 200
-    assert set(answer) == {"digit", "confidence", "probabilities", "is_digit", "too_small"}
+    assert set(answer) == {
+        "digit",
+        "confidence",
+        "probabilities",
+        "is_digit",
+        "doubtful",
+        "too_small",
+    }
     assert answer["digit"] == 7 and answer["is_digit"] is True and answer["too_small"] is False
+    assert answer["doubtful"] is False
     assert len(answer["probabilities"]) == 10
     assert sum(answer["probabilities"]) == pytest.approx(1.0, abs=1e-4)
     assert answer["confidence"] == max(answer["probabilities"]) == answer["probabilities"][7]
@@ -155,6 +163,7 @@ def test_a_drawn_number_is_read_with_each_digit_and_its_box(app_url, clear_digit
             "confidence",
             "probabilities",
             "is_digit",
+            "doubtful",
             "too_small",
             "box",
         }
