@@ -1,4 +1,4 @@
-"""The data sets kept beside the project, in ../shared: MNIST and UNIPEN pen handwriting."""
+"""The data sets kept beside the project, in ../shared: MNIST, UNIPEN pen handwriting and CVL digits."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from devtools import REPO_ROOT
 SHARED_DATA = REPO_ROOT.parent / "shared"
 MNIST_PATH = SHARED_DATA / "mnist.npz"
 UNIPEN_PATH = SHARED_DATA / "unipen_dev.npz"
+CVL_PATH = SHARED_DATA / "cvl_dev.npz"
 
 
 @functools.cache

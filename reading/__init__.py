@@ -3,7 +3,8 @@
 The one reading pipeline of the project, used by the page, the HTTP API, the command line,
 the benchmarks, the tests and `train_model.py evaluate`. Ink is brought into MNIST form by
 `preprocess.normalize`, a number is split into its digits by `segment`, a picture is opened
-safely by `photo`, and the model reads every input of a drawing in one batched call.
+safely by `photo`, and the model reads every input of a drawing in one batched call. A
+`HandwritingMemory` of the person's own labelled digits (`memory`) can weigh in on a digit.
 No Streamlit here.
 """
 
@@ -13,7 +14,7 @@ import dataclasses
 import hashlib
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
@@ -21,6 +22,7 @@ import numpy as np
 from digit_model import Classifier
 from preprocess import canvas_to_ink, normalize, too_small
 from reading import photo, segment
+from reading.memory import HandwritingMemory
 
 Mode = Literal["digit", "number"]
 MODES: tuple[Mode, ...] = ("digit", "number")
@@ -35,6 +37,10 @@ class DigitReading:
     probabilities: np.ndarray  # (10,) calibrated, summing to 1
     is_digit: bool  # False: the model takes the drawing for something other than a digit
     too_small: bool  # the ink is only a dot or a speck, too small to read
+    # How the drawing looks to the network (unit vector), to compare it with examples.
+    features: np.ndarray | None = field(default=None, kw_only=True, repr=False, compare=False)
+    examples: int = field(default=0, kw_only=True)  # the person's examples backing the answer
+    changed: bool = field(default=False, kw_only=True)  # they changed the model's answer
 
     @property
     def digit(self) -> int:
@@ -113,31 +119,62 @@ class NumberReading:
         }
 
 
-def read_digits(classifier: Classifier, inks: Sequence[np.ndarray]) -> list[DigitReading | None]:
+def read_digits(
+    classifier: Classifier,
+    inks: Sequence[np.ndarray],
+    memory: HandwritingMemory | None = None,
+) -> list[DigitReading | None]:
     """Read many drawings of one digit each in one batched call; None for blank ink."""
     images = [normalize(ink) for ink in inks]
     drawn = [index for index, image in enumerate(images) if image is not None]
     readings: list[DigitReading | None] = [None] * len(images)
     if not drawn:
         return readings
-    probabilities, is_digit = classifier.read(np.stack([images[index] for index in drawn]))
-    for index, row, verdict in zip(drawn, probabilities, is_digit):
-        readings[index] = DigitReading(
-            images[index], row, bool(verdict), bool(too_small(inks[index]))
-        )
+    found = read_inputs(
+        classifier,
+        np.stack([images[index] for index in drawn]),
+        memory,
+        small=[too_small(inks[index]) for index in drawn],
+    )
+    for index, reading in zip(drawn, found):
+        readings[index] = reading
     return readings
 
 
-def read_digit(classifier: Classifier, ink: np.ndarray) -> DigitReading | None:
-    """Read ink of any size (float in [0, 1] or uint8) as one digit; None when it is blank."""
-    return read_digits(classifier, [ink])[0]
+def read_inputs(
+    classifier: Classifier,
+    images: np.ndarray,
+    memory: HandwritingMemory | None = None,
+    small: Sequence[bool] | None = None,
+) -> list[DigitReading]:
+    """Read (N, 28, 28) inputs already in MNIST form (a data set's digits) in one batched call;
+    `small` says which came from ink too small to read."""
+    outputs = classifier.read_all(images)
+    small = [False] * len(images) if small is None else small
+    readings = [
+        DigitReading(image, row, bool(verdict), bool(speck), features=looks)
+        for image, row, verdict, looks, speck in zip(images, *outputs, small)
+    ]
+    return readings if memory is None else [memory.recall(reading) for reading in readings]
 
 
-def read_drawing(classifier: Classifier, rgba: np.ndarray | None) -> DrawingReading | None:
+def read_digit(
+    classifier: Classifier, ink: np.ndarray, memory: HandwritingMemory | None = None
+) -> DigitReading | None:
+    """Read ink of any size (float in [0, 1] or uint8) as one digit; None when it is blank.
+
+    With a memory, the person's examples that look like the drawing weigh in on the answer.
+    """
+    return read_digits(classifier, [ink], memory)[0]
+
+
+def read_drawing(
+    classifier: Classifier, rgba: np.ndarray | None, memory: HandwritingMemory | None = None
+) -> DrawingReading | None:
     """Read a canvas image (RGBA, any colours) as one digit; None when nothing is drawn."""
     if rgba is None:
         return None
-    reading = read_digit(classifier, canvas_to_ink(rgba))
+    reading = read_digit(classifier, canvas_to_ink(rgba), memory)
     if reading is None:
         return None
     # Keyed on the canvas, not the 28x28 input: the same strokes drawn elsewhere in the box
