@@ -1,4 +1,4 @@
-"""The data sets kept beside the project, in ../shared: MNIST, UNIPEN pen handwriting and CVL digits."""
+"""The data sets kept beside the project, in ../shared: MNIST, UNIPEN pen handwriting, CVL."""
 
 from __future__ import annotations
 

@@ -49,3 +49,12 @@ def pen_validation() -> unipen.PenCharacters:
         f"UNIPEN is missing at {path}; CI must provide ../shared/",
     )
     return _pen_validation()
+
+
+def cvl_valid() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """CVL's validation split: (images uint8, digits, writers); skips when absent, fails in CI."""
+    path = datasets.CVL_PATH
+    _require(path, f"CVL digits are not at {path}", f"CVL is missing at {path}; CI must provide it")
+    with np.load(path) as data:
+        valid = data["split"] == "valid"
+        return data["x"][valid], data["y"][valid].astype(int), data["writer"][valid]
