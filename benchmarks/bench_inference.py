@@ -1,4 +1,5 @@
-"""Time one drawing, canvas RGBA 280x280 -> probabilities, beside plain `model.predict`.
+"""Time one drawing, canvas RGBA 280x280 -> probabilities, beside plain `model.predict`, and
+the whole pipeline again with a handwriting memory of MEMORY_EXAMPLES examples.
 
     python benchmarks/bench_inference.py [--runs 500] [--data ../shared/mnist.npz]
 
@@ -21,9 +22,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import digit_model
 from preprocess import canvas_to_ink, normalize, prepare
-from reading import read_digit
+from reading import HandwritingMemory, read_digit, read_digits
 from train_model import load_mnist
 from training.canvas_drawings import random_drawings
+
+MEMORY_EXAMPLES = 50
 
 
 def timed(function, inputs, runs: int) -> list[float]:
@@ -54,14 +57,24 @@ def main() -> None:
     inks = [canvas_to_ink(rgba) for rgba in canvases]
     inputs = [normalize(ink)[None] for ink in inks]
     classifier = digit_model.load()
+    memory = HandwritingMemory()
+    examples = list(random_drawings(x_test[50 : 50 + MEMORY_EXAMPLES], y_test[50:], seed=4))
+    for example, (_, label, _) in zip(
+        read_digits(classifier, [canvas_to_ink(rgba) for rgba, _, _ in examples]), examples
+    ):
+        memory.add(example, label)
 
     rows = {
         "canvas_to_ink": timed(canvas_to_ink, canvases, args.runs),
         "prepare: input + dot check": timed(prepare, inks, args.runs),
-        "network: verdicts": timed(classifier.verdicts, inputs, args.runs),
+        "network: read_all": timed(classifier.read_all, inputs, args.runs),
         "whole pipeline": timed(
             lambda rgba: read_digit(classifier, canvas_to_ink(rgba)), canvases, args.runs
         ),
+        f"pipeline, {len(memory)} examples": timed(
+            lambda rgba: read_digit(classifier, canvas_to_ink(rgba), memory), canvases, args.runs
+        ),
+        "of which the memory": timed(memory.recall, read_digits(classifier, inks), args.runs),
         "baseline: model.predict": timed(
             lambda image: classifier.model.predict(image, verbose=0), inputs, min(args.runs, 200)
         ),

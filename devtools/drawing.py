@@ -11,12 +11,13 @@ import numpy as np
 import digit_model
 import tabs.draw
 from preprocess import canvas_to_ink
-from reading import read_digits
+from reading import HandwritingMemory, read_digits
 from training.canvas_drawings import centre_line, draw
 
 PEN_STEP = 8.0  # px between the mouse positions of a stroke
 SETUP = "black on transparent"  # drawn so, then laid on white as the canvas sends it
 CLEAR_CONFIDENCE = 0.8  # a digit the model reads at least this surely at every test placement
+MISREAD_BELOW = 0.2  # a misread digit's own probability stays under this wherever it is drawn
 SEARCHED_DIGITS = 300  # MNIST test digits looked at to find a clear one of each label
 
 # (height, top, left) on the 280 px canvas: large and centred, small in a corner, and so on.
@@ -149,3 +150,25 @@ def find_clear_digits(
             if len(found) == 10:
                 break
     return found
+
+
+def find_misread_style(
+    classifier: digit_model.Classifier, images: np.ndarray, labels: np.ndarray
+) -> tuple[Digit, tuple, tuple]:
+    """A digit the model misreads wherever it is drawn, traced at two placements, that one
+    correction teaches: (digit, first placement, second placement). LookupError if none is."""
+    first, again = PLACEMENTS[0], PLACEMENTS[2]
+    for image, label in zip(images, labels):
+        digit = Digit(int(label), centre_line(image.astype(np.float32) / 255.0))
+        if not digit.segments or not (digit.fits(*first) and digit.fits(*again)):
+            continue
+        inks = [canvas_to_ink(digit.traced_image(*placement)) for placement in (first, again)]
+        readings = read_digits(classifier, inks)
+        if any(r.is_digit and r.probabilities[digit.label] > MISREAD_BELOW for r in readings):
+            continue
+        memory = HandwritingMemory()
+        memory.add(readings[0], digit.label)
+        taught = memory.recall(readings[1])
+        if taught.is_digit and taught.probabilities[digit.label] >= CLEAR_CONFIDENCE:
+            return digit, first, again
+    raise LookupError("no misread digit that one correction teaches")

@@ -6,6 +6,7 @@ import contextlib
 import json
 import os
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -18,6 +19,7 @@ MODEL_PATH_VARIABLE = "DIGIT_MODEL_PATH"  # point the app, API and CLI at anothe
 TRAIN_COMMAND = "python train_model.py"
 NOT_A_DIGIT = 10  # the eleventh class the network scores, after the ten digits
 EXPECTED_OUTPUTS = {"probabilities": (None, 10), "verdict": (None, NOT_A_DIGIT + 1)}
+FEATURES_LAYER = "dense"  # the penultimate layer, whose output describes how a drawing looks
 
 __all__ = [
     "DEFAULT_PATH",
@@ -25,6 +27,7 @@ __all__ = [
     "NOT_A_DIGIT",
     "Classifier",
     "ModelMetrics",
+    "ModelOutputs",
     "ModelUnavailable",
     "load",
     "load_metrics",
@@ -41,42 +44,73 @@ class ModelUnavailable(RuntimeError):
     """The model file is missing or unreadable; the message says how to fix it."""
 
 
+class ModelOutputs(NamedTuple):
+    """Everything one compiled call gives for a batch of inputs."""
+
+    probabilities: np.ndarray  # (N, 10) calibrated
+    not_digit: np.ndarray  # (N,) chance that the drawing is no digit, 0.5 at the fitted threshold
+    features: np.ndarray  # (N, D) float32 unit vectors: how each drawing looks to the network
+
+    @property
+    def is_digit(self) -> np.ndarray:
+        """(N,) bool: the verdict, True where the drawing reads as a digit."""
+        return self.not_digit < 0.5
+
+
 class Classifier:
     """A trained model behind one compiled call, cheap enough to run on every stroke."""
 
     def __init__(self, model) -> None:
+        import keras
         import tensorflow as tf
 
         self.model = model
+        # The same network with the features layer's output added: one pass gives all three.
+        network = keras.Model(
+            model.inputs, {**model.output, "features": model.get_layer(FEATURES_LAYER).output}
+        )
+        centre, scale = _feature_standardisation(model)
+
+        def forward(images):
+            outputs = network(images, training=False)
+            looks = (outputs["features"] - centre) * scale
+            return {**outputs, "features": tf.math.l2_normalize(looks, axis=1)}
+
         self._forward = tf.function(
-            lambda images: model(images, training=False),
+            forward,
             input_signature=[tf.TensorSpec([None, FIELD, FIELD], tf.float32)],
             jit_compile=True,
         )
         self.read(np.zeros((1, FIELD, FIELD), dtype=np.float32))
 
-    def read(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(N, 28, 28) inputs in [0, 1] -> (N, 10) calibrated probabilities and (N,) is-digit."""
-        probabilities, not_digit = self.verdicts(images)
-        return probabilities, not_digit < 0.5
-
-    def verdicts(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(N, 28, 28) inputs in [0, 1] -> (N, 10) calibrated probabilities and (N,) the chance
-        that each drawing is no digit at all, 0.5 at the threshold fitted in training."""
+    def read_all(self, images: np.ndarray) -> ModelOutputs:
+        """(N, 28, 28) inputs in [0, 1] -> probabilities, verdicts and features in one call."""
         images = np.asarray(images, dtype=np.float32)
         if images.ndim != 3 or images.shape[1:] != (FIELD, FIELD):
             raise ValueError(f"the classifier expects (N, 28, 28) images, got shape {images.shape}")
         count = len(images)
         if count == 0:
-            return np.zeros((0, 10), dtype=np.float32), np.zeros(0, dtype=np.float32)
+            width = self.model.get_layer(FEATURES_LAYER).output.shape[-1]
+            return ModelOutputs(
+                np.zeros((0, 10), np.float32),
+                np.zeros(0, np.float32),
+                np.zeros((0, width), np.float32),
+            )
         # XLA compiles once per batch size: round up to a power of two so a few sizes serve all.
         bucket = 1 << (count - 1).bit_length()
         if bucket != count:
             images = np.concatenate([images, np.zeros((bucket - count, FIELD, FIELD), np.float32)])
         outputs = self._forward(images)
-        return outputs["probabilities"].numpy()[:count], outputs["verdict"].numpy()[
-            :count, NOT_A_DIGIT
-        ]
+        return ModelOutputs(
+            outputs["probabilities"].numpy()[:count],
+            outputs["verdict"].numpy()[:count, NOT_A_DIGIT],
+            outputs["features"].numpy()[:count],
+        )
+
+    def read(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(N, 28, 28) inputs in [0, 1] -> (N, 10) calibrated probabilities and (N,) is-digit."""
+        outputs = self.read_all(images)
+        return outputs.probabilities, outputs.is_digit
 
     def predict_proba(self, images: np.ndarray) -> np.ndarray:
         """(N, 28, 28) float32 inputs in [0, 1] -> (N, 10) calibrated probabilities."""
@@ -85,6 +119,25 @@ class Classifier:
     def is_digit(self, images: np.ndarray) -> np.ndarray:
         """(N, 28, 28) inputs in [0, 1] -> (N,) bool: True where the drawing reads as a digit."""
         return self.read(images)[1]
+
+
+def _feature_standardisation(model) -> tuple[np.ndarray, np.ndarray]:
+    """The mean and 1/spread of the features layer's output over the training data.
+
+    They are the moving statistics of the batch normalisation that reads that layer, so each
+    feature counts on the same scale, whatever model file is loaded; without one, features
+    are taken as they are.
+    """
+    import keras
+
+    features = model.get_layer(FEATURES_LAYER)
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.BatchNormalization) and layer.input is features.output:
+            mean = np.asarray(layer.moving_mean, np.float32)
+            variance = np.asarray(layer.moving_variance, np.float32)
+            return mean, 1 / np.sqrt(variance + layer.epsilon)
+    width = features.output.shape[-1]
+    return np.zeros(width, np.float32), np.ones(width, np.float32)
 
 
 def load(path: str | Path = DEFAULT_PATH, threads: int | None = 1) -> Classifier:

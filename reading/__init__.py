@@ -3,7 +3,8 @@
 The one reading pipeline of the project, used by the page, the HTTP API, the command line,
 the benchmarks, the tests and `train_model.py evaluate`. Ink is brought into MNIST form by
 `preprocess.prepare`, a number is split into its digits by `segment`, a picture is opened
-safely by `photo`, and the model reads every input of a drawing in one batched call.
+safely by `photo`, and the model reads every input of a drawing in one batched call. A
+`HandwritingMemory` of the person's own labelled digits (`memory`) can weigh in on a digit.
 No Streamlit here.
 """
 
@@ -13,7 +14,7 @@ import dataclasses
 import hashlib
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
@@ -21,6 +22,7 @@ import numpy as np
 from digit_model import Classifier
 from preprocess import canvas_to_ink, prepare, too_small
 from reading import photo, segment
+from reading.memory import HandwritingMemory
 
 Mode = Literal["digit", "number"]
 MODES: tuple[Mode, ...] = ("digit", "number")
@@ -37,7 +39,11 @@ class DigitReading:
     is_digit: bool  # False: the model takes the drawing for something other than a digit
     too_small: bool  # the ink is only a dot or a speck, too small to read
     # Not a digit by the verdict, but not firmly: the page still offers the digit read.
-    doubtful: bool = dataclasses.field(default=False, kw_only=True)
+    doubtful: bool = field(default=False, kw_only=True)
+    # How the drawing looks to the network (unit vector), to compare it with examples.
+    features: np.ndarray | None = field(default=None, kw_only=True, repr=False, compare=False)
+    examples: int = field(default=0, kw_only=True)  # the person's examples backing the answer
+    changed: bool = field(default=False, kw_only=True)  # they changed the model's answer
 
     @property
     def digit(self) -> int:
@@ -117,32 +123,69 @@ class NumberReading:
         }
 
 
-def read_digits(classifier: Classifier, inks: Sequence[np.ndarray]) -> list[DigitReading | None]:
+def read_digits(
+    classifier: Classifier,
+    inks: Sequence[np.ndarray],
+    memory: HandwritingMemory | None = None,
+) -> list[DigitReading | None]:
     """Read many drawings of one digit each in one batched call; None for blank ink."""
     prepared = [prepare(ink) for ink in inks]
     drawn = [index for index, (image, _) in enumerate(prepared) if image is not None]
     readings: list[DigitReading | None] = [None] * len(prepared)
     if not drawn:
         return readings
-    probabilities, not_digit = classifier.verdicts(np.stack([prepared[i][0] for i in drawn]))
-    for index, row, chance in zip(drawn, probabilities, not_digit):
-        image, is_dot = prepared[index]
-        readings[index] = DigitReading(
-            image, row, bool(chance < 0.5), is_dot, doubtful=bool(0.5 <= chance < DOUBT_BELOW)
-        )
+    found = read_inputs(
+        classifier,
+        np.stack([prepared[index][0] for index in drawn]),
+        memory,
+        small=[prepared[index][1] for index in drawn],
+    )
+    for index, reading in zip(drawn, found):
+        readings[index] = reading
     return readings
 
 
-def read_digit(classifier: Classifier, ink: np.ndarray) -> DigitReading | None:
-    """Read ink of any size (float in [0, 1] or uint8) as one digit; None when it is blank."""
-    return read_digits(classifier, [ink])[0]
+def read_inputs(
+    classifier: Classifier,
+    images: np.ndarray,
+    memory: HandwritingMemory | None = None,
+    small: Sequence[bool] | None = None,
+) -> list[DigitReading]:
+    """Read (N, 28, 28) inputs already in MNIST form (a data set's digits) in one batched call;
+    `small` says which came from ink too small to read."""
+    outputs = classifier.read_all(images)
+    small = [False] * len(images) if small is None else small
+    readings = [
+        DigitReading(
+            image,
+            row,
+            bool(chance < 0.5),
+            bool(speck),
+            doubtful=bool(0.5 <= chance < DOUBT_BELOW),
+            features=looks,
+        )
+        for image, row, chance, looks, speck in zip(images, *outputs, small)
+    ]
+    return readings if memory is None else [memory.recall(reading) for reading in readings]
 
 
-def read_drawing(classifier: Classifier, rgba: np.ndarray | None) -> DrawingReading | None:
+def read_digit(
+    classifier: Classifier, ink: np.ndarray, memory: HandwritingMemory | None = None
+) -> DigitReading | None:
+    """Read ink of any size (float in [0, 1] or uint8) as one digit; None when it is blank.
+
+    With a memory, the person's examples that look like the drawing weigh in on the answer.
+    """
+    return read_digits(classifier, [ink], memory)[0]
+
+
+def read_drawing(
+    classifier: Classifier, rgba: np.ndarray | None, memory: HandwritingMemory | None = None
+) -> DrawingReading | None:
     """Read a canvas image (RGBA, any colours) as one digit; None when nothing is drawn."""
     if rgba is None:
         return None
-    reading = read_digit(classifier, canvas_to_ink(rgba))
+    reading = read_digit(classifier, canvas_to_ink(rgba), memory)
     if reading is None:
         return None
     # Keyed on the canvas, not the 28x28 input: the same strokes drawn elsewhere in the box

@@ -21,7 +21,15 @@ from feedback.store import (
     too_many_strokes_message,
 )
 from preprocess import FIELD, canvas_to_ink, enlarge
-from reading import DigitReading, DrawingReading, NumberReading, explain, read_drawing, read_number
+from reading import (
+    DigitReading,
+    DrawingReading,
+    HandwritingMemory,
+    NumberReading,
+    explain,
+    read_drawing,
+    read_number,
+)
 from reading.photo import Photo, PhotoBusy, PhotoError, read_upload
 from tabs import charts
 from tabs.common import open_feedback_store, save_limiter, session_id
@@ -75,12 +83,19 @@ PROBABILITY_CHART_KEY = "probability_chart"
 CONFIRM_TEXT = "✓ Correct"
 PICK_PROMPT = "Wrong? Pick the digit you meant"
 UNAVAILABLE = "Saving is unavailable right now"
+FORGET_TEXT = "Forget them"
+FORGET_HELP = "Read your next drawings with the model alone. Your saved labels stay saved."
+# Keyed boxes that hold their height whether or not anything shows in them, so that a stroke
+# or a click never moves what lies below: the hint or a warning under the answer, the line
+# about your examples, and what a click on the feedback row came to.
+MESSAGE_SLOT, MEMORY_SLOT, NOTICE_SLOT = "answer_message", "memory_line", "feedback_notice_slot"
 
 # Session state: who this visit is, and what its clicks on the feedback row came to.
 SAVED_KEY = "saved_labels"  # drawing key -> the digit saved for it (None: saved before, unknown)
 NOTICE_KEY = "feedback_notice"  # the outcome of the last click, shown under its drawing
 CONFIRM_KEY, PICK_KEY = "confirm", "true_digit"  # the feedback row's widgets
 PICKED_FOR_KEY = "picker_drawing"  # the drawing the digit picker shows the choice for
+MEMORY_KEY = "handwriting_memory"  # the visit's examples of the person's handwriting
 # Settings kept for the whole visit. A widget that is not built in a run (the brush in photo
 # mode, a toggle under an answer that is gone) loses its value; these keys keep it.
 BRUSH_SETTING = "brush_setting"
@@ -166,6 +181,9 @@ PAGE_STYLE = Template("""<style>
 .st-key-$chart_key [data-testid="stElementToolbar"] {
   display: none;
 }
+.st-key-$message_slot { min-height: 4.5rem; }
+.st-key-$memory_slot { min-height: 2.5rem; }
+.st-key-$notice_slot { min-height: 2.75rem; }
 @media (max-width: 640px) {
   [data-testid="stMainBlockContainer"] {
     padding-top: 3.5rem;
@@ -175,7 +193,13 @@ PAGE_STYLE = Template("""<style>
     padding-bottom: 0;
   }
 }
-</style>""").substitute(pick_key=PICK_KEY, chart_key=PROBABILITY_CHART_KEY)
+</style>""").substitute(
+    pick_key=PICK_KEY,
+    chart_key=PROBABILITY_CHART_KEY,
+    message_slot=MESSAGE_SLOT,
+    memory_slot=MEMORY_SLOT,
+    notice_slot=NOTICE_SLOT,
+)
 
 
 class Outcome(enum.Enum):
@@ -210,6 +234,8 @@ def save_label(reading: DrawingReading, strokes: dict | None, true_digit: int | 
     """Store the digit meant for this drawing, once; runs on a click, before the rerun."""
     if true_digit is None:  # the picked digit clicked again, which unselects it
         return
+    # The memory learns from the label whether or not the database keeps it.
+    handwriting_memory().add(reading, true_digit)
     key = reading.drawing_key
     saved = st.session_state.setdefault(SAVED_KEY, {})
     if key in saved:  # a second click, before the first one's rerun disabled the row
@@ -243,6 +269,28 @@ def save_label(reading: DrawingReading, strokes: dict | None, true_digit: int | 
     st.session_state[NOTICE_KEY] = notice
 
 
+def handwriting_memory() -> HandwritingMemory:
+    """This visit's examples of the person's handwriting: in the session only, never stored."""
+    return st.session_state.setdefault(MEMORY_KEY, HandwritingMemory())
+
+
+def memory_line(reading: DigitReading | None) -> None:
+    """Say when the person's examples changed or backed the answer, with a click to forget them."""
+    with st.container(key=MEMORY_SLOT, horizontal=True, vertical_alignment="center"):
+        if reading is None or not reading.examples:
+            st.empty()  # an empty box is not drawn at all; this keeps it, and its height
+            return
+        count = reading.examples
+        st.caption(f"Read with {count} of your example{'s' if count > 1 else ''}.")
+        st.button(
+            FORGET_TEXT,
+            key="forget_examples",
+            type="tertiary",
+            on_click=handwriting_memory().forget,
+            help=FORGET_HELP,
+        )
+
+
 def save_picked_digit(reading: DrawingReading, strokes: dict | None) -> None:
     """Store the digit just picked for this drawing."""
     save_label(reading, strokes, st.session_state.get(PICK_KEY))
@@ -263,6 +311,8 @@ def feedback_row(reading: DrawingReading | None, strokes: dict | None) -> None:
     if reading is None:
         st.button(CONFIRM_TEXT, key=CONFIRM_KEY, disabled=True)
         st.pills(PICK_PROMPT, range(10), key=PICK_KEY, disabled=True)
+        with st.container(key=NOTICE_SLOT):  # its place, for the line a click brings
+            st.empty()
         return
     if too_many_strokes(strokes):
         st.warning(too_many_strokes_message(len(strokes["objects"])), icon="🧹")
@@ -293,19 +343,24 @@ def feedback_row(reading: DrawingReading | None, strokes: dict | None) -> None:
         if notice.outcome in TOAST_ICONS:
             st.toast(notice.message, icon=TOAST_ICONS[notice.outcome])
     outcome = notice.outcome if notice else None
-    if is_saved:
-        saved_text = (
-            notice.message if outcome is Outcome.ALREADY_SAVED else f"✓ Saved as a {saved[key]}."
-        )
-        st.caption(f"{saved_text} Draw another digit to label it too.")
-    elif outcome is Outcome.UNAVAILABLE:
-        st.warning(
-            f"**{UNAVAILABLE}**, so this label was not kept; reading your drawings goes on. "
-            "Try again in a moment.",
-            icon="💾",
-        )
-    elif outcome is Outcome.REFUSED:
-        st.error(notice.message, icon="🚫")
+    with st.container(key=NOTICE_SLOT):
+        if is_saved:
+            saved_text = (
+                notice.message
+                if outcome is Outcome.ALREADY_SAVED
+                else f"✓ Saved as a {saved[key]}."
+            )
+            st.caption(f"{saved_text} Draw another digit to label it too.")
+        elif outcome is Outcome.UNAVAILABLE:
+            st.warning(
+                f"**{UNAVAILABLE}**, so this label was not kept; reading your drawings goes on. "
+                "Try again in a moment.",
+                icon="💾",
+            )
+        elif outcome is Outcome.REFUSED:
+            st.error(notice.message, icon="🚫")
+        else:
+            st.empty()
 
 
 def unreadable(reading: DigitReading) -> tuple[str, str] | None:
@@ -331,28 +386,32 @@ def answer_section(reading: DrawingReading | None, strokes: dict | None = None) 
         else:
             st.metric("Prediction", reading.digit)
             st.metric("Confidence", f"{reading.confidence:.0%}")
-    if reading is None:
-        st.caption(DRAW_HINT)
-    elif verdict is not None:
-        st.warning(
-            f"{verdict[1]} If it is a digit, pick the one you meant below; the chart shows "
-            "what the model made of it.",
-            icon="🔍",
-        )
-    elif reading.doubtful:
-        st.warning(
-            f"{DOUBTFUL_HINT} If it is one, it looks most like a **{reading.digit}**: "
-            "confirm it, or pick the digit you meant below.",
-            icon="🤔",
-        )
-    elif reading.confidence < UNSURE_BELOW:
-        first, second = reading.top_two
-        st.warning(
-            f"Not sure: this looks like a **{first}** ({reading.probabilities[first]:.0%}) "
-            f"or a **{second}** ({reading.probabilities[second]:.0%}). "
-            "Try drawing it larger and clearer.",
-            icon="🤔",
-        )
+    with st.container(key=MESSAGE_SLOT):
+        if reading is None:
+            st.caption(DRAW_HINT)
+        elif verdict is not None:
+            st.warning(
+                f"{verdict[1]} If it is a digit, pick the one you meant below; the chart shows "
+                "what the model made of it.",
+                icon="🔍",
+            )
+        elif reading.doubtful:
+            st.warning(
+                f"{DOUBTFUL_HINT} If it is one, it looks most like a **{reading.digit}**: "
+                "confirm it, or pick the digit you meant below.",
+                icon="🤔",
+            )
+        elif reading.confidence < UNSURE_BELOW:
+            first, second = reading.top_two
+            st.warning(
+                f"Not sure: this looks like a **{first}** ({reading.probabilities[first]:.0%}) "
+                f"or a **{second}** ({reading.probabilities[second]:.0%}). "
+                "Try drawing it larger and clearer.",
+                icon="🤔",
+            )
+        else:
+            st.empty()
+    memory_line(reading)
     feedback_row(reading, strokes)
     probabilities = np.zeros(10) if reading is None else reading.probabilities
     with st.container(key=PROBABILITY_CHART_KEY):
@@ -394,7 +453,7 @@ def drawing_section(classifier: digit_model.Classifier, brush: int) -> None:
     with canvas_column:
         drawing = drawing_canvas(CANVAS_SIZE, brush, CANVAS_KEY)
     with answer_column:
-        reading = read_drawing(classifier, drawing.image_data)
+        reading = read_drawing(classifier, drawing.image_data, handwriting_memory())
         answer_section(reading, drawing.json_data)
         read = [] if reading is None else [reading]
         why_section(classifier, [r.image for r in read], [r.digit for r in read], key="why_digit")

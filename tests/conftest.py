@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 
 import digit_model
-from devtools.drawing import PLACEMENTS, Digit, find_clear_digits
+from devtools.drawing import PLACEMENTS, Digit, find_clear_digits, find_misread_style
 from devtools.page import CHROMIUM, CHROMIUM_ARGS, served_page
 from preprocess import canvas_to_ink
 from reading import read_digits
-from tests.support.data import mnist, pen_unseen_sites
+from tests.support.data import cvl_valid, mnist, pen_unseen_sites
 from training import not_digits
 
 pytest_plugins = ["tests.support.postgres_server"]
@@ -31,6 +31,18 @@ def clear_digits(classifier) -> dict[int, Digit]:
     """Digits whose answer is not in doubt: the page tests check that a drawing reaches the
     model and the answer reaches the screen, not the model's accuracy."""
     return find_clear_digits(classifier, *mnist("test"))
+
+
+@pytest.fixture(scope="session")
+def misread_style(classifier) -> tuple[Digit, tuple, tuple]:
+    """A CVL writer's digit the model misreads at two placements, which one correction teaches."""
+    valid = cvl_valid()
+    images, digits = valid.images, valid.digits
+    wrong = classifier.predict_proba(images / np.float32(255)).argmax(axis=1) != digits
+    try:
+        return find_misread_style(classifier, images[wrong], digits[wrong])
+    except LookupError as error:
+        pytest.fail(str(error))
 
 
 @pytest.fixture(scope="session")

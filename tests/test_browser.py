@@ -217,3 +217,56 @@ def test_every_digit_of_the_feedback_row_saves_after_the_pointer_crossed_the_cha
             expect(page.get_by_text(f"Saved as a {meant}.")).to_be_visible(timeout=ANSWER_MS)
 
         assert stored_labels(feedback_database_url)[before:] == [(3, meant) for meant in range(10)]
+
+
+def answer_area(page) -> dict[str, float]:
+    """Where the feedback row, the chart and the model's view start, in page pixels."""
+    return {
+        "feedback row": page.get_by_role("button", name=tabs.draw.CONFIRM_TEXT).bounding_box()["y"],
+        "chart": page.get_by_test_id("stVegaLiteChart").bounding_box()["y"],
+        "model's view": page.get_by_test_id("stImage").first.bounding_box()["y"],
+    }
+
+
+def test_the_answer_area_stays_put_from_blank_to_saved(browser, app_url, clear_digits):
+    with opened_page(browser, app_url, viewport=DESKTOP) as page:
+        expect_blank(page)
+        blank = answer_area(page)
+        draw(page, clear_digits[3], *PLACEMENTS[0])
+        expect_answer(page, 3, timeout=FIRST_ANSWER_MS)
+        assert answer_area(page) == blank
+        page.get_by_role("button", name=tabs.draw.CONFIRM_TEXT).click()
+        expect(page.get_by_text("Saved as a 3.")).to_be_visible(timeout=ANSWER_MS)
+        expect(page.get_by_text(re.compile("Read with 1 of your example"))).to_be_visible()
+        assert answer_area(page) == blank
+
+
+def test_a_corrected_digit_drawn_again_is_read_right_and_the_page_says_why(
+    browser, app_url, misread_style
+):
+    digit, first, again = misread_style
+    memory_line = re.compile(r"Read with \d+ of your examples?\.")
+    with opened_page(browser, app_url, viewport=DESKTOP) as page:
+        draw(page, digit, *first)
+        expect(answer(page)).not_to_have_text(tabs.draw.BLANK, timeout=FIRST_ANSWER_MS)
+        expect(answer(page)).not_to_have_text(str(digit.label))
+        digit_choice(page, digit.label).click()
+        expect(page.get_by_text(f"Saved as a {digit.label}.")).to_be_visible(timeout=ANSWER_MS)
+
+        canvas_control(page, tabs.draw.CLEAR_TEXT).click()  # Clear keeps the examples
+        expect_blank(page)
+        page.wait_for_timeout(RESET_SETTLE_MS)
+        draw(page, digit, *again)
+        expect_answer(page, digit.label)
+        expect(page.get_by_text(memory_line)).to_be_visible()
+
+        page.get_by_role("button", name=tabs.draw.FORGET_TEXT).click()
+        expect(page.get_by_text(memory_line)).to_have_count(0, timeout=ANSWER_MS)
+        expect(answer(page)).not_to_have_text(str(digit.label))
+
+    with opened_page(browser, app_url, viewport=DESKTOP) as page:  # a new visit starts empty
+        draw(page, digit, *again)
+        expect(answer(page)).not_to_have_text(tabs.draw.BLANK, timeout=FIRST_ANSWER_MS)
+        page.wait_for_timeout(SETTLE_MS)
+        expect(answer(page)).not_to_have_text(str(digit.label))
+        expect(page.get_by_text(memory_line)).to_have_count(0)

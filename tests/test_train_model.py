@@ -7,14 +7,14 @@ import pytest
 import digit_model
 import train_model
 from devtools.datasets import CVL_PATH, MNIST_PATH, UNIPEN_PATH
-from tests.support.data import mnist, pen_unseen_sites, require_cvl
+from tests.support.data import cvl_valid, mnist, pen_unseen_sites
 
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     mnist("train")  # skip or fail clearly when MNIST or the pen handwriting is absent
     pen_unseen_sites()
-    require_cvl()
+    cvl_valid()
     out = tmp_path_factory.mktemp("model") / "model.keras"
     args = ["--data", str(MNIST_PATH), "--pen", str(UNIPEN_PATH), "--cvl", str(CVL_PATH)]
     args += ["--limit", "1200"]

@@ -175,9 +175,14 @@ def random_drawing(
     return draw(segments, *placement, setup, size), setup
 
 
+def random_ink(segments, rng: np.random.Generator, size: int = CANVAS) -> np.ndarray:
+    """Centre-line segments drawn with a random brush, size and place: the ink, (size, size)."""
+    return stroke_coverage(segments, *_random_placement(segments, rng, size), size)
+
+
 def drawn_input(segments, rng: np.random.Generator, size: int = CANVAS) -> np.ndarray | None:
     """Centre-line segments drawn with a random brush, size and place, then normalised to 28x28."""
-    return normalize(stroke_coverage(segments, *_random_placement(segments, rng, size), size))
+    return normalize(random_ink(segments, rng, size))
 
 
 def canvas_style_inputs(

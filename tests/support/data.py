@@ -12,7 +12,7 @@ import pytest
 
 import train_model
 from devtools import datasets
-from training import unipen
+from training import cvl, unipen
 
 
 def _require(path: Path, missing: str, missing_in_ci: str) -> None:
@@ -51,7 +51,8 @@ def pen_unseen_sites() -> unipen.PenCharacters:
     return _pen_split().unseen_sites
 
 
-def require_cvl() -> None:
-    """Skip when the CVL digits are absent, fail in CI."""
+def cvl_valid() -> cvl.CvlDigits:
+    """CVL's validation writers' digits; skips when the file is absent, fails in CI."""
     path = datasets.CVL_PATH
     _require(path, f"CVL digits are not at {path}", f"CVL is missing at {path}; CI must provide it")
+    return cvl.load(path, "valid")

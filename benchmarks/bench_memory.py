@@ -1,0 +1,177 @@
+"""Does the handwriting memory cut a writer's errors, and can a few wrong labels hurt them?
+
+    python benchmarks/bench_memory.py [--seeds 5] [--pen ../shared/unipen_dev.npz]
+                                      [--cvl ../shared/cvl_dev.npz]
+
+Writers the model never trained on: the UNIPEN writer sessions `train_model.py` holds out at
+the sites it trains on, and every writer of the sites it never sees (their pen strokes drawn
+on the canvas at a random size, place and brush), and the writers of CVL's validation split
+(already 28x28 in MNIST form). Each writer with at least 10 digits
+draws them one after another in random order; whenever the answer is wrong or "not a digit",
+the writer gives the right digit, which goes into their memory. Printed per source, summed
+over the seeds (each a new order and, for pen, a new rendering):
+
+- errors over the sequences without and with the memory, and the cut; "reachable" is the cut
+  if every error were fixed that follows a corrected drawing of the same digit by the same
+  writer (a memory of corrections cannot teach a digit before the writer first corrects it);
+- pranks: the writer first labels 5 of their drawings with a random wrong digit, then goes on
+  as before; the points of accuracy lost on their other drawings against the same sequence
+  without the pranks, averaged over writers;
+- calibration: the expected calibration error (15 bins) of the answers, without and with;
+- pen only: the writers' letters and symbols read as a digit, without and with a memory that
+  holds every digit of theirs, each labelled right.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import digit_model
+from devtools import datasets
+from reading import DigitReading, HandwritingMemory, read_digits, read_inputs
+from train_model import calibration, pen_split
+from training import cvl
+from training.canvas_drawings import random_ink
+
+MIN_DIGITS = 10  # writers with fewer are left out
+PRANKS = 5
+
+
+def is_right(reading: DigitReading, digit: int) -> bool:
+    return reading.is_digit and reading.digit == digit
+
+
+def sequence(
+    readings: list[DigitReading], digits: np.ndarray, order: np.ndarray, pranks: dict[int, int]
+) -> list[DigitReading]:
+    """One writer's drawings in `order`, read with a memory of their labels: the pranks
+    (drawing -> wrong digit) first, then the right digit whenever an answer is wrong."""
+    memory = HandwritingMemory()
+    for index, wrong in pranks.items():
+        memory.add(readings[index], wrong)
+    answers = []
+    for index in order:
+        answer = memory.recall(readings[index])  # what read_digit(..., memory=memory) gives
+        answers.append(answer)
+        if not is_right(answer, digits[index]):
+            memory.add(readings[index], int(digits[index]))
+    return answers
+
+
+def measure(
+    readings: list[DigitReading], digits: np.ndarray, writers: np.ndarray, seeds: int
+) -> dict:
+    """The protocol's figures for one source, over `seeds` random orders."""
+    figures = dict(without=0, with_memory=0, reachable=0, drawings=0, prank_loss=[])
+    confident, confident_memory, labels = [], [], []
+    for seed in range(seeds):
+        rng = np.random.default_rng(seed)
+        for writer in np.unique(writers):
+            mine = np.flatnonzero(writers == writer)
+            if len(mine) < MIN_DIGITS:
+                continue
+            order = rng.permutation(mine)
+            answers = sequence(readings, digits, order, {})
+            corrected: set[int] = set()
+            for index, answer in zip(order, answers):
+                plain_right = is_right(readings[index], digits[index])
+                figures["without"] += not plain_right
+                figures["with_memory"] += not is_right(answer, digits[index])
+                figures["reachable"] += not plain_right and digits[index] not in corrected
+                if not plain_right:
+                    corrected.add(int(digits[index]))
+                confident.append(readings[index].probabilities)
+                confident_memory.append(answer.probabilities)
+                labels.append(digits[index])
+            figures["drawings"] += len(order)
+
+            pranked, rest = order[:PRANKS], order[PRANKS:]
+            wrong = {int(i): int(rng.choice(np.delete(np.arange(10), digits[i]))) for i in pranked}
+            honest = sequence(readings, digits, rest, {})
+            fooled = sequence(readings, digits, rest, wrong)
+            right = [is_right(a, digits[i]) for a, i in zip(honest, rest)]
+            still = [is_right(a, digits[i]) for a, i in zip(fooled, rest)]
+            figures["prank_loss"].append(100 * (np.mean(right) - np.mean(still)))
+    figures["reachable"] = figures["without"] - figures["reachable"]
+    figures["ece"] = calibration(np.array(confident), np.array(labels))["ece"]
+    figures["ece_memory"] = calibration(np.array(confident_memory), np.array(labels))["ece"]
+    return figures
+
+
+def letters_read_as_digits(
+    digit_readings: list[DigitReading],
+    digits: np.ndarray,
+    writers: np.ndarray,
+    others: list[DigitReading],
+    other_writers: np.ndarray,
+) -> tuple[float, float]:
+    """Share of letters and symbols read as a digit, without and with a memory of every digit
+    of the same writer labelled right."""
+    plain = with_memory = 0
+    for writer in np.unique(other_writers):
+        memory = HandwritingMemory()
+        for index in np.flatnonzero(writers == writer):
+            memory.add(digit_readings[index], int(digits[index]))
+        for index in np.flatnonzero(other_writers == writer):
+            plain += others[index].is_digit
+            with_memory += memory.recall(others[index]).is_digit
+    return plain / len(others), with_memory / len(others)
+
+
+def report(name: str, figures: dict) -> None:
+    without, with_memory = figures["without"], figures["with_memory"]
+    print(
+        f"{name}: {figures['drawings']} drawings; errors {without} without memory, "
+        f"{with_memory} with: cut {1 - with_memory / without:.1%} "
+        f"(reachable {figures['reachable'] / without:.1%}); "
+        f"{PRANKS} pranks cost {np.mean(figures['prank_loss']):.2f} points "
+        f"(worst writer {max(figures['prank_loss']):.1f}); "
+        f"ECE {figures['ece']:.2%} -> {figures['ece_memory']:.2%}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--pen", default=str(datasets.UNIPEN_PATH))
+    parser.add_argument("--cvl", default=str(datasets.CVL_PATH))
+    parser.add_argument("--model", default=str(digit_model.model_path()))
+    args = parser.parse_args()
+    classifier = digit_model.load(args.model)
+
+    split = pen_split(args.pen)
+    rng = np.random.default_rng(0)
+    for name, held_out in (
+        ("UNIPEN unseen sites", split.unseen_sites),
+        ("UNIPEN held-out writers", split.seen_sites),
+    ):
+        pen_digits = held_out.subset(held_out.is_digit)
+        pen_readings = read_digits(classifier, [random_ink(s, rng) for s in pen_digits.segments])
+        report(name, measure(pen_readings, pen_digits.digits, pen_digits.writer, args.seeds))
+    others = split.seen_sites.subset(split.seen_sites.is_other)
+    other_readings = read_digits(classifier, [random_ink(s, rng) for s in others.segments])
+    plain, with_memory = letters_read_as_digits(
+        pen_readings, pen_digits.digits, pen_digits.writer, other_readings, others.writer
+    )
+    print(
+        f"  their letters and symbols read as a digit: {plain:.2%} without, {with_memory:.2%} "
+        "with a memory of all their digits"
+    )
+
+    valid = cvl.load(args.cvl, "valid")
+    readings = read_inputs(classifier, valid.images.astype(np.float32) / 255)
+    report("CVL valid writers", measure(readings, valid.digits, valid.writer, args.seeds))
+
+
+if __name__ == "__main__":
+    main()

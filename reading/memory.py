@@ -1,0 +1,98 @@
+"""A memory of one person's handwriting: the digits they labelled, recalled for later drawings.
+
+Each label given (the answer confirmed, or the digit meant) keeps the drawing's features, the
+network's penultimate layer standardised and scaled to unit length (`digit_model.Classifier`),
+with the digit. A later drawing is read by the model, then each kept example that looks like
+it adds evidence for its digit: nothing below a cosine similarity of LOOKS_ALIKE, rising to a
+full share at LOOKS_THE_SAME, and a digit's examples together add at most MAX_SHIFT to its
+log-odds. So an example moves only drawings that look like it, a few wrong labels cannot
+overturn what the model is sure of, and the probabilities stay a calibrated answer, the
+model's shifted by bounded evidence. A drawing the model takes for no digit is read as one
+only when an example of that digit looks the same. The settings were chosen by measurement,
+`benchmarks/bench_memory.py`, which measures them again on any model file.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from reading import DigitReading
+
+CAPACITY = 100  # examples kept; the oldest goes when a new one comes
+LOOKS_ALIKE = 0.60  # cosine similarity where an example starts to count...
+LOOKS_THE_SAME = 0.72  # ...and where it counts fully, and may make a flagged drawing a digit
+MAX_SHIFT = 6.0  # the most a digit's examples add to its log-odds: overturns odds up to ~400:1
+SAME_DRAWING = 1 - 1e-6  # features this alike are the same drawing labelled again
+
+
+class HandwritingMemory:
+    """The examples of one person's handwriting, kept for one visit (never stored)."""
+
+    def __init__(self, capacity: int = CAPACITY) -> None:
+        if capacity < 1:
+            raise ValueError(f"capacity must be at least 1, not {capacity}")
+        self.capacity = capacity
+        self._features: np.ndarray | None = None  # (capacity, D) once the first example comes
+        self._digits = np.zeros(capacity, np.int64)
+        self._count = 0  # examples kept
+        self._next = 0  # the row the next new example takes
+
+    def __len__(self) -> int:
+        return self._count
+
+    def add(self, reading: DigitReading, digit: int) -> None:
+        """Keep `reading` as an example of `digit`; the same drawing labelled again is relabelled.
+
+        A speck too small to read teaches nothing and is not kept.
+        """
+        if not 0 <= int(digit) <= 9:
+            raise ValueError(f"a digit is 0-9, not {digit!r}")
+        if reading.features is None:
+            raise ValueError("this reading has no features: read it with reading.read_digit")
+        if reading.too_small:
+            return
+        features = np.asarray(reading.features, np.float32)
+        if self._features is None:
+            self._features = np.zeros((self.capacity, len(features)), np.float32)
+        same = np.flatnonzero(self._features[: self._count] @ features >= SAME_DRAWING)
+        if len(same):
+            self._digits[same[0]] = digit
+            return
+        self._features[self._next] = features
+        self._digits[self._next] = digit
+        self._next = (self._next + 1) % self.capacity
+        self._count = min(self._count + 1, self.capacity)
+
+    def forget(self) -> None:
+        """Drop every example."""
+        self._count = self._next = 0
+
+    def recall(self, reading: DigitReading) -> DigitReading:
+        """The reading with the examples that look like it weighed in; unchanged when none do."""
+        if not self._count or reading.features is None:
+            return reading
+        likeness = self._features[: self._count] @ reading.features
+        weight = np.clip((likeness - LOOKS_ALIKE) / (LOOKS_THE_SAME - LOOKS_ALIKE), 0, None)
+        counted = weight > 0
+        if not counted.any():
+            return reading
+        evidence = np.bincount(self._digits[: self._count], weights=weight, minlength=10)
+        shift = MAX_SHIFT * np.minimum(evidence, 1.0)
+        logits = np.log(np.maximum(reading.probabilities, np.finfo(np.float32).tiny)) + shift
+        probabilities = np.exp(logits - logits.max())
+        probabilities = (probabilities / probabilities.sum()).astype(np.float32)
+        digit = int(probabilities.argmax())
+        is_digit = reading.is_digit or bool(evidence[digit] >= 1.0)
+        backing = int((counted & (self._digits[: self._count] == digit)).sum())
+        return dataclasses.replace(
+            reading,
+            probabilities=probabilities,
+            is_digit=is_digit,
+            doubtful=reading.doubtful and not is_digit,
+            examples=backing if is_digit else 0,
+            changed=digit != reading.digit or is_digit != reading.is_digit,
+        )

@@ -1,0 +1,117 @@
+"""The handwriting memory: a corrected style is read right afterwards, and wrong labels stay
+where they were given."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import reading
+from devtools.drawing import PLACEMENTS
+from preprocess import canvas_to_ink
+from reading.memory import LOOKS_THE_SAME
+from tests.support.data import cvl_valid, mnist
+from training.canvas_drawings import random_drawings
+
+WRITERS = 12  # CVL validation writers searched for a misread the writer draws twice
+
+
+def misread_twice(classifier):
+    """Two drawings of one digit by one writer that look the same and are both misread."""
+    valid = cvl_valid()
+    images, digits, writers = valid.images, valid.digits, valid.writer
+    for writer in sorted(set(writers))[:WRITERS]:
+        mine = np.flatnonzero(writers == writer)
+        found = reading.read_inputs(classifier, images[mine] / np.float32(255))
+        wrong = [i for i, r in enumerate(found) if r.digit != digits[mine[i]] or not r.is_digit]
+        for first in wrong:
+            for again in wrong:
+                alike = found[first].features @ found[again].features
+                same_digit = digits[mine[again]] == digits[mine[first]]
+                if again > first and same_digit and alike >= LOOKS_THE_SAME:
+                    return found[first], found[again], int(digits[mine[first]]), found
+    pytest.fail("no writer's misread digit was found drawn twice alike")
+
+
+def test_a_corrected_style_is_read_right_afterwards(classifier):
+    first, again, meant, writers_drawings = misread_twice(classifier)
+    memory = reading.HandwritingMemory()
+    memory.add(first, meant)
+
+    reread = memory.recall(again)
+    assert reread.digit == meant and reread.is_digit
+    assert reread.examples == 1 and reread.changed
+    # The writer's drawings unlike it keep the model's answer.
+    unlike = [r for r in writers_drawings if r.features @ first.features < 0.5]
+    assert unlike
+    assert [memory.recall(r).digit for r in unlike] == [r.digit for r in unlike]
+
+
+def test_read_digit_takes_the_memory(classifier, clear_digits):
+    ink = canvas_to_ink(clear_digits[4].image(*PLACEMENTS[0]))
+    memory = reading.HandwritingMemory()
+    plain = reading.read_digit(classifier, ink)
+    empty = reading.read_digit(classifier, ink, memory=memory)
+    np.testing.assert_array_equal(empty.probabilities, plain.probabilities)
+    assert plain.examples == 0 and not plain.changed
+
+    memory.add(plain, 4)  # ✓ Correct
+    backed = reading.read_digit(classifier, canvas_to_ink(clear_digits[4].image(*PLACEMENTS[1])))
+    backed = memory.recall(backed)
+    assert backed.digit == 4 and backed.examples == 1 and not backed.changed
+    assert backed.confidence >= plain.confidence - 1e-6
+
+    memory.forget()
+    assert len(memory) == 0
+    assert reading.read_digit(classifier, ink, memory=memory).examples == 0
+
+
+def test_a_prank_label_does_not_spread(classifier, clear_digits):
+    memory = reading.HandwritingMemory()
+    for digit in range(5):  # five clear digits each labelled with a wrong digit
+        pranked = reading.read_digit(
+            classifier, canvas_to_ink(clear_digits[digit].image(200, 40, 60))
+        )
+        memory.add(pranked, (digit + 5) % 10)
+    images, labels = mnist("test")
+    drawings = list(random_drawings(images[1000:1300], labels[1000:1300], seed=5))
+    inks = [canvas_to_ink(rgba) for rgba, _, _ in drawings]
+    plain = reading.read_digits(classifier, inks)
+    fooled = reading.read_digits(classifier, inks, memory)
+    truth = np.array([label for _, label, _ in drawings])
+    right = np.array([r.digit for r in plain]) == truth
+    still_right = np.array([r.digit for r in fooled]) == truth
+    assert still_right.sum() >= right.sum() - 1  # at most one of 300 other digits flips
+    # And the pranked drawings themselves, drawn again elsewhere, as the model reads them.
+    again = [canvas_to_ink(clear_digits[d].image(*PLACEMENTS[2])) for d in range(5)]
+    assert [r.digit for r in reading.read_digits(classifier, again, memory)] == list(range(5))
+
+
+def test_a_drawing_that_is_no_digit_stays_none(classifier, clear_digits, not_a_digit):
+    memory = reading.HandwritingMemory()
+    for digit, drawing in clear_digits.items():
+        for placement in PLACEMENTS:
+            memory.add(
+                reading.read_digit(classifier, canvas_to_ink(drawing.image(*placement))), digit
+            )
+    for placement in PLACEMENTS:
+        read = reading.read_digit(classifier, canvas_to_ink(not_a_digit.image(*placement)), memory)
+        assert not read.is_digit and read.examples == 0
+
+
+def test_the_memory_is_capped_and_a_drawing_is_kept_once(classifier, clear_digits):
+    memory = reading.HandwritingMemory(capacity=3)
+    readings = [
+        reading.read_digit(classifier, canvas_to_ink(clear_digits[d].image(*PLACEMENTS[0])))
+        for d in range(5)
+    ]
+    memory.add(readings[0], 0)
+    memory.add(readings[0], 6)  # the same drawing labelled again: relabelled, not kept twice
+    assert len(memory) == 1
+    assert memory.recall(readings[0]).digit == 6 or readings[0].confidence > 0.99
+    for read, digit in zip(readings[1:], range(1, 5)):
+        memory.add(read, digit)
+    assert len(memory) == 3
+    assert memory.recall(readings[0]).examples == 0  # the oldest example went first
+    with pytest.raises(ValueError, match="0-9"):
+        memory.add(readings[1], 10)
