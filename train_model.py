@@ -70,15 +70,13 @@ CVL_REPEATS = 2  # CVL's training digits are few beside MNIST's: each is shown t
 CVL_CANVAS = 3500  # CVL training digits also redrawn as canvas strokes
 CANVAS_SAMPLES = 1000  # canvas-style drawings made from test digits for the final report
 PATIENCE = 4
-PEN_RENDERS = (
-    2  # each training writer's digit is drawn this many times, at random sizes and brushes
-)
+PEN_RENDERS = 2  # each training writer's character is drawn this often, at random sizes and brushes
 STYLE_SAMPLES = 700  # digits redrawn in each synthesized style, half from MNIST and half from pen
-OTHER_SAMPLES = 16000  # letters and symbols of training writers, taught as "not a digit"
-GENERATED_SAMPLES = 800  # of each generated kind of not-a-digit drawing
+OTHER_SAMPLES = 40000  # letters and symbols of training writers (all, when fewer), as "not a digit"
+GENERATED_SAMPLES = 1600  # of each generated kind of not-a-digit drawing
 VALIDATION_OTHERS = 3000  # letters and symbols of validation writers in the validation set
 STYLE_TEST_SAMPLES = 200  # MNIST test digits redrawn in each style for the report
-MAX_DIGITS_FLAGGED = 0.005  # the threshold flags at most this share of any unseen source's digits
+MAX_DIGITS_FLAGGED = 0.0075  # the threshold flags at most this share of any unseen source's digits
 CALIBRATION_BINS = 15
 LABEL_SMOOTHING = 0.1
 AUGMENTED_SHARE = 0.8  # the rest of each batch stays as drawn, as the test digits are
@@ -524,10 +522,10 @@ def training_set(
     x_styled, y_styled, _ = styled(sources, rng, per_style)
     others = np.flatnonzero(pen_train.is_other)
     others = rng.choice(others, min(round(OTHER_SAMPLES * share), len(others)), replace=False)
-    print(f"Drawing {len(others)} letters and symbols and the generated not-digits ...")
+    print(f"Drawing {len(others)} letters and symbols x{PEN_RENDERS} and generated not-digits ...")
     x_others = np.concatenate(
         [
-            drawn([pen_train.segments[i] for i in others], rng),
+            drawn([pen_train.segments[i] for i in others] * PEN_RENDERS, rng),
             generated_not_digits(digits, rng, max(1, round(GENERATED_SAMPLES * share))),
         ]
     )
