@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 import numpy as np
 import pytest
+from PIL import Image
 from playwright.sync_api import expect
 
 import digit_model
@@ -29,6 +30,7 @@ from tests.support.pictures import (
     CELL,
     drawn_digit,
     png_claiming_size,
+    sideways_with_broken_exif,
     truncated_png,
     written_number,
 )
@@ -161,6 +163,12 @@ def test_a_drawn_number_is_read_with_each_digit_and_its_box(app_url, clear_digit
         assert digit["digit"] == int(NUMBER[cell])
         left, top, right, bottom = digit["box"]
         assert cell * CELL <= left < right <= (cell + 1) * CELL and 0 <= top < bottom <= 280
+
+
+def test_a_picture_whose_exif_has_a_tag_of_the_wrong_type_is_read_upright(app_url, clear_digits):
+    digit = Image.fromarray(drawn_digit(clear_digits[7], "white on black"))
+    status, answer = post(app_url, sideways_with_broken_exif(digit, "PNG"))
+    assert (status, answer["digit"]) == (200, 7)
 
 
 def test_a_multipart_form_is_read_like_the_bare_image(app_url, clear_digits):
