@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 import threading
 import time
 import urllib.error
@@ -24,7 +25,7 @@ from starlette.routing import Route
 from devtools.page import free_port
 from feedback import access, downloads
 from feedback import store as feedback_store
-from feedback.rate_limit import RateLimited, SaveLimiter
+from feedback.rate_limit import RateLimited, SaveLimiter, SlidingWindow
 from feedback.store import FeedbackStore, LabelledDrawing
 from server.security_headers import SecurityHeaders
 
@@ -158,12 +159,31 @@ def test_saves_are_limited_per_session_and_per_server():
 
 def test_the_limiter_forgets_quiet_sessions():
     clock = [0.0]
-    limiter = SaveLimiter(per_session=2, per_server=10_000, window_s=60, clock=lambda: clock[0])
+    window = SlidingWindow(per_session=2, per_server=10_000, window_s=60, clock=lambda: clock[0])
     for session in range(1000):
-        limiter.admit(f"session-{session}")
+        assert window.admit(f"session-{session}") is None
     clock[0] += 61
-    limiter.admit("late")
-    assert len(limiter._sessions) == 1
+    assert window.admit("late") is None
+    assert len(window._sessions) == 1
+
+
+def test_owner_secret_guesses_are_limited_per_session_and_per_server_and_logged(caplog):
+    secret = "correct horse battery staple"
+    clock = [0.0]
+    guesses = access.OwnerGuesses(per_session=3, per_server=5, window_s=900, clock=lambda: clock[0])
+    with caplog.at_level(logging.WARNING, logger=access.__name__):
+        assert not guesses.check("guess", secret, "session-a")
+        assert not guesses.check("guess", secret, "session-a")
+        assert guesses.check(secret, secret, "session-a")
+        with pytest.raises(RateLimited, match=r"from this session\. Try again in 15 min"):
+            guesses.check(secret, secret, "session-a")
+        assert not guesses.check("guess", secret, "session-b")
+        assert not guesses.check("guess", secret, "session-c")  # a fresh session...
+        with pytest.raises(RateLimited, match="on this server"):
+            guesses.check(secret, secret, "session-d")  # ...and another: the server's limit
+    assert len([r for r in caplog.records if "wrong owner secret" in r.getMessage()]) == 4
+    clock[0] += 901
+    assert guesses.check(secret, secret, "session-a")  # the window has moved on
 
 
 def test_the_owner_secret_comes_from_the_environment_or_secrets_and_nothing_means_nobody():
