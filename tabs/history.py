@@ -29,6 +29,10 @@ NO_OWN_LABELS_HINT = (
 OWNER_KEY = "is_owner"  # this session gave the owner secret
 OWNER_SECRET_INPUT_KEY = "owner_secret_attempt"
 OWNER_REFUSAL_KEY = "owner_secret_refusal"  # why the last secret typed was refused
+LINKS_BUSY = (
+    "The server is keeping as many download links as it can right now. Open the History "
+    "tab again in a few minutes for yours."
+)
 FINETUNE_COMMAND = "python train_model.py finetune --data ../shared/mnist.npz"
 
 
@@ -95,7 +99,10 @@ def download_links(store: FeedbackStore, mine: str | None, listed: int) -> None:
     """
     whose = "everyone's labels" if mine is None else "your labels"
     st.markdown(f"**Downloads** ({whose}, oldest first)")
-    token = downloads.links.issue(store, mine)
+    token = downloads.links.issue(store, mine, session_id())
+    if token is None:
+        st.info(LINKS_BUSY, icon="⏳")
+        return
     csv_column, npz_column = st.columns(2)
     csv_column.link_button(
         "CSV",

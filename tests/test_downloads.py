@@ -77,7 +77,7 @@ def get(url: str) -> tuple[int, dict, bytes]:
 def test_a_visitor_link_downloads_only_that_visitors_labels(server, store):
     save_labels(store, "visitor-a", 3)
     save_labels(store, "visitor-b", 4, first_digit=5)
-    token = downloads.links.issue(store, "visitor-a")
+    token = downloads.links.issue(store, "visitor-a", "visitor-a")
 
     status, headers, body = get(f"{server}/{downloads.path(token, 'feedback.csv')}")
     assert status == 200 and headers["content-disposition"].endswith('filename="feedback.csv"')
@@ -96,7 +96,7 @@ def test_the_owner_link_downloads_everyone_and_a_large_export_streams(server, st
     save_labels(store, "visitor-b", 300)
     statements = []
     sa.event.listen(store.engine, "before_cursor_execute", lambda *args: statements.append(1))
-    token = downloads.links.issue(store, None)
+    token = downloads.links.issue(store, None, "owner")
     with urllib.request.urlopen(f"{server}/{downloads.path(token, 'feedback.csv')}") as response:
         assert response.headers.get("content-length") is None  # sent in chunks as it is read
         rows = list(csv.DictReader(io.StringIO(response.read().decode())))
@@ -112,7 +112,7 @@ def test_unknown_expired_and_frozen_database_links_answer_clearly(
     save_labels(store, "visitor-a", 2)
     status, _, body = get(f"{server}/{downloads.path('not-a-token', 'feedback.csv')}")
     assert status == 404 and b"expired" in body
-    token = downloads.links.issue(store, "visitor-a")
+    token = downloads.links.issue(store, "visitor-a", "visitor-a")
     assert get(f"{server}/{downloads.path(token, 'other.txt')}")[0] == 404
 
     with postgres_server.frozen():
@@ -126,9 +126,33 @@ def test_unknown_expired_and_frozen_database_links_answer_clearly(
     clock = [0.0]
     expiring = downloads.DownloadLinks(clock=lambda: clock[0])
     monkeypatch.setattr(downloads, "links", expiring)
-    token = expiring.issue(store, "visitor-a")
+    token = expiring.issue(store, "visitor-a", "visitor-a")
     assert get(f"{server}/{downloads.path(token, 'feedback.csv')}")[0] == 200
     clock[0] += downloads.LINK_LIFETIME_S + 1
+    assert get(f"{server}/{downloads.path(token, 'feedback.csv')}")[0] == 404
+
+
+@pytest.mark.postgres
+def test_a_flood_of_history_openings_pushes_out_no_link_before_it_expires(
+    server, store, monkeypatch
+):
+    save_labels(store, "visitor-a", 2)
+    clock = [0.0]
+    table = downloads.DownloadLinks(clock=lambda: clock[0])
+    monkeypatch.setattr(downloads, "links", table)
+    token = table.issue(store, "visitor-a", "visitor-a")
+    for _ in range(3 * downloads.MAX_LINKS):  # one session opening History again and again
+        assert table.issue(store, "flooder", "flooder") == table.issue(store, "flooder", "flooder")
+    given = [table.issue(store, f"session-{n}", f"session-{n}") for n in range(downloads.MAX_LINKS)]
+    assert given.count(None) == 2  # visitor-a's and the flooder's links are alive: no room
+    assert get(f"{server}/{downloads.path(token, 'feedback.csv')}")[0] == 200
+
+    clock[0] += downloads.LINK_LIFETIME_S - 1
+    assert table.issue(store, "visitor-a", "visitor-a") == token  # shown again: 30 more minutes
+    clock[0] += 2
+    assert table.issue(store, "newcomer", "newcomer") is not None  # the others have expired
+    assert get(f"{server}/{downloads.path(token, 'feedback.csv')}")[0] == 200
+    clock[0] += downloads.LINK_LIFETIME_S
     assert get(f"{server}/{downloads.path(token, 'feedback.csv')}")[0] == 404
 
 
