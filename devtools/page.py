@@ -83,8 +83,6 @@ def served_page(
         "127.0.0.1",
         "--server.headless",
         "true",
-        "--server.fileWatcherType",
-        "none",
         "--browser.gatherUsageStats",
         "false",
     ]

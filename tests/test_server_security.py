@@ -6,11 +6,15 @@ from __future__ import annotations
 import base64
 import os
 import socket
+import subprocess
+import sys
 import urllib.error
 import urllib.parse
 import urllib.request
 
 import pytest
+
+from devtools import REPO_ROOT
 
 
 def headers_of(url: str) -> dict:
@@ -55,3 +59,20 @@ def test_websockets_are_accepted_only_for_allowed_host_names(app_url):
     assert " 101 " in websocket_handshake(app_url, "127.0.0.1")
     refused = websocket_handshake(app_url, "rebinding.attacker.example")
     assert " 101 " not in refused and refused.startswith("HTTP/1.1 4")
+
+
+def test_the_served_app_watches_no_files():
+    """Streamlit's default watches every file under the project to rerun on a change; under
+    load its inotify queue overflowed, thousands of warnings. The served settings turn it
+    off: what `streamlit run webapp.py` in the project folder runs with."""
+    shown = subprocess.run(
+        [sys.executable, "-m", "streamlit", "config", "show"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    ).stdout.splitlines()
+    (line,) = (n for n, text in enumerate(shown) if text.startswith("fileWatcherType = "))
+    assert shown[line] == 'fileWatcherType = "none"'
+    assert shown[line - 1] == f"# The value below was set in {REPO_ROOT}/.streamlit/config.toml"
