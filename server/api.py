@@ -24,8 +24,7 @@ import asyncio
 import functools
 import hashlib
 import logging
-import os
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TypeVar
@@ -39,6 +38,7 @@ from starlette.routing import Route
 import digit_model
 from reading import MODES, photo, read_image_bytes
 from server import served_model
+from server.deadlines import seconds_setting
 
 MAX_BODY_BYTES = photo.MAX_BYTES  # the image itself, as for uploads on the page...
 MULTIPART_OVERHEAD = 64 * 1024  # ...plus room for a form's boundaries and part headers
@@ -70,27 +70,7 @@ Result = TypeVar("Result")
 logger = logging.getLogger(__name__)
 
 
-def _body_timeout(environ: Mapping[str, str] = os.environ) -> float:
-    """Seconds a request's body may take to arrive: BODY_TIMEOUT_VARIABLE, or the default."""
-    setting = environ.get(BODY_TIMEOUT_VARIABLE)
-    if setting is None:
-        return DEFAULT_BODY_TIMEOUT_S
-    try:
-        seconds = float(setting)
-    except ValueError:
-        seconds = 0.0
-    if not 0 < seconds < float("inf"):
-        logger.warning(
-            "%s=%r is not a number of seconds; the body timeout is %g s.",
-            BODY_TIMEOUT_VARIABLE,
-            setting,
-            DEFAULT_BODY_TIMEOUT_S,
-        )
-        return DEFAULT_BODY_TIMEOUT_S
-    return seconds
-
-
-BODY_TIMEOUT_S = _body_timeout()
+BODY_TIMEOUT_S = seconds_setting(BODY_TIMEOUT_VARIABLE, DEFAULT_BODY_TIMEOUT_S)
 
 _workers = ThreadPoolExecutor(max_workers=WORKER_THREADS, thread_name_prefix="digit-api")
 # Changed only on the event loop, so no lock is needed.

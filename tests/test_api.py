@@ -274,7 +274,7 @@ def answer_before_close(client: socket.socket) -> bytes:
 
 
 def test_slow_clients_hold_no_reading_slot_and_are_cut_off_after_the_body_timeout(
-    app_url, clear_digits, api_body_timeout_s
+    app_url, clear_digits, client_timeout_s
 ):
     """As many stalled uploads as there are reading slots: others are read meanwhile, and
     each stalled one is answered 408 and closed once its body is overdue."""
@@ -287,7 +287,7 @@ def test_slow_clients_hold_no_reading_slot_and_are_cut_off_after_the_body_timeou
         for holder in holders:
             assert answer_before_close(holder).startswith(b"HTTP/1.1 408 ")
         # Generous slack for a busy machine; without the timeout nothing closes them at all.
-        assert time.monotonic() - started < api_body_timeout_s + 30
+        assert time.monotonic() - started < client_timeout_s + 30
     finally:
         for holder in holders:
             holder.close()
