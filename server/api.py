@@ -47,6 +47,7 @@ MAX_HELD_BYTES = MAX_IN_FLIGHT * MAX_BODY_BYTES  # ...and the body bytes held fo
 DRAIN_LIMIT_BYTES = 4 * MAX_BODY_BYTES  # the most of a refused body read and discarded
 BODY_TIMEOUT_VARIABLE = "DIGIT_API_BODY_TIMEOUT_S"
 DEFAULT_BODY_TIMEOUT_S = 20.0  # 25 MB in this time takes 10 Mbit/s; a phone photo, far less
+BODY_TIMEOUT_S = seconds_setting(BODY_TIMEOUT_VARIABLE, DEFAULT_BODY_TIMEOUT_S)
 HTTP_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 ECHO_CHARS = 40  # the most of a value sent that an error message repeats back
 WORKER_THREADS = 2  # decoding and the model run on these, off the event loop
@@ -68,9 +69,6 @@ MODEL_UNAVAILABLE = "The digit model is not available on this server right now. 
 
 Result = TypeVar("Result")
 logger = logging.getLogger(__name__)
-
-
-BODY_TIMEOUT_S = seconds_setting(BODY_TIMEOUT_VARIABLE, DEFAULT_BODY_TIMEOUT_S)
 
 _workers = ThreadPoolExecutor(max_workers=WORKER_THREADS, thread_name_prefix="digit-api")
 # Changed only on the event loop, so no lock is needed.

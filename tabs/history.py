@@ -145,7 +145,6 @@ def owner_sign_in() -> bool:
             key=OWNER_SECRET_INPUT_KEY,
             autocomplete="off",
             on_change=check_owner_secret,
-            args=(secret,),
         )
         refusal = st.session_state.get(OWNER_REFUSAL_KEY)
         if refusal:
@@ -153,8 +152,9 @@ def owner_sign_in() -> bool:
     return bool(st.session_state.get(OWNER_KEY))
 
 
-def check_owner_secret(secret: str) -> None:
+def check_owner_secret() -> None:
     """The secret field's callback: sign the session in, or say why not; the field is emptied."""
+    secret = access.owner_secret(secrets=st.secrets)
     attempt = st.session_state.get(OWNER_SECRET_INPUT_KEY, "")
     st.session_state[OWNER_SECRET_INPUT_KEY] = ""
     st.session_state[OWNER_REFUSAL_KEY] = None
