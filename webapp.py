@@ -22,7 +22,7 @@ from starlette.middleware import Middleware
 
 import digit_model
 from feedback import downloads
-from server import api
+from server import api, deadlines
 from server.security_headers import SecurityHeaders
 from server.served_model import preload, shared_classifier
 from tabs import draw, history, model_card
@@ -84,6 +84,8 @@ else:
     # `streamlit run webapp.py` finds this app, serves it (the page, the HTTP API and the
     # History tab's downloads on one port, every response with the security headers) and
     # runs this file as the page's script for every session.
+    # uvicorn, which serves the app, sets no deadline for a request's headers: give it one.
+    deadlines.bound_header_time()
     app = st.App(
         __file__,
         routes=[*api.ROUTES, *downloads.ROUTES],

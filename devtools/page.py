@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -57,14 +57,18 @@ def _wait_until_healthy(url: str, server: subprocess.Popen, log: Path) -> None:
 
 
 @contextmanager
-def served_page(log: Path, feedback_url: str) -> Iterator[str]:
+def served_page(
+    log: Path, feedback_url: str, settings: Mapping[str, str] | None = None
+) -> Iterator[str]:
     """Run `streamlit run webapp.py` on a free loopback port, keeping labels in the database at
-    `feedback_url`; yields the page's URL once it is healthy."""
+    `feedback_url`, with `settings` added to its environment; yields the page's URL once it is
+    healthy."""
     port = free_port()
     environment = {
         **os.environ,
         "TF_CPP_MIN_LOG_LEVEL": "2",
         feedback_store.URL_VARIABLES[0]: feedback_url,
+        **(settings or {}),
     }
     environment.pop(digit_model.MODEL_PATH_VARIABLE, None)
     command = [
@@ -79,8 +83,6 @@ def served_page(log: Path, feedback_url: str) -> Iterator[str]:
         "127.0.0.1",
         "--server.headless",
         "true",
-        "--server.fileWatcherType",
-        "none",
         "--browser.gatherUsageStats",
         "false",
     ]

@@ -2,19 +2,27 @@
 
 The secret comes from the environment (DIGIT_OWNER_SECRET) or `owner_secret` in
 .streamlit/secrets.toml. Nothing set, or a secret too short to resist guessing, means
-nobody: every visitor then sees only the labels they gave themselves.
+nobody: every visitor then sees only the labels they gave themselves. Wrong guesses are
+logged and limited per session and for the whole server process (`OwnerGuesses`).
 """
 
 from __future__ import annotations
 
 import hmac
 import logging
+import math
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from time import monotonic
+
+from feedback.rate_limit import RateLimited, SlidingWindow
 
 OWNER_SECRET_VARIABLE = "DIGIT_OWNER_SECRET"
 OWNER_SECRET_KEY = "owner_secret"  # its name in secrets.toml
 MIN_SECRET_LENGTH = 16
+SESSION_GUESSES = 5  # guesses one session may make in the window...
+SERVER_GUESSES = 20  # ...and all sessions together, as a new session is free to open
+GUESS_WINDOW_S = 15 * 60.0
 
 logger = logging.getLogger(__name__)
 
@@ -46,3 +54,33 @@ def is_owner(attempt: str, secret: str | None) -> bool:
     if secret is None or not attempt:
         return False
     return hmac.compare_digest(attempt.encode(), secret.encode())
+
+
+class OwnerGuesses:
+    """Checks typed secrets against the owner's, counting guesses per session and for the
+    server process; past either limit every guess, the right one too, is refused until the
+    window moves on. Wrong guesses are logged. Thread-safe and memory bounded."""
+
+    def __init__(
+        self,
+        per_session: int = SESSION_GUESSES,
+        per_server: int = SERVER_GUESSES,
+        window_s: float = GUESS_WINDOW_S,
+        clock: Callable[[], float] = monotonic,
+    ) -> None:
+        self._guesses = SlidingWindow(per_session, per_server, window_s, clock)
+
+    def check(self, attempt: str, secret: str | None, session_id: str) -> bool:
+        """Whether the attempt is the owner's secret; RateLimited after too many guesses."""
+        reached = self._guesses.admit(session_id)
+        if reached is not None:
+            minutes = math.ceil(reached.wait_s / 60)
+            whose = "from this session" if reached.by_session else "on this server"
+            raise RateLimited(
+                f"Too many guesses of the owner secret {whose}. Try again in {minutes} min.",
+                reached.wait_s,
+            )
+        if is_owner(attempt, secret):
+            return True
+        logger.warning("A wrong owner secret was typed in session %s.", session_id[:8])
+        return False

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import secrets
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from time import monotonic
@@ -22,40 +23,63 @@ from starlette.routing import Route
 from feedback.export import csv_chunks, npz_chunks
 from feedback.store import FeedbackStore, StorageUnavailable
 
-LINK_LIFETIME_S = 30 * 60  # a link works for this long after the History tab showed it
-MAX_LINKS = 10_000  # links kept per server process; the oldest go first
+LINK_LIFETIME_S = 30 * 60  # a link works for this long after the History tab last showed it
+MAX_LINKS = 10_000  # links alive at once per server process; more wait for some to expire
 PATH_PREFIX = "downloads"
 CSV_NAME, NPZ_NAME = "feedback.csv", "feedback.npz"
 
 
 @dataclass(frozen=True)
 class Grant:
-    """What one link may download: a store's labels, one session's or (None) everyone's."""
+    """What one link may download: a store's labels, one session's or (None) everyone's; and
+    the session it was shown to."""
 
     store: FeedbackStore
     session_id: str | None
+    requester: str
     expires_at: float
 
 
 class DownloadLinks:
-    """The links handed out by this server process; thread-safe and bounded."""
+    """The links handed out by this server process; thread-safe and bounded.
+
+    Every link lives LINK_LIFETIME_S from when it was last shown, so the table, kept in that
+    order, has the expired links at its front: issuing drops those and adds one, in constant
+    time on average. A session that opens History again is shown its own link again, given
+    a new lifetime, so no number of openings pushes out anyone's link before it expires;
+    with MAX_LINKS alive, a new session gets none until some expire.
+    """
 
     def __init__(self, clock: Callable[[], float] = monotonic) -> None:
         self._clock = clock
         self._lock = threading.Lock()
-        self._grants: dict[str, Grant] = {}  # in the order they were issued
+        self._grants: OrderedDict[str, Grant] = OrderedDict()  # token -> grant, oldest first
+        self._tokens: dict[tuple[str, str | None], str] = {}  # (requester, whose) -> token
 
-    def issue(self, store: FeedbackStore, session_id: str | None) -> str:
-        """A new link's token for one session's labels, or everyone's when session_id is None."""
-        token = secrets.token_urlsafe(24)
+    def issue(self, store: FeedbackStore, session_id: str | None, requester: str) -> str | None:
+        """The token of a link to one session's labels (everyone's when session_id is None),
+        shown to the session `requester`; None when MAX_LINKS links are alive."""
+        key = (requester, session_id)
         with self._lock:
             now = self._clock()
-            for old_token, grant in list(self._grants.items()):
-                if grant.expires_at > now and len(self._grants) < MAX_LINKS:
-                    break
-                del self._grants[old_token]
-            self._grants[token] = Grant(store, session_id, now + LINK_LIFETIME_S)
+            self._forget_expired(now)
+            token = self._tokens.get(key)
+            if token is None:
+                if len(self._grants) >= MAX_LINKS:
+                    return None
+                token = secrets.token_urlsafe(24)
+                self._tokens[key] = token
+            self._grants[token] = Grant(store, session_id, requester, now + LINK_LIFETIME_S)
+            self._grants.move_to_end(token)
         return token
+
+    def _forget_expired(self, now: float) -> None:
+        while self._grants:
+            grant = next(iter(self._grants.values()))
+            if grant.expires_at > now:
+                return
+            self._grants.popitem(last=False)
+            del self._tokens[grant.requester, grant.session_id]
 
     def find(self, token: str) -> Grant | None:
         """The grant behind a token, or None when it is unknown or has expired."""

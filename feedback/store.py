@@ -54,7 +54,9 @@ EXPORT_CHUNK_ROWS = 500  # rows read per call while an export streams
 POOL_TIMEOUT_S = 0.5  # waiting for a free connection in the pool
 CONNECT_TIMEOUT_S = 2  # opening a PostgreSQL connection (libpq's smallest timeout)
 QUERY_TIMEOUT_S = 2.5  # one call: the server's statement_timeout and the client's watchdog
-SQLITE_BUSY_TIMEOUT_S = 2.5  # how long a save may wait for other SQLite writers
+# How long a save may wait for other SQLite writers: what is left of the 5 s once the pool
+# has answered, as eight sessions saving at once on a busy machine can take 3 s between them.
+SQLITE_BUSY_TIMEOUT_S = 4.5
 KEEPALIVE_IDLE_S = 10  # TCP keepalives find a vanished host behind an idle pooled connection
 RETRY_AFTER_S = 10  # after a failure, answer "unavailable" at once for this long
 SCHEMA_LOCK_KEY = 0x6469676974  # PostgreSQL advisory lock: one replica creates the schema
@@ -298,7 +300,7 @@ def database_url(environ: Mapping[str, str] | None = None, secrets: Mapping | No
                 'e.g. url = "postgresql://user:password@host:5432/digits".'
             )
     if not url:
-        return f"sqlite:///{DEFAULT_SQLITE_PATH}"
+        return readable_sqlite_url(f"sqlite:///{DEFAULT_SQLITE_PATH}")
     authority = url.partition("://")[2].partition("/")[0]
     if authority.count("@") > 1:
         # The URL would be split at the wrong "@", and part of the password taken for a host.
@@ -309,7 +311,25 @@ def database_url(environ: Mapping[str, str] | None = None, secrets: Mapping | No
     for bare in ("postgres://", "postgresql://"):
         if url.startswith(bare):
             return "postgresql+psycopg://" + url.removeprefix(bare)
-    return url
+    return readable_sqlite_url(url)
+
+
+def readable_sqlite_url(url: str) -> str:
+    """The URL as given; for a SQLite file that exists but cannot be written (a read-only
+    disk or folder), the same file opened immutable, so that its labels can still be read.
+
+    In WAL mode even a reader writes beside the file (its -shm index), and fails on a
+    read-only disk. Opened immutable, SQLite writes nothing and takes no locks; saving fails
+    as unavailable, and the history shows what the file holds.
+    """
+    parsed = sa.make_url(url)
+    path = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not path or path.startswith("file:"):
+        return url
+    file = Path(path)
+    if not file.is_file() or (os.access(file, os.W_OK) and os.access(file.parent, os.W_OK)):
+        return url
+    return f"sqlite:///file:{file.resolve()}?immutable=1&uri=true"
 
 
 def engine_options(url: str) -> dict:

@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
-from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
+from PIL import ExifTags, Image, UnidentifiedImageError
 from scipy import ndimage
 
 from preprocess import EIGHT_CONNECTED, canvas_to_ink
@@ -70,7 +70,17 @@ RETURNED_BLOCK_BYTES = 4 * 2**20  # freed blocks this large go straight back to 
 # Modes Image.reduce cannot average (a palette's indices, 1-bit, 16-bit), and the mode each
 # is widened to first.
 _REDUCIBLE_AS = {"1": "L", "P": "RGBA", "PA": "RGBA", "I;16": "I", "I;16B": "I", "I;16L": "I"}
-_SIDEWAYS = (5, 6, 7, 8)  # EXIF orientations that swap width and height
+# How to turn each EXIF orientation upright; 5 to 8 swap width and height.
+_UPRIGHT = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+_SIDEWAYS = (5, 6, 7, 8)
 
 
 @dataclass(frozen=True)
@@ -209,15 +219,16 @@ def _decoded(image: Image.Image) -> tuple[Image.Image, int]:
     image.draft(None, (WORKING_SIDE, WORKING_SIDE))  # JPEG decodes at 1/2, 1/4 or 1/8 scale
     try:
         image.load()
-        sideways = image.getexif().get(ExifTags.Base.Orientation, 1) in _SIDEWAYS
+        orientation = _orientation(image)
         factor = max(image.size) // WORKING_SIDE
         if factor >= 2:
             info = image.info
             if image.mode in _REDUCIBLE_AS:
                 image = image.convert(_REDUCIBLE_AS[image.mode])
             image = _reduce(image, factor)
-            image.info = info  # the EXIF orientation, and a palette's transparency
-        image = ImageOps.exif_transpose(image)
+            image.info = info  # a palette's transparency
+        if orientation in _UPRIGHT:
+            image = image.transpose(_UPRIGHT[orientation])
     except Image.DecompressionBombError as error:
         raise _too_many_pixels() from error
     except (OSError, ValueError, SyntaxError, EOFError) as error:
@@ -225,7 +236,20 @@ def _decoded(image: Image.Image) -> tuple[Image.Image, int]:
             "The image file is damaged or incomplete (it may have been cut off while "
             "uploading). Try sending it again."
         ) from error
-    return image, height if sideways else width
+    return image, height if orientation in _SIDEWAYS else width
+
+
+def _orientation(image: Image.Image) -> int:
+    """The EXIF orientation (1 to 8), or 1, upright as stored, when the EXIF cannot be read.
+
+    Phones write EXIF; editors and broken uploads write it wrong (a tag of the wrong type, a
+    cut-off block), and a wrong EXIF must not make an otherwise good picture unreadable.
+    """
+    try:
+        orientation = image.getexif().get(ExifTags.Base.Orientation, 1)
+    except Exception:  # Pillow's EXIF parser raises whatever malformed data makes it raise
+        return 1
+    return orientation if isinstance(orientation, int) and orientation in _UPRIGHT else 1
 
 
 def _reduce(image: Image.Image, factor: int) -> Image.Image:

@@ -5,12 +5,17 @@
                                           image in a file field named "image"
     GET  /api/model                       which model file is serving, and its figures
 
-These are Starlette endpoints; `webapp.py` hands ROUTES to `st.App`. A body over the limit is
-refused from its Content-Length or, without one, as soon as the bytes streamed in pass the
-limit. Decoding and the model run in a small pool of worker threads, never on the event loop
-that also carries the page's websockets, with the classifier instance the page uses. At most
-MAX_IN_FLIGHT requests are read at once; more get "busy" (503) instead of filling memory.
-Every refusal is JSON: {"error": "<what is wrong and what to send>"}.
+These are Starlette endpoints; `webapp.py` hands ROUTES to `st.App`. A body must arrive
+whole within BODY_TIMEOUT_S of its request's headers, or the request is answered 408 and its
+connection closed, so a slow client holds nothing for long. A body over the limit is refused
+from its Content-Length or, without one, as soon as the bytes streamed in pass the limit; the
+rest is read and discarded first (up to DRAIN_LIMIT_BYTES), so a client that sends its whole
+body before reading the answer reads the 413 rather than a reset connection. Bodies being
+received take memory, not reading slots: all of them together hold at most MAX_HELD_BYTES.
+Once a body is in, it takes one of MAX_IN_FLIGHT reading slots, or gets "busy" (503).
+Decoding and the model run in a small pool of worker threads, never on the event loop that
+also carries the page's websockets, with the classifier instance the page uses. Every
+refusal is JSON: {"error": "<what is wrong and what to send>"}.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ import asyncio
 import functools
 import hashlib
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TypeVar
@@ -33,10 +38,18 @@ from starlette.routing import Route
 import digit_model
 from reading import MODES, photo, read_image_bytes
 from server import served_model
+from server.deadlines import seconds_setting
 
 MAX_BODY_BYTES = photo.MAX_BYTES  # the image itself, as for uploads on the page...
 MULTIPART_OVERHEAD = 64 * 1024  # ...plus room for a form's boundaries and part headers
-MAX_IN_FLIGHT = 8  # requests read at once; each holds at most one body in memory
+MAX_IN_FLIGHT = 8  # requests whose body is in, decoded and read at once...
+MAX_HELD_BYTES = MAX_IN_FLIGHT * MAX_BODY_BYTES  # ...and the body bytes held for all requests
+DRAIN_LIMIT_BYTES = 4 * MAX_BODY_BYTES  # the most of a refused body read and discarded
+BODY_TIMEOUT_VARIABLE = "DIGIT_API_BODY_TIMEOUT_S"
+DEFAULT_BODY_TIMEOUT_S = 20.0  # 25 MB in this time takes 10 Mbit/s; a phone photo, far less
+BODY_TIMEOUT_S = seconds_setting(BODY_TIMEOUT_VARIABLE, DEFAULT_BODY_TIMEOUT_S)
+HTTP_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+ECHO_CHARS = 40  # the most of a value sent that an error message repeats back
 WORKER_THREADS = 2  # decoding and the model run on these, off the event loop
 IMAGE_TYPES = ("image/png", "image/jpeg", "image/jpg", "image/webp")
 UNTYPED = "application/octet-stream"  # bytes of no declared type: the decoder tells
@@ -58,7 +71,9 @@ Result = TypeVar("Result")
 logger = logging.getLogger(__name__)
 
 _workers = ThreadPoolExecutor(max_workers=WORKER_THREADS, thread_name_prefix="digit-api")
-_in_flight = 0  # changed only on the event loop, so no lock is needed
+# Changed only on the event loop, so no lock is needed.
+_in_flight = 0
+_held_bytes = 0
 
 
 class RequestRefused(Exception):
@@ -70,9 +85,27 @@ class RequestRefused(Exception):
         self.message = message
 
 
-def _refusal(status: int, message: str) -> JSONResponse:
-    headers = {"Retry-After": RETRY_AFTER_S} if status == 503 else None
+class BodyTooLarge(RequestRefused):
+    """A body over the limit; `unread` when none of it was read (refused from its length)."""
+
+    def __init__(self, size: str, unread: bool) -> None:
+        super().__init__(
+            413,
+            f"The body is {size}; the limit is {MAX_BODY_BYTES // 2**20} MB. Send a smaller image.",
+        )
+        self.unread = unread
+
+
+def _refusal(status: int, message: str, close: bool = False) -> JSONResponse:
+    headers = {"Retry-After": RETRY_AFTER_S} if status == 503 else {}
+    if close:  # the body, or what is left of it, will not be read
+        headers["Connection"] = "close"
     return JSONResponse({"error": message}, status_code=status, headers=headers)
+
+
+def _echo(value: str) -> str:
+    """A value the sender gave, cut short: an error names it, never repeats a megabyte of it."""
+    return value if len(value) <= ECHO_CHARS else value[:ECHO_CHARS] + "…"
 
 
 async def _in_worker(function: Callable[..., Result], *args) -> Result:
@@ -85,51 +118,92 @@ def _media_type(content_type: str | None) -> str:
     return (content_type or "").split(";")[0].strip().lower()
 
 
-def _too_large(size: str) -> RequestRefused:
-    return RequestRefused(
-        413,
-        f"The body is {size}; the limit is {MAX_BODY_BYTES // 2**20} MB. Send a smaller image.",
-    )
+def _declared_length(request: Request) -> int | None:
+    """The body's Content-Length, None without one; a 400 when it is not a number."""
+    declared = request.headers.get("content-length")
+    if declared is None:
+        return None
+    if not (declared.isascii() and declared.isdigit()):
+        raise RequestRefused(400, f"Content-Length {_echo(declared)!r} is not a number of bytes.")
+    return int(declared)
 
 
 def _check_declared_length(request: Request, limit: int) -> None:
     """Refuse a body whose Content-Length is over the limit before reading any of it."""
-    declared = request.headers.get("content-length")
-    if declared is None:
-        return
-    if not (declared.isascii() and declared.isdigit()):
-        raise RequestRefused(400, f"Content-Length {declared!r} is not a number of bytes.")
-    if int(declared) > limit:
-        raise _too_large(f"{int(declared) / 2**20:.0f} MB")
+    declared = _declared_length(request)
+    if declared is not None and declared > limit:
+        raise BodyTooLarge(f"{declared / 2**20:.0f} MB", unread=True)
 
 
-async def _limited(stream: AsyncIterator[bytes], limit: int) -> AsyncIterator[bytes]:
+class _Body:
+    """How much of one request's body has come: the bytes held, counted against
+    MAX_HELD_BYTES for all requests, and whether it has all arrived."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.complete = False
+
+    def take(self, size: int) -> None:
+        """Count `size` more bytes, or refuse the request as busy when memory is spoken for."""
+        global _held_bytes
+        if _held_bytes + size > MAX_HELD_BYTES:
+            raise RequestRefused(503, BUSY)
+        _held_bytes += size
+        self.count += size
+
+    def release(self) -> None:
+        """The request is answered: its bytes are no longer held."""
+        global _held_bytes
+        _held_bytes -= self.count
+        self.count = 0
+
+
+async def _limited(stream: AsyncIterator[bytes], limit: int, body: _Body) -> AsyncIterator[bytes]:
     """The body as it streams in, refused as soon as more than `limit` bytes have come."""
     received = 0
     async for chunk in stream:
         received += len(chunk)
         if received > limit:
-            raise _too_large("over the limit")
+            raise BodyTooLarge("over the limit", unread=False)
+        body.take(len(chunk))
         yield chunk
+    body.complete = True
 
 
-async def _image_bytes(request: Request) -> bytes | bytearray:
+async def _drain(request: Request, body: _Body) -> None:
+    """Read and discard what is left of a refused body, up to DRAIN_LIMIT_BYTES.
+
+    A client that sends its whole body before it reads the answer (urllib, say) gets
+    "connection reset" instead of the answer when the server closes with its body unread.
+    """
+    if (_declared_length(request) or 0) > DRAIN_LIMIT_BYTES:
+        return  # answered at once: reading that much would only help the sender
+    drained = 0
+    while not body.complete and drained <= DRAIN_LIMIT_BYTES:
+        message = await request.receive()
+        if message["type"] != "http.request":
+            return
+        drained += len(message.get("body", b""))
+        body.complete = not message.get("more_body", False)
+
+
+async def _image_bytes(request: Request, body: _Body) -> bytes | bytearray:
     """The image sent: the whole body, or the "image" file of a multipart form."""
     media_type = _media_type(request.headers.get("content-type"))
     if media_type in (*IMAGE_TYPES, UNTYPED):
         _check_declared_length(request, MAX_BODY_BYTES)
-        body = bytearray()
-        async for chunk in _limited(request.stream(), MAX_BODY_BYTES):
-            body += chunk
-        return body  # not copied into bytes: one body in memory per request
+        data = bytearray()
+        async for chunk in _limited(request.stream(), MAX_BODY_BYTES, body):
+            data += chunk
+        return data  # not copied into bytes: one body in memory per request
     if media_type != FORM:
-        shown = media_type or "missing"
+        shown = _echo(media_type) if media_type else "missing"
         raise RequestRefused(415, f"Content-Type {shown} is not supported. {WHAT_TO_SEND}")
 
     limit = MAX_BODY_BYTES + MULTIPART_OVERHEAD
     _check_declared_length(request, limit)
     parser = MultiPartParser(
-        request.headers, _limited(request.stream(), limit), max_files=1, max_fields=16
+        request.headers, _limited(request.stream(), limit, body), max_files=1, max_fields=16
     )
     try:
         form = await parser.parse()
@@ -145,9 +219,9 @@ async def _image_bytes(request: Request) -> bytes | bytearray:
             )
         part_type = _media_type(upload.content_type)
         if part_type and part_type not in (*IMAGE_TYPES, UNTYPED):
-            raise RequestRefused(415, f"The file is sent as {part_type}. {WHAT_TO_SEND}")
+            raise RequestRefused(415, f"The file is sent as {_echo(part_type)}. {WHAT_TO_SEND}")
         if upload.size is not None and upload.size > MAX_BODY_BYTES:
-            raise _too_large(f"{upload.size / 2**20:.0f} MB")
+            raise BodyTooLarge(f"{upload.size / 2**20:.0f} MB", unread=False)
         return await upload.read()
     finally:
         await form.close()
@@ -155,23 +229,54 @@ async def _image_bytes(request: Request) -> bytes | bytearray:
 
 async def predict(request: Request) -> JSONResponse:
     """POST /api/predict: read the digit, or the number, in the image sent."""
+    mode = request.query_params.get("mode", MODES[0])
+    if mode not in MODES:
+        return _refusal(
+            400, f"mode must be {' or '.join(MODES)}, not {_echo(mode)!r}; digit is the default."
+        )
+    body = _Body()
+    try:
+        data = await _received(request, body)
+        if isinstance(data, JSONResponse):
+            return data
+        return await _read(data, mode)
+    finally:
+        body.release()
+
+
+async def _received(request: Request, body: _Body) -> bytes | bytearray | JSONResponse:
+    """The image sent, in whole within BODY_TIMEOUT_S; or the refusal to answer instead."""
+    try:
+        async with asyncio.timeout(BODY_TIMEOUT_S):
+            try:
+                return await _image_bytes(request, body)
+            except BodyTooLarge as refused:
+                waits_for_go_ahead = request.headers.get("expect", "").lower() == "100-continue"
+                if not (refused.unread and waits_for_go_ahead):
+                    await _drain(request, body)
+                return _refusal(refused.status, refused.message, close=True)
+    except TimeoutError:
+        return _refusal(
+            408,
+            f"The body did not arrive within {BODY_TIMEOUT_S:g} s of the request's headers. "
+            "Send the whole image at once.",
+            close=True,
+        )
+    except RequestRefused as refused:
+        return _refusal(refused.status, refused.message)
+    except ClientDisconnect:
+        return _refusal(400, "The connection closed before the whole body arrived.")
+
+
+async def _read(data: bytes | bytearray, mode: str) -> JSONResponse:
+    """The reading of a received image, in one of MAX_IN_FLIGHT slots; 503 when none is free."""
     global _in_flight
     if _in_flight >= MAX_IN_FLIGHT:
         return _refusal(503, BUSY)
     _in_flight += 1
     try:
-        mode = request.query_params.get("mode", MODES[0])
-        if mode not in MODES:
-            raise RequestRefused(
-                400, f"mode must be {' or '.join(MODES)}, not {mode!r}; digit is the default."
-            )
-        data = await _image_bytes(request)
         classifier = await _in_worker(served_model.shared_classifier)
         reading = await _in_worker(read_image_bytes, classifier, data, mode)
-    except RequestRefused as refused:
-        return _refusal(refused.status, refused.message)
-    except ClientDisconnect:
-        return _refusal(400, "The connection closed before the whole body arrived.")
     except photo.PhotoBusy as busy:
         return _refusal(503, str(busy))
     except photo.TooManyPixels as error:
@@ -228,7 +333,21 @@ async def model_info(request: Request) -> JSONResponse:
     )
 
 
-ROUTES = [
-    Route("/api/predict", predict, methods=["POST"]),
-    Route("/api/model", model_info, methods=["GET"]),
-]
+def _only(path: str, method: str, endpoint: Callable[[Request], Awaitable[JSONResponse]]) -> Route:
+    """A route of the API that answers every other method with a JSON 405.
+
+    A route limited to its methods would let the request fall through to the page's own
+    routes, which answer anything with the page's HTML.
+    """
+
+    async def answer(request: Request) -> JSONResponse:
+        if request.method == method or (method == "GET" and request.method == "HEAD"):
+            return await endpoint(request)
+        response = _refusal(405, f"{request.url.path} answers {method} only.")
+        response.headers["Allow"] = "GET, HEAD" if method == "GET" else method
+        return response
+
+    return Route(path, answer, methods=HTTP_METHODS)
+
+
+ROUTES = [_only("/api/predict", "POST", predict), _only("/api/model", "GET", model_info)]

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 import streamlit as st
 
 from feedback import store as feedback_store
+from feedback.access import OwnerGuesses
 from feedback.rate_limit import SaveLimiter
 from feedback.store import FeedbackStore, StorageUnavailable
 
@@ -50,6 +51,12 @@ def open_feedback_store() -> FeedbackStore:
 def save_limiter() -> SaveLimiter:
     """The save limits, per session and for the whole server process."""
     return SaveLimiter()
+
+
+@st.cache_resource(show_spinner=False)
+def owner_guesses() -> OwnerGuesses:
+    """The limits on guessing the owner secret, per session and for the whole server process."""
+    return OwnerGuesses()
 
 
 def session_id() -> str:

@@ -12,9 +12,10 @@ import streamlit as st
 from feedback import access, downloads
 from feedback import export as feedback_export
 from feedback import store as feedback_store
+from feedback.rate_limit import RateLimited
 from feedback.store import FeedbackStore, StorageUnavailable, Summary
 from tabs import charts
-from tabs.common import open_feedback_store, session_id
+from tabs.common import open_feedback_store, owner_guesses, session_id
 
 HISTORY_ROWS = 50  # latest labels listed in the History tab
 NO_LABELS_HINT = (
@@ -27,6 +28,11 @@ NO_OWN_LABELS_HINT = (
 )
 OWNER_KEY = "is_owner"  # this session gave the owner secret
 OWNER_SECRET_INPUT_KEY = "owner_secret_attempt"
+OWNER_REFUSAL_KEY = "owner_secret_refusal"  # why the last secret typed was refused
+LINKS_BUSY = (
+    "The server is keeping as many download links as it can right now. Open the History "
+    "tab again in a few minutes for yours."
+)
 FINETUNE_COMMAND = "python train_model.py finetune --data ../shared/mnist.npz"
 
 
@@ -93,7 +99,10 @@ def download_links(store: FeedbackStore, mine: str | None, listed: int) -> None:
     """
     whose = "everyone's labels" if mine is None else "your labels"
     st.markdown(f"**Downloads** ({whose}, oldest first)")
-    token = downloads.links.issue(store, mine)
+    token = downloads.links.issue(store, mine, session_id())
+    if token is None:
+        st.info(LINKS_BUSY, icon="⏳")
+        return
     csv_column, npz_column = st.columns(2)
     csv_column.link_button(
         "CSV",
@@ -129,15 +138,35 @@ def owner_sign_in() -> bool:
     if st.session_state.get(OWNER_KEY):
         return True
     with st.expander("For the app's owner"):
-        attempt = st.text_input(
-            "Owner secret", type="password", key=OWNER_SECRET_INPUT_KEY, autocomplete="off"
+        # Checked once per value typed, in the callback, not on every rerun of the page.
+        st.text_input(
+            "Owner secret",
+            type="password",
+            key=OWNER_SECRET_INPUT_KEY,
+            autocomplete="off",
+            on_change=check_owner_secret,
         )
-        if attempt and not access.is_owner(attempt, secret):
-            st.error("That is not the owner secret.", icon="🔒")
-    if access.is_owner(attempt, secret):
-        st.session_state[OWNER_KEY] = True
-        return True
-    return False
+        refusal = st.session_state.get(OWNER_REFUSAL_KEY)
+        if refusal:
+            st.error(refusal, icon="🔒")
+    return bool(st.session_state.get(OWNER_KEY))
+
+
+def check_owner_secret() -> None:
+    """The secret field's callback: sign the session in, or say why not; the field is emptied."""
+    secret = access.owner_secret(secrets=st.secrets)
+    attempt = st.session_state.get(OWNER_SECRET_INPUT_KEY, "")
+    st.session_state[OWNER_SECRET_INPUT_KEY] = ""
+    st.session_state[OWNER_REFUSAL_KEY] = None
+    if not attempt:
+        return
+    try:
+        if owner_guesses().check(attempt, secret, session_id()):
+            st.session_state[OWNER_KEY] = True
+        else:
+            st.session_state[OWNER_REFUSAL_KEY] = "That is not the owner secret."
+    except RateLimited as limited:
+        st.session_state[OWNER_REFUSAL_KEY] = str(limited)
 
 
 def history_section() -> None:

@@ -14,6 +14,7 @@ from devtools.drawing import PLACEMENTS, Digit, find_clear_digits, find_misread_
 from devtools.page import CHROMIUM, CHROMIUM_ARGS, served_page
 from preprocess import canvas_to_ink
 from reading import read_digits
+from server import api, deadlines
 from tests.support.data import cvl_valid, mnist, pen_unseen_sites
 from training import not_digits
 
@@ -78,10 +79,22 @@ def feedback_database_url(postgres_server) -> str:
 
 
 @pytest.fixture(scope="session")
-def app_url(tmp_path_factory, feedback_database_url) -> Iterator[str]:
+def client_timeout_s() -> float:
+    """How long the served app waits for a request's headers, and the API for its body:
+    short, so that tests of slow clients take seconds; still far longer than any test's
+    request takes on loopback."""
+    return 4.0
+
+
+@pytest.fixture(scope="session")
+def app_url(tmp_path_factory, feedback_database_url, client_timeout_s) -> Iterator[str]:
     """The page served by Streamlit on a free loopback port, for the whole test session."""
     log = tmp_path_factory.mktemp("streamlit") / "server.log"
-    with served_page(log, feedback_database_url) as url:
+    settings = {
+        deadlines.HEADERS_TIMEOUT_VARIABLE: str(client_timeout_s),
+        api.BODY_TIMEOUT_VARIABLE: str(client_timeout_s),
+    }
+    with served_page(log, feedback_database_url, settings) as url:
         yield url
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 import threading
 import time
 import urllib.error
@@ -24,7 +25,7 @@ from starlette.routing import Route
 from devtools.page import free_port
 from feedback import access, downloads
 from feedback import store as feedback_store
-from feedback.rate_limit import RateLimited, SaveLimiter
+from feedback.rate_limit import RateLimited, SaveLimiter, SlidingWindow
 from feedback.store import FeedbackStore, LabelledDrawing
 from server.security_headers import SecurityHeaders
 
@@ -76,7 +77,7 @@ def get(url: str) -> tuple[int, dict, bytes]:
 def test_a_visitor_link_downloads_only_that_visitors_labels(server, store):
     save_labels(store, "visitor-a", 3)
     save_labels(store, "visitor-b", 4, first_digit=5)
-    token = downloads.links.issue(store, "visitor-a")
+    token = downloads.links.issue(store, "visitor-a", "visitor-a")
 
     status, headers, body = get(f"{server}/{downloads.path(token, 'feedback.csv')}")
     assert status == 200 and headers["content-disposition"].endswith('filename="feedback.csv"')
@@ -95,7 +96,7 @@ def test_the_owner_link_downloads_everyone_and_a_large_export_streams(server, st
     save_labels(store, "visitor-b", 300)
     statements = []
     sa.event.listen(store.engine, "before_cursor_execute", lambda *args: statements.append(1))
-    token = downloads.links.issue(store, None)
+    token = downloads.links.issue(store, None, "owner")
     with urllib.request.urlopen(f"{server}/{downloads.path(token, 'feedback.csv')}") as response:
         assert response.headers.get("content-length") is None  # sent in chunks as it is read
         rows = list(csv.DictReader(io.StringIO(response.read().decode())))
@@ -111,7 +112,7 @@ def test_unknown_expired_and_frozen_database_links_answer_clearly(
     save_labels(store, "visitor-a", 2)
     status, _, body = get(f"{server}/{downloads.path('not-a-token', 'feedback.csv')}")
     assert status == 404 and b"expired" in body
-    token = downloads.links.issue(store, "visitor-a")
+    token = downloads.links.issue(store, "visitor-a", "visitor-a")
     assert get(f"{server}/{downloads.path(token, 'other.txt')}")[0] == 404
 
     with postgres_server.frozen():
@@ -125,9 +126,33 @@ def test_unknown_expired_and_frozen_database_links_answer_clearly(
     clock = [0.0]
     expiring = downloads.DownloadLinks(clock=lambda: clock[0])
     monkeypatch.setattr(downloads, "links", expiring)
-    token = expiring.issue(store, "visitor-a")
+    token = expiring.issue(store, "visitor-a", "visitor-a")
     assert get(f"{server}/{downloads.path(token, 'feedback.csv')}")[0] == 200
     clock[0] += downloads.LINK_LIFETIME_S + 1
+    assert get(f"{server}/{downloads.path(token, 'feedback.csv')}")[0] == 404
+
+
+@pytest.mark.postgres
+def test_a_flood_of_history_openings_pushes_out_no_link_before_it_expires(
+    server, store, monkeypatch
+):
+    save_labels(store, "visitor-a", 2)
+    clock = [0.0]
+    table = downloads.DownloadLinks(clock=lambda: clock[0])
+    monkeypatch.setattr(downloads, "links", table)
+    token = table.issue(store, "visitor-a", "visitor-a")
+    for _ in range(3 * downloads.MAX_LINKS):  # one session opening History again and again
+        assert table.issue(store, "flooder", "flooder") == table.issue(store, "flooder", "flooder")
+    given = [table.issue(store, f"session-{n}", f"session-{n}") for n in range(downloads.MAX_LINKS)]
+    assert given.count(None) == 2  # visitor-a's and the flooder's links are alive: no room
+    assert get(f"{server}/{downloads.path(token, 'feedback.csv')}")[0] == 200
+
+    clock[0] += downloads.LINK_LIFETIME_S - 1
+    assert table.issue(store, "visitor-a", "visitor-a") == token  # shown again: 30 more minutes
+    clock[0] += 2
+    assert table.issue(store, "newcomer", "newcomer") is not None  # the others have expired
+    assert get(f"{server}/{downloads.path(token, 'feedback.csv')}")[0] == 200
+    clock[0] += downloads.LINK_LIFETIME_S
     assert get(f"{server}/{downloads.path(token, 'feedback.csv')}")[0] == 404
 
 
@@ -158,12 +183,31 @@ def test_saves_are_limited_per_session_and_per_server():
 
 def test_the_limiter_forgets_quiet_sessions():
     clock = [0.0]
-    limiter = SaveLimiter(per_session=2, per_server=10_000, window_s=60, clock=lambda: clock[0])
+    window = SlidingWindow(per_session=2, per_server=10_000, window_s=60, clock=lambda: clock[0])
     for session in range(1000):
-        limiter.admit(f"session-{session}")
+        assert window.admit(f"session-{session}") is None
     clock[0] += 61
-    limiter.admit("late")
-    assert len(limiter._sessions) == 1
+    assert window.admit("late") is None
+    assert len(window._sessions) == 1
+
+
+def test_owner_secret_guesses_are_limited_per_session_and_per_server_and_logged(caplog):
+    secret = "correct horse battery staple"
+    clock = [0.0]
+    guesses = access.OwnerGuesses(per_session=3, per_server=5, window_s=900, clock=lambda: clock[0])
+    with caplog.at_level(logging.WARNING, logger=access.__name__):
+        assert not guesses.check("guess", secret, "session-a")
+        assert not guesses.check("guess", secret, "session-a")
+        assert guesses.check(secret, secret, "session-a")
+        with pytest.raises(RateLimited, match=r"from this session\. Try again in 15 min"):
+            guesses.check(secret, secret, "session-a")
+        assert not guesses.check("guess", secret, "session-b")
+        assert not guesses.check("guess", secret, "session-c")  # a fresh session...
+        with pytest.raises(RateLimited, match="on this server"):
+            guesses.check(secret, secret, "session-d")  # ...and another: the server's limit
+    assert len([r for r in caplog.records if "wrong owner secret" in r.getMessage()]) == 4
+    clock[0] += 901
+    assert guesses.check(secret, secret, "session-a")  # the window has moved on
 
 
 def test_the_owner_secret_comes_from_the_environment_or_secrets_and_nothing_means_nobody():

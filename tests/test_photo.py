@@ -7,7 +7,9 @@ ways phones and scanners save them.
 
 from __future__ import annotations
 
+import contextlib
 import io
+import struct
 import subprocess
 import sys
 import threading
@@ -24,11 +26,22 @@ from preprocess import canvas_to_ink
 from reading import photo, read_image_bytes, read_number
 from reading.photo import MAX_BYTES, PhotoBusy, PhotoError, TooManyPixels, photo_to_ink, read_upload
 from tests.support.data import mnist
-from tests.support.pictures import animated, png_claiming_size, truncated_jpeg, truncated_png
+from tests.support.pictures import (
+    IMAGE_WIDTH,
+    ORIENTATION,
+    SHORT,
+    animated,
+    exif_block,
+    png_claiming_size,
+    sideways_with_broken_exif,
+    truncated_jpeg,
+    truncated_png,
+)
 from tests.support.readers import read_written
 from training.canvas_drawings import draw
 
 NUMBER = "2026"
+FORMATS = ("JPEG", "PNG", "WEBP")
 
 
 @pytest.fixture(scope="module")
@@ -75,6 +88,37 @@ def test_photo_taken_sideways_is_turned_upright(classifier, strokes):
     exif[0x0112] = 6  # orientation: the camera was turned, view rotated 90 degrees clockwise
     data = encoded(sideways, "JPEG", quality=85, exif=exif.tobytes())
     assert read_photo(classifier, data) == NUMBER
+
+
+@pytest.mark.parametrize("format", ["JPEG", "PNG", "WEBP"])
+def test_a_photo_with_a_broken_exif_is_still_turned_upright_and_read(classifier, strokes, format):
+    data = sideways_with_broken_exif(paper_photo(strokes), format)
+    assert read_photo(classifier, data) == NUMBER
+
+
+@pytest.mark.filterwarnings("ignore:.*:UserWarning:PIL")  # Pillow warns of the tags it skips
+def test_fuzzed_exif_and_flipped_bytes_give_a_reading_or_a_message_never_a_crash():
+    """Hundreds of uploads with a random EXIF (any tag, type and count, a real orientation
+    or not) and random bytes changed: each is read or refused with PhotoError, which the
+    page shows and the API answers 4xx; anything else would be a 500."""
+    rng = np.random.default_rng(18)
+    pixels = np.full((64, 48, 3), 255, np.uint8)
+    pixels[20:44, 18:30] = 0  # flat around a blob: read as a drawing, which is quick
+    picture = Image.fromarray(pixels)
+    for case in range(300):
+        endian = "<" if rng.random() < 0.5 else ">"
+        entries = [(ORIENTATION, SHORT, 1, struct.pack(f"{endian}H", rng.integers(0, 10)))]
+        for _ in range(rng.integers(1, 6)):
+            tag = int(
+                rng.choice([IMAGE_WIDTH, 0x0101, 0x8769, 0x8825, 0x927C, rng.integers(65536)])
+            )
+            kind, count = int(rng.integers(0, 14)), int(rng.choice([1, 1, 2, 4, 1000]))
+            entries.append((tag, kind, count, rng.bytes(4)))
+        data = bytearray(encoded(picture, FORMATS[case % 3], exif=exif_block(entries, endian)))
+        for _ in range(rng.integers(0, 4)):
+            data[rng.integers(len(data))] = rng.integers(256)
+        with contextlib.suppress(PhotoError):
+            read_upload(bytes(data))
 
 
 def test_scan_with_transparency_is_read(classifier, strokes):

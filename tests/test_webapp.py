@@ -672,6 +672,48 @@ def test_the_owner_with_the_secret_sees_and_downloads_everyones_labels(
     assert f"at least {feedback_export.MIN_FEEDBACK} labelled drawings" in how_to_finetune
 
 
+@pytest.fixture
+def few_owner_guesses(monkeypatch) -> Iterator[None]:
+    """The owner secret may be guessed twice per session and three times on the server."""
+    limited = functools.partial(access.OwnerGuesses, per_session=2, per_server=3)
+    monkeypatch.setattr(tabs.common, "OwnerGuesses", limited)
+    tabs.common.owner_guesses.clear()
+    yield
+    tabs.common.owner_guesses.clear()
+
+
+def guess_owner_secret(app: AppTest, attempt: str) -> str:
+    """Type an attempt at the owner secret on the History tab; what the tab says back."""
+    app.text_input(key=tabs.history.OWNER_SECRET_INPUT_KEY).input(attempt).run()
+    assert not app.exception
+    return " ".join(error.value for error in app.tabs[1].error)
+
+
+def test_guessing_the_owner_secret_is_limited_and_a_new_session_does_not_reset_it(
+    canvas, feedback_database, monkeypatch, few_owner_guesses, caplog
+):
+    secret = "a long owner secret, not a guessable one"
+    monkeypatch.setenv(access.OWNER_SECRET_VARIABLE, secret)
+    labels_from_other_visitors(feedback_database, 2)
+    first = AppTest.from_file(str(REPO_ROOT / "webapp.py"), default_timeout=RUN_TIMEOUT).run()
+    open_tab(first, "History")
+
+    assert "not the owner secret" in guess_owner_secret(first, "guess one")
+    assert "not the owner secret" in guess_owner_secret(first, "guess two")
+    refused = guess_owner_secret(first, secret)  # right, but this session has guessed enough
+    assert "Too many guesses of the owner secret from this session" in refused
+    assert not first.tabs[1].dataframe
+
+    second = AppTest.from_file(str(REPO_ROOT / "webapp.py"), default_timeout=RUN_TIMEOUT).run()
+    open_tab(second, "History")
+    assert "not the owner secret" in guess_owner_secret(second, "guess three")
+    refused = guess_owner_secret(second, secret)  # a new session: the server's limit holds
+    assert "Too many guesses of the owner secret on this server" in refused
+    assert not second.tabs[1].dataframe
+    wrong = [r for r in caplog.records if "wrong owner secret" in r.getMessage()]
+    assert len(wrong) == 3 and all(r.levelname == "WARNING" for r in wrong)
+
+
 def test_saving_faster_than_a_person_labels_is_refused_with_when_to_try_again(
     app, canvas, clear_digits, feedback_database, monkeypatch
 ):

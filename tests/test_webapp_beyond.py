@@ -29,6 +29,7 @@ from tests.support.pictures import (
     animated,
     photographed,
     png_claiming_size,
+    sideways_with_broken_exif,
     truncated_jpeg,
     truncated_png,
     written,
@@ -219,6 +220,10 @@ def webp(clear_digits) -> bytes:
     return encoded(photographed(clear_digits, NUMBER), "WEBP", quality=80)
 
 
+def broken_exif(clear_digits) -> bytes:
+    return sideways_with_broken_exif(photographed(clear_digits, NUMBER), "JPEG")
+
+
 @pytest.mark.parametrize(
     ("make", "name"),
     [
@@ -226,8 +231,9 @@ def webp(clear_digits) -> bytes:
         (cmyk, "print.jpg"),
         (transparent, "export.png"),
         (webp, "photo.webp"),
+        (broken_exif, "edited.jpg"),
     ],
-    ids=["16-bit png", "cmyk jpeg", "transparent png", "webp"],
+    ids=["16-bit png", "cmyk jpeg", "transparent png", "webp", "exif tag of the wrong type"],
 )
 def test_unusual_but_sound_pictures_are_read(app, canvas, clear_digits, make, name):
     choose(app.run(), tabs.draw.A_PHOTO)

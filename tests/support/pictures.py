@@ -47,6 +47,31 @@ def photographed(clear_digits: dict[int, Digit], number: str) -> Image.Image:
     return paper_photo(ink, scale=2.0)
 
 
+ORIENTATION, IMAGE_WIDTH = 0x0112, 0x0100  # EXIF tags
+SHORT, ASCII = 3, 2  # EXIF value types
+
+
+def exif_block(entries: list[tuple[int, int, int, bytes]], endian: str = "<") -> bytes:
+    """An EXIF block of one IFD, as written in a file: (tag, type, count, 4 value bytes) each.
+
+    Nothing checks that a value fits its tag, as nothing does in the files people upload.
+    """
+    body = struct.pack(f"{endian}H", len(entries))
+    for tag, kind, count, value in entries:
+        body += struct.pack(f"{endian}HHI", tag, kind, count) + value[:4].ljust(4, b"\0")
+    order = b"II*\0" if endian == "<" else b"MM\0*"
+    return b"Exif\0\0" + order + struct.pack(f"{endian}I", 8) + body + struct.pack(f"{endian}I", 0)
+
+
+def sideways_with_broken_exif(picture: Image.Image, format: str) -> bytes:
+    """The picture as a camera held sideways saves it (EXIF orientation 6), with the EXIF's
+    ImageWidth stored as text: a tag of the wrong type, as some editors write it."""
+    exif = exif_block(
+        [(IMAGE_WIDTH, ASCII, 4, b"640\0"), (ORIENTATION, SHORT, 1, struct.pack("<H", 6))]
+    )
+    return encoded(picture.transpose(Image.Transpose.ROTATE_90), format, exif=exif)
+
+
 def png_claiming_size(width: int, height: int) -> bytes:
     """A small, valid PNG whose header claims another size: how decompression bombs begin."""
     data = bytearray(png(np.full((8, 8), 255, np.uint8)))
