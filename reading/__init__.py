@@ -26,7 +26,7 @@ from reading.memory import HandwritingMemory
 
 Mode = Literal["digit", "number"]
 MODES: tuple[Mode, ...] = ("digit", "number")
-DOUBT_BELOW = 0.9  # a "not a digit" verdict less sure than this still offers the digit read
+DOUBT_BELOW = 0.6  # a "not a digit" verdict less sure than this still offers the digit read
 
 
 @dataclass(frozen=True)

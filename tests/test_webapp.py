@@ -245,7 +245,7 @@ def test_model_card_shows_the_figures_from_the_metrics_file(app, canvas):
     assert figures["Test accuracy"] == f"{metrics.test_accuracy:.2%}"
     assert figures["Parameters"] == f"{metrics.parameters:,}"
     assert figures["File size"] == f"{metrics.file_size_bytes / 1e6:.2f} MB"
-    layers, _ = card.dataframe
+    layers = card.dataframe[0]
     assert list(layers.value["Layer"]) == [layer.layer for layer in metrics.architecture]
 
     card_charts = list(card.get("vega_lite_chart"))
@@ -288,6 +288,8 @@ def test_model_card_shows_pen_handwriting_and_calibration_when_measured(
         calibration={"ece": 0.0123, "samples": 4000, "bins": bins},
         by_site={"site a": 0.97},
     )
+    metrics["unseen_calibration"] = {"ece": 0.0123, "samples": 4000, "bins": bins}
+    metrics["unseen_sources"]["UNIPEN apa"]["accuracy"] = 0.9612
     model_path = tmp_path / "model.keras"
     shutil.copy(digit_model.DEFAULT_PATH, model_path)
     digit_model.metrics_path(model_path).write_text(json.dumps(metrics))
@@ -301,7 +303,11 @@ def test_model_card_shows_pen_handwriting_and_calibration_when_measured(
     assert figures["Pen digits"] == "95.12%"
     assert figures["Letters flagged"] == "87.3%"
     assert figures["Calibration error"] == "1.23%"
-    _, read_right = card.dataframe
+    _, unseen, read_right = card.dataframe
+    sources = dict(zip(unseen.value["Source"], unseen.value["Read right"]))
+    assert set(sources) == set(metrics["unseen_sources"]) and sources["UNIPEN apa"] == 0.9612
+    measured_on = "4,000 digits of sources kept out of training"
+    assert any(measured_on in caption.value for caption in card.caption)
     rows = dict(zip(read_right.value["Drawings"], read_right.value["Read right"]))
     assert rows["Pen digits, site site a"] == 0.97
     assert rows["Style: slashed zero"] == metrics["styles"]["slashed zero"]
@@ -313,6 +319,9 @@ def test_model_card_shows_pen_handwriting_and_calibration_when_measured(
     assert reliability["layer"][1]["data"]["values"] == [
         {key: row[key] for key in ("confidence", "accuracy", "samples")} for row in bins
     ]
+    # Each point says how many drawings it stands on: a label and a size.
+    counts, points = reliability["layer"][2:]
+    assert counts["encoding"]["text"]["field"] == points["encoding"]["size"]["field"] == "samples"
 
 
 @pytest.mark.parametrize(
