@@ -42,6 +42,7 @@ NUMBER = "2026"
 FIRST_ANSWER_S = 120  # the first request may wait for the server to load the model
 JUNK_BYTES = 30 * 2**20
 BOUNDARY = "digit-reader-test-boundary"
+DIGIT_FIELDS = {"digit", "confidence", "probabilities", "is_digit", "doubtful", "too_small"}
 
 
 def post(
@@ -124,14 +125,7 @@ def still_serving(url: str) -> None:
 def test_a_digit_answer_has_its_shape(app_url, clear_digits):
     status, answer = post(app_url, png(drawn_digit(clear_digits[7], "black on transparent")))
     assert status == 200
-    assert set(answer) == {
-        "digit",
-        "confidence",
-        "probabilities",
-        "is_digit",
-        "doubtful",
-        "too_small",
-    }
+    assert set(answer) == DIGIT_FIELDS
     assert answer["digit"] == 7 and answer["is_digit"] is True and answer["too_small"] is False
     assert answer["doubtful"] is False
     assert len(answer["probabilities"]) == 10
@@ -160,15 +154,7 @@ def test_a_drawn_number_is_read_with_each_digit_and_its_box(app_url, clear_digit
         np.prod([d["confidence"] for d in answer["digits"]])
     )
     for cell, digit in enumerate(answer["digits"]):
-        assert set(digit) == {
-            "digit",
-            "confidence",
-            "probabilities",
-            "is_digit",
-            "doubtful",
-            "too_small",
-            "box",
-        }
+        assert set(digit) == DIGIT_FIELDS | {"box"}
         assert digit["digit"] == int(NUMBER[cell])
         left, top, right, bottom = digit["box"]
         assert cell * CELL <= left < right <= (cell + 1) * CELL and 0 <= top < bottom <= 280
