@@ -44,6 +44,7 @@ def toggle_script(pixels: bytes, runs: int) -> None:
     import numpy as np
     import streamlit as st
 
+    import digit_model
     import tabs.draw
     import webapp
     from reading import read_drawing

@@ -122,6 +122,7 @@ def stroke_script(drawings: list[str], timings: dict[str, list[float]]) -> None:
 
     from streamlit_drawable_canvas import CanvasResult
 
+    import digit_model
     import tabs.draw
     import webapp
     from reading import read_drawing
