@@ -363,10 +363,14 @@ def style_figures(classifier: digit_model.Classifier, x_test, y_test) -> dict:
     return {name: float(correct[names == name].mean()) for name in STYLES}
 
 
-def source_figures(classifier: digit_model.Classifier, source: Source) -> dict:
-    """One unseen source: digits read right, digits taken for no digit (per digit), letters
-    flagged."""
-    probabilities, is_digit = classifier.read(source.digits)
+def source_figures(
+    classifier: digit_model.Classifier,
+    source: Source,
+    probabilities: np.ndarray,
+    is_digit: np.ndarray,
+) -> dict:
+    """One unseen source, its digits already read: digits read right, digits taken for no
+    digit (per digit), letters flagged."""
     flagged_letters = ~classifier.is_digit(source.letters)
     return {
         "accuracy": float((probabilities.argmax(axis=1) == source.labels).mean()),
@@ -379,10 +383,21 @@ def source_figures(classifier: digit_model.Classifier, source: Source) -> dict:
     }
 
 
-def unseen_calibration(classifier: digit_model.Classifier, sources: dict[str, Source]) -> dict:
-    """Calibration over every unseen source's digits together."""
-    probabilities = classifier.predict_proba(np.concatenate([s.digits for s in sources.values()]))
-    return calibration(probabilities, np.concatenate([s.labels for s in sources.values()]))
+def unseen_figures(classifier: digit_model.Classifier, sources: dict[str, Source]) -> dict:
+    """Each unseen source's figures, and the calibration over all their digits together;
+    every source's digits are read once."""
+    if not sources:
+        return {"unseen_sources": None, "unseen_calibration": None}
+    readings = {name: classifier.read(source.digits) for name, source in sources.items()}
+    probabilities = np.concatenate([read[0] for read in readings.values()])
+    labels = np.concatenate([source.labels for source in sources.values()])
+    return {
+        "unseen_sources": {
+            name: source_figures(classifier, source, *readings[name])
+            for name, source in sources.items()
+        },
+        "unseen_calibration": calibration(probabilities, labels),
+    }
 
 
 def evaluate(
@@ -415,11 +430,7 @@ def evaluate(
         else None,
         "styles": style_figures(classifier, x_test, y_test),
         "pen": pen_figures(classifier, pen) if pen is not None else None,
-        "unseen_sources": {
-            name: source_figures(classifier, source) for name, source in unseen.items()
-        }
-        or None,
-        "unseen_calibration": unseen_calibration(classifier, unseen) if unseen else None,
+        **unseen_figures(classifier, unseen),
     }
 
 
