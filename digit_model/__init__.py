@@ -18,11 +18,13 @@ DEFAULT_PATH = REPO_ROOT / "model.keras"
 MODEL_PATH_VARIABLE = "DIGIT_MODEL_PATH"  # point the app, API and CLI at another model file
 TRAIN_COMMAND = "python train_model.py"
 NOT_A_DIGIT = 10  # the eleventh class the network scores, after the ten digits
+DOUBT_BELOW = 0.6  # a "not a digit" verdict less sure than this still offers the digit read
 EXPECTED_OUTPUTS = {"probabilities": (None, 10), "verdict": (None, NOT_A_DIGIT + 1)}
 FEATURES_LAYER = "dense"  # the penultimate layer, whose output describes how a drawing looks
 
 __all__ = [
     "DEFAULT_PATH",
+    "DOUBT_BELOW",
     "MODEL_PATH_VARIABLE",
     "NOT_A_DIGIT",
     "Classifier",
@@ -55,6 +57,11 @@ class ModelOutputs(NamedTuple):
     def is_digit(self) -> np.ndarray:
         """(N,) bool: the verdict, True where the drawing reads as a digit."""
         return self.not_digit < 0.5
+
+    @property
+    def doubtful(self) -> np.ndarray:
+        """(N,) bool: no digit by the verdict, but not firmly: the digit read is still offered."""
+        return ~self.is_digit & (self.not_digit < DOUBT_BELOW)
 
 
 class Classifier:

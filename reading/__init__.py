@@ -26,7 +26,6 @@ from reading.memory import HandwritingMemory
 
 Mode = Literal["digit", "number"]
 MODES: tuple[Mode, ...] = ("digit", "number")
-DOUBT_BELOW = 0.6  # a "not a digit" verdict less sure than this still offers the digit read
 
 
 @dataclass(frozen=True)
@@ -38,7 +37,7 @@ class DigitReading:
     probabilities: np.ndarray  # (10,) calibrated, summing to 1
     is_digit: bool  # False: the model takes the drawing for something other than a digit
     too_small: bool  # the ink is only a dot or a speck, too small to read
-    # Not a digit by the verdict, but not firmly: the page still offers the digit read.
+    # Not a digit by the verdict, but not firmly (`ModelOutputs.doubtful`): the digit is offered.
     doubtful: bool = field(default=False, kw_only=True)
     # How the drawing looks to the network (unit vector), to compare it with examples.
     features: np.ndarray | None = field(default=None, kw_only=True, repr=False, compare=False)
@@ -156,15 +155,15 @@ def read_inputs(
     outputs = classifier.read_all(images)
     small = [False] * len(images) if small is None else small
     readings = [
-        DigitReading(
-            image,
-            row,
-            bool(chance < 0.5),
-            bool(speck),
-            doubtful=bool(0.5 <= chance < DOUBT_BELOW),
-            features=looks,
+        DigitReading(image, row, bool(verdict), bool(speck), doubtful=bool(doubt), features=looks)
+        for image, row, verdict, doubt, looks, speck in zip(
+            images,
+            outputs.probabilities,
+            outputs.is_digit,
+            outputs.doubtful,
+            outputs.features,
+            small,
         )
-        for image, row, chance, looks, speck in zip(images, *outputs, small)
     ]
     return readings if memory is None else [memory.recall(reading) for reading in readings]
 

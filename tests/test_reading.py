@@ -127,7 +127,7 @@ class VerdictsOf:
 
 def test_a_verdict_that_hesitates_still_offers_the_digit(clear_digits):
     ink = canvas_to_ink(draw(clear_digits[1].segments, 200, 40, 60, 18, "black on transparent"))
-    chances = [0.2, (0.5 + reading.DOUBT_BELOW) / 2, (1 + reading.DOUBT_BELOW) / 2]
+    chances = [0.2, (0.5 + digit_model.DOUBT_BELOW) / 2, (1 + digit_model.DOUBT_BELOW) / 2]
     readings = reading.read_digits(VerdictsOf(chances), [ink] * 3)
     assert [(r.is_digit, r.doubtful) for r in readings] == [
         (True, False),
