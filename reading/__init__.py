@@ -207,6 +207,7 @@ def read_number(classifier: Classifier, ink: np.ndarray) -> NumberReading | None
                 bool(piece.is_digit),
                 bool(too_small(ink[piece.top : piece.bottom, piece.left : piece.right])),
                 Box(piece.left, piece.top, piece.right, piece.bottom),
+                doubtful=bool(piece.doubtful),
             )
             for piece in pieces
         )

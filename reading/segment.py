@@ -58,6 +58,7 @@ class Piece:
     right: int  # exclusive
     probabilities: np.ndarray | None = None  # (10,)
     is_digit: bool | None = None
+    doubtful: bool | None = None  # as `digit_model.ModelOutputs.doubtful`
 
 
 @dataclass(frozen=True)
@@ -280,17 +281,19 @@ def split_digits(ink: np.ndarray, classifier: Classifier | None = None) -> list[
     spans = _spans(parts, line_height)
     costs = {span: _shape_cost(parts[span[0] : span[1]], line_height) for span in spans}
     images: dict[tuple[int, int], np.ndarray] = {}
-    probabilities: dict[tuple[int, int], np.ndarray] = {}
-    is_digit: dict[tuple[int, int], bool] = {}
+    readings: dict[tuple[int, int], tuple[np.ndarray, bool, bool]] = {}
     if classifier is not None:
         for span in spans:
             image = normalize(_joined_ink(ink, owner, parts[span[0] : span[1]]))
             if image is not None:
                 images[span] = image
-        rows, verdicts = classifier.read(np.stack(list(images.values()))) if images else ([], [])
-        for span, row, verdict in zip(images, rows, verdicts):
-            probabilities[span], is_digit[span] = row, bool(verdict)
-            costs[span] -= CONFIDENCE_WEIGHT * float(np.log(row.max() + 1e-12))
+        if images:
+            outputs = classifier.read_all(np.stack(list(images.values())))
+            for span, row, verdict, doubt in zip(
+                images, outputs.probabilities, outputs.is_digit, outputs.doubtful
+            ):
+                readings[span] = row, bool(verdict), bool(doubt)
+                costs[span] -= CONFIDENCE_WEIGHT * float(np.log(row.max() + 1e-12))
 
     # best[stop]: the cheapest reading of parts[:stop], and where its last digit starts.
     best = [(0.0, -1)] + [(np.inf, -1)] * len(parts)
@@ -316,14 +319,6 @@ def split_digits(ink: np.ndarray, classifier: Classifier | None = None) -> list[
             continue
         box = functools.reduce(_join, members)
         pieces.append(
-            Piece(
-                image,
-                box.top,
-                box.left,
-                box.bottom,
-                box.right,
-                probabilities.get(span),
-                is_digit.get(span),
-            )
+            Piece(image, box.top, box.left, box.bottom, box.right, *readings.get(span, ()))
         )
     return pieces

@@ -13,9 +13,10 @@ import digit_model
 from devtools.drawing import PLACEMENTS, Digit, find_clear_digits, find_misread_style
 from devtools.page import CHROMIUM, CHROMIUM_ARGS, served_page
 from preprocess import canvas_to_ink
-from reading import read_digits
+from reading import read_digits, read_inputs, read_number
 from server import api, deadlines
 from tests.support.data import cvl_valid, mnist, pen_unseen_sites
+from tests.support.pictures import written_strokes
 from training import not_digits
 
 pytest_plugins = ["tests.support.postgres_server"]
@@ -60,16 +61,42 @@ def not_a_digit(classifier) -> Digit:
     pytest.fail("the model took every crossed-out circle tried for a digit")
 
 
-@pytest.fixture(scope="session")
-def doubtful_drawing(classifier) -> Digit:
-    """A handwritten letter the model hesitates over: no digit by its verdict, but not firmly."""
+def hesitant_letters(classifier) -> Iterator[Digit]:
+    """Handwritten letters the model hesitates over, drawn alone: no digit by its verdict, but
+    not firmly."""
     pen = pen_unseen_sites()
     for index in np.flatnonzero(pen.is_other)[:3000]:
         drawing = Digit(-1, [tuple(map(float, s)) for s in pen.segments[index]])
         (reading,) = read_digits(classifier, [canvas_to_ink(drawing.image(*PLACEMENTS[0]))])
         if reading is not None and reading.doubtful and not reading.too_small:
-            return drawing
+            yield drawing
+
+
+@pytest.fixture(scope="session")
+def doubtful_drawing(classifier) -> Digit:
+    """A handwritten letter the model hesitates over: no digit by its verdict, but not firmly."""
+    for drawing in hesitant_letters(classifier):
+        return drawing
     pytest.fail("the model was firm about every letter tried")
+
+
+@pytest.fixture(scope="session")
+def doubtful_number(classifier, clear_digits) -> np.ndarray:
+    """A clear 2 and a letter the model hesitates over, written as a number on the wide canvas:
+    it splits into two pieces, and read as one digit each, the 2 is clear and the letter
+    doubtful."""
+    for letter in hesitant_letters(classifier):
+        rgba = written_strokes([clear_digits[2].segments, letter.segments])
+        pieces = read_number(classifier, canvas_to_ink(rgba)).digits
+        alone = read_inputs(classifier, np.stack([piece.image for piece in pieces]))
+        if (
+            len(alone) == 2
+            and (alone[0].is_digit, alone[0].digit) == (True, 2)
+            and alone[1].doubtful
+            and not pieces[1].too_small
+        ):
+            return rgba
+    pytest.fail("no letter the model hesitates over stayed doubtful beside a 2")
 
 
 @pytest.fixture(scope="session")

@@ -14,7 +14,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from PIL import Image
+from scipy.special import expit
 
+from digit_model import ModelOutputs
 from preprocess import canvas_to_ink, normalize
 from reading.photo import PhotoError, photo_to_ink, read_upload
 from reading.segment import split_digits
@@ -66,13 +68,15 @@ def _strokes(shape: tuple[int, int], seed: int) -> np.ndarray:
 class ShakyClassifier:
     """A stand-in model whose answers depend on its inputs, so every grouping gets a score."""
 
-    def read(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def read_all(self, images: np.ndarray) -> ModelOutputs:
         """Probabilities from the input's pixels; a drawing with little ink is no digit."""
         logits = np.stack(
             [images.reshape(len(images), -1)[:, k::10].sum(axis=1) for k in range(10)]
         )
         exp = np.exp(logits.T - logits.T.max(axis=1, keepdims=True))
-        return exp / exp.sum(axis=1, keepdims=True), images.sum(axis=(1, 2)) > 10
+        not_digit = expit(10 - images.sum(axis=(1, 2)))  # above one half up to 10 pixels of ink
+        features = np.zeros((len(images), 4), np.float32)
+        return ModelOutputs(exp / exp.sum(axis=1, keepdims=True), not_digit, features)
 
 
 def is_valid_ink(array: np.ndarray) -> bool:

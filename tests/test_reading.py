@@ -136,3 +136,10 @@ def test_a_verdict_that_hesitates_still_offers_the_digit(clear_digits):
     ]
     assert all(r.digit == 1 for r in readings)
     assert readings[1].to_dict()["doubtful"] is True
+
+
+def test_a_piece_of_a_number_the_model_hesitates_over_is_doubtful(classifier, doubtful_number):
+    number = reading.read_number(classifier, canvas_to_ink(doubtful_number))
+    assert [(d.is_digit, d.doubtful) for d in number.digits] == [(True, False), (False, True)]
+    sent = reading.read_image_bytes(classifier, png(doubtful_number), "number")
+    assert [d["doubtful"] for d in sent.to_dict()["digits"]] == [False, True]

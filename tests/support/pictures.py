@@ -9,7 +9,7 @@ import zlib
 import numpy as np
 from PIL import Image
 
-from devtools.drawing import Digit
+from devtools.drawing import Digit, Segments
 from devtools.numbers import write_number
 from devtools.pictures import encoded, paper_photo, png
 from preprocess import canvas_to_ink
@@ -32,8 +32,12 @@ def written_number(clear_digits: dict[int, Digit], number: str, setup: str) -> n
 
 def written(clear_digits: dict[int, Digit], number: str, seed: int = 0) -> np.ndarray:
     """A number written on the page's wide canvas, black on white: the image the canvas sends."""
-    digits = [clear_digits[int(label)].segments for label in number]
-    gaps = [0.2] * (len(number) - 1)
+    return written_strokes([clear_digits[int(label)].segments for label in number], seed)
+
+
+def written_strokes(digits: list[Segments], seed: int = 0) -> np.ndarray:
+    """Characters' strokes written side by side on the page's wide canvas, as `written`."""
+    gaps = [0.2] * (len(digits) - 1)
     strokes = write_number(
         digits, gaps, 170, 14, "black on transparent", np.random.default_rng(seed)
     )

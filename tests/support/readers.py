@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from devtools.numbers import WrittenNumber
+from digit_model import ModelOutputs
 from preprocess import canvas_to_ink
 from reading import read_number
 
@@ -21,9 +22,9 @@ class CountingClassifier:
     def __init__(self, classifier) -> None:
         self.classifier, self.calls = classifier, 0
 
-    def read(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def read_all(self, images: np.ndarray) -> ModelOutputs:
         self.calls += 1
-        return self.classifier.read(images)
+        return self.classifier.read_all(images)
 
     def predict_proba(self, images: np.ndarray) -> np.ndarray:
         self.calls += 1
