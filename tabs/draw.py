@@ -78,6 +78,7 @@ BLANK = "—"  # the answer's metrics before anything is drawn
 TOO_SMALL, TOO_SMALL_HINT = "Too small", "Too small — draw the digit larger."
 NOT_A_DIGIT, NOT_A_DIGIT_HINT = "Not a digit", "That doesn't look like a digit."
 DOUBTFUL_HINT = "Not sure this is a digit at all."
+DOUBTFUL_PIECE = "may not be a digit at all"  # said of a piece of a number the model doubts
 CLEAR_TEXT = "Clear"  # the canvas control that empties the canvas, and with it the answer
 PROBABILITY_CHART_KEY = "probability_chart"
 CONFIRM_TEXT = "✓ Correct"
@@ -529,6 +530,8 @@ def number_answer(classifier: digit_model.Classifier, reading: NumberReading, ke
     for position, (digit, verdict) in enumerate(zip(reading.digits, verdicts), start=1):
         if verdict is not None:
             doubts.append(f"piece {position} (**?**) is {verdict[0].lower()}")
+        elif digit.doubtful:
+            doubts.append(f"piece {position} (**{digit.digit}**) {DOUBTFUL_PIECE}")
         elif digit.confidence < UNSURE_BELOW:
             first, second = digit.top_two
             doubts.append(

@@ -152,6 +152,19 @@ def test_the_number_confidence_is_every_digit_right_at_once(app, canvas, clear_d
     assert shown == [f"{d.digit} · {d.confidence:.0%}" for d in expected.digits]
 
 
+def test_a_piece_the_model_hesitates_over_shows_its_digit_and_the_doubt(
+    app, canvas, classifier, doubtful_number
+):
+    canvas.drawings[tabs.draw.NUMBER_CANVAS_KEY] = doubtful_number
+    choose(app.run(), tabs.draw.A_NUMBER)
+
+    assert not app.exception
+    letter = reading.read_number(classifier, canvas_to_ink(doubtful_number)).digits[1]
+    assert metric(app, "Prediction") == f"2{letter.digit}"
+    (warning,) = app.warning
+    assert f"piece 2 (**{letter.digit}**) {tabs.draw.DOUBTFUL_PIECE}" in warning.value
+
+
 def test_blank_wide_canvas_shows_the_hint_and_one_digit_mode_comes_back(app, canvas, clear_digits):
     canvas.drawings[tabs.draw.CANVAS_KEY] = clear_digits[7].image(*PLACEMENTS[0])
     choose(app.run(), tabs.draw.A_NUMBER)
