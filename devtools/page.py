@@ -56,13 +56,12 @@ def _wait_until_healthy(url: str, server: subprocess.Popen, log: Path) -> None:
     raise RuntimeError(f"streamlit did not answer on {url} in time:\n{_tail(log)}")
 
 
-@contextmanager
-def served_page(
+def start_page(
     log: Path, feedback_url: str, settings: Mapping[str, str] | None = None
-) -> Iterator[str]:
-    """Run `streamlit run webapp.py` on a free loopback port, keeping labels in the database at
-    `feedback_url`, with `settings` added to its environment; yields the page's URL once it is
-    healthy."""
+) -> tuple[subprocess.Popen, str]:
+    """Start `streamlit run webapp.py` on a free loopback port, keeping labels in the database
+    at `feedback_url`, with `settings` added to its environment; returns the server and the
+    page's URL once it is healthy."""
     port = free_port()
     environment = {
         **os.environ,
@@ -93,11 +92,29 @@ def served_page(
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_until_healthy(url, server, log)
+    except BaseException:
+        stop_page(server)
+        raise
+    return server, url
+
+
+def stop_page(server: subprocess.Popen) -> None:
+    """Stop a server started by start_page, politely first."""
+    server.terminate()
+    try:
+        server.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+
+
+@contextmanager
+def served_page(
+    log: Path, feedback_url: str, settings: Mapping[str, str] | None = None
+) -> Iterator[str]:
+    """The page served by start_page for the length of the block; yields its URL."""
+    server, url = start_page(log, feedback_url, settings)
+    try:
         yield url
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        stop_page(server)

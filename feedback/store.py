@@ -272,11 +272,17 @@ def validate_label(label: LabelledDrawing) -> dict:
         "strokes": validate_strokes(label.strokes),
         "created_at": created_at.astimezone(UTC),
     }
-    content = hashlib.sha256()
-    for part in (row["session_id"].encode(), row["image"], (row["strokes"] or "").encode()):
-        content.update(len(part).to_bytes(8, "big") + part)
-    row["drawing_id"] = content.hexdigest()
+    row["drawing_id"] = drawing_id(row["session_id"], row["image"], row["strokes"])
     return row
+
+
+def drawing_id(session_id: str, image: bytes, strokes: str | None) -> str:
+    """A drawing's id: a hash of whose it is, its 784-byte input and its strokes' JSON text, so
+    that the same drawing labelled again by the same visitor has the same id."""
+    content = hashlib.sha256()
+    for part in (session_id.encode(), image, (strokes or "").encode()):
+        content.update(len(part).to_bytes(8, "big") + part)
+    return content.hexdigest()
 
 
 def database_url(environ: Mapping[str, str] | None = None, secrets: Mapping | None = None) -> str:
@@ -540,6 +546,17 @@ class FeedbackStore:
         )
         with self._connection("Saving feedback", write=True) as connection:
             return connection.execute(statement).first() is not None
+
+    def saved_digit(
+        self, session_id: str, image: np.ndarray, strokes: Mapping | None
+    ) -> int | None:
+        """The digit this visitor saved for this drawing, or None when they have not saved it."""
+        drawing = drawing_id(
+            validate_session_id(session_id), validate_image(image), validate_strokes(strokes)
+        )
+        query = sa.select(feedback_table.c.true_digit).where(feedback_table.c.drawing_id == drawing)
+        with self._connection("Reading feedback") as connection:
+            return connection.execute(query).scalar_one_or_none()
 
     def count(self, session_id: str | None = None) -> int:
         """How many labels are stored, or how many one session gave."""

@@ -4,7 +4,6 @@ process; and who this visit is."""
 from __future__ import annotations
 
 import logging
-import uuid
 
 import sqlalchemy as sa
 import streamlit as st
@@ -13,6 +12,7 @@ from feedback import store as feedback_store
 from feedback.access import OwnerGuesses
 from feedback.rate_limit import SaveLimiter
 from feedback.store import FeedbackStore, StorageUnavailable
+from feedback.visitor import VISITOR_COOKIE, is_visitor_id, new_visitor_id
 
 SESSION_ID_KEY = "feedback_session_id"
 
@@ -60,7 +60,10 @@ def owner_guesses() -> OwnerGuesses:
 
 
 def session_id() -> str:
-    """This visit's id, kept with each label it gives; a visitor sees the labels of this id."""
+    """Whose labels this visit gives and sees: the browser's visitor id, from its cookie, so
+    that a reload or a move to another replica keeps them; a fresh id for a visit without one.
+    """
     if SESSION_ID_KEY not in st.session_state:
-        st.session_state[SESSION_ID_KEY] = uuid.uuid4().hex
+        cookie = st.context.cookies.get(VISITOR_COOKIE)
+        st.session_state[SESSION_ID_KEY] = cookie if is_visitor_id(cookie) else new_visitor_id()
     return st.session_state[SESSION_ID_KEY]

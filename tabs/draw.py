@@ -97,6 +97,7 @@ NOTICE_KEY = "feedback_notice"  # the outcome of the last click, shown under its
 CONFIRM_KEY, PICK_KEY = "confirm", "true_digit"  # the feedback row's widgets
 PICKED_FOR_KEY = "picker_drawing"  # the drawing the digit picker shows the choice for
 MEMORY_KEY = "handwriting_memory"  # the visit's examples of the person's handwriting
+CANVAS_SEEN_KEY = "canvas_seen"  # the drawing fragment has run in this session
 # Settings kept for the whole visit. A widget that is not built in a run (the brush in photo
 # mode, a toggle under an answer that is gone) loses its value; these keys keep it.
 BRUSH_SETTING = "brush_setting"
@@ -268,6 +269,30 @@ def save_label(reading: DrawingReading, strokes: dict | None, true_digit: int | 
     # The picker shows the digit kept for this drawing, or nothing when saving failed.
     st.session_state[PICK_KEY] = saved.get(key)
     st.session_state[NOTICE_KEY] = notice
+
+
+RECONNECTED = (
+    "Reconnected: the server you were on went away and another one took over. Your drawing "
+    "was read again, and the labels you saved are kept."
+)
+
+
+def took_over(reading: DrawingReading | None, strokes: dict | None) -> None:
+    """On a session's first run, a drawing already on the canvas means the browser reconnected
+    to a server that had never seen it (the one it was on went away): say so, and look up
+    once whether the drawing was saved there, so that the row shows it saved."""
+    if CANVAS_SEEN_KEY in st.session_state:
+        return
+    st.session_state[CANVAS_SEEN_KEY] = True
+    if reading is None:
+        return
+    st.toast(RECONNECTED, icon=":material/sync:")
+    try:
+        digit = open_feedback_store().saved_digit(session_id(), reading.image, strokes)
+    except (StorageUnavailable, FeedbackError):
+        return  # saving it again is still stored once
+    if digit is not None:
+        st.session_state.setdefault(SAVED_KEY, {})[reading.drawing_key] = digit
 
 
 def handwriting_memory() -> HandwritingMemory:
@@ -455,6 +480,7 @@ def drawing_section(classifier: digit_model.Classifier, brush: int) -> None:
         drawing = drawing_canvas(CANVAS_SIZE, brush, CANVAS_KEY)
     with answer_column:
         reading = read_drawing(classifier, drawing.image_data, handwriting_memory())
+        took_over(reading, drawing.json_data)
         answer_section(reading, drawing.json_data)
         read = [] if reading is None else [reading]
         why_section(classifier, [r.image for r in read], [r.digit for r in read], key="why_digit")

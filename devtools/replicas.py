@@ -1,0 +1,83 @@
+"""Several replicas of the page behind nginx, run with the configuration in `deploy/`.
+
+The nginx configuration is `deploy/nginx.conf` as committed, with only the listen address and
+the replicas' addresses (`deploy/replicas.conf`) changed, so what the replica test and the
+benchmarks run is what the README tells an operator to run.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+from devtools import REPO_ROOT
+from devtools.page import free_port
+
+DEPLOY = REPO_ROOT / "deploy"
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+LISTEN = "listen 8080;"
+REPLICA_LINE = re.compile(r"^server (\S+)( .*;)$", re.MULTILINE)
+START_TIMEOUT_S = 20
+
+
+def nginx_files(port: int, replicas: Sequence[str]) -> dict[str, str]:
+    """deploy/'s nginx.conf and replicas.conf for nginx on 127.0.0.1:port in front of
+    `replicas` (host:port each), every other line as committed."""
+    config = (DEPLOY / "nginx.conf").read_text()
+    if config.count(LISTEN) != 1:
+        raise ValueError(f"deploy/nginx.conf should hold `{LISTEN}` once")
+    committed = (DEPLOY / "replicas.conf").read_text()
+    options = REPLICA_LINE.search(committed)
+    if options is None:
+        raise ValueError("deploy/replicas.conf lists no `server ...;` line")
+    comments = "".join(line + "\n" for line in committed.splitlines() if line.startswith("#"))
+    servers = "".join(f"server {address}{options.group(2)}\n" for address in replicas)
+    return {
+        "nginx.conf": config.replace(LISTEN, f"listen 127.0.0.1:{port};"),
+        "replicas.conf": comments + servers,
+    }
+
+
+def _wait_until_listening(port: int, nginx: subprocess.Popen, log: Path) -> None:
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if nginx.poll() is not None:
+            raise RuntimeError(f"nginx exited with {nginx.returncode}:\n{log.read_text()}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"nginx did not listen on {port} in time:\n{log.read_text()}")
+
+
+@contextmanager
+def load_balancer(workdir: Path, replicas: Sequence[str]) -> Iterator[str]:
+    """nginx with deploy/'s configuration in front of `replicas` (their URLs), for the length
+    of the block; yields its URL."""
+    port = free_port()
+    workdir.mkdir(parents=True, exist_ok=True)
+    addresses = [url.removeprefix("http://").removeprefix("https://") for url in replicas]
+    for name, text in nginx_files(port, addresses).items():
+        (workdir / name).write_text(text)
+    log = workdir / "error.log"
+    settings = f"daemon off; pid {workdir / 'nginx.pid'}; error_log {log} warn;"
+    command = [NGINX, "-p", str(workdir), "-c", str(workdir / "nginx.conf"), "-g", settings]
+    with (workdir / "access.log").open("w") as access_log:
+        nginx = subprocess.Popen(command, stdout=access_log, stderr=subprocess.STDOUT)
+    try:
+        _wait_until_listening(port, nginx, log)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        nginx.terminate()
+        try:
+            nginx.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            nginx.kill()
+            nginx.wait()
