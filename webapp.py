@@ -23,6 +23,7 @@ from starlette.middleware import Middleware
 import digit_model
 from feedback import downloads
 from server import api, deadlines
+from server.reconnects import WholeRunFirst
 from server.security_headers import SecurityHeaders
 from server.served_model import preload, shared_classifier
 from server.visitor_cookie import VisitorCookie
@@ -84,14 +85,19 @@ if __name__ == "__main__":
 else:
     # `streamlit run webapp.py` finds this app, serves it (the page, the HTTP API and the
     # History tab's downloads on one port, every response with the security headers, the
-    # page with a visitor cookie for a browser that has none) and
+    # page with a visitor cookie for a browser that has none, and a page that reconnected to
+    # this server after another went away run whole) and
     # runs this file as the page's script for every session.
     # uvicorn, which serves the app, sets no deadline for a request's headers: give it one.
     deadlines.bound_header_time()
     app = st.App(
         __file__,
         routes=[*api.ROUTES, *downloads.ROUTES],
-        middleware=[Middleware(SecurityHeaders), Middleware(VisitorCookie)],
+        middleware=[
+            Middleware(SecurityHeaders),
+            Middleware(VisitorCookie),
+            Middleware(WholeRunFirst),
+        ],
     )
     # TensorFlow's import and the model's load take seconds: start them while the server
     # starts, instead of on the first visit.

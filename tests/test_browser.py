@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from playwright.sync_api import expect
 
 import tabs.draw
-from devtools.drawing import PLACEMENTS, Digit
+from devtools.drawing import PLACEMENTS
 from devtools.page import RESET_SETTLE_MS
 from tests.support.browser import (
     ANSWER_MS,
@@ -22,6 +22,8 @@ from tests.support.browser import (
     answer,
     canvas,
     canvas_control,
+    digit_choice,
+    draw,
     expect_answer,
     expect_blank,
     metric,
@@ -41,12 +43,6 @@ SHOWN_OPACITY = """(element) => {
 }"""
 
 
-def digit_choice(page, digit: int):
-    """One of the ten digits under the answer, to say which digit was meant."""
-    picker = page.get_by_role("radiogroup", name=tabs.draw.PICK_PROMPT)
-    return picker.get_by_role("radio", name=str(digit), exact=True)
-
-
 DESKTOP = {"width": 1000, "height": 1000}
 
 
@@ -54,12 +50,6 @@ DESKTOP = {"width": 1000, "height": 1000}
 def page(browser, app_url):
     with opened_page(browser, app_url, viewport=DESKTOP) as page:
         yield page
-
-
-def draw(page, digit: Digit, height: float, top: float, left: float) -> None:
-    """Draw the digit with the mouse, stroke by stroke, and wait until the drawing is sent."""
-    digit.trace(page, canvas(page), height, top, left)
-    page.wait_for_function("window.lastSendAt > window.lastPenUpAt", timeout=ANSWER_MS)
 
 
 @pytest.mark.parametrize(

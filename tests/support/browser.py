@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from playwright.sync_api import expect
 
 import tabs.draw
+from devtools.drawing import Digit
 
 FIRST_ANSWER_MS = 60_000  # the first stroke may wait for the server to load the model
 ANSWER_MS = 15_000
@@ -76,3 +77,15 @@ def expect_blank(page) -> None:
     """The hint shows and the answer is blank."""
     expect(hint(page)).to_be_visible(timeout=ANSWER_MS)
     expect(answer(page)).to_have_text(tabs.draw.BLANK)
+
+
+def digit_choice(page, digit: int):
+    """One of the ten digits under the answer, to say which digit was meant."""
+    picker = page.get_by_role("radiogroup", name=tabs.draw.PICK_PROMPT)
+    return picker.get_by_role("radio", name=str(digit), exact=True)
+
+
+def draw(page, digit: Digit, height: float, top: float, left: float) -> None:
+    """Draw the digit with the mouse, stroke by stroke, and wait until the drawing is sent."""
+    digit.trace(page, canvas(page), height, top, left)
+    page.wait_for_function("window.lastSendAt > window.lastPenUpAt", timeout=ANSWER_MS)

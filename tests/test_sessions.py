@@ -1,0 +1,60 @@
+"""Who a visit is, and a page that reconnects to a new server: the visitor cookie on the page
+(over real HTTP, from `streamlit run webapp.py`), and a reconnected page's first script-run
+request made a whole run."""
+
+from __future__ import annotations
+
+import urllib.request
+
+import pytest
+from streamlit.proto.BackMsg_pb2 import BackMsg
+
+from feedback.visitor import VISITOR_COOKIE, is_visitor_id, new_visitor_id
+from server.reconnects import whole_run
+
+
+def set_cookies(url: str, cookie: str | None = None) -> list[str]:
+    request = urllib.request.Request(url, headers={"Cookie": cookie} if cookie else {})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return response.headers.get_all("Set-Cookie") or []
+
+
+@pytest.mark.postgres
+def test_the_page_gives_a_browser_without_one_a_visitor_cookie_once(app_url):
+    (cookie,) = [c for c in set_cookies(app_url + "/") if c.startswith(VISITOR_COOKIE + "=")]
+    value, *attributes = cookie.split("; ")
+    assert is_visitor_id(value.partition("=")[2])
+    assert {"HttpOnly", "Path=/", "SameSite=Lax"} <= set(attributes)
+    # A browser that has one keeps it; a forged or broken value is replaced.
+    kept = set_cookies(app_url + "/", f"other=1; {value}")
+    assert not any(c.startswith(VISITOR_COOKIE + "=") for c in kept)
+    forged = set_cookies(app_url + "/", f"{VISITOR_COOKIE}=not-a-visitor-id")
+    assert any(c.startswith(VISITOR_COOKIE + "=") for c in forged)
+
+
+@pytest.mark.postgres
+def test_the_api_and_downloads_set_no_visitor_cookie(app_url):
+    for path in ("/api/model", "/_stcore/health"):
+        assert not any(c.startswith(VISITOR_COOKIE) for c in set_cookies(app_url + path))
+
+
+def test_visitor_ids_are_random_and_checked():
+    first, second = new_visitor_id(), new_visitor_id()
+    assert first != second and is_visitor_id(first) and is_visitor_id(second)
+    for bad in ("", "0" * 31, "0" * 33, "G" * 32, "0" * 31 + "\n", None, 7):
+        assert not is_visitor_id(bad)
+
+
+def test_a_fragment_rerun_becomes_a_whole_run_with_the_same_widget_values():
+    request = BackMsg()
+    request.rerun_script.fragment_id = "drawing-fragment"
+    request.rerun_script.widget_states.widgets.add(id="canvas", string_value="strokes")
+    rewritten = BackMsg.FromString(whole_run(request.SerializeToString()))
+    assert rewritten.rerun_script.fragment_id == ""
+    assert rewritten.rerun_script.widget_states == request.rerun_script.widget_states
+
+
+def test_other_messages_are_left_alone():
+    heartbeat = BackMsg(app_heartbeat=True).SerializeToString()
+    assert whole_run(heartbeat) is None
+    assert whole_run(b"\xff\xff not a message") is None
