@@ -57,12 +57,15 @@ def _wait_until_healthy(url: str, server: subprocess.Popen, log: Path) -> None:
 
 
 def start_page(
-    log: Path, feedback_url: str, settings: Mapping[str, str] | None = None
+    log: Path,
+    feedback_url: str,
+    settings: Mapping[str, str] | None = None,
+    port: int | None = None,
 ) -> tuple[subprocess.Popen, str]:
-    """Start `streamlit run webapp.py` on a free loopback port, keeping labels in the database
-    at `feedback_url`, with `settings` added to its environment; returns the server and the
-    page's URL once it is healthy."""
-    port = free_port()
+    """Start `streamlit run webapp.py` on a loopback port (a free one unless given), keeping
+    labels in the database at `feedback_url`, with `settings` added to its environment;
+    returns the server and the page's URL once it is healthy."""
+    port = port or free_port()
     environment = {
         **os.environ,
         "TF_CPP_MIN_LOG_LEVEL": "2",

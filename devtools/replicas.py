@@ -81,3 +81,13 @@ def load_balancer(workdir: Path, replicas: Sequence[str]) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             nginx.kill()
             nginx.wait()
+
+
+def replica_serving(access_log: Path, path_part: str) -> str:
+    """The URL of the replica that answered the latest request, in nginx's access log, whose
+    path holds `path_part` (the last field lists the replicas tried, the one that answered
+    last)."""
+    lines = [line for line in access_log.read_text().splitlines() if path_part in line]
+    if not lines:
+        raise LookupError(f"nginx logged no request for {path_part}")
+    return "http://" + lines[-1].split()[-1]

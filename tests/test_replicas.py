@@ -19,7 +19,7 @@ from playwright.sync_api import expect
 import tabs.draw
 from devtools.drawing import PLACEMENTS
 from devtools.page import RESET_SETTLE_MS, start_page, stop_page
-from devtools.replicas import NGINX, load_balancer
+from devtools.replicas import NGINX, load_balancer, replica_serving
 from feedback.visitor import VISITOR_COOKIE
 from tests.support.browser import (
     ANSWER_MS,
@@ -49,13 +49,6 @@ class Cluster:
     database_url: str
     access_log: Path
 
-    def replica_serving(self, path_part: str) -> str:
-        """The replica that answered the latest request whose path holds `path_part`."""
-        lines = [line for line in self.access_log.read_text().splitlines() if path_part in line]
-        assert lines, f"nginx logged no request for {path_part}"
-        # The last field lists every replica tried, the one that answered last.
-        return "http://" + lines[-1].split()[-1]
-
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory, postgres_server) -> Iterator[Cluster]:
@@ -66,7 +59,11 @@ def cluster(tmp_path_factory, postgres_server) -> Iterator[Cluster]:
         pytest.skip(problem)
     workdir = tmp_path_factory.mktemp("replicas")
     database_url = postgres_server.create_database()
-    settings = {"STREAMLIT_SERVER_COOKIE_SECRET": COOKIE_SECRET}
+    settings = {
+        "STREAMLIT_SERVER_COOKIE_SECRET": COOKIE_SECRET,
+        # As deploy/compose.yaml gives them: several names, separated by spaces.
+        "STREAMLIT_SERVER_ALLOWED_HOSTS": "digits.example.org 127.0.0.1",
+    }
     replicas: dict[str, Popen] = {}
     try:
         for name in ("one", "two"):
@@ -125,7 +122,7 @@ def test_a_replica_dies_and_the_page_carries_on_with_no_label_lost_or_doubled(
         browsing.get_by_role("tab", name="Draw").click()
         expect_answer(browsing, 5)
 
-        serving = cluster.replica_serving("/media/")
+        serving = replica_serving(cluster.access_log, "/media/")
         cookies = drawing.context.cookies()
         visitor = next(cookie["value"] for cookie in cookies if cookie["name"] == VISITOR_COOKIE)
         os.kill(cluster.replicas[serving].pid, signal.SIGKILL)
