@@ -23,6 +23,6 @@ USER app
 
 EXPOSE 8501
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
-    CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8501/_stcore/health', timeout=3)"]
+    CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8501/api/ready', timeout=3)"]
 
 CMD ["streamlit", "run", "webapp.py", "--server.port=8501", "--server.address=0.0.0.0", "--server.headless=true"]
