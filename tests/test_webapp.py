@@ -542,7 +542,8 @@ def test_labels_go_to_the_database_named_in_secrets_toml(
 ):
     monkeypatch.delenv("DIGIT_FEEDBACK_DB_URL")
     url = f"sqlite:///{tmp_path / 'from_secrets.db'}"
-    app.secrets["connections"] = {"feedback": {"url": url}}
+    section = {"url": url, "create_engine_kwargs": {"pool_size": 2, "connect_args": {}}}
+    app.secrets["connections"] = {"feedback": section}
     canvas.drawing = drawing(clear_digits[2])
     app.run()
 
@@ -550,6 +551,9 @@ def test_labels_go_to_the_database_named_in_secrets_toml(
 
     assert not app.exception
     assert [label.true_digit for label in stored_labels(url)] == [2]
+    # The page's store, with the engine settings of secrets.toml: it has saved through its pool.
+    store = feedback_store.configured_store({"connections": {"feedback": section}})
+    assert store.engine.pool.size() == 2 and store.engine.pool.checkedin() >= 1
 
 
 def test_a_drawing_with_too_many_strokes_says_to_clear_the_canvas(
