@@ -83,12 +83,13 @@ if __name__ == "__main__":
 else:
     # `streamlit run webapp.py` finds this app, serves it (the page, the HTTP API and the
     # History tab's downloads on one port, every response with the security headers) and
-    # runs this file as the page's script for every session.
+    # runs this file as the page's script for every session. The downloads find the
+    # feedback database as the page does, from the environment or secrets.
     # uvicorn, which serves the app, sets no deadline for a request's headers: give it one.
     deadlines.bound_header_time()
     app = st.App(
         __file__,
-        routes=[*api.ROUTES, *downloads.ROUTES],
+        routes=[*api.ROUTES, *downloads.routes(st.secrets)],
         middleware=[Middleware(SecurityHeaders)],
     )
     # TensorFlow's import and the model's load take seconds: start them while the server

@@ -1,5 +1,5 @@
-"""What the page's tabs share: the feedback database and the save limits, once per server
-process; and who this visit is."""
+"""What the page's tabs share: the feedback store, one per server process, and the limits,
+counted in its database for every replica when it is PostgreSQL; and who this visit is."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import uuid
 import streamlit as st
 
 from feedback import store as feedback_store
-from feedback.access import OwnerGuesses
-from feedback.rate_limit import SaveLimiter
+from feedback.access import GUESSES, OwnerGuesses
+from feedback.rate_limit import SAVES, SaveLimiter, window_for
 from feedback.store import FeedbackStore
 
 SESSION_ID_KEY = "feedback_session_id"
@@ -21,16 +21,16 @@ def open_feedback_store() -> FeedbackStore:
     return feedback_store.configured_store(st.secrets)
 
 
-@st.cache_resource(show_spinner=False)
 def save_limiter() -> SaveLimiter:
-    """The save limits, per session and for the whole server process."""
-    return SaveLimiter()
+    """The save limits, per session and for the whole app; StorageUnavailable when the
+    database setting is unusable."""
+    return SaveLimiter(window_for(open_feedback_store(), SAVES))
 
 
-@st.cache_resource(show_spinner=False)
 def owner_guesses() -> OwnerGuesses:
-    """The limits on guessing the owner secret, per session and for the whole server process."""
-    return OwnerGuesses()
+    """The limits on guessing the owner secret, per session and for the whole app;
+    StorageUnavailable when the database setting is unusable."""
+    return OwnerGuesses(window_for(open_feedback_store(), GUESSES))
 
 
 def session_id() -> str:
