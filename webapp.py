@@ -22,7 +22,7 @@ from starlette.middleware import Middleware
 
 import digit_model
 from feedback import downloads
-from server import api, deadlines
+from server import api, deadlines, readiness
 from server.security_headers import SecurityHeaders
 from server.served_model import preload, shared_classifier
 from tabs import draw, history, model_card
@@ -81,15 +81,15 @@ def main() -> None:
 if __name__ == "__main__":
     main()
 else:
-    # `streamlit run webapp.py` finds this app, serves it (the page, the HTTP API and the
-    # History tab's downloads on one port, every response with the security headers) and
-    # runs this file as the page's script for every session. The downloads find the
-    # feedback database as the page does, from the environment or secrets.
+    # `streamlit run webapp.py` finds this app, serves it (the page, the HTTP API, the
+    # readiness check and the History tab's downloads on one port, every response with the
+    # security headers) and runs this file as the page's script for every session. The
+    # routes find the feedback database as the page does, from the environment or secrets.
     # uvicorn, which serves the app, sets no deadline for a request's headers: give it one.
     deadlines.bound_header_time()
     app = st.App(
         __file__,
-        routes=[*api.ROUTES, *downloads.routes(st.secrets)],
+        routes=[*api.ROUTES, *readiness.routes(st.secrets), *downloads.routes(st.secrets)],
         middleware=[Middleware(SecurityHeaders)],
     )
     # TensorFlow's import and the model's load take seconds: start them while the server
