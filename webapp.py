@@ -22,7 +22,7 @@ from starlette.middleware import Middleware
 
 import digit_model
 from feedback import downloads
-from server import api, deadlines
+from server import api, deadlines, readiness
 from server.reconnects import WholeRunFirst
 from server.security_headers import SecurityHeaders
 from server.served_model import preload, shared_classifier
@@ -83,16 +83,17 @@ def main() -> None:
 if __name__ == "__main__":
     main()
 else:
-    # `streamlit run webapp.py` finds this app, serves it (the page, the HTTP API and the
-    # History tab's downloads on one port, every response with the security headers, the
-    # page with a visitor cookie for a browser that has none, and a page that reconnected to
-    # this server after another went away run whole) and
-    # runs this file as the page's script for every session.
+    # `streamlit run webapp.py` finds this app, serves it (the page, the HTTP API, the
+    # readiness check and the History tab's downloads on one port, every response with the
+    # security headers, the page with a visitor cookie for a browser that has none, and a
+    # page that reconnected after its server went away run whole) and runs this file as the
+    # page's script for every session. The routes find the feedback database as the page
+    # does, from the environment or secrets.
     # uvicorn, which serves the app, sets no deadline for a request's headers: give it one.
     deadlines.bound_header_time()
     app = st.App(
         __file__,
-        routes=[*api.ROUTES, *downloads.ROUTES],
+        routes=[*api.ROUTES, *readiness.routes(st.secrets), *downloads.routes(st.secrets)],
         middleware=[
             Middleware(SecurityHeaders),
             Middleware(VisitorCookie),

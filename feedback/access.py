@@ -3,7 +3,8 @@
 The secret comes from the environment (DIGIT_OWNER_SECRET) or `owner_secret` in
 .streamlit/secrets.toml. Nothing set, or a secret too short to resist guessing, means
 nobody: every visitor then sees only the labels they gave themselves. Wrong guesses are
-logged and limited per session and for the whole server process (`OwnerGuesses`).
+logged, and guesses limited per session and for the whole app (`OwnerGuesses`; counted in
+the database for every replica when it is PostgreSQL, see `rate_limit`).
 """
 
 from __future__ import annotations
@@ -12,17 +13,16 @@ import hmac
 import logging
 import math
 import os
-from collections.abc import Callable, Mapping
-from time import monotonic
+from collections.abc import Mapping
 
-from feedback.rate_limit import RateLimited, SlidingWindow
+from feedback.rate_limit import Limits, RateLimited, SlidingWindow, Window
 
 OWNER_SECRET_VARIABLE = "DIGIT_OWNER_SECRET"
 OWNER_SECRET_KEY = "owner_secret"  # its name in secrets.toml
 MIN_SECRET_LENGTH = 16
-SESSION_GUESSES = 5  # guesses one session may make in the window...
-SERVER_GUESSES = 20  # ...and all sessions together, as a new session is free to open
-GUESS_WINDOW_S = 15 * 60.0
+# 5 guesses per session in 15 minutes, and 20 for all sessions together, as a new session
+# is free to open.
+GUESSES = Limits("owner guesses", per_session=5, per_server=20, window_s=15 * 60.0)
 
 logger = logging.getLogger(__name__)
 
@@ -58,20 +58,15 @@ def is_owner(attempt: str, secret: str | None) -> bool:
 
 class OwnerGuesses:
     """Checks typed secrets against the owner's, counting guesses per session and for the
-    server process; past either limit every guess, the right one too, is refused until the
-    window moves on. Wrong guesses are logged. Thread-safe and memory bounded."""
+    whole app in `window` (this process's own by default); past either limit every guess,
+    the right one too, is refused until the window moves on. Wrong guesses are logged."""
 
-    def __init__(
-        self,
-        per_session: int = SESSION_GUESSES,
-        per_server: int = SERVER_GUESSES,
-        window_s: float = GUESS_WINDOW_S,
-        clock: Callable[[], float] = monotonic,
-    ) -> None:
-        self._guesses = SlidingWindow(per_session, per_server, window_s, clock)
+    def __init__(self, window: Window | None = None) -> None:
+        self._guesses = window if window is not None else SlidingWindow(GUESSES)
 
     def check(self, attempt: str, secret: str | None, session_id: str) -> bool:
-        """Whether the attempt is the owner's secret; RateLimited after too many guesses."""
+        """Whether the attempt is the owner's secret; RateLimited after too many guesses,
+        StorageUnavailable when the window's database fails."""
         reached = self._guesses.admit(session_id)
         if reached is not None:
             minutes = math.ceil(reached.wait_s / 60)

@@ -1,30 +1,48 @@
 """Feedback downloads served over HTTP as streams, behind short-lived links the page hands out.
 
-The History tab asks `links.issue` for a link to one visitor's labels (or, for the app's
-owner, everyone's) and shows it; the route streams the CSV or the .npz straight from the
+The History tab asks for a link to one visitor's labels (or, for the app's owner,
+everyone's) and shows it; the route streams the CSV or the .npz straight from the
 database, a chunk of rows at a time, so a download of any size takes little memory. A link
-is a random token that names its store and whose labels it covers, and expires.
+is a random token that names whose labels it covers, and expires.
+
+Where links are kept follows the feedback database (`links_for`): with PostgreSQL, in its
+`download_link` table (`DatabaseLinks`), so that a link made on one replica of the app
+downloads from any other; with SQLite, which belongs to one machine, in the memory of the
+server process (`DownloadLinks`). The tab and the route both take the links of the
+configured store, so they agree.
 """
 
 from __future__ import annotations
 
+import re
 import secrets
 import threading
+import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from time import monotonic
 
+import sqlalchemy as sa
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from feedback.export import csv_chunks, npz_chunks
-from feedback.store import FeedbackStore, StorageUnavailable
+from feedback.store import (
+    RETRY_AFTER_S,
+    FeedbackStore,
+    StorageUnavailable,
+    configured_store,
+    download_link_table,
+    validate_session_id,
+)
 
 LINK_LIFETIME_S = 30 * 60  # a link works for this long after the History tab last showed it
-MAX_LINKS = 10_000  # links alive at once per server process; more wait for some to expire
+MAX_LINKS = 10_000  # links alive at once for the app; more wait for some to expire
+TOKEN_BYTES = 24  # random bytes in a token, written in 32 URL-safe characters
+TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")  # what a token may look like, checked before a query
 PATH_PREFIX = "downloads"
 CSV_NAME, NPZ_NAME = "feedback.csv", "feedback.npz"
 
@@ -41,7 +59,8 @@ class Grant:
 
 
 class DownloadLinks:
-    """The links handed out by this server process; thread-safe and bounded.
+    """The links to one store's labels handed out by this server process; thread-safe and
+    bounded.
 
     Every link lives LINK_LIFETIME_S from when it was last shown, so the table, kept in that
     order, has the expired links at its front: issuing drops those and adds one, in constant
@@ -50,13 +69,14 @@ class DownloadLinks:
     with MAX_LINKS alive, a new session gets none until some expire.
     """
 
-    def __init__(self, clock: Callable[[], float] = monotonic) -> None:
+    def __init__(self, store: FeedbackStore, clock: Callable[[], float] = monotonic) -> None:
+        self.store = store
         self._clock = clock
         self._lock = threading.Lock()
         self._grants: OrderedDict[str, Grant] = OrderedDict()  # token -> grant, oldest first
         self._tokens: dict[tuple[str, str | None], str] = {}  # (requester, whose) -> token
 
-    def issue(self, store: FeedbackStore, session_id: str | None, requester: str) -> str | None:
+    def issue(self, session_id: str | None, requester: str) -> str | None:
         """The token of a link to one session's labels (everyone's when session_id is None),
         shown to the session `requester`; None when MAX_LINKS links are alive."""
         key = (requester, session_id)
@@ -67,9 +87,9 @@ class DownloadLinks:
             if token is None:
                 if len(self._grants) >= MAX_LINKS:
                     return None
-                token = secrets.token_urlsafe(24)
+                token = secrets.token_urlsafe(TOKEN_BYTES)
                 self._tokens[key] = token
-            self._grants[token] = Grant(store, session_id, requester, now + LINK_LIFETIME_S)
+            self._grants[token] = Grant(self.store, session_id, requester, now + LINK_LIFETIME_S)
             self._grants.move_to_end(token)
         return token
 
@@ -90,7 +110,92 @@ class DownloadLinks:
         return grant
 
 
-links = DownloadLinks()
+class DatabaseLinks:
+    """The links to a PostgreSQL store's labels, kept in its `download_link` table for every
+    process using it, as DownloadLinks keeps them in one process: the same lifetime, renewed
+    each time a link is shown again, the same token for the same requester and labels, and
+    at most `max_links` alive.
+
+    Issuing is one transaction under an advisory lock, so that replicas take turns; it
+    deletes the links that have expired first, so the table stays bounded. Times are
+    seconds on the wall clock, the one every machine agrees on. A database that fails
+    raises StorageUnavailable, as the store does.
+    """
+
+    def __init__(
+        self,
+        store: FeedbackStore,
+        clock: Callable[[], float] = time.time,
+        max_links: int = MAX_LINKS,
+    ) -> None:
+        self.store = store
+        self._clock = clock
+        self._max_links = max_links
+
+    def issue(self, session_id: str | None, requester: str) -> str | None:
+        """The token of a link to one session's labels (everyone's when session_id is None),
+        shown to the session `requester`; None when `max_links` links are alive."""
+        requester = validate_session_id(requester)
+        links = download_link_table.c
+        if session_id is None:
+            same_labels = links.whose.is_(None)
+        else:
+            same_labels = links.whose == validate_session_id(session_id)
+        with self.store.transaction("Download links", lock=download_link_table.name) as connection:
+            now = self._clock()
+            expires_at = now + LINK_LIFETIME_S
+            connection.execute(sa.delete(download_link_table).where(links.expires_at <= now))
+            token = connection.execute(
+                sa.select(links.token).where(links.requester == requester, same_labels)
+            ).scalar()
+            if token is not None:
+                connection.execute(
+                    sa.update(download_link_table)
+                    .where(links.token == token)
+                    .values(expires_at=expires_at)
+                )
+                return token
+            alive = connection.execute(
+                sa.select(sa.func.count()).select_from(download_link_table)
+            ).scalar_one()
+            if alive >= self._max_links:
+                return None
+            token = secrets.token_urlsafe(TOKEN_BYTES)
+            connection.execute(
+                sa.insert(download_link_table).values(
+                    token=token, whose=session_id, requester=requester, expires_at=expires_at
+                )
+            )
+        return token
+
+    def find(self, token: str) -> Grant | None:
+        """The grant behind a token, or None when it is unknown or has expired."""
+        if not TOKEN.fullmatch(token):
+            return None
+        links = download_link_table.c
+        query = sa.select(links.whose, links.requester, links.expires_at).where(
+            links.token == token, links.expires_at > self._clock()
+        )
+        with self.store.transaction("Download links") as connection:
+            row = connection.execute(query).first()
+        if row is None:
+            return None
+        return Grant(self.store, row.whose, row.requester, row.expires_at)
+
+
+_in_process: dict[FeedbackStore, DownloadLinks] = {}
+_in_process_lock = threading.Lock()
+
+
+def links_for(store: FeedbackStore) -> DownloadLinks | DatabaseLinks:
+    """Where the links to a store's labels are kept: its database when replicas may share it
+    (PostgreSQL), else this process's own table for the store."""
+    if store.shared_by_replicas:
+        return DatabaseLinks(store)
+    with _in_process_lock:
+        if store not in _in_process:
+            _in_process[store] = DownloadLinks(store)
+        return _in_process[store]
 
 
 def path(token: str, file_name: str) -> str:
@@ -98,22 +203,41 @@ def path(token: str, file_name: str) -> str:
     return f"{PATH_PREFIX}/{token}/{file_name}"
 
 
-async def download(request: Request) -> Response:
+def routes(secrets: Mapping | None) -> list[Route]:
+    """The download route, finding links where the History tab keeps them: with the store
+    configured by the environment and `secrets` (the served app passes st.secrets)."""
+
+    async def download(request: Request) -> Response:
+        return await _download(request, secrets)
+
+    return [Route(f"/{PATH_PREFIX}/{{token}}/{{file_name}}", download, methods=["GET"])]
+
+
+def _grant(secrets: Mapping | None, token: str) -> Grant | None:
+    """The grant behind a token, from the links of the configured store."""
+    return links_for(configured_store(secrets)).find(token)
+
+
+async def _download(request: Request, secrets: Mapping | None) -> Response:
     """Stream the CSV or .npz a link grants; 404 for an unknown or expired link."""
-    grant = links.find(request.path_params["token"])
     file_name = request.path_params["file_name"]
-    if grant is None or file_name not in (CSV_NAME, NPZ_NAME):
-        return PlainTextResponse(
-            "This download link is unknown or has expired. Open the History tab again for "
-            "a fresh one.",
-            status_code=404,
-        )
     try:
+        grant = None
+        if file_name in (CSV_NAME, NPZ_NAME):
+            grant = await run_in_threadpool(_grant, secrets, request.path_params["token"])
+        if grant is None:
+            return PlainTextResponse(
+                "This download link is unknown or has expired. Open the History tab again for "
+                "a fresh one.",
+                status_code=404,
+            )
         # Counted first: it is the .npz's header, and it tells an outage before any byte.
         count = await run_in_threadpool(grant.store.count, grant.session_id)
     except StorageUnavailable as error:
         return PlainTextResponse(
-            f"{error} Try again in a moment.", status_code=503, headers={"Retry-After": "10"}
+            f"{error} Try again in a moment.",
+            status_code=503,
+            headers={"Retry-After": str(RETRY_AFTER_S)},
         )
     rows = grant.store.rows(grant.session_id)
     chunks: Iterator[bytes]
@@ -129,6 +253,3 @@ async def download(request: Request) -> Response:
             "Cache-Control": "no-store",
         },
     )
-
-
-ROUTES = [Route(f"/{PATH_PREFIX}/{{token}}/{{file_name}}", download, methods=["GET"])]

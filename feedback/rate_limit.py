@@ -1,24 +1,45 @@
-"""How often something may happen: per visitor session and per server process, in a sliding
+"""How often something may happen: per visitor session and for the whole app, in a sliding
 window. Saving labels is limited so (a person labelling drawings one by one gives a few a
 minute; a script flooding the fine-tuning set gives a hundred), and so are wrong guesses
 of the owner secret (`access`).
 
-A session is what a visitor renews for free (a reload is a new one), so the server-wide
+A session is what a visitor renews for free (a reload is a new one), so the app-wide
 limit is what bounds a flood; the per-session limit keeps one visitor from using all of it.
+
+Where the moments are counted follows the feedback database (`window_for`): with
+PostgreSQL, in its `rate_event` table (`DatabaseWindow`), so that every replica of the app
+counts towards the same limits; with SQLite, which belongs to one machine, in the memory
+of the server process (`SlidingWindow`).
 """
 
 from __future__ import annotations
 
 import math
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from time import monotonic
+from typing import Protocol
 
-SESSION_SAVES_PER_MINUTE = 20
-SERVER_SAVES_PER_MINUTE = 300
-WINDOW_S = 60.0
+import sqlalchemy as sa
+
+from feedback.store import FeedbackStore, rate_event_table, validate_session_id
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How many moments one session, and all sessions together, may have in `window_s`
+    seconds; `name` keeps their counts apart from other limits'."""
+
+    name: str
+    per_session: int
+    per_server: int
+    window_s: float
+
+
+SAVES = Limits("saves", per_session=20, per_server=300, window_s=60.0)
 
 
 class RateLimited(Exception):
@@ -31,23 +52,48 @@ class RateLimited(Exception):
 
 @dataclass(frozen=True)
 class Reached:
-    """A limit reached: the session's own (`by_session`) or the server's, and the wait."""
+    """A limit reached: the session's own (`by_session`) or the whole app's, and the wait."""
 
     by_session: bool
     wait_s: float
 
 
+class Window(Protocol):
+    """Counts moments against limits: SlidingWindow or DatabaseWindow."""
+
+    limits: Limits
+
+    def admit(self, session_id: str) -> Reached | None:
+        """Count one more for this session, or (nothing counted) the limit it is at."""
+
+
+def _reached(
+    limits: Limits,
+    now: float,
+    session: tuple[int, float | None],
+    server: tuple[int, float | None],
+) -> Reached | None:
+    """The limit reached, if any, from the count and the oldest moment (None when there is
+    none) in the window, of the session and of all sessions; the wait lasts until that
+    oldest moment leaves the window."""
+    (session_count, session_oldest), (server_count, server_oldest) = session, server
+    if session_count >= limits.per_session and session_oldest is not None:
+        return Reached(by_session=True, wait_s=session_oldest + limits.window_s - now)
+    if server_count >= limits.per_server and server_oldest is not None:
+        return Reached(by_session=False, wait_s=server_oldest + limits.window_s - now)
+    return None
+
+
 @dataclass
 class SlidingWindow:
-    """Moments counted per session and for the whole server; thread-safe, memory bounded.
+    """Moments counted per session and for the whole server process, in its memory;
+    thread-safe, memory bounded.
 
     At most `per_server` moments are kept, as every one counted for a session is also
     counted for the server, and sessions with nothing in the window are forgotten.
     """
 
-    per_session: int
-    per_server: int
-    window_s: float
+    limits: Limits
     clock: Callable[[], float] = monotonic
 
     def __post_init__(self) -> None:
@@ -59,23 +105,18 @@ class SlidingWindow:
         """Count one more for this session, or (nothing counted) the limit it is at."""
         with self._lock:
             now = self.clock()
-            reached = self._reached(session_id, now)
+            self._forget_before(now - self.limits.window_s)
+            session = self._sessions.get(session_id, deque())
+            reached = _reached(
+                self.limits,
+                now,
+                (len(session), session[0] if session else None),
+                (len(self._server), self._server[0] if self._server else None),
+            )
             if reached is None:
-                self._count(session_id, now)
+                self._sessions.setdefault(session_id, session).append(now)
+                self._server.append(now)
             return reached
-
-    def _reached(self, session_id: str, now: float) -> Reached | None:
-        self._forget_before(now - self.window_s)
-        session = self._sessions.get(session_id, ())
-        if len(session) >= self.per_session:
-            return Reached(by_session=True, wait_s=session[0] + self.window_s - now)
-        if len(self._server) >= self.per_server:
-            return Reached(by_session=False, wait_s=self._server[0] + self.window_s - now)
-        return None
-
-    def _count(self, session_id: str, now: float) -> None:
-        self._sessions.setdefault(session_id, deque()).append(now)
-        self._server.append(now)
 
     def _forget_before(self, start: float) -> None:
         while self._server and self._server[0] <= start:
@@ -88,32 +129,93 @@ class SlidingWindow:
 
 
 @dataclass
+class DatabaseWindow:
+    """Moments counted per session and for every process using a PostgreSQL database, in its
+    `rate_event` table.
+
+    Each admission is one transaction under an advisory lock of the limits' name, so that
+    replicas take turns and none counts past a limit; it first deletes the moments that have
+    left the window, so the table holds at most `per_server` rows per limit. The clock is
+    the wall clock, the one every machine agrees on. A database that fails raises
+    StorageUnavailable, as the store does.
+    """
+
+    store: FeedbackStore
+    limits: Limits
+    clock: Callable[[], float] = time.time
+
+    def admit(self, session_id: str) -> Reached | None:
+        """Count one more for this session, or (nothing counted) the limit it is at."""
+        session_id = validate_session_id(session_id)
+        events = rate_event_table.c
+        name = self.limits.name
+        mine = events.session_id == session_id
+        counts = sa.select(
+            sa.func.count().filter(mine),
+            sa.func.min(events.at).filter(mine),
+            sa.func.count(),
+            sa.func.min(events.at),
+        ).where(events.limit_name == name)
+        with self.store.transaction(
+            f"Counting {name}", lock=f"{rate_event_table.name}/{name}"
+        ) as connection:
+            now = self.clock()  # read under the lock: the moments go in in the order taken
+            connection.execute(
+                sa.delete(rate_event_table).where(
+                    events.limit_name == name, events.at <= now - self.limits.window_s
+                )
+            )
+            session_count, session_oldest, server_count, server_oldest = connection.execute(
+                counts
+            ).one()
+            reached = _reached(
+                self.limits, now, (session_count, session_oldest), (server_count, server_oldest)
+            )
+            if reached is None:
+                connection.execute(
+                    sa.insert(rate_event_table).values(
+                        limit_name=name, session_id=session_id, at=now
+                    )
+                )
+        return reached
+
+
+_in_process: dict[tuple[FeedbackStore, Limits], SlidingWindow] = {}
+_in_process_lock = threading.Lock()
+
+
+def window_for(store: FeedbackStore, limits: Limits) -> Window:
+    """Where the moments counted against `limits` are kept for the app using `store`: its
+    database when replicas may share it (PostgreSQL), else this process's own window."""
+    if store.shared_by_replicas:
+        return DatabaseWindow(store, limits)
+    with _in_process_lock:
+        return _in_process.setdefault((store, limits), SlidingWindow(limits))
+
+
 class SaveLimiter:
-    """Label saves per session and for the whole server; every save attempt counts, stored
-    or not."""
+    """Label saves per session and for the whole app, counted in `window` (this process's
+    own by default); every save attempt counts, stored or not."""
 
-    per_session: int = SESSION_SAVES_PER_MINUTE
-    per_server: int = SERVER_SAVES_PER_MINUTE
-    window_s: float = WINDOW_S
-    clock: Callable[[], float] = monotonic
-
-    def __post_init__(self) -> None:
-        self._window = SlidingWindow(self.per_session, self.per_server, self.window_s, self.clock)
+    def __init__(self, window: Window | None = None) -> None:
+        self.window = window if window is not None else SlidingWindow(SAVES)
 
     def admit(self, session_id: str) -> None:
-        """Count one save for this session, or raise RateLimited (nothing counted then)."""
-        reached = self._window.admit(session_id)
+        """Count one save for this session, or raise RateLimited (nothing counted then);
+        StorageUnavailable when the window's database fails."""
+        reached = self.window.admit(session_id)
         if reached is None:
             return
         wait = math.ceil(reached.wait_s)
+        limits = self.window.limits
         if reached.by_session:
             message = (
-                f"That is {self.per_session} labels in a minute, as many as one visitor may "
+                f"That is {limits.per_session} labels in a minute, as many as one visitor may "
                 f"give. Try again in {wait} s."
             )
         else:
             message = (
                 "Many people are labelling drawings right now, and the server takes "
-                f"{self.per_server} labels a minute. Try again in {wait} s."
+                f"{limits.per_server} labels a minute. Try again in {wait} s."
             )
         raise RateLimited(message, reached.wait_s)

@@ -1,10 +1,16 @@
 """Feedback storage: the digit a person meant, kept with their drawing, in SQLite or PostgreSQL.
 
-Works on a plain SQLAlchemy Engine (what `st.connection("feedback", type="sql").engine`
-gives), so it runs and is tested without Streamlit. One schema in SQLAlchemy Core serves
-both dialects, every value travels as a bound parameter, and a drawing saved twice (a
-double click, two tabs, a retry) is stored once: its id is a hash of its content, kept
-UNIQUE, and inserts skip an id already there.
+Works on a plain SQLAlchemy Engine, so it runs and is tested without Streamlit; the
+server process keeps one store per configured database (`configured_store`), which the
+page's sessions and the server's routes (downloads, readiness) share. One schema in
+SQLAlchemy Core serves both dialects, every value travels as a bound parameter, and a
+drawing saved twice (a double click, two tabs, a retry) is stored once: its id is a hash
+of its content, kept UNIQUE, and inserts skip an id already there.
+
+On PostgreSQL, which every replica of the app shares, two more tables keep what the
+replicas must agree on: the download links (`download_link`) and the moments counted by
+the save and owner-guess limits (`rate_event`). A SQLite file belongs to one machine, so
+with SQLite those stay in the process's memory (`downloads`, `rate_limit`).
 
 The 28x28 input is kept as 784 bytes (uint8, row-major, 0 = no ink, 255 = full ink, as
 in MNIST) and the canvas strokes (`json_data`) as JSON text, so a drawing can be
@@ -38,7 +44,7 @@ from sqlalchemy.schema import CreateIndex, CreateTable
 
 from preprocess import FIELD, enlarge
 
-CONNECTION_NAME = "feedback"  # st.connection name and [connections.feedback] in secrets.toml
+CONNECTION_NAME = "feedback"  # [connections.feedback] in secrets.toml
 URL_VARIABLES = ("DIGIT_FEEDBACK_DB_URL", "DATABASE_URL")  # checked in this order
 DEFAULT_SQLITE_PATH = Path(__file__).resolve().parent.parent / "feedback.db"
 
@@ -82,6 +88,27 @@ feedback_table = sa.Table(
     sa.CheckConstraint("length(image) = 784", name="image_is_28x28_bytes"),
     sa.Index("ix_digit_feedback_created_at", "created_at"),
     sa.Index("ix_digit_feedback_session_created_at", "session_id", "created_at"),
+)
+# What every replica must agree on, kept on PostgreSQL only (see the module's docstring).
+download_link_table = sa.Table(
+    "download_link",
+    metadata,
+    sa.Column("token", sa.String(64), primary_key=True),
+    sa.Column("whose", sa.String(MAX_SESSION_ID_LENGTH), nullable=True),  # None: everyone's
+    sa.Column("requester", sa.String(MAX_SESSION_ID_LENGTH), nullable=False),
+    sa.Column("expires_at", sa.Float, nullable=False),  # seconds since the epoch
+    sa.Index("ix_download_link_requester", "requester"),
+    sa.Index("ix_download_link_expires_at", "expires_at"),
+)
+rate_event_table = sa.Table(
+    "rate_event",
+    metadata,
+    sa.Column("id", sa.BigInteger, primary_key=True),
+    sa.Column("limit_name", sa.String(32), nullable=False),
+    sa.Column("session_id", sa.String(MAX_SESSION_ID_LENGTH), nullable=False),
+    sa.Column("at", sa.Float, nullable=False),  # seconds since the epoch
+    sa.Index("ix_rate_event_limit_at", "limit_name", "at"),
+    sa.Index("ix_rate_event_limit_session_at", "limit_name", "session_id", "at"),
 )
 
 
@@ -294,11 +321,8 @@ def database_url(environ: Mapping[str, str] | None = None, secrets: Mapping | No
     environ = os.environ if environ is None else environ
     url = next((environ[name] for name in URL_VARIABLES if environ.get(name)), None)
     source = next((name for name in URL_VARIABLES if environ.get(name)), "secrets.toml")
-    if url is None and secrets is not None:
-        try:
-            section = secrets["connections"][CONNECTION_NAME]
-        except (KeyError, TypeError, FileNotFoundError):  # st.secrets without a secrets.toml
-            section = {}
+    if url is None:
+        section = _secrets_section(secrets)
         url = section.get("url")
         if not url and any(key in section for key in ("dialect", "host", "username")):
             raise ValueError(
@@ -318,6 +342,35 @@ def database_url(environ: Mapping[str, str] | None = None, secrets: Mapping | No
         if url.startswith(bare):
             return "postgresql+psycopg://" + url.removeprefix(bare)
     return readable_sqlite_url(url)
+
+
+def _secrets_section(secrets: Mapping | None) -> Mapping:
+    """`[connections.feedback]` of secrets.toml; empty without one."""
+    if secrets is None:
+        return {}
+    try:
+        return secrets["connections"][CONNECTION_NAME]
+    except (KeyError, TypeError, FileNotFoundError):  # st.secrets without a secrets.toml
+        return {}
+
+
+def secrets_engine_kwargs(secrets: Mapping | None) -> dict:
+    """`[connections.feedback.create_engine_kwargs]` of secrets.toml as plain dicts; {} without."""
+    settings = _secrets_section(secrets).get("create_engine_kwargs", {})
+    if not isinstance(settings, Mapping):
+        raise ValueError(
+            f"[connections.{CONNECTION_NAME}.create_engine_kwargs] in .streamlit/secrets.toml "
+            "must be a table of SQLAlchemy engine settings, e.g. pool_size = 5."
+        )
+    return _plain(settings)
+
+
+def _plain(mapping: Mapping) -> dict:
+    """A mapping (st.secrets hands out its own kind) as a dict, at every depth."""
+    return {
+        key: _plain(value) if isinstance(value, Mapping) else value
+        for key, value in mapping.items()
+    }
 
 
 def readable_sqlite_url(url: str) -> str:
@@ -368,10 +421,21 @@ def engine_options(url: str) -> dict:
     return {}
 
 
-def create_engine(url: str | None = None) -> sa.Engine:
-    """An engine for the configured feedback database (see database_url), outside Streamlit."""
+def create_engine(url: str | None = None, engine_kwargs: Mapping | None = None) -> sa.Engine:
+    """An engine for the feedback database (the configured one by default, see database_url).
+
+    It has engine_options(url), updated by `engine_kwargs` (secrets.toml's
+    create_engine_kwargs: a pool size, say); `connect_args` given there are added to the
+    app's own, so that the timeouts stay.
+    """
     url = url or database_url()
-    return sa.create_engine(url, **engine_options(url))
+    options = engine_options(url)
+    given = dict(engine_kwargs or {})
+    connect_args = {**options.get("connect_args", {}), **given.pop("connect_args", {})}
+    options.update(given)
+    if connect_args:
+        options["connect_args"] = connect_args
+    return sa.create_engine(url, **options)
 
 
 class DatabaseTimeout(Exception):
@@ -435,6 +499,34 @@ class FeedbackStore:
         self._schema_lock = threading.Lock()
         self._last_failure: tuple[float, str] | None = None  # (monotonic time, reason)
         self._driver_error: type[Exception] = engine.dialect.loaded_dbapi.Error
+
+    @property
+    def shared_by_replicas(self) -> bool:
+        """Whether replicas on other machines may use this database too: PostgreSQL, not a
+        SQLite file, which belongs to one machine."""
+        return self.engine.dialect.name == "postgresql"
+
+    @contextmanager
+    def transaction(self, action: str, lock: str | None = None) -> Iterator[sa.Connection]:
+        """A transaction, bounded and reported like every call of the store (StorageUnavailable
+        when the database fails), for the feedback modules' own tables.
+
+        With `lock`, a PostgreSQL advisory lock of that name is held until the transaction
+        ends, so that every process using the database takes its turn. `action` names what
+        is unavailable in the message.
+        """
+        if lock is not None and not self.shared_by_replicas:
+            raise ValueError("Only a PostgreSQL database takes locks across processes.")
+        with self._connection(action, write=True) as connection:
+            if lock is not None:
+                connection.execute(sa.select(sa.func.pg_advisory_xact_lock(_lock_key(lock))))
+            yield connection
+
+    def ping(self) -> None:
+        """Check that the database answers now, within the bounds of every call; raises
+        StorageUnavailable when it does not (or failed less than retry_after_s ago)."""
+        with self._connection("Feedback storage") as connection:
+            connection.execute(sa.select(1))
 
     @contextmanager
     def _connection(self, action: str, write: bool = False) -> Iterator[sa.Connection]:
@@ -514,7 +606,7 @@ class FeedbackStore:
         return True
 
     def _create_schema_once(self, connection: sa.Connection) -> None:
-        """Create the table and its indexes if missing; safe from many replicas at once.
+        """Create the tables and their indexes if missing; safe from many replicas at once.
 
         On PostgreSQL this runs on the guarded connection; SQLite, a local file, uses
         connections of its own, as two steps on one connection can deadlock another writer.
@@ -527,11 +619,11 @@ class FeedbackStore:
                 with self.engine.connect() as own_connection:
                     own_connection.exec_driver_sql("PRAGMA journal_mode=WAL")
                 with self.engine.begin() as own_connection:
-                    _create_schema(own_connection)
+                    _create_schema(own_connection, [feedback_table])
             else:
                 with connection.begin():
                     connection.execute(sa.select(sa.func.pg_advisory_xact_lock(SCHEMA_LOCK_KEY)))
-                    _create_schema(connection)
+                    _create_schema(connection, metadata.sorted_tables)
             self._schema_ready = True
 
     def save(self, label: LabelledDrawing) -> bool:
@@ -632,10 +724,53 @@ class FeedbackStore:
         )
 
 
-def _create_schema(connection: sa.Connection) -> None:
-    connection.execute(CreateTable(feedback_table, if_not_exists=True))
-    for index in feedback_table.indexes:
-        connection.execute(CreateIndex(index, if_not_exists=True))
+def _create_schema(connection: sa.Connection, tables: list[sa.Table]) -> None:
+    for table in tables:
+        connection.execute(CreateTable(table, if_not_exists=True))
+        for index in table.indexes:
+            connection.execute(CreateIndex(index, if_not_exists=True))
+
+
+def _lock_key(name: str) -> int:
+    """The PostgreSQL advisory lock key (a signed 64-bit number) of a name, in every process."""
+    digest = hashlib.sha256(f"digit-reader/{name}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+_stores: dict[tuple[str, str], FeedbackStore] = {}  # (url, engine settings as JSON) -> store
+_stores_lock = threading.Lock()
+
+
+def shared_store(url: str, engine_kwargs: Mapping | None = None) -> FeedbackStore:
+    """The process's one store for a database URL and engine settings (see create_engine),
+    made on first use; its engine's pool serves every session and route. Thread-safe."""
+    settings = _plain(engine_kwargs or {})
+    key = (url, json.dumps(settings, sort_keys=True, default=repr))
+    with _stores_lock:
+        if key not in _stores:
+            _stores[key] = FeedbackStore(create_engine(url, settings))
+        return _stores[key]
+
+
+def configured_store(secrets: Mapping | None = None) -> FeedbackStore:
+    """The process's store for the configured database (see database_url) with secrets.toml's
+    engine settings; StorageUnavailable when the setting cannot be used.
+
+    The page passes `st.secrets`, and so does the server for its routes. What is wrong with
+    the setting goes to the server log, never with the URL's password.
+    """
+    try:
+        return shared_store(database_url(secrets=secrets), secrets_engine_kwargs(secrets))
+    except sa.exc.ArgumentError as error:
+        # SQLAlchemy's message quotes the URL, password included: leave it out of the log too.
+        logger.warning(
+            "The feedback database URL cannot be read; check DIGIT_FEEDBACK_DB_URL, "
+            "DATABASE_URL or [connections.feedback] in .streamlit/secrets.toml."
+        )
+        raise StorageUnavailable("Feedback storage", "unreadable database URL") from error
+    except (ValueError, TypeError, ImportError) as error:
+        logger.warning("The feedback database cannot be used: %s", error)
+        raise StorageUnavailable("Feedback storage", str(error)) from error
 
 
 _ENTRY_COLUMNS = tuple(

@@ -4,6 +4,7 @@
                                           or image/webp), or multipart/form-data with the
                                           image in a file field named "image"
     GET  /api/model                       which model file is serving, and its figures
+    GET  /api/ready                       whether this server is ready: see `readiness`
 
 These are Starlette endpoints; `webapp.py` hands ROUTES to `st.App`. A body must arrive
 whole within BODY_TIMEOUT_S of its request's headers, or the request is answered 408 and its
@@ -333,7 +334,9 @@ async def model_info(request: Request) -> JSONResponse:
     )
 
 
-def _only(path: str, method: str, endpoint: Callable[[Request], Awaitable[JSONResponse]]) -> Route:
+def api_route(
+    path: str, method: str, endpoint: Callable[[Request], Awaitable[JSONResponse]]
+) -> Route:
     """A route of the API that answers every other method with a JSON 405.
 
     A route limited to its methods would let the request fall through to the page's own
@@ -350,4 +353,7 @@ def _only(path: str, method: str, endpoint: Callable[[Request], Awaitable[JSONRe
     return Route(path, answer, methods=HTTP_METHODS)
 
 
-ROUTES = [_only("/api/predict", "POST", predict), _only("/api/model", "GET", model_info)]
+ROUTES = [
+    api_route("/api/predict", "POST", predict),
+    api_route("/api/model", "GET", model_info),
+]

@@ -33,6 +33,11 @@ LINKS_BUSY = (
     "The server is keeping as many download links as it can right now. Open the History "
     "tab again in a few minutes for yours."
 )
+DOWNLOADS_UNAVAILABLE = (
+    "**Downloads are unavailable right now.** Open the History tab again in a moment for "
+    "your links."
+)
+OWNER_CHECK_UNAVAILABLE = "The owner secret cannot be checked right now. Try again in a moment."
 FINETUNE_COMMAND = "python train_model.py finetune --data ../shared/mnist.npz"
 
 
@@ -99,7 +104,11 @@ def download_links(store: FeedbackStore, mine: str | None, listed: int) -> None:
     """
     whose = "everyone's labels" if mine is None else "your labels"
     st.markdown(f"**Downloads** ({whose}, oldest first)")
-    token = downloads.links.issue(store, mine, session_id())
+    try:
+        token = downloads.links_for(store).issue(mine, session_id())
+    except StorageUnavailable:
+        st.warning(DOWNLOADS_UNAVAILABLE, icon="💾")
+        return
     if token is None:
         st.info(LINKS_BUSY, icon="⏳")
         return
@@ -167,6 +176,8 @@ def check_owner_secret() -> None:
             st.session_state[OWNER_REFUSAL_KEY] = "That is not the owner secret."
     except RateLimited as limited:
         st.session_state[OWNER_REFUSAL_KEY] = str(limited)
+    except StorageUnavailable:  # the guesses are counted in the database, which failed
+        st.session_state[OWNER_REFUSAL_KEY] = OWNER_CHECK_UNAVAILABLE
 
 
 def history_section() -> None:

@@ -478,7 +478,7 @@ def test_an_unreachable_database_says_saving_is_unavailable(backend, tmp_path, d
     (error,) = outcome
     assert isinstance(error, StorageUnavailable)
     assert str(error) == "Saving feedback is unavailable right now."
-    for read in (store.history, store.summary, lambda: next(store.rows())):
+    for read in (store.history, store.summary, lambda: next(store.rows()), store.ping):
         with pytest.raises(StorageUnavailable, match="is unavailable right now"):
             read()
 
@@ -611,6 +611,7 @@ def test_a_frozen_database_answers_unavailable_within_5_seconds(pool, postgres_s
             lambda: store.history(session_id="session-a"),
             store.summary,
             lambda: list(store.rows()),
+            store.ping,
         ):
             seconds, error = call_timed(action)
             assert isinstance(error, StorageUnavailable), error
@@ -665,6 +666,73 @@ def test_database_url_comes_from_environment_then_secrets_then_sqlite_default():
     assert feedback_store.database_url(environ, secrets).endswith("/generic")
     environ["DIGIT_FEEDBACK_DB_URL"] = "postgresql+psycopg://e@db/specific"
     assert feedback_store.database_url(environ, secrets).endswith("/specific")
+
+
+def test_the_process_keeps_one_store_per_database_and_engine_settings(tmp_path):
+    url = f"sqlite:///{tmp_path / 'feedback.db'}"
+    found = []
+    threads = [
+        threading.Thread(target=lambda: found.append(feedback_store.shared_store(url)))
+        for _ in range(8)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(found) == 8 and all(store is found[0] for store in found)
+    assert feedback_store.shared_store(url, {}) is found[0]
+    pooled = feedback_store.shared_store(url, {"pool_size": 2})
+    assert pooled is not found[0] and feedback_store.shared_store(url, {"pool_size": 2}) is pooled
+    assert pooled.engine.pool.size() == 2
+    found[0].ping()
+
+
+def test_engine_settings_come_from_secrets_toml():
+    settings = {"pool_size": 2, "connect_args": {"application_name": "digits"}}
+    secrets = {"connections": {"feedback": {"url": "sqlite://", "create_engine_kwargs": settings}}}
+    assert feedback_store.secrets_engine_kwargs(secrets) == settings
+    assert feedback_store.secrets_engine_kwargs({"connections": {"feedback": {}}}) == {}
+    assert feedback_store.secrets_engine_kwargs(NoSecretsFile()) == {}
+    assert feedback_store.secrets_engine_kwargs(None) == {}
+    with pytest.raises(ValueError, match="must be a table"):
+        feedback_store.secrets_engine_kwargs(
+            {"connections": {"feedback": {"create_engine_kwargs": 5}}}
+        )
+
+
+@pytest.mark.postgres
+def test_engine_settings_update_the_apps_own_and_keep_its_timeouts(postgres_server, monkeypatch):
+    for name in feedback_store.URL_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    settings = {"pool_size": 3, "connect_args": {"application_name": "digits"}}
+    section = {"url": postgres_server.create_database(), "create_engine_kwargs": settings}
+    store = feedback_store.configured_store({"connections": {"feedback": section}})
+    assert store.engine.pool.size() == 3
+    with store.engine.connect() as connection:
+        assert connection.exec_driver_sql("SHOW application_name").scalar() == "digits"
+        assert connection.exec_driver_sql("SHOW statement_timeout").scalar() == "2500ms"
+
+
+@pytest.mark.parametrize(
+    ("section", "logged"),
+    [
+        ({"url": "postgresql//app:hunter2@db/x"}, "URL cannot be read"),
+        ({"url": "oracle://app:hunter2@db/x"}, "No module named 'oracledb'"),
+        ({"url": "sqlite://", "create_engine_kwargs": {"pool_sise": 2}}, "pool_sise"),
+    ],
+    ids=["unreadable URL", "unsupported database", "unknown engine setting"],
+)
+def test_a_setting_that_cannot_be_used_is_unavailable_and_logged_without_password(
+    section, logged, monkeypatch, caplog
+):
+    for name in feedback_store.URL_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    with (
+        caplog.at_level(logging.WARNING, logger="feedback.store"),
+        pytest.raises(StorageUnavailable, match="Feedback storage is unavailable right now"),
+    ):
+        feedback_store.configured_store({"connections": {"feedback": section}})
+    assert logged in caplog.text and "hunter2" not in caplog.text
 
 
 def test_postgres_urls_without_a_driver_use_psycopg_3():

@@ -9,11 +9,14 @@ back with SQLAlchemy, beside the page.
 
 from __future__ import annotations
 
-import functools
+import csv
+import dataclasses
+import io
 import json
 import shutil
 import sys
 import types
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -34,7 +37,7 @@ from devtools.drawing import PLACEMENTS, Digit
 from feedback import access, downloads
 from feedback import export as feedback_export
 from feedback import store as feedback_store
-from feedback.rate_limit import SaveLimiter
+from feedback.rate_limit import SAVES, DatabaseWindow
 from reading import read_drawing
 from tabs import charts
 
@@ -523,7 +526,7 @@ def test_history_lists_labels_newest_first_with_accuracy_and_confusion(
     assert urls[0].startswith("downloads/") and urls[0].endswith("/feedback.csv")
     assert urls[1] == urls[0].replace("feedback.csv", "feedback.npz")
     # The link is this visitor's: it covers the labels of this session only.
-    grant = downloads.links.find(urls[0].split("/")[1])
+    grant = downloads.links_for(feedback_store.configured_store({})).find(urls[0].split("/")[1])
     assert grant.session_id == app.session_state[tabs.common.SESSION_ID_KEY]
     assert not any("fine-tune" in caption.value for caption in history.caption)
     assert answer(app) == "7"  # the drawing is still there on the Draw tab
@@ -542,7 +545,8 @@ def test_labels_go_to_the_database_named_in_secrets_toml(
 ):
     monkeypatch.delenv("DIGIT_FEEDBACK_DB_URL")
     url = f"sqlite:///{tmp_path / 'from_secrets.db'}"
-    app.secrets["connections"] = {"feedback": {"url": url}}
+    section = {"url": url, "create_engine_kwargs": {"pool_size": 2, "connect_args": {}}}
+    app.secrets["connections"] = {"feedback": section}
     canvas.drawing = drawing(clear_digits[2])
     app.run()
 
@@ -550,6 +554,9 @@ def test_labels_go_to_the_database_named_in_secrets_toml(
 
     assert not app.exception
     assert [label.true_digit for label in stored_labels(url)] == [2]
+    # The page's store, with the engine settings of secrets.toml: it has saved through its pool.
+    store = feedback_store.configured_store({"connections": {"feedback": section}})
+    assert store.engine.pool.size() == 2 and store.engine.pool.checkedin() >= 1
 
 
 def test_a_drawing_with_too_many_strokes_says_to_clear_the_canvas(
@@ -675,20 +682,19 @@ def test_the_owner_with_the_secret_sees_and_downloads_everyones_labels(
     (table,) = history.dataframe
     assert len(table.value) == 2
     links = history.get("link_button")
-    assert downloads.links.find(links[0].proto.url.split("/")[1]).session_id is None
+    store = feedback_store.configured_store({})
+    assert downloads.links_for(store).find(links[0].proto.url.split("/")[1]).session_id is None
     (how_to_finetune,) = (c.value for c in history.caption if "fine-tune" in c.value)
     assert "python train_model.py finetune --data " in how_to_finetune
     assert f"at least {feedback_export.MIN_FEEDBACK} labelled drawings" in how_to_finetune
 
 
 @pytest.fixture
-def few_owner_guesses(monkeypatch) -> Iterator[None]:
+def few_owner_guesses(monkeypatch) -> None:
     """The owner secret may be guessed twice per session and three times on the server."""
-    limited = functools.partial(access.OwnerGuesses, per_session=2, per_server=3)
-    monkeypatch.setattr(tabs.common, "OwnerGuesses", limited)
-    tabs.common.owner_guesses.clear()
-    yield
-    tabs.common.owner_guesses.clear()
+    monkeypatch.setattr(
+        tabs.common, "GUESSES", dataclasses.replace(access.GUESSES, per_session=2, per_server=3)
+    )
 
 
 def guess_owner_secret(app: AppTest, attempt: str) -> str:
@@ -726,21 +732,115 @@ def test_guessing_the_owner_secret_is_limited_and_a_new_session_does_not_reset_i
 def test_saving_faster_than_a_person_labels_is_refused_with_when_to_try_again(
     app, canvas, clear_digits, feedback_database, monkeypatch
 ):
-    monkeypatch.setattr(tabs.common, "SaveLimiter", functools.partial(SaveLimiter, per_session=2))
-    tabs.common.save_limiter.clear()
-    try:
-        for digit, placement in ((3, 0), (7, 1), (1, 2)):
-            canvas.drawing = drawing(clear_digits[digit], PLACEMENTS[placement])
-            app.run()
-            confirm_button(app).click().run()
-    finally:
-        tabs.common.save_limiter.clear()
+    monkeypatch.setattr(tabs.common, "SAVES", dataclasses.replace(SAVES, per_session=2))
+    for digit, placement in ((3, 0), (7, 1), (1, 2)):
+        canvas.drawing = drawing(clear_digits[digit], PLACEMENTS[placement])
+        app.run()
+        confirm_button(app).click().run()
 
     assert not app.exception
     assert [label.true_digit for label in stored_labels(feedback_database)] == [3, 7]
     (error,) = app.error
     assert "2 labels in a minute" in error.value and "Try again in" in error.value
     assert not confirm_button(app).disabled  # the same drawing can be saved later
+
+
+@pytest.mark.postgres
+def test_with_postgresql_saves_are_counted_with_every_other_replica(
+    app, canvas, clear_digits, postgres_server, monkeypatch
+):
+    url = postgres_server.create_database()
+    monkeypatch.setenv("DIGIT_FEEDBACK_DB_URL", url)
+    limits = dataclasses.replace(SAVES, per_server=3)
+    monkeypatch.setattr(tabs.common, "SAVES", limits)
+    elsewhere = DatabaseWindow(
+        feedback_store.FeedbackStore(feedback_store.create_engine(url)), limits
+    )
+    canvas.drawing = drawing(clear_digits[3])
+    app.run()
+    confirm_button(app).click().run()
+    assert [toast.value for toast in app.toast] == ["Saved: a 3."]
+
+    assert elsewhere.admit("visitor-elsewhere-1") is None  # saves on another replica
+    assert elsewhere.admit("visitor-elsewhere-2") is None
+    canvas.drawing = drawing(clear_digits[7], PLACEMENTS[1])
+    app.run()
+    confirm_button(app).click().run()
+
+    assert not app.exception
+    (error,) = app.error
+    assert "the server takes 3 labels a minute" in error.value
+    assert [label.true_digit for label in stored_labels(url)] == [3]
+    assert elsewhere.admit("visitor-elsewhere-3").by_session is False  # the page's save counts
+    elsewhere.store.engine.dispose()
+
+
+@pytest.mark.postgres
+def test_with_postgresql_owner_guesses_are_counted_with_every_other_replica(
+    app, canvas, postgres_server, monkeypatch
+):
+    url = postgres_server.create_database()
+    secret = "a long owner secret, not a guessable one"
+    monkeypatch.setenv("DIGIT_FEEDBACK_DB_URL", url)
+    monkeypatch.setenv(access.OWNER_SECRET_VARIABLE, secret)
+    limits = dataclasses.replace(access.GUESSES, per_server=3)
+    monkeypatch.setattr(tabs.common, "GUESSES", limits)
+    store = feedback_store.FeedbackStore(feedback_store.create_engine(url))
+    elsewhere = access.OwnerGuesses(DatabaseWindow(store, limits))
+    assert not elsewhere.check("guess one", secret, "visitor-elsewhere-1")
+    assert not elsewhere.check("guess two", secret, "visitor-elsewhere-2")
+    open_tab(app.run(), "History")
+
+    assert "not the owner secret" in guess_owner_secret(app, "guess three")
+    refused = guess_owner_secret(app, secret)  # right, but the app has had its guesses
+    assert "Too many guesses of the owner secret on this server" in refused
+    store.engine.dispose()
+
+
+@contextmanager
+def leaving_no_labels(url: str, at: AppTest) -> Iterator[None]:
+    """Delete the labels and links of the page's session at the end: the database is the
+    served page's, whose own tests count every label in it."""
+    try:
+        yield
+    finally:
+        session = at.session_state[tabs.common.SESSION_ID_KEY]
+        engine = sa.create_engine(url)
+        with engine.begin() as connection:
+            feedback = feedback_store.feedback_table
+            links = feedback_store.download_link_table
+            connection.execute(sa.delete(feedback).where(feedback.c.session_id == session))
+            connection.execute(sa.delete(links).where(links.c.requester == session))
+        engine.dispose()
+
+
+@pytest.mark.postgres
+def test_with_postgresql_a_link_shown_here_downloads_from_another_replica(
+    app, canvas, clear_digits, feedback_database_url, app_url, monkeypatch
+):
+    """This page runs in the test process; `app_url` is another process on the same database."""
+    monkeypatch.setenv("DIGIT_FEEDBACK_DB_URL", feedback_database_url)
+    canvas.drawing = drawing(clear_digits[3])
+    app.run()
+    with leaving_no_labels(feedback_database_url, app):
+        confirm_button(app).click().run()
+        (csv_link, _) = open_tab(app, "History").tabs[1].get("link_button")
+
+        with urllib.request.urlopen(f"{app_url}/{csv_link.proto.url}", timeout=30) as response:
+            rows = list(csv.DictReader(io.StringIO(response.read().decode())))
+        assert [(row["session_id"], row["true_digit"]) for row in rows] == [
+            (app.session_state[tabs.common.SESSION_ID_KEY], "3")
+        ]
+
+
+def test_the_owner_secret_is_not_checked_while_the_database_is_unreachable(app, monkeypatch):
+    secret = "a long owner secret, not a guessable one"
+    monkeypatch.setenv("DIGIT_FEEDBACK_DB_URL", UNREACHABLE_URL)
+    monkeypatch.setenv(access.OWNER_SECRET_VARIABLE, secret)
+    open_tab(app.run(), "History")
+
+    assert guess_owner_secret(app, secret) == tabs.history.OWNER_CHECK_UNAVAILABLE
+    assert "history is unavailable" in app.tabs[1].warning[0].value
 
 
 @pytest.mark.parametrize(
