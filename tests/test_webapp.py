@@ -402,6 +402,29 @@ def stored_labels(url: str) -> list[sa.Row]:
         engine.dispose()
 
 
+def test_a_page_taken_over_by_another_server_shows_its_saved_drawing_saved(
+    app, canvas, clear_digits, feedback_database
+):
+    canvas.drawing = drawing(clear_digits[3])
+    app.session_state[tabs.common.SESSION_ID_KEY] = "a" * 32  # the browser's visitor id
+    app.run()  # the first server reads the drawing and saves it
+    confirm_button(app).click().run()
+    assert len(stored_labels(feedback_database)) == 1
+
+    # The server went away; another one gets the same browser's page, drawing and all, in a
+    # new session of its first run.
+    taken_over = AppTest.from_file(str(REPO_ROOT / "webapp.py"), default_timeout=RUN_TIMEOUT)
+    taken_over.session_state[tabs.common.SESSION_ID_KEY] = "a" * 32
+    taken_over.run()
+
+    assert not taken_over.exception
+    assert [toast.value for toast in taken_over.toast] == [tabs.draw.RECONNECTED]
+    assert answer(taken_over) == "3"
+    assert confirm_button(taken_over).disabled
+    assert any("Saved as a 3." in caption.value for caption in taken_over.caption)
+    assert len(stored_labels(feedback_database)) == 1
+
+
 def model_input(classifier, rgba: np.ndarray) -> bytes:
     """The 28x28 input the page reads from a canvas image, as the 784 bytes kept with a label."""
     return np.rint(read_drawing(classifier, rgba).image * 255).astype(np.uint8).tobytes()
@@ -410,6 +433,7 @@ def model_input(classifier, rgba: np.ndarray) -> bytes:
 def test_confirming_the_answer_saves_the_drawing_with_that_digit(
     app, canvas, clear_digits, classifier, feedback_database
 ):
+    app.run()  # a visit starts with a blank canvas
     canvas.drawing = drawing(clear_digits[0])
     app.run()
     canvas.drawing = drawing(clear_digits[3])
