@@ -26,9 +26,7 @@ whose start is timed too: from launching `streamlit run` to the page showing its
 from __future__ import annotations
 
 import argparse
-import base64
 import gc
-import io
 import os
 import statistics
 import sys
@@ -41,52 +39,25 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import keras
 import numpy as np
-from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 import digit_model
 import tabs.draw
 import webapp
 from devtools.datasets import mnist
-from devtools.drawing import PLACEMENTS, Digit, find_clear_digits
-from devtools.page import CHROMIUM, CHROMIUM_ARGS, RESET_SETTLE_MS, served_page
+from devtools.drawing import PLACEMENTS, data_url, find_clear_digits
+from devtools.page import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    FIRST_LOOK_MS,
+    answer_delays,
+    clear_canvas,
+    open_visit,
+    served_page,
+)
 from preprocess import canvas_to_ink
 from reading import read_digits
 from training.canvas_drawings import random_drawings
-
-# A person looks at a page for at least this long before the first stroke.
-FIRST_LOOK_MS = 1000
-PAGE_LOAD_MS = 180_000  # the first page after a start waits for TensorFlow and the model
-
-# Records, in the page, when the pointer goes up and when the page sends to the server.
-RECORD_EVENTS = """
-window.pageEvents = {penUps: [], sends: []};
-const send = WebSocket.prototype.send;
-WebSocket.prototype.send = function (...message) {
-  window.pageEvents.sends.push(performance.now());
-  return send.apply(this, message);
-};
-window.addEventListener("pointerup", () => window.pageEvents.penUps.push(performance.now()), true);
-"""
-
-# Resolves with the time of the first frame in which the "Prediction" metric shows `expected`.
-WATCH_FOR_ANSWER = """
-(expected) => {
-  window.answerShownAt = null;
-  const shown = () => [...document.querySelectorAll('[data-testid="stMetric"]')].some(
-    (metric) =>
-      metric.querySelector('[data-testid="stMetricLabel"]')?.textContent.trim() === "Prediction" &&
-      metric.querySelector('[data-testid="stMetricValue"]')?.textContent.trim() === expected
-  );
-  const observer = new MutationObserver(() => {
-    if (shown()) {
-      observer.disconnect();
-      requestAnimationFrame(() => { window.answerShownAt = performance.now(); });
-    }
-  });
-  observer.observe(document.body, {subtree: true, childList: true, characterData: true});
-}
-"""
 
 # Resolves with the time of the first frame that says the drawing's label was saved.
 WATCH_FOR_SAVED = """
@@ -104,13 +75,6 @@ WATCH_FOR_SAVED = """
   observer.observe(document.body, {subtree: true, childList: true, characterData: true});
 }
 """
-
-
-def data_url(rgba: np.ndarray) -> str:
-    """The canvas image as the browser sends it: a base64 PNG data URL."""
-    png = io.BytesIO()
-    Image.fromarray(rgba).save(png, format="PNG")
-    return "data:image/png;base64," + base64.b64encode(png.getvalue()).decode()
 
 
 def stroke_script(drawings: list[str], timings: dict[str, list[float]]) -> None:
@@ -200,51 +164,6 @@ def _timed(call, inputs) -> list[float]:
         call(item)
         seconds.append(time.perf_counter() - started)
     return seconds
-
-
-def draw(page, strokes: list[list[tuple[float, float]]]) -> None:
-    """Draw pen paths (canvas pixels) on the page's canvas with the mouse."""
-    box = page.locator(f".st-key-{tabs.draw.CANVAS_KEY} canvas.upper-canvas").bounding_box()
-    for stroke in strokes:
-        page.mouse.move(box["x"] + stroke[0][0], box["y"] + stroke[0][1])
-        page.mouse.down()
-        for x, y in stroke[1:]:
-            page.mouse.move(box["x"] + x, box["y"] + y)
-        page.mouse.up()
-
-
-def answer_delays(page, digit: Digit, placement: tuple[int, int, int]) -> tuple[float, ...]:
-    """Draw one single-stroke digit; seconds from pen-up to send, send to answer, and in all."""
-    page.evaluate(WATCH_FOR_ANSWER, str(digit.label))
-    draw(page, digit.strokes(*placement))
-    page.wait_for_function("window.answerShownAt !== null", timeout=30_000)
-    events = page.evaluate("({...window.pageEvents, shown: window.answerShownAt})")
-    pen_up = events["penUps"][-1]
-    sent = min(t for t in events["sends"] if t >= pen_up)
-    shown = events["shown"]
-    return (sent - pen_up) / 1000, (shown - sent) / 1000, (shown - pen_up) / 1000
-
-
-def open_visit(browser, url: str, **context_options):
-    """A fresh visit, so a new Streamlit session: the page loaded, its canvas ready to draw on."""
-    context = browser.new_context(**context_options)
-    context.add_init_script(RECORD_EVENTS)
-    page = context.new_page()
-    page.goto(url)
-    page.locator(f".st-key-{tabs.draw.CANVAS_KEY} canvas.upper-canvas").wait_for(
-        timeout=PAGE_LOAD_MS
-    )
-    page.get_by_role("button", name=tabs.draw.CLEAR_TEXT, exact=True).wait_for()
-    return page
-
-
-def clear_canvas(page) -> None:
-    """Press Clear under the canvas and wait until the answer is blank again."""
-    from playwright.sync_api import expect
-
-    page.get_by_role("button", name=tabs.draw.CLEAR_TEXT, exact=True).click()
-    expect(page.get_by_text(tabs.draw.DRAW_HINT)).to_be_visible(timeout=10_000)
-    page.wait_for_timeout(RESET_SETTLE_MS)
 
 
 def save_delay(page) -> float:

@@ -1,5 +1,6 @@
-"""The page served by `streamlit run webapp.py` on a free loopback port, and the headless
-Chromium that views it."""
+"""The page served by `streamlit run webapp.py` on a free loopback port, the headless
+Chromium that views it, and the time from pen-up to the answer on screen, recorded in the page
+itself."""
 
 from __future__ import annotations
 
@@ -12,10 +13,15 @@ import urllib.request
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import digit_model
+import tabs.draw
 from devtools import REPO_ROOT
 from feedback import store as feedback_store
+
+if TYPE_CHECKING:
+    from devtools.drawing import Digit
 
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
@@ -26,6 +32,40 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 SERVER_START_SECONDS = 180  # importing TensorFlow and loading the model on a busy 2-core machine
+# A person looks at a page for at least this long before the first stroke.
+FIRST_LOOK_MS = 1000
+PAGE_LOAD_MS = 180_000  # the first page after a start waits for TensorFlow and the model
+
+# Records, in the page, when the pointer goes up and when the page sends to the server.
+RECORD_EVENTS = """
+window.pageEvents = {penUps: [], sends: []};
+const send = WebSocket.prototype.send;
+WebSocket.prototype.send = function (...message) {
+  window.pageEvents.sends.push(performance.now());
+  return send.apply(this, message);
+};
+window.addEventListener("pointerup", () => window.pageEvents.penUps.push(performance.now()), true);
+"""
+
+# Resolves with the time of the first frame in which the "Prediction" metric shows `expected`.
+WATCH_FOR_ANSWER = """
+(expected) => {
+  window.answerShownAt = null;
+  const shown = () => [...document.querySelectorAll('[data-testid="stMetric"]')].some(
+    (metric) =>
+      metric.querySelector('[data-testid="stMetricLabel"]')?.textContent.trim() === "Prediction" &&
+      metric.querySelector('[data-testid="stMetricValue"]')?.textContent.trim() === expected
+  );
+  const observer = new MutationObserver(() => {
+    if (shown()) {
+      observer.disconnect();
+      requestAnimationFrame(() => { window.answerShownAt = performance.now(); });
+    }
+  });
+  observer.observe(document.body, {subtree: true, childList: true, characterData: true});
+}
+"""
+
 # After a reset the canvas takes a moment before it keeps new strokes (a person never draws
 # that fast after pressing Clear); strokes drawn sooner can be lost.
 RESET_SETTLE_MS = 300
@@ -121,3 +161,48 @@ def served_page(
         yield url
     finally:
         stop_page(server)
+
+
+def draw(page, strokes: list[list[tuple[float, float]]]) -> None:
+    """Draw pen paths (canvas pixels) on the page's canvas with the mouse."""
+    box = page.locator(f".st-key-{tabs.draw.CANVAS_KEY} canvas.upper-canvas").bounding_box()
+    for stroke in strokes:
+        page.mouse.move(box["x"] + stroke[0][0], box["y"] + stroke[0][1])
+        page.mouse.down()
+        for x, y in stroke[1:]:
+            page.mouse.move(box["x"] + x, box["y"] + y)
+        page.mouse.up()
+
+
+def answer_delays(page, digit: Digit, placement: tuple[int, int, int]) -> tuple[float, ...]:
+    """Draw one single-stroke digit; seconds from pen-up to send, send to answer, and in all."""
+    page.evaluate(WATCH_FOR_ANSWER, str(digit.label))
+    draw(page, digit.strokes(*placement))
+    page.wait_for_function("window.answerShownAt !== null", timeout=30_000)
+    events = page.evaluate("({...window.pageEvents, shown: window.answerShownAt})")
+    pen_up = events["penUps"][-1]
+    sent = min(t for t in events["sends"] if t >= pen_up)
+    shown = events["shown"]
+    return (sent - pen_up) / 1000, (shown - sent) / 1000, (shown - pen_up) / 1000
+
+
+def open_visit(browser, url: str, **context_options):
+    """A fresh visit, so a new Streamlit session: the page loaded, its canvas ready to draw on."""
+    context = browser.new_context(**context_options)
+    context.add_init_script(RECORD_EVENTS)
+    page = context.new_page()
+    page.goto(url)
+    page.locator(f".st-key-{tabs.draw.CANVAS_KEY} canvas.upper-canvas").wait_for(
+        timeout=PAGE_LOAD_MS
+    )
+    page.get_by_role("button", name=tabs.draw.CLEAR_TEXT, exact=True).wait_for()
+    return page
+
+
+def clear_canvas(page) -> None:
+    """Press Clear under the canvas and wait until the answer is blank again."""
+    from playwright.sync_api import expect
+
+    page.get_by_role("button", name=tabs.draw.CLEAR_TEXT, exact=True).click()
+    expect(page.get_by_text(tabs.draw.DRAW_HINT)).to_be_visible(timeout=10_000)
+    page.wait_for_timeout(RESET_SETTLE_MS)
