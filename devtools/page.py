@@ -142,7 +142,7 @@ def start_page(
 
 
 def stop_page(server: subprocess.Popen) -> None:
-    """Stop a server started by start_page, politely first."""
+    """Stop a server (the page's, or nginx in front of it), politely first."""
     server.terminate()
     try:
         server.wait(timeout=20)

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from devtools import REPO_ROOT
-from devtools.page import free_port
+from devtools.page import free_port, stop_page
 
 DEPLOY = REPO_ROOT / "deploy"
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
@@ -75,12 +75,7 @@ def load_balancer(workdir: Path, replicas: Sequence[str]) -> Iterator[str]:
         _wait_until_listening(port, nginx, log)
         yield f"http://127.0.0.1:{port}"
     finally:
-        nginx.terminate()
-        try:
-            nginx.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            nginx.kill()
-            nginx.wait()
+        stop_page(nginx)
 
 
 def replica_serving(access_log: Path, path_part: str) -> str:
