@@ -31,9 +31,10 @@ import tabs.draw
 from devtools.datasets import mnist
 from devtools.drawing import PLACEMENTS, find_clear_digits
 from devtools.page import CHROMIUM, CHROMIUM_ARGS, start_page, stop_page
-from devtools.replicas import load_balancer, replica_serving
+from devtools.replicas import load_balancer, replica_of
 from tests.support.browser import ANSWER_MS, FIRST_ANSWER_MS, draw, expect_answer, opened_page
 
+RETURN_S = 11
 SETTINGS = {"STREAMLIT_SERVER_COOKIE_SECRET": "bench-failover-cookie-secret-0123456789"}
 
 
@@ -62,7 +63,7 @@ def main() -> None:
                 with opened_page(browser, url, viewport={"width": 1000, "height": 1000}) as page:
                     draw(page, digit, *PLACEMENTS[0])
                     expect_answer(page, 3, timeout=FIRST_ANSWER_MS)
-                    serving = replica_serving(workdir / "nginx" / "access.log", "/media/")
+                    serving = replica_of(page, url, workdir / "nginx" / "access.log")
                     os.kill(replicas[serving].pid, signal.SIGKILL)
                     died = time.monotonic()
                     expect(page.get_by_text(tabs.draw.RECONNECTED)).to_be_visible(timeout=ANSWER_MS)
@@ -74,6 +75,9 @@ def main() -> None:
                 port = int(serving.rpartition(":")[2])
                 log_file = workdir / f"restarted-{round_number}.log"
                 replicas[serving], _ = start_page(log_file, database, SETTINGS, port=port)
+                # nginx leaves a replica that failed out for 10 s (deploy/replicas.conf); the
+                # next round starts once it is back, as a replica's next crash would.
+                time.sleep(RETURN_S)
             browser.close()
     finally:
         for server in replicas.values():

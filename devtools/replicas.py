@@ -24,6 +24,7 @@ NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 LISTEN = "listen 8080;"
 REPLICA_LINE = re.compile(r"^server (\S+)( .*;)$", re.MULTILINE)
 START_TIMEOUT_S = 20
+PLACEMENT_PROBE = "/_stcore/host-config"  # a small page request any replica answers
 
 
 def nginx_files(port: int, replicas: Sequence[str]) -> dict[str, str]:
@@ -78,11 +79,10 @@ def load_balancer(workdir: Path, replicas: Sequence[str]) -> Iterator[str]:
         stop_page(nginx)
 
 
-def replica_serving(access_log: Path, path_part: str) -> str:
-    """The URL of the replica that answered the latest request, in nginx's access log, whose
-    path holds `path_part` (the last field lists the replicas tried, the one that answered
-    last)."""
-    lines = [line for line in access_log.read_text().splitlines() if path_part in line]
-    if not lines:
-        raise LookupError(f"nginx logged no request for {path_part}")
+def replica_of(page, balancer_url: str, access_log: Path) -> str:
+    """The URL of the replica nginx sends this Playwright page's browser to now: a request
+    with the browser's cookies, and the replica nginx's access log says answered it (the
+    last field lists the replicas tried, the one that answered last)."""
+    page.request.get(balancer_url + PLACEMENT_PROBE)
+    lines = [line for line in access_log.read_text().splitlines() if PLACEMENT_PROBE in line]
     return "http://" + lines[-1].split()[-1]

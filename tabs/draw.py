@@ -32,7 +32,7 @@ from reading import (
 )
 from reading.photo import Photo, PhotoBusy, PhotoError, read_upload
 from tabs import charts
-from tabs.common import open_feedback_store, save_limiter, session_id
+from tabs.common import open_feedback_store, png_data_url, save_limiter, session_id
 
 if TYPE_CHECKING:
     from streamlit.runtime.uploaded_file_manager import UploadedFile
@@ -444,11 +444,11 @@ def answer_section(reading: DrawingReading | None, strokes: dict | None = None) 
         st.vega_lite_chart(
             spec=charts.probability_chart(probabilities), width="stretch", height=190
         )
+    view = enlarge(np.zeros((FIELD, FIELD)) if reading is None else reading.image, PREVIEW_SIDE)
     st.image(
-        enlarge(np.zeros((FIELD, FIELD)) if reading is None else reading.image, PREVIEW_SIDE),
+        png_data_url(view),
         caption="What the model sees: the 28x28 input, centred like MNIST",
         width=PREVIEW_SIDE,
-        output_format="PNG",
     )
 
 
@@ -531,10 +531,9 @@ def why_section(
         for image, digit in zip(images, digits)
     ]
     st.image(
-        heat_maps,
+        [png_data_url(heat_map) for heat_map in heat_maps],
         caption=[f"Why {digit}" for digit in digits],
         alt=[f"The input of the {digit}, its strokes coloured by their effect" for digit in digits],
-        output_format="PNG",
     )
     st.caption("Red strokes drove the answer most, orange ones less; grey ones hardly mattered.")
 
@@ -572,7 +571,9 @@ def number_answer(classifier: digit_model.Classifier, reading: NumberReading, ke
         )
     st.image(
         [
-            np.pad(enlarge(digit.image, DIGIT_PREVIEW_SIDE), DIGIT_GAP, constant_values=1.0)
+            png_data_url(
+                np.pad(enlarge(digit.image, DIGIT_PREVIEW_SIDE), DIGIT_GAP, constant_values=1.0)
+            )
             for digit in reading.digits
         ],
         caption=[
@@ -580,7 +581,6 @@ def number_answer(classifier: digit_model.Classifier, reading: NumberReading, ke
             for digit, verdict in zip(reading.digits, verdicts)
         ],
         alt=[f"The 28x28 input read as {digit.digit}" for digit in reading.digits],
-        output_format="PNG",
     )
     st.caption("What the model sees: each digit's 28x28 input, with its answer and confidence.")
     why_section(

@@ -8,6 +8,7 @@ import csv
 import io
 import os
 import signal
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +22,7 @@ from playwright.sync_api import expect
 import tabs.draw
 from devtools.drawing import PLACEMENTS
 from devtools.page import RESET_SETTLE_MS, start_page, stop_page
-from devtools.replicas import NGINX, load_balancer, replica_serving
+from devtools.replicas import NGINX, load_balancer, replica_of
 from feedback.visitor import VISITOR_COOKIE
 from tests.support.browser import (
     ANSWER_MS,
@@ -40,6 +41,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.postgres]
 
 COOKIE_SECRET = "the-same-secret-on-every-replica-of-this-test"
 DESKTOP = {"width": 1000, "height": 1000}
+PICTURE_SHOWN = "(image) => image.complete && image.naturalWidth > 0"
+RETURN_S = 30  # nginx leaves a replica that failed out for 10 s (deploy/replicas.conf)
 
 
 @dataclass
@@ -49,7 +52,23 @@ class Cluster:
     url: str
     replicas: dict[str, Popen]
     database_url: str
-    access_log: Path
+    workdir: Path
+    settings: dict[str, str]
+
+    @property
+    def access_log(self) -> Path:
+        return self.workdir / "nginx" / "access.log"
+
+    def serving(self, page) -> str:
+        """The replica nginx sends this page's browser to now."""
+        return replica_of(page, self.url, self.access_log)
+
+    def restart(self, url: str) -> None:
+        """Start a replica that was killed again, where nginx's configuration names it."""
+        self.replicas[url].wait()
+        log = self.workdir / f"restarted-{url.rpartition(':')[2]}.log"
+        port = int(url.rpartition(":")[2])
+        self.replicas[url], _ = start_page(log, self.database_url, self.settings, port=port)
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +91,7 @@ def cluster(tmp_path_factory, postgres_server) -> Iterator[Cluster]:
             server, url = start_page(workdir / f"{name}.log", database_url, settings)
             replicas[url] = server
         with load_balancer(workdir / "nginx", list(replicas)) as url:
-            yield Cluster(url, replicas, database_url, workdir / "nginx" / "access.log")
+            yield Cluster(url, replicas, database_url, workdir, settings)
     finally:
         for server in replicas.values():
             if server.poll() is None:
@@ -124,7 +143,7 @@ def test_a_replica_dies_and_the_page_carries_on_with_no_label_lost_or_doubled(
         browsing.get_by_role("tab", name="Draw").click()
         expect_answer(browsing, 5)
 
-        serving = replica_serving(cluster.access_log, "/media/")
+        serving = cluster.serving(drawing)
         cookies = drawing.context.cookies()
         visitor = next(cookie["value"] for cookie in cookies if cookie["name"] == VISITOR_COOKIE)
         os.kill(cluster.replicas[serving].pid, signal.SIGKILL)
@@ -157,6 +176,23 @@ def test_a_replica_dies_and_the_page_carries_on_with_no_label_lost_or_doubled(
         expect(history.get_by_text("The latest 3 of 3, newest first")).to_be_visible(
             timeout=ANSWER_MS
         )
+        browsing.get_by_role("tab", name="Draw").click()
+
+        # The dead replica comes back, and nginx sends this browser's requests to it again,
+        # while the page's WebSocket stays with the replica that took it over. The page's
+        # pictures travel in its messages, so they still show.
+        cluster.restart(serving)
+        deadline = time.monotonic() + RETURN_S
+        while cluster.serving(browsing) != serving:
+            assert time.monotonic() < deadline, "nginx never sent the browser back"
+            browsing.wait_for_timeout(500)
+        canvas_control(browsing, tabs.draw.CLEAR_TEXT).click()
+        expect_blank(browsing)
+        browsing.wait_for_timeout(RESET_SETTLE_MS)
+        draw(browsing, clear_digits[4], *PLACEMENTS[2])
+        expect_answer(browsing, 4)
+        model_view = browsing.get_by_test_id("stImage").locator("img").first
+        browsing.wait_for_function(PICTURE_SHOWN, arg=model_view.element_handle())
 
     assert stored_labels(cluster.database_url) == [
         (visitor, 3, 3),
