@@ -11,19 +11,20 @@ The load: each simulated person is a real Streamlit session on the page's own We
 the visitor cookie), a GET of `/_stcore/health` (which sets the `_streamlit_xsrf` cookie),
 then the WebSocket with the subprotocols `streamlit` and the XSRF token, the cookies and the
 page's Origin, and a first `rerun_script` that runs the whole page. From that run's
-ForwardMsgs it takes the drawing canvas's widget id and the drawing fragment's id. Then, every
-`--interval` seconds (a person draws a stroke about every 2 s; each wait is drawn at random
-between half and one and a half of it, so the sessions do not move in lockstep, and a stroke
-never goes before the answer to the last), it sends what the page sends on a stroke: a
-`rerun_script` for the fragment alone, whose widget states are those the browser sends (the
-mode, the digit picker, the "Why" toggle, and the canvas's JSON value with the Fabric.js
-strokes and the PNG data URL of the drawing, as `st_canvas` reads it), and waits for the run
-to finish. It then fetches the "What the model sees" image the answer points to, as the
-browser does. Each drawing is another MNIST test digit, traced as pen strokes at a random
-place and size on the 280x280 canvas; each session goes through them from its own starting
-point. Every answer's "Prediction" metric is read from the deltas and compared with the digit
-drawn, and before any load one session checks that a clearly drawn digit comes back as
-itself: a load that gets no answers, or wrong ones, shows.
+ForwardMsgs it takes the drawing canvas's widget id and the drawing fragment's id. Then,
+every `--interval` seconds (a person draws a stroke about every 2 s; each wait is drawn at
+random between half and one and a half of it, so the sessions do not move in lockstep, and a
+stroke never goes before the answer to the last), it sends what the page sends on a stroke:
+a `rerun_script` for the fragment alone, whose widget states are those the browser sends
+(the mode, the digit picker, the "Why" toggle, and the canvas's JSON value with the
+Fabric.js strokes and the PNG data URL of the drawing, as `st_canvas` reads it), and waits
+for the run to finish. It then fetches any picture the answer points to on the server, as
+the browser does (the page sends its pictures inside its messages, so there are none today).
+Each drawing is another MNIST test digit, traced as pen strokes at a random place and size
+on the 280x280 canvas; each session goes through them from its own starting point. Every
+answer's "Prediction" metric is read from the deltas and compared with the digit drawn, and
+before any load one session checks that a clearly drawn digit comes back as itself: a load
+that gets no answers, or wrong ones, shows.
 
 The probe: headless Chromium on one page of the same replica, drawing single-stroke digits
 with the mouse after pressing Clear, as `bench_page.py` does for later strokes: the page
@@ -322,7 +323,8 @@ class DrawingSession:
         return state
 
     async def stroke(self, drawing: Drawing) -> Answer:
-        """Send one drawing, wait for the fragment run to finish, then fetch the image it shows."""
+        """Send one drawing, wait for the fragment run to finish, then fetch the pictures it
+        points to on the server."""
         sent = time.perf_counter()
         messages, status = await asyncio.wait_for(
             self.run(self.stroke_state(drawing)), RUN_TIMEOUT_S
@@ -336,7 +338,8 @@ class DrawingSession:
             if element.WhichOneof("type") == "metric" and element.metric.label == "Prediction":
                 prediction = element.metric.body
             elif element.WhichOneof("type") == "imgs":
-                images += [image.url for image in element.imgs.imgs]
+                # Pictures sent inside the message (data URLs) need no request.
+                images += [i.url for i in element.imgs.imgs if not i.url.startswith("data:")]
             elif element.WhichOneof("type") == "exception":
                 status = f"exception: {element.exception.message}"
         for image in images:
