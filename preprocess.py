@@ -8,6 +8,9 @@ that same form here. Pure numpy/scipy/Pillow: no Streamlit, no Keras.
 
 from __future__ import annotations
 
+import base64
+import io
+
 import numpy as np
 from PIL import Image
 from scipy import ndimage
@@ -206,3 +209,13 @@ def enlarge(image: np.ndarray, size: int, smooth: bool = False) -> np.ndarray:
     resample = Image.Resampling.BILINEAR if smooth else Image.Resampling.NEAREST
     enlarged = Image.fromarray(np.asarray(image, np.float32)).resize((size, size), resample)
     return np.clip(np.asarray(enlarged), 0.0, 1.0)
+
+
+def png_data_url(pixels: np.ndarray) -> str:
+    """A picture (float in [0, 1] or uint8; grey, RGB or RGBA) as a PNG data URL, to send a
+    small one inside a message or a page rather than as a file of its own."""
+    if pixels.dtype != np.uint8:
+        pixels = np.round(np.clip(pixels, 0.0, 1.0) * 255).astype(np.uint8)
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")

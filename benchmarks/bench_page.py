@@ -45,7 +45,7 @@ import digit_model
 import tabs.draw
 import webapp
 from devtools.datasets import mnist
-from devtools.drawing import PLACEMENTS, data_url, find_clear_digits
+from devtools.drawing import PLACEMENTS, find_clear_digits
 from devtools.page import (
     CHROMIUM,
     CHROMIUM_ARGS,
@@ -55,7 +55,7 @@ from devtools.page import (
     open_visit,
     served_page,
 )
-from preprocess import canvas_to_ink
+from preprocess import canvas_to_ink, png_data_url
 from reading import read_digits
 from training.canvas_drawings import random_drawings
 
@@ -110,7 +110,7 @@ def measure_server(samples: int) -> dict[str, list[float]]:
     """Per-stroke server work on `samples` canvas-style drawings, and the two baselines."""
     images, labels = mnist("test")
     drawings = [rgba for rgba, _, _ in random_drawings(images[:samples], labels[:samples], seed=1)]
-    urls = [data_url(rgba) for rgba in drawings]
+    urls = [png_data_url(rgba) for rgba in drawings]
     timings: dict[str, list[float]] = {
         name: []
         for name in (

@@ -80,7 +80,7 @@ from websockets.typing import Origin, Subprotocol
 import digit_model
 import tabs.draw
 from devtools.datasets import mnist
-from devtools.drawing import PLACEMENTS, Digit, data_url, find_clear_digits
+from devtools.drawing import PLACEMENTS, Digit, find_clear_digits
 from devtools.page import (
     CHROMIUM,
     CHROMIUM_ARGS,
@@ -90,6 +90,7 @@ from devtools.page import (
     start_page,
     stop_page,
 )
+from preprocess import png_data_url
 from training.canvas_drawings import centre_line
 
 LIMIT_MS = 150.0
@@ -181,7 +182,9 @@ def canvas_value(digit: Digit, placement: tuple[float, float, float]) -> str:
         "background": "#ffffff",
     }
     image = digit.traced_image(*placement, brush=brush)
-    return json.dumps({"drawing": {"raw": drawing, "data": data_url(image)}}, separators=(",", ":"))
+    return json.dumps(
+        {"drawing": {"raw": drawing, "data": png_data_url(image)}}, separators=(",", ":")
+    )
 
 
 def simulated_drawings(count: int, seed: int) -> list[Drawing]:

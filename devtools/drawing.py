@@ -3,13 +3,10 @@ image the canvas sends, as pen paths, or with a real mouse in the browser."""
 
 from __future__ import annotations
 
-import base64
-import io
 import itertools
 from dataclasses import dataclass
 
 import numpy as np
-from PIL import Image
 
 import digit_model
 import tabs.draw
@@ -94,13 +91,6 @@ class Digit:
             for x, y in stroke[1:]:
                 page.mouse.move(box["x"] + x, box["y"] + y)
             page.mouse.up()
-
-
-def data_url(rgba: np.ndarray) -> str:
-    """The canvas image as the browser sends it: a base64 PNG data URL."""
-    png = io.BytesIO()
-    Image.fromarray(rgba).save(png, format="PNG")
-    return "data:image/png;base64," + base64.b64encode(png.getvalue()).decode()
 
 
 def _black_on_white(rgba: np.ndarray) -> np.ndarray:

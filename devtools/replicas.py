@@ -83,6 +83,15 @@ def replica_of(page, balancer_url: str, access_log: Path) -> str:
     """The URL of the replica nginx sends this Playwright page's browser to now: a request
     with the browser's cookies, and the replica nginx's access log says answered it (the
     last field lists the replicas tried, the one that answered last)."""
+
+    def probes() -> list[str]:
+        return [line for line in access_log.read_text().splitlines() if PLACEMENT_PROBE in line]
+
+    before = len(probes())
     page.request.get(balancer_url + PLACEMENT_PROBE)
-    lines = [line for line in access_log.read_text().splitlines() if PLACEMENT_PROBE in line]
-    return "http://" + lines[-1].split()[-1]
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while len(probes()) == before:  # nginx logs a request just after answering it
+        if time.monotonic() > deadline:
+            raise RuntimeError("nginx logged no line for the probe")
+        time.sleep(0.05)
+    return "http://" + probes()[-1].split()[-1]

@@ -190,7 +190,9 @@ def window_for(store: FeedbackStore, limits: Limits) -> Window:
     if store.shared_by_replicas:
         return DatabaseWindow(store, limits)
     with _in_process_lock:
-        return _in_process.setdefault((store, limits), SlidingWindow(limits))
+        if (store, limits) not in _in_process:
+            _in_process[store, limits] = SlidingWindow(limits)
+        return _in_process[store, limits]
 
 
 class SaveLimiter:

@@ -19,10 +19,8 @@ re-rendered later.
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import hashlib
-import io
 import json
 import logging
 import math
@@ -42,7 +40,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.schema import CreateIndex, CreateTable
 
-from preprocess import FIELD, enlarge
+from preprocess import FIELD, enlarge, png_data_url
 
 CONNECTION_NAME = "feedback"  # [connections.feedback] in secrets.toml
 URL_VARIABLES = ("DIGIT_FEEDBACK_DB_URL", "DATABASE_URL")  # checked in this order
@@ -409,7 +407,13 @@ def engine_options(url: str) -> dict:
         return {
             "connect_args": {
                 "connect_timeout": CONNECT_TIMEOUT_S,
-                "options": f"-c statement_timeout={query_ms}",
+                # A replica that stalls mid-transaction (frozen, cut off) would keep its locks,
+                # the links' and limits' advisory locks among them, until TCP noticed: the
+                # server ends such a transaction after this long instead.
+                "options": (
+                    f"-c statement_timeout={query_ms} "
+                    f"-c idle_in_transaction_session_timeout={2 * query_ms}"
+                ),
                 "keepalives": 1,
                 "keepalives_idle": KEEPALIVE_IDLE_S,
                 "keepalives_interval": 2,
@@ -431,7 +435,10 @@ def create_engine(url: str | None = None, engine_kwargs: Mapping | None = None) 
     url = url or database_url()
     options = engine_options(url)
     given = dict(engine_kwargs or {})
-    connect_args = {**options.get("connect_args", {}), **given.pop("connect_args", {})}
+    own = options.get("connect_args", {})
+    connect_args = {**own, **given.pop("connect_args", {})}
+    if "options" in own and connect_args["options"] != own["options"]:
+        connect_args["options"] = f"{own['options']} {connect_args['options']}"
     options.update(given)
     if connect_args:
         options["connect_args"] = connect_args
@@ -810,10 +817,4 @@ def _as_utc(moment: datetime) -> datetime:
 
 def thumbnail(image: np.ndarray, scale: int = 2) -> str:
     """A stored 28x28 input as a PNG data URL (dark ink on white), for tables and images."""
-    from PIL import Image
-
-    ink = enlarge(image / np.float32(255), FIELD * scale)
-    picture = Image.fromarray(np.round((1 - ink) * 255).astype(np.uint8))
-    buffer = io.BytesIO()
-    picture.save(buffer, format="PNG")
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+    return png_data_url(1 - enlarge(image / np.float32(255), FIELD * scale))

@@ -4,7 +4,9 @@ The page's HTML is what a browser loads before it opens the page's WebSocket, so
 set there travels with the WebSocket and with everything after it, and the page's script
 reads it (`st.context.cookies`). A load balancer can keep a browser on one replica by it.
 Requests that bring a valid cookie, and responses that are not HTML (the API, downloads),
-are left alone.
+are left alone. A request without one is also stripped of its conditional headers, so that
+a browser holding a cached page (which would get a bodiless 304) gets the page whole, with
+the cookie.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from feedback.visitor import VISITOR_COOKIE, VISITOR_MAX_AGE_S, is_visitor_id, new_visitor_id
+
+CONDITIONAL_HEADERS = {b"if-none-match", b"if-modified-since"}
 
 
 def visitor_cookie_header(visitor_id: str, secure: bool) -> bytes:
@@ -43,6 +47,10 @@ class VisitorCookie:
         if is_visitor_id(cookie_parser(headers.get("cookie", "")).get(VISITOR_COOKIE)):
             await self.app(scope, receive, send)
             return
+        unconditional = [
+            (name, value) for name, value in scope["headers"] if name not in CONDITIONAL_HEADERS
+        ]
+        scope = {**scope, "headers": unconditional}
         secure = scope.get("scheme") == "https" or headers.get("x-forwarded-proto") == "https"
 
         async def send_with_cookie(message: Message) -> None:

@@ -1,21 +1,15 @@
 """What the page's tabs share: the feedback store, one per server process, and the limits,
-counted in its database for every replica when it is PostgreSQL; who this visit is; and small
-pictures sent inside the page."""
+counted in its database for every replica when it is PostgreSQL; and who this visit is."""
 
 from __future__ import annotations
 
-import base64
-import io
-
-import numpy as np
 import streamlit as st
-from PIL import Image
 
 from feedback import store as feedback_store
 from feedback.access import GUESSES, OwnerGuesses
 from feedback.rate_limit import SAVES, SaveLimiter, window_for
 from feedback.store import FeedbackStore
-from feedback.visitor import VISITOR_COOKIE, is_visitor_id, new_visitor_id
+from feedback.visitor import VISITOR_COOKIE, is_visitor_id, labels_id, new_visitor_id
 
 SESSION_ID_KEY = "feedback_session_id"
 
@@ -39,23 +33,10 @@ def owner_guesses() -> OwnerGuesses:
 
 
 def session_id() -> str:
-    """Whose labels this visit gives and sees: the browser's visitor id, from its cookie, so
-    that a reload or a move to another replica keeps them; a fresh id for a visit without one.
-    """
+    """Whose labels this visit gives and sees: the browser's, by its visitor cookie, so that
+    a reload or a move to another replica keeps them; a fresh id for a visit without one."""
     if SESSION_ID_KEY not in st.session_state:
         cookie = st.context.cookies.get(VISITOR_COOKIE)
-        st.session_state[SESSION_ID_KEY] = cookie if is_visitor_id(cookie) else new_visitor_id()
+        known = is_visitor_id(cookie)
+        st.session_state[SESSION_ID_KEY] = labels_id(cookie) if known else new_visitor_id()
     return st.session_state[SESSION_ID_KEY]
-
-
-def png_data_url(pixels: np.ndarray) -> str:
-    """A small picture (float in [0, 1] or uint8; grey or RGB) as a PNG data URL.
-
-    Sent inside the page's own messages, it shows whichever replica serves the page's later
-    requests: Streamlit's /media/ files live in the memory of the replica that made them.
-    """
-    if pixels.dtype != np.uint8:
-        pixels = np.round(np.clip(pixels, 0.0, 1.0) * 255).astype(np.uint8)
-    buffer = io.BytesIO()
-    Image.fromarray(pixels).save(buffer, format="PNG")
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")

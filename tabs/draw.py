@@ -20,7 +20,7 @@ from feedback.store import (
     too_many_strokes,
     too_many_strokes_message,
 )
-from preprocess import FIELD, canvas_to_ink, enlarge
+from preprocess import FIELD, canvas_to_ink, enlarge, png_data_url
 from reading import (
     DigitReading,
     DrawingReading,
@@ -32,7 +32,7 @@ from reading import (
 )
 from reading.photo import Photo, PhotoBusy, PhotoError, read_upload
 from tabs import charts
-from tabs.common import open_feedback_store, png_data_url, save_limiter, session_id
+from tabs.common import open_feedback_store, save_limiter, session_id
 
 if TYPE_CHECKING:
     from streamlit.runtime.uploaded_file_manager import UploadedFile

@@ -23,7 +23,7 @@ import tabs.draw
 from devtools.drawing import PLACEMENTS
 from devtools.page import RESET_SETTLE_MS, start_page, stop_page
 from devtools.replicas import NGINX, load_balancer, replica_of
-from feedback.visitor import VISITOR_COOKIE
+from feedback.visitor import VISITOR_COOKIE, labels_id
 from tests.support.browser import (
     ANSWER_MS,
     FIRST_ANSWER_MS,
@@ -145,7 +145,8 @@ def test_a_replica_dies_and_the_page_carries_on_with_no_label_lost_or_doubled(
 
         serving = cluster.serving(drawing)
         cookies = drawing.context.cookies()
-        visitor = next(cookie["value"] for cookie in cookies if cookie["name"] == VISITOR_COOKIE)
+        cookie = next(cookie["value"] for cookie in cookies if cookie["name"] == VISITOR_COOKIE)
+        visitor = labels_id(cookie)
         os.kill(cluster.replicas[serving].pid, signal.SIGKILL)
 
         # The tab that had drawn last reconnects and runs again at once: it says so in words
