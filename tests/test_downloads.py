@@ -334,11 +334,14 @@ def test_the_database_forgets_moments_that_left_the_window_and_keeps_limits_apar
 @pytest.mark.postgres
 def test_replicas_admitting_at_once_never_count_past_the_limit(store, other_store):
     limits = Limits("saves", per_session=1000, per_server=10, window_s=600)
-    admitted = []
+    admitted, errors = [], []
 
     def admit_four(window: DatabaseWindow, name: str) -> None:
-        for attempt in range(4):
-            admitted.append(window.admit(f"{name}-{attempt}") is None)
+        try:
+            for attempt in range(4):
+                admitted.append(window.admit(f"{name}-{attempt}") is None)
+        except Exception as error:  # shown by the assertion below, not lost in the thread
+            errors.append(error)
 
     threads = [
         threading.Thread(target=admit_four, args=(DatabaseWindow(s, limits), f"{n}-{i}"))
@@ -349,6 +352,7 @@ def test_replicas_admitting_at_once_never_count_past_the_limit(store, other_stor
         thread.start()
     for thread in threads:
         thread.join()
+    assert errors == []
     assert len(admitted) == 24 and admitted.count(True) == 10
     assert rows_in(store, feedback_store.rate_event_table) == 10
 
