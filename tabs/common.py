@@ -21,13 +21,13 @@ def open_feedback_store() -> FeedbackStore:
 
 
 def save_limiter() -> SaveLimiter:
-    """The save limits, per session and for the whole app; StorageUnavailable when the
+    """The save limits, per visitor and for the whole app; StorageUnavailable when the
     database setting is unusable."""
     return SaveLimiter(window_for(open_feedback_store(), SAVES))
 
 
 def owner_guesses() -> OwnerGuesses:
-    """The limits on guessing the owner secret, per session and for the whole app;
+    """The limits on guessing the owner secret, per visitor and for the whole app;
     StorageUnavailable when the database setting is unusable."""
     return OwnerGuesses(window_for(open_feedback_store(), GUESSES))
 

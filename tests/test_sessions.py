@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import urllib.error
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from streamlit.proto.BackMsg_pb2 import BackMsg
@@ -101,7 +102,9 @@ def test_only_a_connections_first_script_run_is_made_whole():
         return {"type": "websocket.receive", "bytes": sent[len(received)]}
 
     scope = {"type": "websocket", "path": STREAM_PATH}
-    asyncio.run(WholeRunFirst(page_session)(scope, browser, None))
+    # On a thread of its own: the browser tests' Playwright keeps an event loop on this one.
+    with ThreadPoolExecutor(max_workers=1) as thread:
+        thread.submit(asyncio.run, WholeRunFirst(page_session)(scope, browser, None)).result()
 
     assert received[0] == heartbeat
     assert BackMsg.FromString(received[1]).rerun_script.fragment_id == ""
