@@ -15,7 +15,7 @@ import math
 import os
 from collections.abc import Mapping
 
-from feedback.rate_limit import Limits, RateLimited, SlidingWindow, Window
+from feedback.rate_limit import Limits, RateLimited, Window
 
 OWNER_SECRET_VARIABLE = "DIGIT_OWNER_SECRET"
 OWNER_SECRET_KEY = "owner_secret"  # its name in secrets.toml
@@ -57,12 +57,12 @@ def is_owner(attempt: str, secret: str | None) -> bool:
 
 
 class OwnerGuesses:
-    """Checks typed secrets against the owner's, counting guesses per session and for the
-    whole app in `window` (this process's own by default); past either limit every guess,
+    """Checks typed secrets against the owner's, counting guesses per visitor and for the
+    whole app in `window` (see `rate_limit.window_for`); past either limit every guess,
     the right one too, is refused until the window moves on. Wrong guesses are logged."""
 
-    def __init__(self, window: Window | None = None) -> None:
-        self._guesses = window if window is not None else SlidingWindow(GUESSES)
+    def __init__(self, window: Window) -> None:
+        self._guesses = window
 
     def check(self, attempt: str, secret: str | None, session_id: str) -> bool:
         """Whether the attempt is the owner's secret; RateLimited after too many guesses,

@@ -196,11 +196,11 @@ def window_for(store: FeedbackStore, limits: Limits) -> Window:
 
 
 class SaveLimiter:
-    """Label saves per session and for the whole app, counted in `window` (this process's
-    own by default); every save attempt counts, stored or not."""
+    """Label saves per visitor and for the whole app, counted in `window` (see window_for);
+    every save attempt counts, stored or not."""
 
-    def __init__(self, window: Window | None = None) -> None:
-        self.window = window if window is not None else SlidingWindow(SAVES)
+    def __init__(self, window: Window) -> None:
+        self.window = window
 
     def admit(self, session_id: str) -> None:
         """Count one save for this session, or raise RateLimited (nothing counted then);
