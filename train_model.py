@@ -3,6 +3,7 @@
     python train_model.py --data ../shared/mnist.npz --pen ../shared/unipen_dev.npz \
         --cvl ../shared/cvl_dev.npz                      # train, write model.keras + metrics
     python train_model.py evaluate --data ... --pen ... --cvl ...   # figures of model.keras
+    python train_model.py sites --data ... --pen ... --cvl ...      # leave each site out in turn
     python train_model.py finetune                       # learn from the app's feedback database
     python train_model.py finetune --feedback feedback.npz   # ...or from a downloaded .npz
 
@@ -10,6 +11,8 @@ Validation predicts what users meet: handwriting from places the model never saw
 writers held out of the UNIPEN sites trained on, whole sources are held out: the UNIPEN
 sites in UNSEEN_SITES and CVL's validation writers. The temperature and the not-a-digit
 threshold are fitted on those unseen sources, and every figure is reported per source.
+`sites` goes further: for each UNIPEN site in turn, a quick model trained on the same
+recipe without that site reads it, and the figures are added to the model's metrics.
 
 Training holds out a validation split of the training digits and augments every batch
 with what the canvas brings that normalisation cannot undo: rotation and shear, an
@@ -70,6 +73,8 @@ CVL_REPEATS = 2  # CVL's training digits are few beside MNIST's: each is shown t
 CVL_CANVAS = 3500  # CVL training digits also redrawn as canvas strokes
 CANVAS_SAMPLES = 1000  # canvas-style drawings made from test digits for the final report
 PATIENCE = 4
+FOLD_LIMIT = 15000  # MNIST digits per leave-one-site-out model; the other sets cut in proportion
+FOLD_EPOCHS = 4
 PEN_RENDERS = 2  # each training writer's character is drawn this often, at random sizes and brushes
 STYLE_SAMPLES = 700  # digits redrawn in each synthesized style, half from MNIST and half from pen
 OTHER_SAMPLES = 40000  # letters and symbols of training writers (all, when fewer), as "not a digit"
@@ -240,11 +245,11 @@ class Source:
 def unseen_sources(
     pen_sites: unipen.PenCharacters | None, cvl_valid: cvl.CvlDigits | None, seed: int
 ) -> dict[str, Source]:
-    """Each unseen UNIPEN site, drawn on the canvas as a person would, and CVL's validation
-    writers, by name."""
+    """Each UNIPEN site of `pen_sites`, drawn on the canvas as a person would, and CVL's
+    validation writers, by name."""
     rng = np.random.default_rng(seed)
     sources = {}
-    for site in UNSEEN_SITES if pen_sites is not None else ():
+    for site in np.unique(pen_sites.site) if pen_sites is not None else ():
         pen = pen_sites.subset(pen_sites.site == site)
         digits = pen.subset(pen.is_digit)
         letters = pen.subset(pen.is_other & np.char.isalpha(pen.label.astype(str)))
@@ -434,6 +439,16 @@ def evaluate(
     }
 
 
+def source_summary(source: dict) -> str:
+    """One source's figures in a line: digits read right and flagged, letters flagged."""
+    letters = source["letters_flagged"]
+    return (
+        f"{source['accuracy']:.2%} of {source['samples']} digits by {source['writers']} "
+        f"writers; {source['digits_flagged']:.2%} flagged"
+        + (f"; letters flagged {letters:.2%}" if letters is not None else "")
+    )
+
+
 def report(metrics: dict) -> None:
     """Print the figures a person checks after training or evaluation."""
     lines = [
@@ -475,16 +490,10 @@ def report(metrics: dict) -> None:
         lines += [(f"  {kind}", f"{share:.2%}") for kind, share in pen["generated_flagged"].items()]
     if metrics.get("unseen_sources"):
         lines.append(("unseen sources", "no writer and no site of them in training"))
-        for name, source in metrics["unseen_sources"].items():
-            letters = source["letters_flagged"]
-            lines.append(
-                (
-                    f"  {name}",
-                    f"{source['accuracy']:.2%} of {source['samples']} digits by "
-                    f"{source['writers']} writers; {source['digits_flagged']:.2%} flagged"
-                    + (f"; letters flagged {letters:.2%}" if letters is not None else ""),
-                )
-            )
+        lines += [
+            (f"  {name}", source_summary(source))
+            for name, source in metrics["unseen_sources"].items()
+        ]
         ece = metrics["unseen_calibration"]["ece"]
         lines.append(("  calibration error", f"{ece:.2%}"))
     lines.append(("styles", f"on {STYLE_TEST_SAMPLES} MNIST test digits each"))
@@ -500,27 +509,27 @@ def report(metrics: dict) -> None:
 
 
 def training_set(
-    args: argparse.Namespace,
     x_train,
     y_train,
     pen_train: unipen.PenCharacters,
     cvl_train: cvl.CvlDigits,
     share: float,
+    canvas_train: int,
+    seed: int,
 ):
     """MNIST and CVL digits, both also redrawn, pen digits, styled digits and not-digits:
     (x float32, y 0-10).
 
-    `share` cuts the styled, letter and generated drawings in proportion, for quick runs.
+    `share` cuts the styled, letter and generated drawings in proportion, for quick runs;
+    `canvas_train` MNIST digits are redrawn.
     """
-    rng = np.random.default_rng(args.seed)
-    print(f"Redrawing {args.canvas_train} training digits as canvas strokes ...")
-    x_canvas, y_canvas = canvas_style_inputs(
-        x_train[: args.canvas_train], y_train[: args.canvas_train], args.seed
-    )
+    rng = np.random.default_rng(seed)
+    print(f"Redrawing {canvas_train} training digits as canvas strokes ...")
+    x_canvas, y_canvas = canvas_style_inputs(x_train[:canvas_train], y_train[:canvas_train], seed)
     cvl_canvas = round(CVL_CANVAS * share)
     print(f"Redrawing {cvl_canvas} CVL training digits as canvas strokes ...")
     x_cvl_canvas, y_cvl_canvas = canvas_style_inputs(
-        cvl_train.images[:cvl_canvas], cvl_train.digits[:cvl_canvas], args.seed
+        cvl_train.images[:cvl_canvas], cvl_train.digits[:cvl_canvas], seed
     )
     digits = pen_train.subset(pen_train.is_digit)
     print(f"Drawing {len(digits.label)} pen digits x{PEN_RENDERS} and the synthesized styles ...")
@@ -657,6 +666,39 @@ def deterministic(seed: int) -> None:
     tf.config.experimental.enable_op_determinism()
 
 
+def fit_new_model(
+    x: np.ndarray, y: np.ndarray, epochs: int, validation: tuple[np.ndarray, np.ndarray] | None
+) -> tuple[keras.Model, keras.callbacks.History]:
+    """A new network trained on (x, y): warm-up, cosine decay, and early stopping on the
+    validation drawings when there are any."""
+    steps = math.ceil(len(x) / BATCH_SIZE) * epochs
+    schedule = keras.optimizers.schedules.CosineDecay(
+        PEAK_LEARNING_RATE / 20,
+        decay_steps=max(1, steps - steps // epochs),
+        warmup_target=PEAK_LEARNING_RATE,
+        warmup_steps=steps // epochs,
+    )
+    model = build_model()
+    trainable = compiled_for_training(
+        model, keras.optimizers.AdamW(schedule, weight_decay=WEIGHT_DECAY)
+    )
+    trainable.summary()
+    history = trainable.fit(
+        make_dataset(x, y, training=True),
+        validation_data=make_dataset(*validation, training=False) if validation else None,
+        epochs=epochs,
+        shuffle=False,  # the dataset shuffles itself, seeded
+        callbacks=[
+            keras.callbacks.EarlyStopping(
+                monitor="val_accuracy", patience=PATIENCE, restore_best_weights=True
+            )
+        ]
+        if validation
+        else [],
+    )
+    return model, history
+
+
 def train(args: argparse.Namespace) -> None:
     """Train from scratch, calibrate, save the model without optimizer state, write its metrics."""
     deterministic(args.seed)
@@ -681,33 +723,16 @@ def train(args: argparse.Namespace) -> None:
         x_train[:validation_size], y_train[:validation_size], pen.seen_sites, unseen
     )
     x_train, y_train = training_set(
-        args, x_train[validation_size:], y_train[validation_size:], pen.train, cvl_train, share
+        x_train[validation_size:],
+        y_train[validation_size:],
+        pen.train,
+        cvl_train,
+        share,
+        args.canvas_train,
+        args.seed,
     )
     print(f"{len(x_train)} training and {len(x_val)} validation drawings")
-
-    steps = math.ceil(len(x_train) / BATCH_SIZE) * args.epochs
-    schedule = keras.optimizers.schedules.CosineDecay(
-        PEAK_LEARNING_RATE / 20,
-        decay_steps=max(1, steps - steps // args.epochs),
-        warmup_target=PEAK_LEARNING_RATE,
-        warmup_steps=steps // args.epochs,
-    )
-    model = build_model()
-    trainable = compiled_for_training(
-        model, keras.optimizers.AdamW(schedule, weight_decay=WEIGHT_DECAY)
-    )
-    trainable.summary()
-    history = trainable.fit(
-        make_dataset(x_train, y_train, training=True),
-        validation_data=make_dataset(x_val, y_val, training=False),
-        epochs=args.epochs,
-        shuffle=False,  # the dataset shuffles itself, seeded
-        callbacks=[
-            keras.callbacks.EarlyStopping(
-                monitor="val_accuracy", patience=PATIENCE, restore_best_weights=True
-            )
-        ],
-    )
+    model, history = fit_new_model(x_train, y_train, args.epochs, (x_val, y_val))
     inference = calibrate(model, unseen)
     save_and_record(
         inference,
@@ -735,6 +760,56 @@ def train(args: argparse.Namespace) -> None:
         trained_at=datetime.now(UTC).isoformat(timespec="seconds"),
         seed=args.seed,
     )
+
+
+def leave_one_site_out(args: argparse.Namespace) -> None:
+    """Per UNIPEN site, a quick model trained with that site left out whole reads the site:
+    what the recipe gets at a place it never saw. Recorded in the metrics beside --model."""
+    (x_train, y_train), _ = load_mnist(args.data)
+    pen = unipen.load(args.pen)
+    sites = args.site or sorted(set(pen.site))
+    if unknown := set(sites) - set(pen.site):
+        there = ", ".join(sorted(set(pen.site)))
+        sys.exit(f"{args.pen} has no site {', '.join(sorted(unknown))}; it has {there}.")
+    metrics = digit_model.load_metrics(args.model)
+    if metrics is None:
+        sys.exit(f"No metrics beside {args.model} to add the figures to; train a model first.")
+    cvl_train = cvl.load(args.cvl, "train")
+    calibration_source = unseen_sources(None, cvl.load(args.cvl, "valid"), SPLIT_SEED)
+    limit = min(args.limit or FOLD_LIMIT, len(x_train))
+    share = limit / len(x_train)
+    mnist = np.random.default_rng(args.seed).permutation(len(x_train))[:limit]
+    folds = {}
+    for site in sites:
+        print(f"Leaving out {site}: training on the other sites ...")
+        deterministic(args.seed)
+        left_out = pen.site == site
+        (source,) = unseen_sources(pen.subset(left_out), None, SPLIT_SEED).values()
+        x, y = training_set(
+            x_train[mnist],
+            y_train[mnist],
+            pen.subset(~left_out),
+            cvl_train,
+            share,
+            round(args.canvas_train * share),
+            args.seed,
+        )
+        model, _ = fit_new_model(x, y, args.epochs, validation=None)
+        # Fitted on CVL's validation writers alone: the site left out is only read.
+        classifier = digit_model.Classifier(calibrate(model, calibration_source))
+        folds[site] = source_figures(classifier, source, *classifier.read(source.digits))
+        print(f"{site} left out: {source_summary(folds[site])}")
+    accuracies = [fold["accuracy"] for fold in folds.values()]
+    flagged = [fold["digits_flagged"] for fold in folds.values()]
+    print(f"each site left out in turn, {args.epochs} epochs on {limit} MNIST digits and the rest")
+    for site, fold in folds.items():
+        print(f"  {site:<6}{source_summary(fold)}")
+    print(f"  mean  {np.mean(accuracies):.2%} read right, {np.mean(flagged):.2%} flagged")
+    record = {"epochs": args.epochs, "mnist_digits": limit, "sites": folds}
+    path = digit_model.metrics_path(args.model)
+    metrics = {**metrics.to_dict(), "leave_one_site_out": record}
+    digit_model.ModelMetrics.from_dict(metrics).write(path)
+    print(f"Recorded in {path}")
 
 
 def feedback_from_database() -> tuple[np.ndarray, np.ndarray]:
@@ -879,7 +954,7 @@ def main(argv: list[str] | None = None) -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument(
-        "mode", nargs="?", choices=["train", "evaluate", "finetune"], default="train"
+        "mode", nargs="?", choices=["train", "evaluate", "finetune", "sites"], default="train"
     )
     parser.add_argument(
         "--data", help="MNIST .npz in Keras's layout (default: download with Keras)"
@@ -894,14 +969,22 @@ def main(argv: list[str] | None = None) -> None:
         "--model", type=Path, help="model file to evaluate or fine-tune (default: --out)"
     )
     parser.add_argument(
-        "--epochs", type=int, help=f"default: {EPOCHS}, or {FINETUNE_EPOCHS} for finetune"
+        "--epochs",
+        type=int,
+        help=f"default: {EPOCHS}, {FINETUNE_EPOCHS} for finetune, {FOLD_EPOCHS} for sites",
     )
     parser.add_argument(
         "--limit",
         type=int,
         default=0,
         help="train on only the first N training digits (quick runs); finetune mixes in "
-        f"N random ones ({FINETUNE_MNIST} by default)",
+        f"N random ones ({FINETUNE_MNIST} by default), sites trains each model on N "
+        f"({FOLD_LIMIT} by default)",
+    )
+    parser.add_argument(
+        "--site",
+        action="append",
+        help="sites: leave out only this UNIPEN site (repeat for more; default: every site)",
     )
     parser.add_argument(
         "--pen",
@@ -935,7 +1018,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     args.model = args.model or args.out
     if args.epochs is None:
-        args.epochs = FINETUNE_EPOCHS if args.mode == "finetune" else EPOCHS
+        args.epochs = {"finetune": FINETUNE_EPOCHS, "sites": FOLD_EPOCHS}.get(args.mode, EPOCHS)
 
     if args.mode == "evaluate":
         _, (x_test, y_test) = load_mnist(args.data)
@@ -950,10 +1033,13 @@ def main(argv: list[str] | None = None) -> None:
     else:
         if args.pen is None or args.cvl is None:
             parser.error(
-                "train needs --pen unipen_dev.npz and --cvl cvl_dev.npz: real handwriting "
-                "to learn from and to validate on"
+                f"{args.mode} needs --pen unipen_dev.npz and --cvl cvl_dev.npz: real "
+                "handwriting to learn from and to validate on"
             )
-        train(args)
+        if args.mode == "sites":
+            leave_one_site_out(args)
+        else:
+            train(args)
 
 
 if __name__ == "__main__":

@@ -76,6 +76,15 @@ class SourceFigures:
 
 
 @dataclass(frozen=True)
+class SiteFolds:
+    """Each UNIPEN site read by a quick model trained on the same recipe without that site."""
+
+    epochs: int
+    mnist_digits: int  # MNIST training digits per quick model; the other sets cut in proportion
+    sites: dict[str, SourceFigures]
+
+
+@dataclass(frozen=True)
 class Layer:
     """One row of the architecture table."""
 
@@ -128,6 +137,7 @@ class ModelMetrics:
     finetune: FinetuneRecord | None = None
     unseen_sources: dict[str, SourceFigures] | None = None
     unseen_calibration: Calibration | None = None  # over every unseen source's digits
+    leave_one_site_out: SiteFolds | None = None
 
     def __post_init__(self) -> None:
         datetime.fromisoformat(self.trained_at)  # ValueError names a date that is not one

@@ -11,7 +11,7 @@ import streamlit as st
 
 import digit_model
 from digit_model import ModelMetrics
-from digit_model.metrics import Calibration
+from digit_model.metrics import Calibration, SourceFigures
 from tabs import charts
 
 
@@ -84,12 +84,12 @@ def calibration_measured_on(metrics: ModelMetrics) -> tuple[Calibration, str]:
     return metrics.test_calibration, "MNIST test digits"
 
 
-def unseen_sources(metrics: ModelMetrics) -> None:
-    """Handwriting from sources training never saw, one row each: what users meet."""
-    sources = metrics.unseen_sources or {}
+def source_table(sources: dict[str, SourceFigures], kind: str) -> None:
+    """One row per source of handwriting: its writers and digits, read right, refused, and
+    letters flagged."""
     rows = [
         {
-            "Source": name,
+            kind: name,
             "Writers": source.writers,
             "Digits": source.samples,
             "Read right": source.accuracy,
@@ -98,9 +98,6 @@ def unseen_sources(metrics: ModelMetrics) -> None:
         }
         for name, source in sources.items()
     ]
-    if not rows:
-        return
-    st.markdown("**Sources never seen in training** (no writer and no site of them)")
     percent = st.column_config.NumberColumn(format="percent")
     st.dataframe(
         pd.DataFrame(rows),
@@ -111,6 +108,30 @@ def unseen_sources(metrics: ModelMetrics) -> None:
             "Letters flagged": percent,
         },
     )
+
+
+def unseen_sources(metrics: ModelMetrics) -> None:
+    """Handwriting from sources training never saw, one row each: what users meet."""
+    if not metrics.unseen_sources:
+        return
+    st.markdown("**Sources never seen in training** (no writer and no site of them)")
+    source_table(metrics.unseen_sources, "Source")
+
+
+def sites_left_out(metrics: ModelMetrics) -> None:
+    """Every pen site read by a quick model trained without it: the recipe at new places."""
+    folds = metrics.leave_one_site_out
+    if folds is None:
+        return
+    st.markdown("**Each pen site left out in turn**")
+    st.caption(
+        f"For each UNIPEN site, a quicker model ({folds.epochs} epochs, "
+        f"{folds.mnist_digits:,} MNIST digits and the other sets in proportion) was trained "
+        "the same way without any writer of that site, then read the site. It shows how the "
+        "way this model is trained copes with every place in turn, not just the ones kept out "
+        "of it."
+    )
+    source_table(folds.sites, "Site left out")
 
 
 def pen_and_calibration(metrics: ModelMetrics) -> None:
@@ -145,6 +166,7 @@ def pen_and_calibration(metrics: ModelMetrics) -> None:
     for column, (label, value, explanation) in zip(st.columns(len(figures)), figures):
         column.metric(label, value, help=explanation)
     unseen_sources(metrics)
+    sites_left_out(metrics)
     st.caption(
         f"Reliability, measured on {calibration.samples:,} {measured_on}: answers grouped by "
         "the confidence they were given, against how often they were right. The closer to the "

@@ -1,7 +1,9 @@
 """train_model.py end to end on a small subset: it trains, saves, reports and evaluates."""
 
 import json
+import shutil
 
+import numpy as np
 import pytest
 
 import digit_model
@@ -59,3 +61,68 @@ def test_evaluate_without_a_model_exits_with_the_fix(tmp_path):
     args = ["evaluate", "--data", str(MNIST_PATH), "--model", str(tmp_path / "none.keras")]
     with pytest.raises(SystemExit, match="python train_model\\.py"):
         train_model.main(args)
+
+
+def write_pen_sites(path, sites: tuple[str, ...], per_site: int) -> dict[str, int]:
+    """A small unipen_dev.npz: `per_site` digits and as many letters of each site; the digits
+    per site."""
+    with np.load(UNIPEN_PATH) as data:
+        arrays = {name: data[name] for name in data.files}
+    strokes = np.split(arrays["points"], arrays["stroke_starts"][1:])
+    per_char = np.split(np.arange(len(strokes)), arrays["char_starts"][1:])
+    digits = np.isin(arrays["label"], list("0123456789"))
+    letters = np.char.isalpha(arrays["label"].astype(str))
+    chosen = np.concatenate(
+        [
+            np.flatnonzero((arrays["site"] == site) & kind)[:per_site]
+            for site in sites
+            for kind in (digits, letters)
+        ]
+    )
+    kept = [strokes[i] for char in chosen for i in per_char[char]]
+    np.savez(
+        path,
+        points=np.concatenate(kept),
+        stroke_starts=np.cumsum([0] + [len(stroke) for stroke in kept[:-1]]),
+        char_starts=np.cumsum([0] + [len(per_char[char]) for char in chosen[:-1]]),
+        **{name: arrays[name][chosen] for name in ("label", "site", "writer")},
+    )
+    return {site: int((digits & (arrays["site"] == site))[chosen].sum()) for site in sites}
+
+
+def test_sites_trains_without_each_site_and_records_how_it_reads_it(
+    trained, tmp_path, monkeypatch, capsys
+):
+    pen = tmp_path / "pen.npz"
+    digits_per_site = write_pen_sites(pen, ("aga", "uqb"), per_site=80)
+    model = tmp_path / "model.keras"
+    shutil.copy(trained, model)
+    shutil.copy(digit_model.metrics_path(trained), digit_model.metrics_path(model))
+    trained_on_sites = []
+    real_training_set = train_model.training_set
+
+    def training_set(x, y, pen_train, *rest):
+        trained_on_sites.append(set(pen_train.site))
+        return real_training_set(x, y, pen_train, *rest)
+
+    monkeypatch.setattr(train_model, "training_set", training_set)
+    before = digit_model.load_metrics(model).to_dict()
+    args = ["sites", "--data", str(MNIST_PATH), "--pen", str(pen), "--cvl", str(CVL_PATH)]
+    train_model.main([*args, "--limit", "300", "--epochs", "1", "--model", str(model)])
+
+    assert trained_on_sites == [{"uqb"}, {"aga"}]  # each site's model never saw a writer of it
+    folds = digit_model.load_metrics(model).leave_one_site_out
+    assert folds.epochs == 1 and folds.mnist_digits == 300
+    assert {site: fold.samples for site, fold in folds.sites.items()} == digits_per_site
+    assert all(0 <= fold.accuracy <= 1 and fold.letters for fold in folds.sites.values())
+    printed = capsys.readouterr().out
+    assert "aga left out" in printed and "uqb left out" in printed
+    after = digit_model.load_metrics(model).to_dict()
+    after["leave_one_site_out"] = None
+    assert after == before  # the model's own figures are kept as they were
+
+
+def test_sites_names_the_sites_there_are_when_asked_for_another(trained):
+    args = ["sites", "--data", str(MNIST_PATH), "--pen", str(UNIPEN_PATH), "--cvl", str(CVL_PATH)]
+    with pytest.raises(SystemExit, match=r"no site xyz; it has aga, apa, .*, uqb"):
+        train_model.main([*args, "--site", "xyz", "--model", str(trained)])

@@ -293,6 +293,8 @@ def test_model_card_shows_pen_handwriting_and_calibration_when_measured(
     )
     metrics["unseen_calibration"] = {"ece": 0.0123, "samples": 4000, "bins": bins}
     metrics["unseen_sources"]["UNIPEN apa"]["accuracy"] = 0.9612
+    left_out = {**metrics["unseen_sources"]["UNIPEN apa"], "accuracy": 0.9377, "writers": 4}
+    metrics["leave_one_site_out"] = {"epochs": 4, "mnist_digits": 15000, "sites": {"uqb": left_out}}
     model_path = tmp_path / "model.keras"
     shutil.copy(digit_model.DEFAULT_PATH, model_path)
     digit_model.metrics_path(model_path).write_text(json.dumps(metrics))
@@ -306,9 +308,18 @@ def test_model_card_shows_pen_handwriting_and_calibration_when_measured(
     assert figures["Pen digits"] == "95.12%"
     assert figures["Letters flagged"] == "87.3%"
     assert figures["Calibration error"] == "1.23%"
-    _, unseen, read_right = card.dataframe
+    _, unseen, sites, read_right = card.dataframe
     sources = dict(zip(unseen.value["Source"], unseen.value["Read right"]))
     assert set(sources) == set(metrics["unseen_sources"]) and sources["UNIPEN apa"] == 0.9612
+    assert sites.value.to_dict("records")[0] == {
+        "Site left out": "uqb",
+        "Writers": 4,
+        "Digits": left_out["samples"],
+        "Read right": 0.9377,
+        "Taken for no digit": left_out["digits_flagged"],
+        "Letters flagged": left_out["letters_flagged"],
+    }
+    assert any("4 epochs, 15,000 MNIST digits" in caption.value for caption in card.caption)
     measured_on = "4,000 digits of sources kept out of training"
     assert any(measured_on in caption.value for caption in card.caption)
     rows = dict(zip(read_right.value["Drawings"], read_right.value["Read right"]))
