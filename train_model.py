@@ -73,7 +73,7 @@ CVL_REPEATS = 2  # CVL's training digits are few beside MNIST's: each is shown t
 CVL_CANVAS = 3500  # CVL training digits also redrawn as canvas strokes
 CANVAS_SAMPLES = 1000  # canvas-style drawings made from test digits for the final report
 PATIENCE = 4
-FOLD_LIMIT = 10000  # MNIST digits per leave-one-site-out model; the other sets cut in proportion
+FOLD_LIMIT = 10000  # MNIST digits per leave-one-site-out model; generated sets cut in proportion
 FOLD_EPOCHS = 3
 PEN_RENDERS = 2  # each training writer's character is drawn this often, at random sizes and brushes
 STYLE_SAMPLES = 700  # digits redrawn in each synthesized style, half from MNIST and half from pen
@@ -243,13 +243,16 @@ class Source:
 
 
 def unseen_sources(
-    pen_sites: unipen.PenCharacters | None, cvl_valid: cvl.CvlDigits | None, seed: int
+    pen_sites: unipen.PenCharacters | None,
+    cvl_valid: cvl.CvlDigits | None,
+    seed: int,
+    sites: tuple[str, ...] = UNSEEN_SITES,
 ) -> dict[str, Source]:
-    """Each UNIPEN site of `pen_sites`, drawn on the canvas as a person would, and CVL's
-    validation writers, by name."""
+    """Each of `sites` in `pen_sites`, drawn on the canvas as a person would, and CVL's
+    validation writers, by name. One seed draws them all, in order."""
     rng = np.random.default_rng(seed)
     sources = {}
-    for site in np.unique(pen_sites.site) if pen_sites is not None else ():
+    for site in sites if pen_sites is not None else ():
         pen = pen_sites.subset(pen_sites.site == site)
         digits = pen.subset(pen.is_digit)
         letters = pen.subset(pen.is_other & np.char.isalpha(pen.label.astype(str)))
@@ -765,15 +768,18 @@ def train(args: argparse.Namespace) -> None:
 def leave_one_site_out(args: argparse.Namespace) -> None:
     """Per UNIPEN site, a quick model trained with that site left out whole reads the site:
     what the recipe gets at a place it never saw. Recorded in the metrics beside --model."""
-    (x_train, y_train), _ = load_mnist(args.data)
     pen = unipen.load(args.pen)
     sites = args.site or sorted(set(pen.site))
     if unknown := set(sites) - set(pen.site):
         there = ", ".join(sorted(set(pen.site)))
         sys.exit(f"{args.pen} has no site {', '.join(sorted(unknown))}; it has {there}.")
-    metrics = digit_model.load_metrics(args.model)
+    try:
+        metrics = digit_model.load_metrics(args.model)
+    except ValueError as error:
+        sys.exit(str(error))
     if metrics is None:
         sys.exit(f"No metrics beside {args.model} to add the figures to; train a model first.")
+    (x_train, y_train), _ = load_mnist(args.data)
     cvl_train = cvl.load(args.cvl, "train")
     calibration_source = unseen_sources(None, cvl.load(args.cvl, "valid"), SPLIT_SEED)
     limit = min(args.limit or FOLD_LIMIT, len(x_train))
@@ -784,7 +790,9 @@ def leave_one_site_out(args: argparse.Namespace) -> None:
         print(f"Leaving out {site}: training on the other sites ...")
         deterministic(args.seed)
         left_out = pen.site == site
-        (source,) = unseen_sources(pen.subset(left_out), None, SPLIT_SEED).values()
+        # A site training holds out anyway is drawn exactly as `evaluate` draws it.
+        drawn_with = UNSEEN_SITES if site in UNSEEN_SITES else (site,)
+        source = unseen_sources(pen, None, SPLIT_SEED, drawn_with)[f"UNIPEN {site}"]
         x, y = training_set(
             x_train[mnist],
             y_train[mnist],
@@ -799,16 +807,31 @@ def leave_one_site_out(args: argparse.Namespace) -> None:
         classifier = digit_model.Classifier(calibrate(model, calibration_source))
         folds[site] = source_figures(classifier, source, *classifier.read(source.digits))
         print(f"{site} left out: {source_summary(folds[site])}")
-    accuracies = [fold["accuracy"] for fold in folds.values()]
-    flagged = [fold["digits_flagged"] for fold in folds.values()]
-    print(f"each site left out in turn, {args.epochs} epochs on {limit} MNIST digits and the rest")
+    record_folds(args.model, metrics.trained_at, args.epochs, limit, folds)
+
+
+def record_folds(
+    model_path: Path, trained_at: str, epochs: int, mnist_digits: int, folds: dict
+) -> None:
+    """Print the sites' figures and add them to the model's metrics, beside earlier sites
+    measured the same way; not if the model was retrained meanwhile."""
+    print(f"each site left out in turn ({epochs} epochs, {mnist_digits} MNIST digits)")
     for site, fold in folds.items():
         print(f"  {site:<6}{source_summary(fold)}")
-    print(f"  mean  {np.mean(accuracies):.2%} read right, {np.mean(flagged):.2%} flagged")
-    record = {"epochs": args.epochs, "mnist_digits": limit, "sites": folds}
-    path = digit_model.metrics_path(args.model)
-    metrics = {**metrics.to_dict(), "leave_one_site_out": record}
-    digit_model.ModelMetrics.from_dict(metrics).write(path)
+    accuracy = np.mean([fold["accuracy"] for fold in folds.values()])
+    flagged = np.mean([fold["digits_flagged"] for fold in folds.values()])
+    print(f"  mean  {accuracy:.2%} read right, {flagged:.2%} flagged")
+    metrics = digit_model.load_metrics(model_path)
+    if metrics is None or metrics.trained_at != trained_at:
+        sys.exit(f"{model_path} was retrained meanwhile: the figures above are not recorded.")
+    earlier = metrics.leave_one_site_out
+    if earlier and (earlier.epochs, earlier.mnist_digits) == (epochs, mnist_digits):
+        folds = {**metrics.to_dict()["leave_one_site_out"]["sites"], **folds}
+    record = {"epochs": epochs, "mnist_digits": mnist_digits, "sites": dict(sorted(folds.items()))}
+    path = digit_model.metrics_path(model_path)
+    digit_model.ModelMetrics.from_dict({**metrics.to_dict(), "leave_one_site_out": record}).write(
+        path
+    )
     print(f"Recorded in {path}")
 
 
@@ -932,7 +955,8 @@ def finetune(args: argparse.Namespace) -> None:
         x_test,
         y_test,
         held_out_sets(args.pen, args.cvl),
-        base=trained.to_dict(),
+        # The sites left out measured the recipe the base model was trained by, not this one.
+        base={**trained.to_dict(), "leave_one_site_out": None},
         finetune={
             "feedback_samples": len(x_feedback),
             "held_out": len(held_out),
@@ -966,7 +990,9 @@ def main(argv: list[str] | None = None) -> None:
         help="model file to write (train, finetune) or evaluate",
     )
     parser.add_argument(
-        "--model", type=Path, help="model file to evaluate or fine-tune (default: --out)"
+        "--model",
+        type=Path,
+        help="model file to evaluate, fine-tune or add the sites' figures to (default: --out)",
     )
     parser.add_argument(
         "--epochs",

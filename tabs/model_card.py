@@ -84,12 +84,12 @@ def calibration_measured_on(metrics: ModelMetrics) -> tuple[Calibration, str]:
     return metrics.test_calibration, "MNIST test digits"
 
 
-def source_table(sources: dict[str, SourceFigures], kind: str) -> None:
+def source_table(sources: dict[str, SourceFigures], first_column: str) -> None:
     """One row per source of handwriting: its writers and digits, read right, refused, and
     letters flagged."""
     rows = [
         {
-            kind: name,
+            first_column: name,
             "Writers": source.writers,
             "Digits": source.samples,
             "Read right": source.accuracy,
@@ -126,10 +126,10 @@ def sites_left_out(metrics: ModelMetrics) -> None:
     st.markdown("**Each pen site left out in turn**")
     st.caption(
         f"For each UNIPEN site, a quicker model ({folds.epochs} epochs, "
-        f"{folds.mnist_digits:,} MNIST digits and the other sets in proportion) was trained "
-        "the same way without any writer of that site, then read the site. It shows how the "
-        "way this model is trained copes with every place in turn, not just the ones kept out "
-        "of it."
+        f"{folds.mnist_digits:,} MNIST digits) was trained the same way on every other "
+        "site's writers, with its confidence and not-a-digit threshold fitted on the Vienna "
+        "validation writers alone, then read the site it never saw. It shows how the way this "
+        "model is trained copes with each place in turn, not just the ones kept out of it."
     )
     source_table(folds.sites, "Site left out")
 

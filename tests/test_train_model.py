@@ -10,6 +10,7 @@ import digit_model
 import train_model
 from devtools.datasets import CVL_PATH, MNIST_PATH, UNIPEN_PATH
 from tests.support.data import cvl_valid, mnist, pen_unseen_sites
+from training import unipen
 
 
 @pytest.fixture(scope="module")
@@ -64,14 +65,15 @@ def test_evaluate_without_a_model_exits_with_the_fix(tmp_path):
 
 
 def write_pen_sites(path, sites: tuple[str, ...], per_site: int) -> dict[str, int]:
-    """A small unipen_dev.npz: `per_site` digits and as many letters of each site; the digits
-    per site."""
+    """A small unipen_dev.npz: `per_site` digits and as many letters of each site; per site,
+    how many digits and how many writers of them."""
     with np.load(UNIPEN_PATH) as data:
         arrays = {name: data[name] for name in data.files}
     strokes = np.split(arrays["points"], arrays["stroke_starts"][1:])
     per_char = np.split(np.arange(len(strokes)), arrays["char_starts"][1:])
     digits = np.isin(arrays["label"], list("0123456789"))
     letters = np.char.isalpha(arrays["label"].astype(str))
+    letters &= ~np.isin(arrays["label"], list(unipen.DIGIT_LIKE))
     chosen = np.concatenate(
         [
             np.flatnonzero((arrays["site"] == site) & kind)[:per_site]
@@ -87,34 +89,49 @@ def write_pen_sites(path, sites: tuple[str, ...], per_site: int) -> dict[str, in
         char_starts=np.cumsum([0] + [len(per_char[char]) for char in chosen[:-1]]),
         **{name: arrays[name][chosen] for name in ("label", "site", "writer")},
     )
-    return {site: int((digits & (arrays["site"] == site))[chosen].sum()) for site in sites}
+    digit_writers = arrays["writer"][chosen][digits[chosen]]
+    digit_sites = arrays["site"][chosen][digits[chosen]]
+    return {
+        site: (int((digit_sites == site).sum()), len(set(digit_writers[digit_sites == site])))
+        for site in sites
+    }
 
 
 def test_sites_trains_without_each_site_and_records_how_it_reads_it(
     trained, tmp_path, monkeypatch, capsys
 ):
     pen = tmp_path / "pen.npz"
-    digits_per_site = write_pen_sites(pen, ("aga", "uqb"), per_site=80)
+    digits_and_writers = write_pen_sites(pen, ("aga", "uqb"), per_site=80)
     model = tmp_path / "model.keras"
     shutil.copy(trained, model)
     shutil.copy(digit_model.metrics_path(trained), digit_model.metrics_path(model))
-    trained_on_sites = []
-    real_training_set = train_model.training_set
+    trained_on_sites, calibrated_on = [], []
+    real_training_set, real_calibrate = train_model.training_set, train_model.calibrate
 
     def training_set(x, y, pen_train, *rest):
         trained_on_sites.append(set(pen_train.site))
         return real_training_set(x, y, pen_train, *rest)
 
+    def calibrate(model, sources):
+        calibrated_on.append(list(sources))
+        return real_calibrate(model, sources)
+
     monkeypatch.setattr(train_model, "training_set", training_set)
+    monkeypatch.setattr(train_model, "calibrate", calibrate)
     before = digit_model.load_metrics(model).to_dict()
     args = ["sites", "--data", str(MNIST_PATH), "--pen", str(pen), "--cvl", str(CVL_PATH)]
-    train_model.main([*args, "--limit", "300", "--epochs", "1", "--model", str(model)])
+    args += ["--limit", "300", "--epochs", "1", "--model", str(model)]
+    for site in ("aga", "uqb"):  # one at a time: the second adds to the first
+        train_model.main([*args, "--site", site])
 
-    assert trained_on_sites == [{"uqb"}, {"aga"}]  # each site's model never saw a writer of it
+    # Each site's model never saw a writer of it, nor fitted its threshold on it.
+    assert trained_on_sites == [{"uqb"}, {"aga"}]
+    assert calibrated_on == [["CVL valid"], ["CVL valid"]]
     folds = digit_model.load_metrics(model).leave_one_site_out
     assert folds.epochs == 1 and folds.mnist_digits == 300
-    assert {site: fold.samples for site, fold in folds.sites.items()} == digits_per_site
-    assert all(0 <= fold.accuracy <= 1 and fold.letters for fold in folds.sites.values())
+    figures = {site: (fold.samples, fold.writers) for site, fold in folds.sites.items()}
+    assert figures == digits_and_writers
+    assert all(fold.letters == 80 for fold in folds.sites.values())
     printed = capsys.readouterr().out
     assert "aga left out" in printed and "uqb left out" in printed
     after = digit_model.load_metrics(model).to_dict()

@@ -319,7 +319,7 @@ def test_model_card_shows_pen_handwriting_and_calibration_when_measured(
         "Taken for no digit": left_out["digits_flagged"],
         "Letters flagged": left_out["letters_flagged"],
     }
-    assert any("4 epochs, 15,000 MNIST digits" in caption.value for caption in card.caption)
+    assert any("(4 epochs, 15,000 MNIST digits)" in caption.value for caption in card.caption)
     measured_on = "4,000 digits of sources kept out of training"
     assert any(measured_on in caption.value for caption in card.caption)
     rows = dict(zip(read_right.value["Drawings"], read_right.value["Read right"]))
