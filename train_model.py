@@ -824,14 +824,13 @@ def record_folds(
     metrics = digit_model.load_metrics(model_path)
     if metrics is None or metrics.trained_at != trained_at:
         sys.exit(f"{model_path} was retrained meanwhile: the figures above are not recorded.")
-    earlier = metrics.leave_one_site_out
-    if earlier and (earlier.epochs, earlier.mnist_digits) == (epochs, mnist_digits):
-        folds = {**metrics.to_dict()["leave_one_site_out"]["sites"], **folds}
+    data = metrics.to_dict()
+    earlier = data["leave_one_site_out"]
+    if earlier and (earlier["epochs"], earlier["mnist_digits"]) == (epochs, mnist_digits):
+        folds = {**earlier["sites"], **folds}
     record = {"epochs": epochs, "mnist_digits": mnist_digits, "sites": dict(sorted(folds.items()))}
     path = digit_model.metrics_path(model_path)
-    digit_model.ModelMetrics.from_dict({**metrics.to_dict(), "leave_one_site_out": record}).write(
-        path
-    )
+    digit_model.ModelMetrics.from_dict({**data, "leave_one_site_out": record}).write(path)
     print(f"Recorded in {path}")
 
 

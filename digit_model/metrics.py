@@ -80,7 +80,7 @@ class SiteFolds:
     """Each UNIPEN site read by a quick model trained on the same recipe without that site."""
 
     epochs: int
-    mnist_digits: int  # MNIST training digits per quick model; the other sets cut in proportion
+    mnist_digits: int  # MNIST training digits per quick model; generated sets cut in proportion
     sites: dict[str, SourceFigures]
 
 
