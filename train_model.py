@@ -769,10 +769,10 @@ def leave_one_site_out(args: argparse.Namespace) -> None:
     """Per UNIPEN site, a quick model trained with that site left out whole reads the site:
     what the recipe gets at a place it never saw. Recorded in the metrics beside --model."""
     pen = unipen.load(args.pen)
-    sites = args.site or sorted(set(pen.site))
-    if unknown := set(sites) - set(pen.site):
-        there = ", ".join(sorted(set(pen.site)))
-        sys.exit(f"{args.pen} has no site {', '.join(sorted(unknown))}; it has {there}.")
+    there = sorted(set(pen.site))
+    sites = args.site or there
+    if unknown := set(sites) - set(there):
+        sys.exit(f"{args.pen} has no site {', '.join(sorted(unknown))}; it has {', '.join(there)}.")
     try:
         metrics = digit_model.load_metrics(args.model)
     except ValueError as error:

@@ -64,14 +64,14 @@ def test_evaluate_without_a_model_exits_with_the_fix(tmp_path):
         train_model.main(args)
 
 
-def write_pen_sites(path, sites: tuple[str, ...], per_site: int) -> dict[str, int]:
+def write_pen_sites(path, sites: tuple[str, ...], per_site: int) -> dict[str, tuple[int, int]]:
     """A small unipen_dev.npz: `per_site` digits and as many letters of each site; per site,
     how many digits and how many writers of them."""
     with np.load(UNIPEN_PATH) as data:
         arrays = {name: data[name] for name in data.files}
     strokes = np.split(arrays["points"], arrays["stroke_starts"][1:])
     per_char = np.split(np.arange(len(strokes)), arrays["char_starts"][1:])
-    digits = np.isin(arrays["label"], list("0123456789"))
+    digits = np.isin(arrays["label"], list(unipen.DIGITS))
     letters = np.char.isalpha(arrays["label"].astype(str))
     letters &= ~np.isin(arrays["label"], list(unipen.DIGIT_LIKE))
     chosen = np.concatenate(
