@@ -50,6 +50,7 @@ import tensorflow as tf
 
 import digit_model
 from digit_model import NOT_A_DIGIT
+from digit_model.metrics import commonest_misreads
 from digit_model.network import build_model, training_model
 from feedback import export as feedback_export
 from feedback import store as feedback_store
@@ -371,6 +372,13 @@ def style_figures(classifier: digit_model.Classifier, x_test, y_test) -> dict:
     return {name: float(correct[names == name].mean()) for name in STYLES}
 
 
+def confusion_matrix(labels: np.ndarray, predicted: np.ndarray) -> list[list[int]]:
+    """How often each digit written (row) was read as each digit (column)."""
+    confusion = np.zeros((10, 10), dtype=int)
+    np.add.at(confusion, (labels, predicted), 1)
+    return confusion.tolist()
+
+
 def source_figures(
     classifier: digit_model.Classifier,
     source: Source,
@@ -380,12 +388,14 @@ def source_figures(
     """One unseen source, its digits already read: digits read right, digits taken for no
     digit (per digit), letters flagged."""
     flagged_letters = ~classifier.is_digit(source.letters)
+    predicted = probabilities.argmax(axis=1)
     return {
-        "accuracy": float((probabilities.argmax(axis=1) == source.labels).mean()),
+        "accuracy": float((predicted == source.labels).mean()),
         "samples": len(source.labels),
         "writers": source.writers,
         "digits_flagged": float((~is_digit).mean()),
         "flagged_by_digit": np.bincount(source.labels[~is_digit], minlength=10).tolist(),
+        "confusion_matrix": confusion_matrix(source.labels, predicted),
         "letters_flagged": float(flagged_letters.mean()) if len(source.letters) else None,
         "letters": len(source.letters),
     }
@@ -421,8 +431,7 @@ def evaluate(
     classifier = digit_model.load(model_path)
     probabilities, is_digit = classifier.read(x_test.astype(np.float32) / 255.0)
     predicted = probabilities.argmax(axis=1)
-    confusion = np.zeros((10, 10), dtype=int)
-    np.add.at(confusion, (y_test, predicted), 1)
+    confusion = np.array(confusion_matrix(y_test, predicted))
     return {
         "test_accuracy": float((predicted == y_test).mean()),
         "test_samples": len(y_test),
@@ -443,11 +452,13 @@ def evaluate(
 
 
 def source_summary(source: dict) -> str:
-    """One source's figures in a line: digits read right and flagged, letters flagged."""
+    """One source's figures in a line: digits read right, commonest misreads, digits flagged,
+    letters flagged."""
     letters = source["letters_flagged"]
     return (
         f"{source['accuracy']:.2%} of {source['samples']} digits by {source['writers']} "
-        f"writers; {source['digits_flagged']:.2%} flagged"
+        f"writers (misread: {commonest_misreads(source['confusion_matrix'])}); "
+        f"{source['digits_flagged']:.2%} flagged"
         + (f"; letters flagged {letters:.2%}" if letters is not None else "")
     )
 

@@ -71,8 +71,22 @@ class SourceFigures:
     writers: int
     digits_flagged: float  # share of its digits the model took for no digit
     flagged_by_digit: list[int]  # how many of each digit 0-9 were taken for no digit
+    confusion_matrix: list[list[int]]  # rows: the digit written; columns: the digit read
     letters_flagged: float | None  # share of its letters rightly flagged; None without letters
     letters: int
+
+
+def commonest_misreads(confusion_matrix: list[list[int]], count: int = 3) -> str:
+    """The commonest misreadings, most first, as "0→4 (20), 1→7 (11)"; "none" if none."""
+    misreads = sorted(
+        (
+            (-times, written, read)
+            for written, row in enumerate(confusion_matrix)
+            for read, times in enumerate(row)
+            if read != written and times
+        )
+    )[:count]
+    return ", ".join(f"{written}→{read} ({-times})" for times, written, read in misreads) or "none"
 
 
 @dataclass(frozen=True)

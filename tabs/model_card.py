@@ -11,7 +11,7 @@ import streamlit as st
 
 import digit_model
 from digit_model import ModelMetrics
-from digit_model.metrics import Calibration, SourceFigures
+from digit_model.metrics import Calibration, SourceFigures, commonest_misreads
 from tabs import charts
 
 
@@ -85,14 +85,15 @@ def calibration_measured_on(metrics: ModelMetrics) -> tuple[Calibration, str]:
 
 
 def source_table(sources: dict[str, SourceFigures], first_column: str) -> None:
-    """One row per source of handwriting: its writers and digits, read right, refused, and
-    letters flagged."""
+    """One row per source of handwriting: its writers and digits, read right, its commonest
+    misreadings, refused, and letters flagged."""
     rows = [
         {
             first_column: name,
             "Writers": source.writers,
             "Digits": source.samples,
             "Read right": source.accuracy,
+            "Commonest misreads": commonest_misreads(source.confusion_matrix),
             "Taken for no digit": source.digits_flagged,
             "Letters flagged": source.letters_flagged,
         }

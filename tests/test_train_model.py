@@ -132,8 +132,12 @@ def test_sites_trains_without_each_site_and_records_how_it_reads_it(
     figures = {site: (fold.samples, fold.writers) for site, fold in folds.sites.items()}
     assert figures == digits_and_writers
     assert all(fold.letters == 80 for fold in folds.sites.values())
+    for fold in folds.sites.values():  # which digit each was read as, the right ones included
+        confusion = np.array(fold.confusion_matrix)
+        assert confusion.sum() == fold.samples
+        assert confusion.trace() / fold.samples == pytest.approx(fold.accuracy)
     printed = capsys.readouterr().out
-    assert "aga left out" in printed and "uqb left out" in printed
+    assert "aga left out" in printed and "uqb left out" in printed and "misread: " in printed
     after = digit_model.load_metrics(model).to_dict()
     after["leave_one_site_out"] = None
     assert after == before  # the model's own figures are kept as they were

@@ -293,7 +293,15 @@ def test_model_card_shows_pen_handwriting_and_calibration_when_measured(
     )
     metrics["unseen_calibration"] = {"ece": 0.0123, "samples": 4000, "bins": bins}
     metrics["unseen_sources"]["UNIPEN apa"]["accuracy"] = 0.9612
-    left_out = {**metrics["unseen_sources"]["UNIPEN apa"], "accuracy": 0.9377, "writers": 4}
+    confusion = np.diag([50] * 10)
+    confusion[0, [4, 9]] = 20, 9
+    confusion[1, 7] = 11
+    left_out = {
+        **metrics["unseen_sources"]["UNIPEN apa"],
+        "accuracy": 0.9377,
+        "writers": 4,
+        "confusion_matrix": confusion.tolist(),
+    }
     metrics["leave_one_site_out"] = {"epochs": 4, "mnist_digits": 15000, "sites": {"uqb": left_out}}
     model_path = tmp_path / "model.keras"
     shutil.copy(digit_model.DEFAULT_PATH, model_path)
@@ -316,6 +324,7 @@ def test_model_card_shows_pen_handwriting_and_calibration_when_measured(
         "Writers": 4,
         "Digits": left_out["samples"],
         "Read right": 0.9377,
+        "Commonest misreads": "0→4 (20), 1→7 (11), 0→9 (9)",
         "Taken for no digit": left_out["digits_flagged"],
         "Letters flagged": left_out["letters_flagged"],
     }
