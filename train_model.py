@@ -82,7 +82,7 @@ OTHER_SAMPLES = 40000  # letters and symbols of training writers (all, when fewe
 GENERATED_SAMPLES = 1600  # of each generated kind of not-a-digit drawing
 VALIDATION_OTHERS = 3000  # letters and symbols of validation writers in the validation set
 STYLE_TEST_SAMPLES = 200  # MNIST test digits redrawn in each style for the report
-MAX_DIGITS_FLAGGED = 0.0075  # the threshold flags at most this share of any unseen source's digits
+MAX_DIGITS_FLAGGED = 0.0075  # the threshold flags this share of unseen sources' digits, on average
 CALIBRATION_BINS = 15
 LABEL_SMOOTHING = 0.1
 AUGMENTED_SHARE = 0.8  # the rest of each batch stays as drawn, as the test digits are
@@ -316,6 +316,22 @@ def not_digit_margin(logits: np.ndarray) -> np.ndarray:
     digits = logits[:, :NOT_A_DIGIT]
     top = digits.max(axis=1)
     return logits[:, NOT_A_DIGIT] - (top + np.log(np.exp(digits - top[:, None]).sum(axis=1)))
+
+
+def not_digit_offset(margins: list[np.ndarray], share: float = MAX_DIGITS_FLAGGED) -> float:
+    """The lowest threshold on the not-a-digit margin that flags at most `share` of the digits
+    of the sources on average, each source counting equally. A limit per source would rest on
+    a handful of digits in a small one and move the threshold from one training to the next."""
+    ordered = [np.sort(margin) for margin in margins]
+    candidates = np.concatenate(ordered)
+    flagged = np.mean(
+        [
+            (len(margin) - np.searchsorted(margin, candidates, side="right")) / len(margin)
+            for margin in ordered
+        ],
+        axis=0,
+    )
+    return float(candidates[flagged <= share].min())
 
 
 def canvas_accuracy(classifier: digit_model.Classifier, x_test, y_test, samples: int) -> dict:
@@ -606,7 +622,7 @@ def validation_set(x_val, y_val, pen_validation: unipen.PenCharacters, unseen: d
 
 def calibrate(trained: keras.Model, unseen: dict[str, Source]) -> keras.Model:
     """The inference model with a temperature and a not-a-digit threshold fitted on the unseen
-    sources: the threshold flags at most MAX_DIGITS_FLAGGED of the digits of any one of them."""
+    sources (see `not_digit_offset`)."""
     logits = training_model(trained)
     per_source = [
         (logits.predict(source.digits, batch_size=1024, verbose=0), source.labels)
@@ -616,10 +632,7 @@ def calibrate(trained: keras.Model, unseen: dict[str, Source]) -> keras.Model:
         np.concatenate([scores[:, :NOT_A_DIGIT] for scores, _ in per_source]),
         np.concatenate([labels for _, labels in per_source]),
     )
-    offset = max(
-        float(np.quantile(not_digit_margin(scores), 1 - MAX_DIGITS_FLAGGED))
-        for scores, _ in per_source
-    )
+    offset = not_digit_offset([not_digit_margin(scores) for scores, _ in per_source])
     print(f"temperature {temperature:.2f}, not-a-digit offset {offset:.2f}")
     model = build_model(temperature, offset)
     model.set_weights(trained.get_weights())

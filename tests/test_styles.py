@@ -24,21 +24,47 @@ def added(original, styled):
     return styled[len(original) :]
 
 
+def slashed(zero, seed):
+    """The zero slash_zero drew, and its slash."""
+    styled = styles.slash_zero(zero, np.random.default_rng(seed))
+    assert styled.shape == (len(zero) + 1, 4)
+    return styled[: len(zero)], styled[-1]
+
+
 @pytest.mark.parametrize("style", [styles.slash_zero, styles.bar_zero])
 def test_zero_strokes_cross_the_middle_of_the_zero(style):
     zero = digit_segments(0)
     (top, left), (bottom, right) = box(zero)
-    (stroke,) = added(zero, style(zero, np.random.default_rng(1)))
+    stroke = style(zero, np.random.default_rng(1))[-1]
     middle = (stroke[:2] + stroke[2:]) / 2
     assert np.allclose(middle, [(top + bottom) / 2, (left + right) / 2])
     assert np.hypot(*(stroke[2:] - stroke[:2])) > 0.5 * (bottom - top)
 
 
 def test_slash_runs_from_lower_left_to_upper_right():
-    zero = digit_segments(0)
-    (stroke,) = added(zero, styles.slash_zero(zero, np.random.default_rng(2)))
-    start, end = stroke[:2], stroke[2:]
+    _, slash = slashed(digit_segments(0), 2)
+    start, end = slash[:2], slash[2:]
     assert start[0] > end[0] and start[1] < end[1]
+
+
+def test_slash_zero_keeps_the_zeros_height_and_at_most_narrows_it():
+    zero = digit_segments(0)
+    (top, left), (bottom, right) = box(zero)
+    for seed in range(20):
+        ring, _ = slashed(zero, seed)
+        (ring_top, ring_left), (ring_bottom, ring_right) = box(ring)
+        assert (ring_top, ring_bottom) == (top, bottom)
+        assert 0.6 * (right - left) - 1e-4 <= ring_right - ring_left <= right - left + 1e-4
+        assert ring_left + ring_right == pytest.approx(left + right, abs=1e-4)
+
+
+def test_some_slashes_run_far_past_the_zero_at_both_ends_like_a_phi():
+    zero = digit_segments(0)
+    (top, _), (bottom, _) = box(zero)
+    margin = 0.25 * (bottom - top)
+    slashes = [slashed(zero, seed)[1] for seed in range(40)]
+    phis = [s for s in slashes if s[0] > bottom + margin and s[2] < top - margin]
+    assert 0 < len(phis) < len(slashes)
 
 
 def test_dot_zero_adds_a_small_ring_at_the_centre():

@@ -64,6 +64,20 @@ def test_evaluate_without_a_model_exits_with_the_fix(tmp_path):
         train_model.main(args)
 
 
+def test_the_not_a_digit_threshold_flags_its_share_of_digits_on_average_over_sources():
+    rng = np.random.default_rng(0)
+    small, large = rng.normal(size=200), rng.normal(size=4000)
+    offset = train_model.not_digit_offset([small, large], share=0.01)
+    flagged = [(small > offset).mean(), (large > offset).mean()]
+    assert np.mean(flagged) <= 0.01
+    below = np.concatenate([small, large])
+    lower = below[below < offset].max()
+    assert np.mean([(small > lower).mean(), (large > lower).mean()]) > 0.01  # the lowest such
+    # A wild digit in the small source moves the threshold by a step, not out to itself.
+    wild = train_model.not_digit_offset([np.append(small[:-1], 50.0), large], share=0.01)
+    assert abs(wild - offset) < 0.2
+
+
 def write_pen_sites(path, sites: tuple[str, ...], per_site: int) -> dict[str, tuple[int, int]]:
     """A small unipen_dev.npz: `per_site` digits and as many letters of each site; per site,
     how many digits and how many writers of them."""

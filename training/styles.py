@@ -5,7 +5,7 @@ everywhere) often write digits it never shows, and a model trained on it misread
 
 | style | who writes it | read without it as |
 |---|---|---|
-| `slash_zero`, `bar_zero`, `dot_zero` | engineers, Scandinavia, Germany, Australia | 8 or 4 |
+| `slash_zero`, `bar_zero`, `dot_zero` | engineers, Scandinavia, Germany, Australia | 8, 4 or 9 |
 | `flag_one`, `foot_one` | continental Europe: a long up-stroke, often a foot | 7 |
 | `caret_one` | a 1 whose flag reaches down, like a narrow Λ | 7 or 4 |
 | `cross_seven` | continental Europe: a bar through the stem | 4 or 2 |
@@ -86,11 +86,14 @@ def _column_at(segments: Segments, row: float) -> float:
 
 
 def slash_zero(segments: Segments, rng: np.random.Generator) -> Segments:
-    """A zero with a slash from lower left to upper right, reaching to or past its outline."""
+    """A zero, often narrowed, with a slash from lower left to upper right: reaching to its
+    outline, or far past it at both ends like a phi."""
     top, left, bottom, right = _box(segments)
     centre = np.array([(top + bottom) / 2, (left + right) / 2])
-    half = rng.uniform(0.45, 0.65) * (bottom - top)
-    tilt = rng.uniform(np.radians(20), np.radians(50))  # from vertical, leaning right
+    segments = segments.copy()
+    segments[:, 1::2] = centre[1] + rng.uniform(0.6, 1.0) * (segments[:, 1::2] - centre[1])
+    half = rng.uniform(0.45, 1.0) * (bottom - top)
+    tilt = rng.uniform(np.radians(5), np.radians(50))  # from vertical, leaning right
     direction = np.array([-np.cos(tilt), np.sin(tilt)])
     return _with(segments, np.stack([centre - half * direction, centre + half * direction]))
 
