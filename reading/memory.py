@@ -23,8 +23,8 @@ if TYPE_CHECKING:
     from reading import DigitReading
 
 CAPACITY = 100  # examples kept; the oldest goes when a new one comes
-LOOKS_ALIKE = 0.60  # cosine similarity where an example starts to count...
-LOOKS_THE_SAME = 0.72  # ...and where it counts fully, and may make a flagged drawing a digit
+LOOKS_ALIKE = 0.66  # cosine similarity where an example starts to count...
+LOOKS_THE_SAME = 0.80  # ...and where it counts fully, and may make a flagged drawing a digit
 MAX_SHIFT = 6.0  # the most a digit's examples add to its log-odds: overturns odds up to ~400:1
 SAME_DRAWING = 1 - 1e-6  # features this alike are the same drawing labelled again
 

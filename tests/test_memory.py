@@ -9,7 +9,7 @@ import pytest
 import reading
 from devtools.drawing import PLACEMENTS
 from preprocess import canvas_to_ink
-from reading.memory import LOOKS_THE_SAME
+from reading.memory import LOOKS_THE_SAME, MAX_SHIFT
 from tests.support.data import cvl_valid, mnist
 from training.canvas_drawings import random_drawings
 
@@ -17,7 +17,8 @@ WRITERS = 12  # CVL validation writers searched for a misread the writer draws t
 
 
 def misread_twice(classifier):
-    """Two drawings of one digit by one writer that look the same and are both misread."""
+    """Two drawings of one digit by one writer that look the same and are both misread, the
+    second by odds a memory may overturn (see `MAX_SHIFT`)."""
     valid = cvl_valid()
     images, digits, writers = valid.images, valid.digits, valid.writer
     for writer in sorted(set(writers))[:WRITERS]:
@@ -27,9 +28,12 @@ def misread_twice(classifier):
         for first in wrong:
             for again in wrong:
                 alike = found[first].features @ found[again].features
-                same_digit = digits[mine[again]] == digits[mine[first]]
-                if again > first and same_digit and alike >= LOOKS_THE_SAME:
-                    return found[first], found[again], int(digits[mine[first]]), found
+                meant = digits[mine[first]]
+                same_digit = digits[mine[again]] == meant
+                odds = found[again].probabilities.max() / found[again].probabilities[meant]
+                within_reach = np.log(odds) < MAX_SHIFT
+                if again > first and same_digit and alike >= LOOKS_THE_SAME and within_reach:
+                    return found[first], found[again], int(meant), found
     pytest.fail("no writer's misread digit was found drawn twice alike")
 
 
