@@ -71,13 +71,17 @@ class SourceFigures:
     writers: int
     digits_flagged: float  # share of its digits the model took for no digit
     flagged_by_digit: list[int]  # how many of each digit 0-9 were taken for no digit
-    confusion_matrix: list[list[int]]  # rows: the digit written; columns: the digit read
     letters_flagged: float | None  # share of its letters rightly flagged; None without letters
     letters: int
+    # Rows: the digit written; columns: the digit read. None in metrics written before it was.
+    confusion_matrix: list[list[int]] | None = None
 
 
-def commonest_misreads(confusion_matrix: list[list[int]], count: int = 3) -> str:
-    """The commonest misreadings, most first, as "0→4 (20), 1→7 (11)"; "none" if none."""
+def commonest_misreads(confusion_matrix: list[list[int]] | None, count: int = 3) -> str:
+    """The `count` commonest misreadings, most first and ties in digit order, as "0→4 (20),
+    1→7 (11)"; "none" if there are none, "" if they were not recorded."""
+    if confusion_matrix is None:
+        return ""
     misreads = sorted(
         (
             (-times, written, read)
