@@ -388,11 +388,11 @@ def style_figures(classifier: digit_model.Classifier, x_test, y_test) -> dict:
     return {name: float(correct[names == name].mean()) for name in STYLES}
 
 
-def confusion_matrix(labels: np.ndarray, predicted: np.ndarray) -> list[list[int]]:
-    """How often each digit written (row) was read as each digit (column)."""
+def confusion_matrix(labels: np.ndarray, predicted: np.ndarray) -> np.ndarray:
+    """(10, 10): how often each digit written (row) was read as each digit (column)."""
     confusion = np.zeros((10, 10), dtype=int)
     np.add.at(confusion, (labels, predicted), 1)
-    return confusion.tolist()
+    return confusion
 
 
 def source_figures(
@@ -411,7 +411,7 @@ def source_figures(
         "writers": source.writers,
         "digits_flagged": float((~is_digit).mean()),
         "flagged_by_digit": np.bincount(source.labels[~is_digit], minlength=10).tolist(),
-        "confusion_matrix": confusion_matrix(source.labels, predicted),
+        "confusion_matrix": confusion_matrix(source.labels, predicted).tolist(),
         "letters_flagged": float(flagged_letters.mean()) if len(source.letters) else None,
         "letters": len(source.letters),
     }
@@ -447,7 +447,7 @@ def evaluate(
     classifier = digit_model.load(model_path)
     probabilities, is_digit = classifier.read(x_test.astype(np.float32) / 255.0)
     predicted = probabilities.argmax(axis=1)
-    confusion = np.array(confusion_matrix(y_test, predicted))
+    confusion = confusion_matrix(y_test, predicted)
     return {
         "test_accuracy": float((predicted == y_test).mean()),
         "test_samples": len(y_test),
