@@ -319,11 +319,15 @@ def not_digit_margin(logits: np.ndarray) -> np.ndarray:
 
 
 def not_digit_offset(margins: list[np.ndarray], share: float = MAX_DIGITS_FLAGGED) -> float:
-    """The lowest threshold on the not-a-digit margin that flags at most `share` of the digits
-    of the sources on average, each source counting equally. A limit per source would rest on
-    a handful of digits in a small one and move the threshold from one training to the next."""
+    """A threshold on the not-a-digit margin that flags as many of the sources' digits as it
+    may: at most `share` of them on average, each source counting equally.
+
+    A limit per source would rest on a handful of digits in a small one and move the
+    threshold from one training to the next. The threshold lies halfway between the highest
+    digit kept and the lowest one flagged, so that no digit sits on it and float rounding
+    never decides a verdict."""
     ordered = [np.sort(margin) for margin in margins]
-    candidates = np.concatenate(ordered)
+    candidates = np.unique(np.concatenate(ordered))
     flagged = np.mean(
         [
             (len(margin) - np.searchsorted(margin, candidates, side="right")) / len(margin)
@@ -331,7 +335,10 @@ def not_digit_offset(margins: list[np.ndarray], share: float = MAX_DIGITS_FLAGGE
         ],
         axis=0,
     )
-    return float(candidates[flagged <= share].min())
+    kept = int(np.argmax(flagged <= share))  # `flagged` falls as the candidates rise
+    if kept == len(candidates) - 1:  # no digit may be flagged: stand a step above them all
+        return float(candidates[kept] + 1.0)
+    return float((candidates[kept] + candidates[kept + 1]) / 2)
 
 
 def canvas_accuracy(classifier: digit_model.Classifier, x_test, y_test, samples: int) -> dict:

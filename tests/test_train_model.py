@@ -70,9 +70,12 @@ def test_the_not_a_digit_threshold_flags_its_share_of_digits_on_average_over_sou
     offset = train_model.not_digit_offset([small, large], share=0.01)
     flagged = [(small > offset).mean(), (large > offset).mean()]
     assert np.mean(flagged) <= 0.01
-    below = np.concatenate([small, large])
-    lower = below[below < offset].max()
-    assert np.mean([(small > lower).mean(), (large > lower).mean()]) > 0.01  # the lowest such
+    every = np.concatenate([small, large])
+    highest_kept, lowest_flagged = every[every < offset].max(), every[every > offset].min()
+    assert offset == pytest.approx((highest_kept + lowest_flagged) / 2)  # no digit sits on it
+    flagging_one_more = [(small >= highest_kept).mean(), (large >= highest_kept).mean()]
+    assert np.mean(flagging_one_more) > 0.01  # it flags as many as it may
+    assert train_model.not_digit_offset([small, large], share=0.0) > every.max()
     # A wild digit in the small source moves the threshold by a step, not out to itself.
     wild = train_model.not_digit_offset([np.append(small[:-1], 50.0), large], share=0.01)
     assert abs(wild - offset) < 0.2

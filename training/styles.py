@@ -91,9 +91,9 @@ def slash_zero(segments: Segments, rng: np.random.Generator) -> Segments:
     top, left, bottom, right = _box(segments)
     centre = np.array([(top + bottom) / 2, (left + right) / 2])
     segments = segments.copy()
-    segments[:, 1::2] = centre[1] + rng.uniform(0.6, 1.0) * (segments[:, 1::2] - centre[1])
-    half = rng.uniform(0.45, 1.0) * (bottom - top)
-    tilt = rng.uniform(np.radians(5), np.radians(50))  # from vertical, leaning right
+    segments[:, 1::2] = centre[1] + rng.uniform(0.45, 1.0) * (segments[:, 1::2] - centre[1])
+    half = rng.uniform(0.45, 1.4) * (bottom - top)
+    tilt = rng.uniform(np.radians(0), np.radians(45))  # from vertical, leaning right
     direction = np.array([-np.cos(tilt), np.sin(tilt)])
     return _with(segments, np.stack([centre - half * direction, centre + half * direction]))
 
@@ -117,21 +117,24 @@ def dot_zero(segments: Segments, rng: np.random.Generator) -> Segments:
 
 
 def flag_one(segments: Segments, rng: np.random.Generator) -> Segments:
-    """A one with a long up-stroke: a flag from its top down to the left."""
+    """A one with a long up-stroke: a flag from its top down to the left, straight or
+    hooked (arched upwards)."""
     height = _height(segments)
     peak = _topmost(segments)
     length = rng.uniform(0.25, 0.55) * height
-    angle = rng.uniform(np.radians(35), np.radians(70))  # from vertical
+    angle = rng.uniform(np.radians(35), np.radians(85))  # from vertical
     end = peak + length * np.array([np.cos(angle), -np.sin(angle)])
-    return _with(segments, np.stack([end, peak]))
+    arch = (peak + end) / 2 - rng.uniform(0.0, 0.3) * length * np.array([1.0, 0.0])
+    t = np.linspace(0.0, 1.0, 9)[:, None]
+    return _with(segments, (1 - t) ** 2 * end + 2 * t * (1 - t) * arch + t**2 * peak)
 
 
 def foot_one(segments: Segments, rng: np.random.Generator) -> Segments:
-    """A flagged one standing on a foot: a short horizontal stroke under it."""
+    """A flagged one standing on a foot: a horizontal stroke under it, up to its height wide."""
     segments = flag_one(segments, rng)
     height = _height(segments)
     base = _bottommost(segments)
-    half = rng.uniform(0.15, 0.35) * height
+    half = rng.uniform(0.15, 0.5) * height
     slope = rng.uniform(-0.05, 0.05) * height
     ends = np.array([[slope, -half], [-slope, half]])
     return _with(segments, base + ends)
