@@ -86,7 +86,7 @@ def _column_at(segments: Segments, row: float) -> float:
 
 
 def slash_zero(segments: Segments, rng: np.random.Generator) -> Segments:
-    """A zero narrowed by up to 40 %, with a slash from lower left to upper right: reaching
+    """A zero narrowed by up to 55 %, with a slash from lower left to upper right: reaching
     about to its outline, or far past it at both ends like a phi."""
     top, left, bottom, right = _box(segments)
     centre = np.array([(top + bottom) / 2, (left + right) / 2])
@@ -117,24 +117,21 @@ def dot_zero(segments: Segments, rng: np.random.Generator) -> Segments:
 
 
 def flag_one(segments: Segments, rng: np.random.Generator) -> Segments:
-    """A one with a long up-stroke: a flag from its top down to the left, straight or
-    hooked (arched upwards)."""
+    """A one with a long up-stroke: a flag from its top down to the left."""
     height = _height(segments)
     peak = _topmost(segments)
     length = rng.uniform(0.25, 0.55) * height
-    angle = rng.uniform(np.radians(35), np.radians(85))  # from vertical
+    angle = rng.uniform(np.radians(35), np.radians(70))  # from vertical
     end = peak + length * np.array([np.cos(angle), -np.sin(angle)])
-    arch = (peak + end) / 2 - rng.uniform(0.0, 0.3) * length * np.array([1.0, 0.0])
-    t = np.linspace(0.0, 1.0, 9)[:, None]
-    return _with(segments, (1 - t) ** 2 * end + 2 * t * (1 - t) * arch + t**2 * peak)
+    return _with(segments, np.stack([end, peak]))
 
 
 def foot_one(segments: Segments, rng: np.random.Generator) -> Segments:
-    """A flagged one standing on a foot: a horizontal stroke under it, up to its height wide."""
+    """A flagged one standing on a foot: a short horizontal stroke under it."""
     segments = flag_one(segments, rng)
     height = _height(segments)
     base = _bottommost(segments)
-    half = rng.uniform(0.15, 0.5) * height
+    half = rng.uniform(0.15, 0.35) * height
     slope = rng.uniform(-0.05, 0.05) * height
     ends = np.array([[slope, -half], [-slope, half]])
     return _with(segments, base + ends)
