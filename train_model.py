@@ -324,10 +324,12 @@ def not_digit_offset(margins: list[np.ndarray], share: float = MAX_DIGITS_FLAGGE
 
     A limit per source would rest on a handful of digits in a small one and move the
     threshold from one training to the next. The threshold lies halfway between the highest
-    digit kept and the lowest one flagged, so that no digit sits on it and float rounding
-    never decides a verdict."""
+    digit kept and the lowest one flagged (a step above them all when none may be), so that
+    no digit sits on it."""
+    if not 0 <= share < 1:
+        raise ValueError(f"share of digits flagged must be in [0, 1), not {share}")
     ordered = [np.sort(margin) for margin in margins]
-    candidates = np.unique(np.concatenate(ordered))
+    candidates = np.unique(np.concatenate(ordered))  # sorted, each value once
     flagged = np.mean(
         [
             (len(margin) - np.searchsorted(margin, candidates, side="right")) / len(margin)
@@ -336,7 +338,7 @@ def not_digit_offset(margins: list[np.ndarray], share: float = MAX_DIGITS_FLAGGE
         axis=0,
     )
     kept = int(np.argmax(flagged <= share))  # `flagged` falls as the candidates rise
-    if kept == len(candidates) - 1:  # no digit may be flagged: stand a step above them all
+    if kept == len(candidates) - 1:
         return float(candidates[kept] + 1.0)
     return float((candidates[kept] + candidates[kept + 1]) / 2)
 

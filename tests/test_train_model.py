@@ -81,6 +81,14 @@ def test_the_not_a_digit_threshold_flags_its_share_of_digits_on_average_over_sou
     assert abs(wild - offset) < 0.2
 
 
+def test_the_not_a_digit_threshold_never_sits_on_a_digit_shared_by_sources():
+    # Margins tied within and across sources, and interleaved between them.
+    first, second = np.array([0.0, 1, 2, 2, 3]), np.array([1.0, 2, 2, 3, 4])
+    assert train_model.not_digit_offset([first, second], share=0.25) == 3.5
+    with pytest.raises(ValueError, match="share"):
+        train_model.not_digit_offset([first, second], share=-0.1)
+
+
 def write_pen_sites(path, sites: tuple[str, ...], per_site: int) -> dict[str, tuple[int, int]]:
     """A small unipen_dev.npz: `per_site` digits and as many letters of each site; per site,
     how many digits and how many writers of them."""

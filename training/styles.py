@@ -86,14 +86,14 @@ def _column_at(segments: Segments, row: float) -> float:
 
 
 def slash_zero(segments: Segments, rng: np.random.Generator) -> Segments:
-    """A zero narrowed by up to 55 %, with a slash from lower left to upper right: reaching
-    about to its outline, or far past it at both ends like a phi."""
+    """A zero narrowed by up to 55 %, with a slash through it, upright or leaning right by up
+    to 45°: reaching about to its outline, or far past it at both ends like a phi."""
     top, left, bottom, right = _box(segments)
     centre = np.array([(top + bottom) / 2, (left + right) / 2])
     segments = segments.copy()
     segments[:, 1::2] = centre[1] + rng.uniform(0.45, 1.0) * (segments[:, 1::2] - centre[1])
     half = rng.uniform(0.45, 1.4) * (bottom - top)
-    tilt = rng.uniform(np.radians(0), np.radians(45))  # from vertical, leaning right
+    tilt = rng.uniform(0.0, np.radians(45))  # from vertical, leaning right
     direction = np.array([-np.cos(tilt), np.sin(tilt)])
     return _with(segments, np.stack([centre - half * direction, centre + half * direction]))
 
