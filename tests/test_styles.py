@@ -68,8 +68,9 @@ def test_some_slashes_run_far_past_the_zero_at_both_ends_like_a_phi():
     slashes = [slashed(zero, seed)[1] for seed in range(40)]
     phis = [s for s in slashes if s[0] > bottom + margin and s[2] < top - margin]
     assert 0 < len(phis) < len(slashes)
-    rise = np.abs(np.array(slashes)[:, 0] - np.array(slashes)[:, 2])
-    lengths = np.hypot(rise, np.array(slashes)[:, 3] - np.array(slashes)[:, 1])
+    ends = np.array(slashes)
+    rise = np.abs(ends[:, 0] - ends[:, 2])
+    lengths = np.hypot(rise, ends[:, 3] - ends[:, 1])
     assert lengths.max() <= 2.8 * (bottom - top) + 1e-4  # a small oval on a long stick, no longer
     leans = np.degrees(np.arccos(rise / lengths))
     assert leans.max() <= 45 + 1e-3 and leans.min() < 10  # some nearly upright
