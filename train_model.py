@@ -867,6 +867,20 @@ def record_folds(
     print(f"Recorded in {path}")
 
 
+def record_figures(model_path: Path, figures: dict) -> None:
+    """Write a model's figures, measured again, into its metrics, keeping how it was trained:
+    after a change to how drawings are read, without training the same network again."""
+    try:
+        metrics = digit_model.load_metrics(model_path)
+    except ValueError as error:
+        sys.exit(str(error))
+    if metrics is None:
+        sys.exit(f"No metrics beside {model_path} to record the figures in; train a model first.")
+    path = digit_model.metrics_path(model_path)
+    digit_model.ModelMetrics.from_dict({**metrics.to_dict(), **figures}).write(path)
+    print(f"Recorded in {path}")
+
+
 def feedback_from_database() -> tuple[np.ndarray, np.ndarray]:
     """Every label in the database the app is configured with, as the app finds it
     (DIGIT_FEEDBACK_DB_URL, DATABASE_URL, .streamlit/secrets.toml, else feedback.db)."""
@@ -1072,6 +1086,12 @@ def main(argv: list[str] | None = None) -> None:
         default=CANVAS_SAMPLES,
         help="canvas-style drawings to evaluate on (0: skip)",
     )
+    parser.add_argument(
+        "--record",
+        action="store_true",
+        help="evaluate: write the figures into the model's metrics, keeping its training "
+        "record (needs --pen, --cvl and canvas samples, so that every figure is measured)",
+    )
     parser.add_argument("--seed", type=int, default=SEED)
     args = parser.parse_args(argv)
     args.model = args.model or args.out
@@ -1079,6 +1099,8 @@ def main(argv: list[str] | None = None) -> None:
         args.epochs = {"finetune": FINETUNE_EPOCHS, "sites": FOLD_EPOCHS}.get(args.mode, EPOCHS)
 
     if args.mode == "evaluate":
+        if args.record and not (args.pen and args.cvl and args.canvas_samples):
+            parser.error("--record needs --pen, --cvl and canvas samples: every figure measured")
         _, (x_test, y_test) = load_mnist(args.data)
         held_out = held_out_sets(args.pen, args.cvl)
         try:
@@ -1086,6 +1108,8 @@ def main(argv: list[str] | None = None) -> None:
         except digit_model.ModelUnavailable as error:
             sys.exit(str(error))
         report(metrics)
+        if args.record:
+            record_figures(args.model, metrics)
     elif args.mode == "finetune":
         finetune(args)
     else:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
+from scipy import ndimage
 
 from digit_model.metrics import ModelMetrics
 from preprocess import FIELD
@@ -21,12 +22,16 @@ NOT_A_DIGIT = 10  # the eleventh class the network scores, after the ten digits
 DOUBT_BELOW = 0.6  # a "not a digit" verdict less sure than this still offers the digit read
 EXPECTED_OUTPUTS = {"probabilities": (None, 10), "verdict": (None, NOT_A_DIGIT + 1)}
 FEATURES_LAYER = "dense"  # the penultimate layer, whose output describes how a drawing looks
+CALIBRATED_LAYER = "temperature"  # the ten digits' logits divided by the fitted temperature
+SURE_ABOVE = 0.9  # a digit read less sure than this is read again from slightly moved views
+MAX_BATCH = 1024  # inputs per compiled call: memory stays bounded, however many are read
 
 __all__ = [
     "DEFAULT_PATH",
     "DOUBT_BELOW",
     "MODEL_PATH_VARIABLE",
     "NOT_A_DIGIT",
+    "SURE_ABOVE",
     "Classifier",
     "ModelMetrics",
     "ModelOutputs",
@@ -34,7 +39,38 @@ __all__ = [
     "load",
     "load_metrics",
     "model_path",
+    "views",
 ]
+
+
+def _view_transforms() -> list[tuple[np.ndarray, np.ndarray]]:
+    """(matrix, offset) pairs for ndimage.affine_transform: the drawing moved one pixel each
+    way, turned 8 degrees either way, and shrunk or grown by a tenth about the field's centre."""
+    centre = np.full(2, (FIELD - 1) / 2)
+    # The transform maps each output pixel to where it reads the input: a move is its negative.
+    transforms = [
+        (np.eye(2), -np.array(move, float)) for move in ((1, 0), (-1, 0), (0, 1), (0, -1))
+    ]
+    for angle in np.radians((-8.0, 8.0)):
+        cos, sin = np.cos(angle), np.sin(angle)
+        matrix = np.array([[cos, -sin], [sin, cos]])
+        transforms.append((matrix, centre - matrix @ centre))
+    for scale in (0.9, 1.1):
+        matrix = np.eye(2) / scale
+        transforms.append((matrix, centre - matrix @ centre))
+    return transforms
+
+
+_VIEWS = _view_transforms()
+
+
+def views(image: np.ndarray) -> np.ndarray:
+    """(8, 28, 28) float32: one input slightly moved, turned and resized, as a writer might
+    have drawn it; the network reads these when unsure and averages what it reads."""
+    image = np.asarray(image, dtype=np.float32)
+    return np.stack(
+        [ndimage.affine_transform(image, matrix, offset, order=1) for matrix, offset in _VIEWS]
+    )
 
 
 def model_path() -> Path:
@@ -47,7 +83,7 @@ class ModelUnavailable(RuntimeError):
 
 
 class ModelOutputs(NamedTuple):
-    """Everything one compiled call gives for a batch of inputs."""
+    """What the classifier reads from a batch of inputs."""
 
     probabilities: np.ndarray  # (N, 10) calibrated
     not_digit: np.ndarray  # (N,) chance that the drawing is no digit, 0.5 at the fitted threshold
@@ -65,16 +101,22 @@ class ModelOutputs(NamedTuple):
 
 
 class Classifier:
-    """A trained model behind one compiled call, cheap enough to run on every stroke."""
+    """A trained model behind a compiled call, cheap enough to run on every stroke, and a
+    second look for the drawings it is unsure of."""
 
     def __init__(self, model) -> None:
         import keras
         import tensorflow as tf
 
         self.model = model
-        # The same network with the features layer's output added: one pass gives all three.
+        # The same network with the features and calibrated logits added: one pass gives all.
         network = keras.Model(
-            model.inputs, {**model.output, "features": model.get_layer(FEATURES_LAYER).output}
+            model.inputs,
+            {
+                **model.output,
+                "features": model.get_layer(FEATURES_LAYER).output,
+                "calibrated": model.get_layer(CALIBRATED_LAYER).output,
+            },
         )
         centre, scale = _feature_standardisation(model)
 
@@ -88,10 +130,18 @@ class Classifier:
             input_signature=[tf.TensorSpec([None, FIELD, FIELD], tf.float32)],
             jit_compile=True,
         )
-        self.read(np.zeros((1, FIELD, FIELD), dtype=np.float32))
+        # Compile the two batch sizes a drawing at a time needs: itself, and its views.
+        self._pass(np.zeros((1, FIELD, FIELD), np.float32))
+        self._pass(np.zeros((len(_VIEWS), FIELD, FIELD), np.float32))
 
     def read_all(self, images: np.ndarray) -> ModelOutputs:
-        """(N, 28, 28) inputs in [0, 1] -> probabilities, verdicts and features in one call."""
+        """(N, 28, 28) inputs in [0, 1] -> probabilities, verdicts and features.
+
+        One compiled pass reads them all. A digit read less sure than SURE_ABOVE is read
+        again from its views, and its probabilities are the softmax of the calibrated logits
+        averaged over it and its views: a second look that reads unfamiliar hands better.
+        The verdict and features are the first look's.
+        """
         images = np.asarray(images, dtype=np.float32)
         if images.ndim != 3 or images.shape[1:] != (FIELD, FIELD):
             raise ValueError(f"the classifier expects (N, 28, 28) images, got shape {images.shape}")
@@ -103,16 +153,34 @@ class Classifier:
                 np.zeros(0, np.float32),
                 np.zeros((0, width), np.float32),
             )
+        outputs = self._pass(images)
+        probabilities = outputs["probabilities"]
+        unsure = np.flatnonzero(probabilities.max(axis=1) < SURE_ABOVE)
+        if len(unsure):
+            moved = self._pass(np.concatenate([views(images[index]) for index in unsure]))
+            logits = moved["calibrated"].reshape(len(unsure), len(_VIEWS), -1)
+            mean = (outputs["calibrated"][unsure] + logits.sum(axis=1)) / (len(_VIEWS) + 1)
+            odds = np.exp(mean - mean.max(axis=1, keepdims=True))
+            probabilities[unsure] = odds / odds.sum(axis=1, keepdims=True)
+        return ModelOutputs(probabilities, outputs["verdict"][:, NOT_A_DIGIT], outputs["features"])
+
+    def _pass(self, images: np.ndarray) -> dict[str, np.ndarray]:
+        """The network over (N >= 1, 28, 28) float32 inputs, MAX_BATCH at a time: every
+        output, as numpy."""
+        parts = [
+            self._call(images[start : start + MAX_BATCH])
+            for start in range(0, len(images), MAX_BATCH)
+        ]
+        return {name: np.concatenate([part[name] for part in parts]) for name in parts[0]}
+
+    def _call(self, images: np.ndarray) -> dict[str, np.ndarray]:
+        """One compiled call over at most MAX_BATCH inputs."""
+        count = len(images)
         # XLA compiles once per batch size: round up to a power of two so a few sizes serve all.
         bucket = 1 << (count - 1).bit_length()
         if bucket != count:
             images = np.concatenate([images, np.zeros((bucket - count, FIELD, FIELD), np.float32)])
-        outputs = self._forward(images)
-        return ModelOutputs(
-            outputs["probabilities"].numpy()[:count],
-            outputs["verdict"].numpy()[:count, NOT_A_DIGIT],
-            outputs["features"].numpy()[:count],
-        )
+        return {name: np.array(value)[:count] for name, value in self._forward(images).items()}
 
     def read(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(N, 28, 28) inputs in [0, 1] -> (N, 10) calibrated probabilities and (N,) is-digit."""

@@ -1,12 +1,13 @@
 """The committed model: accuracy on MNIST and on canvas-style drawings through the full pipeline."""
 
+import keras
 import numpy as np
 import pytest
 
 import digit_model
 from preprocess import canvas_to_ink
 from reading import read_digit, read_digits
-from tests.support.data import mnist
+from tests.support.data import cvl_valid, mnist
 from training.canvas_drawings import COLOUR_SETUPS, centre_line, draw, random_drawings
 
 
@@ -55,6 +56,70 @@ def test_probabilities_are_a_distribution(classifier):
 def test_predict_proba_rejects_wrong_shapes(classifier):
     with pytest.raises(ValueError, match=r"\(N, 28, 28\)"):
         classifier.predict_proba(np.zeros((28, 28), np.float32))
+
+
+def first_look(classifier, images: np.ndarray) -> np.ndarray:
+    """The calibrated logits of one pass of the network alone, without the second look."""
+    model = classifier.model
+    calibrated = keras.Model(model.inputs, model.get_layer(digit_model.CALIBRATED_LAYER).output)
+    return calibrated.predict(images, verbose=0)
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    odds = np.exp(logits - logits.max(axis=-1, keepdims=True))
+    return odds / odds.sum(axis=-1, keepdims=True)
+
+
+def test_a_sure_reading_is_one_look_and_an_unsure_one_averages_its_views(classifier):
+    images, _ = mnist("test")
+    inputs = images[:2000] / np.float32(255)
+    single = softmax(first_look(classifier, inputs))
+    read = classifier.predict_proba(inputs)
+    sure = single.max(axis=1) >= digit_model.SURE_ABOVE
+    assert 0 < (~sure).sum() < 0.05 * len(inputs)
+    assert np.allclose(read[sure], single[sure], atol=1e-5)
+    for image, before, after in zip(inputs[~sure][:5], single[~sure], read[~sure]):
+        looks = first_look(classifier, np.concatenate([image[None], digit_model.views(image)]))
+        assert np.allclose(after, softmax(looks.mean(axis=0)), atol=1e-5)
+        assert not np.allclose(after, before, atol=1e-3)
+
+
+def test_views_move_turn_and_resize_the_drawing_a_little():
+    images, _ = mnist("test")
+    image = images[0] / np.float32(255)
+    rows, cols = np.indices(image.shape)
+
+    def centre(picture):
+        return np.array([(rows * picture).sum(), (cols * picture).sum()]) / picture.sum()
+
+    moved = digit_model.views(image)
+    assert moved.shape == (8, 28, 28) and moved.dtype == np.float32
+    shifts = [centre(view) - centre(image) for view in moved]
+    assert np.allclose(shifts[:4], [(1, 0), (-1, 0), (0, 1), (0, -1)], atol=0.05)
+    assert all(np.hypot(*shift) < 0.5 for shift in shifts[4:])
+    ink = [view.sum() / image.sum() for view in moved]
+    assert np.allclose(ink[:6], 1, atol=0.05)
+    assert ink[6] < 0.9 < 1.1 < ink[7]
+    assert all(not np.allclose(view, image, atol=0.05) for view in moved)
+
+
+def test_a_batch_larger_than_one_call_reads_as_its_parts(classifier):
+    images, _ = mnist("test")
+    inputs = images[: digit_model.MAX_BATCH + 300] / np.float32(255)
+    whole = classifier.read_all(inputs)
+    parts = [classifier.read_all(inputs[:700]), classifier.read_all(inputs[700:])]
+    assert len(whole.probabilities) == len(inputs)
+    for name in ("probabilities", "not_digit", "features"):
+        joined = np.concatenate([getattr(part, name) for part in parts])
+        assert np.allclose(getattr(whole, name), joined, atol=1e-4)
+
+
+def test_the_second_look_reads_unseen_writers_better(classifier):
+    valid = cvl_valid()
+    inputs = valid.images / np.float32(255)
+    single = first_look(classifier, inputs).argmax(axis=1)
+    read = classifier.predict_proba(inputs).argmax(axis=1)
+    assert (read == valid.digits).sum() > (single == valid.digits).sum() + 5
 
 
 def test_missing_model_file_says_how_to_fix_it(tmp_path):

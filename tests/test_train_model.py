@@ -168,6 +168,41 @@ def test_sites_trains_without_each_site_and_records_how_it_reads_it(
     assert after == before  # the model's own figures are kept as they were
 
 
+def test_evaluate_records_figures_measured_again_and_keeps_the_training_record(
+    trained, tmp_path, capsys
+):
+    pen = tmp_path / "pen.npz"
+    digits_and_writers = write_pen_sites(pen, ("aga", "apa", "tos"), per_site=300)
+    model = tmp_path / "model.keras"
+    shutil.copy(trained, model)
+    before = json.loads(digit_model.metrics_path(trained).read_text())
+    stale = {**before, "test_accuracy": 0.0, "unseen_sources": None, "canvas": None}
+    digit_model.metrics_path(model).write_text(json.dumps(stale))
+    args = ["evaluate", "--record", "--data", str(MNIST_PATH), "--pen", str(pen)]
+    args += ["--cvl", str(CVL_PATH), "--canvas-samples", "20", "--model", str(model)]
+    train_model.main(args)
+
+    after = json.loads(digit_model.metrics_path(model).read_text())
+    assert after["test_accuracy"] == before["test_accuracy"]  # the same model, measured again
+    assert after["canvas"]["samples"] == 20
+    unseen = {name: source["samples"] for name, source in after["unseen_sources"].items()}
+    assert unseen == {
+        "UNIPEN apa": digits_and_writers["apa"][0],
+        "UNIPEN tos": digits_and_writers["tos"][0],
+        "CVL valid": len(cvl_valid().digits),
+    }
+    for kept in ("history", "epochs", "training_seconds", "training_samples", "trained_at"):
+        assert after[kept] == before[kept]
+    assert "Recorded in" in capsys.readouterr().out
+
+
+def test_evaluate_records_only_when_every_figure_is_measured(trained, capsys):
+    args = ["evaluate", "--record", "--data", str(MNIST_PATH), "--model", str(trained)]
+    with pytest.raises(SystemExit):
+        train_model.main(args)
+    assert "--record needs --pen, --cvl" in capsys.readouterr().err
+
+
 def test_sites_names_the_sites_there_are_when_asked_for_another(trained):
     args = ["sites", "--data", str(MNIST_PATH), "--pen", str(UNIPEN_PATH), "--cvl", str(CVL_PATH)]
     with pytest.raises(SystemExit, match=r"no site xyz; it has aga, apa, .*, uqb"):
