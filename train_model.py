@@ -466,7 +466,9 @@ def evaluate(
         "confusion_matrix": confusion.tolist(),
         "parameters": int(classifier.model.count_params()),
         "file_size_bytes": model_path.stat().st_size,
-        "temperature": round(1 / float(classifier.model.get_layer("temperature").scale), 4),
+        "temperature": round(
+            1 / float(classifier.model.get_layer(digit_model.CALIBRATED_LAYER).scale), 4
+        ),
         "canvas": canvas_accuracy(classifier, x_test, y_test, canvas_samples)
         if canvas_samples
         else None,
@@ -806,12 +808,7 @@ def leave_one_site_out(args: argparse.Namespace) -> None:
     sites = args.site or there
     if unknown := set(sites) - set(there):
         sys.exit(f"{args.pen} has no site {', '.join(sorted(unknown))}; it has {', '.join(there)}.")
-    try:
-        metrics = digit_model.load_metrics(args.model)
-    except ValueError as error:
-        sys.exit(str(error))
-    if metrics is None:
-        sys.exit(f"No metrics beside {args.model} to add the figures to; train a model first.")
+    metrics = metrics_to_add_to(args.model)
     (x_train, y_train), _ = load_mnist(args.data)
     cvl_train = cvl.load(args.cvl, "train")
     calibration_source = unseen_sources(None, cvl.load(args.cvl, "valid"), SPLIT_SEED)
@@ -854,10 +851,7 @@ def record_folds(
     accuracy = np.mean([fold["accuracy"] for fold in folds.values()])
     flagged = np.mean([fold["digits_flagged"] for fold in folds.values()])
     print(f"  mean  {accuracy:.2%} read right, {flagged:.2%} flagged")
-    metrics = digit_model.load_metrics(model_path)
-    if metrics is None or metrics.trained_at != trained_at:
-        sys.exit(f"{model_path} was retrained meanwhile: the figures above are not recorded.")
-    data = metrics.to_dict()
+    data = unchanged_metrics(model_path, trained_at).to_dict()
     earlier = data["leave_one_site_out"]
     if earlier and (earlier["epochs"], earlier["mnist_digits"]) == (epochs, mnist_digits):
         folds = {**earlier["sites"], **folds}
@@ -867,15 +861,29 @@ def record_folds(
     print(f"Recorded in {path}")
 
 
-def record_figures(model_path: Path, figures: dict) -> None:
-    """Write a model's figures, measured again, into its metrics, keeping how it was trained:
-    after a change to how drawings are read, without training the same network again."""
+def metrics_to_add_to(model_path: Path) -> digit_model.ModelMetrics:
+    """The metrics beside a model, for figures measured later; exits saying why without."""
     try:
         metrics = digit_model.load_metrics(model_path)
     except ValueError as error:
         sys.exit(str(error))
     if metrics is None:
-        sys.exit(f"No metrics beside {model_path} to record the figures in; train a model first.")
+        sys.exit(f"No metrics beside {model_path} to add the figures to; train a model first.")
+    return metrics
+
+
+def unchanged_metrics(model_path: Path, trained_at: str) -> digit_model.ModelMetrics:
+    """The metrics beside a model, unless it was retrained since `trained_at`: then exits."""
+    metrics = digit_model.load_metrics(model_path)
+    if metrics is None or metrics.trained_at != trained_at:
+        sys.exit(f"{model_path} was retrained meanwhile: the figures above are not recorded.")
+    return metrics
+
+
+def record_figures(model_path: Path, trained_at: str, figures: dict) -> None:
+    """Write a model's figures, measured again, into its metrics, keeping how it was trained:
+    after a change to how drawings are read, without training the same network again."""
+    metrics = unchanged_metrics(model_path, trained_at)
     path = digit_model.metrics_path(model_path)
     digit_model.ModelMetrics.from_dict({**metrics.to_dict(), **figures}).write(path)
     print(f"Recorded in {path}")
@@ -1101,6 +1109,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.mode == "evaluate":
         if args.record and not (args.pen and args.cvl and args.canvas_samples):
             parser.error("--record needs --pen, --cvl and canvas samples: every figure measured")
+        trained_at = metrics_to_add_to(args.model).trained_at if args.record else None
         _, (x_test, y_test) = load_mnist(args.data)
         held_out = held_out_sets(args.pen, args.cvl)
         try:
@@ -1108,8 +1117,8 @@ def main(argv: list[str] | None = None) -> None:
         except digit_model.ModelUnavailable as error:
             sys.exit(str(error))
         report(metrics)
-        if args.record:
-            record_figures(args.model, metrics)
+        if trained_at is not None:
+            record_figures(args.model, trained_at, metrics)
     elif args.mode == "finetune":
         finetune(args)
     else:

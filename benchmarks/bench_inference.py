@@ -61,7 +61,7 @@ def main() -> None:
     classifier = digit_model.load()
     # Test digits the network alone is unsure of: these are read a second time, from views.
     pool = x_test[:2000] / np.float32(255)
-    first_look = classifier.model.predict(pool, verbose=0)["probabilities"].max(axis=1)
+    first_look = classifier.read_all(pool, second_look=False).probabilities.max(axis=1)
     unsure = [image[None] for image in pool[first_look < digit_model.SURE_ABOVE]]
     memory = HandwritingMemory()
     examples = list(random_drawings(x_test[50 : 50 + MEMORY_EXAMPLES], y_test[50:], seed=4))
@@ -74,7 +74,7 @@ def main() -> None:
         "canvas_to_ink": timed(canvas_to_ink, canvases, args.runs),
         "prepare: input + dot check": timed(prepare, inks, args.runs),
         "network: read_all": timed(classifier.read_all, inputs, args.runs),
-        "  an unsure drawing": timed(classifier.read_all, unsure, args.runs),
+        "  an unsure drawing": timed(classifier.read_all, unsure, args.runs) if unsure else [],
         "whole pipeline": timed(
             lambda rgba: read_digit(classifier, canvas_to_ink(rgba)), canvases, args.runs
         ),
@@ -89,6 +89,8 @@ def main() -> None:
     print(f"{len(unsure)} of {len(pool)} test digits are read a second time, from views")
     print(f"{'stage':<26}{'p50 ms':>8}{'p90 ms':>8}   ({os.cpu_count()} CPUs, {args.runs} runs)")
     for name, times in rows.items():
+        if not times:  # no drawing took that path
+            continue
         p90 = statistics.quantiles(times, n=10)[-1]
         print(f"{name:<26}{statistics.median(times):>8.2f}{p90:>8.2f}")
 

@@ -12,7 +12,7 @@ import numpy as np
 from scipy import ndimage
 
 from digit_model.metrics import ModelMetrics
-from preprocess import FIELD
+from preprocess import CENTRE, FIELD
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_PATH = REPO_ROOT / "model.keras"
@@ -45,8 +45,8 @@ __all__ = [
 
 def _view_transforms() -> list[tuple[np.ndarray, np.ndarray]]:
     """(matrix, offset) pairs for ndimage.affine_transform: the drawing moved one pixel each
-    way, turned 8 degrees either way, and shrunk or grown by a tenth about the field's centre."""
-    centre = np.full(2, (FIELD - 1) / 2)
+    way, turned 8 degrees either way, and shrunk or grown by a tenth about its centre of mass."""
+    centre = np.full(2, CENTRE)
     # The transform maps each output pixel to where it reads the input: a move is its negative.
     transforms = [
         (np.eye(2), -np.array(move, float)) for move in ((1, 0), (-1, 0), (0, 1), (0, -1))
@@ -62,6 +62,7 @@ def _view_transforms() -> list[tuple[np.ndarray, np.ndarray]]:
 
 
 _VIEWS = _view_transforms()
+_DRAWINGS_PER_CALL = MAX_BATCH // len(_VIEWS)
 
 
 def views(image: np.ndarray) -> np.ndarray:
@@ -134,19 +135,18 @@ class Classifier:
         self._pass(np.zeros((1, FIELD, FIELD), np.float32))
         self._pass(np.zeros((len(_VIEWS), FIELD, FIELD), np.float32))
 
-    def read_all(self, images: np.ndarray) -> ModelOutputs:
+    def read_all(self, images: np.ndarray, second_look: bool = True) -> ModelOutputs:
         """(N, 28, 28) inputs in [0, 1] -> probabilities, verdicts and features.
 
-        One compiled pass reads them all. A digit read less sure than SURE_ABOVE is read
-        again from its views, and its probabilities are the softmax of the calibrated logits
-        averaged over it and its views: a second look that reads unfamiliar hands better.
-        The verdict and features are the first look's.
+        The network reads them all at once. With `second_look`, a drawing read less sure than
+        SURE_ABOVE is read again from its views, and its probabilities are the softmax of the
+        calibrated logits averaged over it and its views: it reads unfamiliar hands better.
+        The verdict and features are always the first look's.
         """
         images = np.asarray(images, dtype=np.float32)
         if images.ndim != 3 or images.shape[1:] != (FIELD, FIELD):
             raise ValueError(f"the classifier expects (N, 28, 28) images, got shape {images.shape}")
-        count = len(images)
-        if count == 0:
+        if len(images) == 0:
             width = self.model.get_layer(FEATURES_LAYER).output.shape[-1]
             return ModelOutputs(
                 np.zeros((0, 10), np.float32),
@@ -155,13 +155,15 @@ class Classifier:
             )
         outputs = self._pass(images)
         probabilities = outputs["probabilities"]
-        unsure = np.flatnonzero(probabilities.max(axis=1) < SURE_ABOVE)
-        if len(unsure):
-            moved = self._pass(np.concatenate([views(images[index]) for index in unsure]))
-            logits = moved["calibrated"].reshape(len(unsure), len(_VIEWS), -1)
-            mean = (outputs["calibrated"][unsure] + logits.sum(axis=1)) / (len(_VIEWS) + 1)
+        unsure = np.flatnonzero(second_look & (probabilities.max(axis=1) < SURE_ABOVE))
+        # A few drawings at a time, so that their views stay within one call's memory.
+        for start in range(0, len(unsure), _DRAWINGS_PER_CALL):
+            group = unsure[start : start + _DRAWINGS_PER_CALL]
+            moved = self._pass(np.concatenate([views(images[index]) for index in group]))
+            logits = moved["calibrated"].reshape(len(group), len(_VIEWS), -1)
+            mean = (outputs["calibrated"][group] + logits.sum(axis=1)) / (len(_VIEWS) + 1)
             odds = np.exp(mean - mean.max(axis=1, keepdims=True))
-            probabilities[unsure] = odds / odds.sum(axis=1, keepdims=True)
+            probabilities[group] = odds / odds.sum(axis=1, keepdims=True)
         return ModelOutputs(probabilities, outputs["verdict"][:, NOT_A_DIGIT], outputs["features"])
 
     def _pass(self, images: np.ndarray) -> dict[str, np.ndarray]:
@@ -193,7 +195,7 @@ class Classifier:
 
     def is_digit(self, images: np.ndarray) -> np.ndarray:
         """(N, 28, 28) inputs in [0, 1] -> (N,) bool: True where the drawing reads as a digit."""
-        return self.read(images)[1]
+        return self.read_all(images, second_look=False).is_digit
 
 
 def _feature_standardisation(model) -> tuple[np.ndarray, np.ndarray]:

@@ -3,7 +3,9 @@
 Occlusion: a small blank patch is slid over the input and the model reads every occluded
 copy in one batched call; the more hiding a patch lowers the model's log-odds for the
 digit, the hotter the strokes it hid. Blank places hide nothing, so they stay cold.
-Needs only the classifier's `predict_proba`; nothing runs unless the page asks for it.
+Every copy is read at the network's first look, so that all of them are read alike (the
+second look would average views for some copies and not others); nothing runs unless the
+page asks for it.
 """
 
 from __future__ import annotations
@@ -46,7 +48,7 @@ def saliency(classifier: Classifier, image: np.ndarray, digit: int) -> np.ndarra
     copies = np.repeat(image[None], len(corners) + 1, axis=0)  # the last one stays whole
     for copy, (row, col) in zip(copies, corners):
         copy[row : row + PATCH, col : col + PATCH] = 0.0
-    log_odds = _log_odds(classifier.predict_proba(copies), digit)
+    log_odds = _log_odds(classifier.read_all(copies, second_look=False).probabilities, digit)
 
     heat = np.zeros((FIELD, FIELD), dtype=np.float32)
     for drop, (row, col) in zip(log_odds[-1] - log_odds[:-1], corners):

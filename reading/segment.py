@@ -61,6 +61,9 @@ class Piece:
     doubtful: bool | None = None  # as `digit_model.ModelOutputs.doubtful`
 
 
+_Reading = tuple[np.ndarray, bool, bool]  # a candidate's probabilities, is a digit, doubtful
+
+
 @dataclass(frozen=True)
 class _Box:
     """Ink inside a box: connected pieces (by label), a group of them, or a part of a group."""
@@ -264,14 +267,27 @@ def _joined_ink(ink: np.ndarray, owner: np.ndarray, parts: list[_Box]) -> np.nda
     return np.where(mine, ink[box.crop], 0.0).astype(np.float32)
 
 
+def _read(
+    classifier: Classifier, images: dict[tuple[int, int], np.ndarray], second_look: bool
+) -> dict[tuple[int, int], _Reading]:
+    """Each span's image read by the classifier in one batch."""
+    outputs = classifier.read_all(np.stack(list(images.values())), second_look=second_look)
+    return {
+        span: (row, bool(verdict), bool(doubt))
+        for span, row, verdict, doubt in zip(
+            images, outputs.probabilities, outputs.is_digit, outputs.doubtful
+        )
+    }
+
+
 def split_digits(ink: np.ndarray, classifier: Classifier | None = None) -> list[Piece]:
     """Split the ink of a written number into its digits, left to right, each in MNIST form.
 
     With a classifier, touching digits are cut apart and digits of several strokes told apart
-    by how well the model reads each grouping, and each piece keeps the model's reading;
-    without one, by shape alone, and ink that touches stays one digit. Returns an empty list
-    for blank ink; raises ValueError for anything that is not 2-D float ink in [0, 1]
-    (or uint8), like `preprocess.normalize`.
+    by how well the model reads each grouping at its first look, and each piece chosen keeps
+    the model's reading, second look included; without one, by shape alone, and ink that
+    touches stays one digit. Returns an empty list for blank ink; raises ValueError for
+    anything that is not 2-D float ink in [0, 1] (or uint8), like `preprocess.normalize`.
     """
     ink = as_unit_ink(ink, "split_digits")
     if ink.max(initial=0.0) < INK_THRESHOLD:
@@ -281,18 +297,15 @@ def split_digits(ink: np.ndarray, classifier: Classifier | None = None) -> list[
     spans = _spans(parts, line_height)
     costs = {span: _shape_cost(parts[span[0] : span[1]], line_height) for span in spans}
     images: dict[tuple[int, int], np.ndarray] = {}
-    readings: dict[tuple[int, int], tuple[np.ndarray, bool, bool]] = {}
+    readings: dict[tuple[int, int], _Reading] = {}
     if classifier is not None:
         for span in spans:
             image = normalize(_joined_ink(ink, owner, parts[span[0] : span[1]]))
             if image is not None:
                 images[span] = image
         if images:
-            outputs = classifier.read_all(np.stack(list(images.values())))
-            for span, row, verdict, doubt in zip(
-                images, outputs.probabilities, outputs.is_digit, outputs.doubtful
-            ):
-                readings[span] = row, bool(verdict), bool(doubt)
+            readings = _read(classifier, images, second_look=False)
+            for span, (row, _, _) in readings.items():
                 costs[span] -= CONFIDENCE_WEIGHT * float(np.log(row.max() + 1e-12))
 
     # best[stop]: the cheapest reading of parts[:stop], and where its last digit starts.
@@ -308,6 +321,8 @@ def split_digits(ink: np.ndarray, classifier: Classifier | None = None) -> list[
     while stop > 0:
         chosen.append((best[stop][1], stop))
         stop = best[stop][1]
+    if read := {span: images[span] for span in chosen if span in readings}:
+        readings.update(_read(classifier, read, second_look=True))
 
     pieces = []
     for span in reversed(chosen):

@@ -68,8 +68,9 @@ def _strokes(shape: tuple[int, int], seed: int) -> np.ndarray:
 class ShakyClassifier:
     """A stand-in model whose answers depend on its inputs, so every grouping gets a score."""
 
-    def read_all(self, images: np.ndarray) -> ModelOutputs:
-        """Probabilities from the input's pixels; a drawing with little ink is no digit."""
+    def read_all(self, images: np.ndarray, second_look: bool = True) -> ModelOutputs:
+        """Probabilities from the input's pixels, at any look; a drawing with little ink is
+        no digit."""
         logits = np.stack(
             [images.reshape(len(images), -1)[:, k::10].sum(axis=1) for k in range(10)]
         )

@@ -22,10 +22,6 @@ class CountingClassifier:
     def __init__(self, classifier) -> None:
         self.classifier, self.calls = classifier, 0
 
-    def read_all(self, images: np.ndarray) -> ModelOutputs:
+    def read_all(self, images: np.ndarray, second_look: bool = True) -> ModelOutputs:
         self.calls += 1
-        return self.classifier.read_all(images)
-
-    def predict_proba(self, images: np.ndarray) -> np.ndarray:
-        self.calls += 1
-        return self.classifier.predict_proba(images)
+        return self.classifier.read_all(images, second_look)
