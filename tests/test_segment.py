@@ -138,7 +138,8 @@ def test_a_number_is_read_in_two_batched_calls(classifier, clear_digits):
     )
     counting = CountingClassifier(classifier)
     reading = read_number(counting, canvas_to_ink(written.rgba))
-    assert counting.calls == 2  # every grouping at a first look, then the digits chosen
+    # Every grouping at the first look, then the digits chosen at the second.
+    assert counting.looks == [False, True]
     assert reading.number == "2026"
     assert len(reading.digits) == 4
     assert all(0.5 < digit.confidence <= 1.0 for digit in reading.digits)
