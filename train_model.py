@@ -37,7 +37,7 @@ import os
 import sys
 import time
 import tomllib
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import NamedTuple
@@ -50,7 +50,7 @@ import tensorflow as tf
 
 import digit_model
 from digit_model import NOT_A_DIGIT
-from digit_model.metrics import commonest_misreads
+from digit_model.metrics import SourceFigures, commonest_misreads, pooled
 from digit_model.network import build_model, training_model
 from feedback import export as feedback_export
 from feedback import store as feedback_store
@@ -851,6 +851,8 @@ def record_folds(
     accuracy = np.mean([fold["accuracy"] for fold in folds.values()])
     flagged = np.mean([fold["digits_flagged"] for fold in folds.values()])
     print(f"  mean  {accuracy:.2%} read right, {flagged:.2%} flagged")
+    together = pooled([SourceFigures(**fold) for fold in folds.values()])
+    print(f"  all   {source_summary(asdict(together))}")
     data = unchanged_metrics(model_path, trained_at).to_dict()
     earlier = data["leave_one_site_out"]
     if earlier and (earlier["epochs"], earlier["mnist_digits"]) == (epochs, mnist_digits):

@@ -93,6 +93,29 @@ def commonest_misreads(confusion_matrix: list[list[int]] | None, count: int = 3)
     return ", ".join(f"{written}→{read} ({-times})" for times, written, read in misreads) or "none"
 
 
+def pooled(sources: list[SourceFigures]) -> SourceFigures:
+    """Several sources' digits and letters counted together, as one source: each drawing
+    weighs the same, so a large site counts for more than in a mean over sites."""
+    samples = sum(source.samples for source in sources)
+    letters = sum(source.letters for source in sources)
+    letters_caught = sum((source.letters_flagged or 0.0) * source.letters for source in sources)
+    flagged_by_digit = [sum(counts) for counts in zip(*(s.flagged_by_digit for s in sources))]
+    matrices = [source.confusion_matrix for source in sources]
+    confusion = None
+    if None not in matrices:
+        confusion = [[sum(cells) for cells in zip(*rows)] for rows in zip(*matrices)]
+    return SourceFigures(
+        accuracy=sum(source.accuracy * source.samples for source in sources) / samples,
+        samples=samples,
+        writers=sum(source.writers for source in sources),
+        digits_flagged=sum(flagged_by_digit) / samples,
+        flagged_by_digit=flagged_by_digit,
+        letters_flagged=letters_caught / letters if letters else None,
+        letters=letters,
+        confusion_matrix=confusion,
+    )
+
+
 @dataclass(frozen=True)
 class SiteFolds:
     """Each UNIPEN site read by a quick model trained on the same recipe without that site."""

@@ -11,8 +11,10 @@ import streamlit as st
 
 import digit_model
 from digit_model import ModelMetrics
-from digit_model.metrics import Calibration, SourceFigures, commonest_misreads
+from digit_model.metrics import Calibration, SourceFigures, commonest_misreads, pooled
 from tabs import charts
+
+ALL_SITES = "all together"  # the row of the sites-left-out table that pools every site
 
 
 def summary_row(metrics: ModelMetrics) -> None:
@@ -130,9 +132,11 @@ def sites_left_out(metrics: ModelMetrics) -> None:
         f"{folds.mnist_digits:,} MNIST digits) was trained the same way on every other "
         "site's writers, with its confidence and not-a-digit threshold fitted on the Vienna "
         "validation writers alone, then read the site it never saw. It shows how the way this "
-        "model is trained copes with each place in turn, not just the ones kept out of it."
+        "model is trained copes with each place in turn, not just the ones kept out of it. "
+        "The last row counts every site's drawings together."
     )
-    source_table(folds.sites, "Site left out")
+    together = pooled(list(folds.sites.values()))
+    source_table({**folds.sites, ALL_SITES: together}, "Site left out")
 
 
 def pen_and_calibration(metrics: ModelMetrics) -> None:

@@ -9,6 +9,7 @@ import pytest
 import digit_model
 import train_model
 from devtools.datasets import CVL_PATH, MNIST_PATH, UNIPEN_PATH
+from digit_model.metrics import SourceFigures, pooled
 from tests.support.data import cvl_valid, mnist, pen_unseen_sites
 from training import unipen
 
@@ -207,3 +208,31 @@ def test_sites_names_the_sites_there_are_when_asked_for_another(trained):
     args = ["sites", "--data", str(MNIST_PATH), "--pen", str(UNIPEN_PATH), "--cvl", str(CVL_PATH)]
     with pytest.raises(SystemExit, match=r"no site xyz; it has aga, apa, .*, uqb"):
         train_model.main([*args, "--site", "xyz", "--model", str(trained)])
+
+
+def test_sites_pooled_weigh_each_drawing_alike():
+    small = SourceFigures(
+        accuracy=0.9,
+        samples=100,
+        writers=2,
+        digits_flagged=0.03,
+        flagged_by_digit=[1, 2] + [0] * 8,
+        letters_flagged=0.5,
+        letters=10,
+        confusion_matrix=(np.eye(10, dtype=int) * 10).tolist(),
+    )
+    scanned = SourceFigures(
+        accuracy=1.0,
+        samples=300,
+        writers=5,
+        digits_flagged=0.01,
+        flagged_by_digit=[0, 3] + [0] * 8,
+        letters_flagged=None,
+        letters=0,
+    )
+    together = pooled([small, scanned])
+    assert together.accuracy == pytest.approx(0.975)  # not 0.95, the mean of the two
+    assert (together.samples, together.writers) == (400, 7)
+    assert together.flagged_by_digit == [1, 5] + [0] * 8 and together.digits_flagged == 6 / 400
+    assert (together.letters, together.letters_flagged) == (10, 0.5)
+    assert together.confusion_matrix is None  # one source did not record which digit was read

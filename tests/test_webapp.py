@@ -303,7 +303,12 @@ def test_model_card_shows_pen_handwriting_and_calibration_when_measured(
         "writers": 4,
         "confusion_matrix": confusion.tolist(),
     }
-    metrics["leave_one_site_out"] = {"epochs": 4, "mnist_digits": 15000, "sites": {"uqb": left_out}}
+    tos = metrics["unseen_sources"]["UNIPEN tos"]
+    metrics["leave_one_site_out"] = {
+        "epochs": 4,
+        "mnist_digits": 15000,
+        "sites": {"uqb": left_out, "tos": tos},
+    }
     model_path = tmp_path / "model.keras"
     shutil.copy(digit_model.DEFAULT_PATH, model_path)
     digit_model.metrics_path(model_path).write_text(json.dumps(metrics))
@@ -331,6 +336,19 @@ def test_model_card_shows_pen_handwriting_and_calibration_when_measured(
         "Taken for no digit": left_out["digits_flagged"],
         "Letters flagged": left_out["letters_flagged"],
     }
+    # The last row counts both sites' drawings together: the larger site weighs more.
+    together = sites.value.to_dict("records")[-1]
+    assert together["Site left out"] == "all together"
+    assert together["Digits"] == left_out["samples"] + tos["samples"]
+    assert together["Writers"] == 4 + tos["writers"]
+    read = 0.9377 * left_out["samples"] + tos["accuracy"] * tos["samples"]
+    assert together["Read right"] == pytest.approx(read / together["Digits"])
+    flagged = sum(left_out["flagged_by_digit"]) + sum(tos["flagged_by_digit"])
+    assert together["Taken for no digit"] == pytest.approx(flagged / together["Digits"])
+    letters = left_out["letters"] + tos["letters"]
+    caught = sum(site["letters_flagged"] * site["letters"] for site in (left_out, tos))
+    assert together["Letters flagged"] == pytest.approx(caught / letters)
+    assert together["Commonest misreads"].startswith("0→4 (20), 1→7 (11)")
     assert any("(4 epochs, 15,000 MNIST digits)" in caption.value for caption in card.caption)
     measured_on = "4,000 digits of sources kept out of training"
     assert any(measured_on in caption.value for caption in card.caption)
