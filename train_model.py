@@ -49,7 +49,7 @@ import numpy as np
 import tensorflow as tf
 
 import digit_model
-from digit_model import NOT_A_DIGIT, mean_over_views, views
+from digit_model import NOT_A_DIGIT
 from digit_model.metrics import SourceFigures, commonest_misreads, pooled
 from digit_model.network import build_model, training_model
 from feedback import export as feedback_export
@@ -633,20 +633,17 @@ def validation_set(x_val, y_val, pen_validation: unipen.PenCharacters, unseen: d
 
 def calibrate(trained: keras.Model, unseen: dict[str, Source]) -> keras.Model:
     """The inference model with a temperature and a not-a-digit threshold fitted on the unseen
-    sources. The temperature fits the first look; the threshold (see `not_digit_offset`) the
-    margins averaged over each digit and its views, as the reader's second look decides."""
+    sources (see `not_digit_offset`)."""
     logits = training_model(trained)
-    first, averaged = [], []
-    for source in unseen.values():
-        scores = logits.predict(source.digits, batch_size=1024, verbose=0)
-        moved = np.concatenate([views(digit) for digit in source.digits])
-        first.append(scores)
-        averaged.append(mean_over_views(scores, logits.predict(moved, batch_size=1024, verbose=0)))
+    per_source = [
+        (logits.predict(source.digits, batch_size=1024, verbose=0), source.labels)
+        for source in unseen.values()
+    ]
     temperature = fit_temperature(
-        np.concatenate([scores[:, :NOT_A_DIGIT] for scores in first]),
-        np.concatenate([source.labels for source in unseen.values()]),
+        np.concatenate([scores[:, :NOT_A_DIGIT] for scores, _ in per_source]),
+        np.concatenate([labels for _, labels in per_source]),
     )
-    offset = not_digit_offset([not_digit_margin(scores) for scores in averaged])
+    offset = not_digit_offset([not_digit_margin(scores) for scores, _ in per_source])
     print(f"temperature {temperature:.2f}, not-a-digit offset {offset:.2f}")
     model = build_model(temperature, offset)
     model.set_weights(trained.get_weights())

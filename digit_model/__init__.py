@@ -23,9 +23,7 @@ DOUBT_BELOW = 0.6  # a "not a digit" verdict less sure than this still offers th
 EXPECTED_OUTPUTS = {"probabilities": (None, 10), "verdict": (None, NOT_A_DIGIT + 1)}
 FEATURES_LAYER = "dense"  # the penultimate layer, whose output describes how a drawing looks
 CALIBRATED_LAYER = "temperature"  # the ten digits' logits divided by the fitted temperature
-SURE_ABOVE = 0.9  # a digit read less sure than this is read again from slightly moved views...
-UNSURE_VERDICT = (0.2, 0.8)  # ...and so is a drawing whose chance of being no digit lies here
-VERDICT_LAYER = "logits"  # the eleven logits, threshold applied, whose softmax is the verdict
+SURE_ABOVE = 0.9  # a digit read less sure than this is read again from slightly moved views
 MAX_BATCH = 1024  # inputs per compiled call: memory stays bounded, however many are read
 
 __all__ = [
@@ -34,14 +32,12 @@ __all__ = [
     "MODEL_PATH_VARIABLE",
     "NOT_A_DIGIT",
     "SURE_ABOVE",
-    "UNSURE_VERDICT",
     "Classifier",
     "ModelMetrics",
     "ModelOutputs",
     "ModelUnavailable",
     "load",
     "load_metrics",
-    "mean_over_views",
     "model_path",
     "views",
 ]
@@ -76,18 +72,6 @@ def views(image: np.ndarray) -> np.ndarray:
     return np.stack(
         [ndimage.affine_transform(image, matrix, offset, order=1) for matrix, offset in _VIEWS]
     )
-
-
-def mean_over_views(first: np.ndarray, moved: np.ndarray) -> np.ndarray:
-    """Logits averaged over each drawing and its views: (N, K) logits of the drawings and
-    (N * 8, K) of their views, in order, to (N, K)."""
-    return (first + moved.reshape(len(first), len(_VIEWS), -1).sum(axis=1)) / (len(_VIEWS) + 1)
-
-
-def _softmax(logits: np.ndarray) -> np.ndarray:
-    """(N, K) logits to (N, K) probabilities."""
-    odds = np.exp(logits - logits.max(axis=1, keepdims=True))
-    return odds / odds.sum(axis=1, keepdims=True)
 
 
 def model_path() -> Path:
@@ -133,7 +117,6 @@ class Classifier:
                 **model.output,
                 "features": model.get_layer(FEATURES_LAYER).output,
                 "calibrated": model.get_layer(CALIBRATED_LAYER).output,
-                "logits": model.get_layer(VERDICT_LAYER).output,
             },
         )
         centre, scale = _feature_standardisation(model)
@@ -155,11 +138,10 @@ class Classifier:
     def read_all(self, images: np.ndarray, second_look: bool = True) -> ModelOutputs:
         """(N, 28, 28) inputs in [0, 1] -> probabilities, verdicts and features.
 
-        The network reads them all at once. With `second_look`, a drawing it is unsure of
-        (its digit read less sure than SURE_ABOVE, or its chance of being no digit within
-        UNSURE_VERDICT) is read again from its views: its probabilities and verdict are the
-        softmax of the logits averaged over it and its views, which reads unfamiliar hands
-        better and tells letters from digits more surely. The features are the first look's.
+        The network reads them all at once. With `second_look`, a drawing read less sure than
+        SURE_ABOVE is read again from its views, and its probabilities are the softmax of the
+        calibrated logits averaged over it and its views: it reads unfamiliar hands better.
+        The verdict and features are always the first look's.
         """
         images = np.asarray(images, dtype=np.float32)
         if images.ndim != 3 or images.shape[1:] != (FIELD, FIELD):
@@ -173,21 +155,16 @@ class Classifier:
             )
         outputs = self._pass(images)
         probabilities = outputs["probabilities"]
-        not_digit = outputs["verdict"][:, NOT_A_DIGIT]
-        low, high = UNSURE_VERDICT
-        unsure_verdict = (low < not_digit) & (not_digit < high)
-        unsure = np.flatnonzero(
-            second_look & ((probabilities.max(axis=1) < SURE_ABOVE) | unsure_verdict)
-        )
+        unsure = np.flatnonzero(second_look & (probabilities.max(axis=1) < SURE_ABOVE))
         # A few drawings at a time, so that their views stay within one call's memory.
         for start in range(0, len(unsure), _DRAWINGS_PER_CALL):
             group = unsure[start : start + _DRAWINGS_PER_CALL]
             moved = self._pass(np.concatenate([views(images[index]) for index in group]))
-            calibrated, logits = outputs["calibrated"][group], outputs["logits"][group]
-            probabilities[group] = _softmax(mean_over_views(calibrated, moved["calibrated"]))
-            verdict = _softmax(mean_over_views(logits, moved["logits"]))
-            not_digit[group] = verdict[:, NOT_A_DIGIT]
-        return ModelOutputs(probabilities, not_digit, outputs["features"])
+            logits = moved["calibrated"].reshape(len(group), len(_VIEWS), -1)
+            mean = (outputs["calibrated"][group] + logits.sum(axis=1)) / (len(_VIEWS) + 1)
+            odds = np.exp(mean - mean.max(axis=1, keepdims=True))
+            probabilities[group] = odds / odds.sum(axis=1, keepdims=True)
+        return ModelOutputs(probabilities, outputs["verdict"][:, NOT_A_DIGIT], outputs["features"])
 
     def _pass(self, images: np.ndarray) -> dict[str, np.ndarray]:
         """The network over (N >= 1, 28, 28) float32 inputs, MAX_BATCH at a time: every
@@ -218,7 +195,7 @@ class Classifier:
 
     def is_digit(self, images: np.ndarray) -> np.ndarray:
         """(N, 28, 28) inputs in [0, 1] -> (N,) bool: True where the drawing reads as a digit."""
-        return self.read_all(images).is_digit
+        return self.read_all(images, second_look=False).is_digit
 
 
 def _feature_standardisation(model) -> tuple[np.ndarray, np.ndarray]:
