@@ -43,9 +43,10 @@ from pathlib import Path
 from typing import NamedTuple
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-# TensorFlow turns oneDNN's kernels on by itself only on CPUs with AVX-512 and the like; on
-# others (the 2-core AMD EPYC machines here) training steps take 2.5 times as long without.
-os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
+if __name__ == "__main__":  # the command only: a program importing this keeps its own setting
+    # TensorFlow turns oneDNN's kernels on by itself only on CPUs with AVX-512 and the like;
+    # on others (the 2-core AMD EPYC machines here) training steps take 2.5 times as long.
+    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
 
 import keras
 import numpy as np
