@@ -51,6 +51,7 @@ if __name__ == "__main__":  # the command only: a program importing this keeps i
 import keras
 import numpy as np
 import tensorflow as tf
+from PIL import Image
 
 import digit_model
 from digit_model import NOT_A_DIGIT
@@ -68,6 +69,7 @@ from training.styles import STYLES
 SEED = 1337
 SPLIT_SEED = 2026  # which pen writers are held out: fixed, so every run validates on the same
 UNSEEN_SITES = ("apa", "tos")  # UNIPEN sites never trained on: they stand for unseen places
+CVL_VALID = "CVL valid"  # the unseen source of CVL's validation writers
 EPOCHS = 12
 BATCH_SIZE = 128
 PEAK_LEARNING_RATE = 3e-3
@@ -86,6 +88,7 @@ OTHER_SAMPLES = 40000  # letters and symbols of training writers (all, when fewe
 GENERATED_SAMPLES = 1600  # of each generated kind of not-a-digit drawing
 VALIDATION_OTHERS = 3000  # letters and symbols of validation writers in the validation set
 STYLE_TEST_SAMPLES = 200  # MNIST test digits redrawn in each style for the report
+SCANNED_SIDES = (28, 16, 12)  # CVL's validation digits read again as scans this many pixels across
 MAX_DIGITS_FLAGGED = 0.0075  # at most this share of unseen sources' digits is flagged, on average
 CALIBRATION_BINS = 15
 LABEL_SMOOTHING = 0.1
@@ -268,7 +271,7 @@ def unseen_sources(
             drawn(letters.segments, rng),
         )
     if cvl_valid is not None:
-        sources["CVL valid"] = Source(
+        sources[CVL_VALID] = Source(
             cvl_valid.images / np.float32(255),
             cvl_valid.digits,
             len(set(cvl_valid.writer)),
@@ -345,6 +348,24 @@ def not_digit_offset(margins: list[np.ndarray], share: float = MAX_DIGITS_FLAGGE
     if kept == len(candidates) - 1:
         return float(candidates[kept] + 1.0)
     return float((candidates[kept] + candidates[kept + 1]) / 2)
+
+
+def scanned_at(image: np.ndarray, side: int) -> np.ndarray:
+    """(28, 28) ink in [0, 1] as a scan `side` pixels across shows it, scaled back to 28x28."""
+    small = Image.fromarray(np.uint8(np.round(image * 255))).resize((side, side), Image.BOX)
+    return np.asarray(small.resize(image.shape[::-1], Image.BILINEAR), np.float32) / 255
+
+
+def scanned_figures(classifier: digit_model.Classifier, source: Source) -> dict[str, dict]:
+    """A scanned source's digits scanned again at fewer pixels across, read through the app's
+    pipeline: what a coarse, blurred scan costs. At 28 px they are read as they were."""
+    figures = {}
+    for side in SCANNED_SIDES:
+        readings = read_digits(classifier, [scanned_at(image, side) for image in source.digits])
+        probabilities = np.stack([reading.probabilities for reading in readings])
+        is_digit = np.array([reading.is_digit and not reading.too_small for reading in readings])
+        figures[f"{side} px"] = source_figures(classifier, source, probabilities, is_digit)
+    return figures
 
 
 def canvas_accuracy(classifier: digit_model.Classifier, x_test, y_test, samples: int) -> dict:
@@ -479,6 +500,7 @@ def evaluate(
         "styles": style_figures(classifier, x_test, y_test),
         "pen": pen_figures(classifier, pen) if pen is not None else None,
         **unseen_figures(classifier, unseen),
+        "scanned": scanned_figures(classifier, unseen[CVL_VALID]) if CVL_VALID in unseen else None,
     }
 
 
@@ -541,6 +563,10 @@ def report(metrics: dict) -> None:
         ]
         ece = metrics["unseen_calibration"]["ece"]
         lines.append(("  calibration error", f"{ece:.2%}"))
+    if metrics.get("scanned"):
+        lines.append(("scanned again", f"{CVL_VALID} at fewer pixels across, as the page reads"))
+        scans = metrics["scanned"].items()
+        lines += [(f"  {side}", source_summary(source)) for side, source in scans]
     lines.append(("styles", f"on {STYLE_TEST_SAMPLES} MNIST test digits each"))
     lines += [(f"  {name}", f"{share:.2%}") for name, share in metrics["styles"].items()]
     lines.append(("temperature", f"{metrics['temperature']:.2f}"))

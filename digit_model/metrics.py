@@ -179,6 +179,8 @@ class ModelMetrics:
     unseen_sources: dict[str, SourceFigures] | None = None
     unseen_calibration: Calibration | None = None  # over every unseen source's digits
     leave_one_site_out: SiteFolds | None = None
+    # CVL's validation digits scanned again at fewer pixels across, by size ("16 px").
+    scanned: dict[str, SourceFigures] | None = None
 
     def __post_init__(self) -> None:
         datetime.fromisoformat(self.trained_at)  # ValueError names a date that is not one

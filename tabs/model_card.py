@@ -121,6 +121,19 @@ def unseen_sources(metrics: ModelMetrics) -> None:
     source_table(metrics.unseen_sources, "Source")
 
 
+def scanned_again(metrics: ModelMetrics) -> None:
+    """The Vienna validation digits at coarser scans: what a blurred, low-resolution scan costs."""
+    if not metrics.scanned:
+        return
+    st.markdown("**Scanned at fewer pixels across**")
+    st.caption(
+        "The Vienna validation writers' digits, scanned again at fewer pixels across and scaled "
+        "back up, so blurred as a coarse scan or a small photo is, then read as the page reads "
+        "a drawing. At 28 px they are read as they came."
+    )
+    source_table(metrics.scanned, "Scanned at")
+
+
 def sites_left_out(metrics: ModelMetrics) -> None:
     """Every pen site read by a quick model trained without it: the recipe at new places."""
     folds = metrics.leave_one_site_out
@@ -171,6 +184,7 @@ def pen_and_calibration(metrics: ModelMetrics) -> None:
     for column, (label, value, explanation) in zip(st.columns(len(figures)), figures):
         column.metric(label, value, help=explanation)
     unseen_sources(metrics)
+    scanned_again(metrics)
     sites_left_out(metrics)
     st.caption(
         f"Reliability, measured on {calibration.samples:,} {measured_on}: answers grouped by "

@@ -5,6 +5,7 @@ import shutil
 
 import numpy as np
 import pytest
+from scipy import ndimage
 
 import digit_model
 import train_model
@@ -40,6 +41,9 @@ def test_training_writes_a_loadable_model_and_its_metrics(trained, capsys):
     assert len(metrics["per_digit_accuracy"]) == 10
     assert sum(map(sum, metrics["confusion_matrix"])) == 10000
     assert metrics["canvas"]["samples"] == 20
+    cvl_digits = metrics["unseen_sources"]["CVL valid"]["samples"]
+    scanned = {side: source["samples"] for side, source in metrics["scanned"].items()}
+    assert scanned == {f"{side} px": cvl_digits for side in train_model.SCANNED_SIDES}
     assert metrics["test_accuracy"] > 0.15  # above chance after two short epochs on few digits
     assert set(metrics["history"]) >= {"loss", "accuracy", "val_loss", "val_accuracy"}
 
@@ -80,6 +84,15 @@ def test_the_not_a_digit_threshold_flags_its_share_of_digits_on_average_over_sou
     # A wild digit in the small source moves the threshold by a step, not out to itself.
     wild = train_model.not_digit_offset([np.append(small[:-1], 50.0), large], share=0.01)
     assert abs(wild - offset) < 0.2
+
+
+def test_a_scan_at_fewer_pixels_blurs_the_ink_and_at_full_size_keeps_it():
+    image = mnist("test")[0][0] / np.float32(255)
+    np.testing.assert_allclose(train_model.scanned_at(image, 28), image, atol=1 / 255)
+    coarse = train_model.scanned_at(image, 12)
+    assert coarse.shape == image.shape and (coarse > 0.1).sum() > 1.2 * (image > 0.1).sum()
+    shift = np.subtract(ndimage.center_of_mass(coarse), ndimage.center_of_mass(image))
+    assert np.abs(shift).max() < 0.6
 
 
 def test_the_not_a_digit_threshold_never_sits_on_a_digit_shared_by_sources():

@@ -304,6 +304,8 @@ def test_model_card_shows_pen_handwriting_and_calibration_when_measured(
         "confusion_matrix": confusion.tolist(),
     }
     tos = metrics["unseen_sources"]["UNIPEN tos"]
+    coarse = {**metrics["unseen_sources"]["CVL valid"], "accuracy": 0.9471}
+    metrics["scanned"] = {"28 px": metrics["unseen_sources"]["CVL valid"], "16 px": coarse}
     metrics["leave_one_site_out"] = {
         "epochs": 4,
         "mnist_digits": 15000,
@@ -322,7 +324,9 @@ def test_model_card_shows_pen_handwriting_and_calibration_when_measured(
     assert figures["Pen digits"] == "95.12%"
     assert figures["Letters flagged"] == "87.3%"
     assert figures["Calibration error"] == "1.23%"
-    _, unseen, sites, read_right = card.dataframe
+    _, unseen, scanned, sites, read_right = card.dataframe
+    scans = dict(zip(scanned.value["Scanned at"], scanned.value["Read right"]))
+    assert scans == {"28 px": metrics["scanned"]["28 px"]["accuracy"], "16 px": 0.9471}
     sources = dict(zip(unseen.value["Source"], unseen.value["Read right"]))
     assert set(sources) == set(metrics["unseen_sources"]) and sources["UNIPEN apa"] == 0.9612
     misreads = dict(zip(unseen.value["Source"], unseen.value["Commonest misreads"]))
