@@ -6,13 +6,16 @@ from __future__ import annotations
 import functools
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pytest
 
-import train_model
 from devtools import datasets
 from training import cvl, unipen
+
+if TYPE_CHECKING:
+    import train_model
 
 
 def _require(path: Path, missing: str, missing_in_ci: str) -> None:
@@ -36,6 +39,10 @@ def mnist(split: str = "test") -> tuple[np.ndarray, np.ndarray]:
 
 @functools.cache
 def _pen_split() -> train_model.PenSplit:
+    # Imported here: TensorFlow takes seconds to load, and the feedback tests' writer
+    # processes, which import this module, need only MNIST.
+    import train_model
+
     return train_model.pen_split(datasets.UNIPEN_PATH)
 
 
