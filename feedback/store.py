@@ -33,7 +33,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from time import monotonic
+from time import monotonic, sleep
 
 import numpy as np
 import sqlalchemy as sa
@@ -61,6 +61,7 @@ QUERY_TIMEOUT_S = 2.5  # one call: the server's statement_timeout and the client
 # How long a save may wait for other SQLite writers: what is left of the 5 s once the pool
 # has answered, as eight sessions saving at once on a busy machine can take 3 s between them.
 SQLITE_BUSY_TIMEOUT_S = 4.5
+SQLITE_WAL_RETRY_S = 0.05  # between tries to switch a new SQLite file to WAL (see _use_wal)
 KEEPALIVE_IDLE_S = 10  # TCP keepalives find a vanished host behind an idle pooled connection
 RETRY_AFTER_S = 10  # after a failure, answer "unavailable" at once for this long
 SCHEMA_LOCK_KEY = 0x6469676974  # PostgreSQL advisory lock: one replica creates the schema
@@ -622,9 +623,7 @@ class FeedbackStore:
             if self._schema_ready:
                 return
             if self.engine.dialect.name == "sqlite":
-                # WAL lets readers go on while a writer commits; the file keeps the setting.
-                with self.engine.connect() as own_connection:
-                    own_connection.exec_driver_sql("PRAGMA journal_mode=WAL")
+                _use_wal(self.engine)
                 with self.engine.begin() as own_connection:
                     _create_schema(own_connection, [feedback_table])
             else:
@@ -729,6 +728,26 @@ class FeedbackStore:
         return Summary(
             labelled=int(confusion.sum()), correct=int(confusion.trace()), confusion=confusion
         )
+
+
+def _use_wal(engine: sa.Engine) -> None:
+    """Switch a SQLite file to WAL, which lets readers go on while a writer commits; the file
+    keeps the setting.
+
+    Two connections switching a new file at once would wait on each other, so SQLite answers
+    one of them "database is locked" at once instead of waiting: it tries again until the
+    busy timeout, by when the other has switched the file.
+    """
+    deadline = monotonic() + SQLITE_BUSY_TIMEOUT_S
+    while True:
+        try:
+            with engine.connect() as connection:
+                connection.exec_driver_sql("PRAGMA journal_mode=WAL")
+            return
+        except sa.exc.OperationalError:
+            if monotonic() >= deadline:
+                raise
+            sleep(SQLITE_WAL_RETRY_S)
 
 
 def _create_schema(connection: sa.Connection, tables: list[sa.Table]) -> None:
