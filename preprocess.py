@@ -3,7 +3,8 @@
 MNIST digits were fitted into a 20x20 box (aspect ratio kept, anti-aliased) and
 placed in a 28x28 field with their centre of mass at the centre. A drawing made
 anywhere on a canvas, at any size, with any brush and colours, is brought into
-that same form here. Pure numpy/scipy/Pillow: no Streamlit, no Keras.
+that same form here; a scan's printed lines (a cell's border, lined paper) are left out
+when it is read. Pure numpy/scipy/Pillow: no Streamlit, no Keras.
 """
 
 from __future__ import annotations
@@ -29,6 +30,16 @@ MIN_EXTENT = 0.04  # a readable digit spans at least this share of the image's l
 MIN_ELONGATION = 2.0  # ...and at least this many stroke widths: less is a dot or a blob...
 DOT_EXTENT = 0.25  # ...when it spans less than this share; a bigger blob is for the model to judge
 THICKNESS_SIDE = 48  # size and stroke width are measured on a copy at most this many pixels across
+# A printed line of a form or of lined paper: ink across at least LINE_SPAN of the drawing's
+# width (or height), at most LINE_WIDTH of its height (or width) thick, reaching past the rest
+# of the ink by OVERHANG of its length at both ends, LINE_LENGTH times as long as the rest is
+# high, and not over it alone. A stroke of a digit or a letter does not: an L's base or a 2's
+# ends where the rest of it begins, a t's cross is shorter than the letter is high, and a
+# 7's or a T's bar is over the rest.
+LINE_SPAN = 0.9
+LINE_WIDTH = 0.15
+OVERHANG = 0.15
+LINE_LENGTH = 1.2
 
 EIGHT_CONNECTED = np.ones((3, 3), dtype=bool)  # diagonal neighbours touch: one stroke
 
@@ -138,6 +149,75 @@ def _inked_crop(ink: np.ndarray) -> np.ndarray | None:
     return ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
 
 
+def _without_form_lines(crop: np.ndarray) -> np.ndarray:
+    """Cropped ink without the straight lines printed around or through a handwritten digit:
+    lined paper's lines, a cell's border; `crop` itself when it has none (or nothing else).
+
+    Where a stroke of the digit goes on across a line, the stroke is kept.
+    """
+    inked = crop >= HAZE
+    height, width = crop.shape
+    full_rows = np.count_nonzero(inked, axis=1) >= LINE_SPAN * width
+    full_cols = np.count_nonzero(inked, axis=0) >= LINE_SPAN * height
+    if not (full_rows.any() or full_cols.any()):
+        return crop
+    across = _bands(full_rows, LINE_WIDTH * height)
+    down = _bands(full_cols, LINE_WIDTH * width)
+    if not across and not down:
+        return crop
+    rest = inked.copy()
+    for start, stop in across:
+        rest[start:stop] = False
+    for start, stop in down:
+        rest[:, start:stop] = False
+    rest &= _digit_mask(np.where(rest, crop, 0.0))
+    rows, cols = np.flatnonzero(rest.any(axis=1)), np.flatnonzero(rest.any(axis=0))
+    if rows.size == 0:
+        return crop
+    ruled = (
+        min(cols[0], width - 1 - cols[-1]) >= OVERHANG * width
+        and width >= LINE_LENGTH * (rows[-1] - rows[0] + 1)
+        and any(start > rows[0] for start, _ in across)
+    )
+    box_across, box_down = _framing(across, rows), _framing(down, cols)
+    if not (box_across and box_down):  # a cell's border has four sides
+        box_across, box_down = [], []
+    lines_across = across if ruled else box_across
+    if not (lines_across or box_down):
+        return crop
+    cleaned = crop.copy()
+    for start, stop in lines_across:
+        _erase_line(cleaned, rest, start, stop)
+    for start, stop in box_down:
+        _erase_line(cleaned.T, rest.T, start, stop)
+    return cleaned
+
+
+def _erase_line(ink: np.ndarray, rest: np.ndarray, start: int, stop: int) -> None:
+    """Erase rows start:stop of `ink`, but where a stroke of `rest` goes on across them."""
+    if start > 0 and stop < len(ink):
+        ink[start:stop, ~(rest[start - 1] & rest[stop])] = 0.0
+    else:
+        ink[start:stop] = 0.0
+
+
+def _bands(full: np.ndarray, thickest: float) -> list[tuple[int, int]]:
+    """(start, stop) of each run of True in `full` at most `thickest` long: lines, not blobs."""
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], full.view(np.int8), [0]])))
+    return [
+        (int(start), int(stop))
+        for start, stop in zip(edges[::2], edges[1::2])
+        if stop - start <= max(1.0, thickest)
+    ]
+
+
+def _framing(bands: list[tuple[int, int]], inked: np.ndarray) -> list[tuple[int, int]]:
+    """The bands outside the ink at `inked` (its rows or columns), when some lie on each side."""
+    before = [band for band in bands if band[1] <= inked[0]]
+    after = [band for band in bands if band[0] > inked[-1]]
+    return before + after if before and after else []
+
+
 def _mnist_form(crop: np.ndarray) -> np.ndarray:
     """A cropped drawing as MNIST's 28x28 input: digit pieces kept, fitted, centred by mass."""
     digit = np.where(_digit_mask(crop), crop, 0.0).astype(np.float32)
@@ -174,18 +254,30 @@ def _is_dot(crop: np.ndarray, side: int) -> bool:
     return extent < MIN_ELONGATION * thickness
 
 
-def prepare(ink: np.ndarray) -> tuple[np.ndarray | None, bool]:
-    """The model's 28x28 input for ink of any size, and whether the ink is only a dot: what
-    `normalize` and `too_small` give, from one crop of the ink. (None, False) when blank."""
-    ink = as_unit_ink(ink)
+def _read_crop(ink: np.ndarray) -> np.ndarray | None:
+    """The ink cropped as a drawing to read: the printed lines of a form or of lined paper
+    left out. Training drawings have none, so `normalize` leaves this step out."""
     crop = _inked_crop(ink)
+    if crop is None:
+        return None
+    without_lines = _without_form_lines(crop)
+    return crop if without_lines is crop else _inked_crop(without_lines)
+
+
+def prepare(ink: np.ndarray) -> tuple[np.ndarray | None, bool]:
+    """The model's 28x28 input for ink of any size, and whether the ink is only a dot, from
+    one crop of the ink: what `normalize` and `too_small` give, printed lines left out (see
+    `_without_form_lines`). (None, False) when blank."""
+    ink = as_unit_ink(ink)
+    crop = _read_crop(ink)
     if crop is None:
         return None, False
     return _mnist_form(crop), _is_dot(crop, max(ink.shape))
 
 
 def normalize(ink: np.ndarray) -> np.ndarray | None:
-    """Bring ink of any size into MNIST form: (28, 28) float32 in [0, 1], or None if blank.
+    """Bring ink of any size into MNIST form: (28, 28) float32 in [0, 1], or None if blank;
+    printed lines are kept, as in the training drawings (`prepare` leaves them out).
 
     Crops to the digit (specks and stray taps left out), fits its longer side into
     20 px with area-averaged anti-aliasing, and puts its centre of mass at the centre
@@ -200,7 +292,7 @@ def too_small(ink: np.ndarray) -> bool:
     """True when the ink is only a dot or a speck: too small or too blob-like to read as a
     digit. A large blob is not small: whether it is a digit is the model's to say."""
     ink = as_unit_ink(ink, "too_small")
-    crop = _inked_crop(ink)
+    crop = _read_crop(ink)
     return crop is not None and _is_dot(crop, max(ink.shape))
 
 

@@ -1,5 +1,5 @@
-"""Pictures as files: arrays and images encoded as PNG, JPEG or WebP bytes, and handwriting
-photographed on paper under uneven light."""
+"""Pictures as files: arrays and images encoded as PNG, JPEG or WebP bytes, handwriting
+photographed on paper under uneven light, and scanned digits in the cells of a form."""
 
 from __future__ import annotations
 
@@ -45,3 +45,27 @@ def paper_photo(
     rgb += np.random.default_rng(seed).normal(0, noise, rgb.shape)
     picture = Image.fromarray((np.clip(rgb, 0, 1) * 255).astype(np.uint8))
     return picture.filter(ImageFilter.GaussianBlur(0.8 * scale))
+
+
+FORM_CELL = 44  # pixels across a form's cell that holds a 28x28 scanned digit
+FORM_LINES = ("border", "lined")
+
+
+def on_a_form(image: np.ndarray, rng: np.random.Generator, lines: str) -> np.ndarray:
+    """A 28x28 scanned digit (uint8 ink) somewhere in a cell of a form, as ink in [0, 1]: a
+    "border" round it, or "lined" paper's line through its lower half or under it. The
+    lines are 1 or 2 px thick, of ink half as strong as the pen's or more."""
+    if lines not in FORM_LINES:
+        raise ValueError(f"lines is one of {FORM_LINES}, not {lines!r}")
+    cell = np.zeros((FORM_CELL, FORM_CELL), np.float32)
+    top, left = rng.integers(4, FORM_CELL - 28 - 4, size=2, endpoint=True)
+    cell[top : top + 28, left : left + 28] = image / np.float32(255)
+    thickness, weight = int(rng.integers(1, 3)), rng.uniform(0.5, 1.0)
+    printed = np.zeros_like(cell)
+    if lines == "border":
+        printed[:thickness] = printed[-thickness:] = weight
+        printed[:, :thickness] = printed[:, -thickness:] = weight
+    else:
+        row = top + int(rng.integers(14, 30))  # MNIST's field puts the digit in rows 4 to 23
+        printed[row : row + thickness] = weight
+    return np.maximum(cell, printed)

@@ -144,6 +144,17 @@ def test_the_ten_digits_are_read_in_three_colour_set_ups(app_url, clear_digits, 
         assert (status, answer["digit"]) == (200, label)
 
 
+def test_digits_scanned_in_the_cells_of_a_form_are_read(app_url, clear_digits):
+    for label, digit in clear_digits.items():
+        scan = draw(digit.segments, 150, 65, 65, 14, "navy on cream")
+        border = np.zeros(scan.shape[:2], bool)
+        border[20:260, 20:260] = True
+        border[24:256, 24:256] = False
+        scan[border] = (40, 40, 40, 255)  # the cell's printed border, 4 px
+        status, answer = post(app_url, png(scan))
+        assert (status, answer["digit"], answer["is_digit"]) == (200, label, True)
+
+
 def test_a_drawn_number_is_read_with_each_digit_and_its_box(app_url, clear_digits):
     rgba = written_number(clear_digits, NUMBER, "black on transparent")
     status, answer = post(app_url, png(rgba), query="?mode=number")

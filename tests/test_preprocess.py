@@ -6,10 +6,20 @@ from scipy import ndimage
 
 from preprocess import canvas_to_ink, normalize, prepare, too_small
 from tests.support.data import mnist
-from training.canvas_drawings import COLOUR_SETUPS, centre_line, draw
+from training.canvas_drawings import COLOUR_SETUPS, centre_line, draw, stroke_coverage
 
 # (height, top, left) of the same digit elsewhere on the 280x280 canvas, brush scaled alike.
 PLACES = [(180, 12, 12), (90, 170, 170), (200, 20, 30), (70, 12, 195)]
+# Straight strokes of digits and letters, as centre-line segments (row0, col0, row1, col1) in
+# units of the 28 px field: a printed line would look like them but for where they end.
+STRAIGHT_STROKES = {
+    "7's bar over the rest": [(4, 4, 4, 24), (4, 24, 24, 10)],
+    "L's base": [(4, 6, 24, 6), (24, 6, 24, 22)],
+    "2's flat base": [(6, 8, 4, 14), (4, 14, 8, 20), (8, 20, 24, 6), (24, 6, 24, 22)],
+    "4's bar": [(4, 14, 16, 4), (16, 4, 16, 22), (4, 18, 24, 18)],
+    "t's cross": [(2, 14, 24, 14), (9, 6, 9, 22)],
+    "T's bar with the stem poking over it": [(5, 3, 5, 25), (3, 14, 24, 14)],
+}
 
 
 @pytest.fixture(scope="module")
@@ -153,3 +163,41 @@ def test_a_large_filled_scribble_is_not_called_too_small():
         row, col = rng.integers(20, 260), rng.integers(10, 140)
         scribble[(rows - row) ** 2 + (cols - col) ** 2 <= 22**2] = 1.0
     assert not too_small(scribble)
+
+
+def lined(ink: np.ndarray, rows=(), box=None, thickness: int = 3) -> np.ndarray:
+    """Ink with printed lines: across the whole width at `rows`, and a (top, left, bottom,
+    right) cell border."""
+    lines = ink.copy()
+    for row in rows:
+        lines[row : row + thickness] = 1.0
+    if box is not None:
+        top, left, bottom, right = box
+        lines[top : top + thickness, left:right] = 1.0
+        lines[bottom - thickness : bottom, left:right] = 1.0
+        lines[top:bottom, left : left + thickness] = 1.0
+        lines[top:bottom, right - thickness : right] = 1.0
+    return lines
+
+
+def test_a_cell_border_around_a_digit_is_left_out(strokes):
+    for segments, _ in strokes:
+        ink = stroke_coverage(segments, 150.0, 65.0, 65.0, 14.0)
+        in_a_cell = lined(ink, box=(20, 20, 262, 262))
+        np.testing.assert_array_equal(prepare(in_a_cell)[0], prepare(ink)[0])
+        assert not too_small(in_a_cell)
+
+
+def test_lines_of_lined_paper_over_through_and_under_a_digit_are_left_out(strokes):
+    for segments, _ in strokes:
+        ink = stroke_coverage(segments, 120.0, 65.0, 80.0, 12.0)
+        on_lined_paper = lined(ink, rows=(30, 120, 230))
+        difference = np.abs(prepare(on_lined_paper)[0] - prepare(ink)[0])
+        assert difference.mean() < 0.01  # strokes that cross a line are kept across it
+
+
+@pytest.mark.parametrize("name", list(STRAIGHT_STROKES))
+def test_a_straight_stroke_of_a_digit_or_a_letter_is_kept(name):
+    image, _ = prepare(stroke_coverage(STRAIGHT_STROKES[name], 180.0, 50.0, 60.0, 14.0))
+    widest = int((image > 0.5).sum(axis=1).max())
+    assert widest >= 10, f"{name}: its straight stroke was taken for a printed line"

@@ -1,0 +1,67 @@
+"""CVL's validation digits as scanned, and in the cells of a form: with the cell's border round
+them, and on lined paper with a line through or under them. Each is read through the app's
+pipeline (`reading.read_digits`), beside the same digits without lines in the same run.
+
+    python benchmarks/bench_forms.py [--digits 2000] [--cvl ../shared/cvl_dev.npz]
+
+Prints the share read right (and not called "not a digit"), the share called "not a digit",
+and the median (p50) and p90 milliseconds to prepare one drawing's 28x28 input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import numpy as np
+
+import digit_model
+from devtools.datasets import CVL_PATH
+from devtools.pictures import FORM_LINES, on_a_form
+from preprocess import prepare
+from reading import read_digits
+from training import cvl
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--digits", type=int, default=2000)
+    parser.add_argument("--cvl", default=str(CVL_PATH))
+    args = parser.parse_args()
+
+    digits = cvl.load(args.cvl, "valid")
+    chosen = np.random.default_rng(0).permutation(len(digits.digits))[: args.digits]
+    images, labels = digits.images[chosen], digits.digits[chosen]
+    classifier = digit_model.load()
+    kinds = {"as scanned": [image / np.float32(255) for image in images]}
+    for lines in FORM_LINES:
+        rng = np.random.default_rng(1)
+        kinds[f"form, {lines}"] = [on_a_form(image, rng, lines) for image in images]
+
+    print(f"{'CVL valid, ' + str(len(labels)) + ' digits':24s} read   refused  prepare p50  p90 ms")
+    for name, inks in kinds.items():
+        readings = read_digits(classifier, inks)
+        right = np.mean([r.digit == d and r.is_digit for r, d in zip(readings, labels)])
+        refused = np.mean([not r.is_digit for r in readings])
+        times = []
+        for ink in inks:
+            started = time.perf_counter()
+            prepare(ink)
+            times.append((time.perf_counter() - started) * 1000)
+        p90 = statistics.quantiles(times, n=10)[-1]
+        print(
+            f"{name:24s} {right:6.2%} {refused:7.2%}  {statistics.median(times):10.3f} {p90:6.3f}"
+        )
+
+
+if __name__ == "__main__":
+    main()
