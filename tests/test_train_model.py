@@ -139,21 +139,30 @@ def test_the_not_a_digit_threshold_never_sits_on_a_digit_shared_by_sources():
         train_model.not_digit_offset([first, second], share=-0.1)
 
 
+def spread(indices: np.ndarray, count: int) -> np.ndarray:
+    """`count` of the indices, evenly spaced from the first to the last (all when fewer)."""
+    if len(indices) <= count:
+        return indices
+    return indices[np.linspace(0, len(indices) - 1, count).round().astype(int)]
+
+
 def write_pen_sites(path, sites: tuple[str, ...], per_site: int) -> dict[str, tuple[int, int]]:
-    """A small unipen_dev.npz: `per_site` digits and as many letters of each site; per site,
-    how many digits and how many writers of them."""
+    """A small unipen_dev.npz: `per_site` digits, as many letters and a fifth as many symbols
+    of each site, spread over its writers; per site, how many digits and how many writers
+    of them."""
     with np.load(UNIPEN_PATH) as data:
         arrays = {name: data[name] for name in data.files}
     strokes = np.split(arrays["points"], arrays["stroke_starts"][1:])
     per_char = np.split(np.arange(len(strokes)), arrays["char_starts"][1:])
     digits = np.isin(arrays["label"], list(unipen.DIGITS))
-    letters = np.char.isalpha(arrays["label"].astype(str))
-    letters &= ~np.isin(arrays["label"], list(unipen.DIGIT_LIKE))
+    alpha = np.char.isalpha(arrays["label"].astype(str))
+    others = ~digits & ~np.isin(arrays["label"], list(unipen.DIGIT_LIKE))
+    kinds = ((digits, per_site), (others & alpha, per_site), (others & ~alpha, per_site // 5))
     chosen = np.concatenate(
         [
-            np.flatnonzero((arrays["site"] == site) & kind)[:per_site]
+            spread(np.flatnonzero((arrays["site"] == site) & kind), count)
             for site in sites
-            for kind in (digits, letters)
+            for kind, count in kinds
         ]
     )
     kept = [strokes[i] for char in chosen for i in per_char[char]]
