@@ -27,6 +27,7 @@ import math
 import numbers
 import os
 import socket
+import sqlite3
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -735,8 +736,8 @@ def _use_wal(engine: sa.Engine) -> None:
     keeps the setting.
 
     Two connections switching a new file at once would wait on each other, so SQLite answers
-    one of them "database is locked" at once instead of waiting: it tries again until the
-    busy timeout, by when the other has switched the file.
+    one of them "database is locked" at once instead of waiting: that one tries again until
+    the busy timeout, by when the other has switched the file. Other failures end it at once.
     """
     deadline = monotonic() + SQLITE_BUSY_TIMEOUT_S
     while True:
@@ -744,8 +745,9 @@ def _use_wal(engine: sa.Engine) -> None:
             with engine.connect() as connection:
                 connection.exec_driver_sql("PRAGMA journal_mode=WAL")
             return
-        except sa.exc.OperationalError:
-            if monotonic() >= deadline:
+        except sa.exc.OperationalError as error:
+            busy = getattr(error.orig, "sqlite_errorcode", None) == sqlite3.SQLITE_BUSY
+            if not busy or monotonic() >= deadline:
                 raise
             sleep(SQLITE_WAL_RETRY_S)
 
