@@ -256,7 +256,8 @@ def _is_dot(crop: np.ndarray, side: int) -> bool:
 
 def _read_crop(ink: np.ndarray) -> np.ndarray | None:
     """The ink cropped as a drawing to read: the printed lines of a form or of lined paper
-    left out. Training drawings have none, so `normalize` leaves this step out."""
+    left out. `normalize`, which makes the training drawings, leaves this step out: it would
+    change a few of them (a 1's wide foot), and the committed network was trained without."""
     crop = _inked_crop(ink)
     if crop is None:
         return None

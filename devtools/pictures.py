@@ -51,6 +51,25 @@ FORM_CELL = 44  # pixels across a form's cell that holds a 28x28 scanned digit
 FORM_LINES = ("border", "lined")
 
 
+def with_printed_lines(
+    ink: np.ndarray,
+    rows: tuple[int, ...] = (),
+    box: tuple[int, int, int, int] | None = None,
+    thickness: int = 3,
+    weight: float = 1.0,
+) -> np.ndarray:
+    """Ink in [0, 1] with printed lines over it: across its whole width at `rows`, and a cell's
+    border at (top, left, bottom, right)."""
+    printed = np.zeros_like(ink)
+    for row in rows:
+        printed[row : row + thickness] = weight
+    if box is not None:
+        top, left, bottom, right = box
+        printed[top:bottom, left:right] = weight
+        printed[top + thickness : bottom - thickness, left + thickness : right - thickness] = 0
+    return np.maximum(ink, printed)
+
+
 def on_a_form(image: np.ndarray, rng: np.random.Generator, lines: str) -> np.ndarray:
     """A 28x28 scanned digit (uint8 ink) somewhere in a cell of a form, as ink in [0, 1]: a
     "border" round it, or "lined" paper's line through its lower half or under it. The
@@ -61,11 +80,9 @@ def on_a_form(image: np.ndarray, rng: np.random.Generator, lines: str) -> np.nda
     top, left = rng.integers(4, FORM_CELL - 28 - 4, size=2, endpoint=True)
     cell[top : top + 28, left : left + 28] = image / np.float32(255)
     thickness, weight = int(rng.integers(1, 3)), rng.uniform(0.5, 1.0)
-    printed = np.zeros_like(cell)
     if lines == "border":
-        printed[:thickness] = printed[-thickness:] = weight
-        printed[:, :thickness] = printed[:, -thickness:] = weight
-    else:
-        row = top + int(rng.integers(14, 30))  # MNIST's field puts the digit in rows 4 to 23
-        printed[row : row + thickness] = weight
-    return np.maximum(cell, printed)
+        return with_printed_lines(
+            cell, box=(0, 0, FORM_CELL, FORM_CELL), thickness=thickness, weight=weight
+        )
+    row = top + int(rng.integers(14, 30))  # MNIST's field puts the digit in rows 4 to 23
+    return with_printed_lines(cell, rows=(row,), thickness=thickness, weight=weight)

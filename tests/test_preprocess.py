@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
+from devtools.pictures import with_printed_lines
 from preprocess import canvas_to_ink, normalize, prepare, too_small
 from tests.support.data import mnist
 from training.canvas_drawings import COLOUR_SETUPS, centre_line, draw, stroke_coverage
@@ -165,25 +166,10 @@ def test_a_large_filled_scribble_is_not_called_too_small():
     assert not too_small(scribble)
 
 
-def lined(ink: np.ndarray, rows=(), box=None, thickness: int = 3) -> np.ndarray:
-    """Ink with printed lines: across the whole width at `rows`, and a (top, left, bottom,
-    right) cell border."""
-    lines = ink.copy()
-    for row in rows:
-        lines[row : row + thickness] = 1.0
-    if box is not None:
-        top, left, bottom, right = box
-        lines[top : top + thickness, left:right] = 1.0
-        lines[bottom - thickness : bottom, left:right] = 1.0
-        lines[top:bottom, left : left + thickness] = 1.0
-        lines[top:bottom, right - thickness : right] = 1.0
-    return lines
-
-
 def test_a_cell_border_around_a_digit_is_left_out(strokes):
     for segments, _ in strokes:
         ink = stroke_coverage(segments, 150.0, 65.0, 65.0, 14.0)
-        in_a_cell = lined(ink, box=(20, 20, 262, 262))
+        in_a_cell = with_printed_lines(ink, box=(20, 20, 262, 262))
         np.testing.assert_array_equal(prepare(in_a_cell)[0], prepare(ink)[0])
         assert not too_small(in_a_cell)
 
@@ -191,7 +177,7 @@ def test_a_cell_border_around_a_digit_is_left_out(strokes):
 def test_lines_of_lined_paper_over_through_and_under_a_digit_are_left_out(strokes):
     for segments, _ in strokes:
         ink = stroke_coverage(segments, 120.0, 65.0, 80.0, 12.0)
-        on_lined_paper = lined(ink, rows=(30, 120, 230))
+        on_lined_paper = with_printed_lines(ink, rows=(30, 120, 230))
         difference = np.abs(prepare(on_lined_paper)[0] - prepare(ink)[0])
         assert difference.mean() < 0.01  # strokes that cross a line are kept across it
 
