@@ -40,6 +40,13 @@ LINE_SPAN = 0.9
 LINE_WIDTH = 0.15
 OVERHANG = 0.15
 LINE_LENGTH = 1.2
+# Lined paper (three or more lines across) and squared paper (two or more each way, squares'
+# sides alike) have their lines evenly spaced, within GRID_TOLERANCE, and all of them go,
+# wherever the writing lies: no handwriting has three parallel strokes across it all, nor
+# a square of strokes around the rest of it.
+GRID_TOLERANCE = 0.25
+MIN_ROOM = 0.1  # a line spans at least this share of the picture's width (or height)
+EDGE_FILL = 0.5  # rows beside a line inked across this share of it are its blurred edge
 
 EIGHT_CONNECTED = np.ones((3, 3), dtype=bool)  # diagonal neighbours touch: one stroke
 
@@ -149,20 +156,27 @@ def _inked_crop(ink: np.ndarray) -> np.ndarray | None:
     return ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
 
 
-def _without_form_lines(crop: np.ndarray) -> np.ndarray:
-    """Cropped ink without the straight lines printed around or through a handwritten digit:
-    lined paper's lines, a cell's border; `crop` itself when it has none (or nothing else).
+def without_printed_lines(crop: np.ndarray, inside: np.ndarray | None = None) -> np.ndarray:
+    """Ink without the straight lines printed around or through handwriting: lined or squared
+    paper's lines, a cell's border; `crop` itself when it has none (or nothing else).
 
-    Where a stroke of the digit goes on across a line, the stroke is kept.
+    Where a stroke goes on across a line, the stroke is kept. `inside` marks where the picture
+    lies when not all of `crop` does (a photo turned to level its lines has empty corners):
+    a line then spans the picture, not the whole array.
     """
     inked = crop >= HAZE
     height, width = crop.shape
-    full_rows = np.count_nonzero(inked, axis=1) >= LINE_SPAN * width
-    full_cols = np.count_nonzero(inked, axis=0) >= LINE_SPAN * height
-    if not (full_rows.any() or full_cols.any()):
+    if inside is None:
+        row_room, col_room = width, height
+    else:
+        row_room = np.count_nonzero(inside, axis=1)
+        col_room = np.count_nonzero(inside, axis=0)
+    row_fill = np.count_nonzero(inked, axis=1) / np.maximum(row_room, MIN_ROOM * width)
+    col_fill = np.count_nonzero(inked, axis=0) / np.maximum(col_room, MIN_ROOM * height)
+    if row_fill.max() < LINE_SPAN and col_fill.max() < LINE_SPAN:
         return crop
-    across = _bands(full_rows, LINE_WIDTH * height)
-    down = _bands(full_cols, LINE_WIDTH * width)
+    across = _bands(row_fill, LINE_WIDTH * height)
+    down = _bands(col_fill, LINE_WIDTH * width)
     if not across and not down:
         return crop
     rest = inked.copy()
@@ -182,13 +196,18 @@ def _without_form_lines(crop: np.ndarray) -> np.ndarray:
     box_across, box_down = _framing(across, rows), _framing(down, cols)
     if not (box_across and box_down):  # a cell's border has four sides
         box_across, box_down = [], []
-    lines_across = across if ruled else box_across
-    if not (lines_across or box_down):
+    if _squared(across, down):
+        lines_across, lines_down = across, down
+    elif len(across) >= 3 and _evenly_spaced(across):
+        lines_across, lines_down = across, box_down
+    else:
+        lines_across, lines_down = across if ruled else box_across, box_down
+    if not (lines_across or lines_down):
         return crop
     cleaned = crop.copy()
     for start, stop in lines_across:
         _erase_line(cleaned, rest, start, stop)
-    for start, stop in box_down:
+    for start, stop in lines_down:
         _erase_line(cleaned.T, rest.T, start, stop)
     return cleaned
 
@@ -201,14 +220,46 @@ def _erase_line(ink: np.ndarray, rest: np.ndarray, start: int, stop: int) -> Non
         ink[start:stop] = 0.0
 
 
-def _bands(full: np.ndarray, thickest: float) -> list[tuple[int, int]]:
-    """(start, stop) of each run of True in `full` at most `thickest` long: lines, not blobs."""
+def _bands(fill: np.ndarray, thickest: float) -> list[tuple[int, int]]:
+    """(start, stop) of each line: a run of rows (or columns) inked across LINE_SPAN of the
+    picture, with the rows beside it inked across EDGE_FILL of it (a blurred line's edges,
+    no wider than the run), at most `thickest` long in all: a line, not a blob."""
+    full = fill >= LINE_SPAN
     edges = np.flatnonzero(np.diff(np.concatenate([[0], full.view(np.int8), [0]])))
-    return [
-        (int(start), int(stop))
-        for start, stop in zip(edges[::2], edges[1::2])
-        if stop - start <= max(1.0, thickest)
-    ]
+    bands = []
+    for core_start, core_stop in zip(edges[::2], edges[1::2]):
+        start, stop = core_start, core_stop  # and its blurred edges, no wider than its core
+        while (
+            start > 0
+            and fill[start - 1] >= EDGE_FILL
+            and core_start - start < core_stop - core_start
+        ):
+            start -= 1
+        while (
+            stop < len(fill)
+            and fill[stop] >= EDGE_FILL
+            and stop - core_stop < core_stop - core_start
+        ):
+            stop += 1
+        if bands and start <= bands[-1][1]:  # grown into the line before: one line
+            start = bands.pop()[0]
+        if stop - start <= max(1.0, thickest):
+            bands.append((int(start), int(stop)))
+    return bands
+
+
+def _squared(across: list[tuple[int, int]], down: list[tuple[int, int]]) -> bool:
+    """True when the lines across and down are squared paper's: two or more each way, evenly
+    spaced, at one pitch both ways."""
+    return min(len(across), len(down)) >= 2 and _evenly_spaced(across, down)
+
+
+def _evenly_spaced(*families: list[tuple[int, int]]) -> bool:
+    """True when the lines of every family lie at one pitch, within GRID_TOLERANCE."""
+    gaps = np.concatenate(
+        [np.diff([start + stop for start, stop in bands]) / 2 for bands in families]
+    )
+    return gaps.max() <= (1 + GRID_TOLERANCE) * gaps.min()
 
 
 def _framing(bands: list[tuple[int, int]], inked: np.ndarray) -> list[tuple[int, int]]:
@@ -234,15 +285,21 @@ def _mnist_form(crop: np.ndarray) -> np.ndarray:
     return field
 
 
-def _is_dot(crop: np.ndarray, side: int) -> bool:
-    """True when a cropped drawing on an image `side` pixels across is only a dot or a speck."""
-    # Measured on a block-maximum copy at most THICKNESS_SIDE across: thin strokes survive it.
-    step = max(1, -(-max(crop.shape) // THICKNESS_SIDE))
+def block_maximum(ink: np.ndarray, side: int) -> tuple[np.ndarray, int]:
+    """A copy of the ink at most `side` pixels across, each pixel the strongest of its block,
+    so that thin strokes survive; and the side of a block."""
+    step = max(1, -(-max(ink.shape) // side))
     coarse = np.maximum.reduceat(
-        np.maximum.reduceat(crop, np.arange(0, crop.shape[0], step), axis=0),
-        np.arange(0, crop.shape[1], step),
+        np.maximum.reduceat(ink, np.arange(0, ink.shape[0], step), axis=0),
+        np.arange(0, ink.shape[1], step),
         axis=1,
     )
+    return coarse, step
+
+
+def _is_dot(crop: np.ndarray, side: int) -> bool:
+    """True when a cropped drawing on an image `side` pixels across is only a dot or a speck."""
+    coarse, step = block_maximum(crop, THICKNESS_SIDE)
     mask = _digit_mask(coarse)
     rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
     extent = step * (max(rows[-1] - rows[0], cols[-1] - cols[0]) + 1)
@@ -261,14 +318,14 @@ def _read_crop(ink: np.ndarray) -> np.ndarray | None:
     crop = _inked_crop(ink)
     if crop is None:
         return None
-    without_lines = _without_form_lines(crop)
+    without_lines = without_printed_lines(crop)
     return crop if without_lines is crop else _inked_crop(without_lines)
 
 
 def prepare(ink: np.ndarray) -> tuple[np.ndarray | None, bool]:
     """The model's 28x28 input for ink of any size, and whether the ink is only a dot, from
     one crop of the ink: what `normalize` and `too_small` give, printed lines left out (see
-    `_without_form_lines`). (None, False) when blank."""
+    `without_printed_lines`). (None, False) when blank."""
     ink = as_unit_ink(ink)
     crop = _read_crop(ink)
     if crop is None:

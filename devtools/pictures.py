@@ -48,7 +48,7 @@ def paper_photo(
 
 
 FORM_CELL = 44  # pixels across a form's cell that holds a 28x28 scanned digit
-FORM_LINES = ("border", "lined")
+FORM_LINES = ("border", "lined", "squared")
 
 
 def with_printed_lines(
@@ -70,10 +70,32 @@ def with_printed_lines(
     return np.maximum(ink, printed)
 
 
+def on_ruled_paper(
+    ink: np.ndarray,
+    pitch: float,
+    squared: bool = False,
+    slant: float = 0.0,
+    thickness: float = 2.0,
+    weight: float = 0.4,
+    offset: float = 0.0,
+) -> np.ndarray:
+    """Ink in [0, 1] on lined paper (or squared paper): lines `pitch` pixels apart across the
+    whole picture (and down it), turned `slant` degrees as in a photo held askew."""
+    rows, cols = np.mgrid[0 : ink.shape[0], 0 : ink.shape[1]].astype(np.float32)
+    angle = np.radians(slant)
+    across = rows * np.cos(angle) - cols * np.sin(angle) - offset
+    printed = np.mod(across, pitch) < thickness
+    if squared:
+        printed |= np.mod(cols * np.cos(angle) + rows * np.sin(angle) - offset, pitch) < thickness
+    return np.maximum(ink, weight * printed).astype(np.float32)
+
+
 def on_a_form(image: np.ndarray, rng: np.random.Generator, lines: str) -> np.ndarray:
     """A 28x28 scanned digit (uint8 ink) somewhere in a cell of a form, as ink in [0, 1]: a
-    "border" round it, or "lined" paper's line through its lower half or under it. The
-    lines are 1 or 2 px thick, of ink half as strong as the pen's or more."""
+    "border" round it, "lined" paper's line through its lower half or under it, or "squared"
+    paper whose squares are 10 to 20 px across, lines through the digit both ways. A form's
+    lines are 1 or 2 px thick, squared paper's 1 px; of ink a third as strong as the pen's
+    or more."""
     if lines not in FORM_LINES:
         raise ValueError(f"lines is one of {FORM_LINES}, not {lines!r}")
     cell = np.zeros((FORM_CELL, FORM_CELL), np.float32)
@@ -84,5 +106,8 @@ def on_a_form(image: np.ndarray, rng: np.random.Generator, lines: str) -> np.nda
         return with_printed_lines(
             cell, box=(0, 0, FORM_CELL, FORM_CELL), thickness=thickness, weight=weight
         )
+    if lines == "squared":
+        pitch, offset = rng.integers(10, 20, endpoint=True), rng.integers(0, 10)
+        return on_ruled_paper(cell, pitch, True, 0.0, 1.0, weight / 1.5, offset)
     row = top + int(rng.integers(14, 30))  # MNIST's field puts the digit in rows 4 to 23
     return with_printed_lines(cell, rows=(row,), thickness=thickness, weight=weight)

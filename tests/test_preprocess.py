@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
-from devtools.pictures import with_printed_lines
+from devtools.pictures import on_ruled_paper, with_printed_lines
 from preprocess import canvas_to_ink, normalize, prepare, too_small
 from tests.support.data import mnist
 from training.canvas_drawings import COLOUR_SETUPS, centre_line, draw, stroke_coverage
@@ -20,6 +20,7 @@ STRAIGHT_STROKES = {
     "4's bar": [(4, 14, 16, 4), (16, 4, 16, 22), (4, 18, 24, 18)],
     "t's cross": [(2, 14, 24, 14), (9, 6, 9, 22)],
     "T's bar with the stem poking over it": [(5, 3, 5, 25), (3, 14, 24, 14)],
+    "E's three bars": [(4, 6, 4, 22), (14, 6, 14, 20), (24, 6, 24, 22), (4, 6, 24, 6)],
 }
 
 
@@ -180,6 +181,15 @@ def test_lines_of_lined_paper_over_through_and_under_a_digit_are_left_out(stroke
         on_lined_paper = with_printed_lines(ink, rows=(30, 120, 230))
         difference = np.abs(prepare(on_lined_paper)[0] - prepare(ink)[0])
         assert difference.mean() < 0.01  # strokes that cross a line are kept across it
+
+
+@pytest.mark.parametrize("pitch", [60, 100])
+def test_squared_paper_through_and_around_a_digit_is_left_out(strokes, pitch):
+    for segments, _ in strokes:
+        ink = stroke_coverage(segments, 120.0, 65.0, 80.0, 12.0)
+        on_squared_paper = on_ruled_paper(ink, pitch, squared=True, offset=17.0)
+        difference = np.abs(prepare(on_squared_paper)[0] - prepare(ink)[0])
+        assert difference.mean() < 0.02  # strokes that cross a line are kept across it
 
 
 @pytest.mark.parametrize("name", list(STRAIGHT_STROKES))
