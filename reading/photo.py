@@ -25,7 +25,13 @@ import numpy as np
 from PIL import ExifTags, Image, UnidentifiedImageError
 from scipy import ndimage
 
-from preprocess import EIGHT_CONNECTED, canvas_to_ink
+from preprocess import (
+    EIGHT_CONNECTED,
+    HAZE,
+    block_maximum,
+    canvas_to_ink,
+    without_printed_lines,
+)
 
 ACCEPTED_FORMATS = ("PNG", "JPEG", "WEBP")
 MAX_BYTES = 25 * 1024 * 1024
@@ -48,6 +54,9 @@ NOISE_SIGMAS = 5.0  # ...and stands out from the paper's grain by this many of i
 MIN_SPECK = 1e-4  # blobs smaller than this share of the picture are dust or paper grain
 FLAT_BORDER = 0.95  # a border this much of one colour is a digital drawing, not paper...
 FLAT_TOLERANCE = 2  # ...within this many levels per channel (photos have grain and shading)
+MAX_SLANT = 10.0  # degrees a photographed page may be turned and still have its lines found
+LINE_MARGIN = 2  # pixels either side of a printed line that go with it
+SLANT_SIDE = 200  # the slant is first found on a copy at most this many pixels across
 DRAWING_MODES = ("1", "L", "LA", "P", "PA", "RGB", "RGBA")  # 8-bit modes a drawing is saved in
 
 
@@ -104,7 +113,8 @@ def read_upload(data: bytes) -> Photo:
         if _is_flat_drawing(image):
             return _read_drawing(image, sent_width)
         grey, picture = _flatten(image)
-    return Photo(picture=picture, ink=photo_to_ink(grey), scale=picture.shape[1] / sent_width)
+    ink = without_paper_lines(photo_to_ink(grey))
+    return Photo(picture=picture, ink=ink, scale=picture.shape[1] / sent_width)
 
 
 def _return_large_blocks_to_the_system() -> None:
@@ -350,6 +360,61 @@ def photo_to_ink(grey: np.ndarray) -> np.ndarray:
     strong = float(np.percentile(contrast[mask], 90))
     near = ndimage.binary_dilation(mask, structure=EIGHT_CONNECTED)
     return np.where(near, np.clip(contrast / strong, 0.0, 1.0), 0.0).astype(np.float32)
+
+
+def without_paper_lines(ink: np.ndarray) -> np.ndarray:
+    """A photo's ink without the lines printed on its paper (lined or squared paper, a form's
+    cells), found level or turned by up to MAX_SLANT degrees; the ink itself when it has none.
+
+    The lines are found on the ink turned to level them (`preprocess.without_printed_lines`),
+    and what goes there is erased from the ink as it lies, so boxes on it stay where they are.
+    """
+    slant = _slant(ink)
+    if slant == 0.0:
+        level, inside = ink, None
+    else:
+        level = ndimage.rotate(ink, slant, order=1)
+        inside = ndimage.rotate(np.ones(ink.shape, np.float32), slant, order=1) > 0.5
+    lines = (level - without_printed_lines(level, inside)) >= HAZE
+    if not lines.any():
+        return ink
+    if slant != 0.0:
+        back = ndimage.rotate(lines.astype(np.float32), -slant, order=1)
+        top, left = (np.array(back.shape) - ink.shape) // 2
+        lines = back[top : top + ink.shape[0], left : left + ink.shape[1]] > 0.25
+    # The blurred edges of a photographed line are fainter than its core: they go with it.
+    lines = ndimage.binary_dilation(lines, iterations=LINE_MARGIN)
+    return np.where(lines, 0.0, ink).astype(np.float32)
+
+
+def _slant(ink: np.ndarray) -> float:
+    """Degrees to turn the ink (counter-clockwise) so its longest straight lines lie level or
+    upright: where the ink's profile across the lines is sharpest, first on a small copy,
+    then to a pixel's drift across the whole ink."""
+    coarse, _ = block_maximum(ink, SLANT_SIDE)
+    fine = np.degrees(np.arctan(1 / max(ink.shape)))
+    rough = np.degrees(np.arctan(1 / max(coarse.shape)))
+    best = _sharpest(coarse, np.arange(-MAX_SLANT, MAX_SLANT + rough / 2, rough))
+    best = _sharpest(ink, best + np.arange(-rough, rough + fine / 2, fine))
+    return 0.0 if abs(best) < fine else float(best)
+
+
+def _sharpest(ink: np.ndarray, angles: np.ndarray) -> float:
+    """The angle (degrees) at which the inked pixels, projected across lines at that slant
+    and down them, pile up most: the sum of squared counts per pixel-wide line."""
+    rows, cols = (where.astype(np.float32) for where in np.nonzero(ink >= HAZE))
+    if rows.size == 0:
+        return 0.0
+
+    def sharpness(angle: float) -> float:
+        cos, sin = np.cos(np.radians(angle)), np.sin(np.radians(angle))
+        total = 0.0
+        for position in (rows * cos - cols * sin, cols * cos + rows * sin):
+            counts = np.bincount(np.round(position - position.min()).astype(np.int64))
+            total += float(np.dot(counts, counts))
+        return total
+
+    return float(max(angles, key=sharpness))
 
 
 def _spread(values: np.ndarray) -> float:
