@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 import tabs.draw
 from devtools.drawing import Digit
 from devtools.pictures import encoded
-from tests.support.browser import ANSWER_MS, FIRST_ANSWER_MS, answer
+from tests.support.browser import ANSWER_MS, FIRST_ANSWER_MS, answer, wait_for_run_to_end
 from tests.support.pictures import photographed
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres]
@@ -52,11 +52,13 @@ def tap(page, mode: str) -> None:
 
 
 def choose_number_mode(page) -> None:
-    """Switch to the wide canvas and wait until the page around it has settled."""
+    """Switch to the wide canvas and wait until the page around it has settled: the switch's
+    script run over, so that nothing moves the canvas or replaces it under the pen."""
     choose(page, tabs.draw.A_NUMBER)
     expect(page.get_by_text(tabs.draw.NUMBER_HINT)).to_be_visible(timeout=ANSWER_MS)
     expect(page.locator(f".st-key-{tabs.draw.CANVAS_KEY}")).to_have_count(0)
     number_canvas(page).wait_for(timeout=ANSWER_MS)
+    wait_for_run_to_end(page)
 
 
 def write(page, digits: list[Digit], height: float, top: float, lefts: list[float]) -> None:

@@ -42,6 +42,14 @@ def opened_page(browser, url: str, **context_options) -> Iterator:
         context.close()
 
 
+def wait_for_run_to_end(page) -> None:
+    """Wait until the page's script run is over, as a person waits for a switched page to
+    settle: until then Streamlit may still lay out or replace what the pen is aimed at."""
+    expect(page.get_by_test_id("stApp")).to_have_attribute(
+        "data-test-script-state", "notRunning", timeout=ANSWER_MS
+    )
+
+
 def canvas(page):
     """The canvas that takes the pen (Fabric's top layer), inside the component's shadow root."""
     return page.locator(f".st-key-{tabs.draw.CANVAS_KEY} canvas.upper-canvas")
