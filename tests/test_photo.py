@@ -21,7 +21,7 @@ from PIL import Image
 
 from devtools import REPO_ROOT
 from devtools.numbers import random_numbers, write_number
-from devtools.pictures import encoded, on_ruled_paper, paper_photo
+from devtools.pictures import encoded, paper_photo
 from preprocess import canvas_to_ink
 from reading import photo, read_image_bytes, read_number
 from reading.photo import MAX_BYTES, PhotoBusy, PhotoError, TooManyPixels, photo_to_ink, read_upload
@@ -32,6 +32,7 @@ from tests.support.pictures import (
     SHORT,
     animated,
     exif_block,
+    photographed,
     png_claiming_size,
     sideways_with_broken_exif,
     truncated_jpeg,
@@ -65,17 +66,12 @@ def test_phone_photo_jpeg_is_read(classifier, strokes):
 
 
 @pytest.mark.parametrize("slant", [0.0, 4.0, -7.0])
-@pytest.mark.parametrize("squared", [False, True], ids=["lined", "squared"])
+@pytest.mark.parametrize("paper", ["lined", "squared"])
 @pytest.mark.parametrize("written", [NUMBER, "4"])
 def test_writing_on_lined_or_squared_paper_is_read_however_the_photo_is_turned(
-    classifier, clear_digits, written, squared, slant
+    classifier, clear_digits, written, paper, slant
 ):
-    digits = [clear_digits[int(d)].segments for d in written]
-    gaps = [0.25] * (len(digits) - 1)
-    number = write_number(digits, gaps, 170, 12, "black on transparent", np.random.default_rng(5))
-    sheet = np.pad(number.rgba[..., 3] / np.float32(255), ((120, 120), (150, 150)))
-    on_paper = on_ruled_paper(sheet, 110.0, squared, slant, thickness=3.0, weight=0.6, offset=40)
-    data = encoded(paper_photo(on_paper, scale=1.0), "JPEG", quality=85)
+    data = encoded(photographed(clear_digits, written, paper, slant), "JPEG", quality=85)
     assert read_photo(classifier, data) == written
 
 

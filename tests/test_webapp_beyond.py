@@ -198,6 +198,16 @@ def test_a_photo_of_a_number_on_paper_is_read_and_its_digits_outlined(app, canva
     assert len(digit_inputs.proto.imgs) == len(NUMBER)
 
 
+def test_a_photo_of_a_digit_on_squared_paper_held_askew_is_read(app, canvas, clear_digits):
+    data = encoded(photographed(clear_digits, "4", "squared", 5.0), "JPEG", quality=80)
+    choose(app.run(), tabs.draw.A_PHOTO)
+
+    upload(app, "IMG_2027.jpg", data, "image/jpeg")
+
+    assert not app.exception
+    assert metric(app, "Prediction") == "4"  # without the lines left out: "47"
+
+
 def test_blank_paper_says_no_handwriting_was_found(app, canvas):
     cols = np.mgrid[0:400, 0:600][1] / 600
     paper = 0.5 + 0.45 * cols + np.random.default_rng(1).normal(0, 0.03, (400, 600))

@@ -11,7 +11,7 @@ from PIL import Image
 
 from devtools.drawing import Digit, Segments
 from devtools.numbers import write_number
-from devtools.pictures import encoded, paper_photo, png
+from devtools.pictures import encoded, on_ruled_paper, paper_photo, png
 from preprocess import canvas_to_ink
 from training.canvas_drawings import draw
 
@@ -45,9 +45,16 @@ def written_strokes(digits: list[Segments], seed: int = 0) -> np.ndarray:
     return np.concatenate([white, white, white, np.full_like(white, 255)], axis=-1)
 
 
-def photographed(clear_digits: dict[int, Digit], number: str) -> Image.Image:
-    """A number written on paper and photographed under uneven light."""
+def photographed(
+    clear_digits: dict[int, Digit], number: str, paper: str = "plain", slant: float = 0.0
+) -> Image.Image:
+    """A number written on paper and photographed under uneven light; on lined or squared
+    paper, whose lines (110 px apart, as dark as 0.6 of the pen) go on round the number and
+    are turned `slant` degrees, as in a photo held askew."""
     ink = canvas_to_ink(written(clear_digits, number, seed=5))
+    if paper != "plain":
+        sheet = np.pad(ink, ((120, 120), (150, 150)))
+        ink = on_ruled_paper(sheet, 110.0, paper == "squared", slant, 3.0, 0.6, offset=40.0)
     return paper_photo(ink, scale=2.0)
 
 
