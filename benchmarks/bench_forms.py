@@ -1,11 +1,13 @@
 """CVL's validation digits as scanned, and in the cells of a form: with the cell's border round
-them, and on lined paper with a line through or under them. Each is read through the app's
-pipeline (`reading.read_digits`), beside the same digits without lines in the same run.
+them, on lined paper with a line through or under them, and on squared paper. Each is read
+through the app's pipeline (`reading.read_digits`), beside the same digits without lines in
+the same run. Then digits photographed on plain, lined and squared paper, level and turned
+3 degrees, read as the page reads a photo (`reading.read_image_bytes`, as a number).
 
-    python benchmarks/bench_forms.py [--digits 2000] [--cvl ../shared/cvl_dev.npz]
+    python benchmarks/bench_forms.py [--digits 2000] [--photos 300] [--cvl ../shared/cvl_dev.npz]
 
 Prints the share read right (and not called "not a digit"), the share called "not a digit",
-and the median (p50) and p90 milliseconds to prepare one drawing's 28x28 input.
+and for scans the median (p50) and p90 milliseconds to prepare one drawing's 28x28 input.
 """
 
 from __future__ import annotations
@@ -21,13 +23,36 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np
+from PIL import Image
 
 import digit_model
 from devtools.datasets import CVL_PATH
-from devtools.pictures import FORM_LINES, on_a_form
+from devtools.pictures import FORM_LINES, encoded, on_a_form, on_ruled_paper, paper_photo
 from preprocess import prepare
-from reading import read_digits
+from reading import read_digits, read_image_bytes
 from training import cvl
+
+PAPERS = ("plain", "lined", "squared")
+SLANTS = (0.0, 3.0)
+PITCH = 40  # pixels between paper's lines, before the photo doubles them...
+DIGIT_SIDE = 73  # ...and the side of a scanned 28x28 digit on it: the digit spans 1.3 lines
+SHEET = 300  # pixels across the paper photographed
+
+
+def photographed(image: np.ndarray, rng: np.random.Generator, paper: str, slant: float) -> bytes:
+    """A scanned 28x28 digit written near the middle of a sheet of paper, photographed (JPEG)."""
+    digit = np.asarray(
+        Image.fromarray(image).resize((DIGIT_SIDE, DIGIT_SIDE), Image.Resampling.BILINEAR)
+    )
+    sheet = np.zeros((SHEET, SHEET), np.float32)
+    top, left = rng.integers(SHEET // 2 - DIGIT_SIDE, SHEET // 2, size=2)
+    sheet[top : top + DIGIT_SIDE, left : left + DIGIT_SIDE] = digit / np.float32(255)
+    if paper != "plain":
+        weight, offset = rng.uniform(0.3, 0.55), rng.uniform(0, PITCH)
+        slanted = slant * rng.choice([-1, 1])
+        sheet = on_ruled_paper(sheet, PITCH, paper == "squared", slanted, 2.0, weight, offset)
+    photo = paper_photo(sheet, scale=1.5, seed=int(rng.integers(1000)))
+    return encoded(photo, "JPEG", quality=90)
 
 
 def main() -> None:
@@ -35,6 +60,7 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--digits", type=int, default=2000)
+    parser.add_argument("--photos", type=int, default=300)
     parser.add_argument("--cvl", default=str(CVL_PATH))
     args = parser.parse_args()
 
@@ -61,6 +87,24 @@ def main() -> None:
         print(
             f"{name:24s} {right:6.2%} {refused:7.2%}  {statistics.median(times):10.3f} {p90:6.3f}"
         )
+
+    photos, photo_labels = images[: args.photos], labels[: args.photos]
+    print(f"\n{'photographed, ' + str(len(photo_labels)) + ' digits':30s} read   refused  not one")
+    for paper in PAPERS:
+        for slant in SLANTS if paper != "plain" else (0.0,):
+            rng = np.random.default_rng(5)
+            readings = [
+                read_image_bytes(classifier, photographed(image, rng, paper, slant), "number")
+                for image in photos
+            ]
+            ones = [r.digits[0] if r is not None and len(r.digits) == 1 else None for r in readings]
+            right = np.mean(
+                [d is not None and d.is_digit and d.digit == y for d, y in zip(ones, photo_labels)]
+            )
+            refused = np.mean([d is not None and not d.is_digit for d in ones])
+            not_one = np.mean([d is None for d in ones])
+            name = f"{paper}, turned {slant:g} degrees"
+            print(f"{name:30s} {right:6.2%} {refused:7.2%} {not_one:7.2%}")
 
 
 if __name__ == "__main__":
