@@ -23,36 +23,16 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np
-from PIL import Image
 
 import digit_model
 from devtools.datasets import CVL_PATH
-from devtools.pictures import FORM_LINES, encoded, on_a_form, on_ruled_paper, paper_photo
+from devtools.pictures import FORM_LINES, on_a_form, scan_photographed
 from preprocess import prepare
 from reading import read_digits, read_image_bytes
 from training import cvl
 
 PAPERS = ("plain", "lined", "squared")
 SLANTS = (0.0, 3.0)
-PITCH = 40  # pixels between paper's lines, before the photo doubles them...
-DIGIT_SIDE = 73  # ...and the side of a scanned 28x28 digit on it: the digit spans 1.3 lines
-SHEET = 300  # pixels across the paper photographed
-
-
-def photographed(image: np.ndarray, rng: np.random.Generator, paper: str, slant: float) -> bytes:
-    """A scanned 28x28 digit written near the middle of a sheet of paper, photographed (JPEG)."""
-    digit = np.asarray(
-        Image.fromarray(image).resize((DIGIT_SIDE, DIGIT_SIDE), Image.Resampling.BILINEAR)
-    )
-    sheet = np.zeros((SHEET, SHEET), np.float32)
-    top, left = rng.integers(SHEET // 2 - DIGIT_SIDE, SHEET // 2, size=2)
-    sheet[top : top + DIGIT_SIDE, left : left + DIGIT_SIDE] = digit / np.float32(255)
-    if paper != "plain":
-        weight, offset = rng.uniform(0.3, 0.55), rng.uniform(0, PITCH)
-        slanted = slant * rng.choice([-1, 1])
-        sheet = on_ruled_paper(sheet, PITCH, paper == "squared", slanted, 2.0, weight, offset)
-    photo = paper_photo(sheet, scale=1.5, seed=int(rng.integers(1000)))
-    return encoded(photo, "JPEG", quality=90)
 
 
 def main() -> None:
@@ -94,7 +74,7 @@ def main() -> None:
         for slant in SLANTS if paper != "plain" else (0.0,):
             rng = np.random.default_rng(5)
             readings = [
-                read_image_bytes(classifier, photographed(image, rng, paper, slant), "number")
+                read_image_bytes(classifier, scan_photographed(image, rng, paper, slant), "number")
                 for image in photos
             ]
             ones = [r.digits[0] if r is not None and len(r.digits) == 1 else None for r in readings]

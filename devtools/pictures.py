@@ -1,5 +1,6 @@
 """Pictures as files: arrays and images encoded as PNG, JPEG or WebP bytes, handwriting
-photographed on paper under uneven light, and scanned digits in the cells of a form."""
+photographed on paper under uneven light, and scanned digits in the cells of a form or
+photographed on lined or squared paper."""
 
 from __future__ import annotations
 
@@ -111,3 +112,28 @@ def on_a_form(image: np.ndarray, rng: np.random.Generator, lines: str) -> np.nda
         return on_ruled_paper(cell, pitch, True, 0.0, 1.0, weight / 1.5, offset)
     row = top + int(rng.integers(14, 30))  # MNIST's field puts the digit in rows 4 to 23
     return with_printed_lines(cell, rows=(row,), thickness=thickness, weight=weight)
+
+
+RULED_PITCH = 40  # pixels between the lines of the paper a scanned digit is photographed on...
+SCAN_SIDE = 73  # ...and the side of the 28x28 digit on it: the digit spans 1.3 lines
+SHEET = 300  # pixels across the paper photographed
+
+
+def scan_photographed(
+    image: np.ndarray, rng: np.random.Generator, paper: str, slant: float = 0.0
+) -> bytes:
+    """A scanned 28x28 digit (uint8 ink) written near the middle of a sheet of "plain",
+    "lined" or "squared" paper, photographed as a JPEG; the paper's lines a third to a half
+    as dark as the pen, turned `slant` degrees one way or the other."""
+    digit = np.asarray(
+        Image.fromarray(image).resize((SCAN_SIDE, SCAN_SIDE), Image.Resampling.BILINEAR)
+    )
+    sheet = np.zeros((SHEET, SHEET), np.float32)
+    top, left = rng.integers(SHEET // 2 - SCAN_SIDE, SHEET // 2, size=2)
+    sheet[top : top + SCAN_SIDE, left : left + SCAN_SIDE] = digit / np.float32(255)
+    if paper != "plain":
+        weight, offset = rng.uniform(0.3, 0.55), rng.uniform(0, RULED_PITCH)
+        turned = slant * rng.choice([-1, 1])
+        sheet = on_ruled_paper(sheet, RULED_PITCH, paper == "squared", turned, 2.0, weight, offset)
+    photo = paper_photo(sheet, scale=1.5, seed=int(rng.integers(1000)))
+    return encoded(photo, "JPEG", quality=90)
