@@ -113,8 +113,7 @@ def read_upload(data: bytes) -> Photo:
         if _is_flat_drawing(image):
             return _read_drawing(image, sent_width)
         grey, picture = _flatten(image)
-    ink = without_paper_lines(photo_to_ink(grey))
-    return Photo(picture=picture, ink=ink, scale=picture.shape[1] / sent_width)
+    return Photo(picture=picture, ink=photo_to_ink(grey), scale=picture.shape[1] / sent_width)
 
 
 def _return_large_blocks_to_the_system() -> None:
@@ -324,8 +323,19 @@ def photo_to_ink(grey: np.ndarray) -> np.ndarray:
     """Greyscale picture (float in [0, 1]) -> (H, W) float32 ink in [0, 1], lighting evened out.
 
     Zero everywhere when nothing on the picture stands out from the paper: by MIN_CONTRAST,
-    and by NOISE_SIGMAS times the paper's own grain.
+    and by NOISE_SIGMAS times the paper's own grain. Lined or squared paper's lines are left
+    out, and the ink is then found again from the handwriting alone: with the lines, its
+    threshold and strength would be set by them, and faint stroke edges would count as ink.
     """
+    contrast = _contrast(grey)
+    ink = _ink(contrast)
+    lines = _paper_lines(ink)
+    return _ink(np.where(lines, 0.0, contrast)) if lines.any() else ink
+
+
+def _contrast(grey: np.ndarray) -> np.ndarray:
+    """How far each pixel stands out from the paper around it, towards full contrast: ink
+    bright on dark whichever way the picture has it, lighting evened out."""
     grey = np.clip(np.nan_to_num(np.asarray(grey, dtype=np.float64)), 0.0, 1.0).astype(np.float32)
     if grey.ndim != 2 or min(grey.shape) < 2:
         raise ValueError(f"photo_to_ink expects a 2-D greyscale image, got shape {grey.shape}")
@@ -345,29 +355,34 @@ def photo_to_ink(grey: np.ndarray) -> np.ndarray:
     strokes = 1.0 - grey if dark_ink else grey
     paper = ndimage.grey_opening(1.0 - small if dark_ink else small, size=_window(small))
     paper = _resized(ndimage.uniform_filter(paper, size=_window(small) // 2 + 1), grey.shape)
-    contrast = (strokes - paper) / np.maximum(1.0 - paper, MIN_SPAN)
+    return (strokes - paper) / np.maximum(1.0 - paper, MIN_SPAN)
 
+
+def _ink(contrast: np.ndarray) -> np.ndarray:
+    """Ink in [0, 1]: what stands out by Otsu's threshold, and by the paper's grain, without
+    specks, scaled so that the strongest strokes are full ink."""
     threshold = max(
         _otsu(np.clip(contrast, 0.0, 1.0)), MIN_CONTRAST, NOISE_SIGMAS * _spread(contrast)
     )
     labels, count = ndimage.label(contrast >= threshold, structure=EIGHT_CONNECTED)
     areas = np.bincount(labels.ravel(), minlength=count + 1)
     areas[0] = 0
-    mask = (areas >= MIN_SPECK * grey.size)[labels]
+    mask = (areas >= MIN_SPECK * contrast.size)[labels]
     if not mask.any():
-        return np.zeros(grey.shape, dtype=np.float32)
+        return np.zeros(contrast.shape, dtype=np.float32)
 
     strong = float(np.percentile(contrast[mask], 90))
     near = ndimage.binary_dilation(mask, structure=EIGHT_CONNECTED)
     return np.where(near, np.clip(contrast / strong, 0.0, 1.0), 0.0).astype(np.float32)
 
 
-def without_paper_lines(ink: np.ndarray) -> np.ndarray:
-    """A photo's ink without the lines printed on its paper (lined or squared paper, a form's
-    cells), found level or turned by up to MAX_SLANT degrees; the ink itself when it has none.
+def _paper_lines(ink: np.ndarray) -> np.ndarray:
+    """Where a photo's ink has the lines printed on its paper (lined or squared paper, a
+    form's cells), found level or turned by up to MAX_SLANT degrees: a mask as the ink lies,
+    so boxes on the ink stay where they are; all False when it has none.
 
     The lines are found on the ink turned to level them (`preprocess.without_printed_lines`),
-    and what goes there is erased from the ink as it lies, so boxes on it stay where they are.
+    and what that would erase is turned back.
     """
     slant = _slant(ink)
     if slant == 0.0:
@@ -377,14 +392,13 @@ def without_paper_lines(ink: np.ndarray) -> np.ndarray:
         inside = ndimage.rotate(np.ones(ink.shape, np.float32), slant, order=1) > 0.5
     lines = (level - without_printed_lines(level, inside)) >= HAZE
     if not lines.any():
-        return ink
+        return np.zeros(ink.shape, dtype=bool)
     if slant != 0.0:
         back = ndimage.rotate(lines.astype(np.float32), -slant, order=1)
         top, left = (np.array(back.shape) - ink.shape) // 2
         lines = back[top : top + ink.shape[0], left : left + ink.shape[1]] > 0.25
     # The blurred edges of a photographed line are fainter than its core: they go with it.
-    lines = ndimage.binary_dilation(lines, iterations=LINE_MARGIN)
-    return np.where(lines, 0.0, ink).astype(np.float32)
+    return ndimage.binary_dilation(lines, iterations=LINE_MARGIN)
 
 
 def _slant(ink: np.ndarray) -> float:

@@ -21,11 +21,11 @@ from PIL import Image
 
 from devtools import REPO_ROOT
 from devtools.numbers import random_numbers, write_number
-from devtools.pictures import encoded, paper_photo
+from devtools.pictures import encoded, paper_photo, scan_photographed
 from preprocess import canvas_to_ink
 from reading import photo, read_image_bytes, read_number
 from reading.photo import MAX_BYTES, PhotoBusy, PhotoError, TooManyPixels, photo_to_ink, read_upload
-from tests.support.data import mnist
+from tests.support.data import cvl_valid, mnist
 from tests.support.pictures import (
     IMAGE_WIDTH,
     ORIENTATION,
@@ -73,6 +73,20 @@ def test_writing_on_lined_or_squared_paper_is_read_however_the_photo_is_turned(
 ):
     data = encoded(photographed(clear_digits, written, paper, slant), "JPEG", quality=85)
     assert read_photo(classifier, data) == written
+
+
+# CVL validation digits, each photographed on squared paper turned 3 degrees (seeded by its
+# index), that were misread while the grid's lines took part in setting the ink's threshold
+# and strength: their strokes came out thick with the lines' faint edges.
+SCANS_ON_SQUARED_PAPER = [1175, 1880, 3102, 3478, 5123]
+
+
+@pytest.mark.parametrize("index", SCANS_ON_SQUARED_PAPER)
+def test_a_scanned_digit_photographed_on_squared_paper_is_read(classifier, index):
+    digits = cvl_valid()
+    data = scan_photographed(digits.images[index], np.random.default_rng(index), "squared", 3.0)
+    reading = read_image_bytes(classifier, data, "number")
+    assert [(d.digit, d.is_digit) for d in reading.digits] == [(digits.digits[index], True)]
 
 
 def test_large_phone_photo_is_scaled_down_and_read(classifier, strokes):
