@@ -56,6 +56,7 @@ FLAT_BORDER = 0.95  # a border this much of one colour is a digital drawing, not
 FLAT_TOLERANCE = 2  # ...within this many levels per channel (photos have grain and shading)
 MAX_SLANT = 10.0  # degrees a photographed page may be turned and still have its lines found
 LINE_MARGIN = 2  # pixels either side of a printed line that go with it
+PEN_OVER_LINE = 1.5  # on a line, ink this many times as strong as the line's own is the pen's
 SLANT_SIDE = 200  # the slant is first found on a copy at most this many pixels across
 DRAWING_MODES = ("1", "L", "LA", "P", "PA", "RGB", "RGBA")  # 8-bit modes a drawing is saved in
 
@@ -326,11 +327,20 @@ def photo_to_ink(grey: np.ndarray) -> np.ndarray:
     and by NOISE_SIGMAS times the paper's own grain. Lined or squared paper's lines are left
     out, and the ink is then found again from the handwriting alone: with the lines, its
     threshold and strength would be set by them, and faint stroke edges would count as ink.
+    Strokes written along a line or across it are kept there, by being darker than the line.
     """
     contrast = _contrast(grey)
     ink = _ink(contrast)
     lines = _paper_lines(ink)
-    return _ink(np.where(lines, 0.0, contrast)) if lines.any() else ink
+    if not lines.any():
+        return ink
+    # Where the pen writes along a line or crosses it, the pen is darker than the line: such
+    # ink is kept where it joins the handwriting off the lines.
+    pen = lines & (contrast >= PEN_OVER_LINE * np.percentile(contrast[lines], 90))
+    writing = ndimage.binary_dilation(~lines & (ink >= HAZE), structure=EIGHT_CONNECTED)
+    pieces, _ = ndimage.label(pen, structure=EIGHT_CONNECTED)
+    pen = np.isin(pieces, np.unique(pieces[pen & writing]))
+    return _ink(np.where(lines & ~pen, 0.0, contrast))
 
 
 def _contrast(grey: np.ndarray) -> np.ndarray:
@@ -379,7 +389,8 @@ def _ink(contrast: np.ndarray) -> np.ndarray:
 def _paper_lines(ink: np.ndarray) -> np.ndarray:
     """Where a photo's ink has the lines printed on its paper (lined or squared paper, a
     form's cells), found level or turned by up to MAX_SLANT degrees: a mask as the ink lies,
-    so boxes on the ink stay where they are; all False when it has none.
+    so boxes on the ink stay where they are, with the stubs where turned lines leave the
+    frame; all False when it has none.
 
     The lines are found on the ink turned to level them (`preprocess.without_printed_lines`),
     and what that would erase is turned back.
@@ -397,8 +408,26 @@ def _paper_lines(ink: np.ndarray) -> np.ndarray:
         back = ndimage.rotate(lines.astype(np.float32), -slant, order=1)
         top, left = (np.array(back.shape) - ink.shape) // 2
         lines = back[top : top + ink.shape[0], left : left + ink.shape[1]] > 0.25
+    # A line's thickness, but for the few places where lines cross or touch the writing.
+    depth = ndimage.distance_transform_cdt(lines, metric="chessboard")
+    thickness = 2 * float(np.percentile(depth[lines], 95))
     # The blurred edges of a photographed line are fainter than its core: they go with it.
-    return ndimage.binary_dilation(lines, iterations=LINE_MARGIN)
+    lines = ndimage.binary_dilation(lines, iterations=LINE_MARGIN)
+    return lines | _edge_stubs((ink >= HAZE) & ~lines, thickness + 2 * LINE_MARGIN)
+
+
+def _edge_stubs(inked: np.ndarray, line_width: float) -> np.ndarray:
+    """Pieces of ink against the picture's edge and no wider than a line along it: where a
+    turned line leaves the frame, too short to be found as a line."""
+    labels, _ = ndimage.label(inked, structure=EIGHT_CONNECTED)
+    height, width = inked.shape
+    stubs = [
+        index
+        for index, (rows, cols) in enumerate(ndimage.find_objects(labels), start=1)
+        if ((rows.start == 0 or rows.stop == height) and rows.stop - rows.start <= line_width)
+        or ((cols.start == 0 or cols.stop == width) and cols.stop - cols.start <= line_width)
+    ]
+    return np.isin(labels, stubs)
 
 
 def _slant(ink: np.ndarray) -> float:

@@ -89,6 +89,31 @@ def test_a_scanned_digit_photographed_on_squared_paper_is_read(classifier, index
     assert [(d.digit, d.is_digit) for d in reading.digits] == [(digits.digits[index], True)]
 
 
+# CVL validation digits photographed on squared paper, level or turned 3 degrees, whose
+# strokes run along a line or cross it at a slant: they were cut there, with the line, and
+# read as another digit (a 6 as 5, a 9 as 3, an 8 as 2 or 3).
+PEN_ALONG_LINES = [(4862, 0.0), (6494, 0.0), (5695, 3.0), (6154, 3.0), (6273, 3.0)]
+
+
+@pytest.mark.parametrize(("index", "slant"), PEN_ALONG_LINES)
+def test_strokes_along_the_lines_of_squared_paper_are_kept(classifier, index, slant):
+    digits = cvl_valid()
+    data = scan_photographed(digits.images[index], np.random.default_rng(index), "squared", slant)
+    reading = read_image_bytes(classifier, data, "number")
+    assert [(d.digit, d.is_digit) for d in reading.digits] == [(digits.digits[index], True)]
+
+
+def test_a_line_leaving_the_frame_of_a_turned_photo_is_not_read_as_a_one(classifier):
+    digits = cvl_valid()
+    index = 3196  # a 4 on squared paper turned 3 degrees; a line's stub at the edge read "14"
+    data = scan_photographed(digits.images[index], np.random.default_rng(index), "squared", 3.0)
+    upload = read_upload(data)
+    edges = np.concatenate([upload.ink[0], upload.ink[-1], upload.ink[:, 0], upload.ink[:, -1]])
+    assert edges.max() == 0.0
+    reading = read_number(classifier, upload.ink)
+    assert [(d.digit, d.is_digit) for d in reading.digits] == [(4, True)]
+
+
 def test_large_phone_photo_is_scaled_down_and_read(classifier, strokes):
     photo = paper_photo(strokes, scale=6.0)  # 4200x1680, as from a 12-megapixel camera
     upload = read_upload(encoded(photo, "JPEG", quality=85))
