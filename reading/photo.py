@@ -402,12 +402,12 @@ def _paper_lines(ink: np.ndarray) -> np.ndarray:
         level = ndimage.rotate(ink, slant, order=1)
         inside = ndimage.rotate(np.ones(ink.shape, np.float32), slant, order=1) > 0.5
     lines = (level - without_printed_lines(level, inside)) >= HAZE
-    if not lines.any():
-        return np.zeros(ink.shape, dtype=bool)
-    if slant != 0.0:
+    if slant != 0.0 and lines.any():
         back = ndimage.rotate(lines.astype(np.float32), -slant, order=1)
         top, left = (np.array(back.shape) - ink.shape) // 2
         lines = back[top : top + ink.shape[0], left : left + ink.shape[1]] > 0.25
+    if not lines.any():  # none found, or only specks that vanished when turned back
+        return np.zeros(ink.shape, dtype=bool)
     # A line's thickness, but for the few places where lines cross or touch the writing.
     depth = ndimage.distance_transform_cdt(lines, metric="chessboard")
     thickness = 2 * float(np.percentile(depth[lines], 95))
