@@ -47,6 +47,7 @@ LINE_LENGTH = 1.2
 GRID_TOLERANCE = 0.25
 MIN_ROOM = 0.1  # a line spans at least this share of the picture's width (or height)
 EDGE_FILL = 0.5  # rows beside a line inked across this share of it are its blurred edge
+PEN_OVER_LINE = 1.5  # on a line, ink this many times as strong as the line's own is the pen's
 
 EIGHT_CONNECTED = np.ones((3, 3), dtype=bool)  # diagonal neighbours touch: one stroke
 
@@ -160,7 +161,8 @@ def without_printed_lines(crop: np.ndarray, inside: np.ndarray | None = None) ->
     """Ink without the straight lines printed around or through handwriting: lined or squared
     paper's lines, a cell's border; `crop` itself when it has none (or nothing else).
 
-    Where a stroke goes on across a line, the stroke is kept. `inside` marks where the picture
+    Where a stroke goes on across a line, straight or slanted, the stroke is kept; so is pen
+    darker than the line written along it or across it. `inside` marks where the picture
     lies when not all of `crop` does (a photo turned to level its lines has empty corners):
     a line then spans the picture, not the whole array.
     """
@@ -179,12 +181,7 @@ def without_printed_lines(crop: np.ndarray, inside: np.ndarray | None = None) ->
     down = _bands(col_fill, LINE_WIDTH * width)
     if not across and not down:
         return crop
-    rest = inked.copy()
-    for start, stop in across:
-        rest[start:stop] = False
-    for start, stop in down:
-        rest[:, start:stop] = False
-    rest &= _digit_mask(np.where(rest, crop, 0.0))
+    rest = _off_the_bands(crop, across, down)
     rows, cols = np.flatnonzero(rest.any(axis=1)), np.flatnonzero(rest.any(axis=0))
     if rows.size == 0:
         return crop
@@ -204,20 +201,59 @@ def without_printed_lines(crop: np.ndarray, inside: np.ndarray | None = None) ->
         lines_across, lines_down = across if ruled else box_across, box_down
     if not (lines_across or lines_down):
         return crop
-    cleaned = crop.copy()
+    if (lines_across, lines_down) != (across, down):  # a stroke taken for a line stays
+        rest = _off_the_bands(crop, lines_across, lines_down)
+    printed = np.zeros(crop.shape, dtype=bool)
     for start, stop in lines_across:
-        _erase_line(cleaned, rest, start, stop)
+        printed[start:stop] |= _line_pixels(rest, start, stop)
     for start, stop in lines_down:
-        _erase_line(cleaned.T, rest.T, start, stop)
-    return cleaned
+        printed[:, start:stop] |= _line_pixels(rest.T, start, stop).T
+    if not printed.any():  # strokes cross the lines everywhere
+        return crop
+    return np.where(printed & ~_pen_on_lines(crop, printed, rest), 0.0, crop)
 
 
-def _erase_line(ink: np.ndarray, rest: np.ndarray, start: int, stop: int) -> None:
-    """Erase rows start:stop of `ink`, but where a stroke of `rest` goes on across them."""
-    if start > 0 and stop < len(ink):
-        ink[start:stop, ~(rest[start - 1] & rest[stop])] = 0.0
-    else:
-        ink[start:stop] = 0.0
+def _off_the_bands(
+    crop: np.ndarray, across: list[tuple[int, int]], down: list[tuple[int, int]]
+) -> np.ndarray:
+    """Where the handwriting is off the bands of rows across and columns down: its pieces
+    (`_digit_mask`) of the ink left."""
+    rest = crop >= HAZE
+    for start, stop in across:
+        rest[start:stop] = False
+    for start, stop in down:
+        rest[:, start:stop] = False
+    return rest & _digit_mask(np.where(rest, crop, 0.0))
+
+
+def _line_pixels(rest: np.ndarray, start: int, stop: int) -> np.ndarray:
+    """Rows start:stop of a line's band, but where a stroke of `rest` goes on across it, as
+    straight or as slanted as it enters and leaves: up to the band's thickness further along."""
+    thickness = stop - start
+    band = np.ones((thickness, rest.shape[1]), dtype=bool)
+    if start == 0 or stop == len(rest):
+        return band
+    entering, leaving = np.flatnonzero(rest[start - 1]), np.flatnonzero(rest[stop])
+    if entering.size == 0 or leaving.size == 0:  # most of a squared paper's lines
+        return band
+    shifts = leaving[None, :] - entering[:, None]
+    into, out = np.nonzero(np.abs(shifts) <= thickness)  # out up to `thickness` further along
+    entering, shift = entering[into], shifts[into, out]
+    for row in range(thickness):
+        band[row, entering + np.round(shift * (row + 1) / (thickness + 1)).astype(int)] = False
+    return band
+
+
+def _pen_on_lines(crop: np.ndarray, printed: np.ndarray, rest: np.ndarray) -> np.ndarray:
+    """Where the pen writes along a line or across it: ink PEN_OVER_LINE times as strong as the
+    lines' own, in pieces that join the handwriting off the lines."""
+    pen = printed & (crop >= PEN_OVER_LINE * np.median(crop[printed]))
+    if not pen.any():
+        return pen
+    pieces, count = ndimage.label(pen, structure=EIGHT_CONNECTED)
+    joined = np.zeros(count + 1, dtype=bool)
+    joined[pieces[pen & ndimage.binary_dilation(rest, structure=EIGHT_CONNECTED)]] = True
+    return joined[pieces]
 
 
 def _bands(fill: np.ndarray, thickest: float) -> list[tuple[int, int]]:

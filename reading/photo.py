@@ -28,6 +28,7 @@ from scipy import ndimage
 from preprocess import (
     EIGHT_CONNECTED,
     HAZE,
+    PEN_OVER_LINE,
     block_maximum,
     canvas_to_ink,
     without_printed_lines,
@@ -56,7 +57,6 @@ FLAT_BORDER = 0.95  # a border this much of one colour is a digital drawing, not
 FLAT_TOLERANCE = 2  # ...within this many levels per channel (photos have grain and shading)
 MAX_SLANT = 10.0  # degrees a photographed page may be turned and still have its lines found
 LINE_MARGIN = 2  # pixels either side of a printed line that go with it
-PEN_OVER_LINE = 1.5  # on a line, ink this many times as strong as the line's own is the pen's
 SLANT_SIDE = 200  # the slant is first found on a copy at most this many pixels across
 DRAWING_MODES = ("1", "L", "LA", "P", "PA", "RGB", "RGBA")  # 8-bit modes a drawing is saved in
 

@@ -5,7 +5,7 @@ import pytest
 from scipy import ndimage
 
 from devtools.pictures import on_ruled_paper, with_printed_lines
-from preprocess import canvas_to_ink, normalize, prepare, too_small
+from preprocess import HAZE, canvas_to_ink, normalize, prepare, too_small, without_printed_lines
 from tests.support.data import mnist
 from training.canvas_drawings import COLOUR_SETUPS, centre_line, draw, stroke_coverage
 
@@ -197,3 +197,33 @@ def test_a_straight_stroke_of_a_digit_or_a_letter_is_kept(name):
     image, _ = prepare(stroke_coverage(STRAIGHT_STROKES[name], 180.0, 50.0, 60.0, 14.0))
     widest = int((image > 0.5).sum(axis=1).max())
     assert widest >= 10, f"{name}: its straight stroke was taken for a printed line"
+
+
+def inked_pieces(ink: np.ndarray) -> int:
+    """How many strokes (8-connected pieces) the ink has once printed lines are left out."""
+    rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+    crop = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    return ndimage.label(without_printed_lines(crop) >= HAZE, structure=np.ones((3, 3)))[1]
+
+
+def test_a_thin_stroke_crossing_a_line_at_a_slant_is_kept_across_it():
+    seven = stroke_coverage([(4, 4, 4, 24), (4, 24, 24, 4)], 80.0, 20.0, 20.0, 3.0, size=120)
+    assert inked_pieces(seven) == 1
+    on_lined_paper = with_printed_lines(seven, rows=(70,), thickness=4, weight=0.6)
+    assert inked_pieces(on_lined_paper) == 1  # the stem is not cut where it crosses the line
+
+
+def test_a_stem_as_tall_as_the_writing_is_no_line_where_a_line_crosses_it():
+    four = [(4, 14, 16, 4), (16, 4, 16, 22), (4, 18, 24, 18)]
+    ink = stroke_coverage(four, 120.0, 80.0, 70.0, 10.0)
+    on_lined_paper = with_printed_lines(ink, rows=(170,), thickness=4, weight=0.6)
+    assert inked_pieces(on_lined_paper) == 1  # the stem goes on across the line
+
+
+def test_a_stroke_written_along_a_line_of_squared_paper_is_kept():
+    one = [(4, 18, 2, 14), (2, 14, 24, 14)]  # a flag, and the stem down a line of the paper
+    ink = stroke_coverage(one, 150.0, 60.0, 100.0, 6.0)
+    stem = int(np.flatnonzero(ink[150])[0])
+    on_squared_paper = on_ruled_paper(ink, 50, squared=True, weight=0.4, offset=stem + 1)
+    difference = np.abs(prepare(on_squared_paper)[0] - prepare(ink)[0])
+    assert difference.mean() < 0.02
