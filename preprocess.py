@@ -204,13 +204,19 @@ def without_printed_lines(crop: np.ndarray, inside: np.ndarray | None = None) ->
     if (lines_across, lines_down) != (across, down):  # a stroke taken for a line stays
         rest = _off_the_bands(crop, lines_across, lines_down)
     printed = np.zeros(crop.shape, dtype=bool)
+    crossings = np.zeros(crop.shape, dtype=np.float32)  # strokes' own ink where they cross
     for start, stop in lines_across:
-        printed[start:stop] |= _line_pixels(rest, start, stop)
+        ink = _crossing_ink(rest, crop, start, stop)
+        printed[start:stop] |= ink == 0
+        crossings[start:stop] = np.maximum(crossings[start:stop], ink)
     for start, stop in lines_down:
-        printed[:, start:stop] |= _line_pixels(rest.T, start, stop).T
+        ink = _crossing_ink(rest.T, crop.T, start, stop).T
+        printed[:, start:stop] |= ink == 0
+        crossings[:, start:stop] = np.maximum(crossings[:, start:stop], ink)
     if not printed.any():  # strokes cross the lines everywhere
         return crop
-    return np.where(printed & ~_pen_on_lines(crop, printed, rest), 0.0, crop)
+    cleaned = np.where(crossings > 0, np.minimum(crop, crossings), crop)
+    return np.where(printed & ~_pen_on_lines(crop, printed, rest), 0.0, cleaned)
 
 
 def _off_the_bands(
@@ -226,22 +232,25 @@ def _off_the_bands(
     return rest & _digit_mask(np.where(rest, crop, 0.0))
 
 
-def _line_pixels(rest: np.ndarray, start: int, stop: int) -> np.ndarray:
-    """Rows start:stop of a line's band, but where a stroke of `rest` goes on across it, as
-    straight or as slanted as it enters and leaves: up to the band's thickness further along."""
+def _crossing_ink(rest: np.ndarray, crop: np.ndarray, start: int, stop: int) -> np.ndarray:
+    """The ink of the strokes of `rest` that go on across a line's band, rows start:stop, as
+    straight or as slanted as they enter and leave it (up to the band's thickness further
+    along), and as strong as they enter and leave it, not as the line; zero on the line."""
     thickness = stop - start
-    band = np.ones((thickness, rest.shape[1]), dtype=bool)
+    ink = np.zeros((thickness, rest.shape[1]), dtype=np.float32)
     if start == 0 or stop == len(rest):
-        return band
+        return ink
     entering, leaving = np.flatnonzero(rest[start - 1]), np.flatnonzero(rest[stop])
     if entering.size == 0 or leaving.size == 0:  # most of a squared paper's lines
-        return band
+        return ink
     shifts = leaving[None, :] - entering[:, None]
-    into, out = np.nonzero(np.abs(shifts) <= thickness)  # out up to `thickness` further along
+    into, out = np.nonzero(np.abs(shifts) <= thickness)
     entering, shift = entering[into], shifts[into, out]
+    stroke = (crop[start - 1, entering] + crop[stop, entering + shift]) / 2
     for row in range(thickness):
-        band[row, entering + np.round(shift * (row + 1) / (thickness + 1)).astype(int)] = False
-    return band
+        columns = entering + np.round(shift * (row + 1) / (thickness + 1)).astype(int)
+        np.maximum.at(ink[row], columns, stroke)
+    return ink
 
 
 def _pen_on_lines(crop: np.ndarray, printed: np.ndarray, rest: np.ndarray) -> np.ndarray:

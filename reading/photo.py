@@ -401,7 +401,7 @@ def _paper_lines(ink: np.ndarray) -> np.ndarray:
     else:
         level = ndimage.rotate(ink, slant, order=1)
         inside = ndimage.rotate(np.ones(ink.shape, np.float32), slant, order=1) > 0.5
-    lines = (level - without_printed_lines(level, inside)) >= HAZE
+    lines = (level >= HAZE) & (without_printed_lines(level, inside) == 0)
     if slant != 0.0 and lines.any():
         back = ndimage.rotate(lines.astype(np.float32), -slant, order=1)
         top, left = (np.array(back.shape) - ink.shape) // 2

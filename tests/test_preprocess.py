@@ -213,6 +213,16 @@ def test_a_thin_stroke_crossing_a_line_at_a_slant_is_kept_across_it():
     assert inked_pieces(on_lined_paper) == 1  # the stem is not cut where it crosses the line
 
 
+def test_where_a_thin_pen_crosses_a_heavy_line_it_keeps_its_own_weight():
+    seven = stroke_coverage([(4, 4, 4, 24), (4, 24, 24, 10)], 80.0, 20.0, 20.0, 2.5, size=120)
+    on_lined_paper = with_printed_lines(seven, rows=(70,), thickness=4, weight=1.0)
+    top, left = np.argwhere(on_lined_paper).min(axis=0)
+    cleaned = without_printed_lines(on_lined_paper[top:, left:])
+    line = 70 - top
+    stroke = cleaned[line - 3 : line].sum(axis=1).max()  # ink per row just above the line
+    assert 0 < cleaned[line : line + 4].sum(axis=1).max() <= 1.25 * stroke
+
+
 def test_a_stem_as_tall_as_the_writing_is_no_line_where_a_line_crosses_it():
     four = [(4, 14, 16, 4), (16, 4, 16, 22), (4, 18, 24, 18)]
     ink = stroke_coverage(four, 120.0, 80.0, 70.0, 10.0)
