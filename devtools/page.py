@@ -163,9 +163,32 @@ def served_page(
         stop_page(server)
 
 
+# Until a stylesheet lays out the canvas's background layer (the page's rules, adopted as the
+# canvas is made, or the canvas's own stylesheet, which loads later), that layer sits in the
+# flow above the drawing surface, which shows some 290 px lower than where it stays: strokes
+# aimed at it then land beside the canvas.
+LAID_OUT = """(surface) => getComputedStyle(
+  surface.getRootNode().querySelector(".dc-background-canvas")).position === "absolute"
+"""
+
+
+def drawing_surface(page, canvas_key: str = tabs.draw.CANVAS_KEY):
+    """A canvas's drawing surface (Fabric's top layer), inside the component's shadow root."""
+    return page.locator(f".st-key-{canvas_key} canvas.upper-canvas")
+
+
+def wait_until_drawable(
+    page, canvas_key: str = tabs.draw.CANVAS_KEY, timeout_ms: float = PAGE_LOAD_MS
+) -> None:
+    """Wait until a canvas is shown and laid out where it stays, so that strokes land on it."""
+    surface = drawing_surface(page, canvas_key)
+    surface.wait_for(timeout=timeout_ms)
+    page.wait_for_function(LAID_OUT, arg=surface.element_handle(), timeout=timeout_ms)
+
+
 def draw(page, strokes: list[list[tuple[float, float]]]) -> None:
     """Draw pen paths (canvas pixels) on the page's canvas with the mouse."""
-    box = page.locator(f".st-key-{tabs.draw.CANVAS_KEY} canvas.upper-canvas").bounding_box()
+    box = drawing_surface(page).bounding_box()
     for stroke in strokes:
         page.mouse.move(box["x"] + stroke[0][0], box["y"] + stroke[0][1])
         page.mouse.down()
@@ -192,9 +215,7 @@ def open_visit(browser, url: str, **context_options):
     context.add_init_script(RECORD_EVENTS)
     page = context.new_page()
     page.goto(url)
-    page.locator(f".st-key-{tabs.draw.CANVAS_KEY} canvas.upper-canvas").wait_for(
-        timeout=PAGE_LOAD_MS
-    )
+    wait_until_drawable(page)
     page.get_by_role("button", name=tabs.draw.CLEAR_TEXT, exact=True).wait_for()
     return page
 

@@ -112,7 +112,10 @@ WHY_SETTING = "why_setting"
 # under it instead: Undo, Redo and Clear, each named in words and large enough for a finger,
 # always shown. It drops the toolbar's other buttons (sending, which the pen-up does, and
 # editing strokes, which a digit does not need). The canvas keeps its styles in a shadow root,
-# so the rules are adopted there, as each canvas appears.
+# so the rules are adopted there, as the root is made: before anything shows in it. The canvas
+# shows its layers before its own stylesheet has loaded, and until then its background layer
+# would push the drawing surface some 290 px down, to jump back up a moment later; the rules
+# also lay that layer out.
 # If the component's markup ever changes, the page falls back to the canvas's own delay and
 # toolbar.
 CANVAS_SCRIPT = Template(
@@ -123,6 +126,8 @@ CANVAS_SCRIPT = Template(
   const canvases = ".st-key-$canvas_key, .st-key-$number_canvas_key";
   const controls = new CSSStyleSheet();
   controls.replaceSync(`
+    .dc-container { position: relative; }
+    .dc-background-canvas { position: absolute; top: 0; left: 0; }
     .dc-root > .dc-toolbar {
       position: static; opacity: 1; padding: 0.5rem 0 0; transition: none;
     }
@@ -144,19 +149,21 @@ CANVAS_SCRIPT = Template(
     clear?.setAttribute("aria-label", "$clear_label");
     if (clear) clear.title = "Clear the drawing";
   };
-  const equip = () => {
-    for (const area of document.querySelectorAll(canvases)) {
-      for (const host of area.querySelectorAll("*")) {
-        const root = host.shadowRoot;
-        if (!root || root.adoptedStyleSheets.includes(controls)) continue;
-        root.adoptedStyleSheets = [...root.adoptedStyleSheets, controls];
-        name(root);
-        new MutationObserver(() => name(root)).observe(root, {childList: true, subtree: true});
-      }
-    }
+  const equip = (root) => {
+    if (root.adoptedStyleSheets.includes(controls)) return;
+    root.adoptedStyleSheets = [...root.adoptedStyleSheets, controls];
+    name(root);
+    new MutationObserver(() => name(root)).observe(root, {childList: true, subtree: true});
   };
-  equip();
-  new MutationObserver(equip).observe(document.body, {childList: true, subtree: true});
+  for (const area of document.querySelectorAll(canvases)) {
+    for (const host of area.querySelectorAll("*")) if (host.shadowRoot) equip(host.shadowRoot);
+  }
+  const attachShadow = Element.prototype.attachShadow;
+  Element.prototype.attachShadow = function (init) {
+    const root = attachShadow.call(this, init);
+    if (this.closest(canvases)) equip(root);
+    return root;
+  };
   document.addEventListener("pointerup", (event) => {
     const surface = event.composedPath().find((node) => node.classList?.contains("upper-canvas"));
     const host = surface?.getRootNode().host;

@@ -24,6 +24,7 @@ from playwright.sync_api import expect
 import digit_model
 import tabs.draw
 from devtools.drawing import PLACEMENTS
+from devtools.page import drawing_surface, wait_until_drawable
 from devtools.pictures import png
 from server import api
 from tests.support.pictures import (
@@ -366,8 +367,7 @@ def test_requests_at_the_same_time_as_a_person_drawing_all_read_right(
     context = browser.new_context(viewport={"width": 1000, "height": 1000})
     page = context.new_page()
     page.goto(app_url)
-    canvas = page.locator(f".st-key-{tabs.draw.CANVAS_KEY} canvas.upper-canvas")
-    canvas.wait_for(timeout=FIRST_ANSWER_S * 1000)
+    wait_until_drawable(page, timeout_ms=FIRST_ANSWER_S * 1000)
     shown = (
         page.get_by_test_id("stMetric")
         .filter(has_text="Prediction")
@@ -378,7 +378,7 @@ def test_requests_at_the_same_time_as_a_person_drawing_all_read_right(
         for label in (3, 8, 5):
             page.get_by_role("button", name=tabs.draw.CLEAR_TEXT, exact=True).click()
             page.wait_for_timeout(300)
-            clear_digits[label].trace(page, canvas, *PLACEMENTS[0])
+            clear_digits[label].trace(page, drawing_surface(page), *PLACEMENTS[0])
             expect(shown).to_have_text(str(label), timeout=30_000)
         results = [answer.result() for answer in answers]
     context.close()

@@ -1,25 +1,48 @@
 """Beyond one digit in the real page, in headless Chromium: a number written with the mouse
-on the wide canvas, on a desktop and on a phone, and a photo uploaded from disk."""
+on the wide canvas, on a desktop and on a phone, the canvas in its place from the moment it
+shows, and a photo uploaded from disk."""
 
 from __future__ import annotations
+
+from string import Template
 
 import pytest
 from playwright.sync_api import expect
 
 import tabs.draw
 from devtools.drawing import Digit
+from devtools.page import drawing_surface, wait_until_drawable
 from devtools.pictures import encoded
-from tests.support.browser import ANSWER_MS, FIRST_ANSWER_MS, answer, wait_for_run_to_end
+from tests.support.browser import (
+    ANSWER_MS,
+    FIRST_ANSWER_MS,
+    SETTLE_MS,
+    answer,
+    wait_for_run_to_end,
+)
 from tests.support.pictures import photographed
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres]
 
 PHONE_WIDTH = 390
 
+# Where the wide canvas's drawing surface is, on every frame the page draws.
+RECORD_NUMBER_CANVAS_TOPS = Template("""() => {
+  window.numberCanvasTops = [];
+  const record = () => {
+    const surface = [...document.querySelectorAll(".st-key-$key *")]
+      .map((host) => host.shadowRoot?.querySelector("canvas.upper-canvas"))
+      .find(Boolean);
+    if (surface) window.numberCanvasTops.push(surface.getBoundingClientRect().top);
+    requestAnimationFrame(record);
+  };
+  requestAnimationFrame(record);
+}""").substitute(key=tabs.draw.NUMBER_CANVAS_KEY)
+
 
 def number_canvas(page):
-    """The wide canvas's drawing surface (Fabric's top layer), inside the component."""
-    return page.locator(f".st-key-{tabs.draw.NUMBER_CANVAS_KEY} canvas.upper-canvas")
+    """The wide canvas's drawing surface."""
+    return drawing_surface(page, tabs.draw.NUMBER_CANVAS_KEY)
 
 
 def mode_choice(page, mode: str):
@@ -34,7 +57,7 @@ def choose(page, mode: str) -> None:
 
 def show_toolbar(page, canvas_key: str) -> None:
     """Put the pen over a canvas and wait until its toolbar has risen into place above it."""
-    page.locator(f".st-key-{canvas_key} canvas.upper-canvas").hover()
+    drawing_surface(page, canvas_key).hover()
     toolbar = page.locator(f".st-key-{canvas_key} .dc-toolbar").element_handle()
     page.wait_for_function(
         "(toolbar) => getComputedStyle(toolbar).opacity === '1' && !toolbar.getAnimations().length",
@@ -53,11 +76,12 @@ def tap(page, mode: str) -> None:
 
 def choose_number_mode(page) -> None:
     """Switch to the wide canvas and wait until the page around it has settled: the switch's
-    script run over, so that nothing moves the canvas or replaces it under the pen."""
+    script run over and the canvas laid out, so that nothing moves it or replaces it under
+    the pen."""
     choose(page, tabs.draw.A_NUMBER)
     expect(page.get_by_text(tabs.draw.NUMBER_HINT)).to_be_visible(timeout=ANSWER_MS)
     expect(page.locator(f".st-key-{tabs.draw.CANVAS_KEY}")).to_have_count(0)
-    number_canvas(page).wait_for(timeout=ANSWER_MS)
+    wait_until_drawable(page, tabs.draw.NUMBER_CANVAS_KEY, ANSWER_MS)
     wait_for_run_to_end(page)
 
 
@@ -101,6 +125,31 @@ def test_a_number_written_with_the_mouse_and_a_photo_are_read(open_page, clear_d
     page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(photo_file)
 
     expect(answer(page)).to_have_text("2026", timeout=ANSWER_MS)
+
+
+def test_the_wide_canvas_shows_where_it_stays_while_its_stylesheet_loads(open_page):
+    """On a slow connection the canvas's own stylesheet comes last: the canvas must not show
+    lower first and then jump up under the finger."""
+    phone = open_page(PHONE_WIDTH, device_scale_factor=2)
+    held = []
+    phone.route("**/bidi-components/**/*.css", lambda stylesheet: held.append(stylesheet))
+    phone.evaluate(RECORD_NUMBER_CANVAS_TOPS)
+    choose(phone, tabs.draw.A_NUMBER)
+    number_canvas(phone).wait_for(timeout=ANSWER_MS)
+    wait_for_run_to_end(phone)
+    phone.wait_for_timeout(SETTLE_MS)
+    assert held, "the canvas's stylesheet was not requested"
+    for stylesheet in held:
+        stylesheet.continue_()
+    # Only the canvas's own stylesheet outlines its surface.
+    phone.wait_for_function(
+        "(surface) => getComputedStyle(surface).outlineStyle === 'solid'",
+        arg=number_canvas(phone).element_handle(),
+        timeout=ANSWER_MS,
+    )
+
+    tops = phone.evaluate("window.numberCanvasTops")
+    assert tops and set(tops) == {tops[-1]}
 
 
 def test_the_wide_canvas_scrolls_sideways_on_a_phone_and_reads_a_number(open_page, clear_digits):

@@ -21,14 +21,13 @@ from playwright.sync_api import expect
 
 import tabs.draw
 from devtools.drawing import PLACEMENTS
-from devtools.page import RESET_SETTLE_MS, start_page, stop_page
+from devtools.page import RESET_SETTLE_MS, start_page, stop_page, wait_until_drawable
 from devtools.replicas import NGINX, load_balancer, replica_of
 from feedback.visitor import VISITOR_COOKIE, labels_id
 from tests.support.browser import (
     ANSWER_MS,
     FIRST_ANSWER_MS,
     answer,
-    canvas,
     canvas_control,
     digit_choice,
     draw,
@@ -124,7 +123,7 @@ def test_a_replica_dies_and_the_page_carries_on_with_no_label_lost_or_doubled(
         # A second tab of the same browser: the same visitor, so the same replica.
         browsing = drawing.context.new_page()
         browsing.goto(cluster.url)
-        canvas(browsing).wait_for(timeout=FIRST_ANSWER_MS)
+        wait_until_drawable(browsing, timeout_ms=FIRST_ANSWER_MS)
 
         draw(drawing, clear_digits[3], *PLACEMENTS[0])
         expect_answer(drawing, 3, timeout=FIRST_ANSWER_MS)

@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 
 import tabs.draw
 from devtools.drawing import Digit
+from devtools.page import drawing_surface, wait_until_drawable
 
 FIRST_ANSWER_MS = 60_000  # the first stroke may wait for the server to load the model
 ANSWER_MS = 15_000
@@ -36,7 +37,7 @@ def opened_page(browser, url: str, **context_options) -> Iterator:
     page = context.new_page()
     try:
         page.goto(url)
-        canvas(page).wait_for(timeout=FIRST_ANSWER_MS)
+        wait_until_drawable(page, timeout_ms=FIRST_ANSWER_MS)
         yield page
     finally:
         context.close()
@@ -51,8 +52,8 @@ def wait_for_run_to_end(page) -> None:
 
 
 def canvas(page):
-    """The canvas that takes the pen (Fabric's top layer), inside the component's shadow root."""
-    return page.locator(f".st-key-{tabs.draw.CANVAS_KEY} canvas.upper-canvas")
+    """The one-digit canvas's drawing surface."""
+    return drawing_surface(page, tabs.draw.CANVAS_KEY)
 
 
 def metric(page, label: str):
