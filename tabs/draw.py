@@ -180,8 +180,9 @@ CANVAS_SCRIPT = Template(
 # padding is narrowed; otherwise the last ones would scroll out of sight. The probability
 # chart's hover toolbar would sit over the last digits and take their clicks: it is hidden.
 # On a phone the title takes less height, so that the canvas and the answer under it fit the
-# screen together.
-PAGE_STYLE = Template("""<style>
+# screen together. The element that carries this style and the canvas script takes no room.
+PAGE_STYLE = Template("""<style id="$style_id">
+[data-testid="stElementContainer"]:has(#$style_id) { display: none; }
 .st-key-$pick_key button[data-variant="pills"] {
   min-width: 1.625rem;
   padding-left: 0.4rem;
@@ -203,6 +204,7 @@ PAGE_STYLE = Template("""<style>
   }
 }
 </style>""").substitute(
+    style_id="digit-page-style",
     pick_key=PICK_KEY,
     chart_key=PROBABILITY_CHART_KEY,
     message_slot=MESSAGE_SLOT,

@@ -26,8 +26,12 @@ from tests.support.browser import (
     draw,
     expect_answer,
     expect_blank,
+    hold_canvas_stylesheet,
     metric,
     opened_page,
+    record_surface_tops,
+    surface_tops_once_styled,
+    wait_for_run_to_end,
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres]
@@ -50,6 +54,25 @@ DESKTOP = {"width": 1000, "height": 1000}
 def page(browser, app_url):
     with opened_page(browser, app_url, viewport=DESKTOP) as page:
         yield page
+
+
+def test_the_canvas_shows_where_it_stays_while_its_stylesheet_loads(browser, app_url):
+    """On a slow connection the canvas's own stylesheet comes last: on a first visit the
+    canvas must not show lower first and then jump up."""
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    context.add_init_script(record_surface_tops(tabs.draw.CANVAS_KEY))
+    try:
+        page = context.new_page()
+        held = hold_canvas_stylesheet(page)
+        page.goto(app_url)
+        canvas(page).wait_for(timeout=FIRST_ANSWER_MS)
+        wait_for_run_to_end(page)
+        page.wait_for_timeout(SETTLE_MS)
+
+        tops = surface_tops_once_styled(page, tabs.draw.CANVAS_KEY, held)
+    finally:
+        context.close()
+    assert tops and set(tops) == {tops[-1]}
 
 
 @pytest.mark.parametrize(

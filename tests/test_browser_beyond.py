@@ -4,8 +4,6 @@ shows, and a photo uploaded from disk."""
 
 from __future__ import annotations
 
-from string import Template
-
 import pytest
 from playwright.sync_api import expect
 
@@ -18,6 +16,9 @@ from tests.support.browser import (
     FIRST_ANSWER_MS,
     SETTLE_MS,
     answer,
+    hold_canvas_stylesheet,
+    record_surface_tops,
+    surface_tops_once_styled,
     wait_for_run_to_end,
 )
 from tests.support.pictures import photographed
@@ -25,19 +26,6 @@ from tests.support.pictures import photographed
 pytestmark = [pytest.mark.browser, pytest.mark.postgres]
 
 PHONE_WIDTH = 390
-
-# Where the wide canvas's drawing surface is, on every frame the page draws.
-RECORD_NUMBER_CANVAS_TOPS = Template("""() => {
-  window.numberCanvasTops = [];
-  const record = () => {
-    const surface = [...document.querySelectorAll(".st-key-$key *")]
-      .map((host) => host.shadowRoot?.querySelector("canvas.upper-canvas"))
-      .find(Boolean);
-    if (surface) window.numberCanvasTops.push(surface.getBoundingClientRect().top);
-    requestAnimationFrame(record);
-  };
-  requestAnimationFrame(record);
-}""").substitute(key=tabs.draw.NUMBER_CANVAS_KEY)
 
 
 def number_canvas(page):
@@ -131,24 +119,14 @@ def test_the_wide_canvas_shows_where_it_stays_while_its_stylesheet_loads(open_pa
     """On a slow connection the canvas's own stylesheet comes last: the canvas must not show
     lower first and then jump up under the finger."""
     phone = open_page(PHONE_WIDTH, device_scale_factor=2)
-    held = []
-    phone.route("**/bidi-components/**/*.css", lambda stylesheet: held.append(stylesheet))
-    phone.evaluate(RECORD_NUMBER_CANVAS_TOPS)
+    held = hold_canvas_stylesheet(phone)
+    phone.evaluate(record_surface_tops(tabs.draw.NUMBER_CANVAS_KEY))
     choose(phone, tabs.draw.A_NUMBER)
     number_canvas(phone).wait_for(timeout=ANSWER_MS)
     wait_for_run_to_end(phone)
     phone.wait_for_timeout(SETTLE_MS)
-    assert held, "the canvas's stylesheet was not requested"
-    for stylesheet in held:
-        stylesheet.continue_()
-    # Only the canvas's own stylesheet outlines its surface.
-    phone.wait_for_function(
-        "(surface) => getComputedStyle(surface).outlineStyle === 'solid'",
-        arg=number_canvas(phone).element_handle(),
-        timeout=ANSWER_MS,
-    )
 
-    tops = phone.evaluate("window.numberCanvasTops")
+    tops = surface_tops_once_styled(phone, tabs.draw.NUMBER_CANVAS_KEY, held)
     assert tops and set(tops) == {tops[-1]}
 
 

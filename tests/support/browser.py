@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from string import Template
 
 from playwright.sync_api import expect
 
@@ -41,6 +42,47 @@ def opened_page(browser, url: str, **context_options) -> Iterator:
         yield page
     finally:
         context.close()
+
+
+# Records where a canvas's drawing surface is on every frame the page draws, in
+# window.surfaceTops: as a script run on a page, or before a page's own scripts.
+RECORD_SURFACE_TOPS = Template("""(() => {
+  window.surfaceTops = [];
+  const record = () => {
+    const surface = [...document.querySelectorAll(".st-key-$canvas_key *")]
+      .map((host) => host.shadowRoot?.querySelector("canvas.upper-canvas"))
+      .find(Boolean);
+    if (surface) window.surfaceTops.push(surface.getBoundingClientRect().top);
+    requestAnimationFrame(record);
+  };
+  requestAnimationFrame(record);
+})()""")
+
+
+def record_surface_tops(canvas_key: str) -> str:
+    """The script that records where the canvas `canvas_key`'s surface is on every frame."""
+    return RECORD_SURFACE_TOPS.substitute(canvas_key=canvas_key)
+
+
+def hold_canvas_stylesheet(page) -> list:
+    """Hold back the canvas's own stylesheet, as a slow connection would: the requests held."""
+    held = []
+    page.route("**/bidi-components/**/*.css", lambda stylesheet: held.append(stylesheet))
+    return held
+
+
+def surface_tops_once_styled(page, canvas_key: str, held: list) -> list[float]:
+    """Let the held stylesheets through, wait until the canvas's own stylesheet applies (only
+    it outlines the surface), and return every top its surface had."""
+    assert held, "the canvas's stylesheet was not requested"
+    for stylesheet in held:
+        stylesheet.continue_()
+    page.wait_for_function(
+        "(surface) => getComputedStyle(surface).outlineStyle === 'solid'",
+        arg=drawing_surface(page, canvas_key).element_handle(),
+        timeout=ANSWER_MS,
+    )
+    return page.evaluate("window.surfaceTops")
 
 
 def wait_for_run_to_end(page) -> None:
