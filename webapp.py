@@ -49,9 +49,9 @@ def load_classifier(path: str) -> digit_model.Classifier:
 def main() -> None:
     """The page: title, the model's state, then one tab per section."""
     st.set_page_config(page_title="Digit reader", page_icon="✏️")
-    # First, so that the script is in place before any canvas is made. One element: a style
-    # on its own would go out as a page event, and the next event (a toast from a fragment
-    # run) would take it off the page.
+    # First, so that the script is in place before a canvas's own code has drawn anything.
+    # One element: a style on its own would go out as a page event, and the next event (a
+    # toast from a fragment run) would take it off the page.
     st.html(draw.PAGE_STYLE + draw.CANVAS_SCRIPT, unsafe_allow_javascript=True)
     st.title("✏️ Digit reader")
     st.caption(

@@ -21,6 +21,8 @@ from devtools import REPO_ROOT
 from feedback import store as feedback_store
 
 if TYPE_CHECKING:
+    from playwright.sync_api import Locator, Page
+
     from devtools.drawing import Digit
 
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
@@ -163,27 +165,25 @@ def served_page(
         stop_page(server)
 
 
-# Until a stylesheet lays out the canvas's background layer (the page's rules, adopted as the
-# canvas is made, or the canvas's own stylesheet, which loads later), that layer sits in the
-# flow above the drawing surface, which shows some 290 px lower than where it stays: strokes
-# aimed at it then land beside the canvas.
-LAID_OUT = """(surface) => getComputedStyle(
-  surface.getRootNode().querySelector(".dc-background-canvas")).position === "absolute"
-"""
+SURFACE = "canvas.upper-canvas"  # a canvas's drawing surface: Fabric's top layer
 
 
-def drawing_surface(page, canvas_key: str = tabs.draw.CANVAS_KEY):
-    """A canvas's drawing surface (Fabric's top layer), inside the component's shadow root."""
-    return page.locator(f".st-key-{canvas_key} canvas.upper-canvas")
+def drawing_surface(page: Page, canvas_key: str = tabs.draw.CANVAS_KEY) -> Locator:
+    """A canvas's drawing surface, inside the component's shadow root."""
+    return page.locator(f".st-key-{canvas_key} {SURFACE}")
 
 
 def wait_until_drawable(
-    page, canvas_key: str = tabs.draw.CANVAS_KEY, timeout_ms: float = PAGE_LOAD_MS
+    page: Page, canvas_key: str = tabs.draw.CANVAS_KEY, timeout_ms: float = PAGE_LOAD_MS
 ) -> None:
-    """Wait until a canvas is shown and laid out where it stays, so that strokes land on it."""
-    surface = drawing_surface(page, canvas_key)
-    surface.wait_for(timeout=timeout_ms)
-    page.wait_for_function(LAID_OUT, arg=surface.element_handle(), timeout=timeout_ms)
+    """Wait until a canvas shows, laid out where it stays, so that strokes land on it."""
+    from playwright.sync_api import expect
+
+    drawing_surface(page, canvas_key).wait_for(timeout=timeout_ms)
+    # Until a stylesheet lays out the background layer (the page's rules, or the canvas's own
+    # stylesheet, which loads later) it pushes the surface down by the canvas's height.
+    background = page.locator(f".st-key-{canvas_key} .dc-background-canvas")
+    expect(background).to_have_css("position", "absolute", timeout=timeout_ms)
 
 
 def draw(page, strokes: list[list[tuple[float, float]]]) -> None:

@@ -114,10 +114,10 @@ WHY_SETTING = "why_setting"
 # editing strokes, which a digit does not need). The canvas keeps its styles in a shadow root,
 # so the rules are adopted there, as the root is made: before anything shows in it. The canvas
 # shows its layers before its own stylesheet has loaded, and until then its background layer
-# would push the drawing surface some 290 px down, to jump back up a moment later; the rules
-# also lay that layer out.
+# would push the drawing surface down by the canvas's height, to jump back up a moment later;
+# the rules also lay that layer out.
 # If the component's markup ever changes, the page falls back to the canvas's own delay and
-# toolbar.
+# toolbar. (A Template: a `$` of the script's own is written `$$`.)
 CANVAS_SCRIPT = Template(
     """<script>
 (() => {
@@ -159,8 +159,8 @@ CANVAS_SCRIPT = Template(
     for (const host of area.querySelectorAll("*")) if (host.shadowRoot) equip(host.shadowRoot);
   }
   const attachShadow = Element.prototype.attachShadow;
-  Element.prototype.attachShadow = function (init) {
-    const root = attachShadow.call(this, init);
+  Element.prototype.attachShadow = function (...options) {
+    const root = attachShadow.apply(this, options);
     if (this.closest(canvases)) equip(root);
     return root;
   };

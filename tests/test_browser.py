@@ -18,6 +18,7 @@ from devtools.page import RESET_SETTLE_MS
 from tests.support.browser import (
     ANSWER_MS,
     FIRST_ANSWER_MS,
+    PHONE,
     SETTLE_MS,
     answer,
     canvas,
@@ -59,7 +60,7 @@ def page(browser, app_url):
 def test_the_canvas_shows_where_it_stays_while_its_stylesheet_loads(browser, app_url):
     """On a slow connection the canvas's own stylesheet comes last: on a first visit the
     canvas must not show lower first and then jump up."""
-    context = browser.new_context(viewport={"width": 390, "height": 844})
+    context = browser.new_context(viewport=PHONE)
     context.add_init_script(record_surface_tops(tabs.draw.CANVAS_KEY))
     try:
         page = context.new_page()

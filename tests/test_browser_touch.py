@@ -16,8 +16,6 @@ from tests.support import browser as ui
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres]
 
-PHONE = {"width": 390, "height": 844}
-
 
 class Finger:
     """Touches on the page's screen through the DevTools protocol, in CSS pixels."""
@@ -56,7 +54,7 @@ class Finger:
 def phone(browser, app_url):
     """The page on a phone-sized touch screen."""
     touch_screen = {"has_touch": True, "is_mobile": True, "device_scale_factor": 3}
-    with ui.opened_page(browser, app_url, viewport=PHONE, **touch_screen) as page:
+    with ui.opened_page(browser, app_url, viewport=ui.PHONE, **touch_screen) as page:
         yield page
 
 
@@ -66,9 +64,9 @@ def on_screen(locator) -> bool:
     return (
         box is not None
         and box["x"] >= 0
-        and box["x"] + box["width"] <= PHONE["width"]
+        and box["x"] + box["width"] <= ui.PHONE["width"]
         and box["y"] >= 0
-        and box["y"] + box["height"] <= PHONE["height"]
+        and box["y"] + box["height"] <= ui.PHONE["height"]
     )
 
 

@@ -7,12 +7,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from string import Template
 
-from playwright.sync_api import expect
+from playwright.sync_api import Page, Route, expect
 
 import tabs.draw
 from devtools.drawing import Digit
-from devtools.page import drawing_surface, wait_until_drawable
+from devtools.page import SURFACE, drawing_surface, wait_until_drawable
 
+PHONE = {"width": 390, "height": 844}
 FIRST_ANSWER_MS = 60_000  # the first stroke may wait for the server to load the model
 ANSWER_MS = 15_000
 SETTLE_MS = 400  # longer than the canvas's own 200 ms send delay: a late send would show
@@ -44,44 +45,49 @@ def opened_page(browser, url: str, **context_options) -> Iterator:
         context.close()
 
 
-# Records where a canvas's drawing surface is on every frame the page draws, in
-# window.surfaceTops: as a script run on a page, or before a page's own scripts.
+# Records, on every frame the page draws, how far a canvas's drawing surface lies below the
+# top of the canvas's place on the page, in window.surfaceTops; run on a page, or before its
+# own scripts.
 RECORD_SURFACE_TOPS = Template("""(() => {
   window.surfaceTops = [];
   const record = () => {
-    const surface = [...document.querySelectorAll(".st-key-$canvas_key *")]
-      .map((host) => host.shadowRoot?.querySelector("canvas.upper-canvas"))
+    const place = document.querySelector(".st-key-$canvas_key");
+    const surface = [...(place?.querySelectorAll("*") ?? [])]
+      .map((host) => host.shadowRoot?.querySelector("$surface"))
       .find(Boolean);
-    if (surface) window.surfaceTops.push(surface.getBoundingClientRect().top);
+    if (surface) {
+      window.surfaceTops.push(
+        surface.getBoundingClientRect().top - place.getBoundingClientRect().top);
+    }
     requestAnimationFrame(record);
   };
   requestAnimationFrame(record);
 })()""")
+NEXT_FRAMES = "new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))"
 
 
 def record_surface_tops(canvas_key: str) -> str:
     """The script that records where the canvas `canvas_key`'s surface is on every frame."""
-    return RECORD_SURFACE_TOPS.substitute(canvas_key=canvas_key)
+    return RECORD_SURFACE_TOPS.substitute(canvas_key=canvas_key, surface=SURFACE)
 
 
-def hold_canvas_stylesheet(page) -> list:
+def hold_canvas_stylesheet(page: Page) -> list[Route]:
     """Hold back the canvas's own stylesheet, as a slow connection would: the requests held."""
     held = []
     page.route("**/bidi-components/**/*.css", lambda stylesheet: held.append(stylesheet))
     return held
 
 
-def surface_tops_once_styled(page, canvas_key: str, held: list) -> list[float]:
-    """Let the held stylesheets through, wait until the canvas's own stylesheet applies (only
-    it outlines the surface), and return every top its surface had."""
+def surface_tops_once_styled(page: Page, canvas_key: str, held: list[Route]) -> list[float]:
+    """Every top the surface had, once the held stylesheets are let through and applied."""
     assert held, "the canvas's stylesheet was not requested"
     for stylesheet in held:
         stylesheet.continue_()
-    page.wait_for_function(
-        "(surface) => getComputedStyle(surface).outlineStyle === 'solid'",
-        arg=drawing_surface(page, canvas_key).element_handle(),
-        timeout=ANSWER_MS,
+    # Only the canvas's own stylesheet outlines its surface.
+    expect(drawing_surface(page, canvas_key)).to_have_css(
+        "outline-style", "solid", timeout=ANSWER_MS
     )
+    page.evaluate(NEXT_FRAMES)  # so that a move it made is recorded
     return page.evaluate("window.surfaceTops")
 
 
