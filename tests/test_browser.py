@@ -68,7 +68,7 @@ def test_the_canvas_shows_where_it_stays_while_its_stylesheet_loads(browser, app
         page.goto(app_url)
         canvas(page).wait_for(timeout=FIRST_ANSWER_MS)
         wait_for_run_to_end(page)
-        page.wait_for_timeout(SETTLE_MS)
+        page.wait_for_timeout(SETTLE_MS)  # frames drawn while the stylesheet is held
 
         tops = surface_tops_once_styled(page, tabs.draw.CANVAS_KEY, held)
     finally:

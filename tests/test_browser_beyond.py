@@ -14,6 +14,7 @@ from devtools.pictures import encoded
 from tests.support.browser import (
     ANSWER_MS,
     FIRST_ANSWER_MS,
+    PHONE,
     SETTLE_MS,
     answer,
     hold_canvas_stylesheet,
@@ -25,7 +26,7 @@ from tests.support.pictures import photographed
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres]
 
-PHONE_WIDTH = 390
+PHONE_WIDTH = PHONE["width"]
 
 
 def number_canvas(page):
@@ -124,7 +125,7 @@ def test_the_wide_canvas_shows_where_it_stays_while_its_stylesheet_loads(open_pa
     choose(phone, tabs.draw.A_NUMBER)
     number_canvas(phone).wait_for(timeout=ANSWER_MS)
     wait_for_run_to_end(phone)
-    phone.wait_for_timeout(SETTLE_MS)
+    phone.wait_for_timeout(SETTLE_MS)  # frames drawn while the stylesheet is held
 
     tops = surface_tops_once_styled(phone, tabs.draw.NUMBER_CANVAS_KEY, held)
     assert tops and set(tops) == {tops[-1]}
