@@ -55,7 +55,12 @@ from PIL import Image
 
 import digit_model
 from digit_model import NOT_A_DIGIT
-from digit_model.metrics import SourceFigures, commonest_misreads, pooled
+from digit_model.metrics import (
+    SourceFigures,
+    commonest_letters_read,
+    commonest_misreads,
+    pooled,
+)
 from digit_model.network import build_model, training_model
 from feedback import export as feedback_export
 from feedback import store as feedback_store
@@ -248,6 +253,7 @@ class Source:
     labels: np.ndarray  # (N,) the digit meant
     writers: int
     letters: np.ndarray  # (M, 28, 28) float32: letters no one would mean as a digit
+    letter_labels: np.ndarray  # (M,) str: the letter each one is
 
 
 def unseen_sources(
@@ -269,6 +275,7 @@ def unseen_sources(
             digits.digits,
             len(set(digits.writer)),
             drawn(letters.segments, rng),
+            letters.label.astype(str),
         )
     if cvl_valid is not None:
         sources[CVL_VALID] = Source(
@@ -276,6 +283,7 @@ def unseen_sources(
             cvl_valid.digits,
             len(set(cvl_valid.writer)),
             np.zeros((0, 28, 28), np.float32),
+            np.zeros(0, str),
         )
     return sources
 
@@ -436,8 +444,11 @@ def source_figures(
     is_digit: np.ndarray,
 ) -> dict:
     """One unseen source, its digits already read: digits read right, digits taken for no
-    digit (per digit), letters flagged."""
-    flagged_letters = ~classifier.is_digit(source.letters)
+    digit (per digit), letters flagged, and which digit each letter let through was read as."""
+    letters = classifier.read_all(source.letters, second_look=False)
+    flagged_letters = ~letters.is_digit
+    let_through = letters.probabilities[letters.is_digit].argmax(axis=1)
+    through_labels = source.letter_labels[letters.is_digit]
     predicted = probabilities.argmax(axis=1)
     return {
         "accuracy": float((predicted == source.labels).mean()),
@@ -448,6 +459,12 @@ def source_figures(
         "confusion_matrix": confusion_matrix(source.labels, predicted).tolist(),
         "letters_flagged": float(flagged_letters.mean()) if len(source.letters) else None,
         "letters": len(source.letters),
+        "letters_read_as": {
+            str(letter): np.bincount(let_through[through_labels == letter], minlength=10).tolist()
+            for letter in sorted(set(through_labels))
+        }
+        if len(source.letters)
+        else None,
     }
 
 
@@ -506,13 +523,18 @@ def evaluate(
 
 def source_summary(source: dict) -> str:
     """One source's figures in a line: digits read right, commonest misreads, digits flagged,
-    letters flagged."""
+    letters flagged and those commonest let through."""
     letters = source["letters_flagged"]
+    let_through = commonest_letters_read(source["letters_read_as"])
     return (
         f"{source['accuracy']:.2%} of {source['samples']} digits by {source['writers']} "
         f"writers (misread: {commonest_misreads(source['confusion_matrix'])}); "
         f"{source['digits_flagged']:.2%} flagged"
-        + (f"; letters flagged {letters:.2%}" if letters is not None else "")
+        + (
+            f"; letters flagged {letters:.2%}, let through {let_through}"
+            if letters is not None
+            else ""
+        )
     )
 
 

@@ -75,6 +75,21 @@ class SourceFigures:
     letters: int
     # Rows: the digit written; columns: the digit read. None in metrics written before it was.
     confusion_matrix: list[list[int]] | None = None
+    # Per letter, how many of its letters were taken for each digit 0-9: where the verdict
+    # lets letters through. None in metrics written before it was.
+    letters_read_as: dict[str, list[int]] | None = None
+
+
+def _commonest(counts: dict[str, list[int]], count: int, skip_same: bool = False) -> str:
+    """The `count` largest of `counts` (what was written -> times read as each digit), most
+    first and ties in order, as "0→4 (20), 1→7 (11)"; "none" if there are none."""
+    pairs = sorted(
+        (-times, written, read)
+        for written, row in counts.items()
+        for read, times in enumerate(row)
+        if times and not (skip_same and str(read) == written)
+    )[:count]
+    return ", ".join(f"{written}→{read} ({-times})" for times, written, read in pairs) or "none"
 
 
 def commonest_misreads(confusion_matrix: list[list[int]] | None, count: int = 3) -> str:
@@ -82,15 +97,16 @@ def commonest_misreads(confusion_matrix: list[list[int]] | None, count: int = 3)
     1→7 (11)"; "none" if there are none, "" if they were not recorded."""
     if confusion_matrix is None:
         return ""
-    misreads = sorted(
-        (
-            (-times, written, read)
-            for written, row in enumerate(confusion_matrix)
-            for read, times in enumerate(row)
-            if read != written and times
-        )
-    )[:count]
-    return ", ".join(f"{written}→{read} ({-times})" for times, written, read in misreads) or "none"
+    rows = {str(written): row for written, row in enumerate(confusion_matrix)}
+    return _commonest(rows, count, skip_same=True)
+
+
+def commonest_letters_read(letters_read_as: dict[str, list[int]] | None, count: int = 3) -> str:
+    """The `count` commonest letters taken for a digit, as "a→2 (53), y→4 (40)"; "none" if
+    every letter was flagged, "" if they were not recorded."""
+    if letters_read_as is None:
+        return ""
+    return _commonest(letters_read_as, count)
 
 
 def pooled(sources: list[SourceFigures]) -> SourceFigures:
@@ -104,6 +120,13 @@ def pooled(sources: list[SourceFigures]) -> SourceFigures:
     confusion = None
     if None not in matrices:
         confusion = [[sum(cells) for cells in zip(*rows)] for rows in zip(*matrices)]
+    letters_read_as = None
+    if all(source.letters_read_as is not None for source in sources):
+        letters_read_as = {}
+        for source in sources:
+            for letter, row in source.letters_read_as.items():
+                total = letters_read_as.get(letter, [0] * 10)
+                letters_read_as[letter] = [a + b for a, b in zip(total, row)]
     return SourceFigures(
         accuracy=sum(source.accuracy * source.samples for source in sources) / samples,
         samples=samples,
@@ -113,6 +136,7 @@ def pooled(sources: list[SourceFigures]) -> SourceFigures:
         letters_flagged=letters_caught / letters if letters else None,
         letters=letters,
         confusion_matrix=confusion,
+        letters_read_as=letters_read_as,
     )
 
 

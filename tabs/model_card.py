@@ -11,7 +11,13 @@ import streamlit as st
 
 import digit_model
 from digit_model import ModelMetrics
-from digit_model.metrics import Calibration, SourceFigures, commonest_misreads, pooled
+from digit_model.metrics import (
+    Calibration,
+    SourceFigures,
+    commonest_letters_read,
+    commonest_misreads,
+    pooled,
+)
 from tabs import charts
 
 ALL_SITES = "all together"  # the row of the sites-left-out table that pools every site
@@ -88,7 +94,7 @@ def calibration_measured_on(metrics: ModelMetrics) -> tuple[Calibration, str]:
 
 def source_table(sources: dict[str, SourceFigures], first_column: str) -> None:
     """One row per source of handwriting: its writers and digits, read right, its commonest
-    misreadings, refused, and letters flagged."""
+    misreadings, refused, letters flagged, and the letters most often taken for a digit."""
     rows = [
         {
             first_column: name,
@@ -98,6 +104,7 @@ def source_table(sources: dict[str, SourceFigures], first_column: str) -> None:
             "Commonest misreads": commonest_misreads(source.confusion_matrix),
             "Taken for no digit": source.digits_flagged,
             "Letters flagged": source.letters_flagged,
+            "Letters taken for digits": commonest_letters_read(source.letters_read_as),
         }
         for name, source in sources.items()
     ]

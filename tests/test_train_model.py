@@ -1,5 +1,6 @@
 """train_model.py end to end on a small subset: it trains, saves, reports and evaluates."""
 
+import dataclasses
 import json
 import shutil
 from pathlib import Path
@@ -216,12 +217,19 @@ def test_sites_trains_without_each_site_and_records_how_it_reads_it(
     figures = {site: (fold.samples, fold.writers) for site, fold in folds.sites.items()}
     assert figures == digits_and_writers
     assert all(fold.letters == 80 for fold in folds.sites.values())
+    with np.load(pen) as written:
+        letters_written = {str(label) for label in written["label"] if label.isalpha()}
     for fold in folds.sites.values():  # which digit each was read as, the right ones included
         confusion = np.array(fold.confusion_matrix)
         assert confusion.sum() == fold.samples
         assert confusion.trace() / fold.samples == pytest.approx(fold.accuracy)
+        # Every letter the verdict let through is counted once, under its own letter.
+        let_through = sum(sum(row) for row in fold.letters_read_as.values())
+        assert let_through == round((1 - fold.letters_flagged) * fold.letters)
+        assert set(fold.letters_read_as) <= letters_written
     printed = capsys.readouterr().out
     assert "aga left out" in printed and "uqb left out" in printed and "misread: " in printed
+    assert "let through " in printed
     after = digit_model.load_metrics(model).to_dict()
     after["leave_one_site_out"] = None
     assert after == before  # the model's own figures are kept as they were
@@ -280,6 +288,7 @@ def test_sites_pooled_weigh_each_drawing_alike():
         letters_flagged=0.5,
         letters=10,
         confusion_matrix=(np.eye(10, dtype=int) * 10).tolist(),
+        letters_read_as={"a": [0, 0, 3] + [0] * 7, "y": [0] * 4 + [2] + [0] * 5},
     )
     scanned = SourceFigures(
         accuracy=1.0,
@@ -296,3 +305,6 @@ def test_sites_pooled_weigh_each_drawing_alike():
     assert together.flagged_by_digit == [1, 5] + [0] * 8 and together.digits_flagged == 6 / 400
     assert (together.letters, together.letters_flagged) == (10, 0.5)
     assert together.confusion_matrix is None  # one source did not record which digit was read
+    assert together.letters_read_as is None  # nor which letters were let through
+    again = pooled([small, dataclasses.replace(small, letters_read_as={"a": [1] + [0] * 9})])
+    assert again.letters_read_as == {"a": [1, 0, 3] + [0] * 7, "y": [0] * 4 + [2] + [0] * 5}

@@ -302,8 +302,9 @@ def test_model_card_shows_pen_handwriting_and_calibration_when_measured(
         "accuracy": 0.9377,
         "writers": 4,
         "confusion_matrix": confusion.tolist(),
+        "letters_read_as": {"a": [3, 0, 12] + [0] * 7, "y": [0] * 4 + [9] + [0] * 5},
     }
-    tos = metrics["unseen_sources"]["UNIPEN tos"]
+    tos = {**metrics["unseen_sources"]["UNIPEN tos"], "letters_read_as": {"a": [0, 0, 2] + [0] * 7}}
     coarse = {**metrics["unseen_sources"]["CVL valid"], "accuracy": 0.9471}
     metrics["scanned"] = {"28 px": metrics["unseen_sources"]["CVL valid"], "16 px": coarse}
     metrics["leave_one_site_out"] = {
@@ -331,6 +332,8 @@ def test_model_card_shows_pen_handwriting_and_calibration_when_measured(
     assert set(sources) == set(metrics["unseen_sources"]) and sources["UNIPEN apa"] == 0.9612
     misreads = dict(zip(unseen.value["Source"], unseen.value["Commonest misreads"]))
     assert misreads["CVL valid"] == "" and "→" in misreads["UNIPEN apa"]
+    letters = dict(zip(unseen.value["Source"], unseen.value["Letters taken for digits"]))
+    assert letters["CVL valid"] == ""  # scanned digits only: no letters to let through
     assert sites.value.to_dict("records")[0] == {
         "Site left out": "uqb",
         "Writers": 4,
@@ -339,6 +342,7 @@ def test_model_card_shows_pen_handwriting_and_calibration_when_measured(
         "Commonest misreads": "0→4 (20), 1→7 (11), 0→9 (9)",
         "Taken for no digit": left_out["digits_flagged"],
         "Letters flagged": left_out["letters_flagged"],
+        "Letters taken for digits": "a→2 (12), y→4 (9), a→0 (3)",
     }
     # The last row counts both sites' drawings together: the larger site weighs more.
     together = sites.value.to_dict("records")[-1]
@@ -353,6 +357,7 @@ def test_model_card_shows_pen_handwriting_and_calibration_when_measured(
     caught = sum(site["letters_flagged"] * site["letters"] for site in (left_out, tos))
     assert together["Letters flagged"] == pytest.approx(caught / letters)
     assert together["Commonest misreads"].startswith("0→4 (20), 1→7 (11)")
+    assert together["Letters taken for digits"] == "a→2 (14), y→4 (9), a→0 (3)"
     assert any("(4 epochs, 15,000 MNIST digits)" in caption.value for caption in card.caption)
     measured_on = "4,000 digits of sources kept out of training"
     assert any(measured_on in caption.value for caption in card.caption)
