@@ -896,7 +896,8 @@ def record_folds(
     model_path: Path, trained_at: str, epochs: int, mnist_digits: int, folds: dict
 ) -> None:
     """Print the sites' figures and add them to the model's metrics, beside earlier sites
-    measured the same way; not if the model was retrained meanwhile."""
+    measured with models of the same size, and beside those of other sizes; not if the model
+    was retrained meanwhile."""
     print(f"each site left out in turn ({epochs} epochs, {mnist_digits} MNIST digits)")
     for site, fold in folds.items():
         print(f"  {site:<6}{source_summary(fold)}")
@@ -906,12 +907,17 @@ def record_folds(
     together = pooled([SourceFigures(**fold) for fold in folds.values()])
     print(f"  all   {source_summary(asdict(together))}")
     data = unchanged_metrics(model_path, trained_at).to_dict()
-    earlier = data["leave_one_site_out"]
-    if earlier and (earlier["epochs"], earlier["mnist_digits"]) == (epochs, mnist_digits):
+    by_size = {(r["mnist_digits"], r["epochs"]): r for r in data["leave_one_site_out"] or []}
+    if earlier := by_size.get((mnist_digits, epochs)):
         folds = {**earlier["sites"], **folds}
-    record = {"epochs": epochs, "mnist_digits": mnist_digits, "sites": dict(sorted(folds.items()))}
+    by_size[mnist_digits, epochs] = {
+        "epochs": epochs,
+        "mnist_digits": mnist_digits,
+        "sites": dict(sorted(folds.items())),
+    }
+    records = [by_size[size] for size in sorted(by_size)]
     path = digit_model.metrics_path(model_path)
-    digit_model.ModelMetrics.from_dict({**data, "leave_one_site_out": record}).write(path)
+    digit_model.ModelMetrics.from_dict({**data, "leave_one_site_out": records}).write(path)
     print(f"Recorded in {path}")
 
 

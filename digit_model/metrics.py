@@ -142,10 +142,11 @@ def pooled(sources: list[SourceFigures]) -> SourceFigures:
 
 @dataclass(frozen=True)
 class SiteFolds:
-    """Each UNIPEN site read by a quick model trained on the same recipe without that site."""
+    """Each UNIPEN site read by a model trained on the same recipe without that site, all the
+    models of one size."""
 
     epochs: int
-    mnist_digits: int  # MNIST training digits per quick model; generated sets cut in proportion
+    mnist_digits: int  # MNIST training digits per model; generated sets cut in proportion
     sites: dict[str, SourceFigures]
 
 
@@ -202,7 +203,7 @@ class ModelMetrics:
     finetune: FinetuneRecord | None = None
     unseen_sources: dict[str, SourceFigures] | None = None
     unseen_calibration: Calibration | None = None  # over every unseen source's digits
-    leave_one_site_out: SiteFolds | None = None
+    leave_one_site_out: list[SiteFolds] | None = None  # one per size of model, smallest first
     # CVL's validation digits scanned again at fewer pixels across, by size ("16 px").
     scanned: dict[str, SourceFigures] | None = None
 

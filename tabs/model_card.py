@@ -142,21 +142,26 @@ def scanned_again(metrics: ModelMetrics) -> None:
 
 
 def sites_left_out(metrics: ModelMetrics) -> None:
-    """Every pen site read by a quick model trained without it: the recipe at new places."""
-    folds = metrics.leave_one_site_out
-    if folds is None:
+    """Every pen site read by a model trained without it: the recipe at new places, one
+    table per size of model."""
+    if not metrics.leave_one_site_out:
         return
     st.markdown("**Each pen site left out in turn**")
     st.caption(
-        f"For each UNIPEN site, a quicker model ({folds.epochs} epochs, "
-        f"{folds.mnist_digits:,} MNIST digits) was trained the same way on every other "
-        "site's writers, with its confidence and not-a-digit threshold fitted on the Vienna "
+        "For each UNIPEN site, a model was trained the same way on every other site's "
+        "writers, with its confidence and not-a-digit threshold fitted on the Vienna "
         "validation writers alone, then read the site it never saw. It shows how the way this "
         "model is trained copes with each place in turn, not just the ones kept out of it. "
-        "The last row counts every site's drawings together."
+        "The last row of each table counts its sites' drawings together."
     )
-    together = pooled(list(folds.sites.values()))
-    source_table({**folds.sites, ALL_SITES: together}, "Site left out")
+    for folds in metrics.leave_one_site_out:
+        st.caption(
+            f"Models of {folds.epochs} epochs on {folds.mnist_digits:,} MNIST digits "
+            f"(this model: {metrics.epochs} epochs), {len(folds.sites)} "
+            f"site{'s' if len(folds.sites) > 1 else ''} left out:"
+        )
+        together = pooled(list(folds.sites.values()))
+        source_table({**folds.sites, ALL_SITES: together}, "Site left out")
 
 
 def pen_and_calibration(metrics: ModelMetrics) -> None:

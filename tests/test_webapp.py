@@ -307,11 +307,13 @@ def test_model_card_shows_pen_handwriting_and_calibration_when_measured(
     tos = {**metrics["unseen_sources"]["UNIPEN tos"], "letters_read_as": {"a": [0, 0, 2] + [0] * 7}}
     coarse = {**metrics["unseen_sources"]["CVL valid"], "accuracy": 0.9471}
     metrics["scanned"] = {"28 px": metrics["unseen_sources"]["CVL valid"], "16 px": coarse}
-    metrics["leave_one_site_out"] = {
-        "epochs": 4,
-        "mnist_digits": 15000,
-        "sites": {"uqb": left_out, "tos": tos},
+    quick = {"epochs": 4, "mnist_digits": 15000, "sites": {"uqb": left_out, "tos": tos}}
+    full_size = {
+        "epochs": 12,
+        "mnist_digits": 60000,
+        "sites": {"uqb": {**left_out, "accuracy": 0.9833}},
     }
+    metrics["leave_one_site_out"] = [quick, full_size]
     model_path = tmp_path / "model.keras"
     shutil.copy(digit_model.DEFAULT_PATH, model_path)
     digit_model.metrics_path(model_path).write_text(json.dumps(metrics))
@@ -325,7 +327,7 @@ def test_model_card_shows_pen_handwriting_and_calibration_when_measured(
     assert figures["Pen digits"] == "95.12%"
     assert figures["Letters flagged"] == "87.3%"
     assert figures["Calibration error"] == "1.23%"
-    _, unseen, scanned, sites, read_right = card.dataframe
+    _, unseen, scanned, sites, sites_full_size, read_right = card.dataframe
     scans = dict(zip(scanned.value["Scanned at"], scanned.value["Read right"]))
     assert scans == {"28 px": metrics["scanned"]["28 px"]["accuracy"], "16 px": 0.9471}
     sources = dict(zip(unseen.value["Source"], unseen.value["Read right"]))
@@ -358,7 +360,13 @@ def test_model_card_shows_pen_handwriting_and_calibration_when_measured(
     assert together["Letters flagged"] == pytest.approx(caught / letters)
     assert together["Commonest misreads"].startswith("0→4 (20), 1→7 (11)")
     assert together["Letters taken for digits"] == "a→2 (14), y→4 (9), a→0 (3)"
-    assert any("(4 epochs, 15,000 MNIST digits)" in caption.value for caption in card.caption)
+    # Models of another size, here one site left out, get a table of their own.
+    captions = [caption.value for caption in card.caption]
+    assert any("4 epochs on 15,000 MNIST digits" in caption for caption in captions)
+    assert any("12 epochs on 60,000 MNIST digits" in caption for caption in captions)
+    full_rows = sites_full_size.value.to_dict("records")
+    assert [row["Site left out"] for row in full_rows] == ["uqb", "all together"]
+    assert full_rows[0]["Read right"] == full_rows[1]["Read right"] == 0.9833
     measured_on = "4,000 digits of sources kept out of training"
     assert any(measured_on in caption.value for caption in card.caption)
     rows = dict(zip(read_right.value["Drawings"], read_right.value["Read right"]))
