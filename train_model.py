@@ -399,6 +399,8 @@ def pen_figures(classifier: digit_model.Classifier, validation: unipen.PenCharac
     others = validation.subset(validation.is_other)
     _, other_is_digit = classifier.read(drawn(others.segments, rng))
     letters = np.char.isalpha(others.label.astype(str))
+    letters_flagged = ~other_is_digit[letters]
+    letter_sites = others.site[letters]
     generated = generated_not_digits(digits, rng, 200)
     kinds = [*GENERATORS, "unfinished stroke"]
     generated_flagged = ~classifier.is_digit(generated)
@@ -410,8 +412,12 @@ def pen_figures(classifier: digit_model.Classifier, validation: unipen.PenCharac
             site: float(correct[digits.site == site].mean()) for site in sorted(set(digits.site))
         },
         "digits_flagged": float((~is_digit).mean()),
-        "letters_flagged": float((~other_is_digit[letters]).mean()),
+        "letters_flagged": float(letters_flagged.mean()),
         "letters": int(letters.sum()),
+        "letters_by_site": {
+            site: float(letters_flagged[letter_sites == site].mean())
+            for site in sorted(set(letter_sites))
+        },
         "symbols_flagged": float((~other_is_digit[~letters]).mean()),
         "symbols": int((~letters).sum()),
         "generated_flagged": {
@@ -573,6 +579,7 @@ def report(metrics: dict) -> None:
         lines.append(
             ("letters flagged", f"{pen['letters_flagged']:.2%} of {pen['letters']} letters")
         )
+        lines += [(f"  {site}", f"{share:.2%}") for site, share in pen["letters_by_site"].items()]
         lines.append(
             ("symbols flagged", f"{pen['symbols_flagged']:.2%} of {pen['symbols']} symbols")
         )

@@ -60,6 +60,9 @@ class PenFigures:
     symbols: int
     generated_flagged: dict[str, float]  # per kind of generated not-digit drawing
     calibration: Calibration
+    # Per site, the share of its letters flagged: where the verdict falls short even on
+    # sites trained on. None in metrics written before it was.
+    letters_by_site: dict[str, float] | None = None
 
 
 @dataclass(frozen=True)

@@ -75,6 +75,10 @@ def test_training_writes_a_loadable_model_and_its_metrics(trained, capsys):
     assert metrics["training_samples"] > 1080 + 200 and metrics["validation_samples"] > 120
     assert set(metrics["styles"]) == set(train_model.STYLES)
     assert metrics["pen"]["samples"] > 0 and 0 <= metrics["pen"]["letters_flagged"] <= 1
+    # Letters flagged per site of held-out writers: every site with letters, the whole among them.
+    by_site = metrics["pen"]["letters_by_site"]
+    assert set(by_site) == set(metrics["pen"]["by_site"])
+    assert min(by_site.values()) <= metrics["pen"]["letters_flagged"] <= max(by_site.values())
     assert len(metrics["per_digit_accuracy"]) == 10
     assert sum(map(sum, metrics["confusion_matrix"])) == len(mnist("test")[1][::TEST_EVERY])
     assert metrics["canvas"]["samples"] == 20
