@@ -209,13 +209,20 @@ def pen_and_calibration(metrics: ModelMetrics) -> None:
         width="stretch",
         height=260,
     )
-    rows = [("Style: " + name, share) for name, share in metrics.styles.items()]
+    rows = [("Style: " + name, share, None) for name, share in metrics.styles.items()]
     if pen:
-        rows = [("Pen digits, site " + site, share) for site, share in pen.by_site.items()] + rows
+        letters = pen.letters_by_site or {}
+        rows = [
+            ("Pen digits, site " + site, share, letters.get(site))
+            for site, share in pen.by_site.items()
+        ] + rows
     st.dataframe(
-        pd.DataFrame(rows, columns=["Drawings", "Read right"]),
+        pd.DataFrame(rows, columns=["Drawings", "Read right", "Letters flagged"]),
         hide_index=True,
-        column_config={"Read right": st.column_config.NumberColumn(format="percent")},
+        column_config={
+            column: st.column_config.NumberColumn(format="percent")
+            for column in ("Read right", "Letters flagged")
+        },
     )
     st.caption(
         "Pen handwriting: UNIPEN (CC BY 4.0), read after drawing it as this canvas draws. "

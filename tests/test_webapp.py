@@ -290,6 +290,7 @@ def test_model_card_shows_pen_handwriting_and_calibration_when_measured(
         digits_flagged=0.011,
         calibration={"ece": 0.0123, "samples": 4000, "bins": bins},
         by_site={"site a": 0.97},
+        letters_by_site={"site a": 0.912},
     )
     metrics["unseen_calibration"] = {"ece": 0.0123, "samples": 4000, "bins": bins}
     metrics["unseen_sources"]["UNIPEN apa"]["accuracy"] = 0.9612
@@ -369,9 +370,9 @@ def test_model_card_shows_pen_handwriting_and_calibration_when_measured(
     assert full_rows[0]["Read right"] == full_rows[1]["Read right"] == 0.9833
     measured_on = "4,000 digits of sources kept out of training"
     assert any(measured_on in caption.value for caption in card.caption)
-    rows = dict(zip(read_right.value["Drawings"], read_right.value["Read right"]))
-    assert rows["Pen digits, site site a"] == 0.97
-    assert rows["Style: slashed zero"] == metrics["styles"]["slashed zero"]
+    rows = read_right.value.set_index("Drawings")
+    assert rows.loc["Pen digits, site site a"].tolist() == [0.97, 0.912]
+    assert rows.loc["Style: slashed zero", "Read right"] == metrics["styles"]["slashed zero"]
     reliability = next(
         json.loads(chart.proto.spec)
         for chart in card.get("vega_lite_chart")
