@@ -7,9 +7,9 @@ to confirm or correct the answer; or a whole number on a wider canvas, or a phot
 handwriting; and on request, which strokes drove the answer), "History" (the labelled
 drawings, accuracy, downloads) and "Model card" (how the model was built and how well it
 does). Each tab is a module of `tabs/`; this file sets up the page, loads the model and
-lays out the tabs, and makes the server app, which also answers the HTTP API of `api`.
-Computing lives in `reading`, `preprocess`, `digit_model`, `segment`, `photo`, `explain`
-and `feedback_store`, chart specs in `charts`.
+lays out the tabs, and makes the server app, which also answers the HTTP API of
+`server.api`. Computing lives in `reading`, `preprocess` and `digit_model`, feedback in
+`feedback`, chart specs in `tabs.charts`.
 """
 
 from __future__ import annotations

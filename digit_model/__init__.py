@@ -17,7 +17,8 @@ from preprocess import CENTRE, FIELD
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_PATH = REPO_ROOT / "model.keras"
 MODEL_PATH_VARIABLE = "DIGIT_MODEL_PATH"  # point the app, API and CLI at another model file
-TRAIN_COMMAND = "python train_model.py"
+# README, "Retraining", says where the three data files come from.
+TRAIN_COMMAND = "python train_model.py --data mnist.npz --pen unipen_dev.npz --cvl cvl_dev.npz"
 NOT_A_DIGIT = 10  # the eleventh class the network scores, after the ten digits
 DOUBT_BELOW = 0.6  # a "not a digit" verdict less sure than this still offers the digit read
 EXPECTED_OUTPUTS = {"probabilities": (None, 10), "verdict": (None, NOT_A_DIGIT + 1)}
@@ -228,7 +229,7 @@ def load(path: str | Path = DEFAULT_PATH, threads: int | None = 1) -> Classifier
     if not path.is_file():
         raise ModelUnavailable(
             f"No model file at {path}. Train one with `{TRAIN_COMMAND}` "
-            "(a few minutes on a laptop), or restore it with `git checkout -- model.keras`."
+            "(about 20 minutes on two cores), or restore it with `git checkout -- model.keras`."
         )
     import keras
     import tensorflow as tf

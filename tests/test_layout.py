@@ -61,7 +61,7 @@ def test_imports_point_one_way():
     assert wrong == []
 
 
-def test_every_package_says_what_it_holds_and_what_it_must_not_import():
+def test_every_package_says_what_it_holds():
     for package in sorted(set(ALLOWED) - {"preprocess"}):
         docstring = ast.get_docstring(ast.parse((REPO_ROOT / package / "__init__.py").read_text()))
         assert docstring, f"{package}/__init__.py has no docstring"
