@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -24,13 +23,13 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np
-from bench_inference import timed
 from streamlit.testing.v1 import AppTest
 
 import digit_model
 from devtools.datasets import mnist
 from devtools.numbers import random_numbers
 from devtools.pictures import encoded, paper_photo
+from devtools.timing import p50_p90, timed
 from preprocess import canvas_to_ink
 from reading import explain, read_drawing, read_image_bytes, read_number
 from reading.photo import read_upload
@@ -67,8 +66,8 @@ def report(rows: dict[str, list[float]]) -> None:
     width = max(len(name) for name in rows)
     print(f"{'':{width}}  {'p50 ms':>8}  {'p90 ms':>8}")
     for name, times in rows.items():
-        p90 = statistics.quantiles(times, n=10)[-1]
-        print(f"{name:{width}}  {statistics.median(times):8.2f}  {p90:8.2f}")
+        p50, p90 = p50_p90(times)
+        print(f"{name:{width}}  {p50:8.2f}  {p90:8.2f}")
 
 
 def main() -> None:

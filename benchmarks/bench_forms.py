@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
-import time
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -27,6 +25,7 @@ import numpy as np
 import digit_model
 from devtools.datasets import CVL_PATH
 from devtools.pictures import FORM_LINES, on_a_form, scan_photographed
+from devtools.timing import p50_p90, timed
 from preprocess import prepare
 from reading import read_digits, read_image_bytes
 from training import cvl
@@ -58,15 +57,8 @@ def main() -> None:
         readings = read_digits(classifier, inks)
         right = np.mean([r.digit == d and r.is_digit for r, d in zip(readings, labels)])
         refused = np.mean([not r.is_digit for r in readings])
-        times = []
-        for ink in inks:
-            started = time.perf_counter()
-            prepare(ink)
-            times.append((time.perf_counter() - started) * 1000)
-        p90 = statistics.quantiles(times, n=10)[-1]
-        print(
-            f"{name:24s} {right:6.2%} {refused:7.2%}  {statistics.median(times):10.3f} {p90:6.3f}"
-        )
+        p50, p90 = p50_p90(timed(prepare, inks, warm_up=0))
+        print(f"{name:24s} {right:6.2%} {refused:7.2%}  {p50:10.3f} {p90:6.3f}")
 
     photos, photo_labels = images[: args.photos], labels[: args.photos]
     print(f"\n{'photographed, ' + str(len(photo_labels)) + ' digits':30s} read   refused  not one")

@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
-import time
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -23,6 +21,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import numpy as np
 
 import digit_model
+from devtools.datasets import MNIST_PATH
+from devtools.timing import p50_p90, timed
 from preprocess import canvas_to_ink, normalize, prepare
 from reading import HandwritingMemory, read_digit, read_digits
 from train_model import load_mnist
@@ -31,27 +31,12 @@ from training.canvas_drawings import random_drawings
 MEMORY_EXAMPLES = 50
 
 
-def timed(function, inputs, runs: int) -> list[float]:
-    """Milliseconds of each of `runs` calls of `function`, cycling over `inputs`, after warm-up."""
-    for item in inputs[:5]:
-        function(item)
-    times = []
-    for run in range(runs):
-        item = inputs[run % len(inputs)]
-        started = time.perf_counter()
-        function(item)
-        times.append((time.perf_counter() - started) * 1000)
-    return times
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--runs", type=int, default=500)
-    parser.add_argument(
-        "--data", default=str(Path(__file__).resolve().parents[2] / "shared" / "mnist.npz")
-    )
+    parser.add_argument("--data", default=str(MNIST_PATH))
     args = parser.parse_args()
 
     _, (x_test, y_test) = load_mnist(args.data)
@@ -91,8 +76,8 @@ def main() -> None:
     for name, times in rows.items():
         if not times:  # no drawing took that path
             continue
-        p90 = statistics.quantiles(times, n=10)[-1]
-        print(f"{name:<26}{statistics.median(times):>8.2f}{p90:>8.2f}")
+        p50, p90 = p50_p90(times)
+        print(f"{name:<26}{p50:>8.2f}{p90:>8.2f}")
 
 
 if __name__ == "__main__":

@@ -28,10 +28,10 @@ from __future__ import annotations
 import argparse
 import gc
 import os
-import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -55,6 +55,7 @@ from devtools.page import (
     open_visit,
     served_page,
 )
+from devtools.timing import p50_p90, timed
 from preprocess import canvas_to_ink, png_data_url
 from reading import read_digits
 from training.canvas_drawings import random_drawings
@@ -155,15 +156,9 @@ def after_run_clean_up(_: object) -> None:
     keras.backend.clear_session()
 
 
-def _timed(call, inputs) -> list[float]:
-    """Seconds of one call per input, after one warm-up call."""
-    call(inputs[0])
-    seconds = []
-    for item in inputs:
-        started = time.perf_counter()
-        call(item)
-        seconds.append(time.perf_counter() - started)
-    return seconds
+def _timed(call: Callable, inputs: Sequence) -> list[float]:
+    """Seconds of one call per input, after warm-up, as the page's own timings are kept."""
+    return [milliseconds / 1000 for milliseconds in timed(call, inputs)]
 
 
 def save_delay(page) -> float:
@@ -260,11 +255,8 @@ def report(title: str, timings: dict[str, list[float]]) -> None:
     print(f"\n{title}")
     print(f"{'':50}{'runs':>6}{'p50 ms':>10}{'p90 ms':>10}")
     for name, seconds in timings.items():
-        milliseconds = np.array(seconds) * 1000
-        print(
-            f"{name:50}{len(milliseconds):>6}"
-            f"{statistics.median(milliseconds):>10.1f}{np.percentile(milliseconds, 90):>10.1f}"
-        )
+        p50, p90 = p50_p90([1000 * second for second in seconds])
+        print(f"{name:50}{len(seconds):>6}{p50:>10.1f}{p90:>10.1f}")
 
 
 def main() -> None:

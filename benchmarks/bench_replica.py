@@ -90,6 +90,7 @@ from devtools.page import (
     start_page,
     stop_page,
 )
+from devtools.timing import p50_p90
 from preprocess import png_data_url
 from training.canvas_drawings import centre_line
 
@@ -609,21 +610,17 @@ def row(level: Level, interval: float) -> str:
     answers = level.answers
     finished = [a for a in answers if a.status == "FINISHED_FRAGMENT_RUN_SUCCESSFULLY"]
     right = [a for a in finished if a.prediction == str(a.drawn)]
-    probe = np.array(level.probe) * 1000
+    probe_p50, probe_p90 = p50_p90([1000 * second for second in level.probe])
+    load_p50, _ = p50_p90([1000 * answer.seconds for answer in finished])
     cpu = {name: 100 * share for name, share in level.cpu.items()}
     return (
         f"{level.sessions:>8}{level.sessions / interval:>9.1f}"
         f"{len(finished) / level.seconds:>10.1f}"
         f"{(100 * len(right) / len(finished) if finished else float('nan')):>7.0f}"
-        f"{_median_ms([a.seconds for a in finished]):>7.0f}"
-        f"{np.median(probe):>7.0f}{np.percentile(probe, 90):>7.0f}"
+        f"{load_p50:>7.0f}{probe_p50:>7.0f}{probe_p90:>7.0f}"
         f"{cpu['server']:>8.0f}{cpu['bench']:>7.0f}{cpu['browser']:>8.0f}{cpu['others']:>8.0f}"
         f"{level.server_mib:>8.0f}"
     )
-
-
-def _median_ms(seconds: list[float]) -> float:
-    return 1000 * statistics.median(seconds) if seconds else float("nan")
 
 
 def probe_trials(strokes: int) -> list[tuple[Digit, tuple[int, int, int]]]:

@@ -1,6 +1,6 @@
 """Local tooling shared by the tests and the benchmarks: data sets, drawn digits and numbers,
 pictures, and the page served for a real browser. Not part of the app."""
 
-from pathlib import Path
+from digit_model import REPO_ROOT
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+__all__ = ["REPO_ROOT"]
