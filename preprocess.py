@@ -16,6 +16,7 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
+CANVAS_SIZE = 280  # px, the page's square canvas: fits a 360 px phone screen with the margins
 FIELD = 28  # side of the MNIST input
 BOX = 20  # the longer side of the digit inside the field
 CENTRE = 14.0  # where MNIST puts the centre of mass (row and column)

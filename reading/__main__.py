@@ -19,7 +19,6 @@ from pathlib import Path
 import digit_model
 from reading import DigitReading, NumberReading, photo, read_image_bytes
 
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
 NO_HANDWRITING = "no handwriting found"
 
 
@@ -30,7 +29,7 @@ def image_files(paths: list[Path]) -> Iterator[Path]:
             yield from sorted(
                 entry
                 for entry in path.iterdir()
-                if entry.is_file() and entry.suffix.lower() in IMAGE_SUFFIXES
+                if entry.is_file() and entry.suffix.lower().lstrip(".") in photo.FILE_EXTENSIONS
             )
         else:
             yield path
@@ -83,6 +82,7 @@ def predict(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Read the files and folders named on the command line; the exit status says how it went."""
     parser = argparse.ArgumentParser(
         prog="python -m reading",
         description=__doc__,

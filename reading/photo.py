@@ -35,6 +35,7 @@ from preprocess import (
 )
 
 ACCEPTED_FORMATS = ("PNG", "JPEG", "WEBP")
+FILE_EXTENSIONS = ("png", "jpg", "jpeg", "webp")  # how files in those formats are named
 MAX_BYTES = 25 * 1024 * 1024
 # A phone photo (12 megapixels, or 24 on recent phones: 5712x4284) fits; anything larger is
 # refused from its header. Decoding one then takes at most about 150 MB (a progressive JPEG's

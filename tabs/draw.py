@@ -20,7 +20,7 @@ from feedback.store import (
     too_many_strokes,
     too_many_strokes_message,
 )
-from preprocess import FIELD, canvas_to_ink, enlarge, png_data_url
+from preprocess import CANVAS_SIZE, FIELD, canvas_to_ink, enlarge, png_data_url
 from reading import (
     DigitReading,
     DrawingReading,
@@ -30,15 +30,15 @@ from reading import (
     read_drawing,
     read_number,
 )
-from reading.photo import Photo, PhotoBusy, PhotoError, read_upload
+from reading.photo import FILE_EXTENSIONS, Photo, PhotoBusy, PhotoError, read_upload
 from tabs import charts
 from tabs.common import open_feedback_store, save_limiter, session_id
 
 if TYPE_CHECKING:
     from streamlit.runtime.uploaded_file_manager import UploadedFile
+    from streamlit_drawable_canvas import CanvasResult
 
 CANVAS_KEY = "digit_canvas"
-CANVAS_SIZE = 280  # px; fits a 360 px phone screen with the page margins
 NUMBER_CANVAS_KEY = "number_canvas"
 NUMBER_CANVAS_WIDTH = 700  # px; fills the page on a desktop and scrolls sideways on a phone
 ONE_DIGIT, A_NUMBER, A_PHOTO = "One digit", "A number", "A photo"
@@ -55,7 +55,6 @@ NO_HANDWRITING = (
     "No handwriting found in this picture. Try a closer photo with the digits large, dark "
     "and sharp, on plain paper."
 )
-PHOTO_TYPES = ["png", "jpg", "jpeg", "webp"]
 PHOTO_HEIGHT = 360  # px; a tall photo is shown no taller than this
 PHOTO_READING_KEY = "photo_reading"  # (file id, what was read), so reruns do not read it again
 WHY_TEXT = "Why this answer?"
@@ -461,7 +460,7 @@ def answer_section(reading: DrawingReading | None, strokes: dict | None = None) 
     )
 
 
-def drawing_canvas(width: int, brush: int, key: str):
+def drawing_canvas(width: int, brush: int, key: str) -> CanvasResult:
     """A freedraw canvas that sends its image to the server on every stroke."""
     # Imported here: the component registers itself with the running server on import, which
     # fails outside one, and the rest of this module is used by tests and benchmarks too.
@@ -654,7 +653,10 @@ def outlined(photo: Photo, reading: NumberReading | None) -> np.ndarray:
 def photo_section(classifier: digit_model.Classifier) -> None:
     """Upload a photo or scan of handwriting; it is read like a number written on the canvas."""
     upload = st.file_uploader(
-        "Photo or scan of handwriting", type=PHOTO_TYPES, key="photo_upload", help=PHOTO_HINT
+        "Photo or scan of handwriting",
+        type=list(FILE_EXTENSIONS),
+        key="photo_upload",
+        help=PHOTO_HINT,
     )
     if upload is None:
         st.session_state.pop(PHOTO_READING_KEY, None)

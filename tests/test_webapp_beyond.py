@@ -185,7 +185,7 @@ def test_a_photo_of_a_number_on_paper_is_read_and_its_digits_outlined(app, canva
     choose(app.run(), tabs.draw.A_PHOTO)
     assert [info.value for info in app.info] == [tabs.draw.PHOTO_HINT]
     assert app.file_uploader(key="photo_upload").allowed_type == [
-        f".{kind}" for kind in tabs.draw.PHOTO_TYPES
+        f".{kind}" for kind in reading.photo.FILE_EXTENSIONS
     ]
 
     upload(app, "IMG_2026.jpg", data, "image/jpeg")

@@ -14,10 +14,11 @@ import numpy as np
 from PIL import Image, ImageDraw
 from scipy import ndimage
 
-from preprocess import FIELD, enlarge, normalize
+from preprocess import CANVAS_SIZE, FIELD, enlarge, normalize
 
-CANVAS = 280
 UPSCALE = 4  # thin the digit at this multiple of 28 px so the centre line is smooth
+
+Segments = list[tuple[float, float, float, float]]  # centre line: (row0, col0, row1, col1) each
 
 # (stroke RGBA, background RGBA): the app's own set-up first, then others people use.
 COLOUR_SETUPS: dict[str, tuple[tuple[int, int, int, int], tuple[int, int, int, int]]] = {
@@ -62,7 +63,7 @@ def _thin(binary: np.ndarray) -> np.ndarray:
             return image[1:-1, 1:-1].astype(bool)
 
 
-def centre_line(digit: np.ndarray) -> list[tuple[float, float, float, float]]:
+def centre_line(digit: np.ndarray) -> Segments:
     """The digit's centre line as segments (row0, col0, row1, col1) in units of its 28 px field."""
     large = enlarge(digit, FIELD * UPSCALE, smooth=True)
     skeleton = _thin(large > 0.5 * large.max())
@@ -79,12 +80,12 @@ def centre_line(digit: np.ndarray) -> list[tuple[float, float, float, float]]:
 
 
 def stroke_coverage(
-    segments: list[tuple[float, float, float, float]],
+    segments: Segments,
     height: float,
     top: float,
     left: float,
     brush: float,
-    size: int = CANVAS,
+    size: int = CANVAS_SIZE,
 ) -> np.ndarray:
     """How much of each pixel a round brush of width `brush` covers: (size, size) float32."""
     rows = np.array([s[0] for s in segments] + [s[2] for s in segments])
@@ -113,13 +114,13 @@ def stroke_coverage(
 
 
 def draw(
-    segments: list[tuple[float, float, float, float]],
+    segments: Segments,
     height: float,
     top: float,
     left: float,
     brush: float,
     setup: str,
-    size: int = CANVAS,
+    size: int = CANVAS_SIZE,
 ) -> np.ndarray:
     """Render centre-line segments as a round-brush stroke: (size, size, 4) uint8 RGBA."""
     coverage = stroke_coverage(segments, height, top, left, brush, size)
@@ -139,7 +140,7 @@ def _composite(coverage: np.ndarray, stroke: tuple, background: tuple) -> np.nda
 
 
 def _random_placement(
-    segments: list[tuple[float, float, float, float]], rng: np.random.Generator, size: int
+    segments: Segments, rng: np.random.Generator, size: int
 ) -> tuple[float, float, float, float]:
     """A random (height, top, left, brush) that keeps the whole stroke on the canvas."""
     rows = [s[0] for s in segments] + [s[2] for s in segments]
@@ -155,7 +156,7 @@ def _random_placement(
 
 
 def random_drawings(
-    images: np.ndarray, labels: np.ndarray, seed: int = 0, size: int = CANVAS
+    images: np.ndarray, labels: np.ndarray, seed: int = 0, size: int = CANVAS_SIZE
 ) -> Iterator[tuple[np.ndarray, int, str]]:
     """Yield (canvas RGBA, label, colour set-up) per digit, drawn at a random size and place."""
     rng = np.random.default_rng(seed)
@@ -167,7 +168,7 @@ def random_drawings(
 
 
 def random_drawing(
-    segments, rng: np.random.Generator, size: int = CANVAS
+    segments: Segments, rng: np.random.Generator, size: int = CANVAS_SIZE
 ) -> tuple[np.ndarray, str]:
     """Segments drawn at a random size, place and brush in a random colour set-up: (RGBA, name)."""
     placement = _random_placement(segments, rng, size)
@@ -175,18 +176,20 @@ def random_drawing(
     return draw(segments, *placement, setup, size), setup
 
 
-def random_ink(segments, rng: np.random.Generator, size: int = CANVAS) -> np.ndarray:
+def random_ink(segments: Segments, rng: np.random.Generator, size: int = CANVAS_SIZE) -> np.ndarray:
     """Centre-line segments drawn with a random brush, size and place: the ink, (size, size)."""
     return stroke_coverage(segments, *_random_placement(segments, rng, size), size)
 
 
-def drawn_input(segments, rng: np.random.Generator, size: int = CANVAS) -> np.ndarray | None:
+def drawn_input(
+    segments: Segments, rng: np.random.Generator, size: int = CANVAS_SIZE
+) -> np.ndarray | None:
     """Centre-line segments drawn with a random brush, size and place, then normalised to 28x28."""
     return normalize(random_ink(segments, rng, size))
 
 
 def canvas_style_inputs(
-    images: np.ndarray, labels: np.ndarray, seed: int = 0, size: int = CANVAS
+    images: np.ndarray, labels: np.ndarray, seed: int = 0, size: int = CANVAS_SIZE
 ) -> tuple[np.ndarray, np.ndarray]:
     """Digits redrawn with a random brush, size and place, then normalised: (inputs, labels)."""
     rng = np.random.default_rng(seed)
