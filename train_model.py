@@ -115,7 +115,7 @@ WOBBLE = 0.8  # elastic displacement, pixels
 THICKNESS = {"thinner": 0.15, "same": 0.40, "thicker": 0.30, "much thicker": 0.15}
 
 
-def load_mnist(path: str | None):
+def load_mnist(path: str | None) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
     """MNIST as ((x_train, y_train), (x_test, y_test)) uint8: from `path` or Keras's download."""
     if path is None:
         return keras.datasets.mnist.load_data()
@@ -199,7 +199,9 @@ def drawn(segment_list: list[np.ndarray], rng: np.random.Generator) -> np.ndarra
     )
 
 
-def styled(sources: dict[int, list[np.ndarray]], rng: np.random.Generator, per_style: int):
+def styled(
+    sources: dict[int, list[np.ndarray]], rng: np.random.Generator, per_style: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Digits redrawn in every synthesized style: (images, digits, style names)."""
     images, digits, names = [], [], []
     for name, (digit, style) in STYLES.items():
@@ -210,7 +212,9 @@ def styled(sources: dict[int, list[np.ndarray]], rng: np.random.Generator, per_s
     return np.concatenate(images), np.array(digits), np.array(names)
 
 
-def generated_not_digits(pen_digits: unipen.PenCharacters, rng: np.random.Generator, count: int):
+def generated_not_digits(
+    pen_digits: unipen.PenCharacters, rng: np.random.Generator, count: int
+) -> np.ndarray:
     """Scribbles, hatching, crossed circles, smileys and unfinished strokes: (N, 28, 28)."""
     drawings = [generate(rng) for generate in GENERATORS.values() for _ in range(count)]
     starts = np.flatnonzero(np.isin(pen_digits.digits, UNFINISHED_DIGITS))
@@ -376,7 +380,9 @@ def scanned_figures(classifier: digit_model.Classifier, source: Source) -> dict[
     return figures
 
 
-def canvas_accuracy(classifier: digit_model.Classifier, x_test, y_test, samples: int) -> dict:
+def canvas_accuracy(
+    classifier: digit_model.Classifier, x_test: np.ndarray, y_test: np.ndarray, samples: int
+) -> dict:
     """Accuracy on test digits redrawn on a 280x280 canvas, read through the app's pipeline."""
     drawings = list(random_drawings(x_test[:samples], y_test[:samples], seed=SEED))
     readings = read_digits(classifier, [canvas_to_ink(rgba) for rgba, _, _ in drawings])
@@ -427,7 +433,9 @@ def pen_figures(classifier: digit_model.Classifier, validation: unipen.PenCharac
     }
 
 
-def style_figures(classifier: digit_model.Classifier, x_test, y_test) -> dict:
+def style_figures(
+    classifier: digit_model.Classifier, x_test: np.ndarray, y_test: np.ndarray
+) -> dict:
     """Accuracy on MNIST test digits redrawn in each synthesized style."""
     rng = np.random.default_rng(SEED)
     sources = mnist_segments(x_test, y_test, STYLE_TEST_SAMPLES)
@@ -493,8 +501,8 @@ def unseen_figures(classifier: digit_model.Classifier, sources: dict[str, Source
 
 def evaluate(
     model_path: Path,
-    x_test,
-    y_test,
+    x_test: np.ndarray,
+    y_test: np.ndarray,
     canvas_samples: int,
     pen: unipen.PenCharacters | None,
     unseen: dict[str, Source],
@@ -609,14 +617,14 @@ def report(metrics: dict) -> None:
 
 
 def training_set(
-    x_train,
-    y_train,
+    x_train: np.ndarray,
+    y_train: np.ndarray,
     pen_train: unipen.PenCharacters,
     cvl_train: cvl.CvlDigits,
     share: float,
     canvas_train: int,
     seed: int,
-):
+) -> tuple[np.ndarray, np.ndarray]:
     """MNIST and CVL digits, both also redrawn, pen digits, styled digits and not-digits:
     (x float32, y 0-10).
 
@@ -668,7 +676,12 @@ def training_set(
     return x, y
 
 
-def validation_set(x_val, y_val, pen_validation: unipen.PenCharacters, unseen: dict[str, Source]):
+def validation_set(
+    x_val: np.ndarray,
+    y_val: np.ndarray,
+    pen_validation: unipen.PenCharacters,
+    unseen: dict[str, Source],
+) -> tuple[np.ndarray, np.ndarray]:
     """MNIST validation digits, held-out writers' pen digits and some of their not-digits, and
     every unseen source's digits and letters: what early stopping watches."""
     rng = np.random.default_rng(SPLIT_SEED)
@@ -726,11 +739,11 @@ def compiled_for_training(model: keras.Model, optimizer: keras.Optimizer) -> ker
 def save_and_record(
     model: keras.Model,
     args: argparse.Namespace,
-    x_test,
-    y_test,
+    x_test: np.ndarray,
+    y_test: np.ndarray,
     held_out: tuple[unipen.PenCharacters | None, dict[str, Source]],
     base: dict,
-    **recorded,
+    **recorded: object,
 ) -> None:
     """Write the model, then its figures beside it, each atomically, and print the figures.
 
@@ -1095,6 +1108,7 @@ def finetune(args: argparse.Namespace) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
+    """Train, evaluate, fine-tune or leave sites out, as the command line says."""
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )

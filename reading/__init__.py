@@ -46,14 +46,17 @@ class DigitReading:
 
     @property
     def digit(self) -> int:
+        """The digit read: the most probable of the ten."""
         return int(self.probabilities.argmax())
 
     @property
     def confidence(self) -> float:
+        """The calibrated chance that the digit read is right."""
         return float(self.probabilities.max())
 
     @property
     def top_two(self) -> tuple[int, int]:
+        """The two likeliest digits, likeliest first."""
         first, second = np.argsort(self.probabilities)[::-1][:2]
         return int(first), int(second)
 
@@ -94,6 +97,7 @@ class PlacedDigit(DigitReading):
     box: Box
 
     def to_dict(self) -> dict:
+        """The reading as JSON-ready values, with the box the digit was found in."""
         box = [self.box.left, self.box.top, self.box.right, self.box.bottom]
         return {**super().to_dict(), "box": box}
 
@@ -106,6 +110,7 @@ class NumberReading:
 
     @property
     def number(self) -> str:
+        """The digits read, left to right, as one string."""
         return "".join(str(digit.digit) for digit in self.digits)
 
     @property

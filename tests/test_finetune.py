@@ -120,7 +120,7 @@ def test_finetune_explains_a_feedback_file_it_cannot_use(model_copy, tmp_path):
 
 @pytest.mark.postgres
 def test_finetune_reads_the_configured_database_without_a_download(
-    postgres_server, model_copy, tmp_path, monkeypatch, capsys
+    postgres_server, model_copy, tmp_path, monkeypatch
 ):
     """The owner fine-tunes on the server straight from the app's PostgreSQL database."""
     url = postgres_server.create_database()

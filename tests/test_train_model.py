@@ -66,7 +66,7 @@ def trained(tmp_path_factory, small_mnist):
     return out
 
 
-def test_training_writes_a_loadable_model_and_its_metrics(trained, capsys):
+def test_training_writes_a_loadable_model_and_its_metrics(trained):
     classifier = digit_model.load(trained)
     assert classifier.predict_proba(mnist("test")[0][:4] / 255.0).shape == (4, 10)
     metrics = json.loads(digit_model.metrics_path(trained).read_text())
