@@ -229,7 +229,7 @@ def load(path: str | Path = DEFAULT_PATH, threads: int | None = 1) -> Classifier
     if not path.is_file():
         raise ModelUnavailable(
             f"No model file at {path}. Train one with `{TRAIN_COMMAND}` "
-            "(about 20 minutes on two cores), or restore it with `git checkout -- model.keras`."
+            "(20 to 90 minutes on two cores), or restore it with `git checkout -- model.keras`."
         )
     import keras
     import tensorflow as tf
