@@ -105,6 +105,7 @@ FINETUNE_MNIST = 20000  # MNIST training digits mixed in with the feedback
 FEEDBACK_SHARE = 0.25  # feedback's share of a fine-tuning epoch (repeated when scarce)
 FEEDBACK_HOLDOUT = 0.2  # share of the feedback kept out of fine-tuning, to measure it
 MAX_MNIST_DROP = 0.001  # 0.1 points: a fine-tuned model losing more is not written
+SECRETS_FILE = digit_model.REPO_ROOT / ".streamlit" / "secrets.toml"  # the app's database settings
 
 ROTATION = math.radians(15)  # each augmentation's range, uniform either way
 SHEAR = 0.3
@@ -970,11 +971,13 @@ def record_figures(model_path: Path, trained_at: str, figures: dict) -> None:
 
 
 def feedback_from_database() -> tuple[np.ndarray, np.ndarray]:
-    """Every label in the database the app is configured with, as the app finds it
-    (DIGIT_FEEDBACK_DB_URL, DATABASE_URL, .streamlit/secrets.toml, else feedback.db)."""
-    secrets_file = Path(__file__).resolve().parent / ".streamlit" / "secrets.toml"
-    secrets = tomllib.loads(secrets_file.read_text()) if secrets_file.is_file() else None
-    engine = feedback_store.create_engine(feedback_store.database_url(secrets=secrets))
+    """Every label in the database the app is configured with, found and opened as the app
+    does (DIGIT_FEEDBACK_DB_URL, DATABASE_URL, .streamlit/secrets.toml, else feedback.db;
+    with secrets.toml's engine settings)."""
+    secrets = tomllib.loads(SECRETS_FILE.read_text()) if SECRETS_FILE.is_file() else None
+    engine = feedback_store.create_engine(
+        feedback_store.database_url(secrets=secrets), feedback_store.secrets_engine_kwargs(secrets)
+    )
     try:
         return feedback_export.training_arrays(feedback_store.FeedbackStore(engine).rows())
     except feedback_store.StorageUnavailable as error:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import tomllib
 
 import numpy as np
 import pytest
@@ -12,7 +13,7 @@ import digit_model
 import train_model
 from devtools.datasets import MNIST_PATH
 from feedback.export import npz_chunks
-from feedback.store import FeedbackStore, LabelledDrawing, create_engine
+from feedback.store import FeedbackStore, LabelledDrawing, create_engine, secrets_engine_kwargs
 from tests.support.data import mnist
 from training.canvas_drawings import canvas_style_inputs
 
@@ -141,6 +142,38 @@ def test_finetune_reads_the_configured_database_without_a_download(
 
     tuned = json.loads(digit_model.metrics_path(out).read_text())["finetune"]
     assert (tuned["feedback_samples"], tuned["held_out"]) == (FEEDBACK_DRAWINGS, 12)
+
+
+@pytest.mark.postgres
+def test_finetune_opens_the_database_with_the_apps_engine_settings(
+    postgres_server, tmp_path, monkeypatch
+):
+    """secrets.toml's create_engine_kwargs (here the schema the labels live in) hold for
+    fine-tuning as for the page: it reads the labels the page saved, not an empty table."""
+    url = postgres_server.create_database()
+    with create_engine(url).begin() as connection:
+        connection.exec_driver_sql("CREATE SCHEMA digits")
+    secrets_file = tmp_path / "secrets.toml"
+    secrets_file.write_text(
+        f'[connections.feedback]\nurl = "{url}"\n'
+        "[connections.feedback.create_engine_kwargs.connect_args]\n"
+        'options = "-c search_path=digits"\n'
+    )
+    page_engine = create_engine(url, secrets_engine_kwargs(tomllib.loads(secrets_file.read_text())))
+    page_store = FeedbackStore(page_engine)
+    images, labels = mnist("test")
+    for index in range(12):
+        image, digit = images[index] / np.float32(255), int(labels[index])
+        page_store.save(LabelledDrawing("visitor", digit, 0.9, digit, image))
+    page_engine.dispose()
+    for variable in ("DIGIT_FEEDBACK_DB_URL", "DATABASE_URL"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setattr(train_model, "SECRETS_FILE", secrets_file)
+
+    x, y = train_model.feedback_from_database()
+
+    assert sorted(y.tolist()) == sorted(labels[:12].tolist())
+    assert x.shape == (12, 28, 28)
 
 
 def test_finetune_says_when_the_database_holds_too_few_labels(model_copy, tmp_path, monkeypatch):
