@@ -76,18 +76,20 @@ class HandwritingMemory:
         if not self._count or reading.features is None:
             return reading
         likeness = self._features[: self._count] @ reading.features
-        weight = np.clip((likeness - LOOKS_ALIKE) / (LOOKS_THE_SAME - LOOKS_ALIKE), 0, None)
+        weight = np.clip((likeness - LOOKS_ALIKE) / (LOOKS_THE_SAME - LOOKS_ALIKE), 0, 1)
         counted = weight > 0
         if not counted.any():
             return reading
-        evidence = np.bincount(self._digits[: self._count], weights=weight, minlength=10)
+        digits = self._digits[: self._count]
+        evidence = np.bincount(digits, weights=weight, minlength=10)
         shift = MAX_SHIFT * np.minimum(evidence, 1.0)
         logits = np.log(np.maximum(reading.probabilities, np.finfo(np.float32).tiny)) + shift
         probabilities = np.exp(logits - logits.max())
         probabilities = (probabilities / probabilities.sum()).astype(np.float32)
         digit = int(probabilities.argmax())
-        is_digit = reading.is_digit or bool(evidence[digit] >= 1.0)
-        backing = int((counted & (self._digits[: self._count] == digit)).sum())
+        # Several examples that only look alike move the probabilities, never the verdict.
+        is_digit = reading.is_digit or bool((weight[digits == digit] == 1).any())
+        backing = int((counted & (digits == digit)).sum())
         return dataclasses.replace(
             reading,
             probabilities=probabilities,

@@ -112,10 +112,36 @@ def test_the_memory_is_capped_and_a_drawing_is_kept_once(classifier, clear_digit
     memory.add(readings[0], 0)
     memory.add(readings[0], 6)  # the same drawing labelled again: relabelled, not kept twice
     assert len(memory) == 1
-    assert memory.recall(readings[0]).digit == 6 or readings[0].confidence > 0.99
+    # A 6 now backs the drawing: its odds rise by e**MAX_SHIFT, however sure the model was.
+    assert memory.recall(readings[0]).probabilities[6] > 10 * readings[0].probabilities[6]
     for read, digit in zip(readings[1:], range(1, 5)):
         memory.add(read, digit)
     assert len(memory) == 3
     assert memory.recall(readings[0]).examples == 0  # the oldest example went first
     with pytest.raises(ValueError, match="0-9"):
         memory.add(readings[1], 10)
+
+
+def flagged_reading(features: np.ndarray) -> reading.DigitReading:
+    """A drawing the model takes for no digit, leaning to 7, with the given features."""
+    probabilities = np.full(10, 0.02, np.float32)
+    probabilities[7] = 0.82
+    return reading.DigitReading(
+        np.zeros((28, 28), np.float32), probabilities, False, False, features=features
+    )
+
+
+def test_only_an_example_that_looks_the_same_makes_a_flagged_drawing_a_digit():
+    drawing = np.eye(4, dtype=np.float32)[0]
+    half_alike = np.array([0.74, np.sqrt(1 - 0.74**2), 0, 0], np.float32)  # between the two bars
+    memory = reading.HandwritingMemory()
+    for _ in range(3):  # three different drawings of 7, each only half alike
+        memory.add(flagged_reading(half_alike), 7)
+        half_alike = half_alike[[0, 2, 3, 1]]
+    recalled = memory.recall(flagged_reading(drawing))
+    assert recalled.probabilities[7] > 0.82 and not recalled.is_digit and recalled.examples == 0
+
+    same = np.array([LOOKS_THE_SAME + 0.01, np.sqrt(1 - (LOOKS_THE_SAME + 0.01) ** 2), 0, 0])
+    memory.add(flagged_reading(same.astype(np.float32)), 7)
+    recalled = memory.recall(flagged_reading(drawing))
+    assert recalled.is_digit and recalled.digit == 7 and recalled.examples == 4
