@@ -151,8 +151,10 @@ def test_finetune_opens_the_database_with_the_apps_engine_settings(
     """secrets.toml's create_engine_kwargs (here the schema the labels live in) hold for
     fine-tuning as for the page: it reads the labels the page saved, not an empty table."""
     url = postgres_server.create_database()
-    with create_engine(url).begin() as connection:
+    admin_engine = create_engine(url)
+    with admin_engine.begin() as connection:
         connection.exec_driver_sql("CREATE SCHEMA digits")
+    admin_engine.dispose()
     secrets_file = tmp_path / "secrets.toml"
     secrets_file.write_text(
         f'[connections.feedback]\nurl = "{url}"\n'
