@@ -1034,7 +1034,7 @@ def finetune(args: argparse.Namespace) -> None:
     if trained is None:
         sys.exit(
             f"No metrics beside {args.model}: fine-tuning keeps the record of how the model was "
-            f"trained. Retrain with `{digit_model.TRAIN_COMMAND}` or restore "
+            f"trained. Retrain with `{digit_model.train_command(args.model)}`, or restore "
             "model.metrics.json with git."
         )
     (x_train, y_train), (x_test, y_test) = load_mnist(args.data)

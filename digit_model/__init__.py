@@ -40,6 +40,7 @@ __all__ = [
     "load",
     "load_metrics",
     "model_path",
+    "train_command",
     "views",
 ]
 
@@ -228,8 +229,8 @@ def load(path: str | Path = DEFAULT_PATH, threads: int | None = 1) -> Classifier
     path = Path(path)
     if not path.is_file():
         raise ModelUnavailable(
-            f"No model file at {path}. Train one with `{TRAIN_COMMAND}` "
-            "(20 to 90 minutes on two cores), or restore it with `git checkout -- model.keras`."
+            f"No model file at {path}. Train one with `{train_command(path)}` "
+            f"(20 to 90 minutes on two cores){_or_restore(path)}."
         )
     import keras
     import tensorflow as tf
@@ -243,16 +244,30 @@ def load(path: str | Path = DEFAULT_PATH, threads: int | None = 1) -> Classifier
     except Exception as error:  # a truncated or foreign file fails in many ways inside Keras
         raise ModelUnavailable(
             f"The model file {path} could not be read ({type(error).__name__}: {error}). "
-            f"Retrain it with `{TRAIN_COMMAND}`, or restore it with `git checkout -- model.keras`."
+            f"Retrain it with `{train_command(path)}`{_or_restore(path)}."
         ) from error
     shapes = model.output_shape if len(model.outputs) > 1 else [model.output_shape]
     outputs = dict(zip(model.output_names, shapes))
     if model.input_shape != (None, FIELD, FIELD) or outputs != EXPECTED_OUTPUTS:
         raise ModelUnavailable(
             f"The model file {path} takes {model.input_shape} and gives {outputs or None}, not "
-            f"(None, 28, 28) -> {EXPECTED_OUTPUTS}. Retrain it with `{TRAIN_COMMAND}`."
+            f"(None, 28, 28) -> {EXPECTED_OUTPUTS}. Retrain it with `{train_command(path)}`."
         )
     return Classifier(model)
+
+
+def train_command(path: str | Path = DEFAULT_PATH) -> str:
+    """The command that trains a model into `path`: a file other than the committed one is
+    named, so that training does not write the committed one instead."""
+    path = Path(path)
+    return TRAIN_COMMAND if path.resolve() == DEFAULT_PATH else f"{TRAIN_COMMAND} --out {path}"
+
+
+def _or_restore(path: Path) -> str:
+    """How to get the committed model back, when `path` is the committed model's file."""
+    if path.resolve() != DEFAULT_PATH:
+        return ""
+    return ", or restore it with `git checkout -- model.keras`"
 
 
 def metrics_path(model_path: str | Path = DEFAULT_PATH) -> Path:

@@ -254,12 +254,12 @@ def model_card_section(path: Path) -> None:
     try:
         metrics = digit_model.load_metrics(path)
     except ValueError as error:
-        st.warning(f"{error}. Retrain to rewrite the metrics: `{digit_model.TRAIN_COMMAND}`.")
+        st.warning(f"{error}. Retrain to rewrite the metrics: `{digit_model.train_command(path)}`.")
         return
     if metrics is None:
         st.warning(
             f"No model metrics at `{metrics_file}`. Training writes them beside the model: "
-            f"`{digit_model.TRAIN_COMMAND}`."
+            f"`{digit_model.train_command(path)}`."
         )
         return
     summary_row(metrics)

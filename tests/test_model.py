@@ -143,8 +143,13 @@ def test_the_second_look_reads_unseen_writers_better(classifier):
 
 
 def test_missing_model_file_says_how_to_fix_it(tmp_path):
-    with pytest.raises(digit_model.ModelUnavailable, match="python train_model\\.py"):
-        digit_model.load(tmp_path / "model.keras")
+    elsewhere = tmp_path / "model.keras"
+    with pytest.raises(digit_model.ModelUnavailable) as missing:
+        digit_model.load(elsewhere)
+    # The command trains into the file that is missing; git restores only the committed one.
+    assert f"{digit_model.TRAIN_COMMAND} --out {elsewhere}`" in str(missing.value)
+    assert "git checkout" not in str(missing.value)
+    assert digit_model.train_command(digit_model.DEFAULT_PATH) == digit_model.TRAIN_COMMAND
 
 
 def test_corrupt_model_file_says_how_to_fix_it(tmp_path):
