@@ -42,9 +42,7 @@ def read_file(
     try:
         size = path.stat().st_size
         if size > photo.MAX_BYTES:
-            return (
-                f"the file is {size / 2**20:.0f} MB, over the {photo.MAX_BYTES // 2**20} MB limit"
-            )
+            return f"the file is {photo.megabytes(size)}, over the {photo.MAX_MB} MB limit"
         data = path.read_bytes()
     except OSError as error:
         return f"cannot open the file ({error.strerror or error})"

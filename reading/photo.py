@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ctypes
 import io
+import math
 import sys
 import threading
 from collections.abc import Iterator
@@ -36,7 +37,8 @@ from preprocess import (
 
 ACCEPTED_FORMATS = ("PNG", "JPEG", "WEBP")
 FILE_EXTENSIONS = ("png", "jpg", "jpeg", "webp")  # how files in those formats are named
-MAX_BYTES = 25 * 1024 * 1024
+MAX_MB = 25  # the upload limit; .streamlit/config.toml's maxUploadSize says the same
+MAX_BYTES = MAX_MB * 2**20
 # A phone photo (12 megapixels, or 24 on recent phones: 5712x4284) fits; anything larger is
 # refused from its header. Decoding one then takes at most about 150 MB (a progressive JPEG's
 # coefficients, a palette widened to RGBA, 16-bit grey widened to 32). Pillow decodes WebP
@@ -177,14 +179,19 @@ def _read_drawing(image: Image.Image, sent_width: int) -> Photo:
     return Photo(picture=picture, ink=canvas_to_ink(pixels), scale=rgba.width / sent_width)
 
 
+def megabytes(size: int) -> str:
+    """A size over the limit as the refusal states it: rounded up to a tenth of a MB, so a
+    file just over the limit never reads as the limit itself."""
+    return f"{math.ceil(size / 2**20 * 10) / 10:.1f} MB"
+
+
 def _open_still(data: bytes) -> Image.Image:
     """The upload's single still frame, checked from its header and not yet decoded."""
     if not data:
         raise PhotoError("The file is empty (0 bytes). Choose a photo or scan of the handwriting.")
     if len(data) > MAX_BYTES:
         raise PhotoError(
-            f"The file is {len(data) / 2**20:.0f} MB; the limit is {MAX_BYTES // 2**20} MB. "
-            "Send a smaller photo."
+            f"The file is {megabytes(len(data))}, over the {MAX_MB} MB limit. Send a smaller photo."
         )
     try:
         image = Image.open(io.BytesIO(data), formats=ACCEPTED_FORMATS)

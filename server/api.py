@@ -89,10 +89,11 @@ class RequestRefused(Exception):
 class BodyTooLarge(RequestRefused):
     """A body over the limit; `unread` when none of it was read (refused from its length)."""
 
-    def __init__(self, size: str, unread: bool) -> None:
+    def __init__(self, size: int | None, unread: bool) -> None:
+        """`size`: what the body declared, None for one that streamed past the limit."""
+        shown = "over" if size is None else f"{photo.megabytes(size)}, over"
         super().__init__(
-            413,
-            f"The body is {size}; the limit is {MAX_BODY_BYTES // 2**20} MB. Send a smaller image.",
+            413, f"The body is {shown} the {photo.MAX_MB} MB limit. Send a smaller image."
         )
         self.unread = unread
 
@@ -133,7 +134,7 @@ def _check_declared_length(request: Request, limit: int) -> None:
     """Refuse a body whose Content-Length is over the limit before reading any of it."""
     declared = _declared_length(request)
     if declared is not None and declared > limit:
-        raise BodyTooLarge(f"{declared / 2**20:.0f} MB", unread=True)
+        raise BodyTooLarge(declared, unread=True)
 
 
 class _Body:
@@ -165,7 +166,7 @@ async def _limited(stream: AsyncIterator[bytes], limit: int, body: _Body) -> Asy
     async for chunk in stream:
         received += len(chunk)
         if received > limit:
-            raise BodyTooLarge("over the limit", unread=False)
+            raise BodyTooLarge(None, unread=False)
         body.take(len(chunk))
         yield chunk
     body.complete = True
@@ -222,7 +223,7 @@ async def _image_bytes(request: Request, body: _Body) -> bytes | bytearray:
         if part_type and part_type not in (*IMAGE_TYPES, UNTYPED):
             raise RequestRefused(415, f"The file is sent as {_echo(part_type)}. {WHAT_TO_SEND}")
         if upload.size is not None and upload.size > MAX_BODY_BYTES:
-            raise BodyTooLarge(f"{upload.size / 2**20:.0f} MB", unread=False)
+            raise BodyTooLarge(upload.size, unread=False)
         return await upload.read()
     finally:
         await form.close()

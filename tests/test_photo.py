@@ -14,6 +14,7 @@ import subprocess
 import sys
 import threading
 import time
+import tomllib
 
 import numpy as np
 import pytest
@@ -266,7 +267,8 @@ def test_photo_to_ink_keeps_shape_and_range():
         (lambda: animated("WEBP"), "animated"),
         (lambda: encoded(Image.new("RGB", (6, 40), "white"), "PNG"), "only 6x40 pixels"),
         (lambda: encoded(Image.new("L", (3000, 20), 255), "PNG"), "too long and narrow"),
-        (lambda: b"\x89PNG" + bytes(MAX_BYTES), "the limit is"),
+        # Just over the limit reads as over it, not as the limit itself.
+        (lambda: b"\x89PNG" + bytes(MAX_BYTES), "is 25.1 MB, over the 25 MB limit"),
     ],
     ids=[
         "zero bytes",
@@ -319,6 +321,11 @@ def blank_with_a_stroke(side: int) -> Image.Image:
     picture = Image.new("RGBA", (side, side), (0, 0, 0, 0))
     picture.paste((0, 0, 0, 255), (side // 4, side // 3, side // 2, side // 2))
     return picture
+
+
+def test_the_page_takes_uploads_up_to_the_limit_a_photo_is_read_to():
+    config = tomllib.loads((REPO_ROOT / ".streamlit" / "config.toml").read_text())
+    assert config["server"]["maxUploadSize"] == photo.MAX_MB
 
 
 def test_the_large_png_that_used_to_pass_is_refused_from_its_header():
