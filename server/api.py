@@ -305,6 +305,16 @@ def _file_digest(path: Path, modified_ns: int) -> str:
         return hashlib.file_digest(model_file, "sha256").hexdigest()
 
 
+@functools.cache
+def _metrics(path: Path, modified_ns: int | None) -> digit_model.ModelMetrics | None:
+    """A model's metrics, parsed once per version of its metrics file; None when there are
+    none or they cannot be read: the model still answers, its figures are unknown."""
+    try:
+        return digit_model.load_metrics(path)
+    except ValueError:
+        return None
+
+
 async def model_info(request: Request) -> JSONResponse:
     """GET /api/model: which model file answers, when it was trained, how well it reads."""
     path = digit_model.model_path()
@@ -315,9 +325,10 @@ async def model_info(request: Request) -> JSONResponse:
         logger.error("No model file to describe: %s", error)
         return _refusal(503, MODEL_UNAVAILABLE)
     try:
-        metrics = digit_model.load_metrics(path)
-    except ValueError:  # the model still answers; its figures are unknown
-        metrics = None
+        metrics_modified = digit_model.metrics_path(path).stat().st_mtime_ns
+    except OSError:
+        metrics_modified = None
+    metrics = await _in_worker(_metrics, path, metrics_modified)
     canvas = metrics and metrics.canvas
     pen = metrics and metrics.pen
     return JSONResponse(
