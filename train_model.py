@@ -975,16 +975,13 @@ def feedback_from_database() -> tuple[np.ndarray, np.ndarray]:
     does (DIGIT_FEEDBACK_DB_URL, DATABASE_URL, .streamlit/secrets.toml, else feedback.db;
     with secrets.toml's engine settings)."""
     secrets = tomllib.loads(SECRETS_FILE.read_text()) if SECRETS_FILE.is_file() else None
-    engine = feedback_store.create_engine(
-        feedback_store.database_url(secrets=secrets), feedback_store.secrets_engine_kwargs(secrets)
-    )
+    store = None
     try:
-        return feedback_export.training_arrays(feedback_store.FeedbackStore(engine).rows())
+        store = feedback_store.configured_store(secrets)
+        return feedback_export.training_arrays(store.rows())
     except feedback_store.StorageUnavailable as error:
-        where = engine.url.render_as_string(hide_password=True)
-        raise ValueError(f"{error} The feedback database ({where}): {error.reason}") from error
-    finally:
-        engine.dispose()
+        where = f" ({store.engine.url.render_as_string(hide_password=True)})" if store else ""
+        raise ValueError(f"{error} The feedback database{where}: {error.reason}") from error
 
 
 def load_feedback(path: Path | None) -> tuple[np.ndarray, np.ndarray]:

@@ -178,6 +178,23 @@ def test_finetune_opens_the_database_with_the_apps_engine_settings(
     assert x.shape == (12, 28, 28)
 
 
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("not a database url", "unreadable database URL"),
+        ("postgresql+pg8000://host/feedback", "pg8000"),
+    ],
+)
+def test_finetune_says_when_the_database_setting_cannot_be_used(
+    url, reason, model_copy, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("DIGIT_FEEDBACK_DB_URL", url)
+    args = finetune_args(None, model_copy, tmp_path / "out.keras")
+    with pytest.raises(SystemExit, match=f"Feedback storage is unavailable.*{reason}"):
+        train_model.main(args[:1] + args[3:])
+    assert not (tmp_path / "out.keras").exists()
+
+
 def test_finetune_says_when_the_database_holds_too_few_labels(model_copy, tmp_path, monkeypatch):
     monkeypatch.setenv("DIGIT_FEEDBACK_DB_URL", f"sqlite:///{tmp_path / 'feedback.db'}")
     args = finetune_args(None, model_copy, tmp_path / "out.keras")
