@@ -95,7 +95,7 @@ def _premultiply(rgba: np.ndarray) -> np.ndarray:
     return unit
 
 
-def as_unit_ink(ink: np.ndarray, caller: str = "normalize") -> np.ndarray:
+def as_unit_ink(ink: np.ndarray, caller: str) -> np.ndarray:
     """Validate 2-D ink (float in [0, 1] or uint8) and return it as float32 in [0, 1].
 
     A ValueError names `caller` and says what it expects.
@@ -372,7 +372,7 @@ def prepare(ink: np.ndarray) -> tuple[np.ndarray | None, bool]:
     """The model's 28x28 input for ink of any size, and whether the ink is only a dot, from
     one crop of the ink: what `normalize` and `too_small` give, printed lines left out (see
     `without_printed_lines`). (None, False) when blank."""
-    ink = as_unit_ink(ink)
+    ink = as_unit_ink(ink, "prepare")
     crop = _read_crop(ink)
     if crop is None:
         return None, False
@@ -388,7 +388,7 @@ def normalize(ink: np.ndarray) -> np.ndarray | None:
     of the 28x28 field. The strongest pixel is scaled to 1, as in MNIST, so a thin
     pen reads as well as a fat finger.
     """
-    crop = _inked_crop(as_unit_ink(ink))
+    crop = _inked_crop(as_unit_ink(ink, "normalize"))
     return None if crop is None else _mnist_form(crop)
 
 

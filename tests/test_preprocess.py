@@ -141,9 +141,10 @@ def test_canvas_to_ink_rejects_what_is_not_an_rgba_image(bad):
         "not an array",
     ],
 )
-def test_normalize_rejects_bad_shapes_and_dtypes(bad):
-    with pytest.raises(ValueError, match="normalize expects"):
-        normalize(bad)
+def test_the_ink_functions_reject_bad_shapes_and_dtypes_by_name(bad):
+    for function in (normalize, prepare, too_small):
+        with pytest.raises(ValueError, match=f"^{function.__name__} expects"):
+            function(bad)
 
 
 def test_prepare_gives_what_normalize_and_too_small_give(strokes):
