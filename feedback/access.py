@@ -3,7 +3,7 @@
 The secret comes from the environment (DIGIT_OWNER_SECRET) or `owner_secret` in
 .streamlit/secrets.toml. Nothing set, or a secret too short to resist guessing, means
 nobody: every visitor then sees only the labels they gave themselves. Wrong guesses are
-logged, and guesses limited per session and for the whole app (`OwnerGuesses`; counted in
+logged, and guesses limited per visitor and for the whole app (`OwnerGuesses`; counted in
 the database for every replica when it is PostgreSQL, see `rate_limit`).
 """
 
@@ -20,9 +20,9 @@ from feedback.rate_limit import Limits, RateLimited, Window
 OWNER_SECRET_VARIABLE = "DIGIT_OWNER_SECRET"
 OWNER_SECRET_KEY = "owner_secret"  # its name in secrets.toml
 MIN_SECRET_LENGTH = 16
-# 5 guesses per session in 15 minutes, and 20 for all sessions together, as a new session
-# is free to open.
-GUESSES = Limits("owner guesses", per_session=5, per_server=20, window_s=15 * 60.0)
+# 5 guesses per visitor in 15 minutes, and 20 for all visitors together, as a script is
+# free to come back as a new visitor.
+GUESSES = Limits("owner guesses", per_visitor=5, per_server=20, window_s=15 * 60.0)
 
 logger = logging.getLogger(__name__)
 
@@ -70,7 +70,7 @@ class OwnerGuesses:
         reached = self._guesses.admit(session_id)
         if reached is not None:
             minutes = math.ceil(reached.wait_s / 60)
-            whose = "from this session" if reached.by_session else "on this server"
+            whose = "from this browser" if reached.by_visitor else "for the whole app"
             raise RateLimited(
                 f"Too many guesses of the owner secret {whose}. Try again in {minutes} min.",
                 reached.wait_s,

@@ -1,10 +1,12 @@
-"""How often something may happen: per visitor session and for the whole app, in a sliding
+"""How often something may happen: per visitor and for the whole app, in a sliding
 window. Saving labels is limited so (a person labelling drawings one by one gives a few a
 minute; a script flooding the fine-tuning set gives a hundred), and so are wrong guesses
 of the owner secret (`access`).
 
-A session is what a visitor renews for free (a reload is a new one), so the app-wide
-limit is what bounds a flood; the per-session limit keeps one visitor from using all of it.
+A visitor is known by the visitor cookie (`feedback.visitor`; a reload keeps it), which a
+script renews for free by dropping it, so the app-wide limit is what bounds a flood; the
+per-visitor limit keeps one visitor from using all of it. Each is counted under the
+visitor's id, which the database calls `session_id`.
 
 Where the moments are counted follows the feedback database (`window_for`): with
 PostgreSQL, in its `rate_event` table (`DatabaseWindow`), so that every replica of the app
@@ -30,16 +32,16 @@ from feedback.store import FeedbackStore, rate_event_table, validate_session_id
 
 @dataclass(frozen=True)
 class Limits:
-    """How many moments one session, and all sessions together, may have in `window_s`
+    """How many moments one visitor, and all visitors together, may have in `window_s`
     seconds; `name` keeps their counts apart from other limits'."""
 
     name: str
-    per_session: int
+    per_visitor: int
     per_server: int
     window_s: float
 
 
-SAVES = Limits("saves", per_session=20, per_server=300, window_s=60.0)
+SAVES = Limits("saves", per_visitor=20, per_server=300, window_s=60.0)
 
 
 class RateLimited(Exception):
@@ -52,9 +54,9 @@ class RateLimited(Exception):
 
 @dataclass(frozen=True)
 class Reached:
-    """A limit reached: the session's own (`by_session`) or the whole app's, and the wait."""
+    """A limit reached: the visitor's own (`by_visitor`) or the whole app's, and the wait."""
 
-    by_session: bool
+    by_visitor: bool
     wait_s: float
 
 
@@ -64,7 +66,7 @@ class Window(Protocol):
     limits: Limits
 
     def admit(self, session_id: str) -> Reached | None:
-        """Count one more for this session, or (nothing counted) the limit it is at."""
+        """Count one more for this visitor, or (nothing counted) the limit it is at."""
 
 
 def _reached(
@@ -77,20 +79,20 @@ def _reached(
     none) in the window, of the session and of all sessions; the wait lasts until that
     oldest moment leaves the window."""
     (session_count, session_oldest), (server_count, server_oldest) = session, server
-    if session_count >= limits.per_session and session_oldest is not None:
-        return Reached(by_session=True, wait_s=session_oldest + limits.window_s - now)
+    if session_count >= limits.per_visitor and session_oldest is not None:
+        return Reached(by_visitor=True, wait_s=session_oldest + limits.window_s - now)
     if server_count >= limits.per_server and server_oldest is not None:
-        return Reached(by_session=False, wait_s=server_oldest + limits.window_s - now)
+        return Reached(by_visitor=False, wait_s=server_oldest + limits.window_s - now)
     return None
 
 
 @dataclass
 class SlidingWindow:
-    """Moments counted per session and for the whole server process, in its memory;
+    """Moments counted per visitor and for the whole server process, in its memory;
     thread-safe, memory bounded.
 
-    At most `per_server` moments are kept, as every one counted for a session is also
-    counted for the server, and sessions with nothing in the window are forgotten.
+    At most `per_server` moments are kept, as every one counted for a visitor is also
+    counted for the server, and visitors with nothing in the window are forgotten.
     """
 
     limits: Limits
@@ -102,7 +104,7 @@ class SlidingWindow:
         self._sessions: dict[str, deque[float]] = {}
 
     def admit(self, session_id: str) -> Reached | None:
-        """Count one more for this session, or (nothing counted) the limit it is at."""
+        """Count one more for this visitor, or (nothing counted) the limit it is at."""
         with self._lock:
             now = self.clock()
             self._forget_before(now - self.limits.window_s)
@@ -130,7 +132,7 @@ class SlidingWindow:
 
 @dataclass
 class DatabaseWindow:
-    """Moments counted per session and for every process using a PostgreSQL database, in its
+    """Moments counted per visitor and for every process using a PostgreSQL database, in its
     `rate_event` table.
 
     Each admission is one transaction under an advisory lock of the limits' name, so that
@@ -145,7 +147,7 @@ class DatabaseWindow:
     clock: Callable[[], float] = time.time
 
     def admit(self, session_id: str) -> Reached | None:
-        """Count one more for this session, or (nothing counted) the limit it is at."""
+        """Count one more for this visitor, or (nothing counted) the limit it is at."""
         session_id = validate_session_id(session_id)
         events = rate_event_table.c
         name = self.limits.name
@@ -203,16 +205,16 @@ class SaveLimiter:
         self.window = window
 
     def admit(self, session_id: str) -> None:
-        """Count one save for this session, or raise RateLimited (nothing counted then);
+        """Count one save for this visitor, or raise RateLimited (nothing counted then);
         StorageUnavailable when the window's database fails."""
         reached = self.window.admit(session_id)
         if reached is None:
             return
         wait = math.ceil(reached.wait_s)
         limits = self.window.limits
-        if reached.by_session:
+        if reached.by_visitor:
             message = (
-                f"That is {limits.per_session} labels in a minute, as many as one visitor may "
+                f"That is {limits.per_visitor} labels in a minute, as many as one visitor may "
                 f"give. Try again in {wait} s."
             )
         else:

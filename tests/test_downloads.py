@@ -260,7 +260,7 @@ def replicas(request) -> Iterator[Replicas]:
         made.engine.dispose()
 
 
-def test_saves_are_limited_per_session_and_for_the_whole_app_on_every_replica(replicas):
+def test_saves_are_limited_per_visitor_and_for_the_whole_app_on_every_replica(replicas):
     clock = [1_000_000.0]
     a, b = (SaveLimiter(window) for window in replicas(Limits("saves", 3, 5, 60), lambda: clock[0]))
     a.admit("a")
@@ -284,21 +284,21 @@ def test_saves_are_limited_per_session_and_for_the_whole_app_on_every_replica(re
         b.admit("a")
 
 
-def test_owner_secret_guesses_are_limited_per_session_and_for_the_whole_app_and_logged(
+def test_owner_secret_guesses_are_limited_per_visitor_and_for_the_whole_app_and_logged(
     replicas, caplog
 ):
     clock = [1_000_000.0]
-    limits = Limits("owner guesses", per_session=3, per_server=5, window_s=900)
+    limits = Limits("owner guesses", per_visitor=3, per_server=5, window_s=900)
     a, b = (access.OwnerGuesses(window) for window in replicas(limits, lambda: clock[0]))
     with caplog.at_level(logging.WARNING, logger=access.__name__):
         assert not a.check("guess", SECRET, "session-a")
         assert not b.check("guess", SECRET, "session-a")
         assert a.check(SECRET, SECRET, "session-a")
-        with pytest.raises(RateLimited, match=r"from this session\. Try again in 15 min"):
+        with pytest.raises(RateLimited, match=r"from this browser\. Try again in 15 min"):
             b.check(SECRET, SECRET, "session-a")
         assert not b.check("guess", SECRET, "session-b")
         assert not a.check("guess", SECRET, "session-c")  # a fresh session...
-        with pytest.raises(RateLimited, match="on this server"):
+        with pytest.raises(RateLimited, match="for the whole app"):
             b.check(SECRET, SECRET, "session-d")  # ...and another: the app's limit
     assert len([r for r in caplog.records if "wrong owner secret" in r.getMessage()]) == 4
     clock[0] += 901
@@ -333,7 +333,7 @@ def test_the_database_forgets_moments_that_left_the_window_and_keeps_limits_apar
 
 @pytest.mark.postgres
 def test_replicas_admitting_at_once_never_count_past_the_limit(store, other_store):
-    limits = Limits("saves", per_session=1000, per_server=10, window_s=600)
+    limits = Limits("saves", per_visitor=1000, per_server=10, window_s=600)
     admitted, errors = [], []
 
     def admit_four(window: DatabaseWindow, name: str) -> None:

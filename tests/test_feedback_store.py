@@ -129,7 +129,7 @@ def test_a_label_is_kept_with_its_input_strokes_and_time(store, drawings):
     assert json.loads(next(store.rows()).strokes) == strokes
 
 
-def test_history_is_newest_first_limited_and_per_session(store, drawings):
+def test_history_is_newest_first_limited_and_per_visitor(store, drawings):
     start = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
     for index, drawing in enumerate(drawings[:6]):
         session = "session-a" if index % 2 == 0 else "session-b"

@@ -776,7 +776,7 @@ def test_the_owner_with_the_secret_sees_and_downloads_everyones_labels(
 def few_owner_guesses(monkeypatch) -> None:
     """The owner secret may be guessed twice per session and three times on the server."""
     monkeypatch.setattr(
-        tabs.common, "GUESSES", dataclasses.replace(access.GUESSES, per_session=2, per_server=3)
+        tabs.common, "GUESSES", dataclasses.replace(access.GUESSES, per_visitor=2, per_server=3)
     )
 
 
@@ -799,14 +799,14 @@ def test_guessing_the_owner_secret_is_limited_and_a_new_session_does_not_reset_i
     assert "not the owner secret" in guess_owner_secret(first, "guess one")
     assert "not the owner secret" in guess_owner_secret(first, "guess two")
     refused = guess_owner_secret(first, secret)  # right, but this session has guessed enough
-    assert "Too many guesses of the owner secret from this session" in refused
+    assert "Too many guesses of the owner secret from this browser" in refused
     assert not first.tabs[1].dataframe
 
     second = AppTest.from_file(str(REPO_ROOT / "webapp.py"), default_timeout=RUN_TIMEOUT).run()
     open_tab(second, "History")
     assert "not the owner secret" in guess_owner_secret(second, "guess three")
     refused = guess_owner_secret(second, secret)  # a new session: the server's limit holds
-    assert "Too many guesses of the owner secret on this server" in refused
+    assert "Too many guesses of the owner secret for the whole app" in refused
     assert not second.tabs[1].dataframe
     wrong = [r for r in caplog.records if "wrong owner secret" in r.getMessage()]
     assert len(wrong) == 3 and all(r.levelname == "WARNING" for r in wrong)
@@ -815,7 +815,7 @@ def test_guessing_the_owner_secret_is_limited_and_a_new_session_does_not_reset_i
 def test_saving_faster_than_a_person_labels_is_refused_with_when_to_try_again(
     app, canvas, clear_digits, feedback_database, monkeypatch
 ):
-    monkeypatch.setattr(tabs.common, "SAVES", dataclasses.replace(SAVES, per_session=2))
+    monkeypatch.setattr(tabs.common, "SAVES", dataclasses.replace(SAVES, per_visitor=2))
     for digit, placement in ((3, 0), (7, 1), (1, 2)):
         canvas.drawing = drawing(clear_digits[digit], PLACEMENTS[placement])
         app.run()
@@ -854,7 +854,7 @@ def test_with_postgresql_saves_are_counted_with_every_other_replica(
     (error,) = app.error
     assert "the server takes 3 labels a minute" in error.value
     assert [label.true_digit for label in stored_labels(url)] == [3]
-    assert elsewhere.admit("visitor-elsewhere-3").by_session is False  # the page's save counts
+    assert elsewhere.admit("visitor-elsewhere-3").by_visitor is False  # the page's save counts
     elsewhere.store.engine.dispose()
 
 
@@ -876,7 +876,7 @@ def test_with_postgresql_owner_guesses_are_counted_with_every_other_replica(
 
     assert "not the owner secret" in guess_owner_secret(app, "guess three")
     refused = guess_owner_secret(app, secret)  # right, but the app has had its guesses
-    assert "Too many guesses of the owner secret on this server" in refused
+    assert "Too many guesses of the owner secret for the whole app" in refused
     store.engine.dispose()
 
 
