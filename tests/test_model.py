@@ -11,11 +11,6 @@ from tests.support.data import cvl_valid, mnist
 from training.canvas_drawings import COLOUR_SETUPS, centre_line, draw, random_drawings
 
 
-@pytest.fixture(scope="module")
-def classifier() -> digit_model.Classifier:
-    return digit_model.load()
-
-
 def read(classifier, rgba: np.ndarray) -> int:
     return read_digit(classifier, canvas_to_ink(rgba)).digit
 

@@ -5,7 +5,6 @@ are no digit, dots, and confidence that means what it says."""
 import numpy as np
 import pytest
 
-import digit_model
 import reading
 from devtools.pictures import FORM_LINES, on_a_form
 from tests.support.data import cvl_valid, mnist, pen_unseen_sites
@@ -18,11 +17,6 @@ PEN_LETTERS = 300
 STYLED = 10  # MNIST test digits drawn in each style
 GENERATED = 10  # drawings of each generated kind
 FORM_DIGITS = 300  # CVL validation digits also written in a form's cells and on lined paper
-
-
-@pytest.fixture(scope="module")
-def classifier() -> digit_model.Classifier:
-    return digit_model.load()
 
 
 def read_all(classifier, drawings: list[np.ndarray], seed: int) -> list[reading.DrawingReading]:
