@@ -41,11 +41,12 @@ if TYPE_CHECKING:
 CANVAS_KEY = "digit_canvas"
 NUMBER_CANVAS_KEY = "number_canvas"
 NUMBER_CANVAS_WIDTH = 700  # px; fills the page on a desktop and scrolls sideways on a phone
+NARROW_PAGE = 740  # px of window below which the page's column is narrower than that canvas
 ONE_DIGIT, A_NUMBER, A_PHOTO = "One digit", "A number", "A photo"
 MODE_PROMPT, MODE_KEY = "What to read", "read_mode"
 NUMBER_HINT = (
     "Write a number in the wide box, digits side by side with a little space between them. "
-    "On a phone, scroll the box sideways for more room."
+    "On a phone, swipe along the shaded strip under the box to reach the rest of it."
 )
 PHOTO_HINT = (
     "Upload a photo or scan of digits written on paper (or chalk on a board): one line, "
@@ -115,6 +116,8 @@ WHY_SETTING = "why_setting"
 # shows its layers before its own stylesheet has loaded, and until then its background layer
 # would push the drawing surface down by the canvas's height, to jump back up a moment later;
 # the rules also lay that layer out.
+# On a phone the wide canvas's box scrolls sideways, but a finger on the canvas draws: a
+# shaded strip along the bottom of the box, which is no canvas, takes a swipe and scrolls it.
 # If the component's markup ever changes, the page falls back to the canvas's own delay and
 # toolbar. (A Template: a `$` of the script's own is written `$$`.)
 CANVAS_SCRIPT = Template(
@@ -143,6 +146,17 @@ CANVAS_SCRIPT = Template(
       display: none !important;
     }
   `);
+  const swipeStrip = new CSSStyleSheet();
+  swipeStrip.replaceSync(`
+    @media (max-width: ${narrow_page}px) {
+      .dc-scroll {
+        padding-bottom: 2.25rem;
+        background: linear-gradient(to top,
+          color-mix(in srgb, var(--st-text-color, #31333f) 10%, transparent) 2.25rem,
+          transparent 2.25rem);
+      }
+    }
+  `);
   const name = (root) => {
     const clear = root.querySelector('button[aria-label="Reset canvas & history"]');
     clear?.setAttribute("aria-label", "$clear_label");
@@ -150,7 +164,8 @@ CANVAS_SCRIPT = Template(
   };
   const equip = (root) => {
     if (root.adoptedStyleSheets.includes(controls)) return;
-    root.adoptedStyleSheets = [...root.adoptedStyleSheets, controls];
+    const wide = root.host.closest(".st-key-$number_canvas_key");
+    root.adoptedStyleSheets = [...root.adoptedStyleSheets, controls, ...(wide ? [swipeStrip] : [])];
     name(root);
     new MutationObserver(() => name(root)).observe(root, {childList: true, subtree: true});
   };
@@ -172,7 +187,12 @@ CANVAS_SCRIPT = Template(
   }, true);
 })();
 </script>"""
-).substitute(canvas_key=CANVAS_KEY, number_canvas_key=NUMBER_CANVAS_KEY, clear_label=CLEAR_TEXT)
+).substitute(
+    canvas_key=CANVAS_KEY,
+    number_canvas_key=NUMBER_CANVAS_KEY,
+    clear_label=CLEAR_TEXT,
+    narrow_page=NARROW_PAGE,
+)
 
 
 # Ten digits side by side fit the answer column, and a phone screen, once the pills' side

@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 
 import tabs.draw
 from devtools.drawing import PLACEMENTS, Digit
-from devtools.page import RESET_SETTLE_MS
+from devtools.page import RESET_SETTLE_MS, drawing_surface, wait_until_drawable
 from tests.support import browser as ui
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres]
@@ -42,9 +42,10 @@ class Finger:
         box = locator.bounding_box()
         self.stroke([(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)])
 
-    def draw(self, digit: Digit, height: float, top: float, left: float) -> None:
-        """Write the digit on the canvas, one touch per stroke; wait until it is sent."""
-        box = ui.canvas(self.page).bounding_box()
+    def draw(self, digit: Digit, height: float, top: float, left: float, surface=None) -> None:
+        """Write the digit on the canvas (or the drawing surface given), one touch per stroke;
+        wait until it is sent."""
+        box = (surface or ui.canvas(self.page)).bounding_box()
         for stroke in digit.strokes(height, top, left):
             self.stroke([(box["x"] + x, box["y"] + y) for x, y in stroke])
         self.page.wait_for_function("window.lastSendAt > window.lastPenUpAt", timeout=ui.ANSWER_MS)
@@ -117,3 +118,33 @@ def test_undo_redo_and_clear_work_with_a_finger(phone, clear_digits):
     finger.tap(ui.canvas_control(phone, tabs.draw.CLEAR_TEXT))
     ui.expect_blank(phone)
     expect(undo).to_be_disabled()
+
+
+def test_the_wide_canvas_scrolls_under_a_finger_and_reads_a_number_beyond_the_screen(
+    phone, clear_digits
+):
+    finger = Finger(phone)
+    modes = phone.get_by_role("radiogroup", name=tabs.draw.MODE_PROMPT)
+    finger.tap(modes.get_by_role("radio", name=tabs.draw.A_NUMBER, exact=True))
+    expect(phone.get_by_text(tabs.draw.NUMBER_HINT)).to_be_visible(timeout=ui.ANSWER_MS)
+    wait_until_drawable(phone, tabs.draw.NUMBER_CANVAS_KEY, ui.ANSWER_MS)
+    ui.wait_for_run_to_end(phone)
+    surface = drawing_surface(phone, tabs.draw.NUMBER_CANVAS_KEY)
+    scrolled = "(canvas) => canvas.closest('.dc-scroll').scrollLeft"
+
+    # A sideways swipe across the canvas draws; along the strip under it, it scrolls the box.
+    box = surface.bounding_box()
+    strip = box["y"] + box["height"] + 16
+    finger.stroke([(x, strip) for x in range(340, 20, -20)])
+    phone.wait_for_timeout(RESET_SETTLE_MS)
+    shift = surface.evaluate(scrolled)
+    assert shift >= 250
+    assert surface.bounding_box()["x"] == pytest.approx(box["x"] - shift, abs=1)
+
+    # The canvas's right half, out of reach before, now takes a number.
+    for digit, left in ((4, 340), (7, 500)):
+        finger.draw(clear_digits[digit], 150, 40, left, surface=surface)
+    expect(ui.answer(phone)).to_have_text("47", timeout=ui.ANSWER_MS)
+
+    finger.tap(modes.get_by_role("radio", name=tabs.draw.ONE_DIGIT, exact=True))
+    wait_until_drawable(phone, tabs.draw.CANVAS_KEY, ui.ANSWER_MS)
