@@ -335,7 +335,7 @@ def memory_line(reading: DigitReading | None) -> None:
             st.empty()  # an empty box is not drawn at all; this keeps it, and its height
             return
         count = reading.examples
-        st.caption(f"Read with {count} of your example{'s' if count > 1 else ''}.")
+        st.caption(f"Read with {count} of your examples.")
         st.button(
             FORGET_TEXT,
             key="forget_examples",

@@ -251,7 +251,7 @@ def test_the_answer_area_stays_put_from_blank_to_saved(browser, app_url, clear_d
         assert answer_area(page) == blank
         page.get_by_role("button", name=tabs.draw.CONFIRM_TEXT).click()
         expect(page.get_by_text("Saved as a 3.")).to_be_visible(timeout=ANSWER_MS)
-        expect(page.get_by_text(re.compile("Read with 1 of your example"))).to_be_visible()
+        expect(page.get_by_text(re.compile("Read with 1 of your examples"))).to_be_visible()
         assert answer_area(page) == blank
 
 
@@ -259,7 +259,7 @@ def test_a_corrected_digit_drawn_again_is_read_right_and_the_page_says_why(
     browser, app_url, misread_style
 ):
     digit, first, again = misread_style
-    memory_line = re.compile(r"Read with \d+ of your examples?\.")
+    memory_line = re.compile(r"Read with \d+ of your examples\.")
     with opened_page(browser, app_url, viewport=DESKTOP) as page:
         draw(page, digit, *first)
         expect(answer(page)).not_to_have_text(tabs.draw.BLANK, timeout=FIRST_ANSWER_MS)
