@@ -92,11 +92,11 @@ from devtools.page import (
 )
 from devtools.timing import p50_p90
 from preprocess import png_data_url
+from server.reconnects import STREAM_PATH
 from training.canvas_drawings import centre_line
 
 LIMIT_MS = 150.0
 LEVELS = (0, 5, 10, 15, 20, 25, 30, 35, 40, 50, 60, 80, 100)
-STREAM_PATH = "/_stcore/stream"
 HEALTH_PATH = "/_stcore/health"
 XSRF_COOKIE = "_streamlit_xsrf"
 RUN_TIMEOUT_S = 120  # a script run that takes longer counts as lost

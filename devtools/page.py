@@ -94,7 +94,8 @@ def _wait_until_healthy(url: str, server: subprocess.Popen, log: Path) -> None:
                 if response.status == 200:
                     return
         except OSError:
-            time.sleep(0.25)
+            pass
+        time.sleep(0.25)
     raise RuntimeError(f"streamlit did not answer on {url} in time:\n{_tail(log)}")
 
 

@@ -56,7 +56,7 @@ IMAGE_TYPES = ("image/png", "image/jpeg", "image/jpg", "image/webp")
 UNTYPED = "application/octet-stream"  # bytes of no declared type: the decoder tells
 FORM = "multipart/form-data"
 FILE_FIELD = "image"
-RETRY_AFTER_S = "1"
+RETRY_503_AFTER_S = "1"  # a request answered 503 (busy, no model yet) may come again this soon
 WHAT_TO_SEND = (
     "Send the image bytes with Content-Type image/png, image/jpeg or image/webp, or "
     f'multipart/form-data with the image in a file field named "{FILE_FIELD}".'
@@ -99,7 +99,7 @@ class BodyTooLarge(RequestRefused):
 
 
 def _refusal(status: int, message: str, close: bool = False) -> JSONResponse:
-    headers = {"Retry-After": RETRY_AFTER_S} if status == 503 else {}
+    headers = {"Retry-After": RETRY_503_AFTER_S} if status == 503 else {}
     if close:  # the body, or what is left of it, will not be read
         headers["Connection"] = "close"
     return JSONResponse({"error": message}, status_code=status, headers=headers)

@@ -120,7 +120,7 @@ def source_table(sources: dict[str, SourceFigures], first_column: str) -> None:
     )
 
 
-def unseen_sources(metrics: ModelMetrics) -> None:
+def unseen_sources_table(metrics: ModelMetrics) -> None:
     """Handwriting from sources training never saw, one row each: what users meet."""
     if not metrics.unseen_sources:
         return
@@ -195,7 +195,7 @@ def pen_and_calibration(metrics: ModelMetrics) -> None:
         ]
     for column, (label, value, explanation) in zip(st.columns(len(figures)), figures):
         column.metric(label, value, help=explanation)
-    unseen_sources(metrics)
+    unseen_sources_table(metrics)
     scanned_again(metrics)
     sites_left_out(metrics)
     st.caption(
