@@ -29,6 +29,7 @@ CSV_COLUMNS = (
     "confidence",
     "true_digit",
     "correct",
+    "refused",
     "pixels",
     "strokes",
 )
@@ -50,6 +51,7 @@ def csv_chunks(rows: Iterable[StoredLabel]) -> Iterator[bytes]:
                 f"{row.confidence:.6f}",
                 row.true_digit,
                 int(row.correct),
+                int(row.refused),
                 base64.b64encode(row.image.tobytes()).decode("ascii"),
                 row.strokes or "",
             ]
@@ -88,13 +90,15 @@ class _ChunkSink(io.RawIOBase):
 
 def npz_chunks(rows: Iterable[StoredLabel], count: int) -> Iterator[bytes]:
     """A compressed .npz as np.savez_compressed writes it: x (N, 28, 28) uint8 as in MNIST,
-    y (N,) true digits, predicted (N,) uint8 and confidence (N,) float32.
+    y (N,) true digits, predicted (N,) uint8, confidence (N,) float32 and refused (N,) bool
+    (the page gave no digit; `predicted` is then the digit the model leaned to).
 
     `count` is how many rows to write (the .npy header needs it first); rows past it, saved
     while the export runs, are left for the next one.
     """
     sink = _ChunkSink()
     true_digits, predicted_digits, confidences = array("B"), array("B"), array("f")
+    refusals = array("B")
     with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         with archive.open("x.npy", "w", force_zip64=True) as member:
             np.lib.format.write_array_header_1_0(
@@ -107,6 +111,7 @@ def npz_chunks(rows: Iterable[StoredLabel], count: int) -> Iterator[bytes]:
                 true_digits.append(row.true_digit)
                 predicted_digits.append(row.predicted_digit)
                 confidences.append(row.confidence)
+                refusals.append(row.refused)
                 written += 1
                 if written % ROWS_PER_CHUNK == 0:
                     yield sink.take()
@@ -116,6 +121,7 @@ def npz_chunks(rows: Iterable[StoredLabel], count: int) -> Iterator[bytes]:
             ("y", true_digits, np.uint8),
             ("predicted", predicted_digits, np.uint8),
             ("confidence", confidences, np.float32),
+            ("refused", refusals, np.bool_),
         ):
             with archive.open(f"{name}.npy", "w", force_zip64=True) as member:
                 np.lib.format.write_array(member, np.frombuffer(values, dtype=dtype))

@@ -48,6 +48,7 @@ URL_VARIABLES = ("DIGIT_FEEDBACK_DB_URL", "DATABASE_URL")  # checked in this ord
 DEFAULT_SQLITE_PATH = Path(__file__).resolve().parent.parent / "feedback.db"
 
 IMAGE_SHAPE = (FIELD, FIELD)
+NO_DIGIT = 10  # the summary's column of drawings the page gave no digit for
 MAX_STROKES = 200  # strokes kept per drawing: a digit takes a handful, a long number dozens
 MAX_STROKES_BYTES = 512 * 1024  # a messy digit's strokes take tens of kB
 MAX_SESSION_ID_LENGTH = 64
@@ -82,6 +83,9 @@ feedback_table = sa.Table(
     sa.Column("true_digit", sa.SmallInteger, nullable=False),
     sa.Column("image", sa.LargeBinary, nullable=False),
     sa.Column("strokes", sa.Text, nullable=True),
+    # The page gave no digit ("Not a digit", "Too small"): predicted_digit is only the digit
+    # the model leaned to. Added after the table's first release (see _add_missing_columns).
+    sa.Column("refused", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.CheckConstraint("predicted_digit BETWEEN 0 AND 9", name="predicted_digit_is_a_digit"),
     sa.CheckConstraint("true_digit BETWEEN 0 AND 9", name="true_digit_is_a_digit"),
     sa.CheckConstraint("confidence >= 0 AND confidence <= 1", name="confidence_is_a_probability"),
@@ -139,6 +143,7 @@ class LabelledDrawing:
     image: np.ndarray  # the (28, 28) model input: float in [0, 1] or uint8 0..255
     strokes: Mapping | None = None  # the canvas's json_data
     created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    refused: bool = False  # the page answered with no digit, only `predicted_digit` leaned to
 
 
 @dataclass(frozen=True, eq=False)
@@ -152,11 +157,12 @@ class Entry:
     confidence: float
     true_digit: int
     image: np.ndarray  # (28, 28) uint8
+    refused: bool  # the page answered with no digit
 
     @property
     def correct(self) -> bool:
-        """Whether the model's answer was the digit the person meant."""
-        return self.predicted_digit == self.true_digit
+        """Whether the page's answer was the digit the person meant."""
+        return not self.refused and self.predicted_digit == self.true_digit
 
 
 @dataclass(frozen=True, eq=False)
@@ -172,7 +178,8 @@ class Summary:
 
     labelled: int
     correct: int
-    confusion: np.ndarray  # (10, 10) counts; rows are true digits, columns predicted ones
+    # (10, 11) counts; rows are true digits, columns the digit answered, the last one no digit
+    confusion: np.ndarray
 
     @property
     def accuracy(self) -> float | None:
@@ -185,6 +192,13 @@ def validate_digit(value: object, what: str) -> int:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or not 0 <= value <= 9:
         raise FeedbackError(f"The {what} must be a whole number from 0 to 9, got {value!r}.")
     return int(value)
+
+
+def validate_flag(value: object, what: str) -> bool:
+    """A bool (numpy's too); anything else is a FeedbackError."""
+    if not isinstance(value, bool | np.bool_):
+        raise FeedbackError(f"{what} must be True or False, got {value!r}.")
+    return bool(value)
 
 
 def validate_confidence(value: object) -> float:
@@ -295,6 +309,7 @@ def validate_label(label: LabelledDrawing) -> dict:
         "predicted_digit": validate_digit(label.predicted_digit, "predicted digit"),
         "confidence": validate_confidence(label.confidence),
         "true_digit": validate_digit(label.true_digit, "true digit"),
+        "refused": validate_flag(label.refused, "refused"),
         "image": validate_image(label.image),
         "strokes": validate_strokes(label.strokes),
         "created_at": created_at.astimezone(UTC),
@@ -716,16 +731,17 @@ class FeedbackStore:
     def summary(self, session_id: str | None = None) -> Summary:
         """Accuracy and confusion matrix over all labels, or one session's."""
         columns = feedback_table.c
-        query = sa.select(columns.true_digit, columns.predicted_digit, sa.func.count()).group_by(
-            columns.true_digit, columns.predicted_digit
+        answered = sa.case((columns.refused, NO_DIGIT), else_=columns.predicted_digit)
+        query = sa.select(columns.true_digit, answered, sa.func.count()).group_by(
+            columns.true_digit, answered
         )
         if session_id is not None:
             query = query.where(columns.session_id == validate_session_id(session_id))
         with self._connection("Reading feedback") as connection:
             cells = connection.execute(query).all()
-        confusion = np.zeros((10, 10), dtype=np.int64)
-        for true_digit, predicted_digit, count in cells:
-            confusion[true_digit, predicted_digit] = count
+        confusion = np.zeros((10, NO_DIGIT + 1), dtype=np.int64)
+        for true_digit, answer, count in cells:
+            confusion[true_digit, answer] = count
         return Summary(
             labelled=int(confusion.sum()), correct=int(confusion.trace()), confusion=confusion
         )
@@ -757,6 +773,23 @@ def _create_schema(connection: sa.Connection, tables: list[sa.Table]) -> None:
         connection.execute(CreateTable(table, if_not_exists=True))
         for index in table.indexes:
             connection.execute(CreateIndex(index, if_not_exists=True))
+    _add_missing_columns(connection)
+
+
+def _add_missing_columns(connection: sa.Connection) -> None:
+    """Give a feedback table made by an earlier release the columns added since, with their
+    defaults: its rows are kept and read as they were."""
+    there = {column["name"] for column in sa.inspect(connection).get_columns(feedback_table.name)}
+    preparer = connection.dialect.identifier_preparer
+    for column in feedback_table.columns:
+        if column.name in there:
+            continue
+        kind = column.type.compile(dialect=connection.dialect)
+        default = column.server_default.arg.compile(dialect=connection.dialect)
+        connection.exec_driver_sql(
+            f"ALTER TABLE {preparer.format_table(feedback_table)} ADD COLUMN "
+            f"{preparer.format_column(column)} {kind} NOT NULL DEFAULT {default}"
+        )
 
 
 def _lock_key(name: str) -> int:
@@ -811,6 +844,7 @@ _ENTRY_COLUMNS = tuple(
         "confidence",
         "true_digit",
         "image",
+        "refused",
     )
 )
 
@@ -824,6 +858,7 @@ def _entry(row: sa.Row) -> Entry:
         confidence=row.confidence,
         true_digit=row.true_digit,
         image=np.frombuffer(row.image, dtype=np.uint8).reshape(IMAGE_SHAPE),
+        refused=bool(row.refused),
     )
 
 

@@ -15,6 +15,7 @@ MUTED = "#cbd5e1"  # the other nine digits
 CONTRAST = "#f97316"  # a second series beside HIGHLIGHT
 DARK_TEXT = "#334155"
 EMPTY_CELL = "#f8fafc"  # a confusion-matrix cell nothing fell into
+NO_DIGIT_ANSWER = "no digit"  # a confusion matrix's column of drawings given no digit
 # Cell labels turn white where the blue is dark: above this share of the colour scale, which
 # is logarithmic (symlog), so that one full diagonal does not wash out the few mistakes.
 WHITE_TEXT_ABOVE = 0.65
@@ -169,12 +170,14 @@ def calibration_chart(bins: Sequence[Mapping[str, float]]) -> dict:
 
 
 def confusion_heatmap(confusion: Sequence[Sequence[int]] | np.ndarray, counted: str) -> dict:
-    """Heat-map of a 10x10 confusion matrix (rows: true digit); `counted` names what is counted."""
+    """Heat-map of a confusion matrix (rows: true digit; columns: the digit answered, and with
+    an eleventh, "no digit"); `counted` names what is counted."""
     matrix = np.asarray(confusion, dtype=np.int64)
-    if matrix.shape != (10, 10):
-        raise ValueError(f"A confusion matrix has 10x10 cells, got shape {matrix.shape}.")
+    if matrix.shape not in ((10, 10), (10, 11)):
+        raise ValueError(f"A confusion matrix has 10x10 or 10x11 cells, got {matrix.shape}.")
+    answers = [str(digit) for digit in range(10)] + [NO_DIGIT_ANSWER]
     values = [
-        {"true": str(true), "predicted": str(predicted), "count": int(count)}
+        {"true": str(true), "predicted": answers[predicted], "count": int(count)}
         for true, row in enumerate(matrix)
         for predicted, count in enumerate(row)
     ]
@@ -185,6 +188,7 @@ def confusion_heatmap(confusion: Sequence[Sequence[int]] | np.ndarray, counted: 
             "x": {
                 "field": "predicted",
                 "type": "ordinal",
+                "sort": answers[: matrix.shape[1]],
                 "title": "Predicted",
                 "axis": {"labelAngle": 0, "orient": "top"},
             },

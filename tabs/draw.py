@@ -278,6 +278,7 @@ def save_label(reading: DrawingReading, strokes: dict | None, true_digit: int | 
             true_digit=true_digit,
             image=reading.image,
             strokes=strokes,
+            refused=unreadable(reading) is not None,
         )
         try:
             save_limiter().admit(label.session_id)

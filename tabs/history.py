@@ -61,7 +61,7 @@ def accuracy_row(summary: Summary) -> None:
     accuracy.metric(
         "Accuracy on labelled drawings",
         f"{summary.accuracy:.1%}",
-        help="How often the model's answer was the digit the person meant.",
+        help="How often the page's answer was the digit the person meant.",
     )
     labelled.metric("Labelled drawings", f"{summary.labelled:,}")
     misread.metric("Misread", f"{summary.labelled - summary.correct:,}")
@@ -73,9 +73,12 @@ def history_table(entries: list[feedback_store.Entry], listed: int, whose: str) 
     table = pd.DataFrame(
         {
             "Drawing": [feedback_store.thumbnail(entry.image) for entry in entries],
-            "Answer": [entry.predicted_digit for entry in entries],
-            # In percent, to be shown as the Draw tab shows it: whole percents.
-            "Confidence": [entry.confidence * 100 for entry in entries],
+            "Answer": [
+                charts.NO_DIGIT_ANSWER if entry.refused else str(entry.predicted_digit)
+                for entry in entries
+            ],
+            # In percent, to be shown as the Draw tab shows it: whole percents; none for no digit.
+            "Confidence": [None if entry.refused else entry.confidence * 100 for entry in entries],
             "True digit": [entry.true_digit for entry in entries],
             "Right": ["✓" if entry.correct else "✗" for entry in entries],
             "Time": [entry.created_at.astimezone(zone) for entry in entries],
@@ -200,13 +203,15 @@ def history_section() -> None:
     if summary.labelled == 0:
         st.info(NO_LABELS_HINT, icon="🗂️")
         return
+    st.markdown("**How well the model reads** (everyone's labelled drawings, counted together)")
     accuracy_row(summary)
     if entries:
         history_table(entries, listed, "Everyone's" if owner else "Your")
     else:
         st.info(NO_OWN_LABELS_HINT, icon="🗂️")
     st.markdown(
-        "**Confusion matrix** (all labelled drawings; off the diagonal are the misreadings)"
+        "**Confusion matrix** (all labelled drawings; off the diagonal are the misreadings, "
+        f'and "{charts.NO_DIGIT_ANSWER}" the digits the page took for no digit)'
     )
     st.vega_lite_chart(
         spec=charts.confusion_heatmap(summary.confusion, counted="Drawings"),

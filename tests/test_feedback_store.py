@@ -171,15 +171,22 @@ def test_accuracy_and_confusion_over_labelled_drawings(store, drawings):
     for drawing, (true_digit, predicted) in zip(drawings, answers):
         store.save(label_for(drawing, true_digit=true_digit, predicted=predicted))
     store.save(label_for(drawings[9], session_id="session-b", true_digit=0, predicted=6))
+    # A 4 the page called "not a digit", though the model leaned to 4: a miss, not a hit.
+    store.save(
+        label_for(drawings[10], session_id="session-b", true_digit=4, predicted=4, refused=True)
+    )
 
     everyone = store.summary()
-    assert (everyone.labelled, everyone.correct) == (6, 3)
-    assert everyone.accuracy == pytest.approx(0.5)
-    assert everyone.confusion.shape == (10, 10)
+    assert (everyone.labelled, everyone.correct) == (7, 3)
+    assert everyone.accuracy == pytest.approx(3 / 7)
+    assert everyone.confusion.shape == (10, 11)
     assert everyone.confusion[3, 3] == 2 and everyone.confusion[5, 3] == 1
     assert everyone.confusion[1, 7] == 1 and everyone.confusion[0, 6] == 1
-    assert everyone.confusion.sum() == 6
+    assert everyone.confusion[4, feedback_store.NO_DIGIT] == 1 and everyone.confusion[4, 4] == 0
+    assert everyone.confusion.sum() == 7
     assert store.summary(session_id="session-a").accuracy == pytest.approx(3 / 5)
+    refused = store.history(session_id="session-b")[0]
+    assert refused.refused and refused.predicted_digit == 4 and not refused.correct
 
 
 def export_csv(store, session_id=None) -> str:
@@ -204,16 +211,18 @@ def test_csv_export_has_every_label_oldest_first(store, drawings):
         pixels = np.frombuffer(base64.b64decode(row["pixels"]), np.uint8).reshape(28, 28)
         np.testing.assert_array_equal(pixels, np.rint(image * 255).astype(np.uint8))
         assert int(row["true_digit"]) == true_digit and row["correct"] == "1"
+        assert row["refused"] == "0"
         assert json.loads(row["strokes"]) == strokes
 
 
 def test_npz_export_is_a_training_set_in_mnist_layout(store, drawings):
-    for drawing in drawings[:12]:
-        store.save(label_for(drawing, predicted=0))
+    for index, drawing in enumerate(drawings[:12]):
+        store.save(label_for(drawing, predicted=0, refused=index == 3))
 
     with np.load(io.BytesIO(export_npz(store)), allow_pickle=False) as data:
         x, y, predicted = data["x"], data["y"], data["predicted"]
-        confidence = data["confidence"]
+        confidence, refused = data["confidence"], data["refused"]
+    np.testing.assert_array_equal(refused, np.arange(12) == 3)
     assert x.shape == (12, 28, 28) and x.dtype == np.uint8
     assert y.dtype == np.uint8 and predicted.dtype == np.uint8
     np.testing.assert_array_equal(y, [d[2] for d in drawings[:12]])
@@ -249,6 +258,38 @@ def test_exports_stream_in_chunks_across_many_reads(store, drawings, monkeypatch
     assert len(mine) == 12 and {row.session_id for row in mine} == {"s1"}
     with np.load(io.BytesIO(export_npz(store, session_id="s0"))) as data:
         assert data["x"].shape == (13, 28, 28)
+
+
+def test_a_table_from_before_refused_answers_were_kept_gets_the_column_and_keeps_its_rows(
+    database_url, drawings
+):
+    table = sa.Table(  # the table as the release before made it
+        "digit_feedback",
+        sa.MetaData(),
+        *(
+            sa.Column(c.name, c.type, primary_key=c.primary_key, nullable=c.nullable, unique=True)
+            if c.unique
+            else sa.Column(c.name, c.type, primary_key=c.primary_key, nullable=c.nullable)
+            for c in feedback_store.feedback_table.columns
+            if c.name != "refused"
+        ),
+    )
+    earlier = feedback_store.create_engine(database_url)
+    with earlier.begin() as connection:
+        table.create(connection)
+        row = feedback_store.validate_label(label_for(drawings[0]))
+        del row["refused"]
+        connection.execute(sa.insert(table).values(**row))
+    earlier.dispose()
+
+    engine = feedback_store.create_engine(database_url)
+    store = FeedbackStore(engine)
+    assert store.save(label_for(drawings[1], refused=True))
+    (new, old) = store.history()
+    assert (old.true_digit, old.refused, old.correct) == (drawings[0][2], False, True)
+    assert (new.refused, new.correct) == (True, False)
+    assert store.summary().confusion[drawings[1][2], feedback_store.NO_DIGIT] == 1
+    engine.dispose()
 
 
 def test_labels_survive_a_restart_of_the_app(database_url, drawings):

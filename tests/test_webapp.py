@@ -568,7 +568,7 @@ def test_a_new_stroke_makes_a_new_drawing_to_label(app, canvas, clear_digits, fe
 
 
 def test_history_lists_labels_newest_first_with_accuracy_and_confusion(
-    app, canvas, clear_digits, feedback_database
+    app, canvas, clear_digits, not_a_digit, feedback_database
 ):
     canvas.drawing = drawing(clear_digits[3])
     app.run()
@@ -576,33 +576,46 @@ def test_history_lists_labels_newest_first_with_accuracy_and_confusion(
     canvas.drawing = drawing(clear_digits[7], PLACEMENTS[2])
     app.run()
     digit_picker(app).set_value(1).run()
+    # Answered "Not a digit": whatever digit the model leaned to, the page gave none.
+    canvas.drawing = drawing(not_a_digit)
+    app.run()
+    assert answer(app) == tabs.draw.NOT_A_DIGIT
+    leaned_to = np.argmax([bar["probability"] for bar in chart_rows(draw_tab_charts(app)[0])])
+    digit_picker(app).set_value(int(leaned_to)).run()
 
     history = open_tab(app, "History").tabs[1]
 
     assert not app.exception
     figures = {metric.label: metric.value for metric in history.metric}
-    assert figures["Accuracy on labelled drawings"] == "50.0%"
-    assert figures["Labelled drawings"] == "2"
-    assert figures["Misread"] == "1"
+    assert figures["Accuracy on labelled drawings"] == "33.3%"
+    assert figures["Labelled drawings"] == "3"
+    assert figures["Misread"] == "2"
     (table,) = history.dataframe
     rows = table.value
-    assert list(rows["Answer"]) == [7, 3]
-    assert list(rows["True digit"]) == [1, 3]
-    assert list(rows["Right"]) == ["✗", "✓"]
+    assert list(rows["Answer"]) == [charts.NO_DIGIT_ANSWER, "7", "3"]
+    assert list(rows["True digit"]) == [leaned_to, 1, 3]
+    assert list(rows["Right"]) == ["✗", "✗", "✓"]
     stored = stored_labels(feedback_database)[::-1]
     assert list(rows["Drawing"]) == [
         feedback_store.thumbnail(np.frombuffer(label.image, np.uint8).reshape(28, 28))
         for label in stored
     ]
-    # In whole percents, as the Draw tab shows the confidence.
-    assert list(rows["Confidence"]) == pytest.approx([100 * label.confidence for label in stored])
+    # In whole percents, as the Draw tab shows the confidence; none where it showed none.
+    assert np.isnan(rows["Confidence"][0])
+    assert list(rows["Confidence"][1:]) == pytest.approx(
+        [100 * label.confidence for label in stored[1:]]
+    )
     confidence_column = json.loads(table.proto.columns)["Confidence"]
     assert confidence_column["type_config"]["format"] == "%.0f%%"
     assert rows["Time"].is_monotonic_decreasing
     (confusion,) = history.get("vega_lite_chart")
     cells = {(cell["true"], cell["predicted"]): cell["count"] for cell in chart_rows(confusion)}
-    assert len(cells) == 100
-    assert {cell: count for cell, count in cells.items() if count} == {("3", "3"): 1, ("1", "7"): 1}
+    assert len(cells) == 110
+    assert {cell: count for cell, count in cells.items() if count} == {
+        ("3", "3"): 1,
+        ("1", "7"): 1,
+        (str(leaned_to), charts.NO_DIGIT_ANSWER): 1,
+    }
     links = history.get("link_button")
     assert [link.proto.label for link in links] == ["CSV", ".npz training set"]
     urls = [link.proto.url for link in links]
@@ -612,7 +625,8 @@ def test_history_lists_labels_newest_first_with_accuracy_and_confusion(
     grant = downloads.links_for(feedback_store.configured_store({})).find(urls[0].split("/")[1])
     assert grant.session_id == app.session_state[tabs.common.SESSION_ID_KEY]
     assert not any("fine-tune" in caption.value for caption in history.caption)
-    assert answer(app) == "7"  # the drawing is still there on the Draw tab
+    # The drawing is still there on the Draw tab, read now with the label it was given.
+    assert answer(app) == str(leaned_to)
 
 
 def test_history_without_labels_says_how_to_add_some(app, canvas):
@@ -739,7 +753,7 @@ def test_history_lists_only_this_visitors_labels_and_everyones_accuracy(
     figures = {metric.label: metric.value for metric in history.metric}
     assert figures["Labelled drawings"] == "3"  # accuracy counts everyone's labels...
     (table,) = history.dataframe
-    assert list(table.value["Answer"]) == [3]  # ...the list shows this visitor's only
+    assert list(table.value["Answer"]) == ["3"]  # ...the list shows this visitor's only
     assert any("Your latest labels" in text.value for text in history.markdown)
     assert not history.get("text_input")  # no owner secret set: nobody sees everyone's
 
