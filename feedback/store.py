@@ -779,17 +779,26 @@ def _create_schema(connection: sa.Connection, tables: list[sa.Table]) -> None:
 def _add_missing_columns(connection: sa.Connection) -> None:
     """Give a feedback table made by an earlier release the columns added since, with their
     defaults: its rows are kept and read as they were."""
-    there = {column["name"] for column in sa.inspect(connection).get_columns(feedback_table.name)}
     preparer = connection.dialect.identifier_preparer
     for column in feedback_table.columns:
-        if column.name in there:
+        if column.name in _column_names(connection):
             continue
         kind = column.type.compile(dialect=connection.dialect)
         default = column.server_default.arg.compile(dialect=connection.dialect)
-        connection.exec_driver_sql(
-            f"ALTER TABLE {preparer.format_table(feedback_table)} ADD COLUMN "
-            f"{preparer.format_column(column)} {kind} NOT NULL DEFAULT {default}"
-        )
+        try:
+            connection.exec_driver_sql(
+                f"ALTER TABLE {preparer.format_table(feedback_table)} ADD COLUMN "
+                f"{preparer.format_column(column)} {kind} NOT NULL DEFAULT {default}"
+            )
+        except sa.exc.OperationalError:
+            # Another process opening the same SQLite file at once added it first (PostgreSQL
+            # replicas take turns under the schema's lock).
+            if column.name not in _column_names(connection):
+                raise
+
+
+def _column_names(connection: sa.Connection) -> set[str]:
+    return {column["name"] for column in sa.inspect(connection).get_columns(feedback_table.name)}
 
 
 def _lock_key(name: str) -> int:

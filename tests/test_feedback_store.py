@@ -260,10 +260,9 @@ def test_exports_stream_in_chunks_across_many_reads(store, drawings, monkeypatch
         assert data["x"].shape == (13, 28, 28)
 
 
-def test_a_table_from_before_refused_answers_were_kept_gets_the_column_and_keeps_its_rows(
-    database_url, drawings
-):
-    table = sa.Table(  # the table as the release before made it
+def make_earlier_table(url: str, drawing) -> None:
+    """The feedback table as the release before made it, holding one label of `drawing`."""
+    table = sa.Table(
         "digit_feedback",
         sa.MetaData(),
         *(
@@ -274,13 +273,19 @@ def test_a_table_from_before_refused_answers_were_kept_gets_the_column_and_keeps
             if c.name != "refused"
         ),
     )
-    earlier = feedback_store.create_engine(database_url)
+    earlier = feedback_store.create_engine(url)
     with earlier.begin() as connection:
         table.create(connection)
-        row = feedback_store.validate_label(label_for(drawings[0]))
+        row = feedback_store.validate_label(label_for(drawing))
         del row["refused"]
         connection.execute(sa.insert(table).values(**row))
     earlier.dispose()
+
+
+def test_a_table_from_before_refused_answers_were_kept_gets_the_column_and_keeps_its_rows(
+    database_url, drawings
+):
+    make_earlier_table(database_url, drawings[0])
 
     engine = feedback_store.create_engine(database_url)
     store = FeedbackStore(engine)
@@ -317,8 +322,6 @@ def failures_of_replicas_creating_the_schema_at_once(url: str, replicas: int = 4
         thread.start()
     for thread in threads:
         thread.join()
-    if not failures:
-        assert FeedbackStore(engines[0]).count() == 0
     for engine in engines:
         engine.dispose()
     return failures
@@ -326,6 +329,20 @@ def failures_of_replicas_creating_the_schema_at_once(url: str, replicas: int = 4
 
 def test_many_replicas_can_create_the_schema_at_once(database_url):
     assert failures_of_replicas_creating_the_schema_at_once(database_url) == []
+    engine = feedback_store.create_engine(database_url)
+    assert FeedbackStore(engine).count() == 0
+    engine.dispose()
+
+
+def test_many_replicas_can_bring_an_earlier_releases_table_up_to_date_at_once(
+    database_url, drawings
+):
+    make_earlier_table(database_url, drawings[0])
+    assert failures_of_replicas_creating_the_schema_at_once(database_url, replicas=6) == []
+    engine = feedback_store.create_engine(database_url)
+    (entry,) = FeedbackStore(engine).history()
+    assert not entry.refused and entry.correct
+    engine.dispose()
 
 
 def test_a_new_sqlite_file_opened_by_many_replicas_at_once_answers_every_time(tmp_path):
