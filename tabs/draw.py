@@ -461,7 +461,7 @@ def answer_section(reading: DrawingReading | None, strokes: dict | None = None) 
             st.warning(
                 f"Not sure: this looks like a **{first}** ({reading.probabilities[first]:.0%}) "
                 f"or a **{second}** ({reading.probabilities[second]:.0%}). "
-                "Try drawing it larger and clearer.",
+                "Draw it again more clearly, or pick the digit you meant below.",
                 icon="🤔",
             )
         else:
