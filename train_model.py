@@ -982,6 +982,9 @@ def feedback_from_database() -> tuple[np.ndarray, np.ndarray]:
     except feedback_store.StorageUnavailable as error:
         where = f" ({store.engine.url.render_as_string(hide_password=True)})" if store else ""
         raise ValueError(f"{error} The feedback database{where}: {error.reason}") from error
+    finally:
+        if store is not None:  # no connection stays open through the training that follows
+            store.engine.dispose()
 
 
 def load_feedback(path: Path | None) -> tuple[np.ndarray, np.ndarray]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shlex
 from pathlib import Path
 from typing import NamedTuple
 
@@ -259,8 +260,10 @@ def load(path: str | Path = DEFAULT_PATH, threads: int | None = 1) -> Classifier
 def train_command(path: str | Path = DEFAULT_PATH) -> str:
     """The command that trains a model into `path`: a file other than the committed one is
     named, so that training does not write the committed one instead."""
-    path = Path(path)
-    return TRAIN_COMMAND if path.resolve() == DEFAULT_PATH else f"{TRAIN_COMMAND} --out {path}"
+    path = Path(path).resolve()
+    return (
+        TRAIN_COMMAND if path == DEFAULT_PATH else f"{TRAIN_COMMAND} --out {shlex.quote(str(path))}"
+    )
 
 
 def _or_restore(path: Path) -> str:

@@ -77,5 +77,5 @@ class OwnerGuesses:
             )
         if is_owner(attempt, secret):
             return True
-        logger.warning("A wrong owner secret was typed in session %s.", session_id[:8])
+        logger.warning("A wrong owner secret was typed by visitor %s.", session_id[:8])
         return False

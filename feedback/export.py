@@ -2,7 +2,7 @@
 
 Plain functions over an iterator of StoredLabel (FeedbackStore.rows gives one). The CSV and
 the .npz come out as a stream of chunks: however many labels there are, only a chunk of
-rows is in memory at a time, besides 6 bytes per label for the .npz's small arrays.
+rows is in memory at a time, besides 7 bytes per label for the .npz's small arrays.
 """
 
 from __future__ import annotations

@@ -72,15 +72,15 @@ class Window(Protocol):
 def _reached(
     limits: Limits,
     now: float,
-    session: tuple[int, float | None],
+    visitor: tuple[int, float | None],
     server: tuple[int, float | None],
 ) -> Reached | None:
     """The limit reached, if any, from the count and the oldest moment (None when there is
-    none) in the window, of the session and of all sessions; the wait lasts until that
+    none) in the window, of the visitor and of all visitors; the wait lasts until that
     oldest moment leaves the window."""
-    (session_count, session_oldest), (server_count, server_oldest) = session, server
-    if session_count >= limits.per_visitor and session_oldest is not None:
-        return Reached(by_visitor=True, wait_s=session_oldest + limits.window_s - now)
+    (visitor_count, visitor_oldest), (server_count, server_oldest) = visitor, server
+    if visitor_count >= limits.per_visitor and visitor_oldest is not None:
+        return Reached(by_visitor=True, wait_s=visitor_oldest + limits.window_s - now)
     if server_count >= limits.per_server and server_oldest is not None:
         return Reached(by_visitor=False, wait_s=server_oldest + limits.window_s - now)
     return None
@@ -101,33 +101,33 @@ class SlidingWindow:
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
         self._server: deque[float] = deque()
-        self._sessions: dict[str, deque[float]] = {}
+        self._visitors: dict[str, deque[float]] = {}
 
     def admit(self, session_id: str) -> Reached | None:
         """Count one more for this visitor, or (nothing counted) the limit it is at."""
         with self._lock:
             now = self.clock()
             self._forget_before(now - self.limits.window_s)
-            session = self._sessions.get(session_id, deque())
+            visitor = self._visitors.get(session_id, deque())
             reached = _reached(
                 self.limits,
                 now,
-                (len(session), session[0] if session else None),
+                (len(visitor), visitor[0] if visitor else None),
                 (len(self._server), self._server[0] if self._server else None),
             )
             if reached is None:
-                self._sessions.setdefault(session_id, session).append(now)
+                self._visitors.setdefault(session_id, visitor).append(now)
                 self._server.append(now)
             return reached
 
     def _forget_before(self, start: float) -> None:
         while self._server and self._server[0] <= start:
             self._server.popleft()
-        for session_id, moments in list(self._sessions.items()):
+        for session_id, moments in list(self._visitors.items()):
             while moments and moments[0] <= start:
                 moments.popleft()
             if not moments:
-                del self._sessions[session_id]
+                del self._visitors[session_id]
 
 
 @dataclass
@@ -167,11 +167,11 @@ class DatabaseWindow:
                     events.limit_name == name, events.at <= now - self.limits.window_s
                 )
             )
-            session_count, session_oldest, server_count, server_oldest = connection.execute(
+            visitor_count, visitor_oldest, server_count, server_oldest = connection.execute(
                 counts
             ).one()
             reached = _reached(
-                self.limits, now, (session_count, session_oldest), (server_count, server_oldest)
+                self.limits, now, (visitor_count, visitor_oldest), (server_count, server_oldest)
             )
             if reached is None:
                 connection.execute(

@@ -780,9 +780,9 @@ def _add_missing_columns(connection: sa.Connection) -> None:
     """Give a feedback table made by an earlier release the columns added since, with their
     defaults: its rows are kept and read as they were."""
     preparer = connection.dialect.identifier_preparer
-    for column in feedback_table.columns:
-        if column.name in _column_names(connection):
-            continue
+    there = _column_names(connection)
+    # Every column added since has a server default, which the rows already there take.
+    for column in [column for column in feedback_table.columns if column.name not in there]:
         kind = column.type.compile(dialect=connection.dialect)
         default = column.server_default.arg.compile(dialect=connection.dialect)
         try:
@@ -791,9 +791,10 @@ def _add_missing_columns(connection: sa.Connection) -> None:
                 f"{preparer.format_column(column)} {kind} NOT NULL DEFAULT {default}"
             )
         except sa.exc.OperationalError:
-            # Another process opening the same SQLite file at once added it first (PostgreSQL
-            # replicas take turns under the schema's lock).
-            if column.name not in _column_names(connection):
+            # Another process opening the same SQLite file at once added it first. PostgreSQL
+            # replicas take turns under the schema's lock, and a failed statement there
+            # ends the transaction: its error is the one to report.
+            if connection.dialect.name != "sqlite" or column.name not in _column_names(connection):
                 raise
 
 

@@ -88,7 +88,7 @@ class HandwritingMemory:
         probabilities = (probabilities / probabilities.sum()).astype(np.float32)
         digit = int(probabilities.argmax())
         # Several examples that only look alike move the probabilities, never the verdict.
-        is_digit = reading.is_digit or bool((weight[digits == digit] == 1).any())
+        is_digit = reading.is_digit or bool((likeness[digits == digit] >= LOOKS_THE_SAME).any())
         backing = int((counted & (digits == digit)).sum())
         return dataclasses.replace(
             reading,

@@ -305,14 +305,11 @@ def _file_digest(path: Path, modified_ns: int) -> str:
         return hashlib.file_digest(model_file, "sha256").hexdigest()
 
 
-@functools.cache
-def _metrics(path: Path, modified_ns: int | None) -> digit_model.ModelMetrics | None:
-    """A model's metrics, parsed once per version of its metrics file; None when there are
-    none or they cannot be read: the model still answers, its figures are unknown."""
-    try:
-        return digit_model.load_metrics(path)
-    except ValueError:
-        return None
+@functools.lru_cache(maxsize=8)
+def _metrics(path: Path, version: tuple[int, int] | None) -> digit_model.ModelMetrics | None:
+    """A model's metrics, parsed once per version (time and size) of its metrics file; None
+    when there are none. ValueError, never kept, when they cannot be read."""
+    return digit_model.load_metrics(path)
 
 
 async def model_info(request: Request) -> JSONResponse:
@@ -325,10 +322,14 @@ async def model_info(request: Request) -> JSONResponse:
         logger.error("No model file to describe: %s", error)
         return _refusal(503, MODEL_UNAVAILABLE)
     try:
-        metrics_modified = digit_model.metrics_path(path).stat().st_mtime_ns
+        written = digit_model.metrics_path(path).stat()
+        version = (written.st_mtime_ns, written.st_size)
     except OSError:
-        metrics_modified = None
-    metrics = await _in_worker(_metrics, path, metrics_modified)
+        version = None
+    try:
+        metrics = await _in_worker(_metrics, path, version)
+    except ValueError:  # the model still answers; its figures are unknown
+        metrics = None
     canvas = metrics and metrics.canvas
     pen = metrics and metrics.pen
     return JSONResponse(

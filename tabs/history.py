@@ -78,7 +78,10 @@ def history_table(entries: list[feedback_store.Entry], listed: int, whose: str) 
                 for entry in entries
             ],
             # In percent, to be shown as the Draw tab shows it: whole percents; none for no digit.
-            "Confidence": [None if entry.refused else entry.confidence * 100 for entry in entries],
+            "Confidence": pd.Series(
+                [None if entry.refused else entry.confidence * 100 for entry in entries],
+                dtype="float64",
+            ),
             "True digit": [entry.true_digit for entry in entries],
             "Right": ["✓" if entry.correct else "✗" for entry in entries],
             "Time": [entry.created_at.astimezone(zone) for entry in entries],

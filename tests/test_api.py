@@ -4,9 +4,11 @@ time as a person drawing in Chromium."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import http.client
 import json
+import shutil
 import socket
 import threading
 import time
@@ -354,6 +356,27 @@ def test_the_model_endpoint_says_which_model_answers(app_url):
     assert info["pen_accuracy"] == metrics.pen.accuracy
     assert info["pen_letters_flagged"] == metrics.pen.letters_flagged
     assert info["calibration_error"] == metrics.pen.calibration.ece
+
+
+def test_the_model_endpoint_reads_the_metrics_again_once_they_are_rewritten(tmp_path, monkeypatch):
+    model_file = tmp_path / "model.keras"
+    shutil.copy(digit_model.DEFAULT_PATH, model_file)
+    metrics_file = digit_model.metrics_path(model_file)
+    shutil.copy(digit_model.metrics_path(digit_model.DEFAULT_PATH), metrics_file)
+    monkeypatch.setenv(digit_model.MODEL_PATH_VARIABLE, str(model_file))
+
+    def described() -> dict:
+        return json.loads(asyncio.run(api.model_info(None)).body)
+
+    assert described()["test_accuracy"] == digit_model.load_metrics().test_accuracy
+    retrained = json.loads(metrics_file.read_text()) | {"test_accuracy": 0.5}
+    metrics_file.write_text(json.dumps(retrained))
+    assert described()["test_accuracy"] == 0.5
+    metrics_file.write_text("{ cut short")
+    answer = described()
+    assert answer["test_accuracy"] is None and answer["file"] == "model.keras"
+    metrics_file.write_text(json.dumps(retrained | {"test_accuracy": 0.25}))
+    assert described()["test_accuracy"] == 0.25
 
 
 @pytest.mark.browser

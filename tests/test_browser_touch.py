@@ -130,16 +130,28 @@ def test_the_wide_canvas_scrolls_under_a_finger_and_reads_a_number_beyond_the_sc
     wait_until_drawable(phone, tabs.draw.NUMBER_CANVAS_KEY, ui.ANSWER_MS)
     ui.wait_for_run_to_end(phone)
     surface = drawing_surface(phone, tabs.draw.NUMBER_CANVAS_KEY)
-    scrolled = "(canvas) => canvas.closest('.dc-scroll').scrollLeft"
+    where = "(c) => [c.closest('.dc-scroll').scrollLeft, c.getBoundingClientRect().x]"
 
     # A sideways swipe across the canvas draws; along the strip under it, it scrolls the box.
     box = surface.bounding_box()
     strip = box["y"] + box["height"] + 16
+    before = surface.evaluate(where)
     finger.stroke([(x, strip) for x in range(340, 20, -20)])
-    phone.wait_for_timeout(RESET_SETTLE_MS)
-    shift = surface.evaluate(scrolled)
+    # Until the scroll has come to rest: the same offset at two looks 100 ms apart.
+    phone.wait_for_function(
+        """([canvas]) => {
+          const offset = canvas.closest('.dc-scroll').scrollLeft;
+          const resting = offset > 0 && offset === window.lastScrollOffset;
+          window.lastScrollOffset = offset;
+          return resting;
+        }""",
+        arg=[surface.element_handle()],
+        polling=100,
+        timeout=ui.ANSWER_MS,
+    )
+    shift, left = surface.evaluate(where)
     assert shift >= 250
-    assert surface.bounding_box()["x"] == pytest.approx(box["x"] - shift, abs=1)
+    assert left == pytest.approx(before[1] - shift, abs=1)
 
     # The canvas's right half, out of reach before, now takes a number.
     for digit, left in ((4, 340), (7, 500)):

@@ -305,14 +305,14 @@ def test_owner_secret_guesses_are_limited_per_visitor_and_for_the_whole_app_and_
     assert b.check(SECRET, SECRET, "session-a")  # the window has moved on
 
 
-def test_the_in_process_limiter_forgets_quiet_sessions():
+def test_the_in_process_limiter_forgets_quiet_visitors():
     clock = [0.0]
     window = SlidingWindow(Limits("saves", 2, 10_000, 60), clock=lambda: clock[0])
     for session in range(1000):
         assert window.admit(f"session-{session}") is None
     clock[0] += 61
     assert window.admit("late") is None
-    assert len(window._sessions) == 1
+    assert len(window._visitors) == 1
 
 
 @pytest.mark.postgres

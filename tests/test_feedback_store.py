@@ -505,6 +505,8 @@ for _ in range(100_000):
         ({"strokes": DEEP_STROKES}, "nested too deeply"),
         ({"strokes": MANY_STROKES}, "201 strokes, more than the 200 kept per drawing"),
         ({"created_at": datetime(2025, 1, 1)}, "timezone-aware"),
+        ({"refused": 1}, "refused must be True or False, got 1"),
+        ({"refused": None}, "refused must be True or False, got None"),
     ],
 )
 def test_bad_labels_are_refused_with_a_clear_message_and_nothing_written(
