@@ -16,9 +16,10 @@ import numpy as np
 DIGITS = "0123456789"
 VALIDATION_WRITERS = 0.15  # share of writer sessions held out, whole, for validation
 
-# Letters and symbols a person could mean as a digit (O for 0, l and | for 1, S for 5, ...):
-# they are neither trained on as digits nor as not-digits.
-DIGIT_LIKE = set("OoQDlIiJj|!/\\()[]{}ZzSsbBGgq$&")
+# Letters and symbols a person could mean as a digit (O for 0, l and | for 1, S for 5, ...),
+# and marks too small to have a shape of their own (a comma or an apostrophe drawn at a
+# digit's size is a 1's stroke): neither trained on as digits nor as not-digits.
+DIGIT_LIKE = set("OoQDlIiJj|!/\\()[]{}ZzSsbBGgq$&") | set(".,'`")
 
 
 @dataclass(frozen=True)
