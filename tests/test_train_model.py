@@ -144,6 +144,16 @@ def test_the_not_a_digit_threshold_never_sits_on_a_digit_shared_by_sources():
         train_model.not_digit_offset([first, second], share=-0.1)
 
 
+def test_characters_a_person_could_mean_as_a_digit_are_taught_as_neither_class():
+    """O for 0, l for 1, and a comma or apostrophe, which at a digit's size is a 1's stroke,
+    are neither trained as digits nor as "not a digit"; a plain letter or symbol is."""
+    labels = np.array(["7", "a", "#", "O", "l", ",", "'", ".", "`"])
+    blank = np.full(len(labels), "")
+    pen = unipen.PenCharacters([np.zeros((0, 4))] * len(labels), labels, blank, blank)
+    assert pen.is_digit.tolist() == [True] + [False] * 8
+    assert pen.is_other.tolist() == [False, True, True] + [False] * 6
+
+
 def spread(indices: np.ndarray, count: int) -> np.ndarray:
     """`count` of the indices, evenly spaced from the first to the last (all when fewer)."""
     if len(indices) <= count:
