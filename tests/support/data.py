@@ -59,7 +59,16 @@ def pen_unseen_sites() -> unipen.PenCharacters:
 
 
 def cvl_valid() -> cvl.CvlDigits:
-    """CVL's validation writers' digits; skips when the file is absent, fails in CI."""
+    """CVL's validation writers' digits, read-only; skips when the file is absent, fails in CI."""
     path = datasets.CVL_PATH
     _require(path, f"CVL digits are not at {path}", f"CVL is missing at {path}; CI must provide it")
-    return cvl.load(path, "valid")
+    return _cvl_valid()
+
+
+@functools.cache
+def _cvl_valid() -> cvl.CvlDigits:
+    # Loaded once for the whole run: many tests read it, and none may change it for the others.
+    digits = cvl.load(datasets.CVL_PATH, "valid")
+    for array in (digits.images, digits.digits, digits.writer):
+        array.flags.writeable = False
+    return digits
