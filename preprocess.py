@@ -10,7 +10,9 @@ when it is read. Pure numpy/scipy/Pillow: no Streamlit, no Keras.
 from __future__ import annotations
 
 import base64
+import functools
 import io
+import math
 
 import numpy as np
 from PIL import Image
@@ -79,20 +81,19 @@ def canvas_to_ink(rgba: np.ndarray) -> np.ndarray:
     cols = np.flatnonzero(differs.any(axis=0))
     region = (slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1))
 
-    pixels = _premultiply(rgba[region]) - _premultiply(background)
-    distance = np.sqrt(np.einsum("ijk,ijk->ij", pixels, pixels))
+    # Premultiplied RGBA scaled by 255²: each colour times its alpha, the alpha times 255.
+    pixels = rgba[region].astype(np.float32)
+    alpha = pixels[..., 3]
+    back = background.astype(np.float32)
+    squared = np.square(255 * (alpha - back[3]))
+    for channel in range(3):
+        squared += np.square(pixels[..., channel] * alpha - back[channel] * back[3])
+    distance = np.sqrt(squared)
     strongest = float(distance.max())
-    if strongest < MIN_CONTRAST:
+    if strongest < MIN_CONTRAST * 255**2:
         return ink
     ink[region] = np.minimum(distance / strongest, 1.0)
     return ink
-
-
-def _premultiply(rgba: np.ndarray) -> np.ndarray:
-    """RGBA in 0..255 as float32 in [0, 1] with colour premultiplied by alpha."""
-    unit = rgba.astype(np.float32) * np.float32(1 / 255)
-    unit[..., :3] *= unit[..., 3:]
-    return unit
 
 
 def as_unit_ink(ink: np.ndarray, caller: str) -> np.ndarray:
@@ -109,9 +110,12 @@ def as_unit_ink(ink: np.ndarray, caller: str) -> np.ndarray:
         return ink.astype(np.float32) / 255.0
     if not np.issubdtype(ink.dtype, np.floating):
         raise ValueError(f"{caller} expects float ink in [0, 1] or uint8 0..255, got {ink.dtype}")
-    if not np.isfinite(ink).all():
+    lowest, highest = float(ink.min()), float(ink.max())  # NaN when any value is NaN
+    if not (math.isfinite(lowest) and math.isfinite(highest)):
         raise ValueError(f"{caller} expects finite ink values, got NaN or infinity")
-    return np.clip(ink, 0.0, 1.0).astype(np.float32, copy=False)
+    if lowest < 0.0 or highest > 1.0:
+        ink = np.clip(ink, 0.0, 1.0)
+    return ink.astype(np.float32, copy=False)
 
 
 def _digit_mask(ink: np.ndarray) -> np.ndarray:
@@ -151,11 +155,13 @@ def _fit_box(crop: np.ndarray) -> np.ndarray:
 
 def _inked_crop(ink: np.ndarray) -> np.ndarray | None:
     """The ink cropped to what is darker than haze, or None when nothing is drawn."""
-    rows = np.flatnonzero(ink.max(axis=1) >= HAZE)
-    if rows.size == 0 or ink.max() < INK_THRESHOLD:
+    row_peaks = ink.max(axis=1)
+    if row_peaks.max() < INK_THRESHOLD:
         return None
-    cols = np.flatnonzero(ink.max(axis=0) >= HAZE)
-    return ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    rows = np.flatnonzero(row_peaks >= HAZE)
+    band = ink[rows[0] : rows[-1] + 1]
+    cols = np.flatnonzero(band.max(axis=0) >= HAZE)
+    return band[:, cols[0] : cols[-1] + 1]
 
 
 def without_printed_lines(crop: np.ndarray, inside: np.ndarray | None = None) -> np.ndarray:
@@ -323,9 +329,12 @@ def _mnist_form(crop: np.ndarray) -> np.ndarray:
     fitted = _fit_box(digit[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1])
 
     height, width = fitted.shape
-    centre_row, centre_col = ndimage.center_of_mass(fitted)
-    top = int(np.clip(round(CENTRE - centre_row), 0, FIELD - height))
-    left = int(np.clip(round(CENTRE - centre_col), 0, FIELD - width))
+    # ndimage.center_of_mass's own sums, without its per-call overhead
+    mass = fitted.sum()
+    centre_row = float((fitted * np.arange(height, dtype=float)[:, None]).sum() / mass)
+    centre_col = float((fitted * np.arange(width, dtype=float)).sum() / mass)
+    top = min(max(round(CENTRE - centre_row), 0), FIELD - height)
+    left = min(max(round(CENTRE - centre_col), 0), FIELD - width)
     field = np.zeros((FIELD, FIELD), dtype=np.float32)
     field[top : top + height, left : left + width] = fitted
     return field
@@ -335,11 +344,12 @@ def block_maximum(ink: np.ndarray, side: int) -> tuple[np.ndarray, int]:
     """A copy of the ink at most `side` pixels across, each pixel the strongest of its block,
     so that thin strokes survive; and the side of a block."""
     step = max(1, -(-max(ink.shape) // side))
-    coarse = np.maximum.reduceat(
-        np.maximum.reduceat(ink, np.arange(0, ink.shape[0], step), axis=0),
-        np.arange(0, ink.shape[1], step),
-        axis=1,
-    )
+    rows, cols = -(-ink.shape[0] // step), -(-ink.shape[1] // step)
+    padded = np.zeros((rows * step, cols * step), dtype=ink.dtype)  # no ink past the edges
+    padded[: ink.shape[0], : ink.shape[1]] = ink
+    # Row by row within each block, then column by column: strided maxima, fast for any step.
+    across = functools.reduce(np.maximum, (padded[start::step] for start in range(step)))
+    coarse = functools.reduce(np.maximum, (across[:, start::step] for start in range(step)))
     return coarse, step
 
 
