@@ -99,6 +99,7 @@ def canvas_to_ink(rgba: np.ndarray) -> np.ndarray:
 def as_unit_ink(ink: np.ndarray, caller: str) -> np.ndarray:
     """Validate 2-D ink (float in [0, 1] or uint8) and return it as float32 in [0, 1].
 
+    Float32 ink already in [0, 1] comes back itself, not copied: callers only read it.
     A ValueError names `caller` and says what it expects.
     """
     if not isinstance(ink, np.ndarray) or ink.ndim != 2:
@@ -341,11 +342,11 @@ def _mnist_form(crop: np.ndarray) -> np.ndarray:
 
 
 def block_maximum(ink: np.ndarray, side: int) -> tuple[np.ndarray, int]:
-    """A copy of the ink at most `side` pixels across, each pixel the strongest of its block,
-    so that thin strokes survive; and the side of a block."""
+    """A copy of the ink (never negative) at most `side` pixels across, each pixel the
+    strongest of its block, so that thin strokes survive; and the side of a block."""
     step = max(1, -(-max(ink.shape) // side))
     rows, cols = -(-ink.shape[0] // step), -(-ink.shape[1] // step)
-    padded = np.zeros((rows * step, cols * step), dtype=ink.dtype)  # no ink past the edges
+    padded = np.zeros((rows * step, cols * step), dtype=ink.dtype)  # zero past the edges: no ink
     padded[: ink.shape[0], : ink.shape[1]] = ink
     # Row by row within each block, then column by column: strided maxima, fast for any step.
     across = functools.reduce(np.maximum, (padded[start::step] for start in range(step)))

@@ -5,7 +5,15 @@ import pytest
 from scipy import ndimage
 
 from devtools.pictures import on_ruled_paper, with_printed_lines
-from preprocess import HAZE, canvas_to_ink, normalize, prepare, too_small, without_printed_lines
+from preprocess import (
+    HAZE,
+    block_maximum,
+    canvas_to_ink,
+    normalize,
+    prepare,
+    too_small,
+    without_printed_lines,
+)
 from tests.support.data import mnist
 from training.canvas_drawings import COLOUR_SETUPS, centre_line, draw, stroke_coverage
 
@@ -156,6 +164,17 @@ def test_prepare_gives_what_normalize_and_too_small_give(strokes):
         np.testing.assert_array_equal(image, normalize(ink))
         assert is_dot == too_small(ink)
     assert prepare(tap)[1] and prepare(np.zeros((280, 280), np.float32)) == (None, False)
+
+
+def test_the_coarse_copy_keeps_every_blocks_strongest_pixel_ragged_edges_too():
+    ink = np.random.default_rng(0).random((101, 67), dtype=np.float32)
+    coarse, step = block_maximum(ink, 20)
+    assert step == 6
+    blocks = [
+        [ink[top : top + step, left : left + step].max() for left in range(0, 67, step)]
+        for top in range(0, 101, step)
+    ]
+    np.testing.assert_array_equal(coarse, np.array(blocks))
 
 
 def test_a_large_filled_scribble_is_not_called_too_small():
