@@ -650,16 +650,28 @@ class FeedbackStore:
 
     def save(self, label: LabelledDrawing) -> bool:
         """Store a label; False when this drawing was already stored (nothing changes then)."""
-        row = validate_label(label)
-        dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
         statement = (
-            dialect.insert(feedback_table)
-            .values(**row)
+            self._insert(label)
             .on_conflict_do_nothing(index_elements=["drawing_id"])
             .returning(feedback_table.c.id)
         )
         with self._connection("Saving feedback", write=True) as connection:
             return connection.execute(statement).first() is not None
+
+    def relabel(self, label: LabelledDrawing) -> None:
+        """Store a label, or change the digit stored for this drawing to its digit: a person
+        mending a mis-tap. What the page answered, and when, stay as first stored."""
+        insert = self._insert(label)
+        statement = insert.on_conflict_do_update(
+            index_elements=["drawing_id"], set_={"true_digit": insert.excluded.true_digit}
+        )
+        with self._connection("Saving feedback", write=True) as connection:
+            connection.execute(statement)
+
+    def _insert(self, label: LabelledDrawing) -> postgresql.Insert | sqlite.Insert:
+        """An INSERT of the checked label in this database's dialect, for its ON CONFLICT."""
+        dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
+        return dialect.insert(feedback_table).values(**validate_label(label))
 
     def saved_digit(
         self, session_id: str, image: np.ndarray, strokes: Mapping | None

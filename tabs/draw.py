@@ -83,6 +83,7 @@ CLEAR_TEXT = "Clear"  # the canvas control that empties the canvas, and with it 
 PROBABILITY_CHART_KEY = "probability_chart"
 CONFIRM_TEXT = "✓ Correct"
 PICK_PROMPT = "Wrong? Pick the digit you meant"
+CHANGE_HINT = "Tapped the wrong one? Pick another digit to change it."
 UNAVAILABLE = "Saving is unavailable right now"
 FORGET_TEXT = "Forget them"
 FORGET_HELP = "Read your next drawings with the model alone. Your saved labels stay saved."
@@ -261,15 +262,17 @@ def already_saved(digit: int | None) -> str:
 
 
 def save_label(reading: DrawingReading, strokes: dict | None, true_digit: int | None) -> None:
-    """Store the digit meant for this drawing, once; runs on a click, before the rerun."""
-    if true_digit is None:  # the picked digit clicked again, which unselects it
+    """Store the digit meant for this drawing, or change the one stored for it (a mis-tap);
+    runs on a click, before the rerun."""
+    key = reading.drawing_key
+    saved = st.session_state.setdefault(SAVED_KEY, {})
+    if true_digit is None:  # the picked digit clicked again, which unselects it: it stays
+        st.session_state[PICK_KEY] = saved.get(key)
         return
     # The memory learns from the label whether or not the database keeps it.
     handwriting_memory().add(reading, true_digit)
-    key = reading.drawing_key
-    saved = st.session_state.setdefault(SAVED_KEY, {})
-    if key in saved:  # a second click, before the first one's rerun disabled the row
-        notice = Notice(key, Outcome.ALREADY_SAVED, already_saved(saved[key]))
+    if key in saved and saved[key] == true_digit:  # clicked twice before the rerun showed it
+        notice = Notice(key, Outcome.ALREADY_SAVED, already_saved(true_digit))
     else:
         label = LabelledDrawing(
             session_id=session_id(),
@@ -282,19 +285,25 @@ def save_label(reading: DrawingReading, strokes: dict | None, true_digit: int | 
         )
         try:
             save_limiter().admit(label.session_id)
-            stored = open_feedback_store().save(label)
+            store = open_feedback_store()
+            if key in saved:
+                store.relabel(label)
+                stored = True
+            else:
+                stored = store.save(label)
         except StorageUnavailable as error:
             notice = Notice(key, Outcome.UNAVAILABLE, str(error))
         except (FeedbackError, RateLimited) as error:
             notice = Notice(key, Outcome.REFUSED, str(error))
         else:
             # Not stored: an earlier click, which this page no longer knows of, saved it.
+            if not stored:
+                notice = Notice(key, Outcome.ALREADY_SAVED, already_saved(None))
+            elif saved.get(key) is not None:
+                notice = Notice(key, Outcome.SAVED, f"Changed to a {true_digit}.")
+            else:
+                notice = Notice(key, Outcome.SAVED, f"Saved: a {true_digit}.")
             saved[key] = true_digit if stored else None
-            notice = (
-                Notice(key, Outcome.SAVED, f"Saved: a {true_digit}.")
-                if stored
-                else Notice(key, Outcome.ALREADY_SAVED, already_saved(None))
-            )
     # The picker shows the digit kept for this drawing, or nothing when saving failed.
     st.session_state[PICK_KEY] = saved.get(key)
     st.session_state[NOTICE_KEY] = notice
@@ -352,7 +361,8 @@ def save_picked_digit(reading: DrawingReading, strokes: dict | None) -> None:
 
 
 def feedback_row(reading: DrawingReading | None, strokes: dict | None) -> None:
-    """One click to confirm the answer or give the right digit; no database work until then.
+    """One click to confirm the answer or give the right digit, and another to change a
+    mis-tapped digit; no database work until then.
 
     Before anything is drawn the row is there, disabled. It is one row for every drawing, so
     that a stroke updates it in place; a new drawing starts the picker at the digit saved for
@@ -388,7 +398,6 @@ def feedback_row(reading: DrawingReading | None, strokes: dict | None) -> None:
         key=PICK_KEY,
         on_change=save_picked_digit,
         args=(reading, strokes),
-        disabled=is_saved,
     )
     notice = st.session_state.get(NOTICE_KEY)
     if notice is None or notice.drawing_key != key:
@@ -399,14 +408,7 @@ def feedback_row(reading: DrawingReading | None, strokes: dict | None) -> None:
             st.toast(notice.message, icon=TOAST_ICONS[notice.outcome])
     outcome = notice.outcome if notice else None
     with st.container(key=NOTICE_SLOT):
-        if is_saved:
-            saved_text = (
-                notice.message
-                if outcome is Outcome.ALREADY_SAVED
-                else f"✓ Saved as a {saved[key]}."
-            )
-            st.caption(f"{saved_text} Draw another digit to label it too.")
-        elif outcome is Outcome.UNAVAILABLE:
+        if outcome is Outcome.UNAVAILABLE:
             st.warning(
                 f"**{UNAVAILABLE}**, so this label was not kept; reading your drawings goes on. "
                 "Try again in a moment.",
@@ -414,6 +416,13 @@ def feedback_row(reading: DrawingReading | None, strokes: dict | None) -> None:
             )
         elif outcome is Outcome.REFUSED:
             st.error(notice.message, icon="🚫")
+        elif is_saved:
+            saved_text = (
+                notice.message
+                if outcome is Outcome.ALREADY_SAVED
+                else f"✓ Saved as a {saved[key]}."
+            )
+            st.caption(f"{saved_text} {CHANGE_HINT}")
         else:
             st.empty()
 
@@ -434,6 +443,8 @@ def answer_section(reading: DrawingReading | None, strokes: dict | None = None) 
     instead of adding it, so the first answer shows as quickly as the rest and nothing jumps.
     """
     verdict = None if reading is None else unreadable(reading)
+    # Once labelled, the person has said what it is: no advice to pick a digit any more.
+    labelled = reading is not None and reading.drawing_key in st.session_state.get(SAVED_KEY, {})
     with st.container(horizontal=True):
         if reading is None or verdict is not None:
             st.metric("Prediction", BLANK if reading is None else verdict[0])
@@ -444,6 +455,8 @@ def answer_section(reading: DrawingReading | None, strokes: dict | None = None) 
     with st.container(key=MESSAGE_SLOT):
         if reading is None:
             st.caption(DRAW_HINT)
+        elif labelled:
+            st.empty()
         elif verdict is not None:
             st.warning(
                 f"{verdict[1]} If it is a digit, pick the one you meant below; the chart shows "

@@ -186,9 +186,12 @@ def test_labels_clicked_on_the_page_land_in_postgresql_and_in_the_history(
         page.wait_for_timeout(RESET_SETTLE_MS)
         draw(page, clear_digits[7], *PLACEMENTS[1])
         expect_answer(page, 7)
+        digit_choice(page, 2).click()  # a mis-tap, mended with the next click
+        expect(page.get_by_text("Saved as a 2.")).to_be_visible(timeout=ANSWER_MS)
+        expect(page.get_by_test_id("stToast").filter(has_text="Saved: a 2.")).to_be_visible()
         digit_choice(page, 1).click()
         expect(page.get_by_text("Saved as a 1.")).to_be_visible(timeout=ANSWER_MS)
-        expect(page.get_by_test_id("stToast").filter(has_text="Saved: a 1.")).to_be_visible()
+        expect(page.get_by_test_id("stToast").filter(has_text="Changed to a 1.")).to_be_visible()
 
         assert stored_labels(feedback_database_url) == [(3, 3), (7, 1)]
 

@@ -155,6 +155,27 @@ def test_a_double_click_saves_the_drawing_once(store, drawings):
     assert store.count() == 2
 
 
+def test_a_mis_tap_is_mended_by_changing_the_digit_and_nothing_else(store, drawings):
+    first = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
+    store.save(label_for(drawings[1], predicted=4, true_digit=9, confidence=0.61, created_at=first))
+
+    # The page reads the drawing again after the label, so the answer it sends has moved.
+    later = first + timedelta(minutes=1)
+    store.relabel(
+        label_for(drawings[1], predicted=9, true_digit=4, confidence=0.5, created_at=later)
+    )
+
+    (entry,) = store.history()
+    assert (entry.predicted_digit, entry.true_digit, entry.correct) == (4, 4, True)
+    assert entry.confidence == pytest.approx(0.61) and entry.created_at == first
+    # A drawing not stored yet is stored; another visitor's same drawing is theirs alone.
+    store.relabel(label_for(drawings[2], true_digit=1))
+    store.relabel(label_for(drawings[1], session_id="session-b", true_digit=7))
+    assert store.count() == 3
+    assert [e.true_digit for e in store.history(session_id="session-a")] == [1, 4]
+    assert store.summary(session_id="session-b").labelled == 1
+
+
 def test_text_that_looks_like_sql_is_stored_as_text(store, drawings):
     sneaky = "x'); DROP TABLE digit_feedback; --"
     strokes = {"objects": [], "note": "'; DELETE FROM digit_feedback; --"}
