@@ -70,6 +70,7 @@ OUTLINE = (37, 99, 235)  # the page's primary colour, around each digit found on
 BRUSH_WIDTHS = (6, 40)  # px, the slider's range
 DEFAULT_BRUSH = 18
 BRUSH_KEY = "brush_width"
+BRUSH_POPOVER_KEY = "brush_popover"
 UNSURE_BELOW = 0.6  # a winner less likely than this is shown as a guess between two digits
 PREVIEW_SCALE = 6  # each of the 28x28 input pixels becomes a crisp 6x6 block
 PREVIEW_SIDE = FIELD * PREVIEW_SCALE
@@ -78,6 +79,8 @@ BLANK = "—"  # the answer's metrics before anything is drawn
 TOO_SMALL, TOO_SMALL_HINT = "Too small", "Too small — draw the digit larger."
 NOT_A_DIGIT, NOT_A_DIGIT_HINT = "Not a digit", "That doesn't look like a digit."
 DOUBTFUL_HINT = "Not sure this is a digit at all."
+MAYBE_NO_DIGIT = "maybe no digit"  # under the digit read, when the verdict doubts it...
+IF_A_DIGIT = "if it is a digit"  # ...and under its confidence, which assumes it is one
 DOUBTFUL_PIECE = "may not be a digit at all"  # said of a piece of a number the model doubts
 CLEAR_TEXT = "Clear"  # the canvas control that empties the canvas, and with it the answer
 PROBABILITY_CHART_KEY = "probability_chart"
@@ -88,9 +91,11 @@ UNAVAILABLE = "Saving is unavailable right now"
 FORGET_TEXT = "Forget them"
 FORGET_HELP = "Read your next drawings with the model alone. Your saved labels stay saved."
 # Keyed boxes that hold their height whether or not anything shows in them, so that a stroke
-# or a click never moves what lies below: the hint or a warning under the answer, the line
-# about your examples, and what a click on the feedback row came to.
-MESSAGE_SLOT, MEMORY_SLOT, NOTICE_SLOT = "answer_message", "memory_line", "feedback_notice_slot"
+# or a click never moves what lies below: the answer with or without its word of doubt, the
+# hint or a warning under it, the line about your examples, and what a click on the feedback
+# row came to.
+METRICS_SLOT, MESSAGE_SLOT = "answer_metrics", "answer_message"
+MEMORY_SLOT, NOTICE_SLOT = "memory_line", "feedback_notice_slot"
 
 # Session state: who this visit is, and what its clicks on the feedback row came to.
 SAVED_KEY = "saved_labels"  # drawing key -> the digit saved for it (None: saved before, unknown)
@@ -199,8 +204,10 @@ CANVAS_SCRIPT = Template(
 # Ten digits side by side fit the answer column, and a phone screen, once the pills' side
 # padding is narrowed; otherwise the last ones would scroll out of sight. The probability
 # chart's hover toolbar would sit over the last digits and take their clicks: it is hidden.
-# On a phone the title takes less height, so that the canvas and the answer under it fit the
-# screen together. The element that carries this style and the canvas script takes no room.
+# On a phone the title takes less height and the brush's button shows only its icon (its name
+# stays for screen readers), beside the mode instead of on a row of its own, so that the
+# canvas, the answer and the start of what is said of it fit the screen together. The element
+# that carries this style and the canvas script takes no room.
 PAGE_STYLE = Template("""<style id="$style_id">
 [data-testid="stElementContainer"]:has(#$style_id) { display: none; }
 .st-key-$pick_key button[data-variant="pills"] {
@@ -211,7 +218,8 @@ PAGE_STYLE = Template("""<style id="$style_id">
 .st-key-$chart_key [data-testid="stElementToolbar"] {
   display: none;
 }
-.st-key-$message_slot { min-height: 4.5rem; }
+.st-key-$metrics_slot { min-height: 6.5rem; }
+.st-key-$message_slot { min-height: 6.5rem; }
 .st-key-$memory_slot { min-height: 2.5rem; }
 .st-key-$notice_slot { min-height: 2.75rem; }
 @media (max-width: 640px) {
@@ -222,13 +230,23 @@ PAGE_STYLE = Template("""<style id="$style_id">
     font-size: 1.75rem;
     padding-bottom: 0;
   }
+  .st-key-$brush_popover [data-testid="stMarkdownContainer"] {
+    position: absolute;
+    width: 1px;
+    height: 1px;
+    overflow: hidden;
+    clip-path: inset(50%);
+    white-space: nowrap;
+  }
 }
 </style>""").substitute(
     style_id="digit-page-style",
     pick_key=PICK_KEY,
     chart_key=PROBABILITY_CHART_KEY,
+    metrics_slot=METRICS_SLOT,
     message_slot=MESSAGE_SLOT,
     memory_slot=MEMORY_SLOT,
+    brush_popover=BRUSH_POPOVER_KEY,
     notice_slot=NOTICE_SLOT,
 )
 
@@ -436,6 +454,16 @@ def unreadable(reading: DigitReading) -> tuple[str, str] | None:
     return None
 
 
+def answer_doubt(reading: DigitReading) -> str | None:
+    """A few words under the digit read when the model doubts it, so that the doubt shows
+    beside the answer even where the message that explains it is out of sight."""
+    if reading.doubtful:
+        return MAYBE_NO_DIGIT
+    if reading.confidence < UNSURE_BELOW:
+        return f"or a {reading.top_two[1]}?"
+    return None
+
+
 def answer_section(reading: DrawingReading | None, strokes: dict | None = None) -> None:
     """The answer and its confidence, the feedback row, the ten probabilities, the model's view.
 
@@ -445,13 +473,20 @@ def answer_section(reading: DrawingReading | None, strokes: dict | None = None) 
     verdict = None if reading is None else unreadable(reading)
     # Once labelled, the person has said what it is: no advice to pick a digit any more.
     labelled = reading is not None and reading.drawing_key in st.session_state.get(SAVED_KEY, {})
-    with st.container(horizontal=True):
+    with st.container(horizontal=True, key=METRICS_SLOT):
         if reading is None or verdict is not None:
             st.metric("Prediction", BLANK if reading is None else verdict[0])
             st.metric("Confidence", BLANK)
         else:
-            st.metric("Prediction", reading.digit)
-            st.metric("Confidence", f"{reading.confidence:.0%}")
+            doubt = answer_doubt(reading)
+            st.metric("Prediction", reading.digit, doubt, "orange", delta_arrow="off")
+            st.metric(
+                "Confidence",
+                f"{reading.confidence:.0%}",
+                IF_A_DIGIT if reading.doubtful else None,
+                "gray",
+                delta_arrow="off",
+            )
     with st.container(key=MESSAGE_SLOT):
         if reading is None:
             st.caption(DRAW_HINT)
@@ -535,7 +570,7 @@ def remember(setting: str, widget_key: str) -> None:
 
 def brush_control() -> int:
     """The brush width, set in a small pop-over beside the mode; kept for the whole visit."""
-    with st.popover("Brush", icon=":material/brush:"):
+    with st.popover("Brush", icon=":material/brush:", key=BRUSH_POPOVER_KEY):
         return st.slider(
             "Brush width",
             *BRUSH_WIDTHS,

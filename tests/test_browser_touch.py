@@ -90,6 +90,31 @@ def test_ten_digits_drawn_with_a_finger_are_read_with_canvas_and_answer_in_view(
     assert in_view == [True] * 10
 
 
+def test_a_doubt_shows_beside_the_answer_on_the_screen_and_nothing_below_moves(
+    phone, clear_digits, doubtful_drawing
+):
+    finger = Finger(phone)
+    confirm = phone.get_by_role("button", name=tabs.draw.CONFIRM_TEXT)
+    doubt = phone.get_by_test_id("stMetricDelta").filter(has_text=tabs.draw.MAYBE_NO_DIGIT)
+    finger.tap(ui.canvas_control(phone, tabs.draw.CLEAR_TEXT))
+    ui.expect_blank(phone)
+    phone.wait_for_timeout(RESET_SETTLE_MS)
+    finger.draw(clear_digits[4], *PLACEMENTS[0])
+    ui.expect_answer(phone, 4, timeout=ui.FIRST_ANSWER_MS)
+    expect(doubt).to_have_count(0)
+    row_under_a_clear_answer = confirm.bounding_box()["y"]
+
+    finger.tap(ui.canvas_control(phone, tabs.draw.CLEAR_TEXT))
+    ui.expect_blank(phone)
+    phone.wait_for_timeout(RESET_SETTLE_MS)
+    finger.draw(doubtful_drawing, *PLACEMENTS[0])
+
+    expect(doubt).to_be_visible(timeout=ui.ANSWER_MS)
+    assert on_screen(doubt) and on_screen(ui.answer(phone))
+    assert phone.evaluate("window.scrollY") == 0
+    assert confirm.bounding_box()["y"] == row_under_a_clear_answer
+
+
 def test_undo_redo_and_clear_work_with_a_finger(phone, clear_digits):
     finger = Finger(phone)
     finger.tap(ui.canvas_control(phone, tabs.draw.CLEAR_TEXT))

@@ -100,6 +100,11 @@ def answer(at: AppTest) -> str | None:
     return values[0] if values else None
 
 
+def words_under(at: AppTest) -> dict[str, str]:
+    """The few words under each metric's value (its delta), by the metric's label."""
+    return {metric.label: metric.proto.delta for metric in at.metric}
+
+
 def chart_rows(chart) -> list[dict]:
     """The data rows of a Vega-Lite chart element, which Streamlit sends as Arrow."""
     return pa.ipc.open_stream(chart.proto.data.data).read_all().to_pylist()
@@ -175,6 +180,7 @@ def test_drawing_shows_the_digit_its_probabilities_and_what_the_model_sees(
     confidence = next(metric.value for metric in app.metric if metric.label == "Confidence")
     assert confidence == f"{read_drawing(classifier, canvas.drawing).confidence:.0%}"
     assert len(app.info) == 0 and len(app.warning) == 0
+    assert words_under(app) == {"Prediction": "", "Confidence": ""}
     assert tabs.draw.DRAW_HINT not in hints(app)
     assert not confirm_button(app).disabled and not digit_picker(app).disabled
 
@@ -231,6 +237,7 @@ def test_unsure_reading_says_so_and_names_the_top_two(app, canvas, clear_digits,
     app.run()
 
     assert answer(app) == str(first)
+    assert words_under(app)["Prediction"] == f"or a {second}?"
     (warning,) = app.warning
     assert warning.value.startswith("Not sure")
     assert warning.value.index(f"**{first}**") < warning.value.index(f"**{second}**")
@@ -1077,6 +1084,11 @@ def test_a_drawing_the_model_hesitates_over_says_so_and_offers_its_digit(
     assert answer(app) in set("0123456789")
     (warning,) = app.warning
     assert tabs.draw.DOUBTFUL_HINT in warning.value and f"**{answer(app)}**" in warning.value
+    # The doubt shows beside the answer too, and the confidence says what it assumes.
+    assert words_under(app) == {
+        "Prediction": tabs.draw.MAYBE_NO_DIGIT,
+        "Confidence": tabs.draw.IF_A_DIGIT,
+    }
     assert not confirm_button(app).disabled
 
 
