@@ -21,6 +21,19 @@ from digit_model.metrics import (
 from tabs import charts
 
 ALL_SITES = "all together"  # the row of the sites-left-out table that pools every site
+ROW_HEIGHT = 35  # px of one row of a table, its header's too
+
+
+def shares_table(frame: pd.DataFrame, shares: list[str], *, whole: bool = False) -> None:
+    """A table whose `shares` columns are shown as percentages to two decimals, and a dash
+    where a share was not measured; `whole`: tall enough to show every row."""
+    height = ROW_HEIGHT * (len(frame) + 1) + 3 if whole else "auto"
+    st.dataframe(
+        frame.style.format("{:.2%}", subset=shares, na_rep="—"),
+        hide_index=True,
+        height=height,
+        placeholder="—",
+    )
 
 
 def summary_row(metrics: ModelMetrics) -> None:
@@ -108,16 +121,7 @@ def source_table(sources: dict[str, SourceFigures], first_column: str) -> None:
         }
         for name, source in sources.items()
     ]
-    percent = st.column_config.NumberColumn(format="percent")
-    st.dataframe(
-        pd.DataFrame(rows),
-        hide_index=True,
-        column_config={
-            "Read right": percent,
-            "Taken for no digit": percent,
-            "Letters flagged": percent,
-        },
-    )
+    shares_table(pd.DataFrame(rows), ["Read right", "Taken for no digit", "Letters flagged"])
 
 
 def unseen_sources_table(metrics: ModelMetrics) -> None:
@@ -216,13 +220,10 @@ def pen_and_calibration(metrics: ModelMetrics) -> None:
             ("Pen digits, site " + site, share, letters.get(site))
             for site, share in pen.by_site.items()
         ] + rows
-    st.dataframe(
+    shares_table(
         pd.DataFrame(rows, columns=["Drawings", "Read right", "Letters flagged"]),
-        hide_index=True,
-        column_config={
-            column: st.column_config.NumberColumn(format="percent")
-            for column in ("Read right", "Letters flagged")
-        },
+        ["Read right", "Letters flagged"],
+        whole=True,
     )
     st.caption(
         "Pen handwriting: UNIPEN (CC BY 4.0), read after drawing it as this canvas draws. "
@@ -237,6 +238,14 @@ def training_curves(metrics: ModelMetrics) -> None:
     """Loss and accuracy per epoch on training and validation digits."""
     history = metrics.history
     st.markdown("**Training curves**")
+    st.caption(
+        'Accuracy here is over eleven answers, the ten digits and "not a digit", before the '
+        "not-a-digit threshold is fitted, and on harder drawings than MNIST's test digits: "
+        "the training drawings are turned, sheared and thickened on purpose and include "
+        "letters, and the validation drawings add pen digits and letters of writers and "
+        "sources kept out of training to MNIST's own. The loss is computed against softened "
+        "targets (label smoothing), so it levels off well above zero."
+    )
     # Each legend sits inside its chart, in a corner the curves usually leave empty.
     for (measure, corner), column in zip(
         (("accuracy", "bottom-right"), ("loss", "top-right")), st.columns(2)

@@ -22,6 +22,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pytest
 import sqlalchemy as sa
@@ -108,6 +109,12 @@ def words_under(at: AppTest) -> dict[str, str]:
 def chart_rows(chart) -> list[dict]:
     """The data rows of a Vega-Lite chart element, which Streamlit sends as Arrow."""
     return pa.ipc.open_stream(chart.proto.data.data).read_all().to_pylist()
+
+
+def shown_values(table) -> pd.DataFrame:
+    """A table's cells as the page shows them (its formatted text), not the numbers behind."""
+    display = table.proto.arrow_data.styler.display_values
+    return pa.ipc.open_stream(display).read_all().to_pandas()
 
 
 def draw_tab_charts(at: AppTest) -> list:
@@ -344,6 +351,10 @@ def test_model_card_shows_pen_handwriting_and_calibration_when_measured(
     assert misreads["CVL valid"] == "" and "→" in misreads["UNIPEN apa"]
     letters = dict(zip(unseen.value["Source"], unseen.value["Letters taken for digits"]))
     assert letters["CVL valid"] == ""  # scanned digits only: no letters to let through
+    # Shown as a person reads them: shares to two decimals, a dash where none was measured.
+    shown = shown_values(unseen).set_index("Source")
+    assert shown.loc["UNIPEN apa", "Read right"] == "96.12%"
+    assert unseen.proto.placeholder == "—"
     assert sites.value.to_dict("records")[0] == {
         "Site left out": "uqb",
         "Writers": 4,
@@ -379,6 +390,10 @@ def test_model_card_shows_pen_handwriting_and_calibration_when_measured(
     assert any(measured_on in caption.value for caption in card.caption)
     rows = read_right.value.set_index("Drawings")
     assert rows.loc["Pen digits, site site a"].tolist() == [0.97, 0.912]
+    shown = shown_values(read_right).set_index("Drawings")
+    assert shown.loc["Pen digits, site site a"].tolist() == ["97.00%", "91.20%"]
+    assert np.isnan(rows.loc["Style: slashed zero", "Letters flagged"])
+    assert read_right.proto.placeholder == "—"
     assert rows.loc["Style: slashed zero", "Read right"] == metrics["styles"]["slashed zero"]
     reliability = next(
         json.loads(chart.proto.spec)
