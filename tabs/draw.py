@@ -202,7 +202,8 @@ CANVAS_SCRIPT = Template(
 
 
 # Ten digits side by side fit the answer column, and a phone screen, once the pills' side
-# padding is narrowed; otherwise the last ones would scroll out of sight. The probability
+# padding is narrowed; otherwise the last ones would scroll out of sight. They are as tall as
+# the canvas's buttons, for a finger to hit the digit it means. The probability
 # chart's hover toolbar would sit over the last digits and take their clicks: it is hidden.
 # On a phone the title takes less height and the brush's button shows only its icon (its name
 # stays for screen readers), beside the mode instead of on a row of its own, so that the
@@ -212,6 +213,7 @@ PAGE_STYLE = Template("""<style id="$style_id">
 [data-testid="stElementContainer"]:has(#$style_id) { display: none; }
 .st-key-$pick_key button[data-variant="pills"] {
   min-width: 1.625rem;
+  min-height: 2.75rem;
   padding-left: 0.4rem;
   padding-right: 0.4rem;
 }
