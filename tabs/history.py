@@ -40,6 +40,10 @@ DOWNLOADS_UNAVAILABLE = (
 OWNER_CHECK_UNAVAILABLE = "The owner secret cannot be checked right now. Try again in a moment."
 FINETUNE_COMMAND = "python train_model.py finetune --data ../shared/mnist.npz"
 
+# The Draw tab reads a labelled drawing again with its label as an example, so what it shows
+# afterwards can differ from what was answered, which is what the table keeps.
+ANSWER_HELP = "What the page answered when the drawing was labelled, before the label taught it."
+
 
 def time_zone(name: str | None) -> tzinfo:
     """A time zone by its tz database name; UTC for none, or for anything that is not a zone
@@ -95,6 +99,7 @@ def history_table(entries: list[feedback_store.Entry], listed: int, whose: str) 
         row_height=48,
         column_config={
             "Drawing": st.column_config.ImageColumn("Drawing", width="small"),
+            "Answer": st.column_config.TextColumn("Answer", help=ANSWER_HELP),
             "Confidence": st.column_config.ProgressColumn(
                 "Confidence", format="%.0f%%", min_value=0, max_value=100
             ),

@@ -681,8 +681,10 @@ def test_history_lists_labels_newest_first_with_accuracy_and_confusion(
     assert list(rows["Confidence"][1:]) == pytest.approx(
         [100 * label.confidence for label in stored[1:]]
     )
-    confidence_column = json.loads(table.proto.columns)["Confidence"]
-    assert confidence_column["type_config"]["format"] == "%.0f%%"
+    columns = json.loads(table.proto.columns)
+    assert columns["Confidence"]["type_config"]["format"] == "%.0f%%"
+    # The answer given then, though the Draw tab now reads the drawing with its label.
+    assert columns["Answer"]["help"] == tabs.history.ANSWER_HELP
     assert rows["Time"].is_monotonic_decreasing
     (confusion,) = history.get("vega_lite_chart")
     cells = {(cell["true"], cell["predicted"]): cell["count"] for cell in chart_rows(confusion)}
