@@ -5,7 +5,7 @@ server process keeps one store per configured database (`configured_store`), whi
 page's sessions and the server's routes (downloads, readiness) share. One schema in
 SQLAlchemy Core serves both dialects, every value travels as a bound parameter, and a
 drawing saved twice (a double click, two tabs, a retry) is stored once: its id is a hash
-of its content, kept UNIQUE, and inserts skip an id already there.
+of its content, kept UNIQUE, and saving an id already there only sets its true digit.
 
 On PostgreSQL, which every replica of the app shares, two more tables keep what the
 replicas must agree on: the download links (`download_link`) and the moments counted by
@@ -649,29 +649,27 @@ class FeedbackStore:
             self._schema_ready = True
 
     def save(self, label: LabelledDrawing) -> bool:
-        """Store a label; False when this drawing was already stored (nothing changes then)."""
-        statement = (
-            self._insert(label)
+        """Store a label; True when the drawing is new. A drawing stored before keeps its one
+        row, and its true digit becomes this label's (a double click, a retry, a mis-tap
+        mended); what the page answered, and when, stay as first stored."""
+        row = validate_label(label)
+        dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
+        insert = (
+            dialect.insert(feedback_table)
+            .values(**row)
             .on_conflict_do_nothing(index_elements=["drawing_id"])
             .returning(feedback_table.c.id)
         )
-        with self._connection("Saving feedback", write=True) as connection:
-            return connection.execute(statement).first() is not None
-
-    def relabel(self, label: LabelledDrawing) -> None:
-        """Store a label, or change the digit stored for this drawing to its digit: a person
-        mending a mis-tap. What the page answered, and when, stay as first stored."""
-        insert = self._insert(label)
-        statement = insert.on_conflict_do_update(
-            index_elements=["drawing_id"], set_={"true_digit": insert.excluded.true_digit}
+        relabel = (
+            sa.update(feedback_table)
+            .where(feedback_table.c.drawing_id == row["drawing_id"])
+            .values(true_digit=row["true_digit"])
         )
         with self._connection("Saving feedback", write=True) as connection:
-            connection.execute(statement)
-
-    def _insert(self, label: LabelledDrawing) -> postgresql.Insert | sqlite.Insert:
-        """An INSERT of the checked label in this database's dialect, for its ON CONFLICT."""
-        dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
-        return dialect.insert(feedback_table).values(**validate_label(label))
+            if connection.execute(insert).first() is not None:
+                return True
+            connection.execute(relabel)
+            return False
 
     def saved_digit(
         self, session_id: str, image: np.ndarray, strokes: Mapping | None

@@ -86,7 +86,7 @@ CLEAR_TEXT = "Clear"  # the canvas control that empties the canvas, and with it 
 PROBABILITY_CHART_KEY = "probability_chart"
 CONFIRM_TEXT = "✓ Correct"
 PICK_PROMPT = "Wrong? Pick the digit you meant"
-CHANGE_HINT = "Tap another digit to change it."
+CHANGE_HINT = "Pick another digit to change it."
 UNAVAILABLE = "Saving is unavailable right now"
 FORGET_TEXT = "Forget them"
 FORGET_HELP = "Read your next drawings with the model alone. Your saved labels stay saved."
@@ -98,10 +98,9 @@ METRICS_SLOT, MESSAGE_SLOT = "answer_metrics", "answer_message"
 MEMORY_SLOT, NOTICE_SLOT = "memory_line", "feedback_notice_slot"
 
 # Session state: who this visit is, and what its clicks on the feedback row came to.
-SAVED_KEY = "saved_labels"  # drawing key -> the digit saved for it (None: saved before, unknown)
+SAVED_KEY = "saved_labels"  # drawing key -> the digit saved for it
 NOTICE_KEY = "feedback_notice"  # the outcome of the last click, shown under its drawing
 CONFIRM_KEY, PICK_KEY = "confirm", "true_digit"  # the feedback row's widgets
-PICKED_FOR_KEY = "picker_drawing"  # the drawing the digit picker shows the choice for
 MEMORY_KEY = "handwriting_memory"  # the visit's examples of the person's handwriting
 CANVAS_SEEN_KEY = "canvas_seen"  # the drawing fragment has run in this session
 # Settings kept for the whole visit. A widget that is not built in a run (the brush in photo
@@ -276,23 +275,16 @@ class Notice:
     fresh: bool = True
 
 
-def already_saved(digit: int | None) -> str:
-    """What a repeated click is told."""
-    return "Already saved." if digit is None else f"Already saved as a {digit}."
-
-
 def save_label(reading: DrawingReading, strokes: dict | None, true_digit: int | None) -> None:
     """Store the digit meant for this drawing, or change the one stored for it (a mis-tap);
     runs on a click, before the rerun."""
+    if true_digit is None:  # the picked digit clicked again, which unselects it: it stays
+        return
     key = reading.drawing_key
     saved = st.session_state.setdefault(SAVED_KEY, {})
-    if true_digit is None:  # the picked digit clicked again, which unselects it: it stays
-        st.session_state[PICK_KEY] = saved.get(key)
-        return
-    # The memory learns from the label whether or not the database keeps it.
-    handwriting_memory().add(reading, true_digit)
-    if key in saved and saved[key] == true_digit:  # clicked twice before the rerun showed it
-        notice = Notice(key, Outcome.ALREADY_SAVED, already_saved(true_digit))
+    changing = key in saved
+    if saved.get(key) == true_digit:  # clicked twice before the rerun showed it saved
+        notice = Notice(key, Outcome.ALREADY_SAVED, f"Already saved as a {true_digit}.")
     else:
         label = LabelledDrawing(
             session_id=session_id(),
@@ -305,27 +297,19 @@ def save_label(reading: DrawingReading, strokes: dict | None, true_digit: int | 
         )
         try:
             save_limiter().admit(label.session_id)
-            store = open_feedback_store()
-            if key in saved:
-                store.relabel(label)
-                stored = True
-            else:
-                stored = store.save(label)
+            open_feedback_store().save(label)
         except StorageUnavailable as error:
             notice = Notice(key, Outcome.UNAVAILABLE, str(error))
         except (FeedbackError, RateLimited) as error:
             notice = Notice(key, Outcome.REFUSED, str(error))
         else:
-            # Not stored: an earlier click, which this page no longer knows of, saved it.
-            if not stored:
-                notice = Notice(key, Outcome.ALREADY_SAVED, already_saved(None))
-            elif saved.get(key) is not None:
-                notice = Notice(key, Outcome.SAVED, f"Changed to a {true_digit}.")
-            else:
-                notice = Notice(key, Outcome.SAVED, f"Saved: a {true_digit}.")
-            saved[key] = true_digit if stored else None
-    # The picker shows the digit kept for this drawing, or nothing when saving failed.
-    st.session_state[PICK_KEY] = saved.get(key)
+            done = "Changed to" if changing else "Saved:"
+            notice = Notice(key, Outcome.SAVED, f"{done} a {true_digit}.")
+            saved[key] = true_digit
+    # The memory learns a first label whether or not the database keeps it, and a change once
+    # it is kept: it reads the drawing as the digit the page says it is saved as.
+    if not changing or notice.outcome is Outcome.SAVED:
+        handwriting_memory().add(reading, true_digit)
     st.session_state[NOTICE_KEY] = notice
 
 
@@ -389,10 +373,9 @@ def feedback_row(reading: DrawingReading | None, strokes: dict | None) -> None:
     that drawing, if any (undo can bring back a drawing already labelled).
     """
     saved = st.session_state.get(SAVED_KEY, {})
-    drawing = None if reading is None else reading.drawing_key
-    if st.session_state.get(PICKED_FOR_KEY) != drawing:
-        st.session_state[PICKED_FOR_KEY] = drawing
-        st.session_state[PICK_KEY] = saved.get(drawing)
+    # The picker shows the digit saved for this drawing, or none: a click that could not be
+    # saved does not stay selected.
+    st.session_state[PICK_KEY] = None if reading is None else saved.get(reading.drawing_key)
     if reading is None:
         st.button(CONFIRM_TEXT, key=CONFIRM_KEY, disabled=True)
         st.pills(PICK_PROMPT, range(10), key=PICK_KEY, disabled=True)
@@ -429,20 +412,16 @@ def feedback_row(reading: DrawingReading | None, strokes: dict | None) -> None:
     outcome = notice.outcome if notice else None
     with st.container(key=NOTICE_SLOT):
         if outcome is Outcome.UNAVAILABLE:
+            still = f", and the drawing is still saved as a {saved[key]}" if is_saved else ""
             st.warning(
-                f"**{UNAVAILABLE}**, so this label was not kept; reading your drawings goes on. "
-                "Try again in a moment.",
+                f"**{UNAVAILABLE}**, so this label was not kept{still}; reading your drawings "
+                "goes on. Try again in a moment.",
                 icon="💾",
             )
         elif outcome is Outcome.REFUSED:
             st.error(notice.message, icon="🚫")
         elif is_saved:
-            saved_text = (
-                notice.message
-                if outcome is Outcome.ALREADY_SAVED
-                else f"✓ Saved as a {saved[key]}."
-            )
-            st.caption(f"{saved_text} {CHANGE_HINT}")
+            st.caption(f"✓ Saved as a {saved[key]}. {CHANGE_HINT}")
         else:
             st.empty()
 
@@ -473,19 +452,19 @@ def answer_section(reading: DrawingReading | None, strokes: dict | None = None) 
     instead of adding it, so the first answer shows as quickly as the rest and nothing jumps.
     """
     verdict = None if reading is None else unreadable(reading)
-    # Once labelled, the person has said what it is: no advice to pick a digit any more.
+    # Once labelled, the person has said what it is: no doubt or advice to pick one any more.
     labelled = reading is not None and reading.drawing_key in st.session_state.get(SAVED_KEY, {})
     with st.container(horizontal=True, key=METRICS_SLOT):
         if reading is None or verdict is not None:
             st.metric("Prediction", BLANK if reading is None else verdict[0])
             st.metric("Confidence", BLANK)
         else:
-            doubt = answer_doubt(reading)
+            doubt = None if labelled else answer_doubt(reading)
             st.metric("Prediction", reading.digit, doubt, "orange", delta_arrow="off")
             st.metric(
                 "Confidence",
                 f"{reading.confidence:.0%}",
-                IF_A_DIGIT if reading.doubtful else None,
+                IF_A_DIGIT if reading.doubtful and not labelled else None,
                 "gray",
                 delta_arrow="off",
             )

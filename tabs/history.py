@@ -40,9 +40,10 @@ DOWNLOADS_UNAVAILABLE = (
 OWNER_CHECK_UNAVAILABLE = "The owner secret cannot be checked right now. Try again in a moment."
 FINETUNE_COMMAND = "python train_model.py finetune --data ../shared/mnist.npz"
 
-# The Draw tab reads a labelled drawing again with its label as an example, so what it shows
-# afterwards can differ from what was answered, which is what the table keeps.
-ANSWER_HELP = "What the page answered when the drawing was labelled, before the label taught it."
+ANSWER_HELP = (
+    "What the page answered when the drawing was first labelled. The Draw tab learns from the "
+    "label, so it may answer otherwise now."
+)
 
 
 def time_zone(name: str | None) -> tzinfo:

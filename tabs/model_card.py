@@ -28,6 +28,8 @@ def shares_table(frame: pd.DataFrame, shares: list[str], *, whole: bool = False)
     """A table whose `shares` columns are shown as percentages to two decimals, and a dash
     where a share was not measured; `whole`: tall enough to show every row."""
     height = ROW_HEIGHT * (len(frame) + 1) + 3 if whole else "auto"
+    # The table draws a missing value as its placeholder whatever the formatted text says,
+    # and the formatter needs a text for it all the same: both are the dash.
     st.dataframe(
         frame.style.format("{:.2%}", subset=shares, na_rep="—"),
         hide_index=True,

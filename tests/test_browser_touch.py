@@ -115,6 +115,19 @@ def test_a_doubt_shows_beside_the_answer_on_the_screen_and_nothing_below_moves(
     assert confirm.bounding_box()["y"] == row_under_a_clear_answer
 
 
+def test_the_brush_is_an_icon_beside_the_mode_that_a_finger_opens(phone):
+    brush = phone.get_by_role("button", name="Brush")  # its name kept for screen readers
+    mode = phone.get_by_role("radiogroup", name=tabs.draw.MODE_PROMPT)
+    brush_box, mode_box = brush.bounding_box(), mode.bounding_box()
+    assert brush_box["width"] < 80
+    assert abs((brush_box["y"] + brush_box["height"]) - (mode_box["y"] + mode_box["height"])) < 8
+
+    Finger(phone).tap(brush)
+    expect(phone.get_by_text("Brush width")).to_be_visible(timeout=ui.ANSWER_MS)
+    phone.keyboard.press("Escape")
+    expect(phone.get_by_text("Brush width")).to_be_hidden(timeout=ui.ANSWER_MS)
+
+
 def test_undo_redo_and_clear_work_with_a_finger(phone, clear_digits):
     finger = Finger(phone)
     finger.tap(ui.canvas_control(phone, tabs.draw.CLEAR_TEXT))
