@@ -190,9 +190,15 @@ def confusion_heatmap(confusion: Sequence[Sequence[int]] | np.ndarray, counted: 
                 "type": "ordinal",
                 "sort": answers[: matrix.shape[1]],
                 "title": "Answer",
-                "axis": {"labelAngle": 0, "orient": "top"},
+                # Every label at the middle of its cells: flush, the first and last sit inward.
+                "axis": {"labelAngle": 0, "orient": "top", "labelFlush": False},
             },
-            "y": {"field": "true", "type": "ordinal", "title": "True digit"},
+            "y": {
+                "field": "true",
+                "type": "ordinal",
+                "title": "True digit",
+                "axis": {"labelFlush": False},
+            },
             "tooltip": [
                 {"field": "true", "title": "True digit"},
                 {"field": "predicted", "title": "Answer"},
