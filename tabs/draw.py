@@ -275,6 +275,12 @@ class Notice:
     fresh: bool = True
 
 
+def a_digit(digit: int, bold: bool = False) -> str:
+    """A digit with its article, as said aloud: "a 3", but "an 8"."""
+    shown = f"**{digit}**" if bold else str(digit)
+    return f"{'an' if digit == 8 else 'a'} {shown}"
+
+
 def save_label(reading: DrawingReading, strokes: dict | None, true_digit: int | None) -> None:
     """Store the digit meant for this drawing, or change the one stored for it (a mis-tap);
     runs on a click, before the rerun."""
@@ -284,7 +290,7 @@ def save_label(reading: DrawingReading, strokes: dict | None, true_digit: int | 
     saved = st.session_state.setdefault(SAVED_KEY, {})
     changing = key in saved
     if saved.get(key) == true_digit:  # clicked twice before the rerun showed it saved
-        notice = Notice(key, Outcome.ALREADY_SAVED, f"Already saved as a {true_digit}.")
+        notice = Notice(key, Outcome.ALREADY_SAVED, f"Already saved as {a_digit(true_digit)}.")
     else:
         label = LabelledDrawing(
             session_id=session_id(),
@@ -304,7 +310,7 @@ def save_label(reading: DrawingReading, strokes: dict | None, true_digit: int | 
             notice = Notice(key, Outcome.REFUSED, str(error))
         else:
             done = "Changed to" if changing else "Saved:"
-            notice = Notice(key, Outcome.SAVED, f"{done} a {true_digit}.")
+            notice = Notice(key, Outcome.SAVED, f"{done} {a_digit(true_digit)}.")
             saved[key] = true_digit
     # The memory learns a first label whether or not the database keeps it, and a change once
     # it is kept: it reads the drawing as the digit the page says it is saved as.
@@ -412,7 +418,7 @@ def feedback_row(reading: DrawingReading | None, strokes: dict | None) -> None:
     outcome = notice.outcome if notice else None
     with st.container(key=NOTICE_SLOT):
         if outcome is Outcome.UNAVAILABLE:
-            still = f", and the drawing is still saved as a {saved[key]}" if is_saved else ""
+            still = f", and the drawing is still saved as {a_digit(saved[key])}" if is_saved else ""
             st.warning(
                 f"**{UNAVAILABLE}**, so this label was not kept{still}; reading your drawings "
                 "goes on. Try again in a moment.",
@@ -421,7 +427,7 @@ def feedback_row(reading: DrawingReading | None, strokes: dict | None) -> None:
         elif outcome is Outcome.REFUSED:
             st.error(notice.message, icon="🚫")
         elif is_saved:
-            st.caption(f"✓ Saved as a {saved[key]}. {CHANGE_HINT}")
+            st.caption(f"✓ Saved as {a_digit(saved[key])}. {CHANGE_HINT}")
         else:
             st.empty()
 
@@ -441,7 +447,7 @@ def answer_doubt(reading: DigitReading) -> str | None:
     if reading.doubtful:
         return MAYBE_NO_DIGIT
     if reading.confidence < UNSURE_BELOW:
-        return f"or a {reading.top_two[1]}?"
+        return f"or {a_digit(reading.top_two[1])}?"
     return None
 
 
@@ -481,15 +487,17 @@ def answer_section(reading: DrawingReading | None, strokes: dict | None = None) 
             )
         elif reading.doubtful:
             st.warning(
-                f"{DOUBTFUL_HINT} If it is one, it looks most like a **{reading.digit}**: "
-                "confirm it, or pick the digit you meant below.",
+                f"{DOUBTFUL_HINT} If it is one, it looks most like "
+                f"{a_digit(reading.digit, bold=True)}: confirm it, or pick the digit you meant "
+                "below.",
                 icon="🤔",
             )
         elif reading.confidence < UNSURE_BELOW:
             first, second = reading.top_two
             st.warning(
-                f"Not sure: this looks like a **{first}** ({reading.probabilities[first]:.0%}) "
-                f"or a **{second}** ({reading.probabilities[second]:.0%}). "
+                f"Not sure: this looks like {a_digit(first, bold=True)} "
+                f"({reading.probabilities[first]:.0%}) "
+                f"or {a_digit(second, bold=True)} ({reading.probabilities[second]:.0%}). "
                 "Draw it again more clearly, or pick the digit you meant below.",
                 icon="🤔",
             )
@@ -618,8 +626,9 @@ def number_answer(classifier: digit_model.Classifier, reading: NumberReading, ke
         elif digit.confidence < UNSURE_BELOW:
             first, second = digit.top_two
             doubts.append(
-                f"digit {position} may be a **{first}** ({digit.probabilities[first]:.0%}) "
-                f"or a **{second}** ({digit.probabilities[second]:.0%})"
+                f"digit {position} may be {a_digit(first, bold=True)} "
+                f"({digit.probabilities[first]:.0%}) "
+                f"or {a_digit(second, bold=True)} ({digit.probabilities[second]:.0%})"
             )
     if doubts:
         st.warning(

@@ -194,9 +194,9 @@ def pen_and_calibration(metrics: ModelMetrics) -> None:
             ),
             (
                 "Letters flagged",
-                f"{pen.letters_flagged:.1%}",
+                f"{pen.letters_flagged:.2%}",
                 f"Of {pen.letters:,} handwritten letters, the share the model says are not a "
-                f"digit at all. Digits it wrongly says so of: {pen.digits_flagged:.1%}.",
+                f"digit at all. Digits it wrongly says so of: {pen.digits_flagged:.2%}.",
             ),
         ]
     for column, (label, value, explanation) in zip(st.columns(len(figures)), figures):

@@ -233,7 +233,9 @@ def test_every_digit_of_the_feedback_row_saves_after_the_pointer_crossed_the_cha
             # Clicked where the digit shows, as a person would, whatever lies on top of it.
             choice = digit_choice(page, meant).bounding_box()
             page.mouse.click(choice["x"] + choice["width"] / 2, choice["y"] + choice["height"] / 2)
-            expect(page.get_by_text(f"Saved as a {meant}.")).to_be_visible(timeout=ANSWER_MS)
+            expect(page.get_by_text(f"Saved as {tabs.draw.a_digit(meant)}.")).to_be_visible(
+                timeout=ANSWER_MS
+            )
 
         assert stored_labels(feedback_database_url)[before:] == [(3, meant) for meant in range(10)]
 
@@ -270,7 +272,9 @@ def test_a_corrected_digit_drawn_again_is_read_right_and_the_page_says_why(
         expect(answer(page)).not_to_have_text(tabs.draw.BLANK, timeout=FIRST_ANSWER_MS)
         expect(answer(page)).not_to_have_text(str(digit.label))
         digit_choice(page, digit.label).click()
-        expect(page.get_by_text(f"Saved as a {digit.label}.")).to_be_visible(timeout=ANSWER_MS)
+        expect(page.get_by_text(f"Saved as {tabs.draw.a_digit(digit.label)}.")).to_be_visible(
+            timeout=ANSWER_MS
+        )
 
         canvas_control(page, tabs.draw.CLEAR_TEXT).click()  # Clear keeps the examples
         expect_blank(page)

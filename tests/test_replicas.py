@@ -113,7 +113,9 @@ def stored_labels(url: str) -> list[sa.Row]:
 
 def saved(page, digit: int) -> None:
     """The row says the drawing on the page was saved as `digit`."""
-    expect(page.get_by_text(f"Saved as a {digit}.", exact=False)).to_be_visible(timeout=ANSWER_MS)
+    expect(page.get_by_text(f"Saved as {tabs.draw.a_digit(digit)}.", exact=False)).to_be_visible(
+        timeout=ANSWER_MS
+    )
 
 
 def test_a_replica_dies_and_the_page_carries_on_with_no_label_lost_or_doubled(

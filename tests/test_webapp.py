@@ -244,7 +244,7 @@ def test_unsure_reading_says_so_and_names_the_top_two(app, canvas, clear_digits,
     app.run()
 
     assert answer(app) == str(first)
-    assert words_under(app)["Prediction"] == f"or a {second}?"
+    assert words_under(app)["Prediction"] == f"or {tabs.draw.a_digit(second)}?"
     (warning,) = app.warning
     assert warning.value.startswith("Not sure")
     assert warning.value.index(f"**{first}**") < warning.value.index(f"**{second}**")
@@ -340,7 +340,7 @@ def test_model_card_shows_pen_handwriting_and_calibration_when_measured(
     card = app.tabs[2]
     figures = {metric.label: metric.value for metric in card.metric}
     assert figures["Pen digits"] == "95.12%"
-    assert figures["Letters flagged"] == "87.3%"
+    assert figures["Letters flagged"] == "87.30%"
     assert figures["Calibration error"] == "1.23%"
     _, unseen, scanned, sites, sites_full_size, read_right = card.dataframe
     scans = dict(zip(scanned.value["Scanned at"], scanned.value["Read right"]))
@@ -587,9 +587,14 @@ def test_two_quick_clicks_on_different_digits_keep_one_row_with_the_last(
     assert not app.exception
     (label,) = stored_labels(feedback_database)
     assert label.true_digit in (3, 5)  # whichever click the server took last
-    assert [toast.value for toast in app.toast] == [f"Changed to a {label.true_digit}."]
+    assert [toast.value for toast in app.toast] == [
+        f"Changed to {tabs.draw.a_digit(label.true_digit)}."
+    ]
     assert digit_picker(app).value == label.true_digit
-    assert any(f"Saved as a {label.true_digit}." in caption.value for caption in app.caption)
+    assert any(
+        f"Saved as {tabs.draw.a_digit(label.true_digit)}." in caption.value
+        for caption in app.caption
+    )
 
 
 def test_a_mis_tapped_digit_is_changed_not_saved_again(
@@ -597,7 +602,8 @@ def test_a_mis_tapped_digit_is_changed_not_saved_again(
 ):
     canvas.drawing = drawing(clear_digits[4])
     app.run()
-    digit_picker(app).set_value(9).run()
+    digit_picker(app).set_value(8).run()
+    assert [toast.value for toast in app.toast] == ["Saved: an 8."]  # as it is said aloud
 
     digit_picker(app).set_value(4).run()
 
