@@ -44,6 +44,11 @@ NUMBER_CANVAS_WIDTH = 700  # px; fills the page on a desktop and scrolls sideway
 NARROW_PAGE = 740  # px of window below which the page's column is narrower than that canvas
 ONE_DIGIT, A_NUMBER, A_PHOTO = "One digit", "A number", "A photo"
 MODE_PROMPT, MODE_KEY = "What to read", "read_mode"
+# Each mode's place on the page. A mode once opened stays on the page, hidden while another
+# is shown, so that a switch and back finds its drawing (or photo) and answer as they were:
+# a canvas taken off the page would come back empty. The place on show holds the mark.
+MODE_AREAS = {ONE_DIGIT: "one_digit_area", A_NUMBER: "number_area", A_PHOTO: "photo_area"}
+SHOWN_MARK, HIDDEN_MARK = "mode-shown", "mode-hidden"
 NUMBER_HINT = (
     "Write a number in the wide box, digits side by side with a little space between them. "
     "On a phone, swipe along the shaded strip under the box to reach the rest of it."
@@ -103,6 +108,7 @@ NOTICE_KEY = "feedback_notice"  # the outcome of the last click, shown under its
 CONFIRM_KEY, PICK_KEY = "confirm", "true_digit"  # the feedback row's widgets
 MEMORY_KEY = "handwriting_memory"  # the visit's examples of the person's handwriting
 CANVAS_SEEN_KEY = "canvas_seen"  # the drawing fragment has run in this session
+OPENED_KEY = "opened_modes"  # the modes opened in this visit, kept on the page
 # Settings kept for the whole visit. A widget that is not built in a run (the brush in photo
 # mode, a toggle under an answer that is gone) loses its value; these keys keep it.
 BRUSH_SETTING = "brush_setting"
@@ -223,6 +229,8 @@ PAGE_STYLE = Template("""<style id="$style_id">
 .st-key-$message_slot { min-height: 6.5rem; }
 .st-key-$memory_slot { min-height: 2.5rem; }
 .st-key-$notice_slot { min-height: 2.75rem; }
+:is($mode_areas):not(:has(.$shown_mark)) { display: none; }
+[data-testid="stElementContainer"]:has(.$shown_mark, .$hidden_mark) { display: none; }
 @media (max-width: 640px) {
   [data-testid="stMainBlockContainer"] {
     padding-top: 3.5rem;
@@ -249,6 +257,9 @@ PAGE_STYLE = Template("""<style id="$style_id">
     memory_slot=MEMORY_SLOT,
     brush_popover=BRUSH_POPOVER_KEY,
     notice_slot=NOTICE_SLOT,
+    mode_areas=", ".join(f".st-key-{area}" for area in MODE_AREAS.values()),
+    shown_mark=SHOWN_MARK,
+    hidden_mark=HIDDEN_MARK,
 )
 
 
@@ -756,10 +767,23 @@ def draw_section(classifier: digit_model.Classifier | None) -> None:
             required=True,
             key=MODE_KEY,
         )
-        brush = None if mode == A_PHOTO else brush_control()
-    if mode == A_PHOTO:
-        photo_section(classifier)
-    elif mode == A_NUMBER:
-        number_section(classifier, brush)
-    else:
-        drawing_section(classifier, brush)
+        # In photo mode there is no brush to set; the canvases kept hidden keep the last one.
+        brush = st.session_state.get(BRUSH_SETTING, DEFAULT_BRUSH)
+        if mode != A_PHOTO:
+            brush = brush_control()
+    opened = st.session_state.setdefault(OPENED_KEY, set())
+    opened.add(mode)
+    areas = {each: st.container(key=area) for each, area in MODE_AREAS.items()}
+    # The marks first, each in the same place in its area on every run: the switch shows
+    # at once, before the sections are read again, and nothing in an area moves.
+    for each, area in areas.items():
+        area.html(f'<span class="{SHOWN_MARK if each == mode else HIDDEN_MARK}"></span>')
+    if ONE_DIGIT in opened:
+        with areas[ONE_DIGIT]:
+            drawing_section(classifier, brush)
+    if A_NUMBER in opened:
+        with areas[A_NUMBER]:
+            number_section(classifier, brush)
+    if A_PHOTO in opened:
+        with areas[A_PHOTO]:
+            photo_section(classifier)

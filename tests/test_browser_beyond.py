@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 import tabs.draw
-from devtools.drawing import Digit
+from devtools.drawing import PLACEMENTS, Digit
 from devtools.page import drawing_surface, wait_until_drawable
 from devtools.pictures import encoded
 from tests.support.browser import (
@@ -17,6 +17,10 @@ from tests.support.browser import (
     PHONE,
     SETTLE_MS,
     answer,
+    canvas,
+    canvas_control,
+    expect_answer,
+    expect_blank,
     hold_canvas_stylesheet,
     record_surface_tops,
     surface_tops_once_styled,
@@ -69,7 +73,7 @@ def choose_number_mode(page) -> None:
     the pen."""
     choose(page, tabs.draw.A_NUMBER)
     expect(page.get_by_text(tabs.draw.NUMBER_HINT)).to_be_visible(timeout=ANSWER_MS)
-    expect(page.locator(f".st-key-{tabs.draw.CANVAS_KEY}")).to_have_count(0)
+    expect(page.locator(f".st-key-{tabs.draw.CANVAS_KEY}")).to_be_hidden()
     wait_until_drawable(page, tabs.draw.NUMBER_CANVAS_KEY, ANSWER_MS)
     wait_for_run_to_end(page)
 
@@ -114,6 +118,30 @@ def test_a_number_written_with_the_mouse_and_a_photo_are_read(open_page, clear_d
     page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(photo_file)
 
     expect(answer(page)).to_have_text("2026", timeout=ANSWER_MS)
+
+
+def test_a_switch_to_another_mode_and_back_finds_the_drawings_and_answers_as_they_were(
+    open_page, clear_digits
+):
+    page = open_page(1000)
+    wait_until_drawable(page, tabs.draw.CANVAS_KEY, FIRST_ANSWER_MS)
+    clear_digits[7].trace(page, canvas(page), *PLACEMENTS[0])
+    expect_answer(page, 7, timeout=FIRST_ANSWER_MS)
+    choose_number_mode(page)
+    write(page, [clear_digits[d] for d in (3, 5)], 170, 50, [60, 260])
+    expect(answer(page)).to_have_text("35", timeout=ANSWER_MS)
+
+    choose(page, tabs.draw.ONE_DIGIT)
+
+    expect_answer(page, 7)
+    expect(number_canvas(page)).to_be_hidden()
+    choose(page, tabs.draw.A_NUMBER)
+    expect_answer(page, 35)
+    choose(page, tabs.draw.ONE_DIGIT)
+    expect(number_canvas(page)).to_be_hidden()
+    # The canvas on show is the one drawn on: its Clear empties it, and the answer with it.
+    canvas_control(page, tabs.draw.CLEAR_TEXT).click()
+    expect_blank(page)
 
 
 def test_the_wide_canvas_shows_where_it_stays_while_its_stylesheet_loads(open_page):

@@ -98,15 +98,23 @@ def upload(at: AppTest, name: str, data: bytes, mime: str) -> AppTest:
     return at.run()
 
 
+def shown(at: AppTest):
+    """The mode on show: the modes opened before it stay on the page, hidden."""
+    mode = at.segmented_control(key=tabs.draw.MODE_KEY).value
+    area = at.main.get_by_key(tabs.draw.MODE_AREAS[mode])
+    assert tabs.draw.SHOWN_MARK in area.html[0].value
+    return area
+
+
 def metric(at: AppTest, label: str) -> str | None:
-    values = [metric.value for metric in at.metric if metric.label == label]
+    values = [metric.value for metric in shown(at).metric if metric.label == label]
     assert len(values) <= 1
     return values[0] if values else None
 
 
 def captions(at: AppTest) -> list[str]:
-    """The caption of every picture on the page, in order."""
-    return [picture.caption for element in at.image for picture in element.proto.imgs]
+    """The caption of every picture shown, in order."""
+    return [picture.caption for element in shown(at).image for picture in element.proto.imgs]
 
 
 def why_pictures(at: AppTest) -> list[str]:
@@ -133,8 +141,8 @@ def test_a_number_written_on_the_wide_canvas_is_read(app, canvas, clear_digits, 
     assert (options["width"], options["height"]) == (700, 280)
     assert options["stroke_width"] == app.slider(key="brush_width").value
     assert metric(app, "Prediction") == number
-    assert len(app.warning) == 0
-    (digit_inputs,) = app.image
+    assert len(shown(app).warning) == 0
+    (digit_inputs,) = shown(app).image
     assert [picture.caption.split(" · ")[0] for picture in digit_inputs.proto.imgs] == list(number)
     assert all(picture.caption.endswith("%") for picture in digit_inputs.proto.imgs)
     assert why_pictures(app) == []
@@ -148,8 +156,8 @@ def test_the_number_confidence_is_every_digit_right_at_once(app, canvas, clear_d
         classifier, canvas_to_ink(canvas.drawings[tabs.draw.NUMBER_CANVAS_KEY])
     )
     assert metric(app, "Confidence") == f"{np.prod([d.confidence for d in expected.digits]):.0%}"
-    shown = [picture.caption for picture in app.image[0].proto.imgs]
-    assert shown == [f"{d.digit} · {d.confidence:.0%}" for d in expected.digits]
+    digit_captions = [picture.caption for picture in shown(app).image[0].proto.imgs]
+    assert digit_captions == [f"{d.digit} · {d.confidence:.0%}" for d in expected.digits]
 
 
 def test_a_piece_the_model_hesitates_over_shows_its_digit_and_the_doubt(
@@ -161,29 +169,36 @@ def test_a_piece_the_model_hesitates_over_shows_its_digit_and_the_doubt(
     assert not app.exception
     letter = reading.read_number(classifier, canvas_to_ink(doubtful_number)).digits[1]
     assert metric(app, "Prediction") == f"2{letter.digit}"
-    (warning,) = app.warning
+    (warning,) = shown(app).warning
     assert f"piece 2 (**{letter.digit}**) {tabs.draw.DOUBTFUL_PIECE}" in warning.value
 
 
-def test_blank_wide_canvas_shows_the_hint_and_one_digit_mode_comes_back(app, canvas, clear_digits):
+def test_a_mode_opened_before_stays_on_the_page_hidden_with_its_canvas(app, canvas, clear_digits):
     canvas.drawings[tabs.draw.CANVAS_KEY] = clear_digits[7].image(*PLACEMENTS[0])
     choose(app.run(), tabs.draw.A_NUMBER)
 
     assert not app.exception
-    assert [info.value for info in app.info] == [tabs.draw.NUMBER_HINT]
+    assert [info.value for info in shown(app).info] == [tabs.draw.NUMBER_HINT]
     assert metric(app, "Prediction") is None
+    canvas.calls.clear()
 
     choose(app, tabs.draw.ONE_DIGIT)
 
-    assert canvas.calls[-1]["key"] == tabs.draw.CANVAS_KEY
+    # Both canvases are built on every run: neither leaves the page, which would empty it.
+    assert {call["key"] for call in canvas.calls} == {
+        tabs.draw.CANVAS_KEY,
+        tabs.draw.NUMBER_CANVAS_KEY,
+    }
+    number_area = app.main.get_by_key(tabs.draw.MODE_AREAS[tabs.draw.A_NUMBER])
+    assert tabs.draw.HIDDEN_MARK in number_area.html[0].value
     assert metric(app, "Prediction") == "7"
-    assert [b.label for b in app.button] == [tabs.draw.CONFIRM_TEXT]  # the feedback row is back
+    assert [b.label for b in shown(app).button] == [tabs.draw.CONFIRM_TEXT]
 
 
 def test_a_photo_of_a_number_on_paper_is_read_and_its_digits_outlined(app, canvas, clear_digits):
     data = encoded(photographed(clear_digits, NUMBER), "JPEG", quality=75)
     choose(app.run(), tabs.draw.A_PHOTO)
-    assert [info.value for info in app.info] == [tabs.draw.PHOTO_HINT]
+    assert [info.value for info in shown(app).info] == [tabs.draw.PHOTO_HINT]
     assert app.file_uploader(key="photo_upload").allowed_type == [
         f".{kind}" for kind in reading.photo.FILE_EXTENSIONS
     ]
@@ -191,9 +206,9 @@ def test_a_photo_of_a_number_on_paper_is_read_and_its_digits_outlined(app, canva
     upload(app, "IMG_2026.jpg", data, "image/jpeg")
 
     assert not app.exception
-    assert len(app.error) == 0 and len(app.info) == 0
+    assert len(shown(app).error) == 0 and len(shown(app).info) == 0
     assert metric(app, "Prediction") == NUMBER
-    picture, digit_inputs = app.image
+    picture, digit_inputs = shown(app).image
     assert "a box around each digit" in picture.proto.imgs[0].caption
     assert len(digit_inputs.proto.imgs) == len(NUMBER)
 
@@ -217,7 +232,7 @@ def test_blank_paper_says_no_handwriting_was_found(app, canvas):
     upload(app, "paper.jpg", data, "image/jpeg")
 
     assert not app.exception
-    assert [info.value for info in app.info] == [tabs.draw.NO_HANDWRITING]
+    assert [info.value for info in shown(app).info] == [tabs.draw.NO_HANDWRITING]
     assert metric(app, "Prediction") is None
     assert captions(app) == ["Your picture"]
 
@@ -264,7 +279,7 @@ def test_unusual_but_sound_pictures_are_read(app, canvas, clear_digits, make, na
     upload(app, name, make(clear_digits), "application/octet-stream")
 
     assert not app.exception
-    assert len(app.error) == 0
+    assert len(shown(app).error) == 0
     assert metric(app, "Prediction") == NUMBER
 
 
@@ -301,7 +316,7 @@ def test_bad_files_get_a_clear_message_and_the_page_keeps_working(
     upload(app, name, make(), "application/octet-stream")
 
     assert not app.exception
-    (error,) = app.error
+    (error,) = shown(app).error
     assert message in error.value
     assert metric(app, "Prediction") is None
     assert captions(app) == []
@@ -309,7 +324,7 @@ def test_bad_files_get_a_clear_message_and_the_page_keeps_working(
     upload(app, "IMG_2026.jpg", encoded(photographed(clear_digits, NUMBER), "JPEG"), "image/jpeg")
 
     assert not app.exception
-    assert len(app.error) == 0
+    assert len(shown(app).error) == 0
     assert metric(app, "Prediction") == NUMBER
 
 
@@ -384,7 +399,7 @@ def test_a_bad_file_is_decoded_once_however_often_the_page_reruns(app, canvas, m
     app.run()
 
     assert not app.exception
-    assert len(app.error) == 1
+    assert len(shown(app).error) == 1
     assert reads.calls == 1
 
 

@@ -105,9 +105,11 @@ def canvas(page):
 
 
 def metric(page, label: str):
-    """The value of the metric with this label."""
+    """The value of the metric with this label, in the mode on show (a mode opened before
+    stays on the page, hidden)."""
     name = page.get_by_test_id("stMetricLabel").get_by_text(label, exact=True)
-    return page.get_by_test_id("stMetric").filter(has=name).get_by_test_id("stMetricValue")
+    shown = page.get_by_test_id("stMetric").filter(has=name, visible=True)
+    return shown.get_by_test_id("stMetricValue")
 
 
 def answer(page):
