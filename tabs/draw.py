@@ -754,7 +754,8 @@ def photo_section(classifier: digit_model.Classifier) -> None:
 
 
 def draw_section(classifier: digit_model.Classifier | None) -> None:
-    """One digit, a number or a photo to read, once the model is loaded."""
+    """One digit, a number or a photo to read, once the model is loaded; each mode, once
+    opened, stays on the page for the visit, hidden while another shows."""
     if classifier is None:
         st.info("The canvas comes back once the model file is in place.")
         return
@@ -774,8 +775,9 @@ def draw_section(classifier: digit_model.Classifier | None) -> None:
     opened = st.session_state.setdefault(OPENED_KEY, set())
     opened.add(mode)
     areas = {each: st.container(key=area) for each, area in MODE_AREAS.items()}
-    # The marks first, each in the same place in its area on every run: the switch shows
-    # at once, before the sections are read again, and nothing in an area moves.
+    # The marks first, each in the same place in its area on every run: a switch shows as
+    # the run starts, before the sections are read again (a mode opened for the first time
+    # fills in as its section runs), and nothing in an area moves.
     for each, area in areas.items():
         area.html(f'<span class="{SHOWN_MARK if each == mode else HIDDEN_MARK}"></span>')
     if ONE_DIGIT in opened:

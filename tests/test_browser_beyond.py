@@ -1,6 +1,7 @@
 """Beyond one digit in the real page, in headless Chromium: a number written with the mouse
 on the wide canvas, on a desktop and on a phone, the canvas in its place from the moment it
-shows, and a photo uploaded from disk."""
+shows, a photo uploaded from disk, and a switch of mode and back that finds each drawing as
+it was left."""
 
 from __future__ import annotations
 
