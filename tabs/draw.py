@@ -46,7 +46,7 @@ ONE_DIGIT, A_NUMBER, A_PHOTO = "One digit", "A number", "A photo"
 MODE_PROMPT, MODE_KEY = "What to read", "read_mode"
 # Each mode's place on the page. A mode once opened stays on the page, hidden while another
 # is shown, so that a switch and back finds its drawing (or photo) and answer as they were:
-# a canvas taken off the page would come back empty. The place on show holds the mark.
+# a canvas taken off the page would come back empty. The place on show holds the shown mark.
 MODE_AREAS = {ONE_DIGIT: "one_digit_area", A_NUMBER: "number_area", A_PHOTO: "photo_area"}
 SHOWN_MARK, HIDDEN_MARK = "mode-shown", "mode-hidden"
 NUMBER_HINT = (
@@ -64,6 +64,7 @@ NO_HANDWRITING = (
 PHOTO_HEIGHT = 360  # px; a tall photo is shown no taller than this
 PHOTO_READING_KEY = "photo_reading"  # (file id, what was read), so reruns do not read it again
 WHY_TEXT = "Why this answer?"
+HEAT_MAPS_KEPT = 256  # heat-maps kept for reruns, across visits: a few MB at most
 WHY_HELP = (
     "Colour the strokes by how much they drove the answer: red the most, grey hardly at all. "
     "Each part of the drawing is hidden in turn and the model reads it again."
@@ -212,8 +213,10 @@ CANVAS_SCRIPT = Template(
 # chart's hover toolbar would sit over the last digits and take their clicks: it is hidden.
 # On a phone the title takes less height and the brush's button shows only its icon (its name
 # stays for screen readers), beside the mode instead of on a row of its own, so that the
-# canvas, the answer and the start of what is said of it fit the screen together. The element
-# that carries this style and the canvas script takes no room.
+# canvas, the answer and the start of what is said of it fit the screen together. A mode's
+# place not on show is hidden, and so is the box Streamlit lays it out in, which would keep
+# its gap. The element that carries this style and the canvas script takes no room, nor do
+# the marks.
 PAGE_STYLE = Template("""<style id="$style_id">
 [data-testid="stElementContainer"]:has(#$style_id) { display: none; }
 .st-key-$pick_key button[data-variant="pills"] {
@@ -229,7 +232,10 @@ PAGE_STYLE = Template("""<style id="$style_id">
 .st-key-$message_slot { min-height: 6.5rem; }
 .st-key-$memory_slot { min-height: 2.5rem; }
 .st-key-$notice_slot { min-height: 2.75rem; }
-:is($mode_areas):not(:has(.$shown_mark)) { display: none; }
+:is($mode_areas):not(:has(.$shown_mark)),
+[data-testid="stLayoutWrapper"]:has(> :is($mode_areas)):not(:has(.$shown_mark)) {
+  display: none;
+}
 [data-testid="stElementContainer"]:has(.$shown_mark, .$hidden_mark) { display: none; }
 @media (max-width: 640px) {
   [data-testid="stMainBlockContainer"] {
@@ -582,6 +588,14 @@ def brush_control() -> int:
         )
 
 
+@st.cache_data(max_entries=HEAT_MAPS_KEPT, show_spinner=False)
+def heat_map(_classifier: digit_model.Classifier, image: np.ndarray, digit: int, side: int) -> str:
+    """The input's strokes coloured by how much they drove the answer, as a PNG data URL; kept,
+    as the page runs again with the same drawings (a tab, a mode, a hidden mode's number)."""
+    saliency = explain.saliency(_classifier, image, digit)
+    return png_data_url(explain.overlay(image, saliency, size=side))
+
+
 def why_section(
     classifier: digit_model.Classifier,
     images: list[np.ndarray],
@@ -593,22 +607,14 @@ def why_section(
 
     The toggle's setting is one for the whole visit, shared by every mode.
     """
-    shown = st.toggle(
-        WHY_TEXT,
-        value=st.session_state.get(WHY_SETTING, False),
-        key=key,
-        help=WHY_HELP,
-        on_change=remember,
-        args=(WHY_SETTING, key),
-    )
+    # A keyed toggle keeps its own value once built, and a hidden mode's is built on every
+    # run: each is set from the visit's setting, so that a switch finds it as last set.
+    st.session_state[key] = st.session_state.get(WHY_SETTING, False)
+    shown = st.toggle(WHY_TEXT, key=key, help=WHY_HELP, on_change=remember, args=(WHY_SETTING, key))
     if not shown or not images:
         return
-    heat_maps = [
-        explain.overlay(image, explain.saliency(classifier, image, digit), size=FIELD * scale)
-        for image, digit in zip(images, digits)
-    ]
     st.image(
-        [png_data_url(heat_map) for heat_map in heat_maps],
+        [heat_map(classifier, image, digit, FIELD * scale) for image, digit in zip(images, digits)],
         caption=[f"Why {digit}" for digit in digits],
         alt=[f"The input of the {digit}, its strokes coloured by their effect" for digit in digits],
     )

@@ -135,12 +135,18 @@ def test_a_switch_to_another_mode_and_back_finds_the_drawings_and_answers_as_the
     choose(page, tabs.draw.ONE_DIGIT)
 
     expect_answer(page, 7)
+    expect(number_canvas(page)).to_be_attached()
     expect(number_canvas(page)).to_be_hidden()
+    for mode in (tabs.draw.A_NUMBER, tabs.draw.A_PHOTO):  # nor their gaps take room
+        area = page.locator(f".st-key-{tabs.draw.MODE_AREAS[mode]}")
+        assert area.evaluate("(area) => getComputedStyle(area.parentElement).display") == "none"
+    # The canvas is the one drawn on, not one made anew: its strokes can be undone.
+    expect(canvas_control(page, "Undo")).to_be_enabled()
     choose(page, tabs.draw.A_NUMBER)
     expect_answer(page, 35)
+    expect(canvas_control(page, "Undo")).to_be_enabled()
     choose(page, tabs.draw.ONE_DIGIT)
     expect(number_canvas(page)).to_be_hidden()
-    # The canvas on show is the one drawn on: its Clear empties it, and the answer with it.
     canvas_control(page, tabs.draw.CLEAR_TEXT).click()
     expect_blank(page)
 

@@ -88,6 +88,11 @@ def counted(monkeypatch, module: types.ModuleType, name: str) -> Counting:
     return counting
 
 
+def last_call(canvas: CanvasStandIn, key: str) -> dict:
+    """The options the canvas with this key was last built with."""
+    return [call for call in canvas.calls if call["key"] == key][-1]
+
+
 def choose(at: AppTest, mode: str) -> AppTest:
     at.segmented_control(key=tabs.draw.MODE_KEY).set_value(mode)
     return at.run()
@@ -417,12 +422,18 @@ def test_settings_stay_through_clears_mode_switches_and_tab_switches(app, canvas
     assert app.toggle(key="why_digit").value is True
     assert why_pictures(app) == []
 
-    choose(app, tabs.draw.A_PHOTO)  # no canvas, so no brush, in this mode
+    canvas.calls.clear()
+    choose(app, tabs.draw.A_PHOTO)  # no brush to set in this mode: the hidden canvas keeps it
+
+    assert [(call["key"], call["stroke_width"]) for call in canvas.calls] == [
+        (tabs.draw.CANVAS_KEY, 30)
+    ]
+
     canvas.drawings[tabs.draw.NUMBER_CANVAS_KEY] = written(clear_digits, "19")
     choose(app, tabs.draw.A_NUMBER)
 
     assert app.slider(key=tabs.draw.BRUSH_KEY).value == 30
-    assert canvas.calls[-1]["stroke_width"] == 30
+    assert last_call(canvas, tabs.draw.NUMBER_CANVAS_KEY)["stroke_width"] == 30
     assert app.toggle(key="why_number").value is True
     assert why_pictures(app) == ["Why 1", "Why 9"]
 
@@ -435,8 +446,11 @@ def test_settings_stay_through_clears_mode_switches_and_tab_switches(app, canvas
     assert app.slider(key=tabs.draw.BRUSH_KEY).value == 30
     assert app.toggle(key="why_number").value is True
 
+    app.toggle(key="why_number").set_value(False).run()  # off here: off in every mode
     canvas.drawings[tabs.draw.CANVAS_KEY] = clear_digits[5].image(*PLACEMENTS[0])
     choose(app, tabs.draw.ONE_DIGIT)
 
-    assert canvas.calls[-1]["stroke_width"] == 30
-    assert why_pictures(app) == ["Why 5"]
+    assert last_call(canvas, tabs.draw.CANVAS_KEY)["stroke_width"] == 30
+    assert metric(app, "Prediction") == "5"
+    assert app.toggle(key="why_digit").value is False
+    assert why_pictures(app) == []
