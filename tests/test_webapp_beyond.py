@@ -68,6 +68,8 @@ def app(tmp_path, monkeypatch) -> AppTest:
     monkeypatch.delenv(digit_model.MODEL_PATH_VARIABLE, raising=False)
     monkeypatch.delenv("DATABASE_URL", raising=False)
     monkeypatch.setenv("DIGIT_FEEDBACK_DB_URL", f"sqlite:///{tmp_path / 'feedback.db'}")
+    # Heat-maps are kept across visits: one an earlier test made would spare this one's work.
+    tabs.draw.heat_map.clear()
     return AppTest.from_file(str(REPO_ROOT / "webapp.py"), default_timeout=RUN_TIMEOUT)
 
 
@@ -378,6 +380,12 @@ def test_why_shows_a_heat_map_for_each_digit_of_a_number(app, canvas, clear_digi
 
     assert not app.exception
     assert metric(app, "Prediction") == NUMBER
+    assert why_pictures(app) == [f"Why {digit}" for digit in NUMBER]
+    assert saliency.calls == len(NUMBER)
+
+    choose(app, tabs.draw.ONE_DIGIT)  # the number stays on the page, hidden, as do its
+    choose(app, tabs.draw.A_NUMBER)  # heat-maps: made once, not on every run of the page
+
     assert why_pictures(app) == [f"Why {digit}" for digit in NUMBER]
     assert saliency.calls == len(NUMBER)
 
