@@ -588,11 +588,14 @@ def brush_control() -> int:
         )
 
 
-@st.cache_data(max_entries=HEAT_MAPS_KEPT, show_spinner=False)
-def heat_map(_classifier: digit_model.Classifier, image: np.ndarray, digit: int, side: int) -> str:
+# Kept per model loaded (by its identity: the served model is loaded once per process).
+@st.cache_data(
+    max_entries=HEAT_MAPS_KEPT, show_spinner=False, hash_funcs={digit_model.Classifier: id}
+)
+def heat_map(classifier: digit_model.Classifier, image: np.ndarray, digit: int, side: int) -> str:
     """The input's strokes coloured by how much they drove the answer, as a PNG data URL; kept,
     as the page runs again with the same drawings (a tab, a mode, a hidden mode's number)."""
-    saliency = explain.saliency(_classifier, image, digit)
+    saliency = explain.saliency(classifier, image, digit)
     return png_data_url(explain.overlay(image, saliency, size=side))
 
 
