@@ -28,12 +28,12 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench_beyond import report
-from bench_inference import timed
 
 import digit_model
 from devtools.datasets import mnist
 from devtools.page import served_page
 from devtools.pictures import png
+from devtools.timing import timed
 from reading import read_image_bytes
 from training.canvas_drawings import random_drawings
 

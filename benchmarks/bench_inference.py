@@ -4,8 +4,8 @@ the whole pipeline again with a handwriting memory of MEMORY_EXAMPLES examples.
     python benchmarks/bench_inference.py [--runs 500] [--data ../shared/mnist.npz]
 
 Prints median (p50) and p90 in milliseconds for each stage and for the whole pipeline,
-measured in the same run as the `model.predict` baseline, over canvas-style drawings of
-MNIST test digits, and the network's time for a drawing it is unsure of and reads twice.
+timed in turn with the `model.predict` baseline in the same run, over canvas-style drawings
+of MNIST test digits, and the network's time for a drawing it is unsure of and reads twice.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import numpy as np
 
 import digit_model
 from devtools.datasets import MNIST_PATH
-from devtools.timing import p50_p90, timed
+from devtools.timing import p50_p90, timed_in_turn
 from preprocess import canvas_to_ink, normalize, prepare
 from reading import HandwritingMemory, read_digit, read_digits
 from train_model import load_mnist
@@ -55,22 +55,30 @@ def main() -> None:
     ):
         memory.add(example, label)
 
-    rows = {
-        "canvas_to_ink": timed(canvas_to_ink, canvases, args.runs),
-        "prepare: input + dot check": timed(prepare, inks, args.runs),
-        "network: read_all": timed(classifier.read_all, inputs, args.runs),
-        "  an unsure drawing": timed(classifier.read_all, unsure, args.runs) if unsure else [],
-        "whole pipeline": timed(
-            lambda rgba: read_digit(classifier, canvas_to_ink(rgba)), canvases, args.runs
+    readings = read_digits(classifier, inks)
+    calls = {
+        "canvas_to_ink": (canvas_to_ink, canvases, args.runs),
+        "prepare: input + dot check": (prepare, inks, args.runs),
+        "network: read_all": (classifier.read_all, inputs, args.runs),
+        "  an unsure drawing": (classifier.read_all, unsure, args.runs if unsure else 0),
+        "whole pipeline": (
+            lambda rgba: read_digit(classifier, canvas_to_ink(rgba)),
+            canvases,
+            args.runs,
         ),
-        f"pipeline, {len(memory)} examples": timed(
-            lambda rgba: read_digit(classifier, canvas_to_ink(rgba), memory), canvases, args.runs
+        f"pipeline, {len(memory)} examples": (
+            lambda rgba: read_digit(classifier, canvas_to_ink(rgba), memory),
+            canvases,
+            args.runs,
         ),
-        "of which the memory": timed(memory.recall, read_digits(classifier, inks), args.runs),
-        "baseline: model.predict": timed(
-            lambda image: classifier.model.predict(image, verbose=0), inputs, min(args.runs, 200)
+        "of which the memory": (memory.recall, readings, args.runs),
+        "baseline: model.predict": (
+            lambda image: classifier.model.predict(image, verbose=0),
+            inputs,
+            min(args.runs, 200),
         ),
     }
+    rows = timed_in_turn(calls)
     print(f"{len(unsure)} of {len(pool)} test digits are read a second time, from views")
     print(f"{'stage':<26}{'p50 ms':>8}{'p90 ms':>8}   ({os.cpu_count()} CPUs, {args.runs} runs)")
     for name, times in rows.items():
