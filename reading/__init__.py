@@ -26,6 +26,10 @@ from reading.memory import HandwritingMemory
 
 Mode = Literal["digit", "number"]
 MODES: tuple[Mode, ...] = ("digit", "number")
+# Why a digit read is not given as the answer: the ink is only a dot or a speck, or the
+# model is firm that the drawing is no digit at all.
+Withheld = Literal["too small", "not a digit"]
+WITHHELD = "?"  # stands in a number for a piece whose digit is withheld
 
 
 @dataclass(frozen=True)
@@ -53,6 +57,16 @@ class DigitReading:
     def confidence(self) -> float:
         """The calibrated chance that the digit read is right."""
         return float(self.probabilities.max())
+
+    @property
+    def withheld(self) -> Withheld | None:
+        """Why the digit read is not given as the answer; None when it is given, a doubtful
+        verdict's included."""
+        if self.too_small:
+            return "too small"
+        if not self.is_digit and not self.doubtful:
+            return "not a digit"
+        return None
 
     @property
     def top_two(self) -> tuple[int, int]:
@@ -110,12 +124,16 @@ class NumberReading:
 
     @property
     def number(self) -> str:
-        """The digits read, left to right, as one string."""
-        return "".join(str(digit.digit) for digit in self.digits)
+        """The digits read, left to right, as one string: WITHHELD ("?") for a piece whose
+        digit is withheld (too small, or no digit)."""
+        return "".join(WITHHELD if digit.withheld else str(digit.digit) for digit in self.digits)
 
     @property
-    def confidence(self) -> float:
-        """The chance that every digit is right: the digits' confidences multiplied."""
+    def confidence(self) -> float | None:
+        """The chance that every digit is right: the digits' confidences multiplied; None
+        when a piece's digit is withheld, as the number read is then not all digits."""
+        if any(digit.withheld for digit in self.digits):
+            return None
         return math.prod(digit.confidence for digit in self.digits)
 
     def to_dict(self) -> dict:
@@ -204,13 +222,14 @@ def read_number(classifier: Classifier, ink: np.ndarray) -> NumberReading | None
     if not pieces:
         return None
     ink = np.asarray(ink)
+    side = max(ink.shape)  # a piece is small or not beside the whole picture, not itself
     return NumberReading(
         tuple(
             PlacedDigit(
                 piece.image,
                 piece.probabilities,
                 bool(piece.is_digit),
-                bool(too_small(ink[piece.top : piece.bottom, piece.left : piece.right])),
+                bool(too_small(ink[piece.top : piece.bottom, piece.left : piece.right], side)),
                 Box(piece.left, piece.top, piece.right, piece.bottom),
                 doubtful=bool(piece.doubtful),
             )

@@ -3,23 +3,29 @@
     python -m reading predict IMAGE_OR_FOLDER... [--number] [--json] [--model PATH]
 
 Prints one line per file: the digit (or with --number the whole number) and the confidence,
-or what is wrong with that file. A folder stands for every PNG, JPEG and WebP file in it.
+or why the digit is withheld ("too small", "not a digit"; "?" in a number), or what is
+wrong with that file. A folder stands for every PNG, JPEG and WebP file in it.
 With --json each line is a JSON object with the file's name and the HTTP API's answer.
-Exits with 1 when any file could not be read, after reading all the others.
+Exits with 1 when any file could not be read, after reading all the others; with 2 when the
+model cannot be loaded or the command line is not understood.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up notices: not answers
 
 import digit_model
 from reading import DigitReading, NumberReading, photo, read_image_bytes
 
 NO_HANDWRITING = "no handwriting found"
+MAYBE_NO_DIGIT = "may not be a digit at all"  # the model doubts, but the digit is given
 
 
 def image_files(paths: list[Path]) -> Iterator[Path]:
@@ -60,8 +66,24 @@ def line(path: Path, result: DigitReading | NumberReading | str, as_json: bool) 
         return json.dumps({"file": str(path), **answer})
     if isinstance(result, str):
         return f"{path}: error: {result}"
-    answer = result.number if isinstance(result, NumberReading) else result.digit
-    return f"{path}: {answer} ({result.confidence:.0%})"
+    return f"{path}: {answer_text(result)}"
+
+
+def answer_text(reading: DigitReading | NumberReading) -> str:
+    """The answer as the page gives it: the digit or number and the confidence, or why a
+    digit is withheld ("?" in a number), and the model's doubts in words."""
+    if isinstance(reading, DigitReading):
+        if reading.withheld:
+            return reading.withheld
+        doubt = f"; {MAYBE_NO_DIGIT}" if reading.doubtful else ""
+        return f"{reading.digit} ({reading.confidence:.0%}{doubt})"
+    notes = [] if reading.confidence is None else [f"{reading.confidence:.0%}"]
+    for position, digit in enumerate(reading.digits, start=1):
+        if digit.withheld:
+            notes.append(f"piece {position} is {digit.withheld}")
+        elif digit.doubtful:
+            notes.append(f"piece {position} {MAYBE_NO_DIGIT}")
+    return f"{reading.number} ({'; '.join(notes)})"
 
 
 def predict(args: argparse.Namespace) -> int:

@@ -26,6 +26,7 @@ from reading import (
     DrawingReading,
     HandwritingMemory,
     NumberReading,
+    Withheld,
     explain,
     read_drawing,
     read_number,
@@ -84,6 +85,10 @@ DRAW_HINT = "Draw a digit from 0 to 9 in the box. The answer appears as soon as 
 BLANK = "—"  # the answer's metrics before anything is drawn
 TOO_SMALL, TOO_SMALL_HINT = "Too small", "Too small — draw the digit larger."
 NOT_A_DIGIT, NOT_A_DIGIT_HINT = "Not a digit", "That doesn't look like a digit."
+WITHHELD_WORDS: dict[Withheld, tuple[str, str]] = {  # why a digit is withheld, short and in full
+    "too small": (TOO_SMALL, TOO_SMALL_HINT),
+    "not a digit": (NOT_A_DIGIT, NOT_A_DIGIT_HINT),
+}
 DOUBTFUL_HINT = "Not sure this is a digit at all."
 MAYBE_NO_DIGIT = "maybe no digit"  # under the digit read, when the verdict doubts it...
 IF_A_DIGIT = "if it is a digit"  # ...and under its confidence, which assumes it is one
@@ -451,11 +456,7 @@ def feedback_row(reading: DrawingReading | None, strokes: dict | None) -> None:
 
 def unreadable(reading: DigitReading) -> tuple[str, str] | None:
     """Why a drawing is not read as a digit, short and in full; None when it is read."""
-    if reading.too_small:
-        return TOO_SMALL, TOO_SMALL_HINT
-    if not reading.is_digit and not reading.doubtful:
-        return NOT_A_DIGIT, NOT_A_DIGIT_HINT
-    return None
+    return None if reading.withheld is None else WITHHELD_WORDS[reading.withheld]
 
 
 def answer_doubt(reading: DigitReading) -> str | None:
@@ -628,13 +629,10 @@ def number_answer(classifier: digit_model.Classifier, reading: NumberReading, ke
     """The number read, how sure the model is of all of it, and each digit's input and answer."""
     verdicts = [unreadable(digit) for digit in reading.digits]
     prediction, confidence = st.columns(2)
-    prediction.metric(
-        "Prediction",
-        "".join("?" if verdict else str(d.digit) for d, verdict in zip(reading.digits, verdicts)),
-    )
+    prediction.metric("Prediction", reading.number)
     confidence.metric(
         "Confidence",
-        BLANK if any(verdicts) else f"{reading.confidence:.0%}",
+        BLANK if reading.confidence is None else f"{reading.confidence:.0%}",
         help="How sure the model is of every digit at once: their confidences multiplied.",
     )
     doubts = []

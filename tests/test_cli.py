@@ -21,7 +21,7 @@ SETUPS = ("black on transparent", "white on black", "navy on cream")
 
 def predict(*arguments: str | Path) -> subprocess.CompletedProcess:
     """Run the command line from the repository, as the README shows it."""
-    environment = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    environment = {name: value for name, value in os.environ.items() if not name.startswith("TF_")}
     return subprocess.run(
         [sys.executable, "-m", "reading", "predict", *map(str, arguments)],
         cwd=REPO_ROOT,
@@ -84,3 +84,18 @@ def test_a_missing_model_says_how_to_fix_it(folder, tmp_path):
     result = predict(folder / "digit_0.png", "--model", tmp_path / "none.keras")
     assert result.returncode == 2
     assert "python train_model.py" in result.stderr and result.stdout == ""
+
+
+def test_no_digit_and_a_dot_are_named_as_such_and_tensorflow_keeps_quiet(not_a_digit, tmp_path):
+    scribble, dot = tmp_path / "scribble.png", tmp_path / "dot.png"
+    scribble.write_bytes(png(drawn_digit(not_a_digit, SETUPS[0])))
+    white = np.full((280, 280, 4), 255, np.uint8)
+    rows, cols = np.mgrid[0:280, 0:280]
+    white[((rows - 140) ** 2 + (cols - 140) ** 2) <= 25, :3] = 0
+    dot.write_bytes(png(white))
+    result = predict(scribble, dot)
+    assert result.returncode == 0
+    assert result.stdout.splitlines() == [f"{scribble}: not a digit", f"{dot}: too small"]
+    assert result.stderr == ""  # TensorFlow's start-up notices are not for the reader
+    number = predict(dot, "--number")
+    assert number.stdout.splitlines() == [f"{dot}: ? (piece 1 is too small)"]

@@ -11,7 +11,7 @@ import reading
 from devtools.pictures import png
 from preprocess import canvas_to_ink
 from reading.photo import PhotoError
-from tests.support.pictures import CELL, written_number
+from tests.support.pictures import CELL, written_number, written_strokes
 from training.canvas_drawings import COLOUR_SETUPS, draw
 
 NUMBER = "2026"
@@ -143,3 +143,22 @@ def test_a_piece_of_a_number_the_model_hesitates_over_is_doubtful(classifier, do
     assert [(d.is_digit, d.doubtful) for d in number.digits] == [(True, False), (False, True)]
     sent = reading.read_image_bytes(classifier, png(doubtful_number), "number")
     assert [d["doubtful"] for d in sent.to_dict()["digits"]] == [False, True]
+
+
+def test_a_piece_of_a_number_that_is_no_digit_stands_as_a_question_mark(
+    classifier, clear_digits, not_a_digit
+):
+    rgba = written_strokes([clear_digits[2].segments, not_a_digit.segments])
+    number = reading.read_number(classifier, canvas_to_ink(rgba))
+    assert [digit.withheld for digit in number.digits] == [None, "not a digit"]
+    assert number.number == "2?" and number.confidence is None
+    sent = reading.read_image_bytes(classifier, png(rgba), "number").to_dict()
+    assert (sent["number"], sent["confidence"]) == ("2?", None)
+
+
+def test_a_dot_alone_written_as_a_number_is_too_small(classifier):
+    rows, cols = np.mgrid[0:280, 0:700]
+    ink = (((rows - 140) ** 2 + (cols - 350) ** 2) <= 36).astype(np.float32)
+    (dot,) = reading.read_number(classifier, ink).digits
+    assert dot.too_small and dot.withheld == "too small"
+    assert reading.read_number(classifier, ink).number == "?"

@@ -11,9 +11,10 @@ from reading import read_number
 
 
 def read_written(classifier, number: WrittenNumber) -> str:
-    """The number the page reads from the whole written canvas; empty when it finds none."""
+    """The digits the page reads from the whole written canvas, each as read, withheld or not
+    (the page shows "?" for those); empty when it finds none."""
     reading = read_number(classifier, canvas_to_ink(number.rgba))
-    return reading.number if reading else ""
+    return "".join(str(digit.digit) for digit in reading.digits) if reading else ""
 
 
 class CountingClassifier:
