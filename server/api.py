@@ -231,6 +231,13 @@ async def _image_bytes(request: Request, body: _Body) -> bytes | bytearray:
 
 async def predict(request: Request) -> JSONResponse:
     """POST /api/predict: read the digit, or the number, in the image sent."""
+    unknown = sorted(set(request.query_params) - {"mode"})
+    if unknown:
+        return _refusal(
+            400,
+            f"Unknown parameter {_echo(unknown[0])!r}: the one parameter is mode, "
+            f"{' or '.join(MODES)}.",
+        )
     mode = request.query_params.get("mode", MODES[0])
     if mode not in MODES:
         return _refusal(
