@@ -22,7 +22,7 @@ from PIL import Image
 
 from devtools import REPO_ROOT
 from devtools.numbers import random_numbers, write_number
-from devtools.pictures import encoded, paper_photo, scan_photographed
+from devtools.pictures import encoded, paper_photo, png, scan_photographed
 from preprocess import canvas_to_ink
 from reading import photo, read_image_bytes, read_number
 from reading.photo import MAX_BYTES, PhotoBusy, PhotoError, TooManyPixels, photo_to_ink, read_upload
@@ -245,6 +245,30 @@ def test_blank_paper_has_no_ink(classifier):
     upload = read_upload(data)
     assert upload.ink.max() == 0.0
     assert read_number(classifier, upload.ink) is None
+
+
+def with_desk(picture: Image.Image, side: str) -> bytes:
+    """A photo of paper with the dark desk showing beside it, along one side: a strip a sixth
+    of the width (right) or a quarter of the height (bottom), never over the writing."""
+    paper = np.asarray(picture, np.float32)
+    height, width = paper.shape[:2]
+    shape = (height, width // 6, 3) if side == "right" else (height // 4, width, 3)
+    desk = 60 + np.random.default_rng(2).normal(0, 4, shape)
+    seen = np.concatenate([paper, desk], axis=1 if side == "right" else 0)
+    return encoded(Image.fromarray(np.clip(seen, 0, 255).astype(np.uint8)), "JPEG", quality=85)
+
+
+@pytest.mark.parametrize("side", ["right", "bottom"])
+def test_the_desk_beside_the_paper_is_no_ink(classifier, strokes, side):
+    blank = paper_photo(np.zeros_like(strokes))
+    assert read_upload(with_desk(blank, side)).ink.max() == 0.0
+    assert read_photo(classifier, with_desk(paper_photo(strokes), side)) == NUMBER
+
+
+def test_a_picture_half_black_half_white_has_no_ink():
+    pixels = np.full((280, 280), 255, np.uint8)
+    pixels[:, 140:] = 0
+    assert read_upload(png(pixels)).ink.max() == 0.0
 
 
 def test_photo_to_ink_keeps_shape_and_range():
