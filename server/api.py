@@ -56,7 +56,7 @@ IMAGE_TYPES = ("image/png", "image/jpeg", "image/jpg", "image/webp")
 UNTYPED = "application/octet-stream"  # bytes of no declared type: the decoder tells
 FORM = "multipart/form-data"
 FILE_FIELD = "image"
-RETRY_503_AFTER_S = "1"  # a request answered 503 (busy, no model yet) may come again this soon
+RETRY_503_AFTER_S = "1"  # a request answered 503 as busy may come again this soon
 WHAT_TO_SEND = (
     "Send the image bytes with Content-Type image/png, image/jpeg or image/webp, or "
     f'multipart/form-data with the image in a file field named "{FILE_FIELD}".'
@@ -103,6 +103,12 @@ def _refusal(status: int, message: str, close: bool = False) -> JSONResponse:
     if close:  # the body, or what is left of it, will not be read
         headers["Connection"] = "close"
     return JSONResponse({"error": message}, status_code=status, headers=headers)
+
+
+def _model_unavailable() -> JSONResponse:
+    """503 without Retry-After: a missing or unreadable model file waits for whoever runs the
+    server, not for a second."""
+    return JSONResponse({"error": MODEL_UNAVAILABLE}, status_code=503)
 
 
 def _echo(value: str) -> str:
@@ -294,7 +300,7 @@ async def _read(data: bytes | bytearray, mode: str) -> JSONResponse:
         return _refusal(400, str(error))
     except digit_model.ModelUnavailable as error:
         logger.error("The model is unavailable: %s", error)  # the path stays in the log
-        return _refusal(503, MODEL_UNAVAILABLE)
+        return _model_unavailable()
     except Exception:
         logger.exception("Reading an image sent to /api/predict failed")
         return _refusal(500, "The server failed to read this image. Try another one.")
@@ -327,7 +333,7 @@ async def model_info(request: Request) -> JSONResponse:
         digest = await _in_worker(_file_digest, path, status.st_mtime_ns)
     except OSError as error:
         logger.error("No model file to describe: %s", error)
-        return _refusal(503, MODEL_UNAVAILABLE)
+        return _model_unavailable()
     try:
         written = digit_model.metrics_path(path).stat()
         version = (written.st_mtime_ns, written.st_size)

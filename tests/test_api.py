@@ -22,6 +22,7 @@ import numpy as np
 import pytest
 from PIL import Image
 from playwright.sync_api import expect
+from starlette.applications import Starlette
 
 import digit_model
 import tabs.draw
@@ -29,6 +30,7 @@ from devtools.drawing import PLACEMENTS
 from devtools.page import drawing_surface, wait_until_drawable
 from devtools.pictures import png
 from server import api
+from tests.support.http import served
 from tests.support.pictures import (
     CELL,
     drawn_digit,
@@ -410,3 +412,15 @@ def test_requests_at_the_same_time_as_a_person_drawing_all_read_right(
     assert [(status, body["digit"]) for status, body in results] == [
         (200, label) for label, _ in pictures * 6
     ]
+
+
+def test_a_missing_model_is_503_without_asking_to_retry_every_second(tmp_path, monkeypatch):
+    monkeypatch.setenv(digit_model.MODEL_PATH_VARIABLE, str(tmp_path / "model.keras"))
+    with served(Starlette(routes=api.ROUTES)) as url:
+        request = urllib.request.Request(
+            f"{url}/api/predict", png(np.zeros((280, 280), np.uint8)), {"Content-Type": "image/png"}
+        )
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(request, timeout=FIRST_ANSWER_S)
+    assert refused.value.code == 503 and "Retry-After" not in refused.value.headers
+    assert json.loads(refused.value.read())["error"] == api.MODEL_UNAVAILABLE
