@@ -29,14 +29,16 @@ MAYBE_NO_DIGIT = "may not be a digit at all"  # the model doubts, but the digit 
 
 
 def image_files(paths: list[Path]) -> Iterator[Path]:
-    """The files named, with each folder replaced by the images in it, by name."""
+    """The files named, with each folder replaced by the images in it, by name; a folder
+    with none stands for itself, to be answered that it holds none."""
     for path in paths:
         if path.is_dir():
-            yield from sorted(
+            images = sorted(
                 entry
                 for entry in path.iterdir()
                 if entry.is_file() and entry.suffix.lower().lstrip(".") in photo.FILE_EXTENSIONS
             )
+            yield from images or [path]
         else:
             yield path
 
@@ -45,6 +47,8 @@ def read_file(
     classifier: digit_model.Classifier, path: Path, number: bool
 ) -> DigitReading | NumberReading | str:
     """What the model reads in one file, or why the file cannot be read."""
+    if path.is_dir():
+        return "no PNG, JPEG or WebP files in this folder"
     try:
         size = path.stat().st_size
         if size > photo.MAX_BYTES:

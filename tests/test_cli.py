@@ -99,3 +99,11 @@ def test_no_digit_and_a_dot_are_named_as_such_and_tensorflow_keeps_quiet(not_a_d
     assert result.stderr == ""  # TensorFlow's start-up notices are not for the reader
     number = predict(dot, "--number")
     assert number.stdout.splitlines() == [f"{dot}: ? (piece 1 is too small)"]
+
+
+def test_a_folder_without_pictures_is_said_to_have_none(tmp_path):
+    (tmp_path / "notes.txt").write_text("no picture here")
+    result = predict(tmp_path)
+    assert result.returncode == 1
+    none = "error: no PNG, JPEG or WebP files in this folder"
+    assert result.stdout.splitlines() == [f"{tmp_path}: {none}"]
