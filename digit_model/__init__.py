@@ -17,6 +17,7 @@ from preprocess import CENTRE, FIELD
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_PATH = REPO_ROOT / "model.keras"
+MODEL_SUFFIX = ".keras"  # Keras saves and loads models only in files named so
 MODEL_PATH_VARIABLE = "DIGIT_MODEL_PATH"  # point the app, API and CLI at another model file
 # README, "Retraining", says where the three data files come from.
 TRAIN_COMMAND = "python train_model.py --data mnist.npz --pen unipen_dev.npz --cvl cvl_dev.npz"
@@ -247,9 +248,13 @@ def load(path: str | Path = DEFAULT_PATH, threads: int | None = 1) -> Classifier
     try:
         model = keras.saving.load_model(path, compile=False)
     except Exception as error:  # a truncated or foreign file fails in many ways inside Keras
+        fix = (
+            f"Retrain it with `{train_command(path)}`{_or_restore(path)}"
+            if path.suffix == MODEL_SUFFIX
+            else f"A model is a {MODEL_SUFFIX} file, such as `{TRAIN_COMMAND}` writes"
+        )
         raise ModelUnavailable(
-            f"The model file {path} could not be read ({type(error).__name__}: {error}). "
-            f"Retrain it with `{train_command(path)}`{_or_restore(path)}."
+            f"The model file {path} could not be read ({type(error).__name__}: {error}). {fix}."
         ) from error
     shapes = model.output_shape if len(model.outputs) > 1 else [model.output_shape]
     outputs = dict(zip(model.output_names, shapes))
