@@ -8,7 +8,7 @@ other copy, and at most MAX_CONCURRENT_DECODES pictures decoding at once in the 
 The paper's uneven lighting is estimated with a morphological opening far wider than a
 pen stroke and divided out, the ink's polarity (dark on light, or light on dark) is taken
 from which side of the background the outliers lie, and Otsu's threshold keeps the strokes.
-The paper's edge beside a darker desk or a scanner's margin is left out: it is no stroke.
+The paper's edge beside a desk wider than the lighting's window is left out: it is no stroke.
 Every unreadable file raises PhotoError with a message meant for the person who uploaded it.
 """
 
@@ -58,7 +58,8 @@ MIN_CONTRAST = 0.12  # ink is at least this much darker (or lighter) than the pa
 NOISE_SIGMAS = 5.0  # ...and stands out from the paper's grain by this many of its deviations
 MIN_SPECK = 1e-4  # blobs smaller than this share of the picture are dust or paper grain
 OFF_PAPER = 0.005  # a region this share of the picture, further from ink than the paper, is off it
-EDGE_REACH = 0.05  # ...and ink this share of the picture from it, or nearer,...
+AGAINST = 3  # ink this many pixels from it or nearer, and lying...
+EDGE_REACH = 0.05  # ...this share of the picture from it or nearer,...
 EDGE_SHARE = 0.9  # ...all but this share of a piece, is the paper's edge, not a stroke
 FLAT_BORDER = 0.95  # a border this much of one colour is a digital drawing, not paper...
 FLAT_TOLERANCE = 2  # ...within this many levels per channel (photos have grain and shading)
@@ -389,10 +390,11 @@ def _ink(contrast: np.ndarray) -> np.ndarray:
     labels, count = ndimage.label(contrast >= threshold, structure=EIGHT_CONNECTED)
     areas = np.bincount(labels.ravel(), minlength=count + 1)
     areas[0] = 0
-    beside = _beside_the_paper(contrast)
-    if beside.any():  # pieces lying along the paper's edge, nearly all within reach of it
+    against, beside = _beside_the_paper(contrast)
+    if against.any():  # pieces against the paper's edge and lying along it, nearly all near it
         along = np.bincount(labels[beside], minlength=count + 1)
-        areas[along >= EDGE_SHARE * areas] = 0
+        touching = np.bincount(labels[against], minlength=count + 1) > 0
+        areas[touching & (along >= EDGE_SHARE * areas)] = 0
     mask = (areas >= MIN_SPECK * contrast.size)[labels]
     if not mask.any():
         return np.zeros(contrast.shape, dtype=np.float32)
@@ -402,18 +404,19 @@ def _ink(contrast: np.ndarray) -> np.ndarray:
     return np.where(near, np.clip(contrast / strong, 0.0, 1.0), 0.0).astype(np.float32)
 
 
-def _beside_the_paper(contrast: np.ndarray) -> np.ndarray:
-    """Within EDGE_REACH of where the picture shows something beside the paper (a desk, a
-    scanner's margin): regions of at least OFF_PAPER of the picture, further from the ink than
-    the paper is by MIN_CONTRAST, where the lighting estimate runs across the paper's edge."""
+def _beside_the_paper(contrast: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where the picture shows something beside the paper (a desk wider than the lighting's
+    window): regions of at least OFF_PAPER of the picture, further from the ink than the paper
+    is by MIN_CONTRAST, where the lighting estimate runs across the paper's edge. Two masks:
+    against such a region (a few pixels from it), and within EDGE_REACH of it."""
     labels, count = ndimage.label(contrast <= -MIN_CONTRAST, structure=EIGHT_CONNECTED)
     areas = np.bincount(labels.ravel(), minlength=count + 1)
     areas[0] = 0
     wide = (areas >= OFF_PAPER * contrast.size)[labels]
     if not wide.any():
-        return wide
-    reach = EDGE_REACH * max(contrast.shape)
-    return ndimage.distance_transform_cdt(~wide, metric="chessboard") <= reach
+        return wide, wide
+    distance = ndimage.distance_transform_cdt(~wide, metric="chessboard")
+    return distance <= AGAINST, distance <= EDGE_REACH * max(contrast.shape)
 
 
 def _paper_lines(ink: np.ndarray) -> np.ndarray:
