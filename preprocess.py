@@ -403,16 +403,12 @@ def normalize(ink: np.ndarray) -> np.ndarray | None:
     return None if crop is None else _mnist_form(crop)
 
 
-def too_small(ink: np.ndarray, side: int | None = None) -> bool:
+def too_small(ink: np.ndarray) -> bool:
     """True when the ink is only a dot or a speck: too small or too blob-like to read as a
-    digit. A large blob is not small: whether it is a digit is the model's to say.
-
-    Small is judged against `side`, the longer side of the picture the ink was cut from when
-    it is a piece of one (a digit of a number); by default, the ink's own.
-    """
+    digit. A large blob is not small: whether it is a digit is the model's to say."""
     ink = as_unit_ink(ink, "too_small")
     crop = _read_crop(ink)
-    return crop is not None and _is_dot(crop, side or max(ink.shape))
+    return crop is not None and _is_dot(crop, max(ink.shape))
 
 
 def enlarge(image: np.ndarray, size: int, smooth: bool = False) -> np.ndarray:

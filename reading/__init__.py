@@ -30,6 +30,7 @@ MODES: tuple[Mode, ...] = ("digit", "number")
 # model is firm that the drawing is no digit at all.
 Withheld = Literal["too small", "not a digit"]
 WITHHELD = "?"  # stands in a number for a piece whose digit is withheld
+MAY_NOT_BE_A_DIGIT = "may not be a digit at all"  # said of a digit given though doubtful
 
 
 @dataclass(frozen=True)
@@ -222,14 +223,13 @@ def read_number(classifier: Classifier, ink: np.ndarray) -> NumberReading | None
     if not pieces:
         return None
     ink = np.asarray(ink)
-    side = max(ink.shape)  # a piece is small or not beside the whole picture, not itself
     return NumberReading(
         tuple(
             PlacedDigit(
                 piece.image,
                 piece.probabilities,
                 bool(piece.is_digit),
-                bool(too_small(ink[piece.top : piece.bottom, piece.left : piece.right], side)),
+                bool(too_small(ink[piece.top : piece.bottom, piece.left : piece.right])),
                 Box(piece.left, piece.top, piece.right, piece.bottom),
                 doubtful=bool(piece.doubtful),
             )

@@ -97,8 +97,6 @@ def test_no_digit_and_a_dot_are_named_as_such_and_tensorflow_keeps_quiet(not_a_d
     assert result.returncode == 0
     assert result.stdout.splitlines() == [f"{scribble}: not a digit", f"{dot}: too small"]
     assert result.stderr == ""  # TensorFlow's start-up notices are not for the reader
-    number = predict(dot, "--number")
-    assert number.stdout.splitlines() == [f"{dot}: ? (piece 1 is too small)"]
 
 
 def test_a_folder_without_pictures_is_said_to_have_none(tmp_path):

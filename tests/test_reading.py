@@ -154,11 +154,3 @@ def test_a_piece_of_a_number_that_is_no_digit_stands_as_a_question_mark(
     assert number.number == "2?" and number.confidence is None
     sent = reading.read_image_bytes(classifier, png(rgba), "number").to_dict()
     assert (sent["number"], sent["confidence"]) == ("2?", None)
-
-
-def test_a_dot_alone_written_as_a_number_is_too_small(classifier):
-    rows, cols = np.mgrid[0:280, 0:700]
-    ink = (((rows - 140) ** 2 + (cols - 350) ** 2) <= 36).astype(np.float32)
-    (dot,) = reading.read_number(classifier, ink).digits
-    assert dot.too_small and dot.withheld == "too small"
-    assert reading.read_number(classifier, ink).number == "?"
