@@ -22,10 +22,9 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up notices: not answers
 
 import digit_model
-from reading import DigitReading, NumberReading, photo, read_image_bytes
+from reading import MAY_NOT_BE_A_DIGIT, DigitReading, NumberReading, photo, read_image_bytes
 
 NO_HANDWRITING = "no handwriting found"
-MAYBE_NO_DIGIT = "may not be a digit at all"  # the model doubts, but the digit is given
 
 
 def image_files(paths: list[Path]) -> Iterator[Path]:
@@ -79,14 +78,14 @@ def answer_text(reading: DigitReading | NumberReading) -> str:
     if isinstance(reading, DigitReading):
         if reading.withheld:
             return reading.withheld
-        doubt = f"; {MAYBE_NO_DIGIT}" if reading.doubtful else ""
+        doubt = f"; {MAY_NOT_BE_A_DIGIT}" if reading.doubtful else ""
         return f"{reading.digit} ({reading.confidence:.0%}{doubt})"
     notes = [] if reading.confidence is None else [f"{reading.confidence:.0%}"]
     for position, digit in enumerate(reading.digits, start=1):
         if digit.withheld:
             notes.append(f"piece {position} is {digit.withheld}")
         elif digit.doubtful:
-            notes.append(f"piece {position} {MAYBE_NO_DIGIT}")
+            notes.append(f"piece {position} {MAY_NOT_BE_A_DIGIT}")
     return f"{reading.number} ({'; '.join(notes)})"
 
 

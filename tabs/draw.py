@@ -22,6 +22,8 @@ from feedback.store import (
 )
 from preprocess import CANVAS_SIZE, FIELD, canvas_to_ink, enlarge, png_data_url
 from reading import (
+    MAY_NOT_BE_A_DIGIT,
+    WITHHELD,
     DigitReading,
     DrawingReading,
     HandwritingMemory,
@@ -92,7 +94,7 @@ WITHHELD_WORDS: dict[Withheld, tuple[str, str]] = {  # why a digit is withheld, 
 DOUBTFUL_HINT = "Not sure this is a digit at all."
 MAYBE_NO_DIGIT = "maybe no digit"  # under the digit read, when the verdict doubts it...
 IF_A_DIGIT = "if it is a digit"  # ...and under its confidence, which assumes it is one
-DOUBTFUL_PIECE = "may not be a digit at all"  # said of a piece of a number the model doubts
+DOUBTFUL_PIECE = MAY_NOT_BE_A_DIGIT  # said of a piece of a number the model doubts
 CLEAR_TEXT = "Clear"  # the canvas control that empties the canvas, and with it the answer
 PROBABILITY_CHART_KEY = "probability_chart"
 CONFIRM_TEXT = "✓ Correct"
@@ -638,7 +640,7 @@ def number_answer(classifier: digit_model.Classifier, reading: NumberReading, ke
     doubts = []
     for position, (digit, verdict) in enumerate(zip(reading.digits, verdicts), start=1):
         if verdict is not None:
-            doubts.append(f"piece {position} (**?**) is {verdict[0].lower()}")
+            doubts.append(f"piece {position} (**{WITHHELD}**) is {verdict[0].lower()}")
         elif digit.doubtful:
             doubts.append(f"piece {position} (**{digit.digit}**) {DOUBTFUL_PIECE}")
         elif digit.confidence < UNSURE_BELOW:
