@@ -21,6 +21,8 @@ MODEL_SUFFIX = ".keras"  # Keras saves and loads models only in files named so
 MODEL_PATH_VARIABLE = "DIGIT_MODEL_PATH"  # point the app, API and CLI at another model file
 # README, "Retraining", says where the three data files come from.
 TRAIN_COMMAND = "python train_model.py --data mnist.npz --pen unipen_dev.npz --cvl cvl_dev.npz"
+# Said instead of a command that trains into a path no model can have.
+NAMED_AS_A_MODEL = f"A model is a {MODEL_SUFFIX} file, such as `{TRAIN_COMMAND}` writes"
 NOT_A_DIGIT = 10  # the eleventh class the network scores, after the ten digits
 DOUBT_BELOW = 0.6  # a "not a digit" verdict less sure than this still offers the digit read
 EXPECTED_OUTPUTS = {"probabilities": (None, 10), "verdict": (None, NOT_A_DIGIT + 1)}
@@ -234,10 +236,13 @@ def load(path: str | Path = DEFAULT_PATH, threads: int | None = 1) -> Classifier
     """
     path = Path(path)
     if not path.is_file():
-        raise ModelUnavailable(
-            f"No model file at {path}. Train one with `{train_command(path)}` "
-            f"(20 to 90 minutes on two cores){_or_restore(path)}."
+        fix = (
+            f"Train one with `{train_command(path)}` (20 to 90 minutes on two cores)"
+            f"{_or_restore(path)}"
+            if path.suffix == MODEL_SUFFIX
+            else NAMED_AS_A_MODEL
         )
+        raise ModelUnavailable(f"No model file at {path}. {fix}.")
     import keras
     import tensorflow as tf
 
@@ -251,7 +256,7 @@ def load(path: str | Path = DEFAULT_PATH, threads: int | None = 1) -> Classifier
         fix = (
             f"Retrain it with `{train_command(path)}`{_or_restore(path)}"
             if path.suffix == MODEL_SUFFIX
-            else f"A model is a {MODEL_SUFFIX} file, such as `{TRAIN_COMMAND}` writes"
+            else NAMED_AS_A_MODEL
         )
         raise ModelUnavailable(
             f"The model file {path} could not be read ({type(error).__name__}: {error}). {fix}."
