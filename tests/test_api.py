@@ -422,5 +422,8 @@ def test_a_missing_model_is_503_without_asking_to_retry_every_second(tmp_path, m
         )
         with pytest.raises(urllib.error.HTTPError) as refused:
             urllib.request.urlopen(request, timeout=FIRST_ANSWER_S)
-    assert refused.value.code == 503 and "Retry-After" not in refused.value.headers
-    assert json.loads(refused.value.read())["error"] == api.MODEL_UNAVAILABLE
+        with pytest.raises(urllib.error.HTTPError) as described:
+            urllib.request.urlopen(f"{url}/api/model", timeout=FIRST_ANSWER_S)
+    for answer in (refused.value, described.value):
+        assert answer.code == 503 and "Retry-After" not in answer.headers
+        assert json.loads(answer.read())["error"] == api.MODEL_UNAVAILABLE

@@ -7,14 +7,18 @@ import numpy as np
 from devtools.numbers import WrittenNumber
 from digit_model import ModelOutputs
 from preprocess import canvas_to_ink
-from reading import read_number
+from reading import NumberReading, read_number
+
+
+def digits_read(reading: NumberReading | None) -> str:
+    """Each digit of a number as read, withheld or not (the page shows "?" for those); empty
+    for no number."""
+    return "".join(str(digit.digit) for digit in reading.digits) if reading else ""
 
 
 def read_written(classifier, number: WrittenNumber) -> str:
-    """The digits the page reads from the whole written canvas, each as read, withheld or not
-    (the page shows "?" for those); empty when it finds none."""
-    reading = read_number(classifier, canvas_to_ink(number.rgba))
-    return "".join(str(digit.digit) for digit in reading.digits) if reading else ""
+    """The digits the page reads from the whole written canvas (`digits_read`)."""
+    return digits_read(read_number(classifier, canvas_to_ink(number.rgba)))
 
 
 class CountingClassifier:
