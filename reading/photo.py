@@ -343,7 +343,8 @@ def photo_to_ink(grey: np.ndarray) -> np.ndarray:
     Strokes written along a line or across it are kept there, by being darker than the line.
     """
     contrast = _contrast(grey)
-    ink = _ink(contrast)
+    desk = _beside_the_paper(contrast)  # the lines taken out below change nothing there
+    ink = _ink(contrast, desk)
     lines = _paper_lines(ink)
     if not lines.any():
         return ink
@@ -353,7 +354,7 @@ def photo_to_ink(grey: np.ndarray) -> np.ndarray:
     writing = ndimage.binary_dilation(~lines & (ink >= HAZE), structure=EIGHT_CONNECTED)
     pieces, _ = ndimage.label(pen, structure=EIGHT_CONNECTED)
     pen = np.isin(pieces, np.unique(pieces[pen & writing]))
-    return _ink(np.where(lines & ~pen, 0.0, contrast))
+    return _ink(np.where(lines & ~pen, 0.0, contrast), desk)
 
 
 def _contrast(grey: np.ndarray) -> np.ndarray:
@@ -381,16 +382,17 @@ def _contrast(grey: np.ndarray) -> np.ndarray:
     return (strokes - paper) / np.maximum(1.0 - paper, MIN_SPAN)
 
 
-def _ink(contrast: np.ndarray) -> np.ndarray:
+def _ink(contrast: np.ndarray, desk: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
     """Ink in [0, 1]: what stands out by Otsu's threshold, and by the paper's grain, without
-    specks, scaled so that the strongest strokes are full ink."""
+    specks or the paper's edge along the desk (`_beside_the_paper`), scaled so that the
+    strongest strokes are full ink."""
     threshold = max(
         _otsu(np.clip(contrast, 0.0, 1.0)), MIN_CONTRAST, NOISE_SIGMAS * _spread(contrast)
     )
     labels, count = ndimage.label(contrast >= threshold, structure=EIGHT_CONNECTED)
     areas = np.bincount(labels.ravel(), minlength=count + 1)
     areas[0] = 0
-    against, beside = _beside_the_paper(contrast)
+    against, beside = desk
     if against.any():  # pieces against the paper's edge and lying along it, nearly all near it
         along = np.bincount(labels[beside], minlength=count + 1)
         touching = np.bincount(labels[against], minlength=count + 1) > 0

@@ -94,7 +94,6 @@ WITHHELD_WORDS: dict[Withheld, tuple[str, str]] = {  # why a digit is withheld, 
 DOUBTFUL_HINT = "Not sure this is a digit at all."
 MAYBE_NO_DIGIT = "maybe no digit"  # under the digit read, when the verdict doubts it...
 IF_A_DIGIT = "if it is a digit"  # ...and under its confidence, which assumes it is one
-DOUBTFUL_PIECE = MAY_NOT_BE_A_DIGIT  # said of a piece of a number the model doubts
 CLEAR_TEXT = "Clear"  # the canvas control that empties the canvas, and with it the answer
 PROBABILITY_CHART_KEY = "probability_chart"
 CONFIRM_TEXT = "✓ Correct"
@@ -642,7 +641,7 @@ def number_answer(classifier: digit_model.Classifier, reading: NumberReading, ke
         if verdict is not None:
             doubts.append(f"piece {position} (**{WITHHELD}**) is {verdict[0].lower()}")
         elif digit.doubtful:
-            doubts.append(f"piece {position} (**{digit.digit}**) {DOUBTFUL_PIECE}")
+            doubts.append(f"piece {position} (**{digit.digit}**) {MAY_NOT_BE_A_DIGIT}")
         elif digit.confidence < UNSURE_BELOW:
             first, second = digit.top_two
             doubts.append(
