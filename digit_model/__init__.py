@@ -30,6 +30,8 @@ FEATURES_LAYER = "dense"  # the penultimate layer, whose output describes how a 
 CALIBRATED_LAYER = "temperature"  # the ten digits' logits divided by the fitted temperature
 SURE_ABOVE = 0.9  # a digit read less sure than this is read again from slightly moved views
 MAX_BATCH = 1024  # inputs per compiled call: memory stays bounded, however many are read
+# `warm_up` compiles every batch size to this: the ways to split a number of up to 16 digits.
+WARM_BATCH = 256
 
 __all__ = [
     "DEFAULT_PATH",
@@ -143,6 +145,12 @@ class Classifier:
         self._pass(np.zeros((1, FIELD, FIELD), np.float32))
         self._pass(np.zeros((len(_VIEWS), FIELD, FIELD), np.float32))
 
+    def warm_up(self, largest: int = WARM_BATCH) -> None:
+        """Compile the call for every batch size up to `largest` now, about half a second
+        each, so that the first numbers read after start-up do not wait for it stroke by stroke."""
+        for bucket in _buckets(largest):
+            self._call(np.zeros((bucket, FIELD, FIELD), np.float32))
+
     def read_all(self, images: np.ndarray, second_look: bool = True) -> ModelOutputs:
         """(N, 28, 28) inputs in [0, 1] -> probabilities, verdicts and features.
 
@@ -188,8 +196,7 @@ class Classifier:
     def _call(self, images: np.ndarray) -> dict[str, np.ndarray]:
         """One compiled call over at most MAX_BATCH inputs."""
         count = len(images)
-        # XLA compiles once per batch size: round up to a power of two so a few sizes serve all.
-        bucket = 1 << (count - 1).bit_length()
+        bucket = _bucket(count)
         if bucket != count:
             images = np.concatenate([images, np.zeros((bucket - count, FIELD, FIELD), np.float32)])
         return {name: np.array(value)[:count] for name, value in self._forward(images).items()}
@@ -206,6 +213,17 @@ class Classifier:
     def is_digit(self, images: np.ndarray) -> np.ndarray:
         """(N, 28, 28) inputs in [0, 1] -> (N,) bool: True where the drawing reads as a digit."""
         return self.read_all(images, second_look=False).is_digit
+
+
+def _bucket(count: int) -> int:
+    """The batch size `count` inputs are called at. XLA compiles once per batch size: a power
+    of two, padded up to, lets a few sizes serve all."""
+    return 1 << (count - 1).bit_length()
+
+
+def _buckets(largest: int) -> list[int]:
+    """Every batch size called at for up to `largest` inputs."""
+    return [1 << power for power in range(_bucket(largest).bit_length())]
 
 
 def _feature_standardisation(model) -> tuple[np.ndarray, np.ndarray]:

@@ -61,9 +61,10 @@ def _key(path: str | Path | None) -> str:
 
 
 def preload() -> None:
-    """Load the served model now, so that the first visit does not wait for TensorFlow.
+    """Load the served model now, and compile the batch sizes numbers are read at, so that
+    neither the first visit nor the first number written waits for TensorFlow.
 
     A missing or unreadable model is left for the page to report, with its fix.
     """
     with contextlib.suppress(digit_model.ModelUnavailable):
-        shared_classifier()
+        shared_classifier().warm_up()

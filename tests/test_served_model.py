@@ -7,7 +7,10 @@ import pytest
 
 import digit_model
 import webapp
+from preprocess import canvas_to_ink
+from reading import read_number
 from server import served_model
+from tests.support.pictures import written
 
 
 def test_the_page_and_the_api_share_one_classifier(monkeypatch):
@@ -25,3 +28,26 @@ def test_a_missing_model_is_tried_again_once_it_is_there(tmp_path, monkeypatch):
     path.write_bytes(digit_model.DEFAULT_PATH.read_bytes())
     probabilities, _ = served_model.shared_classifier().read(np.zeros((1, 28, 28), np.float32))
     assert probabilities.shape == (1, 10)
+
+
+def test_start_up_compiles_every_batch_size_a_number_is_read_at(monkeypatch, clear_digits):
+    """Each stroke of a number reads the ways to split it in one batch, and a new batch size
+    has XLA compile for half a second: the server's preload compiles them all at start-up,
+    so no stroke of the first numbers written waits for one."""
+    monkeypatch.delenv(digit_model.MODEL_PATH_VARIABLE, raising=False)
+    classifier = served_model.shared_classifier()
+    forward, batch_sizes = classifier._forward, []
+
+    def noted(images):
+        batch_sizes.append(len(images))
+        return forward(images)
+
+    monkeypatch.setattr(classifier, "_forward", noted)
+    served_model.preload()
+    compiled = set(batch_sizes)
+    batch_sizes.clear()
+    number = "3141592653589793"
+    for length in range(1, len(number) + 1):  # the number as it grows, digit by digit
+        read_number(classifier, canvas_to_ink(written(clear_digits, number[:length])))
+    assert len(set(batch_sizes)) > 5
+    assert set(batch_sizes) <= compiled
