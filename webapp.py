@@ -92,9 +92,10 @@ else:
     # does, from the environment or secrets.
     # uvicorn, which serves the app, sets no deadline for a request's headers: give it one.
     deadlines.bound_header_time()
+    endpoints = [*api.ROUTES, *readiness.routes(st.secrets)]
     app = st.App(
         __file__,
-        routes=[*api.ROUTES, *readiness.routes(st.secrets), *downloads.routes(st.secrets)],
+        routes=[*endpoints, api.unknown_paths(endpoints), *downloads.routes(st.secrets)],
         middleware=[
             Middleware(SecurityHeaders),
             Middleware(VisitorCookie),

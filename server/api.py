@@ -2,7 +2,8 @@
 
     POST /api/predict?mode=digit|number   the image bytes (Content-Type image/png, image/jpeg
                                           or image/webp), or multipart/form-data with the
-                                          image in a file field named "image"
+                                          image in a file field named "image" (and the
+                                          mode, if not in the query, in a field "mode")
     GET  /api/model                       which model file is serving, and its figures
     GET  /api/ready                       whether this server is ready: see `readiness`
 
@@ -25,10 +26,10 @@ import asyncio
 import functools
 import hashlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
@@ -56,6 +57,7 @@ IMAGE_TYPES = ("image/png", "image/jpeg", "image/jpg", "image/webp")
 UNTYPED = "application/octet-stream"  # bytes of no declared type: the decoder tells
 FORM = "multipart/form-data"
 FILE_FIELD = "image"
+MODE_FIELD = "mode"  # the query parameter, or the form field, that chooses digit or number
 RETRY_503_AFTER_S = "1"  # a request answered 503 as busy may come again this soon
 WHAT_TO_SEND = (
     "Send the image bytes with Content-Type image/png, image/jpeg or image/webp, or "
@@ -109,6 +111,36 @@ def _model_unavailable() -> JSONResponse:
     """503 without Retry-After: a missing or unreadable model file waits for whoever runs the
     server, not for a second."""
     return JSONResponse({"error": MODEL_UNAVAILABLE}, status_code=503)
+
+
+class _Sent(NamedTuple):
+    """What a request sent: the image, and the mode its form asked for (None: not in a form)."""
+
+    image: bytes | bytearray
+    form_mode: str | None = None
+
+
+def _mode_in(values: Iterable[tuple[str, str]], where: str) -> str | None:
+    """The mode that query parameters or form fields ask for, None when they name none; a
+    400 for a name other than mode (a misspelt `Mode` would read a number as one digit) or
+    a mode other than digit and number."""
+    values = list(values)
+    unknown = sorted({name for name, _ in values} - {MODE_FIELD})
+    if unknown:
+        raise RequestRefused(
+            400,
+            f"Unknown {where} {_echo(unknown[0])!r}: the one {where} is {MODE_FIELD}, "
+            f"{' or '.join(MODES)}.",
+        )
+    modes = {value for _, value in values}
+    if len(modes) > 1:
+        raise RequestRefused(400, f"Send {MODE_FIELD} once, {' or '.join(MODES)}.")
+    mode = modes.pop() if modes else None
+    if mode is not None and mode not in MODES:
+        raise RequestRefused(
+            400, f"mode must be {' or '.join(MODES)}, not {_echo(mode)!r}; digit is the default."
+        )
+    return mode
 
 
 def _echo(value: str) -> str:
@@ -195,15 +227,16 @@ async def _drain(request: Request, body: _Body) -> None:
         body.complete = not message.get("more_body", False)
 
 
-async def _image_bytes(request: Request, body: _Body) -> bytes | bytearray:
-    """The image sent: the whole body, or the "image" file of a multipart form."""
+async def _image_bytes(request: Request, body: _Body) -> _Sent:
+    """The image sent: the whole body, or the "image" file of a multipart form and the mode
+    its other field asks for."""
     media_type = _media_type(request.headers.get("content-type"))
     if media_type in (*IMAGE_TYPES, UNTYPED):
         _check_declared_length(request, MAX_BODY_BYTES)
         data = bytearray()
         async for chunk in _limited(request.stream(), MAX_BODY_BYTES, body):
             data += chunk
-        return data  # not copied into bytes: one body in memory per request
+        return _Sent(data)  # not copied into bytes: one body in memory per request
     if media_type != FORM:
         shown = _echo(media_type) if media_type else "missing"
         raise RequestRefused(415, f"Content-Type {shown} is not supported. {WHAT_TO_SEND}")
@@ -221,6 +254,8 @@ async def _image_bytes(request: Request, body: _Body) -> bytes | bytearray:
         ) from error
     try:
         upload = form.get(FILE_FIELD)
+        fields = [(name, value) for name, value in form.multi_items() if isinstance(value, str)]
+        form_mode = _mode_in(fields, "form field")
         if not isinstance(upload, UploadFile):
             raise RequestRefused(
                 400, f'The form has no file field named "{FILE_FIELD}". {WHAT_TO_SEND}'
@@ -230,36 +265,34 @@ async def _image_bytes(request: Request, body: _Body) -> bytes | bytearray:
             raise RequestRefused(415, f"The file is sent as {_echo(part_type)}. {WHAT_TO_SEND}")
         if upload.size is not None and upload.size > MAX_BODY_BYTES:
             raise BodyTooLarge(upload.size, unread=False)
-        return await upload.read()
+        return _Sent(await upload.read(), form_mode)
     finally:
         await form.close()
 
 
 async def predict(request: Request) -> JSONResponse:
     """POST /api/predict: read the digit, or the number, in the image sent."""
-    unknown = sorted(set(request.query_params) - {"mode"})
-    if unknown:
-        return _refusal(
-            400,
-            f"Unknown parameter {_echo(unknown[0])!r}: the one parameter is mode, "
-            f"{' or '.join(MODES)}.",
-        )
-    mode = request.query_params.get("mode", MODES[0])
-    if mode not in MODES:
-        return _refusal(
-            400, f"mode must be {' or '.join(MODES)}, not {_echo(mode)!r}; digit is the default."
-        )
+    try:  # refused before the body is read
+        query_mode = _mode_in(request.query_params.multi_items(), "parameter")
+    except RequestRefused as refused:
+        return _refusal(refused.status, refused.message)
     body = _Body()
     try:
-        data = await _received(request, body)
-        if isinstance(data, JSONResponse):
-            return data
-        return await _read(data, mode)
+        sent = await _received(request, body)
+        if isinstance(sent, JSONResponse):
+            return sent
+        if query_mode and sent.form_mode and query_mode != sent.form_mode:
+            return _refusal(
+                400,
+                f"The query asks for mode {query_mode} and the form for {sent.form_mode}: "
+                "send one.",
+            )
+        return await _read(sent.image, query_mode or sent.form_mode or MODES[0])
     finally:
         body.release()
 
 
-async def _received(request: Request, body: _Body) -> bytes | bytearray | JSONResponse:
+async def _received(request: Request, body: _Body) -> _Sent | JSONResponse:
     """The image sent, in whole within BODY_TIMEOUT_S; or the refusal to answer instead."""
     try:
         async with asyncio.timeout(BODY_TIMEOUT_S):
@@ -383,3 +416,16 @@ ROUTES = [
     api_route("/api/predict", "POST", predict),
     api_route("/api/model", "GET", model_info),
 ]
+
+
+def unknown_paths(endpoints: list[Route]) -> Route:
+    """The route, after every other, that answers any other path under /api/ with a JSON 404
+    naming the endpoints, not with the page's HTML and 200."""
+    paths = ", ".join(route.path for route in endpoints)
+
+    async def not_found(request: Request) -> JSONResponse:
+        return _refusal(
+            404, f"{_echo(request.url.path)} is no endpoint of this API. It has {paths}."
+        )
+
+    return Route("/api/{path:path}", not_found, methods=HTTP_METHODS)

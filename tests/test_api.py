@@ -63,9 +63,15 @@ def post(
         return error.code, json.loads(error.read())
 
 
-def form(data: bytes, field: str = "image", part_type: str = "image/png") -> tuple[bytes, str]:
-    """A multipart/form-data body with one file, and its Content-Type."""
-    head = (
+def form(
+    data: bytes, field: str = "image", part_type: str = "image/png", **fields: str
+) -> tuple[bytes, str]:
+    """A multipart/form-data body with one file and these text fields, and its Content-Type."""
+    head = "".join(
+        f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'
+        for name, value in fields.items()
+    )
+    head += (
         f"--{BOUNDARY}\r\n"
         f'Content-Disposition: form-data; name="{field}"; filename="digit.png"\r\n'
         f"Content-Type: {part_type}\r\n\r\n"
@@ -191,6 +197,13 @@ def test_a_multipart_form_is_read_like_the_bare_image(app_url, clear_digits):
     assert (status, answer["digit"]) == (200, 4)
 
 
+def test_a_form_may_choose_the_mode_in_a_field_as_curl_F_sends_it(app_url, clear_digits):
+    data = png(written_number(clear_digits, NUMBER, "black on transparent"))
+    status, answer = post(app_url, *form(data, mode="number"))
+    assert (status, answer["number"]) == (200, NUMBER)
+    assert post(app_url, *form(data, mode="number"), query="?mode=number") == (status, answer)
+
+
 @pytest.mark.parametrize(
     ("make", "status", "message"),
     [
@@ -200,6 +213,9 @@ def test_a_multipart_form_is_read_like_the_bare_image(app_url, clear_digits):
         (lambda d: (d, "image/png", "?mode=letters"), 400, "mode must be digit or number"),
         (lambda d: (d, "image/png", "?Mode=number"), 400, "Unknown parameter 'Mode'"),
         (lambda d: (*form(d, field="picture"), ""), 400, 'no file field named "image"'),
+        (lambda d: (*form(d, mode="letters"), ""), 400, "mode must be digit or number"),
+        (lambda d: (*form(d, Mode="number"), ""), 400, "Unknown form field 'Mode'"),
+        (lambda d: (*form(d, mode="number"), "?mode=digit"), 400, "mode digit and the form"),
         (lambda d: (d, "text/plain", ""), 415, "Content-Type text/plain is not supported"),
         (lambda d: (d, None, ""), 415, "application/x-www-form-urlencoded is not supported"),
         (lambda d: (*form(d, part_type="image/gif"), ""), 415, "sent as image/gif"),
@@ -217,6 +233,9 @@ def test_a_multipart_form_is_read_like_the_bare_image(app_url, clear_digits):
         "unknown mode",
         "unknown parameter",
         "form without the image field",
+        "unknown mode in a form",
+        "unknown form field",
+        "query and form disagree",
         "text",
         "no type: what urllib and curl -d send",
         "gif in a form",
@@ -337,6 +356,19 @@ def test_a_wrong_method_is_a_json_405_not_the_page(app_url, method, path, allowe
     assert refused.value.code == 405 and refused.value.headers["Allow"] == allowed
     assert refused.value.headers["Content-Type"] == "application/json"
     assert f"{path} answers" in json.loads(refused.value.read())["error"]
+
+
+@pytest.mark.parametrize(("method", "path"), [("GET", "/api/foo"), ("POST", "/api/predicts")])
+def test_a_path_under_api_that_is_no_endpoint_is_a_json_404_not_the_page(app_url, method, path):
+    request = urllib.request.Request(
+        f"{app_url}{path}", data=b"" if method != "GET" else None, method=method
+    )
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=30)
+    assert refused.value.code == 404
+    assert refused.value.headers["Content-Type"] == "application/json"
+    error = json.loads(refused.value.read())["error"]
+    assert error.startswith(f"{path} is no endpoint") and "/api/predict, /api/model" in error
 
 
 def test_an_error_repeats_at_most_a_few_words_of_what_was_sent(app_url, clear_digits):
