@@ -4,7 +4,8 @@
 
 Prints one line per file: the digit (or with --number the whole number) and the confidence,
 or why the digit is withheld ("too small", "not a digit"; "?" in a number), or what is
-wrong with that file. A folder stands for every PNG, JPEG and WebP file in it.
+wrong with that file. A folder stands for every PNG, JPEG and WebP file in it, and `-` for
+an image piped to standard input.
 With --json each line is a JSON object with the file's name and the HTTP API's answer.
 Exits with 1 when any file could not be read, after reading all the others; with 2 when the
 model cannot be loaded or the command line is not understood.
@@ -13,6 +14,7 @@ model cannot be loaded or the command line is not understood.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -25,6 +27,7 @@ import digit_model
 from reading import MAY_NOT_BE_A_DIGIT, DigitReading, NumberReading, photo, read_image_bytes
 
 NO_HANDWRITING = "no handwriting found"
+STANDARD_INPUT = Path("-")
 
 
 def image_files(paths: list[Path]) -> Iterator[Path]:
@@ -49,17 +52,25 @@ def read_file(
     if path.is_dir():
         return "no PNG, JPEG or WebP files in this folder"
     try:
-        size = path.stat().st_size
-        if size > photo.MAX_BYTES:
-            return f"the file is {photo.megabytes(size)}, over the {photo.MAX_MB} MB limit"
-        data = path.read_bytes()
+        data = _bounded_read(path)
     except OSError as error:
         return f"cannot open the file ({error.strerror or error})"
+    if len(data) > photo.MAX_BYTES:
+        return f"the image is over the {photo.MAX_MB} MB limit"
     try:
         reading = read_image_bytes(classifier, data, "number" if number else "digit")
     except photo.PhotoError as error:
         return str(error)
     return NO_HANDWRITING if reading is None else reading
+
+
+def _bounded_read(path: Path) -> bytes:
+    """A file's bytes, or for `-` those piped to standard input: one byte past the limit at
+    most, so that memory stays bounded whatever is sent."""
+    if path == STANDARD_INPUT:
+        return sys.stdin.buffer.read(photo.MAX_BYTES + 1)
+    with path.open("rb") as image:
+        return image.read(photo.MAX_BYTES + 1)
 
 
 def line(path: Path, result: DigitReading | NumberReading | str, as_json: bool) -> str:
@@ -89,8 +100,24 @@ def answer_text(reading: DigitReading | NumberReading) -> str:
     return f"{reading.number} ({'; '.join(notes)})"
 
 
+@contextlib.contextmanager
+def _native_output_hidden() -> Iterator[None]:
+    """The process's stderr sent to nowhere: TensorFlow 2.21's native libraries print notices
+    while they load, before TF_CPP_MIN_LOG_LEVEL is read."""
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "wb") as nowhere:
+            os.dup2(nowhere.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
 def predict(args: argparse.Namespace) -> int:
     """Read every file; 0 when all were read, 1 when any was not, 2 without a model."""
+    with _native_output_hidden():  # an ImportError still comes out, once stderr is back
+        import tensorflow  # noqa: F401
     try:
         classifier = digit_model.load(args.model or digit_model.model_path())
     except digit_model.ModelUnavailable as error:
@@ -113,7 +140,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     commands = parser.add_subparsers(dest="command", required=True)
     reader = commands.add_parser("predict", help="read the digits in image files")
-    reader.add_argument("images", nargs="+", type=Path, help="image files or folders of them")
+    reader.add_argument(
+        "images", nargs="+", type=Path, help="image files or folders of them; - for stdin"
+    )
     reader.add_argument("--number", action="store_true", help="read a whole number per file")
     reader.add_argument("--json", action="store_true", help="one JSON object per line")
     reader.add_argument(

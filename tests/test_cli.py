@@ -14,22 +14,25 @@ import pytest
 
 from devtools import REPO_ROOT
 from devtools.pictures import png
+from reading import photo
 from tests.support.pictures import drawn_digit, truncated_png, written_number
 
 SETUPS = ("black on transparent", "white on black", "navy on cream")
 
 
-def predict(*arguments: str | Path) -> subprocess.CompletedProcess:
-    """Run the command line from the repository, as the README shows it."""
+def predict(*arguments: str | Path, stdin: bytes = b"") -> subprocess.CompletedProcess:
+    """Run the command line from the repository, as the README shows it; its output as text."""
     environment = {name: value for name, value in os.environ.items() if not name.startswith("TF_")}
-    return subprocess.run(
+    result = subprocess.run(
         [sys.executable, "-m", "reading", "predict", *map(str, arguments)],
         cwd=REPO_ROOT,
         env=environment,
+        input=stdin,
         capture_output=True,
-        text=True,
         timeout=300,
     )
+    result.stdout, result.stderr = result.stdout.decode(), result.stderr.decode()
+    return result
 
 
 @pytest.fixture(scope="module")
@@ -78,6 +81,17 @@ def test_json_lines_carry_the_api_answer_and_each_error(folder, tmp_path):
         "error": "cannot open the file (No such file or directory)",
     }
     assert "not a PNG, JPEG or WebP" in notes["error"]
+
+
+def test_an_image_piped_in_is_read_where_a_dash_stands(folder):
+    eight = (folder / "digit_8.png").read_bytes()
+    result = predict("-", folder / "digit_3.png", stdin=eight)
+    assert result.returncode == 0, result.stderr[-2000:]
+    piped, three = result.stdout.splitlines()
+    assert piped.startswith("-: 8 (") and three.startswith(f"{folder / 'digit_3.png'}: 3 (")
+    too_much = predict("-", stdin=eight + bytes(photo.MAX_BYTES))
+    assert too_much.returncode == 1
+    assert too_much.stdout == f"-: error: the image is over the {photo.MAX_MB} MB limit\n"
 
 
 def test_a_missing_model_says_how_to_fix_it(folder, tmp_path):
