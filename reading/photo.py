@@ -61,6 +61,8 @@ OFF_PAPER = 0.005  # a region this share of the picture, further from ink than t
 AGAINST = 3  # ink this many pixels from it or nearer, and lying...
 EDGE_REACH = 0.05  # ...this share of the picture from it or nearer,...
 EDGE_SHARE = 0.9  # ...all but this share of a piece, is the paper's edge, not a stroke
+FRAME_CONTACT = 0.8  # a piece along this share of one of the picture's edges, and lying...
+# ...EDGE_SHARE of it within OPENING of the edges, is a scanner's dark margin, not a stroke
 FLAT_BORDER = 0.95  # a border this much of one colour is a digital drawing, not paper...
 FLAT_TOLERANCE = 2  # ...within this many levels per channel (photos have grain and shading)
 MAX_SLANT = 10.0  # degrees a photographed page may be turned and still have its lines found
@@ -397,6 +399,7 @@ def _ink(contrast: np.ndarray, desk: tuple[np.ndarray, np.ndarray]) -> np.ndarra
         along = np.bincount(labels[beside], minlength=count + 1)
         touching = np.bincount(labels[against], minlength=count + 1) > 0
         areas[touching & (along >= EDGE_SHARE * areas)] = 0
+    areas[_scan_margins(labels, count, areas)] = 0
     mask = (areas >= MIN_SPECK * contrast.size)[labels]
     if not mask.any():
         return np.zeros(contrast.shape, dtype=np.float32)
@@ -419,6 +422,22 @@ def _beside_the_paper(contrast: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return wide, wide
     distance = ndimage.distance_transform_cdt(~wide, metric="chessboard")
     return distance <= AGAINST, distance <= EDGE_REACH * max(contrast.shape)
+
+
+def _scan_margins(labels: np.ndarray, count: int, areas: np.ndarray) -> np.ndarray:
+    """(count + 1,) bool: the labelled pieces that are a dark margin along the picture's
+    edges, as a scanner leaves beside a page: narrower than the lighting's window, it stands
+    out from the paper like ink. Such a piece runs along FRAME_CONTACT of an edge or more,
+    and lies EDGE_SHARE within OPENING of the edges; a stroke never runs along a whole edge."""
+    reach = math.ceil(OPENING * max(labels.shape))
+    inside = labels[reach:-reach, reach:-reach]
+    near_edges = areas - np.bincount(inside.ravel(), minlength=count + 1)
+    along = np.zeros(count + 1, dtype=bool)
+    for edge in (labels[0], labels[-1], labels[:, 0], labels[:, -1]):
+        along |= np.bincount(edge, minlength=count + 1) >= FRAME_CONTACT * len(edge)
+    margins = along & (near_edges >= EDGE_SHARE * areas)
+    margins[0] = False
+    return margins
 
 
 def _paper_lines(ink: np.ndarray) -> np.ndarray:

@@ -266,6 +266,28 @@ def test_the_desk_beside_the_paper_is_no_ink(classifier, strokes, side):
     assert read_photo(classifier, with_desk(paper_photo(strokes), side)) == NUMBER
 
 
+def with_scan_margins(picture: Image.Image, sides: str, share: float) -> bytes:
+    """A scan of paper with the scanner's dark lid showing along `sides` ("l", "r", "t",
+    "b"): margins `share` of the paper's longer side wide, never over the writing."""
+    paper = np.asarray(picture, np.float32)
+    width = round(share * max(paper.shape[:2]))
+    before, after = width * ("t" in sides), width * ("b" in sides)
+    left, right = width * ("l" in sides), width * ("r" in sides)
+    scan = np.pad(paper, ((before, after), (left, right), (0, 0)), constant_values=35.0)
+    scan += np.random.default_rng(3).normal(0, 4, scan.shape)
+    return encoded(Image.fromarray(np.clip(scan, 0, 255).astype(np.uint8)), "JPEG", quality=85)
+
+
+@pytest.mark.parametrize("sides", ["l", "r", "t", "b", "lb", "lrtb"])
+def test_a_scanners_dark_margin_is_no_ink(classifier, strokes, sides):
+    """Narrower than the lighting's window, a margin stands out from the paper as ink does:
+    it was read as a 1 beside the number, or as strokes of its digits."""
+    blank, written = paper_photo(np.zeros_like(strokes)), paper_photo(strokes)
+    for share in (0.005, 0.02, 0.04):
+        assert read_upload(with_scan_margins(blank, sides, share)).ink.max() == 0.0
+        assert read_photo(classifier, with_scan_margins(written, sides, share)) == NUMBER
+
+
 def test_writing_with_paper_between_it_and_the_desk_is_kept(classifier):
     ink = np.zeros((280, 280), np.float32)
     ink[70:210, 261:268] = 1.0  # a 1, 12 px from the paper's edge
