@@ -238,8 +238,12 @@ async def _image_bytes(request: Request, body: _Body) -> _Sent:
             data += chunk
         return _Sent(data)  # not copied into bytes: one body in memory per request
     if media_type != FORM:
-        shown = _echo(media_type) if media_type else "missing"
-        raise RequestRefused(415, f"Content-Type {shown} is not supported. {WHAT_TO_SEND}")
+        problem = (
+            f"Content-Type {_echo(media_type)} is not supported"
+            if media_type
+            else "The request has no Content-Type"
+        )
+        raise RequestRefused(415, f"{problem}. {WHAT_TO_SEND}")
 
     limit = MAX_BODY_BYTES + MULTIPART_OVERHEAD
     _check_declared_length(request, limit)

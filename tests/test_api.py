@@ -252,6 +252,13 @@ def test_bad_requests_get_a_json_error_saying_what_to_send(
     assert set(answer) == {"error"} and message in answer["error"]
 
 
+def test_a_body_without_a_content_type_is_told_what_to_send(app_url, clear_digits):
+    data = png(drawn_digit(clear_digits[1], "black on transparent"))
+    status, answer, _ = raw_post(app_url, {"Content-Length": str(len(data))}, [data])
+    assert status == 415
+    assert answer["error"] == f"The request has no Content-Type. {api.WHAT_TO_SEND}"
+
+
 def test_an_oversized_body_is_refused_from_its_length_before_it_is_sent(app_url):
     """A client that asks to go ahead first (curl does, for large bodies) sends nothing."""
     headers = {
