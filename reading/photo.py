@@ -8,8 +8,10 @@ other copy, and at most MAX_CONCURRENT_DECODES pictures decoding at once in the 
 The paper's uneven lighting is estimated with a morphological opening far wider than a
 pen stroke and divided out, the ink's polarity (dark on light, or light on dark) is taken
 from which side of the background the outliers lie, and Otsu's threshold keeps the strokes.
-The paper's edge beside a desk wider than the lighting's window is left out: it is no stroke.
-Every unreadable file raises PhotoError with a message meant for the person who uploaded it.
+The paper's edge beside a desk wider than the lighting's window is left out: it is no stroke;
+nor is a scanner's narrower dark margin along the picture's edges.
+Every unreadable file raises PhotoError with a message meant for whoever sent it: a person
+uploading it on the page, or a program through the API or the command line.
 """
 
 from __future__ import annotations
@@ -207,7 +209,7 @@ def _open_still(data: bytes) -> Image.Image:
     except (UnidentifiedImageError, OSError, ValueError) as error:
         raise PhotoError(
             "This file is not a PNG, JPEG or WebP image (or its header is damaged). "
-            "Upload a photo or scan in one of those formats."
+            "Use a photo or scan in one of those formats."
         ) from error
 
     width, height = image.size
@@ -227,8 +229,7 @@ def _open_still(data: bytes) -> Image.Image:
     # Phone cameras write JPEGs with extra pictures (MPO); the first one is the photo itself.
     if getattr(image, "n_frames", 1) > 1 and image.format != "MPO":
         raise PhotoError(
-            f"This {image.format} is animated ({image.n_frames} frames). "
-            "Upload a still photo or scan."
+            f"This {image.format} is animated ({image.n_frames} frames). Use a still photo or scan."
         )
     return image
 
@@ -258,8 +259,8 @@ def _decoded(image: Image.Image) -> tuple[Image.Image, int]:
         raise _too_many_pixels() from error
     except (OSError, ValueError, SyntaxError, EOFError) as error:
         raise PhotoError(
-            "The image file is damaged or incomplete (it may have been cut off while "
-            "uploading). Try sending it again."
+            "The image file is damaged or incomplete (it may have been cut off on its way "
+            "here). Try sending it again."
         ) from error
     return image, height if orientation in _SIDEWAYS else width
 
