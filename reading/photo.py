@@ -428,15 +428,29 @@ def _beside_the_paper(contrast: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def _scan_margins(labels: np.ndarray, count: int, areas: np.ndarray) -> np.ndarray:
     """(count + 1,) bool: the labelled pieces that are a dark margin along the picture's
     edges, as a scanner leaves beside a page: narrower than the lighting's window, it stands
-    out from the paper like ink. Such a piece runs along FRAME_CONTACT of an edge or more,
-    and lies EDGE_SHARE within OPENING of the edges; a stroke never runs along a whole edge."""
-    reach = math.ceil(OPENING * max(labels.shape))
-    inside = labels[reach:-reach, reach:-reach]
+    out from the paper like ink.
+
+    Such a piece runs along FRAME_CONTACT of an edge or more, but not of the far edge, and
+    lies EDGE_SHARE within OPENING of the picture's longer side of the edges, and within a
+    quarter of the picture across. A picture cropped to its ink has none: there
+    a stroke cut by the crop runs along an edge too, and other writing reaches the far edge
+    (or the stroke, a lone 1 cropped close, runs along it as well).
+    """
+    # Within the lighting's window of an edge, and within a quarter of the picture across.
+    window = math.ceil(OPENING * max(labels.shape))
+    down, across = (min(window, side // 4) for side in labels.shape)
+    inside = labels[down : labels.shape[0] - down, across : labels.shape[1] - across]
     near_edges = areas - np.bincount(inside.ravel(), minlength=count + 1)
-    along = np.zeros(count + 1, dtype=bool)
-    for edge in (labels[0], labels[-1], labels[:, 0], labels[:, -1]):
-        along |= np.bincount(edge, minlength=count + 1) >= FRAME_CONTACT * len(edge)
-    margins = along & (near_edges >= EDGE_SHARE * areas)
+    # The top, bottom, left and right edges: how many pixels of each piece lie on each.
+    edges = [labels[0], labels[-1], labels[:, 0], labels[:, -1]]
+    on_edge = [np.bincount(edge, minlength=count + 1) for edge in edges]
+    along = [pixels >= FRAME_CONTACT * len(edge) for pixels, edge in zip(on_edge, edges)]
+    candidates = np.logical_or.reduce(along) & (near_edges >= EDGE_SHARE * areas)
+    writing = (areas >= MIN_SPECK * labels.size) & ~candidates
+    margins = np.zeros(count + 1, dtype=bool)
+    for side, far_side in ((0, 1), (1, 0), (2, 3), (3, 2)):
+        if not (writing & (on_edge[far_side] > 0))[1:].any():
+            margins |= candidates & along[side] & ~along[far_side]
     margins[0] = False
     return margins
 

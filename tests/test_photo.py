@@ -288,6 +288,22 @@ def test_a_scanners_dark_margin_is_no_ink(classifier, strokes, sides):
         assert read_photo(classifier, with_scan_margins(written, sides, share)) == NUMBER
 
 
+def test_a_stroke_cut_by_a_close_crop_is_no_margin(classifier, strokes):
+    """Cropped to its ink, as `convert -trim` crops a scan, a 1 cut by the crop runs along the
+    edge as a margin does: the rest of the writing reaching the far edge tells them apart,
+    and a lone 1 cropped close runs along both edges."""
+    rows, cols = (np.flatnonzero(strokes.max(axis=axis) > 0.5) for axis in (1, 0))
+    number = strokes[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    one = np.zeros((len(number), 40), np.float32)
+    one[10:-10, :12] = 1.0  # cut along its left side by the crop
+    cropped = paper_photo(np.concatenate([one, number], axis=1))
+    assert read_photo(classifier, encoded(cropped, "PNG")) == "1" + NUMBER
+    lone = np.zeros((100, 10), np.float32)
+    lone[:, :6] = 1.0  # cut along its left side, its top and its bottom
+    reading = read_image_bytes(classifier, encoded(paper_photo(lone), "PNG"), "digit")
+    assert reading is not None and reading.digit == 1
+
+
 def test_writing_with_paper_between_it_and_the_desk_is_kept(classifier):
     ink = np.zeros((280, 280), np.float32)
     ink[70:210, 261:268] = 1.0  # a 1, 12 px from the paper's edge
