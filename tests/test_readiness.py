@@ -1,10 +1,11 @@
-"""GET /api/ready over real HTTP: ready only once the model is loaded and the feedback database
-answers, 503 saying which part is not (a model loading or missing, a PostgreSQL server frozen
-or stopped), and never left waiting."""
+"""GET /api/ready over real HTTP: ready only once the model is loaded and compiled and the
+feedback database answers, 503 saying which part is not (a model loading or missing, a
+PostgreSQL server frozen or stopped), and never left waiting."""
 
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 
 import pytest
@@ -21,6 +22,7 @@ pytestmark = [pytest.mark.postgres]
 READY = {"ready": True, "model": "loaded", "database": "ready"}
 # After an outage the store answers "unavailable" for its retry period before asking again.
 RECOVERY_S = feedback_store.RETRY_AFTER_S + 20
+LOAD_S = 120  # loading and compiling the model take about 12 s alone
 
 
 def test_the_served_app_is_ready_once_its_model_is_loaded(app_url):
@@ -53,7 +55,8 @@ def answer(url: str) -> tuple[int, dict, dict]:
 def test_not_ready_while_the_model_is_not_loaded_and_which_part_is_said(
     ready_url, tmp_path, monkeypatch
 ):
-    monkeypatch.setenv(digit_model.MODEL_PATH_VARIABLE, str(tmp_path / "model.keras"))
+    path = tmp_path / "model.keras"
+    monkeypatch.setenv(digit_model.MODEL_PATH_VARIABLE, str(path))
     status, headers, body = answer(ready_url)  # not tried yet: the server loads it at start
     assert status == 503 and headers["retry-after"] == str(feedback_store.RETRY_AFTER_S)
     assert body == {"ready": False, "model": "loading", "database": "ready"}
@@ -61,10 +64,22 @@ def test_not_ready_while_the_model_is_not_loaded_and_which_part_is_said(
         served_model.shared_classifier()
     assert answer(ready_url)[2]["model"] == "unavailable"
 
-    monkeypatch.delenv(digit_model.MODEL_PATH_VARIABLE)
+    # The file is put back: it loads, and is ready only once compiled for every batch size.
+    path.write_bytes(digit_model.DEFAULT_PATH.read_bytes())
+    compiling = threading.Event()
+    warm_up = digit_model.Classifier.warm_up
+
+    def held_warm_up(classifier: digit_model.Classifier) -> None:
+        compiling.wait()
+        warm_up(classifier)
+
+    monkeypatch.setattr(digit_model.Classifier, "warm_up", held_warm_up)
     served_model.shared_classifier()
     status, _, body = answer(ready_url)
-    assert status == 200 and body == READY
+    assert status == 503 and body == {"ready": False, "model": "loading", "database": "ready"}
+    compiling.set()
+    status, _, body = eventually(ready_url, 200, LOAD_S)
+    assert status == 200 and json.loads(body) == READY
 
 
 @pytest.mark.parametrize("outage", ["frozen", "stopped"])
@@ -72,7 +87,7 @@ def test_not_ready_while_the_database_is_frozen_or_stopped_and_ready_again_after
     ready_url, postgres_server, outage
 ):
     served_model.shared_classifier()
-    assert answer(ready_url)[2] == READY
+    assert json.loads(eventually(ready_url, 200, LOAD_S)[2]) == READY
     if outage == "frozen":
         with postgres_server.frozen():
             status, headers, body = answer(ready_url)  # within the wait: no hanging
