@@ -18,6 +18,7 @@ import contextlib
 import json
 import os
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -28,6 +29,9 @@ from reading import MAY_NOT_BE_A_DIGIT, DigitReading, NumberReading, photo, read
 
 NO_HANDWRITING = "no handwriting found"
 STANDARD_INPUT = Path("-")
+# What TensorFlow 2.21's native libraries print while they load, whatever TF_CPP_MIN_LOG_LEVEL
+# says: notices, not answers.
+START_UP_NOTICES = ("before absl::InitializeLog() is called", "oneDNN custom operations are on")
 
 
 def image_files(paths: list[Path]) -> Iterator[Path]:
@@ -53,10 +57,11 @@ def read_file(
         return "no PNG, JPEG or WebP files in this folder"
     try:
         data = _bounded_read(path)
+        if len(data) > photo.MAX_BYTES:
+            shown = "" if path == STANDARD_INPUT else f" ({photo.megabytes(path.stat().st_size)})"
+            return f"the image{shown} is over the {photo.MAX_MB} MB limit"
     except OSError as error:
         return f"cannot open the file ({error.strerror or error})"
-    if len(data) > photo.MAX_BYTES:
-        return f"the image is over the {photo.MAX_MB} MB limit"
     try:
         reading = read_image_bytes(classifier, data, "number" if number else "digit")
     except photo.PhotoError as error:
@@ -68,6 +73,8 @@ def _bounded_read(path: Path) -> bytes:
     """A file's bytes, or for `-` those piped to standard input: one byte past the limit at
     most, so that memory stays bounded whatever is sent."""
     if path == STANDARD_INPUT:
+        if sys.stdin is None:
+            raise OSError("there is no standard input")
         return sys.stdin.buffer.read(photo.MAX_BYTES + 1)
     with path.open("rb") as image:
         return image.read(photo.MAX_BYTES + 1)
@@ -101,22 +108,32 @@ def answer_text(reading: DigitReading | NumberReading) -> str:
 
 
 @contextlib.contextmanager
-def _native_output_hidden() -> Iterator[None]:
-    """The process's stderr sent to nowhere: TensorFlow 2.21's native libraries print notices
-    while they load, before TF_CPP_MIN_LOG_LEVEL is read."""
-    saved = os.dup(2)
+def _start_up_notices_left_out() -> Iterator[None]:
+    """The process's stderr held in a file while TensorFlow's native libraries load, then
+    passed on without START_UP_NOTICES: an error, or an ImportError's traceback, still comes
+    out (a native crash during the load would lose what it wrote). With no stderr at all,
+    nothing is held."""
     try:
-        with open(os.devnull, "wb") as nowhere:
-            os.dup2(nowhere.fileno(), 2)
+        saved = os.dup(2)
+    except OSError:
         yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
+        return
+    with tempfile.TemporaryFile() as held:
+        os.dup2(held.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            held.seek(0)
+            for line in held.read().decode(errors="replace").splitlines(keepends=True):
+                if not any(notice in line for notice in START_UP_NOTICES):
+                    sys.stderr.write(line)
 
 
 def predict(args: argparse.Namespace) -> int:
     """Read every file; 0 when all were read, 1 when any was not, 2 without a model."""
-    with _native_output_hidden():  # an ImportError still comes out, once stderr is back
+    with _start_up_notices_left_out():
         import tensorflow  # noqa: F401
     try:
         classifier = digit_model.load(args.model or digit_model.model_path())
@@ -151,6 +168,8 @@ def main(argv: list[str] | None = None) -> int:
         help=f"model file (default: ${digit_model.MODEL_PATH_VARIABLE} or model.keras)",
     )
     args = parser.parse_args(argv)
+    if args.images.count(STANDARD_INPUT) > 1:
+        parser.error("standard input (-) can be read only once")
     return predict(args)
 
 

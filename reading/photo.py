@@ -197,7 +197,7 @@ def megabytes(size: int) -> str:
 def _open_still(data: bytes) -> Image.Image:
     """The upload's single still frame, checked from its header and not yet decoded."""
     if not data:
-        raise PhotoError("The file is empty (0 bytes). Choose a photo or scan of the handwriting.")
+        raise PhotoError("The file is empty (0 bytes). Use a photo or scan of the handwriting.")
     if len(data) > MAX_BYTES:
         raise PhotoError(
             f"The file is {megabytes(len(data))}, over the {MAX_MB} MB limit. Send a smaller photo."

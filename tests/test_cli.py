@@ -20,9 +20,18 @@ from tests.support.pictures import drawn_digit, truncated_png, written_number
 SETUPS = ("black on transparent", "white on black", "navy on cream")
 
 
-def predict(*arguments: str | Path, stdin: bytes = b"") -> subprocess.CompletedProcess:
-    """Run the command line from the repository, as the README shows it; its output as text."""
+def predict(
+    *arguments: str | Path,
+    stdin: bytes | None = b"",
+    closed: tuple[int, ...] = (),
+    pythonpath: Path | None = None,
+) -> subprocess.CompletedProcess:
+    """Run the command line from the repository, as the README shows it; its output as text.
+    `closed`: file descriptors it starts without (0 for no stdin, 2 for no stderr);
+    `pythonpath`: a folder whose packages come before the installed ones."""
     environment = {name: value for name, value in os.environ.items() if not name.startswith("TF_")}
+    if pythonpath is not None:
+        environment["PYTHONPATH"] = str(pythonpath)
     result = subprocess.run(
         [sys.executable, "-m", "reading", "predict", *map(str, arguments)],
         cwd=REPO_ROOT,
@@ -30,6 +39,7 @@ def predict(*arguments: str | Path, stdin: bytes = b"") -> subprocess.CompletedP
         input=stdin,
         capture_output=True,
         timeout=300,
+        preexec_fn=(lambda: [os.close(descriptor) for descriptor in closed]) if closed else None,
     )
     result.stdout, result.stderr = result.stdout.decode(), result.stderr.decode()
     return result
@@ -92,6 +102,27 @@ def test_an_image_piped_in_is_read_where_a_dash_stands(folder):
     too_much = predict("-", stdin=eight + bytes(photo.MAX_BYTES))
     assert too_much.returncode == 1
     assert too_much.stdout == f"-: error: the image is over the {photo.MAX_MB} MB limit\n"
+
+
+def test_standard_input_is_read_once_and_a_closed_one_is_said_to_be_missing(folder):
+    twice = predict("-", "-", folder / "digit_3.png")
+    assert twice.returncode == 2 and twice.stdout == ""
+    assert "standard input (-) can be read only once" in twice.stderr
+    closed = predict("-", stdin=None, closed=(0,))
+    assert closed.returncode == 1
+    assert closed.stdout == "-: error: cannot open the file (there is no standard input)\n"
+
+
+def test_answers_come_with_stderr_closed_and_errors_loading_tensorflow_still_show(folder, tmp_path):
+    three = folder / "digit_3.png"
+    quiet = predict(three, closed=(2,))
+    assert quiet.returncode == 0 and quiet.stdout.startswith(f"{three}: 3 (")
+    broken = tmp_path / "tensorflow"
+    broken.mkdir()
+    (broken / "__init__.py").write_text("raise ImportError('this TensorFlow is broken')")
+    failed = predict(three, pythonpath=tmp_path)
+    assert failed.returncode == 1 and failed.stdout == ""
+    assert "ImportError: this TensorFlow is broken" in failed.stderr
 
 
 def test_a_missing_model_says_how_to_fix_it(folder, tmp_path):
