@@ -7,7 +7,8 @@
     GET  /api/model                       which model file is serving, and its figures
     GET  /api/ready                       whether this server is ready: see `readiness`
 
-These are Starlette endpoints; `webapp.py` hands ROUTES to `st.App`. A body must arrive
+These are Starlette endpoints; `webapp.py` hands ROUTES to `st.App`, and after them and the
+readiness route, `unknown_paths`: a JSON 404 for any other path under /api/. A body must arrive
 whole within BODY_TIMEOUT_S of its request's headers, or the request is answered 408 and its
 connection closed, so a slow client holds nothing for long. A body over the limit is refused
 from its Content-Length or, without one, as soon as the bytes streamed in pass the limit; the
@@ -58,6 +59,7 @@ UNTYPED = "application/octet-stream"  # bytes of no declared type: the decoder t
 FORM = "multipart/form-data"
 FILE_FIELD = "image"
 MODE_FIELD = "mode"  # the query parameter, or the form field, that chooses digit or number
+QUERY_PARAMETER, FORM_FIELD = "parameter", "form field"  # where a mode was sent, in messages
 RETRY_503_AFTER_S = "1"  # a request answered 503 as busy may come again this soon
 WHAT_TO_SEND = (
     "Send the image bytes with Content-Type image/png, image/jpeg or image/webp, or "
@@ -121,16 +123,20 @@ class _Sent(NamedTuple):
 
 
 def _mode_in(values: Iterable[tuple[str, str]], where: str) -> str | None:
-    """The mode that query parameters or form fields ask for, None when they name none; a
-    400 for a name other than mode (a misspelt `Mode` would read a number as one digit) or
-    a mode other than digit and number."""
-    values = list(values)
+    """The mode that query parameters or a form's text fields ask for, None when they name
+    none; a 400 for a name other than mode (a misspelt `Mode` would read a number as one
+    digit) or a mode other than digit and number. A text field named like the file field
+    is left for the file's own check."""
+    values = [(name, value) for name, value in values if name != FILE_FIELD or where != FORM_FIELD]
     unknown = sorted({name for name, _ in values} - {MODE_FIELD})
     if unknown:
+        known = (
+            f"the one {where} is {MODE_FIELD}"
+            if where == QUERY_PARAMETER
+            else f'a form has the file "{FILE_FIELD}" and may have the field {MODE_FIELD}'
+        )
         raise RequestRefused(
-            400,
-            f"Unknown {where} {_echo(unknown[0])!r}: the one {where} is {MODE_FIELD}, "
-            f"{' or '.join(MODES)}.",
+            400, f"Unknown {where} {_echo(unknown[0])!r}: {known}, {' or '.join(MODES)}."
         )
     modes = {value for _, value in values}
     if len(modes) > 1:
@@ -227,7 +233,7 @@ async def _drain(request: Request, body: _Body) -> None:
         body.complete = not message.get("more_body", False)
 
 
-async def _image_bytes(request: Request, body: _Body) -> _Sent:
+async def _sent(request: Request, body: _Body) -> _Sent:
     """The image sent: the whole body, or the "image" file of a multipart form and the mode
     its other field asks for."""
     media_type = _media_type(request.headers.get("content-type"))
@@ -259,10 +265,12 @@ async def _image_bytes(request: Request, body: _Body) -> _Sent:
     try:
         upload = form.get(FILE_FIELD)
         fields = [(name, value) for name, value in form.multi_items() if isinstance(value, str)]
-        form_mode = _mode_in(fields, "form field")
+        form_mode = _mode_in(fields, FORM_FIELD)
         if not isinstance(upload, UploadFile):
             raise RequestRefused(
-                400, f'The form has no file field named "{FILE_FIELD}". {WHAT_TO_SEND}'
+                400,
+                f'The form has no file field named "{FILE_FIELD}" (curl: -F {FILE_FIELD}=@file). '
+                f"{WHAT_TO_SEND}",
             )
         part_type = _media_type(upload.content_type)
         if part_type and part_type not in (*IMAGE_TYPES, UNTYPED):
@@ -277,7 +285,7 @@ async def _image_bytes(request: Request, body: _Body) -> _Sent:
 async def predict(request: Request) -> JSONResponse:
     """POST /api/predict: read the digit, or the number, in the image sent."""
     try:  # refused before the body is read
-        query_mode = _mode_in(request.query_params.multi_items(), "parameter")
+        query_mode = _mode_in(request.query_params.multi_items(), QUERY_PARAMETER)
     except RequestRefused as refused:
         return _refusal(refused.status, refused.message)
     body = _Body()
@@ -301,7 +309,7 @@ async def _received(request: Request, body: _Body) -> _Sent | JSONResponse:
     try:
         async with asyncio.timeout(BODY_TIMEOUT_S):
             try:
-                return await _image_bytes(request, body)
+                return await _sent(request, body)
             except BodyTooLarge as refused:
                 waits_for_go_ahead = request.headers.get("expect", "").lower() == "100-continue"
                 if not (refused.unread and waits_for_go_ahead):
@@ -423,8 +431,8 @@ ROUTES = [
 
 
 def unknown_paths(endpoints: list[Route]) -> Route:
-    """The route, after every other, that answers any other path under /api/ with a JSON 404
-    naming the endpoints, not with the page's HTML and 200."""
+    """The route, after the API's endpoints, that answers any other path under /api/ with a
+    JSON 404 naming them, not with the page's HTML and 200."""
     paths = ", ".join(route.path for route in endpoints)
 
     async def not_found(request: Request) -> JSONResponse:
