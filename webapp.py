@@ -95,7 +95,7 @@ else:
     endpoints = [*api.ROUTES, *readiness.routes(st.secrets)]
     app = st.App(
         __file__,
-        routes=[*endpoints, api.unknown_paths(endpoints), *downloads.routes(st.secrets)],
+        routes=[*endpoints, *api.unknown_paths(endpoints), *downloads.routes(st.secrets)],
         middleware=[
             Middleware(SecurityHeaders),
             Middleware(VisitorCookie),

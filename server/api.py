@@ -8,17 +8,17 @@
     GET  /api/ready                       whether this server is ready: see `readiness`
 
 These are Starlette endpoints; `webapp.py` hands ROUTES to `st.App`, and after them and the
-readiness route, `unknown_paths`: a JSON 404 for any other path under /api/. A body must arrive
-whole within BODY_TIMEOUT_S of its request's headers, or the request is answered 408 and its
-connection closed, so a slow client holds nothing for long. A body over the limit is refused
-from its Content-Length or, without one, as soon as the bytes streamed in pass the limit; the
-rest is read and discarded first (up to DRAIN_LIMIT_BYTES), so a client that sends its whole
-body before reading the answer reads the 413 rather than a reset connection. Bodies being
-received take memory, not reading slots: all of them together hold at most MAX_HELD_BYTES.
-Once a body is in, it takes one of MAX_IN_FLIGHT reading slots, or gets "busy" (503).
-Decoding and the model run in a small pool of worker threads, never on the event loop that
-also carries the page's websockets, with the classifier instance the page uses. Every
-refusal is JSON: {"error": "<what is wrong and what to send>"}.
+readiness route, `unknown_paths`: a JSON 404 for /api and any other path under it. A body
+must arrive whole within BODY_TIMEOUT_S of its request's headers, or the request is answered
+408 and its connection closed, so a slow client holds nothing for long. A body over the
+limit is refused from its Content-Length or, without one, as soon as the bytes streamed in
+pass the limit; the rest is read and discarded first (up to DRAIN_LIMIT_BYTES), so a client
+that sends its whole body before reading the answer reads the 413 rather than a reset
+connection. Bodies being received take memory, not reading slots: all of them together hold
+at most MAX_HELD_BYTES. Once a body is in, it takes one of MAX_IN_FLIGHT reading slots, or
+gets "busy" (503). Decoding and the model run in a small pool of worker threads, never on
+the event loop that also carries the page's websockets, with the classifier instance the
+page uses. Every refusal is JSON: {"error": "<what is wrong and what to send>"}.
 """
 
 from __future__ import annotations
@@ -430,9 +430,9 @@ ROUTES = [
 ]
 
 
-def unknown_paths(endpoints: list[Route]) -> Route:
-    """The route, after the API's endpoints, that answers any other path under /api/ with a
-    JSON 404 naming them, not with the page's HTML and 200."""
+def unknown_paths(endpoints: list[Route]) -> list[Route]:
+    """The routes, after the API's endpoints, that answer /api and any other path under it
+    with a JSON 404 naming them, not with the page's HTML and 200."""
     paths = ", ".join(route.path for route in endpoints)
 
     async def not_found(request: Request) -> JSONResponse:
@@ -440,4 +440,4 @@ def unknown_paths(endpoints: list[Route]) -> Route:
             404, f"{_echo(request.url.path)} is no endpoint of this API. It has {paths}."
         )
 
-    return Route("/api/{path:path}", not_found, methods=HTTP_METHODS)
+    return [Route(path, not_found, methods=HTTP_METHODS) for path in ("/api", "/api/{path:path}")]

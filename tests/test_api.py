@@ -367,7 +367,9 @@ def test_a_wrong_method_is_a_json_405_not_the_page(app_url, method, path, allowe
     assert f"{path} answers" in json.loads(refused.value.read())["error"]
 
 
-@pytest.mark.parametrize(("method", "path"), [("GET", "/api/foo"), ("POST", "/api/predicts")])
+@pytest.mark.parametrize(
+    ("method", "path"), [("GET", "/api/foo"), ("POST", "/api/predicts"), ("GET", "/api")]
+)
 def test_a_path_under_api_that_is_no_endpoint_is_a_json_404_not_the_page(app_url, method, path):
     request = urllib.request.Request(
         f"{app_url}{path}", data=b"" if method != "GET" else None, method=method
