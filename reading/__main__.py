@@ -133,10 +133,9 @@ def _start_up_notices_left_out() -> Iterator[None]:
 
 def predict(args: argparse.Namespace) -> int:
     """Read every file; 0 when all were read, 1 when any was not, 2 without a model."""
-    with _start_up_notices_left_out():
-        import tensorflow  # noqa: F401
     try:
-        classifier = digit_model.load(args.model or digit_model.model_path())
+        with _start_up_notices_left_out():  # TensorFlow loads with the model
+            classifier = digit_model.load(args.model or digit_model.model_path())
     except digit_model.ModelUnavailable as error:
         print(error, file=sys.stderr)
         return 2

@@ -125,9 +125,8 @@ class _Sent(NamedTuple):
 def _mode_in(values: Iterable[tuple[str, str]], where: str) -> str | None:
     """The mode that query parameters or a form's text fields ask for, None when they name
     none; a 400 for a name other than mode (a misspelt `Mode` would read a number as one
-    digit) or a mode other than digit and number. A text field named like the file field
-    is left for the file's own check."""
-    values = [(name, value) for name, value in values if name != FILE_FIELD or where != FORM_FIELD]
+    digit) or a mode other than digit and number."""
+    values = list(values)
     unknown = sorted({name for name, _ in values} - {MODE_FIELD})
     if unknown:
         known = (
@@ -264,7 +263,12 @@ async def _sent(request: Request, body: _Body) -> _Sent:
         ) from error
     try:
         upload = form.get(FILE_FIELD)
-        fields = [(name, value) for name, value in form.multi_items() if isinstance(value, str)]
+        # An image sent as text (curl -F image=<file) is left for the file's own check below.
+        fields = [
+            (name, value)
+            for name, value in form.multi_items()
+            if isinstance(value, str) and name != FILE_FIELD
+        ]
         form_mode = _mode_in(fields, FORM_FIELD)
         if not isinstance(upload, UploadFile):
             raise RequestRefused(
