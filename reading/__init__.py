@@ -248,9 +248,15 @@ def read_image_bytes(
     handwriting is found; photo.PhotoError, with a message for the sender, when the bytes
     are not a usable picture.
     """
+    return read_photo(classifier, photo.read_upload(data), mode)
+
+
+def read_photo(
+    classifier: Classifier, picture: photo.Photo, mode: Mode = "digit"
+) -> DigitReading | NumberReading | None:
+    """Read an opened picture (`photo.read_upload`) as `read_image_bytes` reads its bytes."""
     if mode not in MODES:
         raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
-    picture = photo.read_upload(data)
     if mode == "digit":
         return read_digit(classifier, picture.ink)
     reading = read_number(classifier, picture.ink)

@@ -39,7 +39,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 import digit_model
-from reading import MODES, photo, read_image_bytes
+from reading import MODES, photo, read_photo
 from server import served_model
 from server.deadlines import seconds_setting
 
@@ -339,8 +339,10 @@ async def _read(data: bytes | bytearray, mode: str) -> JSONResponse:
         return _refusal(503, BUSY)
     _in_flight += 1
     try:
+        # The picture first: a file that is no picture gets 400 even while the model is away.
+        picture = await _in_worker(photo.read_upload, data)
         classifier = await _in_worker(served_model.shared_classifier)
-        reading = await _in_worker(read_image_bytes, classifier, data, mode)
+        reading = await _in_worker(read_photo, classifier, picture, mode)
     except photo.PhotoBusy as busy:
         return _refusal(503, str(busy))
     except photo.TooManyPixels as error:

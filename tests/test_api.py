@@ -457,7 +457,9 @@ def test_requests_at_the_same_time_as_a_person_drawing_all_read_right(
     ]
 
 
-def test_a_missing_model_is_503_without_asking_to_retry_every_second(tmp_path, monkeypatch):
+def test_a_missing_model_is_503_without_retry_every_second_once_the_picture_is_checked(
+    tmp_path, monkeypatch
+):
     monkeypatch.setenv(digit_model.MODEL_PATH_VARIABLE, str(tmp_path / "model.keras"))
     with served(Starlette(routes=api.ROUTES)) as url:
         request = urllib.request.Request(
@@ -467,6 +469,9 @@ def test_a_missing_model_is_503_without_asking_to_retry_every_second(tmp_path, m
             urllib.request.urlopen(request, timeout=FIRST_ANSWER_S)
         with pytest.raises(urllib.error.HTTPError) as described:
             urllib.request.urlopen(f"{url}/api/model", timeout=FIRST_ANSWER_S)
+        # A body that is no picture is the sender's to mend, whether the model is there or not.
+        status, answer = post(url, b"Dear diary, 2026." * 40)
+        assert status == 400 and "not a PNG, JPEG or WebP" in answer["error"]
     for answer in (refused.value, described.value):
         assert answer.code == 503 and "Retry-After" not in answer.headers
         assert json.loads(answer.read())["error"] == api.MODEL_UNAVAILABLE
