@@ -104,4 +104,5 @@ else:
     )
     # TensorFlow's import and the model's load take seconds: start them while the server
     # starts, instead of on the first visit.
-    threading.Thread(target=preload, name="model-preload", daemon=True).start()
+    # Not a daemon: the interpreter waits for it at exit, never ends TensorFlow mid-load.
+    threading.Thread(target=preload, name="model-preload").start()

@@ -21,6 +21,7 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from stat import S_ISREG
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up notices: not answers
 
@@ -58,7 +59,8 @@ def read_file(
     try:
         data = _bounded_read(path)
         if len(data) > photo.MAX_BYTES:
-            shown = "" if path == STANDARD_INPUT else f" ({photo.megabytes(path.stat().st_size)})"
+            size = None if path == STANDARD_INPUT else path.stat()
+            shown = f" ({photo.megabytes(size.st_size)})" if size and S_ISREG(size.st_mode) else ""
             return f"the image{shown} is over the {photo.MAX_MB} MB limit"
     except OSError as error:
         return f"cannot open the file ({error.strerror or error})"
@@ -137,7 +139,8 @@ def predict(args: argparse.Namespace) -> int:
         with _start_up_notices_left_out():  # TensorFlow loads with the model
             classifier = digit_model.load(args.model or digit_model.model_path())
     except digit_model.ModelUnavailable as error:
-        print(error, file=sys.stderr)
+        if sys.stderr is not None:  # with stderr closed, the exit status alone says it
+            print(error, file=sys.stderr)
         return 2
     failed = False
     for path in image_files(args.images):

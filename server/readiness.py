@@ -4,11 +4,12 @@ or an orchestrator's readiness check.
     200 {"ready": true, "model": "loaded", "database": "ready"}
     503 {"ready": false, "model": "loading", "database": "ready"}     with Retry-After
 
-Ready once the served model is loaded and the configured feedback database answers;
-otherwise 503, whose fields say which part is not ready ("model": "loading" or
-"unavailable", "database": "unavailable"). Streamlit's `/_stcore/health` says healthy as
-soon as the server runs, before the model is loaded. Every wait is bounded: the model's
-state is read, never waited for, and the database is asked on a worker thread of its own
+Ready once the served model is loaded and compiled (`served_model.state`) and the configured
+feedback database answers; otherwise 503, whose fields say which part is not ready ("model":
+"loading" or "unavailable", "database": "unavailable"). Streamlit's `/_stcore/health` says
+healthy as soon as the server runs, before the model is loaded. Every wait is bounded: the
+model's state is read, never waited for (a model file put back after a failed load is loaded
+again in the background), and the database is asked on a worker thread of its own
 and given up on after PING_WAIT_S. A store that failed answers "unavailable" at once for
 its retry period, so a database that has just come back shows ready a few seconds later.
 """

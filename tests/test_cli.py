@@ -117,6 +117,8 @@ def test_answers_come_with_stderr_closed_and_errors_loading_tensorflow_still_sho
     three = folder / "digit_3.png"
     quiet = predict(three, closed=(2,))
     assert quiet.returncode == 0 and quiet.stdout.startswith(f"{three}: 3 (")
+    no_model = predict(three, "--model", tmp_path / "none.keras", closed=(2,))
+    assert no_model.returncode == 2 and no_model.stdout == ""
     broken = tmp_path / "tensorflow"
     broken.mkdir()
     (broken / "__init__.py").write_text("raise ImportError('this TensorFlow is broken')")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -64,7 +65,8 @@ def test_not_ready_while_the_model_is_not_loaded_and_which_part_is_said(
         served_model.shared_classifier()
     assert answer(ready_url)[2]["model"] == "unavailable"
 
-    # The file is put back: it loads, and is ready only once compiled for every batch size.
+    # The file is put back: asked for readiness alone, with no request to read anything, the
+    # server loads it, and is ready only once it is compiled for a number's batch sizes.
     path.write_bytes(digit_model.DEFAULT_PATH.read_bytes())
     compiling = threading.Event()
     warm_up = digit_model.Classifier.warm_up
@@ -74,8 +76,11 @@ def test_not_ready_while_the_model_is_not_loaded_and_which_part_is_said(
         warm_up(classifier)
 
     monkeypatch.setattr(digit_model.Classifier, "warm_up", held_warm_up)
-    served_model.shared_classifier()
-    status, _, body = answer(ready_url)
+    deadline = time.monotonic() + LOAD_S
+    while (state := answer(ready_url))[2]["model"] == "unavailable":
+        assert time.monotonic() < deadline, "the model file put back was not loaded"
+        time.sleep(0.5)
+    status, _, body = state
     assert status == 503 and body == {"ready": False, "model": "loading", "database": "ready"}
     compiling.set()
     status, _, body = eventually(ready_url, 200, LOAD_S)

@@ -47,20 +47,41 @@ def test_start_up_compiles_every_batch_size_a_number_is_read_at(
     call, batch_sizes = digit_model.Classifier._call, []
 
     def noted(classifier, images):
-        batch_sizes.append(digit_model._bucket(len(images)))  # the size compiled for
+        batch_sizes.append((classifier, digit_model._bucket(len(images))))  # compiled for
         return call(classifier, images)
 
     monkeypatch.setattr(digit_model.Classifier, "_call", noted)
     served_model.preload()
-    deadline = time.monotonic() + WARM_UP_S
-    while served_model.state() is not served_model.ModelState.LOADED:
-        assert time.monotonic() < deadline, "the model was not compiled in time"
-        time.sleep(0.1)
-    compiled = set(batch_sizes)
-    batch_sizes.clear()
+    wait_until_ready()
     classifier = served_model.shared_classifier()
+    compiled = {size for called, size in batch_sizes if called is classifier}
+    batch_sizes.clear()
     number = "3141592653589793"
     for length in range(1, len(number) + 1):  # the number as it grows, digit by digit
         read_number(classifier, canvas_to_ink(written(clear_digits, number[:length])))
-    assert len(set(batch_sizes)) > 5
-    assert set(batch_sizes) <= compiled
+    read_at = {size for called, size in batch_sizes if called is classifier}
+    assert len(read_at) > 5
+    assert read_at <= compiled
+
+
+def test_a_model_whose_compile_ahead_fails_is_ready_and_reads(tmp_path, monkeypatch):
+    path = tmp_path / "model.keras"
+    path.write_bytes(digit_model.DEFAULT_PATH.read_bytes())
+    monkeypatch.setenv(digit_model.MODEL_PATH_VARIABLE, str(path))
+
+    def failing_warm_up(classifier):
+        raise MemoryError("no memory to compile ahead")
+
+    monkeypatch.setattr(digit_model.Classifier, "warm_up", failing_warm_up)
+    classifier = served_model.shared_classifier()
+    wait_until_ready()
+    probabilities, _ = classifier.read(np.zeros((3, 28, 28), np.float32))
+    assert probabilities.shape == (3, 10)
+
+
+def wait_until_ready() -> None:
+    """Until the served model is loaded and compiled; fails after WARM_UP_S."""
+    deadline = time.monotonic() + WARM_UP_S
+    while served_model.state() is not served_model.ModelState.LOADED:
+        assert time.monotonic() < deadline, "the model was not ready in time"
+        time.sleep(0.1)
