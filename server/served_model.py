@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import enum
 import logging
+import math
 import threading
 import time
 from pathlib import Path
@@ -87,7 +88,7 @@ def _try_again(key: str) -> None:
     """Load a model file that failed before, on a thread of its own, once it is there: at most
     every RETRY_S."""
     now = time.monotonic()
-    if now - _tried_at.get(key, -RETRY_S) < RETRY_S or not Path(key).is_file():
+    if now - _tried_at.get(key, -math.inf) < RETRY_S or not Path(key).is_file():
         return
     _tried_at[key] = now
     threading.Thread(target=_load_quietly, args=(key,), name="model-retry").start()
