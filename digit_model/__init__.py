@@ -254,12 +254,7 @@ def load(path: str | Path = DEFAULT_PATH, threads: int | None = 1) -> Classifier
     """
     path = Path(path)
     if not path.is_file():
-        fix = (
-            f"Train one with `{train_command(path)}` (20 to 90 minutes on two cores)"
-            f"{_or_restore(path)}"
-            if path.suffix == MODEL_SUFFIX
-            else NAMED_AS_A_MODEL
-        )
+        fix = _remedy(path, "Train one with `{command}` (20 to 90 minutes on two cores)")
         raise ModelUnavailable(f"No model file at {path}. {fix}.")
     import keras
     import tensorflow as tf
@@ -271,11 +266,7 @@ def load(path: str | Path = DEFAULT_PATH, threads: int | None = 1) -> Classifier
     try:
         model = keras.saving.load_model(path, compile=False)
     except Exception as error:  # a truncated or foreign file fails in many ways inside Keras
-        fix = (
-            f"Retrain it with `{train_command(path)}`{_or_restore(path)}"
-            if path.suffix == MODEL_SUFFIX
-            else NAMED_AS_A_MODEL
-        )
+        fix = _remedy(path, "Retrain it with `{command}`")
         raise ModelUnavailable(
             f"The model file {path} could not be read ({type(error).__name__}: {error}). {fix}."
         ) from error
@@ -296,6 +287,14 @@ def train_command(path: str | Path = DEFAULT_PATH) -> str:
     return (
         TRAIN_COMMAND if path == DEFAULT_PATH else f"{TRAIN_COMMAND} --out {shlex.quote(str(path))}"
     )
+
+
+def _remedy(path: Path, training: str) -> str:
+    """`training`, with the command that trains into `path` as its {command}, and how to get
+    the committed model back; for a path no model can have, what a model file is."""
+    if path.suffix != MODEL_SUFFIX:
+        return NAMED_AS_A_MODEL
+    return training.format(command=train_command(path)) + _or_restore(path)
 
 
 def _or_restore(path: Path) -> str:
