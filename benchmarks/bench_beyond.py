@@ -3,7 +3,10 @@
     python benchmarks/bench_beyond.py [--numbers 100] [--photos 30] [--runs 200]
 
 Prints median (p50) and p90 in milliseconds. Numbers are 2 to 6 MNIST test digits written
-as canvas strokes on the 700x280 canvas; photos are such numbers on unevenly lit paper,
+as canvas strokes on the 700x280 canvas, each read once as a whole, the first time its ink
+is seen, and read again after each of its digits is written, as the page reads a number
+on every stroke (what was kept for its earlier strokes is used); photos are such numbers
+on unevenly lit paper,
 saved as phone JPEGs of 1,400 to 2,800 px; the heat-map is made for the 28x28 inputs of
 canvas drawings. The baseline, measured in the same run, is one digit drawn on the 280x280
 canvas read the way the page reads it on every stroke. Last, inside a Streamlit script run,
@@ -17,7 +20,9 @@ import argparse
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -31,7 +36,7 @@ from devtools.numbers import random_numbers
 from devtools.pictures import encoded, paper_photo
 from devtools.timing import p50_p90, timed
 from preprocess import canvas_to_ink
-from reading import explain, read_drawing, read_image_bytes, read_number
+from reading import explain, read_drawing, read_image_bytes, read_number, segment
 from reading.photo import read_upload
 from training.canvas_drawings import random_drawings
 
@@ -39,6 +44,8 @@ from training.canvas_drawings import random_drawings
 def toggle_script(pixels: bytes, runs: int) -> None:
     """Runs inside AppTest: the toggle under the answer, and reading the drawing (280x280
     RGBA bytes), timed apart."""
+
+    import time
 
     import numpy as np
     import streamlit as st
@@ -62,6 +69,44 @@ def toggle_script(pixels: bytes, runs: int) -> None:
     st.session_state["timings"] = {"toggle": toggle, "reading": reading}
 
 
+T = TypeVar("T")
+
+
+def digit_by_digit(alone: list[np.ndarray]) -> list[np.ndarray]:
+    """The canvas after each digit is written, from each digit drawn alone where it lies."""
+    canvas, strongest = alone[0], canvas_to_ink(alone[0])
+    canvases = [canvas]
+    for digit in alone[1:]:
+        ink = canvas_to_ink(digit)
+        canvas = np.where((ink > strongest)[..., None], digit, canvas)
+        strongest = np.maximum(ink, strongest)
+        canvases.append(canvas)
+    return canvases
+
+
+def afresh(read: Callable[[T], object]) -> Callable[[T], object]:
+    """`read` as if its input was never seen: nothing kept from earlier reads of numbers."""
+
+    def read_afresh(item: T) -> object:
+        segment.forget_recent()
+        return read(item)
+
+    return read_afresh
+
+
+def time_digit_by_digit(classifier, written: list[list[np.ndarray]]) -> list[float]:
+    """Milliseconds to read each number again after each of its digits but the first."""
+    times = []
+    for canvases in written:
+        segment.forget_recent()
+        read_number(classifier, canvas_to_ink(canvases[0]))
+        for rgba in canvases[1:]:
+            started = time.perf_counter()
+            read_number(classifier, canvas_to_ink(rgba))
+            times.append((time.perf_counter() - started) * 1000)
+    return times
+
+
 def report(rows: dict[str, list[float]]) -> None:
     width = max(len(name) for name in rows)
     print(f"{'':{width}}  {'p50 ms':>8}  {'p90 ms':>8}")
@@ -80,12 +125,13 @@ def main() -> None:
     args = parser.parse_args()
 
     classifier = digit_model.load()
+    classifier.warm_up()
     images, labels = mnist("test")
     digits = [rgba for rgba, _, _ in random_drawings(images[:50], labels[:50], seed=3)]
-    numbers = [
-        n.rgba
-        for n, _ in random_numbers(images, labels, seed=11, count=args.numbers, touch=0, lift=0)
+    written = [
+        n for n, _ in random_numbers(images, labels, seed=11, count=args.numbers, touch=0, lift=0)
     ]
+    numbers = [n.rgba for n in written]
     rng = np.random.default_rng(11)
     photos = [
         encoded(
@@ -104,11 +150,16 @@ def main() -> None:
         "baseline: one digit, 280x280 canvas to answer": timed(
             lambda rgba: read_drawing(classifier, rgba), digits, args.runs
         ),
-        "a number, 700x280 canvas to answer": timed(
-            lambda rgba: read_number(classifier, canvas_to_ink(rgba)), numbers, args.runs
+        "a number, 700x280 canvas to answer, read afresh": timed(
+            afresh(lambda rgba: read_number(classifier, canvas_to_ink(rgba))), numbers, args.runs
+        ),
+        "a number, read again after each digit written": time_digit_by_digit(
+            classifier, [digit_by_digit(n.alone) for n in written]
         ),
         "a photo, JPEG bytes to answer": timed(
-            lambda data: read_image_bytes(classifier, data, "number"), photos, args.photos * 3
+            afresh(lambda data: read_image_bytes(classifier, data, "number")),
+            photos,
+            args.photos * 3,
         ),
         "  of which JPEG bytes to ink": timed(read_upload, photos, args.photos * 3),
         "why: heat-map and overlay of one digit": timed(

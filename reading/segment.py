@@ -11,13 +11,24 @@ two digits) and, when a classifier is given, by how surely the model reads each 
 All candidate groups are read in one batched call, and each digit found keeps what the model
 made of it. Each digit is brought into MNIST form by `preprocess.normalize`; `reading` turns
 the digits found into a typed reading of the number.
+
+A stroke changes only the ink near it, and the page reads the whole number again after each
+one. So what depends only on some of the ink is kept for the latest ink seen, keyed by its
+exact content: a group's cuts and a candidate's 28x28 input, the same bit for bit, and the
+model's first look at a candidate. Only the ink a stroke changed is worked on again.
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
 import itertools
+import threading
+import weakref
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 import numpy as np
 from scipy import ndimage
@@ -44,6 +55,10 @@ FULL_HEIGHT = 0.75  # digits are at least this fraction of the line height...
 SHORT_COST = 20.0  # ...and cost this much per line height they fall short of it
 CUT_COST = 1.0  # cutting connected ink apart costs this much
 CONFIDENCE_WEIGHT = 1.0  # nats of cost per nat of the model's doubt about a candidate digit
+
+RECENT_INPUTS = 4096  # candidates' 28x28 inputs kept (3 kB each): a few long numbers' worth
+RECENT_CUTS = 64  # groups' cuts kept (at most 100 kB each, a few kB for a digit)
+RECENT_FIRST_LOOKS = 4096  # candidates' first looks kept for each classifier (under 200 B each)
 
 
 @dataclass(frozen=True)
@@ -88,6 +103,74 @@ class _Box:
     @property
     def crop(self) -> tuple[slice, slice]:
         return slice(self.top, self.bottom), slice(self.left, self.right)
+
+
+Result = TypeVar("Result")
+
+
+class _Recent(Generic[Result]):
+    """The results of one slow function for the most recently used keys, safe across threads.
+
+    Keys name the exact input (see `_fingerprint`): a result kept is what was worked out for
+    that very input. Kept arrays are read-only, as several readings may share them.
+    """
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._kept: OrderedDict[Hashable, Result] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def find(self, key: Hashable) -> Result | None:
+        """The result kept for `key`, or None."""
+        with self._lock:
+            if key not in self._kept:
+                return None
+            self._kept.move_to_end(key)
+            return self._kept[key]
+
+    def keep(self, key: Hashable, result: Result) -> None:
+        """Keep `result` for `key`, forgetting the least recently used beyond the size."""
+        if isinstance(result, np.ndarray):
+            result.flags.writeable = False
+        with self._lock:
+            self._kept[key] = result
+            if len(self._kept) > self._size:
+                self._kept.popitem(last=False)
+
+    def get(self, key: Hashable, compute: Callable[[], Result]) -> Result:
+        """The result kept for `key`, or `compute()` kept for it now."""
+        with self._lock:
+            if key in self._kept:
+                self._kept.move_to_end(key)
+                return self._kept[key]
+        result = compute()
+        self.keep(key, result)
+        return result
+
+    def clear(self) -> None:
+        with self._lock:
+            self._kept.clear()
+
+
+_INPUTS: _Recent[np.ndarray | None] = _Recent(RECENT_INPUTS)
+_CUTS: _Recent[np.ndarray | None] = _Recent(RECENT_CUTS)
+_FIRST_LOOKS: weakref.WeakKeyDictionary[Classifier, _Recent[_Reading]] = weakref.WeakKeyDictionary()
+_FIRST_LOOKS_LOCK = threading.Lock()
+
+
+def forget_recent() -> None:
+    """Forget the cuts, inputs and first looks kept, as a new process starts: to time or test
+    a number read for the first time."""
+    _INPUTS.clear()
+    _CUTS.clear()
+    with _FIRST_LOOKS_LOCK:
+        _FIRST_LOOKS.clear()
+
+
+def _fingerprint(array: np.ndarray) -> tuple[tuple[int, ...], str, bytes]:
+    """An array's shape, type and a digest of its values: equal only for equal arrays."""
+    array = np.ascontiguousarray(array)
+    return array.shape, array.dtype.str, hashlib.sha256(array).digest()
 
 
 def _pieces(ink: np.ndarray) -> tuple[np.ndarray, list[_Box]]:
@@ -175,8 +258,21 @@ def _regions(own: np.ndarray, line_height: float) -> np.ndarray:
     regions = np.zeros(own.shape, dtype=np.int32)
     if width <= CUT_ASPECT * height or height < FULL_HEIGHT * line_height:
         return regions
-    profile = ndimage.uniform_filter1d(own.sum(axis=0), size=5)
     margin = max(1, round(MIN_PART * line_height))
+    seams = _CUTS.get((_fingerprint(own), margin), lambda: _cuts(own, margin))
+    if seams is None:
+        return regions
+    everywhere = np.arange(width)
+    for seam in seams:
+        regions += everywhere[None, :] >= seam[:, None]
+    return regions
+
+
+def _cuts(own: np.ndarray, margin: int) -> np.ndarray | None:
+    """Where to cut a group's ink, at least `margin` apart: each cut's column in every row,
+    left to right and never crossing; None when the group is too narrow to cut."""
+    width = own.shape[1]
+    profile = ndimage.uniform_filter1d(own.sum(axis=0), size=5)
     valleys = [
         column
         for column in range(margin, width - margin)
@@ -188,12 +284,9 @@ def _regions(own: np.ndarray, line_height: float) -> np.ndarray:
         if column < width - margin // 2 and all(abs(column - c) >= margin for c in columns):
             columns.append(column)
     if not columns:
-        return regions
+        return None
     seams = np.maximum.accumulate(_seams(own, sorted(columns), margin), axis=0)  # never cross
-    everywhere = np.arange(width)
-    for seam in seams:
-        regions += everywhere[None, :] >= seam[:, None]
-    return regions
+    return seams.astype(np.int32)
 
 
 def _candidate_parts(ink: np.ndarray, cut: bool) -> tuple[np.ndarray, list[_Box], float]:
@@ -267,6 +360,31 @@ def _joined_ink(ink: np.ndarray, owner: np.ndarray, parts: list[_Box]) -> np.nda
     return np.where(mine, ink[box.crop], 0.0).astype(np.float32)
 
 
+def _part_keys(ink: np.ndarray, owner: np.ndarray, parts: list[_Box]) -> dict[int, Hashable]:
+    """Each part's place and ink, by part index: the parts a candidate is made of, so keyed,
+    fix its joined ink (and so its input) exactly."""
+    return {
+        part.index: (
+            part.top,
+            part.left,
+            _fingerprint(np.where(owner[part.crop] == part.index, ink[part.crop], 0.0)),
+        )
+        for part in parts
+    }
+
+
+def _candidate_key(parts: list[_Box], keys: dict[int, Hashable]) -> Hashable:
+    """What fixes the input of neighbouring parts read as one digit: each part's place and ink."""
+    return frozenset(keys[part.index] for part in parts)
+
+
+def _input(
+    ink: np.ndarray, owner: np.ndarray, parts: list[_Box], key: Hashable
+) -> np.ndarray | None:
+    """The 28x28 input of neighbouring parts read as one digit (`normalize` of their ink)."""
+    return _INPUTS.get(key, lambda: normalize(_joined_ink(ink, owner, parts)))
+
+
 def _read(
     classifier: Classifier, images: dict[tuple[int, int], np.ndarray], second_look: bool
 ) -> dict[tuple[int, int], _Reading]:
@@ -278,6 +396,26 @@ def _read(
             images, outputs.probabilities, outputs.is_digit, outputs.doubtful
         )
     }
+
+
+def _first_looks(
+    classifier: Classifier,
+    images: dict[tuple[int, int], np.ndarray],
+    keys: dict[tuple[int, int], Hashable],
+) -> dict[tuple[int, int], _Reading]:
+    """Each span's image read at the model's first look: those not read lately in one batch.
+
+    A first look kept is the one the model gave that input before, in a batch of another size,
+    so it may differ from a fresh one in the last digits of a float (a millionth).
+    """
+    with _FIRST_LOOKS_LOCK:
+        recent = _FIRST_LOOKS.setdefault(classifier, _Recent(RECENT_FIRST_LOOKS))
+    readings = {span: found for span in images if (found := recent.find(keys[span])) is not None}
+    if unread := {span: image for span, image in images.items() if span not in readings}:
+        for span, (row, verdict, doubt) in _read(classifier, unread, second_look=False).items():
+            readings[span] = (row.copy(), verdict, doubt)  # not a view holding the whole batch
+            recent.keep(keys[span], readings[span])
+    return readings
 
 
 def split_digits(ink: np.ndarray, classifier: Classifier | None = None) -> list[Piece]:
@@ -293,18 +431,20 @@ def split_digits(ink: np.ndarray, classifier: Classifier | None = None) -> list[
     if ink.max(initial=0.0) < INK_THRESHOLD:
         return []
     owner, parts, line_height = _candidate_parts(ink, cut=classifier is not None)
+    part_keys = _part_keys(ink, owner, parts)
 
     spans = _spans(parts, line_height)
+    keys = {span: _candidate_key(parts[span[0] : span[1]], part_keys) for span in spans}
     costs = {span: _shape_cost(parts[span[0] : span[1]], line_height) for span in spans}
     images: dict[tuple[int, int], np.ndarray] = {}
     readings: dict[tuple[int, int], _Reading] = {}
     if classifier is not None:
         for span in spans:
-            image = normalize(_joined_ink(ink, owner, parts[span[0] : span[1]]))
+            image = _input(ink, owner, parts[span[0] : span[1]], keys[span])
             if image is not None:
                 images[span] = image
         if images:
-            readings = _read(classifier, images, second_look=False)
+            readings = _first_looks(classifier, images, keys)
             for span, (row, _, _) in readings.items():
                 costs[span] -= CONFIDENCE_WEIGHT * float(np.log(row.max() + 1e-12))
 
@@ -329,7 +469,7 @@ def split_digits(ink: np.ndarray, classifier: Classifier | None = None) -> list[
         members = parts[span[0] : span[1]]
         image = images.get(span)
         if image is None:
-            image = normalize(_joined_ink(ink, owner, members))
+            image = _input(ink, owner, members, keys[span])
         if image is None:
             continue
         box = functools.reduce(_join, members)

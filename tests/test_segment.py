@@ -12,9 +12,10 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
+import preprocess
 from devtools.numbers import HEIGHT, WIDTH, WrittenNumber, lift_pen, random_numbers, write_number
 from preprocess import canvas_to_ink
-from reading import read_digits, read_number
+from reading import read_digits, read_number, segment
 from reading.segment import split_digits
 from tests.support.data import mnist
 from tests.support.readers import CountingClassifier, read_written
@@ -163,3 +164,82 @@ def test_blank_ink_has_no_digits(classifier):
     assert read_number(classifier, blank) is None
     faint = np.full((HEIGHT, WIDTH), 0.1, dtype=np.float32)
     assert read_number(classifier, faint) is None
+
+
+def digit_by_digit(clear_digits, number: str) -> list[np.ndarray]:
+    """The canvas's ink after each digit of `number` is written, as a person writes it."""
+    digits = [clear_digits[int(d)].segments for d in number]
+    gaps = [0.15] * (len(number) - 1)
+    written = write_number(digits, gaps, 170, 12, "black on transparent", np.random.default_rng(3))
+    inks, ink = [], np.zeros((HEIGHT, WIDTH), np.float32)
+    for alone in written.alone:
+        ink = np.maximum(ink, canvas_to_ink(alone))
+        inks.append(ink.copy())
+    return inks
+
+
+def work_and_reading(counting: CountingClassifier, ink: np.ndarray, prepared: list) -> tuple:
+    """Inputs prepared and candidates read at the first look while reading `ink`, and the
+    reading."""
+    prepared.clear(), counting.sizes.clear(), counting.looks.clear()
+    reading = read_number(counting, ink)
+    first_looks = sum(size for size, second in zip(counting.sizes, counting.looks) if not second)
+    return len(prepared), first_looks, reading
+
+
+def assert_same_reading(kept, fresh) -> None:
+    assert kept.number == fresh.number
+    for ours, theirs in zip(kept.digits, fresh.digits, strict=True):
+        assert ours.box == theirs.box
+        assert np.array_equal(ours.image, theirs.image)
+        assert np.array_equal(ours.probabilities, theirs.probabilities)
+        assert (ours.is_digit, ours.doubtful) == (theirs.is_digit, theirs.doubtful)
+
+
+def test_each_digit_written_costs_only_its_own_ink_and_reads_as_a_fresh_read(
+    classifier, clear_digits, monkeypatch
+):
+    prepared = []
+    monkeypatch.setattr(
+        segment, "normalize", lambda ink: prepared.append(ink.shape) or preprocess.normalize(ink)
+    )
+    inks = digit_by_digit(clear_digits, "31415")
+    segment.forget_recent()
+    writer = CountingClassifier(classifier)
+    as_written = [work_and_reading(writer, ink, prepared) for ink in inks]
+    # The same ink again, as a rerun of the page sends it: nothing is prepared or looked at
+    # twice; only the chosen digits are read for the answer.
+    inputs, looks, reading = work_and_reading(writer, inks[-1], prepared)
+    assert_same_reading(reading, as_written[-1][2])
+    assert inputs == looks == 0 and writer.looks == [True]
+    afresh = []
+    for ink in inks:
+        segment.forget_recent()
+        afresh.append(work_and_reading(CountingClassifier(classifier), ink, prepared))
+
+    assert as_written[-1][2].number == "31415"
+    for (_, _, reading), (_, _, fresh) in zip(as_written, afresh):
+        assert_same_reading(reading, fresh)
+    for (inputs, looks, _), (all_inputs, all_looks, _) in zip(as_written[1:], afresh[1:]):
+        assert 0 < inputs < all_inputs
+        assert 0 < looks < all_looks
+
+    # Another classifier (another model file) takes its own first looks.
+    other = CountingClassifier(classifier)
+    read_number(other, inks[-1])
+    assert other.looks == [False, True]
+
+
+def test_what_is_kept_for_recent_ink_is_bounded_and_shared_read_only():
+    recent = segment._Recent(2)
+    computed = []
+
+    def compute(key):
+        computed.append(key)
+        return np.full(3, key, np.float32)
+
+    for key in (1, 2, 1, 3, 1, 2):
+        result = recent.get(key, lambda key=key: compute(key))
+        assert np.array_equal(result, np.full(3, key)) and not result.flags.writeable
+    # 2 was the least recently used when 3 came, so it was forgotten; 1 never was.
+    assert computed == [1, 2, 3, 2]

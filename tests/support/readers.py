@@ -22,11 +22,13 @@ def read_written(classifier, number: WrittenNumber) -> str:
 
 
 class CountingClassifier:
-    """The real classifier, noting each call: whether it took the second look."""
+    """The real classifier, noting each call: whether it took the second look, how many
+    images it read."""
 
     def __init__(self, classifier) -> None:
-        self.classifier, self.looks = classifier, []
+        self.classifier, self.looks, self.sizes = classifier, [], []
 
     def read_all(self, images: np.ndarray, second_look: bool = True) -> ModelOutputs:
         self.looks.append(second_look)
+        self.sizes.append(len(images))
         return self.classifier.read_all(images, second_look=second_look)
