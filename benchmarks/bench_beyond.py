@@ -5,8 +5,8 @@
 Prints median (p50) and p90 in milliseconds. Numbers are 2 to 6 MNIST test digits written
 as canvas strokes on the 700x280 canvas, each read once as a whole, the first time its ink
 is seen, and read again after each of its digits is written, as the page reads a number
-on every stroke (what was kept for its earlier strokes is used); photos are such numbers
-on unevenly lit paper,
+on every stroke (what was kept for its earlier strokes is used), and read a second time as
+a rerun of the page reads it; photos are such numbers on unevenly lit paper,
 saved as phone JPEGs of 1,400 to 2,800 px; the heat-map is made for the 28x28 inputs of
 canvas drawings. The baseline, measured in the same run, is one digit drawn on the 280x280
 canvas read the way the page reads it on every stroke. Last, inside a Streamlit script run,
@@ -94,6 +94,17 @@ def afresh(read: Callable[[T], object]) -> Callable[[T], object]:
     return read_afresh
 
 
+def time_read_again(classifier, numbers: list[np.ndarray]) -> list[float]:
+    """Milliseconds to read each number a second time, as a rerun of the page does."""
+    times = []
+    for rgba in numbers:
+        read_number(classifier, canvas_to_ink(rgba))
+        started = time.perf_counter()
+        read_number(classifier, canvas_to_ink(rgba))
+        times.append((time.perf_counter() - started) * 1000)
+    return times
+
+
 def time_digit_by_digit(classifier, written: list[list[np.ndarray]]) -> list[float]:
     """Milliseconds to read each number again after each of its digits but the first."""
     times = []
@@ -156,6 +167,7 @@ def main() -> None:
         "a number, read again after each digit written": time_digit_by_digit(
             classifier, [digit_by_digit(n.alone) for n in written]
         ),
+        "a number, the same canvas read again": time_read_again(classifier, numbers),
         "a photo, JPEG bytes to answer": timed(
             afresh(lambda data: read_image_bytes(classifier, data, "number")),
             photos,

@@ -21,6 +21,9 @@ click on "Correct", of the first frame that says the label was saved. The first 
 a visit is timed apart from the later ones, over fresh visits (each a new browser context,
 so a new Streamlit session), and so is the very first visit after the server started,
 whose start is timed too: from launching `streamlit run` to the page showing its canvas.
+Then, in "A number" mode, fresh visits each write 31415926 with the mouse a digit at a time:
+the time from the pen-up of each digit's last stroke to the number so far on screen, from
+the second digit on (the whole number is read again on every stroke).
 """
 
 from __future__ import annotations
@@ -45,15 +48,20 @@ import digit_model
 import tabs.draw
 import webapp
 from devtools.datasets import mnist
-from devtools.drawing import PLACEMENTS, find_clear_digits
+from devtools.drawing import PLACEMENTS, Digit, find_clear_digits
 from devtools.page import (
     CHROMIUM,
     CHROMIUM_ARGS,
     FIRST_LOOK_MS,
+    RESET_SETTLE_MS,
     answer_delays,
     clear_canvas,
+    draw,
     open_visit,
+    pen_up_delays,
     served_page,
+    wait_for_run_to_end,
+    wait_until_drawable,
 )
 from devtools.timing import p50_p90, timed
 from preprocess import canvas_to_ink, png_data_url
@@ -161,6 +169,50 @@ def _timed(call: Callable, inputs: Sequence) -> list[float]:
     return [milliseconds / 1000 for milliseconds in timed(call, inputs)]
 
 
+NUMBER = "31415926"  # written in "A number" mode, a digit at a time
+NUMBER_PLACES = (120, 70, 20, 82)  # digit height, top, first digit's left, step (canvas px)
+# The "Prediction" metrics' values, of every mode opened.
+SHOWN_ANSWERS = """
+() => [...document.querySelectorAll('[data-testid="stMetric"]')]
+  .filter((metric) =>
+    metric.querySelector('[data-testid="stMetricLabel"]')?.textContent.trim() === "Prediction")
+  .map((metric) => metric.querySelector('[data-testid="stMetricValue"]')?.textContent.trim())
+"""
+
+
+def number_delays(page, clear: dict[int, Digit]) -> list[float]:
+    """Write NUMBER on the wide canvas; seconds from each digit's last pen-up to the number
+    so far on screen, from the second digit on."""
+    from playwright.sync_api import expect
+
+    modes = page.get_by_role("radiogroup", name=tabs.draw.MODE_PROMPT)
+    modes.get_by_role("radio", name=tabs.draw.A_NUMBER, exact=True).click()
+    expect(page.get_by_text(tabs.draw.NUMBER_HINT)).to_be_visible(timeout=60_000)
+    wait_until_drawable(page, tabs.draw.NUMBER_CANVAS_KEY)
+    wait_for_run_to_end(page)
+    height, top, left, step = NUMBER_PLACES
+    delays = []
+    for place, label in enumerate(NUMBER):
+        *strokes, last = clear[int(label)].strokes(height, top, left + place * step)
+        so_far = NUMBER[: place + 1]
+        if strokes:  # drawn and answered before the stroke that is timed
+            answered(page, strokes)
+        if so_far in page.evaluate(SHOWN_ANSWERS):  # the last stroke would change nothing
+            answered(page, [last])
+            continue
+        delay = pen_up_delays(page, [last], so_far, tabs.draw.NUMBER_CANVAS_KEY)[-1]
+        if place:
+            delays.append(delay)
+    return delays
+
+
+def answered(page, strokes: list[list[tuple[float, float]]]) -> None:
+    """Draw pen paths on the wide canvas and wait until the page has answered them."""
+    draw(page, strokes, tabs.draw.NUMBER_CANVAS_KEY)
+    page.wait_for_timeout(RESET_SETTLE_MS)
+    wait_for_run_to_end(page)
+
+
 def save_delay(page) -> float:
     """Click "Correct" under the answer; seconds from the click to the page saying it is saved."""
     page.evaluate(WATCH_FOR_SAVED)
@@ -171,11 +223,16 @@ def save_delay(page) -> float:
 
 
 def measure_browser(
-    strokes: int, visits: int, screenshot: Path | None, phone_screenshot: Path | None
+    strokes: int,
+    visits: int,
+    number_visits: int,
+    screenshot: Path | None,
+    phone_screenshot: Path | None,
 ) -> tuple[dict[str, list[float]], float]:
-    """Pen-up to answer on screen in Chromium: the first stroke of `visits` fresh visits, and
-    `strokes` later single-stroke digits in one visit, each answer then confirmed. Also the
-    cold start: seconds from launching the server to its first page showing the canvas."""
+    """Pen-up to answer on screen in Chromium: the first stroke of `visits` fresh visits,
+    `strokes` later single-stroke digits in one visit, each answer then confirmed, and each
+    digit of a number written in `number_visits` fresh visits. Also the cold start: seconds
+    from launching the server to its first page showing the canvas."""
     from playwright.sync_api import expect, sync_playwright
 
     clear = find_clear_digits(digit_model.load(), *mnist("test"))
@@ -195,6 +252,8 @@ def measure_browser(
     timings: dict[str, list[float]] = {first_visit: [], first_stroke: []}
     timings |= {name: [] for name in names}
     timings["click on Correct -> saved on screen (SQLite)"] = []
+    a_number = f"number {NUMBER}, digits 2-{len(NUMBER)}: pen-up -> number"
+    timings[a_number] = []
     desktop = {"viewport": {"width": 1000, "height": 1000}}
     with tempfile.TemporaryDirectory() as scratch, sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
@@ -220,6 +279,10 @@ def measure_browser(
                 for name, seconds in zip(names, answer_delays(page, digit, placement)):
                     timings[name].append(seconds)
                 timings["click on Correct -> saved on screen (SQLite)"].append(save_delay(page))
+            for _ in range(number_visits):
+                visit = open_visit(browser, url, **desktop)
+                timings[a_number] += number_delays(visit, clear)
+                visit.context.close()
             if screenshot:
                 clear_canvas(page)
                 answer_delays(page, single[0], (190, 45, 50))
@@ -266,6 +329,9 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=300, help="drawings for the server part")
     parser.add_argument("--strokes", type=int, default=20, help="later strokes in one visit")
     parser.add_argument("--visits", type=int, default=20, help="fresh visits, for first strokes")
+    parser.add_argument(
+        "--number-visits", type=int, default=5, help="fresh visits that each write a number"
+    )
     parser.add_argument("--skip-browser", action="store_true")
     parser.add_argument("--screenshot", type=Path, help="save the page after the last stroke (PNG)")
     parser.add_argument(
@@ -276,7 +342,7 @@ def main() -> None:
     report("Server work per stroke (inside a Streamlit script run)", measure_server(args.samples))
     if not args.skip_browser:
         timings, cold_start = measure_browser(
-            args.strokes, args.visits, args.screenshot, args.phone_screenshot
+            args.strokes, args.visits, args.number_visits, args.screenshot, args.phone_screenshot
         )
         report("Real browser on loopback (headless Chromium)", timings)
         print(f"\nCold start, `streamlit run` to the page with its canvas: {cold_start:.1f} s")

@@ -187,9 +187,11 @@ def wait_until_drawable(
     expect(background).to_have_css("position", "absolute", timeout=timeout_ms)
 
 
-def draw(page, strokes: list[list[tuple[float, float]]]) -> None:
-    """Draw pen paths (canvas pixels) on the page's canvas with the mouse."""
-    box = drawing_surface(page).bounding_box()
+def draw(
+    page, strokes: list[list[tuple[float, float]]], canvas_key: str = tabs.draw.CANVAS_KEY
+) -> None:
+    """Draw pen paths (canvas pixels) on one of the page's canvases with the mouse."""
+    box = drawing_surface(page, canvas_key).bounding_box()
     for stroke in strokes:
         page.mouse.move(box["x"] + stroke[0][0], box["y"] + stroke[0][1])
         page.mouse.down()
@@ -200,14 +202,35 @@ def draw(page, strokes: list[list[tuple[float, float]]]) -> None:
 
 def answer_delays(page, digit: Digit, placement: tuple[int, int, int]) -> tuple[float, ...]:
     """Draw one single-stroke digit; seconds from pen-up to send, send to answer, and in all."""
-    page.evaluate(WATCH_FOR_ANSWER, str(digit.label))
-    draw(page, digit.strokes(*placement))
+    return pen_up_delays(page, digit.strokes(*placement), str(digit.label))
+
+
+def pen_up_delays(
+    page,
+    strokes: list[list[tuple[float, float]]],
+    expected: str,
+    canvas_key: str = tabs.draw.CANVAS_KEY,
+) -> tuple[float, ...]:
+    """Draw pen paths on a canvas; seconds from the last pen-up to send, send to the answer
+    `expected` on screen, and in all."""
+    page.evaluate(WATCH_FOR_ANSWER, expected)
+    draw(page, strokes, canvas_key)
     page.wait_for_function("window.answerShownAt !== null", timeout=30_000)
     events = page.evaluate("({...window.pageEvents, shown: window.answerShownAt})")
     pen_up = events["penUps"][-1]
     sent = min(t for t in events["sends"] if t >= pen_up)
     shown = events["shown"]
     return (sent - pen_up) / 1000, (shown - sent) / 1000, (shown - pen_up) / 1000
+
+
+def wait_for_run_to_end(page, timeout_ms: float = 15_000) -> None:
+    """Wait until the page's script run is over, as a person waits for a switched page to
+    settle: until then Streamlit may still lay out or replace what the pen is aimed at."""
+    from playwright.sync_api import expect
+
+    expect(page.get_by_test_id("stApp")).to_have_attribute(
+        "data-test-script-state", "notRunning", timeout=timeout_ms
+    )
 
 
 def open_visit(browser, url: str, **context_options):

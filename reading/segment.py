@@ -105,10 +105,11 @@ class _Box:
         return slice(self.top, self.bottom), slice(self.left, self.right)
 
 
-Result = TypeVar("Result")
+_Result = TypeVar("_Result")
+_MISSING = object()  # no result kept (a kept result may itself be None)
 
 
-class _Recent(Generic[Result]):
+class _Recent(Generic[_Result]):
     """The results of one slow function for the most recently used keys, safe across threads.
 
     Keys name the exact input (see `_fingerprint`): a result kept is what was worked out for
@@ -117,18 +118,18 @@ class _Recent(Generic[Result]):
 
     def __init__(self, size: int) -> None:
         self._size = size
-        self._kept: OrderedDict[Hashable, Result] = OrderedDict()
+        self._kept: OrderedDict[Hashable, _Result] = OrderedDict()
         self._lock = threading.Lock()
 
-    def find(self, key: Hashable) -> Result | None:
-        """The result kept for `key`, or None."""
+    def find(self, key: Hashable) -> _Result | object:
+        """The result kept for `key`, now the most recently used, or _MISSING."""
         with self._lock:
-            if key not in self._kept:
-                return None
-            self._kept.move_to_end(key)
-            return self._kept[key]
+            result = self._kept.get(key, _MISSING)
+            if result is not _MISSING:
+                self._kept.move_to_end(key)
+            return result
 
-    def keep(self, key: Hashable, result: Result) -> None:
+    def keep(self, key: Hashable, result: _Result) -> None:
         """Keep `result` for `key`, forgetting the least recently used beyond the size."""
         if isinstance(result, np.ndarray):
             result.flags.writeable = False
@@ -137,17 +138,16 @@ class _Recent(Generic[Result]):
             if len(self._kept) > self._size:
                 self._kept.popitem(last=False)
 
-    def get(self, key: Hashable, compute: Callable[[], Result]) -> Result:
+    def get(self, key: Hashable, compute: Callable[[], _Result]) -> _Result:
         """The result kept for `key`, or `compute()` kept for it now."""
-        with self._lock:
-            if key in self._kept:
-                self._kept.move_to_end(key)
-                return self._kept[key]
-        result = compute()
-        self.keep(key, result)
+        result = self.find(key)
+        if result is _MISSING:
+            result = compute()
+            self.keep(key, result)
         return result
 
     def clear(self) -> None:
+        """Forget every result kept."""
         with self._lock:
             self._kept.clear()
 
@@ -410,10 +410,14 @@ def _first_looks(
     """
     with _FIRST_LOOKS_LOCK:
         recent = _FIRST_LOOKS.setdefault(classifier, _Recent(RECENT_FIRST_LOOKS))
-    readings = {span: found for span in images if (found := recent.find(keys[span])) is not None}
+    readings = {
+        span: found for span in images if (found := recent.find(keys[span])) is not _MISSING
+    }
     if unread := {span: image for span, image in images.items() if span not in readings}:
         for span, (row, verdict, doubt) in _read(classifier, unread, second_look=False).items():
-            readings[span] = (row.copy(), verdict, doubt)  # not a view holding the whole batch
+            row = row.copy()  # not a view that holds on to the whole batch
+            row.flags.writeable = False
+            readings[span] = (row, verdict, doubt)
             recent.keep(keys[span], readings[span])
     return readings
 

@@ -18,13 +18,20 @@ import digit_model
 from devtools.drawing import PLACEMENTS, Digit, find_clear_digits, find_misread_style
 from devtools.page import CHROMIUM, CHROMIUM_ARGS, served_page
 from preprocess import canvas_to_ink
-from reading import read_digits, read_inputs, read_number
+from reading import read_digits, read_inputs, read_number, segment
 from server import api, deadlines
 from tests.support.data import cvl_valid, mnist, pen_unseen_sites
 from tests.support.pictures import written_strokes
 from training import not_digits
 
 pytest_plugins = ["tests.support.postgres_server"]
+
+
+@pytest.fixture(autouse=True)
+def numbers_read_afresh() -> None:
+    """Each test reads numbers as a new process does, with nothing kept from earlier tests
+    (`reading.segment` keeps what recent ink gave): no test depends on which ran before."""
+    segment.forget_recent()
 
 
 @pytest.fixture(scope="session")

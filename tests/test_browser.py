@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 
 import tabs.draw
 from devtools.drawing import PLACEMENTS
-from devtools.page import RESET_SETTLE_MS
+from devtools.page import RESET_SETTLE_MS, wait_for_run_to_end
 from tests.support.browser import (
     ANSWER_MS,
     FIRST_ANSWER_MS,
@@ -32,7 +32,6 @@ from tests.support.browser import (
     opened_page,
     record_surface_tops,
     surface_tops_once_styled,
-    wait_for_run_to_end,
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres]

@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 import tabs.draw
 from devtools.drawing import PLACEMENTS, Digit
-from devtools.page import drawing_surface, wait_until_drawable
+from devtools.page import drawing_surface, wait_for_run_to_end, wait_until_drawable
 from devtools.pictures import encoded
 from tests.support.browser import (
     ANSWER_MS,
@@ -25,7 +25,6 @@ from tests.support.browser import (
     hold_canvas_stylesheet,
     record_surface_tops,
     surface_tops_once_styled,
-    wait_for_run_to_end,
 )
 from tests.support.pictures import photographed
 

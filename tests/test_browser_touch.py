@@ -11,7 +11,12 @@ from playwright.sync_api import expect
 
 import tabs.draw
 from devtools.drawing import PLACEMENTS, Digit
-from devtools.page import RESET_SETTLE_MS, drawing_surface, wait_until_drawable
+from devtools.page import (
+    RESET_SETTLE_MS,
+    drawing_surface,
+    wait_for_run_to_end,
+    wait_until_drawable,
+)
 from tests.support import browser as ui
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres]
@@ -166,7 +171,7 @@ def test_the_wide_canvas_scrolls_under_a_finger_and_reads_a_number_beyond_the_sc
     finger.tap(modes.get_by_role("radio", name=tabs.draw.A_NUMBER, exact=True))
     expect(phone.get_by_text(tabs.draw.NUMBER_HINT)).to_be_visible(timeout=ui.ANSWER_MS)
     wait_until_drawable(phone, tabs.draw.NUMBER_CANVAS_KEY, ui.ANSWER_MS)
-    ui.wait_for_run_to_end(phone)
+    wait_for_run_to_end(phone)
     surface = drawing_surface(phone, tabs.draw.NUMBER_CANVAS_KEY)
     where = "(c) => [c.closest('.dc-scroll').scrollLeft, c.getBoundingClientRect().x]"
 

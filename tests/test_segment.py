@@ -8,14 +8,16 @@ counts as read right when it equals what the model reads from each digit drawn a
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import NamedTuple
+
 import numpy as np
 import pytest
 from scipy import ndimage
 
-import preprocess
 from devtools.numbers import HEIGHT, WIDTH, WrittenNumber, lift_pen, random_numbers, write_number
 from preprocess import canvas_to_ink
-from reading import read_digits, read_number, segment
+from reading import NumberReading, read_digits, read_number, segment
 from reading.segment import split_digits
 from tests.support.data import mnist
 from tests.support.readers import CountingClassifier, read_written
@@ -166,10 +168,9 @@ def test_blank_ink_has_no_digits(classifier):
     assert read_number(classifier, faint) is None
 
 
-def digit_by_digit(clear_digits, number: str) -> list[np.ndarray]:
+def digit_by_digit(clear_digits, number: str, gaps: list[float | None]) -> list[np.ndarray]:
     """The canvas's ink after each digit of `number` is written, as a person writes it."""
     digits = [clear_digits[int(d)].segments for d in number]
-    gaps = [0.15] * (len(number) - 1)
     written = write_number(digits, gaps, 170, 12, "black on transparent", np.random.default_rng(3))
     inks, ink = [], np.zeros((HEIGHT, WIDTH), np.float32)
     for alone in written.alone:
@@ -178,16 +179,51 @@ def digit_by_digit(clear_digits, number: str) -> list[np.ndarray]:
     return inks
 
 
-def work_and_reading(counting: CountingClassifier, ink: np.ndarray, prepared: list) -> tuple:
-    """Inputs prepared and candidates read at the first look while reading `ink`, and the
-    reading."""
-    prepared.clear(), counting.sizes.clear(), counting.looks.clear()
-    reading = read_number(counting, ink)
-    first_looks = sum(size for size, second in zip(counting.sizes, counting.looks) if not second)
-    return len(prepared), first_looks, reading
+class Work(NamedTuple):
+    """What reading one canvas took, and what it read."""
+
+    inputs: int  # 28x28 inputs prepared
+    cuts: int  # groups whose cuts were worked out
+    first_looks: int  # candidates the model read at its first look
+    reading: NumberReading
 
 
-def assert_same_reading(kept, fresh) -> None:
+@pytest.fixture
+def read_counting(monkeypatch) -> Callable[[CountingClassifier, np.ndarray], Work]:
+    """Reads a number with a counting classifier, counting the work it takes."""
+    done = {"inputs": 0, "cuts": 0}
+
+    def counted(name: str, work: Callable) -> Callable:
+        def call(*args):
+            done[name] += 1
+            return work(*args)
+
+        return call
+
+    monkeypatch.setattr(segment, "normalize", counted("inputs", segment.normalize))
+    monkeypatch.setattr(segment, "_cuts", counted("cuts", segment._cuts))
+
+    def read(counting: CountingClassifier, ink: np.ndarray) -> Work:
+        done.update(inputs=0, cuts=0)
+        counting.sizes.clear()
+        counting.looks.clear()
+        reading = read_number(counting, ink)
+        looks = sum(size for size, second in zip(counting.sizes, counting.looks) if not second)
+        return Work(done["inputs"], done["cuts"], looks, reading)
+
+    return read
+
+
+def read_afresh(read_counting, classifier, inks: list[np.ndarray]) -> list[Work]:
+    """Each canvas read as a new process reads it, with nothing kept from the others."""
+    work = []
+    for ink in inks:
+        segment.forget_recent()
+        work.append(read_counting(CountingClassifier(classifier), ink))
+    return work
+
+
+def assert_same_reading(kept: NumberReading, fresh: NumberReading) -> None:
     assert kept.number == fresh.number
     for ours, theirs in zip(kept.digits, fresh.digits, strict=True):
         assert ours.box == theirs.box
@@ -197,37 +233,44 @@ def assert_same_reading(kept, fresh) -> None:
 
 
 def test_each_digit_written_costs_only_its_own_ink_and_reads_as_a_fresh_read(
-    classifier, clear_digits, monkeypatch
+    classifier, clear_digits, read_counting
 ):
-    prepared = []
-    monkeypatch.setattr(
-        segment, "normalize", lambda ink: prepared.append(ink.shape) or preprocess.normalize(ink)
-    )
-    inks = digit_by_digit(clear_digits, "31415")
-    segment.forget_recent()
+    inks = digit_by_digit(clear_digits, "31415", [0.15] * 4)
     writer = CountingClassifier(classifier)
-    as_written = [work_and_reading(writer, ink, prepared) for ink in inks]
+    as_written = [read_counting(writer, ink) for ink in inks]
     # The same ink again, as a rerun of the page sends it: nothing is prepared or looked at
     # twice; only the chosen digits are read for the answer.
-    inputs, looks, reading = work_and_reading(writer, inks[-1], prepared)
-    assert_same_reading(reading, as_written[-1][2])
-    assert inputs == looks == 0 and writer.looks == [True]
-    afresh = []
-    for ink in inks:
-        segment.forget_recent()
-        afresh.append(work_and_reading(CountingClassifier(classifier), ink, prepared))
+    again = read_counting(writer, inks[-1])
+    assert_same_reading(again.reading, as_written[-1].reading)
+    assert again.inputs == again.first_looks == 0 and writer.looks == [True]
+    # Another classifier (another model file) shares the inputs, not the first looks.
+    other = read_counting(CountingClassifier(classifier), inks[-1])
+    afresh = read_afresh(read_counting, classifier, inks)
+    assert other.inputs == 0 and other.first_looks == afresh[-1].first_looks
 
-    assert as_written[-1][2].number == "31415"
-    for (_, _, reading), (_, _, fresh) in zip(as_written, afresh):
-        assert_same_reading(reading, fresh)
-    for (inputs, looks, _), (all_inputs, all_looks, _) in zip(as_written[1:], afresh[1:]):
-        assert 0 < inputs < all_inputs
-        assert 0 < looks < all_looks
+    assert as_written[-1].reading.number == "31415"
+    for kept, fresh in zip(as_written, afresh):
+        assert_same_reading(kept.reading, fresh.reading)
+    for kept, fresh in zip(as_written[1:], afresh[1:]):
+        assert 0 < kept.inputs < fresh.inputs
+        assert 0 < kept.first_looks < fresh.first_looks
 
-    # Another classifier (another model file) takes its own first looks.
-    other = CountingClassifier(classifier)
-    read_number(other, inks[-1])
-    assert other.looks == [False, True]
+
+def test_a_digit_written_against_the_one_before_is_cut_again_and_reads_as_a_fresh_read(
+    classifier, clear_digits, read_counting
+):
+    # The 4 touches the 0: their ink becomes one group, cut apart again; the 2 and the 5
+    # stand apart.
+    inks = digit_by_digit(clear_digits, "2045", [0.2, None, 0.2])
+    writer = CountingClassifier(classifier)
+    as_written = [read_counting(writer, ink) for ink in inks]
+    afresh = read_afresh(read_counting, classifier, inks)
+
+    assert as_written[-1].reading.number == "2045"
+    for kept, fresh in zip(as_written, afresh):
+        assert_same_reading(kept.reading, fresh.reading)
+    # The 5 leaves the touching 0 and 4 as they were: their cuts are not worked out again.
+    assert afresh[-1].cuts > 0 and as_written[-1].cuts < afresh[-1].cuts
 
 
 def test_what_is_kept_for_recent_ink_is_bounded_and_shared_read_only():

@@ -91,14 +91,6 @@ def surface_tops_once_styled(page: Page, canvas_key: str, held: list[Route]) -> 
     return page.evaluate("window.surfaceTops")
 
 
-def wait_for_run_to_end(page) -> None:
-    """Wait until the page's script run is over, as a person waits for a switched page to
-    settle: until then Streamlit may still lay out or replace what the pen is aimed at."""
-    expect(page.get_by_test_id("stApp")).to_have_attribute(
-        "data-test-script-state", "notRunning", timeout=ANSWER_MS
-    )
-
-
 def canvas(page):
     """The one-digit canvas's drawing surface."""
     return drawing_surface(page, tabs.draw.CANVAS_KEY)
