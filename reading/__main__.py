@@ -5,7 +5,7 @@
 Prints one line per file: the digit (or with --number the whole number) and the confidence,
 or why the digit is withheld ("too small", "not a digit"; "?" in a number), or what is
 wrong with that file. A folder stands for every PNG, JPEG and WebP file in it, and `-` for
-an image piped to standard input.
+an image piped to standard input (a file named "-" is `./-`).
 With --json each line is a JSON object with the file's name and the HTTP API's answer.
 Exits with 1 when any file could not be read, after reading all the others; with 2 when the
 model cannot be loaded or the command line is not understood.
@@ -29,17 +29,24 @@ import digit_model
 from reading import MAY_NOT_BE_A_DIGIT, DigitReading, NumberReading, photo, read_image_bytes
 
 NO_HANDWRITING = "no handwriting found"
+# The one object that stands for `-`, told apart by identity: Path("./-") == Path("-"), and
+# `./-` names a file called "-".
 STANDARD_INPUT = Path("-")
 # What TensorFlow 2.21's native libraries print while they load, whatever TF_CPP_MIN_LOG_LEVEL
 # says: notices, not answers.
 START_UP_NOTICES = ("before absl::InitializeLog() is called", "oneDNN custom operations are on")
 
 
+def image_argument(text: str) -> Path:
+    """An image named on the command line: STANDARD_INPUT for `-`, else the path."""
+    return STANDARD_INPUT if text == "-" else Path(text)
+
+
 def image_files(paths: list[Path]) -> Iterator[Path]:
     """The files named, with each folder replaced by the images in it, by name; a folder
     with none stands for itself, to be answered that it holds none."""
     for path in paths:
-        if path.is_dir():
+        if path is not STANDARD_INPUT and path.is_dir():
             images = sorted(
                 entry
                 for entry in path.iterdir()
@@ -54,12 +61,12 @@ def read_file(
     classifier: digit_model.Classifier, path: Path, number: bool
 ) -> DigitReading | NumberReading | str:
     """What the model reads in one file, or why the file cannot be read."""
-    if path.is_dir():
+    if path is not STANDARD_INPUT and path.is_dir():
         return "no PNG, JPEG or WebP files in this folder"
     try:
         data = _bounded_read(path)
         if len(data) > photo.MAX_BYTES:
-            size = None if path == STANDARD_INPUT else path.stat()
+            size = None if path is STANDARD_INPUT else path.stat()
             shown = f" ({photo.megabytes(size.st_size)})" if size and S_ISREG(size.st_mode) else ""
             return f"the image{shown} is over the {photo.MAX_MB} MB limit"
     except OSError as error:
@@ -74,7 +81,7 @@ def read_file(
 def _bounded_read(path: Path) -> bytes:
     """A file's bytes, or for `-` those piped to standard input: one byte past the limit at
     most, so that memory stays bounded whatever is sent."""
-    if path == STANDARD_INPUT:
+    if path is STANDARD_INPUT:
         if sys.stdin is None:
             raise OSError("there is no standard input")
         return sys.stdin.buffer.read(photo.MAX_BYTES + 1)
@@ -84,12 +91,13 @@ def _bounded_read(path: Path) -> bytes:
 
 def line(path: Path, result: DigitReading | NumberReading | str, as_json: bool) -> str:
     """One output line for one file."""
+    name = "./-" if path is not STANDARD_INPUT and str(path) == "-" else str(path)
     if as_json:
         answer = {"error": result} if isinstance(result, str) else result.to_dict()
-        return json.dumps({"file": str(path), **answer})
+        return json.dumps({"file": name, **answer})
     if isinstance(result, str):
-        return f"{path}: error: {result}"
-    return f"{path}: {answer_text(result)}"
+        return f"{name}: error: {result}"
+    return f"{name}: {answer_text(result)}"
 
 
 def answer_text(reading: DigitReading | NumberReading) -> str:
@@ -160,7 +168,10 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     reader = commands.add_parser("predict", help="read the digits in image files")
     reader.add_argument(
-        "images", nargs="+", type=Path, help="image files or folders of them; - for stdin"
+        "images",
+        nargs="+",
+        type=image_argument,
+        help="image files or folders of them; - for stdin (./- for a file named -)",
     )
     reader.add_argument("--number", action="store_true", help="read a whole number per file")
     reader.add_argument("--json", action="store_true", help="one JSON object per line")
@@ -170,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
         help=f"model file (default: ${digit_model.MODEL_PATH_VARIABLE} or model.keras)",
     )
     args = parser.parse_args(argv)
-    if args.images.count(STANDARD_INPUT) > 1:
+    if sum(path is STANDARD_INPUT for path in args.images) > 1:
         parser.error("standard input (-) can be read only once")
     return predict(args)
 

@@ -25,16 +25,17 @@ def predict(
     stdin: bytes | None = b"",
     closed: tuple[int, ...] = (),
     pythonpath: Path | None = None,
+    cwd: Path = REPO_ROOT,
 ) -> subprocess.CompletedProcess:
     """Run the command line from the repository, as the README shows it; its output as text.
     `closed`: file descriptors it starts without (0 for no stdin, 2 for no stderr);
-    `pythonpath`: a folder whose packages come before the installed ones."""
+    `pythonpath`: a folder whose packages come before the installed ones; `cwd`: another
+    folder to run it in, with the repository's packages."""
     environment = {name: value for name, value in os.environ.items() if not name.startswith("TF_")}
-    if pythonpath is not None:
-        environment["PYTHONPATH"] = str(pythonpath)
+    environment["PYTHONPATH"] = os.pathsep.join(map(str, filter(None, (pythonpath, REPO_ROOT))))
     result = subprocess.run(
         [sys.executable, "-m", "reading", "predict", *map(str, arguments)],
-        cwd=REPO_ROOT,
+        cwd=cwd,
         env=environment,
         input=stdin,
         capture_output=True,
@@ -102,6 +103,15 @@ def test_an_image_piped_in_is_read_where_a_dash_stands(folder):
     too_much = predict("-", stdin=eight + bytes(photo.MAX_BYTES))
     assert too_much.returncode == 1
     assert too_much.stdout == f"-: error: the image is over the {photo.MAX_MB} MB limit\n"
+
+
+def test_a_file_named_dash_is_read_as_dot_slash_dash(folder, tmp_path):
+    eight = (folder / "digit_8.png").read_bytes()
+    (tmp_path / "-").write_bytes((folder / "digit_3.png").read_bytes())
+    result = predict("./-", "-", stdin=eight, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-2000:]
+    named, piped = result.stdout.splitlines()
+    assert named.startswith("./-: 3 (") and piped.startswith("-: 8 (")
 
 
 def test_standard_input_is_read_once_and_a_closed_one_is_said_to_be_missing(folder):
