@@ -136,6 +136,7 @@ WHY_SETTING = "why_setting"
 # the rules also lay that layer out.
 # On a phone the wide canvas's box scrolls sideways, but a finger on the canvas draws: a
 # shaded strip along the bottom of the box, which is no canvas, takes a swipe and scrolls it.
+# Clear scrolls it back to its left edge, where the next number starts.
 # If the component's markup ever changes, the page falls back to the canvas's own delay and
 # toolbar. (A Template: a `$` of the script's own is written `$$`.)
 CANVAS_SCRIPT = Template(
@@ -186,6 +187,11 @@ CANVAS_SCRIPT = Template(
     root.adoptedStyleSheets = [...root.adoptedStyleSheets, controls, ...(wide ? [swipeStrip] : [])];
     name(root);
     new MutationObserver(() => name(root)).observe(root, {childList: true, subtree: true});
+    if (wide) root.addEventListener("click", (event) => {
+      if (event.target.closest?.('button[aria-label="$clear_label"]')) {
+        root.querySelector(".dc-scroll")?.scrollTo({left: 0});
+      }
+    });
   };
   for (const area of document.querySelectorAll(canvases)) {
     for (const host of area.querySelectorAll("*")) if (host.shadowRoot) equip(host.shadowRoot);
@@ -629,13 +635,13 @@ def why_section(
 def number_answer(classifier: digit_model.Classifier, reading: NumberReading, key: str) -> None:
     """The number read, how sure the model is of all of it, and each digit's input and answer."""
     verdicts = [unreadable(digit) for digit in reading.digits]
-    prediction, confidence = st.columns(2)
-    prediction.metric("Prediction", reading.number)
-    confidence.metric(
-        "Confidence",
-        BLANK if reading.confidence is None else f"{reading.confidence:.0%}",
-        help="How sure the model is of every digit at once: their confidences multiplied.",
-    )
+    with st.container(horizontal=True):  # side by side on a phone too, unless it is too long
+        st.metric("Prediction", reading.number)
+        st.metric(
+            "Confidence",
+            BLANK if reading.confidence is None else f"{reading.confidence:.0%}",
+            help="How sure the model is of every digit at once: their confidences multiplied.",
+        )
     doubts = []
     for position, (digit, verdict) in enumerate(zip(reading.digits, verdicts), start=1):
         if verdict is not None:

@@ -200,6 +200,20 @@ def test_the_wide_canvas_scrolls_under_a_finger_and_reads_a_number_beyond_the_sc
     for digit, left in ((4, 340), (7, 500)):
         finger.draw(clear_digits[digit], 150, 40, left, surface=surface)
     expect(ui.answer(phone)).to_have_text("47", timeout=ui.ANSWER_MS)
+    # The number and its confidence share a row on the phone's screen, as one digit's do.
+    number = ui.answer(phone).bounding_box()
+    confidence = ui.metric(phone, "Confidence").bounding_box()
+    assert confidence["y"] == pytest.approx(number["y"], abs=1)
+    assert confidence["x"] >= number["x"] + number["width"]
+
+    # Clear takes the box back to its left edge, where the next number starts.
+    finger.tap(ui.canvas_control(phone, tabs.draw.CLEAR_TEXT))
+    expect(phone.get_by_text(tabs.draw.NUMBER_HINT)).to_be_visible(timeout=ui.ANSWER_MS)
+    phone.wait_for_function(
+        "([canvas]) => canvas.closest('.dc-scroll').scrollLeft === 0",
+        arg=[surface.element_handle()],
+        timeout=ui.ANSWER_MS,
+    )
 
     finger.tap(modes.get_by_role("radio", name=tabs.draw.ONE_DIGIT, exact=True))
     wait_until_drawable(phone, tabs.draw.CANVAS_KEY, ui.ANSWER_MS)
