@@ -69,32 +69,20 @@ def toggle_script(pixels: bytes, runs: int) -> None:
     st.session_state["timings"] = {"toggle": toggle, "reading": reading}
 
 
-T = TypeVar("T")
+Item = TypeVar("Item")
 
 
-def digit_by_digit(alone: list[np.ndarray]) -> list[np.ndarray]:
-    """The canvas after each digit is written, from each digit drawn alone where it lies."""
-    canvas, strongest = alone[0], canvas_to_ink(alone[0])
-    canvases = [canvas]
-    for digit in alone[1:]:
-        ink = canvas_to_ink(digit)
-        canvas = np.where((ink > strongest)[..., None], digit, canvas)
-        strongest = np.maximum(ink, strongest)
-        canvases.append(canvas)
-    return canvases
-
-
-def afresh(read: Callable[[T], object]) -> Callable[[T], object]:
+def afresh(read: Callable[[Item], object]) -> Callable[[Item], object]:
     """`read` as if its input was never seen: nothing kept from earlier reads of numbers."""
 
-    def read_afresh(item: T) -> object:
+    def read_afresh(item: Item) -> object:
         segment.forget_recent()
         return read(item)
 
     return read_afresh
 
 
-def time_read_again(classifier, numbers: list[np.ndarray]) -> list[float]:
+def time_read_again(classifier: digit_model.Classifier, numbers: list[np.ndarray]) -> list[float]:
     """Milliseconds to read each number a second time, as a rerun of the page does."""
     times = []
     for rgba in numbers:
@@ -105,7 +93,9 @@ def time_read_again(classifier, numbers: list[np.ndarray]) -> list[float]:
     return times
 
 
-def time_digit_by_digit(classifier, written: list[list[np.ndarray]]) -> list[float]:
+def time_digit_by_digit(
+    classifier: digit_model.Classifier, written: list[list[np.ndarray]]
+) -> list[float]:
     """Milliseconds to read each number again after each of its digits but the first."""
     times = []
     for canvases in written:
@@ -165,7 +155,7 @@ def main() -> None:
             afresh(lambda rgba: read_number(classifier, canvas_to_ink(rgba))), numbers, args.runs
         ),
         "a number, read again after each digit written": time_digit_by_digit(
-            classifier, [digit_by_digit(n.alone) for n in written]
+            classifier, [number.as_written() for number in written]
         ),
         "a number, the same canvas read again": time_read_again(classifier, numbers),
         "a photo, JPEG bytes to answer": timed(

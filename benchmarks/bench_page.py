@@ -36,6 +36,7 @@ import tempfile
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -54,6 +55,8 @@ from devtools.page import (
     CHROMIUM_ARGS,
     FIRST_LOOK_MS,
     RESET_SETTLE_MS,
+    SENT_SINCE_PEN_UP,
+    SHOWN_PREDICTIONS,
     answer_delays,
     clear_canvas,
     draw,
@@ -67,6 +70,9 @@ from devtools.timing import p50_p90, timed
 from preprocess import canvas_to_ink, png_data_url
 from reading import read_digits
 from training.canvas_drawings import random_drawings
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
 
 # Resolves with the time of the first frame that says the drawing's label was saved.
 WATCH_FOR_SAVED = """
@@ -169,18 +175,12 @@ def _timed(call: Callable, inputs: Sequence) -> list[float]:
     return [milliseconds / 1000 for milliseconds in timed(call, inputs)]
 
 
-NUMBER = "31415926"  # written in "A number" mode, a digit at a time
-NUMBER_PLACES = (120, 70, 20, 82)  # digit height, top, first digit's left, step (canvas px)
-# The "Prediction" metrics' values, of every mode opened.
-SHOWN_ANSWERS = """
-() => [...document.querySelectorAll('[data-testid="stMetric"]')]
-  .filter((metric) =>
-    metric.querySelector('[data-testid="stMetricLabel"]')?.textContent.trim() === "Prediction")
-  .map((metric) => metric.querySelector('[data-testid="stMetricValue"]')?.textContent.trim())
-"""
+NUMBER = "31415926"  # written in "A number" mode, a digit at a time...
+NUMBER_DIGIT_HEIGHT, NUMBER_TOP = 120, 70  # ...each this tall, this far down (canvas px)...
+NUMBER_FIRST_LEFT, NUMBER_STEP = 20, 82  # ...the first this far in, each next this far on
 
 
-def number_delays(page, clear: dict[int, Digit]) -> list[float]:
+def number_delays(page: Page, clear: dict[int, Digit]) -> list[float]:
     """Write NUMBER on the wide canvas; seconds from each digit's last pen-up to the number
     so far on screen, from the second digit on."""
     from playwright.sync_api import expect
@@ -190,26 +190,29 @@ def number_delays(page, clear: dict[int, Digit]) -> list[float]:
     expect(page.get_by_text(tabs.draw.NUMBER_HINT)).to_be_visible(timeout=60_000)
     wait_until_drawable(page, tabs.draw.NUMBER_CANVAS_KEY)
     wait_for_run_to_end(page)
-    height, top, left, step = NUMBER_PLACES
     delays = []
     for place, label in enumerate(NUMBER):
-        *strokes, last = clear[int(label)].strokes(height, top, left + place * step)
+        left = NUMBER_FIRST_LEFT + place * NUMBER_STEP
+        *strokes, last = clear[int(label)].strokes(NUMBER_DIGIT_HEIGHT, NUMBER_TOP, left)
         so_far = NUMBER[: place + 1]
         if strokes:  # drawn and answered before the stroke that is timed
             answered(page, strokes)
-        if so_far in page.evaluate(SHOWN_ANSWERS):  # the last stroke would change nothing
+        if so_far in page.evaluate(f"() => {SHOWN_PREDICTIONS}"):  # the stroke changes nothing
             answered(page, [last])
             continue
-        delay = pen_up_delays(page, [last], so_far, tabs.draw.NUMBER_CANVAS_KEY)[-1]
-        if place:
+        _, answer_after_send, delay = pen_up_delays(
+            page, [last], so_far, tabs.draw.NUMBER_CANVAS_KEY
+        )
+        if place and answer_after_send > 0:  # not an answer to the strokes before
             delays.append(delay)
     return delays
 
 
-def answered(page, strokes: list[list[tuple[float, float]]]) -> None:
+def answered(page: Page, strokes: list[list[tuple[float, float]]]) -> None:
     """Draw pen paths on the wide canvas and wait until the page has answered them."""
     draw(page, strokes, tabs.draw.NUMBER_CANVAS_KEY)
-    page.wait_for_timeout(RESET_SETTLE_MS)
+    page.wait_for_function(SENT_SINCE_PEN_UP)
+    page.wait_for_timeout(RESET_SETTLE_MS)  # until the run the drawing asks for has begun
     wait_for_run_to_end(page)
 
 

@@ -10,6 +10,7 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 from devtools.drawing import Segments
+from preprocess import canvas_to_ink
 from training.canvas_drawings import COLOUR_SETUPS, centre_line, draw
 
 WIDTH, HEIGHT = 700, 280
@@ -24,6 +25,18 @@ class WrittenNumber:
     rgba: np.ndarray
     alone: list[np.ndarray]
     spans: list[tuple[float, float]]  # each digit's columns on the canvas, left to right
+
+    def as_written(self) -> list[np.ndarray]:
+        """The canvas after each digit is written, left to right, as the page reads it on
+        every stroke: each digit as drawn alone, the stronger ink where two overlap."""
+        canvas, strongest = self.alone[0], canvas_to_ink(self.alone[0])
+        canvases = [canvas]
+        for digit in self.alone[1:]:
+            ink = canvas_to_ink(digit)
+            canvas = np.where((ink > strongest)[..., None], digit, canvas)
+            strongest = np.maximum(ink, strongest)
+            canvases.append(canvas)
+        return canvases
 
 
 def _points(segments: Segments) -> np.ndarray:

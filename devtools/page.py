@@ -48,16 +48,25 @@ WebSocket.prototype.send = function (...message) {
 };
 window.addEventListener("pointerup", () => window.pageEvents.penUps.push(performance.now()), true);
 """
+# True once the page has sent a message since the last pen-up (with RECORD_EVENTS).
+SENT_SINCE_PEN_UP = "window.pageEvents.sends.at(-1) >= window.pageEvents.penUps.at(-1)"
+
+# The values the "Prediction" metrics show (one for each mode opened): a JavaScript expression.
+SHOWN_PREDICTIONS = """
+[...document.querySelectorAll('[data-testid="stMetric"]')]
+  .filter((metric) =>
+    metric.querySelector('[data-testid="stMetricLabel"]')?.textContent.trim() === "Prediction")
+  .map((metric) => metric.querySelector('[data-testid="stMetricValue"]')?.textContent.trim())
+"""
 
 # Resolves with the time of the first frame in which the "Prediction" metric shows `expected`.
-WATCH_FOR_ANSWER = """
+WATCH_FOR_ANSWER = (
+    """
 (expected) => {
   window.answerShownAt = null;
-  const shown = () => [...document.querySelectorAll('[data-testid="stMetric"]')].some(
-    (metric) =>
-      metric.querySelector('[data-testid="stMetricLabel"]')?.textContent.trim() === "Prediction" &&
-      metric.querySelector('[data-testid="stMetricValue"]')?.textContent.trim() === expected
-  );
+  const shown = () => ("""
+    + SHOWN_PREDICTIONS
+    + """).includes(expected);
   const observer = new MutationObserver(() => {
     if (shown()) {
       observer.disconnect();
@@ -67,6 +76,9 @@ WATCH_FOR_ANSWER = """
   observer.observe(document.body, {subtree: true, childList: true, characterData: true});
 }
 """
+)
+
+ANSWER_MS = 15_000  # an answer, or a script run, takes far less once the model is loaded
 
 # After a reset the canvas takes a moment before it keeps new strokes (a person never draws
 # that fast after pressing Clear); strokes drawn sooner can be lost.
@@ -206,7 +218,7 @@ def answer_delays(page, digit: Digit, placement: tuple[int, int, int]) -> tuple[
 
 
 def pen_up_delays(
-    page,
+    page: Page,
     strokes: list[list[tuple[float, float]]],
     expected: str,
     canvas_key: str = tabs.draw.CANVAS_KEY,
@@ -215,7 +227,7 @@ def pen_up_delays(
     `expected` on screen, and in all."""
     page.evaluate(WATCH_FOR_ANSWER, expected)
     draw(page, strokes, canvas_key)
-    page.wait_for_function("window.answerShownAt !== null", timeout=30_000)
+    page.wait_for_function(f"window.answerShownAt !== null && {SENT_SINCE_PEN_UP}", timeout=30_000)
     events = page.evaluate("({...window.pageEvents, shown: window.answerShownAt})")
     pen_up = events["penUps"][-1]
     sent = min(t for t in events["sends"] if t >= pen_up)
@@ -223,7 +235,7 @@ def pen_up_delays(
     return (sent - pen_up) / 1000, (shown - sent) / 1000, (shown - pen_up) / 1000
 
 
-def wait_for_run_to_end(page, timeout_ms: float = 15_000) -> None:
+def wait_for_run_to_end(page: Page, timeout_ms: float = ANSWER_MS) -> None:
     """Wait until the page's script run is over, as a person waits for a switched page to
     settle: until then Streamlit may still lay out or replace what the pen is aimed at."""
     from playwright.sync_api import expect

@@ -105,13 +105,21 @@ def test_an_image_piped_in_is_read_where_a_dash_stands(folder):
     assert too_much.stdout == f"-: error: the image is over the {photo.MAX_MB} MB limit\n"
 
 
-def test_a_file_named_dash_is_read_as_dot_slash_dash(folder, tmp_path):
+def test_a_file_or_folder_named_dash_is_no_standard_input(folder, tmp_path):
     eight = (folder / "digit_8.png").read_bytes()
     (tmp_path / "-").write_bytes((folder / "digit_3.png").read_bytes())
     result = predict("./-", "-", stdin=eight, cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-2000:]
     named, piped = result.stdout.splitlines()
     assert named.startswith("./-: 3 (") and piped.startswith("-: 8 (")
+    # Nor does a folder named "-", with or without pictures, take the place of standard input.
+    beside_a_folder = tmp_path / "beside"
+    (beside_a_folder / "-").mkdir(parents=True)
+    empty = predict("-", stdin=eight, cwd=beside_a_folder)
+    assert empty.returncode == 0 and empty.stdout.startswith("-: 8 ("), empty.stdout
+    (beside_a_folder / "-" / "digit_3.png").write_bytes((folder / "digit_3.png").read_bytes())
+    piped = predict("-", stdin=eight, cwd=beside_a_folder)
+    assert piped.returncode == 0 and piped.stdout.startswith("-: 8 ("), piped.stdout
 
 
 def test_standard_input_is_read_once_and_a_closed_one_is_said_to_be_missing(folder):

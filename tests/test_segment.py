@@ -172,11 +172,7 @@ def digit_by_digit(clear_digits, number: str, gaps: list[float | None]) -> list[
     """The canvas's ink after each digit of `number` is written, as a person writes it."""
     digits = [clear_digits[int(d)].segments for d in number]
     written = write_number(digits, gaps, 170, 12, "black on transparent", np.random.default_rng(3))
-    inks, ink = [], np.zeros((HEIGHT, WIDTH), np.float32)
-    for alone in written.alone:
-        ink = np.maximum(ink, canvas_to_ink(alone))
-        inks.append(ink.copy())
-    return inks
+    return [canvas_to_ink(canvas) for canvas in written.as_written()]
 
 
 class Work(NamedTuple):

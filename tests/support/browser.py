@@ -11,11 +11,10 @@ from playwright.sync_api import Page, Route, expect
 
 import tabs.draw
 from devtools.drawing import Digit
-from devtools.page import SURFACE, drawing_surface, wait_until_drawable
+from devtools.page import ANSWER_MS, SURFACE, drawing_surface, wait_until_drawable
 
 PHONE = {"width": 390, "height": 844}
 FIRST_ANSWER_MS = 60_000  # the first stroke may wait for the server to load the model
-ANSWER_MS = 15_000
 SETTLE_MS = 400  # longer than the canvas's own 200 ms send delay: a late send would show
 
 # Records when the pen last went up and when the page last sent a message to the server.
