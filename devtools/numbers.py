@@ -3,7 +3,7 @@ with varied gaps, some touching, some digits drawn in two strokes (the pen lifte
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -69,11 +69,14 @@ def write_number(
     setup: str,
     rng: np.random.Generator,
     wobble: float = 0.06,
+    marks: Mapping[int, str] | None = None,
 ) -> WrittenNumber:
     """Digits (centre lines in 28 px units) written left to right on the wide canvas.
 
     gaps[k] is the blank space between digit k and k + 1 as a fraction of the height, or None
-    for digits that touch. Sizes and baselines wobble a little, as in handwriting.
+    for digits that touch. Sizes and baselines wobble a little, as in handwriting. marks[k]
+    is a point (".") or comma (",") written on the line in the middle of the gap after the
+    first k digits, as one dab or one short stroke of the pen (not in `alone`).
     """
     placed: list[Segments] = []
     spans: list[tuple[float, float]] = []
@@ -107,6 +110,23 @@ def write_number(
         placed.append([(r0, c0 + shift, r1, c1 + shift) for r0, c0, r1, c1 in local])
         spans.append((shift, shift + np.ptp(points[:, 1]) * scale))
 
+    for after, symbol in (marks or {}).items():
+        bottoms = [_points(placed[index])[:, 0].max() for index in (after - 1, after)]
+        row, column = np.mean(bottoms), (spans[after - 1][1] + spans[after][0]) / 2
+        if symbol == ".":
+            placed.append([(row, column, row, column)])
+        else:
+            placed.append(
+                [
+                    (
+                        row - 0.02 * height,
+                        column + 0.02 * height,
+                        row + 0.12 * height,
+                        column - 0.03 * height,
+                    )
+                ]
+            )
+
     every = _points([s for digit in placed for s in digit])
     low, size = every.min(axis=0), np.ptp(every, axis=0)
     fit = min(1.0, (HEIGHT - brush - 2 * MARGIN) / size[0], (WIDTH - brush - 2 * MARGIN) / size[1])
@@ -126,16 +146,23 @@ def write_number(
     every_segment = on_canvas([s for digit in placed for s in digit])
     return WrittenNumber(
         rgba=_render(every_segment, brush * fit, setup),
-        alone=[_render(on_canvas(digit), brush * fit, setup) for digit in placed],
+        alone=[_render(on_canvas(digit), brush * fit, setup) for digit in placed[: len(digits)]],
         spans=[((a - low[1]) * fit + left, (b - low[1]) * fit + left) for a, b in spans],
     )
 
 
 def random_numbers(
-    images: np.ndarray, labels: np.ndarray, seed: int, count: int, touch: float, lift: float
+    images: np.ndarray,
+    labels: np.ndarray,
+    seed: int,
+    count: int,
+    touch: float,
+    lift: float,
+    marks: float = 0.0,
 ) -> Iterator[tuple[WrittenNumber, str]]:
-    """(written number, true digits) for random 2-6 digit numbers from the first 2000 of these
-    MNIST digits (uint8 images, labels)."""
+    """(written number, what is written) for random 2-6 digit numbers from the first 2000 of
+    these MNIST digits (uint8 images, labels); a share `marks` of them with a point or comma
+    between two digits, in a wider gap."""
     rng = np.random.default_rng(seed)
     for _ in range(count):
         chosen = rng.choice(2000, size=int(rng.integers(2, 7)), replace=False)
@@ -149,5 +176,13 @@ def random_numbers(
             digits.append(segments)
         gaps = [None if rng.random() < touch else rng.uniform(0.04, 0.35) for _ in chosen[1:]]
         setup = list(COLOUR_SETUPS)[rng.integers(len(COLOUR_SETUPS))]
-        number = write_number(digits, gaps, height, brush, setup, rng)
-        yield number, "".join(str(int(labels[i])) for i in chosen)
+        mark = {}
+        if marks and rng.random() < marks:  # no draw otherwise: the same numbers as before
+            after = int(rng.integers(1, len(chosen)))
+            gaps[after - 1] = rng.uniform(0.35, 0.6)
+            mark[after] = ".,"[rng.integers(2)]
+        number = write_number(digits, gaps, height, brush, setup, rng, marks=mark)
+        written = [
+            mark.get(position, "") + str(int(labels[i])) for position, i in enumerate(chosen)
+        ]
+        yield number, "".join(written)

@@ -118,16 +118,35 @@ class PlacedDigit(DigitReading):
 
 
 @dataclass(frozen=True)
+class PlacedMark:
+    """A point or comma written between two digits of a number, and where."""
+
+    symbol: str  # "." or ","
+    after: int  # how many digits are written before it
+    box: Box
+
+    def to_dict(self) -> dict:
+        """The mark as JSON-ready values."""
+        box = [self.box.left, self.box.top, self.box.right, self.box.bottom]
+        return {"mark": self.symbol, "after": self.after, "box": box}
+
+
+@dataclass(frozen=True)
 class NumberReading:
-    """A written number: its digits left to right."""
+    """A written number: its digits left to right, and the points or commas between them."""
 
     digits: tuple[PlacedDigit, ...]
+    marks: tuple[PlacedMark, ...] = ()
 
     @property
     def number(self) -> str:
-        """The digits read, left to right, as one string: WITHHELD ("?") for a piece whose
-        digit is withheld (too small, or no digit)."""
-        return "".join(WITHHELD if digit.withheld else str(digit.digit) for digit in self.digits)
+        """The number read as written, left to right: its digits, WITHHELD ("?") for a piece
+        whose digit is withheld (too small, or no digit), and its points and commas."""
+        marks = {mark.after: mark.symbol for mark in self.marks}
+        return "".join(
+            marks.get(position, "") + (WITHHELD if digit.withheld else str(digit.digit))
+            for position, digit in enumerate(self.digits)
+        )
 
     @property
     def confidence(self) -> float | None:
@@ -143,6 +162,7 @@ class NumberReading:
             "number": self.number,
             "confidence": self.confidence,
             "digits": [digit.to_dict() for digit in self.digits],
+            "marks": [mark.to_dict() for mark in self.marks],
         }
 
 
@@ -218,8 +238,9 @@ def read_drawing(
 
 
 def read_number(classifier: Classifier, ink: np.ndarray) -> NumberReading | None:
-    """Read every digit of a written number, with one batched model call; None for blank ink."""
-    pieces = segment.split_digits(ink, classifier)
+    """Read every digit of a written number, with one batched model call, and the points or
+    commas between them; None for blank ink."""
+    pieces, marks = segment.split_digits(ink, classifier)
     if not pieces:
         return None
     ink = np.asarray(ink)
@@ -234,7 +255,11 @@ def read_number(classifier: Classifier, ink: np.ndarray) -> NumberReading | None
                 doubtful=bool(piece.doubtful),
             )
             for piece in pieces
-        )
+        ),
+        tuple(
+            PlacedMark(mark.symbol, mark.after, Box(mark.left, mark.top, mark.right, mark.bottom))
+            for mark in marks
+        ),
     )
 
 
@@ -266,7 +291,11 @@ def read_photo(
         tuple(
             dataclasses.replace(digit, box=_unscaled(digit.box, picture.scale))
             for digit in reading.digits
-        )
+        ),
+        tuple(
+            dataclasses.replace(mark, box=_unscaled(mark.box, picture.scale))
+            for mark in reading.marks
+        ),
     )
 
 

@@ -1,14 +1,15 @@
 """A number written on a wide canvas -> one 28x28 input per digit, left to right.
 
 The ink is split into connected pieces. Pieces that share most of their columns belong to
-one digit (the bar of a 5 above its body, the two strokes of a 4) and are joined; specks
-are dropped. A piece nearly as wide as it is tall may hold digits that touch, so it is cut,
-top to bottom, along paths of least ink. Which neighbouring parts make up each digit is
-then chosen for the whole line at once (dynamic programming): every way of grouping the
+one digit (the bar of a 5 above its body, the two strokes of a 4) and are joined. A small
+mark low in the line, clear of the digits on either side, is a decimal point or comma; other
+specks are dropped. A piece nearly as wide as it is tall may hold digits that touch, so it
+is cut, top to bottom, along paths of least ink. Which neighbouring parts make up each digit
+is then chosen for the whole line at once (dynamic programming): every way of grouping the
 parts is scored by its shape (digits are rarely much wider than tall or much shorter than
-the line; parts with space between them rarely belong together; connected ink is seldom
-two digits) and, when a classifier is given, by how surely the model reads each group.
-All candidate groups are read in one batched call, and each digit found keeps what the model
+the line; parts with space between them rarely belong together; connected ink is seldom two
+digits) and, when a classifier is given, by how surely the model reads each group. All
+candidate groups are read in one batched call, and each digit found keeps what the model
 made of it. Each digit is brought into MNIST form by `preprocess.normalize`; `reading` turns
 the digits found into a typed reading of the number.
 
@@ -20,6 +21,7 @@ model's first look at a candidate. Only the ink a stroke changed is worked on ag
 
 from __future__ import annotations
 
+import bisect
 import functools
 import hashlib
 import itertools
@@ -28,7 +30,7 @@ import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Generic, NamedTuple, TypeVar
 
 import numpy as np
 from scipy import ndimage
@@ -41,6 +43,9 @@ MAX_PIECES = 200  # beyond this many pieces only the heaviest count: it is not w
 MERGE_OVERLAP = 0.5  # pieces sharing this fraction of the narrower one's columns are one digit
 SPECK = 0.04  # groups lighter than this share of the heaviest are specks
 TALL = 0.5  # groups at least this fraction of the tallest one's height set the line height
+MARK_SIZE = 0.3  # a point or comma is at most this fraction of the line height each way,
+MARK_CLEARANCE = 0.05  # ...this far from the digits beside it...
+COMMA_ELONGATION = 1.5  # ...and a comma this many times longer than thick (by its ink's spread)
 CUT_ASPECT = 0.75  # a full-height group wider than this times its height may be touching digits
 MIN_PART = 0.15  # cuts are at least this fraction of the line height apart...
 DRIFT = 0.02  # ...and bend around ink, at this cost per pixel away from their column
@@ -74,6 +79,25 @@ class Piece:
     probabilities: np.ndarray | None = None  # (10,)
     is_digit: bool | None = None
     doubtful: bool | None = None  # as `digit_model.ModelOutputs.doubtful`
+
+
+@dataclass(frozen=True)
+class Mark:
+    """A point or comma written between two digits of a number, and where it lies (pixel box)."""
+
+    symbol: str  # "." or ","
+    after: int  # how many digits are written before it
+    top: int
+    left: int
+    bottom: int  # exclusive
+    right: int  # exclusive
+
+
+class Split(NamedTuple):
+    """A written number's digits and the points or commas between them, left to right."""
+
+    digits: list[Piece]
+    marks: list[Mark]
 
 
 _Reading = tuple[np.ndarray, bool, bool]  # a candidate's probabilities, is a digit, doubtful
@@ -289,17 +313,59 @@ def _cuts(own: np.ndarray, margin: int) -> np.ndarray | None:
     return seams.astype(np.int32)
 
 
-def _candidate_parts(ink: np.ndarray, cut: bool) -> tuple[np.ndarray, list[_Box], float]:
-    """The owner map (part index per pixel, -1 for none), the parts left to right, line height.
+def _mark_symbol(ink: np.ndarray) -> str | None:
+    """What a small blob of ink between digits stands for, by the spread of its ink along its
+    axes: a point when round, a comma when drawn out up and down, nothing (None) when drawn
+    out sideways (a dash, or part of a digit's stroke)."""
+    rows, cols = np.nonzero(ink)
+    weights = ink[rows, cols]
+    spread = np.cov(np.stack([rows, cols]), aweights=weights) if rows.size > 1 else np.eye(2)
+    variances, axes = np.linalg.eigh(spread + 1e-6 * np.eye(2))
+    if variances[1] < COMMA_ELONGATION**2 * variances[0]:
+        return "."
+    return "," if abs(axes[0, 1]) >= abs(axes[1, 1]) else None
+
+
+def _marks(
+    ink: np.ndarray, labels: np.ndarray, groups: list[_Box], line_height: float
+) -> dict[_Box, str]:
+    """The groups that are points or commas, with their symbols: small, in the lower half of
+    the line, and clear of the digit-sized groups on either side."""
+    tall = [group for group in groups if group.height >= TALL * line_height]
+    clearance = MARK_CLEARANCE * line_height
+    marks = {}
+    for group in groups:
+        if max(group.height, group.width) > MARK_SIZE * line_height:
+            continue
+        before = [other for other in tall if other.right + clearance <= group.left]
+        after = [other for other in tall if other.left - clearance >= group.right]
+        if not before or not after or len(before) + len(after) < len(tall):
+            continue  # not between digits, or too close to one
+        neighbours = (max(before, key=lambda g: g.right), min(after, key=lambda g: g.left))
+        if any(group.top < (other.top + other.bottom) / 2 for other in neighbours):
+            continue
+        mine = np.isin(labels[group.crop], list(group.labels))
+        if symbol := _mark_symbol(np.where(mine, ink[group.crop], 0.0)):
+            marks[group] = symbol
+    return marks
+
+
+def _candidate_parts(
+    ink: np.ndarray, cut: bool
+) -> tuple[np.ndarray, list[_Box], float, dict[_Box, str]]:
+    """The owner map (part index per pixel, -1 for none), the parts left to right, the line
+    height, and the points and commas with their symbols.
 
     Parts are whole groups of pieces, or (when `cut`) regions of a group where digits may touch.
     """
     labels, pieces = _pieces(ink)
     groups = _merge_overlapping(pieces)
     heaviest = max(group.mass for group in groups)
-    groups = [group for group in groups if group.mass >= SPECK * heaviest]
-    tallest = max(group.height for group in groups)
-    line_height = float(np.median([g.height for g in groups if g.height >= TALL * tallest]))
+    kept = [group for group in groups if group.mass >= SPECK * heaviest]
+    tallest = max(group.height for group in kept)
+    line_height = float(np.median([g.height for g in kept if g.height >= TALL * tallest]))
+    marks = _marks(ink, labels, groups, line_height)
+    groups = [group for group in kept if group not in marks]
 
     owner = np.full(ink.shape, -1, dtype=np.int32)
     parts: list[_Box] = []
@@ -324,7 +390,8 @@ def _candidate_parts(ink: np.ndarray, cut: bool) -> tuple[np.ndarray, list[_Box]
                     source=source,
                 )
             )
-    return owner, sorted(parts, key=lambda part: (part.left + part.right) / 2), line_height
+    parts.sort(key=lambda part: (part.left + part.right) / 2)
+    return owner, parts, line_height, marks
 
 
 def _spans(parts: list[_Box], line_height: float) -> list[tuple[int, int]]:
@@ -422,19 +489,34 @@ def _first_looks(
     return readings
 
 
-def split_digits(ink: np.ndarray, classifier: Classifier | None = None) -> list[Piece]:
-    """Split the ink of a written number into its digits, left to right, each in MNIST form.
+def _between(pieces: list[Piece], marks: dict[_Box, str]) -> list[Mark]:
+    """The marks in a gap between two of the digits chosen, left to right."""
+    middles = [(piece.left + piece.right) / 2 for piece in pieces]
+    placed = []
+    for box, symbol in sorted(marks.items(), key=lambda item: item[0].left):
+        after = bisect.bisect(middles, box.left)
+        if (
+            0 < after < len(pieces)
+            and pieces[after - 1].right <= box.left < box.right <= pieces[after].left
+        ):
+            placed.append(Mark(symbol, after, box.top, box.left, box.bottom, box.right))
+    return placed
+
+
+def split_digits(ink: np.ndarray, classifier: Classifier | None = None) -> Split:
+    """Split the ink of a written number into its digits, left to right, each in MNIST form,
+    and the points or commas written between them.
 
     With a classifier, touching digits are cut apart and digits of several strokes told apart
     by how well the model reads each grouping at its first look, and each piece chosen keeps
     the model's reading, second look included; without one, by shape alone, and ink that
-    touches stays one digit. Returns an empty list for blank ink; raises ValueError for
-    anything that is not 2-D float ink in [0, 1] (or uint8), like `preprocess.normalize`.
+    touches stays one digit. Finds nothing in blank ink; raises ValueError for anything that
+    is not 2-D float ink in [0, 1] (or uint8), like `preprocess.normalize`.
     """
     ink = as_unit_ink(ink, "split_digits")
     if ink.max(initial=0.0) < INK_THRESHOLD:
-        return []
-    owner, parts, line_height = _candidate_parts(ink, cut=classifier is not None)
+        return Split([], [])
+    owner, parts, line_height, marks = _candidate_parts(ink, cut=classifier is not None)
     part_keys = _part_keys(ink, owner, parts)
 
     spans = _spans(parts, line_height)
@@ -480,4 +562,4 @@ def split_digits(ink: np.ndarray, classifier: Classifier | None = None) -> list[
         pieces.append(
             Piece(image, box.top, box.left, box.bottom, box.right, *readings.get(span, ()))
         )
-    return pieces
+    return Split(pieces, _between(pieces, marks))

@@ -53,7 +53,8 @@ MODE_PROMPT, MODE_KEY = "What to read", "read_mode"
 MODE_AREAS = {ONE_DIGIT: "one_digit_area", A_NUMBER: "number_area", A_PHOTO: "photo_area"}
 SHOWN_MARK, HIDDEN_MARK = "mode-shown", "mode-hidden"
 NUMBER_HINT = (
-    "Write a number in the wide box, digits side by side with a little space between them. "
+    "Write a number in the wide box, digits side by side with a little space between them; "
+    "a decimal point or comma is read too. "
     "On a phone, swipe along the shaded strip under the box to reach the rest of it."
 )
 PHOTO_HINT = (

@@ -37,6 +37,7 @@ from tests.support.pictures import (
     png_claiming_size,
     sideways_with_broken_exif,
     truncated_png,
+    written,
     written_number,
 )
 from training.canvas_drawings import draw
@@ -170,8 +171,8 @@ def test_a_drawn_number_is_read_with_each_digit_and_its_box(app_url, clear_digit
     rgba = written_number(clear_digits, NUMBER, "black on transparent")
     status, answer = post(app_url, png(rgba), query="?mode=number")
     assert status == 200
-    assert set(answer) == {"number", "confidence", "digits"}
-    assert answer["number"] == NUMBER
+    assert set(answer) == {"number", "confidence", "digits", "marks"}
+    assert answer["number"] == NUMBER and answer["marks"] == []
     assert answer["confidence"] == pytest.approx(
         np.prod([d["confidence"] for d in answer["digits"]])
     )
@@ -180,6 +181,15 @@ def test_a_drawn_number_is_read_with_each_digit_and_its_box(app_url, clear_digit
         assert digit["digit"] == int(NUMBER[cell])
         left, top, right, bottom = digit["box"]
         assert cell * CELL <= left < right <= (cell + 1) * CELL and 0 <= top < bottom <= 280
+
+
+def test_a_point_in_a_number_is_read_where_it_is_written(app_url, clear_digits):
+    status, answer = post(app_url, png(written(clear_digits, "3.75")), query="?mode=number")
+    assert (status, answer["number"]) == (200, "3.75")
+    (point,) = answer["marks"]
+    three, seven = (digit["box"] for digit in answer["digits"][:2])
+    assert (point["mark"], point["after"]) == (".", 1)
+    assert three[2] < point["box"][0] < point["box"][2] < seven[0]
 
 
 def test_a_picture_whose_exif_has_a_tag_of_the_wrong_type_is_read_upright(app_url, clear_digits):

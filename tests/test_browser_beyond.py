@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 import tabs.draw
 from devtools.drawing import PLACEMENTS, Digit
-from devtools.page import drawing_surface, wait_for_run_to_end, wait_until_drawable
+from devtools.page import draw, drawing_surface, wait_for_run_to_end, wait_until_drawable
 from devtools.pictures import encoded
 from tests.support.browser import (
     ANSWER_MS,
@@ -111,6 +111,9 @@ def test_a_number_written_with_the_mouse_and_a_photo_are_read(open_page, clear_d
 
     expect(answer(page)).to_have_text("204", timeout=FIRST_ANSWER_MS)
     expect(page.get_by_role("img", name="The 28x28 input read as 4")).to_be_visible()
+    # A dab of the pen on the line between the 0 (about 260 to 390 px) and the 4.
+    draw(page, [[(422, 210), (424, 212), (426, 213)]], tabs.draw.NUMBER_CANVAS_KEY)
+    expect(answer(page)).to_have_text("20.4", timeout=ANSWER_MS)
 
     photo_file = tmp_path / "IMG_2026.jpg"
     photo_file.write_bytes(encoded(photographed(clear_digits, "2026"), "JPEG", quality=80))

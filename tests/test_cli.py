@@ -15,7 +15,7 @@ import pytest
 from devtools import REPO_ROOT
 from devtools.pictures import png
 from reading import photo
-from tests.support.pictures import drawn_digit, truncated_png, written_number
+from tests.support.pictures import drawn_digit, truncated_png, written, written_number
 
 SETUPS = ("black on transparent", "white on black", "navy on cream")
 
@@ -71,12 +71,15 @@ def test_each_file_gets_one_line_and_a_broken_one_a_non_zero_exit(folder):
         assert line.split(": ")[1].startswith(f"{label} (") and line.endswith("%)")
 
 
-def test_good_files_exit_zero_and_a_number_is_read_whole(folder):
-    result = predict(folder / "year.png", folder / "digit_3.png", "--number")
+def test_good_files_exit_zero_and_a_number_is_read_whole(folder, tmp_path, clear_digits):
+    price = tmp_path / "price.png"
+    price.write_bytes(png(written(clear_digits, "12,50")))
+    result = predict(folder / "year.png", folder / "digit_3.png", price, "--number")
     assert result.returncode == 0, result.stderr[-2000:]
-    year, three = result.stdout.splitlines()
+    year, three, cost = result.stdout.splitlines()
     assert year.startswith(f"{folder / 'year.png'}: 2026 (")
     assert three.startswith(f"{folder / 'digit_3.png'}: 3 (")
+    assert cost.startswith(f"{price}: 12,50 (")
 
 
 def test_json_lines_carry_the_api_answer_and_each_error(folder, tmp_path):

@@ -209,6 +209,11 @@ def test_cmyk_jpeg_is_read(classifier, strokes):
     assert read_photo(classifier, data) == NUMBER
 
 
+def test_a_decimal_point_on_paper_is_read_from_a_photo(classifier, clear_digits):
+    data = encoded(photographed(clear_digits, "20.26"), "JPEG", quality=80)
+    assert read_image_bytes(classifier, data, "number").number == "20.26"
+
+
 def test_photographed_numbers_read_as_on_the_canvas(classifier):
     """Random numbers photographed at random sizes, noise and JPEG quality, a fifth in chalk."""
     rng = np.random.default_rng(8)

@@ -132,7 +132,7 @@ def test_normalize_takes_anything(array):
 @given(any_array() | ink_like())
 def test_split_digits_takes_anything(array):
     try:
-        pieces = split_digits(array)
+        pieces, marks = split_digits(array)
     except ValueError:
         assert not is_valid_ink(array)
         return
@@ -143,13 +143,16 @@ def test_split_digits_takes_anything(array):
         assert_mnist_form(piece.image)
         assert 0 <= piece.top < piece.bottom <= array.shape[0]
         assert 0 <= piece.left < piece.right <= array.shape[1]
+    for mark in marks:
+        assert mark.symbol in ".," and 0 < mark.after < len(pieces)
+        assert pieces[mark.after - 1].right <= mark.left < mark.right <= pieces[mark.after].left
 
 
 @EXAMPLES
 @given(ink_like(max_side=120))
 def test_split_digits_with_a_model_takes_any_ink(ink):
     try:
-        pieces = split_digits(ink, ShakyClassifier())
+        pieces, _ = split_digits(ink, ShakyClassifier())
     except ValueError:
         assert not is_valid_ink(ink)
         return

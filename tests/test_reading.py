@@ -11,7 +11,7 @@ import reading
 from devtools.pictures import png
 from preprocess import canvas_to_ink
 from reading.photo import PhotoError
-from tests.support.pictures import CELL, written_number, written_strokes
+from tests.support.pictures import CELL, written, written_number, written_strokes
 from training.canvas_drawings import COLOUR_SETUPS, draw
 
 NUMBER = "2026"
@@ -100,6 +100,24 @@ def test_boxes_are_in_the_pixels_of_the_picture_sent(classifier, clear_digits):
     for small, big in zip(small_boxes, (d.box for d in result.digits)):
         for near, far in zip(vars(small).values(), vars(big).values()):
             assert abs(far - 2 * near) <= 6
+
+
+def test_a_comma_is_read_into_the_number_and_its_box_scaled_back_with_the_digits(
+    classifier, clear_digits
+):
+    rgba = written(clear_digits, "12,5")
+    large = np.asarray(Image.fromarray(rgba).resize((rgba.shape[1] * 2, rgba.shape[0] * 2)))
+    small, big = (reading.read_image_bytes(classifier, png(p), "number") for p in (rgba, large))
+    assert small.number == big.number == "12,5"
+    (comma,), (big_comma,) = small.marks, big.marks
+    assert (comma.symbol, comma.after) == (",", 2)
+    for near, far in zip(vars(comma.box).values(), vars(big_comma.box).values()):
+        assert abs(far - 2 * near) <= 6
+    answer = small.to_dict()
+    assert answer["number"] == "12,5" and len(answer["digits"]) == 3
+    _, top, right, bottom = answer["digits"][1]["box"]
+    assert answer["marks"] == [{"mark": ",", "after": 2, "box": list(vars(comma.box).values())}]
+    assert right < comma.box.left and comma.box.top > (top + bottom) / 2
 
 
 def test_bad_bytes_and_modes_are_refused(classifier, clear_digits):

@@ -20,6 +20,7 @@ from preprocess import canvas_to_ink
 from reading import NumberReading, read_digits, read_number, segment
 from reading.segment import split_digits
 from tests.support.data import mnist
+from tests.support.pictures import written
 from tests.support.readers import CountingClassifier, read_written
 
 RANDOM_CASES = 100
@@ -96,6 +97,60 @@ def test_random_numbers_are_read_as_their_digits_alone(classifier):
     assert np.mean(right) >= 0.95
 
 
+def with_marks_of(written: str, digits: str) -> str:
+    """These digits, with the points and commas of what was written, where it has them."""
+    read = iter(digits)
+    return "".join(next(read) if label.isdigit() else label for label in written)
+
+
+@pytest.mark.parametrize("number", ["3.5", "12,50", "0.25", "1.000", "9,99", "3.14,15"])
+def test_a_point_or_comma_between_digits_is_read_where_it_is_written(
+    classifier, clear_digits, number
+):
+    reading = read_number(classifier, canvas_to_ink(written(clear_digits, number)))
+    assert reading.number == number
+    for mark in reading.marks:
+        before, after = reading.digits[mark.after - 1].box, reading.digits[mark.after].box
+        assert before.right < mark.box.left < mark.box.right < after.left
+        assert mark.box.top > (after.top + after.bottom) / 2
+
+
+def test_random_numbers_with_a_point_or_comma_are_read_with_it(classifier):
+    """Thin to thick pens, all colour set-ups, a quarter of digits in two strokes, and a point
+    or comma between two of the digits, a little further apart."""
+    cases = list(random_numbers(*mnist("test"), seed=31, count=60, touch=0.0, lift=0.25, marks=1.0))
+    assert (
+        sum("," in truth for _, truth in cases) >= 20
+        and sum("." in truth for _, truth in cases) >= 20
+    )
+    right = [
+        read_written(classifier, number) == with_marks_of(truth, read_alone(classifier, number))
+        for number, truth in cases
+    ]
+    assert np.mean(right) >= 0.95
+
+
+def with_a_dot(ink: np.ndarray, row: float, column: float, radius: float) -> np.ndarray:
+    """The ink with a round dab of the pen added."""
+    rows, columns = np.ogrid[: ink.shape[0], : ink.shape[1]]
+    dab = np.clip(radius + 0.5 - np.hypot(rows - row, columns - column), 0.0, 1.0)
+    return np.maximum(ink, dab.astype(np.float32))
+
+
+def test_a_dot_is_read_as_a_point_only_on_the_line_between_two_digits(classifier, clear_digits):
+    ink = canvas_to_ink(written(clear_digits, "1.0"))
+    reading = read_number(classifier, ink)
+    assert reading.number == "1.0"
+    (point,), (_, zero) = reading.marks, reading.digits
+    ink[point.box.top : point.box.bottom, point.box.left : point.box.right] = 0.0
+    radius, middle = (point.box.right - point.box.left) / 2, (point.box.left + point.box.right) / 2
+    above = with_a_dot(ink, zero.box.top + radius, middle, radius)  # an apostrophe, as in 1'000
+    after = with_a_dot(ink, zero.box.bottom - radius, zero.box.right + 40, radius)  # a full stop
+    for marked in (ink, above, after):
+        reading = read_number(classifier, marked)
+        assert (reading.number, reading.marks) == ("10", ())
+
+
 def touches(number: WrittenNumber) -> bool:
     """Whether some digits of the number run into each other."""
     return pieces_of_ink(number.rgba) < sum(pieces_of_ink(rgba) for rgba in number.alone)
@@ -125,7 +180,8 @@ def test_digits_are_found_in_order_without_a_model(clear_digits):
         digits = [clear_digits[int(label)].segments for label in labels]
         gaps = list(rng.uniform(0.1, 0.3, size=count - 1))
         number = write_number(digits, gaps, 160, 12, "navy on cream", rng)
-        pieces = split_digits(canvas_to_ink(number.rgba))
+        pieces, marks = split_digits(canvas_to_ink(number.rgba))
+        assert marks == []
         assert len(pieces) == count
         for piece, (left, right) in zip(pieces, number.spans):
             assert left - 15 <= (piece.left + piece.right) / 2 <= right + 15
@@ -162,7 +218,7 @@ def test_specks_and_stray_taps_are_not_digits(classifier, clear_digits):
 
 def test_blank_ink_has_no_digits(classifier):
     blank = np.zeros((HEIGHT, WIDTH), dtype=np.float32)
-    assert split_digits(blank) == []
+    assert split_digits(blank) == ([], [])
     assert read_number(classifier, blank) is None
     faint = np.full((HEIGHT, WIDTH), 0.1, dtype=np.float32)
     assert read_number(classifier, faint) is None

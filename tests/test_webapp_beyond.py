@@ -155,6 +155,22 @@ def test_a_number_written_on_the_wide_canvas_is_read(app, canvas, clear_digits, 
     assert why_pictures(app) == []
 
 
+def test_a_decimal_comma_shows_in_the_number_and_only_digits_are_read_as_digits(
+    app, canvas, clear_digits
+):
+    canvas.drawings[tabs.draw.NUMBER_CANVAS_KEY] = written(clear_digits, "4,05")
+    choose(app.run(), tabs.draw.A_NUMBER)
+
+    assert not app.exception
+    assert metric(app, "Prediction") == "4,05"
+    (digit_inputs,) = shown(app).image
+    assert [picture.caption.split(" · ")[0] for picture in digit_inputs.proto.imgs] == [
+        "4",
+        "0",
+        "5",
+    ]
+
+
 def test_the_number_confidence_is_every_digit_right_at_once(app, canvas, clear_digits, classifier):
     canvas.drawings[tabs.draw.NUMBER_CANVAS_KEY] = written(clear_digits, NUMBER)
     choose(app.run(), tabs.draw.A_NUMBER)

@@ -16,6 +16,7 @@ from preprocess import canvas_to_ink
 from training.canvas_drawings import draw
 
 CELL = 240  # px: each digit of a written number gets a cell this wide on a 280 px high canvas
+MARK_GAP = 0.45  # the space round a point or comma in a written number, as a share of its height
 
 
 def drawn_digit(digit: Digit, setup: str) -> np.ndarray:
@@ -31,15 +32,27 @@ def written_number(clear_digits: dict[int, Digit], number: str, setup: str) -> n
 
 
 def written(clear_digits: dict[int, Digit], number: str, seed: int = 0) -> np.ndarray:
-    """A number written on the page's wide canvas, black on white: the image the canvas sends."""
-    return written_strokes([clear_digits[int(label)].segments for label in number], seed)
+    """A number written on the page's wide canvas, black on white: the image the canvas sends.
+    A point or comma in `number` is written as one, with more space round it."""
+    digits = [clear_digits[int(label)].segments for label in number if label.isdigit()]
+    marks, written_before = {}, 0
+    for label in number:
+        if label.isdigit():
+            written_before += 1
+        else:
+            marks[written_before] = label
+    return written_strokes(digits, seed, marks)
 
 
-def written_strokes(digits: list[Segments], seed: int = 0) -> np.ndarray:
-    """Characters' strokes written side by side on the page's wide canvas, as `written`."""
-    gaps = [0.2] * (len(digits) - 1)
+def written_strokes(
+    digits: list[Segments], seed: int = 0, marks: dict[int, str] | None = None
+) -> np.ndarray:
+    """Characters' strokes written side by side on the page's wide canvas, as `written`; a
+    point or comma after the first k where marks[k] says so."""
+    marks = marks or {}
+    gaps = [MARK_GAP if after in marks else 0.2 for after in range(1, len(digits))]
     strokes = write_number(
-        digits, gaps, 170, 14, "black on transparent", np.random.default_rng(seed)
+        digits, gaps, 170, 14, "black on transparent", np.random.default_rng(seed), marks=marks
     )
     white = 255 - strokes.rgba[..., 3:]
     return np.concatenate([white, white, white, np.full_like(white, 255)], axis=-1)

@@ -11,13 +11,19 @@ from reading import NumberReading, read_number
 
 
 def digits_read(reading: NumberReading | None) -> str:
-    """Each digit of a number as read, withheld or not (the page shows "?" for those); empty
-    for no number."""
-    return "".join(str(digit.digit) for digit in reading.digits) if reading else ""
+    """Each digit of a number as read, withheld or not (the page shows "?" for those), with
+    the points and commas read between them; empty for no number."""
+    if reading is None:
+        return ""
+    marks = {mark.after: mark.symbol for mark in reading.marks}
+    return "".join(
+        marks.get(position, "") + str(digit.digit) for position, digit in enumerate(reading.digits)
+    )
 
 
 def read_written(classifier, number: WrittenNumber) -> str:
-    """The digits the page reads from the whole written canvas (`digits_read`)."""
+    """The digits (and points or commas) the page reads from the whole written canvas
+    (`digits_read`)."""
     return digits_read(read_number(classifier, canvas_to_ink(number.rgba)))
 
 
