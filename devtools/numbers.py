@@ -28,7 +28,8 @@ class WrittenNumber:
 
     def as_written(self) -> list[np.ndarray]:
         """The canvas after each digit is written, left to right, as the page reads it on
-        every stroke: each digit as drawn alone, the stronger ink where two overlap."""
+        every stroke: each digit as drawn alone, the stronger ink where two overlap. Points
+        and commas are left out."""
         canvas, strongest = self.alone[0], canvas_to_ink(self.alone[0])
         canvases = [canvas]
         for digit in self.alone[1:]:
@@ -111,6 +112,10 @@ def write_number(
         spans.append((shift, shift + np.ptp(points[:, 1]) * scale))
 
     for after, symbol in (marks or {}).items():
+        if not 0 < after < len(digits) or symbol not in (".", ","):
+            raise ValueError(
+                f"a point or comma goes between two of the digits, not {after, symbol}"
+            )
         bottoms = [_points(placed[index])[:, 0].max() for index in (after - 1, after)]
         row, column = np.mean(bottoms), (spans[after - 1][1] + spans[after][0]) / 2
         if symbol == ".":
@@ -158,11 +163,11 @@ def random_numbers(
     count: int,
     touch: float,
     lift: float,
-    marks: float = 0.0,
+    mark_share: float = 0.0,
 ) -> Iterator[tuple[WrittenNumber, str]]:
     """(written number, what is written) for random 2-6 digit numbers from the first 2000 of
-    these MNIST digits (uint8 images, labels); a share `marks` of them with a point or comma
-    between two digits, in a wider gap."""
+    these MNIST digits (uint8 images, labels); a share of them with a point or comma between
+    two digits, in a wider gap."""
     rng = np.random.default_rng(seed)
     for _ in range(count):
         chosen = rng.choice(2000, size=int(rng.integers(2, 7)), replace=False)
@@ -176,13 +181,13 @@ def random_numbers(
             digits.append(segments)
         gaps = [None if rng.random() < touch else rng.uniform(0.04, 0.35) for _ in chosen[1:]]
         setup = list(COLOUR_SETUPS)[rng.integers(len(COLOUR_SETUPS))]
-        mark = {}
-        if marks and rng.random() < marks:  # no draw otherwise: the same numbers as before
+        marks = {}
+        if mark_share and rng.random() < mark_share:  # no draw otherwise: numbers as before
             after = int(rng.integers(1, len(chosen)))
             gaps[after - 1] = rng.uniform(0.35, 0.6)
-            mark[after] = ".,"[rng.integers(2)]
-        number = write_number(digits, gaps, height, brush, setup, rng, marks=mark)
+            marks[after] = ".,"[rng.integers(2)]
+        number = write_number(digits, gaps, height, brush, setup, rng, marks=marks)
         written = [
-            mark.get(position, "") + str(int(labels[i])) for position, i in enumerate(chosen)
+            marks.get(position, "") + str(int(labels[i])) for position, i in enumerate(chosen)
         ]
         yield number, "".join(written)

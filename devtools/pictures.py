@@ -52,6 +52,18 @@ FORM_CELL = 44  # pixels across a form's cell that holds a 28x28 scanned digit
 FORM_LINES = ("border", "lined", "squared")
 
 
+def random_phone_jpeg(strokes: np.ndarray, rng: np.random.Generator, seed: int) -> bytes:
+    """The strokes photographed at a random size, noise and JPEG quality, a fifth in chalk."""
+    picture = paper_photo(
+        strokes,
+        scale=rng.uniform(1, 5),
+        dark_ink=rng.random() < 0.8,
+        noise=rng.uniform(0.02, 0.06),
+        seed=seed,
+    )
+    return encoded(picture, "JPEG", quality=int(rng.integers(50, 90)))
+
+
 def with_printed_lines(
     ink: np.ndarray,
     rows: tuple[int, ...] = (),

@@ -104,6 +104,10 @@ class Box:
     right: int
     bottom: int
 
+    def to_list(self) -> list[int]:
+        """[left, top, right, bottom], as the HTTP API and `--json` give a box."""
+        return [self.left, self.top, self.right, self.bottom]
+
 
 @dataclass(frozen=True)
 class PlacedDigit(DigitReading):
@@ -113,22 +117,20 @@ class PlacedDigit(DigitReading):
 
     def to_dict(self) -> dict:
         """The reading as JSON-ready values, with the box the digit was found in."""
-        box = [self.box.left, self.box.top, self.box.right, self.box.bottom]
-        return {**super().to_dict(), "box": box}
+        return {**super().to_dict(), "box": self.box.to_list()}
 
 
 @dataclass(frozen=True)
 class PlacedMark:
     """A point or comma written between two digits of a number, and where."""
 
-    symbol: str  # "." or ","
-    after: int  # how many digits are written before it
+    symbol: segment.MarkSymbol
+    after: int  # how many pieces of `digits` come before it, withheld ones included
     box: Box
 
     def to_dict(self) -> dict:
         """The mark as JSON-ready values."""
-        box = [self.box.left, self.box.top, self.box.right, self.box.bottom]
-        return {"mark": self.symbol, "after": self.after, "box": box}
+        return {"mark": self.symbol, "after": self.after, "box": self.box.to_list()}
 
 
 @dataclass(frozen=True)
@@ -142,10 +144,16 @@ class NumberReading:
     def number(self) -> str:
         """The number read as written, left to right: its digits, WITHHELD ("?") for a piece
         whose digit is withheld (too small, or no digit), and its points and commas."""
-        marks = {mark.after: mark.symbol for mark in self.marks}
+        return self.spelled(
+            [WITHHELD if digit.withheld else str(digit.digit) for digit in self.digits]
+        )
+
+    def spelled(self, digits: Sequence[str]) -> str:
+        """These characters for the digits, left to right, with the points and commas
+        between them where they were written."""
         return "".join(
-            marks.get(position, "") + (WITHHELD if digit.withheld else str(digit.digit))
-            for position, digit in enumerate(self.digits)
+            "".join(mark.symbol for mark in self.marks if mark.after == position) + digit
+            for position, digit in enumerate(digits)
         )
 
     @property

@@ -30,7 +30,7 @@ import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
-from typing import Generic, NamedTuple, TypeVar
+from typing import Generic, Literal, NamedTuple, TypeVar
 
 import numpy as np
 from scipy import ndimage
@@ -44,7 +44,8 @@ MERGE_OVERLAP = 0.5  # pieces sharing this fraction of the narrower one's column
 SPECK = 0.04  # groups lighter than this share of the heaviest are specks
 TALL = 0.5  # groups at least this fraction of the tallest one's height set the line height
 MARK_SIZE = 0.3  # a point or comma is at most this fraction of the line height each way,
-MARK_CLEARANCE = 0.05  # ...this far from the digits beside it...
+MIN_DAB = 0.7  # ...at least this fraction of the pen's width each way,
+MARK_CLEARANCE = 0.05  # ...this far from any digit (and at most this far below their foot)...
 COMMA_ELONGATION = 1.5  # ...and a comma this many times longer than thick (by its ink's spread)
 CUT_ASPECT = 0.75  # a full-height group wider than this times its height may be touching digits
 MIN_PART = 0.15  # cuts are at least this fraction of the line height apart...
@@ -81,11 +82,14 @@ class Piece:
     doubtful: bool | None = None  # as `digit_model.ModelOutputs.doubtful`
 
 
+MarkSymbol = Literal[".", ","]
+
+
 @dataclass(frozen=True)
 class Mark:
     """A point or comma written between two digits of a number, and where it lies (pixel box)."""
 
-    symbol: str  # "." or ","
+    symbol: MarkSymbol
     after: int  # how many digits are written before it
     top: int
     left: int
@@ -313,7 +317,22 @@ def _cuts(own: np.ndarray, margin: int) -> np.ndarray | None:
     return seams.astype(np.int32)
 
 
-def _mark_symbol(ink: np.ndarray) -> str | None:
+def _own_ink(ink: np.ndarray, labels: np.ndarray, group: _Box) -> tuple[np.ndarray, np.ndarray]:
+    """Where a group's own pieces lie in its box, and their ink there (others' ink is 0)."""
+    mine = np.isin(labels[group.crop], list(group.labels))
+    return mine, np.where(mine, ink[group.crop], 0.0)
+
+
+def _pen_width(ink: np.ndarray) -> float:
+    """How wide the pen drew these strokes: twice the median distance from the middle of a
+    stroke to its edge."""
+    inside = np.pad(ink >= 0.5, 1)
+    distance = ndimage.distance_transform_edt(inside)
+    middle = inside & (distance >= ndimage.maximum_filter(distance, size=3))
+    return 2.0 * float(np.median(distance[middle])) if middle.any() else 0.0
+
+
+def _mark_symbol(ink: np.ndarray) -> MarkSymbol | None:
     """What a small blob of ink between digits stands for, by the spread of its ink along its
     axes: a point when round, a comma when drawn out up and down, nothing (None) when drawn
     out sideways (a dash, or part of a digit's stroke)."""
@@ -328,31 +347,37 @@ def _mark_symbol(ink: np.ndarray) -> str | None:
 
 def _marks(
     ink: np.ndarray, labels: np.ndarray, groups: list[_Box], line_height: float
-) -> dict[_Box, str]:
-    """The groups that are points or commas, with their symbols: small, in the lower half of
-    the line, and clear of the digit-sized groups on either side."""
+) -> dict[_Box, MarkSymbol]:
+    """The groups that are points or commas, with their symbols: small, but no thinner than
+    the pen that wrote the digits beside them; on the line, below the middle of those digits;
+    and clear of every digit-sized group."""
     tall = [group for group in groups if group.height >= TALL * line_height]
     clearance = MARK_CLEARANCE * line_height
     marks = {}
     for group in groups:
         if max(group.height, group.width) > MARK_SIZE * line_height:
             continue
-        before = [other for other in tall if other.right + clearance <= group.left]
-        after = [other for other in tall if other.left - clearance >= group.right]
-        if not before or not after or len(before) + len(after) < len(tall):
+        left_of = [other for other in tall if other.right + clearance <= group.left]
+        right_of = [other for other in tall if other.left - clearance >= group.right]
+        if not left_of or not right_of or len(left_of) + len(right_of) < len(tall):
             continue  # not between digits, or too close to one
-        neighbours = (max(before, key=lambda g: g.right), min(after, key=lambda g: g.left))
-        if any(group.top < (other.top + other.bottom) / 2 for other in neighbours):
-            continue
-        mine = np.isin(labels[group.crop], list(group.labels))
-        if symbol := _mark_symbol(np.where(mine, ink[group.crop], 0.0)):
+        beside = (max(left_of, key=lambda g: g.right), min(right_of, key=lambda g: g.left))
+        if any(
+            not (other.top + other.bottom) / 2 <= group.top <= other.bottom + clearance
+            for other in beside
+        ):
+            continue  # high in the line (an apostrophe), or below it
+        pen = np.mean([_pen_width(_own_ink(ink, labels, other)[1]) for other in beside])
+        if min(group.height, group.width) < MIN_DAB * pen:
+            continue  # a speck, thinner than the pen
+        if symbol := _mark_symbol(_own_ink(ink, labels, group)[1]):
             marks[group] = symbol
     return marks
 
 
 def _candidate_parts(
     ink: np.ndarray, cut: bool
-) -> tuple[np.ndarray, list[_Box], float, dict[_Box, str]]:
+) -> tuple[np.ndarray, list[_Box], float, dict[_Box, MarkSymbol]]:
     """The owner map (part index per pixel, -1 for none), the parts left to right, the line
     height, and the points and commas with their symbols.
 
@@ -370,8 +395,7 @@ def _candidate_parts(
     owner = np.full(ink.shape, -1, dtype=np.int32)
     parts: list[_Box] = []
     for source, group in enumerate(groups):
-        mine = np.isin(labels[group.crop], list(group.labels))
-        own = np.where(mine, ink[group.crop], 0.0)
+        mine, own = _own_ink(ink, labels, group)
         regions = _regions(own, line_height) if cut else np.zeros(own.shape, dtype=np.int32)
         for region in range(int(regions.max()) + 1):
             where = mine & (regions == region)
@@ -489,7 +513,7 @@ def _first_looks(
     return readings
 
 
-def _between(pieces: list[Piece], marks: dict[_Box, str]) -> list[Mark]:
+def _placed_marks(pieces: list[Piece], marks: dict[_Box, MarkSymbol]) -> list[Mark]:
     """The marks in a gap between two of the digits chosen, left to right."""
     middles = [(piece.left + piece.right) / 2 for piece in pieces]
     placed = []
@@ -562,4 +586,4 @@ def split_digits(ink: np.ndarray, classifier: Classifier | None = None) -> Split
         pieces.append(
             Piece(image, box.top, box.left, box.bottom, box.right, *readings.get(span, ()))
         )
-    return Split(pieces, _between(pieces, marks))
+    return Split(pieces, _placed_marks(pieces, marks))

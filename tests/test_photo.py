@@ -22,7 +22,7 @@ from PIL import Image
 
 from devtools import REPO_ROOT
 from devtools.numbers import random_numbers, write_number
-from devtools.pictures import encoded, paper_photo, png, scan_photographed
+from devtools.pictures import encoded, paper_photo, png, random_phone_jpeg, scan_photographed
 from preprocess import canvas_to_ink
 from reading import photo, read_image_bytes, read_number
 from reading.photo import MAX_BYTES, PhotoBusy, PhotoError, TooManyPixels, photo_to_ink, read_upload
@@ -221,14 +221,7 @@ def test_photographed_numbers_read_as_on_the_canvas(classifier):
     for index, (number, _) in enumerate(
         random_numbers(*mnist("test"), seed=8, count=30, touch=0.0, lift=0.0)
     ):
-        picture = paper_photo(
-            canvas_to_ink(number.rgba),
-            scale=rng.uniform(1, 5),
-            dark_ink=rng.random() < 0.8,
-            noise=rng.uniform(0.02, 0.06),
-            seed=index,
-        )
-        data = encoded(picture, "JPEG", quality=int(rng.integers(50, 90)))
+        data = random_phone_jpeg(canvas_to_ink(number.rgba), rng, seed=index)
         photo_read = digits_read(read_image_bytes(classifier, data, "number"))
         same.append(photo_read == read_written(classifier, number))
     assert np.mean(same) >= 0.9

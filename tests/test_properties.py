@@ -19,7 +19,7 @@ from scipy.special import expit
 from digit_model import ModelOutputs
 from preprocess import canvas_to_ink, normalize
 from reading.photo import PhotoError, photo_to_ink, read_upload
-from reading.segment import split_digits
+from reading.segment import Mark, Piece, split_digits
 
 EXAMPLES = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -128,6 +128,13 @@ def test_normalize_takes_anything(array):
         assert_mnist_form(image)
 
 
+def assert_marks_between(pieces: list[Piece], marks: list[Mark]) -> None:
+    """Each point or comma lies in the gap between the two digits it is said to be between."""
+    for mark in marks:
+        assert mark.symbol in ".," and 0 < mark.after < len(pieces)
+        assert pieces[mark.after - 1].right <= mark.left < mark.right <= pieces[mark.after].left
+
+
 @EXAMPLES
 @given(any_array() | ink_like())
 def test_split_digits_takes_anything(array):
@@ -143,22 +150,21 @@ def test_split_digits_takes_anything(array):
         assert_mnist_form(piece.image)
         assert 0 <= piece.top < piece.bottom <= array.shape[0]
         assert 0 <= piece.left < piece.right <= array.shape[1]
-    for mark in marks:
-        assert mark.symbol in ".," and 0 < mark.after < len(pieces)
-        assert pieces[mark.after - 1].right <= mark.left < mark.right <= pieces[mark.after].left
+    assert_marks_between(pieces, marks)
 
 
 @EXAMPLES
 @given(ink_like(max_side=120))
 def test_split_digits_with_a_model_takes_any_ink(ink):
     try:
-        pieces, _ = split_digits(ink, ShakyClassifier())
+        pieces, marks = split_digits(ink, ShakyClassifier())
     except ValueError:
         assert not is_valid_ink(ink)
         return
     for piece in pieces:
         assert_mnist_form(piece.image)
         assert 0 <= piece.left < piece.right <= ink.shape[1]
+    assert_marks_between(pieces, marks)
 
 
 @EXAMPLES

@@ -97,10 +97,10 @@ def test_random_numbers_are_read_as_their_digits_alone(classifier):
     assert np.mean(right) >= 0.95
 
 
-def with_marks_of(written: str, digits: str) -> str:
-    """These digits, with the points and commas of what was written, where it has them."""
+def with_marks_of(text: str, digits: str) -> str:
+    """These digits, with the points and commas of the text written, where it has them."""
     read = iter(digits)
-    return "".join(next(read) if label.isdigit() else label for label in written)
+    return "".join(next(read) if label.isdigit() else label for label in text)
 
 
 @pytest.mark.parametrize("number", ["3.5", "12,50", "0.25", "1.000", "9,99", "3.14,15"])
@@ -118,7 +118,9 @@ def test_a_point_or_comma_between_digits_is_read_where_it_is_written(
 def test_random_numbers_with_a_point_or_comma_are_read_with_it(classifier):
     """Thin to thick pens, all colour set-ups, a quarter of digits in two strokes, and a point
     or comma between two of the digits, a little further apart."""
-    cases = list(random_numbers(*mnist("test"), seed=31, count=60, touch=0.0, lift=0.25, marks=1.0))
+    cases = list(
+        random_numbers(*mnist("test"), seed=31, count=60, touch=0.0, lift=0.25, mark_share=1.0)
+    )
     assert (
         sum("," in truth for _, truth in cases) >= 20
         and sum("." in truth for _, truth in cases) >= 20
@@ -137,18 +139,32 @@ def with_a_dot(ink: np.ndarray, row: float, column: float, radius: float) -> np.
     return np.maximum(ink, dab.astype(np.float32))
 
 
-def test_a_dot_is_read_as_a_point_only_on_the_line_between_two_digits(classifier, clear_digits):
-    ink = canvas_to_ink(written(clear_digits, "1.0"))
+def test_a_dab_is_read_as_a_point_only_on_the_line_between_two_digits(classifier, clear_digits):
+    ink = canvas_to_ink(written(clear_digits, "1.00"))
     reading = read_number(classifier, ink)
-    assert reading.number == "1.0"
-    (point,), (_, zero) = reading.marks, reading.digits
+    assert reading.number == "1.00"
+    (point,), (_, zero, last) = reading.marks, reading.digits
     ink[point.box.top : point.box.bottom, point.box.left : point.box.right] = 0.0
-    radius, middle = (point.box.right - point.box.left) / 2, (point.box.left + point.box.right) / 2
-    above = with_a_dot(ink, zero.box.top + radius, middle, radius)  # an apostrophe, as in 1'000
-    after = with_a_dot(ink, zero.box.bottom - radius, zero.box.right + 40, radius)  # a full stop
-    for marked in (ink, above, after):
-        reading = read_number(classifier, marked)
-        assert (reading.number, reading.marks) == ("10", ())
+    radius = (point.box.right - point.box.left) / 2
+    row, column = (point.box.top + point.box.bottom) / 2, (point.box.left + point.box.right) / 2
+    dash = ink
+    for step in np.linspace(-2 * radius, 2 * radius, 9):
+        dash = with_a_dot(dash, row, column + step, radius)
+    cases = {
+        "1.00": with_a_dot(ink, row, column, radius),
+        "1..00": with_a_dot(
+            with_a_dot(ink, row, column - 1.2 * radius, radius), row, column + 1.2 * radius, radius
+        ),
+        "100": ink,
+        "an apostrophe, as in 1'000": with_a_dot(ink, zero.box.top + radius, column, radius),
+        "a full stop": with_a_dot(ink, row, last.box.right + 40, radius),
+        "below the line": with_a_dot(ink, zero.box.bottom + 3 * radius, column, radius),
+        "a speck thinner than the pen": with_a_dot(ink, row, column, 0.5 * radius),
+        "a dash": dash,
+        "close to a digit": with_a_dot(ink, row, zero.box.left - radius - 3, radius),
+    }
+    read = {case: read_number(classifier, marked).number for case, marked in cases.items()}
+    assert read == {case: case if case[0].isdigit() else "100" for case in cases}
 
 
 def touches(number: WrittenNumber) -> bool:

@@ -39,6 +39,8 @@ def written(clear_digits: dict[int, Digit], number: str, seed: int = 0) -> np.nd
     for label in number:
         if label.isdigit():
             written_before += 1
+        elif written_before in marks:
+            raise ValueError(f"one point or comma between two digits, not {number!r}")
         else:
             marks[written_before] = label
     return written_strokes(digits, seed, marks)

@@ -13,12 +13,7 @@ from reading import NumberReading, read_number
 def digits_read(reading: NumberReading | None) -> str:
     """Each digit of a number as read, withheld or not (the page shows "?" for those), with
     the points and commas read between them; empty for no number."""
-    if reading is None:
-        return ""
-    marks = {mark.after: mark.symbol for mark in reading.marks}
-    return "".join(
-        marks.get(position, "") + str(digit.digit) for position, digit in enumerate(reading.digits)
-    )
+    return reading.spelled([str(digit.digit) for digit in reading.digits]) if reading else ""
 
 
 def read_written(classifier, number: WrittenNumber) -> str:

@@ -1,0 +1,78 @@
+"""How often a whole number is read as written: on the canvas and photographed, with and
+without a decimal point or comma.
+
+    python benchmarks/bench_numbers.py [--numbers 300] [--photos 60]
+
+Numbers are 2 to 6 MNIST test digits written as canvas strokes on the 700x280 canvas
+(`devtools.numbers.random_numbers`: thin to thick pens, every colour set-up, a quarter of
+digits in two strokes); with a mark, one gap is wider and holds a point or comma drawn with
+the same pen. Photos are such numbers on unevenly lit paper, saved as phone JPEGs. To judge
+the splitting and not the model, a number counts as read as written when its digits are
+what the model reads from each digit drawn alone, with the point or comma in its place.
+Also printed: the numbers that got a point or comma where none was written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import numpy as np
+
+import digit_model
+from devtools.datasets import mnist
+from devtools.numbers import WrittenNumber, random_numbers
+from devtools.pictures import random_phone_jpeg
+from preprocess import canvas_to_ink
+from reading import NumberReading, read_digits, read_image_bytes, read_number
+
+
+def as_written(classifier: digit_model.Classifier, number: WrittenNumber, text: str) -> str:
+    """What the model reads from each digit drawn alone, with the text's point or comma."""
+    alone = iter(read_digits(classifier, [canvas_to_ink(rgba) for rgba in number.alone]))
+    return "".join(str(next(alone).digit) if label.isdigit() else label for label in text)
+
+
+def as_read(reading: NumberReading | None) -> str:
+    """The digits read, withheld ones included, with the points and commas read."""
+    return reading.spelled([str(digit.digit) for digit in reading.digits]) if reading else ""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--numbers", type=int, default=300, help="numbers on the canvas")
+    parser.add_argument("--photos", type=int, default=60, help="photographed numbers")
+    args = parser.parse_args()
+
+    classifier = digit_model.load()
+    images, labels = mnist("test")
+    print(f"{'':34s} {'numbers':>8s} {'as written':>11s} {'a mark not written':>19s}")
+    for share, name in ((0.0, "without a mark"), (1.0, "with a point or comma")):
+        for kind, count in (("canvas", args.numbers), ("photo", args.photos)):
+            rng = np.random.default_rng(8)
+            right = unwritten = 0
+            for index, (number, text) in enumerate(
+                random_numbers(
+                    images, labels, seed=40, count=count, touch=0.0, lift=0.25, mark_share=share
+                )
+            ):
+                if kind == "canvas":
+                    reading = read_number(classifier, canvas_to_ink(number.rgba))
+                else:
+                    data = random_phone_jpeg(canvas_to_ink(number.rgba), rng, seed=index)
+                    reading = read_image_bytes(classifier, data, "number")
+                right += as_read(reading) == as_written(classifier, number, text)
+                marks_written = sum(not label.isdigit() for label in text)
+                unwritten += (len(reading.marks) if reading else 0) > marks_written
+            print(f"{kind + ', ' + name:34s} {count:8d} {right:11d} {unwritten:19d}")
+
+
+if __name__ == "__main__":
+    main()
