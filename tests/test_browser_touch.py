@@ -197,9 +197,13 @@ def test_the_wide_canvas_scrolls_under_a_finger_and_reads_a_number_beyond_the_sc
     assert left == pytest.approx(before[1] - shift, abs=1)
 
     # The canvas's right half, out of reach before, now takes a number.
-    for digit, left in ((4, 340), (7, 500)):
+    for digit, left in ((4, 340), (7, 530)):
         finger.draw(clear_digits[digit], 150, 40, left, surface=surface)
     expect(ui.answer(phone)).to_have_text("47", timeout=ui.ANSWER_MS)
+    # A tap on the line between the 4 and the 7 is a decimal point.
+    box = surface.bounding_box()
+    finger.stroke([(box["x"] + 485, box["y"] + 180)])
+    expect(ui.answer(phone)).to_have_text("4.7", timeout=ui.ANSWER_MS)
     # The number and its confidence share a row on the phone's screen, as one digit's do.
     number = ui.answer(phone).bounding_box()
     confidence = ui.metric(phone, "Confidence").bounding_box()
