@@ -3,7 +3,7 @@ with varied gaps, some touching, some digits drawn in two strokes (the pen lifte
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -11,6 +11,7 @@ from scipy.spatial import cKDTree
 
 from devtools.drawing import Segments
 from preprocess import canvas_to_ink
+from reading import PlacedMark
 from training.canvas_drawings import COLOUR_SETUPS, centre_line, draw
 
 WIDTH, HEIGHT = 700, 280
@@ -26,6 +27,19 @@ class WrittenNumber:
     alone: list[np.ndarray]
     spans: list[tuple[float, float]]  # each digit's columns on the canvas, left to right
 
+    def placed(self, marks: Iterable[PlacedMark], scale: float = 1.0) -> list[tuple[int, str]]:
+        """Each mark read (in a picture `scale` times the canvas), with how many of the digits
+        as written end left of its middle: where it lies among them, however they were split."""
+        return [
+            (
+                sum(
+                    right * scale <= (mark.box.left + mark.box.right) / 2 for _, right in self.spans
+                ),
+                mark.symbol,
+            )
+            for mark in marks
+        ]
+
     def as_written(self) -> list[np.ndarray]:
         """The canvas after each digit is written, left to right, as the page reads it on
         every stroke: each digit as drawn alone, the stronger ink where two overlap. Points
@@ -38,6 +52,11 @@ class WrittenNumber:
             strongest = np.maximum(ink, strongest)
             canvases.append(canvas)
         return canvases
+
+
+def marks_in(text: str) -> list[tuple[int, str]]:
+    """Each point or comma of a written number's text, with how many digits come before it."""
+    return [(sum(c.isdigit() for c in text[:at]), c) for at, c in enumerate(text) if c in ".,"]
 
 
 def _points(segments: Segments) -> np.ndarray:

@@ -151,6 +151,8 @@ class NumberReading:
     def spelled(self, digits: Sequence[str]) -> str:
         """These characters for the digits, left to right, with the points and commas
         between them where they were written."""
+        if len(digits) != len(self.digits):
+            raise ValueError(f"{len(self.digits)} digits to spell, not {len(digits)}")
         return "".join(
             "".join(mark.symbol for mark in self.marks if mark.after == position) + digit
             for position, digit in enumerate(digits)

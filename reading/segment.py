@@ -47,6 +47,7 @@ MARK_SIZE = 0.3  # a point or comma is at most this fraction of the line height 
 MIN_DAB = 0.7  # ...at least this fraction of the pen's width each way,
 MARK_CLEARANCE = 0.05  # ...this far from any digit (and at most this far below their foot)...
 COMMA_ELONGATION = 1.5  # ...and a comma this many times longer than thick (by its ink's spread)
+DIGIT_REACH = 0.6  # the strokes of the digit beside a mark start within this many line heights
 CUT_ASPECT = 0.75  # a full-height group wider than this times its height may be touching digits
 MIN_PART = 0.15  # cuts are at least this fraction of the line height apart...
 DRIFT = 0.02  # ...and bend around ink, at this cost per pixel away from their column
@@ -345,41 +346,74 @@ def _mark_symbol(ink: np.ndarray) -> MarkSymbol | None:
     return "," if abs(axes[0, 1]) >= abs(axes[1, 1]) else None
 
 
+def _columns_in(labels: np.ndarray, group: _Box, rows: slice) -> tuple[int, int] | None:
+    """The columns a group's own ink spans within these rows (right exclusive); None if it
+    has no ink there. A slanted digit's box reaches further than its ink in any one row."""
+    band = np.isin(labels[rows, group.left : group.right], list(group.labels))
+    columns = np.flatnonzero(band.any(axis=0))
+    return (group.left + columns[0], group.left + columns[-1] + 1) if columns.size else None
+
+
 def _marks(
     ink: np.ndarray, labels: np.ndarray, groups: list[_Box], line_height: float
 ) -> dict[_Box, MarkSymbol]:
     """The groups that are points or commas, with their symbols: small, but no thinner than
-    the pen that wrote the digits beside them; on the line, below the middle of those digits;
-    and clear of every digit-sized group."""
+    the pen that wrote the digits beside them; on the line; and clear of every digit-sized
+    group, with one on either side."""
     tall = [group for group in groups if group.height >= TALL * line_height]
     clearance = MARK_CLEARANCE * line_height
+    pens: dict[_Box, float] = {}
     marks = {}
     for group in groups:
         if max(group.height, group.width) > MARK_SIZE * line_height:
             continue
-        left_of = [other for other in tall if other.right + clearance <= group.left]
-        right_of = [other for other in tall if other.left - clearance >= group.right]
-        if not left_of or not right_of or len(left_of) + len(right_of) < len(tall):
-            continue  # not between digits, or too close to one
-        beside = (max(left_of, key=lambda g: g.right), min(right_of, key=lambda g: g.left))
-        if any(
-            not (other.top + other.bottom) / 2 <= group.top <= other.bottom + clearance
-            for other in beside
-        ):
-            continue  # high in the line (an apostrophe), or below it
-        pen = np.mean([_pen_width(_own_ink(ink, labels, other)[1]) for other in beside])
-        if min(group.height, group.width) < MIN_DAB * pen:
-            continue  # a speck, thinner than the pen
-        if symbol := _mark_symbol(_own_ink(ink, labels, group)[1]):
-            marks[group] = symbol
+        rows = slice(max(0, group.top - round(clearance)), group.bottom + round(clearance))
+        left_of, right_of = [], []
+        for other in tall:
+            columns = _columns_in(labels, other, rows)
+            middle = (other.left + other.right) / 2
+            if columns is None:  # no ink level with the mark: which side its middle is on
+                (left_of if middle < group.left else right_of).append(other)
+            elif columns[1] + clearance <= group.left:
+                left_of.append(other)
+            elif columns[0] - clearance >= group.right:
+                right_of.append(other)
+            else:
+                break  # too close to a digit, or within one
+        else:
+            if not left_of or not right_of:
+                continue  # before the first digit or after the last
+            # Each side's digit: the digit-sized groups that start within DIGIT_REACH of the
+            # nearest one's edge (a digit may be two of them, as a 4 in two strokes).
+            reach = DIGIT_REACH * line_height
+            before = max(other.right for other in left_of)
+            after = min(other.left for other in right_of)
+            sides = (
+                [other for other in left_of if other.right >= before - reach],
+                [other for other in right_of if other.left <= after + reach],
+            )
+            middles = [
+                (min(o.top for o in side) + max(o.bottom for o in side)) / 2 for side in sides
+            ]
+            foot = np.mean([max(other.bottom for other in side) for side in sides])
+            if not max(middles) <= group.top <= foot + clearance:
+                continue  # high in the line (an apostrophe), or below it
+            for other in (*sides[0], *sides[1]):
+                if other not in pens:
+                    pens[other] = _pen_width(_own_ink(ink, labels, other)[1])
+            pen = np.median([pens[other] for side in sides for other in side])
+            if min(group.height, group.width) < MIN_DAB * pen:
+                continue  # a speck, thinner than the pen
+            if symbol := _mark_symbol(_own_ink(ink, labels, group)[1]):
+                marks[group] = symbol
     return marks
 
 
 def _candidate_parts(
-    ink: np.ndarray, cut: bool
+    ink: np.ndarray, cut: bool, not_marks: frozenset[_Box] = frozenset()
 ) -> tuple[np.ndarray, list[_Box], float, dict[_Box, MarkSymbol]]:
     """The owner map (part index per pixel, -1 for none), the parts left to right, the line
-    height, and the points and commas with their symbols.
+    height, and the points and commas with their symbols (but for `not_marks`, ink of digits).
 
     Parts are whole groups of pieces, or (when `cut`) regions of a group where digits may touch.
     """
@@ -389,7 +423,11 @@ def _candidate_parts(
     kept = [group for group in groups if group.mass >= SPECK * heaviest]
     tallest = max(group.height for group in kept)
     line_height = float(np.median([g.height for g in kept if g.height >= TALL * tallest]))
-    marks = _marks(ink, labels, groups, line_height)
+    marks = {
+        group: symbol
+        for group, symbol in _marks(ink, labels, groups, line_height).items()
+        if group not in not_marks
+    }
     groups = [group for group in kept if group not in marks]
 
     owner = np.full(ink.shape, -1, dtype=np.int32)
@@ -513,8 +551,8 @@ def _first_looks(
     return readings
 
 
-def _placed_marks(pieces: list[Piece], marks: dict[_Box, MarkSymbol]) -> list[Mark]:
-    """The marks in a gap between two of the digits chosen, left to right."""
+def _placed_marks(pieces: list[Piece], marks: dict[_Box, MarkSymbol]) -> list[tuple[_Box, Mark]]:
+    """The marks in a gap between two of the digits chosen, left to right, by group."""
     middles = [(piece.left + piece.right) / 2 for piece in pieces]
     placed = []
     for box, symbol in sorted(marks.items(), key=lambda item: item[0].left):
@@ -523,7 +561,7 @@ def _placed_marks(pieces: list[Piece], marks: dict[_Box, MarkSymbol]) -> list[Ma
             0 < after < len(pieces)
             and pieces[after - 1].right <= box.left < box.right <= pieces[after].left
         ):
-            placed.append(Mark(symbol, after, box.top, box.left, box.bottom, box.right))
+            placed.append((box, Mark(symbol, after, box.top, box.left, box.bottom, box.right)))
     return placed
 
 
@@ -540,7 +578,23 @@ def split_digits(ink: np.ndarray, classifier: Classifier | None = None) -> Split
     ink = as_unit_ink(ink, "split_digits")
     if ink.max(initial=0.0) < INK_THRESHOLD:
         return Split([], [])
-    owner, parts, line_height, marks = _candidate_parts(ink, cut=classifier is not None)
+    enclosed: frozenset[_Box] = frozenset()
+    while True:
+        pieces, marks = _split(ink, classifier, enclosed)
+        placed = _placed_marks(pieces, marks)
+        if len(placed) == len(marks):
+            return Split(pieces, [mark for _, mark in placed])
+        # A mark that the digits chosen enclose is split again as ink of that digit.
+        enclosed |= frozenset(marks) - {box for box, _ in placed}
+
+
+def _split(
+    ink: np.ndarray, classifier: Classifier | None, not_marks: frozenset[_Box] = frozenset()
+) -> tuple[list[Piece], dict[_Box, MarkSymbol]]:
+    """The digits chosen, and the groups taken for marks (but for `not_marks`)."""
+    owner, parts, line_height, marks = _candidate_parts(
+        ink, cut=classifier is not None, not_marks=not_marks
+    )
     part_keys = _part_keys(ink, owner, parts)
 
     spans = _spans(parts, line_height)
@@ -586,4 +640,4 @@ def split_digits(ink: np.ndarray, classifier: Classifier | None = None) -> Split
         pieces.append(
             Piece(image, box.top, box.left, box.bottom, box.right, *readings.get(span, ()))
         )
-    return Split(pieces, _placed_marks(pieces, marks))
+    return pieces, marks

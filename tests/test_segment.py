@@ -15,12 +15,20 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
-from devtools.numbers import HEIGHT, WIDTH, WrittenNumber, lift_pen, random_numbers, write_number
+from devtools.numbers import (
+    HEIGHT,
+    WIDTH,
+    WrittenNumber,
+    lift_pen,
+    marks_in,
+    random_numbers,
+    write_number,
+)
 from preprocess import canvas_to_ink
 from reading import NumberReading, read_digits, read_number, segment
 from reading.segment import split_digits
 from tests.support.data import mnist
-from tests.support.pictures import written
+from tests.support.pictures import MARK_GAP, written
 from tests.support.readers import CountingClassifier, read_written
 
 RANDOM_CASES = 100
@@ -97,12 +105,6 @@ def test_random_numbers_are_read_as_their_digits_alone(classifier):
     assert np.mean(right) >= 0.95
 
 
-def with_marks_of(text: str, digits: str) -> str:
-    """These digits, with the points and commas of the text written, where it has them."""
-    read = iter(digits)
-    return "".join(next(read) if label.isdigit() else label for label in text)
-
-
 @pytest.mark.parametrize("number", ["3.5", "12,50", "0.25", "1.000", "9,99", "3.14,15"])
 def test_a_point_or_comma_between_digits_is_read_where_it_is_written(
     classifier, clear_digits, number
@@ -115,21 +117,37 @@ def test_a_point_or_comma_between_digits_is_read_where_it_is_written(
         assert mark.box.top > (after.top + after.bottom) / 2
 
 
+def test_a_point_before_a_4_of_two_strokes_is_read(classifier, clear_digits):
+    """The 4's first stroke (down and across) ends half way up; its second reaches the line."""
+    four = [(4, 8, 15, 7), (15, 7, 15, 15), (4, 19, 24, 19), (15, 17, 15, 23)]
+    number = write_number(
+        [clear_digits[3].segments, four],
+        [MARK_GAP],
+        170,
+        14,
+        "black on transparent",
+        np.random.default_rng(0),
+        marks={1: "."},
+    )
+    assert pieces_of_ink(number.alone[1]) == 2
+    assert read_number(classifier, canvas_to_ink(number.rgba)).number == "3.4"
+
+
 def test_random_numbers_with_a_point_or_comma_are_read_with_it(classifier):
     """Thin to thick pens, all colour set-ups, a quarter of digits in two strokes, and a point
-    or comma between two of the digits, a little further apart."""
+    or comma between two of the digits, a little further apart. Each mark read is placed by
+    the digits as written (their columns), so that a digit split wrongly does not move it."""
     cases = list(
         random_numbers(*mnist("test"), seed=31, count=60, touch=0.0, lift=0.25, mark_share=1.0)
     )
     assert (
-        sum("," in truth for _, truth in cases) >= 20
-        and sum("." in truth for _, truth in cases) >= 20
+        sum("," in text for _, text in cases) >= 20 and sum("." in text for _, text in cases) >= 20
     )
-    right = [
-        read_written(classifier, number) == with_marks_of(truth, read_alone(classifier, number))
-        for number, truth in cases
-    ]
-    assert np.mean(right) >= 0.95
+    found = []
+    for number, text in cases:
+        reading = read_number(classifier, canvas_to_ink(number.rgba))
+        found.append(number.placed(reading.marks) == marks_in(text))
+    assert np.mean(found) >= 0.9
 
 
 def with_a_dot(ink: np.ndarray, row: float, column: float, radius: float) -> np.ndarray:
@@ -143,13 +161,16 @@ def test_a_dab_is_read_as_a_point_only_on_the_line_between_two_digits(classifier
     ink = canvas_to_ink(written(clear_digits, "1.00"))
     reading = read_number(classifier, ink)
     assert reading.number == "1.00"
-    (point,), (_, zero, last) = reading.marks, reading.digits
+    (point,), (one, zero, last) = reading.marks, reading.digits
+    foot = max(one.box.bottom, zero.box.bottom)
     ink[point.box.top : point.box.bottom, point.box.left : point.box.right] = 0.0
     radius = (point.box.right - point.box.left) / 2
     row, column = (point.box.top + point.box.bottom) / 2, (point.box.left + point.box.right) / 2
-    dash = ink
+    dash, bar = ink, ink
     for step in np.linspace(-2 * radius, 2 * radius, 9):
         dash = with_a_dot(dash, row, column + step, radius)
+    for step in np.linspace(0, 0.4 * (zero.box.bottom - zero.box.top), 9):
+        bar = with_a_dot(bar, row - step, column, radius)
     cases = {
         "1.00": with_a_dot(ink, row, column, radius),
         "1..00": with_a_dot(
@@ -158,9 +179,10 @@ def test_a_dab_is_read_as_a_point_only_on_the_line_between_two_digits(classifier
         "100": ink,
         "an apostrophe, as in 1'000": with_a_dot(ink, zero.box.top + radius, column, radius),
         "a full stop": with_a_dot(ink, row, last.box.right + 40, radius),
-        "below the line": with_a_dot(ink, zero.box.bottom + 3 * radius, column, radius),
+        "below the line": with_a_dot(ink, foot + 3 * radius, column, radius),
         "a speck thinner than the pen": with_a_dot(ink, row, column, 0.5 * radius),
         "a dash": dash,
+        "a stroke too tall for a comma": bar,
         "close to a digit": with_a_dot(ink, row, zero.box.left - radius - 3, radius),
     }
     read = {case: read_number(classifier, marked).number for case, marked in cases.items()}
