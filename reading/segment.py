@@ -370,7 +370,9 @@ def _marks(
         rows = slice(max(0, group.top - round(clearance)), group.bottom + round(clearance))
         left_of, right_of = [], []
         for other in tall:
-            columns = _columns_in(labels, other, rows)
+            # Only a digit whose box comes near the mark needs its ink looked at.
+            near = other.right + clearance > group.left and other.left - clearance < group.right
+            columns = _columns_in(labels, other, rows) if near else (other.left, other.right)
             middle = (other.left + other.right) / 2
             if columns is None:  # no ink level with the mark: which side its middle is on
                 (left_of if middle < group.left else right_of).append(other)
