@@ -29,21 +29,16 @@ from PIL import Image
 
 import digit_model
 from devtools.datasets import mnist
-from devtools.numbers import WrittenNumber, marks_in, random_numbers
+from devtools.numbers import WrittenNumber, digits_read, marks_in, random_numbers
 from devtools.pictures import random_phone_jpeg
 from preprocess import canvas_to_ink
-from reading import NumberReading, read_digits, read_image_bytes, read_number
+from reading import read_digits, read_image_bytes, read_number
 
 
 def expected(classifier: digit_model.Classifier, number: WrittenNumber, text: str) -> str:
     """What the model reads from each digit drawn alone, with the text's point or comma."""
     alone = iter(read_digits(classifier, [canvas_to_ink(rgba) for rgba in number.alone]))
     return "".join(str(next(alone).digit) if label.isdigit() else label for label in text)
-
-
-def as_read(reading: NumberReading | None) -> str:
-    """The digits read, withheld ones included, with the points and commas read."""
-    return reading.spelled([str(digit.digit) for digit in reading.digits]) if reading else ""
 
 
 def main() -> None:
@@ -73,7 +68,7 @@ def main() -> None:
                     data = random_phone_jpeg(canvas_to_ink(number.rgba), rng, seed=index)
                     reading = read_image_bytes(classifier, data, "number")
                     scale = Image.open(io.BytesIO(data)).width / number.rgba.shape[1]
-                right += as_read(reading) == expected(classifier, number, text)
+                right += digits_read(reading) == expected(classifier, number, text)
                 unwritten += any(
                     mark not in marks_in(text)
                     for mark in number.placed(reading.marks if reading else (), scale)

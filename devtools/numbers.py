@@ -11,7 +11,7 @@ from scipy.spatial import cKDTree
 
 from devtools.drawing import Segments
 from preprocess import canvas_to_ink
-from reading import PlacedMark
+from reading import NumberReading, PlacedMark
 from training.canvas_drawings import COLOUR_SETUPS, centre_line, draw
 
 WIDTH, HEIGHT = 700, 280
@@ -57,6 +57,12 @@ class WrittenNumber:
 def marks_in(text: str) -> list[tuple[int, str]]:
     """Each point or comma of a written number's text, with how many digits come before it."""
     return [(sum(c.isdigit() for c in text[:at]), c) for at, c in enumerate(text) if c in ".,"]
+
+
+def digits_read(reading: NumberReading | None) -> str:
+    """Each digit of a number as read, withheld or not (the page shows "?" for those), with
+    the points and commas read between them; empty for no number."""
+    return reading.spelled([str(digit.digit) for digit in reading.digits]) if reading else ""
 
 
 def _points(segments: Segments) -> np.ndarray:

@@ -21,7 +21,7 @@ import pytest
 from PIL import Image
 
 from devtools import REPO_ROOT
-from devtools.numbers import random_numbers, write_number
+from devtools.numbers import digits_read, random_numbers, write_number
 from devtools.pictures import encoded, paper_photo, png, random_phone_jpeg, scan_photographed
 from preprocess import canvas_to_ink
 from reading import photo, read_image_bytes, read_number
@@ -39,7 +39,7 @@ from tests.support.pictures import (
     truncated_jpeg,
     truncated_png,
 )
-from tests.support.readers import digits_read, read_written
+from tests.support.readers import read_written
 from training.canvas_drawings import draw
 
 NUMBER = "2026"

@@ -10,7 +10,7 @@ import numpy as np
 from PIL import Image
 
 from devtools.drawing import Digit, Segments
-from devtools.numbers import write_number
+from devtools.numbers import marks_in, write_number
 from devtools.pictures import encoded, on_ruled_paper, paper_photo, png
 from preprocess import canvas_to_ink
 from training.canvas_drawings import draw
@@ -35,14 +35,9 @@ def written(clear_digits: dict[int, Digit], number: str, seed: int = 0) -> np.nd
     """A number written on the page's wide canvas, black on white: the image the canvas sends.
     A point or comma in `number` is written as one, with more space round it."""
     digits = [clear_digits[int(label)].segments for label in number if label.isdigit()]
-    marks, written_before = {}, 0
-    for label in number:
-        if label.isdigit():
-            written_before += 1
-        elif written_before in marks:
-            raise ValueError(f"one point or comma between two digits, not {number!r}")
-        else:
-            marks[written_before] = label
+    marks = dict(marks_in(number))
+    if len(marks) < len(marks_in(number)):
+        raise ValueError(f"one point or comma between two digits, not {number!r}")
     return written_strokes(digits, seed, marks)
 
 

@@ -4,21 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from devtools.numbers import WrittenNumber
+from devtools.numbers import WrittenNumber, digits_read
 from digit_model import ModelOutputs
 from preprocess import canvas_to_ink
-from reading import NumberReading, read_number
-
-
-def digits_read(reading: NumberReading | None) -> str:
-    """Each digit of a number as read, withheld or not (the page shows "?" for those), with
-    the points and commas read between them; empty for no number."""
-    return reading.spelled([str(digit.digit) for digit in reading.digits]) if reading else ""
+from reading import read_number
 
 
 def read_written(classifier, number: WrittenNumber) -> str:
     """The digits (and points or commas) the page reads from the whole written canvas
-    (`digits_read`)."""
+    (`devtools.numbers.digits_read`)."""
     return digits_read(read_number(classifier, canvas_to_ink(number.rgba)))
 
 
