@@ -76,7 +76,7 @@ WHY_HELP = (
 DIGIT_PREVIEW_SCALE = 4  # each digit of a number is shown 112 px square, side by side...
 DIGIT_PREVIEW_SIDE = FIELD * DIGIT_PREVIEW_SCALE
 DIGIT_GAP = 4  # ...in a margin of this many white pixels, so that neighbours stand apart
-OUTLINE = (37, 99, 235)  # the page's primary colour, around each digit found on a photo
+OUTLINE = (37, 99, 235)  # the page's primary colour, around what is read on a photo
 BRUSH_WIDTHS = (6, 40)  # px, the slider's range
 DEFAULT_BRUSH = 18
 BRUSH_KEY = "brush_width"
@@ -722,14 +722,14 @@ def read_photo(
 
 
 def outlined(photo: Photo, reading: NumberReading | None) -> np.ndarray:
-    """The photo with a box drawn around each digit read on it."""
+    """The photo with a box drawn around each digit, point and comma read on it."""
     picture = Image.fromarray(photo.picture)
     if reading is not None:
         pen = ImageDraw.Draw(picture)
         line = max(2, round(max(picture.size) / 250))
-        for digit in reading.digits:
-            box = digit.box
-            outline = (box.left - line, box.top - line, box.right + line, box.bottom + line)
+        for box in [digit.box for digit in reading.digits] + [mark.box for mark in reading.marks]:
+            # Right and bottom are exclusive; the outline's corners are inclusive.
+            outline = (box.left - line, box.top - line, box.right - 1 + line, box.bottom - 1 + line)
             pen.rectangle(outline, outline=OUTLINE, width=line)
     return np.asarray(picture)
 
@@ -757,7 +757,7 @@ def photo_section(classifier: digit_model.Classifier) -> None:
     with st.container(width=min(width, round(PHOTO_HEIGHT * width / height))):
         st.image(
             outlined(photo, reading),
-            caption="Your picture, with a box around each digit found"
+            caption="Your picture, with a box around each digit (and point or comma) found"
             if reading is not None
             else "Your picture",
             width="stretch",

@@ -236,6 +236,27 @@ def test_a_photo_of_a_number_on_paper_is_read_and_its_digits_outlined(app, canva
     assert len(digit_inputs.proto.imgs) == len(NUMBER)
 
 
+def test_a_photo_shows_a_box_around_each_digit_and_the_point_read(classifier, clear_digits):
+    photo = reading.photo.read_upload(
+        encoded(photographed(clear_digits, "20.26"), "JPEG", quality=80)
+    )
+    number = reading.read_number(classifier, photo.ink)
+    assert number.number == "20.26"
+
+    boxed = tabs.draw.outlined(photo, number)
+
+    boxes = [digit.box for digit in number.digits] + [mark.box for mark in number.marks]
+    for box in boxes:
+        middle_row, middle_column = (box.top + box.bottom) // 2, (box.left + box.right) // 2
+        just_outside = [
+            boxed[box.top - 1, middle_column],
+            boxed[box.bottom, middle_column],
+            boxed[middle_row, box.left - 1],
+            boxed[middle_row, box.right],
+        ]
+        assert all(tuple(pixel) == tabs.draw.OUTLINE for pixel in just_outside), box
+
+
 def test_a_photo_of_a_digit_on_squared_paper_held_askew_is_read(app, canvas, clear_digits):
     data = encoded(photographed(clear_digits, "4", "squared", 5.0), "JPEG", quality=80)
     choose(app.run(), tabs.draw.A_PHOTO)
