@@ -1,16 +1,17 @@
-"""How often a whole number is read as written: on the canvas and photographed, with and
-without a decimal point or comma.
+"""How often a whole number is read as written: on the canvas and photographed, without a
+mark, with a decimal point or comma, and with a minus sign.
 
     python benchmarks/bench_numbers.py [--numbers 300] [--photos 60]
 
 Numbers are 2 to 6 MNIST test digits written as canvas strokes on the 700x280 canvas
 (`devtools.numbers.random_numbers`: thin to thick pens, every colour set-up, a quarter of
-digits in two strokes); with a mark, one gap is wider and holds a point or comma drawn with
-the same pen. Photos are such numbers on unevenly lit paper, saved as phone JPEGs. To judge
-the splitting and not the model, a number counts as read as written when its digits are
-what the model reads from each digit drawn alone, with the point or comma in its place.
-Also printed: the numbers that got a point or comma where none was written (placed by the
-digits' columns as written). Digits never touch here.
+digits in two strokes); with a point or comma, one gap is wider and holds it, drawn with
+the same pen; a minus sign is a short level stroke before the first digit. Photos are such
+numbers on unevenly lit paper, saved as phone JPEGs. To judge the splitting and not the
+model, a number counts as read as written when its digits are what the model reads from
+each digit drawn alone, with its mark in its place. Also printed: the numbers that got a
+mark where none was written (placed by the digits' columns as written). Digits never touch
+here.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from reading import read_digits, read_image_bytes, read_number
 
 
 def expected(classifier: digit_model.Classifier, number: WrittenNumber, text: str) -> str:
-    """What the model reads from each digit drawn alone, with the text's point or comma."""
+    """What the model reads from each digit drawn alone, with the text's marks."""
     alone = iter(read_digits(classifier, [canvas_to_ink(rgba) for rgba in number.alone]))
     return "".join(str(next(alone).digit) if label.isdigit() else label for label in text)
 
@@ -52,14 +53,16 @@ def main() -> None:
     classifier = digit_model.load()
     images, labels = mnist("test")
     print(f"{'':34s} {'numbers':>8s} {'as written':>11s} {'a mark not written':>19s}")
-    for share, name in ((0.0, "without a mark"), (1.0, "with a point or comma")):
+    for marks, name in (
+        ({}, "without a mark"),
+        ({"mark_share": 1.0}, "with a point or comma"),
+        ({"sign_share": 1.0}, "with a minus sign"),
+    ):
         for kind, count in (("canvas", args.numbers), ("photo", args.photos)):
             rng = np.random.default_rng(8)
             right = unwritten = 0
             for index, (number, text) in enumerate(
-                random_numbers(
-                    images, labels, seed=40, count=count, touch=0.0, lift=0.25, mark_share=share
-                )
+                random_numbers(images, labels, seed=40, count=count, touch=0.0, lift=0.25, **marks)
             ):
                 scale = 1.0
                 if kind == "canvas":

@@ -17,6 +17,8 @@ from training.canvas_drawings import COLOUR_SETUPS, centre_line, draw
 WIDTH, HEIGHT = 700, 280
 MARGIN = 12
 TOUCH_OVERLAP = 0.04  # touching digits' boxes overlap by at most this fraction of the height
+DASH = 0.25  # a dash or minus sign is this fraction of the height long (its centre line)...
+SIGN_GAP = 0.2  # ...and a minus sign stands this far before the first digit's ink
 
 
 @dataclass(frozen=True)
@@ -55,13 +57,14 @@ class WrittenNumber:
 
 
 def marks_in(text: str) -> list[tuple[int, str]]:
-    """Each point or comma of a written number's text, with how many digits come before it."""
-    return [(sum(c.isdigit() for c in text[:at]), c) for at, c in enumerate(text) if c in ".,"]
+    """Each mark (point, comma, dash) of a written number's text, with how many digits come
+    before it."""
+    return [(sum(c.isdigit() for c in text[:at]), c) for at, c in enumerate(text) if c in ".,-"]
 
 
 def digits_read(reading: NumberReading | None) -> str:
     """Each digit of a number as read, withheld or not (the page shows "?" for those), with
-    the points and commas read between them; empty for no number."""
+    the marks read where they were written; empty for no number."""
     return reading.spelled([str(digit.digit) for digit in reading.digits]) if reading else ""
 
 
@@ -101,8 +104,9 @@ def write_number(
 
     gaps[k] is the blank space between digit k and k + 1 as a fraction of the height, or None
     for digits that touch. Sizes and baselines wobble a little, as in handwriting. marks[k]
-    is a point (".") or comma (",") written on the line in the middle of the gap after the
-    first k digits, as one dab or one short stroke of the pen (not in `alone`).
+    is a mark written in the middle of the gap after the first k digits, as one dab or one
+    short stroke of the pen (not in `alone`): a point (".") or comma (",") on the line, or a
+    dash ("-") half way up, which may also come before the first digit (k = 0) as a minus sign.
     """
     placed: list[Segments] = []
     spans: list[tuple[float, float]] = []
@@ -137,9 +141,20 @@ def write_number(
         spans.append((shift, shift + np.ptp(points[:, 1]) * scale))
 
     for after, symbol in (marks or {}).items():
+        if symbol == "-" and 0 <= after < len(digits):
+            beside = [_points(placed[index])[:, 0] for index in (after - 1, after) if index >= 0]
+            row = np.mean([(rows.min() + rows.max()) / 2 for rows in beside])
+            if after:
+                column = (spans[after - 1][1] + spans[after][0]) / 2
+            else:
+                column = spans[0][0] - brush - (SIGN_GAP + DASH / 2) * height
+            ends = column - DASH / 2 * height, column + DASH / 2 * height
+            placed.append([(row, ends[0], row, ends[1])])
+            continue
         if not 0 < after < len(digits) or symbol not in (".", ","):
             raise ValueError(
-                f"a point or comma goes between two of the digits, not {after, symbol}"
+                "a point or comma goes between two of the digits, a dash before one of them, "
+                f"not {after, symbol}"
             )
         bottoms = [_points(placed[index])[:, 0].max() for index in (after - 1, after)]
         row, column = np.mean(bottoms), (spans[after - 1][1] + spans[after][0]) / 2
@@ -189,10 +204,11 @@ def random_numbers(
     touch: float,
     lift: float,
     mark_share: float = 0.0,
+    sign_share: float = 0.0,
 ) -> Iterator[tuple[WrittenNumber, str]]:
     """(written number, what is written) for random 2-6 digit numbers from the first 2000 of
     these MNIST digits (uint8 images, labels); a share of them with a point or comma between
-    two digits, in a wider gap."""
+    two digits, in a wider gap, and a share with a minus sign before them."""
     rng = np.random.default_rng(seed)
     for _ in range(count):
         chosen = rng.choice(2000, size=int(rng.integers(2, 7)), replace=False)
@@ -211,6 +227,8 @@ def random_numbers(
             after = int(rng.integers(1, len(chosen)))
             gaps[after - 1] = rng.uniform(0.35, 0.6)
             marks[after] = ".,"[rng.integers(2)]
+        if sign_share and rng.random() < sign_share:
+            marks[0] = "-"
         number = write_number(digits, gaps, height, brush, setup, rng, marks=marks)
         written = [
             marks.get(position, "") + str(int(labels[i])) for position, i in enumerate(chosen)

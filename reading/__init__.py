@@ -122,7 +122,8 @@ class PlacedDigit(DigitReading):
 
 @dataclass(frozen=True)
 class PlacedMark:
-    """A point or comma written between two digits of a number, and where."""
+    """A point, comma or dash written between two digits of a number, or a minus sign before
+    the first, and where."""
 
     symbol: segment.MarkSymbol
     after: int  # how many pieces of `digits` come before it, withheld ones included
@@ -135,7 +136,8 @@ class PlacedMark:
 
 @dataclass(frozen=True)
 class NumberReading:
-    """A written number: its digits left to right, and the points or commas between them."""
+    """A written number: its digits left to right, and the marks written with them (points,
+    commas, dashes, a minus sign)."""
 
     digits: tuple[PlacedDigit, ...]
     marks: tuple[PlacedMark, ...] = ()
@@ -143,14 +145,14 @@ class NumberReading:
     @property
     def number(self) -> str:
         """The number read as written, left to right: its digits, WITHHELD ("?") for a piece
-        whose digit is withheld (too small, or no digit), and its points and commas."""
+        whose digit is withheld (too small, or no digit), and its marks."""
         return self.spelled(
             [WITHHELD if digit.withheld else str(digit.digit) for digit in self.digits]
         )
 
     def spelled(self, digits: Sequence[str]) -> str:
-        """These characters for the digits, left to right, with the points and commas
-        between them where they were written."""
+        """These characters for the digits, left to right, with the marks where they were
+        written."""
         if len(digits) != len(self.digits):
             raise ValueError(f"{len(self.digits)} digits to spell, not {len(digits)}")
         return "".join(
@@ -248,8 +250,8 @@ def read_drawing(
 
 
 def read_number(classifier: Classifier, ink: np.ndarray) -> NumberReading | None:
-    """Read every digit of a written number, with one batched model call, and the points or
-    commas between them; None for blank ink."""
+    """Read every digit of a written number, with one batched model call, and the marks
+    written with them (`segment.split_digits`); None for blank ink."""
     pieces, marks = segment.split_digits(ink, classifier)
     if not pieces:
         return None

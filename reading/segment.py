@@ -2,16 +2,17 @@
 
 The ink is split into connected pieces. Pieces that share most of their columns belong to
 one digit (the bar of a 5 above its body, the two strokes of a 4) and are joined. A small
-mark low in the line, clear of the digits on either side, is a decimal point or comma; other
-specks are dropped. A piece nearly as wide as it is tall may hold digits that touch, so it
-is cut, top to bottom, along paths of least ink. Which neighbouring parts make up each digit
-is then chosen for the whole line at once (dynamic programming): every way of grouping the
-parts is scored by its shape (digits are rarely much wider than tall or much shorter than
-the line; parts with space between them rarely belong together; connected ink is seldom two
-digits) and, when a classifier is given, by how surely the model reads each group. All
-candidate groups are read in one batched call, and each digit found keeps what the model
-made of it. Each digit is brought into MNIST form by `preprocess.normalize`; `reading` turns
-the digits found into a typed reading of the number.
+mark low in the line, clear of the digits on either side, is a decimal point or comma; a
+short level stroke half way up, clear of them, is a minus sign before the first digit or a
+dash between two; other specks are dropped. A piece nearly as wide as it is tall may hold
+digits that touch, so it is cut, top to bottom, along paths of least ink. Which neighbouring
+parts make up each digit is then chosen for the whole line at once (dynamic programming):
+every way of grouping the parts is scored by its shape (digits are rarely much wider than
+tall or much shorter than the line; parts with space between them rarely belong together;
+connected ink is seldom two digits) and, when a classifier is given, by how surely the model
+reads each group. All candidate groups are read in one batched call, and each digit found
+keeps what the model made of it. Each digit is brought into MNIST form by
+`preprocess.normalize`; `reading` turns the digits found into a typed reading of the number.
 
 A stroke changes only the ink near it, and the page reads the whole number again after each
 one. So what depends only on some of the ink is kept for the latest ink seen, keyed by its
@@ -47,6 +48,10 @@ MARK_SIZE = 0.3  # a point or comma is at most this fraction of the line height 
 MIN_DAB = 0.7  # ...at least this fraction of the pen's width each way,
 MARK_CLEARANCE = 0.05  # ...this far from any digit (and at most this far below their foot)...
 COMMA_ELONGATION = 1.5  # ...and a comma this many times longer than thick (by its ink's spread)
+DASH_LENGTH = 0.8  # a dash is as high as a point may be and at most this many line heights long,
+DASH_SLOPE = 0.5  # ...drawn out as a comma is, leaning at most this far from level (sine),
+DASH_CLEARANCE = 0.1  # ...this far from any digit (a piece of a digit's stroke is often closer)
+DASH_BAND = 0.2  # ...and its middle this close to the middle of the digits beside it
 DIGIT_REACH = 0.6  # the strokes of the digit beside a mark start within this many line heights
 CUT_ASPECT = 0.75  # a full-height group wider than this times its height may be touching digits
 MIN_PART = 0.15  # cuts are at least this fraction of the line height apart...
@@ -83,12 +88,13 @@ class Piece:
     doubtful: bool | None = None  # as `digit_model.ModelOutputs.doubtful`
 
 
-MarkSymbol = Literal[".", ","]
+MarkSymbol = Literal[".", ",", "-"]
 
 
 @dataclass(frozen=True)
 class Mark:
-    """A point or comma written between two digits of a number, and where it lies (pixel box)."""
+    """A point, comma or dash written between two digits of a number, or a minus sign before
+    the first, and where it lies (pixel box)."""
 
     symbol: MarkSymbol
     after: int  # how many digits are written before it
@@ -99,7 +105,7 @@ class Mark:
 
 
 class Split(NamedTuple):
-    """A written number's digits and the points or commas between them, left to right."""
+    """A written number's digits and its marks (points, commas, dashes), left to right."""
 
     digits: list[Piece]
     marks: list[Mark]
@@ -335,15 +341,16 @@ def _pen_width(ink: np.ndarray) -> float:
 
 def _mark_symbol(ink: np.ndarray) -> MarkSymbol | None:
     """What a small blob of ink between digits stands for, by the spread of its ink along its
-    axes: a point when round, a comma when drawn out up and down, nothing (None) when drawn
-    out sideways (a dash, or part of a digit's stroke)."""
+    axes: a point when round, a comma when drawn out up and down, a dash when drawn out level,
+    nothing (None) when it leans between the two."""
     rows, cols = np.nonzero(ink)
     weights = ink[rows, cols]
     spread = np.cov(np.stack([rows, cols]), aweights=weights) if rows.size > 1 else np.eye(2)
     variances, axes = np.linalg.eigh(spread + 1e-6 * np.eye(2))
     if variances[1] < COMMA_ELONGATION**2 * variances[0]:
         return "."
-    return "," if abs(axes[0, 1]) >= abs(axes[1, 1]) else None
+    rise = abs(axes[0, 1])  # the sine of the angle between the longer axis and the line
+    return "," if rise >= abs(axes[1, 1]) else "-" if rise <= DASH_SLOPE else None
 
 
 def _columns_in(labels: np.ndarray, group: _Box, rows: slice) -> tuple[int, int] | None:
@@ -357,57 +364,73 @@ def _columns_in(labels: np.ndarray, group: _Box, rows: slice) -> tuple[int, int]
 def _marks(
     ink: np.ndarray, labels: np.ndarray, groups: list[_Box], line_height: float
 ) -> dict[_Box, MarkSymbol]:
-    """The groups that are points or commas, with their symbols: small, but no thinner than
-    the pen that wrote the digits beside them; on the line; and clear of every digit-sized
-    group, with one on either side."""
+    """The groups that are marks, with their symbols: small, but no thinner than the pen that
+    wrote the digits beside them, and clear of every digit-sized group. A point or comma sits
+    on the line between two digits; a dash half way up, before a digit."""
     tall = [group for group in groups if group.height >= TALL * line_height]
-    clearance = MARK_CLEARANCE * line_height
+    clearance, dash_clearance = MARK_CLEARANCE * line_height, DASH_CLEARANCE * line_height
     pens: dict[_Box, float] = {}
     marks = {}
     for group in groups:
-        if max(group.height, group.width) > MARK_SIZE * line_height:
+        if group.height > MARK_SIZE * line_height or group.width > DASH_LENGTH * line_height:
             continue
         rows = slice(max(0, group.top - round(clearance)), group.bottom + round(clearance))
-        left_of, right_of = [], []
+        left_of, right_of, space = [], [], np.inf
         for other in tall:
             # Only a digit whose box comes near the mark needs its ink looked at.
-            near = other.right + clearance > group.left and other.left - clearance < group.right
+            near = (
+                other.right + dash_clearance > group.left
+                and other.left - dash_clearance < group.right
+            )
             columns = _columns_in(labels, other, rows) if near else (other.left, other.right)
             middle = (other.left + other.right) / 2
             if columns is None:  # no ink level with the mark: which side its middle is on
                 (left_of if middle < group.left else right_of).append(other)
             elif columns[1] + clearance <= group.left:
                 left_of.append(other)
+                space = min(space, group.left - columns[1])
             elif columns[0] - clearance >= group.right:
                 right_of.append(other)
+                space = min(space, columns[0] - group.right)
             else:
                 break  # too close to a digit, or within one
         else:
-            if not left_of or not right_of:
-                continue  # before the first digit or after the last
+            if not right_of:
+                continue  # after the last digit
             # Each side's digit: the digit-sized groups that start within DIGIT_REACH of the
             # nearest one's edge (a digit may be two of them, as a 4 in two strokes).
             reach = DIGIT_REACH * line_height
-            before = max(other.right for other in left_of)
             after = min(other.left for other in right_of)
-            sides = (
-                [other for other in left_of if other.right >= before - reach],
-                [other for other in right_of if other.left <= after + reach],
-            )
+            sides = [[other for other in right_of if other.left <= after + reach]]
+            if left_of:
+                before = max(other.right for other in left_of)
+                sides.append([other for other in left_of if other.right >= before - reach])
             middles = [
                 (min(o.top for o in side) + max(o.bottom for o in side)) / 2 for side in sides
             ]
             foot = np.mean([max(other.bottom for other in side) for side in sides])
-            if not max(middles) <= group.top <= foot + clearance:
-                continue  # high in the line (an apostrophe), or below it
-            for other in (*sides[0], *sides[1]):
+            on_the_line = (  # where a point or comma goes
+                len(sides) == 2
+                and group.width <= MARK_SIZE * line_height
+                and max(middles) <= group.top <= foot + clearance
+            )
+            half_way_up = (  # where a dash goes
+                space >= dash_clearance
+                and abs((group.top + group.bottom) / 2 - np.mean(middles))
+                <= DASH_BAND * line_height
+            )
+            if not (on_the_line or half_way_up):
+                continue  # high, low, or close to a digit: no mark goes there
+            symbol = _mark_symbol(_own_ink(ink, labels, group)[1])
+            if symbol is None or not (half_way_up if symbol == "-" else on_the_line):
+                continue  # leaning, or not where this mark goes
+            for other in (other for side in sides for other in side):
                 if other not in pens:
                     pens[other] = _pen_width(_own_ink(ink, labels, other)[1])
             pen = np.median([pens[other] for side in sides for other in side])
             if min(group.height, group.width) < MIN_DAB * pen:
                 continue  # a speck, thinner than the pen
-            if symbol := _mark_symbol(_own_ink(ink, labels, group)[1]):
-                marks[group] = symbol
+            marks[group] = symbol
     return marks
 
 
@@ -415,7 +438,7 @@ def _candidate_parts(
     ink: np.ndarray, cut: bool, not_marks: frozenset[_Box] = frozenset()
 ) -> tuple[np.ndarray, list[_Box], float, dict[_Box, MarkSymbol]]:
     """The owner map (part index per pixel, -1 for none), the parts left to right, the line
-    height, and the points and commas with their symbols (but for `not_marks`, ink of digits).
+    height, and the marks with their symbols (but for `not_marks`, which are ink of digits).
 
     Parts are whole groups of pieces, or (when `cut`) regions of a group where digits may touch.
     """
@@ -554,14 +577,16 @@ def _first_looks(
 
 
 def _placed_marks(pieces: list[Piece], marks: dict[_Box, MarkSymbol]) -> list[tuple[_Box, Mark]]:
-    """The marks in a gap between two of the digits chosen, left to right, by group."""
+    """The marks before a digit chosen and after the one before it (if any), left to right,
+    by group."""
     middles = [(piece.left + piece.right) / 2 for piece in pieces]
     placed = []
     for box, symbol in sorted(marks.items(), key=lambda item: item[0].left):
         after = bisect.bisect(middles, box.left)
         if (
-            0 < after < len(pieces)
-            and pieces[after - 1].right <= box.left < box.right <= pieces[after].left
+            after < len(pieces)
+            and (after == 0 or pieces[after - 1].right <= box.left)
+            and box.right <= pieces[after].left
         ):
             placed.append((box, Mark(symbol, after, box.top, box.left, box.bottom, box.right)))
     return placed
@@ -569,7 +594,8 @@ def _placed_marks(pieces: list[Piece], marks: dict[_Box, MarkSymbol]) -> list[tu
 
 def split_digits(ink: np.ndarray, classifier: Classifier | None = None) -> Split:
     """Split the ink of a written number into its digits, left to right, each in MNIST form,
-    and the points or commas written between them.
+    and the marks written with them: points, commas and dashes between digits, a minus sign
+    before the first.
 
     With a classifier, touching digits are cut apart and digits of several strokes told apart
     by how well the model reads each grouping at its first look, and each piece chosen keeps

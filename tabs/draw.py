@@ -54,7 +54,7 @@ MODE_AREAS = {ONE_DIGIT: "one_digit_area", A_NUMBER: "number_area", A_PHOTO: "ph
 SHOWN_MARK, HIDDEN_MARK = "mode-shown", "mode-hidden"
 NUMBER_HINT = (
     "Write a number in the wide box, digits side by side with a little space between them; "
-    "a decimal point or comma is read too. "
+    "a minus sign and a decimal point or comma are read too. "
     "On a phone, swipe along the shaded strip under the box to reach the rest of it."
 )
 PHOTO_HINT = (
@@ -722,7 +722,7 @@ def read_photo(
 
 
 def outlined(photo: Photo, reading: NumberReading | None) -> np.ndarray:
-    """The photo with a box drawn around each digit, point and comma read on it."""
+    """The photo with a box drawn around each digit and mark (point, comma, dash) read on it."""
     picture = Image.fromarray(photo.picture)
     if reading is not None:
         pen = ImageDraw.Draw(picture)
@@ -757,7 +757,7 @@ def photo_section(classifier: digit_model.Classifier) -> None:
     with st.container(width=min(width, round(PHOTO_HEIGHT * width / height))):
         st.image(
             outlined(photo, reading),
-            caption="Your picture, with a box around each digit (and point or comma) found"
+            caption="Your picture, with a box around each digit (and point, comma or minus) found"
             if reading is not None
             else "Your picture",
             width="stretch",

@@ -192,6 +192,17 @@ def test_a_point_in_a_number_is_read_where_it_is_written(app_url, clear_digits):
     assert three[2] < point["box"][0] < point["box"][2] < seven[0]
 
 
+def test_a_minus_sign_is_read_before_the_number(app_url, clear_digits):
+    status, answer = post(app_url, png(written(clear_digits, "-42")), query="?mode=number")
+    assert (status, answer["number"]) == (200, "-42")
+    (minus,) = answer["marks"]
+    left, top, _, bottom = answer["digits"][0]["box"]
+    assert (minus["mark"], minus["after"]) == ("-", 0)
+    assert (
+        minus["box"][2] < left and top < minus["box"][1] < (top + bottom) / 2 < minus["box"][3] + 20
+    )
+
+
 def test_a_picture_whose_exif_has_a_tag_of_the_wrong_type_is_read_upright(app_url, clear_digits):
     digit = Image.fromarray(drawn_digit(clear_digits[7], "white on black"))
     status, answer = post(app_url, sideways_with_broken_exif(digit, "PNG"))

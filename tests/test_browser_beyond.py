@@ -107,14 +107,17 @@ def test_a_number_written_with_the_mouse_and_a_photo_are_read(open_page, clear_d
     choose_number_mode(page)
     assert number_canvas(page).bounding_box()["width"] == tabs.draw.NUMBER_CANVAS_WIDTH
 
-    write(page, [clear_digits[d] for d in (2, 0, 4)], 170, 50, [60, 260, 480])
+    write(page, [clear_digits[d] for d in (2, 0, 4)], 170, 50, [110, 310, 530])
 
     expect(answer(page)).to_have_text("204", timeout=FIRST_ANSWER_MS)
     expect(page.get_by_role("img", name="The 28x28 input read as 4")).to_be_visible()
     # A dab of the pen on the line, in the middle of the gap between the 0 (its ink ends near
-    # x = 400) and the 4 (its ink starts near x = 470).
-    draw(page, [[(434, 210), (436, 212), (438, 213)]], tabs.draw.NUMBER_CANVAS_KEY)
+    # x = 450) and the 4 (its ink starts near x = 520).
+    draw(page, [[(484, 210), (486, 212), (488, 213)]], tabs.draw.NUMBER_CANVAS_KEY)
     expect(answer(page)).to_have_text("20.4", timeout=ANSWER_MS)
+    # A short level stroke half way up, before the 2 (its ink starts near x = 100).
+    draw(page, [[(20, 135), (40, 136), (60, 135)]], tabs.draw.NUMBER_CANVAS_KEY)
+    expect(answer(page)).to_have_text("-20.4", timeout=ANSWER_MS)
 
     photo_file = tmp_path / "IMG_2026.jpg"
     photo_file.write_bytes(encoded(photographed(clear_digits, "2026"), "JPEG", quality=80))

@@ -129,10 +129,13 @@ def test_normalize_takes_anything(array):
 
 
 def assert_marks_between(pieces: list[Piece], marks: list[Mark]) -> None:
-    """Each point or comma lies in the gap between the two digits it is said to be between."""
+    """Each mark lies in the gap between the two digits it is said to be between, or before
+    the first digit when it is a minus sign."""
     for mark in marks:
-        assert mark.symbol in ".," and 0 < mark.after < len(pieces)
-        assert pieces[mark.after - 1].right <= mark.left < mark.right <= pieces[mark.after].left
+        assert mark.symbol in ".,-" and 0 <= mark.after < len(pieces)
+        assert mark.after > 0 or mark.symbol == "-"
+        assert mark.after == 0 or pieces[mark.after - 1].right <= mark.left
+        assert mark.left < mark.right <= pieces[mark.after].left
 
 
 @EXAMPLES

@@ -117,6 +117,17 @@ def test_a_point_or_comma_between_digits_is_read_where_it_is_written(
         assert mark.box.top > (after.top + after.bottom) / 2
 
 
+@pytest.mark.parametrize("number", ["-42", "-7", "-3.5", "12-05", "-1,5"])
+def test_a_minus_sign_or_a_dash_is_read_where_it_is_written(classifier, clear_digits, number):
+    reading = read_number(classifier, canvas_to_ink(written(clear_digits, number)))
+    assert reading.number == number
+    for dash in (mark for mark in reading.marks if mark.symbol == "-"):
+        after = reading.digits[dash.after].box
+        assert dash.box.right < after.left
+        assert dash.after == 0 or reading.digits[dash.after - 1].box.right < dash.box.left
+        assert after.top < dash.box.top < (after.top + after.bottom) / 2 < dash.box.bottom + 20
+
+
 def test_a_point_before_a_4_of_two_strokes_is_read(classifier, clear_digits):
     """The 4's first stroke (down and across) ends half way up; its second reaches the line."""
     four = [(4, 8, 15, 7), (15, 7, 15, 15), (4, 19, 24, 19), (15, 17, 15, 23)]
@@ -150,6 +161,18 @@ def test_random_numbers_with_a_point_or_comma_are_read_with_it(classifier):
     assert np.mean(found) >= 0.9
 
 
+def test_random_numbers_with_a_minus_sign_are_read_with_it(classifier):
+    """Thin to thick pens, all colour set-ups, a quarter of digits in two strokes."""
+    cases = list(
+        random_numbers(*mnist("test"), seed=32, count=40, touch=0.0, lift=0.25, sign_share=1.0)
+    )
+    found = []
+    for number, text in cases:
+        reading = read_number(classifier, canvas_to_ink(number.rgba))
+        found.append(number.placed(reading.marks) == marks_in(text) == [(0, "-")])
+    assert np.mean(found) >= 0.9
+
+
 def with_a_dot(ink: np.ndarray, row: float, column: float, radius: float) -> np.ndarray:
     """The ink with a round dab of the pen added."""
     rows, columns = np.ogrid[: ink.shape[0], : ink.shape[1]]
@@ -158,6 +181,7 @@ def with_a_dot(ink: np.ndarray, row: float, column: float, radius: float) -> np.
 
 
 def test_a_dab_is_read_as_a_point_only_on_the_line_between_two_digits(classifier, clear_digits):
+    """And a short level stroke is a dash only half way up the line."""
     ink = canvas_to_ink(written(clear_digits, "1.00"))
     reading = read_number(classifier, ink)
     assert reading.number == "1.00"
@@ -166,9 +190,16 @@ def test_a_dab_is_read_as_a_point_only_on_the_line_between_two_digits(classifier
     ink[point.box.top : point.box.bottom, point.box.left : point.box.right] = 0.0
     radius = (point.box.right - point.box.left) / 2
     row, column = (point.box.top + point.box.bottom) / 2, (point.box.left + point.box.right) / 2
-    dash, bar = ink, ink
+    half_way = (zero.box.top + zero.box.bottom) / 2
+    dash, minus, dash_half_way, dash_after, dash_close = ink, ink, ink, ink, ink
     for step in np.linspace(-2 * radius, 2 * radius, 9):
         dash = with_a_dot(dash, row, column + step, radius)
+        dash_half_way = with_a_dot(dash_half_way, half_way, column + step, radius)
+        minus = with_a_dot(minus, half_way, one.box.left - 6 * radius + step, radius)
+        near_zero = zero.box.left - 0.075 * (zero.box.bottom - zero.box.top) - 3 * radius
+        dash_close = with_a_dot(dash_close, half_way, near_zero + step, radius)
+        dash_after = with_a_dot(dash_after, half_way, last.box.right + 6 * radius + step, radius)
+    bar = ink
     for step in np.linspace(0, 0.4 * (zero.box.bottom - zero.box.top), 9):
         bar = with_a_dot(bar, row - step, column, radius)
     cases = {
@@ -181,12 +212,16 @@ def test_a_dab_is_read_as_a_point_only_on_the_line_between_two_digits(classifier
         "a full stop": with_a_dot(ink, row, last.box.right + 40, radius),
         "below the line": with_a_dot(ink, foot + 3 * radius, column, radius),
         "a speck thinner than the pen": with_a_dot(ink, row, column, 0.5 * radius),
-        "a dash": dash,
+        "a dash on the line": dash,
+        "1-00": dash_half_way,
+        "-100": minus,
+        "a dash after the number": dash_after,
+        "a dash close to a digit": dash_close,
         "a stroke too tall for a comma": bar,
         "close to a digit": with_a_dot(ink, row, zero.box.left - radius - 3, radius),
     }
     read = {case: read_number(classifier, marked).number for case, marked in cases.items()}
-    assert read == {case: case if case[0].isdigit() else "100" for case in cases}
+    assert read == {case: "100" if case[0].isalpha() else case for case in cases}
 
 
 def touches(number: WrittenNumber) -> bool:

@@ -171,6 +171,16 @@ def test_a_decimal_comma_shows_in_the_number_and_only_digits_are_read_as_digits(
     ]
 
 
+def test_a_minus_sign_shows_before_the_number(app, canvas, clear_digits):
+    canvas.drawings[tabs.draw.NUMBER_CANVAS_KEY] = written(clear_digits, "-12")
+    choose(app.run(), tabs.draw.A_NUMBER)
+
+    assert not app.exception
+    assert metric(app, "Prediction") == "-12"
+    (digit_inputs,) = shown(app).image
+    assert len(digit_inputs.proto.imgs) == 2
+
+
 def test_the_number_confidence_is_every_digit_right_at_once(app, canvas, clear_digits, classifier):
     canvas.drawings[tabs.draw.NUMBER_CANVAS_KEY] = written(clear_digits, NUMBER)
     choose(app.run(), tabs.draw.A_NUMBER)

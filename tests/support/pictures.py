@@ -17,6 +17,7 @@ from training.canvas_drawings import draw
 
 CELL = 240  # px: each digit of a written number gets a cell this wide on a 280 px high canvas
 MARK_GAP = 0.45  # the space round a point or comma in a written number, as a share of its height
+DASH_GAP = 0.7  # ...and round a dash
 
 
 def drawn_digit(digit: Digit, setup: str) -> np.ndarray:
@@ -33,7 +34,7 @@ def written_number(clear_digits: dict[int, Digit], number: str, setup: str) -> n
 
 def written(clear_digits: dict[int, Digit], number: str, seed: int = 0) -> np.ndarray:
     """A number written on the page's wide canvas, black on white: the image the canvas sends.
-    A point or comma in `number` is written as one, with more space round it."""
+    A point, comma or dash in `number` is written as one, with more space round it."""
     digits = [clear_digits[int(label)].segments for label in number if label.isdigit()]
     marks = dict(marks_in(number))
     if len(marks) < len(marks_in(number)):
@@ -45,9 +46,10 @@ def written_strokes(
     digits: list[Segments], seed: int = 0, marks: dict[int, str] | None = None
 ) -> np.ndarray:
     """Characters' strokes written side by side on the page's wide canvas, as `written`; a
-    point or comma after the first k where marks[k] says so."""
+    mark after the first k where marks[k] says so (`devtools.numbers.write_number`)."""
     marks = marks or {}
-    gaps = [MARK_GAP if after in marks else 0.2 for after in range(1, len(digits))]
+    room = {".": MARK_GAP, ",": MARK_GAP, "-": DASH_GAP}
+    gaps = [room.get(marks.get(after), 0.2) for after in range(1, len(digits))]
     strokes = write_number(
         digits, gaps, 170, 14, "black on transparent", np.random.default_rng(seed), marks=marks
     )
