@@ -362,12 +362,15 @@ def _columns_in(labels: np.ndarray, group: _Box, rows: slice) -> tuple[int, int]
 
 
 def _marks(
-    ink: np.ndarray, labels: np.ndarray, groups: list[_Box], line_height: float
+    ink: np.ndarray,
+    labels: np.ndarray,
+    groups: list[_Box],
+    digit_sized: list[_Box],
+    line_height: float,
 ) -> dict[_Box, MarkSymbol]:
     """The groups that are marks, with their symbols: small, but no thinner than the pen that
-    wrote the digits beside them, and clear of every digit-sized group. A point or comma sits
-    on the line between two digits; a dash half way up, before a digit."""
-    tall = [group for group in groups if group.height >= TALL * line_height]
+    wrote the digits beside them, and clear of every digit-sized group (specks are not). A
+    point or comma sits on the line between two digits; a dash half way up, before a digit."""
     clearance, dash_clearance = MARK_CLEARANCE * line_height, DASH_CLEARANCE * line_height
     pens: dict[_Box, float] = {}
     marks = {}
@@ -375,9 +378,11 @@ def _marks(
         if group.height > MARK_SIZE * line_height or group.width > DASH_LENGTH * line_height:
             continue
         rows = slice(max(0, group.top - round(clearance)), group.bottom + round(clearance))
-        left_of, right_of, space = [], [], np.inf
-        for other in tall:
-            # Only a digit whose box comes near the mark needs its ink looked at.
+        # nearest_gap: to the nearest digit's ink in the mark's rows, or at least dash_clearance.
+        left_of, right_of, nearest_gap = [], [], np.inf
+        for other in digit_sized:
+            # Only a digit whose box comes within dash_clearance (more than clearance) of the
+            # mark needs its ink looked at: a farther one is on the same side by its box.
             near = (
                 other.right + dash_clearance > group.left
                 and other.left - dash_clearance < group.right
@@ -388,10 +393,10 @@ def _marks(
                 (left_of if middle < group.left else right_of).append(other)
             elif columns[1] + clearance <= group.left:
                 left_of.append(other)
-                space = min(space, group.left - columns[1])
+                nearest_gap = min(nearest_gap, group.left - columns[1])
             elif columns[0] - clearance >= group.right:
                 right_of.append(other)
-                space = min(space, columns[0] - group.right)
+                nearest_gap = min(nearest_gap, columns[0] - group.right)
             else:
                 break  # too close to a digit, or within one
         else:
@@ -415,7 +420,7 @@ def _marks(
                 and max(middles) <= group.top <= foot + clearance
             )
             half_way_up = (  # where a dash goes
-                space >= dash_clearance
+                nearest_gap >= dash_clearance
                 and abs((group.top + group.bottom) / 2 - np.mean(middles))
                 <= DASH_BAND * line_height
             )
@@ -448,9 +453,10 @@ def _candidate_parts(
     kept = [group for group in groups if group.mass >= SPECK * heaviest]
     tallest = max(group.height for group in kept)
     line_height = float(np.median([g.height for g in kept if g.height >= TALL * tallest]))
+    digit_sized = [group for group in kept if group.height >= TALL * line_height]
     marks = {
         group: symbol
-        for group, symbol in _marks(ink, labels, groups, line_height).items()
+        for group, symbol in _marks(ink, labels, groups, digit_sized, line_height).items()
         if group not in not_marks
     }
     groups = [group for group in kept if group not in marks]
@@ -577,15 +583,15 @@ def _first_looks(
 
 
 def _placed_marks(pieces: list[Piece], marks: dict[_Box, MarkSymbol]) -> list[tuple[_Box, Mark]]:
-    """The marks before a digit chosen and after the one before it (if any), left to right,
-    by group."""
+    """The marks between two of the digits chosen, and a minus sign before the first, left
+    to right, by group."""
     middles = [(piece.left + piece.right) / 2 for piece in pieces]
     placed = []
     for box, symbol in sorted(marks.items(), key=lambda item: item[0].left):
         after = bisect.bisect(middles, box.left)
         if (
             after < len(pieces)
-            and (after == 0 or pieces[after - 1].right <= box.left)
+            and (pieces[after - 1].right <= box.left if after else symbol == "-")
             and box.right <= pieces[after].left
         ):
             placed.append((box, Mark(symbol, after, box.top, box.left, box.bottom, box.right)))
@@ -612,7 +618,8 @@ def split_digits(ink: np.ndarray, classifier: Classifier | None = None) -> Split
         placed = _placed_marks(pieces, marks)
         if len(placed) == len(marks):
             return Split(pieces, [mark for _, mark in placed])
-        # A mark that the digits chosen enclose is split again as ink of that digit.
+        # A mark that the digits chosen enclose, or that is not before one, is split again
+        # as ink of the digits.
         enclosed |= frozenset(marks) - {box for box, _ in placed}
 
 

@@ -757,7 +757,7 @@ def photo_section(classifier: digit_model.Classifier) -> None:
     with st.container(width=min(width, round(PHOTO_HEIGHT * width / height))):
         st.image(
             outlined(photo, reading),
-            caption="Your picture, with a box around each digit (and point, comma or minus) found"
+            caption="Your picture, with a box around each digit and mark (point, comma, dash) found"
             if reading is not None
             else "Your picture",
             width="stretch",

@@ -38,7 +38,7 @@ def written(clear_digits: dict[int, Digit], number: str, seed: int = 0) -> np.nd
     digits = [clear_digits[int(label)].segments for label in number if label.isdigit()]
     marks = dict(marks_in(number))
     if len(marks) < len(marks_in(number)):
-        raise ValueError(f"one point or comma between two digits, not {number!r}")
+        raise ValueError(f"one mark before each digit, not {number!r}")
     return written_strokes(digits, seed, marks)
 
 

@@ -11,7 +11,7 @@ from reading import read_number
 
 
 def read_written(classifier, number: WrittenNumber) -> str:
-    """The digits (and points or commas) the page reads from the whole written canvas
+    """The digits (and marks) the page reads from the whole written canvas
     (`devtools.numbers.digits_read`)."""
     return digits_read(read_number(classifier, canvas_to_ink(number.rgba)))
 
