@@ -71,6 +71,7 @@ CONFIDENCE_WEIGHT = 1.0  # nats of cost per nat of the model's doubt about a can
 RECENT_INPUTS = 4096  # candidates' 28x28 inputs kept (3 kB each): a few long numbers' worth
 RECENT_CUTS = 64  # groups' cuts kept (at most 100 kB each, a few kB for a digit)
 RECENT_FIRST_LOOKS = 4096  # candidates' first looks kept for each classifier (under 200 B each)
+RECENT_PENS = 256  # digits' pen widths kept, for the marks beside them (a number each)
 
 
 @dataclass(frozen=True)
@@ -189,15 +190,17 @@ class _Recent(Generic[_Result]):
 
 _INPUTS: _Recent[np.ndarray | None] = _Recent(RECENT_INPUTS)
 _CUTS: _Recent[np.ndarray | None] = _Recent(RECENT_CUTS)
+_PENS: _Recent[float] = _Recent(RECENT_PENS)
 _FIRST_LOOKS: weakref.WeakKeyDictionary[Classifier, _Recent[_Reading]] = weakref.WeakKeyDictionary()
 _FIRST_LOOKS_LOCK = threading.Lock()
 
 
 def forget_recent() -> None:
-    """Forget the cuts, inputs and first looks kept, as a new process starts: to time or test
-    a number read for the first time."""
+    """Forget the cuts, inputs, pen widths and first looks kept, as a new process starts: to
+    time or test a number read for the first time."""
     _INPUTS.clear()
     _CUTS.clear()
+    _PENS.clear()
     with _FIRST_LOOKS_LOCK:
         _FIRST_LOOKS.clear()
 
@@ -431,7 +434,8 @@ def _marks(
                 continue  # leaning, or not where this mark goes
             for other in (other for side in sides for other in side):
                 if other not in pens:
-                    pens[other] = _pen_width(_own_ink(ink, labels, other)[1])
+                    own = _own_ink(ink, labels, other)[1]
+                    pens[other] = _PENS.get(_fingerprint(own), functools.partial(_pen_width, own))
             pen = np.median([pens[other] for side in sides for other in side])
             if min(group.height, group.width) < MIN_DAB * pen:
                 continue  # a speck, thinner than the pen

@@ -390,6 +390,26 @@ def assert_same_reading(kept: NumberReading, fresh: NumberReading) -> None:
         assert (ours.is_digit, ours.doubtful) == (theirs.is_digit, theirs.doubtful)
 
 
+def test_a_number_with_a_point_read_again_measures_no_pen_twice(
+    classifier, clear_digits, monkeypatch
+):
+    """The pen widths of the digits beside a mark are kept, as the page reads on each stroke."""
+    measured = []
+
+    def measure(own: np.ndarray) -> float:
+        measured.append(own)
+        return pen_width(own)
+
+    pen_width = segment._pen_width
+    monkeypatch.setattr(segment, "_pen_width", measure)
+    ink = canvas_to_ink(written(clear_digits, "3.5"))
+    first = read_number(classifier, ink)
+    once = len(measured)
+    again = read_number(classifier, ink)
+    assert first.number == again.number == "3.5"
+    assert once >= 2 and len(measured) == once
+
+
 def test_each_digit_written_costs_only_its_own_ink_and_reads_as_a_fresh_read(
     classifier, clear_digits, read_counting
 ):
