@@ -16,8 +16,9 @@ keeps what the model made of it. Each digit is brought into MNIST form by
 
 A stroke changes only the ink near it, and the page reads the whole number again after each
 one. So what depends only on some of the ink is kept for the latest ink seen, keyed by its
-exact content: a group's cuts and a candidate's 28x28 input, the same bit for bit, and the
-model's first look at a candidate. Only the ink a stroke changed is worked on again.
+exact content: a group's cuts, a candidate's 28x28 input and the pen width of a digit beside
+a mark, the same bit for bit, and the model's first look at a candidate. Only the ink a
+stroke changed is worked on again.
 """
 
 from __future__ import annotations
