@@ -44,8 +44,8 @@ class WrittenNumber:
 
     def as_written(self) -> list[np.ndarray]:
         """The canvas after each digit is written, left to right, as the page reads it on
-        every stroke: each digit as drawn alone, the stronger ink where two overlap. Points
-        and commas are left out."""
+        every stroke: each digit as drawn alone, the stronger ink where two overlap. Marks
+        (points, commas, dashes) are left out."""
         canvas, strongest = self.alone[0], canvas_to_ink(self.alone[0])
         canvases = [canvas]
         for digit in self.alone[1:]:
