@@ -14,6 +14,7 @@ lays out the tabs, and makes the server app, which also answers the HTTP API of
 
 from __future__ import annotations
 
+import functools
 import gc
 import threading
 
@@ -25,7 +26,7 @@ from feedback import downloads
 from server import api, deadlines, readiness
 from server.reconnects import WholeRunFirst
 from server.security_headers import SecurityHeaders
-from server.served_model import preload, shared_classifier
+from server.served_model import figures, preload, shared_classifier
 from server.visitor_cookie import VisitorCookie
 from tabs import draw, history, model_card
 
@@ -78,7 +79,7 @@ def main() -> None:
             history.history_section()
     with model_card_tab:
         if model_card_tab.open:
-            model_card.model_card_section(path)
+            model_card.model_card_section(path, functools.partial(figures, path))
 
 
 if __name__ == "__main__":

@@ -25,11 +25,9 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import hashlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import NamedTuple, TypeVar
 
 from starlette.datastructures import UploadFile
@@ -362,45 +360,25 @@ async def _read(data: bytes | bytearray, mode: str) -> JSONResponse:
     return JSONResponse(reading.to_dict())
 
 
-@functools.cache
-def _file_digest(path: Path, modified_ns: int) -> str:
-    """The sha256 of a model file, computed once per version of the file."""
-    with path.open("rb") as model_file:
-        return hashlib.file_digest(model_file, "sha256").hexdigest()
-
-
-@functools.lru_cache(maxsize=8)
-def _metrics(path: Path, version: tuple[int, int] | None) -> digit_model.ModelMetrics | None:
-    """A model's metrics, parsed once per version (time and size) of its metrics file; None
-    when there are none. ValueError, never kept, when they cannot be read."""
-    return digit_model.load_metrics(path)
-
-
 async def model_info(request: Request) -> JSONResponse:
-    """GET /api/model: which model file answers, when it was trained, how well it reads."""
-    path = digit_model.model_path()
+    """GET /api/model: which model answers (the file as it was loaded, whatever has been
+    written over it since), when it was trained, how well it reads."""
     try:
-        status = path.stat()
-        digest = await _in_worker(_file_digest, path, status.st_mtime_ns)
-    except OSError as error:
-        logger.error("No model file to describe: %s", error)
+        served = await _in_worker(served_model.served_file)
+    except digit_model.ModelUnavailable as error:
+        logger.error("No model to describe: %s", error)
         return _model_unavailable()
     try:
-        written = digit_model.metrics_path(path).stat()
-        version = (written.st_mtime_ns, written.st_size)
-    except OSError:
-        version = None
-    try:
-        metrics = await _in_worker(_metrics, path, version)
+        metrics = await _in_worker(served_model.figures)
     except ValueError:  # the model still answers; its figures are unknown
         metrics = None
     canvas = metrics and metrics.canvas
     pen = metrics and metrics.pen
     return JSONResponse(
         {
-            "file": path.name,
-            "sha256": digest,
-            "size_bytes": status.st_size,
+            "file": digit_model.model_path().name,
+            "sha256": served.sha256,
+            "size_bytes": served.size_bytes,
             "trained_at": metrics and metrics.trained_at,
             "test_accuracy": metrics and metrics.test_accuracy,
             "canvas_accuracy": canvas and canvas.accuracy,

@@ -7,22 +7,36 @@ the batch sizes a number of up to 16 digits is read at, on a thread of its own. 
 tells how that is going without waiting for anything, for the readiness endpoint: ready
 once compiled, so that a load balancer sends no request that waits for a compile; and a
 model file that failed to load is tried again in the background once it is there, so that
-a replica nobody sends requests to becomes ready by itself. No Streamlit here.
+a replica nobody sends requests to becomes ready by itself. A running server keeps the
+model it loaded, so `served_file` and `figures` describe that one, not a file written over
+it since. No Streamlit here.
 """
 
 from __future__ import annotations
 
-import contextlib
 import enum
+import functools
+import hashlib
 import logging
 import math
 import threading
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 import digit_model
 
+
+class ServedFile(NamedTuple):
+    """A model file as it was when loaded: what answers, whatever is written over it since."""
+
+    sha256: str
+    size_bytes: int
+    metrics: digit_model.ModelMetrics | None  # None when there were none or they were unreadable
+
+
 _loaded: dict[str, digit_model.Classifier] = {}
+_served: dict[str, ServedFile] = {}  # each loaded model file as it was when loaded
 _failed: set[str] = set()  # model files whose last load failed
 _warm: set[str] = set()  # model files loaded and compiled for a number's batch sizes
 _tried_at: dict[str, float] = {}  # when each failed model file was last tried again
@@ -50,8 +64,14 @@ def shared_classifier(path: str | Path | None = None) -> digit_model.Classifier:
         if key not in _loaded:
             try:
                 _loaded[key] = digit_model.load(key)
-            except digit_model.ModelUnavailable:
+                _served[key] = _described(Path(key))
+            except (digit_model.ModelUnavailable, OSError) as error:
+                _loaded.pop(key, None)
                 _failed.add(key)
+                if isinstance(error, OSError):  # the file went away as it loaded
+                    raise digit_model.ModelUnavailable(
+                        f"The model file {key} could not be read ({error})."
+                    ) from error
                 raise
             _failed.discard(key)
             # Not a daemon: the interpreter waits for it at exit, never ends it mid-compile.
@@ -59,6 +79,66 @@ def shared_classifier(path: str | Path | None = None) -> digit_model.Classifier:
                 target=_warm_up, args=(key, _loaded[key]), name="model-warm-up"
             ).start()
         return _loaded[key]
+
+
+def served_file(path: str | Path | None = None) -> ServedFile:
+    """The served model file as it was when loaded, loading it now if it is not; raises
+    digit_model.ModelUnavailable as `shared_classifier` does."""
+    shared_classifier(path)
+    return _served[_key(path)]
+
+
+def figures(path: str | Path | None = None) -> digit_model.ModelMetrics | None:
+    """The served model's figures, None when it has none: read afresh while the file on disk is
+    still the one loaded (`train_model.py evaluate` rewrites them), else as they were when it
+    loaded. Never loads the model: unloaded, the file's own. ValueError when unreadable."""
+    served = _served.get(_key(path))
+    if served is not None:
+        try:
+            replaced = file_digest(Path(_key(path))) != served.sha256
+        except OSError:
+            replaced = True
+        if replaced:
+            return served.metrics
+    return _current_metrics(Path(_key(path)))
+
+
+def file_digest(path: Path) -> str:
+    """The sha256 of a file, computed once per version (time and size) of it."""
+    status = path.stat()
+    return _digest(path, status.st_mtime_ns, status.st_size)
+
+
+@functools.lru_cache(maxsize=8)
+def _digest(path: Path, modified_ns: int, size: int) -> str:
+    with path.open("rb") as opened:
+        return hashlib.file_digest(opened, "sha256").hexdigest()
+
+
+def _current_metrics(path: Path) -> digit_model.ModelMetrics | None:
+    """The figures beside a model file, parsed once per version (time and size) of their file."""
+    try:
+        written = digit_model.metrics_path(path).stat()
+        version = (written.st_mtime_ns, written.st_size)
+    except OSError:
+        version = None
+    return _metrics(path, version)
+
+
+@functools.lru_cache(maxsize=8)
+def _metrics(path: Path, version: tuple[int, int] | None) -> digit_model.ModelMetrics | None:
+    return digit_model.load_metrics(path)  # a ValueError is raised, never kept
+
+
+def _described(path: Path) -> ServedFile:
+    """A model file just loaded, with the figures beside it."""
+    try:
+        metrics = _current_metrics(path)
+    except ValueError as error:
+        logger.warning("The served model's figures cannot be read: %s", error)
+        metrics = None
+    status = path.stat()
+    return ServedFile(_digest(path, status.st_mtime_ns, status.st_size), status.st_size, metrics)
 
 
 def _warm_up(key: str, classifier: digit_model.Classifier) -> None:
@@ -95,9 +175,11 @@ def _try_again(key: str) -> None:
 
 
 def _load_quietly(key: str) -> None:
-    """Load a model file, leaving a failure for `state` and the page to report."""
-    with contextlib.suppress(digit_model.ModelUnavailable):
+    """Load a model file, leaving a failure for `state` and the page to report, and the log."""
+    try:
         shared_classifier(key)
+    except digit_model.ModelUnavailable as error:
+        logger.warning("The model is unavailable: %s", error)
 
 
 def _key(path: str | Path | None) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -259,11 +260,12 @@ def training_curves(metrics: ModelMetrics) -> None:
         )
 
 
-def model_card_section(path: Path) -> None:
-    """How the model was built and how well it reads digits, from its metrics file."""
+def model_card_section(path: Path, figures: Callable[[], ModelMetrics | None]) -> None:
+    """How the model at `path` was built and how well it reads digits: `figures` gives its
+    metrics, None when it has none, ValueError when they cannot be read."""
     metrics_file = digit_model.metrics_path(path)
     try:
-        metrics = digit_model.load_metrics(path)
+        metrics = figures()
     except ValueError as error:
         st.warning(f"{error}. Retrain to rewrite the metrics: `{digit_model.train_command(path)}`.")
         return

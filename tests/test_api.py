@@ -446,6 +446,35 @@ def test_the_model_endpoint_reads_the_metrics_again_once_they_are_rewritten(tmp_
     assert described()["test_accuracy"] == 0.25
 
 
+def test_the_model_endpoint_describes_the_model_loaded_not_one_written_over_it(
+    tmp_path, monkeypatch
+):
+    """A running server keeps the model it loaded: a retrain that writes over the file and
+    its figures does not change which model answers, so /api/model still describes that one."""
+    model_file = tmp_path / "model.keras"
+    shutil.copy(digit_model.DEFAULT_PATH, model_file)
+    metrics_file = digit_model.metrics_path(model_file)
+    shutil.copy(digit_model.metrics_path(digit_model.DEFAULT_PATH), metrics_file)
+    monkeypatch.setenv(digit_model.MODEL_PATH_VARIABLE, str(model_file))
+    loaded = hashlib.sha256(model_file.read_bytes()).hexdigest()
+
+    def described(url: str) -> dict:
+        with urllib.request.urlopen(f"{url}/api/model", timeout=FIRST_ANSWER_S) as response:
+            return json.loads(response.read())
+
+    with served(Starlette(routes=api.ROUTES)) as url:
+        before = described(url)  # the model is loaded for the first request
+        retrained = json.loads(metrics_file.read_text()) | {"test_accuracy": 0.5}
+        model_file.write_bytes(model_file.read_bytes() + b"retrained")
+        metrics_file.write_text(json.dumps(retrained))
+        after = described(url)
+    assert hashlib.sha256(model_file.read_bytes()).hexdigest() != loaded
+    assert after == before
+    assert after["sha256"] == loaded
+    assert after["size_bytes"] == digit_model.DEFAULT_PATH.stat().st_size
+    assert after["test_accuracy"] == digit_model.load_metrics().test_accuracy != 0.5
+
+
 @pytest.mark.browser
 def test_requests_at_the_same_time_as_a_person_drawing_all_read_right(
     app_url, browser, clear_digits

@@ -34,6 +34,17 @@ def test_a_missing_model_is_tried_again_once_it_is_there(tmp_path, monkeypatch):
     assert probabilities.shape == (1, 10)
 
 
+def test_a_model_file_that_fails_to_load_is_logged_with_why(tmp_path, monkeypatch, caplog):
+    """A replica nobody sends visitors to shows no page: its log must say why it is not ready."""
+    path = tmp_path / "model.keras"
+    path.write_bytes(digit_model.DEFAULT_PATH.read_bytes()[:1000])
+    monkeypatch.setenv(digit_model.MODEL_PATH_VARIABLE, str(path))
+    served_model.preload()  # loads on this thread: the warning is logged when it returns
+    [record] = [r for r in caplog.records if r.name == served_model.__name__]
+    assert record.levelname == "WARNING" and f"{path} could not be read" in record.getMessage()
+    assert served_model.state() is served_model.ModelState.UNAVAILABLE
+
+
 def test_start_up_compiles_every_batch_size_a_number_is_read_at(
     tmp_path, monkeypatch, clear_digits
 ):
