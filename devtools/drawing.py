@@ -10,9 +10,9 @@ import numpy as np
 
 import digit_model
 import tabs.draw
-from preprocess import canvas_to_ink
+from preprocess import CANVAS_SIZE, canvas_to_ink
 from reading import HandwritingMemory, read_digits
-from training.canvas_drawings import centre_line, draw
+from training.canvas_drawings import Segments, centre_line, draw
 
 PEN_STEP = 8.0  # px between the mouse positions of a stroke
 SETUP = "black on transparent"  # drawn so, then laid on white as the canvas sends it
@@ -22,8 +22,6 @@ SEARCHED_DIGITS = 300  # MNIST test digits looked at to find a clear one of each
 
 # (height, top, left) on the 280 px canvas: large and centred, small in a corner, and so on.
 PLACEMENTS = [(200, 40, 60), (90, 20, 160), (130, 130, 20), (250, 12, 40)]
-
-Segments = list[tuple[float, float, float, float]]
 
 
 @dataclass(frozen=True)
@@ -63,9 +61,7 @@ class Digit:
     ) -> bool:
         """Whether the whole digit, brush included, lies on the canvas at this placement."""
         points = np.array([point for stroke in self.strokes(height, top, left) for point in stroke])
-        return bool(
-            (points >= brush / 2).all() and (points <= tabs.draw.CANVAS_SIZE - brush / 2).all()
-        )
+        return bool((points >= brush / 2).all() and (points <= CANVAS_SIZE - brush / 2).all())
 
     def traced_image(
         self, height: float, top: float, left: float, brush: float = tabs.draw.DEFAULT_BRUSH

@@ -21,7 +21,7 @@ from devtools import REPO_ROOT
 from feedback import store as feedback_store
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Locator, Page
+    from playwright.sync_api import Browser, Locator, Page
 
     from devtools.drawing import Digit
 
@@ -200,7 +200,7 @@ def wait_until_drawable(
 
 
 def draw(
-    page, strokes: list[list[tuple[float, float]]], canvas_key: str = tabs.draw.CANVAS_KEY
+    page: Page, strokes: list[list[tuple[float, float]]], canvas_key: str = tabs.draw.CANVAS_KEY
 ) -> None:
     """Draw pen paths (canvas pixels) on one of the page's canvases with the mouse."""
     box = drawing_surface(page, canvas_key).bounding_box()
@@ -212,7 +212,7 @@ def draw(
         page.mouse.up()
 
 
-def answer_delays(page, digit: Digit, placement: tuple[int, int, int]) -> tuple[float, ...]:
+def answer_delays(page: Page, digit: Digit, placement: tuple[int, int, int]) -> tuple[float, ...]:
     """Draw one single-stroke digit; seconds from pen-up to send, send to answer, and in all."""
     return pen_up_delays(page, digit.strokes(*placement), str(digit.label))
 
@@ -245,18 +245,23 @@ def wait_for_run_to_end(page: Page, timeout_ms: float = ANSWER_MS) -> None:
     )
 
 
-def open_visit(browser, url: str, **context_options):
-    """A fresh visit, so a new Streamlit session: the page loaded, its canvas ready to draw on."""
+def open_visit(browser: Browser, url: str, **context_options: object) -> Page:
+    """A fresh visit, so a new Streamlit session: the page loaded, its canvas ready to draw on.
+    The caller closes its context; a visit that fails to open closes it here."""
     context = browser.new_context(**context_options)
-    context.add_init_script(RECORD_EVENTS)
-    page = context.new_page()
-    page.goto(url)
-    wait_until_drawable(page)
-    page.get_by_role("button", name=tabs.draw.CLEAR_TEXT, exact=True).wait_for()
+    try:
+        context.add_init_script(RECORD_EVENTS)
+        page = context.new_page()
+        page.goto(url)
+        wait_until_drawable(page)
+        page.get_by_role("button", name=tabs.draw.CLEAR_TEXT, exact=True).wait_for()
+    except BaseException:
+        context.close()
+        raise
     return page
 
 
-def clear_canvas(page) -> None:
+def clear_canvas(page: Page) -> None:
     """Press Clear under the canvas and wait until the answer is blank again."""
     from playwright.sync_api import expect
 

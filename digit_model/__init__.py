@@ -19,8 +19,11 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_PATH = REPO_ROOT / "model.keras"
 MODEL_SUFFIX = ".keras"  # Keras saves and loads models only in files named so
 MODEL_PATH_VARIABLE = "DIGIT_MODEL_PATH"  # point the app, API and CLI at another model file
-# README, "Retraining", says where the three data files come from.
-TRAIN_COMMAND = "python train_model.py --data mnist.npz --pen unipen_dev.npz --cvl cvl_dev.npz"
+# The data files as README's commands name them; its "Retraining" says where they come from.
+TRAIN_COMMAND = (
+    "python train_model.py --data ../shared/mnist.npz --pen ../shared/unipen_dev.npz "
+    "--cvl ../shared/cvl_dev.npz"
+)
 # Said instead of a command that trains into a path no model can have.
 NAMED_AS_A_MODEL = f"A model is a {MODEL_SUFFIX} file, such as `{TRAIN_COMMAND}` writes"
 NOT_A_DIGIT = 10  # the eleventh class the network scores, after the ten digits
@@ -32,23 +35,6 @@ SURE_ABOVE = 0.9  # a digit read less sure than this is read again from slightly
 MAX_BATCH = 1024  # inputs per compiled call: memory stays bounded, however many are read
 # `warm_up` compiles every batch size to this: the ways to split a number of up to 16 digits.
 WARM_BATCH = 256
-
-__all__ = [
-    "DEFAULT_PATH",
-    "DOUBT_BELOW",
-    "MODEL_PATH_VARIABLE",
-    "NOT_A_DIGIT",
-    "SURE_ABOVE",
-    "Classifier",
-    "ModelMetrics",
-    "ModelOutputs",
-    "ModelUnavailable",
-    "load",
-    "load_metrics",
-    "model_path",
-    "train_command",
-    "views",
-]
 
 
 def _view_transforms() -> list[tuple[np.ndarray, np.ndarray]]:

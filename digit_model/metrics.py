@@ -181,7 +181,8 @@ class FinetuneRecord:
 
 @dataclass(frozen=True)
 class ModelMetrics:
-    """Every figure the model card and `GET /api/model` show."""
+    """What train_model.py writes beside a model: its training record and every figure it
+    measured, those the model card and `GET /api/model` show among them."""
 
     test_accuracy: float
     test_samples: int

@@ -41,7 +41,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.schema import CreateIndex, CreateTable
 
-from preprocess import FIELD, enlarge, png_data_url
+from preprocess import FIELD
 
 CONNECTION_NAME = "feedback"  # [connections.feedback] in secrets.toml
 URL_VARIABLES = ("DIGIT_FEEDBACK_DB_URL", "DATABASE_URL")  # checked in this order
@@ -889,8 +889,3 @@ def _first_line(error: BaseException) -> str:
 def _as_utc(moment: datetime) -> datetime:
     """SQLite hands back naive datetimes; every stored time is UTC."""
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
-def thumbnail(image: np.ndarray, scale: int = 2) -> str:
-    """A stored 28x28 input as a PNG data URL (dark ink on white), for tables and images."""
-    return png_data_url(1 - enlarge(image / np.float32(255), FIELD * scale))

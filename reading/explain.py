@@ -60,7 +60,7 @@ def saliency(classifier: Classifier, image: np.ndarray, digit: int) -> np.ndarra
 
 def overlay(image: np.ndarray, heat: np.ndarray, size: int = 280) -> np.ndarray:
     """The input's strokes coloured by the heat-map (grey: no effect, orange to red: drove the
-    answer), over a faint glow of the same colours: (size, size, 3) RGB uint8 for `st.image`."""
+    answer), over a faint glow of the same colours: (size, size, 3) RGB uint8."""
     image = np.asarray(image, dtype=np.float32)
     heat = np.clip(np.nan_to_num(np.asarray(heat, dtype=np.float32)), 0.0, None)
     if image.shape != (FIELD, FIELD) or heat.shape != (FIELD, FIELD):

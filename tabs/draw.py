@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import streamlit as st
-from PIL import Image, ImageDraw
+from PIL import Image, ImageColor, ImageDraw
 
 import digit_model
 from feedback.rate_limit import RateLimited
@@ -76,7 +76,7 @@ WHY_HELP = (
 DIGIT_PREVIEW_SCALE = 4  # each digit of a number is shown 112 px square, side by side...
 DIGIT_PREVIEW_SIDE = FIELD * DIGIT_PREVIEW_SCALE
 DIGIT_GAP = 4  # ...in a margin of this many white pixels, so that neighbours stand apart
-OUTLINE = (37, 99, 235)  # the page's primary colour, around what is read on a photo
+OUTLINE = ImageColor.getrgb(charts.HIGHLIGHT)  # around what is read on a photo
 BRUSH_WIDTHS = (6, 40)  # px, the slider's range
 DEFAULT_BRUSH = 18
 BRUSH_KEY = "brush_width"
@@ -698,7 +698,7 @@ def number_section(classifier: digit_model.Classifier, brush: int) -> None:
         number_answer(classifier, reading, key="why_number")
 
 
-def read_photo(
+def upload_reading(
     classifier: digit_model.Classifier, upload: UploadedFile
 ) -> tuple[Photo, NumberReading | None]:
     """Find and read the handwriting on an upload, once: reruns (a toggle, a tab) reuse it.
@@ -748,7 +748,7 @@ def photo_section(classifier: digit_model.Classifier) -> None:
         st.info(PHOTO_HINT, icon="📷")
         return
     try:
-        photo, reading = read_photo(classifier, upload)
+        photo, reading = upload_reading(classifier, upload)
     except PhotoError as error:
         st.error(str(error), icon="🚫")
         return

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -14,6 +15,7 @@ from feedback import export as feedback_export
 from feedback import store as feedback_store
 from feedback.rate_limit import RateLimited
 from feedback.store import FeedbackStore, StorageUnavailable, Summary
+from preprocess import FIELD, enlarge, png_data_url
 from tabs import charts
 from tabs.common import open_feedback_store, owner_guesses, session_id
 
@@ -72,12 +74,17 @@ def accuracy_row(summary: Summary) -> None:
     misread.metric("Misread", f"{summary.labelled - summary.correct:,}")
 
 
+def thumbnail(image: np.ndarray, scale: int = 2) -> str:
+    """A stored 28x28 input as a PNG data URL (dark ink on white), for the table's pictures."""
+    return png_data_url(1 - enlarge(image / np.float32(255), FIELD * scale))
+
+
 def history_table(entries: list[feedback_store.Entry], listed: int, whose: str) -> None:
     """The latest labels, newest first, each with a small picture of the drawing."""
     zone = browser_timezone()
     table = pd.DataFrame(
         {
-            "Drawing": [feedback_store.thumbnail(entry.image) for entry in entries],
+            "Drawing": [thumbnail(entry.image) for entry in entries],
             "Answer": [
                 charts.NO_DIGIT_ANSWER if entry.refused else str(entry.predicted_digit)
                 for entry in entries

@@ -847,14 +847,3 @@ def test_other_databases_are_refused_clearly():
     engine = sa.create_engine("mysql+pymysql://u@h/d", module=sqlite3)
     with pytest.raises(ValueError, match="SQLite and PostgreSQL, not mysql"):
         FeedbackStore(engine)
-
-
-def test_thumbnail_is_a_png_of_the_drawing_dark_on_light(drawings):
-    from PIL import Image
-
-    image = np.rint(drawings[0][0] * 255).astype(np.uint8)
-    url = feedback_store.thumbnail(image, scale=2)
-    assert url.startswith("data:image/png;base64,")
-    picture = np.asarray(Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))))
-    assert picture.shape == (56, 56)
-    assert picture[0, 0] == 255 and picture.min() < 64

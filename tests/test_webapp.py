@@ -9,6 +9,7 @@ back with SQLAlchemy, beside the page.
 
 from __future__ import annotations
 
+import base64
 import csv
 import dataclasses
 import io
@@ -26,6 +27,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 import sqlalchemy as sa
+from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 import digit_model
@@ -709,7 +711,7 @@ def test_history_lists_labels_newest_first_with_accuracy_and_confusion(
     assert list(rows["Right"]) == ["✗", "✗", "✓"]
     stored = stored_labels(feedback_database)[::-1]
     assert list(rows["Drawing"]) == [
-        feedback_store.thumbnail(np.frombuffer(label.image, np.uint8).reshape(28, 28))
+        tabs.history.thumbnail(np.frombuffer(label.image, np.uint8).reshape(28, 28))
         for label in stored
     ]
     # In whole percents, as the Draw tab shows the confidence; none where it showed none.
@@ -741,6 +743,16 @@ def test_history_lists_labels_newest_first_with_accuracy_and_confusion(
     assert not any("fine-tune" in caption.value for caption in history.caption)
     # The drawing is still there on the Draw tab, read now with the label it was given.
     assert answer(app) == str(leaned_to)
+
+
+def test_a_history_thumbnail_is_the_drawing_dark_on_light():
+    image = np.zeros((28, 28), np.uint8)
+    image[4:24, 13:15] = 255  # a 1, as the database stores it
+    url = tabs.history.thumbnail(image, scale=2)
+    assert url.startswith("data:image/png;base64,")
+    picture = np.asarray(Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))))
+    assert picture.shape == (56, 56)
+    assert picture[0, 0] == 255 and picture[28, 28] < 64
 
 
 def test_history_without_labels_says_how_to_add_some(app, canvas):
