@@ -93,6 +93,9 @@ class DrawingReading(DigitReading):
     makes a new drawing, and undo brings an earlier one back."""
 
     drawing_key: str
+    # What the drawing reads as when it holds several digits side by side, each read surely:
+    # a number written where one digit was asked for. None for one digit.
+    number: str | None = field(default=None, kw_only=True)
 
 
 @dataclass(frozen=True)
@@ -240,13 +243,28 @@ def read_drawing(
     """Read a canvas image (RGBA, any colours) as one digit; None when nothing is drawn."""
     if rgba is None:
         return None
-    reading = read_digit(classifier, canvas_to_ink(rgba), memory)
+    ink = canvas_to_ink(rgba)
+    reading = read_digit(classifier, ink, memory)
     if reading is None:
         return None
     # Keyed on the canvas, not the 28x28 input: the same strokes drawn elsewhere in the box
     # give the same input, but they are another drawing to label.
     key = hashlib.blake2b(np.ascontiguousarray(rgba), digest_size=8).hexdigest()
-    return DrawingReading(**vars(reading), drawing_key=key)
+    return DrawingReading(**vars(reading), drawing_key=key, number=several_digits(classifier, ink))
+
+
+def several_digits(classifier: Classifier, ink: np.ndarray) -> str | None:
+    """The number that ink of two or more digits side by side reads as, each digit read
+    surely; None for one digit. Only ink with parts side by side (`segment.side_by_side`) is
+    read again, as a number: a drawing of one digit costs no model call more."""
+    if not segment.side_by_side(ink):
+        return None
+    number = read_number(classifier, ink)
+    if number is None or len(number.digits) < 2:
+        return None
+    if any(digit.withheld or digit.doubtful for digit in number.digits):
+        return None
+    return number.number
 
 
 def read_number(classifier: Classifier, ink: np.ndarray) -> NumberReading | None:

@@ -603,6 +603,29 @@ def _placed_marks(pieces: list[Piece], marks: dict[_Box, MarkSymbol]) -> list[tu
     return placed
 
 
+def side_by_side(ink: np.ndarray) -> bool:
+    """Whether the ink has empty columns between parts of it, two of them at least TALL times
+    as tall as all of it: whether it may be digits side by side rather than one digit, told
+    without the model (in well under a millisecond)."""
+    inked = as_unit_ink(ink, "side_by_side") >= HAZE
+    columns = np.flatnonzero(inked.any(axis=0))
+    if columns.size == 0:
+        return False
+    starts = np.flatnonzero(np.diff(columns) > 1) + 1
+    if starts.size == 0:
+        return False
+
+    def height(rows: np.ndarray) -> int:
+        inked_rows = np.flatnonzero(rows)
+        return int(inked_rows[-1] - inked_rows[0] + 1)
+
+    whole = height(inked.any(axis=1))
+    parts = [
+        height(inked[:, run[0] : run[-1] + 1].any(axis=1)) for run in np.split(columns, starts)
+    ]
+    return sum(part >= TALL * whole for part in parts) >= 2
+
+
 def split_digits(ink: np.ndarray, classifier: Classifier | None = None) -> Split:
     """Split the ink of a written number into its digits, left to right, each in MNIST form,
     and the marks written with them: points, commas and dashes between digits, a minus sign

@@ -93,6 +93,10 @@ WITHHELD_WORDS: dict[Withheld, tuple[str, str]] = {  # why a digit is withheld, 
     "not a digit": (NOT_A_DIGIT, NOT_A_DIGIT_HINT),
 }
 DOUBTFUL_HINT = "Not sure this is a digit at all."
+SEVERAL_DIGITS = (
+    "This looks like more than one digit: **{number}**. "
+    f"To read a whole number, choose **{A_NUMBER}** above."
+)
 MAYBE_NO_DIGIT = "maybe no digit"  # under the digit read, when the verdict doubts it...
 IF_A_DIGIT = "if it is a digit"  # ...and under its confidence, which assumes it is one
 CLEAR_TEXT = "Clear"  # the canvas control that empties the canvas, and with it the answer
@@ -505,6 +509,8 @@ def answer_section(reading: DrawingReading | None, strokes: dict | None = None) 
             st.caption(DRAW_HINT)
         elif labelled:
             st.empty()
+        elif reading.number is not None:
+            st.info(SEVERAL_DIGITS.format(number=reading.number), icon="🔢")
         elif verdict is not None:
             st.warning(
                 f"{verdict[1]} If it is a digit, pick the one you meant below; the chart shows "

@@ -19,7 +19,7 @@ from scipy.special import expit
 from digit_model import ModelOutputs
 from preprocess import canvas_to_ink, normalize
 from reading.photo import PhotoError, photo_to_ink, read_upload
-from reading.segment import Mark, Piece, split_digits
+from reading.segment import Mark, Piece, side_by_side, split_digits
 
 EXAMPLES = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -154,6 +154,17 @@ def test_split_digits_takes_anything(array):
         assert 0 <= piece.top < piece.bottom <= array.shape[0]
         assert 0 <= piece.left < piece.right <= array.shape[1]
     assert_marks_between(pieces, marks)
+
+
+@EXAMPLES
+@given(any_array() | ink_like())
+def test_side_by_side_takes_anything(array):
+    try:
+        found = side_by_side(array)
+    except ValueError:
+        assert not is_valid_ink(array)
+        return
+    assert is_valid_ink(array) and isinstance(found, bool)
 
 
 @EXAMPLES

@@ -8,6 +8,7 @@ from PIL import Image
 
 import digit_model
 import reading
+from devtools.drawing import PLACEMENTS
 from devtools.pictures import png
 from preprocess import canvas_to_ink
 from reading.photo import PhotoError
@@ -67,6 +68,34 @@ def test_a_drawing_key_names_the_canvas(classifier, clear_digits):
     )
     assert first.digit == moved.digit == 4
     assert first.drawing_key == again.drawing_key != moved.drawing_key
+
+
+def side_by_side(clear_digits, number: str, height: float = 110) -> np.ndarray:
+    """Digits written side by side across the one-digit canvas, as the canvas sends them."""
+    step = 260 / len(number)
+    return np.minimum.reduce(
+        [
+            clear_digits[int(digit)].image(min(height, 0.9 * step), 80, 10 + index * step)
+            for index, digit in enumerate(number)
+        ]
+    )
+
+
+@pytest.mark.parametrize("number", ["37", "01", "12", "45", "280"])
+def test_digits_side_by_side_on_the_one_digit_canvas_are_read_as_the_number_too(
+    classifier, clear_digits, number
+):
+    assert reading.read_drawing(classifier, side_by_side(clear_digits, number)).number == number
+
+
+def test_one_digit_or_a_digit_beside_a_speck_is_no_number(classifier, clear_digits):
+    for digit in clear_digits.values():
+        for placement in PLACEMENTS:
+            assert reading.read_drawing(classifier, digit.image(*placement)).number is None
+    speck = np.full((280, 280, 4), 255, np.uint8)
+    speck[200:206, 240:246, :3] = 0
+    beside = np.minimum(clear_digits[7].image(*PLACEMENTS[0]), speck)
+    assert reading.read_drawing(classifier, beside).number is None
 
 
 def test_a_number_is_read_digit_by_digit_left_to_right(classifier, clear_digits):

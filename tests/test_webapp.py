@@ -206,6 +206,18 @@ def test_drawing_shows_the_digit_its_probabilities_and_what_the_model_sees(
     assert "What the model sees" in model_view.proto.imgs[0].caption
 
 
+def test_a_number_written_on_the_one_digit_canvas_is_pointed_to_a_number(app, canvas, clear_digits):
+    canvas.drawing = np.minimum(
+        clear_digits[3].image(110, 80, 15), clear_digits[7].image(110, 80, 150)
+    )
+    app.run()
+
+    assert not app.exception
+    (info,) = app.info
+    assert "more than one digit: **37**" in info.value and f"**{tabs.draw.A_NUMBER}**" in info.value
+    assert answer(app) is not None and len(app.warning) == 0
+
+
 def test_each_drawing_replaces_the_answer_and_clearing_removes_it(app, canvas, clear_digits):
     canvas.drawing = drawing(clear_digits[2])
     app.run()
