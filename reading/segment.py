@@ -45,7 +45,8 @@ MAX_PIECES = 200  # beyond this many pieces only the heaviest count: it is not w
 MERGE_OVERLAP = 0.5  # pieces sharing this fraction of the narrower one's columns are one digit
 SPECK = 0.04  # groups lighter than this share of the heaviest are specks
 TALL = 0.5  # groups at least this fraction of the tallest one's height set the line height
-MARK_SIZE = 0.3  # a point or comma is at most this fraction of the line height each way,
+MARK_SIZE = 0.25  # a point or comma's stroke (its ink less the pen) is at most this fraction
+# of the line height each way,
 MIN_DAB = 0.7  # ...at least this fraction of the pen's width each way,
 MARK_CLEARANCE = 0.05  # ...this far from any digit (and at most this far below their foot)...
 COMMA_ELONGATION = 1.5  # ...and a comma this many times longer than thick (by its ink's spread)
@@ -379,8 +380,8 @@ def _marks(
     pens: dict[_Box, float] = {}
     marks = {}
     for group in groups:
-        if group.height > MARK_SIZE * line_height or group.width > DASH_LENGTH * line_height:
-            continue
+        if group.height > 2 * MARK_SIZE * line_height or group.width > DASH_LENGTH * line_height:
+            continue  # too large for any mark, whatever the pen (checked below)
         rows = slice(max(0, group.top - round(clearance)), group.bottom + round(clearance))
         # nearest_gap: to the nearest digit's ink in the mark's rows, or at least dash_clearance.
         left_of, right_of, nearest_gap = [], [], np.inf
@@ -419,9 +420,7 @@ def _marks(
             ]
             foot = np.mean([max(other.bottom for other in side) for side in sides])
             on_the_line = (  # where a point or comma goes
-                len(sides) == 2
-                and group.width <= MARK_SIZE * line_height
-                and max(middles) <= group.top <= foot + clearance
+                len(sides) == 2 and max(middles) <= group.top <= foot + clearance
             )
             half_way_up = (  # where a dash goes
                 nearest_gap >= dash_clearance
@@ -440,6 +439,9 @@ def _marks(
             pen = np.median([pens[other] for side in sides for other in side])
             if min(group.height, group.width) < MIN_DAB * pen:
                 continue  # a speck, thinner than the pen
+            widest = group.height if symbol == "-" else max(group.height, group.width)
+            if widest - pen > MARK_SIZE * line_height:
+                continue  # a stroke too long for a point or comma, or too high for a dash
             marks[group] = symbol
     return marks
 

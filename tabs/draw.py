@@ -663,8 +663,11 @@ def number_answer(classifier: digit_model.Classifier, reading: NumberReading, ke
                 f"or {a_digit(second, bold=True)} ({digit.probabilities[second]:.0%})"
             )
     if doubts:
+        # Larger only helps a piece too small to read: a scribble may fill the canvas.
+        larger = any(digit.withheld == "too small" for digit in reading.digits)
         st.warning(
-            f"Not sure: {'; '.join(doubts)}. Try writing it larger and clearer, "
+            f"Not sure: {'; '.join(doubts)}. Try writing it "
+            f"{'larger and clearer' if larger else 'more clearly'}, "
             "with a little space between the digits.",
             icon="🤔",
         )

@@ -79,8 +79,11 @@ def architecture_table(metrics: ModelMetrics) -> None:
 
 def per_digit_accuracy(metrics: ModelMetrics) -> None:
     """Test accuracy of each digit, so the weaker ones stand out."""
-    st.markdown("**Accuracy per digit**")
-    st.caption("Bars: the share of each digit's test images misread. Labels: its accuracy.")
+    st.markdown("**Misread per digit**")
+    st.caption(
+        "Bars: the share of each digit's test images misread, so the tallest is the weakest. "
+        "Labels: its accuracy."
+    )
     st.vega_lite_chart(
         spec=charts.per_digit_accuracy_chart(metrics.per_digit_accuracy),
         width="stretch",

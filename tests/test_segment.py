@@ -247,6 +247,25 @@ def test_a_dab_is_read_as_a_point_only_on_the_line_between_two_digits(classifier
     assert not read_number(classifier, bar).number.startswith("-")
 
 
+@pytest.mark.parametrize("brush", [8, 20, 32])
+def test_a_comma_as_long_is_read_with_a_thin_pen_or_a_thick_one(classifier, clear_digits, brush):
+    """A comma's stroke a fifth of the digits' height long: the pen's width, which makes its
+    ink taller, does not make it too tall to be a comma."""
+    digits = [clear_digits[1].segments, clear_digits[5].segments]
+    number = write_number(
+        digits, [0.6], 170, brush, "black on transparent", np.random.default_rng(0)
+    )
+    ink = canvas_to_ink(number.rgba)
+    one, five = read_number(classifier, ink).digits
+    height = five.box.bottom - five.box.top - brush
+    foot = max(one.box.bottom, five.box.bottom) - brush / 2
+    column = (one.box.right + five.box.left) / 2
+    comma = with_a_stroke(
+        ink, (foot - 0.1 * height, column), (foot + 0.1 * height, column - 0.05 * height), brush / 2
+    )
+    assert read_number(classifier, comma).number == "1,5"
+
+
 def test_a_speck_is_no_digit_for_a_point_to_follow(classifier, clear_digits):
     """A hairline too light to be a digit, left of the number, with a dab on the line between
     it and the first digit: no point before the first digit."""

@@ -204,6 +204,7 @@ def test_a_piece_the_model_hesitates_over_shows_its_digit_and_the_doubt(
     assert metric(app, "Prediction") == f"2{letter.digit}"
     (warning,) = shown(app).warning
     assert f"piece 2 (**{letter.digit}**) {reading.MAY_NOT_BE_A_DIGIT}" in warning.value
+    assert "Try writing it more clearly" in warning.value  # not larger: it is not too small
 
 
 def test_a_mode_opened_before_stays_on_the_page_hidden_with_its_canvas(app, canvas, clear_digits):
