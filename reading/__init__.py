@@ -31,6 +31,7 @@ MODES: tuple[Mode, ...] = ("digit", "number")
 Withheld = Literal["too small", "not a digit"]
 WITHHELD = "?"  # stands in a number for a piece whose digit is withheld
 MAY_NOT_BE_A_DIGIT = "may not be a digit at all"  # said of a digit given though doubtful
+UNSURE_BELOW = 0.6  # a digit read less surely than this is a guess between two digits
 
 
 @dataclass(frozen=True)
@@ -250,19 +251,22 @@ def read_drawing(
     # Keyed on the canvas, not the 28x28 input: the same strokes drawn elsewhere in the box
     # give the same input, but they are another drawing to label.
     key = hashlib.blake2b(np.ascontiguousarray(rgba), digest_size=8).hexdigest()
-    return DrawingReading(**vars(reading), drawing_key=key, number=several_digits(classifier, ink))
+    number = several_digits(classifier, ink, reading)
+    return DrawingReading(**vars(reading), drawing_key=key, number=number)
 
 
-def several_digits(classifier: Classifier, ink: np.ndarray) -> str | None:
-    """The number that ink of two or more digits side by side reads as, each digit read
-    surely; None for one digit. Only ink with parts side by side (`segment.side_by_side`) is
-    read again, as a number: a drawing of one digit costs no model call more."""
+def several_digits(classifier: Classifier, ink: np.ndarray, alone: DigitReading) -> str | None:
+    """The number that ink of two or more digits side by side reads as, when each digit is
+    read surely and the number more surely than the ink read `alone` as one digit (a 0 drawn
+    as two arcs reads 11, less surely than 0); None otherwise. Only ink with parts side by
+    side (`segment.side_by_side`) is read again: one digit costs no model call more."""
     if not segment.side_by_side(ink):
         return None
     number = read_number(classifier, ink)
     if number is None or len(number.digits) < 2:
         return None
-    if any(digit.withheld or digit.doubtful for digit in number.digits):
+    unsure = (d.withheld or d.doubtful or d.confidence < UNSURE_BELOW for d in number.digits)
+    if any(unsure) or number.confidence is None or number.confidence <= alone.confidence:
         return None
     return number.number
 

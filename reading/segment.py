@@ -45,8 +45,8 @@ MAX_PIECES = 200  # beyond this many pieces only the heaviest count: it is not w
 MERGE_OVERLAP = 0.5  # pieces sharing this fraction of the narrower one's columns are one digit
 SPECK = 0.04  # groups lighter than this share of the heaviest are specks
 TALL = 0.5  # groups at least this fraction of the tallest one's height set the line height
-MARK_SIZE = 0.25  # a point or comma's stroke (its ink less the pen) is at most this fraction
-# of the line height each way,
+SIDE_BY_SIDE = 0.5  # parts apart that are this share of all the ink's height may be digits
+MARK_SIZE = 0.25  # a point or comma's stroke (ink less pen) is at most this much of the line,
 MIN_DAB = 0.7  # ...at least this fraction of the pen's width each way,
 MARK_CLEARANCE = 0.05  # ...this far from any digit (and at most this far below their foot)...
 COMMA_ELONGATION = 1.5  # ...and a comma this many times longer than thick (by its ink's spread)
@@ -381,7 +381,7 @@ def _marks(
     marks = {}
     for group in groups:
         if group.height > 2 * MARK_SIZE * line_height or group.width > DASH_LENGTH * line_height:
-            continue  # too large for any mark, whatever the pen (checked below)
+            continue  # far too large for a mark; the exact check, less the pen, is below
         rows = slice(max(0, group.top - round(clearance)), group.bottom + round(clearance))
         # nearest_gap: to the nearest digit's ink in the mark's rows, or at least dash_clearance.
         left_of, right_of, nearest_gap = [], [], np.inf
@@ -606,9 +606,9 @@ def _placed_marks(pieces: list[Piece], marks: dict[_Box, MarkSymbol]) -> list[tu
 
 
 def side_by_side(ink: np.ndarray) -> bool:
-    """Whether the ink has empty columns between parts of it, two of them at least TALL times
-    as tall as all of it: whether it may be digits side by side rather than one digit, told
-    without the model (in well under a millisecond)."""
+    """Whether the ink has empty columns between parts of it, two of them at least SIDE_BY_SIDE
+    of its height: whether it may be digits side by side rather than one digit, told without
+    the model (in well under a millisecond)."""
     inked = as_unit_ink(ink, "side_by_side") >= HAZE
     columns = np.flatnonzero(inked.any(axis=0))
     if columns.size == 0:
@@ -625,7 +625,7 @@ def side_by_side(ink: np.ndarray) -> bool:
     parts = [
         height(inked[:, run[0] : run[-1] + 1].any(axis=1)) for run in np.split(columns, starts)
     ]
-    return sum(part >= TALL * whole for part in parts) >= 2
+    return sum(part >= SIDE_BY_SIDE * whole for part in parts) >= 2
 
 
 def split_digits(ink: np.ndarray, classifier: Classifier | None = None) -> Split:

@@ -362,11 +362,11 @@ async def _read(data: bytes | bytearray, mode: str) -> JSONResponse:
 
 async def model_info(request: Request) -> JSONResponse:
     """GET /api/model: which model answers (the file as it was loaded, whatever has been
-    written over it since), when it was trained, how well it reads."""
+    written over it since, or the one that will load), when it was trained, how well it reads."""
     try:
-        served = await _in_worker(served_model.served_file)
-    except digit_model.ModelUnavailable as error:
-        logger.error("No model to describe: %s", error)
+        served = await _in_worker(served_model.described)
+    except OSError as error:
+        logger.error("No model file to describe: %s", error)
         return _model_unavailable()
     try:
         metrics = await _in_worker(served_model.figures)

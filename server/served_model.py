@@ -8,7 +8,7 @@ tells how that is going without waiting for anything, for the readiness endpoint
 once compiled, so that a load balancer sends no request that waits for a compile; and a
 model file that failed to load is tried again in the background once it is there, so that
 a replica nobody sends requests to becomes ready by itself. A running server keeps the
-model it loaded, so `served_file` and `figures` describe that one, not a file written over
+model it loaded, so `described` and `figures` describe that one, not a file written over
 it since. No Streamlit here.
 """
 
@@ -42,6 +42,7 @@ _warm: set[str] = set()  # model files loaded and compiled for a number's batch 
 _tried_at: dict[str, float] = {}  # when each failed model file was last tried again
 _loading = threading.Lock()
 RETRY_S = 5.0  # a model file that failed to load is tried again this often, once it is there
+LOAD_TRIES = 3  # loads of a model file replaced each time while it loads, before it is kept
 logger = logging.getLogger(__name__)
 
 
@@ -63,15 +64,9 @@ def shared_classifier(path: str | Path | None = None) -> digit_model.Classifier:
     with _loading:
         if key not in _loaded:
             try:
-                _loaded[key] = digit_model.load(key)
-                _served[key] = _described(Path(key))
-            except (digit_model.ModelUnavailable, OSError) as error:
-                _loaded.pop(key, None)
+                _loaded[key], _served[key] = _load(Path(key))
+            except digit_model.ModelUnavailable:
                 _failed.add(key)
-                if isinstance(error, OSError):  # the file went away as it loaded
-                    raise digit_model.ModelUnavailable(
-                        f"The model file {key} could not be read ({error})."
-                    ) from error
                 raise
             _failed.discard(key)
             # Not a daemon: the interpreter waits for it at exit, never ends it mid-compile.
@@ -81,29 +76,59 @@ def shared_classifier(path: str | Path | None = None) -> digit_model.Classifier:
         return _loaded[key]
 
 
-def served_file(path: str | Path | None = None) -> ServedFile:
-    """The served model file as it was when loaded, loading it now if it is not; raises
-    digit_model.ModelUnavailable as `shared_classifier` does."""
-    shared_classifier(path)
-    return _served[_key(path)]
+def _load(path: Path) -> tuple[digit_model.Classifier, ServedFile]:
+    """Load a model file and describe it. A file replaced while it loads (a retrain finishing)
+    is loaded again, so that the description is of the model loaded."""
+    for _ in range(LOAD_TRIES):
+        before = _version(path)
+        classifier = digit_model.load(path)
+        try:
+            served = _described(path)
+        except OSError as error:
+            raise digit_model.ModelUnavailable(
+                f"The model file {path} could not be read ({error}). "
+                f"Retrain it with `{digit_model.train_command(path)}`."
+            ) from error
+        if _version(path) == before:
+            break
+    return classifier, served
+
+
+def described(path: str | Path | None = None) -> ServedFile:
+    """The model file that answers, as it was when loaded; before it is loaded, the file on
+    disk, which is what will load. Never loads the model. OSError when there is no file."""
+    return _served.get(_key(path)) or _described(Path(_key(path)))
 
 
 def figures(path: str | Path | None = None) -> digit_model.ModelMetrics | None:
-    """The served model's figures, None when it has none: read afresh while the file on disk is
-    still the one loaded (`train_model.py evaluate` rewrites them), else as they were when it
-    loaded. Never loads the model: unloaded, the file's own. ValueError when unreadable."""
-    served = _served.get(_key(path))
-    if served is not None:
-        try:
-            replaced = file_digest(Path(_key(path))) != served.sha256
-        except OSError:
-            replaced = True
-        if replaced:
-            return served.metrics
-    return _current_metrics(Path(_key(path)))
+    """The served model's figures, None when it has none: read afresh, and kept, while the file
+    on disk is still the one loaded (`train_model.py evaluate --record` rewrites them), else as
+    last read. Never loads the model: unloaded, the file's own. ValueError when unreadable."""
+    key = _key(path)
+    served = _served.get(key)
+    if served is None:
+        return _current_metrics(Path(key))
+    try:
+        replaced = _file_digest(Path(key)) != served.sha256
+    except OSError:
+        replaced = True
+    if replaced:
+        return served.metrics
+    fresh = _current_metrics(Path(key))
+    _served[key] = served._replace(metrics=fresh)
+    return fresh
 
 
-def file_digest(path: Path) -> str:
+def _version(path: Path) -> tuple[int, int] | None:
+    """A file's modification time and size, None when it cannot be read."""
+    try:
+        status = path.stat()
+    except OSError:
+        return None
+    return status.st_mtime_ns, status.st_size
+
+
+def _file_digest(path: Path) -> str:
     """The sha256 of a file, computed once per version (time and size) of it."""
     status = path.stat()
     return _digest(path, status.st_mtime_ns, status.st_size)
@@ -137,8 +162,7 @@ def _described(path: Path) -> ServedFile:
     except ValueError as error:
         logger.warning("The served model's figures cannot be read: %s", error)
         metrics = None
-    status = path.stat()
-    return ServedFile(_digest(path, status.st_mtime_ns, status.st_size), status.st_size, metrics)
+    return ServedFile(_file_digest(path), path.stat().st_size, metrics)
 
 
 def _warm_up(key: str, classifier: digit_model.Classifier) -> None:

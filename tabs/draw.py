@@ -23,6 +23,7 @@ from feedback.store import (
 from preprocess import CANVAS_SIZE, FIELD, canvas_to_ink, enlarge, png_data_url
 from reading import (
     MAY_NOT_BE_A_DIGIT,
+    UNSURE_BELOW,
     WITHHELD,
     DigitReading,
     DrawingReading,
@@ -81,7 +82,6 @@ BRUSH_WIDTHS = (6, 40)  # px, the slider's range
 DEFAULT_BRUSH = 18
 BRUSH_KEY = "brush_width"
 BRUSH_POPOVER_KEY = "brush_popover"
-UNSURE_BELOW = 0.6  # a winner less likely than this is shown as a guess between two digits
 PREVIEW_SCALE = 6  # each of the 28x28 input pixels becomes a crisp 6x6 block
 PREVIEW_SIDE = FIELD * PREVIEW_SCALE
 DRAW_HINT = "Draw a digit from 0 to 9 in the box. The answer appears as soon as you lift the pen."

@@ -88,6 +88,23 @@ def test_digits_side_by_side_on_the_one_digit_canvas_are_read_as_the_number_too(
     assert reading.read_drawing(classifier, side_by_side(clear_digits, number)).number == number
 
 
+@pytest.mark.parametrize("brush", [8, 18, 30])
+def test_a_zero_drawn_as_two_arcs_is_one_digit_not_eleven(classifier, brush):
+    """Its two strokes stand apart, each a fair 1, but the pair reads less surely as 11 than
+    the drawing reads as a 0."""
+    turns = np.linspace(0.3, np.pi - 0.3, 12)
+    segments = []
+    for side in (1, -1):
+        rows, columns = 14 - 10 * np.cos(turns), 14 + side * 7 * np.sin(turns)
+        segments += [
+            (rows[k], columns[k], rows[k + 1], columns[k + 1]) for k in range(len(turns) - 1)
+        ]
+    zero = reading.read_drawing(
+        classifier, draw(segments, 200, 40, 60, brush, "black on transparent")
+    )
+    assert zero.digit == 0 and zero.number is None
+
+
 def test_one_digit_or_a_digit_beside_a_speck_is_no_number(classifier, clear_digits):
     for digit in clear_digits.values():
         for placement in PLACEMENTS:

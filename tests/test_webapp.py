@@ -301,6 +301,26 @@ def test_model_card_shows_the_figures_from_the_metrics_file(app, canvas):
     assert validation == metrics.history["val_loss"]
 
 
+def test_model_card_describes_the_model_loaded_not_one_written_over_it(
+    canvas, tmp_path, monkeypatch
+):
+    model_file = tmp_path / "model.keras"
+    shutil.copy(digit_model.DEFAULT_PATH, model_file)
+    metrics_file = digit_model.metrics_path(model_file)
+    shutil.copy(digit_model.metrics_path(digit_model.DEFAULT_PATH), metrics_file)
+    monkeypatch.setenv(digit_model.MODEL_PATH_VARIABLE, str(model_file))
+    app = AppTest.from_file(str(REPO_ROOT / "webapp.py"), default_timeout=RUN_TIMEOUT)
+    app.run()  # the page loads the model, and keeps it until the server restarts
+    figures = json.loads(metrics_file.read_text())
+    model_file.write_bytes(model_file.read_bytes() + b"retrained")
+    metrics_file.write_text(json.dumps(figures | {"test_accuracy": 0.5}))
+    open_tab(app, "Model card")
+
+    assert not app.exception
+    shown = {metric.label: metric.value for metric in app.tabs[2].metric}
+    assert shown["Test accuracy"] == f"{figures['test_accuracy']:.2%}"
+
+
 def test_model_card_shows_pen_handwriting_and_calibration_when_measured(
     tmp_path, monkeypatch, canvas
 ):
