@@ -105,6 +105,17 @@ def test_a_drawing_that_is_no_digit_is_named_as_such(page, not_a_digit):
     expect_blank(page)
 
 
+def test_two_digits_drawn_on_the_one_digit_canvas_point_to_a_number(page, clear_digits):
+    draw(page, clear_digits[3], 110, 80, 15)
+    draw(page, clear_digits[7], 110, 80, 150)
+    expect(page.get_by_text("This looks like more than one digit: 37.")).to_be_visible(
+        timeout=FIRST_ANSWER_MS
+    )
+
+    canvas_control(page, tabs.draw.CLEAR_TEXT).click()
+    expect_blank(page)
+
+
 def test_undo_redo_and_clear_are_always_shown_and_large_enough_for_a_finger(page):
     page.mouse.move(0, 0)  # nothing hovers over the canvas
     for name in ("Undo", "Redo", tabs.draw.CLEAR_TEXT):
