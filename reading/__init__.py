@@ -89,14 +89,24 @@ class DigitReading:
 
 
 @dataclass(frozen=True)
-class DrawingReading(DigitReading):
+class OneDigitReading(DigitReading):
+    """A drawing or picture read as one digit, as it was sent to be, and the number it reads
+    as when it holds several digits side by side instead (`several_digits`)."""
+
+    # The number, each of its digits read surely; None for one digit.
+    several_digits: str | None = field(default=None, kw_only=True)
+
+    def to_dict(self) -> dict:
+        """The reading as JSON-ready values, with the number seen where one digit was asked for."""
+        return {**super().to_dict(), "several_digits": self.several_digits}
+
+
+@dataclass(frozen=True)
+class DrawingReading(OneDigitReading):
     """One canvas drawing read as a digit, with a key that names the drawing: a new stroke
     makes a new drawing, and undo brings an earlier one back."""
 
     drawing_key: str
-    # What the drawing reads as when it holds several digits side by side, each read surely:
-    # a number written where one digit was asked for. None for one digit.
-    number: str | None = field(default=None, kw_only=True)
 
 
 @dataclass(frozen=True)
@@ -238,21 +248,31 @@ def read_digit(
     return read_digits(classifier, [ink], memory)[0]
 
 
+def read_one_digit(
+    classifier: Classifier, ink: np.ndarray, memory: HandwritingMemory | None = None
+) -> OneDigitReading | None:
+    """Read ink sent as one digit (`read_digit`), and say which number it reads as when it
+    holds several digits side by side; None when it is blank."""
+    reading = read_digit(classifier, ink, memory)
+    if reading is None:
+        return None
+    number = several_digits(classifier, ink, reading)
+    return OneDigitReading(**vars(reading), several_digits=number)
+
+
 def read_drawing(
     classifier: Classifier, rgba: np.ndarray | None, memory: HandwritingMemory | None = None
 ) -> DrawingReading | None:
     """Read a canvas image (RGBA, any colours) as one digit; None when nothing is drawn."""
     if rgba is None:
         return None
-    ink = canvas_to_ink(rgba)
-    reading = read_digit(classifier, ink, memory)
+    reading = read_one_digit(classifier, canvas_to_ink(rgba), memory)
     if reading is None:
         return None
     # Keyed on the canvas, not the 28x28 input: the same strokes drawn elsewhere in the box
     # give the same input, but they are another drawing to label.
     key = hashlib.blake2b(np.ascontiguousarray(rgba), digest_size=8).hexdigest()
-    number = several_digits(classifier, ink, reading)
-    return DrawingReading(**vars(reading), drawing_key=key, number=number)
+    return DrawingReading(**vars(reading), drawing_key=key)
 
 
 def several_digits(classifier: Classifier, ink: np.ndarray, alone: DigitReading) -> str | None:
@@ -299,7 +319,7 @@ def read_number(classifier: Classifier, ink: np.ndarray) -> NumberReading | None
 
 def read_image_bytes(
     classifier: Classifier, data: bytes, mode: Mode = "digit"
-) -> DigitReading | NumberReading | None:
+) -> OneDigitReading | NumberReading | None:
     """Read a PNG, JPEG or WebP (a canvas export or a photo of paper) as a digit or a number.
 
     The picture is opened as a photo upload is (`photo.read_upload`: checked before decoding,
@@ -312,12 +332,12 @@ def read_image_bytes(
 
 def read_photo(
     classifier: Classifier, picture: photo.Photo, mode: Mode = "digit"
-) -> DigitReading | NumberReading | None:
+) -> OneDigitReading | NumberReading | None:
     """Read an opened picture (`photo.read_upload`) as `read_image_bytes` reads its bytes."""
     if mode not in MODES:
         raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
     if mode == "digit":
-        return read_digit(classifier, picture.ink)
+        return read_one_digit(classifier, picture.ink)
     reading = read_number(classifier, picture.ink)
     if reading is None or picture.scale == 1.0:
         return reading

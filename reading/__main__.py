@@ -4,8 +4,10 @@
 
 Prints one line per file: the digit (or with --number the whole number) and the confidence,
 or why the digit is withheld ("too small", "not a digit"; "?" in a number), or what is
-wrong with that file. A folder stands for every PNG, JPEG and WebP file in it, and `-` for
-an image piped to standard input (a file named "-" is `./-`).
+wrong with that file. A file read as one digit that holds several side by side is said to
+look like more than one digit, with the number they read as. A folder stands for every
+PNG, JPEG and WebP file in it, and `-` for an image piped to standard input (a file named
+"-" is `./-`).
 With --json each line is a JSON object with the file's name and the HTTP API's answer.
 Exits with 1 when any file could not be read, after reading all the others; with 2 when the
 model cannot be loaded or the command line is not understood.
@@ -26,7 +28,7 @@ from stat import S_ISREG
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up notices: not answers
 
 import digit_model
-from reading import MAY_NOT_BE_A_DIGIT, DigitReading, NumberReading, photo, read_image_bytes
+from reading import MAY_NOT_BE_A_DIGIT, NumberReading, OneDigitReading, photo, read_image_bytes
 
 NO_HANDWRITING = "no handwriting found"
 # The one object that stands for `-`, told apart by identity: Path("./-") == Path("-"), and
@@ -59,7 +61,7 @@ def image_files(paths: list[Path]) -> Iterator[Path]:
 
 def read_file(
     classifier: digit_model.Classifier, path: Path, number: bool
-) -> DigitReading | NumberReading | str:
+) -> OneDigitReading | NumberReading | str:
     """What the model reads in one file, or why the file cannot be read."""
     if path is not STANDARD_INPUT and path.is_dir():
         return "no PNG, JPEG or WebP files in this folder"
@@ -89,7 +91,7 @@ def _bounded_read(path: Path) -> bytes:
         return image.read(photo.MAX_BYTES + 1)
 
 
-def line(path: Path, result: DigitReading | NumberReading | str, as_json: bool) -> str:
+def line(path: Path, result: OneDigitReading | NumberReading | str, as_json: bool) -> str:
     """One output line for one file."""
     name = "./-" if path is not STANDARD_INPUT and str(path) == "-" else str(path)
     if as_json:
@@ -100,14 +102,20 @@ def line(path: Path, result: DigitReading | NumberReading | str, as_json: bool) 
     return f"{name}: {answer_text(result)}"
 
 
-def answer_text(reading: DigitReading | NumberReading) -> str:
+def answer_text(reading: OneDigitReading | NumberReading) -> str:
     """The answer as the page gives it: the digit or number and the confidence, or why a
     digit is withheld ("?" in a number), and the model's doubts in words."""
-    if isinstance(reading, DigitReading):
+    if isinstance(reading, OneDigitReading):
+        several = (
+            f"; this looks like more than one digit: {reading.several_digits} (read a number "
+            "with --number)"
+            if reading.several_digits
+            else ""
+        )
         if reading.withheld:
-            return reading.withheld
+            return reading.withheld + several
         doubt = f"; {MAY_NOT_BE_A_DIGIT}" if reading.doubtful else ""
-        return f"{reading.digit} ({reading.confidence:.0%}{doubt})"
+        return f"{reading.digit} ({reading.confidence:.0%}{doubt}){several}"
     notes = [] if reading.confidence is None else [f"{reading.confidence:.0%}"]
     for position, digit in enumerate(reading.digits, start=1):
         if digit.withheld:

@@ -509,8 +509,8 @@ def answer_section(reading: DrawingReading | None, strokes: dict | None = None) 
             st.caption(DRAW_HINT)
         elif labelled:
             st.empty()
-        elif reading.number is not None:
-            st.info(SEVERAL_DIGITS.format(number=reading.number), icon="🔢")
+        elif reading.several_digits is not None:
+            st.info(SEVERAL_DIGITS.format(number=reading.several_digits), icon="🔢")
         elif verdict is not None:
             st.warning(
                 f"{verdict[1]} If it is a digit, pick the one you meant below; the chart shows "

@@ -137,9 +137,9 @@ def still_serving(url: str) -> None:
 def test_a_digit_answer_has_its_shape(app_url, clear_digits):
     status, answer = post(app_url, png(drawn_digit(clear_digits[7], "black on transparent")))
     assert status == 200
-    assert set(answer) == DIGIT_FIELDS
+    assert set(answer) == DIGIT_FIELDS | {"several_digits"}
     assert answer["digit"] == 7 and answer["is_digit"] is True and answer["too_small"] is False
-    assert answer["doubtful"] is False
+    assert answer["doubtful"] is False and answer["several_digits"] is None
     assert len(answer["probabilities"]) == 10
     assert sum(answer["probabilities"]) == pytest.approx(1.0, abs=1e-4)
     assert answer["confidence"] == max(answer["probabilities"]) == answer["probabilities"][7]
@@ -165,6 +165,15 @@ def test_digits_scanned_in_the_cells_of_a_form_are_read(app_url, clear_digits):
         scan[border] = (40, 40, 40, 255)  # the cell's printed border, 4 px
         status, answer = post(app_url, png(scan))
         assert (status, answer["digit"], answer["is_digit"]) == (200, label, True)
+
+
+def test_a_number_sent_as_one_digit_is_pointed_out(app_url, clear_digits):
+    """A script that sends 37 without mode=number learns that it holds two digits."""
+    picture = png(written(clear_digits, "37"))
+    status, answer = post(app_url, picture)
+    assert (status, answer["several_digits"]) == (200, "37")
+    status, answer = post(app_url, picture, query="?mode=number")
+    assert (status, answer["number"]) == (200, "37")
 
 
 def test_a_drawn_number_is_read_with_each_digit_and_its_box(app_url, clear_digits):

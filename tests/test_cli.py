@@ -69,6 +69,9 @@ def test_each_file_gets_one_line_and_a_broken_one_a_non_zero_exit(folder):
     assert "error: The image file is damaged or incomplete" in lines[0]
     for line, label in zip(lines[1:4], (0, 3, 8)):
         assert line.split(": ")[1].startswith(f"{label} (") and line.endswith("%)")
+    assert lines[4].endswith(
+        "this looks like more than one digit: 2026 (read a number with --number)"
+    )
 
 
 def test_good_files_exit_zero_and_a_number_is_read_whole(folder, tmp_path, clear_digits):
@@ -88,6 +91,7 @@ def test_json_lines_carry_the_api_answer_and_each_error(folder, tmp_path):
     assert result.returncode == 1
     eight, gone, notes = (json.loads(line) for line in result.stdout.splitlines())
     assert eight["file"] == str(folder / "digit_8.png") and eight["digit"] == 8
+    assert eight["several_digits"] is None
     assert len(eight["probabilities"]) == 10 and eight["is_digit"] is True
     assert np.isclose(sum(eight["probabilities"]), 1.0, atol=1e-4)
     assert gone == {

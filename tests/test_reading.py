@@ -85,7 +85,10 @@ def side_by_side(clear_digits, number: str, height: float = 110) -> np.ndarray:
 def test_digits_side_by_side_on_the_one_digit_canvas_are_read_as_the_number_too(
     classifier, clear_digits, number
 ):
-    assert reading.read_drawing(classifier, side_by_side(clear_digits, number)).number == number
+    assert (
+        reading.read_drawing(classifier, side_by_side(clear_digits, number)).several_digits
+        == number
+    )
 
 
 @pytest.mark.parametrize("brush", [8, 18, 30])
@@ -102,17 +105,17 @@ def test_a_zero_drawn_as_two_arcs_is_one_digit_not_eleven(classifier, brush):
     zero = reading.read_drawing(
         classifier, draw(segments, 200, 40, 60, brush, "black on transparent")
     )
-    assert zero.digit == 0 and zero.number is None
+    assert zero.digit == 0 and zero.several_digits is None
 
 
 def test_one_digit_or_a_digit_beside_a_speck_is_no_number(classifier, clear_digits):
     for digit in clear_digits.values():
         for placement in PLACEMENTS:
-            assert reading.read_drawing(classifier, digit.image(*placement)).number is None
+            assert reading.read_drawing(classifier, digit.image(*placement)).several_digits is None
     speck = np.full((280, 280, 4), 255, np.uint8)
     speck[200:206, 240:246, :3] = 0
     beside = np.minimum(clear_digits[7].image(*PLACEMENTS[0]), speck)
-    assert reading.read_drawing(classifier, beside).number is None
+    assert reading.read_drawing(classifier, beside).several_digits is None
 
 
 def test_a_number_is_read_digit_by_digit_left_to_right(classifier, clear_digits):
