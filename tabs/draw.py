@@ -225,8 +225,9 @@ CANVAS_SCRIPT = Template(
 
 
 # Ten digits side by side fit the answer column, and a phone screen, once the pills' side
-# padding is narrowed; otherwise the last ones would scroll out of sight. They are as tall as
-# the canvas's buttons, for a finger to hit the digit it means. The probability
+# padding is narrowed; otherwise the last ones would scroll out of sight. They share the
+# column's width and are as tall as the canvas's buttons, for a finger to hit the digit it
+# means. The probability
 # chart's hover toolbar would sit over the last digits and take their clicks: it is hidden.
 # On a phone the title takes less height and the brush's button shows only its icon (its name
 # stays for screen readers), beside the mode instead of on a row of its own, so that the
@@ -418,7 +419,7 @@ def feedback_row(reading: DrawingReading | None, strokes: dict | None) -> None:
     st.session_state[PICK_KEY] = None if reading is None else saved.get(reading.drawing_key)
     if reading is None:
         st.button(CONFIRM_TEXT, key=CONFIRM_KEY, disabled=True)
-        st.pills(PICK_PROMPT, range(10), key=PICK_KEY, disabled=True)
+        st.pills(PICK_PROMPT, range(10), key=PICK_KEY, disabled=True, width="stretch")
         with st.container(key=NOTICE_SLOT):  # its place, for the line a click brings
             st.empty()
         return
@@ -441,6 +442,7 @@ def feedback_row(reading: DrawingReading | None, strokes: dict | None) -> None:
         key=PICK_KEY,
         on_change=save_picked_digit,
         args=(reading, strokes),
+        width="stretch",
     )
     notice = st.session_state.get(NOTICE_KEY)
     if notice is None or notice.drawing_key != key:

@@ -159,13 +159,13 @@ def test_page_fits_a_phone_screen_and_reads_a_digit_there(browser, app_url, clea
         draw(phone, clear_digits[6], *PLACEMENTS[0])
         expect_answer(phone, 6)
         # All ten digits side by side within the screen's width: none scrolled out of sight,
-        # and each as tall as a finger needs.
+        # and each as large as a finger needs: the row's whole width shared out.
         picker = phone.get_by_role("radiogroup", name=tabs.draw.PICK_PROMPT).bounding_box()
         right_edge = min(picker["x"] + picker["width"], 360)
         for digit in range(10):
             choice = digit_choice(phone, digit).bounding_box()
             assert picker["x"] <= choice["x"] and choice["x"] + choice["width"] <= right_edge
-            assert choice["height"] >= 40
+            assert choice["width"] >= 28 and choice["height"] >= 40
 
 
 def stored_labels(url: str) -> list[sa.Row]:
