@@ -90,8 +90,8 @@ class DigitReading:
 
 @dataclass(frozen=True)
 class OneDigitReading(DigitReading):
-    """A drawing or picture read as one digit, as it was sent to be, and the number it reads
-    as when it holds several digits side by side instead (`several_digits`)."""
+    """A drawing or picture sent to be read as one digit, and the number it reads as when it
+    holds several digits side by side instead (`several_digits`)."""
 
     # The number, each of its digits read surely; None for one digit.
     several_digits: str | None = field(default=None, kw_only=True)

@@ -227,8 +227,8 @@ CANVAS_SCRIPT = Template(
 # Ten digits side by side fit the answer column, and a phone screen, once the pills' side
 # padding is narrowed; otherwise the last ones would scroll out of sight. They share the
 # column's width and are as tall as the canvas's buttons, for a finger to hit the digit it
-# means. The probability
-# chart's hover toolbar would sit over the last digits and take their clicks: it is hidden.
+# means. The probability chart's hover toolbar would sit over the last digits and take their
+# clicks: it is hidden.
 # On a phone the title takes less height and the brush's button shows only its icon (its name
 # stays for screen readers), beside the mode instead of on a row of its own, so that the
 # canvas, the answer and the start of what is said of it fit the screen together. A mode's
