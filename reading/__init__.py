@@ -20,7 +20,7 @@ from typing import Literal
 import numpy as np
 
 from digit_model import Classifier
-from preprocess import canvas_to_ink, prepare, too_small
+from preprocess import DOT_EXTENT, HAZE, as_unit_ink, canvas_to_ink, prepare, too_small
 from reading import photo, segment
 from reading.memory import HandwritingMemory
 
@@ -293,11 +293,19 @@ def several_digits(classifier: Classifier, ink: np.ndarray, alone: DigitReading)
 
 def read_number(classifier: Classifier, ink: np.ndarray) -> NumberReading | None:
     """Read every digit of a written number, with one batched model call, and the marks
-    written with them (`segment.split_digits`); None for blank ink."""
+    written with them (`segment.split_digits`); None for blank ink. Ink that is only a dot or
+    a speck is one piece, too small, as on the one-digit canvas: never cut into digits."""
     pieces, marks = segment.split_digits(ink, classifier)
     if not pieces:
         return None
     ink = np.asarray(ink)
+    spans = (
+        max(p.bottom for p in pieces) - min(p.top for p in pieces),
+        max(p.right for p in pieces) - min(p.left for p in pieces),
+    )
+    # Only ink that spans little may be a speck: the cheap test first.
+    if max(spans) < DOT_EXTENT * max(ink.shape) and too_small(ink):
+        return _speck(classifier, ink)
     return NumberReading(
         tuple(
             PlacedDigit(
@@ -315,6 +323,14 @@ def read_number(classifier: Classifier, ink: np.ndarray) -> NumberReading | None
             for mark in marks
         ),
     )
+
+
+def _speck(classifier: Classifier, ink: np.ndarray) -> NumberReading:
+    """A dot or a speck read as a number: one piece, too small to read, where it lies."""
+    inked = as_unit_ink(ink, "read_number") >= HAZE
+    rows, columns = np.flatnonzero(inked.any(axis=1)), np.flatnonzero(inked.any(axis=0))
+    box = Box(int(columns[0]), int(rows[0]), int(columns[-1]) + 1, int(rows[-1]) + 1)
+    return NumberReading((PlacedDigit(**vars(read_digit(classifier, ink)), box=box),))
 
 
 def read_image_bytes(

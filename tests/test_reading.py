@@ -139,6 +139,19 @@ def test_picture_bytes_are_read_as_a_digit_or_a_number(classifier, clear_digits,
     assert number.number == NUMBER
 
 
+@pytest.mark.parametrize("brush", [8, 18, 30])
+def test_a_tap_on_the_number_canvas_is_too_small_not_digits(classifier, brush):
+    """A dot is one piece, too small to read, as on the one-digit canvas: not cut in two and
+    read as 00 or 1?."""
+    rgba = np.full((280, 700, 4), 255, np.uint8)
+    rows, columns = np.ogrid[:280, :700]
+    rgba[(rows - 140) ** 2 + (columns - 300) ** 2 <= (brush / 2) ** 2, :3] = 0
+    result = reading.read_number(classifier, canvas_to_ink(rgba))
+    (dot,) = result.digits
+    assert (result.number, dot.withheld) == ("?", "too small")
+    assert dot.box.left <= 300 < dot.box.right and dot.box.top <= 140 < dot.box.bottom
+
+
 def test_boxes_are_in_the_pixels_of_the_picture_sent(classifier, clear_digits):
     """A picture larger than the working size is read scaled down; its boxes are scaled back."""
     rgba = written_number(clear_digits, NUMBER, "black on transparent")
