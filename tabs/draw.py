@@ -428,12 +428,14 @@ def feedback_row(reading: DrawingReading | None, strokes: dict | None) -> None:
         return
     key = reading.drawing_key
     is_saved = key in saved
+    # Digits side by side are not confirmed as the one digit read: a 37 saved as a 3 would
+    # be a wrong label. A digit picked below still saves it, for a drawing that is one digit.
     st.button(
         CONFIRM_TEXT,
         key=CONFIRM_KEY,
         on_click=save_label,
         args=(reading, strokes, reading.digit),
-        disabled=is_saved or unreadable(reading) is not None,
+        disabled=is_saved or unreadable(reading) is not None or reading.several_digits is not None,
         help=f"The answer {reading.digit} is right: save this drawing with it.",
     )
     st.pills(

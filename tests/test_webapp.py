@@ -216,6 +216,8 @@ def test_a_number_written_on_the_one_digit_canvas_is_pointed_to_a_number(app, ca
     (info,) = app.info
     assert "more than one digit: **37**" in info.value and f"**{tabs.draw.A_NUMBER}**" in info.value
     assert answer(app) is not None and len(app.warning) == 0
+    # Not confirmed as the one digit read; a digit may still be picked.
+    assert confirm_button(app).disabled and not digit_picker(app).disabled
 
 
 def test_each_drawing_replaces_the_answer_and_clearing_removes_it(app, canvas, clear_digits):
