@@ -191,7 +191,14 @@ def confusion_heatmap(confusion: Sequence[Sequence[int]] | np.ndarray, counted: 
                 "sort": answers[: matrix.shape[1]],
                 "title": "Answer",
                 # Every label at the middle of its cells: flush, the first and last sit inward.
-                "axis": {"labelAngle": 0, "orient": "top", "labelFlush": False},
+                # "no digit" on two lines: on one, it is wider than its cells and runs off a
+                # phone's screen.
+                "axis": {
+                    "labelAngle": 0,
+                    "orient": "top",
+                    "labelFlush": False,
+                    "labelExpr": "split(datum.label, ' ')",
+                },
             },
             "y": {
                 "field": "true",
