@@ -354,13 +354,14 @@ def block_maximum(ink: np.ndarray, side: int) -> tuple[np.ndarray, int]:
     return coarse, step
 
 
-def _is_dot(crop: np.ndarray, side: int) -> bool:
-    """True when a cropped drawing on an image `side` pixels across is only a dot or a speck."""
+def _is_dot(crop: np.ndarray, side: int, smallest: float = MIN_EXTENT) -> bool:
+    """True when a cropped drawing on an image `side` pixels across is only a dot or a speck:
+    under `smallest` of the side, or a blob under DOT_EXTENT of it."""
     coarse, step = block_maximum(crop, THICKNESS_SIDE)
     mask = _digit_mask(coarse)
     rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
     extent = step * (max(rows[-1] - rows[0], cols[-1] - cols[0]) + 1)
-    if extent < MIN_EXTENT * side:
+    if extent < smallest * side:
         return True
     if extent >= DOT_EXTENT * side:
         return False
@@ -409,6 +410,16 @@ def too_small(ink: np.ndarray) -> bool:
     ink = as_unit_ink(ink, "too_small")
     crop = _read_crop(ink)
     return crop is not None and _is_dot(crop, max(ink.shape))
+
+
+def only_a_dot(ink: np.ndarray, side: int | None = None) -> bool:
+    """True when the ink is a dot or a blob, a tap of the pen rather than a stroke: under
+    MIN_ELONGATION stroke widths long and under DOT_EXTENT of `side` (by default the ink's
+    shorter side). Unlike `too_small`, however small a stroke is, it is no dot: a number
+    may be written small in a large photo and still be read."""
+    ink = as_unit_ink(ink, "only_a_dot")
+    crop = _read_crop(ink)
+    return crop is not None and bool(_is_dot(crop, side or min(ink.shape), smallest=0.0))
 
 
 def enlarge(image: np.ndarray, size: int, smooth: bool = False) -> np.ndarray:

@@ -20,7 +20,7 @@ from typing import Literal
 import numpy as np
 
 from digit_model import Classifier
-from preprocess import DOT_EXTENT, HAZE, as_unit_ink, canvas_to_ink, prepare, too_small
+from preprocess import DOT_EXTENT, canvas_to_ink, only_a_dot, prepare
 from reading import photo, segment
 from reading.memory import HandwritingMemory
 
@@ -293,26 +293,32 @@ def several_digits(classifier: Classifier, ink: np.ndarray, alone: DigitReading)
 
 def read_number(classifier: Classifier, ink: np.ndarray) -> NumberReading | None:
     """Read every digit of a written number, with one batched model call, and the marks
-    written with them (`segment.split_digits`); None for blank ink. Ink that is only a dot or
-    a speck is one piece, too small, as on the one-digit canvas: never cut into digits."""
+    written with them (`segment.split_digits`); None for blank ink. A piece that is only a
+    dot is too small to read (`only_a_dot`), and ink that is one dot is one piece, never cut
+    into digits."""
     pieces, marks = segment.split_digits(ink, classifier)
     if not pieces:
         return None
     ink = np.asarray(ink)
-    spans = (
-        max(p.bottom for p in pieces) - min(p.top for p in pieces),
-        max(p.right for p in pieces) - min(p.left for p in pieces),
+    side = min(ink.shape)  # a dot is judged against the line's room, as on the canvases
+    spans = Box(
+        min(piece.left for piece in pieces),
+        min(piece.top for piece in pieces),
+        max(piece.right for piece in pieces),
+        max(piece.bottom for piece in pieces),
     )
-    # Only ink that spans little may be a speck: the cheap test first.
-    if max(spans) < DOT_EXTENT * max(ink.shape) and too_small(ink):
-        return _speck(classifier, ink)
+    # Pieces that together span little may be one dot cut in two; the cheap test first.
+    small = max(spans.right - spans.left, spans.bottom - spans.top) < DOT_EXTENT * side
+    if small and only_a_dot(ink):
+        dot = {**vars(read_digit(classifier, ink)), "too_small": True}
+        return NumberReading((PlacedDigit(**dot, box=spans),))
     return NumberReading(
         tuple(
             PlacedDigit(
                 piece.image,
                 piece.probabilities,
                 bool(piece.is_digit),
-                bool(too_small(ink[piece.top : piece.bottom, piece.left : piece.right])),
+                only_a_dot(ink[piece.top : piece.bottom, piece.left : piece.right], side),
                 Box(piece.left, piece.top, piece.right, piece.bottom),
                 doubtful=bool(piece.doubtful),
             )
@@ -323,14 +329,6 @@ def read_number(classifier: Classifier, ink: np.ndarray) -> NumberReading | None
             for mark in marks
         ),
     )
-
-
-def _speck(classifier: Classifier, ink: np.ndarray) -> NumberReading:
-    """A dot or a speck read as a number: one piece, too small to read, where it lies."""
-    inked = as_unit_ink(ink, "read_number") >= HAZE
-    rows, columns = np.flatnonzero(inked.any(axis=1)), np.flatnonzero(inked.any(axis=0))
-    box = Box(int(columns[0]), int(rows[0]), int(columns[-1]) + 1, int(rows[-1]) + 1)
-    return NumberReading((PlacedDigit(**vars(read_digit(classifier, ink)), box=box),))
 
 
 def read_image_bytes(

@@ -104,7 +104,8 @@ def line(path: Path, result: OneDigitReading | NumberReading | str, as_json: boo
 
 def answer_text(reading: OneDigitReading | NumberReading) -> str:
     """The answer as the page gives it: the digit or number and the confidence, or why a
-    digit is withheld ("?" in a number), and the model's doubts in words."""
+    digit is withheld ("?" in a number), the model's doubts in words, and for one digit,
+    the number it reads as when it looks like more than one digit."""
     if isinstance(reading, OneDigitReading):
         several = (
             f"; this looks like more than one digit: {reading.several_digits} (read a number "

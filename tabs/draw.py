@@ -436,7 +436,11 @@ def feedback_row(reading: DrawingReading | None, strokes: dict | None) -> None:
         on_click=save_label,
         args=(reading, strokes, reading.digit),
         disabled=is_saved or unreadable(reading) is not None or reading.several_digits is not None,
-        help=f"The answer {reading.digit} is right: save this drawing with it.",
+        help=(
+            f"The answer {reading.digit} is right: save this drawing with it."
+            if reading.several_digits is None
+            else "This looks like more than one digit: pick the digit you meant, if it is one."
+        ),
     )
     st.pills(
         PICK_PROMPT,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
@@ -17,7 +18,7 @@ from PIL import Image
 from scipy.special import expit
 
 from digit_model import ModelOutputs
-from preprocess import canvas_to_ink, normalize
+from preprocess import canvas_to_ink, normalize, only_a_dot
 from reading.photo import PhotoError, photo_to_ink, read_upload
 from reading.segment import Mark, Piece, side_by_side, split_digits
 
@@ -156,11 +157,12 @@ def test_split_digits_takes_anything(array):
     assert_marks_between(pieces, marks)
 
 
+@pytest.mark.parametrize("shape_test", [side_by_side, only_a_dot])
 @EXAMPLES
-@given(any_array() | ink_like())
-def test_side_by_side_takes_anything(array):
+@given(array=any_array() | ink_like())
+def test_shape_tests_take_anything(shape_test, array):
     try:
-        found = side_by_side(array)
+        found = shape_test(array)
     except ValueError:
         assert not is_valid_ink(array)
         return

@@ -143,13 +143,25 @@ def test_picture_bytes_are_read_as_a_digit_or_a_number(classifier, clear_digits,
 def test_a_tap_on_the_number_canvas_is_too_small_not_digits(classifier, brush):
     """A dot is one piece, too small to read, as on the one-digit canvas: not cut in two and
     read as 00 or 1?."""
-    rgba = np.full((280, 700, 4), 255, np.uint8)
     rows, columns = np.ogrid[:280, :700]
-    rgba[(rows - 140) ** 2 + (columns - 300) ** 2 <= (brush / 2) ** 2, :3] = 0
-    result = reading.read_number(classifier, canvas_to_ink(rgba))
+    ink = ((rows - 140) ** 2 + (columns - 300) ** 2 <= (brush / 2) ** 2).astype(np.float32)
+    ink[20:40, 600:660] = 0.06  # a faint smudge far off, no part of the dot
+    result = reading.read_number(classifier, ink)
     (dot,) = result.digits
     assert (result.number, dot.withheld) == ("?", "too small")
-    assert dot.box.left <= 300 < dot.box.right and dot.box.top <= 140 < dot.box.bottom
+    box = dot.box
+    assert box.left <= 300 < box.right <= 300 + brush and box.top <= 140 < box.bottom <= 140 + brush
+
+
+@pytest.mark.parametrize("number", ["7", "12"])
+def test_a_number_written_small_in_a_large_photo_is_read(classifier, clear_digits, number):
+    """Only a dot is too small in a number: a stroke 24 px tall on an 800 px picture is read."""
+    ink = canvas_to_ink(written(clear_digits, number))
+    width = ink.shape[1] * 24 // ink.shape[0]
+    small = Image.fromarray(ink).resize((width, 24), Image.Resampling.BOX)
+    photo = np.zeros((600, 800), np.float32)
+    photo[300:324, 300 : 300 + width] = np.asarray(small)
+    assert reading.read_number(classifier, photo).number == number
 
 
 def test_boxes_are_in_the_pixels_of_the_picture_sent(classifier, clear_digits):
