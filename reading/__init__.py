@@ -20,7 +20,7 @@ from typing import Literal
 import numpy as np
 
 from digit_model import Classifier
-from preprocess import DOT_EXTENT, canvas_to_ink, only_a_dot, prepare
+from preprocess import canvas_to_ink, only_a_dot, prepare
 from reading import photo, segment
 from reading.memory import HandwritingMemory
 
@@ -294,24 +294,12 @@ def several_digits(classifier: Classifier, ink: np.ndarray, alone: DigitReading)
 def read_number(classifier: Classifier, ink: np.ndarray) -> NumberReading | None:
     """Read every digit of a written number, with one batched model call, and the marks
     written with them (`segment.split_digits`); None for blank ink. A piece that is only a
-    dot is too small to read (`only_a_dot`), and ink that is one dot is one piece, never cut
-    into digits."""
+    dot, a tap of the pen, is too small to read (`only_a_dot`)."""
     pieces, marks = segment.split_digits(ink, classifier)
     if not pieces:
         return None
     ink = np.asarray(ink)
     side = min(ink.shape)  # a dot is judged against the line's room, as on the canvases
-    spans = Box(
-        min(piece.left for piece in pieces),
-        min(piece.top for piece in pieces),
-        max(piece.right for piece in pieces),
-        max(piece.bottom for piece in pieces),
-    )
-    # Pieces that together span little may be one dot cut in two; the cheap test first.
-    small = max(spans.right - spans.left, spans.bottom - spans.top) < DOT_EXTENT * side
-    if small and only_a_dot(ink):
-        dot = {**vars(read_digit(classifier, ink)), "too_small": True}
-        return NumberReading((PlacedDigit(**dot, box=spans),))
     return NumberReading(
         tuple(
             PlacedDigit(

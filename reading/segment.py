@@ -38,7 +38,15 @@ import numpy as np
 from scipy import ndimage
 
 from digit_model import Classifier
-from preprocess import EIGHT_CONNECTED, HAZE, INK_THRESHOLD, as_unit_ink, normalize
+from preprocess import (
+    DOT_EXTENT,
+    EIGHT_CONNECTED,
+    HAZE,
+    INK_THRESHOLD,
+    as_unit_ink,
+    normalize,
+    only_a_dot,
+)
 
 DUST = 0.005  # pieces this light relative to the heaviest are ignored from the start
 MAX_PIECES = 200  # beyond this many pieces only the heaviest count: it is not writing
@@ -329,6 +337,11 @@ def _cuts(own: np.ndarray, margin: int) -> np.ndarray | None:
     return seams.astype(np.int32)
 
 
+def _only_a_dot(group: _Box, own: np.ndarray, side: int) -> bool:
+    """Whether a group's own ink is a dot (`only_a_dot`); told from its box when it is larger."""
+    return max(group.height, group.width) < DOT_EXTENT * side and only_a_dot(own, side)
+
+
 def _own_ink(ink: np.ndarray, labels: np.ndarray, group: _Box) -> tuple[np.ndarray, np.ndarray]:
     """Where a group's own pieces lie in its box, and their ink there (others' ink is 0)."""
     mine = np.isin(labels[group.crop], list(group.labels))
@@ -472,7 +485,9 @@ def _candidate_parts(
     parts: list[_Box] = []
     for source, group in enumerate(groups):
         mine, own = _own_ink(ink, labels, group)
-        regions = _regions(own, line_height) if cut else np.zeros(own.shape, dtype=np.int32)
+        # A dot is never cut: its halves read as two 0s.
+        whole = not cut or _only_a_dot(group, own, min(ink.shape))
+        regions = np.zeros(own.shape, dtype=np.int32) if whole else _regions(own, line_height)
         for region in range(int(regions.max()) + 1):
             where = mine & (regions == region)
             rows, cols = np.nonzero(where)
