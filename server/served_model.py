@@ -142,12 +142,7 @@ def _digest(path: Path, modified_ns: int, size: int) -> str:
 
 def _current_metrics(path: Path) -> digit_model.ModelMetrics | None:
     """The figures beside a model file, parsed once per version (time and size) of their file."""
-    try:
-        written = digit_model.metrics_path(path).stat()
-        version = (written.st_mtime_ns, written.st_size)
-    except OSError:
-        version = None
-    return _metrics(path, version)
+    return _metrics(path, _version(digit_model.metrics_path(path)))
 
 
 @functools.lru_cache(maxsize=8)
