@@ -66,7 +66,8 @@ EDGE_SHARE = 0.9  # ...all but this share of a piece, is the paper's edge, not a
 FRAME_CONTACT = 0.8  # a piece along this share of one of the picture's edges, and lying...
 # ...EDGE_SHARE of it within OPENING of the edges, is a scanner's dark margin, not a stroke
 FLAT_BORDER = 0.95  # a border this much of one colour is a digital drawing, not paper...
-FLAT_TOLERANCE = 2  # ...within this many levels per channel (photos have grain and shading)
+FLAT_TOLERANCE = 2  # ...within this many levels per channel (photos have grain and shading)...
+FLAT_SHARE = 0.5  # ...when that colour is also most of the picture, as a drawing's background is
 MAX_SLANT = 10.0  # degrees a photographed page may be turned and still have its lines found
 LINE_MARGIN = 2  # pixels either side of a printed line that go with it
 SLANT_SIDE = 200  # the slant is first found on a copy at most this many pixels across
@@ -117,8 +118,9 @@ class Photo:
 def read_upload(data: bytes) -> Photo:
     """Open an uploaded PNG, JPEG or WebP and find the handwriting on it, or raise PhotoError.
 
-    A digital drawing (a border of one flat colour, as a canvas export has) is read the way
-    the canvas is; a photo of paper has its lighting evened out first.
+    A digital drawing (a canvas export: a border of one flat colour, the background of most
+    of the picture) is read the way the canvas is; a photo of paper has its lighting evened
+    out first.
     """
     image = _open_still(data)
     with _decode_slot():
@@ -161,7 +163,9 @@ def _decode_slot() -> Iterator[None]:
 
 
 def _is_flat_drawing(image: Image.Image) -> bool:
-    """Whether the picture's border is one flat colour, which paper under a camera never is."""
+    """Whether the picture is a digital drawing: a border of one flat colour, which paper
+    under a camera never is, and that colour most of the picture. A photo with a flat frame
+    (an editor's fill around a turned photo, a flat desk) has paper inside it instead."""
     if image.mode not in DRAWING_MODES:
         return False
     width, height = image.size
@@ -171,8 +175,15 @@ def _is_flat_drawing(image: Image.Image) -> bool:
         [np.asarray(image.crop(edge).convert("RGBA")).reshape(-1, 4) for edge in edges]
     ).astype(np.int16)
     typical = np.median(border, axis=0)
-    flat = (np.abs(border - typical) <= FLAT_TOLERANCE).all(axis=1)
-    return bool(flat.mean() >= FLAT_BORDER)
+    if np.mean(_near(border, typical)) < FLAT_BORDER:
+        return False
+    pixels = np.asarray(image.convert("RGBA")).reshape(-1, 4)
+    return bool(np.mean(_near(pixels, typical)) >= FLAT_SHARE)
+
+
+def _near(pixels: np.ndarray, colour: np.ndarray) -> np.ndarray:
+    """(N,) bool: which of the (N, 4) RGBA pixels are the colour, within FLAT_TOLERANCE."""
+    return (np.abs(pixels.astype(np.int16) - colour) <= FLAT_TOLERANCE).all(axis=1)
 
 
 def _read_drawing(image: Image.Image, sent_width: int) -> Photo:

@@ -286,6 +286,24 @@ def test_a_scanners_dark_margin_is_no_ink(classifier, strokes, sides):
         assert read_photo(classifier, with_scan_margins(written, sides, share)) == NUMBER
 
 
+@pytest.mark.parametrize("fill", [0, 90, 255])
+def test_a_photo_in_a_flat_frame_is_read_as_a_photo(classifier, strokes, fill):
+    """A flat colour all round the paper, as scanning software pads a page, is no digital
+    drawing: the paper inside it, lit unevenly, was read as ink, and the number as '?'."""
+    padded = np.pad(
+        np.asarray(paper_photo(strokes)), ((40, 40), (60, 60), (0, 0)), constant_values=fill
+    )
+    assert read_photo(classifier, encoded(Image.fromarray(padded), "PNG")) == NUMBER
+
+
+def test_a_photo_turned_in_an_editor_is_read_as_a_photo(classifier, strokes):
+    """Turned, the photo has its corners filled with one flat colour all round."""
+    turned = paper_photo(strokes).rotate(
+        6, Image.Resampling.BICUBIC, expand=True, fillcolor="white"
+    )
+    assert read_photo(classifier, encoded(turned, "PNG")) == NUMBER
+
+
 def test_a_stroke_cut_by_a_close_crop_is_no_margin(classifier, strokes):
     """Cropped to its ink, as `convert -trim` crops a scan, a 1 cut by the crop runs along the
     edge as a margin does: the rest of the writing reaching the far edge tells them apart,
