@@ -647,8 +647,11 @@ def why_section(
     st.caption("Red strokes drove the answer most, orange ones less; grey ones hardly mattered.")
 
 
-def number_answer(classifier: digit_model.Classifier, reading: NumberReading, key: str) -> None:
-    """The number read, how sure the model is of all of it, and each digit's input and answer."""
+def number_answer(
+    classifier: digit_model.Classifier, reading: NumberReading, key: str, photo: bool = False
+) -> None:
+    """The number read, how sure the model is of all of it, and each digit's input and answer;
+    what to try when it is in doubt, for a number written on the canvas or photographed."""
     verdicts = [unreadable(digit) for digit in reading.digits]
     with st.container(horizontal=True):  # side by side on a phone too, unless it is too long
         st.metric("Prediction", reading.number)
@@ -673,12 +676,17 @@ def number_answer(classifier: digit_model.Classifier, reading: NumberReading, ke
     if doubts:
         # Larger only helps a piece too small to read: a scribble may fill the canvas.
         larger = any(digit.withheld == "too small" for digit in reading.digits)
-        st.warning(
-            f"Not sure: {'; '.join(doubts)}. Try writing it "
-            f"{'larger and clearer' if larger else 'more clearly'}, "
-            "with a little space between the digits.",
-            icon="🤔",
-        )
+        if photo:
+            retry = (
+                f"Try another photo: upright, in focus, of the paper alone"
+                f"{', taken closer' if larger else ''}, with the digits dark and a little apart."
+            )
+        else:
+            retry = (
+                f"Try writing it {'larger and clearer' if larger else 'more clearly'}, "
+                "with a little space between the digits."
+            )
+        st.warning(f"Not sure: {'; '.join(doubts)}. {retry}", icon="🤔")
     st.image(
         [
             png_data_url(
@@ -782,7 +790,7 @@ def photo_section(classifier: digit_model.Classifier) -> None:
     if reading is None:
         st.info(NO_HANDWRITING, icon="🔍")
     else:
-        number_answer(classifier, reading, key="why_photo")
+        number_answer(classifier, reading, key="why_photo", photo=True)
 
 
 def draw_section(classifier: digit_model.Classifier | None) -> None:

@@ -278,6 +278,21 @@ def test_a_photo_of_a_digit_on_squared_paper_held_askew_is_read(app, canvas, cle
     assert metric(app, "Prediction") == "4"  # without the lines left out: "47"
 
 
+def test_a_photo_in_doubt_gets_advice_for_a_photo(app, canvas, clear_digits):
+    """Turned on its side with nothing to say so (no EXIF), the number is in doubt; the
+    advice is about the photo, not about writing on the canvas."""
+    sideways = photographed(clear_digits, NUMBER).transpose(Image.Transpose.ROTATE_270)
+    choose(app.run(), tabs.draw.A_PHOTO)
+
+    upload(app, "IMG_2028.jpg", encoded(sideways, "JPEG", quality=80), "image/jpeg")
+
+    assert not app.exception
+    (warning,) = shown(app).warning
+    assert warning.value.startswith("Not sure:")
+    assert "Try another photo: upright, in focus" in warning.value
+    assert "Try writing" not in warning.value
+
+
 def test_blank_paper_says_no_handwriting_was_found(app, canvas):
     cols = np.mgrid[0:400, 0:600][1] / 600
     paper = 0.5 + 0.45 * cols + np.random.default_rng(1).normal(0, 0.03, (400, 600))
