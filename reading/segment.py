@@ -55,12 +55,14 @@ SPECK = 0.04  # groups lighter than this share of the heaviest are specks
 TALL = 0.5  # groups at least this fraction of the tallest one's height set the line height
 SIDE_BY_SIDE = 0.5  # parts apart that are this share of all the ink's height may be digits
 MARK_SIZE = 0.25  # a point or comma's stroke (ink less pen) is at most this much of the line,
+COMMA_SIZE = 0.4  # ...or this much for a comma whose tail hangs below the digits' foot,
 MIN_DAB = 0.7  # ...at least this fraction of the pen's width each way,
 MARK_CLEARANCE = 0.05  # ...this far from any digit (and at most this far below their foot)...
 COMMA_ELONGATION = 1.5  # ...and a comma this many times longer than thick (by its ink's spread)
 DASH_LENGTH = 0.8  # a dash is as high as a point may be and at most this many line heights long,
 DASH_SLOPE = 0.5  # ...drawn out as a comma is, leaning at most this far from level (sine),
-DASH_CLEARANCE = 0.1  # ...this far from any digit (a piece of a digit's stroke is often closer)
+DASH_CLEARANCE = 0.1  # ...this far from any digit (a piece of a digit's stroke is often closer;
+# a minus sign, before the first digit, need only be MARK_CLEARANCE from it)
 DASH_BAND = 0.2  # ...and its middle this close to the middle of the digits beside it
 DIGIT_REACH = 0.6  # the strokes of the digit beside a mark start within this many line heights
 CUT_ASPECT = 0.75  # a full-height group wider than this times its height may be touching digits
@@ -393,12 +395,12 @@ def _marks(
     pens: dict[_Box, float] = {}
     marks = {}
     for group in groups:
-        if group.height > 2 * MARK_SIZE * line_height or group.width > DASH_LENGTH * line_height:
+        if group.height > 2 * COMMA_SIZE * line_height or group.width > DASH_LENGTH * line_height:
             continue  # far too large for a mark; the exact check, less the pen, is below
         rows = slice(max(0, group.top - round(clearance)), group.bottom + round(clearance))
         # nearest_gap: to the nearest digit's ink in the mark's rows, or at least dash_clearance.
         left_of, right_of, nearest_gap = [], [], np.inf
-        for other in digit_sized:
+        for other in (other for other in digit_sized if other is not group):
             # Only a digit whose box comes within dash_clearance (more than clearance) of the
             # mark needs its ink looked at: a farther one is on the same side by its box.
             near = (
@@ -435,8 +437,8 @@ def _marks(
             on_the_line = (  # where a point or comma goes
                 len(sides) == 2 and max(middles) <= group.top <= foot + clearance
             )
-            half_way_up = (  # where a dash goes
-                nearest_gap >= dash_clearance
+            half_way_up = (  # where a dash goes; a minus sign, before them all, may be closer
+                nearest_gap >= (dash_clearance if left_of else clearance)
                 and abs((group.top + group.bottom) / 2 - np.mean(middles))
                 <= DASH_BAND * line_height
             )
@@ -453,7 +455,8 @@ def _marks(
             if min(group.height, group.width) < MIN_DAB * pen:
                 continue  # a speck, thinner than the pen
             widest = group.height if symbol == "-" else max(group.height, group.width)
-            if widest - pen > MARK_SIZE * line_height:
+            hangs = symbol == "," and group.bottom >= foot + clearance
+            if widest - pen > (COMMA_SIZE if hangs else MARK_SIZE) * line_height:
                 continue  # a stroke too long for a point or comma, or too high for a dash
             marks[group] = symbol
     return marks

@@ -129,6 +129,24 @@ def test_a_minus_sign_or_a_dash_is_read_where_it_is_written(classifier, clear_di
         assert abs((dash.box.top + dash.box.bottom) / 2 - half_way) < 0.2 * height
 
 
+@pytest.mark.parametrize("brush", [8, 20])
+def test_a_minus_sign_close_to_the_first_digit_is_read(classifier, clear_digits, brush):
+    """A minus sign written close before the number, as many write it, 8 % of the line
+    height from the first digit's ink: it was left out, and -60 read 60."""
+    digits = [clear_digits[6].segments, clear_digits[0].segments]
+    number = write_number(
+        digits, [0.3], 170, brush, "black on transparent", np.random.default_rng(2)
+    )
+    ink = np.pad(canvas_to_ink(number.rgba), ((0, 0), (150, 0)))
+    six = read_number(classifier, ink).digits[0]
+    height = six.box.bottom - six.box.top
+    half_way = (six.box.top + six.box.bottom) / 2
+    six_ink = int(np.flatnonzero(ink[round(half_way)] > 0.5)[0])  # its left edge, half way up
+    end = six_ink - 0.08 * height - brush / 2  # the minus's centre line ends here
+    minus = with_a_stroke(ink, (half_way, end - 0.3 * height), (half_way, end), brush / 2)
+    assert read_number(classifier, minus).number == "-60"
+
+
 def test_a_point_before_a_4_of_two_strokes_is_read(classifier, clear_digits):
     """The 4's first stroke (down and across) ends half way up; its second reaches the line."""
     four = [(4, 8, 15, 7), (15, 7, 15, 15), (4, 19, 24, 19), (15, 17, 15, 23)]
@@ -264,6 +282,31 @@ def test_a_comma_as_long_is_read_with_a_thin_pen_or_a_thick_one(classifier, clea
         ink, (foot - 0.1 * height, column), (foot + 0.1 * height, column - 0.05 * height), brush / 2
     )
     assert read_number(classifier, comma).number == "1,5"
+
+
+@pytest.mark.parametrize("brush", [8, 20, 32])
+@pytest.mark.parametrize("length", [0.3, 0.4])
+def test_a_long_comma_hanging_below_the_line_is_read(classifier, clear_digits, brush, length):
+    """As many write it: from just above the line to well below it, leaning a little. It was
+    taken into the 5, so that 1,5 read 15: a sum a hundred times too large, read surely."""
+    digits = [clear_digits[1].segments, clear_digits[5].segments]
+    number = write_number(
+        digits, [0.6], 170, brush, "black on transparent", np.random.default_rng(0)
+    )
+    ink = canvas_to_ink(number.rgba)
+    one, five = read_number(classifier, ink).digits
+    height = five.box.bottom - five.box.top - brush
+    foot = max(one.box.bottom, five.box.bottom) - brush / 2
+    column = (one.box.right + five.box.left) / 2
+    top, bottom = foot - 0.3 * length * height, foot + 0.7 * length * height
+    lean = 0.3 * length * height
+    comma = with_a_stroke(ink, (top, column + lean / 2), (bottom, column - lean / 2), brush / 2)
+    assert read_number(classifier, comma).number == "1,5"
+    # As long as the longest comma, but standing on the line (the higher foot of the two)
+    # rather than hanging below it: no comma.
+    line = min(one.box.bottom, five.box.bottom) - brush / 2
+    stroke = with_a_stroke(ink, (line - 0.4 * height, column), (line, column), brush / 2)
+    assert read_number(classifier, stroke).number != "1,5"
 
 
 def test_a_speck_is_no_digit_for_a_point_to_follow(classifier, clear_digits):
