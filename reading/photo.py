@@ -9,7 +9,8 @@ The paper's uneven lighting is estimated with a morphological opening far wider 
 pen stroke and divided out, the ink's polarity (dark on light, or light on dark) is taken
 from which side of the background the outliers lie, and Otsu's threshold keeps the strokes.
 The paper's edge beside a desk wider than the lighting's window is left out: it is no stroke;
-nor is a scanner's narrower dark margin along the picture's edges.
+nor is the desk itself where the picture's edge cuts it, nor a scanner's narrower dark margin
+along the picture's edges.
 Every unreadable file raises PhotoError with a message meant for whoever sent it: a person
 uploading it on the page, or a program through the API or the command line.
 """
@@ -63,7 +64,10 @@ OFF_PAPER = 0.005  # a region this share of the picture, further from ink than t
 AGAINST = 3  # ink this many pixels from it or nearer, and lying...
 EDGE_REACH = 0.05  # ...this share of the picture from it or nearer,...
 EDGE_SHARE = 0.9  # ...all but this share of a piece, is the paper's edge, not a stroke
-FRAME_CONTACT = 0.8  # a piece along this share of one of the picture's edges, and lying...
+# Ink against the paper's edge and cut by the picture's is the desk itself when this share of
+# it lies within EDGE_REACH of the paper's edge or OPENING of the picture's edges
+DESK_SHARE = 0.98
+FRAME_CONTACT = 0.7  # a piece along this share of one of the picture's edges, and lying...
 # ...EDGE_SHARE of it within OPENING of the edges, is a scanner's dark margin, not a stroke
 FLAT_BORDER = 0.95  # a border this much of one colour is a digital drawing, not paper...
 FLAT_TOLERANCE = 2  # ...within this many levels per channel (photos have grain and shading)...
@@ -407,10 +411,21 @@ def _ink(contrast: np.ndarray, desk: tuple[np.ndarray, np.ndarray]) -> np.ndarra
     areas = np.bincount(labels.ravel(), minlength=count + 1)
     areas[0] = 0
     against, beside = desk
-    if against.any():  # pieces against the paper's edge and lying along it, nearly all near it
+    if against.any():
+        # Pieces against the paper's edge: a strip along it, nearly all near it; or the desk
+        # itself, cut by the picture's edge and lying all but a speck near the paper's edge
+        # or within the lighting's window of the picture's edges.
         along = np.bincount(labels[beside], minlength=count + 1)
         touching = np.bincount(labels[against], minlength=count + 1) > 0
-        areas[touching & (along >= EDGE_SHARE * areas)] = 0
+        cut = np.zeros(count + 1, dtype=bool)
+        cut[np.concatenate(_edges(labels))] = True
+        window = _edge_window(labels.shape)
+        framed = beside.copy()
+        for edge in (np.s_[:window], np.s_[-window:], np.s_[:, :window], np.s_[:, -window:]):
+            framed[edge] = True
+        near = np.bincount(labels[framed], minlength=count + 1)
+        desk_itself = cut & (near >= DESK_SHARE * areas)
+        areas[touching & (desk_itself | (along >= EDGE_SHARE * areas))] = 0
     areas[_scan_margins(labels, count, areas)] = 0
     mask = (areas >= MIN_SPECK * contrast.size)[labels]
     if not mask.any():
@@ -448,12 +463,11 @@ def _scan_margins(labels: np.ndarray, count: int, areas: np.ndarray) -> np.ndarr
     (or the stroke, a lone 1 cropped close, runs along it as well).
     """
     # Within the lighting's window of an edge, and within a quarter of the picture across.
-    window = math.ceil(OPENING * max(labels.shape))
-    down, across = (min(window, side // 4) for side in labels.shape)
+    down, across = (min(_edge_window(labels.shape), side // 4) for side in labels.shape)
     inside = labels[down : labels.shape[0] - down, across : labels.shape[1] - across]
     near_edges = areas - np.bincount(inside.ravel(), minlength=count + 1)
     # The top, bottom, left and right edges: how many pixels of each piece lie on each.
-    edges = [labels[0], labels[-1], labels[:, 0], labels[:, -1]]
+    edges = _edges(labels)
     on_edge = [np.bincount(edge, minlength=count + 1) for edge in edges]
     along = [pixels >= FRAME_CONTACT * len(edge) for pixels, edge in zip(on_edge, edges)]
     candidates = np.logical_or.reduce(along) & (near_edges >= EDGE_SHARE * areas)
@@ -464,6 +478,16 @@ def _scan_margins(labels: np.ndarray, count: int, areas: np.ndarray) -> np.ndarr
             margins |= candidates & along[side] & ~along[far_side]
     margins[0] = False
     return margins
+
+
+def _edges(labels: np.ndarray) -> list[np.ndarray]:
+    """The picture's top, bottom, left and right edges: its first and last rows and columns."""
+    return [labels[0], labels[-1], labels[:, 0], labels[:, -1]]
+
+
+def _edge_window(shape: tuple[int, ...]) -> int:
+    """The lighting's window at the picture's size: OPENING of its longer side, in pixels."""
+    return math.ceil(OPENING * max(shape))
 
 
 def _paper_lines(ink: np.ndarray) -> np.ndarray:
