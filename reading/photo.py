@@ -178,11 +178,11 @@ def _is_flat_drawing(image: Image.Image) -> bool:
     border = np.concatenate(
         [np.asarray(image.crop(edge).convert("RGBA")).reshape(-1, 4) for edge in edges]
     ).astype(np.int16)
-    typical = np.median(border, axis=0)
+    typical = np.median(border, axis=0).round().astype(np.int16)
     if np.mean(_near(border, typical)) < FLAT_BORDER:
         return False
     pixels = np.asarray(image.convert("RGBA")).reshape(-1, 4)
-    return bool(np.mean(_near(pixels, typical)) >= FLAT_SHARE)
+    return bool(np.mean(_near(pixels, typical)) > FLAT_SHARE)
 
 
 def _near(pixels: np.ndarray, colour: np.ndarray) -> np.ndarray:
@@ -413,18 +413,14 @@ def _ink(contrast: np.ndarray, desk: tuple[np.ndarray, np.ndarray]) -> np.ndarra
     against, beside = desk
     if against.any():
         # Pieces against the paper's edge: a strip along it, nearly all near it; or the desk
-        # itself, cut by the picture's edge and lying all but a speck near the paper's edge
-        # or within the lighting's window of the picture's edges.
+        # itself, cut by the picture's edge and lying all but 2 % near the paper's edge or
+        # the picture's edges.
         along = np.bincount(labels[beside], minlength=count + 1)
         touching = np.bincount(labels[against], minlength=count + 1) > 0
         cut = np.zeros(count + 1, dtype=bool)
         cut[np.concatenate(_edges(labels))] = True
-        window = _edge_window(labels.shape)
-        framed = beside.copy()
-        for edge in (np.s_[:window], np.s_[-window:], np.s_[:, :window], np.s_[:, -window:]):
-            framed[edge] = True
-        near = np.bincount(labels[framed], minlength=count + 1)
-        desk_itself = cut & (near >= DESK_SHARE * areas)
+        off_paper = np.bincount(labels[beside | _edge_band(labels.shape)], minlength=count + 1)
+        desk_itself = cut & (off_paper >= DESK_SHARE * areas)
         areas[touching & (desk_itself | (along >= EDGE_SHARE * areas))] = 0
     areas[_scan_margins(labels, count, areas)] = 0
     mask = (areas >= MIN_SPECK * contrast.size)[labels]
@@ -462,10 +458,7 @@ def _scan_margins(labels: np.ndarray, count: int, areas: np.ndarray) -> np.ndarr
     a stroke cut by the crop runs along an edge too, and other writing reaches the far edge
     (or the stroke, a lone 1 cropped close, runs along it as well).
     """
-    # Within the lighting's window of an edge, and within a quarter of the picture across.
-    down, across = (min(_edge_window(labels.shape), side // 4) for side in labels.shape)
-    inside = labels[down : labels.shape[0] - down, across : labels.shape[1] - across]
-    near_edges = areas - np.bincount(inside.ravel(), minlength=count + 1)
+    near_edges = np.bincount(labels[_edge_band(labels.shape)], minlength=count + 1)
     # The top, bottom, left and right edges: how many pixels of each piece lie on each.
     edges = _edges(labels)
     on_edge = [np.bincount(edge, minlength=count + 1) for edge in edges]
@@ -485,9 +478,14 @@ def _edges(labels: np.ndarray) -> list[np.ndarray]:
     return [labels[0], labels[-1], labels[:, 0], labels[:, -1]]
 
 
-def _edge_window(shape: tuple[int, ...]) -> int:
-    """The lighting's window at the picture's size: OPENING of its longer side, in pixels."""
-    return math.ceil(OPENING * max(shape))
+def _edge_band(shape: tuple[int, ...]) -> np.ndarray:
+    """Where the picture is within the lighting's window (OPENING of its longer side) of its
+    edges, and within a quarter of the picture across."""
+    window = math.ceil(OPENING * max(shape))
+    down, across = (min(window, side // 4) for side in shape)
+    band = np.ones(shape, dtype=bool)
+    band[down : shape[0] - down, across : shape[1] - across] = False
+    return band
 
 
 def _paper_lines(ink: np.ndarray) -> np.ndarray:

@@ -381,6 +381,25 @@ def _columns_in(labels: np.ndarray, group: _Box, rows: slice) -> tuple[int, int]
     return (group.left + columns[0], group.left + columns[-1] + 1) if columns.size else None
 
 
+def _hangs_alone(
+    labels: np.ndarray, group: _Box, groups: list[_Box], foot: float, clearance: float
+) -> bool:
+    """Whether a stroke between digits hangs below their feet, by `clearance` or more, with no
+    other ink above it within `clearance` of its columns: a comma's tail. The lower part of a
+    slanted 1 that a pen lift cut off hangs as low, under the rest of the 1."""
+    if group.bottom < foot + clearance:
+        return False
+    above = slice(max(0, round(group.top - 2 * group.height)), group.top)
+    reach = round(clearance)
+    for other in groups:
+        if other is group or other.bottom <= above.start or other.top >= above.stop:
+            continue
+        columns = _columns_in(labels, other, above)
+        if columns and columns[0] < group.right + reach and columns[1] > group.left - reach:
+            return False
+    return True
+
+
 def _marks(
     ink: np.ndarray,
     labels: np.ndarray,
@@ -455,8 +474,11 @@ def _marks(
             if min(group.height, group.width) < MIN_DAB * pen:
                 continue  # a speck, thinner than the pen
             widest = group.height if symbol == "-" else max(group.height, group.width)
-            hangs = symbol == "," and group.bottom >= foot + clearance
-            if widest - pen > (COMMA_SIZE if hangs else MARK_SIZE) * line_height:
+            if widest - pen > MARK_SIZE * line_height and not (
+                symbol == ","
+                and widest - pen <= COMMA_SIZE * line_height
+                and _hangs_alone(labels, group, groups, foot, clearance)
+            ):
                 continue  # a stroke too long for a point or comma, or too high for a dash
             marks[group] = symbol
     return marks

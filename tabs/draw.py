@@ -678,8 +678,9 @@ def number_answer(
         larger = any(digit.withheld == "too small" for digit in reading.digits)
         if photo:
             retry = (
-                f"Try another photo: upright, in focus, of the paper alone"
-                f"{', taken closer' if larger else ''}, with the digits dark and a little apart."
+                "Try another photo: upright, in focus, of the paper alone"
+                f"{', taken closer' if larger else ''}, "
+                "the digits standing out clearly and a little apart."
             )
         else:
             retry = (

@@ -8,6 +8,7 @@ counts as read right when it equals what the model reads from each digit drawn a
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from typing import NamedTuple
 
@@ -127,6 +128,16 @@ def test_a_minus_sign_or_a_dash_is_read_where_it_is_written(classifier, clear_di
         assert dash.after == 0 or reading.digits[dash.after - 1].box.right < dash.box.left
         half_way, height = (after.top + after.bottom) / 2, after.bottom - after.top
         assert abs((dash.box.top + dash.box.bottom) / 2 - half_way) < 0.2 * height
+
+
+def test_the_lower_part_of_a_slanted_1_cut_by_a_pen_lift_is_no_comma():
+    """581602 written with most digits in two strokes: the lower part of its slanted 1, cut
+    off by a pen lift, hangs below the line as a long comma does. Before a long comma had to
+    have no ink above it, the number read 58,1602."""
+    cases = random_numbers(*mnist("test"), seed=102, count=97, touch=0.1, lift=0.75)
+    ((number, text),) = itertools.islice(cases, 96, None)
+    assert text == "581602"
+    assert split_digits(canvas_to_ink(number.rgba)).marks == []
 
 
 @pytest.mark.parametrize("brush", [8, 20])
