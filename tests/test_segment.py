@@ -26,7 +26,7 @@ from devtools.numbers import (
     write_number,
 )
 from preprocess import canvas_to_ink
-from reading import NumberReading, read_digits, read_number, segment
+from reading import NumberReading, PlacedDigit, read_digits, read_number, segment
 from reading.segment import split_digits
 from tests.support.data import mnist
 from tests.support.pictures import MARK_GAP, written
@@ -276,19 +276,39 @@ def test_a_dab_is_read_as_a_point_only_on_the_line_between_two_digits(classifier
     assert not read_number(classifier, bar).number.startswith("-")
 
 
-@pytest.mark.parametrize("brush", [8, 20, 32])
-def test_a_comma_as_long_is_read_with_a_thin_pen_or_a_thick_one(classifier, clear_digits, brush):
-    """A comma's stroke a fifth of the digits' height long: the pen's width, which makes its
-    ink taller, does not make it too tall to be a comma."""
+class OneFive(NamedTuple):
+    """15 written with a wide gap for a comma, and where a comma goes in it."""
+
+    ink: np.ndarray
+    one: PlacedDigit
+    five: PlacedDigit
+    height: float  # the digits' height, less the pen
+    foot: float  # the lower foot of the two, on the pen's centre line
+    column: float  # the middle of the gap
+
+
+def one_five(classifier, clear_digits, brush: float) -> OneFive:
     digits = [clear_digits[1].segments, clear_digits[5].segments]
     number = write_number(
         digits, [0.6], 170, brush, "black on transparent", np.random.default_rng(0)
     )
     ink = canvas_to_ink(number.rgba)
     one, five = read_number(classifier, ink).digits
-    height = five.box.bottom - five.box.top - brush
-    foot = max(one.box.bottom, five.box.bottom) - brush / 2
-    column = (one.box.right + five.box.left) / 2
+    return OneFive(
+        ink,
+        one,
+        five,
+        height=five.box.bottom - five.box.top - brush,
+        foot=max(one.box.bottom, five.box.bottom) - brush / 2,
+        column=(one.box.right + five.box.left) / 2,
+    )
+
+
+@pytest.mark.parametrize("brush", [8, 20, 32])
+def test_a_comma_as_long_is_read_with_a_thin_pen_or_a_thick_one(classifier, clear_digits, brush):
+    """A comma's stroke a fifth of the digits' height long: the pen's width, which makes its
+    ink taller, does not make it too tall to be a comma."""
+    ink, _, _, height, foot, column = one_five(classifier, clear_digits, brush)
     comma = with_a_stroke(
         ink, (foot - 0.1 * height, column), (foot + 0.1 * height, column - 0.05 * height), brush / 2
     )
@@ -300,15 +320,7 @@ def test_a_comma_as_long_is_read_with_a_thin_pen_or_a_thick_one(classifier, clea
 def test_a_long_comma_hanging_below_the_line_is_read(classifier, clear_digits, brush, length):
     """As many write it: from just above the line to well below it, leaning a little. It was
     taken into the 5, so that 1,5 read 15: a sum a hundred times too large, read surely."""
-    digits = [clear_digits[1].segments, clear_digits[5].segments]
-    number = write_number(
-        digits, [0.6], 170, brush, "black on transparent", np.random.default_rng(0)
-    )
-    ink = canvas_to_ink(number.rgba)
-    one, five = read_number(classifier, ink).digits
-    height = five.box.bottom - five.box.top - brush
-    foot = max(one.box.bottom, five.box.bottom) - brush / 2
-    column = (one.box.right + five.box.left) / 2
+    ink, one, five, height, foot, column = one_five(classifier, clear_digits, brush)
     top, bottom = foot - 0.3 * length * height, foot + 0.7 * length * height
     lean = 0.3 * length * height
     comma = with_a_stroke(ink, (top, column + lean / 2), (bottom, column - lean / 2), brush / 2)
