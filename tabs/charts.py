@@ -6,6 +6,7 @@ page decides where the chart goes and how large it is.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -19,6 +20,13 @@ NO_DIGIT_ANSWER = "no digit"  # a confusion matrix's column of drawings given no
 # Cell labels turn white where the blue is dark: above this share of the colour scale, which
 # is logarithmic (symlog), so that one full diagonal does not wash out the few mistakes.
 WHITE_TEXT_ABOVE = 0.65
+# Room around each chart's plot, in pixels: a label above the tallest bar or point, and the
+# first and last axis labels, centred on their ticks, would otherwise be cut at the edge.
+PADDING = {"top": 14, "right": 6, "bottom": 6, "left": 6}
+# A reliability point's area, in square pixels: from a band of one answer to the busiest;
+# the number above each clears the largest.
+POINT_AREA = (12, 400)
+COUNT_LABEL_DY = -round(math.sqrt(POINT_AREA[1] / math.pi)) - 1
 
 
 def probability_chart(probabilities: Sequence[float]) -> dict:
@@ -29,6 +37,7 @@ def probability_chart(probabilities: Sequence[float]) -> dict:
         for digit, p in enumerate(probabilities)
     ]
     return {
+        "padding": PADDING,
         "data": {"values": values},
         "mark": {"type": "bar", "cornerRadiusEnd": 3},
         "encoding": {
@@ -64,6 +73,7 @@ def per_digit_accuracy_chart(per_digit_accuracy: Sequence[float]) -> dict:
         for digit, accuracy in enumerate(per_digit_accuracy)
     ]
     return {
+        "padding": PADDING,
         "data": {"values": values},
         "encoding": {
             "x": {"field": "digit", "type": "ordinal", "axis": {"labelAngle": 0, "title": None}},
@@ -108,8 +118,9 @@ def calibration_chart(bins: Sequence[Mapping[str, float]]) -> dict:
     ]
     lowest = min([row["confidence"] for row in values] + [row["accuracy"] for row in values])
     start = max(0.0, np.floor(lowest * 10) / 10)
-    axis = {"format": ".0%", "tickCount": 5}
+    axis = {"format": ".0%", "tickCount": 5, "labelFlush": False}
     return {
+        "padding": PADDING,
         "layer": [
             {
                 "data": {"values": [{"x": start, "y": start}, {"x": 1.0, "y": 1.0}]},
@@ -129,7 +140,13 @@ def calibration_chart(bins: Sequence[Mapping[str, float]]) -> dict:
             },
             {
                 "data": {"values": values},
-                "mark": {"type": "text", "dy": -12, "fontSize": 10, "color": MUTED},
+                "mark": {
+                    "type": "text",
+                    "baseline": "bottom",
+                    "dy": COUNT_LABEL_DY,
+                    "fontSize": 10,
+                    "color": DARK_TEXT,
+                },
                 "encoding": {
                     "x": {"field": "confidence", "type": "quantitative"},
                     "y": {"field": "accuracy", "type": "quantitative"},
@@ -143,7 +160,7 @@ def calibration_chart(bins: Sequence[Mapping[str, float]]) -> dict:
                     "size": {
                         "field": "samples",
                         "type": "quantitative",
-                        "scale": {"type": "sqrt", "range": [12, 400]},
+                        "scale": {"type": "sqrt", "range": list(POINT_AREA)},
                         "legend": None,
                     },
                     "x": {
@@ -183,6 +200,7 @@ def confusion_heatmap(confusion: Sequence[Sequence[int]] | np.ndarray, counted: 
     ]
     white_text_above = (1 + int(matrix.max())) ** WHITE_TEXT_ABOVE - 1
     return {
+        "padding": PADDING,
         "data": {"values": values},
         "encoding": {
             "x": {
@@ -255,6 +273,7 @@ def training_curve(history: Mapping[str, Sequence[float]], measure: str, legend:
         for epoch, value in enumerate(history.get(key, []), start=1)
     ]
     return {
+        "padding": PADDING,
         "data": {"values": values},
         "mark": {"type": "line", "point": True},
         "encoding": {
