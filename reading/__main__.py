@@ -6,8 +6,8 @@ Prints one line per file: the digit (or with --number the whole number) and the 
 or why the digit is withheld ("too small", "not a digit"; "?" in a number), or what is
 wrong with that file. A file read as one digit that holds several side by side is said to
 look like more than one digit, with the number they read as. A folder stands for every
-PNG, JPEG and WebP file in it, and `-` for an image piped to standard input (a file named
-"-" is `./-`).
+picture in it (a GIF or TIFF among them is answered that it is not read; folders within it
+are not opened), and `-` for an image piped to standard input (a file named "-" is `./-`).
 With --json each line is a JSON object with the file's name and the HTTP API's answer.
 Exits with 1 when any file could not be read, after reading all the others; with 2 when the
 model cannot be loaded or the command line is not understood.
@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import difflib
 import json
+import mimetypes
 import os
 import sys
 import tempfile
@@ -45,18 +47,21 @@ def image_argument(text: str) -> Path:
 
 
 def image_files(paths: list[Path]) -> Iterator[Path]:
-    """The files named, with each folder replaced by the images in it, by name; a folder
+    """The files named, with each folder replaced by the pictures in it, by name; a folder
     with none stands for itself, to be answered that it holds none."""
     for path in paths:
         if path is not STANDARD_INPUT and path.is_dir():
-            images = sorted(
-                entry
-                for entry in path.iterdir()
-                if entry.is_file() and entry.suffix.lower().lstrip(".") in photo.FILE_EXTENSIONS
-            )
-            yield from images or [path]
+            yield from sorted(entry for entry in path.iterdir() if _is_picture(entry)) or [path]
         else:
             yield path
+
+
+def _is_picture(entry: Path) -> bool:
+    """Whether a file in a folder is a picture: one in a format the model reads, or one in
+    another, to be answered that it is not read rather than passed over in silence."""
+    kind, _ = mimetypes.guess_type(entry.name)
+    named_as_read = entry.suffix.lower().lstrip(".") in photo.FILE_EXTENSIONS
+    return entry.is_file() and (named_as_read or (kind or "").startswith("image/"))
 
 
 def read_file(
@@ -64,7 +69,9 @@ def read_file(
 ) -> OneDigitReading | NumberReading | str:
     """What the model reads in one file, or why the file cannot be read."""
     if path is not STANDARD_INPUT and path.is_dir():
-        return "no PNG, JPEG or WebP files in this folder"
+        if any(entry.is_dir() for entry in path.iterdir()):
+            return "no pictures in this folder (the folders in it are not opened: name them)"
+        return "no pictures in this folder"
     try:
         data = _bounded_read(path)
         if len(data) > photo.MAX_BYTES:
@@ -182,17 +189,39 @@ def main(argv: list[str] | None = None) -> int:
         type=image_argument,
         help="image files or folders of them; - for stdin (./- for a file named -)",
     )
-    reader.add_argument("--number", action="store_true", help="read a whole number per file")
-    reader.add_argument("--json", action="store_true", help="one JSON object per line")
-    reader.add_argument(
-        "--model",
-        default=None,
-        help=f"model file (default: ${digit_model.MODEL_PATH_VARIABLE} or model.keras)",
-    )
-    args = parser.parse_args(argv)
+    options = [
+        reader.add_argument("--number", action="store_true", help="read a whole number per file"),
+        reader.add_argument("--json", action="store_true", help="one JSON object per line"),
+        reader.add_argument(
+            "--model",
+            default=None,
+            help=f"model file (default: ${digit_model.MODEL_PATH_VARIABLE} or model.keras)",
+        ),
+    ]
+    # The command, or the top level's usage; then predict's own words, options and files in
+    # any order (`a.png --json b.png`), with words it does not know said under its usage.
+    words = sys.argv[1:] if argv is None else list(argv)
+    command_at = words.index(parser.parse_known_args(words)[0].command)
+    args, unknown = reader.parse_known_intermixed_args(words[command_at + 1 :])
+    unknown = words[:command_at] + unknown
+    if unknown:
+        names = [name for option in options for name in option.option_strings]
+        reader.error(unknown_words_message(unknown, names))
     if sum(path is STANDARD_INPUT for path in args.images) > 1:
-        parser.error("standard input (-) can be read only once")
+        reader.error("standard input (-) can be read only once")
     return predict(args)
+
+
+def unknown_words_message(unknown: list[str], options: list[str]) -> str:
+    """What the command line says of words it does not know, with the options they were
+    likely meant to be."""
+    guesses = {
+        match[0]
+        for word in unknown
+        if (match := difflib.get_close_matches(word.split("=")[0], options, n=1))
+    }
+    meant = f" (did you mean {' or '.join(sorted(guesses))}?)" if guesses else ""
+    return f"unrecognized arguments: {' '.join(unknown)}{meant}"
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from devtools import REPO_ROOT
 from devtools.pictures import png
@@ -77,7 +78,8 @@ def test_each_file_gets_one_line_and_a_broken_one_a_non_zero_exit(folder):
 def test_good_files_exit_zero_and_a_number_is_read_whole(folder, tmp_path, clear_digits):
     price = tmp_path / "price.png"
     price.write_bytes(png(written(clear_digits, "12,50")))
-    result = predict(folder / "year.png", folder / "digit_3.png", price, "--number")
+    # Options may come between the files, as in most commands.
+    result = predict(folder / "year.png", "--number", folder / "digit_3.png", price)
     assert result.returncode == 0, result.stderr[-2000:]
     year, three, cost = result.stdout.splitlines()
     assert year.startswith(f"{folder / 'year.png'}: 2026 (")
@@ -175,5 +177,29 @@ def test_a_folder_without_pictures_is_said_to_have_none(tmp_path):
     (tmp_path / "notes.txt").write_text("no picture here")
     result = predict(tmp_path)
     assert result.returncode == 1
-    none = "error: no PNG, JPEG or WebP files in this folder"
-    assert result.stdout.splitlines() == [f"{tmp_path}: {none}"]
+    assert result.stdout.splitlines() == [f"{tmp_path}: error: no pictures in this folder"]
+    (tmp_path / "2026").mkdir()
+    nested = predict(tmp_path)
+    opened = "error: no pictures in this folder (the folders in it are not opened: name them)"
+    assert nested.stdout.splitlines() == [f"{tmp_path}: {opened}"]
+
+
+def test_a_picture_in_a_format_not_read_is_answered_not_passed_over(folder, tmp_path):
+    """A GIF among a folder's scans is answered as it would be if named; a file that is no
+    picture, and a folder within, are left alone."""
+    (tmp_path / "older").mkdir()
+    (tmp_path / "digit_3.png").write_bytes((folder / "digit_3.png").read_bytes())
+    Image.open(folder / "digit_8.png").save(tmp_path / "digit_8.gif")
+    (tmp_path / "notes.txt").write_text("no picture here")
+    result = predict(tmp_path)
+    assert result.returncode == 1
+    three, gif = result.stdout.splitlines()
+    assert three.startswith(f"{tmp_path / 'digit_3.png'}: 3 (")
+    assert gif.startswith(f"{tmp_path / 'digit_8.gif'}: error: This file is not a PNG, JPEG")
+
+
+def test_a_mistyped_option_is_named_with_the_one_likely_meant(folder):
+    result = predict(folder / "digit_3.png", "--nubmer")
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.startswith("usage: python -m reading predict")
+    assert "unrecognized arguments: --nubmer (did you mean --number?)" in result.stderr
