@@ -6,8 +6,9 @@ Prints one line per file: the digit (or with --number the whole number) and the 
 or why the digit is withheld ("too small", "not a digit"; "?" in a number), or what is
 wrong with that file. A file read as one digit that holds several side by side is said to
 look like more than one digit, with the number they read as. A folder stands for every
-picture in it (a GIF or TIFF among them is answered that it is not read; folders within it
-are not opened), and `-` for an image piped to standard input (a file named "-" is `./-`).
+picture in it (a GIF, TIFF or HEIC among them is answered that it is not read; hidden files
+and folders within it are passed over), and `-` for an image piped to standard input (a file
+named "-" is `./-`).
 With --json each line is a JSON object with the file's name and the HTTP API's answer.
 Exits with 1 when any file could not be read, after reading all the others; with 2 when the
 model cannot be loaded or the command line is not understood.
@@ -19,7 +20,6 @@ import argparse
 import contextlib
 import difflib
 import json
-import mimetypes
 import os
 import sys
 import tempfile
@@ -33,6 +33,8 @@ import digit_model
 from reading import MAY_NOT_BE_A_DIGIT, NumberReading, OneDigitReading, photo, read_image_bytes
 
 NO_HANDWRITING = "no handwriting found"
+# Pictures in formats the model does not read, named in a folder's answers all the same
+OTHER_PICTURE_EXTENSIONS = ("gif", "tif", "tiff", "bmp", "heic", "heif", "avif")
 # The one object that stands for `-`, told apart by identity: Path("./-") == Path("-"), and
 # `./-` names a file called "-".
 STANDARD_INPUT = Path("-")
@@ -48,20 +50,28 @@ def image_argument(text: str) -> Path:
 
 def image_files(paths: list[Path]) -> Iterator[Path]:
     """The files named, with each folder replaced by the pictures in it, by name; a folder
-    with none stands for itself, to be answered that it holds none."""
+    with none, or that cannot be listed, stands for itself, to be answered why."""
     for path in paths:
         if path is not STANDARD_INPUT and path.is_dir():
-            yield from sorted(entry for entry in path.iterdir() if _is_picture(entry)) or [path]
+            try:
+                pictures = sorted(entry for entry in path.iterdir() if _is_picture(entry))
+            except OSError:
+                pictures = []
+            yield from pictures or [path]
         else:
             yield path
 
 
 def _is_picture(entry: Path) -> bool:
     """Whether a file in a folder is a picture: one in a format the model reads, or one in
-    another, to be answered that it is not read rather than passed over in silence."""
-    kind, _ = mimetypes.guess_type(entry.name)
-    named_as_read = entry.suffix.lower().lstrip(".") in photo.FILE_EXTENSIONS
-    return entry.is_file() and (named_as_read or (kind or "").startswith("image/"))
+    another, to be answered that it is not read rather than passed over in silence. Hidden
+    files (a Mac's `._scan.png` beside `scan.png`) are none."""
+    extension = entry.suffix.lower().lstrip(".")
+    return (
+        not entry.name.startswith(".")
+        and extension in photo.FILE_EXTENSIONS + OTHER_PICTURE_EXTENSIONS
+        and entry.is_file()
+    )
 
 
 def read_file(
@@ -69,7 +79,11 @@ def read_file(
 ) -> OneDigitReading | NumberReading | str:
     """What the model reads in one file, or why the file cannot be read."""
     if path is not STANDARD_INPUT and path.is_dir():
-        if any(entry.is_dir() for entry in path.iterdir()):
+        try:
+            inner = [entry for entry in path.iterdir() if not entry.name.startswith(".")]
+        except OSError as error:
+            return f"cannot open the folder ({error.strerror or error})"
+        if any(entry.is_dir() for entry in inner):
             return "no pictures in this folder (the folders in it are not opened: name them)"
         return "no pictures in this folder"
     try:
@@ -198,30 +212,39 @@ def main(argv: list[str] | None = None) -> int:
             help=f"model file (default: ${digit_model.MODEL_PATH_VARIABLE} or model.keras)",
         ),
     ]
-    # The command, or the top level's usage; then predict's own words, options and files in
-    # any order (`a.png --json b.png`), with words it does not know said under its usage.
-    words = sys.argv[1:] if argv is None else list(argv)
-    command_at = words.index(parser.parse_known_args(words)[0].command)
-    args, unknown = reader.parse_known_intermixed_args(words[command_at + 1 :])
-    unknown = words[:command_at] + unknown
+    args, unknown = parser.parse_known_args(argv)
+    # Files after an option (`a.png --json b.png`), and after a `--` that follows one, come
+    # back unknown: they are files all the same. Unknown options are named under predict's
+    # own usage, not the top level's.
+    ends = unknown.index("--") if "--" in unknown else len(unknown)
+    files = [word for word in unknown[:ends] if not _is_option(word)] + unknown[ends + 1 :]
+    args.images += [image_argument(word) for word in files]
+    unknown = [word for word in unknown[:ends] if _is_option(word)]
     if unknown:
         names = [name for option in options for name in option.option_strings]
-        reader.error(unknown_words_message(unknown, names))
+        reader.error(unknown_options_message(unknown, names))
     if sum(path is STANDARD_INPUT for path in args.images) > 1:
         reader.error("standard input (-) can be read only once")
     return predict(args)
 
 
-def unknown_words_message(unknown: list[str], options: list[str]) -> str:
-    """What the command line says of words it does not know, with the options they were
-    likely meant to be."""
-    guesses = {
-        match[0]
-        for word in unknown
-        if (match := difflib.get_close_matches(word.split("=")[0], options, n=1))
-    }
-    meant = f" (did you mean {' or '.join(sorted(guesses))}?)" if guesses else ""
-    return f"unrecognized arguments: {' '.join(unknown)}{meant}"
+def _is_option(word: str) -> bool:
+    """Whether a word on the command line is written as an option; `-` is standard input."""
+    return word.startswith("-") and word != "-"
+
+
+def unknown_options_message(unknown: list[str], options: list[str]) -> str:
+    """What the command line says of options it does not know: where a known one was put
+    before the command, or which one a mistyped one likely meant."""
+    hints = []
+    for word in unknown:
+        name = word.split("=")[0]
+        if name in options:
+            hints.append(f"{name} goes after predict")
+        elif match := difflib.get_close_matches(name, options, n=1):
+            hints.append(f"did you mean {match[0]}?")
+    said = f" ({'; '.join(hints)})" if hints else ""
+    return f"unrecognized arguments: {' '.join(unknown)}{said}"
 
 
 if __name__ == "__main__":

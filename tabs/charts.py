@@ -23,10 +23,10 @@ WHITE_TEXT_ABOVE = 0.65
 # Room around each chart's plot, in pixels: a label above the tallest bar or point, and the
 # first and last axis labels, centred on their ticks, would otherwise be cut at the edge.
 PADDING = {"top": 14, "right": 6, "bottom": 6, "left": 6}
-# A reliability point's area, in square pixels: from a band of one answer to the busiest;
-# the number above each clears the largest.
+# A reliability point's area, in square pixels: from a band of one answer to the busiest.
 POINT_AREA = (12, 400)
-COUNT_LABEL_DY = -round(math.sqrt(POINT_AREA[1] / math.pi)) - 1
+# How far above a point its count's baseline lies: the largest point's radius and a gap
+COUNT_LABEL_DY = -math.ceil(math.sqrt(POINT_AREA[1] / math.pi)) - 3
 
 
 def probability_chart(probabilities: Sequence[float]) -> dict:

@@ -16,6 +16,7 @@ from PIL import Image
 from devtools import REPO_ROOT
 from devtools.pictures import png
 from reading import photo
+from reading.__main__ import main as reading_command
 from tests.support.pictures import drawn_digit, truncated_png, written, written_number
 
 SETUPS = ("black on transparent", "white on black", "navy on cream")
@@ -175,20 +176,23 @@ def test_no_digit_and_a_dot_are_named_as_such_and_tensorflow_keeps_quiet(not_a_d
 
 def test_a_folder_without_pictures_is_said_to_have_none(tmp_path):
     (tmp_path / "notes.txt").write_text("no picture here")
+    (tmp_path / ".cache").mkdir()  # hidden: nothing a person put there
     result = predict(tmp_path)
     assert result.returncode == 1
     assert result.stdout.splitlines() == [f"{tmp_path}: error: no pictures in this folder"]
     (tmp_path / "2026").mkdir()
     nested = predict(tmp_path)
+    assert nested.returncode == 1
     opened = "error: no pictures in this folder (the folders in it are not opened: name them)"
     assert nested.stdout.splitlines() == [f"{tmp_path}: {opened}"]
 
 
 def test_a_picture_in_a_format_not_read_is_answered_not_passed_over(folder, tmp_path):
     """A GIF among a folder's scans is answered as it would be if named; a file that is no
-    picture, and a folder within, are left alone."""
+    picture, a Mac's hidden copy of a scan's details, and a folder within are left alone."""
     (tmp_path / "older").mkdir()
     (tmp_path / "digit_3.png").write_bytes((folder / "digit_3.png").read_bytes())
+    (tmp_path / "._digit_3.png").write_bytes(b"Mac OS X resource fork of digit_3.png")
     Image.open(folder / "digit_8.png").save(tmp_path / "digit_8.gif")
     (tmp_path / "notes.txt").write_text("no picture here")
     result = predict(tmp_path)
@@ -198,8 +202,26 @@ def test_a_picture_in_a_format_not_read_is_answered_not_passed_over(folder, tmp_
     assert gif.startswith(f"{tmp_path / 'digit_8.gif'}: error: This file is not a PNG, JPEG")
 
 
-def test_a_mistyped_option_is_named_with_the_one_likely_meant(folder):
-    result = predict(folder / "digit_3.png", "--nubmer")
-    assert result.returncode == 2 and result.stdout == ""
-    assert result.stderr.startswith("usage: python -m reading predict")
-    assert "unrecognized arguments: --nubmer (did you mean --number?)" in result.stderr
+def test_files_after_a_double_dash_are_files_whatever_their_names(folder, tmp_path):
+    (tmp_path / "-3.png").write_bytes((folder / "digit_3.png").read_bytes())
+    result = predict(folder / "digit_8.png", "--json", "--", "-3.png", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-2000:]
+    eight, three = (json.loads(line) for line in result.stdout.splitlines())
+    assert (eight["digit"], three["file"], three["digit"]) == (8, "-3.png", 3)
+
+
+@pytest.mark.parametrize(
+    ("words", "said"),
+    [
+        (["predict", "scan.png", "--nubmer"], "--nubmer (did you mean --number?)"),
+        (["--json", "predict", "scan.png"], "--json (--json goes after predict)"),
+    ],
+    ids=["mistyped", "before the command"],
+)
+def test_an_option_not_understood_is_named_with_the_one_likely_meant(words, said, capsys):
+    with pytest.raises(SystemExit) as stopped:
+        reading_command(words)
+    assert stopped.value.code == 2
+    shown = capsys.readouterr()
+    assert shown.out == "" and shown.err.startswith("usage: python -m reading predict")
+    assert f"error: unrecognized arguments: {said}" in shown.err
