@@ -33,6 +33,11 @@ import digit_model
 from reading import MAY_NOT_BE_A_DIGIT, NumberReading, OneDigitReading, photo, read_image_bytes
 
 NO_HANDWRITING = "no handwriting found"
+# A local file cut off or corrupt: said without the upload's "try sending it again"
+DAMAGED_FILE = (
+    "the image file is damaged or incomplete (it may have been cut off while it was saved or "
+    "copied)"
+)
 # Pictures in formats the model does not read, named in a folder's answers all the same
 OTHER_PICTURE_EXTENSIONS = ("gif", "tif", "tiff", "bmp", "heic", "heif", "avif")
 # The one object that stands for `-`, told apart by identity: Path("./-") == Path("-"), and
@@ -96,6 +101,8 @@ def read_file(
         return f"cannot open the file ({error.strerror or error})"
     try:
         reading = read_image_bytes(classifier, data, "number" if number else "digit")
+    except photo.DamagedPicture:
+        return DAMAGED_FILE
     except photo.PhotoError as error:
         return str(error)
     return NO_HANDWRITING if reading is None else reading

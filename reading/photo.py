@@ -86,6 +86,10 @@ class TooManyPixels(PhotoError):
     """A picture whose header declares more pixels than may be decoded."""
 
 
+class DamagedPicture(PhotoError):
+    """A picture whose header was read but whose pixels could not be: cut off or corrupt."""
+
+
 class PhotoBusy(PhotoError):
     """The server is decoding as many pictures as it may at once; the same upload can be
     tried again in a moment."""
@@ -273,7 +277,7 @@ def _decoded(image: Image.Image) -> tuple[Image.Image, int]:
     except Image.DecompressionBombError as error:
         raise _too_many_pixels() from error
     except (OSError, ValueError, SyntaxError, EOFError) as error:
-        raise PhotoError(
+        raise DamagedPicture(
             "The image file is damaged or incomplete (it may have been cut off on its way "
             "here). Try sending it again."
         ) from error
