@@ -67,6 +67,7 @@ NO_HANDWRITING = (
     "and sharp, on plain paper."
 )
 PHOTO_HEIGHT = 360  # px; a tall photo is shown no taller than this
+PHOTO_UPLOAD_KEY = "photo_upload"
 PHOTO_READING_KEY = "photo_reading"  # (file id, what was read), so reruns do not read it again
 WHY_TEXT = "Why this answer?"
 HEAT_MAPS_KEPT = 256  # heat-maps kept for reruns, across visits: a few MB at most
@@ -234,7 +235,8 @@ CANVAS_SCRIPT = Template(
 # canvas, the answer and the start of what is said of it fit the screen together. A mode's
 # place not on show is hidden, and so is the box Streamlit lays it out in, which would keep
 # its gap. The element that carries this style and the canvas script takes no room, nor do
-# the marks.
+# the marks. A file of a type the photo uploader refuses is said to be so on its chip: by
+# itself Streamlit hides the reason behind an icon, where a finger cannot hover to read it.
 PAGE_STYLE = Template("""<style id="$style_id">
 [data-testid="stElementContainer"]:has(#$style_id) { display: none; }
 .st-key-$pick_key button[data-variant="pills"] {
@@ -255,6 +257,21 @@ PAGE_STYLE = Template("""<style id="$style_id">
   display: none;
 }
 [data-testid="stElementContainer"]:has(.$shown_mark, .$hidden_mark) { display: none; }
+.st-key-$upload_key [data-testid="stFileChip"]:has([role="alert"]) {
+  flex-wrap: wrap;
+  row-gap: 0.25rem;
+}
+.st-key-$upload_key [data-testid="stFileChip"] [role="alert"] {
+  position: static;
+  flex-basis: 100%;
+  width: auto;
+  height: auto;
+  margin: 0;
+  clip: auto;
+  overflow: visible;
+  white-space: normal;
+  font-size: 0.875rem;
+}
 @media (max-width: 640px) {
   [data-testid="stMainBlockContainer"] {
     padding-top: 3.5rem;
@@ -281,6 +298,7 @@ PAGE_STYLE = Template("""<style id="$style_id">
     memory_slot=MEMORY_SLOT,
     brush_popover=BRUSH_POPOVER_KEY,
     notice_slot=NOTICE_SLOT,
+    upload_key=PHOTO_UPLOAD_KEY,
     mode_areas=", ".join(f".st-key-{area}" for area in MODE_AREAS.values()),
     shown_mark=SHOWN_MARK,
     hidden_mark=HIDDEN_MARK,
@@ -766,7 +784,7 @@ def photo_section(classifier: digit_model.Classifier) -> None:
     upload = st.file_uploader(
         "Photo or scan of handwriting",
         type=list(FILE_EXTENSIONS),
-        key="photo_upload",
+        key=PHOTO_UPLOAD_KEY,
         help=PHOTO_HINT,
     )
     if upload is None:

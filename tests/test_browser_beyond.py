@@ -6,6 +6,7 @@ it was left."""
 from __future__ import annotations
 
 import pytest
+from PIL import Image
 from playwright.sync_api import expect
 
 import tabs.draw
@@ -125,6 +126,22 @@ def test_a_number_written_with_the_mouse_and_a_photo_are_read(open_page, clear_d
     page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(photo_file)
 
     expect(answer(page)).to_have_text("2026", timeout=ANSWER_MS)
+
+
+def test_a_file_the_uploader_refuses_shows_why_on_a_phone(open_page, tmp_path):
+    """Dropped or picked past the file dialog's filter, a GIF is refused by the uploader: the
+    reason shows in words on the file, where a finger need not hover over an icon."""
+    gif = tmp_path / "scan.gif"
+    gif.write_bytes(encoded(Image.new("RGB", (64, 64), "white"), "GIF"))
+    page = open_page(390, is_mobile=True, has_touch=True)
+    choose(page, tabs.draw.A_PHOTO)
+    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(gif)
+
+    reason = page.get_by_test_id("stFileChip").get_by_text("image/gif files are not allowed")
+    expect(reason).to_be_visible(timeout=ANSWER_MS)
+    box = reason.bounding_box()
+    assert box["width"] > 100 and box["height"] > 10  # not a screen reader's 1x1 pixel
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 390
 
 
 def test_a_switch_to_another_mode_and_back_finds_the_drawings_and_answers_as_they_were(

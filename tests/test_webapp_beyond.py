@@ -101,7 +101,7 @@ def choose(at: AppTest, mode: str) -> AppTest:
 
 
 def upload(at: AppTest, name: str, data: bytes, mime: str) -> AppTest:
-    at.file_uploader(key="photo_upload").set_value((name, data, mime))
+    at.file_uploader(key=tabs.draw.PHOTO_UPLOAD_KEY).set_value((name, data, mime))
     return at.run()
 
 
@@ -233,7 +233,7 @@ def test_a_photo_of_a_number_on_paper_is_read_and_its_digits_outlined(app, canva
     data = encoded(photographed(clear_digits, NUMBER), "JPEG", quality=75)
     choose(app.run(), tabs.draw.A_PHOTO)
     assert [info.value for info in shown(app).info] == [tabs.draw.PHOTO_HINT]
-    assert app.file_uploader(key="photo_upload").allowed_type == [
+    assert app.file_uploader(key=tabs.draw.PHOTO_UPLOAD_KEY).allowed_type == [
         f".{kind}" for kind in reading.photo.FILE_EXTENSIONS
     ]
 
