@@ -12,7 +12,8 @@ The paper's edge beside a desk wider than the lighting's window is left out: it 
 nor is the desk itself where the picture's edge cuts it, nor a scanner's narrower dark margin
 along the picture's edges.
 Every unreadable file raises PhotoError with a message meant for whoever sent it: a person
-uploading it on the page, or a program through the API or the command line.
+uploading it on the page, or a program through the API or the command line (which words a
+damaged file, DamagedPicture, its own way).
 """
 
 from __future__ import annotations

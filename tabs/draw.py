@@ -235,8 +235,8 @@ CANVAS_SCRIPT = Template(
 # canvas, the answer and the start of what is said of it fit the screen together. A mode's
 # place not on show is hidden, and so is the box Streamlit lays it out in, which would keep
 # its gap. The element that carries this style and the canvas script takes no room, nor do
-# the marks. A file of a type the photo uploader refuses is said to be so on its chip: by
-# itself Streamlit hides the reason behind an icon, where a finger cannot hover to read it.
+# the marks. A file the photo uploader refuses shows Streamlit's reason on its chip: by
+# itself Streamlit hides it behind an icon, where a finger cannot hover to read it.
 PAGE_STYLE = Template("""<style id="$style_id">
 [data-testid="stElementContainer"]:has(#$style_id) { display: none; }
 .st-key-$pick_key button[data-variant="pills"] {

@@ -25,7 +25,15 @@ from devtools.numbers import digits_read, random_numbers, write_number
 from devtools.pictures import encoded, paper_photo, png, random_phone_jpeg, scan_photographed
 from preprocess import canvas_to_ink
 from reading import photo, read_image_bytes, read_number
-from reading.photo import MAX_BYTES, PhotoBusy, PhotoError, TooManyPixels, photo_to_ink, read_upload
+from reading.photo import (
+    MAX_BYTES,
+    DamagedPicture,
+    PhotoBusy,
+    PhotoError,
+    TooManyPixels,
+    photo_to_ink,
+    read_upload,
+)
 from tests.support.data import cvl_valid, mnist
 from tests.support.pictures import (
     IMAGE_WIDTH,
@@ -401,6 +409,13 @@ def test_photo_to_ink_keeps_shape_and_range():
 )
 def test_bad_files_get_a_clear_message(make, message):
     with pytest.raises(PhotoError, match=message):
+        read_upload(make())
+
+
+@pytest.mark.parametrize("make", [truncated_jpeg, truncated_png], ids=["jpeg", "png"])
+def test_a_cut_off_picture_is_told_from_other_bad_files(make):
+    """The command line words a damaged local file its own way: it must know one."""
+    with pytest.raises(DamagedPicture):
         read_upload(make())
 
 
