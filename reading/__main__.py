@@ -10,8 +10,9 @@ picture in it (a GIF, TIFF or HEIC among them is answered that it is not read; h
 and folders within it are passed over), and `-` for an image piped to standard input (a file
 named "-" is `./-`).
 With --json each line is a JSON object with the file's name and the HTTP API's answer.
-Exits with 1 when any file could not be read, after reading all the others; with 2 when the
-model cannot be loaded or the command line is not understood.
+Exits with 1 when any file could not be read, after reading all the others, or when whoever
+reads the output stops (`| head -1`); with 2 when the model cannot be loaded or the command
+line is not understood.
 """
 
 from __future__ import annotations
@@ -179,19 +180,26 @@ def _start_up_notices_left_out() -> Iterator[None]:
 
 
 def predict(args: argparse.Namespace) -> int:
-    """Read every file; 0 when all were read, 1 when any was not, 2 without a model."""
+    """Read every file; 0 when all were read, 1 when any was not or the output was cut
+    short (`| head`), 2 without a model."""
     try:
         with _start_up_notices_left_out():  # TensorFlow loads with the model
             classifier = digit_model.load(args.model or digit_model.model_path())
     except digit_model.ModelUnavailable as error:
         if sys.stderr is not None:  # with stderr closed, the exit status alone says it
             print(error, file=sys.stderr)
+            if args.model is not None and not Path(args.model).exists():
+                print("Or, if --model's path is mistyped, check it.", file=sys.stderr)
         return 2
     failed = False
-    for path in image_files(args.images):
-        result = read_file(classifier, path, args.number)
-        failed |= isinstance(result, str)
-        print(line(path, result, args.json), flush=True)
+    try:
+        for path in image_files(args.images):
+            result = read_file(classifier, path, args.number)
+            failed |= isinstance(result, str)
+            print(line(path, result, args.json), flush=True)
+    except BrokenPipeError:  # whoever read the answers stopped: the rest is for no one
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     return 1 if failed else 0
 
 

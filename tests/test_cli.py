@@ -161,6 +161,22 @@ def test_a_missing_model_says_how_to_fix_it(folder, tmp_path):
     result = predict(folder / "digit_0.png", "--model", tmp_path / "none.keras")
     assert result.returncode == 2
     assert "python train_model.py" in result.stderr and result.stdout == ""
+    assert "if --model's path is mistyped, check it" in result.stderr
+
+
+def test_output_cut_short_ends_the_run_without_a_traceback(folder):
+    """`predict scans/ | head -1`: the reader stops listening; the command stops quietly."""
+    command = subprocess.Popen(
+        [sys.executable, "-m", "reading", "predict", str(folder)],
+        cwd=REPO_ROOT,
+        env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    command.stdout.close()  # before the model has loaded: its first line meets a closed pipe
+    stderr = command.stderr.read().decode()
+    assert command.wait(timeout=300) == 1
+    assert "Traceback" not in stderr and "BrokenPipeError" not in stderr
 
 
 def test_no_digit_and_a_dot_are_named_as_such_and_tensorflow_keeps_quiet(not_a_digit, tmp_path):
