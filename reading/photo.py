@@ -75,12 +75,6 @@ FLAT_TOLERANCE = 2  # ...within this many levels per channel (photos have grain 
 FLAT_SHARE = 0.5  # ...when that colour is also most of the picture, as a drawing's background is
 MAX_SLANT = 10.0  # degrees a photographed page may be turned and still have its lines found
 LINE_MARGIN = 2  # pixels either side of a printed line that go with it
-# A form's cells, in a row or apart, are a piece of ink with two lines across it, one near
-# its top and one near its bottom, and columns near its left and right: lines that run
-# across this share of it...
-FRAME_SPAN = 0.9
-FRAME_REACH = 0.25  # ...within this share of its height (width) from each side...
-FRAME_FILL = 0.5  # ...with no more than this share of its rows or columns so inked (no blob)
 SLANT_SIDE = 200  # the slant is first found on a copy at most this many pixels across
 DRAWING_MODES = ("1", "L", "LA", "P", "PA", "RGB", "RGBA")  # 8-bit modes a drawing is saved in
 
@@ -202,8 +196,7 @@ def _near(pixels: np.ndarray, colour: np.ndarray) -> np.ndarray:
 
 
 def _read_drawing(image: Image.Image, sent_width: int) -> Photo:
-    """A digital drawing read like the canvas, scaled down only when larger than working size;
-    a form's cells drawn on it (a form filled in on a screen) are left out."""
+    """A digital drawing read like the canvas, scaled down only when larger than working size."""
     rgba = image.convert("RGBA")
     scale = min(1.0, WORKING_SIDE / max(rgba.size))
     if scale < 1.0:
@@ -212,9 +205,7 @@ def _read_drawing(image: Image.Image, sent_width: int) -> Photo:
     pixels = np.asarray(rgba)
     opaque = bool(pixels[..., 3].min() == 255)
     picture = np.ascontiguousarray(pixels[..., :3]) if opaque else _on_backdrop(rgba)
-    ink = canvas_to_ink(pixels)
-    ink[_cell_frames(ink >= HAZE)] = 0.0
-    return Photo(picture=picture, ink=ink, scale=rgba.width / sent_width)
+    return Photo(picture=picture, ink=canvas_to_ink(pixels), scale=rgba.width / sent_width)
 
 
 def megabytes(size: int) -> str:
@@ -517,8 +508,7 @@ def _paper_lines(ink: np.ndarray) -> np.ndarray:
     else:
         level = ndimage.rotate(ink, slant, order=1)
         inside = ndimage.rotate(np.ones(ink.shape, np.float32), slant, order=1) > 0.5
-    inked = level >= HAZE
-    lines = inked & ((without_printed_lines(level, inside) == 0) | _cell_frames(inked))
+    lines = (level >= HAZE) & (without_printed_lines(level, inside) == 0)
     if slant != 0.0 and lines.any():
         back = ndimage.rotate(lines.astype(np.float32), -slant, order=1)
         top, left = (np.array(back.shape) - ink.shape) // 2
@@ -531,38 +521,6 @@ def _paper_lines(ink: np.ndarray) -> np.ndarray:
     # The blurred edges of a photographed line are fainter than its core: they go with it.
     lines = ndimage.binary_dilation(lines, iterations=LINE_MARGIN)
     return lines | _edge_stubs((ink >= HAZE) & ~lines, thickness + 2 * LINE_MARGIN)
-
-
-def _cell_frames(inked: np.ndarray) -> np.ndarray:
-    """The lines of a form's printed cells, joined in a row or apart, with ink inside them:
-    each piece with one straight line across it at its top and one at its bottom, and lines
-    down it at its left and right; the rows and columns it has so inked. A cell's lines do
-    not run across the whole picture, where `without_printed_lines` looks for lines; a grid
-    has more than two lines across; a digit as square as a cell, with nothing inside it, is
-    no cell."""
-    labels, _ = ndimage.label(inked, structure=EIGHT_CONNECTED)
-    frames = np.zeros(inked.shape, dtype=bool)
-    for index, box in enumerate(ndimage.find_objects(labels), start=1):
-        piece = labels[box] == index
-        height, width = piece.shape
-        across = piece.sum(axis=1) >= FRAME_SPAN * width
-        down = piece.sum(axis=0) >= FRAME_SPAN * height
-        top, left = round(FRAME_REACH * height) + 1, round(FRAME_REACH * width) + 1
-        framed = across[:top].any() and across[-top:].any() and down[:left].any()
-        if not (framed and down[-left:].any()) or _runs(across) != 2:  # squared paper: more
-            continue
-        if across.mean() > FRAME_FILL or down.mean() > FRAME_FILL:
-            continue
-        lines = piece & (across[:, None] | down[None, :])
-        # Something written inside: ink beyond the lines' blurred edges
-        if (inked[box] & ~ndimage.binary_dilation(lines, iterations=LINE_MARGIN)).any():
-            frames[box] |= lines
-    return frames
-
-
-def _runs(flags: np.ndarray) -> int:
-    """How many runs of True the 1-D flags hold: lines, each of one or more rows."""
-    return int(flags[0]) + int(np.count_nonzero(flags[1:] & ~flags[:-1]))
 
 
 def _edge_stubs(inked: np.ndarray, line_width: float) -> np.ndarray:

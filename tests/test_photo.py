@@ -22,14 +22,7 @@ from PIL import Image
 
 from devtools import REPO_ROOT
 from devtools.numbers import digits_read, random_numbers, write_number
-from devtools.pictures import (
-    encoded,
-    paper_photo,
-    png,
-    random_phone_jpeg,
-    scan_photographed,
-    with_printed_lines,
-)
+from devtools.pictures import encoded, paper_photo, png, random_phone_jpeg, scan_photographed
 from preprocess import canvas_to_ink
 from reading import photo, read_image_bytes, read_number
 from reading.photo import (
@@ -47,7 +40,6 @@ from tests.support.pictures import (
     ORIENTATION,
     SHORT,
     animated,
-    drawn_digit,
     exif_block,
     photographed,
     png_claiming_size,
@@ -128,53 +120,6 @@ PEN_ALONG_LINES = [(4862, 0.0), (6494, 0.0), (5695, 3.0), (6154, 3.0), (6273, 3.
 @pytest.mark.parametrize(("index", "slant"), PEN_ALONG_LINES)
 def test_strokes_along_the_lines_of_squared_paper_are_kept(classifier, index, slant):
     assert_read_as_on_plain_paper(classifier, index, slant)
-
-
-def in_cells(clear_digits, number: str, apart: bool, margin: int) -> np.ndarray:
-    """The number written one digit to a printed cell of a form, as ink in [0, 1]: the cells
-    joined in a row (a comb, as forms have for a postcode) or apart, `margin` px of paper
-    round them; the cells' lines 3 px."""
-    cells = []
-    for label in number:
-        digit = canvas_to_ink(drawn_digit(clear_digits[int(label)], "black on transparent"))
-        cell = np.pad(digit, ((10, 10), (0, 20)))
-        cells.append(with_printed_lines(cell, box=(0, 0, *cell.shape)))
-        if apart:
-            cells.append(np.zeros((cell.shape[0], 40), np.float32))
-    return np.pad(np.concatenate(cells[: len(cells) - apart], axis=1), margin)
-
-
-def form_picture(ink: np.ndarray, picture: str) -> bytes:
-    """The ink on paper as a "photo" (a JPEG under uneven light) or a "drawing" made on a
-    screen (a flat PNG, black on white)."""
-    if picture == "photo":
-        return encoded(paper_photo(ink, scale=1.0), "JPEG", quality=90)
-    return png(np.repeat(((1 - ink) * 255).astype(np.uint8)[..., None], 3, axis=2))
-
-
-@pytest.mark.parametrize(
-    ("apart", "margin", "picture"),
-    [(False, 60, "photo"), (False, 0, "photo"), (True, 60, "photo"), (True, 60, "drawing")],
-    ids=["comb", "comb cropped to its cells", "cells apart", "cells apart, filled on a screen"],
-)
-def test_a_number_written_in_a_forms_cells_is_read(
-    classifier, clear_digits, apart, margin, picture
-):
-    """Each cell's lines were read as ink: a comb's dividers as 1s (`410121113` at 99 %), a
-    digit in its own box as no digit."""
-    ink = in_cells(clear_digits, "40213", apart, margin)
-    assert read_image_bytes(classifier, form_picture(ink, picture), "number").number == "40213"
-
-
-@pytest.mark.parametrize("picture", ["photo", "drawing"])
-def test_a_square_with_nothing_inside_is_kept_as_a_piece(classifier, clear_digits, picture):
-    """A 0 written as a square is no cell: only a cell with writing inside loses its lines."""
-    one = canvas_to_ink(drawn_digit(clear_digits[1], "black on transparent"))
-    square = with_printed_lines(
-        np.zeros((280, 200), np.float32), box=(40, 30, 240, 170), thickness=16
-    )
-    ink = np.pad(np.concatenate([one, square, one], axis=1), 60)
-    assert len(read_image_bytes(classifier, form_picture(ink, picture), "number").digits) == 3
 
 
 def test_a_line_leaving_the_frame_of_a_turned_photo_is_not_read_as_a_one(classifier):
