@@ -6,6 +6,7 @@ import contextlib
 import json
 import os
 import shlex
+import zipfile
 from pathlib import Path
 from typing import NamedTuple
 
@@ -239,9 +240,17 @@ def load(path: str | Path = DEFAULT_PATH, threads: int | None = 1) -> Classifier
     lets concurrent sessions run side by side. None keeps TensorFlow's default, for training.
     """
     path = Path(path)
+    if path.is_dir():
+        raise ModelUnavailable(f"{path} is a folder, not a model file. {NAMED_AS_A_MODEL}.")
     if not path.is_file():
         fix = _remedy(path, "Train one with `{command}` (20 to 90 minutes on two cores)")
         raise ModelUnavailable(f"No model file at {path}. {fix}.")
+    if not zipfile.is_zipfile(path):  # Keras would call it "File not found"
+        fix = _remedy(path, "Retrain it with `{command}`")
+        raise ModelUnavailable(
+            f"The model file {path} could not be read: a model file is a zip archive, and this "
+            f"one is not (cut short in copying, or another kind of file). {fix}."
+        )
     import keras
     import tensorflow as tf
 

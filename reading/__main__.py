@@ -54,6 +54,13 @@ def image_argument(text: str) -> Path:
     return STANDARD_INPUT if text == "-" else Path(text)
 
 
+def model_argument(text: str) -> Path:
+    """The model file named by --model; an empty `--model=` is a mistake, not the default."""
+    if not text:
+        raise argparse.ArgumentTypeError("give a model file's path, such as model.keras")
+    return Path(text)
+
+
 def image_files(paths: list[Path]) -> Iterator[Path]:
     """The files named, with each folder replaced by the pictures in it, by name; a folder
     with none, or that cannot be listed, stands for itself, to be answered why."""
@@ -188,7 +195,7 @@ def predict(args: argparse.Namespace) -> int:
     except digit_model.ModelUnavailable as error:
         if sys.stderr is not None:  # with stderr closed, the exit status alone says it
             print(error, file=sys.stderr)
-            if args.model is not None and not Path(args.model).exists():
+            if args.model is not None and not args.model.exists():
                 print("Or, if --model's path is mistyped, check it.", file=sys.stderr)
         return 2
     failed = False
@@ -223,7 +230,7 @@ def main(argv: list[str] | None = None) -> int:
         reader.add_argument("--json", action="store_true", help="one JSON object per line"),
         reader.add_argument(
             "--model",
-            default=None,
+            type=model_argument,
             help=f"model file (default: ${digit_model.MODEL_PATH_VARIABLE} or model.keras)",
         ),
     ]

@@ -243,3 +243,13 @@ def test_an_option_not_understood_is_named_with_the_one_likely_meant(words, said
     shown = capsys.readouterr()
     assert shown.out == "" and shown.err.startswith("usage: python -m reading predict")
     assert f"error: unrecognized arguments: {said}" in shown.err
+
+
+def test_an_empty_model_path_is_refused_not_taken_for_the_default(capsys):
+    """`--model=$MODEL` with MODEL unset: the script meant a model, not the committed one."""
+    with pytest.raises(SystemExit) as stopped:
+        reading_command(["predict", "scan.png", "--model="])
+    assert stopped.value.code == 2
+    shown = capsys.readouterr()
+    assert shown.out == ""
+    assert "error: argument --model: give a model file's path, such as model.keras" in shown.err

@@ -167,5 +167,17 @@ def test_a_path_no_model_can_have_is_not_to_be_trained_into(tmp_path, there):
 def test_corrupt_model_file_says_how_to_fix_it(tmp_path):
     corrupt = tmp_path / "model.keras"
     corrupt.write_bytes(digit_model.DEFAULT_PATH.read_bytes()[:5000])
-    with pytest.raises(digit_model.ModelUnavailable, match="could not be read"):
+    with pytest.raises(digit_model.ModelUnavailable) as refused:
         digit_model.load(corrupt)
+    said = str(refused.value)
+    assert f"The model file {corrupt} could not be read" in said
+    assert "cut short in copying, or another kind of file" in said
+    assert "not found" not in said.lower()  # it is there: Keras's own words mislead
+    assert f"--out {corrupt}`" in said
+
+
+def test_a_folder_given_as_the_model_is_called_a_folder(tmp_path):
+    with pytest.raises(digit_model.ModelUnavailable) as refused:
+        digit_model.load(tmp_path)
+    assert str(refused.value).startswith(f"{tmp_path} is a folder, not a model file.")
+    assert "A model is a .keras file" in str(refused.value)
