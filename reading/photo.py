@@ -42,6 +42,27 @@ from preprocess import (
 
 ACCEPTED_FORMATS = ("PNG", "JPEG", "WEBP")
 FILE_EXTENSIONS = ("png", "jpg", "jpeg", "webp")  # how files in those formats are named
+ACCEPTED_SIGNATURES = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff")  # how PNG and JPEG begin
+EXPORT = "Save or export it as PNG or JPEG and send that."
+HEIF_ADVICE = (
+    "Export it as JPEG, or on an iPhone set Settings > Camera > Formats to Most Compatible."
+)
+# How files in other formats begin, at which byte, to say which format a refused file is in.
+OTHER_FORMATS = (
+    (0, b"GIF8", "a GIF", EXPORT),
+    (0, b"II*\x00", "a TIFF", EXPORT),
+    (0, b"MM\x00*", "a TIFF", EXPORT),
+    (0, b"BM", "a BMP", EXPORT),
+    (0, b"%PDF", "a PDF document", "Send a photo or scan of the page as PNG or JPEG."),
+    *(
+        (4, b"ftyp" + brand, "a HEIC or AVIF photo", HEIF_ADVICE)
+        for brand in (b"heic", b"heix", b"hevc", b"mif1", b"msf1", b"avif")
+    ),
+)
+DAMAGED = (
+    "The image file is damaged or incomplete (it may have been cut off on its way here). "
+    "Try sending it again."
+)
 MAX_MB = 25  # the upload limit; .streamlit/config.toml's maxUploadSize says the same
 MAX_BYTES = MAX_MB * 2**20
 # A phone photo (12 megapixels, or 24 on recent phones: 5712x4284) fits; anything larger is
@@ -227,10 +248,7 @@ def _open_still(data: bytes) -> Image.Image:
     except Image.DecompressionBombError as error:
         raise _too_many_pixels() from error
     except (UnidentifiedImageError, OSError, ValueError) as error:
-        raise PhotoError(
-            "This file is not a PNG, JPEG or WebP image (or its header is damaged). "
-            "Use a photo or scan in one of those formats."
-        ) from error
+        raise _unopened(data) from error
 
     width, height = image.size
     limit = MAX_WEBP_PIXELS if image.format == "WEBP" else MAX_PIXELS
@@ -252,6 +270,19 @@ def _open_still(data: bytes) -> Image.Image:
             f"This {image.format} is animated ({image.n_frames} frames). Use a still photo or scan."
         )
     return image
+
+
+def _unopened(data: bytes) -> PhotoError:
+    """Why a file could not be opened: a picture in a format read whose header is damaged,
+    or a picture in another format named, so that whoever sent it knows what to convert."""
+    if data.startswith(ACCEPTED_SIGNATURES) or (data[:4], data[8:12]) == (b"RIFF", b"WEBP"):
+        return DamagedPicture(DAMAGED)
+    for start, signature, kind, advice in OTHER_FORMATS:
+        if data.startswith(signature, start):
+            return PhotoError(f"This file is {kind}, not a PNG, JPEG or WebP image. {advice}")
+    return PhotoError(
+        "This file is not a PNG, JPEG or WebP image. Use a photo or scan in one of those formats."
+    )
 
 
 def _decoded(image: Image.Image) -> tuple[Image.Image, int]:
@@ -278,10 +309,7 @@ def _decoded(image: Image.Image) -> tuple[Image.Image, int]:
     except Image.DecompressionBombError as error:
         raise _too_many_pixels() from error
     except (OSError, ValueError, SyntaxError, EOFError) as error:
-        raise DamagedPicture(
-            "The image file is damaged or incomplete (it may have been cut off on its way "
-            "here). Try sending it again."
-        ) from error
+        raise DamagedPicture(DAMAGED) from error
     return image, height if orientation in _SIDEWAYS else width
 
 

@@ -217,7 +217,7 @@ def test_a_picture_in_a_format_not_read_is_answered_not_passed_over(folder, tmp_
     assert result.returncode == 1
     three, gif = result.stdout.splitlines()
     assert three.startswith(f"{tmp_path / 'digit_3.png'}: 3 (")
-    assert gif.startswith(f"{tmp_path / 'digit_8.gif'}: error: This file is not a PNG, JPEG")
+    assert gif.startswith(f"{tmp_path / 'digit_8.gif'}: error: This file is a GIF, not a PNG")
 
 
 def test_files_after_a_double_dash_are_files_whatever_their_names(folder, tmp_path):

@@ -52,6 +52,8 @@ from training.canvas_drawings import draw
 
 NUMBER = "2026"
 FORMATS = ("JPEG", "PNG", "WEBP")
+# How an iPhone's HEIC photo begins: its box size, then "ftyp" and the brand.
+HEIC_START = b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic"
 
 
 @pytest.fixture(scope="module")
@@ -376,11 +378,14 @@ def test_photo_to_ink_keeps_shape_and_range():
     [
         (lambda: b"", "empty"),
         (lambda: b"Dear diary, today I wrote 2026 on a napkin.\n" * 20, "not a PNG, JPEG or WebP"),
-        (lambda: encoded(Image.new("RGB", (64, 64), "white"), "GIF"), "not a PNG, JPEG or WebP"),
-        (lambda: encoded(Image.new("RGB", (64, 64), "white"), "BMP"), "not a PNG, JPEG or WebP"),
+        (lambda: encoded(Image.new("RGB", (64, 64), "white"), "GIF"), "is a GIF, not a PNG"),
+        (lambda: encoded(Image.new("RGB", (64, 64), "white"), "BMP"), "is a BMP, not a PNG"),
+        (lambda: encoded(Image.new("RGB", (64, 64), "white"), "TIFF"), "is a TIFF, not a PNG"),
+        (lambda: encoded(Image.new("RGB", (64, 64), "white"), "PDF"), "is a PDF document"),
+        (lambda: HEIC_START + bytes(200), "is a HEIC or AVIF photo.*Most Compatible"),
         (truncated_jpeg, "damaged or incomplete"),
         (truncated_png, "damaged or incomplete"),
-        (lambda: encoded(Image.new("RGB", (64, 64)), "PNG")[:40], "not a PNG, JPEG or WebP"),
+        (lambda: encoded(Image.new("RGB", (64, 64)), "PNG")[:40], "damaged or incomplete"),
         (lambda: png_claiming_size(100_000, 100_000), "too many pixels"),
         (lambda: png_claiming_size(9_000, 7_000), "too many pixels"),
         (lambda: animated("PNG"), "animated"),
@@ -395,6 +400,9 @@ def test_photo_to_ink_keeps_shape_and_range():
         "text file",
         "gif",
         "bmp",
+        "tiff",
+        "pdf",
+        "heic",
         "truncated jpeg",
         "truncated png",
         "cut-off header",
@@ -412,7 +420,11 @@ def test_bad_files_get_a_clear_message(make, message):
         read_upload(make())
 
 
-@pytest.mark.parametrize("make", [truncated_jpeg, truncated_png], ids=["jpeg", "png"])
+@pytest.mark.parametrize(
+    "make",
+    [truncated_jpeg, truncated_png, lambda: encoded(Image.new("RGB", (64, 64)), "WEBP")[:30]],
+    ids=["jpeg", "png", "webp header"],
+)
 def test_a_cut_off_picture_is_told_from_other_bad_files(make):
     """The command line words a damaged local file its own way: it must know one."""
     with pytest.raises(DamagedPicture):
