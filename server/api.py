@@ -63,6 +63,11 @@ WHAT_TO_SEND = (
     "Send the image bytes with Content-Type image/png, image/jpeg or image/webp, or "
     f'multipart/form-data with the image in a file field named "{FILE_FIELD}".'
 )
+# Said of a picture in another format: how to send it is known, its format is not read.
+CONVERT = (
+    "The API reads PNG, JPEG and WebP: convert the picture to one of those and send it as "
+    "image/png, image/jpeg or image/webp."
+)
 NO_HANDWRITING = (
     "No handwriting found in the image. Send a picture with the digits large and dark "
     "(or light) on a plain background."
@@ -128,13 +133,12 @@ def _mode_in(values: Iterable[tuple[str, str]], where: str) -> str | None:
     unknown = sorted({name for name, _ in values} - {MODE_FIELD})
     if unknown:
         known = (
-            f"the one {where} is {MODE_FIELD}"
+            f"the only {where} is {MODE_FIELD}"
             if where == QUERY_PARAMETER
             else f'a form has the file "{FILE_FIELD}" and may have the field {MODE_FIELD}'
         )
-        raise RequestRefused(
-            400, f"Unknown {where} {_echo(unknown[0])!r}: {known}, {' or '.join(MODES)}."
-        )
+        choices = " or ".join(f"{MODE_FIELD}={mode}" for mode in MODES)
+        raise RequestRefused(400, f"Unknown {where} {_echo(unknown[0])!r}: {known} ({choices}).")
     modes = {value for _, value in values}
     if len(modes) > 1:
         raise RequestRefused(400, f"Send {MODE_FIELD} once, {' or '.join(MODES)}.")
@@ -246,7 +250,8 @@ async def _sent(request: Request, body: _Body) -> _Sent:
             if media_type
             else "The request has no Content-Type"
         )
-        raise RequestRefused(415, f"{problem}. {WHAT_TO_SEND}")
+        fix = CONVERT if media_type.startswith("image/") else WHAT_TO_SEND
+        raise RequestRefused(415, f"{problem}. {fix}")
 
     limit = MAX_BODY_BYTES + MULTIPART_OVERHEAD
     _check_declared_length(request, limit)
@@ -256,9 +261,12 @@ async def _sent(request: Request, body: _Body) -> _Sent:
     try:
         form = await parser.parse()
     except MultiPartException as error:
-        raise RequestRefused(
-            400, f"The form could not be read ({error}). {WHAT_TO_SEND}"
-        ) from error
+        problem = (
+            "The form holds more than one file: send one picture per request"
+            if str(error).startswith("Too many files")
+            else f"The form could not be read ({str(error).rstrip('.')})"
+        )
+        raise RequestRefused(400, f"{problem}. {WHAT_TO_SEND}") from error
     try:
         upload = form.get(FILE_FIELD)
         # An image sent as text (curl -F image=<file) is left for the file's own check below.
@@ -276,7 +284,8 @@ async def _sent(request: Request, body: _Body) -> _Sent:
             )
         part_type = _media_type(upload.content_type)
         if part_type and part_type not in (*IMAGE_TYPES, UNTYPED):
-            raise RequestRefused(415, f"The file is sent as {_echo(part_type)}. {WHAT_TO_SEND}")
+            fix = CONVERT if part_type.startswith("image/") else WHAT_TO_SEND
+            raise RequestRefused(415, f"The file is sent as {_echo(part_type)}. {fix}")
         if upload.size is not None and upload.size > MAX_BODY_BYTES:
             raise BodyTooLarge(upload.size, unread=False)
         return _Sent(await upload.read(), form_mode)

@@ -81,6 +81,13 @@ def form(
     return body, f"multipart/form-data; boundary={BOUNDARY}"
 
 
+def two_files(data: bytes) -> bytes:
+    """A multipart/form-data body with the same picture in two file fields."""
+    first, _ = form(data)
+    second, _ = form(data, field="other")
+    return first.removesuffix(f"--{BOUNDARY}--\r\n".encode()) + second
+
+
 def raw_post(url: str, headers: dict[str, str], chunks: Iterable[bytes]) -> tuple[int, dict, int]:
     """POST over a bare socket, reading the answer while the body is still being sent.
 
@@ -240,15 +247,34 @@ def test_a_form_may_choose_the_mode_in_a_field_as_curl_F_sends_it(app_url, clear
         (lambda d: (truncated_png(), "image/png", ""), 400, "damaged or incomplete"),
         (lambda d: (b"", "image/png", ""), 400, "empty"),
         (lambda d: (d, "image/png", "?mode=letters"), 400, "mode must be digit or number"),
-        (lambda d: (d, "image/png", "?Mode=number"), 400, "Unknown parameter 'Mode'"),
+        (
+            lambda d: (d, "image/png", "?Mode=number"),
+            400,
+            "Unknown parameter 'Mode': the only parameter is mode (mode=digit or mode=number).",
+        ),
         (lambda d: (*form(d, field="picture"), ""), 400, 'no file field named "image"'),
         (lambda d: (*form(d, field="picture", image="x"), ""), 400, 'no file field named "image"'),
         (lambda d: (*form(d, mode="letters"), ""), 400, "mode must be digit or number"),
-        (lambda d: (*form(d, Mode="number"), ""), 400, "Unknown form field 'Mode'"),
+        (
+            lambda d: (*form(d, Mode="number"), ""),
+            400,
+            "Unknown form field 'Mode': a form has the file \"image\" and may have the field "
+            "mode (mode=digit or mode=number).",
+        ),
         (lambda d: (*form(d, mode="number"), "?mode=digit"), 400, "mode digit and the form"),
         (lambda d: (d, "text/plain", ""), 415, "Content-Type text/plain is not supported"),
         (lambda d: (d, None, ""), 415, "application/x-www-form-urlencoded is not supported"),
-        (lambda d: (*form(d, part_type="image/gif"), ""), 415, "sent as image/gif"),
+        (
+            lambda d: (*form(d, part_type="image/gif"), ""),
+            415,
+            f"The file is sent as image/gif. {api.CONVERT}",
+        ),
+        (lambda d: (d, "image/heic", ""), 415, f"image/heic is not supported. {api.CONVERT}"),
+        (
+            lambda d: (two_files(d), f"multipart/form-data; boundary={BOUNDARY}", ""),
+            400,
+            "The form holds more than one file: send one picture per request.",
+        ),
         (lambda d: (png_claiming_size(10_000, 6_000), "image/png", ""), 413, "too many pixels"),
         (
             lambda d: (png(np.full((280, 280, 4), 255, np.uint8)), "image/png", ""),
@@ -270,6 +296,8 @@ def test_a_form_may_choose_the_mode_in_a_field_as_curl_F_sends_it(app_url, clear
         "text",
         "no type: what urllib and curl -d send",
         "gif in a form",
+        "heic",
+        "two files in a form",
         "60-megapixel header",
         "blank picture",
     ],
