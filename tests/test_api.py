@@ -26,6 +26,7 @@ from starlette.applications import Starlette
 
 import digit_model
 import tabs.draw
+from devtools import REPO_ROOT
 from devtools.drawing import PLACEMENTS
 from devtools.page import drawing_surface, wait_until_drawable
 from devtools.pictures import png
@@ -48,6 +49,7 @@ NUMBER = "2026"
 FIRST_ANSWER_S = 120  # the first request may wait for the server to load the model
 JUNK_BYTES = 30 * 2**20
 BOUNDARY = "digit-reader-test-boundary"
+README = REPO_ROOT / "README.md"  # where a script author reads what each answer holds
 DIGIT_FIELDS = {"digit", "confidence", "probabilities", "is_digit", "doubtful", "too_small"}
 
 
@@ -460,6 +462,8 @@ def test_the_model_endpoint_says_which_model_answers(app_url):
     assert info["pen_accuracy"] == metrics.pen.accuracy
     assert info["pen_letters_flagged"] == metrics.pen.letters_flagged
     assert info["calibration_error"] == metrics.pen.calibration.ece
+    (row,) = (line for line in README.read_text().splitlines() if "| `GET /api/model` |" in line)
+    assert [name for name in info if f"`{name}`" not in row] == []  # each field is explained
 
 
 def test_the_model_endpoint_reads_the_metrics_again_once_they_are_rewritten(tmp_path, monkeypatch):
