@@ -41,6 +41,7 @@ from preprocess import (
 )
 
 ACCEPTED_FORMATS = ("PNG", "JPEG", "WEBP")
+FORMAT_NAMES = {"WEBP": "WebP"}  # as people write the names Pillow gives in capitals
 FILE_EXTENSIONS = ("png", "jpg", "jpeg", "webp")  # how files in those formats are named
 ACCEPTED_SIGNATURES = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff")  # how PNG and JPEG begin
 EXPORT = "Save or export it as PNG or JPEG and send that."
@@ -337,10 +338,17 @@ def _reduce(image: Image.Image, factor: int) -> Image.Image:
 def _too_many_pixels(
     size: str = "", limit: int = MAX_PIXELS, image_format: str | None = None
 ) -> TooManyPixels:
-    kind = f"{image_format} images" if image_format else "images"
+    """A picture refused for its pixels, with how to make one that is not: a WebP may be
+    saved as JPEG, which has the larger limit."""
+    kind = f"{FORMAT_NAMES.get(image_format, image_format)} images" if image_format else "images"
+    fix = (
+        f"Save it as JPEG (up to {MAX_PIXELS // 1_000_000} megapixels), or scale it down."
+        if image_format == "WEBP"
+        else "Scale it down, or scan at 300 dpi."
+    )
     return TooManyPixels(
         f"The image has too many pixels{size}; the limit for {kind} is "
-        f"{limit // 1_000_000} megapixels. Send a smaller photo."
+        f"{limit // 1_000_000} megapixels. {fix}"
     )
 
 

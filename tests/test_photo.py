@@ -452,6 +452,21 @@ def test_decompression_bomb_is_its_own_error():
         read_upload(png_claiming_size(9_000, 7_000))
 
 
+def test_a_picture_with_too_many_pixels_is_told_how_to_make_one_that_is_read():
+    with pytest.raises(TooManyPixels) as a4_at_600_dpi:
+        read_upload(png_claiming_size(4_960, 7_016))
+    assert str(a4_at_600_dpi.value) == (
+        "The image has too many pixels (4960x7016); the limit for PNG images is 25 megapixels. "
+        "Scale it down, or scan at 300 dpi."
+    )
+    with pytest.raises(TooManyPixels) as phone_webp:
+        read_upload(encoded(Image.new("RGB", (4_000, 3_000), "white"), "WEBP"))
+    assert str(phone_webp.value).endswith(
+        "the limit for WebP images is 6 megapixels. "
+        "Save it as JPEG (up to 25 megapixels), or scale it down."
+    )
+
+
 # --- the decoding budget ---------------------------------------------------------------------
 
 
