@@ -245,7 +245,15 @@ def load(path: str | Path = DEFAULT_PATH, threads: int | None = 1) -> Classifier
     if not path.is_file():
         fix = _remedy(path, "Train one with `{command}` (20 to 90 minutes on two cores)")
         raise ModelUnavailable(f"No model file at {path}. {fix}.")
-    if not zipfile.is_zipfile(path):  # Keras would call it "File not found"
+    try:
+        with path.open("rb") as model_file:
+            whole = zipfile.is_zipfile(model_file)
+    except OSError as error:
+        raise ModelUnavailable(
+            f"The model file {path} could not be opened ({error.strerror or error}). "
+            "Check that the app's user may read it."
+        ) from error
+    if not whole:  # Keras would call it "File not found"
         fix = _remedy(path, "Retrain it with `{command}`")
         raise ModelUnavailable(
             f"The model file {path} could not be read: a model file is a zip archive, and this "

@@ -21,6 +21,7 @@ from __future__ import annotations
 import ctypes
 import io
 import math
+import re
 import sys
 import threading
 from collections.abc import Iterator
@@ -43,26 +44,29 @@ from preprocess import (
 ACCEPTED_FORMATS = ("PNG", "JPEG", "WEBP")
 FORMAT_NAMES = {"WEBP": "WebP"}  # as people write the names Pillow gives in capitals
 FILE_EXTENSIONS = ("png", "jpg", "jpeg", "webp")  # how files in those formats are named
-ACCEPTED_SIGNATURES = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff")  # how PNG and JPEG begin
-EXPORT = "Save or export it as PNG or JPEG and send that."
-HEIF_ADVICE = (
-    "Export it as JPEG, or on an iPhone set Settings > Camera > Formats to Most Compatible."
+# How files in the formats read begin, and how files in other formats do (a BMP by its
+# reserved bytes and header size too, so that text starting "BM" is not called one; HEIF and
+# AVIF by their brand), to name the format of a file that could not be opened.
+ACCEPTED_SIGNATURES = (
+    (re.compile(rb"\x89PNG"), "PNG"),
+    (re.compile(rb"\xff\xd8\xff"), "JPEG"),
+    (re.compile(rb"RIFF.{4}WEBP", re.DOTALL), "WebP"),
 )
-# How files in other formats begin, at which byte, to say which format a refused file is in.
+EXPORT = "Save or export it as PNG or JPEG."
 OTHER_FORMATS = (
-    (0, b"GIF8", "a GIF", EXPORT),
-    (0, b"II*\x00", "a TIFF", EXPORT),
-    (0, b"MM\x00*", "a TIFF", EXPORT),
-    (0, b"BM", "a BMP", EXPORT),
-    (0, b"%PDF", "a PDF document", "Send a photo or scan of the page as PNG or JPEG."),
-    *(
-        (4, b"ftyp" + brand, "a HEIC or AVIF photo", HEIF_ADVICE)
-        for brand in (b"heic", b"heix", b"hevc", b"mif1", b"msf1", b"avif")
+    (re.compile(rb"GIF8[79]a"), "a GIF", EXPORT),
+    (re.compile(rb"II\*\x00|MM\x00\*"), "a TIFF", EXPORT),
+    (
+        re.compile(rb"BM.{4}\x00{4}.{4}[\x0c\x28\x34\x38\x40\x6c\x7c]\x00{3}", re.DOTALL),
+        "a BMP",
+        EXPORT,
     ),
-)
-DAMAGED = (
-    "The image file is damaged or incomplete (it may have been cut off on its way here). "
-    "Try sending it again."
+    (re.compile(rb"%PDF-"), "a PDF document", "Take a photo or scan of the page as PNG or JPEG."),
+    (
+        re.compile(rb".{4}ftyp(?:hei[cmsx]|hev[cmsx]|mif1|msf1|avi[fs])", re.DOTALL),
+        "a HEIC or AVIF photo",
+        "Export it as JPEG, or on an iPhone set Settings > Camera > Formats to Most Compatible.",
+    ),
 )
 MAX_MB = 25  # the upload limit; .streamlit/config.toml's maxUploadSize says the same
 MAX_BYTES = MAX_MB * 2**20
@@ -274,12 +278,17 @@ def _open_still(data: bytes) -> Image.Image:
 
 
 def _unopened(data: bytes) -> PhotoError:
-    """Why a file could not be opened: a picture in a format read whose header is damaged,
-    or a picture in another format named, so that whoever sent it knows what to convert."""
-    if data.startswith(ACCEPTED_SIGNATURES) or (data[:4], data[8:12]) == (b"RIFF", b"WEBP"):
-        return DamagedPicture(DAMAGED)
-    for start, signature, kind, advice in OTHER_FORMATS:
-        if data.startswith(signature, start):
+    """Why a file could not be opened: a picture in a format read whose header is damaged
+    or unusual, or a picture in another format named, so that whoever sent it knows what to
+    convert."""
+    for signature, name in ACCEPTED_SIGNATURES:
+        if signature.match(data):
+            return PhotoError(
+                f"This {name} file could not be opened: it is cut off or damaged, or saved in a "
+                "variant this app does not read. Send it again, or save it again as PNG or JPEG."
+            )
+    for signature, kind, advice in OTHER_FORMATS:
+        if signature.match(data):
             return PhotoError(f"This file is {kind}, not a PNG, JPEG or WebP image. {advice}")
     return PhotoError(
         "This file is not a PNG, JPEG or WebP image. Use a photo or scan in one of those formats."
@@ -310,7 +319,10 @@ def _decoded(image: Image.Image) -> tuple[Image.Image, int]:
     except Image.DecompressionBombError as error:
         raise _too_many_pixels() from error
     except (OSError, ValueError, SyntaxError, EOFError) as error:
-        raise DamagedPicture(DAMAGED) from error
+        raise DamagedPicture(
+            "The image file is damaged or incomplete (it may have been cut off on its way "
+            "here). Try sending it again."
+        ) from error
     return image, height if orientation in _SIDEWAYS else width
 
 

@@ -52,7 +52,8 @@ BODY_TIMEOUT_S = seconds_setting(BODY_TIMEOUT_VARIABLE, DEFAULT_BODY_TIMEOUT_S)
 HTTP_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 ECHO_CHARS = 40  # the most of a value sent that an error message repeats back
 WORKER_THREADS = 2  # decoding and the model run on these, off the event loop
-IMAGE_TYPES = ("image/png", "image/jpeg", "image/jpg", "image/webp")
+# The three formats read, under their names and the older ones some programs still send.
+IMAGE_TYPES = ("image/png", "image/x-png", "image/jpeg", "image/jpg", "image/pjpeg", "image/webp")
 UNTYPED = "application/octet-stream"  # bytes of no declared type: the decoder tells
 FORM = "multipart/form-data"
 FILE_FIELD = "image"

@@ -29,7 +29,7 @@ import tabs.draw
 from devtools import REPO_ROOT
 from devtools.drawing import PLACEMENTS
 from devtools.page import drawing_surface, wait_until_drawable
-from devtools.pictures import png
+from devtools.pictures import encoded, png
 from server import api, served_model
 from tests.support.http import served
 from tests.support.pictures import (
@@ -224,6 +224,19 @@ def test_a_picture_whose_exif_has_a_tag_of_the_wrong_type_is_read_upright(app_ur
     digit = Image.fromarray(drawn_digit(clear_digits[7], "white on black"))
     status, answer = post(app_url, sideways_with_broken_exif(digit, "PNG"))
     assert (status, answer["digit"]) == (200, 7)
+
+
+@pytest.mark.parametrize(
+    ("content_type", "format"), [("image/x-png", "PNG"), ("image/pjpeg", "JPEG")]
+)
+def test_a_picture_sent_under_an_older_name_of_its_type_is_read(
+    app_url, clear_digits, content_type, format
+):
+    digit = Image.fromarray(drawn_digit(clear_digits[4], "white on black")).convert("RGB")
+    data = encoded(digit, format)
+    assert post(app_url, data, content_type) == post(app_url, data, f"image/{format.lower()}")
+    status, answer = post(app_url, *form(data, part_type=content_type))
+    assert (status, answer["digit"]) == (200, 4)
 
 
 def test_a_multipart_form_is_read_like_the_bare_image(app_url, clear_digits):

@@ -1,5 +1,7 @@
 """The committed model: accuracy on MNIST and on canvas-style drawings through the full pipeline."""
 
+from pathlib import Path
+
 import keras
 import numpy as np
 import pytest
@@ -174,6 +176,23 @@ def test_corrupt_model_file_says_how_to_fix_it(tmp_path):
     assert "cut short in copying, or another kind of file" in said
     assert "not found" not in said.lower()  # it is there: Keras's own words mislead
     assert f"--out {corrupt}`" in said
+
+
+def test_a_model_file_the_app_may_not_read_is_not_to_be_retrained(tmp_path, monkeypatch):
+    """A model.keras mounted into a container with the wrong owner: retraining fixes nothing."""
+    model = tmp_path / "model.keras"
+    model.write_bytes(digit_model.DEFAULT_PATH.read_bytes())
+
+    def refused(path: Path, *args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(Path, "open", refused)
+    with pytest.raises(digit_model.ModelUnavailable) as unreadable:
+        digit_model.load(model)
+    assert str(unreadable.value) == (
+        f"The model file {model} could not be opened (Permission denied). "
+        "Check that the app's user may read it."
+    )
 
 
 def test_a_folder_given_as_the_model_is_called_a_folder(tmp_path):

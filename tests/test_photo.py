@@ -385,7 +385,10 @@ def test_photo_to_ink_keeps_shape_and_range():
         (lambda: HEIC_START + bytes(200), "is a HEIC or AVIF photo.*Most Compatible"),
         (truncated_jpeg, "damaged or incomplete"),
         (truncated_png, "damaged or incomplete"),
-        (lambda: encoded(Image.new("RGB", (64, 64)), "PNG")[:40], "damaged or incomplete"),
+        (lambda: encoded(Image.new("RGB", (64, 64)), "PNG")[:40], "This PNG file could not be"),
+        (lambda: encoded(Image.new("RGB", (64, 64)), "WEBP")[:30], "This WebP file could not be"),
+        (lambda: b"BMW service record, 2026.\n" * 20, "This file is not a PNG, JPEG or WebP"),
+        (lambda: b"MM\x00*" + bytes(200), "is a TIFF, not a PNG"),
         (lambda: png_claiming_size(100_000, 100_000), "too many pixels"),
         (lambda: png_claiming_size(9_000, 7_000), "too many pixels"),
         (lambda: animated("PNG"), "animated"),
@@ -406,6 +409,9 @@ def test_photo_to_ink_keeps_shape_and_range():
         "truncated jpeg",
         "truncated png",
         "cut-off header",
+        "cut-off webp header",
+        "text starting as a bmp does",
+        "big-endian tiff",
         "decompression bomb",
         "too many pixels",
         "animated png",
@@ -420,11 +426,7 @@ def test_bad_files_get_a_clear_message(make, message):
         read_upload(make())
 
 
-@pytest.mark.parametrize(
-    "make",
-    [truncated_jpeg, truncated_png, lambda: encoded(Image.new("RGB", (64, 64)), "WEBP")[:30]],
-    ids=["jpeg", "png", "webp header"],
-)
+@pytest.mark.parametrize("make", [truncated_jpeg, truncated_png], ids=["jpeg", "png"])
 def test_a_cut_off_picture_is_told_from_other_bad_files(make):
     """The command line words a damaged local file its own way: it must know one."""
     with pytest.raises(DamagedPicture):
@@ -452,18 +454,12 @@ def test_decompression_bomb_is_its_own_error():
         read_upload(png_claiming_size(9_000, 7_000))
 
 
-def test_a_picture_with_too_many_pixels_is_told_how_to_make_one_that_is_read():
+def test_a_scan_with_too_many_pixels_is_told_how_to_make_one_that_is_read():
     with pytest.raises(TooManyPixels) as a4_at_600_dpi:
         read_upload(png_claiming_size(4_960, 7_016))
     assert str(a4_at_600_dpi.value) == (
         "The image has too many pixels (4960x7016); the limit for PNG images is 25 megapixels. "
         "Scale it down, or scan at 300 dpi."
-    )
-    with pytest.raises(TooManyPixels) as phone_webp:
-        read_upload(encoded(Image.new("RGB", (4_000, 3_000), "white"), "WEBP"))
-    assert str(phone_webp.value).endswith(
-        "the limit for WebP images is 6 megapixels. "
-        "Save it as JPEG (up to 25 megapixels), or scale it down."
     )
 
 
@@ -504,8 +500,12 @@ def test_a_24_megapixel_phone_photo_is_read():
 
 def test_a_webp_over_its_smaller_limit_is_refused():
     data = encoded(blank_with_a_stroke(2600), "WEBP", lossless=True)
-    with pytest.raises(TooManyPixels, match="limit for WEBP images is 6 megapixels"):
+    with pytest.raises(TooManyPixels) as refused:
         read_upload(data)
+    assert str(refused.value).endswith(
+        "the limit for WebP images is 6 megapixels. "
+        "Save it as JPEG (up to 25 megapixels), or scale it down."
+    )
 
 
 def test_one_worst_case_upload_stays_within_its_memory_budget():
