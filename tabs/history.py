@@ -20,6 +20,9 @@ from tabs import charts
 from tabs.common import open_feedback_store, owner_guesses, session_id
 
 HISTORY_ROWS = 50  # latest labels listed in the History tab
+TABLE_ROW_PX = 48  # a row of the table, tall enough to make out each drawing
+TABLE_HEADER_PX = 38  # the table's header row and its borders
+TABLE_ROWS_SHOWN = 10  # rows the table shows whole before it scrolls within itself
 NO_LABELS_HINT = (
     "Nothing labelled yet. Under each answer on the Draw tab, confirm it or pick the digit "
     "you meant: it is saved here at once."
@@ -80,7 +83,8 @@ def thumbnail(image: np.ndarray, scale: int = 2) -> str:
 
 
 def history_table(entries: list[feedback_store.Entry], listed: int, whose: str) -> None:
-    """The latest labels, newest first, each with a small picture of the drawing."""
+    """The latest labels, newest first, each with a small picture of the drawing: the answer,
+    the true digit and whether they agree come first, where a phone shows them unscrolled."""
     zone = browser_timezone()
     table = pd.DataFrame(
         {
@@ -89,29 +93,35 @@ def history_table(entries: list[feedback_store.Entry], listed: int, whose: str) 
                 charts.NO_DIGIT_ANSWER if entry.refused else str(entry.predicted_digit)
                 for entry in entries
             ],
+            "True digit": [str(entry.true_digit) for entry in entries],
+            "Right": ["✓" if entry.correct else "✗" for entry in entries],
             # In percent, to be shown as the Draw tab shows it: whole percents; none for no digit.
             "Confidence": pd.Series(
                 [None if entry.refused else entry.confidence * 100 for entry in entries],
                 dtype="float64",
             ),
-            "True digit": [entry.true_digit for entry in entries],
-            "Right": ["✓" if entry.correct else "✗" for entry in entries],
             "Time": [entry.created_at.astimezone(zone) for entry in entries],
         }
     )
     st.markdown(f"**{whose} latest labels**")
-    st.caption(f"The latest {len(entries):,} of {listed:,}, newest first; times in {zone}.")
+    shown = (
+        f"All {listed:,}"
+        if len(entries) == listed
+        else f"The latest {len(entries):,} of {listed:,}"
+    )
+    st.caption(f"{shown}, newest first; times in {zone}.")
     st.dataframe(
         table,
         hide_index=True,
-        row_height=48,
+        row_height=TABLE_ROW_PX,
+        height=TABLE_HEADER_PX + TABLE_ROW_PX * min(len(entries), TABLE_ROWS_SHOWN),
         column_config={
             "Drawing": st.column_config.ImageColumn("Drawing", width="small"),
             "Answer": st.column_config.TextColumn("Answer", help=ANSWER_HELP),
             "Confidence": st.column_config.ProgressColumn(
                 "Confidence", format="%.0f%%", min_value=0, max_value=100
             ),
-            "Time": st.column_config.DatetimeColumn("Time", format="YYYY-MM-DD HH:mm:ss"),
+            "Time": st.column_config.DatetimeColumn("Time", format="D MMM YYYY, HH:mm"),
         },
     )
 

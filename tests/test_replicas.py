@@ -175,9 +175,7 @@ def test_a_replica_dies_and_the_page_carries_on_with_no_label_lost_or_doubled(
 
         browsing.get_by_role("tab", name="History").click()
         history = browsing.get_by_role("tabpanel", name="History")
-        expect(history.get_by_text("The latest 3 of 3, newest first")).to_be_visible(
-            timeout=ANSWER_MS
-        )
+        expect(history.get_by_text("All 3, newest first")).to_be_visible(timeout=ANSWER_MS)
         browsing.get_by_role("tab", name="Draw").click()
 
         # The dead replica comes back, and nginx sends this browser's requests to it again,

@@ -741,7 +741,10 @@ def test_history_lists_labels_newest_first_with_accuracy_and_confusion(
     (table,) = history.dataframe
     rows = table.value
     assert list(rows["Answer"]) == [charts.NO_DIGIT_ANSWER, "7", "3"]
-    assert list(rows["True digit"]) == [leaned_to, 1, 3]
+    # What was answered and what was meant side by side, first, where a phone shows them.
+    assert list(rows.columns) == ["Drawing", "Answer", "True digit", "Right", "Confidence", "Time"]
+    assert list(rows["True digit"]) == [str(leaned_to), "1", "3"]
+    assert any(caption.value.startswith("All 3, newest first") for caption in history.caption)
     assert list(rows["Right"]) == ["✗", "✗", "✓"]
     stored = stored_labels(feedback_database)[::-1]
     assert list(rows["Drawing"]) == [
