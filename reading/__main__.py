@@ -1,14 +1,14 @@
 """Read digits in image files from a terminal, through the same pipeline as the page and API.
 
-    python -m reading predict IMAGE_OR_FOLDER... [--number] [--json] [--model PATH]
+    python -m reading predict IMAGE_OR_FOLDER... [--number] [--json] [--recursive] [--model PATH]
 
 Prints one line per file: the digit (or with --number the whole number) and the confidence,
 or why the digit is withheld ("too small", "not a digit"; "?" in a number), or what is
 wrong with that file. A file read as one digit that holds several side by side is said to
 look like more than one digit, with the number they read as. A folder stands for every
 picture in it (a GIF, TIFF or HEIC among them is answered that it is not read; hidden files
-and folders within it are passed over), and `-` for an image piped to standard input (a file
-named "-" is `./-`).
+are passed over, and so are the folders within it unless --recursive is given), and `-` for
+an image piped to standard input (a file named "-" is `./-`).
 With --json each line is a JSON object with the file's name and the HTTP API's answer.
 Exits with 1 when any file could not be read, after reading all the others, or when whoever
 reads the output stops (`| head -1`); with 2 when the model cannot be loaded or the command
@@ -61,18 +61,29 @@ def model_argument(text: str) -> Path:
     return Path(text)
 
 
-def image_files(paths: list[Path]) -> Iterator[Path]:
-    """The files named, with each folder replaced by the pictures in it, by name; a folder
-    with none, or that cannot be listed, stands for itself, to be answered why."""
+def image_files(paths: list[Path], recursive: bool = False) -> Iterator[Path]:
+    """The files named, with each folder replaced by the pictures in it (and, `recursive`, in
+    the folders within it), by path; a folder with none, or that cannot be listed, stands for
+    itself, to be answered why."""
     for path in paths:
         if path is not STANDARD_INPUT and path.is_dir():
             try:
-                pictures = sorted(entry for entry in path.iterdir() if _is_picture(entry))
+                pictures = sorted(_pictures_in(path, recursive))
             except OSError:
                 pictures = []
             yield from pictures or [path]
         else:
             yield path
+
+
+def _pictures_in(folder: Path, recursive: bool) -> Iterator[Path]:
+    """The pictures in a folder, and `recursive`, in every folder within it but hidden ones."""
+    if not recursive:
+        yield from (entry for entry in folder.iterdir() if _is_picture(entry))
+        return
+    for root, folders, files in os.walk(folder):  # links to folders are not followed
+        folders[:] = [name for name in folders if not name.startswith(".")]
+        yield from (Path(root, name) for name in files if _is_picture(Path(root, name)))
 
 
 def _is_picture(entry: Path) -> bool:
@@ -87,18 +98,24 @@ def _is_picture(entry: Path) -> bool:
     )
 
 
+def folder_without_pictures(folder: Path, recursive: bool) -> str:
+    """Why a folder named yields no pictures: it cannot be opened, it has none, or they are
+    in folders within it, which --recursive opens."""
+    try:
+        inner = [entry for entry in folder.iterdir() if not entry.name.startswith(".")]
+    except OSError as error:
+        return f"cannot open the folder ({error.strerror or error})"
+    if recursive:
+        return "no pictures in this folder or the folders within it"
+    if any(entry.is_dir() for entry in inner):
+        return "no pictures in this folder (to open the folders within it, add --recursive)"
+    return "no pictures in this folder"
+
+
 def read_file(
     classifier: digit_model.Classifier, path: Path, number: bool
 ) -> OneDigitReading | NumberReading | str:
     """What the model reads in one file, or why the file cannot be read."""
-    if path is not STANDARD_INPUT and path.is_dir():
-        try:
-            inner = [entry for entry in path.iterdir() if not entry.name.startswith(".")]
-        except OSError as error:
-            return f"cannot open the folder ({error.strerror or error})"
-        if any(entry.is_dir() for entry in inner):
-            return "no pictures in this folder (the folders in it are not opened: name them)"
-        return "no pictures in this folder"
     try:
         data = _bounded_read(path)
         if len(data) > photo.MAX_BYTES:
@@ -200,8 +217,11 @@ def predict(args: argparse.Namespace) -> int:
         return 2
     failed = False
     try:
-        for path in image_files(args.images):
-            result = read_file(classifier, path, args.number)
+        for path in image_files(args.images, args.recursive):
+            if path is not STANDARD_INPUT and path.is_dir():
+                result = folder_without_pictures(path, args.recursive)
+            else:
+                result = read_file(classifier, path, args.number)
             failed |= isinstance(result, str)
             print(line(path, result, args.json), flush=True)
     except BrokenPipeError:  # whoever read the answers stopped: the rest is for no one
@@ -228,6 +248,12 @@ def main(argv: list[str] | None = None) -> int:
     options = [
         reader.add_argument("--number", action="store_true", help="read a whole number per file"),
         reader.add_argument("--json", action="store_true", help="one JSON object per line"),
+        reader.add_argument(
+            "-r",
+            "--recursive",
+            action="store_true",
+            help="read the pictures in the folders within the folders named too",
+        ),
         reader.add_argument(
             "--model",
             type=model_argument,

@@ -201,8 +201,34 @@ def test_a_folder_without_pictures_is_said_to_have_none(tmp_path):
     (tmp_path / "2026").mkdir()
     nested = predict(tmp_path)
     assert nested.returncode == 1
-    opened = "error: no pictures in this folder (the folders in it are not opened: name them)"
+    opened = "error: no pictures in this folder (to open the folders within it, add --recursive)"
     assert nested.stdout.splitlines() == [f"{tmp_path}: {opened}"]
+
+
+def test_recursive_reads_the_pictures_in_folders_within_folders(folder, tmp_path):
+    """A scanner's output sorted by year and month; a hidden folder is a program's, not a scan's."""
+    for relative in ("2025/12/digit_0.png", "2026/01/digit_3.png", ".thumbnails/digit_8.png"):
+        (tmp_path / relative).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / relative).write_bytes((folder / Path(relative).name).read_bytes())
+    (tmp_path / "digit_8.png").write_bytes((folder / "digit_8.png").read_bytes())
+    (tmp_path / "2026" / "02").mkdir()
+    flat = predict(tmp_path)
+    assert [line.split(":")[0] for line in flat.stdout.splitlines()] == [
+        str(tmp_path / "digit_8.png")
+    ]
+    result = predict("--recursive", tmp_path, tmp_path / "2026" / "02")
+    assert result.returncode == 1, result.stderr[-2000:]
+    read = dict(line.split(": ", 1) for line in result.stdout.splitlines())
+    assert list(read) == [
+        str(tmp_path / "2025/12/digit_0.png"),
+        str(tmp_path / "2026/01/digit_3.png"),
+        str(tmp_path / "digit_8.png"),
+        str(tmp_path / "2026" / "02"),
+    ]
+    assert [answer.split(" ")[0] for answer in list(read.values())[:3]] == ["0", "3", "8"]
+    assert read[str(tmp_path / "2026" / "02")] == (
+        "error: no pictures in this folder or the folders within it"
+    )
 
 
 def test_a_picture_in_a_format_not_read_is_answered_not_passed_over(folder, tmp_path):
