@@ -236,7 +236,9 @@ CANVAS_SCRIPT = Template(
 # place not on show is hidden, and so is the box Streamlit lays it out in, which would keep
 # its gap. The element that carries this style and the canvas script takes no room, nor do
 # the marks. A file the photo uploader refuses shows Streamlit's reason on its chip: by
-# itself Streamlit hides it behind an icon, where a finger cannot hover to read it.
+# itself Streamlit hides it behind an icon, where a finger cannot hover to read it. On a
+# phone a notice ("Saved: a 7.") lies across the page's top for a few seconds, often over
+# the canvas: touches pass through it, so that the next digit's first stroke is not lost.
 PAGE_STYLE = Template("""<style id="$style_id">
 [data-testid="stElementContainer"]:has(#$style_id) { display: none; }
 .st-key-$pick_key button[data-variant="pills"] {
@@ -287,6 +289,9 @@ PAGE_STYLE = Template("""<style id="$style_id">
     overflow: hidden;
     clip-path: inset(50%);
     white-space: nowrap;
+  }
+  [data-testid="stToastContainer"] {
+    pointer-events: none;
   }
 }
 </style>""").substitute(

@@ -221,3 +221,43 @@ def test_the_wide_canvas_scrolls_under_a_finger_and_reads_a_number_beyond_the_sc
 
     finger.tap(modes.get_by_role("radio", name=tabs.draw.ONE_DIGIT, exact=True))
     wait_until_drawable(phone, tabs.draw.CANVAS_KEY, ui.ANSWER_MS)
+
+
+# Where a finger put down at the middle of the notice over the canvas lands: the page is
+# scrolled so that the canvas lies under the notice, and the hit is tested in the same task,
+# while the notice shows. Null until a notice shows.
+WHERE_A_TOUCH_UNDER_THE_NOTICE_LANDS = """([canvas]) => {
+  const notice = [...document.querySelectorAll('[data-testid="stToast"]')]
+    .find(toast => toast.getBoundingClientRect().height > 0);
+  if (!notice) return null;
+  const main = document.querySelector('[data-testid="stMain"]');
+  main.scrollBy(0, canvas.getBoundingClientRect().top - notice.getBoundingClientRect().top);
+  const over = notice.getBoundingClientRect(), under = canvas.getBoundingClientRect();
+  const x = (Math.max(over.left, under.left) + Math.min(over.right, under.right)) / 2;
+  const y = (over.top + over.bottom) / 2;
+  if (y < under.top || y > under.bottom) return "the canvas is not under the notice";
+  const hit = document.elementFromPoint(x, y);
+  if (canvas.contains(hit)) return "the canvas";
+  return notice.contains(hit) ? "the notice" : `something else: ${hit.outerHTML.slice(0, 80)}`;
+}"""
+
+
+def test_the_notice_that_a_label_is_saved_lets_the_next_stroke_through(phone, clear_digits):
+    """ "Saved: a 7." lies across the top of a phone's screen for a few seconds: over the
+    canvas, once the page is scrolled back up to draw the next digit."""
+    finger = Finger(phone)
+    finger.tap(ui.canvas_control(phone, tabs.draw.CLEAR_TEXT))
+    ui.expect_blank(phone)
+    phone.wait_for_timeout(RESET_SETTLE_MS)
+    finger.draw(clear_digits[7], *PLACEMENTS[0])
+    ui.expect_answer(phone, 7)
+    choice = ui.digit_choice(phone, 7)
+    choice.scroll_into_view_if_needed()
+    finger.tap(choice)
+
+    canvas = phone.locator(f".st-key-{tabs.draw.CANVAS_KEY}")
+    landed = phone.wait_for_function(
+        WHERE_A_TOUCH_UNDER_THE_NOTICE_LANDS, arg=[canvas.element_handle()], timeout=ui.ANSWER_MS
+    )
+    assert landed.json_value() == "the canvas"
+    phone.evaluate("document.querySelector('[data-testid=\"stMain\"]').scrollTo(0, 0)")
