@@ -65,25 +65,33 @@ def image_files(paths: list[Path], recursive: bool = False) -> Iterator[Path]:
     """The files named, with each folder replaced by the pictures in it (and, `recursive`, in
     the folders within it), by path; a folder with none, or that cannot be listed, stands for
     itself, to be answered why."""
+    found_in_folders = set()  # `-r scans scans/2026` reads each picture once
     for path in paths:
         if path is not STANDARD_INPUT and path.is_dir():
             try:
                 pictures = sorted(_pictures_in(path, recursive))
             except OSError:
                 pictures = []
-            yield from pictures or [path]
+            for picture in pictures or [path]:
+                if picture.resolve() not in found_in_folders:
+                    found_in_folders.add(picture.resolve())
+                    yield picture
         else:
             yield path
 
 
 def _pictures_in(folder: Path, recursive: bool) -> Iterator[Path]:
-    """The pictures in a folder, and `recursive`, in every folder within it but hidden ones."""
+    """The pictures in a folder, and `recursive`, in every folder within it but hidden ones
+    and links to folders (which could lead round in a loop); a folder within that cannot be
+    listed stands for itself, to be answered why."""
     if not recursive:
         yield from (entry for entry in folder.iterdir() if _is_picture(entry))
         return
-    for root, folders, files in os.walk(folder):  # links to folders are not followed
+    unlistable: list[OSError] = []
+    for root, folders, files in os.walk(folder, onerror=unlistable.append):
         folders[:] = [name for name in folders if not name.startswith(".")]
         yield from (Path(root, name) for name in files if _is_picture(Path(root, name)))
+    yield from (Path(error.filename) for error in unlistable if Path(error.filename) != folder)
 
 
 def _is_picture(entry: Path) -> bool:

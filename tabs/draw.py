@@ -238,7 +238,8 @@ CANVAS_SCRIPT = Template(
 # the marks. A file the photo uploader refuses shows Streamlit's reason on its chip: by
 # itself Streamlit hides it behind an icon, where a finger cannot hover to read it. On a
 # phone a notice ("Saved: a 7.") lies across the page's top for a few seconds, often over
-# the canvas: touches pass through it, so that the next digit's first stroke is not lost.
+# the canvas: touches pass through it but for its buttons (close, view more), so that the
+# next digit's first stroke is not lost.
 PAGE_STYLE = Template("""<style id="$style_id">
 [data-testid="stElementContainer"]:has(#$style_id) { display: none; }
 .st-key-$pick_key button[data-variant="pills"] {
@@ -292,6 +293,9 @@ PAGE_STYLE = Template("""<style id="$style_id">
   }
   [data-testid="stToastContainer"] {
     pointer-events: none;
+  }
+  [data-testid="stToastContainer"] button {
+    pointer-events: auto;
   }
 }
 </style>""").substitute(

@@ -21,7 +21,7 @@ from tabs.common import open_feedback_store, owner_guesses, session_id
 
 HISTORY_ROWS = 50  # latest labels listed in the History tab
 TABLE_ROW_PX = 48  # a row of the table, tall enough to make out each drawing
-TABLE_HEADER_PX = 38  # the table's header row and its borders
+TABLE_HEADER_PX = 37  # the table's header row (Streamlit's 2.1875rem) and its two borders
 TABLE_ROWS_SHOWN = 10  # rows the table shows whole before it scrolls within itself
 NO_LABELS_HINT = (
     "Nothing labelled yet. Under each answer on the Draw tab, confirm it or pick the digit "

@@ -223,9 +223,10 @@ def test_the_wide_canvas_scrolls_under_a_finger_and_reads_a_number_beyond_the_sc
     wait_until_drawable(phone, tabs.draw.CANVAS_KEY, ui.ANSWER_MS)
 
 
-# Where a finger put down at the middle of the notice over the canvas lands: the page is
-# scrolled so that the canvas lies under the notice, and the hit is tested in the same task,
-# while the notice shows. Null until a notice shows.
+# Where a finger put down at the middle of the notice over the canvas lands, and whether
+# the notice's close button still takes a tap: the page is scrolled so that the canvas lies
+# under the notice, and the hits are tested in the same task, while the notice shows. Null
+# until a notice shows.
 WHERE_A_TOUCH_UNDER_THE_NOTICE_LANDS = """([canvas]) => {
   const notice = [...document.querySelectorAll('[data-testid="stToast"]')]
     .find(toast => toast.getBoundingClientRect().height > 0);
@@ -237,8 +238,11 @@ WHERE_A_TOUCH_UNDER_THE_NOTICE_LANDS = """([canvas]) => {
   const y = (over.top + over.bottom) / 2;
   if (y < under.top || y > under.bottom) return "the canvas is not under the notice";
   const hit = document.elementFromPoint(x, y);
-  if (canvas.contains(hit)) return "the canvas";
-  return notice.contains(hit) ? "the notice" : `something else: ${hit.outerHTML.slice(0, 80)}`;
+  const close = notice.querySelector("button").getBoundingClientRect();
+  const closing = document.elementFromPoint(close.x + close.width / 2, close.y + close.height / 2);
+  const middle = canvas.contains(hit) ? "the canvas"
+    : notice.contains(hit) ? "the notice" : `something else: ${hit.outerHTML.slice(0, 80)}`;
+  return {middle, closeButtonTakesTheTap: notice.querySelector("button").contains(closing)};
 }"""
 
 
@@ -259,5 +263,5 @@ def test_the_notice_that_a_label_is_saved_lets_the_next_stroke_through(phone, cl
     landed = phone.wait_for_function(
         WHERE_A_TOUCH_UNDER_THE_NOTICE_LANDS, arg=[canvas.element_handle()], timeout=ui.ANSWER_MS
     )
-    assert landed.json_value() == "the canvas"
+    assert landed.json_value() == {"middle": "the canvas", "closeButtonTakesTheTap": True}
     phone.evaluate("document.querySelector('[data-testid=\"stMain\"]').scrollTo(0, 0)")

@@ -16,7 +16,7 @@ from PIL import Image
 from devtools import REPO_ROOT
 from devtools.pictures import png
 from reading import photo
-from reading.__main__ import DAMAGED_FILE
+from reading.__main__ import DAMAGED_FILE, folder_without_pictures, image_files
 from reading.__main__ import main as reading_command
 from tests.support.pictures import drawn_digit, truncated_png, written, written_number
 
@@ -279,3 +279,30 @@ def test_an_empty_model_path_is_refused_not_taken_for_the_default(capsys):
     shown = capsys.readouterr()
     assert shown.out == ""
     assert "error: argument --model: give a model file's path, such as model.keras" in shown.err
+
+
+def test_recursive_answers_a_folder_it_cannot_open_and_reads_each_picture_once(
+    tmp_path, monkeypatch
+):
+    """A folder within that this user may not list is answered, not passed over in silence;
+    a folder named within another named folder adds no second reading of its pictures."""
+    (tmp_path / "2026").mkdir()
+    (tmp_path / "2026" / "digit.png").write_bytes(b"read by path only here")
+    locked = tmp_path / "payroll"
+    locked.mkdir()
+
+    def refused(listing):
+        def listed(path="."):
+            if Path(path) == locked:
+                raise PermissionError(13, "Permission denied", str(path))
+            return listing(path)
+
+        return listed
+
+    monkeypatch.setattr(os, "scandir", refused(os.scandir))
+    monkeypatch.setattr(os, "listdir", refused(os.listdir))
+    named = [tmp_path, tmp_path / "2026"]
+    assert list(image_files(named, recursive=True)) == [tmp_path / "2026" / "digit.png", locked]
+    assert folder_without_pictures(locked, recursive=True) == (
+        "cannot open the folder (Permission denied)"
+    )
