@@ -806,8 +806,14 @@ def photo_section(classifier: digit_model.Classifier) -> None:
         st.error(str(error), icon="🚫")
         return
     height, width = photo.picture.shape[:2]
+    # A photo taken upright leaves half the page beside it: the answer goes there, as it goes
+    # beside the canvas (and below it on a phone, where columns stack).
+    upright = height >= width
+    picture_area, answer_area = (
+        st.columns(2, gap="medium") if upright else (st.container(), st.container())
+    )
     # A container's width, unlike an image's, shrinks to fit a narrow screen.
-    with st.container(width=min(width, round(PHOTO_HEIGHT * width / height))):
+    with picture_area, st.container(width=min(width, round(PHOTO_HEIGHT * width / height))):
         st.image(
             outlined(photo, reading),
             caption="Your picture, with a box around each digit and mark (point, comma, dash) found"
@@ -815,10 +821,11 @@ def photo_section(classifier: digit_model.Classifier) -> None:
             else "Your picture",
             width="stretch",
         )
-    if reading is None:
-        st.info(NO_HANDWRITING, icon="🔍")
-    else:
-        number_answer(classifier, reading, key="why_photo", photo=True)
+    with answer_area:
+        if reading is None:
+            st.info(NO_HANDWRITING, icon="🔍")
+        else:
+            number_answer(classifier, reading, key="why_photo", photo=True)
 
 
 def draw_section(classifier: digit_model.Classifier | None) -> None:

@@ -5,6 +5,7 @@ mode and back that finds each drawing as it was left."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from PIL import Image
 from playwright.sync_api import expect
@@ -12,7 +13,8 @@ from playwright.sync_api import expect
 import tabs.draw
 from devtools.drawing import PLACEMENTS, Digit
 from devtools.page import draw, drawing_surface, wait_for_run_to_end, wait_until_drawable
-from devtools.pictures import encoded
+from devtools.pictures import encoded, paper_photo
+from preprocess import canvas_to_ink
 from tests.support.browser import (
     ANSWER_MS,
     FIRST_ANSWER_MS,
@@ -27,7 +29,7 @@ from tests.support.browser import (
     record_surface_tops,
     surface_tops_once_styled,
 )
-from tests.support.pictures import photographed
+from tests.support.pictures import photographed, written
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres]
 
@@ -126,6 +128,19 @@ def test_a_number_written_with_the_mouse_and_a_photo_are_read(open_page, clear_d
     page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(photo_file)
 
     expect(answer(page)).to_have_text("2026", timeout=ANSWER_MS)
+
+    # A photo taken upright: the answer is beside it, not below it out of sight.
+    upright_file = tmp_path / "IMG_2027.jpg"
+    ink = canvas_to_ink(written(clear_digits, "42", seed=5))
+    upright = paper_photo(np.pad(ink, ((ink.shape[1] // 2, ink.shape[1] // 2), (0, 0))))
+    upright_file.write_bytes(encoded(upright, "JPEG", quality=80))
+    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(upright_file)
+    expect(answer(page)).to_have_text("42", timeout=ANSWER_MS)
+    shown = page.get_by_test_id("stImage").filter(has_text="Your picture", visible=True)
+    picture = shown.locator("img").bounding_box()
+    number = answer(page).bounding_box()
+    assert number["x"] > picture["x"] + picture["width"]
+    assert number["y"] < picture["y"] + picture["height"]
 
 
 def test_a_file_the_uploader_refuses_shows_why_on_a_phone(open_page, tmp_path):
