@@ -59,8 +59,9 @@ NUMBER_HINT = (
     "On a phone, swipe along the shaded strip under the box to reach the rest of it."
 )
 PHOTO_HINT = (
-    "Upload a photo or scan of digits written on paper (or chalk on a board): one line, "
-    "filling most of the picture. PNG, JPEG or WebP."
+    "Upload a photo or scan of digits written on paper, plain, lined or squared (or chalk on "
+    "a board): one line, filling most of the picture. PNG, JPEG or WebP. Digits in a form's "
+    "printed boxes, or on a printed line, are often misread."
 )
 NO_HANDWRITING = (
     "No handwriting found in this picture. Try a closer photo with the digits large, dark "
@@ -68,6 +69,7 @@ NO_HANDWRITING = (
 )
 PHOTO_HEIGHT = 360  # px; a tall photo is shown no taller than this
 PHOTO_UPLOAD_KEY = "photo_upload"
+PHOTO_PICTURE_KEY = "photo_picture"  # the picture as read, boxes drawn on it
 PHOTO_READING_KEY = "photo_reading"  # (file id, what was read), so reruns do not read it again
 WHY_TEXT = "Why this answer?"
 HEAT_MAPS_KEPT = 256  # heat-maps kept for reruns, across visits: a few MB at most
@@ -236,7 +238,8 @@ CANVAS_SCRIPT = Template(
 # place not on show is hidden, and so is the box Streamlit lays it out in, which would keep
 # its gap. The element that carries this style and the canvas script takes no room, nor do
 # the marks. A file the photo uploader refuses shows Streamlit's reason on its chip: by
-# itself Streamlit hides it behind an icon, where a finger cannot hover to read it. On a
+# itself Streamlit hides it behind an icon, where a finger cannot hover to read it. A photo
+# is outlined, so that a white scan shows where it ends on the white page. On a
 # phone a notice ("Saved: a 7.") lies across the page's top for a few seconds, often over
 # the canvas: touches pass through it but for its buttons (close, view more), so that the
 # next digit's first stroke is not lost.
@@ -260,6 +263,9 @@ PAGE_STYLE = Template("""<style id="$style_id">
   display: none;
 }
 [data-testid="stElementContainer"]:has(.$shown_mark, .$hidden_mark) { display: none; }
+.st-key-$photo_picture img {
+  outline: 1px solid rgba(49, 51, 63, 0.2);
+}
 .st-key-$upload_key [data-testid="stFileChip"]:has([role="alert"]) {
   flex-wrap: wrap;
   row-gap: 0.25rem;
@@ -308,6 +314,7 @@ PAGE_STYLE = Template("""<style id="$style_id">
     brush_popover=BRUSH_POPOVER_KEY,
     notice_slot=NOTICE_SLOT,
     upload_key=PHOTO_UPLOAD_KEY,
+    photo_picture=PHOTO_PICTURE_KEY,
     mode_areas=", ".join(f".st-key-{area}" for area in MODE_AREAS.values()),
     shown_mark=SHOWN_MARK,
     hidden_mark=HIDDEN_MARK,
@@ -813,7 +820,8 @@ def photo_section(classifier: digit_model.Classifier) -> None:
         st.columns(2, gap="medium") if upright else (st.container(), st.container())
     )
     # A container's width, unlike an image's, shrinks to fit a narrow screen.
-    with picture_area, st.container(width=min(width, round(PHOTO_HEIGHT * width / height))):
+    shown_width = min(width, round(PHOTO_HEIGHT * width / height))
+    with picture_area, st.container(key=PHOTO_PICTURE_KEY, width=shown_width):
         st.image(
             outlined(photo, reading),
             caption="Your picture, with a box around each digit and mark (point, comma, dash) found"

@@ -141,6 +141,8 @@ def test_a_number_written_with_the_mouse_and_a_photo_are_read(open_page, clear_d
     number = answer(page).bounding_box()
     assert number["x"] > picture["x"] + picture["width"]
     assert number["y"] < picture["y"] + picture["height"]
+    # Outlined, so that a white scan shows where it ends on the white page.
+    expect(shown.locator("img")).to_have_css("outline-style", "solid")
 
 
 def test_a_file_the_uploader_refuses_shows_why_on_a_phone(open_page, tmp_path):
