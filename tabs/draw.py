@@ -824,7 +824,7 @@ def photo_section(classifier: digit_model.Classifier) -> None:
     with picture_area, st.container(key=PHOTO_PICTURE_KEY, width=shown_width):
         st.image(
             outlined(photo, reading),
-            caption="Your picture, with a box around each digit and mark (point, comma, dash) found"
+            caption="Your picture: each digit, point, comma and minus found is boxed"
             if reading is not None
             else "Your picture",
             width="stretch",
