@@ -65,7 +65,7 @@ def image_files(paths: list[Path], recursive: bool = False) -> Iterator[Path]:
     """The files named, with each folder replaced by the pictures in it (and, `recursive`, in
     the folders within it), by path; a folder with none, or that cannot be listed, stands for
     itself, to be answered why."""
-    found_in_folders = set()  # `-r scans scans/2026` reads each picture once
+    found_in_folders: set[Path] = set()  # `-r scans scans/2026` reads each picture once
     for path in paths:
         if path is not STANDARD_INPUT and path.is_dir():
             try:
@@ -73,8 +73,8 @@ def image_files(paths: list[Path], recursive: bool = False) -> Iterator[Path]:
             except OSError:
                 pictures = []
             for picture in pictures or [path]:
-                if picture.resolve() not in found_in_folders:
-                    found_in_folders.add(picture.resolve())
+                if (found := picture.resolve()) not in found_in_folders:
+                    found_in_folders.add(found)
                     yield picture
         else:
             yield path

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from contextlib import nullcontext
 from dataclasses import dataclass, replace
 from string import Template
 from typing import TYPE_CHECKING
@@ -59,8 +60,8 @@ NUMBER_HINT = (
     "On a phone, swipe along the shaded strip under the box to reach the rest of it."
 )
 PHOTO_HINT = (
-    "Upload a photo or scan of digits written on paper, plain, lined or squared (or chalk on "
-    "a board): one line, filling most of the picture. PNG, JPEG or WebP. Digits in a form's "
+    "Upload a photo or scan of digits written on plain, lined or squared paper (or in chalk "
+    "on a board): one line, filling most of the picture. PNG, JPEG or WebP. Digits in a form's "
     "printed boxes, or on a printed line, are often misread."
 )
 NO_HANDWRITING = (
@@ -782,7 +783,7 @@ def upload_reading(
 
 
 def outlined(photo: Photo, reading: NumberReading | None) -> np.ndarray:
-    """The photo with a box drawn around each digit and mark (point, comma, dash) read on it."""
+    """The photo with a box drawn around each digit and mark (point, comma, minus) read on it."""
     picture = Image.fromarray(photo.picture)
     if reading is not None:
         pen = ImageDraw.Draw(picture)
@@ -813,11 +814,11 @@ def photo_section(classifier: digit_model.Classifier) -> None:
         st.error(str(error), icon="🚫")
         return
     height, width = photo.picture.shape[:2]
-    # A photo taken upright leaves half the page beside it: the answer goes there, as it goes
+    # A portrait photo leaves half the page beside it: the answer goes there, as it goes
     # beside the canvas (and below it on a phone, where columns stack).
-    upright = height >= width
+    portrait = height >= width
     picture_area, answer_area = (
-        st.columns(2, gap="medium") if upright else (st.container(), st.container())
+        st.columns(2, gap="medium") if portrait else (nullcontext(), nullcontext())
     )
     # A container's width, unlike an image's, shrinks to fit a narrow screen.
     shown_width = min(width, round(PHOTO_HEIGHT * width / height))

@@ -129,12 +129,12 @@ def test_a_number_written_with_the_mouse_and_a_photo_are_read(open_page, clear_d
 
     expect(answer(page)).to_have_text("2026", timeout=ANSWER_MS)
 
-    # A photo taken upright: the answer is beside it, not below it out of sight.
-    upright_file = tmp_path / "IMG_2027.jpg"
+    # A portrait photo: the answer is beside it, not below it out of sight.
+    portrait_file = tmp_path / "IMG_2027.jpg"
     ink = canvas_to_ink(written(clear_digits, "42", seed=5))
-    upright = paper_photo(np.pad(ink, ((ink.shape[1] // 2, ink.shape[1] // 2), (0, 0))))
-    upright_file.write_bytes(encoded(upright, "JPEG", quality=80))
-    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(upright_file)
+    portrait = paper_photo(np.pad(ink, ((ink.shape[1] // 2, ink.shape[1] // 2), (0, 0))))
+    portrait_file.write_bytes(encoded(portrait, "JPEG", quality=80))
+    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(portrait_file)
     expect(answer(page)).to_have_text("42", timeout=ANSWER_MS)
     shown = page.get_by_test_id("stImage").filter(has_text="Your picture", visible=True)
     picture = shown.locator("img").bounding_box()

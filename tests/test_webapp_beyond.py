@@ -243,7 +243,7 @@ def test_a_photo_of_a_number_on_paper_is_read_and_its_digits_outlined(app, canva
     assert len(shown(app).error) == 0 and len(shown(app).info) == 0
     assert metric(app, "Prediction") == NUMBER
     picture, digit_inputs = shown(app).image
-    assert "a box around each digit" in picture.proto.imgs[0].caption
+    assert "each digit, point, comma and minus found is boxed" in picture.proto.imgs[0].caption
     assert len(digit_inputs.proto.imgs) == len(NUMBER)
 
 
