@@ -66,15 +66,16 @@ def browser_timezone() -> tzinfo:
 
 
 def accuracy_row(summary: Summary) -> None:
-    """Running accuracy over every labelled drawing, and what it is counted on."""
-    accuracy, labelled, misread = st.columns(3)
-    accuracy.metric(
-        "Accuracy on labelled drawings",
-        f"{summary.accuracy:.1%}",
-        help="How often the page's answer was the digit the person meant.",
-    )
-    labelled.metric("Labelled drawings", f"{summary.labelled:,}")
-    misread.metric("Misread", f"{summary.labelled - summary.correct:,}")
+    """Running accuracy over every labelled drawing, and what it is counted on: side by side
+    on a phone too, where columns would stack them a screen high above your own labels."""
+    with st.container(horizontal=True):
+        st.metric(
+            "Accuracy",
+            f"{summary.accuracy:.1%}",
+            help="How often the page's answer was the digit the person meant.",
+        )
+        st.metric("Labelled drawings", f"{summary.labelled:,}")
+        st.metric("Misread", f"{summary.labelled - summary.correct:,}")
 
 
 def thumbnail(image: np.ndarray, scale: int = 2) -> str:

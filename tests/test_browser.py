@@ -254,7 +254,7 @@ def test_labels_clicked_on_the_page_land_in_postgresql_and_in_the_history(
         page.get_by_role("tab", name="History").click()
         history = page.get_by_role("tabpanel", name="History")
         expect(metric(page, "Labelled drawings")).to_have_text("2", timeout=ANSWER_MS)
-        expect(metric(page, "Accuracy on labelled drawings")).to_have_text("50.0%")
+        expect(metric(page, "Accuracy")).to_have_text("50.0%")
         expect(history.get_by_test_id("stDataFrame")).to_be_visible()
         # The download is a link of this session's own, streamed by the page's server.
         link = history.get_by_role("link", name=".npz training set")

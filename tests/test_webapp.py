@@ -735,7 +735,7 @@ def test_history_lists_labels_newest_first_with_accuracy_and_confusion(
 
     assert not app.exception
     figures = {metric.label: metric.value for metric in history.metric}
-    assert figures["Accuracy on labelled drawings"] == "33.3%"
+    assert figures["Accuracy"] == "33.3%"
     assert figures["Labelled drawings"] == "3"
     assert figures["Misread"] == "2"
     (table,) = history.dataframe
