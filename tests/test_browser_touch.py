@@ -265,3 +265,30 @@ def test_the_notice_that_a_label_is_saved_lets_the_next_stroke_through(phone, cl
     )
     assert landed.json_value() == {"middle": "the canvas", "closeButtonTakesTheTap": True}
     phone.evaluate("document.querySelector('[data-testid=\"stMain\"]').scrollTo(0, 0)")
+
+
+def test_history_on_a_phone_shows_everyones_counts_in_one_row(phone, clear_digits):
+    """Stacked, the three counts would fill a screen above the visitor's own labels."""
+    finger = Finger(phone)
+    finger.tap(ui.canvas_control(phone, tabs.draw.CLEAR_TEXT))
+    ui.expect_blank(phone)
+    phone.wait_for_timeout(RESET_SETTLE_MS)
+    finger.draw(clear_digits[3], *PLACEMENTS[0])
+    ui.expect_answer(phone, 3)
+    confirm = phone.get_by_role("button", name=tabs.draw.CONFIRM_TEXT)
+    confirm.scroll_into_view_if_needed()
+    finger.tap(confirm)
+    expect(confirm).to_be_disabled(timeout=ui.ANSWER_MS)
+
+    history = phone.get_by_role("tab", name="History")
+    history.scroll_into_view_if_needed()
+    finger.tap(history)
+    counts = [ui.metric(phone, label) for label in ("Accuracy", "Labelled drawings", "Misread")]
+    for count in counts:
+        expect(count).to_be_visible(timeout=ui.ANSWER_MS)
+    boxes = [count.bounding_box() for count in counts]
+    assert [box["y"] for box in boxes] == pytest.approx([boxes[0]["y"]] * 3, abs=1)
+    assert all(box["x"] >= 0 and box["x"] + box["width"] <= ui.PHONE["width"] for box in boxes)
+    draw = phone.get_by_role("tab", name="Draw")
+    draw.scroll_into_view_if_needed()
+    finger.tap(draw)
