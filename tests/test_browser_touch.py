@@ -55,6 +55,14 @@ class Finger:
             self.stroke([(box["x"] + x, box["y"] + y) for x, y in stroke])
         self.page.wait_for_function("window.lastSendAt > window.lastPenUpAt", timeout=ui.ANSWER_MS)
 
+    def draw_anew(self, digit: Digit, label: int) -> None:
+        """Clear the canvas, write the digit at the first placement and wait for its answer."""
+        self.tap(ui.canvas_control(self.page, tabs.draw.CLEAR_TEXT))
+        ui.expect_blank(self.page)
+        self.page.wait_for_timeout(RESET_SETTLE_MS)
+        self.draw(digit, *PLACEMENTS[0])
+        ui.expect_answer(self.page, label)
+
 
 @pytest.fixture(scope="module")
 def phone(browser, app_url):
@@ -250,11 +258,7 @@ def test_the_notice_that_a_label_is_saved_lets_the_next_stroke_through(phone, cl
     """ "Saved: a 7." lies across the top of a phone's screen for a few seconds: over the
     canvas, once the page is scrolled back up to draw the next digit."""
     finger = Finger(phone)
-    finger.tap(ui.canvas_control(phone, tabs.draw.CLEAR_TEXT))
-    ui.expect_blank(phone)
-    phone.wait_for_timeout(RESET_SETTLE_MS)
-    finger.draw(clear_digits[7], *PLACEMENTS[0])
-    ui.expect_answer(phone, 7)
+    finger.draw_anew(clear_digits[7], 7)
     choice = ui.digit_choice(phone, 7)
     choice.scroll_into_view_if_needed()
     finger.tap(choice)
@@ -270,11 +274,7 @@ def test_the_notice_that_a_label_is_saved_lets_the_next_stroke_through(phone, cl
 def test_history_on_a_phone_shows_everyones_counts_in_one_row(phone, clear_digits):
     """Stacked, the three counts would fill a screen above the visitor's own labels."""
     finger = Finger(phone)
-    finger.tap(ui.canvas_control(phone, tabs.draw.CLEAR_TEXT))
-    ui.expect_blank(phone)
-    phone.wait_for_timeout(RESET_SETTLE_MS)
-    finger.draw(clear_digits[3], *PLACEMENTS[0])
-    ui.expect_answer(phone, 3)
+    finger.draw_anew(clear_digits[3], 3)
     confirm = phone.get_by_role("button", name=tabs.draw.CONFIRM_TEXT)
     confirm.scroll_into_view_if_needed()
     finger.tap(confirm)
