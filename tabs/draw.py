@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import hashlib
 from contextlib import nullcontext
 from dataclasses import dataclass, replace
 from string import Template
@@ -109,6 +110,12 @@ CONFIRM_TEXT = "✓ Correct"
 PICK_PROMPT = "Wrong? Pick the digit you meant"
 CHANGE_HINT = "Pick another digit to change it."
 UNAVAILABLE = "Saving is unavailable right now"
+NUMBER_MEANT_PROMPT = "Wrong? Type the number you meant"
+NUMBER_MEANT_HELP = (
+    "Its digits in order, one for each piece read (points, commas and a minus may be left "
+    "out; ? for a piece that is no digit). Each digit is saved with its piece of the writing, "
+    "as a label to train the model with."
+)
 FORGET_TEXT = "Forget them"
 FORGET_HELP = "Read your next drawings with the model alone. Your saved labels stay saved."
 # Keyed boxes that hold their height whether or not anything shows in them, so that a stroke
@@ -122,6 +129,9 @@ MEMORY_SLOT, NOTICE_SLOT = "memory_line", "feedback_notice_slot"
 SAVED_KEY = "saved_labels"  # drawing key -> the digit saved for it
 NOTICE_KEY = "feedback_notice"  # the outcome of the last click, shown under its drawing
 CONFIRM_KEY, PICK_KEY = "confirm", "true_digit"  # the feedback row's widgets
+SAVED_NUMBERS_KEY = "saved_numbers"  # number key -> the number saved for it
+NUMBER_NOTICE_KEY = "number_notice"  # area -> what the last save of its number came to
+NUMBER_SHOWN_KEY = "number_shown"  # area -> the key of the number its feedback row is for
 MEMORY_KEY = "handwriting_memory"  # the visit's examples of the person's handwriting
 CANVAS_SEEN_KEY = "canvas_seen"  # the drawing fragment has run in this session
 OPENED_KEY = "opened_modes"  # the modes opened in this visit, kept on the page
@@ -682,11 +692,11 @@ def why_section(
     st.caption("Red strokes drove the answer most, orange ones less; grey ones hardly mattered.")
 
 
-def number_answer(
-    classifier: digit_model.Classifier, reading: NumberReading, key: str, photo: bool = False
-) -> None:
+def number_answer(classifier: digit_model.Classifier, reading: NumberReading, area: str) -> None:
     """The number read, how sure the model is of all of it, and each digit's input and answer;
-    what to try when it is in doubt, for a number written on the canvas or photographed."""
+    what to try when it is in doubt, and a row to confirm or correct it; for a number written
+    on the canvas (`area` "number") or photographed ("photo"), each with widgets of its own."""
+    photo = area == "photo"
     verdicts = [unreadable(digit) for digit in reading.digits]
     with st.container(horizontal=True):  # side by side on a phone too, unless it is too long
         st.metric("Prediction", reading.number)
@@ -737,13 +747,135 @@ def number_answer(
         alt=[f"The 28x28 input read as {digit.digit}" for digit in reading.digits],
     )
     st.caption("What the model sees: each digit's 28x28 input, with its answer and confidence.")
+    number_feedback(reading, area)
     why_section(
         classifier,
         [digit.image for digit in reading.digits],
         [digit.digit for digit in reading.digits],
-        key=key,
+        key=f"why_{area}",
         scale=DIGIT_PREVIEW_SCALE,
     )
+
+
+def number_key(reading: NumberReading) -> str:
+    """Names a number read by its pieces' inputs: another stroke or photo makes another."""
+    digest = hashlib.blake2b(digest_size=8)
+    for digit in reading.digits:
+        digest.update(np.ascontiguousarray(digit.image))
+    return digest.hexdigest()
+
+
+def digits_meant(reading: NumberReading, typed: str) -> list[int | None]:
+    """The digit typed for each piece of the number read, None for a "?"; FeedbackError,
+    saying what to type, when what was typed does not pair up with the pieces."""
+    meant: list[int | None] = []
+    for character in typed:
+        if character.isdecimal():
+            meant.append(int(character))
+        elif character == WITHHELD:
+            meant.append(None)
+        elif character.isalnum():  # a letter: marks and spaces between the digits are left out
+            raise FeedbackError(
+                f'"{character}" is not a digit: type the number with the digits 0 to 9, '
+                "and ? for a piece that is no digit."
+            )
+    pieces, typed_count = len(reading.digits), len(meant)
+    if typed_count != pieces:
+        raise FeedbackError(
+            f"The writing was read as {pieces} piece{'s' if pieces > 1 else ''} "
+            f"(**{reading.number}**), but {typed_count} "
+            f"{'digit was' if typed_count == 1 else 'digits were'} typed: type one digit for "
+            "each piece, in order. Digits that touch are read as one piece; write them a little "
+            "apart to label them."
+        )
+    if all(digit is None for digit in meant):
+        raise FeedbackError("Nothing to save: ? stands for a piece that is no digit.")
+    return meant
+
+
+def save_number(reading: NumberReading, area: str, typed: str) -> None:
+    """Store the digit meant for each piece of a number, one label per piece, as a digit
+    picked under one drawing is stored; runs on a click or on Enter, before the rerun."""
+    key = number_key(reading)
+    notices = st.session_state.setdefault(NUMBER_NOTICE_KEY, {})
+    try:
+        meant = digits_meant(reading, typed)
+    except FeedbackError as error:
+        notices[area] = Notice(key, Outcome.REFUSED, str(error))
+        return
+    labels = [
+        LabelledDrawing(
+            session_id=session_id(),
+            predicted_digit=piece.digit,
+            confidence=piece.confidence,
+            true_digit=digit,
+            image=piece.image,
+            strokes=None,
+            refused=unreadable(piece) is not None,
+        )
+        for piece, digit in zip(reading.digits, meant)
+        if digit is not None
+    ]
+    stored = 0
+    try:
+        for label in labels:
+            save_limiter().admit(label.session_id)
+            open_feedback_store().save(label)
+            stored += 1
+    except (StorageUnavailable, FeedbackError, RateLimited) as error:
+        outcome = Outcome.UNAVAILABLE if isinstance(error, StorageUnavailable) else Outcome.REFUSED
+        kept = f" {stored} of its {len(labels)} digits {'was' if stored == 1 else 'were'} saved."
+        notices[area] = Notice(key, outcome, f"{error}{kept if stored else ''}")
+        return
+    spelled = reading.spelled([WITHHELD if digit is None else str(digit) for digit in meant])
+    st.session_state.setdefault(SAVED_NUMBERS_KEY, {})[key] = spelled
+    notices.pop(area, None)
+
+
+def save_typed_number(reading: NumberReading, area: str) -> None:
+    """Store the number just typed as the one meant; an emptied field stores nothing."""
+    typed = st.session_state[f"meant_{area}"]
+    if typed.strip():
+        save_number(reading, area, typed)
+    else:
+        st.session_state.setdefault(NUMBER_NOTICE_KEY, {}).pop(area, None)
+
+
+def number_feedback(reading: NumberReading, area: str) -> None:
+    """Confirm the number read, or type the one meant: each of its digits is saved with its
+    piece of the writing, as a label under one drawing is."""
+    key = number_key(reading)
+    field = f"meant_{area}"
+    shown = st.session_state.setdefault(NUMBER_SHOWN_KEY, {})
+    if shown.get(area) != key:  # another number: its field starts empty
+        shown[area] = key
+        st.session_state[field] = ""
+    saved = st.session_state.get(SAVED_NUMBERS_KEY, {}).get(key)
+    with st.container(horizontal=True, vertical_alignment="bottom"):
+        st.button(
+            CONFIRM_TEXT,
+            key=f"confirm_{area}",
+            on_click=save_number,
+            args=(reading, area, reading.number),
+            disabled=reading.confidence is None or saved == reading.number,
+            help=f"The answer {reading.number} is right: save each digit with its piece.",
+        )
+        st.text_input(
+            NUMBER_MEANT_PROMPT,
+            key=field,
+            on_change=save_typed_number,
+            args=(reading, area),
+            placeholder=reading.number,
+            help=NUMBER_MEANT_HELP,
+        )
+    notice = st.session_state.get(NUMBER_NOTICE_KEY, {}).get(area)
+    if notice is not None and notice.drawing_key == key:
+        if notice.outcome is Outcome.UNAVAILABLE:
+            st.warning(f"{notice.message} Reading goes on; try again in a moment.", icon="💾")
+        else:
+            st.error(notice.message, icon="🚫")
+    elif saved is not None:
+        st.caption(f"✓ Saved as **{saved}**. Type another number to change it.")
 
 
 @st.fragment
@@ -756,7 +888,7 @@ def number_section(classifier: digit_model.Classifier, brush: int) -> None:
     if reading is None:
         st.info(NUMBER_HINT, icon="✏️")
     else:
-        number_answer(classifier, reading, key="why_number")
+        number_answer(classifier, reading, "number")
 
 
 def upload_reading(
@@ -834,7 +966,7 @@ def photo_section(classifier: digit_model.Classifier) -> None:
         if reading is None:
             st.info(NO_HANDWRITING, icon="🔍")
         else:
-            number_answer(classifier, reading, key="why_photo", photo=True)
+            number_answer(classifier, reading, "photo")
 
 
 def draw_section(classifier: digit_model.Classifier | None) -> None:

@@ -8,21 +8,26 @@ scanners save them (see devtools/pictures.py) and uploaded through the page's fi
 
 from __future__ import annotations
 
+import dataclasses
+import os
 import sys
 import types
 
 import numpy as np
 import pytest
+import sqlalchemy as sa
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 import digit_model
 import reading
+import tabs.common
 import tabs.draw
 import webapp
 from devtools import REPO_ROOT
 from devtools.drawing import PLACEMENTS
 from devtools.pictures import encoded
+from feedback.rate_limit import SAVES
 from preprocess import canvas_to_ink
 from reading import explain
 from tests.support.pictures import (
@@ -207,6 +212,102 @@ def test_a_piece_the_model_hesitates_over_shows_its_digit_and_the_doubt(
     assert "Try writing it more clearly" in warning.value  # not larger: it is not too small
 
 
+def number_labels(app: AppTest) -> list[tuple[int, int]]:
+    """(digit answered, digit meant) of each label in the page's database, oldest first."""
+    engine = sa.create_engine(os.environ["DIGIT_FEEDBACK_DB_URL"])
+    try:
+        if not sa.inspect(engine).has_table("digit_feedback"):
+            return []
+        with engine.connect() as connection:
+            query = "SELECT predicted_digit, true_digit FROM digit_feedback ORDER BY id"
+            return [tuple(row) for row in connection.execute(sa.text(query))]
+    finally:
+        engine.dispose()
+
+
+def meant_field(app: AppTest, area: str):
+    return shown(app).text_input(key=f"meant_{area}")
+
+
+def saved_line(app: AppTest) -> str:
+    (line,) = [caption.value for caption in shown(app).caption if "Saved as" in caption.value]
+    return line
+
+
+def test_a_number_is_confirmed_or_corrected_digit_by_digit(app, canvas, clear_digits):
+    canvas.drawings[tabs.draw.NUMBER_CANVAS_KEY] = written(clear_digits, NUMBER)
+    choose(app.run(), tabs.draw.A_NUMBER)
+    confirm = shown(app).button(key="confirm_number")
+    assert not confirm.disabled
+    assert number_labels(app) == []
+
+    confirm.click().run()
+
+    assert not app.exception
+    assert number_labels(app) == [(2, 2), (0, 0), (2, 2), (6, 6)]
+    assert f"Saved as **{NUMBER}**" in saved_line(app)
+    assert shown(app).button(key="confirm_number").disabled
+
+    meant_field(app, "number").input("2,028").run()  # a mark typed between digits is left out
+
+    assert not app.exception
+    assert number_labels(app) == [(2, 2), (0, 0), (2, 2), (6, 8)]  # the same four, changed
+    assert "Saved as **2028**" in saved_line(app)
+    assert not shown(app).button(key="confirm_number").disabled
+
+
+@pytest.mark.parametrize(
+    ("typed", "said"),
+    [
+        ("202", "read as 4 pieces (**2026**), but 3 digits were typed"),
+        ("20267", "but 5 digits were typed"),
+        ("2O26", '"O" is not a digit'),
+        ("????", "Nothing to save"),
+    ],
+)
+def test_a_number_typed_that_does_not_fit_the_pieces_says_why_and_saves_nothing(
+    app, canvas, clear_digits, typed, said
+):
+    canvas.drawings[tabs.draw.NUMBER_CANVAS_KEY] = written(clear_digits, NUMBER)
+    choose(app.run(), tabs.draw.A_NUMBER)
+
+    meant_field(app, "number").input(typed).run()
+
+    assert not app.exception
+    (error,) = shown(app).error
+    assert said in error.value
+    assert number_labels(app) == []
+    assert meant_field(app, "number").value == typed  # kept, to be mended
+
+
+def test_a_new_number_starts_with_an_empty_field(app, canvas, clear_digits):
+    canvas.drawings[tabs.draw.NUMBER_CANVAS_KEY] = written(clear_digits, NUMBER)
+    choose(app.run(), tabs.draw.A_NUMBER)
+    meant_field(app, "number").input("202").run()
+
+    canvas.drawings[tabs.draw.NUMBER_CANVAS_KEY] = written(clear_digits, "19")
+    app.run()
+
+    assert metric(app, "Prediction") == "19"
+    assert meant_field(app, "number").value == ""
+    assert len(shown(app).error) == 0  # the last number's error went with it
+
+
+def test_a_number_longer_than_the_save_limit_says_how_many_digits_were_saved(
+    app, canvas, clear_digits, monkeypatch
+):
+    monkeypatch.setattr(tabs.common, "SAVES", dataclasses.replace(SAVES, per_visitor=2))
+    canvas.drawings[tabs.draw.NUMBER_CANVAS_KEY] = written(clear_digits, NUMBER)
+    choose(app.run(), tabs.draw.A_NUMBER)
+
+    shown(app).button(key="confirm_number").click().run()
+
+    assert not app.exception
+    assert number_labels(app) == [(2, 2), (0, 0)]
+    (error,) = shown(app).error
+    assert "2 labels in a minute" in error.value and "2 of its 4 digits were saved" in error.value
+
+
 def test_a_mode_opened_before_stays_on_the_page_hidden_with_its_canvas(app, canvas, clear_digits):
     canvas.drawings[tabs.draw.CANVAS_KEY] = clear_digits[7].image(*PLACEMENTS[0])
     choose(app.run(), tabs.draw.A_NUMBER)
@@ -245,6 +346,11 @@ def test_a_photo_of_a_number_on_paper_is_read_and_its_digits_outlined(app, canva
     picture, digit_inputs = shown(app).image
     assert "each digit, point, comma and minus found is boxed" in picture.proto.imgs[0].caption
     assert len(digit_inputs.proto.imgs) == len(NUMBER)
+
+    meant_field(app, "photo").input("2027").run()  # corrected: each digit saved with its piece
+
+    assert number_labels(app) == [(2, 2), (0, 0), (2, 2), (6, 7)]
+    assert "Saved as **2027**" in saved_line(app)
 
 
 def test_a_photo_shows_a_box_around_each_digit_and_the_point_read(classifier, clear_digits):
