@@ -4,7 +4,8 @@ The one reading pipeline of the project, used by the page, the HTTP API, the com
 the benchmarks, the tests and `train_model.py evaluate`. Ink is brought into MNIST form by
 `preprocess.prepare`, a number is split into its digits by `segment`, a picture is opened
 safely by `photo`, and the model reads every input of a drawing in one batched call. A
-`HandwritingMemory` of the person's own labelled digits (`memory`) can weigh in on a digit.
+`HandwritingMemory` of the person's own labelled digits (`memory`) can weigh in on a digit,
+and on each digit of a number (`recall_number`).
 No Streamlit here.
 """
 
@@ -317,6 +318,24 @@ def read_number(classifier: Classifier, ink: np.ndarray) -> NumberReading | None
             for mark in marks
         ),
     )
+
+
+def recall_number(
+    classifier: Classifier, number: NumberReading, memory: HandwritingMemory
+) -> NumberReading:
+    """The number with the person's examples weighed in on each digit, as on one digit: its
+    pieces read again in one batched call, with the memory; unchanged when it holds none."""
+    if not len(memory):
+        return number
+    digits = number.digits
+    recalled = read_inputs(
+        classifier,
+        np.stack([digit.image for digit in digits]),
+        memory,
+        small=[digit.too_small for digit in digits],
+    )
+    placed = (PlacedDigit(**vars(new), box=old.box) for new, old in zip(recalled, digits))
+    return dataclasses.replace(number, digits=tuple(placed))
 
 
 def read_image_bytes(

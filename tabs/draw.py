@@ -34,7 +34,9 @@ from reading import (
     Withheld,
     explain,
     read_drawing,
+    read_inputs,
     read_number,
+    recall_number,
 )
 from reading.photo import FILE_EXTENSIONS, Photo, PhotoBusy, PhotoError, read_upload
 from tabs import charts
@@ -434,15 +436,19 @@ def memory_line(reading: DigitReading | None) -> None:
         if reading is None or not reading.examples:
             st.empty()  # an empty box is not drawn at all; this keeps it, and its height
             return
-        count = reading.examples
-        st.caption(f"Read with {count} of your examples.")
-        st.button(
-            FORGET_TEXT,
-            key="forget_examples",
-            type="tertiary",
-            on_click=handwriting_memory().forget,
-            help=FORGET_HELP,
-        )
+        examples_line(reading.examples, "forget_examples")
+
+
+def examples_line(count: int, key: str) -> None:
+    """How many of the person's examples backed the answer, and a click to forget them all."""
+    st.caption(f"Read with {count} of your examples.")
+    st.button(
+        FORGET_TEXT,
+        key=key,
+        type="tertiary",
+        on_click=handwriting_memory().forget,
+        help=FORGET_HELP,
+    )
 
 
 def save_picked_digit(reading: DrawingReading, strokes: dict | None) -> None:
@@ -705,6 +711,9 @@ def number_answer(classifier: digit_model.Classifier, reading: NumberReading, ar
             BLANK if reading.confidence is None else f"{reading.confidence:.0%}",
             help="How sure the model is of every digit at once: their confidences multiplied.",
         )
+    if examples := sum(digit.examples for digit in reading.digits):
+        with st.container(horizontal=True, vertical_alignment="center"):
+            examples_line(examples, f"forget_{area}")
     doubts = []
     for position, (digit, verdict) in enumerate(zip(reading.digits, verdicts), start=1):
         if verdict is not None:
@@ -747,7 +756,7 @@ def number_answer(classifier: digit_model.Classifier, reading: NumberReading, ar
         alt=[f"The 28x28 input read as {digit.digit}" for digit in reading.digits],
     )
     st.caption("What the model sees: each digit's 28x28 input, with its answer and confidence.")
-    number_feedback(reading, area)
+    number_feedback(classifier, reading, area)
     why_section(
         classifier,
         [digit.image for digit in reading.digits],
@@ -793,16 +802,39 @@ def digits_meant(reading: NumberReading, typed: str) -> list[int | None]:
     return meant
 
 
-def save_number(reading: NumberReading, area: str, typed: str) -> None:
-    """Store the digit meant for each piece of a number, one label per piece, as a digit
-    picked under one drawing is stored; runs on a click or on Enter, before the rerun."""
+def learn_number(
+    classifier: digit_model.Classifier, reading: NumberReading, meant: list[int | None]
+) -> None:
+    """Keep each digit meant as an example of the person's handwriting, as a digit labelled
+    alone is kept; its piece is read again for the features the memory compares."""
+    labelled = [(piece, digit) for piece, digit in zip(reading.digits, meant) if digit is not None]
+    looks = read_inputs(
+        classifier,
+        np.stack([piece.image for piece, _ in labelled]),
+        small=[piece.too_small for piece, _ in labelled],
+    )
+    for look, (_, digit) in zip(looks, labelled):
+        handwriting_memory().add(look, digit)
+
+
+def save_number(
+    classifier: digit_model.Classifier, reading: NumberReading, area: str, typed: str
+) -> None:
+    """Store the digit meant for each piece of a number, one label per piece, and learn them,
+    as a digit picked under one drawing is stored and learnt; runs on a click or on Enter,
+    before the rerun."""
     key = number_key(reading)
     notices = st.session_state.setdefault(NUMBER_NOTICE_KEY, {})
+    saved = st.session_state.setdefault(SAVED_NUMBERS_KEY, {})
     try:
         meant = digits_meant(reading, typed)
     except FeedbackError as error:
         notices[area] = Notice(key, Outcome.REFUSED, str(error))
         return
+    # As under one digit: a first label is learnt whether or not the database keeps it, and
+    # a change once it is kept, so that the memory reads it as the page says it is saved.
+    if key not in saved:
+        learn_number(classifier, reading, meant)
     labels = [
         LabelledDrawing(
             session_id=session_id(),
@@ -827,21 +859,24 @@ def save_number(reading: NumberReading, area: str, typed: str) -> None:
         kept = f" {stored} of its {len(labels)} digits {'was' if stored == 1 else 'were'} saved."
         notices[area] = Notice(key, outcome, f"{error}{kept if stored else ''}")
         return
-    spelled = reading.spelled([WITHHELD if digit is None else str(digit) for digit in meant])
-    st.session_state.setdefault(SAVED_NUMBERS_KEY, {})[key] = spelled
+    if key in saved:
+        learn_number(classifier, reading, meant)
+    saved[key] = reading.spelled([WITHHELD if digit is None else str(digit) for digit in meant])
     notices.pop(area, None)
 
 
-def save_typed_number(reading: NumberReading, area: str) -> None:
+def save_typed_number(
+    classifier: digit_model.Classifier, reading: NumberReading, area: str
+) -> None:
     """Store the number just typed as the one meant; an emptied field stores nothing."""
     typed = st.session_state[f"meant_{area}"]
     if typed.strip():
-        save_number(reading, area, typed)
+        save_number(classifier, reading, area, typed)
     else:
         st.session_state.setdefault(NUMBER_NOTICE_KEY, {}).pop(area, None)
 
 
-def number_feedback(reading: NumberReading, area: str) -> None:
+def number_feedback(classifier: digit_model.Classifier, reading: NumberReading, area: str) -> None:
     """Confirm the number read, or type the one meant: each of its digits is saved with its
     piece of the writing, as a label under one drawing is."""
     key = number_key(reading)
@@ -856,7 +891,7 @@ def number_feedback(reading: NumberReading, area: str) -> None:
             CONFIRM_TEXT,
             key=f"confirm_{area}",
             on_click=save_number,
-            args=(reading, area, reading.number),
+            args=(classifier, reading, area, reading.number),
             disabled=reading.confidence is None or saved == reading.number,
             help=f"The answer {reading.number} is right: save each digit with its piece.",
         )
@@ -864,7 +899,7 @@ def number_feedback(reading: NumberReading, area: str) -> None:
             NUMBER_MEANT_PROMPT,
             key=field,
             on_change=save_typed_number,
-            args=(reading, area),
+            args=(classifier, reading, area),
             placeholder=reading.number,
             help=NUMBER_MEANT_HELP,
         )
@@ -888,7 +923,9 @@ def number_section(classifier: digit_model.Classifier, brush: int) -> None:
     if reading is None:
         st.info(NUMBER_HINT, icon="✏️")
     else:
-        number_answer(classifier, reading, "number")
+        number_answer(
+            classifier, recall_number(classifier, reading, handwriting_memory()), "number"
+        )
 
 
 def upload_reading(
@@ -966,7 +1003,9 @@ def photo_section(classifier: digit_model.Classifier) -> None:
         if reading is None:
             st.info(NO_HANDWRITING, icon="🔍")
         else:
-            number_answer(classifier, reading, "photo")
+            number_answer(
+                classifier, recall_number(classifier, reading, handwriting_memory()), "photo"
+            )
 
 
 def draw_section(classifier: digit_model.Classifier | None) -> None:

@@ -256,6 +256,27 @@ def test_a_number_is_confirmed_or_corrected_digit_by_digit(app, canvas, clear_di
     assert not shown(app).button(key="confirm_number").disabled
 
 
+def test_a_number_labelled_is_learnt_as_examples_of_the_persons_handwriting(
+    app, canvas, classifier, doubtful_number
+):
+    canvas.drawings[tabs.draw.NUMBER_CANVAS_KEY] = doubtful_number
+    choose(app.run(), tabs.draw.A_NUMBER)
+    letter = reading.read_number(classifier, canvas_to_ink(doubtful_number)).digits[1]
+    (warning,) = shown(app).warning
+    assert reading.MAY_NOT_BE_A_DIGIT in warning.value
+
+    meant_field(app, "number").input(f"2{letter.digit}").run()  # it is a digit after all
+
+    assert not app.exception
+    assert len(shown(app).warning) == 0
+    assert "Read with 2 of your examples." in [caption.value for caption in shown(app).caption]
+
+    shown(app).button(key="forget_number").click().run()
+
+    (warning,) = shown(app).warning
+    assert reading.MAY_NOT_BE_A_DIGIT in warning.value
+
+
 @pytest.mark.parametrize(
     ("typed", "said"),
     [
