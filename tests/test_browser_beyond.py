@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import sqlalchemy as sa
 from PIL import Image
 from playwright.sync_api import expect
 
@@ -105,7 +106,24 @@ def open_page(browser, app_url):
         context.close()
 
 
-def test_a_number_written_with_the_mouse_and_a_photo_are_read(open_page, clear_digits, tmp_path):
+def labels_without_strokes(url: str) -> list[tuple[int, int]]:
+    """(digit answered, digit meant) of each label saved with no strokes (a number's digits),
+    oldest first."""
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as connection:
+            query = (
+                "SELECT predicted_digit, true_digit FROM digit_feedback WHERE strokes IS NULL "
+                "ORDER BY id"
+            )
+            return [tuple(row) for row in connection.execute(sa.text(query))]
+    finally:
+        engine.dispose()
+
+
+def test_a_number_written_with_the_mouse_and_a_photo_are_read(
+    open_page, clear_digits, tmp_path, feedback_database_url
+):
     page = open_page(1000)
     choose_number_mode(page)
     assert number_canvas(page).bounding_box()["width"] == tabs.draw.NUMBER_CANVAS_WIDTH
@@ -121,6 +139,12 @@ def test_a_number_written_with_the_mouse_and_a_photo_are_read(open_page, clear_d
     # A short level stroke half way up, before the 2 (its ink starts near x = 100).
     draw(page, [[(20, 135), (40, 136), (60, 135)]], tabs.draw.NUMBER_CANVAS_KEY)
     expect(answer(page)).to_have_text("-20.4", timeout=ANSWER_MS)
+    # Corrected: each digit is saved with its piece, and the marks are kept from the reading.
+    meant = page.get_by_role("textbox", name=tabs.draw.NUMBER_MEANT_PROMPT)
+    meant.fill("20 7")
+    meant.press("Enter")
+    expect(page.get_by_text("Saved as -20.7")).to_be_visible(timeout=ANSWER_MS)
+    assert labels_without_strokes(feedback_database_url)[-3:] == [(2, 2), (0, 0), (4, 7)]
 
     photo_file = tmp_path / "IMG_2026.jpg"
     photo_file.write_bytes(encoded(photographed(clear_digits, "2026"), "JPEG", quality=80))
