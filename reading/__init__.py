@@ -310,6 +310,7 @@ def read_number(classifier: Classifier, ink: np.ndarray) -> NumberReading | None
                 only_a_dot(ink[piece.top : piece.bottom, piece.left : piece.right], side),
                 Box(piece.left, piece.top, piece.right, piece.bottom),
                 doubtful=bool(piece.doubtful),
+                features=piece.features,
             )
             for piece in pieces
         ),
@@ -320,22 +321,12 @@ def read_number(classifier: Classifier, ink: np.ndarray) -> NumberReading | None
     )
 
 
-def recall_number(
-    classifier: Classifier, number: NumberReading, memory: HandwritingMemory
-) -> NumberReading:
-    """The number with the person's examples weighed in on each digit, as on one digit: its
-    pieces read again in one batched call, with the memory; unchanged when it holds none."""
+def recall_number(number: NumberReading, memory: HandwritingMemory) -> NumberReading:
+    """The number with the person's examples weighed in on each digit, as on one digit (the
+    split is the model's alone); unchanged when none look like its digits."""
     if not len(memory):
         return number
-    digits = number.digits
-    recalled = read_inputs(
-        classifier,
-        np.stack([digit.image for digit in digits]),
-        memory,
-        small=[digit.too_small for digit in digits],
-    )
-    placed = (PlacedDigit(**vars(new), box=old.box) for new, old in zip(recalled, digits))
-    return dataclasses.replace(number, digits=tuple(placed))
+    return dataclasses.replace(number, digits=tuple(memory.recall(d) for d in number.digits))
 
 
 def read_image_bytes(

@@ -99,6 +99,8 @@ class Piece:
     probabilities: np.ndarray | None = None  # (10,)
     is_digit: bool | None = None
     doubtful: bool | None = None  # as `digit_model.ModelOutputs.doubtful`
+    # How it looks to the network (`digit_model.ModelOutputs.features`), for a handwriting memory.
+    features: np.ndarray | None = None
 
 
 MarkSymbol = Literal[".", ",", "-"]
@@ -124,7 +126,8 @@ class Split(NamedTuple):
     marks: list[Mark]
 
 
-_Reading = tuple[np.ndarray, bool, bool]  # a candidate's probabilities, is a digit, doubtful
+_FirstLook = tuple[np.ndarray, bool, bool]  # a candidate's probabilities, is a digit, doubtful
+_Reading = tuple[np.ndarray, bool, bool, np.ndarray]  # a first look's, and the features
 
 
 @dataclass(frozen=True)
@@ -203,7 +206,9 @@ class _Recent(Generic[_Result]):
 _INPUTS: _Recent[np.ndarray | None] = _Recent(RECENT_INPUTS)
 _CUTS: _Recent[np.ndarray | None] = _Recent(RECENT_CUTS)
 _PENS: _Recent[float] = _Recent(RECENT_PENS)
-_FIRST_LOOKS: weakref.WeakKeyDictionary[Classifier, _Recent[_Reading]] = weakref.WeakKeyDictionary()
+_FIRST_LOOKS: weakref.WeakKeyDictionary[Classifier, _Recent[_FirstLook]] = (
+    weakref.WeakKeyDictionary()
+)
 _FIRST_LOOKS_LOCK = threading.Lock()
 
 
@@ -598,9 +603,9 @@ def _read(
     """Each span's image read by the classifier in one batch."""
     outputs = classifier.read_all(np.stack(list(images.values())), second_look=second_look)
     return {
-        span: (row, bool(verdict), bool(doubt))
-        for span, row, verdict, doubt in zip(
-            images, outputs.probabilities, outputs.is_digit, outputs.doubtful
+        span: (row, bool(verdict), bool(doubt), looks)
+        for span, row, verdict, doubt, looks in zip(
+            images, outputs.probabilities, outputs.is_digit, outputs.doubtful, outputs.features
         )
     }
 
@@ -609,7 +614,7 @@ def _first_looks(
     classifier: Classifier,
     images: dict[tuple[int, int], np.ndarray],
     keys: dict[tuple[int, int], Hashable],
-) -> dict[tuple[int, int], _Reading]:
+) -> dict[tuple[int, int], _FirstLook]:
     """Each span's image read at the model's first look: those not read lately in one batch.
 
     A first look kept is the one the model gave that input before, in a batch of another size,
@@ -621,7 +626,8 @@ def _first_looks(
         span: found for span in images if (found := recent.find(keys[span])) is not _MISSING
     }
     if unread := {span: image for span, image in images.items() if span not in readings}:
-        for span, (row, verdict, doubt) in _read(classifier, unread, second_look=False).items():
+        first_looks = _read(classifier, unread, second_look=False)
+        for span, (row, verdict, doubt, _) in first_looks.items():
             row = row.copy()  # not a view that holds on to the whole batch
             row.flags.writeable = False
             readings[span] = (row, verdict, doubt)
@@ -706,7 +712,7 @@ def _split(
     keys = {span: _candidate_key(parts[span[0] : span[1]], part_keys) for span in spans}
     costs = {span: _shape_cost(parts[span[0] : span[1]], line_height) for span in spans}
     images: dict[tuple[int, int], np.ndarray] = {}
-    readings: dict[tuple[int, int], _Reading] = {}
+    readings: dict[tuple[int, int], _FirstLook] = {}
     if classifier is not None:
         for span in spans:
             image = _input(ink, owner, parts[span[0] : span[1]], keys[span])
@@ -730,8 +736,8 @@ def _split(
     while stop > 0:
         chosen.append((best[stop][1], stop))
         stop = best[stop][1]
-    if read := {span: images[span] for span in chosen if span in readings}:
-        readings.update(_read(classifier, read, second_look=True))
+    read = {span: images[span] for span in chosen if span in readings}
+    final = _read(classifier, read, second_look=True) if read else {}
 
     pieces = []
     for span in reversed(chosen):
@@ -742,7 +748,5 @@ def _split(
         if image is None:
             continue
         box = functools.reduce(_join, members)
-        pieces.append(
-            Piece(image, box.top, box.left, box.bottom, box.right, *readings.get(span, ()))
-        )
+        pieces.append(Piece(image, box.top, box.left, box.bottom, box.right, *final.get(span, ())))
     return pieces, marks

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import enum
 import hashlib
+from collections.abc import Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, replace
 from string import Template
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import streamlit as st
@@ -34,7 +35,6 @@ from reading import (
     Withheld,
     explain,
     read_drawing,
-    read_inputs,
     read_number,
     recall_number,
 )
@@ -51,6 +51,7 @@ NUMBER_CANVAS_KEY = "number_canvas"
 NUMBER_CANVAS_WIDTH = 700  # px; fills the page on a desktop and scrolls sideways on a phone
 NARROW_PAGE = 740  # px of window below which the page's column is narrower than that canvas
 ONE_DIGIT, A_NUMBER, A_PHOTO = "One digit", "A number", "A photo"
+NumberArea = Literal["number", "photo"]  # where a number is read: on the wide canvas, or a photo
 MODE_PROMPT, MODE_KEY = "What to read", "read_mode"
 # Each mode's place on the page. A mode once opened stays on the page, hidden while another
 # is shown, so that a switch and back finds its drawing (or photo) and answer as they were:
@@ -113,10 +114,11 @@ PICK_PROMPT = "Wrong? Pick the digit you meant"
 CHANGE_HINT = "Pick another digit to change it."
 UNAVAILABLE = "Saving is unavailable right now"
 NUMBER_MEANT_PROMPT = "Wrong? Type the number you meant"
+SAVE_NUMBER_TEXT = "Save"
 NUMBER_MEANT_HELP = (
     "Its digits in order, one for each piece read (points, commas and a minus may be left "
-    "out; ? for a piece that is no digit). Each digit is saved with its piece of the writing, "
-    "as a label to train the model with."
+    "out; ? leaves a piece unlabelled). Each digit is saved with its piece of the writing, as "
+    "a label to train the model with, and learnt as an example of your handwriting."
 )
 FORGET_TEXT = "Forget them"
 FORGET_HELP = "Read your next drawings with the model alone. Your saved labels stay saved."
@@ -131,7 +133,7 @@ MEMORY_SLOT, NOTICE_SLOT = "memory_line", "feedback_notice_slot"
 SAVED_KEY = "saved_labels"  # drawing key -> the digit saved for it
 NOTICE_KEY = "feedback_notice"  # the outcome of the last click, shown under its drawing
 CONFIRM_KEY, PICK_KEY = "confirm", "true_digit"  # the feedback row's widgets
-SAVED_NUMBERS_KEY = "saved_numbers"  # number key -> the number saved for it
+SAVED_NUMBERS_KEY = "saved_numbers"  # number key -> the digit saved for each piece, or None
 NUMBER_NOTICE_KEY = "number_notice"  # area -> what the last save of its number came to
 NUMBER_SHOWN_KEY = "number_shown"  # area -> the key of the number its feedback row is for
 MEMORY_KEY = "handwriting_memory"  # the visit's examples of the person's handwriting
@@ -436,12 +438,12 @@ def memory_line(reading: DigitReading | None) -> None:
         if reading is None or not reading.examples:
             st.empty()  # an empty box is not drawn at all; this keeps it, and its height
             return
-        examples_line(reading.examples, "forget_examples")
+        examples_line(f"Read with {reading.examples} of your examples.", "forget_examples")
 
 
-def examples_line(count: int, key: str) -> None:
-    """How many of the person's examples backed the answer, and a click to forget them all."""
-    st.caption(f"Read with {count} of your examples.")
+def examples_line(said: str, key: str) -> None:
+    """What the person's examples did to the answer, and a click to forget them all."""
+    st.caption(said)
     st.button(
         FORGET_TEXT,
         key=key,
@@ -698,10 +700,12 @@ def why_section(
     st.caption("Red strokes drove the answer most, orange ones less; grey ones hardly mattered.")
 
 
-def number_answer(classifier: digit_model.Classifier, reading: NumberReading, area: str) -> None:
+def number_answer(
+    classifier: digit_model.Classifier, reading: NumberReading, area: NumberArea
+) -> None:
     """The number read, how sure the model is of all of it, and each digit's input and answer;
     what to try when it is in doubt, and a row to confirm or correct it; for a number written
-    on the canvas (`area` "number") or photographed ("photo"), each with widgets of its own."""
+    on the canvas or photographed, each with widgets of its own."""
     photo = area == "photo"
     verdicts = [unreadable(digit) for digit in reading.digits]
     with st.container(horizontal=True):  # side by side on a phone too, unless it is too long
@@ -711,9 +715,12 @@ def number_answer(classifier: digit_model.Classifier, reading: NumberReading, ar
             BLANK if reading.confidence is None else f"{reading.confidence:.0%}",
             help="How sure the model is of every digit at once: their confidences multiplied.",
         )
-    if examples := sum(digit.examples for digit in reading.digits):
+    if backed := sum(digit.examples > 0 for digit in reading.digits):
         with st.container(horizontal=True, vertical_alignment="center"):
-            examples_line(examples, f"forget_{area}")
+            pieces = len(reading.digits)
+            examples_line(
+                f"Read with your examples: {backed} of its {pieces} digits.", f"forget_{area}"
+            )
     doubts = []
     for position, (digit, verdict) in enumerate(zip(reading.digits, verdicts), start=1):
         if verdict is not None:
@@ -756,7 +763,7 @@ def number_answer(classifier: digit_model.Classifier, reading: NumberReading, ar
         alt=[f"The 28x28 input read as {digit.digit}" for digit in reading.digits],
     )
     st.caption("What the model sees: each digit's 28x28 input, with its answer and confidence.")
-    number_feedback(classifier, reading, area)
+    number_feedback(reading, area)
     why_section(
         classifier,
         [digit.image for digit in reading.digits],
@@ -786,7 +793,7 @@ def digits_meant(reading: NumberReading, typed: str) -> list[int | None]:
         elif character.isalnum():  # a letter: marks and spaces between the digits are left out
             raise FeedbackError(
                 f'"{character}" is not a digit: type the number with the digits 0 to 9, '
-                "and ? for a piece that is no digit."
+                "and ? for a piece to leave unlabelled."
             )
     pieces, typed_count = len(reading.digits), len(meant)
     if typed_count != pieces:
@@ -794,89 +801,84 @@ def digits_meant(reading: NumberReading, typed: str) -> list[int | None]:
             f"The writing was read as {pieces} piece{'s' if pieces > 1 else ''} "
             f"(**{reading.number}**), but {typed_count} "
             f"{'digit was' if typed_count == 1 else 'digits were'} typed: type one digit for "
-            "each piece, in order. Digits that touch are read as one piece; write them a little "
-            "apart to label them."
+            "each piece, in order. Digits that touch are read as one piece; to label them, "
+            "write them a little apart."
         )
     if all(digit is None for digit in meant):
-        raise FeedbackError("Nothing to save: ? stands for a piece that is no digit.")
+        raise FeedbackError("Nothing to save: ? leaves a piece unlabelled.")
     return meant
 
 
-def learn_number(
-    classifier: digit_model.Classifier, reading: NumberReading, meant: list[int | None]
-) -> None:
-    """Keep each digit meant as an example of the person's handwriting, as a digit labelled
-    alone is kept; its piece is read again for the features the memory compares."""
-    labelled = [(piece, digit) for piece, digit in zip(reading.digits, meant) if digit is not None]
-    looks = read_inputs(
-        classifier,
-        np.stack([piece.image for piece, _ in labelled]),
-        small=[piece.too_small for piece, _ in labelled],
-    )
-    for look, (_, digit) in zip(looks, labelled):
-        handwriting_memory().add(look, digit)
+def learn_number(reading: NumberReading, digits: Sequence[int | None]) -> None:
+    """Keep each digit given as an example of the person's handwriting, with its piece."""
+    for piece, digit in zip(reading.digits, digits):
+        if digit is not None:
+            handwriting_memory().add(piece, digit)
 
 
-def save_number(
-    classifier: digit_model.Classifier, reading: NumberReading, area: str, typed: str
-) -> None:
-    """Store the digit meant for each piece of a number, one label per piece, and learn them,
-    as a digit picked under one drawing is stored and learnt; runs on a click or on Enter,
-    before the rerun."""
+def save_number(reading: NumberReading, area: NumberArea, typed: str) -> None:
+    """Store the digit meant for each piece of a number, each a label of its own, and learn
+    them, as a digit picked under one drawing; runs on a click or on Enter, before the rerun.
+
+    Only pieces whose label is new or changed are saved, so that a retry after a refusal
+    saves the rest, and a double click nothing more. A "?" leaves a piece's label as it was.
+    """
     key = number_key(reading)
     notices = st.session_state.setdefault(NUMBER_NOTICE_KEY, {})
     saved = st.session_state.setdefault(SAVED_NUMBERS_KEY, {})
+    notices.pop(area, None)
     try:
         meant = digits_meant(reading, typed)
     except FeedbackError as error:
         notices[area] = Notice(key, Outcome.REFUSED, str(error))
         return
-    # As under one digit: a first label is learnt whether or not the database keeps it, and
-    # a change once it is kept, so that the memory reads it as the page says it is saved.
-    if key not in saved:
-        learn_number(classifier, reading, meant)
-    labels = [
-        LabelledDrawing(
-            session_id=session_id(),
-            predicted_digit=piece.digit,
-            confidence=piece.confidence,
-            true_digit=digit,
-            image=piece.image,
-            strokes=None,
-            refused=unreadable(piece) is not None,
-        )
-        for piece, digit in zip(reading.digits, meant)
-        if digit is not None
-    ]
-    stored = 0
+    before = saved.get(key, (None,) * len(meant))
+    wanted = [old if new is None else new for new, old in zip(meant, before)]
+    stored = list(before)
     try:
-        for label in labels:
+        for index, (piece, digit) in enumerate(zip(reading.digits, wanted)):
+            if digit is None or digit == before[index]:
+                continue
+            label = LabelledDrawing(
+                session_id=session_id(),
+                predicted_digit=piece.digit,
+                confidence=piece.confidence,
+                true_digit=digit,
+                image=piece.image,
+                strokes=None,
+                refused=unreadable(piece) is not None,
+            )
             save_limiter().admit(label.session_id)
             open_feedback_store().save(label)
-            stored += 1
-    except (StorageUnavailable, FeedbackError, RateLimited) as error:
-        outcome = Outcome.UNAVAILABLE if isinstance(error, StorageUnavailable) else Outcome.REFUSED
-        kept = f" {stored} of its {len(labels)} digits {'was' if stored == 1 else 'were'} saved."
-        notices[area] = Notice(key, outcome, f"{error}{kept if stored else ''}")
-        return
-    if key in saved:
-        learn_number(classifier, reading, meant)
-    saved[key] = reading.spelled([WITHHELD if digit is None else str(digit) for digit in meant])
-    notices.pop(area, None)
+            stored[index] = digit
+    except StorageUnavailable:
+        notices[area] = Notice(key, Outcome.UNAVAILABLE, unsaved_digits(wanted, stored))
+    except (FeedbackError, RateLimited) as error:
+        notices[area] = Notice(key, Outcome.REFUSED, f"{error} {unsaved_digits(wanted, stored)}")
+    # As under one digit: a first label is learnt whether or not the database keeps it, and
+    # a change once it is kept, so that the memory reads each piece as it is saved.
+    learn_number(reading, wanted if key not in saved else stored)
+    if any(digit is not None for digit in stored):
+        saved[key] = tuple(stored)
 
 
-def save_typed_number(
-    classifier: digit_model.Classifier, reading: NumberReading, area: str
-) -> None:
-    """Store the number just typed as the one meant; an emptied field stores nothing."""
+def unsaved_digits(wanted: Sequence[int | None], stored: Sequence[int | None]) -> str:
+    """How many of the digits meant for a number are not saved yet, in words."""
+    labelled = [(want, kept) for want, kept in zip(wanted, stored) if want is not None]
+    left = sum(want != kept for want, kept in labelled)
+    return f"{left} of its {len(labelled)} digits {'was' if left == 1 else 'were'} not saved."
+
+
+def save_typed_number(reading: NumberReading, area: NumberArea) -> None:
+    """Store the number typed as the one meant; an empty field stores nothing."""
     typed = st.session_state[f"meant_{area}"]
     if typed.strip():
-        save_number(classifier, reading, area, typed)
+        save_number(reading, area, typed)
     else:
         st.session_state.setdefault(NUMBER_NOTICE_KEY, {}).pop(area, None)
 
 
-def number_feedback(classifier: digit_model.Classifier, reading: NumberReading, area: str) -> None:
+def number_feedback(reading: NumberReading, area: NumberArea) -> None:
     """Confirm the number read, or type the one meant: each of its digits is saved with its
     piece of the writing, as a label under one drawing is."""
     key = number_key(reading)
@@ -886,31 +888,40 @@ def number_feedback(classifier: digit_model.Classifier, reading: NumberReading, 
         shown[area] = key
         st.session_state[field] = ""
     saved = st.session_state.get(SAVED_NUMBERS_KEY, {}).get(key)
+    read_as = tuple(None if digit.withheld else digit.digit for digit in reading.digits)
     with st.container(horizontal=True, vertical_alignment="bottom"):
         st.button(
             CONFIRM_TEXT,
             key=f"confirm_{area}",
             on_click=save_number,
-            args=(classifier, reading, area, reading.number),
-            disabled=reading.confidence is None or saved == reading.number,
+            args=(reading, area, reading.number),
+            disabled=None in read_as or saved == read_as,
             help=f"The answer {reading.number} is right: save each digit with its piece.",
         )
-        st.text_input(
-            NUMBER_MEANT_PROMPT,
-            key=field,
-            on_change=save_typed_number,
-            args=(classifier, reading, area),
-            placeholder=reading.number,
-            help=NUMBER_MEANT_HELP,
-        )
+        # A form, so that Enter or its button saves again after a refusal, the field unchanged.
+        with (
+            st.form(key=f"meant_form_{area}", border=False, enter_to_submit=True),
+            st.container(horizontal=True, vertical_alignment="bottom"),
+        ):
+            st.text_input(
+                NUMBER_MEANT_PROMPT, key=field, placeholder=reading.number, help=NUMBER_MEANT_HELP
+            )
+            st.form_submit_button(
+                SAVE_NUMBER_TEXT, on_click=save_typed_number, args=(reading, area)
+            )
     notice = st.session_state.get(NUMBER_NOTICE_KEY, {}).get(area)
     if notice is not None and notice.drawing_key == key:
         if notice.outcome is Outcome.UNAVAILABLE:
-            st.warning(f"{notice.message} Reading goes on; try again in a moment.", icon="💾")
+            st.warning(
+                f"**{UNAVAILABLE}**: {notice.message} Reading your writing goes on; try again "
+                "in a moment.",
+                icon="💾",
+            )
         else:
             st.error(notice.message, icon="🚫")
-    elif saved is not None:
-        st.caption(f"✓ Saved as **{saved}**. Type another number to change it.")
+    if saved is not None:
+        spelled = reading.spelled([WITHHELD if digit is None else str(digit) for digit in saved])
+        st.caption(f"✓ Saved as **{spelled}**. Type another number to change it.")
 
 
 @st.fragment
@@ -923,9 +934,7 @@ def number_section(classifier: digit_model.Classifier, brush: int) -> None:
     if reading is None:
         st.info(NUMBER_HINT, icon="✏️")
     else:
-        number_answer(
-            classifier, recall_number(classifier, reading, handwriting_memory()), "number"
-        )
+        number_answer(classifier, recall_number(reading, handwriting_memory()), "number")
 
 
 def upload_reading(
@@ -1003,9 +1012,7 @@ def photo_section(classifier: digit_model.Classifier) -> None:
         if reading is None:
             st.info(NO_HANDWRITING, icon="🔍")
         else:
-            number_answer(
-                classifier, recall_number(classifier, reading, handwriting_memory()), "photo"
-            )
+            number_answer(classifier, recall_number(reading, handwriting_memory()), "photo")
 
 
 def draw_section(classifier: digit_model.Classifier | None) -> None:
