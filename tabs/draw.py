@@ -159,7 +159,9 @@ WHY_SETTING = "why_setting"
 # the rules also lay that layer out.
 # On a phone the wide canvas's box scrolls sideways, but a finger on the canvas draws: a
 # shaded strip along the bottom of the box, which is no canvas, takes a swipe and scrolls it.
-# Clear scrolls it back to its left edge, where the next number starts.
+# Clear scrolls it back to its left edge, where the next number starts. Swiped on to the
+# right from that edge, the browser would take the swipe for "back" and leave the page, and
+# the number with it: such a swipe is held there.
 # If the component's markup ever changes, the page falls back to the canvas's own delay and
 # toolbar. (A Template: a `$` of the script's own is written `$$`.)
 CANVAS_SCRIPT = Template(
@@ -210,11 +212,20 @@ CANVAS_SCRIPT = Template(
     root.adoptedStyleSheets = [...root.adoptedStyleSheets, controls, ...(wide ? [swipeStrip] : [])];
     name(root);
     new MutationObserver(() => name(root)).observe(root, {childList: true, subtree: true});
-    if (wide) root.addEventListener("click", (event) => {
+    if (!wide) return;
+    root.addEventListener("click", (event) => {
       if (event.target.closest?.('button[aria-label="$clear_label"]')) {
         root.querySelector(".dc-scroll")?.scrollTo({left: 0});
       }
     });
+    let start = null;
+    root.addEventListener("touchstart", (event) => { start = event.touches[0]; }, {passive: true});
+    root.addEventListener("touchmove", (event) => {
+      const box = root.querySelector(".dc-scroll"), touch = event.touches[0];
+      const [right, down] = [touch.clientX - start.clientX, touch.clientY - start.clientY];
+      const onward = right > Math.abs(down) && box?.scrollLeft <= 0;
+      if (onward && event.cancelable) event.preventDefault();
+    }, {passive: false});
   };
   for (const area of document.querySelectorAll(canvases)) {
     for (const host of area.querySelectorAll("*")) if (host.shadowRoot) equip(host.shadowRoot);

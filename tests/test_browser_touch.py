@@ -21,6 +21,8 @@ from tests.support import browser as ui
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres]
 
+NAVIGATION_MS = 1500  # time for a swipe the browser took for "back" to leave the page
+
 
 class Finger:
     """Touches on the page's screen through the DevTools protocol, in CSS pixels."""
@@ -226,6 +228,14 @@ def test_the_wide_canvas_scrolls_under_a_finger_and_reads_a_number_beyond_the_sc
         arg=[surface.element_handle()],
         timeout=ui.ANSWER_MS,
     )
+    # Swiped on to the right from there, as if to scroll further back, the page stays: the
+    # browser would take it for "back" and leave the page, the number with it.
+    page_url = phone.url
+    phone.wait_for_timeout(RESET_SETTLE_MS)  # the scroll back at rest, as a person's pause
+    finger.stroke([(x, strip) for x in range(20, 340, 20)])
+    phone.wait_for_timeout(NAVIGATION_MS)
+    assert phone.url == page_url
+    expect(surface).to_be_visible()
 
     finger.tap(modes.get_by_role("radio", name=tabs.draw.ONE_DIGIT, exact=True))
     wait_until_drawable(phone, tabs.draw.CANVAS_KEY, ui.ANSWER_MS)
