@@ -730,7 +730,10 @@ def number_answer(
         with st.container(horizontal=True, vertical_alignment="center"):
             pieces = len(reading.digits)
             examples_line(
-                f"Read with your examples: {backed} of its {pieces} digits.", f"forget_{area}"
+                "Read with your examples."
+                if backed == pieces
+                else f"{backed} of its {pieces} digits read with your examples.",
+                f"forget_{area}",
             )
     doubts = []
     for position, (digit, verdict) in enumerate(zip(reading.digits, verdicts), start=1):
@@ -880,6 +883,12 @@ def unsaved_digits(wanted: Sequence[int | None], stored: Sequence[int | None]) -
     return f"{left} of its {len(labelled)} digits {'was' if left == 1 else 'were'} not saved."
 
 
+def confirm_number(reading: NumberReading, area: NumberArea) -> None:
+    """Store the number as read; a number typed in the field is dropped, not to disagree."""
+    st.session_state[f"meant_{area}"] = ""
+    save_number(reading, area, reading.number)
+
+
 def save_typed_number(reading: NumberReading, area: NumberArea) -> None:
     """Store the number typed as the one meant; an empty field stores nothing."""
     typed = st.session_state[f"meant_{area}"]
@@ -904,8 +913,8 @@ def number_feedback(reading: NumberReading, area: NumberArea) -> None:
         st.button(
             CONFIRM_TEXT,
             key=f"confirm_{area}",
-            on_click=save_number,
-            args=(reading, area, reading.number),
+            on_click=confirm_number,
+            args=(reading, area),
             disabled=None in read_as or saved == read_as,
             help=f"The answer {reading.number} is right: save each digit with its piece.",
         )
