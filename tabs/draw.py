@@ -268,7 +268,8 @@ CANVAS_SCRIPT = Template(
 # is outlined, so that a white scan shows where it ends on the white page. On a
 # phone a notice ("Saved: a 7.") lies across the page's top for a few seconds, often over
 # the canvas: touches pass through it but for its buttons (close, view more), so that the
-# next digit's first stroke is not lost.
+# next digit's first stroke is not lost. On a touch screen a table's toolbar shows all the
+# time, above the table, over the end of whatever lies above it: the table leaves it room.
 PAGE_STYLE = Template("""<style id="$style_id">
 [data-testid="stElementContainer"]:has(#$style_id) { display: none; }
 .st-key-$pick_key button[data-variant="pills"] {
@@ -306,6 +307,11 @@ PAGE_STYLE = Template("""<style id="$style_id">
   overflow: visible;
   white-space: normal;
   font-size: 0.875rem;
+}
+@media (hover: none) {
+  [data-testid="stDataFrame"] {
+    margin-top: 1.75rem;
+  }
 }
 @media (max-width: 640px) {
   [data-testid="stMainBlockContainer"] {

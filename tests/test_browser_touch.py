@@ -302,3 +302,29 @@ def test_history_on_a_phone_shows_everyones_counts_in_one_row(phone, clear_digit
     draw = phone.get_by_role("tab", name="Draw")
     draw.scroll_into_view_if_needed()
     finger.tap(draw)
+
+
+# Each table's toolbar, which a touch screen shows all the time, against what lies above the
+# table: by how many pixels it reaches over it (none when it does not).
+TOOLBARS_OVER_WHAT_IS_ABOVE = """() => [...document.querySelectorAll('[data-testid="stDataFrame"]')]
+  .map((table) => {
+    const toolbar = table.querySelector('[data-testid="stElementToolbar"]');
+    const above = table.closest('[data-testid="stElementContainer"]').previousElementSibling;
+    return Math.max(0, above.getBoundingClientRect().bottom - toolbar.getBoundingClientRect().top);
+  })"""
+
+
+def test_a_tables_toolbar_on_a_phone_covers_nothing_above_it(phone):
+    """On the model card, the toolbars lay over the end of a caption and of a chart's axis."""
+    finger = Finger(phone)
+    card = phone.get_by_role("tab", name="Model card")
+    card.scroll_into_view_if_needed()
+    finger.tap(card)
+    expect(phone.get_by_test_id("stDataFrame").first).to_be_visible(timeout=ui.ANSWER_MS)
+
+    overlaps = phone.evaluate(TOOLBARS_OVER_WHAT_IS_ABOVE)
+
+    assert len(overlaps) >= 3 and overlaps == [0] * len(overlaps)
+    draw = phone.get_by_role("tab", name="Draw")
+    draw.scroll_into_view_if_needed()
+    finger.tap(draw)
