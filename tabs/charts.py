@@ -23,6 +23,7 @@ WHITE_TEXT_ABOVE = 0.65
 # Room around each chart's plot, in pixels: a label above the tallest bar or point, and the
 # first and last axis labels, centred on their ticks, would otherwise be cut at the edge.
 PADDING = {"top": 14, "right": 6, "bottom": 6, "left": 6}
+LABEL_ROOM = 1.2  # a bar chart's axis reaches this far above its tallest bar, for its label
 # A reliability point's area, in square pixels: from a band of one answer to the busiest.
 POINT_AREA = (12, 400)
 # How far above a point its count's baseline lies: the largest point's radius and a gap
@@ -63,15 +64,17 @@ def probability_chart(probabilities: Sequence[float]) -> dict:
 
 
 def per_digit_accuracy_chart(per_digit_accuracy: Sequence[float]) -> dict:
-    """Bar chart of the share of each digit's test images misread, labelled with its accuracy.
+    """Bar chart of the share of each digit's test images misread, each bar labelled with it.
 
     With every digit near 100 %, accuracy bars from zero would all look alike, and bars on an
     axis that starts near the top are cut; misread shares are small whole bars that differ.
+    The axis reaches a little above the tallest bar, for its label.
     """
     values = [
         {"digit": str(digit), "accuracy": accuracy, "misread": 1 - accuracy}
         for digit, accuracy in enumerate(per_digit_accuracy)
     ]
+    tallest = max(value["misread"] for value in values)
     return {
         "padding": PADDING,
         "data": {"values": values},
@@ -80,7 +83,7 @@ def per_digit_accuracy_chart(per_digit_accuracy: Sequence[float]) -> dict:
             "y": {
                 "field": "misread",
                 "type": "quantitative",
-                "scale": {"zero": True, "nice": True},
+                "scale": {"zero": True, "domainMax": tallest * LABEL_ROOM or 1, "nice": False},
                 "axis": {"format": ".1%", "title": "Misread", "tickCount": 4},
             },
             "tooltip": [
@@ -93,9 +96,7 @@ def per_digit_accuracy_chart(per_digit_accuracy: Sequence[float]) -> dict:
             {"mark": {"type": "bar", "color": HIGHLIGHT, "cornerRadiusEnd": 2}},
             {
                 "mark": {"type": "text", "dy": -6, "fontSize": 10, "color": DARK_TEXT},
-                "encoding": {
-                    "text": {"field": "accuracy", "type": "quantitative", "format": ".1%"}
-                },
+                "encoding": {"text": {"field": "misread", "type": "quantitative", "format": ".2%"}},
             },
         ],
     }

@@ -81,8 +81,7 @@ def per_digit_accuracy(metrics: ModelMetrics) -> None:
     """Test accuracy of each digit, so the weaker ones stand out."""
     st.markdown("**Misread per digit**")
     st.caption(
-        "Bars: the share of each digit's test images misread, so the tallest is the weakest. "
-        "Labels: its accuracy."
+        "The share of each digit's test images misread: the tallest bar is the weakest digit."
     )
     st.vega_lite_chart(
         spec=charts.per_digit_accuracy_chart(metrics.per_digit_accuracy),

@@ -287,7 +287,13 @@ def test_model_card_shows_the_figures_from_the_metrics_file(app, canvas):
     assert [bar["accuracy"] for bar in per_digit] == metrics.per_digit_accuracy
     # Whole bars from zero: the share misread, which differs from digit to digit.
     assert [bar["misread"] for bar in per_digit] == [1 - a for a in metrics.per_digit_accuracy]
-    assert json.loads(card_charts[0].proto.spec)["encoding"]["y"]["scale"]["zero"] is True
+    per_digit_spec = json.loads(card_charts[0].proto.spec)
+    assert per_digit_spec["encoding"]["y"]["scale"]["zero"] is True
+    # Each bar is labelled with what it shows, and the tallest has room above it for its label.
+    (labels,) = [layer for layer in per_digit_spec["layer"] if layer["mark"]["type"] == "text"]
+    assert labels["encoding"]["text"]["field"] == "misread"
+    tallest = max(bar["misread"] for bar in per_digit)
+    assert per_digit_spec["encoding"]["y"]["scale"]["domainMax"] > tallest
     # Loss on a linear scale fitted to it, where its fall shows.
     loss_scale = json.loads(card_charts[-1].proto.spec)["encoding"]["y"]["scale"]
     assert loss_scale.get("type", "linear") == "linear" and loss_scale["zero"] is False
