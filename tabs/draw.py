@@ -309,7 +309,7 @@ PAGE_STYLE = Template("""<style id="$style_id">
   font-size: 0.875rem;
 }
 @media (hover: none) {
-  [data-testid="stDataFrame"] {
+  [data-testid="stElementContainer"]:has(> * > [data-testid="stDataFrame"]) {
     margin-top: 1.75rem;
   }
 }

@@ -119,9 +119,7 @@ def history_table(entries: list[feedback_store.Entry], listed: int, whose: str) 
         column_config={
             "Drawing": st.column_config.ImageColumn("Drawing", width="small"),
             "Answer": st.column_config.TextColumn("Answer", help=ANSWER_HELP),
-            "Confidence": st.column_config.ProgressColumn(
-                "Confidence", format="%.0f%%", min_value=0, max_value=100
-            ),
+            "Confidence": st.column_config.NumberColumn("Confidence", format="%.0f%%"),
             "Time": st.column_config.DatetimeColumn("Time", format="D MMM YYYY, HH:mm"),
         },
     )
