@@ -367,8 +367,9 @@ TOAST_ICONS = {Outcome.SAVED: ":material/check_circle:", Outcome.ALREADY_SAVED: 
 
 @dataclass(frozen=True)
 class Notice:
-    """What a click on the feedback row came to, for the drawing it was about; `fresh` until
-    the run right after the click has shown it as a toast."""
+    """What a click on a feedback row came to, for the drawing (or number, by `number_key`) it
+    was about; `fresh` until the run right after a click under one digit has shown it as a
+    toast (a number's notice shows in its row only)."""
 
     drawing_key: str
     outcome: Outcome
