@@ -117,8 +117,9 @@ NUMBER_MEANT_PROMPT = "Wrong? Type the number you meant"
 SAVE_NUMBER_TEXT = "Save"
 NUMBER_MEANT_HELP = (
     "Its digits in order, one for each piece read (points, commas and a minus may be left "
-    "out; ? leaves a piece unlabelled). Each digit is saved with its piece of the writing, as "
-    "a label to train the model with, and learnt as an example of your handwriting."
+    "out; ? leaves a piece as it is: unlabelled, or with the digit given to it before). Each "
+    "digit is saved with its piece of the writing, as a label to train the model with, and "
+    "learnt as an example of your handwriting."
 )
 FORGET_TEXT = "Forget them"
 FORGET_HELP = "Read your next drawings with the model alone. Your saved labels stay saved."
@@ -161,7 +162,7 @@ WHY_SETTING = "why_setting"
 # shaded strip along the bottom of the box, which is no canvas, takes a swipe and scrolls it.
 # Clear scrolls it back to its left edge, where the next number starts. Swiped on to the
 # right from that edge, the browser would take the swipe for "back" and leave the page, and
-# the number with it: such a swipe is held there.
+# the number with it: such a swipe (of one finger: two may pinch to zoom) is held there.
 # If the component's markup ever changes, the page falls back to the canvas's own delay and
 # toolbar. (A Template: a `$` of the script's own is written `$$`.)
 CANVAS_SCRIPT = Template(
@@ -218,9 +219,12 @@ CANVAS_SCRIPT = Template(
         root.querySelector(".dc-scroll")?.scrollTo({left: 0});
       }
     });
-    let start = null;
-    root.addEventListener("touchstart", (event) => { start = event.touches[0]; }, {passive: true});
+    let start = null;  // the finger of a one-finger swipe; none while two pinch or rest
+    root.addEventListener("touchstart", (event) => {
+      start = event.touches.length === 1 ? event.touches[0] : null;
+    }, {passive: true});
     root.addEventListener("touchmove", (event) => {
+      if (!start || event.touches.length !== 1) return;
       const box = root.querySelector(".dc-scroll"), touch = event.touches[0];
       const [right, down] = [touch.clientX - start.clientX, touch.clientY - start.clientY];
       const onward = right > Math.abs(down) && box?.scrollLeft <= 0;
@@ -876,9 +880,11 @@ def save_number(reading: NumberReading, area: NumberArea, typed: str) -> None:
         notices[area] = Notice(key, Outcome.UNAVAILABLE, unsaved_digits(wanted, stored))
     except (FeedbackError, RateLimited) as error:
         notices[area] = Notice(key, Outcome.REFUSED, f"{error} {unsaved_digits(wanted, stored)}")
-    # As under one digit: a first label is learnt whether or not the database keeps it, and
-    # a change once it is kept, so that the memory reads each piece as it is saved.
-    learn_number(reading, wanted if key not in saved else stored)
+    # As under one digit: a piece's first label is learnt whether or not the database keeps
+    # it, and a change once it is kept, so that the memory reads each piece as it is saved.
+    learn_number(
+        reading, [new if old is None else kept for new, old, kept in zip(wanted, before, stored)]
+    )
     if any(digit is not None for digit in stored):
         saved[key] = tuple(stored)
 
@@ -887,7 +893,8 @@ def unsaved_digits(wanted: Sequence[int | None], stored: Sequence[int | None]) -
     """How many of the digits meant for a number are not saved yet, in words."""
     labelled = [(want, kept) for want, kept in zip(wanted, stored) if want is not None]
     left = sum(want != kept for want, kept in labelled)
-    return f"{left} of its {len(labelled)} digits {'was' if left == 1 else 'were'} not saved."
+    verb = "was" if left == 1 else "were"
+    return f"{left} of the {len(labelled)} digits given {verb} not saved."
 
 
 def confirm_number(reading: NumberReading, area: NumberArea) -> None:

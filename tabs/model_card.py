@@ -78,7 +78,7 @@ def architecture_table(metrics: ModelMetrics) -> None:
 
 
 def per_digit_accuracy(metrics: ModelMetrics) -> None:
-    """Test accuracy of each digit, so the weaker ones stand out."""
+    """The share of each digit's test images misread, so the weaker ones stand out."""
     st.markdown("**Misread per digit**")
     st.caption(
         "The share of each digit's test images misread: the tallest bar is the weakest digit."

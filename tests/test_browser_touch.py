@@ -34,7 +34,10 @@ class Finger:
     def _touch(self, kind: str, points: list[tuple[float, float]]) -> None:
         self.session.send(
             "Input.dispatchTouchEvent",
-            {"type": kind, "touchPoints": [{"x": x, "y": y} for x, y in points]},
+            {
+                "type": kind,
+                "touchPoints": [{"x": x, "y": y, "id": i} for i, (x, y) in enumerate(points)],
+            },
         )
 
     def stroke(self, points: list[tuple[float, float]]) -> None:
@@ -42,6 +45,15 @@ class Finger:
         self._touch("touchStart", points[:1])
         for point in points[1:]:
             self._touch("touchMove", [point])
+        self._touch("touchEnd", [])
+
+    def spread(self, y: float, right: float, left: float, steps: int = 11) -> None:
+        """Two fingers, the right one put down first, drawn apart along the row `y`: a pinch
+        that zooms in."""
+        self._touch("touchStart", [(right, y)])
+        self._touch("touchStart", [(right, y), (left, y)])
+        for step in range(1, steps + 1):
+            self._touch("touchMove", [(right + 12 * step, y), (left - 12 * step, y)])
         self._touch("touchEnd", [])
 
     def tap(self, locator) -> None:
@@ -66,11 +78,13 @@ class Finger:
         ui.expect_answer(self.page, label)
 
 
+TOUCH_SCREEN = {"has_touch": True, "is_mobile": True, "device_scale_factor": 3}
+
+
 @pytest.fixture(scope="module")
 def phone(browser, app_url):
     """The page on a phone-sized touch screen."""
-    touch_screen = {"has_touch": True, "is_mobile": True, "device_scale_factor": 3}
-    with ui.opened_page(browser, app_url, viewport=ui.PHONE, **touch_screen) as page:
+    with ui.opened_page(browser, app_url, viewport=ui.PHONE, **TOUCH_SCREEN) as page:
         yield page
 
 
@@ -239,6 +253,22 @@ def test_the_wide_canvas_scrolls_under_a_finger_and_reads_a_number_beyond_the_sc
 
     finger.tap(modes.get_by_role("radio", name=tabs.draw.ONE_DIGIT, exact=True))
     wait_until_drawable(phone, tabs.draw.CANVAS_KEY, ui.ANSWER_MS)
+
+
+def test_two_fingers_on_the_strip_still_pinch_to_zoom(browser, app_url):
+    """The strip holds one finger's swipe to the right at its left edge, never a pinch: on a
+    page of its own, as a zoom would stay for the tests after it."""
+    with ui.opened_page(browser, app_url, viewport=ui.PHONE, **TOUCH_SCREEN) as page:
+        finger = Finger(page)
+        modes = page.get_by_role("radiogroup", name=tabs.draw.MODE_PROMPT)
+        finger.tap(modes.get_by_role("radio", name=tabs.draw.A_NUMBER, exact=True))
+        wait_until_drawable(page, tabs.draw.NUMBER_CANVAS_KEY, ui.ANSWER_MS)
+        wait_for_run_to_end(page)
+        box = drawing_surface(page, tabs.draw.NUMBER_CANVAS_KEY).bounding_box()
+
+        finger.spread(box["y"] + box["height"] + 16, right=220, left=160)
+
+        page.wait_for_function("visualViewport.scale > 1.5", timeout=ui.ANSWER_MS)
 
 
 # Where a finger put down at the middle of the notice over the canvas lands, and whether

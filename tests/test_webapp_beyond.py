@@ -340,9 +340,8 @@ def test_a_number_longer_than_the_save_limit_is_saved_in_full_once_it_may_be(
     assert not app.exception
     assert number_labels(app) == [(2, 2), (0, 0)]
     (error,) = shown(app).error
-    assert (
-        "2 labels in a minute" in error.value and "2 of its 4 digits were not saved" in error.value
-    )
+    assert "2 labels in a minute" in error.value
+    assert "2 of the 4 digits given were not saved" in error.value
     assert "Saved as **20??**" in saved_line(app)
 
     # A minute on (limits of their own, counted afresh): a retry saves only the digits left,
@@ -370,7 +369,7 @@ def test_a_number_not_saved_while_the_database_is_down_is_saved_when_it_is_back(
         type_number(app, "number", "2027")
 
     (warning,) = shown(app).warning
-    assert tabs.draw.UNAVAILABLE in warning.value and "4 of its 4 digits" in warning.value
+    assert tabs.draw.UNAVAILABLE in warning.value and "4 of the 4 digits given" in warning.value
     assert "connection" not in warning.value
     assert meant_field(app, "number").value == "2027"
 
@@ -379,6 +378,26 @@ def test_a_number_not_saved_while_the_database_is_down_is_saved_when_it_is_back(
     assert number_labels(app) == [(2, 2), (0, 0), (2, 2), (6, 7)]
     assert len(shown(app).warning) == 0
     assert "Saved as **2027**" in saved_line(app)
+
+
+def test_a_digit_labelled_for_the_first_time_is_learnt_while_the_database_is_down(
+    app, canvas, clear_digits, monkeypatch
+):
+    """As under one digit: a first label is learnt whether or not it could be saved."""
+    canvas.drawings[tabs.draw.NUMBER_CANVAS_KEY] = written(clear_digits, NUMBER)
+    choose(app.run(), tabs.draw.A_NUMBER)
+    type_number(app, "number", "?0??")  # the 0 saved, and learnt
+    assert len(app.session_state[tabs.draw.MEMORY_KEY]) == 1
+
+    def unavailable(store, label):
+        raise feedback_store.StorageUnavailable("Saving feedback", "connection refused")
+
+    with monkeypatch.context() as down:
+        down.setattr(feedback_store.FeedbackStore, "save", unavailable)
+        type_number(app, "number", "7???")  # the first piece's first label: not saved
+
+    assert len(shown(app).warning) == 1
+    assert len(app.session_state[tabs.draw.MEMORY_KEY]) == 2
 
 
 def test_a_question_mark_leaves_a_digit_saved_before_as_it_was(app, canvas, clear_digits):
