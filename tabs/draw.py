@@ -387,6 +387,22 @@ def a_digit(digit: int, bold: bool = False) -> str:
     return f"{'an' if digit == 8 else 'a'} {shown}"
 
 
+def store_label(reading: DigitReading, true_digit: int, strokes: dict | None) -> None:
+    """Save the digit meant for one reading, with what the page answered, within the save
+    limits; StorageUnavailable, FeedbackError or RateLimited when it is not saved."""
+    label = LabelledDrawing(
+        session_id=session_id(),
+        predicted_digit=reading.digit,
+        confidence=reading.confidence,
+        true_digit=true_digit,
+        image=reading.image,
+        strokes=strokes,
+        refused=unreadable(reading) is not None,
+    )
+    save_limiter().admit(label.session_id)
+    open_feedback_store().save(label)
+
+
 def save_label(reading: DrawingReading, strokes: dict | None, true_digit: int | None) -> None:
     """Store the digit meant for this drawing, or change the one stored for it (a mis-tap);
     runs on a click, before the rerun."""
@@ -398,18 +414,8 @@ def save_label(reading: DrawingReading, strokes: dict | None, true_digit: int | 
     if saved.get(key) == true_digit:  # clicked twice before the rerun showed it saved
         notice = Notice(key, Outcome.ALREADY_SAVED, f"Already saved as {a_digit(true_digit)}.")
     else:
-        label = LabelledDrawing(
-            session_id=session_id(),
-            predicted_digit=reading.digit,
-            confidence=reading.confidence,
-            true_digit=true_digit,
-            image=reading.image,
-            strokes=strokes,
-            refused=unreadable(reading) is not None,
-        )
         try:
-            save_limiter().admit(label.session_id)
-            open_feedback_store().save(label)
+            store_label(reading, true_digit, strokes)
         except StorageUnavailable as error:
             notice = Notice(key, Outcome.UNAVAILABLE, str(error))
         except (FeedbackError, RateLimited) as error:
@@ -864,17 +870,7 @@ def save_number(reading: NumberReading, area: NumberArea, typed: str) -> None:
         for index, (piece, digit) in enumerate(zip(reading.digits, wanted)):
             if digit is None or digit == before[index]:
                 continue
-            label = LabelledDrawing(
-                session_id=session_id(),
-                predicted_digit=piece.digit,
-                confidence=piece.confidence,
-                true_digit=digit,
-                image=piece.image,
-                strokes=None,
-                refused=unreadable(piece) is not None,
-            )
-            save_limiter().admit(label.session_id)
-            open_feedback_store().save(label)
+            store_label(piece, digit, strokes=None)
             stored[index] = digit
     except StorageUnavailable:
         notices[area] = Notice(key, Outcome.UNAVAILABLE, unsaved_digits(wanted, stored))
