@@ -1,5 +1,6 @@
 """Beyond one digit in the real page, in headless Chromium: a number written with the mouse
-on the wide canvas, on a desktop and on a phone, the canvas in its place from the moment it
+on the wide canvas, on a desktop and on a phone, and corrected, its digits saved in
+PostgreSQL, the canvas in its place from the moment it
 shows, a photo uploaded from disk, a file of a type the uploader refuses, and a switch of
 mode and back that finds each drawing as it was left."""
 

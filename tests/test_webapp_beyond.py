@@ -1,5 +1,5 @@
 """Beyond one digit, under Streamlit's AppTest: numbers on the wide canvas, photos of
-handwriting, and the heat-map of why the model answered.
+handwriting, the labels given under them, and the heat-map of why the model answered.
 
 As in test_webapp.py, a stand-in `streamlit_drawable_canvas` module hands the page the
 canvas image a drawing would produce, one per canvas key; photos are made as phones and
@@ -213,8 +213,9 @@ def test_a_piece_the_model_hesitates_over_shows_its_digit_and_the_doubt(
     assert "Try writing it more clearly" in warning.value  # not larger: it is not too small
 
 
-def number_labels(app: AppTest) -> list[tuple[int, int]]:
-    """(digit answered, digit meant) of each label in the page's database, oldest first."""
+def number_labels() -> list[tuple[int, int]]:
+    """(digit answered, digit meant) of each label in the page's database (the `app`
+    fixture's), oldest first."""
     engine = sa.create_engine(os.environ["DIGIT_FEEDBACK_DB_URL"])
     try:
         if not sa.inspect(engine).has_table("digit_feedback"):
@@ -233,7 +234,7 @@ def meant_field(app: AppTest, area: str):
 def type_number(app: AppTest, area: str, typed: str) -> AppTest:
     """Type the number meant under the number read, and save it."""
     meant_field(app, area).input(typed)
-    (save,) = [button for button in shown(app).button if button.label == "Save"]
+    (save,) = [b for b in shown(app).button if b.label == tabs.draw.SAVE_NUMBER_TEXT]
     return save.click().run()
 
 
@@ -247,24 +248,24 @@ def test_a_number_is_confirmed_or_corrected_digit_by_digit(app, canvas, clear_di
     choose(app.run(), tabs.draw.A_NUMBER)
     confirm = shown(app).button(key="confirm_number")
     assert not confirm.disabled
-    assert number_labels(app) == []
+    assert number_labels() == []
 
     confirm.click().run()
 
     assert not app.exception
-    assert number_labels(app) == [(2, 2), (0, 0), (2, 2), (6, 6)]
+    assert number_labels() == [(2, 2), (0, 0), (2, 2), (6, 6)]
     assert f"Saved as **{NUMBER}**" in saved_line(app)
     assert shown(app).button(key="confirm_number").disabled
 
     type_number(app, "number", "2,028")  # a mark typed between digits is left out
 
     assert not app.exception
-    assert number_labels(app) == [(2, 2), (0, 0), (2, 2), (6, 8)]  # the same four, changed
+    assert number_labels() == [(2, 2), (0, 0), (2, 2), (6, 8)]  # the same four, changed
     assert "Saved as **2028**" in saved_line(app)
 
     shown(app).button(key="confirm_number").click().run()  # as read, after all
 
-    assert number_labels(app) == [(2, 2), (0, 0), (2, 2), (6, 6)]
+    assert number_labels() == [(2, 2), (0, 0), (2, 2), (6, 6)]
     assert f"Saved as **{NUMBER}**" in saved_line(app)
     assert meant_field(app, "number").value == ""  # not the 2028 typed before
 
@@ -311,7 +312,7 @@ def test_a_number_typed_that_does_not_fit_the_pieces_says_why_and_saves_nothing(
     assert not app.exception
     (error,) = shown(app).error
     assert said in error.value
-    assert number_labels(app) == []
+    assert number_labels() == []
     assert meant_field(app, "number").value == typed  # kept, to be mended
 
 
@@ -338,7 +339,7 @@ def test_a_number_longer_than_the_save_limit_is_saved_in_full_once_it_may_be(
     shown(app).button(key="confirm_number").click().run()
 
     assert not app.exception
-    assert number_labels(app) == [(2, 2), (0, 0)]
+    assert number_labels() == [(2, 2), (0, 0)]
     (error,) = shown(app).error
     assert "2 labels in a minute" in error.value
     assert "2 of the 4 digits given were not saved" in error.value
@@ -349,7 +350,7 @@ def test_a_number_longer_than_the_save_limit_is_saved_in_full_once_it_may_be(
     monkeypatch.setattr(tabs.common, "SAVES", dataclasses.replace(SAVES, per_visitor=3))
     shown(app).button(key="confirm_number").click().run()
 
-    assert number_labels(app) == [(2, 2), (0, 0), (2, 2), (6, 6)]
+    assert number_labels() == [(2, 2), (0, 0), (2, 2), (6, 6)]
     assert len(shown(app).error) == 0
     assert f"Saved as **{NUMBER}**" in saved_line(app)
     assert shown(app).button(key="confirm_number").disabled
@@ -375,7 +376,7 @@ def test_a_number_not_saved_while_the_database_is_down_is_saved_when_it_is_back(
 
     type_number(app, "number", "2027")  # the same again, once the database is back
 
-    assert number_labels(app) == [(2, 2), (0, 0), (2, 2), (6, 7)]
+    assert number_labels() == [(2, 2), (0, 0), (2, 2), (6, 7)]
     assert len(shown(app).warning) == 0
     assert "Saved as **2027**" in saved_line(app)
 
@@ -405,12 +406,12 @@ def test_a_question_mark_leaves_a_digit_saved_before_as_it_was(app, canvas, clea
     choose(app.run(), tabs.draw.A_NUMBER)
     type_number(app, "number", "?02?")
 
-    assert number_labels(app) == [(0, 0), (2, 2)]
+    assert number_labels() == [(0, 0), (2, 2)]
     assert "Saved as **?02?**" in saved_line(app)
 
     type_number(app, "number", "7???")
 
-    assert number_labels(app) == [(0, 0), (2, 2), (2, 7)]
+    assert number_labels() == [(0, 0), (2, 2), (2, 7)]
     assert "Saved as **702?**" in saved_line(app)
 
 
@@ -455,7 +456,7 @@ def test_a_photo_of_a_number_on_paper_is_read_and_its_digits_outlined(app, canva
 
     type_number(app, "photo", "2027")  # corrected: each digit saved with its piece
 
-    assert number_labels(app) == [(2, 2), (0, 0), (2, 2), (6, 7)]
+    assert number_labels() == [(2, 2), (0, 0), (2, 2), (6, 7)]
     assert "Saved as **2027**" in saved_line(app)
 
 
