@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, replace
 from string import Template
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, get_args
 
 import numpy as np
 import streamlit as st
@@ -52,6 +52,8 @@ NUMBER_CANVAS_WIDTH = 700  # px; fills the page on a desktop and scrolls sideway
 NARROW_PAGE = 740  # px of window below which the page's column is narrower than that canvas
 ONE_DIGIT, A_NUMBER, A_PHOTO = "One digit", "A number", "A photo"
 NumberArea = Literal["number", "photo"]  # where a number is read: on the wide canvas, or a photo
+# Each area's field for the number meant, under the number read.
+MEANT_KEYS: dict[NumberArea, str] = {area: f"meant_{area}" for area in get_args(NumberArea)}
 MODE_PROMPT, MODE_KEY = "What to read", "read_mode"
 # Each mode's place on the page. A mode once opened stays on the page, hidden while another
 # is shown, so that a switch and back finds its drawing (or photo) and answer as they were:
@@ -274,6 +276,8 @@ CANVAS_SCRIPT = Template(
 # the canvas: touches pass through it but for its buttons (close, view more), so that the
 # next digit's first stroke is not lost. On a touch screen a table's toolbar shows all the
 # time, above the table, over the end of whatever lies above it: the table leaves it room.
+# The field for a number meant has its Save button beside it: Streamlit's "Press Enter to
+# submit form" inside it, which a long number would run under, is left out.
 PAGE_STYLE = Template("""<style id="$style_id">
 [data-testid="stElementContainer"]:has(#$style_id) { display: none; }
 .st-key-$pick_key button[data-variant="pills"] {
@@ -311,6 +315,9 @@ PAGE_STYLE = Template("""<style id="$style_id">
   overflow: visible;
   white-space: normal;
   font-size: 0.875rem;
+}
+:is($meant_fields) [data-testid="InputInstructions"] {
+  display: none;
 }
 @media (hover: none) {
   [data-testid="stElementContainer"]:has(> * > [data-testid="stDataFrame"]) {
@@ -352,6 +359,7 @@ PAGE_STYLE = Template("""<style id="$style_id">
     upload_key=PHOTO_UPLOAD_KEY,
     photo_picture=PHOTO_PICTURE_KEY,
     mode_areas=", ".join(f".st-key-{area}" for area in MODE_AREAS.values()),
+    meant_fields=", ".join(f".st-key-{key}" for key in MEANT_KEYS.values()),
     shown_mark=SHOWN_MARK,
     hidden_mark=HIDDEN_MARK,
 )
@@ -895,13 +903,13 @@ def unsaved_digits(wanted: Sequence[int | None], stored: Sequence[int | None]) -
 
 def confirm_number(reading: NumberReading, area: NumberArea) -> None:
     """Store the number as read; a number typed in the field is dropped, not to disagree."""
-    st.session_state[f"meant_{area}"] = ""
+    st.session_state[MEANT_KEYS[area]] = ""
     save_number(reading, area, reading.number)
 
 
 def save_typed_number(reading: NumberReading, area: NumberArea) -> None:
     """Store the number typed as the one meant; an empty field stores nothing."""
-    typed = st.session_state[f"meant_{area}"]
+    typed = st.session_state[MEANT_KEYS[area]]
     if typed.strip():
         save_number(reading, area, typed)
     else:
@@ -912,7 +920,7 @@ def number_feedback(reading: NumberReading, area: NumberArea) -> None:
     """Confirm the number read, or type the one meant: each of its digits is saved with its
     piece of the writing, as a label under one drawing is."""
     key = number_key(reading)
-    field = f"meant_{area}"
+    field = MEANT_KEYS[area]
     shown = st.session_state.setdefault(NUMBER_SHOWN_KEY, {})
     if shown.get(area) != key:  # another number: its field starts empty
         shown[area] = key

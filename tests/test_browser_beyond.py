@@ -143,6 +143,8 @@ def test_a_number_written_with_the_mouse_and_a_photo_are_read(
     # Corrected: each digit is saved with its piece, and the marks are kept from the reading.
     meant = page.get_by_role("textbox", name=tabs.draw.NUMBER_MEANT_PROMPT)
     meant.fill("20 7")
+    # Its Save button is beside it: no "Press Enter to submit form" inside it, to type under.
+    expect(page.get_by_test_id("InputInstructions")).to_be_hidden()
     meant.press("Enter")
     expect(page.get_by_text("Saved as -20.7")).to_be_visible(timeout=ANSWER_MS)
     assert labels_without_strokes(feedback_database_url)[-3:] == [(2, 2), (0, 0), (4, 7)]
