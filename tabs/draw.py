@@ -5,7 +5,6 @@ from __future__ import annotations
 import enum
 import hashlib
 from collections.abc import Sequence
-from contextlib import nullcontext
 from dataclasses import dataclass, replace
 from string import Template
 from typing import TYPE_CHECKING, Literal, get_args
@@ -77,6 +76,8 @@ NO_HANDWRITING = (
 PHOTO_HEIGHT = 360  # px; a tall photo is shown no taller than this
 PHOTO_UPLOAD_KEY = "photo_upload"
 PHOTO_PICTURE_KEY = "photo_picture"  # the picture as read, boxes drawn on it
+PHOTO_RESULT_KEY = "photo_result"  # the picture and what was read on it...
+PHOTO_ANSWER_KEY = "photo_answer"  # ...which goes first on a phone
 PHOTO_READING_KEY = "photo_reading"  # (file id, what was read), so reruns do not read it again
 WHY_TEXT = "Why this answer?"
 HEAT_MAPS_KEPT = 256  # heat-maps kept for reruns, across visits: a few MB at most
@@ -346,6 +347,11 @@ PAGE_STYLE = Template("""<style id="$style_id">
   [data-testid="stToastContainer"] button {
     pointer-events: auto;
   }
+  .st-key-$photo_result :is([data-testid="stColumn"], [data-testid="stLayoutWrapper"]):has(
+    .st-key-$photo_answer
+  ) {
+    order: -1;
+  }
 }
 </style>""").substitute(
     style_id="digit-page-style",
@@ -358,6 +364,8 @@ PAGE_STYLE = Template("""<style id="$style_id">
     notice_slot=NOTICE_SLOT,
     upload_key=PHOTO_UPLOAD_KEY,
     photo_picture=PHOTO_PICTURE_KEY,
+    photo_answer=PHOTO_ANSWER_KEY,
+    photo_result=PHOTO_RESULT_KEY,
     mode_areas=", ".join(f".st-key-{area}" for area in MODE_AREAS.values()),
     meant_fields=", ".join(f".st-key-{key}" for key in MEANT_KEYS.values()),
     shown_mark=SHOWN_MARK,
@@ -1031,11 +1039,11 @@ def photo_section(classifier: digit_model.Classifier) -> None:
         return
     height, width = photo.picture.shape[:2]
     # A portrait photo leaves half the page beside it: the answer goes there, as it goes
-    # beside the canvas (and below it on a phone, where columns stack).
+    # beside the canvas. On a phone the answer goes above the picture, which would fill the
+    # first screen.
     portrait = height >= width
-    picture_area, answer_area = (
-        st.columns(2, gap="medium") if portrait else (nullcontext(), nullcontext())
-    )
+    result = st.container(key=PHOTO_RESULT_KEY)
+    picture_area, answer_area = result.columns(2, gap="medium") if portrait else (result, result)
     # A container's width, unlike an image's, shrinks to fit a narrow screen.
     shown_width = min(width, round(PHOTO_HEIGHT * width / height))
     with picture_area, st.container(key=PHOTO_PICTURE_KEY, width=shown_width):
@@ -1046,7 +1054,7 @@ def photo_section(classifier: digit_model.Classifier) -> None:
             else "Your picture",
             width="stretch",
         )
-    with answer_area:
+    with answer_area, st.container(key=PHOTO_ANSWER_KEY):
         if reading is None:
             st.info(NO_HANDWRITING, icon="🔍")
         else:

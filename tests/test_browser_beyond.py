@@ -6,7 +6,6 @@ mode and back that finds each drawing as it was left."""
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 import sqlalchemy as sa
 from PIL import Image
@@ -15,8 +14,7 @@ from playwright.sync_api import expect
 import tabs.draw
 from devtools.drawing import PLACEMENTS, Digit
 from devtools.page import draw, drawing_surface, wait_for_run_to_end, wait_until_drawable
-from devtools.pictures import encoded, paper_photo
-from preprocess import canvas_to_ink
+from devtools.pictures import encoded
 from tests.support.browser import (
     ANSWER_MS,
     FIRST_ANSWER_MS,
@@ -31,7 +29,7 @@ from tests.support.browser import (
     record_surface_tops,
     surface_tops_once_styled,
 )
-from tests.support.pictures import photographed, written
+from tests.support.pictures import photographed, portrait_photo
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres]
 
@@ -158,9 +156,7 @@ def test_a_number_written_with_the_mouse_and_a_photo_are_read(
 
     # A portrait photo: the answer is beside it, not below it out of sight.
     portrait_file = tmp_path / "IMG_2027.jpg"
-    ink = canvas_to_ink(written(clear_digits, "42", seed=5))
-    portrait = paper_photo(np.pad(ink, ((ink.shape[1] // 2, ink.shape[1] // 2), (0, 0))))
-    portrait_file.write_bytes(encoded(portrait, "JPEG", quality=80))
+    portrait_file.write_bytes(encoded(portrait_photo(clear_digits, "42"), "JPEG", quality=80))
     page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(portrait_file)
     expect(answer(page)).to_have_text("42", timeout=ANSWER_MS)
     shown = page.get_by_test_id("stImage").filter(has_text="Your picture", visible=True)

@@ -70,6 +70,13 @@ def photographed(
     return paper_photo(ink, scale=2.0)
 
 
+def portrait_photo(clear_digits: dict[int, Digit], number: str) -> Image.Image:
+    """A number photographed upright on a sheet taller than it is wide, the number in its middle."""
+    ink = canvas_to_ink(written(clear_digits, number, seed=5))
+    margin = ink.shape[1] // 2
+    return paper_photo(np.pad(ink, ((margin, margin), (0, 0))))
+
+
 ORIENTATION, IMAGE_WIDTH = 0x0112, 0x0100  # EXIF tags
 SHORT, ASCII = 3, 2  # EXIF value types
 
