@@ -23,6 +23,8 @@ from tabs import charts
 
 ALL_SITES = "all together"  # the row of the sites-left-out table that pools every site
 ROW_HEIGHT = 35  # px of one row of a table, its header's too
+SURE = 0.9  # the summary says how often answers about this sure were right...
+SURE_ANSWERS = 30  # ...where at least this many were given
 
 
 def shares_table(frame: pd.DataFrame, shares: list[str], *, whole: bool = False) -> None:
@@ -37,6 +39,45 @@ def shares_table(frame: pd.DataFrame, shares: list[str], *, whole: bool = False)
         height=height,
         placeholder="—",
     )
+
+
+def in_short(metrics: ModelMetrics) -> None:
+    """The card's main figures in plain words, for a reader with no use for its tables."""
+    if metrics.unseen_sources:
+        unseen = pooled(list(metrics.unseen_sources.values()))
+        said = [
+            f"it reads {unseen.accuracy:.1%} of the digits written by people at places it "
+            f"never learnt from ({unseen.samples:,} tested)."
+        ]
+    elif metrics.pen:
+        unseen = metrics.pen
+        said = [
+            f"it reads {unseen.accuracy:.1%} of the digits written by people it never learnt "
+            f"from ({unseen.samples:,} tested)."
+        ]
+    else:
+        unseen = None
+        said = [
+            f"it reads {metrics.test_accuracy:.1%} of MNIST's {metrics.test_samples:,} test digits."
+        ]
+    if unseen is not None and unseen.letters_flagged is not None:
+        refused = (
+            f"wrongly to 1 real digit in {round(1 / unseen.digits_flagged):,}"
+            if unseen.digits_flagged
+            else "to none of the real digits"
+        )
+        said.append(
+            f'It says "not a digit" to {unseen.letters_flagged:.1%} of handwritten letters, '
+            f"and {refused}."
+        )
+    calibration, _ = calibration_measured_on(metrics)
+    sure = [row for row in calibration.bins if row.low <= SURE < row.high]
+    if sure and sure[0].samples >= SURE_ANSWERS:
+        said.append(
+            f"When it is about {sure[0].confidence:.0%} sure, it is right "
+            f"{sure[0].accuracy:.0%} of the time ({sure[0].samples:,} such answers)."
+        )
+    st.markdown("**In short:** " + " ".join(said))
 
 
 def summary_row(metrics: ModelMetrics) -> None:
@@ -277,6 +318,7 @@ def model_card_section(path: Path, figures: Callable[[], ModelMetrics | None]) -
             f"`{digit_model.train_command(path)}`."
         )
         return
+    in_short(metrics)
     summary_row(metrics)
     architecture_table(metrics)
     per_digit_accuracy(metrics)

@@ -274,6 +274,15 @@ def test_model_card_shows_the_figures_from_the_metrics_file(app, canvas):
     open_tab(app, "Model card")
 
     card = app.tabs[2]
+    # In words first: every unseen source's digits and letters counted together.
+    (in_short,) = [text.value for text in card.markdown if text.value.startswith("**In short")]
+    sources = metrics.unseen_sources.values()
+    digits = sum(source.samples for source in sources)
+    read = sum(source.accuracy * source.samples for source in sources) / digits
+    assert f"it reads {read:.1%} of the digits written by people at places it never" in in_short
+    letters = sum(source.letters for source in sources)
+    flagged = sum((source.letters_flagged or 0) * source.letters for source in sources) / letters
+    assert f'says "not a digit" to {flagged:.1%} of handwritten letters' in in_short
     figures = {metric.label: metric.value for metric in card.metric}
     assert figures["Test accuracy"] == f"{metrics.test_accuracy:.2%}"
     assert figures["Parameters"] == f"{metrics.parameters:,}"
@@ -384,6 +393,10 @@ def test_model_card_shows_pen_handwriting_and_calibration_when_measured(
     assert figures["Pen digits"] == "95.12%"
     assert figures["Letters flagged"] == "87.30%"
     assert figures["Calibration error"] == "1.23%"
+    (in_short,) = [text.value for text in card.markdown if text.value.startswith("**In short")]
+    assert in_short.endswith(
+        "When it is about 97% sure, it is right 98% of the time (960 such answers)."
+    )
     _, unseen, scanned, sites, sites_full_size, read_right = card.dataframe
     scans = dict(zip(scanned.value["Scanned at"], scanned.value["Read right"]))
     assert scans == {"28 px": metrics["scanned"]["28 px"]["accuracy"], "16 px": 0.9471}
