@@ -46,6 +46,7 @@ from tests.support.pictures import (
     sideways_with_broken_exif,
     truncated_jpeg,
     truncated_png,
+    written,
 )
 from tests.support.readers import read_written
 from training.canvas_drawings import draw
@@ -60,10 +61,10 @@ HEIC_START = b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic"
 def strokes(clear_digits) -> np.ndarray:
     """How much ink covers each pixel of a number written on the 700x280 canvas, in [0, 1]."""
     digits = [clear_digits[int(d)].segments for d in NUMBER]
-    written = write_number(
+    number = write_number(
         digits, [0.25, 0.2, 0.25], 170, 12, "black on transparent", np.random.default_rng(5)
     )
-    return written.rgba[..., 3] / np.float32(255)
+    return number.rgba[..., 3] / np.float32(255)
 
 
 def read_photo(classifier, data: bytes) -> str:
@@ -78,12 +79,35 @@ def test_phone_photo_jpeg_is_read(classifier, strokes):
 
 @pytest.mark.parametrize("slant", [0.0, 4.0, -7.0])
 @pytest.mark.parametrize("paper", ["lined", "squared"])
-@pytest.mark.parametrize("written", [NUMBER, "4"])
+@pytest.mark.parametrize("number", [NUMBER, "4"])
 def test_writing_on_lined_or_squared_paper_is_read_however_the_photo_is_turned(
-    classifier, clear_digits, written, paper, slant
+    classifier, clear_digits, number, paper, slant
 ):
-    data = encoded(photographed(clear_digits, written, paper, slant), "JPEG", quality=85)
-    assert read_photo(classifier, data) == written
+    data = encoded(photographed(clear_digits, number, paper, slant), "JPEG", quality=85)
+    assert read_photo(classifier, data) == number
+
+
+RULE_GAP = 90  # px between a notes app's ruled lines: about half the height of the digits
+RULE_BLUE = np.array([0.67, 0.78, 0.9], np.float32)
+NAVY_PEN = np.array([0.1, 0.1, 0.25], np.float32)
+
+
+@pytest.mark.parametrize("squared", [False, True])
+@pytest.mark.parametrize("number", [NUMBER, "4"])
+def test_writing_exported_from_a_notes_app_on_ruled_paper_is_read(
+    classifier, clear_digits, number, squared
+):
+    """A notes app's export is a digital drawing (flat paper, no grain): its ruled or squared
+    page's lines, which cross the digits, are left out as a photo's are."""
+    ink = np.pad(canvas_to_ink(written(clear_digits, number)), ((140, 140), (100, 100)))
+    page = np.ones((*ink.shape, 3), np.float32)
+    for first in (RULE_GAP // 2, RULE_GAP // 2 + 1):  # lines 2 px thick
+        page[first::RULE_GAP] = RULE_BLUE
+        if squared:
+            page[:, first::RULE_GAP] = RULE_BLUE
+    page = page * (1 - ink[..., None]) + NAVY_PEN * ink[..., None]
+    data = png((page * 255).round().astype(np.uint8))
+    assert read_photo(classifier, data) == number
 
 
 # CVL validation digits, each photographed on squared paper turned 3 degrees (seeded by its
