@@ -576,9 +576,12 @@ def unreadable(reading: DigitReading) -> tuple[str, str] | None:
     return None if reading.withheld is None else WITHHELD_WORDS[reading.withheld]
 
 
-def answer_doubt(reading: DigitReading) -> str | None:
-    """A few words under the digit read when the model doubts it, so that the doubt shows
-    beside the answer even where the message that explains it is out of sight."""
+def answer_doubt(reading: DrawingReading) -> str | None:
+    """A few words under the digit read when the model doubts it, or when the drawing looks
+    like a number, so that it shows beside the answer even where the message that explains it
+    is out of sight."""
+    if reading.several_digits is not None:
+        return f"or {reading.several_digits}?"
     if reading.doubtful:
         return MAYBE_NO_DIGIT
     if reading.confidence < UNSURE_BELOW:

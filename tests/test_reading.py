@@ -12,7 +12,7 @@ from devtools.drawing import PLACEMENTS
 from devtools.pictures import png
 from preprocess import canvas_to_ink
 from reading.photo import PhotoError
-from tests.support.pictures import CELL, written, written_number, written_strokes
+from tests.support.pictures import CELL, side_by_side, written, written_number, written_strokes
 from training.canvas_drawings import COLOUR_SETUPS, draw
 
 NUMBER = "2026"
@@ -87,17 +87,6 @@ def test_a_drawing_key_names_the_canvas(classifier, clear_digits):
     )
     assert first.digit == moved.digit == 4
     assert first.drawing_key == again.drawing_key != moved.drawing_key
-
-
-def side_by_side(clear_digits, number: str, height: float = 110) -> np.ndarray:
-    """Digits written side by side across the one-digit canvas, as the canvas sends them."""
-    step = 260 / len(number)
-    return np.minimum.reduce(
-        [
-            clear_digits[int(digit)].image(min(height, 0.9 * step), 80, 10 + index * step)
-            for index, digit in enumerate(number)
-        ]
-    )
 
 
 @pytest.mark.parametrize("number", ["37", "01", "12", "45", "280"])

@@ -43,6 +43,7 @@ from feedback import store as feedback_store
 from feedback.rate_limit import SAVES, DatabaseWindow
 from reading import read_drawing
 from tabs import charts
+from tests.support.pictures import side_by_side
 
 RUN_TIMEOUT = 120  # seconds; the first run imports TensorFlow and loads the model
 UNREACHABLE_URL = "postgresql+psycopg://digits:hunter2@127.0.0.1:1/digits"  # nothing on port 1
@@ -264,6 +265,17 @@ def test_unsure_reading_says_so_and_names_the_top_two(app, canvas, clear_digits,
     (warning,) = app.warning
     assert warning.value.startswith("Not sure")
     assert warning.value.index(f"**{first}**") < warning.value.index(f"**{second}**")
+
+
+def test_a_number_on_the_one_digit_canvas_is_named_beside_the_answer(app, canvas, clear_digits):
+    """The words under the answer name the number, where a phone shows them with the canvas;
+    the message below says how to read it whole."""
+    canvas.drawing = side_by_side(clear_digits, "37")
+    app.run()
+
+    assert words_under(app)["Prediction"] == "or 37?"
+    (pointer,) = app.info
+    assert pointer.value == tabs.draw.SEVERAL_DIGITS.format(number="37")
 
 
 def test_model_card_shows_the_figures_from_the_metrics_file(app, canvas):

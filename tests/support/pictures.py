@@ -42,6 +42,17 @@ def written(clear_digits: dict[int, Digit], number: str, seed: int = 0) -> np.nd
     return written_strokes(digits, seed, marks)
 
 
+def side_by_side(clear_digits: dict[int, Digit], number: str, height: float = 110) -> np.ndarray:
+    """Digits written side by side across the one-digit canvas, as the canvas sends them."""
+    step = 260 / len(number)
+    return np.minimum.reduce(
+        [
+            clear_digits[int(digit)].image(min(height, 0.9 * step), 80, 10 + index * step)
+            for index, digit in enumerate(number)
+        ]
+    )
+
+
 def written_strokes(
     digits: list[Segments], seed: int = 0, marks: dict[int, str] | None = None
 ) -> np.ndarray:
