@@ -596,19 +596,29 @@ def answer_section(reading: DrawingReading | None, strokes: dict | None = None) 
     instead of adding it, so the first answer shows as quickly as the rest and nothing jumps.
     """
     verdict = None if reading is None else unreadable(reading)
-    # Once labelled, the person has said what it is: no doubt or advice to pick one any more.
-    labelled = reading is not None and reading.drawing_key in st.session_state.get(SAVED_KEY, {})
+    # Once labelled, the person has said what it is: no doubt or advice to pick one any more,
+    # and the digit meant under the answer, where the answer is another.
+    meant = (
+        None if reading is None else st.session_state.get(SAVED_KEY, {}).get(reading.drawing_key)
+    )
+    labelled = meant is not None
+    answered = None if reading is None or verdict is not None else reading.digit
+    told = f"you meant {a_digit(meant)}" if labelled and meant != answered else None
     with st.container(horizontal=True, key=METRICS_SLOT):
         if reading is None or verdict is not None:
-            st.metric("Prediction", BLANK if reading is None else verdict[0])
+            prediction = BLANK if reading is None else verdict[0]
+            st.metric("Prediction", prediction, told, "blue", delta_arrow="off")
             st.metric("Confidence", BLANK)
+        elif labelled:
+            st.metric("Prediction", reading.digit, told, "blue", delta_arrow="off")
+            st.metric("Confidence", f"{reading.confidence:.0%}")
         else:
-            doubt = None if labelled else answer_doubt(reading)
+            doubt = answer_doubt(reading)
             st.metric("Prediction", reading.digit, doubt, "orange", delta_arrow="off")
             st.metric(
                 "Confidence",
                 f"{reading.confidence:.0%}",
-                IF_A_DIGIT if reading.doubtful and not labelled else None,
+                IF_A_DIGIT if reading.doubtful else None,
                 "gray",
                 delta_arrow="off",
             )

@@ -622,6 +622,9 @@ def test_picking_the_digit_meant_saves_it_as_the_true_digit(
     assert [toast.value for toast in app.toast] == ["Saved: a 1."]
     assert digit_picker(app).value == 1
     assert confirm_button(app).disabled
+    # The answer stays the model's, the digit meant said under it.
+    assert answer(app) == "7"
+    assert words_under(app)["Prediction"] == "you meant a 1"
 
 
 def test_two_clicks_on_the_same_drawing_store_it_once(app, canvas, clear_digits, feedback_database):
@@ -680,6 +683,7 @@ def test_a_mis_tapped_digit_is_changed_not_saved_again(
     assert [toast.value for toast in app.toast] == ["Changed to a 4."]
     assert any("Saved as a 4." in caption.value for caption in app.caption)
     assert digit_picker(app).value == 4
+    assert words_under(app)["Prediction"] == ""  # the answer is the digit meant
     # The digit picked, clicked again, stays picked: a label is changed, never dropped.
     digit_picker(app).set_value(None).run()
     assert digit_picker(app).value == 4
@@ -705,7 +709,7 @@ def test_a_labelled_drawing_no_longer_asks_for_the_digit_meant(
 
     assert not app.exception
     assert not app.tabs[0].warning
-    assert words_under(app)["Prediction"] == ""
+    assert words_under(app)["Prediction"] == "you meant a 5"  # no doubt any more
     assert any("Saved as a 5." in caption.value for caption in app.caption)
 
 
