@@ -72,7 +72,10 @@ def accuracy_row(summary: Summary) -> None:
         st.metric(
             "Accuracy",
             f"{summary.accuracy:.1%}",
-            help="How often the page's answer was the digit the person meant.",
+            help="How often the page's answer was the digit the person meant, over the "
+            "drawings people labelled here. People label the answers they find wrong more "
+            "often than the right ones, so this runs below the Model card's figures, which "
+            "count every test digit.",
         )
         st.metric("Labelled drawings", f"{summary.labelled:,}")
         st.metric("Misread", f"{summary.labelled - summary.correct:,}")
