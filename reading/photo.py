@@ -234,8 +234,9 @@ def _read_drawing(image: Image.Image, sent_width: int) -> Photo:
     opaque = bool(pixels[..., 3].min() == 255)
     picture = np.ascontiguousarray(pixels[..., :3]) if opaque else _on_backdrop(rgba)
     ink = canvas_to_ink(pixels)
-    # A notes app's ruled or squared page: its lines cross it, so leave no tenth of it blank
-    # across them (a quick test that spares a canvas export the search for them).
+    # A notes app's ruled or squared page. Its lines are looked for only where ink reaches
+    # across nine tenths of the page's width or height, as a line does: most canvas exports
+    # are spared the search.
     inked = ink >= HAZE
     crossed = max(inked.any(axis=0).mean(), inked.any(axis=1).mean()) >= LINE_SPAN
     if crossed and (lines := _paper_lines(ink)).any():

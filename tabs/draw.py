@@ -577,11 +577,13 @@ def unreadable(reading: DigitReading) -> tuple[str, str] | None:
 
 
 def answer_doubt(reading: DrawingReading) -> str | None:
-    """A few words under the digit read when the model doubts it, or when the drawing looks
-    like a number, so that it shows beside the answer even where the message that explains it
-    is out of sight."""
+    """A few words under the answer when the drawing looks like a number, or the model doubts
+    the digit it read, so that it shows beside the answer even where the message that
+    explains it is out of sight."""
     if reading.several_digits is not None:
         return f"or {reading.several_digits}?"
+    if reading.withheld is not None:
+        return None
     if reading.doubtful:
         return MAYBE_NO_DIGIT
     if reading.confidence < UNSURE_BELOW:
@@ -602,26 +604,22 @@ def answer_section(reading: DrawingReading | None, strokes: dict | None = None) 
         None if reading is None else st.session_state.get(SAVED_KEY, {}).get(reading.drawing_key)
     )
     labelled = meant is not None
-    answered = None if reading is None or verdict is not None else reading.digit
-    told = f"you meant {a_digit(meant)}" if labelled and meant != answered else None
     with st.container(horizontal=True, key=METRICS_SLOT):
-        if reading is None or verdict is not None:
-            prediction = BLANK if reading is None else verdict[0]
-            st.metric("Prediction", prediction, told, "blue", delta_arrow="off")
+        if reading is None:
+            st.metric("Prediction", BLANK)
             st.metric("Confidence", BLANK)
-        elif labelled:
-            st.metric("Prediction", reading.digit, told, "blue", delta_arrow="off")
-            st.metric("Confidence", f"{reading.confidence:.0%}")
         else:
-            doubt = answer_doubt(reading)
-            st.metric("Prediction", reading.digit, doubt, "orange", delta_arrow="off")
-            st.metric(
-                "Confidence",
-                f"{reading.confidence:.0%}",
-                IF_A_DIGIT if reading.doubtful else None,
-                "gray",
-                delta_arrow="off",
-            )
+            answer = reading.digit if verdict is None else verdict[0]
+            confidence = f"{reading.confidence:.0%}" if verdict is None else BLANK
+            if labelled:
+                told = None if meant == answer else f"you meant {a_digit(meant)}"
+                st.metric("Prediction", answer, told, "blue", delta_arrow="off")
+                st.metric("Confidence", confidence)
+            else:
+                doubt = answer_doubt(reading)
+                assumed = IF_A_DIGIT if doubt == MAYBE_NO_DIGIT else None
+                st.metric("Prediction", answer, doubt, "orange", delta_arrow="off")
+                st.metric("Confidence", confidence, assumed, "gray", delta_arrow="off")
     with st.container(key=MESSAGE_SLOT):
         if reading is None:
             st.caption(DRAW_HINT)

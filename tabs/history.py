@@ -73,9 +73,9 @@ def accuracy_row(summary: Summary) -> None:
             "Accuracy",
             f"{summary.accuracy:.1%}",
             help="How often the page's answer was the digit the person meant, over the "
-            "drawings people labelled here. People label the answers they find wrong more "
-            "often than the right ones, so this runs below the Model card's figures, which "
-            "count every test digit.",
+            "drawings people labelled here. Usually lower than the Model card's figures: people "
+            "tend to label an answer when it is wrong, while the card counts every digit it "
+            "was tested on.",
         )
         st.metric("Labelled drawings", f"{summary.labelled:,}")
         st.metric("Misread", f"{summary.labelled - summary.correct:,}")

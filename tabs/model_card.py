@@ -41,34 +41,29 @@ def shares_table(frame: pd.DataFrame, shares: list[str], *, whole: bool = False)
     )
 
 
-def in_short(metrics: ModelMetrics) -> None:
+def plain_summary(metrics: ModelMetrics) -> str:
     """The card's main figures in plain words, for a reader with no use for its tables."""
-    if metrics.unseen_sources:
-        unseen = pooled(list(metrics.unseen_sources.values()))
+    unseen = pooled(list(metrics.unseen_sources.values())) if metrics.unseen_sources else None
+    unseen = unseen or metrics.pen
+    if unseen is None:
         said = [
-            f"it reads {unseen.accuracy:.1%} of the digits written by people at places it "
-            f"never learnt from ({unseen.samples:,} tested)."
-        ]
-    elif metrics.pen:
-        unseen = metrics.pen
-        said = [
-            f"it reads {unseen.accuracy:.1%} of the digits written by people it never learnt "
-            f"from ({unseen.samples:,} tested)."
+            f"The model reads {metrics.test_accuracy:.1%} of the {metrics.test_samples:,} "
+            "digits it was tested on correctly."
         ]
     else:
-        unseen = None
         said = [
-            f"it reads {metrics.test_accuracy:.1%} of MNIST's {metrics.test_samples:,} test digits."
+            f"The model reads {unseen.accuracy:.1%} of the digits written by people kept out "
+            f"of its training correctly ({unseen.samples:,} digits)."
         ]
-    if unseen is not None and unseen.letters_flagged is not None:
-        refused = (
-            f"wrongly to 1 real digit in {round(1 / unseen.digits_flagged):,}"
-            if unseen.digits_flagged
-            else "to none of the real digits"
-        )
+        if unseen.letters_flagged is not None:
+            said.append(
+                f'It says "not a digit" to {unseen.letters_flagged:.1%} of handwritten letters.'
+            )
         said.append(
-            f'It says "not a digit" to {unseen.letters_flagged:.1%} of handwritten letters, '
-            f"and {refused}."
+            f'It calls 1 real digit in {round(1 / unseen.digits_flagged):,} "not a digit" by '
+            "mistake."
+            if unseen.digits_flagged
+            else 'It calls none of the real digits "not a digit".'
         )
     calibration, _ = calibration_measured_on(metrics)
     sure = [row for row in calibration.bins if row.low <= SURE < row.high]
@@ -77,7 +72,21 @@ def in_short(metrics: ModelMetrics) -> None:
             f"When it is about {sure[0].confidence:.0%} sure, it is right "
             f"{sure[0].accuracy:.0%} of the time ({sure[0].samples:,} such answers)."
         )
-    st.markdown("**In short:** " + " ".join(said))
+    if metrics.unseen_sources and metrics.unseen_calibration:
+        said.append(
+            'Its confidence, and where it draws the line for "not a digit", were tuned on these '
+            "same digits."
+        )
+    if metrics.leave_one_site_out:
+        folds = metrics.leave_one_site_out[-1]  # the largest models
+        left_out = pooled(list(folds.sites.values()))
+        sites = len(folds.sites)
+        said.append(
+            f"Trained the same way without one pen site at a time, it read {left_out.accuracy:.1%}"
+            f" of the digits of the site it never saw ({sites} site{'s' if sites > 1 else ''}, "
+            f"{left_out.samples:,} digits)."
+        )
+    return " ".join(said)
 
 
 def summary_row(metrics: ModelMetrics) -> None:
@@ -318,7 +327,7 @@ def model_card_section(path: Path, figures: Callable[[], ModelMetrics | None]) -
             f"`{digit_model.train_command(path)}`."
         )
         return
-    in_short(metrics)
+    st.markdown(f"**In short:** {plain_summary(metrics)}")
     summary_row(metrics)
     architecture_table(metrics)
     per_digit_accuracy(metrics)

@@ -19,7 +19,7 @@ from devtools.page import (
 )
 from devtools.pictures import encoded
 from tests.support import browser as ui
-from tests.support.pictures import portrait_photo
+from tests.support.pictures import photographed, portrait_photo
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres]
 
@@ -273,21 +273,24 @@ def test_two_fingers_on_the_strip_still_pinch_to_zoom(browser, app_url):
         page.wait_for_function("visualViewport.scale > 1.5", timeout=ui.ANSWER_MS)
 
 
-def test_an_upright_photo_on_a_phone_shows_the_number_read_above_it(
-    browser, app_url, clear_digits, tmp_path
+@pytest.mark.parametrize("upright", [True, False], ids=["upright", "wide"])
+def test_a_photo_on_a_phone_shows_the_number_read_above_it(
+    browser, app_url, clear_digits, tmp_path, upright
 ):
-    """An upright photo fills a phone's first screen: the number read comes first, in view."""
+    """An upright photo fills a phone's first screen, and a wide one most of it: the number
+    read comes first, in view."""
+    picture = portrait_photo(clear_digits, "42") if upright else photographed(clear_digits, "42")
     photo_file = tmp_path / "IMG_2027.jpg"
-    photo_file.write_bytes(encoded(portrait_photo(clear_digits, "42"), "JPEG", quality=80))
+    photo_file.write_bytes(encoded(picture, "JPEG", quality=80))
     with ui.opened_page(browser, app_url, viewport=ui.PHONE, **TOUCH_SCREEN) as page:
         modes = page.get_by_role("radiogroup", name=tabs.draw.MODE_PROMPT)
         Finger(page).tap(modes.get_by_role("radio", name=tabs.draw.A_PHOTO, exact=True))
         page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(photo_file)
 
         expect(ui.answer(page)).to_have_text("42", timeout=ui.ANSWER_MS)
-        picture = page.get_by_test_id("stImage").filter(has_text="Your picture", visible=True)
+        shown = page.get_by_test_id("stImage").filter(has_text="Your picture", visible=True)
         assert on_screen(ui.answer(page)) and on_screen(ui.metric(page, "Confidence"))
-        assert ui.answer(page).bounding_box()["y"] < picture.bounding_box()["y"]
+        assert ui.answer(page).bounding_box()["y"] < shown.bounding_box()["y"]
 
 
 # Where a finger put down at the middle of the notice over the canvas lands, and whether

@@ -34,6 +34,7 @@ import digit_model
 import tabs.common
 import tabs.draw
 import tabs.history
+import tabs.model_card
 import webapp
 from devtools import REPO_ROOT
 from devtools.drawing import PLACEMENTS, Digit
@@ -267,15 +268,28 @@ def test_unsure_reading_says_so_and_names_the_top_two(app, canvas, clear_digits,
     assert warning.value.index(f"**{first}**") < warning.value.index(f"**{second}**")
 
 
-def test_a_number_on_the_one_digit_canvas_is_named_beside_the_answer(app, canvas, clear_digits):
-    """The words under the answer name the number, where a phone shows them with the canvas;
-    the message below says how to read it whole."""
-    canvas.drawing = side_by_side(clear_digits, "37")
+@pytest.mark.parametrize("withheld", [False, True], ids=["read as a digit", "as no digit"])
+def test_a_number_on_the_one_digit_canvas_is_named_beside_the_answer(
+    app, canvas, classifier, clear_digits, withheld
+):
+    """The words under the answer name the number, where a phone shows them with the canvas,
+    whether the drawing was read as one digit or as none; the message below says how to read
+    it whole."""
+    pairs = (f"{first}{second}" for first in range(10) for second in range(10))
+    number = next(
+        pair
+        for pair in pairs
+        if (reading := read_drawing(classifier, side_by_side(clear_digits, pair))).several_digits
+        == pair
+        and (reading.withheld is not None) == withheld
+    )
+    canvas.drawing = side_by_side(clear_digits, number)
     app.run()
 
-    assert words_under(app)["Prediction"] == "or 37?"
+    assert (answer(app) == tabs.draw.NOT_A_DIGIT) == withheld
+    assert words_under(app) == {"Prediction": f"or {number}?", "Confidence": ""}
     (pointer,) = app.info
-    assert pointer.value == tabs.draw.SEVERAL_DIGITS.format(number="37")
+    assert pointer.value == tabs.draw.SEVERAL_DIGITS.format(number=number)
 
 
 def test_model_card_shows_the_figures_from_the_metrics_file(app, canvas):
@@ -291,7 +305,7 @@ def test_model_card_shows_the_figures_from_the_metrics_file(app, canvas):
     sources = metrics.unseen_sources.values()
     digits = sum(source.samples for source in sources)
     read = sum(source.accuracy * source.samples for source in sources) / digits
-    assert f"it reads {read:.1%} of the digits written by people at places it never" in in_short
+    assert f"reads {read:.1%} of the digits written by people kept out of its training" in in_short
     letters = sum(source.letters for source in sources)
     flagged = sum((source.letters_flagged or 0) * source.letters for source in sources) / letters
     assert f'says "not a digit" to {flagged:.1%} of handwritten letters' in in_short
@@ -328,6 +342,31 @@ def test_model_card_shows_the_figures_from_the_metrics_file(app, canvas):
     assert training == metrics.history["accuracy"]
     validation = [point["loss"] for point in loss_curve if point["split"] == "validation"]
     assert validation == metrics.history["val_loss"]
+
+
+def test_the_model_cards_summary_says_what_an_older_metrics_file_holds():
+    metrics = digit_model.load_metrics()
+    pen_only = dataclasses.replace(
+        metrics, unseen_sources=None, unseen_calibration=None, leave_one_site_out=None
+    )
+    said = tabs.model_card.plain_summary(pen_only)
+    assert said.startswith(
+        f"The model reads {metrics.pen.accuracy:.1%} of the digits written by people kept out "
+        f"of its training correctly ({metrics.pen.samples:,} digits)."
+    )
+    assert "tuned" not in said and "pen site" not in said
+
+    mnist_only = dataclasses.replace(pen_only, pen=None)
+    said = tabs.model_card.plain_summary(mnist_only)
+    assert said.startswith(
+        f"The model reads {metrics.test_accuracy:.1%} of the {metrics.test_samples:,} digits "
+        "it was tested on correctly."
+    )
+    assert '"not a digit"' not in said
+
+    never_refused = dataclasses.replace(metrics.pen, digits_flagged=0.0)
+    said = tabs.model_card.plain_summary(dataclasses.replace(pen_only, pen=never_refused))
+    assert 'It calls none of the real digits "not a digit".' in said
 
 
 def test_model_card_describes_the_model_loaded_not_one_written_over_it(
@@ -406,9 +445,10 @@ def test_model_card_shows_pen_handwriting_and_calibration_when_measured(
     assert figures["Letters flagged"] == "87.30%"
     assert figures["Calibration error"] == "1.23%"
     (in_short,) = [text.value for text in card.markdown if text.value.startswith("**In short")]
-    assert in_short.endswith(
-        "When it is about 97% sure, it is right 98% of the time (960 such answers)."
-    )
+    assert "When it is about 97% sure, it is right 98% of the time (960 such answers)." in in_short
+    # The sites left out by the largest models, those trained as the model is.
+    assert in_short.endswith("of the digits of the site it never saw (1 site, 692 digits).")
+    assert "it read 98.3%" in in_short
     _, unseen, scanned, sites, sites_full_size, read_right = card.dataframe
     scans = dict(zip(scanned.value["Scanned at"], scanned.value["Read right"]))
     assert scans == {"28 px": metrics["scanned"]["28 px"]["accuracy"], "16 px": 0.9471}
