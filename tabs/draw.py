@@ -383,13 +383,17 @@ class Outcome(enum.Enum):
 
 
 TOAST_ICONS = {Outcome.SAVED: ":material/check_circle:", Outcome.ALREADY_SAVED: ":material/info:"}
+# A number's field may be at the screen's edge, its row's notices below it: all are toasted.
+NUMBER_TOAST_ICONS = TOAST_ICONS | {
+    Outcome.UNAVAILABLE: ":material/cloud_off:",
+    Outcome.REFUSED: ":material/block:",
+}
 
 
 @dataclass(frozen=True)
 class Notice:
     """What a click on a feedback row came to, for the drawing (or number, by `number_key`) it
-    was about; `fresh` until the run right after a click under one digit has shown it as a
-    toast (a number's notice shows in its row only)."""
+    was about; `fresh` until the run right after the click has shown it as a toast."""
 
     drawing_key: str
     outcome: Outcome
@@ -910,6 +914,19 @@ def save_number(reading: NumberReading, area: NumberArea, typed: str) -> None:
     )
     if any(digit is not None for digit in stored):
         saved[key] = tuple(stored)
+        if area not in notices:
+            # Worded as under one digit.
+            if stored == list(before):
+                outcome, done = Outcome.ALREADY_SAVED, "Already saved as"
+            else:
+                changing = any(digit is not None for digit in before)
+                outcome, done = Outcome.SAVED, "Changed to" if changing else "Saved:"
+            notices[area] = Notice(key, outcome, f"{done} {saved_as(reading, stored)}.")
+
+
+def saved_as(reading: NumberReading, digits: Sequence[int | None]) -> str:
+    """The number as its pieces are saved, with the marks read: a piece not saved as "?"."""
+    return reading.spelled([WITHHELD if digit is None else str(digit) for digit in digits])
 
 
 def unsaved_digits(wanted: Sequence[int | None], stored: Sequence[int | None]) -> str:
@@ -966,19 +983,26 @@ def number_feedback(reading: NumberReading, area: NumberArea) -> None:
             st.form_submit_button(
                 SAVE_NUMBER_TEXT, on_click=save_typed_number, args=(reading, area)
             )
-    notice = st.session_state.get(NUMBER_NOTICE_KEY, {}).get(area)
+    notices = st.session_state.get(NUMBER_NOTICE_KEY, {})
+    notice = notices.get(area)
     if notice is not None and notice.drawing_key == key:
+        if notice.fresh:
+            notices[area] = replace(notice, fresh=False)
+            unavailable = notice.outcome is Outcome.UNAVAILABLE
+            st.toast(
+                f"{UNAVAILABLE}: {notice.message}" if unavailable else notice.message,
+                icon=NUMBER_TOAST_ICONS[notice.outcome],
+            )
         if notice.outcome is Outcome.UNAVAILABLE:
             st.warning(
                 f"**{UNAVAILABLE}**: {notice.message} Reading your writing goes on; try again "
                 "in a moment.",
                 icon="💾",
             )
-        else:
+        elif notice.outcome is Outcome.REFUSED:
             st.error(notice.message, icon="🚫")
     if saved is not None:
-        spelled = reading.spelled([WITHHELD if digit is None else str(digit) for digit in saved])
-        st.caption(f"✓ Saved as **{spelled}**. Type another number to change it.")
+        st.caption(f"✓ Saved as **{saved_as(reading, saved)}**. Type another number to change it.")
 
 
 @st.fragment

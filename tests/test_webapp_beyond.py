@@ -255,6 +255,8 @@ def test_a_number_is_confirmed_or_corrected_digit_by_digit(app, canvas, clear_di
     assert not app.exception
     assert number_labels() == [(2, 2), (0, 0), (2, 2), (6, 6)]
     assert f"Saved as **{NUMBER}**" in saved_line(app)
+    # Said where it shows whatever is scrolled into view: the field may be at the screen's edge.
+    assert [toast.value for toast in app.toast] == [f"Saved: {NUMBER}."]
     assert shown(app).button(key="confirm_number").disabled
 
     type_number(app, "number", "2,028")  # a mark typed between digits is left out
@@ -262,6 +264,10 @@ def test_a_number_is_confirmed_or_corrected_digit_by_digit(app, canvas, clear_di
     assert not app.exception
     assert number_labels() == [(2, 2), (0, 0), (2, 2), (6, 8)]  # the same four, changed
     assert "Saved as **2028**" in saved_line(app)
+    assert [toast.value for toast in app.toast] == ["Changed to 2028."]
+    type_number(app, "number", "2028")  # Enter again
+    assert [toast.value for toast in app.toast] == ["Already saved as 2028."]
+    assert number_labels() == [(2, 2), (0, 0), (2, 2), (6, 8)]
 
     shown(app).button(key="confirm_number").click().run()  # as read, after all
 
@@ -312,6 +318,7 @@ def test_a_number_typed_that_does_not_fit_the_pieces_says_why_and_saves_nothing(
     assert not app.exception
     (error,) = shown(app).error
     assert said in error.value
+    assert [toast.value for toast in app.toast] == [error.value]
     assert number_labels() == []
     assert meant_field(app, "number").value == typed  # kept, to be mended
 
@@ -372,6 +379,8 @@ def test_a_number_not_saved_while_the_database_is_down_is_saved_when_it_is_back(
     (warning,) = shown(app).warning
     assert tabs.draw.UNAVAILABLE in warning.value and "4 of the 4 digits given" in warning.value
     assert "connection" not in warning.value
+    (toast,) = app.toast
+    assert toast.value.startswith(tabs.draw.UNAVAILABLE) and "4 of the 4" in toast.value
     assert meant_field(app, "number").value == "2027"
 
     type_number(app, "number", "2027")  # the same again, once the database is back
