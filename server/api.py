@@ -285,8 +285,8 @@ async def _sent(request: Request, body: _Body) -> _Sent:
             )
         part_type = _media_type(upload.content_type)
         if part_type and part_type not in (*IMAGE_TYPES, UNTYPED):
-            fix = CONVERT if part_type.startswith("image/") else WHAT_TO_SEND
-            raise RequestRefused(415, f"The file is sent as {_echo(part_type)}. {fix}")
+            # The form is as it should be: the file in it (a PDF, a GIF) is what is not read.
+            raise RequestRefused(415, f"The file is sent as {_echo(part_type)}. {CONVERT}")
         if upload.size is not None and upload.size > MAX_BODY_BYTES:
             raise BodyTooLarge(upload.size, unread=False)
         return _Sent(await upload.read(), form_mode)

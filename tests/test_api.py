@@ -284,6 +284,11 @@ def test_a_form_may_choose_the_mode_in_a_field_as_curl_F_sends_it(app_url, clear
             415,
             f"The file is sent as image/gif. {api.CONVERT}",
         ),
+        (
+            lambda d: (*form(d, part_type="application/pdf"), ""),
+            415,
+            f"The file is sent as application/pdf. {api.CONVERT}",
+        ),
         (lambda d: (d, "image/heic", ""), 415, f"image/heic is not supported. {api.CONVERT}"),
         (
             lambda d: (two_files(d), f"multipart/form-data; boundary={BOUNDARY}", ""),
@@ -311,6 +316,7 @@ def test_a_form_may_choose_the_mode_in_a_field_as_curl_F_sends_it(app_url, clear
         "text",
         "no type: what urllib and curl -d send",
         "gif in a form",
+        "pdf in a form",
         "heic",
         "two files in a form",
         "60-megapixel header",
