@@ -12,6 +12,7 @@ from scipy.spatial import cKDTree
 from devtools.drawing import Segments
 from preprocess import canvas_to_ink
 from reading import NumberReading, PlacedMark
+from reading.segment import MARK_SYMBOLS
 from training.canvas_drawings import COLOUR_SETUPS, centre_line, draw
 
 WIDTH, HEIGHT = 700, 280
@@ -59,7 +60,9 @@ class WrittenNumber:
 def marks_in(text: str) -> list[tuple[int, str]]:
     """Each mark (point, comma, dash) of a written number's text, with how many digits come
     before it."""
-    return [(sum(c.isdigit() for c in text[:at]), c) for at, c in enumerate(text) if c in ".,-"]
+    return [
+        (sum(c.isdigit() for c in text[:at]), c) for at, c in enumerate(text) if c in MARK_SYMBOLS
+    ]
 
 
 def digits_read(reading: NumberReading | None) -> str:

@@ -32,7 +32,7 @@ import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
-from typing import Generic, Literal, NamedTuple, TypeVar
+from typing import Generic, Literal, NamedTuple, TypeVar, get_args
 
 import numpy as np
 from scipy import ndimage
@@ -104,6 +104,7 @@ class Piece:
 
 
 MarkSymbol = Literal[".", ",", "-"]
+MARK_SYMBOLS: tuple[MarkSymbol, ...] = get_args(MarkSymbol)
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,7 @@ from reading import (
     recall_number,
 )
 from reading.photo import FILE_EXTENSIONS, Photo, PhotoBusy, PhotoError, read_upload
+from reading.segment import MARK_SYMBOLS
 from tabs import charts
 from tabs.common import open_feedback_store, save_limiter, session_id
 
@@ -118,6 +119,7 @@ CHANGE_HINT = "Pick another digit to change it."
 UNAVAILABLE = "Saving is unavailable right now"
 NUMBER_MEANT_PROMPT = "Wrong? Type the number you meant"
 SAVE_NUMBER_TEXT = "Save"
+MARKS_NOT_SAVED = "Only the digits are saved: points, commas and minus signs are read, not learnt."
 NUMBER_MEANT_HELP = (
     "Its digits in order, one for each piece read (points, commas and a minus may be left "
     "out; ? leaves a piece as it is: unlabelled, or with the digit given to it before). Each "
@@ -399,6 +401,7 @@ class Notice:
     outcome: Outcome
     message: str
     fresh: bool = True
+    aside: str | None = None  # said after the message, and under the row while it shows
 
 
 def a_digit(digit: int, bold: bool = False) -> str:
@@ -921,7 +924,12 @@ def save_number(reading: NumberReading, area: NumberArea, typed: str) -> None:
             else:
                 changing = any(digit is not None for digit in before)
                 outcome, done = Outcome.SAVED, "Changed to" if changing else "Saved:"
-            notices[area] = Notice(key, outcome, f"{done} {saved_as(reading, stored)}.")
+            # A point the reading missed, typed in: the person should not think it learnt.
+            typed_marks = [mark for mark in typed if mark in MARK_SYMBOLS]
+            marks_read = [mark for mark in reading.number if mark in MARK_SYMBOLS]
+            aside = MARKS_NOT_SAVED if typed_marks and typed_marks != marks_read else None
+            message = f"{done} {saved_as(reading, stored)}."
+            notices[area] = Notice(key, outcome, message, aside=aside)
 
 
 def saved_as(reading: NumberReading, digits: Sequence[int | None]) -> str:
@@ -989,8 +997,9 @@ def number_feedback(reading: NumberReading, area: NumberArea) -> None:
         if notice.fresh:
             notices[area] = replace(notice, fresh=False)
             unavailable = notice.outcome is Outcome.UNAVAILABLE
+            message = f"{UNAVAILABLE}: {notice.message}" if unavailable else notice.message
             st.toast(
-                f"{UNAVAILABLE}: {notice.message}" if unavailable else notice.message,
+                f"{message} {notice.aside}" if notice.aside else message,
                 icon=NUMBER_TOAST_ICONS[notice.outcome],
             )
         if notice.outcome is Outcome.UNAVAILABLE:
@@ -1003,6 +1012,8 @@ def number_feedback(reading: NumberReading, area: NumberArea) -> None:
             st.error(notice.message, icon="🚫")
     if saved is not None:
         st.caption(f"✓ Saved as **{saved_as(reading, saved)}**. Type another number to change it.")
+        if notice is not None and notice.drawing_key == key and notice.aside:
+            st.caption(notice.aside)
 
 
 @st.fragment
