@@ -120,10 +120,9 @@ def folder_without_pictures(folder: Path, recursive: bool) -> str:
     return "no pictures in this folder"
 
 
-def read_file(
-    classifier: digit_model.Classifier, path: Path, number: bool
-) -> OneDigitReading | NumberReading | str:
-    """What the model reads in one file, or why the file cannot be read."""
+def file_bytes(path: Path) -> bytes | str:
+    """A file's bytes (for `-`, those piped in), or why they cannot be read: without the
+    model, so that a mistyped path is answered at once."""
     try:
         data = _bounded_read(path)
         if len(data) > photo.MAX_BYTES:
@@ -132,6 +131,13 @@ def read_file(
             return f"the image{shown} is over the {photo.MAX_MB} MB limit"
     except OSError as error:
         return f"cannot open the file ({error.strerror or error})"
+    return data
+
+
+def read_bytes(
+    classifier: digit_model.Classifier, data: bytes, number: bool
+) -> OneDigitReading | NumberReading | str:
+    """What the model reads in one file's bytes, or why the picture cannot be read."""
     try:
         reading = read_image_bytes(classifier, data, "number" if number else "digit")
     except photo.DamagedPicture:
@@ -213,29 +219,42 @@ def _start_up_notices_left_out() -> Iterator[None]:
 
 def predict(args: argparse.Namespace) -> int:
     """Read every file; 0 when all were read, 1 when any was not or the output was cut
-    short (`| head`), 2 without a model."""
-    try:
-        with _start_up_notices_left_out():  # TensorFlow loads with the model
-            classifier = digit_model.load(args.model or digit_model.model_path())
-    except digit_model.ModelUnavailable as error:
-        if sys.stderr is not None:  # with stderr closed, the exit status alone says it
-            print(error, file=sys.stderr)
-            if args.model is not None and not args.model.exists():
-                print("Or, if --model's path is mistyped, check it.", file=sys.stderr)
-        return 2
+    short (`| head`), 2 without a model. The model (and TensorFlow, seconds) loads when the
+    first file is found, not before."""
+    classifier: digit_model.Classifier | None = None
     failed = False
     try:
         for path in image_files(args.images, args.recursive):
             if path is not STANDARD_INPUT and path.is_dir():
                 result = folder_without_pictures(path, args.recursive)
+            elif isinstance(data := file_bytes(path), str):
+                result = data
             else:
-                result = read_file(classifier, path, args.number)
+                if classifier is None:
+                    classifier = _loaded_model(args.model)
+                    if classifier is None:
+                        return 2
+                result = read_bytes(classifier, data, args.number)
             failed |= isinstance(result, str)
             print(line(path, result, args.json), flush=True)
     except BrokenPipeError:  # whoever read the answers stopped: the rest is for no one
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
     return 1 if failed else 0
+
+
+def _loaded_model(path: Path | None) -> digit_model.Classifier | None:
+    """The model named by --model (or the default), or None once stderr says why it cannot
+    be loaded."""
+    try:
+        with _start_up_notices_left_out():  # TensorFlow loads with the model
+            return digit_model.load(path or digit_model.model_path())
+    except digit_model.ModelUnavailable as error:
+        if sys.stderr is not None:  # with stderr closed, the exit status alone says it
+            print(error, file=sys.stderr)
+            if path is not None and not path.exists():
+                print("Or, if --model's path is mistyped, check it.", file=sys.stderr)
+        return None
 
 
 def main(argv: list[str] | None = None) -> int:

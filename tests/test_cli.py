@@ -149,12 +149,31 @@ def test_answers_come_with_stderr_closed_and_errors_loading_tensorflow_still_sho
     assert quiet.returncode == 0 and quiet.stdout.startswith(f"{three}: 3 (")
     no_model = predict(three, "--model", tmp_path / "none.keras", closed=(2,))
     assert no_model.returncode == 2 and no_model.stdout == ""
-    broken = tmp_path / "tensorflow"
-    broken.mkdir()
-    (broken / "__init__.py").write_text("raise ImportError('this TensorFlow is broken')")
-    failed = predict(three, pythonpath=tmp_path)
+    failed = predict(three, pythonpath=broken_tensorflow(tmp_path))
     assert failed.returncode == 1 and failed.stdout == ""
     assert "ImportError: this TensorFlow is broken" in failed.stderr
+
+
+def broken_tensorflow(folder: Path) -> Path:
+    """A folder of packages whose TensorFlow cannot be imported, to put before the real one."""
+    (folder / "tensorflow").mkdir()
+    (folder / "tensorflow" / "__init__.py").write_text(
+        "raise ImportError('this TensorFlow is broken')"
+    )
+    return folder
+
+
+def test_a_mistyped_path_and_an_empty_folder_are_answered_without_the_model(tmp_path):
+    """Neither needs the model: they are answered before TensorFlow (seconds to load) is
+    imported, here one that cannot be."""
+    missing, empty = tmp_path / "digit_O.png", tmp_path / "scans"
+    empty.mkdir()
+    result = predict(missing, empty, pythonpath=broken_tensorflow(tmp_path))
+    assert result.returncode == 1 and result.stderr == ""
+    assert result.stdout.splitlines() == [
+        f"{missing}: error: cannot open the file (No such file or directory)",
+        f"{empty}: error: no pictures in this folder",
+    ]
 
 
 def test_a_missing_model_says_how_to_fix_it(folder, tmp_path):
