@@ -3,6 +3,7 @@ with varied gaps, some touching, some digits drawn in two strokes (the pen lifte
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
@@ -24,11 +25,24 @@ SIGN_GAP = 0.2  # ...and a minus sign stands this far before the first digit's i
 
 @dataclass(frozen=True)
 class WrittenNumber:
-    """A composed canvas, and each digit drawn alone exactly where it lies in the number."""
+    """A composed canvas, and each digit drawn alone exactly where it lies in the number;
+    drawn when first asked for (most of the time it takes to write a number)."""
 
-    rgba: np.ndarray
-    alone: list[np.ndarray]
+    strokes: Segments  # every stroke on the canvas, marks included
+    digits: list[Segments]  # each digit's strokes on the canvas, left to right
+    brush: float
+    setup: str
     spans: list[tuple[float, float]]  # each digit's columns on the canvas, left to right
+
+    @functools.cached_property
+    def rgba(self) -> np.ndarray:
+        """The canvas with the whole number on it."""
+        return _render(self.strokes, self.brush, self.setup)
+
+    @functools.cached_property
+    def alone(self) -> list[np.ndarray]:
+        """The canvas with each digit alone on it, where it lies in the number."""
+        return [_render(digit, self.brush, self.setup) for digit in self.digits]
 
     def placed(self, marks: Iterable[PlacedMark], scale: float = 1.0) -> list[tuple[int, str]]:
         """Each mark read (in a picture `scale` times the canvas), with how many of the digits
@@ -191,10 +205,11 @@ def write_number(
             for r0, c0, r1, c1 in segments
         ]
 
-    every_segment = on_canvas([s for digit in placed for s in digit])
     return WrittenNumber(
-        rgba=_render(every_segment, brush * fit, setup),
-        alone=[_render(on_canvas(digit), brush * fit, setup) for digit in placed[: len(digits)]],
+        strokes=on_canvas([s for digit in placed for s in digit]),
+        digits=[on_canvas(digit) for digit in placed[: len(digits)]],
+        brush=brush * fit,
+        setup=setup,
         spans=[((a - low[1]) * fit + left, (b - low[1]) * fit + left) for a, b in spans],
     )
 
