@@ -90,11 +90,13 @@ class HandwritingMemory:
         # Several examples that only look alike move the probabilities, never the verdict.
         is_digit = reading.is_digit or bool((likeness[digits == digit] >= LOOKS_THE_SAME).any())
         backing = int((counted & (digits == digit)).sum())
+        against = digits[counted & (digits != digit)]
         return dataclasses.replace(
             reading,
             probabilities=probabilities,
             is_digit=is_digit,
             doubtful=reading.doubtful and not is_digit,
             examples=backing if is_digit else 0,
+            examples_against=tuple(sorted(map(int, against))) if is_digit else (),
             changed=digit != reading.digit or is_digit != reading.is_digit,
         )

@@ -483,13 +483,27 @@ def handwriting_memory() -> HandwritingMemory:
     return st.session_state.setdefault(MEMORY_KEY, HandwritingMemory())
 
 
-def memory_line(reading: DigitReading | None) -> None:
-    """Say when the person's examples changed or backed the answer, with a click to forget them."""
+def memory_line(reading: DigitReading | None, labelled: bool) -> None:
+    """Say when the person's examples changed, backed or doubted the answer, with a click to
+    forget them. Once the drawing is labelled, its own label is one of them: a doubt it
+    brings is said by "you meant" already."""
     with st.container(key=MEMORY_SLOT, horizontal=True, vertical_alignment="center"):
-        if reading is None or not reading.examples:
+        if reading is not None and reading.examples:
+            examples_line(f"Read with {reading.examples} of your examples.", "forget_examples")
+        elif reading is not None and reading.examples_against and not labelled:
+            examples_line(examples_against_said(reading.examples_against), "forget_examples")
+        else:
             st.empty()  # an empty box is not drawn at all; this keeps it, and its height
-            return
-        examples_line(f"Read with {reading.examples} of your examples.", "forget_examples")
+
+
+def examples_against_said(digits: tuple[int, ...]) -> str:
+    """Why the answer is less sure: examples of other digits (theirs, by digit) look like it."""
+    if len(set(digits)) > 1:
+        return f"Less sure: it looks like {len(digits)} of your examples of other digits."
+    of_digit = a_digit(digits[0])
+    if len(digits) == 1:
+        return f"Less sure: it looks like your example of {of_digit}."
+    return f"Less sure: it looks like {len(digits)} of your examples of {of_digit}."
 
 
 def examples_line(said: str, key: str) -> None:
@@ -658,7 +672,7 @@ def answer_section(reading: DrawingReading | None, strokes: dict | None = None) 
             )
         else:
             st.empty()
-    memory_line(reading)
+    memory_line(reading, labelled)
     feedback_row(reading, strokes)
     probabilities = np.zeros(10) if reading is None else reading.probabilities
     with st.container(key=PROBABILITY_CHART_KEY):

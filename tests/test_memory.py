@@ -3,6 +3,8 @@ where they were given."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -145,3 +147,22 @@ def test_only_an_example_that_looks_the_same_makes_a_flagged_drawing_a_digit():
     memory.add(flagged_reading(same.astype(np.float32)), 7)
     recalled = memory.recall(flagged_reading(drawing))
     assert recalled.is_digit and recalled.digit == 7 and recalled.examples == 4
+
+
+def test_examples_of_other_digits_that_look_alike_are_named_as_making_it_less_sure():
+    """A firm 7 and three examples: a 1 and a 4 that look like it, and a 4 that does not."""
+    probabilities = np.full(10, 1e-5, np.float32)
+    probabilities[7] = 1 - 9e-5
+    drawing = np.eye(4, dtype=np.float32)[0]
+    seven = reading.DigitReading(
+        np.zeros((28, 28), np.float32), probabilities, True, False, features=drawing
+    )
+    memory = reading.HandwritingMemory()
+    alike = np.array([LOOKS_THE_SAME, np.sqrt(1 - LOOKS_THE_SAME**2), 0, 0], np.float32)
+    for digit, features in ((4, alike), (1, alike[[0, 2, 1, 3]]), (4, np.eye(4)[3])):
+        memory.add(dataclasses.replace(seven, features=features.astype(np.float32)), digit)
+
+    recalled = memory.recall(seven)
+
+    assert recalled.digit == 7 and recalled.confidence < seven.confidence
+    assert recalled.examples == 0 and recalled.examples_against == (1, 4)

@@ -733,6 +733,36 @@ def test_a_mis_tapped_digit_is_changed_not_saved_again(
     assert (figures["Labelled drawings"], figures["Misread"]) == ("1", "0")
 
 
+def test_an_example_of_another_digit_that_looks_alike_is_said_to_make_the_answer_less_sure(
+    app, canvas, clear_digits, classifier
+):
+    """A 7 labelled as the digit the model least takes it for: read again elsewhere, the 7
+    stays the answer, less surely, and the page says why. Forgetting the examples undoes it."""
+    least = int(np.argmin(read_drawing(classifier, drawing(clear_digits[7])).probabilities))
+    canvas.drawing = drawing(clear_digits[7])
+    app.run()
+    digit_picker(app).set_value(least).run()
+    said = f"Less sure: it looks like your example of {tabs.draw.a_digit(least)}."
+    assert said not in hints(app)  # its own label: "you meant" says so already
+
+    canvas.drawing = drawing(clear_digits[7], PLACEMENTS[1])
+    app.run()
+
+    assert not app.exception
+    assert answer(app) == "7"
+    assert said in hints(app)
+    less_sure = confidence(app)
+    app.button(key="forget_examples").click().run()
+    assert said not in hints(app)
+    assert confidence(app) > less_sure
+
+
+def confidence(at: AppTest) -> float:
+    """The share the "Confidence" metric shows."""
+    (shown,) = [metric.value for metric in at.metric if metric.label == "Confidence"]
+    return float(shown.rstrip("%")) / 100
+
+
 def test_a_labelled_drawing_no_longer_asks_for_the_digit_meant(
     app, canvas, clear_digits, monkeypatch
 ):
