@@ -53,7 +53,9 @@ def main() -> None:
     # First, so that the script is in place before a canvas's own code has drawn anything.
     # One element: a style on its own would go out as a page event, and the next event (a
     # toast from a fragment run) would take it off the page.
-    st.html(draw.PAGE_STYLE + draw.CANVAS_SCRIPT, unsafe_allow_javascript=True)
+    st.html(
+        draw.PAGE_STYLE + draw.CANVAS_SCRIPT + draw.ANNOUNCER_SCRIPT, unsafe_allow_javascript=True
+    )
     st.title("✏️ Digit reader")
     st.caption(
         "A small convolutional network, trained on MNIST and on real pen handwriting, reads "

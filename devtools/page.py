@@ -178,12 +178,9 @@ def served_page(
         stop_page(server)
 
 
-SURFACE = "canvas.upper-canvas"  # a canvas's drawing surface: Fabric's top layer
-
-
 def drawing_surface(page: Page, canvas_key: str = tabs.draw.CANVAS_KEY) -> Locator:
     """A canvas's drawing surface, inside the component's shadow root."""
-    return page.locator(f".st-key-{canvas_key} {SURFACE}")
+    return page.locator(f".st-key-{canvas_key} {tabs.draw.SURFACE}")
 
 
 def wait_until_drawable(

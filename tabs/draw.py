@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import hashlib
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from string import Template
@@ -98,6 +99,8 @@ PREVIEW_SCALE = 6  # each of the 28x28 input pixels becomes a crisp 6x6 block
 PREVIEW_SIDE = FIELD * PREVIEW_SCALE
 DRAW_HINT = "Draw a digit from 0 to 9 in the box. The answer appears as soon as you lift the pen."
 BLANK = "—"  # the answer's metrics before anything is drawn
+PREDICTION, CONFIDENCE = "Prediction", "Confidence"  # the answer's metrics, by label
+ANNOUNCER_ID = "digit-announcer"  # the status region a screen reader hears the answer from
 TOO_SMALL, TOO_SMALL_HINT = "Too small", "Too small — draw the digit larger."
 NOT_A_DIGIT, NOT_A_DIGIT_HINT = "Not a digit", "That doesn't look like a digit."
 WITHHELD_WORDS: dict[Withheld, tuple[str, str]] = {  # why a digit is withheld, short and in full
@@ -112,6 +115,10 @@ SEVERAL_DIGITS = (
 MAYBE_NO_DIGIT = "maybe no digit"  # under the digit read, when the verdict doubts it...
 IF_A_DIGIT = "if it is a digit"  # ...and under its confidence, which assumes it is one
 CLEAR_TEXT = "Clear"  # the canvas control that empties the canvas, and with it the answer
+SURFACE = "canvas.upper-canvas"  # a canvas's drawing surface: Fabric's top layer
+# What a screen reader calls each canvas's drawing surface.
+CANVAS_NAME = "Canvas: draw one digit here with the mouse, a finger or a pen"
+NUMBER_CANVAS_NAME = "Wide canvas: write a number here, digits side by side"
 PROBABILITY_CHART_KEY = "probability_chart"
 CONFIRM_TEXT = "✓ Correct"
 PICK_PROMPT = "Wrong? Pick the digit you meant"
@@ -211,6 +218,12 @@ CANVAS_SCRIPT = Template(
     const clear = root.querySelector('button[aria-label="Reset canvas & history"]');
     clear?.setAttribute("aria-label", "$clear_label");
     if (clear) clear.title = "Clear the drawing";
+    const surface = root.querySelector("$surface");
+    if (surface && !surface.hasAttribute("aria-label")) {
+      const wide = root.host.closest(".st-key-$number_canvas_key");
+      surface.setAttribute("role", "img");
+      surface.setAttribute("aria-label", wide ? "$number_canvas_name" : "$canvas_name");
+    }
   };
   const equip = (root) => {
     if (root.adoptedStyleSheets.includes(controls)) return;
@@ -258,7 +271,61 @@ CANVAS_SCRIPT = Template(
     canvas_key=CANVAS_KEY,
     number_canvas_key=NUMBER_CANVAS_KEY,
     clear_label=CLEAR_TEXT,
+    surface=SURFACE,
+    canvas_name=CANVAS_NAME,
+    number_canvas_name=NUMBER_CANVAS_NAME,
     narrow_page=NARROW_PAGE,
+)
+
+
+# A screen reader hears the answer on every stroke, and each notice ("Saved: a 7."), from a
+# status region of the page's own, out of sight: Streamlit's metrics and toasts are not live
+# regions, and one made live only once it shows would miss its first answer. Each time the
+# page changes, the region says what changed: the answer shown (its Prediction and
+# Confidence metrics, with the words under them), and any notice new since.
+ANNOUNCER_SCRIPT = Template(
+    """<script>
+(() => {
+  if (window.digitAnnouncer) return;
+  window.digitAnnouncer = true;
+  const region = document.createElement("div");
+  region.id = "$region_id";
+  region.setAttribute("role", "status");
+  region.setAttribute("aria-live", "polite");
+  region.setAttribute("aria-atomic", "true");
+  region.style.cssText =
+    "position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%);";
+  document.body.append(region);
+  const text = (element, part) =>
+    element.querySelector(`[data-testid="$${part}"]`)?.innerText.trim() ?? "";
+  const noticed = new WeakSet();
+  let answer = "";
+  const announce = () => {
+    const metrics = [...document.querySelectorAll('[data-testid="stMetric"]')].filter(
+      (metric) => $answer_labels.includes(text(metric, "stMetricLabel"))
+        && metric.checkVisibility());
+    const shown = metrics.some((metric) => text(metric, "stMetricValue") !== "$blank")
+      ? metrics.map((metric) => [
+          text(metric, "stMetricLabel"), text(metric, "stMetricValue"),
+          text(metric, "stMetricDelta")].filter(Boolean).join(" ")).join(", ") + "."
+      : "";
+    const said = shown !== answer && shown ? [shown] : [];
+    answer = shown;
+    for (const notice of document.querySelectorAll('[data-testid="stToast"]')) {
+      if (noticed.has(notice)) continue;
+      noticed.add(notice);
+      said.push(text(notice, "stMarkdownContainer"));
+    }
+    if (said.some(Boolean)) region.textContent = said.filter(Boolean).join(" ");
+  };
+  new MutationObserver(announce).observe(
+    document.body, {subtree: true, childList: true, characterData: true});
+})();
+</script>"""
+).substitute(
+    region_id=ANNOUNCER_ID,
+    answer_labels=json.dumps([PREDICTION, CONFIDENCE]),
+    blank=BLANK,
 )
 
 
@@ -627,20 +694,20 @@ def answer_section(reading: DrawingReading | None, strokes: dict | None = None) 
     labelled = meant is not None
     with st.container(horizontal=True, key=METRICS_SLOT):
         if reading is None:
-            st.metric("Prediction", BLANK)
-            st.metric("Confidence", BLANK)
+            st.metric(PREDICTION, BLANK)
+            st.metric(CONFIDENCE, BLANK)
         else:
             answer = reading.digit if verdict is None else verdict[0]
             confidence = f"{reading.confidence:.0%}" if verdict is None else BLANK
             if labelled:
                 told = None if meant == answer else f"you meant {a_digit(meant)}"
-                st.metric("Prediction", answer, told, "blue", delta_arrow="off")
-                st.metric("Confidence", confidence)
+                st.metric(PREDICTION, answer, told, "blue", delta_arrow="off")
+                st.metric(CONFIDENCE, confidence)
             else:
                 doubt = answer_doubt(reading)
                 assumed = IF_A_DIGIT if doubt == MAYBE_NO_DIGIT else None
-                st.metric("Prediction", answer, doubt, "orange", delta_arrow="off")
-                st.metric("Confidence", confidence, assumed, "gray", delta_arrow="off")
+                st.metric(PREDICTION, answer, doubt, "orange", delta_arrow="off")
+                st.metric(CONFIDENCE, confidence, assumed, "gray", delta_arrow="off")
     with st.container(key=MESSAGE_SLOT):
         if reading is None:
             st.caption(DRAW_HINT)
@@ -684,6 +751,7 @@ def answer_section(reading: DrawingReading | None, strokes: dict | None = None) 
         png_data_url(view),
         caption="What the model sees: the 28x28 input, centred like MNIST",
         width=PREVIEW_SIDE,
+        alt="" if reading is None else f"The 28x28 input read as {reading.digit}",
     )
 
 
@@ -785,9 +853,9 @@ def number_answer(
     photo = area == "photo"
     verdicts = [unreadable(digit) for digit in reading.digits]
     with st.container(horizontal=True):  # side by side on a phone too, unless it is too long
-        st.metric("Prediction", reading.number)
+        st.metric(PREDICTION, reading.number)
         st.metric(
-            "Confidence",
+            CONFIDENCE,
             BLANK if reading.confidence is None else f"{reading.confidence:.0%}",
             help="How sure the model is of every digit at once: their confidences multiplied.",
         )
@@ -1113,6 +1181,7 @@ def photo_section(classifier: digit_model.Classifier) -> None:
             if reading is not None
             else "Your picture",
             width="stretch",
+            alt="Your picture" if reading is None else f"Your picture, read as {reading.number}",
         )
     with answer_area, st.container(key=PHOTO_ANSWER_KEY):
         if reading is None:

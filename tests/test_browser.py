@@ -22,6 +22,7 @@ from tests.support.browser import (
     FIRST_ANSWER_MS,
     PHONE,
     SETTLE_MS,
+    announced,
     answer,
     canvas,
     canvas_control,
@@ -347,3 +348,26 @@ def test_a_corrected_digit_drawn_again_is_read_right_and_the_page_says_why(
         page.wait_for_timeout(SETTLE_MS)
         expect(answer(page)).not_to_have_text(str(digit.label))
         expect(page.get_by_text(memory_line)).to_have_count(0)
+
+
+def test_a_screen_reader_hears_each_answer_and_each_save(browser, app_url, clear_digits):
+    """The page's status region says the answer after each stroke and the notice after a
+    save; the canvas has a name."""
+    with opened_page(browser, app_url, viewport=DESKTOP) as page:
+        heard = announced(page)
+        expect(heard).to_have_attribute("aria-live", "polite")
+        expect(page.get_by_role("img", name=tabs.draw.CANVAS_NAME)).to_be_visible()
+
+        draw(page, clear_digits[3], *PLACEMENTS[0])
+
+        expect(heard).to_have_text(
+            re.compile(r"^Prediction 3, Confidence \d+%\.$"), timeout=FIRST_ANSWER_MS
+        )
+        expect(page.get_by_role("img", name="The 28x28 input read as 3")).to_be_visible()
+        page.get_by_role("button", name=tabs.draw.CONFIRM_TEXT).click()
+        expect(heard).to_have_text("Saved: a 3.", timeout=ANSWER_MS)
+        canvas_control(page, tabs.draw.CLEAR_TEXT).click()
+        expect_blank(page)
+        page.wait_for_timeout(RESET_SETTLE_MS)
+        draw(page, clear_digits[7], *PLACEMENTS[1])
+        expect(heard).to_have_text(re.compile(r"^Prediction 7, Confidence \d+%\.$"))

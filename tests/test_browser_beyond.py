@@ -6,6 +6,8 @@ mode and back that finds each drawing as it was left."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import sqlalchemy as sa
 from PIL import Image
@@ -20,6 +22,7 @@ from tests.support.browser import (
     FIRST_ANSWER_MS,
     PHONE,
     SETTLE_MS,
+    announced,
     answer,
     canvas,
     canvas_control,
@@ -131,6 +134,7 @@ def test_a_number_written_with_the_mouse_and_a_photo_are_read(
 
     expect(answer(page)).to_have_text("204", timeout=FIRST_ANSWER_MS)
     expect(page.get_by_role("img", name="The 28x28 input read as 4")).to_be_visible()
+    expect(announced(page)).to_have_text(re.compile(r"^Prediction 204, Confidence \d+%\.$"))
     # A dab of the pen on the line, in the middle of the gap between the 0 (its ink ends near
     # x = 450) and the 4 (its ink starts near x = 520).
     draw(page, [[(484, 210), (486, 212), (488, 213)]], tabs.draw.NUMBER_CANVAS_KEY)
@@ -154,6 +158,8 @@ def test_a_number_written_with_the_mouse_and_a_photo_are_read(
     page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(photo_file)
 
     expect(answer(page)).to_have_text("2026", timeout=ANSWER_MS)
+    expect(page.get_by_role("img", name="Your picture, read as 2026")).to_be_visible()
+    expect(announced(page)).to_have_text(re.compile(r"^Prediction 2026, Confidence \d+%\.$"))
 
     # A portrait photo: the answer is beside it, not below it out of sight.
     portrait_file = tmp_path / "IMG_2027.jpg"

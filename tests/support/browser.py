@@ -11,7 +11,7 @@ from playwright.sync_api import Page, Route, expect
 
 import tabs.draw
 from devtools.drawing import Digit
-from devtools.page import ANSWER_MS, SURFACE, drawing_surface, wait_until_drawable
+from devtools.page import ANSWER_MS, drawing_surface, wait_until_drawable
 
 PHONE = {"width": 390, "height": 844}
 FIRST_ANSWER_MS = 60_000  # the first stroke may wait for the server to load the model
@@ -67,7 +67,7 @@ NEXT_FRAMES = "new Promise((done) => requestAnimationFrame(() => requestAnimatio
 
 def record_surface_tops(canvas_key: str) -> str:
     """The script that records where the canvas `canvas_key`'s surface is on every frame."""
-    return RECORD_SURFACE_TOPS.substitute(canvas_key=canvas_key, surface=SURFACE)
+    return RECORD_SURFACE_TOPS.substitute(canvas_key=canvas_key, surface=tabs.draw.SURFACE)
 
 
 def hold_canvas_stylesheet(page: Page) -> list[Route]:
@@ -105,6 +105,11 @@ def metric(page, label: str):
 
 def answer(page):
     return metric(page, "Prediction")
+
+
+def announced(page):
+    """What the page's status region last said, for a screen reader to read out."""
+    return page.locator(f"#{tabs.draw.ANNOUNCER_ID}")
 
 
 def hint(page):
