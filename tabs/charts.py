@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-HIGHLIGHT = "#2563eb"  # the theme's primary colour: the winning digit, training curves
+HIGHLIGHT = "#2563eb"  # the theme's primary colour: the winning digit, training curves, focus
 MUTED = "#cbd5e1"  # the other nine digits
 CONTRAST = "#f97316"  # a second series beside HIGHLIGHT
 DARK_TEXT = "#334155"

@@ -197,6 +197,10 @@ CANVAS_SCRIPT = Template(
       color: var(--st-text-color, #31333f); touch-action: manipulation;
     }
     .dc-icon-button svg { width: 1.125rem; height: 1.125rem; }
+    .dc-icon-button:focus-visible {
+      outline: none;
+      box-shadow: 0 0 0 0.2rem color-mix(in srgb, $focus_colour 50%, transparent);
+    }
     .dc-icon-button::after { content: attr(aria-label); }
     .dc-toolbar-separator, .dc-toolbar-contextual,
     button[aria-label="Update the app with this drawing"], button[aria-label="Edit"] {
@@ -272,6 +276,7 @@ CANVAS_SCRIPT = Template(
     number_canvas_key=NUMBER_CANVAS_KEY,
     clear_label=CLEAR_TEXT,
     surface=SURFACE,
+    focus_colour=charts.HIGHLIGHT,
     canvas_name=CANVAS_NAME,
     number_canvas_name=NUMBER_CANVAS_NAME,
     narrow_page=NARROW_PAGE,

@@ -132,6 +132,13 @@ def test_undo_redo_and_clear_are_always_shown_and_large_enough_for_a_finger(page
     assert below["y"] >= surface["y"] + surface["height"]  # under the canvas, not over it
     for name in ("Reset canvas & history", "Update the app with this drawing", "Edit"):
         expect(page.get_by_role("button", name=name, exact=True)).to_have_count(0)
+    # Reached with the keyboard, a control shows a ring, as Streamlit's own buttons do.
+    clear = canvas_control(page, tabs.draw.CLEAR_TEXT)
+    clear.focus()
+    page.keyboard.press("Shift+Tab")
+    page.keyboard.press("Tab")
+    assert clear.evaluate("(button) => button.matches(':focus-visible')")
+    assert clear.evaluate("(button) => getComputedStyle(button).boxShadow") != "none"
 
 
 def test_undo_and_redo_from_the_toolbar(page, clear_digits):
