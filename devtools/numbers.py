@@ -29,9 +29,9 @@ class WrittenNumber:
     drawn when first asked for (most of the time it takes to write a number)."""
 
     strokes: Segments  # every stroke on the canvas, marks included
-    digits: list[Segments]  # each digit's strokes on the canvas, left to right
-    brush: float
-    setup: str
+    digit_strokes: list[Segments]  # each digit's strokes on the canvas, left to right
+    brush: float  # the pen's width in canvas pixels
+    setup: str  # the colours drawn in: a name in `COLOUR_SETUPS`
     spans: list[tuple[float, float]]  # each digit's columns on the canvas, left to right
 
     @functools.cached_property
@@ -42,7 +42,7 @@ class WrittenNumber:
     @functools.cached_property
     def alone(self) -> list[np.ndarray]:
         """The canvas with each digit alone on it, where it lies in the number."""
-        return [_render(digit, self.brush, self.setup) for digit in self.digits]
+        return [_render(strokes, self.brush, self.setup) for strokes in self.digit_strokes]
 
     def placed(self, marks: Iterable[PlacedMark], scale: float = 1.0) -> list[tuple[int, str]]:
         """Each mark read (in a picture `scale` times the canvas), with how many of the digits
@@ -207,7 +207,7 @@ def write_number(
 
     return WrittenNumber(
         strokes=on_canvas([s for digit in placed for s in digit]),
-        digits=[on_canvas(digit) for digit in placed[: len(digits)]],
+        digit_strokes=[on_canvas(digit) for digit in placed[: len(digits)]],
         brush=brush * fit,
         setup=setup,
         spans=[((a - low[1]) * fit + left, (b - low[1]) * fit + left) for a, b in spans],

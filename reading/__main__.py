@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import difflib
+import functools
 import json
 import os
 import sys
@@ -220,8 +221,11 @@ def _start_up_notices_left_out() -> Iterator[None]:
 def predict(args: argparse.Namespace) -> int:
     """Read every file; 0 when all were read, 1 when any was not or the output was cut
     short (`| head`), 2 without a model. The model (and TensorFlow, seconds) loads when the
-    first file is found, not before."""
-    classifier: digit_model.Classifier | None = None
+    first file is found; a model file that is not there is said at once."""
+    if not (args.model or digit_model.model_path()).is_file():
+        _loaded_model(args.model)  # says why, before TensorFlow would load
+        return 2
+    model = functools.cache(lambda: _loaded_model(args.model))
     failed = False
     try:
         for path in image_files(args.images, args.recursive):
@@ -229,11 +233,9 @@ def predict(args: argparse.Namespace) -> int:
                 result = folder_without_pictures(path, args.recursive)
             elif isinstance(data := file_bytes(path), str):
                 result = data
+            elif (classifier := model()) is None:
+                return 2
             else:
-                if classifier is None:
-                    classifier = _loaded_model(args.model)
-                    if classifier is None:
-                        return 2
                 result = read_bytes(classifier, data, args.number)
             failed |= isinstance(result, str)
             print(line(path, result, args.json), flush=True)

@@ -27,6 +27,7 @@ LOOKS_ALIKE = 0.66  # cosine similarity where an example starts to count...
 LOOKS_THE_SAME = 0.80  # ...and where it counts fully, and may make a flagged drawing a digit
 MAX_SHIFT = 6.0  # the most a digit's examples add to its log-odds: overturns odds up to ~400:1
 SAME_DRAWING = 1 - 1e-6  # features this alike are the same drawing labelled again
+LESS_SURE = 0.01  # examples of other digits that take this much from the answer are named
 
 
 class HandwritingMemory:
@@ -90,7 +91,8 @@ class HandwritingMemory:
         # Several examples that only look alike move the probabilities, never the verdict.
         is_digit = reading.is_digit or bool((likeness[digits == digit] >= LOOKS_THE_SAME).any())
         backing = int((counted & (digits == digit)).sum())
-        against = digits[counted & (digits != digit)]
+        doubted = reading.probabilities[digit] - probabilities[digit] >= LESS_SURE
+        against = digits[counted & (digits != digit)] if doubted else []
         return dataclasses.replace(
             reading,
             probabilities=probabilities,

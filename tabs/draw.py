@@ -101,6 +101,8 @@ DRAW_HINT = "Draw a digit from 0 to 9 in the box. The answer appears as soon as 
 BLANK = "—"  # the answer's metrics before anything is drawn
 PREDICTION, CONFIDENCE = "Prediction", "Confidence"  # the answer's metrics, by label
 ANNOUNCER_ID = "digit-announcer"  # the status region a screen reader hears the answer from
+ANNOUNCE_AFTER_MS = 150  # ...once the page has stopped changing for this long,
+ANNOUNCE_WITHIN_MS = 1000  # ...or at the latest this long after it started changing
 TOO_SMALL, TOO_SMALL_HINT = "Too small", "Too small — draw the digit larger."
 NOT_A_DIGIT, NOT_A_DIGIT_HINT = "Not a digit", "That doesn't look like a digit."
 WITHHELD_WORDS: dict[Withheld, tuple[str, str]] = {  # why a digit is withheld, short and in full
@@ -263,7 +265,7 @@ CANVAS_SCRIPT = Template(
     return root;
   };
   document.addEventListener("pointerup", (event) => {
-    const surface = event.composedPath().find((node) => node.classList?.contains("upper-canvas"));
+    const surface = event.composedPath().find((node) => node.matches?.("$surface"));
     const host = surface?.getRootNode().host;
     if (!host?.closest(canvases)) return;
     setTimeout(() => host.shadowRoot
@@ -283,11 +285,14 @@ CANVAS_SCRIPT = Template(
 )
 
 
-# A screen reader hears the answer on every stroke, and each notice ("Saved: a 7."), from a
-# status region of the page's own, out of sight: Streamlit's metrics and toasts are not live
-# regions, and one made live only once it shows would miss its first answer. Each time the
-# page changes, the region says what changed: the answer shown (its Prediction and
-# Confidence metrics, with the words under them), and any notice new since.
+# A screen reader hears each new answer, and each notice ("Saved: a 7."), from a status
+# region of the page's own, out of sight: Streamlit's metrics and toasts are not live
+# regions, and one made live only once it shows would miss its first answer. Once the page
+# has stopped changing for a moment (a run updates it piece by piece, and a half-updated
+# answer is not worth saying), or at the latest a second after it started, the region says
+# what is new: the answer on show (its Prediction and Confidence, with the words under
+# them; a blank "—" is left unsaid), and any notice that came since. A blank answer empties
+# the region, so that the next answer, the same as the last or not, is said.
 ANNOUNCER_SCRIPT = Template(
     """<script>
 (() => {
@@ -306,31 +311,47 @@ ANNOUNCER_SCRIPT = Template(
   const noticed = new WeakSet();
   let answer = "";
   const announce = () => {
-    const metrics = [...document.querySelectorAll('[data-testid="stMetric"]')].filter(
-      (metric) => $answer_labels.includes(text(metric, "stMetricLabel"))
-        && metric.checkVisibility());
-    const shown = metrics.some((metric) => text(metric, "stMetricValue") !== "$blank")
-      ? metrics.map((metric) => [
-          text(metric, "stMetricLabel"), text(metric, "stMetricValue"),
-          text(metric, "stMetricDelta")].filter(Boolean).join(" ")).join(", ") + "."
+    const metrics = [...document.querySelectorAll('[data-testid="stMetric"]')]
+      .filter((metric) => metric.getClientRects().length > 0)
+      .map((metric) => ({
+        label: text(metric, "stMetricLabel"),
+        value: text(metric, "stMetricValue"),
+        words: text(metric, "stMetricDelta"),
+      }))
+      .filter(({label, value}) => $answer_labels.includes(label) && value !== "$blank");
+    const shown = metrics.length
+      ? metrics.map((metric) => Object.values(metric).filter(Boolean).join(" ")).join(", ") + "."
       : "";
-    const said = shown !== answer && shown ? [shown] : [];
+    const said = shown && shown !== answer ? [shown] : [];
+    if (!shown && answer) region.textContent = "";
     answer = shown;
     for (const notice of document.querySelectorAll('[data-testid="stToast"]')) {
       if (noticed.has(notice)) continue;
       noticed.add(notice);
       said.push(text(notice, "stMarkdownContainer"));
     }
-    if (said.some(Boolean)) region.textContent = said.filter(Boolean).join(" ");
+    const words = said.filter(Boolean).join(" ");
+    if (words) region.textContent = words;
   };
-  new MutationObserver(announce).observe(
-    document.body, {subtree: true, childList: true, characterData: true});
+  let pending = null, waitingSince = 0;
+  const announceNow = () => {
+    waitingSince = 0;
+    announce();
+  };
+  new MutationObserver(() => {
+    clearTimeout(pending);
+    waitingSince ||= performance.now();
+    if (performance.now() - waitingSince >= $longest_ms) announceNow();
+    else pending = setTimeout(announceNow, $quiet_ms);
+  }).observe(document.body, {subtree: true, childList: true, characterData: true});
 })();
 </script>"""
 ).substitute(
     region_id=ANNOUNCER_ID,
     answer_labels=json.dumps([PREDICTION, CONFIDENCE]),
     blank=BLANK,
+    quiet_ms=ANNOUNCE_AFTER_MS,
+    longest_ms=ANNOUNCE_WITHIN_MS,
 )
 
 
@@ -570,12 +591,12 @@ def memory_line(reading: DigitReading | None, labelled: bool) -> None:
 
 def examples_against_said(digits: tuple[int, ...]) -> str:
     """Why the answer is less sure: examples of other digits (theirs, by digit) look like it."""
-    if len(set(digits)) > 1:
-        return f"Less sure: it looks like {len(digits)} of your examples of other digits."
-    of_digit = a_digit(digits[0])
+    named = [a_digit(digit) for digit in sorted(set(digits))]
+    if len(named) > 1:
+        return f"Less sure: it looks like your examples of {', '.join(named[:-1])} and {named[-1]}."
     if len(digits) == 1:
-        return f"Less sure: it looks like your example of {of_digit}."
-    return f"Less sure: it looks like {len(digits)} of your examples of {of_digit}."
+        return f"Less sure: it looks like your example of {named[0]}."
+    return f"Less sure: it looks like {len(digits)} of your examples of {named[0]}."
 
 
 def examples_line(said: str, key: str) -> None:
@@ -662,6 +683,11 @@ def feedback_row(reading: DrawingReading | None, strokes: dict | None) -> None:
             st.caption(f"✓ Saved as {a_digit(saved[key])}. {CHANGE_HINT}")
         else:
             st.empty()
+
+
+def read_as(reading: DigitReading) -> str:
+    """What a screen reader says of a 28x28 input shown: what it was read as."""
+    return f"The 28x28 input, read as {reading.withheld or reading.digit}"
 
 
 def unreadable(reading: DigitReading) -> tuple[str, str] | None:
@@ -756,7 +782,7 @@ def answer_section(reading: DrawingReading | None, strokes: dict | None = None) 
         png_data_url(view),
         caption="What the model sees: the 28x28 input, centred like MNIST",
         width=PREVIEW_SIDE,
-        alt="" if reading is None else f"The 28x28 input read as {reading.digit}",
+        alt="" if reading is None else read_as(reading),
     )
 
 
@@ -912,7 +938,7 @@ def number_answer(
             verdict[0] if verdict else f"{digit.digit} · {digit.confidence:.0%}"
             for digit, verdict in zip(reading.digits, verdicts)
         ],
-        alt=[f"The 28x28 input read as {digit.digit}" for digit in reading.digits],
+        alt=[read_as(digit) for digit in reading.digits],
     )
     st.caption("What the model sees: each digit's 28x28 input, with its answer and confidence.")
     number_feedback(reading, area)

@@ -103,6 +103,8 @@ def test_a_drawing_that_is_no_digit_is_named_as_such(page, not_a_digit):
     draw(page, not_a_digit, *PLACEMENTS[0])
     expect(answer(page)).to_have_text(tabs.draw.NOT_A_DIGIT, timeout=FIRST_ANSWER_MS)
     expect(page.get_by_text(tabs.draw.NOT_A_DIGIT_HINT)).to_be_visible()
+    # Its confidence is blank: a screen reader is not told of a dash.
+    expect(announced(page)).to_have_text(f"Prediction {tabs.draw.NOT_A_DIGIT}.")
 
     canvas_control(page, tabs.draw.CLEAR_TEXT).click()
     expect_blank(page)
@@ -370,11 +372,12 @@ def test_a_screen_reader_hears_each_answer_and_each_save(browser, app_url, clear
         expect(heard).to_have_text(
             re.compile(r"^Prediction 3, Confidence \d+%\.$"), timeout=FIRST_ANSWER_MS
         )
-        expect(page.get_by_role("img", name="The 28x28 input read as 3")).to_be_visible()
+        expect(page.get_by_role("img", name="The 28x28 input, read as 3")).to_be_visible()
         page.get_by_role("button", name=tabs.draw.CONFIRM_TEXT).click()
         expect(heard).to_have_text("Saved: a 3.", timeout=ANSWER_MS)
         canvas_control(page, tabs.draw.CLEAR_TEXT).click()
         expect_blank(page)
+        expect(heard).to_have_text("")  # no answer left to land on
         page.wait_for_timeout(RESET_SETTLE_MS)
         draw(page, clear_digits[7], *PLACEMENTS[1])
         expect(heard).to_have_text(re.compile(r"^Prediction 7, Confidence \d+%\.$"))

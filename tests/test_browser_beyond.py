@@ -133,7 +133,7 @@ def test_a_number_written_with_the_mouse_and_a_photo_are_read(
     write(page, [clear_digits[d] for d in (2, 0, 4)], 170, 50, [110, 310, 530])
 
     expect(answer(page)).to_have_text("204", timeout=FIRST_ANSWER_MS)
-    expect(page.get_by_role("img", name="The 28x28 input read as 4")).to_be_visible()
+    expect(page.get_by_role("img", name="The 28x28 input, read as 4")).to_be_visible()
     expect(announced(page)).to_have_text(re.compile(r"^Prediction 204, Confidence \d+%\.$"))
     # A dab of the pen on the line, in the middle of the gap between the 0 (its ink ends near
     # x = 450) and the 4 (its ink starts near x = 520).

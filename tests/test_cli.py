@@ -177,10 +177,14 @@ def test_a_mistyped_path_and_an_empty_folder_are_answered_without_the_model(tmp_
 
 
 def test_a_missing_model_says_how_to_fix_it(folder, tmp_path):
-    result = predict(folder / "digit_0.png", "--model", tmp_path / "none.keras")
-    assert result.returncode == 2
-    assert "python train_model.py" in result.stderr and result.stdout == ""
-    assert "if --model's path is mistyped, check it" in result.stderr
+    """Whatever the files named, and at once: no TensorFlow is needed to find it missing."""
+    packages = broken_tensorflow(tmp_path)
+    for image in (folder / "digit_0.png", tmp_path / "gone.png"):
+        result = predict(image, "--model", tmp_path / "none.keras", pythonpath=packages)
+        assert result.returncode == 2
+        assert "python train_model.py" in result.stderr and result.stdout == ""
+        assert "if --model's path is mistyped, check it" in result.stderr
+        assert "ImportError" not in result.stderr
 
 
 def test_output_cut_short_ends_the_run_without_a_traceback(folder):

@@ -11,7 +11,7 @@ import pytest
 import reading
 from devtools.drawing import PLACEMENTS
 from preprocess import canvas_to_ink
-from reading.memory import LOOKS_THE_SAME, MAX_SHIFT
+from reading.memory import LESS_SURE, LOOKS_THE_SAME, MAX_SHIFT
 from tests.support.data import cvl_valid, mnist
 from training.canvas_drawings import random_drawings
 
@@ -151,8 +151,8 @@ def test_only_an_example_that_looks_the_same_makes_a_flagged_drawing_a_digit():
 
 def test_examples_of_other_digits_that_look_alike_are_named_as_making_it_less_sure():
     """A firm 7 and three examples: a 1 and a 4 that look like it, and a 4 that does not."""
-    probabilities = np.full(10, 1e-5, np.float32)
-    probabilities[7] = 1 - 9e-5
+    probabilities = np.full(10, 1e-4, np.float32)
+    probabilities[7] = 1 - 9e-4
     drawing = np.eye(4, dtype=np.float32)[0]
     seven = reading.DigitReading(
         np.zeros((28, 28), np.float32), probabilities, True, False, features=drawing
@@ -166,3 +166,9 @@ def test_examples_of_other_digits_that_look_alike_are_named_as_making_it_less_su
 
     assert recalled.digit == 7 and recalled.confidence < seven.confidence
     assert recalled.examples == 0 and recalled.examples_against == (1, 4)
+    # A 7 ten times as firm loses less than a point of confidence to them: none is named.
+    firmer = dataclasses.replace(seven, probabilities=np.full(10, 1e-5, np.float32))
+    firmer.probabilities[7] = 1 - 9e-5
+    recalled = memory.recall(firmer)
+    assert firmer.confidence - recalled.confidence < LESS_SURE
+    assert recalled.examples_against == ()

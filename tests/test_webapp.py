@@ -100,9 +100,20 @@ def drawing(digit: Digit, placement: tuple[int, int, int] = PLACEMENTS[0]) -> np
 
 def answer(at: AppTest) -> str | None:
     """The value of the "Prediction" metric, or None when the page shows no answer."""
-    values = [metric.value for metric in at.metric if metric.label == "Prediction"]
+    values = [metric.value for metric in at.metric if metric.label == tabs.draw.PREDICTION]
     assert len(values) <= 1
     return values[0] if values else None
+
+
+def metric_value(at: AppTest, label: str) -> str:
+    """The value the one metric with this label shows."""
+    (value,) = [metric.value for metric in at.metric if metric.label == label]
+    return value
+
+
+def percent(shown: str) -> int:
+    """A share shown in whole percents, such as "97%"."""
+    return int(shown.rstrip("%"))
 
 
 def words_under(at: AppTest) -> dict[str, str]:
@@ -168,8 +179,7 @@ def test_blank_canvas_shows_the_hint_and_the_answer_area_blank(app, canvas, blan
     assert not app.exception
     assert tabs.draw.DRAW_HINT in hints(app)
     assert answer(app) == tabs.draw.BLANK
-    confidence = next(metric.value for metric in app.metric if metric.label == "Confidence")
-    assert confidence == tabs.draw.BLANK
+    assert metric_value(app, tabs.draw.CONFIDENCE) == tabs.draw.BLANK
     assert confirm_button(app).disabled and digit_picker(app).disabled
     (chart,) = draw_tab_charts(app)
     assert [bar["probability"] for bar in chart_rows(chart)] == [0] * 10
@@ -188,8 +198,8 @@ def test_drawing_shows_the_digit_its_probabilities_and_what_the_model_sees(
 
     assert not app.exception
     assert answer(app) == str(label)
-    confidence = next(metric.value for metric in app.metric if metric.label == "Confidence")
-    assert confidence == f"{read_drawing(classifier, canvas.drawing).confidence:.0%}"
+    confidence = read_drawing(classifier, canvas.drawing).confidence
+    assert metric_value(app, tabs.draw.CONFIDENCE) == f"{confidence:.0%}"
     assert len(app.info) == 0 and len(app.warning) == 0
     assert words_under(app) == {"Prediction": "", "Confidence": ""}
     assert tabs.draw.DRAW_HINT not in hints(app)
@@ -751,16 +761,22 @@ def test_an_example_of_another_digit_that_looks_alike_is_said_to_make_the_answer
     assert not app.exception
     assert answer(app) == "7"
     assert said in hints(app)
-    less_sure = confidence(app)
+    less_sure = metric_value(app, tabs.draw.CONFIDENCE)
     app.button(key="forget_examples").click().run()
     assert said not in hints(app)
-    assert confidence(app) > less_sure
+    assert percent(metric_value(app, tabs.draw.CONFIDENCE)) > percent(less_sure)
 
 
-def confidence(at: AppTest) -> float:
-    """The share the "Confidence" metric shows."""
-    (shown,) = [metric.value for metric in at.metric if metric.label == "Confidence"]
-    return float(shown.rstrip("%")) / 100
+@pytest.mark.parametrize(
+    ("digits", "said"),
+    [
+        ((8,), "Less sure: it looks like your example of an 8."),
+        ((1, 1), "Less sure: it looks like 2 of your examples of a 1."),
+        ((1, 4, 4, 8), "Less sure: it looks like your examples of a 1, a 4 and an 8."),
+    ],
+)
+def test_examples_of_other_digits_are_named_by_their_digits(digits, said):
+    assert tabs.draw.examples_against_said(digits) == said
 
 
 def test_a_labelled_drawing_no_longer_asks_for_the_digit_meant(
