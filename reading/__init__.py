@@ -49,8 +49,8 @@ class DigitReading:
     # How the drawing looks to the network (unit vector), to compare it with examples.
     features: np.ndarray | None = field(default=None, kw_only=True, repr=False, compare=False)
     examples: int = field(default=0, kw_only=True)  # the person's examples backing the answer
-    # The digit of each of their examples of another digit that looks like it: each makes the
-    # answer less sure.
+    # The digit of each of their examples of another digit that looks like it, when together
+    # they take a point or more from the answer's confidence (`memory.LESS_SURE`).
     examples_against: tuple[int, ...] = field(default=(), kw_only=True)
     changed: bool = field(default=False, kw_only=True)  # they changed the model's answer
 
