@@ -54,7 +54,8 @@ def main() -> None:
     # One element: a style on its own would go out as a page event, and the next event (a
     # toast from a fragment run) would take it off the page.
     st.html(
-        draw.PAGE_STYLE + draw.CANVAS_SCRIPT + draw.ANNOUNCER_SCRIPT, unsafe_allow_javascript=True
+        draw.PAGE_STYLE + draw.CANVAS_SCRIPT + draw.ANNOUNCER_SCRIPT + draw.FOCUS_SCRIPT,
+        unsafe_allow_javascript=True,
     )
     st.title("✏️ Digit reader")
     st.caption(

@@ -103,6 +103,7 @@ PREDICTION, CONFIDENCE = "Prediction", "Confidence"  # the answer's metrics, by 
 ANNOUNCER_ID = "digit-announcer"  # the status region a screen reader hears the answer from
 ANNOUNCE_AFTER_MS = 150  # ...once the page has stopped changing for this long,
 ANNOUNCE_WITHIN_MS = 1000  # ...or at the latest this long after it started changing
+REFOCUS_AFTER_MS = 300  # a control that lost the focus to a run gets it back this much later
 TOO_SMALL, TOO_SMALL_HINT = "Too small", "Too small — draw the digit larger."
 NOT_A_DIGIT, NOT_A_DIGIT_HINT = "Not a digit", "That doesn't look like a digit."
 WITHHELD_WORDS: dict[Withheld, tuple[str, str]] = {  # why a digit is withheld, short and in full
@@ -353,6 +354,44 @@ ANNOUNCER_SCRIPT = Template(
     quiet_ms=ANNOUNCE_AFTER_MS,
     longest_ms=ANNOUNCE_WITHIN_MS,
 )
+
+
+# A control that loses the keyboard's focus because a run disabled or replaced it (✓ Correct
+# once saved, Undo with nothing left to undo, a number's field while its save runs) would
+# leave the focus on the page itself, and the next Tab at its top. Once the page settles,
+# the focus goes back to the control if it is usable again, else to the next usable one
+# after it (the digits after ✓ Correct, Redo after Undo), without scrolling. A click
+# elsewhere, or focus the person moved on, is left alone.
+FOCUS_SCRIPT = Template(
+    """<script>
+(() => {
+  if (window.digitFocusKept) return;
+  window.digitFocusKept = true;
+  const focusable =
+    ':is(button, input, textarea, select, a[href], [tabindex]):not([tabindex="-1"])';
+  const usable = (element) =>
+    element.isConnected && !element.disabled && element.getClientRects().length > 0;
+  const after = (control) => {
+    for (let root = control.getRootNode(), from = control; ;
+         from = root.host, root = root.host.getRootNode()) {
+      const next = [...root.querySelectorAll(focusable)].find((element) =>
+        from.compareDocumentPosition(element) & Node.DOCUMENT_POSITION_FOLLOWING
+        && !from.contains(element) && usable(element));
+      if (next || !root.host) return next;
+    }
+  };
+  document.addEventListener("focusout", (event) => {
+    const control = event.composedPath()[0];
+    if (event.relatedTarget || !(control instanceof Element) || usable(control)) return;
+    setTimeout(() => {
+      if (document.activeElement !== document.body) return;
+      const target = usable(control) ? control : control.isConnected ? after(control) : null;
+      target?.focus({preventScroll: true});
+    }, $settle_ms);
+  }, true);
+})();
+</script>"""
+).substitute(settle_ms=REFOCUS_AFTER_MS)
 
 
 # Ten digits side by side fit the answer column, and a phone screen, once the pills' side

@@ -359,9 +359,12 @@ def test_a_corrected_digit_drawn_again_is_read_right_and_the_page_says_why(
         expect(page.get_by_text(memory_line)).to_have_count(0)
 
 
-def test_a_screen_reader_hears_each_answer_and_each_save(browser, app_url, clear_digits):
+def test_a_screen_reader_hears_each_answer_and_the_keyboard_keeps_its_place(
+    browser, app_url, clear_digits
+):
     """The page's status region says the answer after each stroke and the notice after a
-    save; the canvas has a name."""
+    save; the canvas has a name. A control disabled by what it did hands the keyboard's
+    focus on to the next one, instead of dropping it to the top of the page."""
     with opened_page(browser, app_url, viewport=DESKTOP) as page:
         heard = announced(page)
         expect(heard).to_have_attribute("aria-live", "polite")
@@ -373,9 +376,22 @@ def test_a_screen_reader_hears_each_answer_and_each_save(browser, app_url, clear
             re.compile(r"^Prediction 3, Confidence \d+%\.$"), timeout=FIRST_ANSWER_MS
         )
         expect(page.get_by_role("img", name="The 28x28 input, read as 3")).to_be_visible()
-        page.get_by_role("button", name=tabs.draw.CONFIRM_TEXT).click()
+        confirm = page.get_by_role("button", name=tabs.draw.CONFIRM_TEXT)
+        confirm.focus()
+        page.keyboard.press("Enter")
         expect(heard).to_have_text("Saved: a 3.", timeout=ANSWER_MS)
-        canvas_control(page, tabs.draw.CLEAR_TEXT).click()
+        expect(confirm).to_be_disabled()
+        picker = page.get_by_role("radiogroup", name=tabs.draw.PICK_PROMPT)
+        expect(picker.locator(":focus")).to_have_count(1)  # on to the digits, to change it
+
+        undo = canvas_control(page, "Undo")
+        undo.focus()
+        for _ in range(50):  # a stroke at a time, until none is left
+            if undo.is_disabled():
+                break
+            page.keyboard.press("Enter")
+            page.wait_for_timeout(SETTLE_MS)
+        expect(canvas_control(page, "Redo")).to_be_focused()
         expect_blank(page)
         expect(heard).to_have_text("")  # no answer left to land on
         page.wait_for_timeout(RESET_SETTLE_MS)
