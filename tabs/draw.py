@@ -356,12 +356,12 @@ ANNOUNCER_SCRIPT = Template(
 )
 
 
-# A control that loses the keyboard's focus because a run disabled or replaced it (✓ Correct
-# once saved, Undo with nothing left to undo, a number's field while its save runs) would
-# leave the focus on the page itself, and the next Tab at its top. Once the page settles,
-# the focus goes back to the control if it is usable again, else to the next usable one
-# after it (the digits after ✓ Correct, Redo after Undo), without scrolling. A click
-# elsewhere, or focus the person moved on, is left alone.
+# A control that loses the keyboard's focus because a run disabled it (✓ Correct once
+# saved, Undo with nothing left to undo) would leave the focus on the page itself, and the
+# next Tab at its top. Once the page settles, the focus goes back to the control if it is
+# usable again, else to the next usable one after it (the digits after ✓ Correct, Redo
+# after Undo), without scrolling. A click elsewhere, or focus the person moved on, is left
+# alone.
 FOCUS_SCRIPT = Template(
     """<script>
 (() => {
