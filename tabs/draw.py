@@ -360,8 +360,9 @@ ANNOUNCER_SCRIPT = Template(
 # saved, Undo with nothing left to undo) would leave the focus on the page itself, and the
 # next Tab at its top. Once the page settles, the focus goes back to the control if it is
 # usable again, else to the next usable one after it (the digits after ✓ Correct, Redo
-# after Undo), without scrolling. A click elsewhere, or focus the person moved on, is left
-# alone.
+# after Undo), without scrolling; in a group of choices, to the one chosen (the digit just
+# saved), as Tab into the group would. A click elsewhere, or focus the person moved on, is
+# left alone.
 FOCUS_SCRIPT = Template(
     """<script>
 (() => {
@@ -380,12 +381,18 @@ FOCUS_SCRIPT = Template(
       if (next || !root.host) return next;
     }
   };
+  const chosenIn = (control) => {
+    const chosen = control?.closest('[role="radiogroup"]')
+      ?.querySelector('[role="radio"][aria-checked="true"]');
+    return chosen && usable(chosen) ? chosen : control;
+  };
   document.addEventListener("focusout", (event) => {
     const control = event.composedPath()[0];
     if (event.relatedTarget || !(control instanceof Element) || usable(control)) return;
     setTimeout(() => {
       if (document.activeElement !== document.body) return;
-      const target = usable(control) ? control : control.isConnected ? after(control) : null;
+      const target =
+        usable(control) ? control : control.isConnected ? chosenIn(after(control)) : null;
       target?.focus({preventScroll: true});
     }, $settle_ms);
   }, true);
