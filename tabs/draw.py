@@ -361,8 +361,10 @@ ANNOUNCER_SCRIPT = Template(
 # next Tab at its top. Once the page settles, the focus goes back to the control if it is
 # usable again, else to the next usable one after it (the digits after ✓ Correct, Redo
 # after Undo), without scrolling; in a group of choices, to the one chosen (the digit just
-# saved), as Tab into the group would. A click elsewhere, or focus the person moved on, is
-# left alone.
+# saved), as Tab into the group would. A field that the page itself lets go of (Streamlit's
+# form does once Enter saves a number) gets the focus back, as a save by its button keeps
+# it there; not on a touch screen, where the focus would bring the keyboard up again. A click
+# elsewhere, Tab or Escape, or focus the person moved on, is left alone.
 FOCUS_SCRIPT = Template(
     """<script>
 (() => {
@@ -381,18 +383,37 @@ FOCUS_SCRIPT = Template(
       if (next || !root.host) return next;
     }
   };
+  // Streamlit may draw a widget anew after a run: the control of the same kind, name and
+  // text under the same key stands in for it.
+  const standIn = (control) => {
+    const key = [...(control.closest('[class*="st-key-"]')?.classList ?? [])]
+      .find((name) => name.startsWith("st-key-"));
+    const kind = (element) =>
+      [element.tagName, element.getAttribute("aria-label"), element.textContent].join("|");
+    const wanted = kind(control);
+    return () => key && [...document.querySelectorAll(`.$${CSS.escape(key)} $${focusable}`)]
+      .find((element) => kind(element) === wanted);
+  };
   const chosenIn = (control) => {
     const chosen = control?.closest('[role="radiogroup"]')
       ?.querySelector('[role="radio"][aria-checked="true"]');
     return chosen && usable(chosen) ? chosen : control;
   };
+  let pressed = false;  // the person's last act was a key press other than Tab or Escape
+  document.addEventListener("keydown", (event) => {
+    pressed = !["Tab", "Escape"].includes(event.key);
+  }, true);
+  document.addEventListener("pointerdown", () => { pressed = false; }, true);
+  const touch = matchMedia("(pointer: coarse)");
   document.addEventListener("focusout", (event) => {
     const control = event.composedPath()[0];
-    if (event.relatedTarget || !(control instanceof Element) || usable(control)) return;
+    if (event.relatedTarget || !(control instanceof Element)) return;
+    if (usable(control) && (!pressed || touch.matches)) return;
+    const drawnAnew = standIn(control);
     setTimeout(() => {
-      if (document.activeElement !== document.body) return;
-      const target =
-        usable(control) ? control : control.isConnected ? chosenIn(after(control)) : null;
+      if (document.activeElement !== document.body || !document.hasFocus()) return;
+      const again = control.isConnected ? control : drawnAnew();
+      const target = !again ? null : usable(again) ? again : chosenIn(after(again));
       target?.focus({preventScroll: true});
     }, $settle_ms);
   }, true);

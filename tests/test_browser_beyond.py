@@ -149,6 +149,7 @@ def test_a_number_written_with_the_mouse_and_a_photo_are_read(
     expect(page.get_by_test_id("InputInstructions")).to_be_hidden()
     meant.press("Enter")
     expect(page.get_by_text("Saved as -20.7")).to_be_visible(timeout=ANSWER_MS)
+    expect(meant).to_be_focused()  # not dropped to the top of the page by the form
     expect(page.get_by_test_id("stToast").filter(has_text="Saved: -20.7.")).to_be_visible()
     assert labels_without_strokes(feedback_database_url)[-3:] == [(2, 2), (0, 0), (4, 7)]
 
