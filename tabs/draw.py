@@ -656,14 +656,29 @@ def memory_line(reading: DigitReading | None, labelled: bool) -> None:
             st.empty()  # an empty box is not drawn at all; this keeps it, and its height
 
 
-def examples_against_said(digits: tuple[int, ...]) -> str:
-    """Why the answer is less sure: examples of other digits (theirs, by digit) look like it."""
+def and_list(words: Sequence[object]) -> str:
+    """Words joined as a sentence lists them: "a 1, a 4 and an 8"."""
+    said = [str(word) for word in words]
+    return said[0] if len(said) == 1 else f"{', '.join(said[:-1])} and {said[-1]}"
+
+
+def examples_against_said(digits: tuple[int, ...], positions: Sequence[int] = ()) -> str:
+    """Why the answer is less sure: examples of other digits (theirs, by digit) look like it;
+    of a number, which of its digits (counted from 1) they make less sure."""
     named = [a_digit(digit) for digit in sorted(set(digits))]
+    if len(positions) > 1:
+        return (
+            f"Less sure of digits {and_list(positions)}: they look like your examples of "
+            f"{and_list(named)}."
+        )
     if len(named) > 1:
-        return f"Less sure: it looks like your examples of {', '.join(named[:-1])} and {named[-1]}."
-    if len(digits) == 1:
-        return f"Less sure: it looks like your example of {named[0]}."
-    return f"Less sure: it looks like {len(digits)} of your examples of {named[0]}."
+        examples = f"your examples of {and_list(named)}"
+    elif len(digits) == 1:
+        examples = f"your example of {named[0]}"
+    else:
+        examples = f"{len(digits)} of your examples of {named[0]}"
+    which = f" of digit {positions[0]}" if positions else ""
+    return f"Less sure{which}: it looks like {examples}."
 
 
 def examples_line(said: str, key: str) -> None:
@@ -942,6 +957,29 @@ def why_section(
     st.caption("Red strokes drove the answer most, orange ones less; grey ones hardly mattered.")
 
 
+def number_examples_said(reading: NumberReading) -> str | None:
+    """What the person's examples did to a number's digits, if anything: backed them, or made
+    them less sure. Once the number is saved its own digits are among the examples, and a
+    doubt they bring is said by "Saved as" already."""
+    pieces = len(reading.digits)
+    backed = sum(digit.examples > 0 for digit in reading.digits)
+    if backed:
+        return (
+            "Read with your examples."
+            if backed == pieces
+            else f"{backed} of its {pieces} digits read with your examples."
+        )
+    doubted = [
+        (position, digit.examples_against)
+        for position, digit in enumerate(reading.digits, start=1)
+        if digit.examples_against
+    ]
+    if not doubted or number_saved(reading) is not None:
+        return None
+    against = tuple(digit for _, digits in doubted for digit in digits)
+    return examples_against_said(against, [position for position, _ in doubted])
+
+
 def number_answer(
     classifier: digit_model.Classifier, reading: NumberReading, area: NumberArea
 ) -> None:
@@ -957,15 +995,9 @@ def number_answer(
             BLANK if reading.confidence is None else f"{reading.confidence:.0%}",
             help="How sure the model is of every digit at once: their confidences multiplied.",
         )
-    if backed := sum(digit.examples > 0 for digit in reading.digits):
+    if said := number_examples_said(reading):
         with st.container(horizontal=True, vertical_alignment="center"):
-            pieces = len(reading.digits)
-            examples_line(
-                "Read with your examples."
-                if backed == pieces
-                else f"{backed} of its {pieces} digits read with your examples.",
-                f"forget_{area}",
-            )
+            examples_line(said, f"forget_{area}")
     doubts = []
     for position, (digit, verdict) in enumerate(zip(reading.digits, verdicts), start=1):
         if verdict is not None:
@@ -1024,6 +1056,11 @@ def number_key(reading: NumberReading) -> str:
     for digit in reading.digits:
         digest.update(np.ascontiguousarray(digit.image))
     return digest.hexdigest()
+
+
+def number_saved(reading: NumberReading) -> tuple[int | None, ...] | None:
+    """The digits this number was saved with in this visit, if it was."""
+    return st.session_state.get(SAVED_NUMBERS_KEY, {}).get(number_key(reading))
 
 
 def digits_meant(reading: NumberReading, typed: str) -> list[int | None]:
@@ -1149,7 +1186,7 @@ def number_feedback(reading: NumberReading, area: NumberArea) -> None:
     if shown.get(area) != key:  # another number: its field starts empty
         shown[area] = key
         st.session_state[field] = ""
-    saved = st.session_state.get(SAVED_NUMBERS_KEY, {}).get(key)
+    saved = number_saved(reading)
     read_as = tuple(None if digit.withheld else digit.digit for digit in reading.digits)
     with st.container(horizontal=True, vertical_alignment="bottom"):
         st.button(

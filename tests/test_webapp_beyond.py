@@ -305,6 +305,31 @@ def test_a_number_labelled_is_learnt_as_examples_of_the_persons_handwriting(
     assert reading.MAY_NOT_BE_A_DIGIT in warning.value
 
 
+def test_a_digit_of_a_number_that_looks_like_an_example_of_another_digit_is_said_less_sure(
+    app, canvas, classifier, clear_digits
+):
+    """The 7 of a number labelled as the digit the model next takes it for: in the next
+    number, its 7 is less sure, and the page says which digit and why."""
+    canvas.drawings[tabs.draw.NUMBER_CANVAS_KEY] = written(clear_digits, "27")
+    choose(app.run(), tabs.draw.A_NUMBER)
+    seven = reading.read_number(classifier, canvas_to_ink(written(clear_digits, "27"))).digits[1]
+    probabilities = seven.probabilities.copy()
+    probabilities[7] = 0
+    runner_up = int(np.argmax(probabilities))
+    type_number(app, "number", f"2{runner_up}")
+    said = f"Less sure of digit 1: it looks like your example of {tabs.draw.a_digit(runner_up)}."
+    assert said not in [caption.value for caption in shown(app).caption]  # "Saved as" says so
+
+    canvas.drawings[tabs.draw.NUMBER_CANVAS_KEY] = written(clear_digits, "73", seed=1)
+    app.run()
+
+    assert not app.exception
+    assert metric(app, tabs.draw.PREDICTION) == "73"
+    assert said in [caption.value for caption in shown(app).caption]
+    shown(app).button(key="forget_number").click().run()
+    assert said not in [caption.value for caption in shown(app).caption]
+
+
 @pytest.mark.parametrize(
     ("typed", "said"),
     [
