@@ -49,6 +49,7 @@ if TYPE_CHECKING:
 
 CANVAS_KEY = "digit_canvas"
 NUMBER_CANVAS_KEY = "number_canvas"
+NUMBER_HINT_KEY = "number_hint"  # the hint shown before a number is written
 NUMBER_CANVAS_WIDTH = 700  # px; fills the page on a desktop and scrolls sideways on a phone
 NARROW_PAGE = 740  # px of window below which the page's column is narrower than that canvas
 ONE_DIGIT, A_NUMBER, A_PHOTO = "One digit", "A number", "A photo"
@@ -63,9 +64,10 @@ MODE_AREAS = {ONE_DIGIT: "one_digit_area", A_NUMBER: "number_area", A_PHOTO: "ph
 SHOWN_MARK, HIDDEN_MARK = "mode-shown", "mode-hidden"
 NUMBER_HINT = (
     "Write a number in the wide box, digits side by side with a little space between them; "
-    "a minus sign and a decimal point or comma are read too. "
-    "On a phone, swipe along the shaded strip under the box to reach the rest of it."
+    "a minus sign and a decimal point or comma are read too."
 )
+# Said under it only where the strip shows: where the page is narrower than the box.
+STRIP_HINT = "Swipe along the shaded strip under the box to reach the rest of it."
 PHOTO_HINT = (
     "Upload a photo or scan of digits written on plain, lined or squared paper (or in chalk "
     "on a board): one line, filling most of the picture. PNG, JPEG or WebP. Digits in a form's "
@@ -440,7 +442,8 @@ FOCUS_SCRIPT = Template(
 # next digit's first stroke is not lost. On a touch screen a table's toolbar shows all the
 # time, above the table, over the end of whatever lies above it: the table leaves it room.
 # The field for a number meant has its Save button beside it: Streamlit's "Press Enter to
-# submit form" inside it, which a long number would run under, is left out.
+# submit form" inside it, which a long number would run under, is left out. The number
+# hint's word on the swipe strip shows only where the strip does.
 PAGE_STYLE = Template("""<style id="$style_id">
 [data-testid="stElementContainer"]:has(#$style_id) { display: none; }
 .st-key-$pick_key button[data-variant="pills"] {
@@ -481,6 +484,9 @@ PAGE_STYLE = Template("""<style id="$style_id">
 }
 :is($meant_fields) [data-testid="InputInstructions"] {
   display: none;
+}
+@media (min-width: ${wide_page}px) {
+  .st-key-$number_hint p:last-child { display: none; }
 }
 @media (hover: none) {
   [data-testid="stElementContainer"]:has(> * > [data-testid="stDataFrame"]) {
@@ -532,6 +538,8 @@ PAGE_STYLE = Template("""<style id="$style_id">
     meant_fields=", ".join(f".st-key-{key}" for key in MEANT_KEYS.values()),
     shown_mark=SHOWN_MARK,
     hidden_mark=HIDDEN_MARK,
+    number_hint=NUMBER_HINT_KEY,
+    wide_page=NARROW_PAGE + 1,
 )
 
 
@@ -1241,7 +1249,8 @@ def number_section(classifier: digit_model.Classifier, brush: int) -> None:
     rgba = drawing.image_data
     reading = None if rgba is None else read_number(classifier, canvas_to_ink(rgba))
     if reading is None:
-        st.info(NUMBER_HINT, icon="✏️")
+        with st.container(key=NUMBER_HINT_KEY):
+            st.info(f"{NUMBER_HINT}\n\n{STRIP_HINT}", icon="✏️")
     else:
         number_answer(classifier, recall_number(reading, handwriting_memory()), "number")
 

@@ -129,6 +129,7 @@ def test_a_number_written_with_the_mouse_and_a_photo_are_read(
     page = open_page(1000)
     choose_number_mode(page)
     assert number_canvas(page).bounding_box()["width"] == tabs.draw.NUMBER_CANVAS_WIDTH
+    expect(page.get_by_text(tabs.draw.STRIP_HINT)).to_be_hidden()  # no strip: it all fits
 
     write(page, [clear_digits[d] for d in (2, 0, 4)], 170, 50, [110, 310, 530])
 

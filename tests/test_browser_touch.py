@@ -196,6 +196,7 @@ def test_the_wide_canvas_scrolls_under_a_finger_and_reads_a_number_beyond_the_sc
     modes = phone.get_by_role("radiogroup", name=tabs.draw.MODE_PROMPT)
     finger.tap(modes.get_by_role("radio", name=tabs.draw.A_NUMBER, exact=True))
     expect(phone.get_by_text(tabs.draw.NUMBER_HINT)).to_be_visible(timeout=ui.ANSWER_MS)
+    expect(phone.get_by_text(tabs.draw.STRIP_HINT)).to_be_visible()  # where the strip is
     wait_until_drawable(phone, tabs.draw.NUMBER_CANVAS_KEY, ui.ANSWER_MS)
     wait_for_run_to_end(phone)
     surface = drawing_surface(phone, tabs.draw.NUMBER_CANVAS_KEY)
