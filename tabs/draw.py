@@ -174,7 +174,8 @@ WHY_SETTING = "why_setting"
 # so the rules are adopted there, as the root is made: before anything shows in it. The canvas
 # shows its layers before its own stylesheet has loaded, and until then its background layer
 # would push the drawing surface down by the canvas's height, to jump back up a moment later;
-# the rules also lay that layer out.
+# the rules also lay that layer out. A control's focus ring is a shadow, which a high-contrast
+# mode drops: an outline, transparent but there, shows in its place.
 # On a phone the wide canvas's box scrolls sideways, but a finger on the canvas draws: a
 # shaded strip along the bottom of the box, which is no canvas, takes a swipe and scrolls it.
 # Clear scrolls it back to its left edge, where the next number starts. Swiped on to the
@@ -203,7 +204,7 @@ CANVAS_SCRIPT = Template(
     }
     .dc-icon-button svg { width: 1.125rem; height: 1.125rem; }
     .dc-icon-button:focus-visible {
-      outline: none;
+      outline: 2px solid transparent;
       box-shadow: 0 0 0 0.2rem color-mix(in srgb, $focus_colour 50%, transparent);
     }
     .dc-icon-button::after { content: attr(aria-label); }
@@ -443,7 +444,10 @@ FOCUS_SCRIPT = Template(
 # time, above the table, over the end of whatever lies above it: the table leaves it room.
 # The field for a number meant has its Save button beside it: Streamlit's "Press Enter to
 # submit form" inside it, which a long number would run under, is left out. The number
-# hint's word on the swipe strip shows only where the strip does.
+# hint's word on the swipe strip shows only where the strip does. A high-contrast mode
+# (forced colours) drops the backgrounds by which Streamlit shows what is chosen (the digit
+# picked, the mode, the tab) and the toggle's knob and track: they are drawn in the
+# system's own colours instead.
 PAGE_STYLE = Template("""<style id="$style_id">
 [data-testid="stElementContainer"]:has(#$style_id) { display: none; }
 .st-key-$pick_key button[data-variant="pills"] {
@@ -487,6 +491,30 @@ PAGE_STYLE = Template("""<style id="$style_id">
 }
 @media (min-width: ${wide_page}px) {
   .st-key-$number_hint p:last-child { display: none; }
+}
+@media (forced-colors: active) {
+  [role="radio"][aria-checked="true"] {
+    forced-color-adjust: none;
+    background: Highlight !important;
+    color: HighlightText !important;
+  }
+  [role="tab"][aria-selected="true"] {
+    border-bottom: 0.25rem solid Highlight;
+  }
+  [data-testid="stCheckbox"]:has([role="switch"]) label > span + div {
+    border: 1px solid CanvasText;
+  }
+  [data-testid="stCheckbox"]:has([role="switch"]) label > span + div > div {
+    forced-color-adjust: none;
+    background: CanvasText;
+  }
+  [data-testid="stCheckbox"]:has([role="switch"]:checked) label > span + div {
+    forced-color-adjust: none;
+    background: Highlight;
+  }
+  [data-testid="stCheckbox"]:has([role="switch"]:checked) label > span + div > div {
+    background: HighlightText;
+  }
 }
 @media (hover: none) {
   [data-testid="stElementContainer"]:has(> * > [data-testid="stDataFrame"]) {

@@ -10,6 +10,7 @@ from urllib.parse import urljoin
 import numpy as np
 import pytest
 import sqlalchemy as sa
+from PIL import Image
 from playwright.sync_api import expect
 
 import digit_model
@@ -141,6 +142,52 @@ def test_undo_redo_and_clear_are_always_shown_and_large_enough_for_a_finger(page
     page.keyboard.press("Tab")
     assert clear.evaluate("(button) => button.matches(':focus-visible')")
     assert clear.evaluate("(button) => getComputedStyle(button).boxShadow") != "none"
+
+
+# The width of the line under a tab.
+UNDERLINE = "(element) => getComputedStyle(element).borderBottomWidth"
+TRACK_AND_KNOB_FILLS = """(switch_) => [
+  switch_.closest("label").querySelector("span + div"),
+  switch_.closest("label").querySelector("span + div > div"),
+].map((part) => getComputedStyle(part).backgroundColor)"""
+
+
+def brightness(control) -> float:
+    """How bright a control looks on the screen, from 0 (black) to 255 (white)."""
+    return float(np.asarray(Image.open(io.BytesIO(control.screenshot())).convert("L")).mean())
+
+
+def test_in_a_high_contrast_mode_what_is_chosen_and_where_the_keyboard_is_still_show(
+    browser, app_url, clear_digits
+):
+    """Forced colours drop the backgrounds by which Streamlit marks a choice and the shadow
+    that rings a focused control: the digit picked, the mode, the tab and the toggle are
+    drawn in the system's colours instead, and the ring is an outline."""
+    with opened_page(browser, app_url, viewport=DESKTOP, forced_colors="active") as page:
+        draw(page, clear_digits[3], *PLACEMENTS[0])
+        expect_answer(page, 3, FIRST_ANSWER_MS)
+        digit_choice(page, 8).click()
+        expect(digit_choice(page, 8)).to_be_checked()
+        page.get_by_text(tabs.draw.WHY_TEXT, exact=True).click()
+        expect(page.get_by_role("switch", name=tabs.draw.WHY_TEXT)).to_be_checked()
+
+        page.mouse.move(0, 0)  # nothing hovered
+        assert brightness(digit_choice(page, 0)) - brightness(digit_choice(page, 8)) > 60
+        modes = page.get_by_role("radiogroup", name=tabs.draw.MODE_PROMPT)
+        one_digit = modes.get_by_role("radio", name=tabs.draw.ONE_DIGIT, exact=True)
+        a_number = modes.get_by_role("radio", name=tabs.draw.A_NUMBER, exact=True)
+        assert brightness(a_number) - brightness(one_digit) > 60
+        assert page.get_by_role("tab", name="Draw").evaluate(UNDERLINE) != "0px"
+        assert page.get_by_role("tab", name="History").evaluate(UNDERLINE) == "0px"
+        switch = page.get_by_role("switch", name=tabs.draw.WHY_TEXT)
+        track, knob = switch.evaluate(TRACK_AND_KNOB_FILLS)
+        assert knob != track
+        clear = canvas_control(page, tabs.draw.CLEAR_TEXT)
+        clear.focus()
+        page.keyboard.press("Shift+Tab")
+        page.keyboard.press("Tab")
+        ring = clear.evaluate("(button) => getComputedStyle(button).outlineStyle")
+        assert ring == "solid"
 
 
 def test_undo_and_redo_from_the_toolbar(page, clear_digits):
