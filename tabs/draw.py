@@ -205,7 +205,8 @@ CANVAS_SCRIPT = Template(
     .dc-icon-button svg { width: 1.125rem; height: 1.125rem; }
     .dc-icon-button:focus-visible {
       outline: 2px solid transparent;
-      box-shadow: 0 0 0 0.2rem color-mix(in srgb, $focus_colour 50%, transparent);
+      box-shadow: 0 0 0 0.2rem
+        color-mix(in srgb, var(--st-primary-color, $focus_colour) 50%, transparent);
     }
     .dc-icon-button::after { content: attr(aria-label); }
     .dc-toolbar-separator, .dc-toolbar-contextual,

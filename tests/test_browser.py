@@ -5,17 +5,19 @@ from __future__ import annotations
 
 import io
 import re
+import tomllib
 from urllib.parse import urljoin
 
 import numpy as np
 import pytest
 import sqlalchemy as sa
-from PIL import Image
+from PIL import Image, ImageColor
 from playwright.sync_api import expect
 
 import digit_model
 import tabs.draw
 import tabs.model_card
+from devtools import REPO_ROOT
 from devtools.drawing import PLACEMENTS
 from devtools.page import RESET_SETTLE_MS, wait_for_run_to_end
 from tests.support.browser import (
@@ -152,9 +154,32 @@ TRACK_AND_KNOB_FILLS = """(switch_) => [
 ].map((part) => getComputedStyle(part).backgroundColor)"""
 
 
-def brightness(control) -> float:
-    """How bright a control looks on the screen, from 0 (black) to 255 (white)."""
-    return float(np.asarray(Image.open(io.BytesIO(control.screenshot())).convert("L")).mean())
+def test_a_system_set_to_dark_gets_the_dark_theme_with_the_canvas_still_white_paper(
+    browser, app_url, clear_digits
+):
+    """The page follows the system's dark setting (the theme's colours in config.toml), and
+    the canvas stays white with black ink, as the model reads it."""
+    config = tomllib.loads((REPO_ROOT / ".streamlit" / "config.toml").read_text())
+    dark = config["theme"]["dark"]
+    with opened_page(browser, app_url, viewport=DESKTOP, color_scheme="dark") as page:
+        draw(page, clear_digits[3], *PLACEMENTS[0])
+        expect_answer(page, 3, FIRST_ANSWER_MS)
+
+        expect(page.get_by_test_id("stApp")).to_have_css(
+            "background-color", css_rgb(dark["backgroundColor"])
+        )
+        expect(answer(page)).to_have_css("color", css_rgb(dark["textColor"]))
+        assert brightness(canvas(page)) > 200  # white paper, a little black ink
+
+
+def brightness(element) -> float:
+    """How bright an element looks on the screen, from 0 (black) to 255 (white)."""
+    return float(np.asarray(Image.open(io.BytesIO(element.screenshot())).convert("L")).mean())
+
+
+def css_rgb(colour: str) -> str:
+    """A colour as a browser's computed style writes it: "#0f172a" -> "rgb(15, 23, 42)"."""
+    return "rgb({}, {}, {})".format(*ImageColor.getrgb(colour))
 
 
 def test_in_a_high_contrast_mode_what_is_chosen_and_where_the_keyboard_is_still_show(
