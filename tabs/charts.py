@@ -11,7 +11,9 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-HIGHLIGHT = "#2563eb"  # the light theme's primary colour: the winning digit, training curves
+# The light theme's primary colour: the winning digit, training curves, a photo's outlines,
+# and a focus ring where the theme gives none.
+HIGHLIGHT = "#2563eb"
 MUTED = "#cbd5e1"  # the other nine digits
 CONTRAST = "#f97316"  # a second series beside HIGHLIGHT
 DARK_TEXT = "#334155"  # on a confusion matrix's light cells

@@ -105,7 +105,9 @@ PREDICTION, CONFIDENCE = "Prediction", "Confidence"  # the answer's metrics, by 
 ANNOUNCER_ID = "digit-announcer"  # the status region a screen reader hears the answer from
 ANNOUNCE_AFTER_MS = 150  # ...once the page has stopped changing for this long,
 ANNOUNCE_WITHIN_MS = 1000  # ...or at the latest this long after it started changing
-REFOCUS_AFTER_MS = 300  # a control that lost the focus to a run gets it back this much later
+REFOCUS_AFTER_MS = 300  # a control that lost the focus to a run gets it back this much later,
+REFOCUS_EVERY_MS = 100  # and again whenever the run's redrawing drops it,
+REFOCUS_WITHIN_MS = 3000  # until this long after it was lost
 TOO_SMALL, TOO_SMALL_HINT = "Too small", "Too small — draw the digit larger."
 NOT_A_DIGIT, NOT_A_DIGIT_HINT = "Not a digit", "That doesn't look like a digit."
 WITHHELD_WORDS: dict[Withheld, tuple[str, str]] = {  # why a digit is withheld, short and in full
@@ -366,9 +368,11 @@ ANNOUNCER_SCRIPT = Template(
 # usable again, else to the next usable one after it (the digits after ✓ Correct, Redo
 # after Undo), without scrolling; in a group of choices, to the one chosen (the digit just
 # saved), as Tab into the group would. A field that the page itself lets go of (Streamlit's
-# form does once Enter saves a number) gets the focus back, as a save by its button keeps
-# it there; not on a touch screen, where the focus would bring the keyboard up again. A click
-# elsewhere, Tab or Escape, or focus the person moved on, is left alone.
+# form does once Enter saves a number, and draws the field anew) gets the focus back, as a
+# save by its button keeps it there; not on a touch screen, where the focus would bring the
+# keyboard up again. For 3 s the focus is put back each time a slow run's redrawing drops
+# it again. Tab or Escape, a click or a key press since, or focus the person moved on, is
+# left alone.
 FOCUS_SCRIPT = Template(
     """<script>
 (() => {
@@ -390,7 +394,8 @@ FOCUS_SCRIPT = Template(
   // Streamlit may draw a widget anew after a run: the control of the same kind, name and
   // text under the same key stands in for it.
   const standIn = (control) => {
-    const key = [...(control.closest('[class*="st-key-"]')?.classList ?? [])]
+    const keyed = control.closest('[class^="st-key-"], [class*=" st-key-"]');
+    const key = [...(keyed?.classList ?? [])]
       .find((name) => name.startsWith("st-key-"));
     const kind = (element) =>
       [element.tagName, element.getAttribute("aria-label"), element.textContent].join("|");
@@ -404,26 +409,37 @@ FOCUS_SCRIPT = Template(
     return chosen && usable(chosen) ? chosen : control;
   };
   let pressed = false;  // the person's last act was a key press other than Tab or Escape
+  let acts = 0;  // the person's key and pointer presses so far
   document.addEventListener("keydown", (event) => {
     pressed = !["Tab", "Escape"].includes(event.key);
+    acts += 1;
   }, true);
-  document.addEventListener("pointerdown", () => { pressed = false; }, true);
+  document.addEventListener("pointerdown", () => {
+    pressed = false;
+    acts += 1;
+  }, true);
   const touch = matchMedia("(pointer: coarse)");
   document.addEventListener("focusout", (event) => {
     const control = event.composedPath()[0];
     if (event.relatedTarget || !(control instanceof Element)) return;
-    if (usable(control) && (!pressed || touch.matches)) return;
-    const drawnAnew = standIn(control);
-    setTimeout(() => {
-      if (document.activeElement !== document.body || !document.hasFocus()) return;
-      const again = control.isConnected ? control : drawnAnew();
-      const target = !again ? null : usable(again) ? again : chosenIn(after(again));
-      target?.focus({preventScroll: true});
-    }, $settle_ms);
+    const letGo = pressed && !touch.matches;  // by the page, after the person's key press
+    if (usable(control) && !letGo) return;
+    const drawnAnew = letGo ? standIn(control) : () => null;
+    const [actsThen, until] = [acts, performance.now() + $within_ms];
+    const restore = () => {
+      if (acts !== actsThen || performance.now() > until || !document.hasFocus()) return;
+      if (document.activeElement === document.body) {
+        const again = control.isConnected ? control : drawnAnew();
+        const target = !again ? null : usable(again) ? again : chosenIn(after(again));
+        target?.focus({preventScroll: true});
+      }
+      setTimeout(restore, $every_ms);
+    };
+    setTimeout(restore, $settle_ms);
   }, true);
 })();
 </script>"""
-).substitute(settle_ms=REFOCUS_AFTER_MS)
+).substitute(settle_ms=REFOCUS_AFTER_MS, every_ms=REFOCUS_EVERY_MS, within_ms=REFOCUS_WITHIN_MS)
 
 
 # Ten digits side by side fit the answer column, and a phone screen, once the pills' side
@@ -490,8 +506,9 @@ PAGE_STYLE = Template("""<style id="$style_id">
 :is($meant_fields) [data-testid="InputInstructions"] {
   display: none;
 }
-@media (min-width: ${wide_page}px) {
-  .st-key-$number_hint p:last-child { display: none; }
+.st-key-$number_hint p + p { display: none; }
+@media (max-width: ${narrow_page}px) {
+  .st-key-$number_hint p + p { display: block; }
 }
 @media (forced-colors: active) {
   [role="radio"][aria-checked="true"] {
@@ -568,7 +585,7 @@ PAGE_STYLE = Template("""<style id="$style_id">
     shown_mark=SHOWN_MARK,
     hidden_mark=HIDDEN_MARK,
     number_hint=NUMBER_HINT_KEY,
-    wide_page=NARROW_PAGE + 1,
+    narrow_page=NARROW_PAGE,
 )
 
 
@@ -693,29 +710,38 @@ def memory_line(reading: DigitReading | None, labelled: bool) -> None:
             st.empty()  # an empty box is not drawn at all; this keeps it, and its height
 
 
-def and_list(words: Sequence[object]) -> str:
+def and_list(words: Sequence[str]) -> str:
     """Words joined as a sentence lists them: "a 1, a 4 and an 8"."""
-    said = [str(word) for word in words]
-    return said[0] if len(said) == 1 else f"{', '.join(said[:-1])} and {said[-1]}"
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
 
 
-def examples_against_said(digits: tuple[int, ...], positions: Sequence[int] = ()) -> str:
-    """Why the answer is less sure: examples of other digits (theirs, by digit) look like it;
-    of a number, which of its digits (counted from 1) they make less sure."""
+def ordinal(position: int) -> str:
+    """A position as a person counts it: 1st, 2nd, 3rd, 4th, ..., 11th, ..., 21st."""
+    suffix = {1: "st", 2: "nd", 3: "rd"}.get(position % 10, "th")
+    return f"{position}{'th' if position % 100 in (11, 12, 13) else suffix}"
+
+
+def examples_named(digits: tuple[int, ...]) -> str:
+    """The person's examples, named by their digits: "2 of your examples of a 1"."""
     named = [a_digit(digit) for digit in sorted(set(digits))]
-    if len(positions) > 1:
-        return (
-            f"Less sure of digits {and_list(positions)}: they look like your examples of "
-            f"{and_list(named)}."
-        )
     if len(named) > 1:
-        examples = f"your examples of {and_list(named)}"
-    elif len(digits) == 1:
-        examples = f"your example of {named[0]}"
-    else:
-        examples = f"{len(digits)} of your examples of {named[0]}"
-    which = f" of digit {positions[0]}" if positions else ""
-    return f"Less sure{which}: it looks like {examples}."
+        return f"your examples of {and_list(named)}"
+    if len(digits) == 1:
+        return f"your example of {named[0]}"
+    return f"{len(digits)} of your examples of {named[0]}"
+
+
+def examples_against_said(digits: tuple[int, ...]) -> str:
+    """Why the answer is less sure: examples of other digits (theirs, by digit) look like it."""
+    return f"Less sure: it looks like {examples_named(digits)}."
+
+
+def pieces_against_said(against: Sequence[tuple[int, tuple[int, ...]]]) -> str:
+    """Which of a number's digits (position, counted from 1) look like which examples."""
+    (first, first_digits), *rest = against
+    said = [f"the {ordinal(first)} digit looks like {examples_named(first_digits)}"]
+    said += [f"the {ordinal(position)} like {examples_named(digits)}" for position, digits in rest]
+    return f"Less sure: {and_list(said)}."
 
 
 def examples_line(said: str, key: str) -> None:
@@ -994,27 +1020,26 @@ def why_section(
     st.caption("Red strokes drove the answer most, orange ones less; grey ones hardly mattered.")
 
 
-def number_examples_said(reading: NumberReading) -> str | None:
-    """What the person's examples did to a number's digits, if anything: backed them, or made
-    them less sure. Once the number is saved its own digits are among the examples, and a
-    doubt they bring is said by "Saved as" already."""
+def number_examples_said(reading: NumberReading) -> str:
+    """What the person's examples did to a number's digits: backed them, made them less sure."""
     pieces = len(reading.digits)
     backed = sum(digit.examples > 0 for digit in reading.digits)
+    said = []
     if backed:
-        return (
+        said.append(
             "Read with your examples."
             if backed == pieces
             else f"{backed} of its {pieces} digits read with your examples."
         )
-    doubted = [
+    # Once the number is saved its own digits are among the examples: "Saved as" says so.
+    against = [
         (position, digit.examples_against)
         for position, digit in enumerate(reading.digits, start=1)
-        if digit.examples_against
+        if digit.examples_against and not digit.examples
     ]
-    if not doubted or number_saved(reading) is not None:
-        return None
-    against = tuple(digit for _, digits in doubted for digit in digits)
-    return examples_against_said(against, [position for position, _ in doubted])
+    if against and number_saved(reading) is None:
+        said.append(pieces_against_said(against))
+    return " ".join(said)
 
 
 def number_answer(

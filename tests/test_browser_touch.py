@@ -26,6 +26,11 @@ pytestmark = [pytest.mark.browser, pytest.mark.postgres]
 NAVIGATION_MS = 1500  # time for a swipe the browser took for "back" to leave the page
 
 
+# The element that scrolls the page, and how far down it is scrolled.
+PAGE_SCROLLER = "document.querySelector('[data-testid=\"stMain\"]')"
+PAGE_SCROLL = f"() => {PAGE_SCROLLER}.scrollTop"
+
+
 class Finger:
     """Touches on the page's screen through the DevTools protocol, in CSS pixels."""
 
@@ -236,6 +241,17 @@ def test_the_wide_canvas_scrolls_under_a_finger_and_reads_a_number_beyond_the_sc
     confidence = ui.metric(phone, "Confidence").bounding_box()
     assert confidence["y"] == pytest.approx(number["y"], abs=1)
     assert confidence["x"] >= number["x"] + number["width"]
+    # Saved with the keyboard's Enter, the field is let go: focused, it would bring the
+    # keyboard up again over the page.
+    meant = phone.get_by_role("textbox", name=tabs.draw.NUMBER_MEANT_PROMPT)
+    scrolled = phone.evaluate(PAGE_SCROLL)
+    meant.focus()
+    phone.keyboard.type("47")
+    phone.keyboard.press("Enter")
+    expect(phone.get_by_text("Saved as 4.7")).to_be_visible(timeout=ui.ANSWER_MS)
+    phone.wait_for_timeout(2 * tabs.draw.REFOCUS_AFTER_MS)
+    expect(meant).not_to_be_focused()
+    phone.evaluate(f"(top) => {{ {PAGE_SCROLLER}.scrollTop = top; }}", scrolled)  # strip back
 
     # Clear takes the box back to its left edge, where the next number starts.
     finger.tap(ui.canvas_control(phone, tabs.draw.CLEAR_TEXT))

@@ -770,21 +770,30 @@ def test_an_example_of_another_digit_that_looks_alike_is_said_to_make_the_answer
 
 
 @pytest.mark.parametrize(
-    ("digits", "positions", "said"),
+    ("digits", "said"),
     [
-        ((8,), (), "Less sure: it looks like your example of an 8."),
-        ((1, 1), (), "Less sure: it looks like 2 of your examples of a 1."),
-        ((1, 4, 4, 8), (), "Less sure: it looks like your examples of a 1, a 4 and an 8."),
-        ((1,), (2,), "Less sure of digit 2: it looks like your example of a 1."),
+        ((8,), "Less sure: it looks like your example of an 8."),
+        ((1, 1), "Less sure: it looks like 2 of your examples of a 1."),
+        ((1, 4, 4, 8), "Less sure: it looks like your examples of a 1, a 4 and an 8."),
+    ],
+)
+def test_examples_of_other_digits_are_named_by_their_digits(digits, said):
+    assert tabs.draw.examples_against_said(digits) == said
+
+
+@pytest.mark.parametrize(
+    ("against", "said"),
+    [
+        ([(2, (6,))], "Less sure: the 2nd digit looks like your example of a 6."),
         (
-            (1, 7, 1),
-            (1, 3),
-            "Less sure of digits 1 and 3: they look like your examples of a 1 and a 7.",
+            [(1, (7,)), (3, (1, 1)), (11, (4, 8))],
+            "Less sure: the 1st digit looks like your example of a 7, the 3rd like 2 of your "
+            "examples of a 1 and the 11th like your examples of a 4 and an 8.",
         ),
     ],
 )
-def test_examples_of_other_digits_are_named_by_their_digits(digits, positions, said):
-    assert tabs.draw.examples_against_said(digits, positions) == said
+def test_a_numbers_digits_are_said_with_the_examples_each_looks_like(against, said):
+    assert tabs.draw.pieces_against_said(against) == said
 
 
 def test_a_labelled_drawing_no_longer_asks_for_the_digit_meant(
