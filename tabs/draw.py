@@ -463,8 +463,8 @@ FOCUS_SCRIPT = Template(
 # submit form" inside it, which a long number would run under, is left out. The number
 # hint's word on the swipe strip shows only where the strip does. A high-contrast mode
 # (forced colours) drops the backgrounds by which Streamlit shows what is chosen (the digit
-# picked, the mode, the tab) and the toggle's knob and track: they are drawn in the
-# system's own colours instead.
+# picked, the mode, the tab), the toggle's knob and track, and the shadow that rings the
+# control the keyboard is on: they are drawn in the system's own colours instead.
 PAGE_STYLE = Template("""<style id="$style_id">
 [data-testid="stElementContainer"]:has(#$style_id) { display: none; }
 .st-key-$pick_key button[data-variant="pills"] {
@@ -511,6 +511,10 @@ PAGE_STYLE = Template("""<style id="$style_id">
   .st-key-$number_hint p + p { display: block; }
 }
 @media (forced-colors: active) {
+  :focus-visible {
+    outline: 2px solid Highlight !important;
+    outline-offset: 2px;
+  }
   [role="radio"][aria-checked="true"] {
     forced-color-adjust: none;
     background: Highlight !important;
