@@ -1253,14 +1253,14 @@ def number_feedback(reading: NumberReading, area: NumberArea) -> None:
         shown[area] = key
         st.session_state[field] = ""
     saved = number_saved(reading)
-    read_as = tuple(None if digit.withheld else digit.digit for digit in reading.digits)
+    digits_read = tuple(None if digit.withheld else digit.digit for digit in reading.digits)
     with st.container(horizontal=True, vertical_alignment="bottom"):
         st.button(
             CONFIRM_TEXT,
             key=f"confirm_{area}",
             on_click=confirm_number,
             args=(reading, area),
-            disabled=None in read_as or saved == read_as,
+            disabled=None in digits_read or saved == digits_read,
             help=f"The answer {reading.number} is right: save each digit with its piece.",
         )
         # A form, so that Enter or its button saves again after a refusal, the field unchanged.
