@@ -153,7 +153,8 @@ def test_a_replica_dies_and_the_page_carries_on_with_no_label_lost_or_doubled(
         # The tab that had drawn last reconnects and runs again at once: it says so in words
         # (how soon: benchmarks/bench_failover.py), still shows its drawing as saved, and
         # offers no second save of it.
-        expect(drawing.get_by_text(tabs.draw.RECONNECTED)).to_be_visible(timeout=ANSWER_MS)
+        reconnected = drawing.get_by_test_id("stToast").filter(has_text=tabs.draw.RECONNECTED)
+        expect(reconnected).to_be_visible(timeout=ANSWER_MS)
         expect(answer(drawing)).to_have_text("3")
         saved(drawing, 3)
         expect(drawing.get_by_role("button", name=tabs.draw.CONFIRM_TEXT)).to_be_disabled()
