@@ -71,8 +71,7 @@ def canvas_to_ink(rgba: np.ndarray) -> np.ndarray:
         raise ValueError(f"canvas_to_ink expects a non-empty image, got shape {rgba.shape}")
 
     ink = np.zeros(rgba.shape[:2], dtype=np.float32)
-    border = np.concatenate([rgba[0], rgba[-1], rgba[:, 0], rgba[:, -1]])
-    background = np.median(border, axis=0).astype(np.uint8)
+    background = _background(rgba)
     # One uint32 per pixel makes "differs from the background" a single fast compare.
     differs = np.ascontiguousarray(rgba).view(np.uint32)[..., 0] != background.view(np.uint32)[0]
     rows = np.flatnonzero(differs.any(axis=1))
@@ -94,6 +93,16 @@ def canvas_to_ink(rgba: np.ndarray) -> np.ndarray:
         return ink
     ink[region] = np.minimum(distance / strongest, 1.0)
     return ink
+
+
+def _background(rgba: np.ndarray) -> np.ndarray:
+    """The canvas's background colour: the median of its border's pixels, channel by channel;
+    the border's one colour, found without sorting, when it is all one (a canvas's is)."""
+    border = np.concatenate([rgba[0], rgba[-1], rgba[:, 0], rgba[:, -1]])
+    colours = border.view(np.uint32)
+    if (colours == colours[0]).all():
+        return border[0]
+    return np.median(border, axis=0).astype(np.uint8)
 
 
 def as_unit_ink(ink: np.ndarray, caller: str) -> np.ndarray:
@@ -124,7 +133,7 @@ def _digit_mask(ink: np.ndarray) -> np.ndarray:
     labels, count = ndimage.label(ink >= HAZE, structure=EIGHT_CONNECTED)
     if count <= 1:
         return labels > 0
-    mass = ndimage.sum_labels(ink, labels, index=np.arange(1, count + 1))
+    mass = np.bincount(labels.ravel(), weights=ink.ravel(), minlength=count + 1)[1:]
     boxes = ndimage.find_objects(labels)
     heavy = mass >= KEEP_RATIO * mass.max()
     top = min(box[0].start for box, h in zip(boxes, heavy) if h)

@@ -69,6 +69,18 @@ def test_same_drawing_in_every_colour_setup_gives_the_same_ink(strokes):
         assert np.abs(ink - reference).max() < 0.02, setup
 
 
+def test_a_stroke_off_the_canvas_edge_leaves_the_background_as_it_is(strokes):
+    segments = strokes[1][0]
+    for setup in COLOUR_SETUPS:
+        canvas = drawn(segments, setup=setup)
+        reference = canvas_to_ink(canvas)
+        stroke_colour = COLOUR_SETUPS[setup][0]
+        canvas[0, :60] = canvas[:40, -1] = stroke_colour  # strokes across the border
+        ink = canvas_to_ink(canvas)
+        assert ink[0, :60].min() == ink[:40, -1].min() == 1.0, setup  # read as ink...
+        np.testing.assert_array_equal(ink[1:, :-1], reference[1:, :-1])  # ...the rest as it was
+
+
 def test_blank_canvases_have_no_digit():
     transparent = np.zeros((280, 280, 4), np.uint8)
     white = np.full((280, 280, 4), 255, np.uint8)
