@@ -1,5 +1,7 @@
-"""Time one drawing, canvas RGBA 280x280 -> probabilities, beside plain `model.predict`, and
-the whole pipeline again with a handwriting memory of MEMORY_EXAMPLES examples.
+"""Time one drawing, canvas RGBA 280x280 -> probabilities, beside plain `model.predict`; the
+page's call on a stroke (`read_drawing`: the pipeline, the check for a number written where
+one digit is asked for, and the drawing's key); and the whole pipeline again with a
+handwriting memory of MEMORY_EXAMPLES examples.
 
     python benchmarks/bench_inference.py [--runs 500] [--data ../shared/mnist.npz]
 
@@ -24,7 +26,7 @@ import digit_model
 from devtools.datasets import MNIST_PATH
 from devtools.timing import p50_p90, timed_in_turn
 from preprocess import canvas_to_ink, normalize, prepare
-from reading import HandwritingMemory, read_digit, read_digits
+from reading import HandwritingMemory, read_digit, read_digits, read_drawing
 from train_model import load_mnist
 from training.canvas_drawings import random_drawings
 
@@ -66,6 +68,7 @@ def main() -> None:
             canvases,
             args.runs,
         ),
+        "the page's call": (lambda rgba: read_drawing(classifier, rgba), canvases, args.runs),
         f"pipeline, {len(memory)} examples": (
             lambda rgba: read_digit(classifier, canvas_to_ink(rgba), memory),
             canvases,

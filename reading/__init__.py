@@ -270,13 +270,27 @@ def read_drawing(
     """Read a canvas image (RGBA, any colours) as one digit; None when nothing is drawn."""
     if rgba is None:
         return None
-    reading = read_one_digit(classifier, canvas_to_ink(rgba), memory)
+    ink = canvas_to_ink(rgba)
+    reading = read_one_digit(classifier, ink, memory)
     if reading is None:
         return None
-    # Keyed on the canvas, not the 28x28 input: the same strokes drawn elsewhere in the box
-    # give the same input, but they are another drawing to label.
-    key = hashlib.blake2b(np.ascontiguousarray(rgba), digest_size=8).hexdigest()
-    return DrawingReading(**vars(reading), drawing_key=key)
+    return DrawingReading(**vars(reading), drawing_key=drawing_key(ink))
+
+
+def drawing_key(ink: np.ndarray) -> str:
+    """Names drawn ink: the same ink gives the same key, any other ink another.
+
+    Keyed on the ink where it lies, not the 28x28 input: the same strokes drawn elsewhere in
+    the box give the same input, but they are another drawing to label. Only the ink's box
+    and where it lies are hashed, as all around it is blank: a third of hashing the canvas.
+    """
+    rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+    digest = hashlib.blake2b(np.array(ink.shape, np.int64), digest_size=8)
+    if rows.size:
+        top, bottom, left, right = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+        digest.update(np.array([top, bottom, left, right], np.int64))
+        digest.update(np.ascontiguousarray(ink[top:bottom, left:right]))
+    return digest.hexdigest()
 
 
 def several_digits(classifier: Classifier, ink: np.ndarray, alone: DigitReading) -> str | None:

@@ -89,6 +89,20 @@ def test_a_drawing_key_names_the_canvas(classifier, clear_digits):
     assert first.drawing_key == again.drawing_key != moved.drawing_key
 
 
+def test_a_drawing_key_tells_every_other_ink_apart(clear_digits):
+    ink = canvas_to_ink(draw(clear_digits[4].segments, 200, 40, 60, 18, "black on transparent"))
+    touched = ink.copy()
+    touched[np.unravel_index(ink.argmax(), ink.shape)] = 0.5  # one pixel of the stroke
+    wide, tall = np.zeros_like(ink), np.zeros_like(ink)
+    wide[:2, :6] = tall[:3, :4] = 1.0  # the same twelve values in the top corner, boxed alike
+    keys = [
+        reading.drawing_key(each)
+        for each in (ink, touched, np.roll(ink, 1, axis=1), wide, tall, ink[:-1])
+    ]
+    assert reading.drawing_key(ink.copy()) == keys[0]
+    assert len(set(keys)) == len(keys)
+
+
 @pytest.mark.parametrize("number", ["37", "01", "12", "45", "280"])
 def test_digits_side_by_side_on_the_one_digit_canvas_are_read_as_the_number_too(
     classifier, clear_digits, number
