@@ -124,14 +124,20 @@ def draw(
 ) -> np.ndarray:
     """Render centre-line segments as a round-brush stroke: (size, size, 4) uint8 RGBA."""
     coverage = stroke_coverage(segments, height, top, left, brush, size)
-    return _composite(coverage[..., None], *COLOUR_SETUPS[setup])
+    stroke, background = COLOUR_SETUPS[setup]
+    rgba = np.empty((size, size, 4), dtype=np.uint8)
+    rgba[...] = _composite(np.zeros(1, dtype=np.float32), stroke, background)
+    covered = coverage > 0  # the brush touches a small part of the canvas: blend only there
+    rgba[covered] = _composite(coverage[covered], stroke, background)
+    return rgba
 
 
 def _composite(coverage: np.ndarray, stroke: tuple, background: tuple) -> np.ndarray:
-    """Paint `stroke` over `background` where `coverage` says, as the browser would."""
+    """Paint `stroke` over `background` at pixels covered this much, as the browser would:
+    (n,) coverage -> (n, 4) uint8 RGBA."""
     stroke_colour, stroke_alpha = np.array(stroke[:3]) / 255, stroke[3] / 255
     back_colour, back_alpha = np.array(background[:3]) / 255, background[3] / 255
-    front = coverage * stroke_alpha
+    front = coverage[:, None] * stroke_alpha
     alpha = front + (1 - front) * back_alpha
     premultiplied = front * stroke_colour + (1 - front) * back_alpha * back_colour
     colour = np.divide(premultiplied, alpha, out=np.zeros_like(premultiplied), where=alpha > 0)
