@@ -88,15 +88,15 @@ def stroke_coverage(
     size: int = CANVAS_SIZE,
 ) -> np.ndarray:
     """How much of each pixel a round brush of width `brush` covers: (size, size) float32."""
-    rows = np.array([s[0] for s in segments] + [s[2] for s in segments])
-    cols = np.array([s[1] for s in segments] + [s[3] for s in segments])
-    scale = height / max(np.ptp(rows), 1e-6)
+    ends = np.asarray(segments).reshape(-1, 2)  # (row, col) of each end, in the segments' dtype
+    low = ends.min(axis=0)
+    scale = height / max(np.ptp(ends[:, 0]), 1e-6)
+    rows = ((ends[:, 0] - low[0]) * scale + top).reshape(-1, 2)  # (start, end) of each segment
+    cols = ((ends[:, 1] - low[1]) * scale + left).reshape(-1, 2)
     line = Image.new("1", (size, size), 0)
     pen = ImageDraw.Draw(line)
-    for r0, c0, r1, c1 in segments:
-        start = (left + (c0 - cols.min()) * scale, top + (r0 - rows.min()) * scale)
-        end = (left + (c1 - cols.min()) * scale, top + (r1 - rows.min()) * scale)
-        pen.line([start, end], fill=1)
+    for (r0, r1), (c0, c1) in zip(rows.tolist(), cols.tolist()):
+        pen.line([(c0, r0), (c1, r1)], fill=1)
     centre = np.asarray(line)
     coverage = np.zeros((size, size), dtype=np.float32)
     box = line.getbbox()
