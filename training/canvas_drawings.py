@@ -7,7 +7,6 @@ several colour set-ups. The result is the RGBA image `st_canvas` returns.
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterator
 
 import numpy as np
@@ -32,35 +31,49 @@ COLOUR_SETUPS: dict[str, tuple[tuple[int, int, int, int], tuple[int, int, int, i
 _NEIGHBOUR_STEPS = ((0, 1), (1, 0), (1, 1), (1, -1))
 
 
+def _removable(step: int) -> np.ndarray:
+    """Zhang-Suen's test of one sub-iteration for each of the 256 neighbourhoods: (256,) bool.
+    Bit i of a neighbourhood's code is neighbour P(i + 2), clockwise from the one above."""
+    ring = (np.arange(256)[:, None] >> np.arange(8)) & 1  # P2 ... P9
+    p2, _, p4, _, p6, _, p8, _ = ring.T
+    neighbours = ring.sum(axis=1)
+    transitions = ((ring == 0) & (np.roll(ring, -1, axis=1) == 1)).sum(axis=1)
+    if step == 0:
+        clear = (p2 * p4 * p6 == 0) & (p4 * p6 * p8 == 0)
+    else:
+        clear = (p2 * p4 * p8 == 0) & (p2 * p6 * p8 == 0)
+    return (neighbours >= 2) & (neighbours <= 6) & (transitions == 1) & clear
+
+
+_REMOVABLE = (_removable(0), _removable(1))
+
+
 def _thin(binary: np.ndarray) -> np.ndarray:
     """Zhang-Suen thinning: reduce a binary shape to its one-pixel centre line."""
-    image = np.pad(binary.astype(np.uint8), 1)
+    thinned = np.zeros(binary.shape, dtype=bool)
+    rows, cols = np.flatnonzero(binary.any(axis=1)), np.flatnonzero(binary.any(axis=0))
+    if rows.size == 0:
+        return thinned
+    box = slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1)  # only the shape can change
+    image = np.pad(binary[box].astype(np.uint8), 1)
     while True:
         changed = False
-        for step in (0, 1):
+        for removable in _REMOVABLE:
             p = image
-            n2, n3, n4 = p[:-2, 1:-1], p[:-2, 2:], p[1:-1, 2:]
-            n5, n6, n7 = p[2:, 2:], p[2:, 1:-1], p[2:, :-2]
-            n8, n9 = p[1:-1, :-2], p[:-2, :-2]
-            ring = [n2, n3, n4, n5, n6, n7, n8, n9, n2]
-            neighbours = sum(ring[:8])
-            transitions = sum((a == 0) & (b == 1) for a, b in itertools.pairwise(ring))
-            if step == 0:
-                clear = (n2 * n4 * n6 == 0) & (n4 * n6 * n8 == 0)
-            else:
-                clear = (n2 * n4 * n8 == 0) & (n2 * n6 * n8 == 0)
-            remove = (
-                (p[1:-1, 1:-1] == 1)
-                & (neighbours >= 2)
-                & (neighbours <= 6)
-                & (transitions == 1)
-                & clear
-            )
+            ring = (
+                p[:-2, 1:-1], p[:-2, 2:], p[1:-1, 2:], p[2:, 2:],
+                p[2:, 1:-1], p[2:, :-2], p[1:-1, :-2], p[:-2, :-2],
+            )  # fmt: skip
+            code = np.zeros_like(ring[0])
+            for bit, neighbour in enumerate(ring):
+                code |= neighbour << bit
+            remove = (p[1:-1, 1:-1] == 1) & removable[code]
             if remove.any():
                 image[1:-1, 1:-1][remove] = 0
                 changed = True
         if not changed:
-            return image[1:-1, 1:-1].astype(bool)
+            thinned[box] = image[1:-1, 1:-1]
+            return thinned
 
 
 def centre_line(digit: np.ndarray) -> Segments:
