@@ -384,17 +384,24 @@ def scanned_figures(classifier: digit_model.Classifier, source: Source) -> dict[
 def canvas_accuracy(
     classifier: digit_model.Classifier, x_test: np.ndarray, y_test: np.ndarray, samples: int
 ) -> dict:
-    """Accuracy on test digits redrawn on a 280x280 canvas, read through the app's pipeline."""
+    """Test digits redrawn on a 280x280 canvas, read through the app's pipeline: the digit
+    read right (the page offers it even when it says "not a digit"), and how often it says so."""
     drawings = list(random_drawings(x_test[:samples], y_test[:samples], seed=SEED))
     readings = read_digits(classifier, [canvas_to_ink(rgba) for rgba, _, _ in drawings])
     labels = [label for _, label, _ in drawings]
     setups = [setup for _, _, setup in drawings]
     predicted = [-1 if reading is None else reading.digit for reading in readings]
     correct = np.array(predicted) == np.array(labels)
+    flagged = [reading is not None and not reading.is_digit for reading in readings]
     by_setup = {
         setup: float(correct[[s == setup for s in setups]].mean()) for setup in sorted(set(setups))
     }
-    return {"accuracy": float(correct.mean()), "samples": len(labels), "by_colour_setup": by_setup}
+    return {
+        "accuracy": float(correct.mean()),
+        "samples": len(labels),
+        "by_colour_setup": by_setup,
+        "digits_flagged": float(np.mean(flagged)),
+    }
 
 
 def pen_figures(classifier: digit_model.Classifier, validation: unipen.PenCharacters) -> dict:
@@ -573,6 +580,7 @@ def report(metrics: dict) -> None:
         lines += [
             (f"  {setup}", f"{share:.2%}") for setup, share in canvas["by_colour_setup"].items()
         ]
+        lines.append(("  flagged not a digit", f"{canvas['digits_flagged']:.2%}"))
     if metrics.get("pen"):
         pen = metrics["pen"]
         lines.append(

@@ -43,6 +43,7 @@ class CanvasFigures:
     accuracy: float
     samples: int
     by_colour_setup: dict[str, float]
+    digits_flagged: float | None = None  # None in metrics written before it was
 
 
 @dataclass(frozen=True)

@@ -99,7 +99,12 @@ def summary_row(metrics: ModelMetrics) -> None:
         f"{canvas.accuracy:.2%}" if canvas else "not measured",
         help="MNIST test digits redrawn as canvas strokes at random sizes, places and "
         "colours, read through the same steps as a drawing on this page."
-        + (f" {canvas.samples:,} drawings." if canvas else ""),
+        + (f" {canvas.samples:,} drawings." if canvas else "")
+        + (
+            f" {canvas.digits_flagged:.1%} of them were called not a digit."
+            if canvas and canvas.digits_flagged is not None
+            else ""
+        ),
     )
     columns[2].metric("Parameters", f"{metrics.parameters:,}")
     columns[3].metric("File size", f"{metrics.file_size_bytes / 1e6:.2f} MB")

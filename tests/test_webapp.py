@@ -323,6 +323,11 @@ def test_model_card_shows_the_figures_from_the_metrics_file(app, canvas):
     assert figures["Test accuracy"] == f"{metrics.test_accuracy:.2%}"
     assert figures["Parameters"] == f"{metrics.parameters:,}"
     assert figures["File size"] == f"{metrics.file_size_bytes / 1e6:.2f} MB"
+    (canvas_style,) = [metric for metric in card.metric if metric.label == "Canvas-style accuracy"]
+    assert canvas_style.value == f"{metrics.canvas.accuracy:.2%}"
+    assert f"{metrics.canvas.samples:,} drawings." in canvas_style.proto.help
+    flagged = f"{metrics.canvas.digits_flagged:.1%} of them were called not a digit."
+    assert flagged in canvas_style.proto.help
     layers = card.dataframe[0]
     assert list(layers.value["Layer"]) == [layer.layer for layer in metrics.architecture]
 
