@@ -2,15 +2,31 @@
 
 import numpy as np
 import pytest
+from scipy import ndimage
 
+from preprocess import FIELD
 from tests.support.data import mnist
 from training import not_digits, styles
-from training.canvas_drawings import centre_line
+from training.canvas_drawings import UPSCALE, centre_line
 
 
 def digit_segments(digit: int) -> np.ndarray:
     images, labels = mnist("test")
     return np.array(centre_line(images[labels == digit][0] / 255.0), np.float32)
+
+
+def test_a_thick_ring_thins_to_one_closed_line_along_its_middle():
+    """The centre line every style and redrawn digit starts from: a 0 keeps its hole."""
+    rows, cols = np.mgrid[:FIELD, :FIELD]
+    radius = np.hypot(rows - 13.5, cols - 13.5)
+    ring = ((radius > 5) & (radius < 10)).astype(np.float32)
+    ends = np.array(centre_line(ring)).reshape(-1, 2)
+    assert np.all(np.abs(np.hypot(*(ends - ends.mean(axis=0)).T) - 7.5) <= 1)
+    line = np.zeros((FIELD * UPSCALE, FIELD * UPSCALE), bool)
+    line[tuple(np.round(ends * UPSCALE).astype(int).T)] = True
+    assert ndimage.label(line, structure=np.ones((3, 3)))[1] == 1  # one stroke
+    assert ndimage.label(~line)[1] == 2  # the outside and the hole
+    assert not (line[:-1, :-1] & line[1:, :-1] & line[:-1, 1:] & line[1:, 1:]).any()  # 1 px wide
 
 
 def box(segments):
