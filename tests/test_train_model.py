@@ -13,6 +13,7 @@ import digit_model
 import train_model
 from devtools.datasets import CVL_PATH, MNIST_PATH, UNIPEN_PATH
 from digit_model.metrics import SourceFigures, pooled
+from digit_model.network import build_model
 from tests.support.data import cvl_valid, mnist, pen_unseen_sites
 from training import cvl, unipen
 
@@ -329,3 +330,17 @@ def test_sites_pooled_weigh_each_drawing_alike():
     assert together.letters_read_as is None  # nor which letters were let through
     again = pooled([small, dataclasses.replace(small, letters_read_as={"a": [1] + [0] * 9})])
     assert again.letters_read_as == {"a": [1, 0, 3] + [0] * 7, "y": [0] * 4 + [2] + [0] * 5}
+
+
+@pytest.mark.parametrize(("offset", "flagged"), [(-100.0, 1.0), (100.0, 0.0)])
+def test_the_canvas_figure_counts_the_drawings_the_verdict_flags(offset, flagged):
+    """The committed weights with the threshold moved so that every drawing is, or none is,
+    called not a digit: the digits read stay the same, the share flagged follows the verdict."""
+    committed = digit_model.load()
+    moved = build_model(not_digit_offset=offset)
+    moved.set_weights(committed.model.get_weights())
+    images, labels = mnist("test")
+    as_committed = train_model.canvas_accuracy(committed, images, labels, 20)
+    figures = train_model.canvas_accuracy(digit_model.Classifier(moved), images, labels, 20)
+    assert figures["digits_flagged"] == flagged
+    assert figures["accuracy"] == as_committed["accuracy"]
