@@ -333,14 +333,13 @@ def test_sites_pooled_weigh_each_drawing_alike():
 
 
 @pytest.mark.parametrize(("offset", "flagged"), [(-100.0, 1.0), (100.0, 0.0)])
-def test_the_canvas_figure_counts_the_drawings_the_verdict_flags(offset, flagged):
+def test_the_canvas_figure_counts_the_drawings_the_verdict_flags(classifier, offset, flagged):
     """The committed weights with the threshold moved so that every drawing is, or none is,
     called not a digit: the digits read stay the same, the share flagged follows the verdict."""
-    committed = digit_model.load()
     moved = build_model(not_digit_offset=offset)
-    moved.set_weights(committed.model.get_weights())
+    moved.set_weights(classifier.model.get_weights())
     images, labels = mnist("test")
-    as_committed = train_model.canvas_accuracy(committed, images, labels, 20)
+    as_committed = train_model.canvas_accuracy(classifier, images, labels, 20)
     figures = train_model.canvas_accuracy(digit_model.Classifier(moved), images, labels, 20)
     assert figures["digits_flagged"] == flagged
     assert figures["accuracy"] == as_committed["accuracy"]
