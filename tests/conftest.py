@@ -3,6 +3,7 @@ with its labels going to the test PostgreSQL server."""
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections.abc import Iterator
 
@@ -25,6 +26,10 @@ from tests.support.pictures import written_strokes
 from training import not_digits
 
 pytest_plugins = ["tests.support.postgres_server"]
+
+# A doubtful letter stays doubtful drawn at each of these changes to its first placement:
+# px taller, lower, further right, and the brush's px.
+HESITANT_NEARBY = ((-6, 6), (-3, 3), (-3, 3), (14, 22))
 
 
 @pytest.fixture(autouse=True)
@@ -75,12 +80,21 @@ def not_a_digit(classifier) -> Digit:
 
 def hesitant_letters(classifier) -> Iterator[Digit]:
     """Handwritten letters the model hesitates over, drawn alone: no digit by its verdict, but
-    not firmly."""
+    not firmly, also drawn a little larger or smaller, a few pixels off and with a thinner or
+    thicker brush. The band of doubt is narrow, and a browser's strokes land a pixel or two
+    from these: a letter on its edge would be doubtful here and firmly no digit there."""
     pen = pen_unseen_sites()
+    height, top, left = PLACEMENTS[0]
     for index in np.flatnonzero(pen.is_other)[:3000]:
         drawing = Digit(-1, [tuple(map(float, s)) for s in pen.segments[index]])
-        (reading,) = read_digits(classifier, [canvas_to_ink(drawing.image(*PLACEMENTS[0]))])
-        if reading is not None and reading.doubtful and not reading.too_small:
+        (reading,) = read_digits(classifier, [canvas_to_ink(drawing.image(height, top, left))])
+        if reading is None or not reading.doubtful or reading.too_small:
+            continue
+        nearby = [
+            drawing.image(height + grown, top + down, left + right, brush)
+            for grown, down, right, brush in itertools.product(*HESITANT_NEARBY)
+        ]
+        if all(r.doubtful for r in read_digits(classifier, [canvas_to_ink(i) for i in nearby])):
             yield drawing
 
 
