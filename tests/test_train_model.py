@@ -88,7 +88,7 @@ def test_training_writes_a_loadable_model_and_its_metrics(trained):
     assert scanned == {f"{side} px": cvl_digits for side in train_model.SCANNED_SIDES}
     assert 0 <= metrics["test_accuracy"] <= 1
     assert set(metrics["history"]) >= {"loss", "accuracy", "val_loss", "val_accuracy"}
-    # It learns: 54 steps leave MNIST's test digits near chance, which says little of the
+    # It learns: two short epochs leave MNIST's test digits near chance, which says little of the
     # recipe, but the training drawings are fitted better after the second epoch than the first.
     assert metrics["history"]["loss"][1] < metrics["history"]["loss"][0]
     assert metrics["history"]["accuracy"][1] > metrics["history"]["accuracy"][0]
