@@ -15,18 +15,38 @@ def digit_segments(digit: int) -> np.ndarray:
     return np.array(centre_line(images[labels == digit][0] / 255.0), np.float32)
 
 
+def drawn_line(segments):
+    """Centre-line segments as a (112, 112) bool image of the pixels they pass through."""
+    line = np.zeros((FIELD * UPSCALE, FIELD * UPSCALE), bool)
+    ends = np.array(segments).reshape(-1, 2)
+    line[tuple(np.round(ends * UPSCALE).astype(int).T)] = True
+    return line
+
+
 def test_a_thick_ring_thins_to_one_closed_line_along_its_middle():
     """The centre line every style and redrawn digit starts from: a 0 keeps its hole."""
     rows, cols = np.mgrid[:FIELD, :FIELD]
     radius = np.hypot(rows - 13.5, cols - 13.5)
     ring = ((radius > 5) & (radius < 10)).astype(np.float32)
-    ends = np.array(centre_line(ring)).reshape(-1, 2)
+    segments = centre_line(ring)
+    ends = np.array(segments).reshape(-1, 2)
     assert np.all(np.abs(np.hypot(*(ends - ends.mean(axis=0)).T) - 7.5) <= 1)
-    line = np.zeros((FIELD * UPSCALE, FIELD * UPSCALE), bool)
-    line[tuple(np.round(ends * UPSCALE).astype(int).T)] = True
+    line = drawn_line(segments)
     assert ndimage.label(line, structure=np.ones((3, 3)))[1] == 1  # one stroke
     assert ndimage.label(~line)[1] == 2  # the outside and the hole
     assert not (line[:-1, :-1] & line[1:, :-1] & line[:-1, 1:] & line[1:, 1:]).any()  # 1 px wide
+
+
+def test_a_nine_whose_loop_is_filled_in_is_redrawn_with_its_loop():
+    """A blob for a loop, as a pressed pen leaves it, is traced round: a 9, not a 7-like hook."""
+    rows, cols = np.mgrid[:FIELD, :FIELD]
+    nine = (np.hypot(rows - 9, cols - 13) < 5.5) | (
+        (abs(cols - 17.5) < 1.2) & (rows > 9) & (rows < 25)
+    )
+    line = drawn_line(centre_line(nine.astype(np.float32)))
+    assert ndimage.label(~line)[1] == 2  # the outside and the loop's hole
+    stem = (abs(cols - 14) < 1.5) & (rows > 3) & (rows < 25)
+    assert ndimage.label(~drawn_line(centre_line(stem.astype(np.float32))))[1] == 1  # no loop
 
 
 def box(segments):

@@ -2,7 +2,8 @@
 
 Each digit is thinned to its centre line and redrawn as a uniform-width round-brush
 stroke at a random size, place and brush width on a 280x280 canvas, in one of
-several colour set-ups. The result is the RGBA image `st_canvas` returns.
+several colour set-ups. The result is the RGBA image `st_canvas` returns. A loop the
+writer's pen filled in is traced round its edge, as a person redrawing it would.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from scipy import ndimage
 from preprocess import CANVAS_SIZE, FIELD, enlarge, normalize
 
 UPSCALE = 4  # thin the digit at this multiple of 28 px so the centre line is smooth
+FILLED_DEPTH = 2.0  # ink deeper than this many stroke half-widths is a loop filled in
 
 Segments = list[tuple[float, float, float, float]]  # centre line: (row0, col0, row1, col1) each
 
@@ -76,10 +78,21 @@ def _thin(binary: np.ndarray) -> np.ndarray:
             return thinned
 
 
+def _hollowed(ink: np.ndarray) -> np.ndarray:
+    """Binary ink with the middle of each filled-in loop cleared, so that its centre line goes
+    round the loop instead of shrinking it to a line (a 9 whose loop is a blob is no 7)."""
+    depth = ndimage.distance_transform_edt(ink)
+    skeleton = _thin(ink)
+    if not skeleton.any():
+        return ink
+    half_width = np.median(depth[skeleton])  # the stroke's, along its centre line
+    return ink & (depth <= FILLED_DEPTH * half_width)
+
+
 def centre_line(digit: np.ndarray) -> Segments:
     """The digit's centre line as segments (row0, col0, row1, col1) in units of its 28 px field."""
     large = enlarge(digit, FIELD * UPSCALE, smooth=True)
-    skeleton = _thin(large > 0.5 * large.max())
+    skeleton = _thin(_hollowed(large > 0.5 * large.max()))
     segments = []
     for dr, dc in _NEIGHBOUR_STEPS:
         rows, cols = np.nonzero(skeleton)
