@@ -85,17 +85,23 @@ def hesitant_letters(classifier) -> Iterator[Digit]:
     from these: a letter on its edge would be doubtful here and firmly no digit there."""
     pen = pen_unseen_sites()
     height, top, left = PLACEMENTS[0]
-    for index in np.flatnonzero(pen.is_other)[:3000]:
-        drawing = Digit(-1, [tuple(map(float, s)) for s in pen.segments[index]])
-        (reading,) = read_digits(classifier, [canvas_to_ink(drawing.image(height, top, left))])
-        if reading is None or not reading.doubtful or reading.too_small:
-            continue
-        nearby = [
-            drawing.image(height + grown, top + down, left + right, brush)
-            for grown, down, right, brush in itertools.product(*HESITANT_NEARBY)
+    letters = np.flatnonzero(pen.is_other)
+    for start in range(0, len(letters), 500):  # read in batches: few letters are doubtful
+        drawings = [
+            Digit(-1, [tuple(map(float, s)) for s in pen.segments[index]])
+            for index in letters[start : start + 500]
         ]
-        if all(r.doubtful for r in read_digits(classifier, [canvas_to_ink(i) for i in nearby])):
-            yield drawing
+        inks = [canvas_to_ink(drawing.image(height, top, left)) for drawing in drawings]
+        for drawing, reading in zip(drawings, read_digits(classifier, inks)):
+            if reading is None or not reading.doubtful or reading.too_small:
+                continue
+            nearby = [
+                drawing.image(height + grown, top + down, left + right, brush)
+                for grown, down, right, brush in itertools.product(*HESITANT_NEARBY)
+            ]
+            nearby_inks = [canvas_to_ink(image) for image in nearby]
+            if all(r.doubtful for r in read_digits(classifier, nearby_inks)):
+                yield drawing
 
 
 @pytest.fixture(scope="session")
