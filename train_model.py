@@ -37,6 +37,8 @@ import os
 import sys
 import time
 import tomllib
+import zipfile
+import zlib
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -1006,7 +1008,7 @@ def load_feedback(path: Path | None) -> tuple[np.ndarray, np.ndarray]:
         try:
             with np.load(path, allow_pickle=False) as data:
                 x, y = data["x"], data["y"]
-        except (OSError, KeyError, ValueError) as error:
+        except (OSError, EOFError, KeyError, ValueError, zipfile.BadZipFile, zlib.error) as error:
             raise ValueError(
                 f"{path} is not a feedback data set ({error}); download one from the History tab."
             ) from error

@@ -104,7 +104,7 @@ def test_finetune_refuses_a_model_that_forgets_mnist(feedback_file, model_copy, 
     assert not digit_model.metrics_path(out).exists()
 
 
-def test_finetune_explains_a_feedback_file_it_cannot_use(model_copy, tmp_path):
+def test_finetune_explains_a_feedback_file_it_cannot_use(feedback_file, model_copy, tmp_path):
     too_small = tmp_path / "few.npz"
     np.savez(too_small, x=np.zeros((3, 28, 28), np.uint8), y=np.array([1, 2, 3], np.uint8))
     with pytest.raises(SystemExit, match="holds 3 labelled drawings; fine-tuning needs at least"):
@@ -117,6 +117,12 @@ def test_finetune_explains_a_feedback_file_it_cannot_use(model_copy, tmp_path):
 
     with pytest.raises(SystemExit, match="is not a feedback data set"):
         train_model.main(finetune_args(tmp_path / "missing.npz", model_copy, tmp_path / "o.keras"))
+
+    whole = feedback_file.read_bytes()
+    cut_off = tmp_path / "cut_off.npz"  # a download that stopped halfway
+    cut_off.write_bytes(whole[: len(whole) // 2])
+    with pytest.raises(SystemExit, match=r"cut_off\.npz is not a feedback data set"):
+        train_model.main(finetune_args(cut_off, model_copy, tmp_path / "out.keras"))
 
 
 @pytest.mark.postgres
