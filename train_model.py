@@ -756,17 +756,22 @@ def save_and_record(
     base: dict,
     **recorded: object,
 ) -> None:
-    """Write the model, then its figures beside it, each atomically, and print the figures.
+    """Measure the model, then put it and its figures in place together, and print the figures.
 
-    A crash mid-save never leaves a broken model or metrics file behind.
+    The minutes of measuring happen on a side file, so a crash or Ctrl-C meanwhile leaves the
+    model before and its own figures in place (and the new network in the side file).
     """
     args.out.parent.mkdir(parents=True, exist_ok=True)
     partial = args.out.with_name(args.out.stem + ".partial.keras")
     model.save(partial)
+    metrics = {
+        **base,
+        **evaluate(partial, x_test, y_test, args.canvas_samples, *held_out),
+        **recorded,
+    }
+    checked = digit_model.ModelMetrics.from_dict(metrics)
     os.replace(partial, args.out)
-    figures = evaluate(args.out, x_test, y_test, args.canvas_samples, *held_out)
-    metrics = {**base, **figures, **recorded}
-    digit_model.ModelMetrics.from_dict(metrics).write(digit_model.metrics_path(args.out))
+    checked.write(digit_model.metrics_path(args.out))
     report(metrics)
 
 

@@ -1,5 +1,6 @@
 """train_model.py end to end on a small subset: it trains, saves, reports and evaluates."""
 
+import argparse
 import dataclasses
 import json
 import shutil
@@ -101,6 +102,26 @@ def test_evaluate_prints_the_figures_of_an_existing_model(trained, small_mnist, 
     printed = capsys.readouterr().out
     assert "test accuracy" in printed and "canvas-style" in printed and "per digit" in printed
     assert "slashed zero" in printed and "temperature" in printed
+
+
+def test_a_crash_while_measuring_a_new_model_leaves_the_model_before_and_its_figures(
+    trained, tmp_path, monkeypatch
+):
+    out = tmp_path / "model.keras"
+    shutil.copy(trained, out)
+    shutil.copy(digit_model.metrics_path(trained), digit_model.metrics_path(out))
+    before = out.read_bytes(), digit_model.metrics_path(out).read_bytes()
+
+    def stopped(*_):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(train_model, "evaluate", stopped)
+    args = argparse.Namespace(out=out, canvas_samples=0)
+    with pytest.raises(KeyboardInterrupt):
+        train_model.save_and_record(build_model(), args, *mnist("test"), (None, {}), base={})
+
+    assert (out.read_bytes(), digit_model.metrics_path(out).read_bytes()) == before
+    assert digit_model.load(tmp_path / "model.partial.keras").model.count_params() > 0
 
 
 def test_training_without_pen_handwriting_says_what_to_pass(capsys):
