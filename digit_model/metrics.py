@@ -153,6 +153,10 @@ class SiteFolds:
     mnist_digits: int  # MNIST training digits per model; generated sets cut in proportion
     sites: dict[str, SourceFigures]
 
+    def __post_init__(self) -> None:
+        if not self.sites or not all(fold.samples > 0 for fold in self.sites.values()):
+            raise ValueError("a leave_one_site_out record needs each site it names read on digits")
+
 
 @dataclass(frozen=True)
 class Layer:

@@ -531,10 +531,20 @@ def test_model_card_shows_pen_handwriting_and_calibration_when_measured(
     assert counts["encoding"]["text"]["field"] == points["encoding"]["size"]["field"] == "samples"
 
 
+def committed_metrics_with_an_empty_fold() -> dict:
+    """The committed figures, hand-edited so that a leave-one-site-out record names no site."""
+    metrics = json.loads(digit_model.metrics_path(digit_model.DEFAULT_PATH).read_text())
+    return metrics | {"leave_one_site_out": [{"epochs": 12, "mnist_digits": 60000, "sites": {}}]}
+
+
 @pytest.mark.parametrize(
     ("metrics", "problem"),
-    [(None, "No model metrics"), ({"test_accuracy": 0.99}, "not a complete metrics file")],
-    ids=["missing", "incomplete"],
+    [
+        (None, "No model metrics"),
+        ({"test_accuracy": 0.99}, "not a complete metrics file"),
+        (committed_metrics_with_an_empty_fold(), "needs each site it names read on digits"),
+    ],
+    ids=["missing", "incomplete", "empty fold"],
 )
 def test_model_without_usable_metrics_still_reads_digits_and_says_how_to_fix_the_card(
     tmp_path, monkeypatch, canvas, clear_digits, metrics, problem
