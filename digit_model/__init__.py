@@ -8,13 +8,16 @@ import os
 import shlex
 import zipfile
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 from scipy import ndimage
 
 from digit_model.metrics import ModelMetrics
 from preprocess import CENTRE, FIELD
+
+if TYPE_CHECKING:
+    import keras
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_PATH = REPO_ROOT / "model.keras"
@@ -100,7 +103,7 @@ class Classifier:
     """A trained model behind a compiled call, cheap enough to run on every stroke, and a
     second look for the drawings it is unsure of."""
 
-    def __init__(self, model) -> None:
+    def __init__(self, model: keras.Model) -> None:
         import keras
         import tensorflow as tf
 

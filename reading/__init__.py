@@ -347,7 +347,7 @@ def recall_number(number: NumberReading, memory: HandwritingMemory) -> NumberRea
 
 
 def read_image_bytes(
-    classifier: Classifier, data: bytes, mode: Mode = "digit"
+    classifier: Classifier, data: bytes | bytearray, mode: Mode = "digit"
 ) -> OneDigitReading | NumberReading | None:
     """Read a PNG, JPEG or WebP (a canvas export or a photo of paper) as a digit or a number.
 

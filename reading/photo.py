@@ -151,7 +151,7 @@ class Photo:
     scale: float  # picture pixels per pixel of the upright image as sent
 
 
-def read_upload(data: bytes) -> Photo:
+def read_upload(data: bytes | bytearray) -> Photo:
     """Open an uploaded PNG, JPEG or WebP and find the handwriting on it, or raise PhotoError.
 
     A digital drawing (a canvas export: a border of one flat colour, the background of most
