@@ -104,6 +104,16 @@ def test_evaluate_prints_the_figures_of_an_existing_model(trained, small_mnist, 
     assert "slashed zero" in printed and "temperature" in printed
 
 
+def test_canvas_figures_read_in_chunks_are_those_of_every_drawing_at_once(classifier, monkeypatch):
+    x_test, y_test = mnist("test")
+    monkeypatch.setattr(train_model, "CANVAS_CHUNK", 1000)
+    at_once = train_model.canvas_accuracy(classifier, x_test, y_test, 40)
+    monkeypatch.setattr(train_model, "CANVAS_CHUNK", 7)
+    in_chunks = train_model.canvas_accuracy(classifier, x_test, y_test, 40)
+    assert in_chunks["samples"] == 40 and at_once["accuracy"] > 0.9
+    assert in_chunks == at_once
+
+
 def test_a_crash_while_measuring_a_new_model_leaves_the_model_before_and_its_figures(
     trained, tmp_path, monkeypatch
 ):
