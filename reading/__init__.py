@@ -35,7 +35,7 @@ MAY_NOT_BE_A_DIGIT = "may not be a digit at all"  # said of a digit given though
 UNSURE_BELOW = 0.6  # a digit read less surely than this is a guess between two digits
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # holds arrays: compared by identity
 class DigitReading:
     """What the model made of one digit: its 28x28 input, ten calibrated probabilities and
     whether the ink is a digit at all."""
@@ -92,7 +92,7 @@ class DigitReading:
         }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class OneDigitReading(DigitReading):
     """A drawing or picture sent to be read as one digit, and the number it reads as when it
     holds several digits side by side instead (`several_digits`)."""
@@ -105,7 +105,7 @@ class OneDigitReading(DigitReading):
         return {**super().to_dict(), "several_digits": self.several_digits}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class DrawingReading(OneDigitReading):
     """One canvas drawing read as a digit, with a key that names the drawing: a new stroke
     makes a new drawing, and undo brings an earlier one back."""
@@ -127,7 +127,7 @@ class Box:
         return [self.left, self.top, self.right, self.bottom]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class PlacedDigit(DigitReading):
     """One digit of a number, and where it was written."""
 
@@ -152,7 +152,7 @@ class PlacedMark:
         return {"mark": self.symbol, "after": self.after, "box": self.box.to_list()}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # holds arrays: compared by identity
 class NumberReading:
     """A written number: its digits left to right, and the marks written with them (points,
     commas, dashes, a minus sign)."""

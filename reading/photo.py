@@ -142,7 +142,7 @@ _UPRIGHT = {
 _SIDEWAYS = (5, 6, 7, 8)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # holds arrays: compared by identity
 class Photo:
     """An uploaded picture at working size, upright and opaque, and the ink found on it."""
 

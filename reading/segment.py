@@ -86,7 +86,7 @@ RECENT_FIRST_LOOKS = 4096  # candidates' first looks kept for each classifier (u
 RECENT_PENS = 256  # digits' pen widths kept, for the marks beside them (a number each)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # holds arrays: compared by identity
 class Piece:
     """One digit of a number: its 28x28 input, where it lies in the ink (pixel box), and, when
     a classifier chose the split, what the model read in it."""
