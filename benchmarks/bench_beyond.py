@@ -109,6 +109,7 @@ def time_digit_by_digit(
 
 
 def report(rows: dict[str, list[float]]) -> None:
+    """Print each timed row's p50 and p90 in milliseconds."""
     width = max(len(name) for name in rows)
     print(f"{'':{width}}  {'p50 ms':>8}  {'p90 ms':>8}")
     for name, times in rows.items():

@@ -46,6 +46,7 @@ PRANKS = 5
 
 
 def is_right(reading: DigitReading, digit: int) -> bool:
+    """The page shows `digit` as the answer, not "not a digit"."""
     return reading.is_digit and reading.digit == digit
 
 
@@ -127,6 +128,7 @@ def letters_read_as_digits(
 
 
 def report(name: str, figures: dict) -> None:
+    """Print one source's errors with and without memory, the pranks' cost and calibration."""
     without, with_memory = figures["without"], figures["with_memory"]
     print(
         f"{name}: {figures['drawings']} drawings; errors {without} without memory, "

@@ -318,6 +318,7 @@ def measure_browser(
 
 
 def report(title: str, timings: dict[str, list[float]]) -> None:
+    """Print a table of runs, p50 and p90 in milliseconds under `title`."""
     print(f"\n{title}")
     print(f"{'':50}{'runs':>6}{'p50 ms':>10}{'p90 ms':>10}")
     for name, seconds in timings.items():

@@ -239,6 +239,7 @@ def visit_cookies(url: str) -> dict[str, str]:
 
 
 def cookie_header(cookies: dict[str, str]) -> str:
+    """The Cookie header a browser would send with these cookies."""
     return "; ".join(f"{name}={value}" for name, value in cookies.items())
 
 
@@ -506,6 +507,7 @@ def machine_seconds() -> float:
 
 
 def resident_mib(pid: int) -> float:
+    """The process's resident memory in MiB; NaN once it has gone."""
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
             if line.startswith("VmRSS:"):
@@ -516,6 +518,7 @@ def resident_mib(pid: int) -> float:
 
 
 def load_average() -> str:
+    """The machine's load over 1, 5 and 15 minutes, as the kernel gives it."""
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
@@ -556,6 +559,8 @@ class CpuClock:
 
 @dataclass
 class Level:
+    """What one level of simulated sessions measured."""
+
     sessions: int
     seconds: float
     answers: list[Answer]
@@ -607,6 +612,7 @@ LEGEND = (
 
 
 def row(level: Level, interval: float) -> str:
+    """One level as a line of the printed table."""
     answers = level.answers
     finished = [a for a in answers if a.status == "FINISHED_FRAGMENT_RUN_SUCCESSFULLY"]
     right = [a for a in finished if a.prediction == str(a.drawn)]
