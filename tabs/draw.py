@@ -965,8 +965,7 @@ def drawing_section(classifier: digit_model.Classifier, brush: int) -> None:
         reading = read_drawing(classifier, drawing.image_data, handwriting_memory())
         took_over(reading, drawing.json_data)
         answer_section(reading, drawing.json_data)
-        read = [] if reading is None else [reading]
-        why_section(classifier, [r.image for r in read], [r.digit for r in read], key="why_digit")
+        why_section(classifier, [] if reading is None else [reading], key="why_digit")
 
 
 def remember(setting: str, widget_key: str) -> None:
@@ -999,10 +998,17 @@ def heat_map(classifier: digit_model.Classifier, image: np.ndarray, digit: int, 
     return png_data_url(explain.overlay(image, saliency, size=side))
 
 
+def why_caption(reading: DigitReading) -> str:
+    """What a heat-map shows: why the digit read, or, where no digit is given, what in the
+    drawing looks like the likeliest one."""
+    if reading.withheld is None:
+        return f"Why {reading.digit}"
+    return f"{WITHHELD_WORDS[reading.withheld][0]}; what looks like a {reading.digit}"
+
+
 def why_section(
     classifier: digit_model.Classifier,
-    images: list[np.ndarray],
-    digits: list[int],
+    readings: list[DigitReading],
     key: str,
     scale: int = PREVIEW_SCALE,
 ) -> None:
@@ -1014,12 +1020,13 @@ def why_section(
     # run: each is set from the visit's setting, so that a switch finds it as last set.
     st.session_state[key] = st.session_state.get(WHY_SETTING, False)
     shown = st.toggle(WHY_TEXT, key=key, help=WHY_HELP, on_change=remember, args=(WHY_SETTING, key))
-    if not shown or not images:
+    if not shown or not readings:
         return
+    captions = [why_caption(reading) for reading in readings]
     st.image(
-        [heat_map(classifier, image, digit, FIELD * scale) for image, digit in zip(images, digits)],
-        caption=[f"Why {digit}" for digit in digits],
-        alt=[f"The input of the {digit}, its strokes coloured by their effect" for digit in digits],
+        [heat_map(classifier, r.image, r.digit, FIELD * scale) for r in readings],
+        caption=captions,
+        alt=[f"{caption}: the input's strokes coloured by their effect" for caption in captions],
     )
     st.caption("Red strokes drove the answer most, orange ones less; grey ones hardly mattered.")
 
@@ -1107,13 +1114,7 @@ def number_answer(
     )
     st.caption("What the model sees: each digit's 28x28 input, with its answer and confidence.")
     number_feedback(reading, area)
-    why_section(
-        classifier,
-        [digit.image for digit in reading.digits],
-        [digit.digit for digit in reading.digits],
-        key=f"why_{area}",
-        scale=DIGIT_PREVIEW_SCALE,
-    )
+    why_section(classifier, list(reading.digits), key=f"why_{area}", scale=DIGIT_PREVIEW_SCALE)
 
 
 def number_key(reading: NumberReading) -> str:

@@ -689,6 +689,18 @@ def test_why_heat_map_is_computed_only_when_asked_for(app, canvas, clear_digits,
     assert number_reads.calls == 0  # one-digit mode never splits the drawing
 
 
+def test_why_names_no_digit_for_a_drawing_that_is_none(app, canvas, not_a_digit, classifier):
+    canvas.drawings[tabs.draw.CANVAS_KEY] = not_a_digit.image(*PLACEMENTS[0])
+    app.run()
+    app.toggle(key="why_digit").set_value(True).run()
+
+    leaned_to = reading.read_digit(classifier, canvas_to_ink(not_a_digit.image(*PLACEMENTS[0])))
+    assert not app.exception
+    assert metric(app, "Prediction") == tabs.draw.NOT_A_DIGIT
+    assert captions(app)[-1] == f"Not a digit; what looks like a {leaned_to.digit}"
+    assert why_pictures(app) == []
+
+
 def test_why_shows_a_heat_map_for_each_digit_of_a_number(app, canvas, clear_digits, monkeypatch):
     saliency = counted(monkeypatch, explain, "saliency")
     canvas.drawings[tabs.draw.NUMBER_CANVAS_KEY] = written(clear_digits, NUMBER)
