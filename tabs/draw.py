@@ -1072,15 +1072,17 @@ def number_answer(
         with st.container(horizontal=True, vertical_alignment="center"):
             examples_line(said, f"forget_{area}")
     doubts = []
+    alone = len(reading.digits) == 1  # "piece 1" means nothing when there is no piece 2
     for position, (digit, verdict) in enumerate(zip(reading.digits, verdicts), start=1):
+        piece = ("the writing" if photo else "the drawing") if alone else f"piece {position}"
         if verdict is not None:
-            doubts.append(f"piece {position} (**{WITHHELD}**) is {verdict[0].lower()}")
+            doubts.append(f"{piece} (**{WITHHELD}**) is {verdict[0].lower()}")
         elif digit.doubtful:
-            doubts.append(f"piece {position} (**{digit.digit}**) {MAY_NOT_BE_A_DIGIT}")
+            doubts.append(f"{piece} (**{digit.digit}**) {MAY_NOT_BE_A_DIGIT}")
         elif digit.confidence < UNSURE_BELOW:
             first, second = digit.top_two
             doubts.append(
-                f"digit {position} may be {a_digit(first, bold=True)} "
+                f"{'it' if alone else f'digit {position}'} may be {a_digit(first, bold=True)} "
                 f"({digit.probabilities[first]:.0%}) "
                 f"or {a_digit(second, bold=True)} ({digit.probabilities[second]:.0%})"
             )
@@ -1145,6 +1147,11 @@ def digits_meant(reading: NumberReading, typed: str) -> list[int | None]:
                 "and ? for a piece to leave unlabelled."
             )
     pieces, typed_count = len(reading.digits), len(meant)
+    if not typed.strip():
+        confirm = ""
+        if all(digit.withheld is None for digit in reading.digits):  # ✓ Correct is on
+            confirm = f"; if **{reading.number}** is right, press **{CONFIRM_TEXT}**"
+        raise FeedbackError(f"Type the number you meant first, one digit for each piece{confirm}.")
     if typed_count != pieces:
         raise FeedbackError(
             f"The writing was read as {pieces} piece{'s' if pieces > 1 else ''} "
@@ -1236,12 +1243,8 @@ def confirm_number(reading: NumberReading, area: NumberArea) -> None:
 
 
 def save_typed_number(reading: NumberReading, area: NumberArea) -> None:
-    """Store the number typed as the one meant; an empty field stores nothing."""
-    typed = st.session_state[MEANT_KEYS[area]]
-    if typed.strip():
-        save_number(reading, area, typed)
-    else:
-        st.session_state.setdefault(NUMBER_NOTICE_KEY, {}).pop(area, None)
+    """Store the number typed as the one meant."""
+    save_number(reading, area, st.session_state[MEANT_KEYS[area]])
 
 
 def number_feedback(reading: NumberReading, area: NumberArea) -> None:

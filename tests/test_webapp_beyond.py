@@ -338,6 +338,7 @@ def test_a_digit_of_a_number_that_looks_like_an_example_of_another_digit_is_said
         ("20267", "but 5 digits were typed"),
         ("2O26", '"O" is not a digit'),
         ("????", "Nothing to save"),
+        ("", "Type the number you meant first"),
     ],
 )
 def test_a_number_typed_that_does_not_fit_the_pieces_says_why_and_saves_nothing(
@@ -354,6 +355,19 @@ def test_a_number_typed_that_does_not_fit_the_pieces_says_why_and_saves_nothing(
     assert [toast.value for toast in app.toast] == [error.value]
     assert number_labels() == []
     assert meant_field(app, "number").value == typed  # kept, to be mended
+
+
+def test_a_lone_piece_in_doubt_is_called_the_drawing_not_piece_1(app, canvas):
+    dot = np.full((280, tabs.draw.NUMBER_CANVAS_WIDTH, 4), 255, dtype=np.uint8)
+    rows, cols = np.ogrid[:280, : tabs.draw.NUMBER_CANVAS_WIDTH]
+    dot[(rows - 140) ** 2 + (cols - 350) ** 2 <= 5**2, :3] = 0
+    canvas.drawings[tabs.draw.NUMBER_CANVAS_KEY] = dot
+    choose(app.run(), tabs.draw.A_NUMBER)
+
+    assert not app.exception
+    (warning,) = shown(app).warning
+    assert f"Not sure: the drawing (**{reading.WITHHELD}**) is too small." in warning.value
+    assert "piece 1" not in warning.value
 
 
 def test_a_new_number_starts_with_an_empty_field(app, canvas, clear_digits):
