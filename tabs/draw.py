@@ -177,7 +177,9 @@ WHY_SETTING = "why_setting"
 # shows its layers before its own stylesheet has loaded, and until then its background layer
 # would push the drawing surface down by the canvas's height, to jump back up a moment later;
 # the rules also lay that layer out. A control's focus ring is a shadow, which a high-contrast
-# mode drops: an outline, transparent but there, shows in its place.
+# mode drops: an outline, transparent but there, shows in its place. A touch screen keeps a
+# control tapped "hovered" until something else is tapped: there a control is shaded only
+# while pressed.
 # On a phone the wide canvas's box scrolls sideways, but a finger on the canvas draws: a
 # shaded strip along the bottom of the box, which is no canvas, takes a swipe and scrolls it.
 # Clear scrolls it back to its left edge, where the next number starts. Swiped on to the
@@ -211,6 +213,9 @@ CANVAS_SCRIPT = Template(
         color-mix(in srgb, var(--st-primary-color, $focus_colour) 50%, transparent);
     }
     .dc-icon-button::after { content: attr(aria-label); }
+    @media (hover: none) {
+      .dc-icon-button:hover:not(:disabled, :active) { background: none; }
+    }
     .dc-toolbar-separator, .dc-toolbar-contextual,
     button[aria-label="Update the app with this drawing"], button[aria-label="Edit"] {
       display: none !important;
@@ -446,7 +451,8 @@ FOCUS_SCRIPT = Template(
 # padding is narrowed; otherwise the last ones would scroll out of sight. They share the
 # column's width and are as tall as the canvas's buttons, for a finger to hit the digit it
 # means. The probability chart's hover toolbar would sit over the last digits and take their
-# clicks: it is hidden.
+# clicks: it is hidden. The answer is as wide as "Not a digit" whatever it says, so that
+# the confidence beside it stays where it is from one stroke to the next.
 # On a phone the title takes less height and the brush's button shows only its icon (its name
 # stays for screen readers), beside the mode instead of on a row of its own, so that the
 # canvas, the answer and the start of what is said of it fit the screen together. A mode's
@@ -477,6 +483,7 @@ PAGE_STYLE = Template("""<style id="$style_id">
   display: none;
 }
 .st-key-$metrics_slot { min-height: 6.5rem; }
+.st-key-$metrics_slot > :first-child { flex: 0 0 min(13rem, 100% - 5.5rem); }
 .st-key-$message_slot { min-height: 6.5rem; }
 .st-key-$memory_slot { min-height: 2.5rem; }
 .st-key-$notice_slot { min-height: 2.75rem; }

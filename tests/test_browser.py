@@ -385,8 +385,11 @@ def test_every_digit_of_the_feedback_row_saves_after_the_pointer_crossed_the_cha
 
 
 def answer_area(page) -> dict[str, float]:
-    """Where the feedback row, the chart and the model's view start, in page pixels."""
+    """Where the confidence, the feedback row, the chart and the model's view start, in page
+    pixels: the confidence across, the rest down."""
+    metrics = page.locator(f".st-key-{tabs.draw.METRICS_SLOT} [data-testid='stMetric']")
     return {
+        "confidence": metrics.nth(1).bounding_box()["x"],
         "feedback row": page.get_by_role("button", name=tabs.draw.CONFIRM_TEXT).bounding_box()["y"],
         "chart": page.get_by_test_id("stVegaLiteChart").bounding_box()["y"],
         "model's view": page.get_by_test_id("stImage").first.bounding_box()["y"],

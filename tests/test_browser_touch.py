@@ -174,6 +174,8 @@ def test_undo_redo_and_clear_work_with_a_finger(phone, clear_digits):
         assert on_screen(control)
         box = control.bounding_box()
         assert box["width"] >= 40 and box["height"] >= 40
+    shade = "button => getComputedStyle(button).backgroundColor"
+    untouched = ui.canvas_control(phone, "Redo").evaluate(shade)
 
     finger.draw(clear_digits[7], *PLACEMENTS[0])
     ui.expect_answer(phone, 7)
@@ -192,6 +194,8 @@ def test_undo_redo_and_clear_work_with_a_finger(phone, clear_digits):
     finger.tap(ui.canvas_control(phone, tabs.draw.CLEAR_TEXT))
     ui.expect_blank(phone)
     expect(undo).to_be_disabled()
+    # A finger lifted leaves no hover behind: the button tapped looks as it did untouched.
+    assert ui.canvas_control(phone, tabs.draw.CLEAR_TEXT).evaluate(shade) == untouched
 
 
 def test_the_wide_canvas_scrolls_under_a_finger_and_reads_a_number_beyond_the_screen(
