@@ -452,7 +452,8 @@ FOCUS_SCRIPT = Template(
 # column's width and are as tall as the canvas's buttons, for a finger to hit the digit it
 # means. The probability chart's hover toolbar would sit over the last digits and take their
 # clicks: it is hidden. The answer is as wide as "Not a digit" whatever it says, so that
-# the confidence beside it stays where it is from one stroke to the next.
+# the confidence beside it stays where it is from one stroke to the next. On a touch screen
+# every button is at least 44 px tall, a finger's size, as the canvas's controls are.
 # On a phone the title takes less height and the brush's button shows only its icon (its name
 # stays for screen readers), beside the mode instead of on a row of its own, so that the
 # canvas, the answer and the start of what is said of it fit the screen together. A mode's
@@ -549,6 +550,9 @@ PAGE_STYLE = Template("""<style id="$style_id">
   [data-testid="stElementContainer"]:has(> * > [data-testid="stDataFrame"]) {
     margin-top: 1.75rem;
   }
+}
+@media (pointer: coarse) {
+  [data-testid^="stBaseButton"], [data-testid="stPopoverButton"] { min-height: 2.75rem; }
 }
 @media (max-width: 640px) {
   [data-testid="stMainBlockContainer"] {

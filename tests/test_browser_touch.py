@@ -173,7 +173,12 @@ def test_undo_redo_and_clear_work_with_a_finger(phone, clear_digits):
         control = ui.canvas_control(phone, name)
         assert on_screen(control)
         box = control.bounding_box()
-        assert box["width"] >= 40 and box["height"] >= 40
+        assert box["width"] >= 44 and box["height"] >= 44
+    for control in (
+        phone.get_by_role("button", name=tabs.draw.CONFIRM_TEXT),
+        phone.get_by_role("button", name="Brush"),
+    ):
+        assert control.bounding_box()["height"] >= 44  # a finger's size, as the canvas's controls
     shade = "button => getComputedStyle(button).backgroundColor"
     untouched = ui.canvas_control(phone, "Redo").evaluate(shade)
 
