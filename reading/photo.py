@@ -366,7 +366,8 @@ def _too_many_pixels(
     fix = (
         f"Save it as JPEG (up to {MAX_PIXELS // 1_000_000} megapixels), or scale it down."
         if image_format == "WEBP"
-        else "Scale it down, or scan at 300 dpi."
+        else "Scale it down, scan at 300 dpi, or take the photo at the camera's usual "
+        "12 megapixels."
     )
     return TooManyPixels(
         f"The image has too many pixels{size}; the limit for {kind} is "

@@ -485,7 +485,7 @@ def test_a_scan_with_too_many_pixels_is_told_how_to_make_one_that_is_read():
         read_upload(png_claiming_size(4_960, 7_016))
     assert str(a4_at_600_dpi.value) == (
         "The image has too many pixels (4960x7016); the limit for PNG images is 25 megapixels. "
-        "Scale it down, or scan at 300 dpi."
+        "Scale it down, scan at 300 dpi, or take the photo at the camera's usual 12 megapixels."
     )
 
 
