@@ -245,16 +245,17 @@ def pen_and_calibration(metrics: ModelMetrics) -> None:
     if pen:
         figures[:0] = [
             (
-                "Pen digits",
+                "Pen digits, known sites",
                 f"{pen.accuracy:.2%}",
                 f"{pen.samples:,} digits written on pen tablets by {pen.writers:,} "
-                "writers kept out of training, at sites training learnt from.",
+                "writers kept out of training, at sites training learnt from. Handwriting "
+                "from places training never saw is in the table below.",
             ),
             (
-                "Letters flagged",
+                "Their letters flagged",
                 f"{pen.letters_flagged:.2%}",
-                f"Of {pen.letters:,} handwritten letters, the share the model says are not a "
-                f"digit at all. Digits it wrongly says so of: {pen.digits_flagged:.2%}.",
+                f"Of {pen.letters:,} letters by the same writers, the share the model says are "
+                f"not a digit at all. Digits it wrongly says so of: {pen.digits_flagged:.2%}.",
             ),
         ]
     for column, (label, value, explanation) in zip(st.columns(len(figures)), figures):

@@ -456,8 +456,8 @@ def test_model_card_shows_pen_handwriting_and_calibration_when_measured(
     assert not app.exception
     card = app.tabs[2]
     figures = {metric.label: metric.value for metric in card.metric}
-    assert figures["Pen digits"] == "95.12%"
-    assert figures["Letters flagged"] == "87.30%"
+    assert figures["Pen digits, known sites"] == "95.12%"
+    assert figures["Their letters flagged"] == "87.30%"
     assert figures["Calibration error"] == "1.23%"
     (in_short,) = [text.value for text in card.markdown if text.value.startswith("**In short")]
     assert "When it is about 97% sure, it is right 98% of the time (960 such answers)." in in_short
