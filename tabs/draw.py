@@ -1014,7 +1014,7 @@ def why_caption(reading: DigitReading) -> str:
     drawing looks like the likeliest one."""
     if reading.withheld is None:
         return f"Why {reading.digit}"
-    return f"{WITHHELD_WORDS[reading.withheld][0]}; what looks like a {reading.digit}"
+    return f"{WITHHELD_WORDS[reading.withheld][0]}; what looks like {a_digit(reading.digit)}"
 
 
 def why_section(

@@ -711,7 +711,7 @@ def test_why_names_no_digit_for_a_drawing_that_is_none(app, canvas, not_a_digit,
     leaned_to = reading.read_digit(classifier, canvas_to_ink(not_a_digit.image(*PLACEMENTS[0])))
     assert not app.exception
     assert metric(app, "Prediction") == tabs.draw.NOT_A_DIGIT
-    assert captions(app)[-1] == f"Not a digit; what looks like a {leaned_to.digit}"
+    assert captions(app)[-1] == f"Not a digit; what looks like {tabs.draw.a_digit(leaned_to.digit)}"
     assert why_pictures(app) == []
 
 
