@@ -712,14 +712,16 @@ def handwriting_memory() -> HandwritingMemory:
     return st.session_state.setdefault(MEMORY_KEY, HandwritingMemory())
 
 
-def memory_line(reading: DigitReading | None, labelled: bool) -> None:
+def memory_line(reading: DigitReading | None, meant: int | None) -> None:
     """Say when the person's examples changed, backed or doubted the answer, with a click to
-    forget them. Once the drawing is labelled, its own label is one of them: a doubt it
-    brings is said by "you meant" already."""
+    forget them. Once the drawing is labelled (`meant`), its own label is one of them: the
+    only one, it is called their label; a doubt it brings is said by "you meant" already."""
     with st.container(key=MEMORY_SLOT, horizontal=True, vertical_alignment="center"):
         if reading is not None and reading.examples:
-            examples_line(f"Read with {reading.examples} of your examples.", "forget_examples")
-        elif reading is not None and reading.examples_against and not labelled:
+            own_label_alone = reading.examples == 1 and meant == reading.digit
+            said = f"Read with {reading.examples} of your examples."
+            examples_line("Read with your label." if own_label_alone else said, "forget_examples")
+        elif reading is not None and reading.examples_against and meant is None:
             examples_line(examples_against_said(reading.examples_against), "forget_examples")
         else:
             st.empty()  # an empty box is not drawn at all; this keeps it, and its height
@@ -930,7 +932,7 @@ def answer_section(reading: DrawingReading | None, strokes: dict | None = None) 
             )
         else:
             st.empty()
-    memory_line(reading, labelled)
+    memory_line(reading, meant)
     feedback_row(reading, strokes)
     probabilities = np.zeros(10) if reading is None else reading.probabilities
     with st.container(key=PROBABILITY_CHART_KEY):

@@ -405,7 +405,7 @@ def test_the_answer_area_stays_put_from_blank_to_saved(browser, app_url, clear_d
         assert answer_area(page) == blank
         page.get_by_role("button", name=tabs.draw.CONFIRM_TEXT).click()
         expect(page.get_by_text("Saved as a 3.")).to_be_visible(timeout=ANSWER_MS)
-        expect(page.get_by_text(re.compile("Read with 1 of your examples"))).to_be_visible()
+        expect(page.get_by_text("Read with your label.")).to_be_visible()
         assert answer_area(page) == blank
 
 
