@@ -59,7 +59,7 @@ class HandwritingMemory:
         features = np.asarray(reading.features, np.float32)
         if self._features is None:
             self._features = np.zeros((self.capacity, len(features)), np.float32)
-        same = np.flatnonzero(self._features[: self._count] @ features >= SAME_DRAWING)
+        same = np.flatnonzero(self._same_drawing(features))
         if len(same):
             self._digits[same[0]] = digit
             return
@@ -67,6 +67,17 @@ class HandwritingMemory:
         self._digits[self._next] = digit
         self._next = (self._next + 1) % self.capacity
         self._count = min(self._count + 1, self.capacity)
+
+    def holds(self, reading: DigitReading, digit: int) -> bool:
+        """Whether this very drawing is kept as an example of `digit`."""
+        if self._features is None or reading.features is None:
+            return False
+        same = self._same_drawing(np.asarray(reading.features, np.float32))
+        return bool(np.any(same & (self._digits[: self._count] == digit)))
+
+    def _same_drawing(self, features: np.ndarray) -> np.ndarray:
+        """For each example kept, whether it is the drawing with these features."""
+        return self._features[: self._count] @ features >= SAME_DRAWING
 
     def forget(self) -> None:
         """Drop every example."""

@@ -453,7 +453,8 @@ FOCUS_SCRIPT = Template(
 # means. The probability chart's hover toolbar would sit over the last digits and take their
 # clicks: it is hidden. The answer is as wide as "Not a digit" whatever it says, so that
 # the confidence beside it stays where it is from one stroke to the next. On a touch screen
-# every button is at least 44 px tall, a finger's size, as the canvas's controls are.
+# every button with a name in words is at least 44 px tall, a finger's size, as the
+# canvas's controls are (not the toolbars' icons, nor the link-like "Forget them").
 # On a phone the title takes less height and the brush's button shows only its icon (its name
 # stays for screen readers), beside the mode instead of on a row of its own, so that the
 # canvas, the answer and the start of what is said of it fit the screen together. A mode's
@@ -552,7 +553,14 @@ PAGE_STYLE = Template("""<style id="$style_id">
   }
 }
 @media (pointer: coarse) {
-  [data-testid^="stBaseButton"], [data-testid="stPopoverButton"] { min-height: 2.75rem; }
+  :is(
+    [data-testid="stBaseButton-primary"],
+    [data-testid="stBaseButton-secondary"],
+    [data-testid="stBaseButton-secondaryFormSubmit"],
+    [data-testid="stPopoverButton"]
+  ) {
+    min-height: 2.75rem;
+  }
 }
 @media (max-width: 640px) {
   [data-testid="stMainBlockContainer"] {
@@ -718,7 +726,11 @@ def memory_line(reading: DigitReading | None, meant: int | None) -> None:
     only one, it is called their label; a doubt it brings is said by "you meant" already."""
     with st.container(key=MEMORY_SLOT, horizontal=True, vertical_alignment="center"):
         if reading is not None and reading.examples:
-            own_label_alone = reading.examples == 1 and meant == reading.digit
+            own_label_alone = (
+                reading.examples == 1
+                and meant == reading.digit
+                and handwriting_memory().holds(reading, meant)
+            )
             said = f"Read with {reading.examples} of your examples."
             examples_line("Read with your label." if own_label_alone else said, "forget_examples")
         elif reading is not None and reading.examples_against and meant is None:
@@ -1014,9 +1026,10 @@ def heat_map(classifier: digit_model.Classifier, image: np.ndarray, digit: int, 
 def why_caption(reading: DigitReading) -> str:
     """What a heat-map shows: why the digit read, or, where no digit is given, what in the
     drawing looks like the likeliest one."""
-    if reading.withheld is None:
+    verdict = unreadable(reading)
+    if verdict is None:
         return f"Why {reading.digit}"
-    return f"{WITHHELD_WORDS[reading.withheld][0]}; what looks like {a_digit(reading.digit)}"
+    return f"{verdict[0]}; what looks like {a_digit(reading.digit)}"
 
 
 def why_section(
@@ -1161,10 +1174,7 @@ def digits_meant(reading: NumberReading, typed: str) -> list[int | None]:
             )
     pieces, typed_count = len(reading.digits), len(meant)
     if not typed.strip():
-        confirm = ""
-        if all(digit.withheld is None for digit in reading.digits):  # ✓ Correct is on
-            confirm = f"; if **{reading.number}** is right, press **{CONFIRM_TEXT}**"
-        raise FeedbackError(f"Type the number you meant first, one digit for each piece{confirm}.")
+        raise FeedbackError("Type the number you meant first, one digit for each piece.")
     if typed_count != pieces:
         raise FeedbackError(
             f"The writing was read as {pieces} piece{'s' if pieces > 1 else ''} "

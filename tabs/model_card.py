@@ -25,6 +25,7 @@ ALL_SITES = "all together"  # the row of the sites-left-out table that pools eve
 ROW_HEIGHT = 35  # px of one row of a table, its header's too
 SURE = 0.9  # the summary says how often answers about this sure were right...
 SURE_ANSWERS = 30  # ...where at least this many were given
+UNSEEN_BELOW = " Handwriting from places training never saw is in the table below."
 
 
 def shares_table(frame: pd.DataFrame, shares: list[str], *, whole: bool = False) -> None:
@@ -248,8 +249,8 @@ def pen_and_calibration(metrics: ModelMetrics) -> None:
                 "Pen digits, known sites",
                 f"{pen.accuracy:.2%}",
                 f"{pen.samples:,} digits written on pen tablets by {pen.writers:,} "
-                "writers kept out of training, at sites training learnt from. Handwriting "
-                "from places training never saw is in the table below.",
+                "writers kept out of training, at sites training learnt from."
+                + (UNSEEN_BELOW if metrics.unseen_sources else ""),
             ),
             (
                 "Their letters flagged",

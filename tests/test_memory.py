@@ -114,12 +114,15 @@ def test_the_memory_is_capped_and_a_drawing_is_kept_once(classifier, clear_digit
     memory.add(readings[0], 0)
     memory.add(readings[0], 6)  # the same drawing labelled again: relabelled, not kept twice
     assert len(memory) == 1
+    assert memory.holds(readings[0], 6) and not memory.holds(readings[0], 0)
+    assert not memory.holds(readings[1], 6)  # another drawing is not this one
     # A 6 now backs the drawing: its odds rise by e**MAX_SHIFT, however sure the model was.
     assert memory.recall(readings[0]).probabilities[6] > 10 * readings[0].probabilities[6]
     for read, digit in zip(readings[1:], range(1, 5)):
         memory.add(read, digit)
     assert len(memory) == 3
     assert memory.recall(readings[0]).examples == 0  # the oldest example went first
+    assert not memory.holds(readings[0], 6)
     with pytest.raises(ValueError, match="0-9"):
         memory.add(readings[1], 10)
 

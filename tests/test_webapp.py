@@ -784,6 +784,21 @@ def test_an_example_of_another_digit_that_looks_alike_is_said_to_make_the_answer
     assert percent(metric_value(app, tabs.draw.CONFIDENCE)) > percent(less_sure)
 
 
+def test_a_drawing_read_with_its_own_label_alone_says_so(app, canvas, clear_digits):
+    canvas.drawing = drawing(clear_digits[3])
+    app.run()
+    confirm_button(app).click().run()
+
+    assert "Read with your label." in hints(app)
+
+    canvas.drawing = drawing(clear_digits[3], PLACEMENTS[2])  # another drawing, not labelled
+    app.run()
+
+    assert answer(app) == "3"
+    assert "Read with 1 of your examples." in hints(app)
+    assert "Read with your label." not in hints(app)
+
+
 @pytest.mark.parametrize(
     ("digits", "said"),
     [

@@ -339,6 +339,7 @@ def test_a_digit_of_a_number_that_looks_like_an_example_of_another_digit_is_said
         ("2O26", '"O" is not a digit'),
         ("????", "Nothing to save"),
         ("", "Type the number you meant first"),
+        ("   ", "Type the number you meant first"),
     ],
 )
 def test_a_number_typed_that_does_not_fit_the_pieces_says_why_and_saves_nothing(
@@ -703,7 +704,7 @@ def test_why_heat_map_is_computed_only_when_asked_for(app, canvas, clear_digits,
     assert number_reads.calls == 0  # one-digit mode never splits the drawing
 
 
-def test_why_names_no_digit_for_a_drawing_that_is_none(app, canvas, not_a_digit, classifier):
+def test_why_names_no_digit_for_a_drawing_flagged_as_none(app, canvas, not_a_digit, classifier):
     canvas.drawings[tabs.draw.CANVAS_KEY] = not_a_digit.image(*PLACEMENTS[0])
     app.run()
     app.toggle(key="why_digit").set_value(True).run()
