@@ -159,6 +159,13 @@ class NumberReading:
 
     digits: tuple[PlacedDigit, ...]
     marks: tuple[PlacedMark, ...] = ()
+    lines: int = 1  # lines of writing one above another: a number is read from one line
+
+    @property
+    def several_lines(self) -> bool:
+        """Whether the writing holds more than one line, so that the number read mixes
+        digits of different lines: it is no answer, and no label should be saved with it."""
+        return self.lines > 1
 
     @property
     def number(self) -> str:
@@ -311,8 +318,10 @@ def several_digits(classifier: Classifier, ink: np.ndarray, alone: DigitReading)
 
 def read_number(classifier: Classifier, ink: np.ndarray) -> NumberReading | None:
     """Read every digit of a written number, with one batched model call, and the marks
-    written with them (`segment.split_digits`); None for blank ink. A piece that is only a
-    dot, a tap of the pen, is too small to read (`only_a_dot`)."""
+    written with them (`segment.split_digits`), and how many lines of writing the ink holds
+    (`segment.lines_of_writing`; one piece is one line, however far apart its strokes lie, as
+    a 5's bar may float above it); None for blank ink. A piece that is only a dot, a tap of the
+    pen, is too small to read (`only_a_dot`)."""
     pieces, marks = segment.split_digits(ink, classifier)
     if not pieces:
         return None
@@ -335,6 +344,7 @@ def read_number(classifier: Classifier, ink: np.ndarray) -> NumberReading | None
             PlacedMark(mark.symbol, mark.after, Box(mark.left, mark.top, mark.right, mark.bottom))
             for mark in marks
         ),
+        segment.lines_of_writing(ink) if len(pieces) > 1 else 1,
     )
 
 
@@ -370,12 +380,13 @@ def read_photo(
     reading = read_number(classifier, picture.ink)
     if reading is None or picture.scale == 1.0:
         return reading
-    return NumberReading(
-        tuple(
+    return dataclasses.replace(
+        reading,
+        digits=tuple(
             dataclasses.replace(digit, box=_unscaled(digit.box, picture.scale))
             for digit in reading.digits
         ),
-        tuple(
+        marks=tuple(
             dataclasses.replace(mark, box=_unscaled(mark.box, picture.scale))
             for mark in reading.marks
         ),

@@ -145,7 +145,14 @@ def read_bytes(
         return DAMAGED_FILE
     except photo.PhotoError as error:
         return str(error)
-    return NO_HANDWRITING if reading is None else reading
+    if reading is None:
+        return NO_HANDWRITING
+    if isinstance(reading, NumberReading) and reading.several_lines:
+        return (
+            f"{reading.lines} lines of writing: a number is read from one line (crop each line "
+            "into a file of its own)"
+        )
+    return reading
 
 
 def _bounded_read(path: Path) -> bytes:

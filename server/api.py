@@ -37,7 +37,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 import digit_model
-from reading import MODES, photo, read_photo
+from reading import MODES, NumberReading, photo, read_photo
 from server import served_model
 from server.deadlines import seconds_setting
 
@@ -367,7 +367,17 @@ async def _read(data: bytes | bytearray, mode: str) -> JSONResponse:
         _in_flight -= 1
     if reading is None:
         return _refusal(422, NO_HANDWRITING)
+    if isinstance(reading, NumberReading) and reading.several_lines:
+        return _refusal(422, several_lines(reading.lines))
     return JSONResponse(reading.to_dict())
+
+
+def several_lines(lines: int) -> str:
+    """Why a picture of several lines of writing gets no number, and what to send instead."""
+    return (
+        f"The image holds {lines} lines of writing, and a number is read from one line. Send "
+        "each line as an image of its own."
+    )
 
 
 async def model_info(request: Request) -> JSONResponse:

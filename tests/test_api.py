@@ -38,6 +38,7 @@ from tests.support.pictures import (
     png_claiming_size,
     sideways_with_broken_exif,
     truncated_png,
+    two_lines,
     written,
     written_number,
 )
@@ -199,6 +200,13 @@ def test_a_drawn_number_is_read_with_each_digit_and_its_box(app_url, clear_digit
         assert digit["digit"] == int(NUMBER[cell])
         left, top, right, bottom = digit["box"]
         assert cell * CELL <= left < right <= (cell + 1) * CELL and 0 <= top < bottom <= 280
+
+
+def test_two_lines_of_writing_get_no_number_but_a_reason(app_url, clear_digits):
+    """12 above 34 would read as 53, each digit joined with the one under it."""
+    status, answer = post(app_url, png(two_lines(clear_digits, "12", "34")), query="?mode=number")
+    assert (status, answer) == (422, {"error": api.several_lines(2)})
+    assert "Send each line as an image of its own." in answer["error"]
 
 
 def test_a_point_in_a_number_is_read_where_it_is_written(app_url, clear_digits):

@@ -18,7 +18,7 @@ from devtools.pictures import png
 from reading import photo
 from reading.__main__ import DAMAGED_FILE, folder_without_pictures, image_files
 from reading.__main__ import main as reading_command
-from tests.support.pictures import drawn_digit, truncated_png, written, written_number
+from tests.support.pictures import drawn_digit, truncated_png, two_lines, written, written_number
 
 SETUPS = ("black on transparent", "white on black", "navy on cream")
 
@@ -88,6 +88,17 @@ def test_good_files_exit_zero_and_a_number_is_read_whole(folder, tmp_path, clear
     assert year.startswith(f"{folder / 'year.png'}: 2026 (")
     assert three.startswith(f"{folder / 'digit_3.png'}: 3 (")
     assert cost.startswith(f"{price}: 12,50 (")
+
+
+def test_a_file_of_two_lines_of_writing_gets_an_error_and_no_number(tmp_path, clear_digits):
+    picture = tmp_path / "lines.png"
+    picture.write_bytes(png(two_lines(clear_digits, "12", "34")))
+    result = predict("--number", picture)
+    assert result.returncode == 1
+    assert result.stdout == (
+        f"{picture}: error: 2 lines of writing: a number is read from one line (crop each line "
+        "into a file of its own)\n"
+    )
 
 
 def test_json_lines_carry_the_api_answer_and_each_error(folder, tmp_path):

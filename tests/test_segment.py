@@ -29,7 +29,7 @@ from preprocess import canvas_to_ink
 from reading import NumberReading, PlacedDigit, read_digits, read_number, segment
 from reading.segment import split_digits
 from tests.support.data import mnist
-from tests.support.pictures import MARK_GAP, written
+from tests.support.pictures import MARK_GAP, two_lines, written
 from tests.support.readers import CountingClassifier, read_written
 
 RANDOM_CASES = 100
@@ -128,6 +128,36 @@ def test_a_minus_sign_or_a_dash_is_read_where_it_is_written(classifier, clear_di
         assert dash.after == 0 or reading.digits[dash.after - 1].box.right < dash.box.left
         half_way, height = (after.top + after.bottom) / 2, after.bottom - after.top
         assert abs((dash.box.top + dash.box.bottom) / 2 - half_way) < 0.2 * height
+
+
+def test_two_lines_of_digits_one_above_the_other_are_said_to_be_two_lines(classifier, clear_digits):
+    """12 written above 34: their columns overlap, so that each digit of one line was joined
+    with the digit under it, and the two lines read as one number of two digits, 53."""
+    number = read_number(classifier, canvas_to_ink(two_lines(clear_digits, "12", "34")))
+
+    assert number.lines == 2
+    assert number.several_lines
+    assert read_number(classifier, canvas_to_ink(written(clear_digits, "12"))).lines == 1
+
+
+def test_numbers_and_single_digits_are_one_line(classifier, clear_digits):
+    """A number of one line is one line, the bar of a 5 floating high above its body included;
+    a single piece is one line however its strokes lie."""
+    cases = random_numbers(*mnist("test"), seed=2026, count=RANDOM_CASES, touch=0.0, lift=0.25)
+    assert all(segment.lines_of_writing(canvas_to_ink(number.rgba)) == 1 for number, _ in cases)
+    five = canvas_to_ink(written(clear_digits, "5"))
+    rows = np.flatnonzero(five.max(axis=1) > 0.5)
+    gap = np.zeros((80, five.shape[1]), np.float32)
+
+    def pulled_apart(share: float) -> np.ndarray:
+        """The 5 cut across this share of the way down, its two parts moved apart."""
+        cut = rows[0] + round(share * (rows[-1] - rows[0]))
+        return np.concatenate([five[:cut], gap, five[cut:]])
+
+    assert segment.lines_of_writing(pulled_apart(0.2)) == 1  # its bar is no line
+    halves = pulled_apart(0.5)
+    assert segment.lines_of_writing(halves) == 2  # as tall as each other, and far apart...
+    assert read_number(classifier, halves).lines == 1  # ...but one piece is one line
 
 
 def test_the_lower_part_of_a_slanted_1_cut_by_a_pen_lift_is_no_comma():

@@ -42,6 +42,14 @@ def written(clear_digits: dict[int, Digit], number: str, seed: int = 0) -> np.nd
     return written_strokes(digits, seed, marks)
 
 
+def two_lines(clear_digits: dict[int, Digit], upper: str, lower: str) -> np.ndarray:
+    """Two numbers written one above the other, as on `written`'s canvas, with a third of a
+    line's height between them, as writing usually leaves: RGBA, black on white."""
+    first, second = written(clear_digits, upper), written(clear_digits, lower)
+    space = np.full((60, *first.shape[1:]), 255, np.uint8)
+    return np.concatenate([first, space, second])
+
+
 def side_by_side(clear_digits: dict[int, Digit], number: str, height: float = 110) -> np.ndarray:
     """Digits written side by side across the one-digit canvas, as the canvas sends them."""
     step = 260 / len(number)
