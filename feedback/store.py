@@ -691,11 +691,12 @@ class FeedbackStore:
             return connection.execute(query).scalar_one()
 
     def history(self, limit: int = 100, session_id: str | None = None) -> list[Entry]:
-        """The latest labels, newest first; only one session's when session_id is given."""
+        """The latest labels, newest first, those saved at one time (a number's digits) in the
+        order saved; only one session's when session_id is given."""
         columns = feedback_table.c
         query = (
             sa.select(*_ENTRY_COLUMNS)
-            .order_by(columns.created_at.desc(), columns.id.desc())
+            .order_by(columns.created_at.desc(), columns.id)
             .limit(validate_limit(limit))
         )
         if session_id is not None:

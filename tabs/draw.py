@@ -7,6 +7,7 @@ import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from string import Template
 from typing import TYPE_CHECKING, Literal, get_args
 
@@ -647,9 +648,15 @@ def a_digit(digit: int, bold: bool = False) -> str:
     return f"{'an' if digit == 8 else 'a'} {shown}"
 
 
-def store_label(reading: DigitReading, true_digit: int, strokes: dict | None) -> None:
+def store_label(
+    reading: DigitReading,
+    true_digit: int,
+    strokes: dict | None,
+    saved_at: datetime,
+) -> None:
     """Save the digit meant for one reading, with what the page answered, within the save
-    limits; StorageUnavailable, FeedbackError or RateLimited when it is not saved."""
+    limits; StorageUnavailable, FeedbackError or RateLimited when it is not saved. The digits
+    of one number share `saved_at`, so that History lists them together, in order."""
     label = LabelledDrawing(
         session_id=session_id(),
         predicted_digit=reading.digit,
@@ -658,6 +665,7 @@ def store_label(reading: DigitReading, true_digit: int, strokes: dict | None) ->
         image=reading.image,
         strokes=strokes,
         refused=unreadable(reading) is not None,
+        created_at=saved_at,
     )
     save_limiter().admit(label.session_id)
     open_feedback_store().save(label)
@@ -675,7 +683,7 @@ def save_label(reading: DrawingReading, strokes: dict | None, true_digit: int | 
         notice = Notice(key, Outcome.ALREADY_SAVED, f"Already saved as {a_digit(true_digit)}.")
     else:
         try:
-            store_label(reading, true_digit, strokes)
+            store_label(reading, true_digit, strokes, datetime.now(UTC))
         except StorageUnavailable as error:
             notice = Notice(key, Outcome.UNAVAILABLE, str(error))
         except (FeedbackError, RateLimited) as error:
@@ -720,19 +728,27 @@ def handwriting_memory() -> HandwritingMemory:
     return st.session_state.setdefault(MEMORY_KEY, HandwritingMemory())
 
 
+def backed_by_own_label(reading: DigitReading, label: int | None) -> bool:
+    """Whether the one example that backs this reading is its own label: the drawing itself,
+    kept as the digit read."""
+    return (
+        reading.examples == 1
+        and label == reading.digit
+        and handwriting_memory().holds(reading, label)
+    )
+
+
 def memory_line(reading: DigitReading | None, meant: int | None) -> None:
     """Say when the person's examples changed, backed or doubted the answer, with a click to
     forget them. Once the drawing is labelled (`meant`), its own label is one of them: the
     only one, it is called their label; a doubt it brings is said by "you meant" already."""
     with st.container(key=MEMORY_SLOT, horizontal=True, vertical_alignment="center"):
         if reading is not None and reading.examples:
-            own_label_alone = (
-                reading.examples == 1
-                and meant == reading.digit
-                and handwriting_memory().holds(reading, meant)
-            )
             said = f"Read with {reading.examples} of your examples."
-            examples_line("Read with your label." if own_label_alone else said, "forget_examples")
+            examples_line(
+                "Read with your label." if backed_by_own_label(reading, meant) else said,
+                "forget_examples",
+            )
         elif reading is not None and reading.examples_against and meant is None:
             examples_line(examples_against_said(reading.examples_against), "forget_examples")
         else:
@@ -1060,13 +1076,17 @@ def why_section(
 def number_examples_said(reading: NumberReading) -> str:
     """What the person's examples did to a number's digits: backed them, made them less sure."""
     pieces = len(reading.digits)
+    saved = number_saved(reading)
+    labels = saved or (None,) * pieces
     backed = sum(digit.examples > 0 for digit in reading.digits)
+    own = sum(backed_by_own_label(digit, label) for digit, label in zip(reading.digits, labels))
+    examples = "your examples" if own < backed else "your labels" if pieces > 1 else "your label"
     said = []
     if backed:
         said.append(
-            "Read with your examples."
+            f"Read with {examples}."
             if backed == pieces
-            else f"{backed} of its {pieces} digits read with your examples."
+            else f"{backed} of its {pieces} digits read with {examples}."
         )
     # Once the number is saved its own digits are among the examples: "Saved as" says so.
     against = [
@@ -1074,7 +1094,7 @@ def number_examples_said(reading: NumberReading) -> str:
         for position, digit in enumerate(reading.digits, start=1)
         if digit.examples_against and not digit.examples
     ]
-    if against and number_saved(reading) is None:
+    if against and saved is None:
         said.append(pieces_against_said(against))
     return " ".join(said)
 
@@ -1086,6 +1106,9 @@ def number_answer(
     what to try when it is in doubt, and a row to confirm or correct it; for a number written
     on the canvas or photographed, each with widgets of its own."""
     photo = area == "photo"
+    if reading.several_lines:
+        st.warning(several_lines_said(reading.lines, photo), icon="↕️")
+        return
     verdicts = [unreadable(digit) for digit in reading.digits]
     with st.container(horizontal=True):  # side by side on a phone too, unless it is too long
         st.metric(PREDICTION, reading.number)
@@ -1143,6 +1166,19 @@ def number_answer(
     st.caption("What the model sees: each digit's 28x28 input, with its answer and confidence.")
     number_feedback(reading, area)
     why_section(classifier, list(reading.digits), key=f"why_{area}", scale=DIGIT_PREVIEW_SCALE)
+
+
+def several_lines_said(lines: int, photo: bool) -> str:
+    """What to do with writing of several lines, one above another: a number is one line."""
+    if photo:
+        return (
+            f"This picture holds {lines} lines of writing, and a number is read from one line: "
+            "crop the picture to one line, or photograph each line on its own."
+        )
+    return (
+        f"This looks like {lines} lines of writing, and a number is read from one line: "
+        "write it on one line, or clear the canvas before the next."
+    )
 
 
 def number_key(reading: NumberReading) -> str:
@@ -1214,11 +1250,12 @@ def save_number(reading: NumberReading, area: NumberArea, typed: str) -> None:
     before = saved.get(key, (None,) * len(meant))
     wanted = [old if new is None else new for new, old in zip(meant, before)]
     stored = list(before)
+    saved_at = datetime.now(UTC)
     try:
         for index, (piece, digit) in enumerate(zip(reading.digits, wanted)):
             if digit is None or digit == before[index]:
                 continue
-            store_label(piece, digit, strokes=None)
+            store_label(piece, digit, strokes=None, saved_at=saved_at)
             stored[index] = digit
     except StorageUnavailable:
         notices[area] = Notice(key, Outcome.UNAVAILABLE, unsaved_digits(wanted, stored))
@@ -1249,6 +1286,23 @@ def save_number(reading: NumberReading, area: NumberArea, typed: str) -> None:
 def saved_as(reading: NumberReading, digits: Sequence[int | None]) -> str:
     """The number as its pieces are saved, with the marks read: a piece not saved as "?"."""
     return reading.spelled([WITHHELD if digit is None else str(digit) for digit in digits])
+
+
+def corrections_said(reading: NumberReading, saved: Sequence[int | None]) -> str:
+    """The digits saved as other than read, in words ("; you meant a 7 as the 4th digit"): the
+    answer above stays the model's, and this says the correction was taken."""
+    corrected = [
+        (position, label)
+        for position, (digit, label) in enumerate(zip(reading.digits, saved), start=1)
+        if label is not None and (digit.withheld or label != digit.digit)
+    ]
+    if not corrected:
+        return ""
+    if len(reading.digits) == 1:
+        return f"; you meant {a_digit(corrected[0][1])}"
+    return "; you meant " + and_list(
+        [f"{a_digit(label)} as the {ordinal(position)} digit" for position, label in corrected]
+    )
 
 
 def unsaved_digits(wanted: Sequence[int | None], stored: Sequence[int | None]) -> str:
@@ -1321,7 +1375,10 @@ def number_feedback(reading: NumberReading, area: NumberArea) -> None:
         elif notice.outcome is Outcome.REFUSED:
             st.error(notice.message, icon="🚫")
     if saved is not None:
-        st.caption(f"✓ Saved as **{saved_as(reading, saved)}**. Type another number to change it.")
+        st.caption(
+            f"✓ Saved as **{saved_as(reading, saved)}**{corrections_said(reading, saved)}. "
+            "Type another number to change it."
+        )
         if notice is not None and notice.drawing_key == key and notice.aside:
             st.caption(notice.aside)
 
@@ -1403,14 +1460,15 @@ def photo_section(classifier: digit_model.Classifier) -> None:
     picture_area, answer_area = result.columns(2, gap="medium") if portrait else (result, result)
     # A container's width, unlike an image's, shrinks to fit a narrow screen.
     shown_width = min(width, round(PHOTO_HEIGHT * width / height))
+    boxed = reading is not None and not reading.several_lines  # boxes across lines mean nothing
     with picture_area, st.container(key=PHOTO_PICTURE_KEY, width=shown_width):
         st.image(
-            outlined(photo, reading),
+            outlined(photo, reading if boxed else None),
             caption="Your picture: each digit, point, comma and minus found is boxed"
-            if reading is not None
+            if boxed
             else "Your picture",
             width="stretch",
-            alt="Your picture" if reading is None else f"Your picture, read as {reading.number}",
+            alt=f"Your picture, read as {reading.number}" if boxed else "Your picture",
         )
     with answer_area, st.container(key=PHOTO_ANSWER_KEY):
         if reading is None:

@@ -25,12 +25,34 @@ ALL_SITES = "all together"  # the row of the sites-left-out table that pools eve
 ROW_HEIGHT = 35  # px of one row of a table, its header's too
 SURE = 0.9  # the summary says how often answers about this sure were right...
 SURE_ANSWERS = 30  # ...where at least this many were given
+# Short headings, so that a source's table fits the page's width without scrolling sideways.
+SOURCE_HEADINGS = {
+    "Commonest misreads": st.column_config.Column(
+        "Misread most", help="The commonest misreadings: the digit written → the digit read (times)"
+    ),
+    "Taken for no digit": st.column_config.Column(
+        "No digit", help='Real digits answered "Not a digit"'
+    ),
+    "Letters flagged": st.column_config.Column(
+        "Flagged", help='The letters answered "Not a digit", as they should be'
+    ),
+    "Letters taken for digits": st.column_config.Column(
+        "Let through", help="The letters most often read as a digit: letter → digit (times)"
+    ),
+}
 UNSEEN_BELOW = " Handwriting from places training never saw is in the table below."
 
 
-def shares_table(frame: pd.DataFrame, shares: list[str], *, whole: bool = False) -> None:
+def shares_table(
+    frame: pd.DataFrame,
+    shares: list[str],
+    *,
+    whole: bool = False,
+    headings: dict[str, st.column_config.Column] | None = None,
+) -> None:
     """A table whose `shares` columns are shown as percentages to two decimals, and a dash
-    where a share was not measured; `whole`: tall enough to show every row."""
+    where a share was not measured; `whole`: tall enough to show every row; `headings`: the
+    short heading and its explanation that some columns show."""
     height = ROW_HEIGHT * (len(frame) + 1) + 3 if whole else "auto"
     # The table draws a missing value as its placeholder whatever the formatted text says,
     # and the formatter needs a text for it all the same: both are the dash.
@@ -39,6 +61,7 @@ def shares_table(frame: pd.DataFrame, shares: list[str], *, whole: bool = False)
         hide_index=True,
         height=height,
         placeholder="—",
+        column_config=headings,
     )
 
 
@@ -167,22 +190,27 @@ def calibration_measured_on(metrics: ModelMetrics) -> tuple[Calibration, str]:
 
 
 def source_table(sources: dict[str, SourceFigures], first_column: str) -> None:
-    """One row per source of handwriting: its writers and digits, read right, its commonest
-    misreadings, refused, letters flagged, and the letters most often taken for a digit."""
-    rows = [
+    """One row per source of handwriting: its writers and digits, read right, refused, letters
+    flagged, its commonest misreadings, and the letters most often taken for a digit."""
+    # The figures first, the words after: a narrow screen shows the first columns.
+    frame = pd.DataFrame(
         {
             first_column: name,
             "Writers": source.writers,
             "Digits": source.samples,
             "Read right": source.accuracy,
-            "Commonest misreads": commonest_misreads(source.confusion_matrix),
             "Taken for no digit": source.digits_flagged,
             "Letters flagged": source.letters_flagged,
-            "Letters taken for digits": commonest_letters_read(source.letters_read_as),
+            "Commonest misreads": commonest_misreads(source.confusion_matrix),
+            "Letters taken for digits": commonest_letters_read(source.letters_read_as, count=2),
         }
         for name, source in sources.items()
-    ]
-    shares_table(pd.DataFrame(rows), ["Read right", "Taken for no digit", "Letters flagged"])
+    )
+    shares = ["Read right", "Taken for no digit", "Letters flagged"]
+    if not any(source.letters for source in sources.values()):  # digits alone: no empty columns
+        frame = frame.drop(columns=["Letters flagged", "Letters taken for digits"])
+        shares.remove("Letters flagged")
+    shares_table(frame, shares, headings=SOURCE_HEADINGS)
 
 
 def unseen_sources_table(metrics: ModelMetrics) -> None:

@@ -142,6 +142,19 @@ def test_history_is_newest_first_limited_and_per_visitor(store, drawings):
     assert store.history(session_id="nobody") == []
 
 
+def test_labels_saved_at_one_time_are_listed_in_the_order_saved(store, drawings):
+    """A number's digits share their time: listed newest first, the number would read
+    backwards."""
+    first, then = datetime(2025, 3, 1, 12, 0, tzinfo=UTC), datetime(2025, 3, 1, 12, 5, tzinfo=UTC)
+    store.save(label_for(drawings[5], created_at=first))
+    for drawing in drawings[:4]:
+        store.save(label_for(drawing, created_at=then))
+
+    listed = store.history()
+
+    assert [entry.true_digit for entry in listed] == [d[2] for d in (*drawings[:4], drawings[5])]
+
+
 def test_a_double_click_saves_the_drawing_once(store, drawings):
     label = label_for(drawings[1])
     assert store.save(label) is True

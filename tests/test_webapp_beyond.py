@@ -26,7 +26,7 @@ import tabs.draw
 import webapp
 from devtools import REPO_ROOT
 from devtools.drawing import PLACEMENTS
-from devtools.pictures import encoded
+from devtools.pictures import encoded, paper_photo
 from feedback import store as feedback_store
 from feedback.rate_limit import SAVES
 from preprocess import canvas_to_ink
@@ -38,6 +38,7 @@ from tests.support.pictures import (
     sideways_with_broken_exif,
     truncated_jpeg,
     truncated_png,
+    two_lines,
     written,
 )
 
@@ -263,7 +264,8 @@ def test_a_number_is_confirmed_or_corrected_digit_by_digit(app, canvas, clear_di
 
     assert not app.exception
     assert number_labels() == [(2, 2), (0, 0), (2, 2), (6, 8)]  # the same four, changed
-    assert "Saved as **2028**" in saved_line(app)
+    # The answer above stays the model's: the line says the correction was taken.
+    assert "Saved as **2028**; you meant an 8 as the 4th digit." in saved_line(app)
     # The comma is not what was read, and is not learnt: the page says so.
     assert [toast.value for toast in app.toast] == [f"Changed to 2028. {tabs.draw.MARKS_NOT_SAVED}"]
     type_number(app, "number", "2028")  # Enter again
@@ -283,6 +285,39 @@ def test_a_number_is_confirmed_or_corrected_digit_by_digit(app, canvas, clear_di
     assert meant_field(app, "number").value == ""  # not the 2028 typed before
 
 
+def test_a_number_saved_is_listed_in_history_as_written(app, canvas, clear_digits):
+    canvas.drawings[tabs.draw.NUMBER_CANVAS_KEY] = written(clear_digits, NUMBER)
+    choose(app.run(), tabs.draw.A_NUMBER)
+    shown(app).button(key="confirm_number").click().run()
+
+    app.session_state[webapp.TAB_KEY] = "History"
+    (table,) = app.run().tabs[1].dataframe
+
+    assert not app.exception
+    assert list(table.value["True digit"]) == list(NUMBER)  # not 6, 2, 0, 2: newest first
+
+
+@pytest.mark.parametrize("area", ["number", "photo"])
+def test_writing_of_two_lines_gets_no_number_but_what_to_do(app, canvas, clear_digits, area):
+    """12 above 34: each digit joined with the one under it read 53, which one tap saved."""
+    lines = two_lines(clear_digits, "12", "34")
+    if area == "photo":
+        choose(app.run(), tabs.draw.A_PHOTO)
+        picture = encoded(paper_photo(canvas_to_ink(lines)), "JPEG")
+        upload(app, "IMG_2029.jpg", picture, "image/jpeg")
+        assert captions(app)[0] == "Your picture"  # no box reaching across both lines
+    else:
+        canvas.drawings[tabs.draw.NUMBER_CANVAS_KEY] = lines
+        choose(app.run(), tabs.draw.A_NUMBER)
+
+    assert not app.exception
+    (warning,) = shown(app).warning
+    assert warning.value == tabs.draw.several_lines_said(2, photo=area == "photo")
+    assert metric(app, tabs.draw.PREDICTION) is None
+    assert not [button for button in shown(app).button if button.key == f"confirm_{area}"]
+    assert number_labels() == []
+
+
 def test_a_number_labelled_is_learnt_as_examples_of_the_persons_handwriting(
     app, canvas, classifier, doubtful_number
 ):
@@ -296,7 +331,8 @@ def test_a_number_labelled_is_learnt_as_examples_of_the_persons_handwriting(
 
     assert not app.exception
     assert len(shown(app).warning) == 0
-    said = "Read with your examples."
+    # Its own labels, not examples given before: as "Read with your label." under one digit.
+    said = "Read with your labels."
     assert said in [caption.value for caption in shown(app).caption]
 
     shown(app).button(key="forget_number").click().run()
