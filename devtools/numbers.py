@@ -81,8 +81,11 @@ def marks_in(text: str) -> list[tuple[int, str]]:
 
 def digits_read(reading: NumberReading | None) -> str:
     """Each digit of a number as read, withheld or not (the page shows "?" for those), with
-    the marks read where they were written; empty for no number."""
-    return reading.spelled([str(digit.digit) for digit in reading.digits]) if reading else ""
+    the marks read where they were written; empty for no number, as for writing of several
+    lines, which the page gives no number for."""
+    if reading is None or reading.several_lines:
+        return ""
+    return reading.spelled([str(digit.digit) for digit in reading.digits])
 
 
 def _points(segments: Segments) -> np.ndarray:

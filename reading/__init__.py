@@ -308,7 +308,7 @@ def several_digits(classifier: Classifier, ink: np.ndarray, alone: DigitReading)
     if not segment.side_by_side(ink):
         return None
     number = read_number(classifier, ink)
-    if number is None or len(number.digits) < 2:
+    if number is None or number.several_lines or len(number.digits) < 2:
         return None
     unsure = (d.withheld or d.doubtful or d.confidence < UNSURE_BELOW for d in number.digits)
     if any(unsure) or number.confidence is None or number.confidence <= alone.confidence:
@@ -319,32 +319,36 @@ def several_digits(classifier: Classifier, ink: np.ndarray, alone: DigitReading)
 def read_number(classifier: Classifier, ink: np.ndarray) -> NumberReading | None:
     """Read every digit of a written number, with one batched model call, and the marks
     written with them (`segment.split_digits`), and how many lines of writing the ink holds
-    (`segment.lines_of_writing`; one piece is one line, however far apart its strokes lie, as
-    a 5's bar may float above it); None for blank ink. A piece that is only a dot, a tap of the
-    pen, is too small to read (`only_a_dot`)."""
+    (`segment.lines_of_writing`; a lone piece read surely as a digit is one line, however far
+    apart its strokes lie); None for blank ink. A piece that is only a dot, a tap of the pen,
+    is too small to read (`only_a_dot`)."""
     pieces, marks = segment.split_digits(ink, classifier)
     if not pieces:
         return None
     ink = np.asarray(ink)
     side = min(ink.shape)  # a dot is judged against the line's room, as on the canvases
+    digits = tuple(
+        PlacedDigit(
+            piece.image,
+            piece.probabilities,
+            bool(piece.is_digit),
+            only_a_dot(ink[piece.top : piece.bottom, piece.left : piece.right], side),
+            Box(piece.left, piece.top, piece.right, piece.bottom),
+            doubtful=bool(piece.doubtful),
+            features=piece.features,
+        )
+        for piece in pieces
+    )
+    first, *others = digits
+    # A digit whose strokes came apart (a 3 in two halves) is one line when read surely.
+    sure = not first.withheld and not first.doubtful and first.confidence >= UNSURE_BELOW
     return NumberReading(
-        tuple(
-            PlacedDigit(
-                piece.image,
-                piece.probabilities,
-                bool(piece.is_digit),
-                only_a_dot(ink[piece.top : piece.bottom, piece.left : piece.right], side),
-                Box(piece.left, piece.top, piece.right, piece.bottom),
-                doubtful=bool(piece.doubtful),
-                features=piece.features,
-            )
-            for piece in pieces
-        ),
+        digits,
         tuple(
             PlacedMark(mark.symbol, mark.after, Box(mark.left, mark.top, mark.right, mark.bottom))
             for mark in marks
         ),
-        segment.lines_of_writing(ink) if len(pieces) > 1 else 1,
+        1 if sure and not others else segment.lines_of_writing(ink),
     )
 
 

@@ -54,8 +54,9 @@ MERGE_OVERLAP = 0.5  # pieces sharing this fraction of the narrower one's column
 SPECK = 0.04  # groups lighter than this share of the heaviest are specks
 TALL = 0.5  # groups at least this fraction of the tallest one's height set the line height
 SIDE_BY_SIDE = 0.5  # parts apart that are this share of all the ink's height may be digits
-LINE_HEIGHT = 0.5  # bands of rows at least this share of the tallest one's height are lines...
-LINE_GAP = 0.25  # ...when this share of the shorter one's height, or more, lies empty between
+LINE_HEIGHT = 0.5  # bands of rows at least this share of the tallest one's height...
+LINE_INK = 0.1  # ...and holding this share of the heaviest one's ink are lines,...
+LINE_GAP = 0.25  # ...when this share of the taller one's height, or more, lies empty between
 MARK_SIZE = 0.25  # a point or comma's stroke (ink less pen) is at most this much of the line,
 COMMA_SIZE = 0.4  # ...or this much for a comma hanging below the line with no ink above it,
 MIN_DAB = 0.7  # ...at least this fraction of the pen's width each way,
@@ -654,6 +655,11 @@ def _placed_marks(pieces: list[Piece], marks: dict[_Box, MarkSymbol]) -> list[tu
     return placed
 
 
+def _runs(indices: np.ndarray) -> list[np.ndarray]:
+    """Sorted indices split where they skip: the runs of inked columns, or of rows."""
+    return np.split(indices, np.flatnonzero(np.diff(indices) > 1) + 1)
+
+
 def side_by_side(ink: np.ndarray) -> bool:
     """Whether the ink has empty columns between parts of it, two of them at least SIDE_BY_SIDE
     of its height: whether it may be digits side by side rather than one digit, told without
@@ -662,8 +668,8 @@ def side_by_side(ink: np.ndarray) -> bool:
     columns = np.flatnonzero(inked.any(axis=0))
     if columns.size == 0:
         return False
-    starts = np.flatnonzero(np.diff(columns) > 1) + 1
-    if starts.size == 0:
+    runs = _runs(columns)
+    if len(runs) == 1:
         return False
 
     def height(rows: np.ndarray) -> int:
@@ -671,32 +677,38 @@ def side_by_side(ink: np.ndarray) -> bool:
         return int(inked_rows[-1] - inked_rows[0] + 1)
 
     whole = height(inked.any(axis=1))
-    parts = [
-        height(inked[:, run[0] : run[-1] + 1].any(axis=1)) for run in np.split(columns, starts)
-    ]
+    parts = [height(inked[:, run[0] : run[-1] + 1].any(axis=1)) for run in runs]
     return sum(part >= SIDE_BY_SIDE * whole for part in parts) >= 2
 
 
 def lines_of_writing(ink: np.ndarray) -> int:
-    """How many lines of writing the ink holds, one above another: bands of inked rows at least
-    LINE_HEIGHT of the tallest one's height, over the same columns, with empty rows between
-    them at least LINE_GAP of the shorter one's height. A 5's bar or a comma is no line; 0 for
-    blank ink."""
-    inked = as_unit_ink(ink, "lines_of_writing") >= HAZE
+    """How many lines of writing the ink holds, one above another: bands of inked rows at
+    least LINE_HEIGHT of the tallest one's height and LINE_INK of the heaviest one's ink (a
+    5's bar, a comma or a scratch is no line), over the same columns, with empty rows between
+    them at least LINE_GAP of the taller one's height (a pen lift is no gap); 0 for blank ink."""
+    ink = as_unit_ink(ink, "lines_of_writing")
+    inked = ink >= HAZE
     rows = np.flatnonzero(inked.any(axis=1))
     if rows.size == 0:
         return 0
-    bands = []  # (top, bottom, first column, last column) of each band of inked rows
-    for run in np.split(rows, np.flatnonzero(np.diff(rows) > 1) + 1):
-        columns = np.flatnonzero(inked[run[0] : run[-1] + 1].any(axis=0))
-        bands.append((run[0], run[-1] + 1, columns[0], columns[-1]))
-    tallest = max(bottom - top for top, bottom, _, _ in bands)
-    lines = [band for band in bands if band[1] - band[0] >= LINE_HEIGHT * tallest]
+    bands = []  # (top, bottom, first column, last column, ink) of each band of inked rows
+    for run in _runs(rows):
+        band = slice(run[0], run[-1] + 1)
+        columns = np.flatnonzero(inked[band].any(axis=0))
+        bands.append((run[0], run[-1] + 1, columns[0], columns[-1], float(ink[band].sum())))
+    tallest = max(bottom - top for top, bottom, *_ in bands)
+    heaviest = max(mass for *_, mass in bands)
+    lines = [
+        band
+        for band in bands
+        if band[1] - band[0] >= LINE_HEIGHT * tallest and band[4] >= LINE_INK * heaviest
+    ]
     count = 1
     for upper, lower in itertools.pairwise(lines):
-        shorter = min(upper[1] - upper[0], lower[1] - lower[0])
+        taller = max(upper[1] - upper[0], lower[1] - lower[0])
         over_each_other = upper[2] <= lower[3] and lower[2] <= upper[3]
-        count += over_each_other and lower[0] - upper[1] >= LINE_GAP * shorter
+        if over_each_other and lower[0] - upper[1] >= LINE_GAP * taller:
+            count += 1
     return count
 
 

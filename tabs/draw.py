@@ -1080,7 +1080,7 @@ def number_examples_said(reading: NumberReading) -> str:
     labels = saved or (None,) * pieces
     backed = sum(digit.examples > 0 for digit in reading.digits)
     own = sum(backed_by_own_label(digit, label) for digit, label in zip(reading.digits, labels))
-    examples = "your examples" if own < backed else "your labels" if pieces > 1 else "your label"
+    examples = "your examples" if own < backed else "your labels" if own > 1 else "your label"
     said = []
     if backed:
         said.append(
@@ -1289,8 +1289,9 @@ def saved_as(reading: NumberReading, digits: Sequence[int | None]) -> str:
 
 
 def corrections_said(reading: NumberReading, saved: Sequence[int | None]) -> str:
-    """The digits saved as other than read, in words ("; you meant a 7 as the 4th digit"): the
-    answer above stays the model's, and this says the correction was taken."""
+    """The digits saved as other than read, in words ("; you meant a 7 as the 4th digit"):
+    the model read them so surely that their labels, learnt as examples, did not change the
+    answer, and this says the correction was taken all the same."""
     corrected = [
         (position, label)
         for position, (digit, label) in enumerate(zip(reading.digits, saved), start=1)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
 import streamlit as st
+from streamlit.elements.lib.column_types import ColumnConfig
 
 import digit_model
 from digit_model import ModelMetrics
@@ -48,7 +49,7 @@ def shares_table(
     shares: list[str],
     *,
     whole: bool = False,
-    headings: dict[str, st.column_config.Column] | None = None,
+    headings: Mapping[str, ColumnConfig] | None = None,
 ) -> None:
     """A table whose `shares` columns are shown as percentages to two decimals, and a dash
     where a share was not measured; `whole`: tall enough to show every row; `headings`: the

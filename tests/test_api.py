@@ -204,9 +204,12 @@ def test_a_drawn_number_is_read_with_each_digit_and_its_box(app_url, clear_digit
 
 def test_two_lines_of_writing_get_no_number_but_a_reason(app_url, clear_digits):
     """12 above 34 would read as 53, each digit joined with the one under it."""
-    status, answer = post(app_url, png(two_lines(clear_digits, "12", "34")), query="?mode=number")
+    picture = png(two_lines(clear_digits, "12", "34"))
+    status, answer = post(app_url, picture, query="?mode=number")
     assert (status, answer) == (422, {"error": api.several_lines(2)})
     assert "Send each line as an image of its own." in answer["error"]
+    status, answer = post(app_url, picture)  # as one digit: no number of two lines offered
+    assert (status, answer["several_digits"]) == (200, None)
 
 
 def test_a_point_in_a_number_is_read_where_it_is_written(app_url, clear_digits):

@@ -130,10 +130,13 @@ def test_a_minus_sign_or_a_dash_is_read_where_it_is_written(classifier, clear_di
         assert abs((dash.box.top + dash.box.bottom) / 2 - half_way) < 0.2 * height
 
 
-def test_two_lines_of_digits_one_above_the_other_are_said_to_be_two_lines(classifier, clear_digits):
+@pytest.mark.parametrize("space", [0.25, 0.5])
+def test_two_lines_of_digits_one_above_the_other_are_said_to_be_two_lines(
+    classifier, clear_digits, space
+):
     """12 written above 34: their columns overlap, so that each digit of one line was joined
     with the digit under it, and the two lines read as one number of two digits, 53."""
-    number = read_number(classifier, canvas_to_ink(two_lines(clear_digits, "12", "34")))
+    number = read_number(classifier, canvas_to_ink(two_lines(clear_digits, "12", "34", space)))
 
     assert number.lines == 2
     assert number.several_lines
@@ -155,6 +158,14 @@ def test_numbers_and_single_digits_are_one_line(classifier, clear_digits):
         return np.concatenate([five[:cut], gap, five[cut:]])
 
     assert segment.lines_of_writing(pulled_apart(0.2)) == 1  # its bar is no line
+    eights = canvas_to_ink(written(clear_digits, "88"))
+    inked = np.flatnonzero(eights.max(axis=1) > 0.5)
+    lift = inked[0] + round(0.35 * (inked[-1] - inked[0]))  # both pens lifted at one height
+    lifted = np.concatenate([eights[:lift], np.zeros((20, eights.shape[1])), eights[lift:]])
+    assert segment.lines_of_writing(lifted) == 1  # a tenth of the height apart: no gap
+    scratched = canvas_to_ink(written(clear_digits, "2026"))
+    scratched[140:, 300] = np.maximum(scratched[140:, 300], 0.1)  # a faint hair down to the edge
+    assert segment.lines_of_writing(scratched) == 1
     halves = pulled_apart(0.5)
     assert segment.lines_of_writing(halves) == 2  # as tall as each other, and far apart...
     assert read_number(classifier, halves).lines == 1  # ...but one piece is one line

@@ -465,6 +465,16 @@ def test_model_card_shows_pen_handwriting_and_calibration_when_measured(
     assert in_short.endswith("of the digits of the site it never saw (1 site, 692 digits).")
     assert "it read 98.3%" in in_short
     _, unseen, scanned, sites, sites_full_size, read_right = card.dataframe
+    # The figures first, the words after, so that a phone shows the figures; digits alone
+    # (scans) have no letters' columns; short headings, explained on hover, fit the page.
+    assert list(unseen.value.columns) == [
+        "Source", "Writers", "Digits", "Read right", "Taken for no digit", "Letters flagged",
+        "Commonest misreads", "Letters taken for digits",
+    ]  # fmt: skip
+    assert "Letters flagged" not in scanned.value.columns
+    headings = json.loads(unseen.proto.columns)
+    assert headings["Letters taken for digits"]["label"] == "Let through"
+    assert "letter → digit" in headings["Letters taken for digits"]["help"]
     scans = dict(zip(scanned.value["Scanned at"], scanned.value["Read right"]))
     assert scans == {"28 px": metrics["scanned"]["28 px"]["accuracy"], "16 px": 0.9471}
     sources = dict(zip(unseen.value["Source"], unseen.value["Read right"]))

@@ -40,6 +40,7 @@ from tests.support.pictures import (
     truncated_png,
     two_lines,
     written,
+    written_strokes,
 )
 
 RUN_TIMEOUT = 120  # seconds; the first run imports TensorFlow and loads the model
@@ -283,6 +284,26 @@ def test_a_number_is_confirmed_or_corrected_digit_by_digit(app, canvas, clear_di
     assert number_labels() == [(2, 2), (0, 0), (2, 2), (6, 6)]
     assert f"Saved as **{NUMBER}**" in saved_line(app)
     assert meant_field(app, "number").value == ""  # not the 2028 typed before
+
+
+def test_a_misread_digit_of_a_number_corrected_is_read_as_meant(
+    app, canvas, classifier, clear_digits, misread_style
+):
+    """Its label, learnt as an example, turns the answer to the digit meant: the number shows
+    it, backed by the labels alone, and the saved line has no correction left to name."""
+    digit, _, _ = misread_style
+    rgba = written_strokes([clear_digits[2].segments, digit.segments])
+    misread = reading.read_number(classifier, canvas_to_ink(rgba)).number
+    assert misread != f"2{digit.label}"
+    canvas.drawings[tabs.draw.NUMBER_CANVAS_KEY] = rgba
+    choose(app.run(), tabs.draw.A_NUMBER)
+
+    type_number(app, "number", f"2{digit.label}")
+
+    assert not app.exception
+    assert metric(app, tabs.draw.PREDICTION) == f"2{digit.label}"
+    assert saved_line(app).startswith(f"✓ Saved as **2{digit.label}**. Type another")
+    assert "Read with your labels." in [caption.value for caption in shown(app).caption]
 
 
 def test_a_number_saved_is_listed_in_history_as_written(app, canvas, clear_digits):

@@ -42,12 +42,24 @@ def written(clear_digits: dict[int, Digit], number: str, seed: int = 0) -> np.nd
     return written_strokes(digits, seed, marks)
 
 
-def two_lines(clear_digits: dict[int, Digit], upper: str, lower: str) -> np.ndarray:
-    """Two numbers written one above the other, as on `written`'s canvas, with a third of a
-    line's height between them, as writing usually leaves: RGBA, black on white."""
-    first, second = written(clear_digits, upper), written(clear_digits, lower)
-    space = np.full((60, *first.shape[1:]), 255, np.uint8)
-    return np.concatenate([first, space, second])
+def two_lines(
+    clear_digits: dict[int, Digit], upper: str, lower: str, space: float = 0.35
+) -> np.ndarray:
+    """Two numbers written one above the other on the page's wide canvas, each 100 px high
+    with `space` of that between them: RGBA, black on white, as the canvas sends it."""
+    height, canvas = 100, np.zeros((280, 700), np.float32)
+    top = (280 - 2 * height - round(space * height)) // 2
+    for number in (upper, lower):
+        ink = canvas_to_ink(written(clear_digits, number))
+        rows, columns = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+        line = Image.fromarray(ink[rows[0] : rows[-1] + 1, columns[0] : columns[-1] + 1])
+        width = round(line.width * height / line.height)
+        canvas[top : top + height, 40 : 40 + width] = np.asarray(
+            line.resize((width, height), Image.Resampling.BILINEAR)
+        )
+        top += height + round(space * height)
+    grey = np.rint(255 * (1 - canvas.clip(0, 1))).astype(np.uint8)[..., None]
+    return np.concatenate([grey, grey, grey, np.full_like(grey, 255)], axis=-1)
 
 
 def side_by_side(clear_digits: dict[int, Digit], number: str, height: float = 110) -> np.ndarray:
