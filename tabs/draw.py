@@ -102,6 +102,7 @@ PREVIEW_SCALE = 6  # each of the 28x28 input pixels becomes a crisp 6x6 block
 PREVIEW_SIDE = FIELD * PREVIEW_SCALE
 DRAW_HINT = "Draw a digit from 0 to 9 in the box. The answer appears as soon as you lift the pen."
 BLANK = "—"  # the answer's metrics before anything is drawn
+LETTERS_NOT_READ = "Several pieces look like no digit: letters and words are not read, only digits."
 PREDICTION, CONFIDENCE = "Prediction", "Confidence"  # the answer's metrics, by label
 ANNOUNCER_ID = "digit-announcer"  # the status region a screen reader hears the answer from
 ANNOUNCE_AFTER_MS = 150  # ...once the page has stopped changing for this long,
@@ -1138,7 +1139,10 @@ def number_answer(
     if doubts:
         # Larger only helps a piece too small to read: a scribble may fill the canvas.
         larger = any(digit.withheld == "too small" for digit in reading.digits)
-        if photo:
+        if sum(digit.withheld == "not a digit" for digit in reading.digits) >= 2:
+            # Letters or words, not a number badly written: a better photo would not help.
+            retry = LETTERS_NOT_READ
+        elif photo:
             retry = (
                 "Try another photo: upright, in focus, of the paper alone"
                 f"{', taken closer' if larger else ''}, "

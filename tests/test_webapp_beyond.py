@@ -306,6 +306,21 @@ def test_a_misread_digit_of_a_number_corrected_is_read_as_meant(
     assert "Read with your labels." in [caption.value for caption in shown(app).caption]
 
 
+def test_pieces_that_are_no_digit_get_no_advice_to_write_more_clearly(
+    app, canvas, clear_digits, not_a_digit
+):
+    """Two pieces firmly no digit are letters or doodles, not a number badly written."""
+    strokes = [clear_digits[2].segments, not_a_digit.segments, not_a_digit.segments]
+    canvas.drawings[tabs.draw.NUMBER_CANVAS_KEY] = written_strokes(strokes)
+    choose(app.run(), tabs.draw.A_NUMBER)
+
+    assert not app.exception
+    assert metric(app, tabs.draw.PREDICTION).startswith("2??")
+    (warning,) = shown(app).warning
+    assert warning.value.endswith(tabs.draw.LETTERS_NOT_READ)
+    assert "Try writing it" not in warning.value
+
+
 def test_a_number_saved_is_listed_in_history_as_written(app, canvas, clear_digits):
     canvas.drawings[tabs.draw.NUMBER_CANVAS_KEY] = written(clear_digits, NUMBER)
     choose(app.run(), tabs.draw.A_NUMBER)
