@@ -1293,21 +1293,24 @@ def saved_as(reading: NumberReading, digits: Sequence[int | None]) -> str:
 
 
 def corrections_said(reading: NumberReading, saved: Sequence[int | None]) -> str:
-    """The digits saved as other than read, in words ("; you meant a 7 as the 4th digit"):
-    the model read them so surely that their labels, learnt as examples, did not change the
-    answer, and this says the correction was taken all the same."""
+    """The digits saved as other than read, in words ("; you meant a 7 as the 4th digit,
+    still read as a 1"): the model read them so surely that their labels, learnt as examples,
+    did not change the answer, and this says the correction was taken all the same."""
     corrected = [
-        (position, label)
+        (position, label, "" if digit.withheld else f", still read as {a_digit(digit.digit)}")
         for position, (digit, label) in enumerate(zip(reading.digits, saved), start=1)
         if label is not None and (digit.withheld or label != digit.digit)
     ]
     if not corrected:
         return ""
     if len(reading.digits) == 1:
-        return f"; you meant {a_digit(corrected[0][1])}"
-    return "; you meant " + and_list(
-        [f"{a_digit(label)} as the {ordinal(position)} digit" for position, label in corrected]
-    )
+        _, label, read = corrected[0]
+        return f"; you meant {a_digit(label)}{read}"
+    said = [
+        f"{a_digit(label)} as the {ordinal(position)} digit{read}"
+        for position, label, read in corrected
+    ]
+    return "; you meant " + "; ".join(said)
 
 
 def unsaved_digits(wanted: Sequence[int | None], stored: Sequence[int | None]) -> str:

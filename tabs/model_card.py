@@ -41,6 +41,12 @@ SOURCE_HEADINGS = {
         "Let through", help="The letters most often read as a digit: letter → digit (times)"
     ),
 }
+# The headings' explanations in words, for a touch screen, where nothing hovers.
+HEADINGS_SAID = (
+    'In these tables, **No digit** is the share of real digits answered "Not a digit", '
+    "**Flagged** the share of letters answered so, as they should be; **Misread most** and "
+    "**Let through** say which digit was written, or which letter, and what was read (times)."
+)
 UNSEEN_BELOW = " Handwriting from places training never saw is in the table below."
 
 
@@ -52,13 +58,13 @@ def shares_table(
     headings: Mapping[str, ColumnConfig] | None = None,
 ) -> None:
     """A table whose `shares` columns are shown as percentages to two decimals, and a dash
-    where a share was not measured; `whole`: tall enough to show every row; `headings`: the
+    where a value was not measured; `whole`: tall enough to show every row; `headings`: the
     short heading and its explanation that some columns show."""
     height = ROW_HEIGHT * (len(frame) + 1) + 3 if whole else "auto"
     # The table draws a missing value as its placeholder whatever the formatted text says,
     # and the formatter needs a text for it all the same: both are the dash.
     st.dataframe(
-        frame.style.format("{:.2%}", subset=shares, na_rep="—"),
+        frame.style.format(na_rep="—").format("{:.2%}", subset=shares, na_rep="—"),
         hide_index=True,
         height=height,
         placeholder="—",
@@ -202,8 +208,10 @@ def source_table(sources: dict[str, SourceFigures], first_column: str) -> None:
             "Read right": source.accuracy,
             "Taken for no digit": source.digits_flagged,
             "Letters flagged": source.letters_flagged,
-            "Commonest misreads": commonest_misreads(source.confusion_matrix),
-            "Letters taken for digits": commonest_letters_read(source.letters_read_as, count=2),
+            # Not recorded: None, shown as the dash a share not measured shows.
+            "Commonest misreads": commonest_misreads(source.confusion_matrix) or None,
+            "Letters taken for digits": commonest_letters_read(source.letters_read_as, count=2)
+            or None,
         }
         for name, source in sources.items()
     )
@@ -219,6 +227,7 @@ def unseen_sources_table(metrics: ModelMetrics) -> None:
     if not metrics.unseen_sources:
         return
     st.markdown("**Sources never seen in training** (no writer and no site of them)")
+    st.caption(HEADINGS_SAID)
     source_table(metrics.unseen_sources, "Source")
 
 

@@ -472,6 +472,7 @@ def test_model_card_shows_pen_handwriting_and_calibration_when_measured(
         "Commonest misreads", "Letters taken for digits",
     ]  # fmt: skip
     assert "Letters flagged" not in scanned.value.columns
+    assert tabs.model_card.HEADINGS_SAID in [caption.value for caption in card.caption]
     headings = json.loads(unseen.proto.columns)
     assert headings["Letters taken for digits"]["label"] == "Let through"
     assert "letter → digit" in headings["Letters taken for digits"]["help"]
@@ -480,12 +481,17 @@ def test_model_card_shows_pen_handwriting_and_calibration_when_measured(
     sources = dict(zip(unseen.value["Source"], unseen.value["Read right"]))
     assert set(sources) == set(metrics["unseen_sources"]) and sources["UNIPEN apa"] == 0.9612
     misreads = dict(zip(unseen.value["Source"], unseen.value["Commonest misreads"]))
-    assert misreads["CVL valid"] == "" and "→" in misreads["UNIPEN apa"]
+    assert np.isnan(misreads["CVL valid"]) and "→" in misreads["UNIPEN apa"]  # shown as "—"
     letters = dict(zip(unseen.value["Source"], unseen.value["Letters taken for digits"]))
-    assert letters["CVL valid"] == ""  # scanned digits only: no letters to let through
+    assert np.isnan(letters["CVL valid"])  # scanned digits only: no letters to let through
     # Shown as a person reads them: shares to two decimals, a dash where none was measured.
     shown = shown_values(unseen).set_index("Source")
     assert shown.loc["UNIPEN apa", "Read right"] == "96.12%"
+    assert (
+        shown.loc["CVL valid", "Letters flagged"]
+        == shown.loc["CVL valid", "Letters taken for digits"]
+        == "—"
+    )
     assert unseen.proto.placeholder == "—"
     assert sites.value.to_dict("records")[0] == {
         "Site left out": "uqb",

@@ -266,7 +266,8 @@ def test_a_number_is_confirmed_or_corrected_digit_by_digit(app, canvas, clear_di
     assert not app.exception
     assert number_labels() == [(2, 2), (0, 0), (2, 2), (6, 8)]  # the same four, changed
     # The answer above stays the model's: the line says the correction was taken.
-    assert "Saved as **2028**; you meant an 8 as the 4th digit." in saved_line(app)
+    corrected = "Saved as **2028**; you meant an 8 as the 4th digit, still read as a 6."
+    assert corrected in saved_line(app)
     # The comma is not what was read, and is not learnt: the page says so.
     assert [toast.value for toast in app.toast] == [f"Changed to 2028. {tabs.draw.MARKS_NOT_SAVED}"]
     type_number(app, "number", "2028")  # Enter again
