@@ -375,8 +375,8 @@ async def _read(data: bytes | bytearray, mode: str) -> JSONResponse:
 def several_lines(lines: int) -> str:
     """Why a picture of several lines of writing gets no number, and what to send instead."""
     return (
-        f"The image holds {lines} lines of writing, and a number is read from one line. Send "
-        "each line as an image of its own."
+        f"The image holds {lines} lines of writing, one above another, and a number is read "
+        "from one line. Send each line as an image of its own, upright."
     )
 
 

@@ -1176,8 +1176,9 @@ def several_lines_said(lines: int, photo: bool) -> str:
     """What to do with writing of several lines, one above another: a number is one line."""
     if photo:
         return (
-            f"This picture holds {lines} lines of writing, and a number is read from one line: "
-            "crop the picture to one line, or photograph each line on its own."
+            f"This picture holds {lines} lines of writing, one above another, and a number is "
+            "read from one line: with the paper upright, crop the picture to one line, or "
+            "photograph each line on its own."
         )
     return (
         f"This looks like {lines} lines of writing, and a number is read from one line: "

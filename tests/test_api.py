@@ -207,7 +207,7 @@ def test_two_lines_of_writing_get_no_number_but_a_reason(app_url, clear_digits):
     picture = png(two_lines(clear_digits, "12", "34"))
     status, answer = post(app_url, picture, query="?mode=number")
     assert (status, answer) == (422, {"error": api.several_lines(2)})
-    assert "Send each line as an image of its own." in answer["error"]
+    assert "Send each line as an image of its own, upright." in answer["error"]
     status, answer = post(app_url, picture)  # as one digit: no number of two lines offered
     assert (status, answer["several_digits"]) == (200, None)
 

@@ -623,18 +623,34 @@ def test_a_photo_of_a_digit_on_squared_paper_held_askew_is_read(app, canvas, cle
 
 
 def test_a_photo_in_doubt_gets_advice_for_a_photo(app, canvas, clear_digits):
-    """Turned on its side with nothing to say so (no EXIF), the number is in doubt; the
-    advice is about the photo, not about writing on the canvas."""
-    sideways = photographed(clear_digits, NUMBER).transpose(Image.Transpose.ROTATE_270)
+    """A number photographed askew and small is in doubt; the advice is about the photo,
+    not about writing on the canvas."""
+    askew = photographed(clear_digits, NUMBER).rotate(40, expand=True, fillcolor="white")
     choose(app.run(), tabs.draw.A_PHOTO)
 
-    upload(app, "IMG_2028.jpg", encoded(sideways, "JPEG", quality=80), "image/jpeg")
+    upload(app, "IMG_2028.jpg", encoded(askew, "JPEG", quality=80), "image/jpeg")
 
     assert not app.exception
     (warning,) = shown(app).warning
     assert warning.value.startswith("Not sure:")
     assert "Try another photo: upright, in focus" in warning.value
     assert "Try writing" not in warning.value
+
+
+def test_a_photo_on_its_side_is_said_to_hold_lines_and_to_be_turned_upright(
+    app, canvas, clear_digits
+):
+    """Turned on its side with nothing to say so (no EXIF), the digits stand one above
+    another, as lines of one digit each would."""
+    sideways = photographed(clear_digits, NUMBER).transpose(Image.Transpose.ROTATE_270)
+    choose(app.run(), tabs.draw.A_PHOTO)
+
+    upload(app, "IMG_2030.jpg", encoded(sideways, "JPEG", quality=80), "image/jpeg")
+
+    assert not app.exception
+    (warning,) = shown(app).warning
+    assert warning.value == tabs.draw.several_lines_said(len(NUMBER), photo=True)
+    assert "with the paper upright" in warning.value
 
 
 def test_blank_paper_says_no_handwriting_was_found(app, canvas):
