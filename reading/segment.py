@@ -685,7 +685,8 @@ def lines_of_writing(ink: np.ndarray) -> int:
     """How many lines of writing the ink holds, one above another: bands of inked rows at
     least LINE_HEIGHT of the tallest one's height and LINE_INK of the heaviest one's ink (a
     5's bar, a comma or a scratch is no line), over the same columns, with empty rows between
-    them at least LINE_GAP of the taller one's height (a pen lift is no gap); 0 for blank ink."""
+    them at least LINE_GAP of the taller one's height (a pen lift's few pixels are no gap); 0 for
+    blank ink."""
     ink = as_unit_ink(ink, "lines_of_writing")
     inked = ink >= HAZE
     rows = np.flatnonzero(inked.any(axis=1))
