@@ -22,8 +22,11 @@ DARK_TEXT = "#334155"  # on a confusion matrix's light cells
 LABEL_TEXT = "#64748b"
 EMPTY_CELL = "#f8fafc"  # a confusion-matrix cell nothing fell into
 NO_DIGIT_ANSWER = "no digit"  # a confusion matrix's column of drawings given no digit
-# Cell labels turn white where the blue is dark: above this share of the colour scale, which
-# is logarithmic (symlog), so that one full diagonal does not wash out the few mistakes.
+# A confusion matrix's right answers in blues, its mistakes in oranges: a mistake made as
+# often as some right answer then still stands apart from it.
+CELL_SCHEMES = {"right": "blues", "mistake": "oranges"}
+# Cell labels turn white where the colour is dark: above this share of each colour scale,
+# which is logarithmic (symlog), so that one full diagonal does not wash out the few mistakes.
 WHITE_TEXT_ABOVE = 0.65
 # Room around each chart's plot, in pixels: a label above the tallest bar or point, and the
 # first and last axis labels, centred on their ticks, would otherwise be cut at the edge.
@@ -194,17 +197,44 @@ def calibration_chart(bins: Sequence[Mapping[str, float]]) -> dict:
 
 def confusion_heatmap(confusion: Sequence[Sequence[int]] | np.ndarray, counted: str) -> dict:
     """Heat-map of a confusion matrix (rows: true digit; columns: the digit answered, and with
-    an eleventh, "no digit"); `counted` names what is counted."""
+    an eleventh, "no digit"), right answers and mistakes in colours of their own; `counted`
+    names what is counted."""
     matrix = np.asarray(confusion, dtype=np.int64)
     if matrix.shape not in ((10, 10), (10, 11)):
         raise ValueError(f"A confusion matrix has 10x10 or 10x11 cells, got {matrix.shape}.")
     answers = [str(digit) for digit in range(10)] + [NO_DIGIT_ANSWER]
     values = [
-        {"true": str(true), "predicted": answers[predicted], "count": int(count)}
+        {
+            "true": str(true),
+            "predicted": answers[predicted],
+            "count": int(count),
+            "cell": "right" if true == predicted else "mistake",
+        }
         for true, row in enumerate(matrix)
         for predicted, count in enumerate(row)
     ]
-    white_text_above = (1 + int(matrix.max())) ** WHITE_TEXT_ABOVE - 1
+    right = np.eye(*matrix.shape, dtype=bool)
+    white_text_above = {  # each colour scale reaches its own largest count
+        cell: (1 + int(matrix[where].max())) ** WHITE_TEXT_ABOVE - 1
+        for cell, where in (("right", right), ("mistake", ~right))
+    }
+
+    def cells(cell: str) -> dict:
+        return {
+            "transform": [{"filter": f"datum.cell === '{cell}'"}],
+            "mark": "rect",
+            "encoding": {
+                "color": {
+                    "condition": {"test": "datum.count === 0", "value": EMPTY_CELL},
+                    "field": "count",
+                    "type": "quantitative",
+                    # From zero: a full diagonal is dark however alike its counts are.
+                    "scale": {"type": "symlog", "scheme": CELL_SCHEMES[cell], "domainMin": 0},
+                    "legend": None,
+                }
+            },
+        }
+
     return {
         "padding": PADDING,
         "data": {"values": values},
@@ -237,18 +267,8 @@ def confusion_heatmap(confusion: Sequence[Sequence[int]] | np.ndarray, counted: 
             ],
         },
         "layer": [
-            {
-                "mark": "rect",
-                "encoding": {
-                    "color": {
-                        "condition": {"test": "datum.count === 0", "value": EMPTY_CELL},
-                        "field": "count",
-                        "type": "quantitative",
-                        "scale": {"type": "symlog", "scheme": "blues"},
-                        "legend": None,
-                    }
-                },
-            },
+            cells("right"),
+            cells("mistake"),
             {
                 # Empty cells stay blank, so the few filled ones stand out.
                 "transform": [{"filter": "datum.count > 0"}],
@@ -257,7 +277,11 @@ def confusion_heatmap(confusion: Sequence[Sequence[int]] | np.ndarray, counted: 
                     "text": {"field": "count", "type": "quantitative"},
                     "color": {
                         "condition": {
-                            "test": f"datum.count > {white_text_above:.1f}",
+                            "test": (
+                                f"datum.count > (datum.cell === 'right' ? "
+                                f"{white_text_above['right']:.1f} : "
+                                f"{white_text_above['mistake']:.1f})"
+                            ),
                             "value": "white",
                         },
                         "value": DARK_TEXT,
@@ -265,6 +289,7 @@ def confusion_heatmap(confusion: Sequence[Sequence[int]] | np.ndarray, counted: 
                 },
             },
         ],
+        "resolve": {"scale": {"color": "independent"}},
     }
 
 

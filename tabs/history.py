@@ -238,8 +238,9 @@ def history_section() -> None:
     else:
         st.info(NO_OWN_LABELS_HINT, icon="🗂️")
     st.markdown(
-        "**Confusion matrix** (all labelled drawings; off the diagonal are the misreadings, "
-        f'and "{charts.NO_DIGIT_ANSWER}" the digits the page took for no digit)'
+        "**Confusion matrix** (all labelled drawings: right answers in blue on the diagonal, "
+        f'misreadings in orange off it, and under "{charts.NO_DIGIT_ANSWER}" the digits the '
+        "page took for no digit)"
     )
     st.vega_lite_chart(
         spec=charts.confusion_heatmap(summary.confusion, counted="Drawings"),

@@ -178,7 +178,7 @@ def per_digit_accuracy(metrics: ModelMetrics) -> None:
 
 def confusion_on_test_digits(metrics: ModelMetrics) -> None:
     """Which test digits the model takes for which."""
-    st.markdown("**Confusion matrix** (test set; off the diagonal are the mistakes)")
+    st.markdown("**Confusion matrix** (test set: right answers in blue, mistakes in orange)")
     st.vega_lite_chart(
         spec=charts.confusion_heatmap(metrics.confusion_matrix, counted="Test digits"),
         width="stretch",

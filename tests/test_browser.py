@@ -278,6 +278,23 @@ CHART_PROBLEMS = """(panel) => {
 }"""
 
 
+# Each cell of a confusion heat-map: what it says to a screen reader, and its fill colour.
+CONFUSION_CELLS = """(chart) => [...chart.querySelectorAll(".mark-rect path[aria-label]")]
+  .map((cell) => [cell.getAttribute("aria-label"), cell.getAttribute("fill")])"""
+
+
+def confusion_fills(chart) -> dict[str, list[tuple[int, int, int]]]:
+    """The fill colours of a rendered confusion heat-map's filled cells: right answers, and
+    mistakes (a digit read as another, or as no digit)."""
+    fills: dict[str, list[tuple[int, int, int]]] = {"right": [], "mistake": []}
+    for label, fill in chart.evaluate(CONFUSION_CELLS):
+        fields = dict(pair.split(": ") for pair in label.split("; "))
+        if int(fields["count"]):
+            kind = "right" if fields["Answer"] == fields["True digit"] else "mistake"
+            fills[kind].append(ImageColor.getrgb(fill)[:3])
+    return fills
+
+
 @pytest.mark.parametrize("screen", [DESKTOP, PHONE], ids=["desktop", "phone"])
 def test_the_model_cards_charts_show_every_label_and_point_whole(browser, app_url, screen):
     calibration, _ = tabs.model_card.calibration_measured_on(digit_model.load_metrics())
@@ -291,7 +308,12 @@ def test_the_model_cards_charts_show_every_label_and_point_whole(browser, app_ur
             expect(chart.locator("svg text").first).to_be_attached()
 
         shown = card.evaluate(CHART_PROBLEMS)
+        fills = confusion_fills(charts.nth(1))
     assert shown == {"cut": [], "counts": len(bins), "points": len(bins), "onTheirPoint": []}
+    # Right answers in blue, mistakes in orange, however few: a misread stands out.
+    assert len(fills["right"]) == 10 and fills["mistake"]
+    assert all(blue > red for red, _, blue in fills["right"])
+    assert all(red > blue for red, _, blue in fills["mistake"])
 
 
 def stored_labels(url: str) -> list[sa.Row]:
