@@ -3,8 +3,9 @@
 MNIST digits were fitted into a 20x20 box (aspect ratio kept, anti-aliased) and
 placed in a 28x28 field with their centre of mass at the centre. A drawing made
 anywhere on a canvas, at any size, with any brush and colours, is brought into
-that same form here; a scan's printed lines (a cell's border, lined paper) are left out
-when it is read. Pure numpy/scipy/Pillow: no Streamlit, no Keras.
+that same form here; when it is read, a scan's printed lines (a cell's border, lined
+paper) are left out, and so is a blur's halo from the digit's size.
+Pure numpy/scipy/Pillow: no Streamlit, no Keras.
 """
 
 from __future__ import annotations
@@ -26,6 +27,11 @@ CENTRE = 14.0  # where MNIST puts the centre of mass (row and column)
 MIN_CONTRAST = 0.08  # ink weaker than this, relative to full contrast, is no drawing
 INK_THRESHOLD = 0.2  # a drawing has at least one pixel this inky
 HAZE = 0.05  # fainter pixels are background haze, not part of any stroke
+# When a drawing is read, the ink at least this share as dark as its darkest is fitted to
+# the box: a blurred scan's or photo's faint halo around the strokes is kept, but not
+# counted in the digit's size, or it would shrink the digit. (Training drawings, sharp
+# strokes, are fitted whole: their edge is a pixel wide whichever is fitted.)
+CORE = 0.3
 KEEP_RATIO = 0.25  # pieces this heavy relative to the largest make up the digit
 NEAR = 0.25  # lighter pieces count only within this fraction of the digit's size
 MIN_PIECE = 0.01  # pieces lighter than this share of all ink are always noise
@@ -152,10 +158,14 @@ def _digit_mask(ink: np.ndarray) -> np.ndarray:
     return np.concatenate([[False], keep])[labels]
 
 
-def _fit_box(crop: np.ndarray) -> np.ndarray:
-    """Scale a cropped digit so its longer side is BOX pixels, aspect ratio kept."""
+def _fit_box(crop: np.ndarray, core: float) -> np.ndarray:
+    """Scale a cropped digit so that the longer side of its ink at least `core` as dark as
+    its darkest is BOX pixels (all of it within the field), aspect ratio kept."""
     height, width = crop.shape
-    scale = BOX / max(height, width)
+    strong = crop >= core * crop.max()
+    rows, cols = np.flatnonzero(strong.any(axis=1)), np.flatnonzero(strong.any(axis=0))
+    longest = max(rows[-1] - rows[0], cols[-1] - cols[0]) + 1
+    scale = min(BOX / longest, FIELD / max(height, width))
     size = (max(1, round(width * scale)), max(1, round(height * scale)))
     resample = Image.Resampling.BOX if scale < 1 else Image.Resampling.BILINEAR
     fitted = np.asarray(Image.fromarray(crop, mode="F").resize(size, resample))
@@ -331,12 +341,12 @@ def _framing(bands: list[tuple[int, int]], inked: np.ndarray) -> list[tuple[int,
     return before + after if before and after else []
 
 
-def _mnist_form(crop: np.ndarray) -> np.ndarray:
+def _mnist_form(crop: np.ndarray, core: float) -> np.ndarray:
     """A cropped drawing as MNIST's 28x28 input: digit pieces kept, fitted, centred by mass."""
     digit = np.where(_digit_mask(crop), crop, 0.0).astype(np.float32)
     rows = np.flatnonzero(digit.any(axis=1))
     cols = np.flatnonzero(digit.any(axis=0))
-    fitted = _fit_box(digit[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1])
+    fitted = _fit_box(digit[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1], core)
 
     height, width = fitted.shape
     # ndimage.center_of_mass's own sums, without its per-call overhead
@@ -392,12 +402,13 @@ def _read_crop(ink: np.ndarray) -> np.ndarray | None:
 def prepare(ink: np.ndarray) -> tuple[np.ndarray | None, bool]:
     """The model's 28x28 input for ink of any size, and whether the ink is only a dot, from
     one crop of the ink: what `normalize` and `too_small` give, printed lines left out (see
-    `without_printed_lines`). (None, False) when blank."""
+    `without_printed_lines`) and a blurred halo not counted in the digit's size (`CORE`).
+    (None, False) when blank."""
     ink = as_unit_ink(ink, "prepare")
     crop = _read_crop(ink)
     if crop is None:
         return None, False
-    return _mnist_form(crop), _is_dot(crop, max(ink.shape))
+    return _mnist_form(crop, CORE), _is_dot(crop, max(ink.shape))
 
 
 def normalize(ink: np.ndarray) -> np.ndarray | None:
@@ -410,7 +421,7 @@ def normalize(ink: np.ndarray) -> np.ndarray | None:
     pen reads as well as a fat finger.
     """
     crop = _inked_crop(as_unit_ink(ink, "normalize"))
-    return None if crop is None else _mnist_form(crop)
+    return None if crop is None else _mnist_form(crop, core=0.0)
 
 
 def too_small(ink: np.ndarray) -> bool:

@@ -167,7 +167,7 @@ def test_the_ink_functions_reject_bad_shapes_and_dtypes_by_name(bad):
             function(bad)
 
 
-def test_prepare_gives_what_normalize_and_too_small_give(strokes):
+def test_prepare_gives_what_normalize_and_too_small_give_for_canvas_strokes(strokes):
     tap = np.zeros((280, 280), np.float32)
     tap[100:110, 100:110] = 1.0
     inks = [canvas_to_ink(drawn(segments)) for segments, _ in strokes] + [tap]
@@ -197,6 +197,24 @@ def test_a_large_filled_scribble_is_not_called_too_small():
         row, col = rng.integers(20, 260), rng.integers(10, 140)
         scribble[(rows - row) ** 2 + (cols - col) ** 2 <= 22**2] = 1.0
     assert not too_small(scribble)
+
+
+def test_a_blurred_scans_halo_does_not_shrink_the_digit(strokes):
+    """Out of focus, a scan spreads faint ink around its strokes: the digit is still fitted
+    to MNIST's 20 px box by its strokes, at the size the model knows, not by the halo."""
+
+    def height_and_width(image):
+        strong = image >= 0.5
+        return np.ptp(np.flatnonzero(strong.any(axis=1))), np.ptp(
+            np.flatnonzero(strong.any(axis=0))
+        )
+
+    for segments, _ in strokes:
+        ink = stroke_coverage(segments, 150.0, 65.0, 65.0, 14.0)
+        blurred = ndimage.gaussian_filter(ink, 5.0)
+        sharp_size = height_and_width(prepare(ink)[0])
+        blurred_size = height_and_width(prepare(blurred / blurred.max())[0])
+        assert np.abs(np.subtract(blurred_size, sharp_size)).max() <= 1
 
 
 def test_a_cell_border_around_a_digit_is_left_out(strokes):
