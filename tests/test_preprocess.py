@@ -167,7 +167,7 @@ def test_the_ink_functions_reject_bad_shapes_and_dtypes_by_name(bad):
             function(bad)
 
 
-def test_prepare_gives_what_normalize_and_too_small_give_for_canvas_strokes(strokes):
+def test_prepare_gives_what_normalize_and_too_small_give_for_sharp_strokes(strokes):
     tap = np.zeros((280, 280), np.float32)
     tap[100:110, 100:110] = 1.0
     inks = [canvas_to_ink(drawn(segments)) for segments, _ in strokes] + [tap]
