@@ -87,6 +87,9 @@ SMOOTHING = 1.0  # pixels of blur against sensor noise and JPEG blocks, far thin
 MIN_SPAN = 0.25  # paper this close to full ink (a dark shadow) still amplifies only 4 times
 MIN_CONTRAST = 0.12  # ink is at least this much darker (or lighter) than the paper around it...
 NOISE_SIGMAS = 5.0  # ...and stands out from the paper's grain by this many of its deviations
+FAINT = 0.4  # a stroke's faint stretches, joined to it, reach this share of that threshold...
+FAINT_GRAIN = 3.0  # ...and this many of the grain's deviations; reaching this share of the
+FAINT_REACH = 0.1  # picture past the strokes, they may be the paper's lines and are checked
 MIN_SPECK = 1e-4  # blobs smaller than this share of the picture are dust or paper grain
 OFF_PAPER = 0.005  # a region this share of the picture, further from ink than the paper, is off it
 AGAINST = 3  # ink this many pixels from it or nearer, and lying...
@@ -423,14 +426,24 @@ def photo_to_ink(grey: np.ndarray) -> np.ndarray:
     out, and the ink is then found again from the handwriting alone: with the lines, its
     threshold and strength would be set by them, and faint stroke edges would count as ink.
     Strokes written along a line or across it are kept there, by being darker than the line.
+    A stroke's faint stretches are kept where they join it (`_faint_stretches`), unless they
+    would bring in lines of the paper.
     """
     contrast = _contrast(grey)
     desk = _beside_the_paper(contrast)  # the lines taken out below change nothing there
-    ink = _ink(contrast, desk)
+    strokes = _strokes(contrast, desk)
+    ink = _ink(contrast, strokes)
     lines = _paper_lines(ink)
-    if not lines.any():
+    if lines.any():
+        contrast = _lines_left_out(contrast, ink, lines)
+        strokes = _strokes(contrast, desk)
+        ink = _ink(contrast, strokes)
+    fuller = _ink(contrast, strokes, _faint_stretches(contrast, strokes, lines | desk[1]))
+    # Faint ink reaching far past the strokes may join to them lines of the paper too faint
+    # to be found before: then it stays out.
+    if _reaches_past(fuller, ink) and _paper_lines(fuller).any():
         return ink
-    return _ink(_lines_left_out(contrast, ink, lines), desk)
+    return fuller
 
 
 def _lines_left_out(strength: np.ndarray, ink: np.ndarray, lines: np.ndarray) -> np.ndarray:
@@ -469,14 +482,16 @@ def _contrast(grey: np.ndarray) -> np.ndarray:
     return (strokes - paper) / np.maximum(1.0 - paper, MIN_SPAN)
 
 
-def _ink(contrast: np.ndarray, desk: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
-    """Ink in [0, 1]: what stands out by Otsu's threshold, and by the paper's grain, without
-    specks or the paper's edge along the desk (`_beside_the_paper`), scaled so that the
-    strongest strokes are full ink."""
-    threshold = max(
-        _otsu(np.clip(contrast, 0.0, 1.0)), MIN_CONTRAST, NOISE_SIGMAS * _spread(contrast)
-    )
-    labels, count = ndimage.label(contrast >= threshold, structure=EIGHT_CONNECTED)
+def _threshold(contrast: np.ndarray) -> float:
+    """The contrast that strokes reach: Otsu's threshold, MIN_CONTRAST and NOISE_SIGMAS of
+    the paper's grain, whichever is highest."""
+    return max(_otsu(np.clip(contrast, 0.0, 1.0)), MIN_CONTRAST, NOISE_SIGMAS * _spread(contrast))
+
+
+def _strokes(contrast: np.ndarray, desk: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """Mask of the strokes: what stands out by `_threshold`, without specks or the paper's
+    edge along the desk (`_beside_the_paper`)."""
+    labels, count = ndimage.label(contrast >= _threshold(contrast), structure=EIGHT_CONNECTED)
     areas = np.bincount(labels.ravel(), minlength=count + 1)
     areas[0] = 0
     against, beside = desk
@@ -492,12 +507,39 @@ def _ink(contrast: np.ndarray, desk: tuple[np.ndarray, np.ndarray]) -> np.ndarra
         desk_itself = cut & (off_paper >= DESK_SHARE * areas)
         areas[touching & (desk_itself | (along >= EDGE_SHARE * areas))] = 0
     areas[_scan_margins(labels, count, areas)] = 0
-    mask = (areas >= MIN_SPECK * contrast.size)[labels]
-    if not mask.any():
-        return np.zeros(contrast.shape, dtype=np.float32)
+    return (areas >= MIN_SPECK * contrast.size)[labels]
 
-    strong = float(np.percentile(contrast[mask], 90))
-    near = ndimage.binary_dilation(mask, structure=EIGHT_CONNECTED)
+
+def _faint_stretches(contrast: np.ndarray, strokes: np.ndarray, off: np.ndarray) -> np.ndarray:
+    """The strokes with their faint stretches: ink at least FAINT of `_threshold` (and
+    FAINT_GRAIN of the paper's grain) joined to them, never where `off` (the paper's lines,
+    and near its edge). A pen pressed lightly fades below the threshold in places, and
+    without them an 8 lost half a loop."""
+    level = max(FAINT * _threshold(contrast), FAINT_GRAIN * _spread(contrast))
+    labels, _ = ndimage.label(((contrast >= level) & ~off) | strokes, structure=EIGHT_CONNECTED)
+    return np.isin(labels, np.unique(labels[strokes]))
+
+
+def _reaches_past(fuller: np.ndarray, ink: np.ndarray) -> bool:
+    """Whether `fuller` ink reaches further past the box round `ink` than FAINT_REACH of the
+    picture's longer side, as a line of the paper joined to the writing would."""
+    if not ink.any():
+        return False
+    margin = FAINT_REACH * max(ink.shape)
+    for axis in (0, 1):
+        inked, more = (np.flatnonzero(each.any(axis=axis)) for each in (ink, fuller))
+        if more[0] < inked[0] - margin or more[-1] > inked[-1] + margin:
+            return True
+    return False
+
+
+def _ink(contrast: np.ndarray, strokes: np.ndarray, reach: np.ndarray | None = None) -> np.ndarray:
+    """Ink in [0, 1] on and beside the `strokes` (or `reach`, when given), scaled so that the
+    strongest strokes are full ink."""
+    if not strokes.any():
+        return np.zeros(contrast.shape, dtype=np.float32)
+    strong = float(np.percentile(contrast[strokes], 90))
+    near = ndimage.binary_dilation(strokes if reach is None else reach, structure=EIGHT_CONNECTED)
     return np.where(near, np.clip(contrast / strong, 0.0, 1.0), 0.0).astype(np.float32)
 
 
