@@ -27,10 +27,10 @@ CENTRE = 14.0  # where MNIST puts the centre of mass (row and column)
 MIN_CONTRAST = 0.08  # ink weaker than this, relative to full contrast, is no drawing
 INK_THRESHOLD = 0.2  # a drawing has at least one pixel this inky
 HAZE = 0.05  # fainter pixels are background haze, not part of any stroke
-# When a drawing is read, the ink at least this share as dark as its darkest is fitted to
-# the box: a blurred scan's or photo's faint halo around the strokes is kept, but not
-# counted in the digit's size, or it would shrink the digit. (Training drawings, sharp
-# strokes, are fitted whole: their edge is a pixel wide whichever is fitted.)
+# When one digit is read (`prepare`), the ink at least this share as dark as its darkest is
+# fitted to the box: a blurred scan's faint halo around the strokes is kept, but not counted
+# in the digit's size, or it would shrink the digit. Training drawings and a number's digits
+# (`normalize`) are fitted whole.
 CORE = 0.3
 KEEP_RATIO = 0.25  # pieces this heavy relative to the largest make up the digit
 NEAR = 0.25  # lighter pieces count only within this fraction of the digit's size
@@ -162,9 +162,11 @@ def _fit_box(crop: np.ndarray, core: float) -> np.ndarray:
     """Scale a cropped digit so that the longer side of its ink at least `core` as dark as
     its darkest is BOX pixels (all of it within the field), aspect ratio kept."""
     height, width = crop.shape
-    strong = crop >= core * crop.max()
-    rows, cols = np.flatnonzero(strong.any(axis=1)), np.flatnonzero(strong.any(axis=0))
-    longest = max(rows[-1] - rows[0], cols[-1] - cols[0]) + 1
+    longest = max(height, width)
+    if core > 0:
+        strong = crop >= core * crop.max()
+        rows, cols = np.flatnonzero(strong.any(axis=1)), np.flatnonzero(strong.any(axis=0))
+        longest = max(rows[-1] - rows[0], cols[-1] - cols[0]) + 1
     scale = min(BOX / longest, FIELD / max(height, width))
     size = (max(1, round(width * scale)), max(1, round(height * scale)))
     resample = Image.Resampling.BOX if scale < 1 else Image.Resampling.BILINEAR

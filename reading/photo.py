@@ -87,9 +87,9 @@ SMOOTHING = 1.0  # pixels of blur against sensor noise and JPEG blocks, far thin
 MIN_SPAN = 0.25  # paper this close to full ink (a dark shadow) still amplifies only 4 times
 MIN_CONTRAST = 0.12  # ink is at least this much darker (or lighter) than the paper around it...
 NOISE_SIGMAS = 5.0  # ...and stands out from the paper's grain by this many of its deviations
-FAINT = 0.4  # a stroke's faint stretches, joined to it, reach this share of that threshold...
-FAINT_GRAIN = 3.0  # ...and this many of the grain's deviations; reaching this share of the
-FAINT_REACH = 0.1  # picture past the strokes, they may be the paper's lines and are checked
+FAINT = 0.4  # a stroke's faint stretches, joined to it, reach this share of its threshold...
+FAINT_GRAIN = 3.0  # ...and this many of the paper grain's deviations
+FAINT_REACH = 0.1  # faint ink this share of the picture past the strokes may be paper lines
 MIN_SPECK = 1e-4  # blobs smaller than this share of the picture are dust or paper grain
 OFF_PAPER = 0.005  # a region this share of the picture, further from ink than the paper, is off it
 AGAINST = 3  # ink this many pixels from it or nearer, and lying...
@@ -431,14 +431,16 @@ def photo_to_ink(grey: np.ndarray) -> np.ndarray:
     """
     contrast = _contrast(grey)
     desk = _beside_the_paper(contrast)  # the lines taken out below change nothing there
-    strokes = _strokes(contrast, desk)
+    threshold, faint = _levels(contrast)
+    strokes = _strokes(contrast, desk, threshold)
     ink = _ink(contrast, strokes)
     lines = _paper_lines(ink)
     if lines.any():
         contrast = _lines_left_out(contrast, ink, lines)
-        strokes = _strokes(contrast, desk)
+        threshold, faint = _levels(contrast)
+        strokes = _strokes(contrast, desk, threshold)
         ink = _ink(contrast, strokes)
-    fuller = _ink(contrast, strokes, _faint_stretches(contrast, strokes, lines | desk[1]))
+    fuller = _ink(contrast, strokes, _faint_stretches(contrast, strokes, faint, lines | desk[1]))
     # Faint ink reaching far past the strokes may join to them lines of the paper too faint
     # to be found before: then it stays out.
     if _reaches_past(fuller, ink) and _paper_lines(fuller).any():
@@ -482,16 +484,21 @@ def _contrast(grey: np.ndarray) -> np.ndarray:
     return (strokes - paper) / np.maximum(1.0 - paper, MIN_SPAN)
 
 
-def _threshold(contrast: np.ndarray) -> float:
-    """The contrast that strokes reach: Otsu's threshold, MIN_CONTRAST and NOISE_SIGMAS of
-    the paper's grain, whichever is highest."""
-    return max(_otsu(np.clip(contrast, 0.0, 1.0)), MIN_CONTRAST, NOISE_SIGMAS * _spread(contrast))
+def _levels(contrast: np.ndarray) -> tuple[float, float]:
+    """The contrast that strokes reach (Otsu's threshold, MIN_CONTRAST and NOISE_SIGMAS of the
+    paper's grain, whichever is highest), and that their faint stretches reach (FAINT of it,
+    and FAINT_GRAIN of the grain)."""
+    grain = _spread(contrast)
+    threshold = max(_otsu(np.clip(contrast, 0.0, 1.0)), MIN_CONTRAST, NOISE_SIGMAS * grain)
+    return threshold, max(FAINT * threshold, FAINT_GRAIN * grain)
 
 
-def _strokes(contrast: np.ndarray, desk: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
-    """Mask of the strokes: what stands out by `_threshold`, without specks or the paper's
+def _strokes(
+    contrast: np.ndarray, desk: tuple[np.ndarray, np.ndarray], threshold: float
+) -> np.ndarray:
+    """Mask of the strokes: what stands out by `threshold`, without specks or the paper's
     edge along the desk (`_beside_the_paper`)."""
-    labels, count = ndimage.label(contrast >= _threshold(contrast), structure=EIGHT_CONNECTED)
+    labels, count = ndimage.label(contrast >= threshold, structure=EIGHT_CONNECTED)
     areas = np.bincount(labels.ravel(), minlength=count + 1)
     areas[0] = 0
     against, beside = desk
@@ -510,12 +517,12 @@ def _strokes(contrast: np.ndarray, desk: tuple[np.ndarray, np.ndarray]) -> np.nd
     return (areas >= MIN_SPECK * contrast.size)[labels]
 
 
-def _faint_stretches(contrast: np.ndarray, strokes: np.ndarray, off: np.ndarray) -> np.ndarray:
-    """The strokes with their faint stretches: ink at least FAINT of `_threshold` (and
-    FAINT_GRAIN of the paper's grain) joined to them, never where `off` (the paper's lines,
-    and near its edge). A pen pressed lightly fades below the threshold in places, and
-    without them an 8 lost half a loop."""
-    level = max(FAINT * _threshold(contrast), FAINT_GRAIN * _spread(contrast))
+def _faint_stretches(
+    contrast: np.ndarray, strokes: np.ndarray, level: float, off: np.ndarray
+) -> np.ndarray:
+    """The strokes with their faint stretches: ink at least `level` (`_levels`) joined to
+    them, never where `off` (the paper's lines, and near its edge). A pen pressed lightly
+    fades below the strokes' threshold in places, and without them an 8 lost half a loop."""
     labels, _ = ndimage.label(((contrast >= level) & ~off) | strokes, structure=EIGHT_CONNECTED)
     return np.isin(labels, np.unique(labels[strokes]))
 
