@@ -28,7 +28,9 @@ from server.reconnects import WholeRunFirst
 from server.security_headers import SecurityHeaders
 from server.served_model import figures, preload, shared_classifier
 from server.visitor_cookie import VisitorCookie
-from tabs import draw, history, model_card
+from tabs import history, model_card
+from tabs.draw import draw_section
+from tabs.draw.page_head import PAGE_HEAD
 
 TAB_KEY = "page_tab"
 
@@ -53,10 +55,7 @@ def main() -> None:
     # First, so that the script is in place before a canvas's own code has drawn anything.
     # One element: a style on its own would go out as a page event, and the next event (a
     # toast from a fragment run) would take it off the page.
-    st.html(
-        draw.PAGE_STYLE + draw.CANVAS_SCRIPT + draw.ANNOUNCER_SCRIPT + draw.FOCUS_SCRIPT,
-        unsafe_allow_javascript=True,
-    )
+    st.html(PAGE_HEAD, unsafe_allow_javascript=True)
     st.title("✏️ Digit reader")
     st.caption(
         "A small convolutional network, trained on MNIST and on real pen handwriting, reads "
@@ -76,7 +75,7 @@ def main() -> None:
         ["Draw", "History", "Model card"], key=TAB_KEY, on_change="rerun"
     )
     with draw_tab:
-        draw.draw_section(classifier)
+        draw_section(classifier)
     with history_tab:
         if history_tab.open:
             history.history_section()

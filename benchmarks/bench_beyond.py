@@ -51,19 +51,20 @@ def toggle_script(pixels: bytes, runs: int) -> None:
     import streamlit as st
 
     import digit_model
-    import tabs.draw
+    import tabs.draw.why
     import webapp
+    from preprocess import CANVAS_SIZE
     from reading import read_drawing
 
     classifier = webapp.load_classifier(str(digit_model.model_path()))
-    side = tabs.draw.CANVAS_SIZE
+    side = CANVAS_SIZE
     drawing = np.frombuffer(pixels, np.uint8).reshape(side, side, 4)
     toggle, reading = [], []
     for run in range(runs):
         started = time.perf_counter()
         read_drawing(classifier, drawing)
         read = time.perf_counter()
-        st.toggle(tabs.draw.WHY_TEXT, key=f"why_{run}", help=tabs.draw.WHY_HELP)
+        st.toggle(tabs.draw.why.WHY_TEXT, key=f"why_{run}", help=tabs.draw.why.WHY_HELP)
         toggle.append((time.perf_counter() - read) * 1000)
         reading.append((read - started) * 1000)
     st.session_state["timings"] = {"toggle": toggle, "reading": reading}

@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from playwright.sync_api import expect, sync_playwright
 
 import digit_model
-import tabs.draw
+import tabs.draw.one_digit
 from devtools.datasets import mnist
 from devtools.drawing import PLACEMENTS, find_clear_digits
 from devtools.page import CHROMIUM, CHROMIUM_ARGS, start_page, stop_page
@@ -66,7 +66,9 @@ def main() -> None:
                     serving = replica_of(page, url, workdir / "nginx" / "access.log")
                     os.kill(replicas[serving].pid, signal.SIGKILL)
                     died = time.monotonic()
-                    expect(page.get_by_text(tabs.draw.RECONNECTED)).to_be_visible(timeout=ANSWER_MS)
+                    expect(page.get_by_text(tabs.draw.one_digit.RECONNECTED)).to_be_visible(
+                        timeout=ANSWER_MS
+                    )
                     expect_answer(page, 3)
                     waits.append(time.monotonic() - died)
                     print(f"round {round_number}: reconnected in {waits[-1]:.2f} s", flush=True)

@@ -27,8 +27,8 @@ from devtools.datasets import MNIST_PATH
 from devtools.timing import p50_p90, timed_in_turn
 from preprocess import canvas_to_ink, normalize, prepare
 from reading import HandwritingMemory, read_digit, read_digits, read_drawing
-from train_model import load_mnist
 from training.canvas_drawings import random_drawings
+from training.datasets import load_mnist
 
 MEMORY_EXAMPLES = 50
 

@@ -37,9 +37,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import digit_model
 from devtools import datasets
 from reading import DigitReading, HandwritingMemory, read_digits, read_inputs
-from train_model import calibration, pen_split
 from training import cvl
+from training.calibration import calibration
 from training.canvas_drawings import random_ink
+from training.sources import pen_split
 
 MIN_DIGITS = 10  # writers with fewer are left out
 PRANKS = 5

@@ -47,6 +47,9 @@ from streamlit.testing.v1 import AppTest
 
 import digit_model
 import tabs.draw
+import tabs.draw.feedback_row
+import tabs.draw.number
+import tabs.draw.shared
 import webapp
 from devtools.datasets import mnist
 from devtools.drawing import PLACEMENTS, Digit, find_clear_digits
@@ -102,7 +105,7 @@ def stroke_script(drawings: list[str], timings: dict[str, list[float]]) -> None:
     from streamlit_drawable_canvas import CanvasResult
 
     import digit_model
-    import tabs.draw
+    import tabs.draw.one_digit
     import webapp
     from reading import read_drawing
 
@@ -113,7 +116,7 @@ def stroke_script(drawings: list[str], timings: dict[str, list[float]]) -> None:
     decoded = time.perf_counter()
     reading = read_drawing(classifier, rgba)
     read = time.perf_counter()
-    tabs.draw.answer_section(reading)
+    tabs.draw.one_digit.answer_section(reading)
     shown = time.perf_counter()
     timings["decode the canvas PNG"].append(decoded - started)
     timings["read_drawing (ink, normalise, predict)"].append(read - decoded)
@@ -186,9 +189,9 @@ def number_delays(page: Page, clear: dict[int, Digit]) -> list[float]:
     from playwright.sync_api import expect
 
     modes = page.get_by_role("radiogroup", name=tabs.draw.MODE_PROMPT)
-    modes.get_by_role("radio", name=tabs.draw.A_NUMBER, exact=True).click()
-    expect(page.get_by_text(tabs.draw.NUMBER_HINT)).to_be_visible(timeout=60_000)
-    wait_until_drawable(page, tabs.draw.NUMBER_CANVAS_KEY)
+    modes.get_by_role("radio", name=tabs.draw.shared.A_NUMBER, exact=True).click()
+    expect(page.get_by_text(tabs.draw.number.NUMBER_HINT)).to_be_visible(timeout=60_000)
+    wait_until_drawable(page, tabs.draw.number.NUMBER_CANVAS_KEY)
     wait_for_run_to_end(page)
     delays = []
     for place, label in enumerate(NUMBER):
@@ -201,7 +204,7 @@ def number_delays(page: Page, clear: dict[int, Digit]) -> list[float]:
             answered(page, [last])
             continue
         _, answer_after_send, delay = pen_up_delays(
-            page, [last], so_far, tabs.draw.NUMBER_CANVAS_KEY
+            page, [last], so_far, tabs.draw.number.NUMBER_CANVAS_KEY
         )
         if place and answer_after_send > 0:  # not an answer to the strokes before
             delays.append(delay)
@@ -210,7 +213,7 @@ def number_delays(page: Page, clear: dict[int, Digit]) -> list[float]:
 
 def answered(page: Page, strokes: list[list[tuple[float, float]]]) -> None:
     """Draw pen paths on the wide canvas and wait until the page has answered them."""
-    draw(page, strokes, tabs.draw.NUMBER_CANVAS_KEY)
+    draw(page, strokes, tabs.draw.number.NUMBER_CANVAS_KEY)
     page.wait_for_function(SENT_SINCE_PEN_UP)
     page.wait_for_timeout(RESET_SETTLE_MS)  # until the run the drawing asks for has begun
     wait_for_run_to_end(page)
@@ -219,7 +222,7 @@ def answered(page: Page, strokes: list[list[tuple[float, float]]]) -> None:
 def save_delay(page) -> float:
     """Click "Correct" under the answer; seconds from the click to the page saying it is saved."""
     page.evaluate(WATCH_FOR_SAVED)
-    page.get_by_role("button", name=tabs.draw.CONFIRM_TEXT).click()
+    page.get_by_role("button", name=tabs.draw.feedback_row.CONFIRM_TEXT).click()
     page.wait_for_function("window.savedShownAt !== null", timeout=30_000)
     clicked = page.evaluate("window.pageEvents.penUps.at(-1)")
     return (page.evaluate("window.savedShownAt") - clicked) / 1000

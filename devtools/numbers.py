@@ -13,7 +13,7 @@ from scipy.spatial import cKDTree
 from devtools.drawing import Segments
 from preprocess import canvas_to_ink
 from reading import NumberReading, PlacedMark
-from reading.segment import MARK_SYMBOLS
+from reading.marks import MARK_SYMBOLS
 from training.canvas_drawings import COLOUR_SETUPS, centre_line, draw
 
 WIDTH, HEIGHT = 700, 280

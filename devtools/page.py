@@ -16,9 +16,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import digit_model
-import tabs.draw
+import tabs.draw.one_digit
+import tabs.draw.shared
 from devtools import REPO_ROOT
-from feedback import store as feedback_store
+from feedback.settings import URL_VARIABLES
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Locator, Page
@@ -124,7 +125,7 @@ def start_page(
     environment = {
         **os.environ,
         "TF_CPP_MIN_LOG_LEVEL": "2",
-        feedback_store.URL_VARIABLES[0]: feedback_url,
+        URL_VARIABLES[0]: feedback_url,
         **(settings or {}),
     }
     environment.pop(digit_model.MODEL_PATH_VARIABLE, None)
@@ -178,13 +179,13 @@ def served_page(
         stop_page(server)
 
 
-def drawing_surface(page: Page, canvas_key: str = tabs.draw.CANVAS_KEY) -> Locator:
+def drawing_surface(page: Page, canvas_key: str = tabs.draw.one_digit.CANVAS_KEY) -> Locator:
     """A canvas's drawing surface, inside the component's shadow root."""
-    return page.locator(f".st-key-{canvas_key} {tabs.draw.SURFACE}")
+    return page.locator(f".st-key-{canvas_key} {tabs.draw.shared.SURFACE}")
 
 
 def wait_until_drawable(
-    page: Page, canvas_key: str = tabs.draw.CANVAS_KEY, timeout_ms: float = PAGE_LOAD_MS
+    page: Page, canvas_key: str = tabs.draw.one_digit.CANVAS_KEY, timeout_ms: float = PAGE_LOAD_MS
 ) -> None:
     """Wait until a canvas shows, laid out where it stays, so that strokes land on it."""
     from playwright.sync_api import expect
@@ -197,7 +198,9 @@ def wait_until_drawable(
 
 
 def draw(
-    page: Page, strokes: list[list[tuple[float, float]]], canvas_key: str = tabs.draw.CANVAS_KEY
+    page: Page,
+    strokes: list[list[tuple[float, float]]],
+    canvas_key: str = tabs.draw.one_digit.CANVAS_KEY,
 ) -> None:
     """Draw pen paths (canvas pixels) on one of the page's canvases with the mouse."""
     box = drawing_surface(page, canvas_key).bounding_box()
@@ -218,7 +221,7 @@ def pen_up_delays(
     page: Page,
     strokes: list[list[tuple[float, float]]],
     expected: str,
-    canvas_key: str = tabs.draw.CANVAS_KEY,
+    canvas_key: str = tabs.draw.one_digit.CANVAS_KEY,
 ) -> tuple[float, ...]:
     """Draw pen paths on a canvas; seconds from the last pen-up to send, send to the answer
     `expected` on screen, and in all."""
@@ -251,7 +254,7 @@ def open_visit(browser: Browser, url: str, **context_options: object) -> Page:
         page = context.new_page()
         page.goto(url)
         wait_until_drawable(page)
-        page.get_by_role("button", name=tabs.draw.CLEAR_TEXT, exact=True).wait_for()
+        page.get_by_role("button", name=tabs.draw.shared.CLEAR_TEXT, exact=True).wait_for()
     except BaseException:
         context.close()
         raise
@@ -262,6 +265,6 @@ def clear_canvas(page: Page) -> None:
     """Press Clear under the canvas and wait until the answer is blank again."""
     from playwright.sync_api import expect
 
-    page.get_by_role("button", name=tabs.draw.CLEAR_TEXT, exact=True).click()
-    expect(page.get_by_text(tabs.draw.DRAW_HINT)).to_be_visible(timeout=10_000)
+    page.get_by_role("button", name=tabs.draw.shared.CLEAR_TEXT, exact=True).click()
+    expect(page.get_by_text(tabs.draw.one_digit.DRAW_HINT)).to_be_visible(timeout=10_000)
     page.wait_for_timeout(RESET_SETTLE_MS)

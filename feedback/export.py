@@ -17,7 +17,8 @@ from collections.abc import Iterable, Iterator
 
 import numpy as np
 
-from feedback.store import IMAGE_SHAPE, StoredLabel
+from feedback.labels import IMAGE_SHAPE
+from feedback.store import StoredLabel
 
 MIN_FEEDBACK = 10  # labelled drawings needed before fine-tuning on them means anything
 

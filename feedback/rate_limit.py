@@ -27,7 +27,9 @@ from typing import Protocol
 
 import sqlalchemy as sa
 
-from feedback.store import FeedbackStore, rate_event_table, validate_session_id
+from feedback.labels import validate_session_id
+from feedback.schema import rate_event_table
+from feedback.store import FeedbackStore
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,8 @@ import numpy as np
 
 from digit_model import Classifier
 from preprocess import canvas_to_ink, only_a_dot, prepare
-from reading import photo, segment
+from reading import layout, photo, segment
+from reading.marks import MarkSymbol
 from reading.memory import HandwritingMemory
 
 Mode = Literal["digit", "number"]
@@ -143,7 +144,7 @@ class PlacedMark:
     """A point, comma or dash written between two digits of a number, or a minus sign before
     the first, and where."""
 
-    symbol: segment.MarkSymbol
+    symbol: MarkSymbol
     after: int  # how many pieces of `digits` come before it, withheld ones included
     box: Box
 
@@ -304,8 +305,8 @@ def several_digits(classifier: Classifier, ink: np.ndarray, alone: DigitReading)
     """The number that ink of two or more digits side by side reads as, when each digit is
     read surely and the number more surely than the ink read `alone` as one digit (a 0 drawn
     as two arcs reads 11, less surely than 0); None otherwise. Only ink with parts side by
-    side (`segment.side_by_side`) is read again: one digit costs no model call more."""
-    if not segment.side_by_side(ink):
+    side (`layout.side_by_side`) is read again: one digit costs no model call more."""
+    if not layout.side_by_side(ink):
         return None
     number = read_number(classifier, ink)
     if number is None or number.several_lines or len(number.digits) < 2:
@@ -319,7 +320,7 @@ def several_digits(classifier: Classifier, ink: np.ndarray, alone: DigitReading)
 def read_number(classifier: Classifier, ink: np.ndarray) -> NumberReading | None:
     """Read every digit of a written number, with one batched model call, and the marks
     written with them (`segment.split_digits`), and how many lines of writing the ink holds
-    (`segment.lines_of_writing`; a lone piece read surely as a digit is one line, however far
+    (`layout.lines_of_writing`; a lone piece read surely as a digit is one line, however far
     apart its strokes lie); None for blank ink. A piece that is only a dot, a tap of the pen,
     is too small to read (`only_a_dot`)."""
     pieces, marks = segment.split_digits(ink, classifier)
@@ -348,7 +349,7 @@ def read_number(classifier: Classifier, ink: np.ndarray) -> NumberReading | None
             PlacedMark(mark.symbol, mark.after, Box(mark.left, mark.top, mark.right, mark.bottom))
             for mark in marks
         ),
-        1 if sure and not others else segment.lines_of_writing(ink),
+        1 if sure and not others else layout.lines_of_writing(ink),
     )
 
 

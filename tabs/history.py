@@ -13,8 +13,9 @@ import streamlit as st
 from feedback import access, downloads
 from feedback import export as feedback_export
 from feedback import store as feedback_store
+from feedback.database import StorageUnavailable
 from feedback.rate_limit import RateLimited
-from feedback.store import FeedbackStore, StorageUnavailable, Summary
+from feedback.store import FeedbackStore, Summary
 from preprocess import FIELD, enlarge, png_data_url
 from tabs import charts
 from tabs.common import open_feedback_store, owner_guesses, session_id

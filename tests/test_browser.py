@@ -16,6 +16,10 @@ from playwright.sync_api import expect
 
 import digit_model
 import tabs.draw
+import tabs.draw.feedback_row
+import tabs.draw.one_digit
+import tabs.draw.shared
+import tabs.draw.why
 import tabs.model_card
 from devtools import REPO_ROOT
 from devtools.drawing import PLACEMENTS
@@ -66,7 +70,7 @@ def test_the_canvas_shows_where_it_stays_while_its_stylesheet_loads(browser, app
     """On a slow connection the canvas's own stylesheet comes last: on a first visit the
     canvas must not show lower first and then jump up."""
     context = browser.new_context(viewport=PHONE)
-    context.add_init_script(record_surface_tops(tabs.draw.CANVAS_KEY))
+    context.add_init_script(record_surface_tops(tabs.draw.one_digit.CANVAS_KEY))
     try:
         page = context.new_page()
         held = hold_canvas_stylesheet(page)
@@ -75,7 +79,7 @@ def test_the_canvas_shows_where_it_stays_while_its_stylesheet_loads(browser, app
         wait_for_run_to_end(page)
         page.wait_for_timeout(SETTLE_MS)  # frames drawn while the stylesheet is held
 
-        tops = surface_tops_once_styled(page, tabs.draw.CANVAS_KEY, held)
+        tops = surface_tops_once_styled(page, tabs.draw.one_digit.CANVAS_KEY, held)
     finally:
         context.close()
     assert tops and set(tops) == {tops[-1]}
@@ -98,18 +102,18 @@ def test_drawn_digit_is_read_and_clear_brings_the_hint_back(page, clear_digits, 
     draw(page, clear_digits[label], *placement)
     expect_answer(page, label, timeout=FIRST_ANSWER_MS)
 
-    canvas_control(page, tabs.draw.CLEAR_TEXT).click()
+    canvas_control(page, tabs.draw.shared.CLEAR_TEXT).click()
     expect_blank(page)
 
 
 def test_a_drawing_that_is_no_digit_is_named_as_such(page, not_a_digit):
     draw(page, not_a_digit, *PLACEMENTS[0])
-    expect(answer(page)).to_have_text(tabs.draw.NOT_A_DIGIT, timeout=FIRST_ANSWER_MS)
-    expect(page.get_by_text(tabs.draw.NOT_A_DIGIT_HINT)).to_be_visible()
+    expect(answer(page)).to_have_text(tabs.draw.shared.NOT_A_DIGIT, timeout=FIRST_ANSWER_MS)
+    expect(page.get_by_text(tabs.draw.shared.NOT_A_DIGIT_HINT)).to_be_visible()
     # Its confidence is blank: a screen reader is not told of a dash.
-    expect(announced(page)).to_have_text(f"Prediction {tabs.draw.NOT_A_DIGIT}.")
+    expect(announced(page)).to_have_text(f"Prediction {tabs.draw.shared.NOT_A_DIGIT}.")
 
-    canvas_control(page, tabs.draw.CLEAR_TEXT).click()
+    canvas_control(page, tabs.draw.shared.CLEAR_TEXT).click()
     expect_blank(page)
 
 
@@ -120,13 +124,13 @@ def test_two_digits_drawn_on_the_one_digit_canvas_point_to_a_number(page, clear_
         timeout=FIRST_ANSWER_MS
     )
 
-    canvas_control(page, tabs.draw.CLEAR_TEXT).click()
+    canvas_control(page, tabs.draw.shared.CLEAR_TEXT).click()
     expect_blank(page)
 
 
 def test_undo_redo_and_clear_are_always_shown_and_large_enough_for_a_finger(page):
     page.mouse.move(0, 0)  # nothing hovers over the canvas
-    for name in ("Undo", "Redo", tabs.draw.CLEAR_TEXT):
+    for name in ("Undo", "Redo", tabs.draw.shared.CLEAR_TEXT):
         control = canvas_control(page, name)
         expect(control).to_be_visible()
         assert control.evaluate(SHOWN_OPACITY) == 1
@@ -138,7 +142,7 @@ def test_undo_redo_and_clear_are_always_shown_and_large_enough_for_a_finger(page
     for name in ("Reset canvas & history", "Update the app with this drawing", "Edit"):
         expect(page.get_by_role("button", name=name, exact=True)).to_have_count(0)
     # Reached with the keyboard, a control shows a ring, as Streamlit's own buttons do.
-    clear = canvas_control(page, tabs.draw.CLEAR_TEXT)
+    clear = canvas_control(page, tabs.draw.shared.CLEAR_TEXT)
     clear.focus()
     page.keyboard.press("Shift+Tab")
     page.keyboard.press("Tab")
@@ -193,21 +197,21 @@ def test_in_a_high_contrast_mode_what_is_chosen_and_where_the_keyboard_is_still_
         expect_answer(page, 3, FIRST_ANSWER_MS)
         digit_choice(page, 8).click()
         expect(digit_choice(page, 8)).to_be_checked()
-        page.get_by_text(tabs.draw.WHY_TEXT, exact=True).click()
-        expect(page.get_by_role("switch", name=tabs.draw.WHY_TEXT)).to_be_checked()
+        page.get_by_text(tabs.draw.why.WHY_TEXT, exact=True).click()
+        expect(page.get_by_role("switch", name=tabs.draw.why.WHY_TEXT)).to_be_checked()
 
         page.mouse.move(0, 0)  # nothing hovered
         assert abs(brightness(digit_choice(page, 0)) - brightness(digit_choice(page, 8))) > 60
         modes = page.get_by_role("radiogroup", name=tabs.draw.MODE_PROMPT)
-        one_digit = modes.get_by_role("radio", name=tabs.draw.ONE_DIGIT, exact=True)
-        a_number = modes.get_by_role("radio", name=tabs.draw.A_NUMBER, exact=True)
+        one_digit = modes.get_by_role("radio", name=tabs.draw.shared.ONE_DIGIT, exact=True)
+        a_number = modes.get_by_role("radio", name=tabs.draw.shared.A_NUMBER, exact=True)
         assert abs(brightness(a_number) - brightness(one_digit)) > 60
         assert page.get_by_role("tab", name="Draw").evaluate(UNDERLINE) != "0px"
         assert page.get_by_role("tab", name="History").evaluate(UNDERLINE) == "0px"
-        switch = page.get_by_role("switch", name=tabs.draw.WHY_TEXT)
+        switch = page.get_by_role("switch", name=tabs.draw.why.WHY_TEXT)
         track, knob = switch.evaluate(TRACK_AND_KNOB_FILLS)
         assert knob != track
-        for control in (canvas_control(page, tabs.draw.CLEAR_TEXT), digit_choice(page, 8)):
+        for control in (canvas_control(page, tabs.draw.shared.CLEAR_TEXT), digit_choice(page, 8)):
             control.focus()
             page.keyboard.press("Shift+Tab")
             page.keyboard.press("Tab")  # reached with the keyboard: a ring shows
@@ -229,7 +233,7 @@ def test_undo_and_redo_from_the_toolbar(page, clear_digits):
         redo.click()
     expect_answer(page, 5)
 
-    canvas_control(page, tabs.draw.CLEAR_TEXT).click()
+    canvas_control(page, tabs.draw.shared.CLEAR_TEXT).click()
     expect_blank(page)
 
 
@@ -244,7 +248,9 @@ def test_page_fits_a_phone_screen_and_reads_a_digit_there(browser, app_url, clea
         expect_answer(phone, 6)
         # All ten digits side by side within the screen's width: none scrolled out of sight,
         # and each as large as a finger needs: the row's whole width shared out.
-        picker = phone.get_by_role("radiogroup", name=tabs.draw.PICK_PROMPT).bounding_box()
+        picker = phone.get_by_role(
+            "radiogroup", name=tabs.draw.feedback_row.PICK_PROMPT
+        ).bounding_box()
         right_edge = min(picker["x"] + picker["width"], 360)
         for digit in range(10):
             choice = digit_choice(phone, digit).bounding_box()
@@ -338,13 +344,15 @@ def test_labels_clicked_on_the_page_land_in_postgresql_and_in_the_history(
         draw(page, clear_digits[3], *PLACEMENTS[0])
         expect_answer(page, 3, timeout=FIRST_ANSWER_MS)
 
-        page.get_by_role("button", name=tabs.draw.CONFIRM_TEXT).dblclick()
+        page.get_by_role("button", name=tabs.draw.feedback_row.CONFIRM_TEXT).dblclick()
         expect(page.get_by_text(re.compile("saved as a 3", re.IGNORECASE)).first).to_be_visible(
             timeout=ANSWER_MS
         )
-        expect(page.get_by_role("button", name=tabs.draw.CONFIRM_TEXT)).to_be_disabled()
+        expect(
+            page.get_by_role("button", name=tabs.draw.feedback_row.CONFIRM_TEXT)
+        ).to_be_disabled()
 
-        canvas_control(page, tabs.draw.CLEAR_TEXT).click()
+        canvas_control(page, tabs.draw.shared.CLEAR_TEXT).click()
         expect_blank(page)
         page.wait_for_timeout(RESET_SETTLE_MS)
         draw(page, clear_digits[7], *PLACEMENTS[1])
@@ -386,7 +394,7 @@ def test_every_digit_of_the_feedback_row_saves_after_the_pointer_crossed_the_cha
         before = len(stored_labels(feedback_database_url))
         height, top, left = PLACEMENTS[0]
         for meant in range(10):
-            canvas_control(page, tabs.draw.CLEAR_TEXT).click()
+            canvas_control(page, tabs.draw.shared.CLEAR_TEXT).click()
             expect_blank(page)
             page.wait_for_timeout(RESET_SETTLE_MS)
             # A little further right each time: a new drawing, not one already labelled.
@@ -399,7 +407,7 @@ def test_every_digit_of_the_feedback_row_saves_after_the_pointer_crossed_the_cha
             # Clicked where the digit shows, as a person would, whatever lies on top of it.
             choice = digit_choice(page, meant).bounding_box()
             page.mouse.click(choice["x"] + choice["width"] / 2, choice["y"] + choice["height"] / 2)
-            expect(page.get_by_text(f"Saved as {tabs.draw.a_digit(meant)}.")).to_be_visible(
+            expect(page.get_by_text(f"Saved as {tabs.draw.shared.a_digit(meant)}.")).to_be_visible(
                 timeout=ANSWER_MS
             )
 
@@ -409,10 +417,12 @@ def test_every_digit_of_the_feedback_row_saves_after_the_pointer_crossed_the_cha
 def answer_area(page) -> dict[str, float]:
     """Where the confidence, the feedback row, the chart and the model's view start, in page
     pixels: the confidence across, the rest down."""
-    metrics = page.locator(f".st-key-{tabs.draw.METRICS_SLOT} [data-testid='stMetric']")
+    metrics = page.locator(f".st-key-{tabs.draw.one_digit.METRICS_SLOT} [data-testid='stMetric']")
     return {
         "confidence": metrics.nth(1).bounding_box()["x"],
-        "feedback row": page.get_by_role("button", name=tabs.draw.CONFIRM_TEXT).bounding_box()["y"],
+        "feedback row": page.get_by_role(
+            "button", name=tabs.draw.feedback_row.CONFIRM_TEXT
+        ).bounding_box()["y"],
         "chart": page.get_by_test_id("stVegaLiteChart").bounding_box()["y"],
         "model's view": page.get_by_test_id("stImage").first.bounding_box()["y"],
     }
@@ -425,7 +435,7 @@ def test_the_answer_area_stays_put_from_blank_to_saved(browser, app_url, clear_d
         draw(page, clear_digits[3], *PLACEMENTS[0])
         expect_answer(page, 3, timeout=FIRST_ANSWER_MS)
         assert answer_area(page) == blank
-        page.get_by_role("button", name=tabs.draw.CONFIRM_TEXT).click()
+        page.get_by_role("button", name=tabs.draw.feedback_row.CONFIRM_TEXT).click()
         expect(page.get_by_text("Saved as a 3.")).to_be_visible(timeout=ANSWER_MS)
         expect(page.get_by_text("Read with your label.")).to_be_visible()
         assert answer_area(page) == blank
@@ -438,27 +448,27 @@ def test_a_corrected_digit_drawn_again_is_read_right_and_the_page_says_why(
     memory_line = re.compile(r"Read with \d+ of your examples\.")
     with opened_page(browser, app_url, viewport=DESKTOP) as page:
         draw(page, digit, *first)
-        expect(answer(page)).not_to_have_text(tabs.draw.BLANK, timeout=FIRST_ANSWER_MS)
+        expect(answer(page)).not_to_have_text(tabs.draw.shared.BLANK, timeout=FIRST_ANSWER_MS)
         expect(answer(page)).not_to_have_text(str(digit.label))
         digit_choice(page, digit.label).click()
-        expect(page.get_by_text(f"Saved as {tabs.draw.a_digit(digit.label)}.")).to_be_visible(
-            timeout=ANSWER_MS
-        )
+        expect(
+            page.get_by_text(f"Saved as {tabs.draw.shared.a_digit(digit.label)}.")
+        ).to_be_visible(timeout=ANSWER_MS)
 
-        canvas_control(page, tabs.draw.CLEAR_TEXT).click()  # Clear keeps the examples
+        canvas_control(page, tabs.draw.shared.CLEAR_TEXT).click()  # Clear keeps the examples
         expect_blank(page)
         page.wait_for_timeout(RESET_SETTLE_MS)
         draw(page, digit, *again)
         expect_answer(page, digit.label)
         expect(page.get_by_text(memory_line)).to_be_visible()
 
-        page.get_by_role("button", name=tabs.draw.FORGET_TEXT).click()
+        page.get_by_role("button", name=tabs.draw.shared.FORGET_TEXT).click()
         expect(page.get_by_text(memory_line)).to_have_count(0, timeout=ANSWER_MS)
         expect(answer(page)).not_to_have_text(str(digit.label))
 
     with opened_page(browser, app_url, viewport=DESKTOP) as page:  # a new visit starts empty
         draw(page, digit, *again)
-        expect(answer(page)).not_to_have_text(tabs.draw.BLANK, timeout=FIRST_ANSWER_MS)
+        expect(answer(page)).not_to_have_text(tabs.draw.shared.BLANK, timeout=FIRST_ANSWER_MS)
         page.wait_for_timeout(SETTLE_MS)
         expect(answer(page)).not_to_have_text(str(digit.label))
         expect(page.get_by_text(memory_line)).to_have_count(0)
@@ -473,7 +483,7 @@ def test_a_screen_reader_hears_each_answer_and_the_keyboard_keeps_its_place(
     with opened_page(browser, app_url, viewport=DESKTOP) as page:
         heard = announced(page)
         expect(heard).to_have_attribute("aria-live", "polite")
-        expect(page.get_by_role("img", name=tabs.draw.CANVAS_NAME)).to_be_visible()
+        expect(page.get_by_role("img", name=tabs.draw.one_digit.CANVAS_NAME)).to_be_visible()
 
         draw(page, clear_digits[3], *PLACEMENTS[0])
 
@@ -481,12 +491,12 @@ def test_a_screen_reader_hears_each_answer_and_the_keyboard_keeps_its_place(
             re.compile(r"^Prediction 3, Confidence \d+%\.$"), timeout=FIRST_ANSWER_MS
         )
         expect(page.get_by_role("img", name="The 28x28 input, read as 3")).to_be_visible()
-        confirm = page.get_by_role("button", name=tabs.draw.CONFIRM_TEXT)
+        confirm = page.get_by_role("button", name=tabs.draw.feedback_row.CONFIRM_TEXT)
         confirm.focus()
         page.keyboard.press("Enter")
         expect(heard).to_have_text("Saved: a 3.", timeout=ANSWER_MS)
         expect(confirm).to_be_disabled()
-        picker = page.get_by_role("radiogroup", name=tabs.draw.PICK_PROMPT)
+        picker = page.get_by_role("radiogroup", name=tabs.draw.feedback_row.PICK_PROMPT)
         expect(picker.get_by_role("radio", name="3")).to_be_focused()  # the digit saved
 
         undo = canvas_control(page, "Undo")

@@ -14,6 +14,10 @@ from PIL import Image
 from playwright.sync_api import expect
 
 import tabs.draw
+import tabs.draw.feedback_row
+import tabs.draw.number
+import tabs.draw.one_digit
+import tabs.draw.shared
 from devtools.drawing import PLACEMENTS, Digit
 from devtools.page import draw, drawing_surface, wait_for_run_to_end, wait_until_drawable
 from devtools.pictures import encoded
@@ -41,7 +45,7 @@ PHONE_WIDTH = PHONE["width"]
 
 def number_canvas(page):
     """The wide canvas's drawing surface."""
-    return drawing_surface(page, tabs.draw.NUMBER_CANVAS_KEY)
+    return drawing_surface(page, tabs.draw.number.NUMBER_CANVAS_KEY)
 
 
 def mode_choice(page, mode: str):
@@ -77,10 +81,10 @@ def choose_number_mode(page) -> None:
     """Switch to the wide canvas and wait until the page around it has settled: the switch's
     script run over and the canvas laid out, so that nothing moves it or replaces it under
     the pen."""
-    choose(page, tabs.draw.A_NUMBER)
-    expect(page.get_by_text(tabs.draw.NUMBER_HINT)).to_be_visible(timeout=ANSWER_MS)
-    expect(page.locator(f".st-key-{tabs.draw.CANVAS_KEY}")).to_be_hidden()
-    wait_until_drawable(page, tabs.draw.NUMBER_CANVAS_KEY, ANSWER_MS)
+    choose(page, tabs.draw.shared.A_NUMBER)
+    expect(page.get_by_text(tabs.draw.number.NUMBER_HINT)).to_be_visible(timeout=ANSWER_MS)
+    expect(page.locator(f".st-key-{tabs.draw.one_digit.CANVAS_KEY}")).to_be_hidden()
+    wait_until_drawable(page, tabs.draw.number.NUMBER_CANVAS_KEY, ANSWER_MS)
     wait_for_run_to_end(page)
 
 
@@ -100,7 +104,7 @@ def open_page(browser, app_url):
         contexts.append(context)
         page = context.new_page()
         page.goto(app_url)
-        mode_choice(page, tabs.draw.A_NUMBER).wait_for(timeout=FIRST_ANSWER_MS)
+        mode_choice(page, tabs.draw.shared.A_NUMBER).wait_for(timeout=FIRST_ANSWER_MS)
         return page
 
     yield opened
@@ -128,8 +132,8 @@ def test_a_number_written_with_the_mouse_and_a_photo_are_read(
 ):
     page = open_page(1000)
     choose_number_mode(page)
-    assert number_canvas(page).bounding_box()["width"] == tabs.draw.NUMBER_CANVAS_WIDTH
-    expect(page.get_by_text(tabs.draw.STRIP_HINT)).to_be_hidden()  # no strip: it all fits
+    assert number_canvas(page).bounding_box()["width"] == tabs.draw.number.NUMBER_CANVAS_WIDTH
+    expect(page.get_by_text(tabs.draw.number.STRIP_HINT)).to_be_hidden()  # no strip: it all fits
 
     write(page, [clear_digits[d] for d in (2, 0, 4)], 170, 50, [110, 310, 530])
 
@@ -138,13 +142,13 @@ def test_a_number_written_with_the_mouse_and_a_photo_are_read(
     expect(announced(page)).to_have_text(re.compile(r"^Prediction 204, Confidence \d+%\.$"))
     # A dab of the pen on the line, in the middle of the gap between the 0 (its ink ends near
     # x = 450) and the 4 (its ink starts near x = 520).
-    draw(page, [[(484, 210), (486, 212), (488, 213)]], tabs.draw.NUMBER_CANVAS_KEY)
+    draw(page, [[(484, 210), (486, 212), (488, 213)]], tabs.draw.number.NUMBER_CANVAS_KEY)
     expect(answer(page)).to_have_text("20.4", timeout=ANSWER_MS)
     # A short level stroke half way up, before the 2 (its ink starts near x = 100).
-    draw(page, [[(20, 135), (40, 136), (60, 135)]], tabs.draw.NUMBER_CANVAS_KEY)
+    draw(page, [[(20, 135), (40, 136), (60, 135)]], tabs.draw.number.NUMBER_CANVAS_KEY)
     expect(answer(page)).to_have_text("-20.4", timeout=ANSWER_MS)
     # Corrected: each digit is saved with its piece, and the marks are kept from the reading.
-    meant = page.get_by_role("textbox", name=tabs.draw.NUMBER_MEANT_PROMPT)
+    meant = page.get_by_role("textbox", name=tabs.draw.feedback_row.NUMBER_MEANT_PROMPT)
     meant.fill("20 7")
     # Its Save button is beside it: no "Press Enter to submit form" inside it, to type under.
     expect(page.get_by_test_id("InputInstructions")).to_be_hidden()
@@ -156,7 +160,7 @@ def test_a_number_written_with_the_mouse_and_a_photo_are_read(
 
     photo_file = tmp_path / "IMG_2026.jpg"
     photo_file.write_bytes(encoded(photographed(clear_digits, "2026"), "JPEG", quality=80))
-    choose(page, tabs.draw.A_PHOTO)
+    choose(page, tabs.draw.shared.A_PHOTO)
     page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(photo_file)
 
     expect(answer(page)).to_have_text("2026", timeout=ANSWER_MS)
@@ -183,7 +187,7 @@ def test_a_file_the_uploader_refuses_shows_why_on_a_phone(open_page, tmp_path):
     gif = tmp_path / "scan.gif"
     gif.write_bytes(encoded(Image.new("RGB", (64, 64), "white"), "GIF"))
     page = open_page(PHONE_WIDTH, is_mobile=True, has_touch=True)
-    choose(page, tabs.draw.A_PHOTO)
+    choose(page, tabs.draw.shared.A_PHOTO)
     wait_for_run_to_end(page)  # a refused file lives only in the uploader: no rerun may redraw it
     page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(gif)
 
@@ -198,29 +202,29 @@ def test_a_switch_to_another_mode_and_back_finds_the_drawings_and_answers_as_the
     open_page, clear_digits
 ):
     page = open_page(1000)
-    wait_until_drawable(page, tabs.draw.CANVAS_KEY, FIRST_ANSWER_MS)
+    wait_until_drawable(page, tabs.draw.one_digit.CANVAS_KEY, FIRST_ANSWER_MS)
     clear_digits[7].trace(page, canvas(page), *PLACEMENTS[0])
     expect_answer(page, 7, timeout=FIRST_ANSWER_MS)
     choose_number_mode(page)
     write(page, [clear_digits[d] for d in (3, 5)], 170, 50, [60, 260])
     expect(answer(page)).to_have_text("35", timeout=ANSWER_MS)
 
-    choose(page, tabs.draw.ONE_DIGIT)
+    choose(page, tabs.draw.shared.ONE_DIGIT)
 
     expect_answer(page, 7)
     expect(number_canvas(page)).to_be_attached()
     expect(number_canvas(page)).to_be_hidden()
-    for mode in (tabs.draw.A_NUMBER, tabs.draw.A_PHOTO):  # nor their gaps take room
+    for mode in (tabs.draw.shared.A_NUMBER, tabs.draw.shared.A_PHOTO):  # nor their gaps take room
         area = page.locator(f".st-key-{tabs.draw.MODE_AREAS[mode]}")
         assert area.evaluate("(area) => getComputedStyle(area.parentElement).display") == "none"
     # The canvas is the one drawn on, not one made anew: its strokes can be undone.
     expect(canvas_control(page, "Undo")).to_be_enabled()
-    choose(page, tabs.draw.A_NUMBER)
+    choose(page, tabs.draw.shared.A_NUMBER)
     expect_answer(page, 35)
     expect(canvas_control(page, "Undo")).to_be_enabled()
-    choose(page, tabs.draw.ONE_DIGIT)
+    choose(page, tabs.draw.shared.ONE_DIGIT)
     expect(number_canvas(page)).to_be_hidden()
-    canvas_control(page, tabs.draw.CLEAR_TEXT).click()
+    canvas_control(page, tabs.draw.shared.CLEAR_TEXT).click()
     expect_blank(page)
 
 
@@ -229,21 +233,21 @@ def test_the_wide_canvas_shows_where_it_stays_while_its_stylesheet_loads(open_pa
     lower first and then jump up under the finger."""
     phone = open_page(PHONE_WIDTH, device_scale_factor=2)
     held = hold_canvas_stylesheet(phone)
-    phone.evaluate(record_surface_tops(tabs.draw.NUMBER_CANVAS_KEY))
-    choose(phone, tabs.draw.A_NUMBER)
+    phone.evaluate(record_surface_tops(tabs.draw.number.NUMBER_CANVAS_KEY))
+    choose(phone, tabs.draw.shared.A_NUMBER)
     number_canvas(phone).wait_for(timeout=ANSWER_MS)
     wait_for_run_to_end(phone)
     phone.wait_for_timeout(SETTLE_MS)  # frames drawn while the stylesheet is held
 
-    tops = surface_tops_once_styled(phone, tabs.draw.NUMBER_CANVAS_KEY, held)
+    tops = surface_tops_once_styled(phone, tabs.draw.number.NUMBER_CANVAS_KEY, held)
     assert tops and set(tops) == {tops[-1]}
 
 
 def test_the_wide_canvas_scrolls_sideways_on_a_phone_and_reads_a_number(open_page, clear_digits):
     phone = open_page(PHONE_WIDTH, device_scale_factor=2)
     # With the pen over a canvas its toolbar shows above it, and must not cover the choices.
-    show_toolbar(phone, tabs.draw.CANVAS_KEY)
-    tap(phone, tabs.draw.A_PHOTO)
+    show_toolbar(phone, tabs.draw.one_digit.CANVAS_KEY)
+    tap(phone, tabs.draw.shared.A_PHOTO)
     choose_number_mode(phone)
 
     # The page itself keeps to the screen; only the canvas's own box scrolls.
@@ -263,5 +267,5 @@ def test_the_wide_canvas_scrolls_sideways_on_a_phone_and_reads_a_number(open_pag
     write(phone, [clear_digits[d] for d in (4, 7)], 150, 60, [30, 190])
 
     expect(answer(phone)).to_have_text("47", timeout=FIRST_ANSWER_MS)
-    show_toolbar(phone, tabs.draw.NUMBER_CANVAS_KEY)
-    tap(phone, tabs.draw.A_PHOTO)
+    show_toolbar(phone, tabs.draw.number.NUMBER_CANVAS_KEY)
+    tap(phone, tabs.draw.shared.A_PHOTO)

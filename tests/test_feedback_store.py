@@ -27,9 +27,15 @@ import sqlalchemy as sa
 
 from devtools import REPO_ROOT
 from devtools.page import free_port
+from feedback import database as feedback_database
 from feedback import export as feedback_export
+from feedback import labels as feedback_labels
+from feedback import schema as feedback_schema
+from feedback import settings as feedback_settings
 from feedback import store as feedback_store
-from feedback.store import FeedbackError, FeedbackStore, LabelledDrawing, StorageUnavailable
+from feedback.database import StorageUnavailable
+from feedback.labels import FeedbackError, LabelledDrawing
+from feedback.store import FeedbackStore
 from tests.support.data import mnist
 
 WRITERS = 8
@@ -92,7 +98,7 @@ def database_url(backend, request, tmp_path) -> str:
 
 @pytest.fixture
 def store(database_url) -> Iterator[FeedbackStore]:
-    engine = feedback_store.create_engine(database_url)
+    engine = feedback_database.create_engine(database_url)
     yield FeedbackStore(engine)
     engine.dispose()
 
@@ -300,14 +306,14 @@ def make_earlier_table(url: str, drawing) -> None:
             sa.Column(c.name, c.type, primary_key=c.primary_key, nullable=c.nullable, unique=True)
             if c.unique
             else sa.Column(c.name, c.type, primary_key=c.primary_key, nullable=c.nullable)
-            for c in feedback_store.feedback_table.columns
+            for c in feedback_schema.feedback_table.columns
             if c.name != "refused"
         ),
     )
-    earlier = feedback_store.create_engine(url)
+    earlier = feedback_database.create_engine(url)
     with earlier.begin() as connection:
         table.create(connection)
-        row = feedback_store.validate_label(label_for(drawing))
+        row = feedback_labels.validate_label(label_for(drawing))
         del row["refused"]
         connection.execute(sa.insert(table).values(**row))
     earlier.dispose()
@@ -318,7 +324,7 @@ def test_a_table_from_before_refused_answers_were_kept_gets_the_column_and_keeps
 ):
     make_earlier_table(database_url, drawings[0])
 
-    engine = feedback_store.create_engine(database_url)
+    engine = feedback_database.create_engine(database_url)
     store = FeedbackStore(engine)
     assert store.save(label_for(drawings[1], refused=True))
     (new, old) = store.history()
@@ -329,17 +335,17 @@ def test_a_table_from_before_refused_answers_were_kept_gets_the_column_and_keeps
 
 
 def test_labels_survive_a_restart_of_the_app(database_url, drawings):
-    first = feedback_store.create_engine(database_url)
+    first = feedback_database.create_engine(database_url)
     FeedbackStore(first).save(label_for(drawings[0]))
     first.dispose()
-    second = feedback_store.create_engine(database_url)
+    second = feedback_database.create_engine(database_url)
     assert FeedbackStore(second).history()[0].true_digit == drawings[0][2]
     second.dispose()
 
 
 def failures_of_replicas_creating_the_schema_at_once(url: str, replicas: int = 4) -> list:
     """What each of several stores, each on its own engine, raised on first use at once."""
-    engines = [feedback_store.create_engine(url) for _ in range(replicas)]
+    engines = [feedback_database.create_engine(url) for _ in range(replicas)]
     failures = []
 
     def ensure(engine):
@@ -360,7 +366,7 @@ def failures_of_replicas_creating_the_schema_at_once(url: str, replicas: int = 4
 
 def test_many_replicas_can_create_the_schema_at_once(database_url):
     assert failures_of_replicas_creating_the_schema_at_once(database_url) == []
-    engine = feedback_store.create_engine(database_url)
+    engine = feedback_database.create_engine(database_url)
     assert FeedbackStore(engine).count() == 0
     engine.dispose()
 
@@ -370,7 +376,7 @@ def test_many_replicas_can_bring_an_earlier_releases_table_up_to_date_at_once(
 ):
     make_earlier_table(database_url, drawings[0])
     assert failures_of_replicas_creating_the_schema_at_once(database_url, replicas=6) == []
-    engine = feedback_store.create_engine(database_url)
+    engine = feedback_database.create_engine(database_url)
     (entry,) = FeedbackStore(engine).history()
     assert not entry.refused and entry.correct
     engine.dispose()
@@ -389,7 +395,7 @@ def test_a_new_sqlite_file_opened_by_many_replicas_at_once_answers_every_time(tm
 def write_labels(url, writer, drawings_file, start, results) -> None:
     """One writer: save its own labels, each followed at once by its neighbour's (a duplicate)."""
     drawings = pickle.loads(drawings_file.read_bytes())
-    engine = feedback_store.create_engine(url)
+    engine = feedback_database.create_engine(url)
     store = FeedbackStore(engine)
     neighbour = (writer + 1) % WRITERS
     saved = 0
@@ -435,7 +441,7 @@ def test_eight_writers_at_once_lose_and_double_nothing(
     assert sum(saved for _, saved, _ in outcomes) == WRITERS * LABELS_PER_WRITER
     assert store.count() == WRITERS * LABELS_PER_WRITER
     expected = {
-        feedback_store.validate_label(label_for(d, session_id=f"writer-{w}"))["drawing_id"]: d[2]
+        feedback_labels.validate_label(label_for(d, session_id=f"writer-{w}"))["drawing_id"]: d[2]
         for w in range(WRITERS)
         for d in ours
     }
@@ -449,7 +455,7 @@ def test_a_save_waits_out_another_sqlite_writer_that_holds_the_lock_for_3_s(tmp_
     """Eight sessions saving at once on a busy machine can hold the file's lock for seconds
     between them; a save within the 5 s every call is allowed must not lose its label."""
     url = f"sqlite:///{tmp_path / 'feedback.db'}"
-    store = FeedbackStore(feedback_store.create_engine(url))
+    store = FeedbackStore(feedback_database.create_engine(url))
     assert store.count() == 0
     holder = sqlite3.connect(
         tmp_path / "feedback.db", isolation_level=None, check_same_thread=False
@@ -469,9 +475,11 @@ def test_a_save_waits_out_another_sqlite_writer_that_holds_the_lock_for_3_s(tmp_
 
 READ_ONLY_READER = """
 import sys
-from feedback import store
-url = store.database_url({store.URL_VARIABLES[0]: sys.argv[1]})
-print(store.FeedbackStore(store.create_engine(url)).count())
+from feedback.database import create_engine
+from feedback.settings import URL_VARIABLES, database_url
+from feedback.store import FeedbackStore
+url = database_url({URL_VARIABLES[0]: sys.argv[1]})
+print(FeedbackStore(create_engine(url)).count())
 """
 
 
@@ -482,7 +490,7 @@ def test_the_sqlite_history_can_be_read_from_a_read_only_disk(tmp_path, drawings
     folder = tmp_path / "data"
     folder.mkdir()
     url = f"sqlite:///{folder / 'feedback.db'}"
-    store = FeedbackStore(feedback_store.create_engine(url))
+    store = FeedbackStore(feedback_database.create_engine(url))
     for drawing in drawings[:3]:
         assert store.save(label_for(drawing))
     store.engine.dispose()
@@ -550,7 +558,7 @@ def test_bad_labels_are_refused_with_a_clear_message_and_nothing_written(
 
 
 def test_bad_labels_are_refused_even_when_the_database_is_down(drawings):
-    engine = feedback_store.create_engine(f"postgresql+psycopg://u@127.0.0.1:{free_port()}/x")
+    engine = feedback_database.create_engine(f"postgresql+psycopg://u@127.0.0.1:{free_port()}/x")
     with pytest.raises(FeedbackError, match="from 0 to 9"):
         FeedbackStore(engine).save(label_for(drawings[0], true_digit=12))
 
@@ -565,7 +573,7 @@ def unreachable_url(backend, tmp_path) -> str:
 
 
 def test_an_unreachable_database_says_saving_is_unavailable(backend, tmp_path, drawings):
-    engine = feedback_store.create_engine(unreachable_url(backend, tmp_path))
+    engine = feedback_database.create_engine(unreachable_url(backend, tmp_path))
     store = FeedbackStore(engine)
     outcome = []
 
@@ -577,7 +585,7 @@ def test_an_unreachable_database_says_saving_is_unavailable(backend, tmp_path, d
 
     worker = threading.Thread(target=attempt, daemon=True)
     worker.start()
-    worker.join(timeout=10 * feedback_store.CONNECT_TIMEOUT_S)
+    worker.join(timeout=10 * feedback_database.CONNECT_TIMEOUT_S)
     assert not worker.is_alive(), "saving hung on an unreachable database"
     (error,) = outcome
     assert isinstance(error, StorageUnavailable)
@@ -593,10 +601,10 @@ def test_the_message_names_no_database_detail_and_the_log_keeps_them_without_pas
     port = free_port()
     url = f"postgresql+psycopg://app:hunter2@127.0.0.1:{port}/feedback_db"
     with (
-        caplog.at_level(logging.WARNING, logger="feedback.store"),
+        caplog.at_level(logging.WARNING, logger="feedback.database"),
         pytest.raises(StorageUnavailable) as raised,
     ):
-        FeedbackStore(feedback_store.create_engine(url)).save(label_for(drawings[0]))
+        FeedbackStore(feedback_database.create_engine(url)).save(label_for(drawings[0]))
     for detail in ("hunter2", "app", "127.0.0.1", str(port), "feedback_db"):
         assert detail not in str(raised.value)
     assert "127.0.0.1" in caplog.text and "feedback_db" in caplog.text
@@ -606,7 +614,7 @@ def test_the_message_names_no_database_detail_and_the_log_keeps_them_without_pas
 def test_an_unencoded_at_sign_in_the_password_is_refused_without_showing_it():
     environ = {"DATABASE_URL": "postgresql://app:pa@ss-secret@db.example.org/digits"}
     with pytest.raises(ValueError, match="percent-encoded, as %40") as raised:
-        feedback_store.database_url(environ)
+        feedback_settings.database_url(environ)
     assert "ss-secret" not in str(raised.value) and "pa" not in str(raised.value).split("'")[0]
 
 
@@ -633,8 +641,8 @@ def database_outage(backend, request, database_url) -> Iterator[None]:
 def test_saving_fails_cleanly_while_the_database_is_gone_and_resumes_after(
     backend, request, database_url, drawings, monkeypatch
 ):
-    monkeypatch.setattr(feedback_store, "SQLITE_BUSY_TIMEOUT_S", 0.2)  # fail fast on the lock
-    store = FeedbackStore(feedback_store.create_engine(database_url), retry_after_s=0)
+    monkeypatch.setattr(feedback_database, "SQLITE_BUSY_TIMEOUT_S", 0.2)  # fail fast on the lock
+    store = FeedbackStore(feedback_database.create_engine(database_url), retry_after_s=0)
     for drawing in drawings[:3]:
         assert store.save(label_for(drawing))
 
@@ -653,10 +661,10 @@ def test_saving_fails_cleanly_while_the_database_is_gone_and_resumes_after(
 def test_after_a_failure_the_store_answers_at_once_until_it_is_time_to_retry(
     backend, request, database_url, drawings, monkeypatch
 ):
-    monkeypatch.setattr(feedback_store, "SQLITE_BUSY_TIMEOUT_S", 0.2)
+    monkeypatch.setattr(feedback_database, "SQLITE_BUSY_TIMEOUT_S", 0.2)
     clock = [1000.0]
-    monkeypatch.setattr(feedback_store, "monotonic", lambda: clock[0])
-    engine = feedback_store.create_engine(database_url)
+    monkeypatch.setattr(feedback_database, "monotonic", lambda: clock[0])
+    engine = feedback_database.create_engine(database_url)
     attempts = []
     sa.event.listen(engine, "do_connect", lambda *args: attempts.append(1))
     sa.event.listen(engine, "engine_connect", lambda *args: attempts.append(1))
@@ -704,7 +712,7 @@ def call_timed(action) -> tuple[float, BaseException | None]:
 @pytest.mark.parametrize("pool", ["pooled connection", "new connection"])
 def test_a_frozen_database_answers_unavailable_within_5_seconds(pool, postgres_server, drawings):
     """SIGSTOP leaves the sockets open and nothing answering: every call still ends in time."""
-    engine = feedback_store.create_engine(postgres_server.create_database())
+    engine = feedback_database.create_engine(postgres_server.create_database())
     store = FeedbackStore(engine, retry_after_s=0)
     assert store.save(label_for(drawings[0]))
     if pool == "new connection":
@@ -731,11 +739,11 @@ def test_a_frozen_database_answers_unavailable_within_5_seconds(pool, postgres_s
 def test_a_value_the_database_refuses_is_a_refused_label_not_an_outage(
     postgres_server, drawings, monkeypatch
 ):
-    engine = feedback_store.create_engine(postgres_server.create_database())
+    engine = feedback_database.create_engine(postgres_server.create_database())
     store = FeedbackStore(engine)  # retries only after 10 s: an outage would show at once
     # With the check on this field switched off, the server itself refuses the NUL byte.
     with monkeypatch.context() as patched:
-        patched.setattr(feedback_store, "validate_session_id", lambda value: value)
+        patched.setattr(feedback_labels, "validate_session_id", lambda value: value)
         with pytest.raises(FeedbackError, match="refused this label's values"):
             store.save(label_for(drawings[0], session_id="a\x00b"))
     assert store.save(label_for(drawings[0]))  # saving goes on for everyone at once
@@ -757,19 +765,19 @@ class NoSecretsFile(dict):
 
 def test_database_url_comes_from_environment_then_secrets_then_sqlite_default():
     secrets = {"connections": {"feedback": {"url": "postgresql+psycopg://s@db/from_secrets"}}}
-    default = f"sqlite:///{feedback_store.DEFAULT_SQLITE_PATH}"
-    assert feedback_store.database_url({}, None) == default
-    assert feedback_store.database_url({}, NoSecretsFile()) == default
-    assert feedback_store.database_url({}, {"connections": {}}) == default
-    assert feedback_store.database_url({}, secrets).endswith("/from_secrets")
+    default = f"sqlite:///{feedback_settings.DEFAULT_SQLITE_PATH}"
+    assert feedback_settings.database_url({}, None) == default
+    assert feedback_settings.database_url({}, NoSecretsFile()) == default
+    assert feedback_settings.database_url({}, {"connections": {}}) == default
+    assert feedback_settings.database_url({}, secrets).endswith("/from_secrets")
     with pytest.raises(ValueError, match=r"\[connections.feedback\] .* needs a url"):
-        feedback_store.database_url({}, {"connections": {"feedback": {"host": "db"}}})
+        feedback_settings.database_url({}, {"connections": {"feedback": {"host": "db"}}})
     pool_only = {"connections": {"feedback": {"create_engine_kwargs": {"pool_size": 2}}}}
-    assert feedback_store.database_url({}, pool_only) == default
+    assert feedback_settings.database_url({}, pool_only) == default
     environ = {"DATABASE_URL": "postgresql+psycopg://e@db/generic"}
-    assert feedback_store.database_url(environ, secrets).endswith("/generic")
+    assert feedback_settings.database_url(environ, secrets).endswith("/generic")
     environ["DIGIT_FEEDBACK_DB_URL"] = "postgresql+psycopg://e@db/specific"
-    assert feedback_store.database_url(environ, secrets).endswith("/specific")
+    assert feedback_settings.database_url(environ, secrets).endswith("/specific")
 
 
 def test_the_process_keeps_one_store_per_database_and_engine_settings(tmp_path):
@@ -794,19 +802,19 @@ def test_the_process_keeps_one_store_per_database_and_engine_settings(tmp_path):
 def test_engine_settings_come_from_secrets_toml():
     settings = {"pool_size": 2, "connect_args": {"application_name": "digits"}}
     secrets = {"connections": {"feedback": {"url": "sqlite://", "create_engine_kwargs": settings}}}
-    assert feedback_store.secrets_engine_kwargs(secrets) == settings
-    assert feedback_store.secrets_engine_kwargs({"connections": {"feedback": {}}}) == {}
-    assert feedback_store.secrets_engine_kwargs(NoSecretsFile()) == {}
-    assert feedback_store.secrets_engine_kwargs(None) == {}
+    assert feedback_settings.secrets_engine_kwargs(secrets) == settings
+    assert feedback_settings.secrets_engine_kwargs({"connections": {"feedback": {}}}) == {}
+    assert feedback_settings.secrets_engine_kwargs(NoSecretsFile()) == {}
+    assert feedback_settings.secrets_engine_kwargs(None) == {}
     with pytest.raises(ValueError, match="must be a table"):
-        feedback_store.secrets_engine_kwargs(
+        feedback_settings.secrets_engine_kwargs(
             {"connections": {"feedback": {"create_engine_kwargs": 5}}}
         )
 
 
 @pytest.mark.postgres
 def test_engine_settings_update_the_apps_own_and_keep_its_timeouts(postgres_server, monkeypatch):
-    for name in feedback_store.URL_VARIABLES:
+    for name in feedback_settings.URL_VARIABLES:
         monkeypatch.delenv(name, raising=False)
     settings = {"pool_size": 3, "connect_args": {"application_name": "digits"}}
     section = {"url": postgres_server.create_database(), "create_engine_kwargs": settings}
@@ -829,7 +837,7 @@ def test_engine_settings_update_the_apps_own_and_keep_its_timeouts(postgres_serv
 def test_a_setting_that_cannot_be_used_is_unavailable_and_logged_without_password(
     section, logged, monkeypatch, caplog
 ):
-    for name in feedback_store.URL_VARIABLES:
+    for name in feedback_settings.URL_VARIABLES:
         monkeypatch.delenv(name, raising=False)
     with (
         caplog.at_level(logging.WARNING, logger="feedback.store"),
@@ -841,16 +849,16 @@ def test_a_setting_that_cannot_be_used_is_unavailable_and_logged_without_passwor
 
 def test_postgres_urls_without_a_driver_use_psycopg_3():
     for url in ("postgres://u:p@h:5432/d", "postgresql://u:p@h:5432/d"):
-        assert feedback_store.database_url({"DATABASE_URL": url}) == (
+        assert feedback_settings.database_url({"DATABASE_URL": url}) == (
             "postgresql+psycopg://u:p@h:5432/d"
         )
     sqlite_url = "sqlite:////srv/feedback.db"
-    assert feedback_store.database_url({"DATABASE_URL": sqlite_url}) == sqlite_url
+    assert feedback_settings.database_url({"DATABASE_URL": sqlite_url}) == sqlite_url
 
 
 def test_the_default_sqlite_file_lies_in_the_project_and_is_ignored_by_git():
     root = REPO_ROOT
-    assert feedback_store.DEFAULT_SQLITE_PATH.parent == root
+    assert feedback_settings.DEFAULT_SQLITE_PATH.parent == root
     for name in ("feedback.db", "feedback.db-wal", "feedback.db-shm"):
         checked = subprocess.run(["git", "check-ignore", "-q", name], cwd=root, check=False)
         assert checked.returncode == 0, f"{name} is not ignored by git"

@@ -12,9 +12,13 @@ import pytest
 import digit_model
 import train_model
 from devtools.datasets import MNIST_PATH
+from feedback.database import create_engine
 from feedback.export import npz_chunks
-from feedback.store import FeedbackStore, LabelledDrawing, create_engine, secrets_engine_kwargs
+from feedback.labels import LabelledDrawing
+from feedback.settings import secrets_engine_kwargs
+from feedback.store import FeedbackStore
 from tests.support.data import mnist
+from training import finetune
 from training.canvas_drawings import canvas_style_inputs
 
 FEEDBACK_DRAWINGS = 60
@@ -86,7 +90,7 @@ def test_finetune_writes_a_new_model_and_reports_before_and_after(
     tuned = metrics["finetune"]
     assert (tuned["feedback_samples"], tuned["held_out"], tuned["mnist_digits"]) == (60, 12, 300)
     before, after = tuned["mnist_test_accuracy_before"], tuned["mnist_test_accuracy_after"]
-    assert after >= before - train_model.MAX_MNIST_DROP
+    assert after >= before - finetune.MAX_MNIST_DROP
     assert metrics["test_accuracy"] == pytest.approx(after)
     assert "architecture" in metrics  # what the model card shows is kept from training
 
@@ -176,9 +180,9 @@ def test_finetune_opens_the_database_with_the_apps_engine_settings(
     page_engine.dispose()
     for variable in ("DIGIT_FEEDBACK_DB_URL", "DATABASE_URL"):
         monkeypatch.delenv(variable, raising=False)
-    monkeypatch.setattr(train_model, "SECRETS_FILE", secrets_file)
+    monkeypatch.setattr(finetune, "SECRETS_FILE", secrets_file)
 
-    x, y = train_model.feedback_from_database()
+    x, y = finetune.feedback_from_database()
 
     assert sorted(y.tolist()) == sorted(labels[:12].tolist())
     assert x.shape == (12, 28, 28)

@@ -15,7 +15,7 @@ ALLOWED = {
     "preprocess": set(),
     "digit_model": {"preprocess"},
     "reading": {"digit_model", "preprocess"},
-    "training": {"preprocess"},
+    "training": {"preprocess", "digit_model", "reading", "feedback"},
     "feedback": {"preprocess"},
     "server": {"digit_model", "reading", "feedback", "preprocess"},
     "tabs": {"digit_model", "reading", "feedback", "preprocess"},

@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 
 import digit_model
-import train_model
 from preprocess import CENTRE, canvas_to_ink
 from reading import read_digit, read_digits
 from tests.support.data import cvl_valid, mnist, pen_unseen_sites
 from training.canvas_drawings import COLOUR_SETUPS, centre_line, draw, random_drawings
+from training.sources import SPLIT_SEED, unseen_sources
 
 
 def read(classifier, rgba: np.ndarray) -> int:
@@ -135,7 +135,7 @@ def test_a_large_batch_is_read_a_bounded_number_at_a_time(classifier, monkeypatc
 def test_the_second_look_reads_unseen_writers_better(classifier):
     """Over the sources training never sees, drawn as `evaluate` draws them, the second look
     reads more digits right than the first look alone, and no source fewer."""
-    sources = train_model.unseen_sources(pen_unseen_sites(), cvl_valid(), train_model.SPLIT_SEED)
+    sources = unseen_sources(pen_unseen_sites(), cvl_valid(), SPLIT_SEED)
     gains = {}
     for name, source in sources.items():
         single = first_look(classifier, source.digits).argmax(axis=1)

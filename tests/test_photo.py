@@ -25,13 +25,13 @@ from devtools.numbers import digits_read, random_numbers, write_number
 from devtools.pictures import encoded, paper_photo, png, random_phone_jpeg, scan_photographed
 from preprocess import canvas_to_ink
 from reading import photo, read_image_bytes, read_number
+from reading.paper import photo_to_ink
 from reading.photo import (
     MAX_BYTES,
     DamagedPicture,
     PhotoBusy,
     PhotoError,
     TooManyPixels,
-    photo_to_ink,
     read_upload,
 )
 from tests.support.data import cvl_valid, mnist

@@ -19,8 +19,11 @@ from scipy.special import expit
 
 from digit_model import ModelOutputs
 from preprocess import canvas_to_ink, normalize, only_a_dot
-from reading.photo import PhotoError, photo_to_ink, read_upload
-from reading.segment import Mark, Piece, side_by_side, split_digits
+from reading.layout import side_by_side
+from reading.marks import Mark
+from reading.paper import photo_to_ink
+from reading.photo import PhotoError, read_upload
+from reading.segment import Piece, split_digits
 
 EXAMPLES = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

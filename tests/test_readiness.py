@@ -14,7 +14,8 @@ from starlette.applications import Starlette
 
 import digit_model
 from devtools.page import SERVER_START_SECONDS
-from feedback import store as feedback_store
+from feedback import database as feedback_database
+from feedback import settings as feedback_settings
 from server import readiness, served_model
 from tests.support.http import eventually, request, served
 
@@ -22,7 +23,7 @@ pytestmark = [pytest.mark.postgres]
 
 READY = {"ready": True, "model": "loaded", "database": "ready"}
 # After an outage the store answers "unavailable" for its retry period before asking again.
-RECOVERY_S = feedback_store.RETRY_AFTER_S + 20
+RECOVERY_S = feedback_database.RETRY_AFTER_S + 20
 LOAD_S = 120  # loading and compiling the model take about 12 s alone
 
 
@@ -43,7 +44,7 @@ def test_the_served_app_is_ready_once_its_model_is_loaded(app_url):
 def ready_url(postgres_server, monkeypatch) -> Iterator[str]:
     """The readiness route served on its own, with a feedback database of its own."""
     monkeypatch.delenv("DATABASE_URL", raising=False)
-    monkeypatch.setenv(feedback_store.URL_VARIABLES[0], postgres_server.create_database())
+    monkeypatch.setenv(feedback_settings.URL_VARIABLES[0], postgres_server.create_database())
     with served(Starlette(routes=readiness.routes({}))) as url:
         yield f"{url}{readiness.PATH}"
 
@@ -59,7 +60,7 @@ def test_not_ready_while_the_model_is_not_loaded_and_which_part_is_said(
     path = tmp_path / "model.keras"
     monkeypatch.setenv(digit_model.MODEL_PATH_VARIABLE, str(path))
     status, headers, body = answer(ready_url)  # not tried yet: the server loads it at start
-    assert status == 503 and headers["retry-after"] == str(feedback_store.RETRY_AFTER_S)
+    assert status == 503 and headers["retry-after"] == str(feedback_database.RETRY_AFTER_S)
     assert body == {"ready": False, "model": "loading", "database": "ready"}
     with pytest.raises(digit_model.ModelUnavailable):
         served_model.shared_classifier()
@@ -102,7 +103,7 @@ def test_not_ready_while_the_database_is_frozen_or_stopped_and_ready_again_after
             status, headers, body = answer(ready_url)
         finally:
             postgres_server.start()
-    assert status == 503 and headers["retry-after"] == str(feedback_store.RETRY_AFTER_S)
+    assert status == 503 and headers["retry-after"] == str(feedback_database.RETRY_AFTER_S)
     assert body == {"ready": False, "model": "loaded", "database": "unavailable"}
     status, _, body = eventually(ready_url, 200, RECOVERY_S)
     assert status == 200 and json.loads(body) == READY

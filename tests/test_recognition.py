@@ -8,8 +8,8 @@ import pytest
 import reading
 from devtools.pictures import FORM_LINES, on_a_form
 from tests.support.data import cvl_valid, mnist, pen_unseen_sites
-from train_model import calibration
 from training import not_digits, styles
+from training.calibration import calibration
 from training.canvas_drawings import centre_line, random_drawing
 
 PEN_DIGITS = 600  # unseen sites' digits drawn for the accuracy, flagging and calibration checks

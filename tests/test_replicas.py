@@ -19,7 +19,9 @@ import pytest
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
-import tabs.draw
+import tabs.draw.feedback_row
+import tabs.draw.one_digit
+import tabs.draw.shared
 from devtools.drawing import PLACEMENTS
 from devtools.page import RESET_SETTLE_MS, start_page, stop_page, wait_until_drawable
 from devtools.replicas import NGINX, load_balancer, replica_of
@@ -113,9 +115,9 @@ def stored_labels(url: str) -> list[sa.Row]:
 
 def saved(page, digit: int) -> None:
     """The row says the drawing on the page was saved as `digit`."""
-    expect(page.get_by_text(f"Saved as {tabs.draw.a_digit(digit)}.", exact=False)).to_be_visible(
-        timeout=ANSWER_MS
-    )
+    expect(
+        page.get_by_text(f"Saved as {tabs.draw.shared.a_digit(digit)}.", exact=False)
+    ).to_be_visible(timeout=ANSWER_MS)
 
 
 def test_a_replica_dies_and_the_page_carries_on_with_no_label_lost_or_doubled(
@@ -129,14 +131,14 @@ def test_a_replica_dies_and_the_page_carries_on_with_no_label_lost_or_doubled(
 
         draw(drawing, clear_digits[3], *PLACEMENTS[0])
         expect_answer(drawing, 3, timeout=FIRST_ANSWER_MS)
-        drawing.get_by_role("button", name=tabs.draw.CONFIRM_TEXT).click()
+        drawing.get_by_role("button", name=tabs.draw.feedback_row.CONFIRM_TEXT).click()
         saved(drawing, 3)
 
         # The other tab saves a drawing, then opens History for a download link, so that its
         # last run is the whole page's, not the drawing's alone.
         draw(browsing, clear_digits[5], *PLACEMENTS[0])
         expect_answer(browsing, 5)
-        browsing.get_by_role("button", name=tabs.draw.CONFIRM_TEXT).click()
+        browsing.get_by_role("button", name=tabs.draw.feedback_row.CONFIRM_TEXT).click()
         saved(browsing, 5)
         browsing.get_by_role("tab", name="History").click()
         link = browsing.get_by_role("tabpanel", name="History").get_by_role("link", name="CSV")
@@ -153,14 +155,18 @@ def test_a_replica_dies_and_the_page_carries_on_with_no_label_lost_or_doubled(
         # The tab that had drawn last reconnects and runs again at once: it says so in words
         # (how soon: benchmarks/bench_failover.py), still shows its drawing as saved, and
         # offers no second save of it.
-        reconnected = drawing.get_by_test_id("stToast").filter(has_text=tabs.draw.RECONNECTED)
+        reconnected = drawing.get_by_test_id("stToast").filter(
+            has_text=tabs.draw.one_digit.RECONNECTED
+        )
         expect(reconnected).to_be_visible(timeout=ANSWER_MS)
         expect(answer(drawing)).to_have_text("3")
         saved(drawing, 3)
-        expect(drawing.get_by_role("button", name=tabs.draw.CONFIRM_TEXT)).to_be_disabled()
+        expect(
+            drawing.get_by_role("button", name=tabs.draw.feedback_row.CONFIRM_TEXT)
+        ).to_be_disabled()
 
         # The other tab's next drawing gets its own answer, never the old one, and is saved.
-        canvas_control(browsing, tabs.draw.CLEAR_TEXT).click()
+        canvas_control(browsing, tabs.draw.shared.CLEAR_TEXT).click()
         expect_blank(browsing)
         browsing.wait_for_timeout(RESET_SETTLE_MS)
         draw(browsing, clear_digits[7], *PLACEMENTS[1])
@@ -187,7 +193,7 @@ def test_a_replica_dies_and_the_page_carries_on_with_no_label_lost_or_doubled(
         while cluster.serving(browsing) != serving:
             assert time.monotonic() < deadline, "nginx never sent the browser back"
             browsing.wait_for_timeout(500)
-        canvas_control(browsing, tabs.draw.CLEAR_TEXT).click()
+        canvas_control(browsing, tabs.draw.shared.CLEAR_TEXT).click()
         expect_blank(browsing)
         browsing.wait_for_timeout(RESET_SETTLE_MS)
         draw(browsing, clear_digits[4], *PLACEMENTS[2])

@@ -26,7 +26,18 @@ from devtools.numbers import (
     write_number,
 )
 from preprocess import canvas_to_ink
-from reading import NumberReading, PlacedDigit, read_digits, read_number, segment
+from reading import (
+    NumberReading,
+    PlacedDigit,
+    candidates,
+    cuts,
+    layout,
+    marks,
+    read_digits,
+    read_number,
+    recent,
+    segment,
+)
 from reading.segment import split_digits
 from tests.support.data import mnist
 from tests.support.pictures import MARK_GAP, two_lines, written
@@ -147,7 +158,7 @@ def test_numbers_and_single_digits_are_one_line(classifier, clear_digits):
     """A number of one line is one line, the bar of a 5 floating high above its body included;
     a single piece is one line however its strokes lie."""
     cases = random_numbers(*mnist("test"), seed=2026, count=RANDOM_CASES, touch=0.0, lift=0.25)
-    assert all(segment.lines_of_writing(canvas_to_ink(number.rgba)) == 1 for number, _ in cases)
+    assert all(layout.lines_of_writing(canvas_to_ink(number.rgba)) == 1 for number, _ in cases)
     five = canvas_to_ink(written(clear_digits, "5"))
     rows = np.flatnonzero(five.max(axis=1) > 0.5)
     gap = np.zeros((80, five.shape[1]), np.float32)
@@ -157,17 +168,17 @@ def test_numbers_and_single_digits_are_one_line(classifier, clear_digits):
         cut = rows[0] + round(share * (rows[-1] - rows[0]))
         return np.concatenate([five[:cut], gap, five[cut:]])
 
-    assert segment.lines_of_writing(pulled_apart(0.2)) == 1  # its bar is no line
+    assert layout.lines_of_writing(pulled_apart(0.2)) == 1  # its bar is no line
     eights = canvas_to_ink(written(clear_digits, "88"))
     inked = np.flatnonzero(eights.max(axis=1) > 0.5)
     lift = inked[0] + round(0.35 * (inked[-1] - inked[0]))  # both pens lifted at one height
     lifted = np.concatenate([eights[:lift], np.zeros((8, eights.shape[1])), eights[lift:]])
-    assert segment.lines_of_writing(lifted) == 1  # a pen lift's few pixels: no gap
+    assert layout.lines_of_writing(lifted) == 1  # a pen lift's few pixels: no gap
     scratched = canvas_to_ink(written(clear_digits, "2026"))
     scratched[140:, 300] = np.maximum(scratched[140:, 300], 0.1)  # a faint hair down to the edge
-    assert segment.lines_of_writing(scratched) == 1
+    assert layout.lines_of_writing(scratched) == 1
     halves = pulled_apart(0.5)
-    assert segment.lines_of_writing(halves) == 2  # as tall as each other, and far apart...
+    assert layout.lines_of_writing(halves) == 2  # as tall as each other, and far apart...
     assert read_number(classifier, halves).lines == 1  # ...but one piece is one line
 
 
@@ -484,8 +495,8 @@ def read_counting(monkeypatch) -> Callable[[CountingClassifier, np.ndarray], Wor
 
         return call
 
-    monkeypatch.setattr(segment, "normalize", counted("inputs", segment.normalize))
-    monkeypatch.setattr(segment, "_cuts", counted("cuts", segment._cuts))
+    monkeypatch.setattr(candidates, "normalize", counted("inputs", candidates.normalize))
+    monkeypatch.setattr(cuts, "_cuts", counted("cuts", cuts._cuts))
 
     def read(counting: CountingClassifier, ink: np.ndarray) -> Work:
         done.update(inputs=0, cuts=0)
@@ -526,8 +537,8 @@ def test_a_number_with_a_point_read_again_measures_no_pen_twice(
         measured.append(own)
         return pen_width(own)
 
-    pen_width = segment._pen_width
-    monkeypatch.setattr(segment, "_pen_width", measure)
+    pen_width = marks._pen_width
+    monkeypatch.setattr(marks, "_pen_width", measure)
     ink = canvas_to_ink(written(clear_digits, "3.5"))
     first = read_number(classifier, ink)
     once = len(measured)
@@ -578,7 +589,7 @@ def test_a_digit_written_against_the_one_before_is_cut_again_and_reads_as_a_fres
 
 
 def test_what_is_kept_for_recent_ink_is_bounded_and_shared_read_only():
-    recent = segment._Recent(2)
+    kept = recent.Recent(2)
     computed = []
 
     def compute(key):
@@ -586,7 +597,7 @@ def test_what_is_kept_for_recent_ink_is_bounded_and_shared_read_only():
         return np.full(3, key, np.float32)
 
     for key in (1, 2, 1, 3, 1, 2):
-        result = recent.get(key, lambda key=key: compute(key))
+        result = kept.get(key, lambda key=key: compute(key))
         assert np.array_equal(result, np.full(3, key)) and not result.flags.writeable
     # 2 was the least recently used when 3 came, so it was forgotten; 1 never was.
     assert computed == [1, 2, 3, 2]

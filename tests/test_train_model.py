@@ -16,7 +16,10 @@ from devtools.datasets import CVL_PATH, MNIST_PATH, UNIPEN_PATH
 from digit_model.metrics import SourceFigures, pooled
 from digit_model.network import build_model
 from tests.support.data import cvl_valid, mnist, pen_unseen_sites
-from training import cvl, unipen
+from training import calibration, cvl, datasets, unipen
+from training.figures import SCANNED_SIDES, canvas_accuracy, scanned_at
+from training.records import save_and_record
+from training.styles import STYLES
 
 # A model trained this briefly is unsure of most digits and reads each nine times (its
 # second look): the evaluations read every 5th MNIST test digit and every 20th CVL digit.
@@ -28,7 +31,7 @@ CVL_EVERY = 20
 def few_drawings_per_style():
     """Each synthesized style is reported on 20 redrawn test digits: quick to draw and read."""
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(train_model, "STYLE_TEST_SAMPLES", 20)
+        patch.setattr("training.figures.STYLE_TEST_SAMPLES", 20)
         yield
 
 
@@ -75,7 +78,7 @@ def test_training_writes_a_loadable_model_and_its_metrics(trained):
     assert metrics["epochs"] == 2
     # MNIST and its redrawn digits, plus pen digits, styled digits and not-digits in proportion.
     assert metrics["training_samples"] > 1080 + 200 and metrics["validation_samples"] > 120
-    assert set(metrics["styles"]) == set(train_model.STYLES)
+    assert set(metrics["styles"]) == set(STYLES)
     assert metrics["pen"]["samples"] > 0 and 0 <= metrics["pen"]["letters_flagged"] <= 1
     # Letters flagged per site of held-out writers: every site with letters, the whole among them.
     by_site = metrics["pen"]["letters_by_site"]
@@ -86,7 +89,7 @@ def test_training_writes_a_loadable_model_and_its_metrics(trained):
     assert metrics["canvas"]["samples"] == 20
     cvl_digits = metrics["unseen_sources"]["CVL valid"]["samples"]
     scanned = {side: source["samples"] for side, source in metrics["scanned"].items()}
-    assert scanned == {f"{side} px": cvl_digits for side in train_model.SCANNED_SIDES}
+    assert scanned == {f"{side} px": cvl_digits for side in SCANNED_SIDES}
     assert 0 <= metrics["test_accuracy"] <= 1
     assert set(metrics["history"]) >= {"loss", "accuracy", "val_loss", "val_accuracy"}
     # It learns: two short epochs leave MNIST's test digits near chance, which says little of the
@@ -106,10 +109,10 @@ def test_evaluate_prints_the_figures_of_an_existing_model(trained, small_mnist, 
 
 def test_canvas_figures_read_in_chunks_are_those_of_every_drawing_at_once(classifier, monkeypatch):
     x_test, y_test = mnist("test")
-    monkeypatch.setattr(train_model, "CANVAS_CHUNK", 1000)
-    at_once = train_model.canvas_accuracy(classifier, x_test, y_test, 40)
-    monkeypatch.setattr(train_model, "CANVAS_CHUNK", 7)
-    in_chunks = train_model.canvas_accuracy(classifier, x_test, y_test, 40)
+    monkeypatch.setattr("training.figures.CANVAS_CHUNK", 1000)
+    at_once = canvas_accuracy(classifier, x_test, y_test, 40)
+    monkeypatch.setattr("training.figures.CANVAS_CHUNK", 7)
+    in_chunks = canvas_accuracy(classifier, x_test, y_test, 40)
     assert in_chunks["samples"] == 40 and at_once["accuracy"] > 0.9
     assert in_chunks == at_once
 
@@ -125,10 +128,10 @@ def test_a_crash_while_measuring_a_new_model_leaves_the_model_before_and_its_fig
     def stopped(*_):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(train_model, "evaluate", stopped)
+    monkeypatch.setattr("training.records.evaluate", stopped)
     args = argparse.Namespace(out=out, canvas_samples=0)
     with pytest.raises(KeyboardInterrupt):
-        train_model.save_and_record(build_model(), args, *mnist("test"), (None, {}), base={})
+        save_and_record(build_model(), args, *mnist("test"), (None, {}), base={})
 
     assert (out.read_bytes(), digit_model.metrics_path(out).read_bytes()) == before
     assert digit_model.load(tmp_path / "model.partial.keras").model.count_params() > 0
@@ -141,7 +144,8 @@ def test_training_without_pen_handwriting_says_what_to_pass(capsys):
 
 
 def test_evaluate_without_a_model_exits_with_the_fix(tmp_path):
-    args = ["evaluate", "--data", str(MNIST_PATH), "--model", str(tmp_path / "none.keras")]
+    no_data, no_model = tmp_path / "no-mnist.npz", tmp_path / "none.keras"
+    args = ["evaluate", "--data", str(no_data), "--model", str(no_model)]
     with pytest.raises(SystemExit, match="python train_model\\.py"):
         train_model.main(args)
 
@@ -149,7 +153,7 @@ def test_evaluate_without_a_model_exits_with_the_fix(tmp_path):
 def test_the_not_a_digit_threshold_flags_its_share_of_digits_on_average_over_sources():
     rng = np.random.default_rng(0)
     small, large = rng.normal(size=200), rng.normal(size=4000)
-    offset = train_model.not_digit_offset([small, large], share=0.01)
+    offset = calibration.not_digit_offset([small, large], share=0.01)
     flagged = [(small > offset).mean(), (large > offset).mean()]
     assert np.mean(flagged) <= 0.01
     every = np.concatenate([small, large])
@@ -157,16 +161,16 @@ def test_the_not_a_digit_threshold_flags_its_share_of_digits_on_average_over_sou
     assert offset == pytest.approx((highest_kept + lowest_flagged) / 2)  # no digit sits on it
     flagging_one_more = [(small >= highest_kept).mean(), (large >= highest_kept).mean()]
     assert np.mean(flagging_one_more) > 0.01  # it flags as many as it may
-    assert train_model.not_digit_offset([small, large], share=0.0) > every.max()
+    assert calibration.not_digit_offset([small, large], share=0.0) > every.max()
     # A wild digit in the small source moves the threshold by a step, not out to itself.
-    wild = train_model.not_digit_offset([np.append(small[:-1], 50.0), large], share=0.01)
+    wild = calibration.not_digit_offset([np.append(small[:-1], 50.0), large], share=0.01)
     assert abs(wild - offset) < 0.2
 
 
 def test_a_scan_at_fewer_pixels_blurs_the_ink_and_at_full_size_keeps_it():
     image = mnist("test")[0][0] / np.float32(255)
-    np.testing.assert_allclose(train_model.scanned_at(image, 28), image, atol=1 / 255)
-    coarse = train_model.scanned_at(image, 12)
+    np.testing.assert_allclose(scanned_at(image, 28), image, atol=1 / 255)
+    coarse = scanned_at(image, 12)
     assert coarse.shape == image.shape and (coarse > 0.1).sum() > 1.2 * (image > 0.1).sum()
     shift = np.subtract(ndimage.center_of_mass(coarse), ndimage.center_of_mass(image))
     assert np.abs(shift).max() < 0.6
@@ -175,9 +179,9 @@ def test_a_scan_at_fewer_pixels_blurs_the_ink_and_at_full_size_keeps_it():
 def test_the_not_a_digit_threshold_never_sits_on_a_digit_shared_by_sources():
     # Margins tied within and across sources, and interleaved between them.
     first, second = np.array([0.0, 1, 2, 2, 3]), np.array([1.0, 2, 2, 3, 4])
-    assert train_model.not_digit_offset([first, second], share=0.25) == 3.5
+    assert calibration.not_digit_offset([first, second], share=0.25) == 3.5
     with pytest.raises(ValueError, match="share"):
-        train_model.not_digit_offset([first, second], share=-0.1)
+        calibration.not_digit_offset([first, second], share=-0.1)
 
 
 def test_characters_a_person_could_mean_as_a_digit_are_taught_as_neither_class():
@@ -246,7 +250,7 @@ def test_sites_trains_without_each_site_and_records_how_it_reads_it(
     metrics["leave_one_site_out"] = [larger]
     digit_model.metrics_path(model).write_text(json.dumps(metrics))
     trained_on_sites, calibrated_on = [], []
-    real_training_set, real_calibrate = train_model.training_set, train_model.calibrate
+    real_training_set, real_calibrate = datasets.training_set, calibration.calibrate
 
     def training_set(x, y, pen_train, *rest):
         trained_on_sites.append(set(pen_train.site))
@@ -256,8 +260,8 @@ def test_sites_trains_without_each_site_and_records_how_it_reads_it(
         calibrated_on.append(list(sources))
         return real_calibrate(model, sources)
 
-    monkeypatch.setattr(train_model, "training_set", training_set)
-    monkeypatch.setattr(train_model, "calibrate", calibrate)
+    monkeypatch.setattr("training.sites.training_set", training_set)
+    monkeypatch.setattr("training.sites.calibrate", calibrate)
     before = digit_model.load_metrics(model).to_dict()
     args = ["sites", "--data", str(MNIST_PATH), "--pen", str(pen), "--cvl", str(small_cvl)]
     args += ["--limit", "300", "--epochs", "1", "--model", str(model)]
@@ -374,7 +378,7 @@ def test_the_canvas_figure_counts_the_drawings_the_verdict_flags(classifier, off
     moved = build_model(not_digit_offset=offset)
     moved.set_weights(classifier.model.get_weights())
     images, labels = mnist("test")
-    as_committed = train_model.canvas_accuracy(classifier, images, labels, 20)
-    figures = train_model.canvas_accuracy(digit_model.Classifier(moved), images, labels, 20)
+    as_committed = canvas_accuracy(classifier, images, labels, 20)
+    figures = canvas_accuracy(digit_model.Classifier(moved), images, labels, 20)
     assert figures["digits_flagged"] == flagged
     assert figures["accuracy"] == as_committed["accuracy"]

@@ -33,6 +33,9 @@ from streamlit.testing.v1 import AppTest
 import digit_model
 import tabs.common
 import tabs.draw
+import tabs.draw.feedback_row
+import tabs.draw.one_digit
+import tabs.draw.shared
 import tabs.history
 import tabs.model_card
 import webapp
@@ -41,8 +44,12 @@ from devtools.drawing import PLACEMENTS, Digit
 from feedback import access, downloads
 from feedback import export as feedback_export
 from feedback import store as feedback_store
+from feedback.database import StorageUnavailable, create_engine
+from feedback.labels import LabelledDrawing
 from feedback.rate_limit import SAVES, DatabaseWindow
-from reading import read_drawing
+from feedback.schema import download_link_table, feedback_table
+from feedback.visitor import VISITOR_COOKIE, labels_id, new_visitor_id
+from reading import UNSURE_BELOW, read_drawing
 from tabs import charts
 from tests.support.pictures import side_by_side
 
@@ -100,7 +107,7 @@ def drawing(digit: Digit, placement: tuple[int, int, int] = PLACEMENTS[0]) -> np
 
 def answer(at: AppTest) -> str | None:
     """The value of the "Prediction" metric, or None when the page shows no answer."""
-    values = [metric.value for metric in at.metric if metric.label == tabs.draw.PREDICTION]
+    values = [metric.value for metric in at.metric if metric.label == tabs.draw.shared.PREDICTION]
     assert len(values) <= 1
     return values[0] if values else None
 
@@ -148,8 +155,8 @@ def test_page_renders_with_the_real_canvas_component(app):
     assert app.title[0].value.endswith("Digit reader")
     assert [tab.label for tab in app.tabs] == ["Draw", "History", "Model card"]
     assert len(app.tabs[0].get("bidi_component")) == 1
-    assert tabs.draw.DRAW_HINT in hints(app)
-    assert answer(app) == tabs.draw.BLANK
+    assert tabs.draw.one_digit.DRAW_HINT in hints(app)
+    assert answer(app) == tabs.draw.shared.BLANK
 
 
 def test_canvas_is_set_up_for_drawing_digits_on_every_stroke(app, canvas):
@@ -177,9 +184,9 @@ def test_blank_canvas_shows_the_hint_and_the_answer_area_blank(app, canvas, blan
     app.run()
 
     assert not app.exception
-    assert tabs.draw.DRAW_HINT in hints(app)
-    assert answer(app) == tabs.draw.BLANK
-    assert metric_value(app, tabs.draw.CONFIDENCE) == tabs.draw.BLANK
+    assert tabs.draw.one_digit.DRAW_HINT in hints(app)
+    assert answer(app) == tabs.draw.shared.BLANK
+    assert metric_value(app, tabs.draw.shared.CONFIDENCE) == tabs.draw.shared.BLANK
     assert confirm_button(app).disabled and digit_picker(app).disabled
     (chart,) = draw_tab_charts(app)
     assert [bar["probability"] for bar in chart_rows(chart)] == [0] * 10
@@ -199,10 +206,10 @@ def test_drawing_shows_the_digit_its_probabilities_and_what_the_model_sees(
     assert not app.exception
     assert answer(app) == str(label)
     confidence = read_drawing(classifier, canvas.drawing).confidence
-    assert metric_value(app, tabs.draw.CONFIDENCE) == f"{confidence:.0%}"
+    assert metric_value(app, tabs.draw.shared.CONFIDENCE) == f"{confidence:.0%}"
     assert len(app.info) == 0 and len(app.warning) == 0
     assert words_under(app) == {"Prediction": "", "Confidence": ""}
-    assert tabs.draw.DRAW_HINT not in hints(app)
+    assert tabs.draw.one_digit.DRAW_HINT not in hints(app)
     assert not confirm_button(app).disabled and not digit_picker(app).disabled
 
     (chart,) = draw_tab_charts(app)
@@ -226,7 +233,10 @@ def test_a_number_written_on_the_one_digit_canvas_is_pointed_to_a_number(app, ca
 
     assert not app.exception
     (info,) = app.info
-    assert "more than one digit: **37**" in info.value and f"**{tabs.draw.A_NUMBER}**" in info.value
+    assert (
+        "more than one digit: **37**" in info.value
+        and f"**{tabs.draw.shared.A_NUMBER}**" in info.value
+    )
     assert answer(app) is not None and len(app.warning) == 0
     # Not confirmed as the one digit read; a digit may still be picked.
     assert confirm_button(app).disabled and not digit_picker(app).disabled
@@ -243,8 +253,8 @@ def test_each_drawing_replaces_the_answer_and_clearing_removes_it(app, canvas, c
 
     canvas.drawing = np.full((280, 280, 4), 255, dtype=np.uint8)
     app.run()
-    assert answer(app) == tabs.draw.BLANK
-    assert tabs.draw.DRAW_HINT in hints(app)
+    assert answer(app) == tabs.draw.shared.BLANK
+    assert tabs.draw.one_digit.DRAW_HINT in hints(app)
 
 
 def test_unsure_reading_says_so_and_names_the_top_two(app, canvas, clear_digits, classifier):
@@ -260,7 +270,7 @@ def test_unsure_reading_says_so_and_names_the_top_two(app, canvas, clear_digits,
         (
             rgba
             for rgba in overlays
-            if (reading := read_drawing(classifier, rgba)).confidence < tabs.draw.UNSURE_BELOW
+            if (reading := read_drawing(classifier, rgba)).confidence < UNSURE_BELOW
             and reading.is_digit
         ),
         None,
@@ -272,7 +282,7 @@ def test_unsure_reading_says_so_and_names_the_top_two(app, canvas, clear_digits,
     app.run()
 
     assert answer(app) == str(first)
-    assert words_under(app)["Prediction"] == f"or {tabs.draw.a_digit(second)}?"
+    assert words_under(app)["Prediction"] == f"or {tabs.draw.shared.a_digit(second)}?"
     (warning,) = app.warning
     assert warning.value.startswith("Not sure")
     assert warning.value.index(f"**{first}**") < warning.value.index(f"**{second}**")
@@ -296,10 +306,10 @@ def test_a_number_on_the_one_digit_canvas_is_named_beside_the_answer(
     canvas.drawing = side_by_side(clear_digits, number)
     app.run()
 
-    assert (answer(app) == tabs.draw.NOT_A_DIGIT) == withheld
+    assert (answer(app) == tabs.draw.shared.NOT_A_DIGIT) == withheld
     assert words_under(app) == {"Prediction": f"or {number}?", "Confidence": ""}
     (pointer,) = app.info
-    assert pointer.value == tabs.draw.SEVERAL_DIGITS.format(number=number)
+    assert pointer.value == tabs.draw.one_digit.SEVERAL_DIGITS.format(number=number)
 
 
 def test_model_card_shows_the_figures_from_the_metrics_file(app, canvas):
@@ -606,12 +616,16 @@ def test_unusable_model_file_shows_what_is_wrong_and_the_fix(
 
 
 def confirm_button(at: AppTest):
-    (button,) = (button for button in at.button if button.label == tabs.draw.CONFIRM_TEXT)
+    (button,) = (
+        button for button in at.button if button.label == tabs.draw.feedback_row.CONFIRM_TEXT
+    )
     return button
 
 
 def digit_picker(at: AppTest):
-    (picker,) = (group for group in at.button_group if group.label == tabs.draw.PICK_PROMPT)
+    (picker,) = (
+        group for group in at.button_group if group.label == tabs.draw.feedback_row.PICK_PROMPT
+    )
     return picker
 
 
@@ -648,7 +662,7 @@ def test_a_page_taken_over_by_another_server_shows_its_saved_drawing_saved(
     taken_over.run()
 
     assert not taken_over.exception
-    assert [toast.value for toast in taken_over.toast] == [tabs.draw.RECONNECTED]
+    assert [toast.value for toast in taken_over.toast] == [tabs.draw.one_digit.RECONNECTED]
     assert answer(taken_over) == "3"
     assert confirm_button(taken_over).disabled
     assert any("Saved as a 3." in caption.value for caption in taken_over.caption)
@@ -739,11 +753,11 @@ def test_two_quick_clicks_on_different_digits_keep_one_row_with_the_last(
     (label,) = stored_labels(feedback_database)
     assert label.true_digit in (3, 5)  # whichever click the server took last
     assert [toast.value for toast in app.toast] == [
-        f"Changed to {tabs.draw.a_digit(label.true_digit)}."
+        f"Changed to {tabs.draw.shared.a_digit(label.true_digit)}."
     ]
     assert digit_picker(app).value == label.true_digit
     assert any(
-        f"Saved as {tabs.draw.a_digit(label.true_digit)}." in caption.value
+        f"Saved as {tabs.draw.shared.a_digit(label.true_digit)}." in caption.value
         for caption in app.caption
     )
 
@@ -785,7 +799,7 @@ def test_an_example_of_another_digit_that_looks_alike_is_said_to_make_the_answer
     canvas.drawing = drawing(clear_digits[7])
     app.run()
     digit_picker(app).set_value(runner_up).run()
-    said = f"Less sure: it looks like your example of {tabs.draw.a_digit(runner_up)}."
+    said = f"Less sure: it looks like your example of {tabs.draw.shared.a_digit(runner_up)}."
     assert said not in hints(app)  # its own label: "you meant" says so already
 
     canvas.drawing = drawing(clear_digits[7], PLACEMENTS[1])
@@ -794,10 +808,10 @@ def test_an_example_of_another_digit_that_looks_alike_is_said_to_make_the_answer
     assert not app.exception
     assert answer(app) == "7"
     assert said in hints(app)
-    less_sure = metric_value(app, tabs.draw.CONFIDENCE)
+    less_sure = metric_value(app, tabs.draw.shared.CONFIDENCE)
     app.button(key="forget_examples").click().run()
     assert said not in hints(app)
-    assert percent(metric_value(app, tabs.draw.CONFIDENCE)) > percent(less_sure)
+    assert percent(metric_value(app, tabs.draw.shared.CONFIDENCE)) > percent(less_sure)
 
 
 def test_a_drawing_read_with_its_own_label_alone_says_so(app, canvas, clear_digits):
@@ -824,7 +838,7 @@ def test_a_drawing_read_with_its_own_label_alone_says_so(app, canvas, clear_digi
     ],
 )
 def test_examples_of_other_digits_are_named_by_their_digits(digits, said):
-    assert tabs.draw.examples_against_said(digits) == said
+    assert tabs.draw.shared.examples_against_said(digits) == said
 
 
 @pytest.mark.parametrize(
@@ -839,7 +853,7 @@ def test_examples_of_other_digits_are_named_by_their_digits(digits, said):
     ],
 )
 def test_a_numbers_digits_are_said_with_the_examples_each_looks_like(against, said):
-    assert tabs.draw.pieces_against_said(against) == said
+    assert tabs.draw.shared.pieces_against_said(against) == said
 
 
 def test_a_labelled_drawing_no_longer_asks_for_the_digit_meant(
@@ -847,7 +861,9 @@ def test_a_labelled_drawing_no_longer_asks_for_the_digit_meant(
 ):
     """Read again with its label as an example, a drawing can still leave the model unsure:
     the page no longer asks for the digit it has just been given."""
-    monkeypatch.setattr(tabs.draw, "UNSURE_BELOW", 1.01)  # every answer unsure, whatever the model
+    monkeypatch.setattr(
+        tabs.draw.one_digit, "UNSURE_BELOW", 1.01
+    )  # every answer unsure, whatever the model
     canvas.drawing = drawing(clear_digits[3])
     app.run()
     (warning,) = app.warning
@@ -870,14 +886,14 @@ def test_a_change_the_database_cannot_keep_says_what_is_still_saved(
     digit_picker(app).set_value(9).run()
 
     def unavailable(self, label):
-        raise feedback_store.StorageUnavailable("Saving feedback", "the server went away")
+        raise StorageUnavailable("Saving feedback", "the server went away")
 
     monkeypatch.setattr(feedback_store.FeedbackStore, "save", unavailable)
     digit_picker(app).set_value(4).run()
 
     assert not app.exception
     (warning,) = app.tabs[0].warning
-    assert tabs.draw.UNAVAILABLE in warning.value
+    assert tabs.draw.feedback_row.UNAVAILABLE in warning.value
     assert "still saved as a 9" in warning.value
     assert digit_picker(app).value == 9
     assert [label.true_digit for label in stored_labels(feedback_database)] == [9]
@@ -911,7 +927,7 @@ def test_history_lists_labels_newest_first_with_accuracy_and_confusion(
     # Answered "Not a digit": whatever digit the model leaned to, the page gave none.
     canvas.drawing = drawing(not_a_digit)
     app.run()
-    assert answer(app) == tabs.draw.NOT_A_DIGIT
+    assert answer(app) == tabs.draw.shared.NOT_A_DIGIT
     leaned_to = np.argmax([bar["probability"] for bar in chart_rows(draw_tab_charts(app)[0])])
     digit_picker(app).set_value(int(leaned_to)).run()
 
@@ -1016,7 +1032,9 @@ def test_a_drawing_with_too_many_strokes_says_to_clear_the_canvas(
     (warning,) = app.warning
     assert "10,000 strokes, more than the 200 kept per drawing" in warning.value
     assert "Clear the canvas and draw again" in warning.value
-    assert not [button for button in app.button if button.label == tabs.draw.CONFIRM_TEXT]
+    assert not [
+        button for button in app.button if button.label == tabs.draw.feedback_row.CONFIRM_TEXT
+    ]
     assert answer(app) == "6"  # the drawing is still read
 
     canvas.strokes = {"objects": [dot] * 3}
@@ -1059,7 +1077,7 @@ def test_without_a_usable_database_digits_are_still_read_and_saving_says_it_is_u
     assert not app.exception
     assert answer(app) == "4"
     (warning,) = app.warning
-    assert tabs.draw.UNAVAILABLE in warning.value
+    assert tabs.draw.feedback_row.UNAVAILABLE in warning.value
     for detail in ("hunter2", "digits", "127.0.0.1", "oracle", "postgresql"):
         assert detail not in warning.value
     assert not confirm_button(app).disabled  # it can be tried again
@@ -1077,12 +1095,12 @@ def test_without_a_usable_database_digits_are_still_read_and_saving_says_it_is_u
 
 def labels_from_other_visitors(url: str, count: int) -> None:
     """Labels given in other sessions, saved beside the page."""
-    engine = feedback_store.create_engine(url)
+    engine = create_engine(url)
     store = feedback_store.FeedbackStore(engine)
     for index in range(count):
         image = np.zeros((28, 28), np.uint8)
         image[10:18, 12 + index] = 255
-        store.save(feedback_store.LabelledDrawing(f"someone-else-{index}", 1, 0.9, 1, image))
+        store.save(LabelledDrawing(f"someone-else-{index}", 1, 0.9, 1, image))
     engine.dispose()
 
 
@@ -1197,9 +1215,7 @@ def test_with_postgresql_saves_are_counted_with_every_other_replica(
     monkeypatch.setenv("DIGIT_FEEDBACK_DB_URL", url)
     limits = dataclasses.replace(SAVES, per_server=3)
     monkeypatch.setattr(tabs.common, "SAVES", limits)
-    elsewhere = DatabaseWindow(
-        feedback_store.FeedbackStore(feedback_store.create_engine(url)), limits
-    )
+    elsewhere = DatabaseWindow(feedback_store.FeedbackStore(create_engine(url)), limits)
     canvas.drawing = drawing(clear_digits[3])
     app.run()
     confirm_button(app).click().run()
@@ -1229,7 +1245,7 @@ def test_with_postgresql_owner_guesses_are_counted_with_every_other_replica(
     monkeypatch.setenv(access.OWNER_SECRET_VARIABLE, secret)
     limits = dataclasses.replace(access.GUESSES, per_server=3)
     monkeypatch.setattr(tabs.common, "GUESSES", limits)
-    store = feedback_store.FeedbackStore(feedback_store.create_engine(url))
+    store = feedback_store.FeedbackStore(create_engine(url))
     elsewhere = access.OwnerGuesses(DatabaseWindow(store, limits))
     assert not elsewhere.check("guess one", secret, "visitor-elsewhere-1")
     assert not elsewhere.check("guess two", secret, "visitor-elsewhere-2")
@@ -1251,8 +1267,8 @@ def leaving_no_labels(url: str, at: AppTest) -> Iterator[None]:
         session = at.session_state[tabs.common.SESSION_ID_KEY]
         engine = sa.create_engine(url)
         with engine.begin() as connection:
-            feedback = feedback_store.feedback_table
-            links = feedback_store.download_link_table
+            feedback = feedback_table
+            links = download_link_table
             connection.execute(sa.delete(feedback).where(feedback.c.session_id == session))
             connection.execute(sa.delete(links).where(links.c.requester == session))
         engine.dispose()
@@ -1264,13 +1280,18 @@ def test_with_postgresql_a_link_shown_here_downloads_from_another_replica(
 ):
     """This page runs in the test process; `app_url` is another process on the same database."""
     monkeypatch.setenv("DIGIT_FEEDBACK_DB_URL", feedback_database_url)
+    visitor = new_visitor_id()  # the browser's cookie, which the link downloads with only
+    app.session_state[tabs.common.SESSION_ID_KEY] = labels_id(visitor)
     canvas.drawing = drawing(clear_digits[3])
     app.run()
     with leaving_no_labels(feedback_database_url, app):
         confirm_button(app).click().run()
         (csv_link, _) = open_tab(app, "History").tabs[1].get("link_button")
 
-        with urllib.request.urlopen(f"{app_url}/{csv_link.proto.url}", timeout=30) as response:
+        with_cookie = urllib.request.Request(
+            f"{app_url}/{csv_link.proto.url}", headers={"Cookie": f"{VISITOR_COOKIE}={visitor}"}
+        )
+        with urllib.request.urlopen(with_cookie, timeout=30) as response:
             rows = list(csv.DictReader(io.StringIO(response.read().decode())))
         assert [(row["session_id"], row["true_digit"]) for row in rows] == [
             (app.session_state[tabs.common.SESSION_ID_KEY], "3")
@@ -1338,7 +1359,10 @@ def test_postgresql_going_away_mid_session_stops_saving_but_not_reading(
         assert not app.exception
         assert answer(app) == "5"
         (warning,) = app.warning
-        assert tabs.draw.UNAVAILABLE in warning.value and url.split("/")[-1] not in warning.value
+        assert (
+            tabs.draw.feedback_row.UNAVAILABLE in warning.value
+            and url.split("/")[-1] not in warning.value
+        )
         open_tab(app, "History")
         assert not app.exception
         assert "history is unavailable" in app.tabs[1].warning[0].value
@@ -1353,8 +1377,8 @@ def test_a_drawing_that_is_no_digit_says_so_and_still_offers_the_digit_row(
     app.run()
 
     assert not app.exception
-    assert answer(app) == tabs.draw.NOT_A_DIGIT
-    assert any(tabs.draw.NOT_A_DIGIT_HINT in warning.value for warning in app.warning)
+    assert answer(app) == tabs.draw.shared.NOT_A_DIGIT
+    assert any(tabs.draw.shared.NOT_A_DIGIT_HINT in warning.value for warning in app.warning)
     assert confirm_button(app).disabled and not digit_picker(app).disabled
     (chart,) = draw_tab_charts(app)
     assert sum(bar["probability"] for bar in chart_rows(chart)) == pytest.approx(1, abs=1e-4)
@@ -1369,11 +1393,13 @@ def test_a_drawing_the_model_hesitates_over_says_so_and_offers_its_digit(
     assert not app.exception
     assert answer(app) in set("0123456789")
     (warning,) = app.warning
-    assert tabs.draw.DOUBTFUL_HINT in warning.value and f"**{answer(app)}**" in warning.value
+    assert (
+        tabs.draw.one_digit.DOUBTFUL_HINT in warning.value and f"**{answer(app)}**" in warning.value
+    )
     # The doubt shows beside the answer too, and the confidence says what it assumes.
     assert words_under(app) == {
-        "Prediction": tabs.draw.MAYBE_NO_DIGIT,
-        "Confidence": tabs.draw.IF_A_DIGIT,
+        "Prediction": tabs.draw.one_digit.MAYBE_NO_DIGIT,
+        "Confidence": tabs.draw.one_digit.IF_A_DIGIT,
     }
     assert not confirm_button(app).disabled
 
@@ -1385,5 +1411,5 @@ def test_a_tap_is_too_small_to_read(app, canvas):
     canvas.drawing = tap
     app.run()
 
-    assert answer(app) == tabs.draw.TOO_SMALL
-    assert any(tabs.draw.TOO_SMALL_HINT in warning.value for warning in app.warning)
+    assert answer(app) == tabs.draw.shared.TOO_SMALL
+    assert any(tabs.draw.shared.TOO_SMALL_HINT in warning.value for warning in app.warning)

@@ -23,13 +23,20 @@ import digit_model
 import reading
 import tabs.common
 import tabs.draw
+import tabs.draw.feedback_row
+import tabs.draw.number
+import tabs.draw.one_digit
+import tabs.draw.photo
+import tabs.draw.shared
+import tabs.draw.why
 import webapp
 from devtools import REPO_ROOT
 from devtools.drawing import PLACEMENTS
 from devtools.pictures import encoded, paper_photo
+from feedback import database as feedback_database
 from feedback import store as feedback_store
 from feedback.rate_limit import SAVES
-from preprocess import canvas_to_ink
+from preprocess import CANVAS_SIZE, canvas_to_ink
 from reading import explain
 from tests.support.pictures import (
     animated,
@@ -77,7 +84,7 @@ def app(tmp_path, monkeypatch) -> AppTest:
     monkeypatch.delenv("DATABASE_URL", raising=False)
     monkeypatch.setenv("DIGIT_FEEDBACK_DB_URL", f"sqlite:///{tmp_path / 'feedback.db'}")
     # Heat-maps are kept across visits: one an earlier test made would spare this one's work.
-    tabs.draw.heat_map.clear()
+    tabs.draw.why.heat_map.clear()
     return AppTest.from_file(str(REPO_ROOT / "webapp.py"), default_timeout=RUN_TIMEOUT)
 
 
@@ -109,7 +116,7 @@ def choose(at: AppTest, mode: str) -> AppTest:
 
 
 def upload(at: AppTest, name: str, data: bytes, mime: str) -> AppTest:
-    at.file_uploader(key=tabs.draw.PHOTO_UPLOAD_KEY).set_value((name, data, mime))
+    at.file_uploader(key=tabs.draw.photo.PHOTO_UPLOAD_KEY).set_value((name, data, mime))
     return at.run()
 
 
@@ -140,19 +147,19 @@ def test_one_digit_is_the_default_mode_with_its_square_canvas(app, canvas):
     app.run()
 
     assert not app.exception
-    assert app.segmented_control(key=tabs.draw.MODE_KEY).value == tabs.draw.ONE_DIGIT
-    assert [call["key"] for call in canvas.calls] == [tabs.draw.CANVAS_KEY]
-    assert canvas.calls[-1]["width"] == canvas.calls[-1]["height"] == tabs.draw.CANVAS_SIZE
+    assert app.segmented_control(key=tabs.draw.MODE_KEY).value == tabs.draw.shared.ONE_DIGIT
+    assert [call["key"] for call in canvas.calls] == [tabs.draw.one_digit.CANVAS_KEY]
+    assert canvas.calls[-1]["width"] == canvas.calls[-1]["height"] == CANVAS_SIZE
 
 
 @pytest.mark.parametrize("number", [NUMBER, "19", "3845"])
 def test_a_number_written_on_the_wide_canvas_is_read(app, canvas, clear_digits, number):
-    canvas.drawings[tabs.draw.NUMBER_CANVAS_KEY] = written(clear_digits, number)
-    choose(app.run(), tabs.draw.A_NUMBER)
+    canvas.drawings[tabs.draw.number.NUMBER_CANVAS_KEY] = written(clear_digits, number)
+    choose(app.run(), tabs.draw.shared.A_NUMBER)
 
     assert not app.exception
     options = canvas.calls[-1]
-    assert options["key"] == tabs.draw.NUMBER_CANVAS_KEY
+    assert options["key"] == tabs.draw.number.NUMBER_CANVAS_KEY
     assert (options["width"], options["height"]) == (700, 280)
     assert options["stroke_width"] == app.slider(key="brush_width").value
     assert metric(app, "Prediction") == number
@@ -166,8 +173,8 @@ def test_a_number_written_on_the_wide_canvas_is_read(app, canvas, clear_digits, 
 def test_a_decimal_comma_shows_in_the_number_and_only_digits_are_read_as_digits(
     app, canvas, clear_digits
 ):
-    canvas.drawings[tabs.draw.NUMBER_CANVAS_KEY] = written(clear_digits, "4,05")
-    choose(app.run(), tabs.draw.A_NUMBER)
+    canvas.drawings[tabs.draw.number.NUMBER_CANVAS_KEY] = written(clear_digits, "4,05")
+    choose(app.run(), tabs.draw.shared.A_NUMBER)
 
     assert not app.exception
     assert metric(app, "Prediction") == "4,05"
@@ -180,8 +187,8 @@ def test_a_decimal_comma_shows_in_the_number_and_only_digits_are_read_as_digits(
 
 
 def test_a_minus_sign_shows_before_the_number(app, canvas, clear_digits):
-    canvas.drawings[tabs.draw.NUMBER_CANVAS_KEY] = written(clear_digits, "-12")
-    choose(app.run(), tabs.draw.A_NUMBER)
+    canvas.drawings[tabs.draw.number.NUMBER_CANVAS_KEY] = written(clear_digits, "-12")
+    choose(app.run(), tabs.draw.shared.A_NUMBER)
 
     assert not app.exception
     assert metric(app, "Prediction") == "-12"
@@ -190,11 +197,11 @@ def test_a_minus_sign_shows_before_the_number(app, canvas, clear_digits):
 
 
 def test_the_number_confidence_is_every_digit_right_at_once(app, canvas, clear_digits, classifier):
-    canvas.drawings[tabs.draw.NUMBER_CANVAS_KEY] = written(clear_digits, NUMBER)
-    choose(app.run(), tabs.draw.A_NUMBER)
+    canvas.drawings[tabs.draw.number.NUMBER_CANVAS_KEY] = written(clear_digits, NUMBER)
+    choose(app.run(), tabs.draw.shared.A_NUMBER)
 
     expected = reading.read_number(
-        classifier, canvas_to_ink(canvas.drawings[tabs.draw.NUMBER_CANVAS_KEY])
+        classifier, canvas_to_ink(canvas.drawings[tabs.draw.number.NUMBER_CANVAS_KEY])
     )
     assert metric(app, "Confidence") == f"{np.prod([d.confidence for d in expected.digits]):.0%}"
     digit_captions = [picture.caption for picture in shown(app).image[0].proto.imgs]
@@ -204,8 +211,8 @@ def test_the_number_confidence_is_every_digit_right_at_once(app, canvas, clear_d
 def test_a_piece_the_model_hesitates_over_shows_its_digit_and_the_doubt(
     app, canvas, classifier, doubtful_number
 ):
-    canvas.drawings[tabs.draw.NUMBER_CANVAS_KEY] = doubtful_number
-    choose(app.run(), tabs.draw.A_NUMBER)
+    canvas.drawings[tabs.draw.number.NUMBER_CANVAS_KEY] = doubtful_number
+    choose(app.run(), tabs.draw.shared.A_NUMBER)
 
     assert not app.exception
     letter = reading.read_number(classifier, canvas_to_ink(doubtful_number)).digits[1]
@@ -236,7 +243,7 @@ def meant_field(app: AppTest, area: str):
 def type_number(app: AppTest, area: str, typed: str) -> AppTest:
     """Type the number meant under the number read, and save it."""
     meant_field(app, area).input(typed)
-    (save,) = [b for b in shown(app).button if b.label == tabs.draw.SAVE_NUMBER_TEXT]
+    (save,) = [b for b in shown(app).button if b.label == tabs.draw.feedback_row.SAVE_NUMBER_TEXT]
     return save.click().run()
 
 
@@ -246,8 +253,8 @@ def saved_line(app: AppTest) -> str:
 
 
 def test_a_number_is_confirmed_or_corrected_digit_by_digit(app, canvas, clear_digits):
-    canvas.drawings[tabs.draw.NUMBER_CANVAS_KEY] = written(clear_digits, NUMBER)
-    choose(app.run(), tabs.draw.A_NUMBER)
+    canvas.drawings[tabs.draw.number.NUMBER_CANVAS_KEY] = written(clear_digits, NUMBER)
+    choose(app.run(), tabs.draw.shared.A_NUMBER)
     confirm = shown(app).button(key="confirm_number")
     assert not confirm.disabled
     assert number_labels() == []
@@ -269,15 +276,23 @@ def test_a_number_is_confirmed_or_corrected_digit_by_digit(app, canvas, clear_di
     corrected = "Saved as **2028**; you meant an 8 as the 4th digit, still read as a 6."
     assert corrected in saved_line(app)
     # The comma is not what was read, and is not learnt: the page says so.
-    assert [toast.value for toast in app.toast] == [f"Changed to 2028. {tabs.draw.MARKS_NOT_SAVED}"]
+    assert [toast.value for toast in app.toast] == [
+        f"Changed to 2028. {tabs.draw.feedback_row.MARKS_NOT_SAVED}"
+    ]
     type_number(app, "number", "2028")  # Enter again
     assert [toast.value for toast in app.toast] == ["Already saved as 2028."]
     assert number_labels() == [(2, 2), (0, 0), (2, 2), (6, 8)]
-    assert tabs.draw.MARKS_NOT_SAVED not in (caption.value for caption in shown(app).caption)
+    assert tabs.draw.feedback_row.MARKS_NOT_SAVED not in (
+        caption.value for caption in shown(app).caption
+    )
 
     type_number(app, "number", "20.29")  # a point the reading has not: only digits are saved
-    assert [toast.value for toast in app.toast] == [f"Changed to 2029. {tabs.draw.MARKS_NOT_SAVED}"]
-    assert tabs.draw.MARKS_NOT_SAVED in (caption.value for caption in shown(app).caption)
+    assert [toast.value for toast in app.toast] == [
+        f"Changed to 2029. {tabs.draw.feedback_row.MARKS_NOT_SAVED}"
+    ]
+    assert tabs.draw.feedback_row.MARKS_NOT_SAVED in (
+        caption.value for caption in shown(app).caption
+    )
     assert number_labels() == [(2, 2), (0, 0), (2, 2), (6, 9)]
 
     shown(app).button(key="confirm_number").click().run()  # as read, after all
@@ -296,13 +311,13 @@ def test_a_misread_digit_of_a_number_corrected_is_read_as_meant(
     rgba = written_strokes([clear_digits[2].segments, digit.segments])
     misread = reading.read_number(classifier, canvas_to_ink(rgba)).number
     assert misread != f"2{digit.label}"
-    canvas.drawings[tabs.draw.NUMBER_CANVAS_KEY] = rgba
-    choose(app.run(), tabs.draw.A_NUMBER)
+    canvas.drawings[tabs.draw.number.NUMBER_CANVAS_KEY] = rgba
+    choose(app.run(), tabs.draw.shared.A_NUMBER)
 
     type_number(app, "number", f"2{digit.label}")
 
     assert not app.exception
-    assert metric(app, tabs.draw.PREDICTION) == f"2{digit.label}"
+    assert metric(app, tabs.draw.shared.PREDICTION) == f"2{digit.label}"
     assert saved_line(app).startswith(f"✓ Saved as **2{digit.label}**. Type another")
     assert "Read with your labels." in [caption.value for caption in shown(app).caption]
 
@@ -312,19 +327,19 @@ def test_pieces_that_are_no_digit_get_no_advice_to_write_more_clearly(
 ):
     """Two pieces firmly no digit are letters or doodles, not a number badly written."""
     strokes = [clear_digits[2].segments, not_a_digit.segments, not_a_digit.segments]
-    canvas.drawings[tabs.draw.NUMBER_CANVAS_KEY] = written_strokes(strokes)
-    choose(app.run(), tabs.draw.A_NUMBER)
+    canvas.drawings[tabs.draw.number.NUMBER_CANVAS_KEY] = written_strokes(strokes)
+    choose(app.run(), tabs.draw.shared.A_NUMBER)
 
     assert not app.exception
-    assert metric(app, tabs.draw.PREDICTION).startswith("2??")
+    assert metric(app, tabs.draw.shared.PREDICTION).startswith("2??")
     (warning,) = shown(app).warning
-    assert warning.value.endswith(tabs.draw.LETTERS_NOT_READ)
+    assert warning.value.endswith(tabs.draw.number.LETTERS_NOT_READ)
     assert "Try writing it" not in warning.value
 
 
 def test_a_number_saved_is_listed_in_history_as_written(app, canvas, clear_digits):
-    canvas.drawings[tabs.draw.NUMBER_CANVAS_KEY] = written(clear_digits, NUMBER)
-    choose(app.run(), tabs.draw.A_NUMBER)
+    canvas.drawings[tabs.draw.number.NUMBER_CANVAS_KEY] = written(clear_digits, NUMBER)
+    choose(app.run(), tabs.draw.shared.A_NUMBER)
     shown(app).button(key="confirm_number").click().run()
 
     app.session_state[webapp.TAB_KEY] = "History"
@@ -339,18 +354,18 @@ def test_writing_of_two_lines_gets_no_number_but_what_to_do(app, canvas, clear_d
     """12 above 34: each digit joined with the one under it read 53, which one tap saved."""
     lines = two_lines(clear_digits, "12", "34")
     if area == "photo":
-        choose(app.run(), tabs.draw.A_PHOTO)
+        choose(app.run(), tabs.draw.shared.A_PHOTO)
         picture = encoded(paper_photo(canvas_to_ink(lines)), "JPEG")
         upload(app, "IMG_2029.jpg", picture, "image/jpeg")
         assert captions(app)[0] == "Your picture"  # no box reaching across both lines
     else:
-        canvas.drawings[tabs.draw.NUMBER_CANVAS_KEY] = lines
-        choose(app.run(), tabs.draw.A_NUMBER)
+        canvas.drawings[tabs.draw.number.NUMBER_CANVAS_KEY] = lines
+        choose(app.run(), tabs.draw.shared.A_NUMBER)
 
     assert not app.exception
     (warning,) = shown(app).warning
-    assert warning.value == tabs.draw.several_lines_said(2, photo=area == "photo")
-    assert metric(app, tabs.draw.PREDICTION) is None
+    assert warning.value == tabs.draw.number.several_lines_said(2, photo=area == "photo")
+    assert metric(app, tabs.draw.shared.PREDICTION) is None
     assert not [button for button in shown(app).button if button.key == f"confirm_{area}"]
     assert number_labels() == []
 
@@ -358,8 +373,8 @@ def test_writing_of_two_lines_gets_no_number_but_what_to_do(app, canvas, clear_d
 def test_a_number_labelled_is_learnt_as_examples_of_the_persons_handwriting(
     app, canvas, classifier, doubtful_number
 ):
-    canvas.drawings[tabs.draw.NUMBER_CANVAS_KEY] = doubtful_number
-    choose(app.run(), tabs.draw.A_NUMBER)
+    canvas.drawings[tabs.draw.number.NUMBER_CANVAS_KEY] = doubtful_number
+    choose(app.run(), tabs.draw.shared.A_NUMBER)
     letter = reading.read_number(classifier, canvas_to_ink(doubtful_number)).digits[1]
     (warning,) = shown(app).warning
     assert reading.MAY_NOT_BE_A_DIGIT in warning.value
@@ -383,8 +398,8 @@ def test_a_digit_of_a_number_that_looks_like_an_example_of_another_digit_is_said
 ):
     """The 7 of a number labelled as the digit the model next takes it for: in the next
     number, its 7 is less sure, and the page says which digit and why."""
-    canvas.drawings[tabs.draw.NUMBER_CANVAS_KEY] = written(clear_digits, "27")
-    choose(app.run(), tabs.draw.A_NUMBER)
+    canvas.drawings[tabs.draw.number.NUMBER_CANVAS_KEY] = written(clear_digits, "27")
+    choose(app.run(), tabs.draw.shared.A_NUMBER)
     seven = reading.read_number(classifier, canvas_to_ink(written(clear_digits, "27"))).digits[1]
     probabilities = seven.probabilities.copy()
     probabilities[7] = 0
@@ -392,13 +407,16 @@ def test_a_digit_of_a_number_that_looks_like_an_example_of_another_digit_is_said
     type_number(app, "number", f"2{runner_up}")
     # Its 7 is now an example of the other digit: "Saved as" says so, not "Less sure".
     assert not [caption for caption in shown(app).caption if "Less sure" in caption.value]
-    said = f"Less sure: the 1st digit looks like your example of {tabs.draw.a_digit(runner_up)}."
+    said = (
+        "Less sure: the 1st digit looks like your example of "
+        f"{tabs.draw.shared.a_digit(runner_up)}."
+    )
 
-    canvas.drawings[tabs.draw.NUMBER_CANVAS_KEY] = written(clear_digits, "73", seed=1)
+    canvas.drawings[tabs.draw.number.NUMBER_CANVAS_KEY] = written(clear_digits, "73", seed=1)
     app.run()
 
     assert not app.exception
-    assert metric(app, tabs.draw.PREDICTION) == "73"
+    assert metric(app, tabs.draw.shared.PREDICTION) == "73"
     assert said in [caption.value for caption in shown(app).caption]
     shown(app).button(key="forget_number").click().run()
     assert said not in [caption.value for caption in shown(app).caption]
@@ -418,8 +436,8 @@ def test_a_digit_of_a_number_that_looks_like_an_example_of_another_digit_is_said
 def test_a_number_typed_that_does_not_fit_the_pieces_says_why_and_saves_nothing(
     app, canvas, clear_digits, typed, said
 ):
-    canvas.drawings[tabs.draw.NUMBER_CANVAS_KEY] = written(clear_digits, NUMBER)
-    choose(app.run(), tabs.draw.A_NUMBER)
+    canvas.drawings[tabs.draw.number.NUMBER_CANVAS_KEY] = written(clear_digits, NUMBER)
+    choose(app.run(), tabs.draw.shared.A_NUMBER)
 
     type_number(app, "number", typed)
 
@@ -432,11 +450,11 @@ def test_a_number_typed_that_does_not_fit_the_pieces_says_why_and_saves_nothing(
 
 
 def test_a_lone_piece_in_doubt_is_called_the_drawing_not_piece_1(app, canvas):
-    dot = np.full((280, tabs.draw.NUMBER_CANVAS_WIDTH, 4), 255, dtype=np.uint8)
-    rows, cols = np.ogrid[:280, : tabs.draw.NUMBER_CANVAS_WIDTH]
+    dot = np.full((280, tabs.draw.number.NUMBER_CANVAS_WIDTH, 4), 255, dtype=np.uint8)
+    rows, cols = np.ogrid[:280, : tabs.draw.number.NUMBER_CANVAS_WIDTH]
     dot[(rows - 140) ** 2 + (cols - 350) ** 2 <= 5**2, :3] = 0
-    canvas.drawings[tabs.draw.NUMBER_CANVAS_KEY] = dot
-    choose(app.run(), tabs.draw.A_NUMBER)
+    canvas.drawings[tabs.draw.number.NUMBER_CANVAS_KEY] = dot
+    choose(app.run(), tabs.draw.shared.A_NUMBER)
 
     assert not app.exception
     (warning,) = shown(app).warning
@@ -445,11 +463,11 @@ def test_a_lone_piece_in_doubt_is_called_the_drawing_not_piece_1(app, canvas):
 
 
 def test_a_new_number_starts_with_an_empty_field(app, canvas, clear_digits):
-    canvas.drawings[tabs.draw.NUMBER_CANVAS_KEY] = written(clear_digits, NUMBER)
-    choose(app.run(), tabs.draw.A_NUMBER)
+    canvas.drawings[tabs.draw.number.NUMBER_CANVAS_KEY] = written(clear_digits, NUMBER)
+    choose(app.run(), tabs.draw.shared.A_NUMBER)
     type_number(app, "number", "202")
 
-    canvas.drawings[tabs.draw.NUMBER_CANVAS_KEY] = written(clear_digits, "19")
+    canvas.drawings[tabs.draw.number.NUMBER_CANVAS_KEY] = written(clear_digits, "19")
     app.run()
 
     assert metric(app, "Prediction") == "19"
@@ -461,8 +479,8 @@ def test_a_number_longer_than_the_save_limit_is_saved_in_full_once_it_may_be(
     app, canvas, clear_digits, monkeypatch
 ):
     monkeypatch.setattr(tabs.common, "SAVES", dataclasses.replace(SAVES, per_visitor=2))
-    canvas.drawings[tabs.draw.NUMBER_CANVAS_KEY] = written(clear_digits, NUMBER)
-    choose(app.run(), tabs.draw.A_NUMBER)
+    canvas.drawings[tabs.draw.number.NUMBER_CANVAS_KEY] = written(clear_digits, NUMBER)
+    choose(app.run(), tabs.draw.shared.A_NUMBER)
 
     shown(app).button(key="confirm_number").click().run()
 
@@ -487,21 +505,26 @@ def test_a_number_longer_than_the_save_limit_is_saved_in_full_once_it_may_be(
 def test_a_number_not_saved_while_the_database_is_down_is_saved_when_it_is_back(
     app, canvas, clear_digits, monkeypatch
 ):
-    canvas.drawings[tabs.draw.NUMBER_CANVAS_KEY] = written(clear_digits, NUMBER)
-    choose(app.run(), tabs.draw.A_NUMBER)
+    canvas.drawings[tabs.draw.number.NUMBER_CANVAS_KEY] = written(clear_digits, NUMBER)
+    choose(app.run(), tabs.draw.shared.A_NUMBER)
 
     def unavailable(store, label):
-        raise feedback_store.StorageUnavailable("Saving feedback", "connection refused")
+        raise feedback_database.StorageUnavailable("Saving feedback", "connection refused")
 
     with monkeypatch.context() as down:
         down.setattr(feedback_store.FeedbackStore, "save", unavailable)
         type_number(app, "number", "2027")
 
     (warning,) = shown(app).warning
-    assert tabs.draw.UNAVAILABLE in warning.value and "4 of the 4 digits given" in warning.value
+    assert (
+        tabs.draw.feedback_row.UNAVAILABLE in warning.value
+        and "4 of the 4 digits given" in warning.value
+    )
     assert "connection" not in warning.value
     (toast,) = app.toast
-    assert toast.value.startswith(tabs.draw.UNAVAILABLE) and "4 of the 4" in toast.value
+    assert (
+        toast.value.startswith(tabs.draw.feedback_row.UNAVAILABLE) and "4 of the 4" in toast.value
+    )
     assert meant_field(app, "number").value == "2027"
 
     type_number(app, "number", "2027")  # the same again, once the database is back
@@ -515,25 +538,25 @@ def test_a_digit_labelled_for_the_first_time_is_learnt_while_the_database_is_dow
     app, canvas, clear_digits, monkeypatch
 ):
     """As under one digit: a first label is learnt whether or not it could be saved."""
-    canvas.drawings[tabs.draw.NUMBER_CANVAS_KEY] = written(clear_digits, NUMBER)
-    choose(app.run(), tabs.draw.A_NUMBER)
+    canvas.drawings[tabs.draw.number.NUMBER_CANVAS_KEY] = written(clear_digits, NUMBER)
+    choose(app.run(), tabs.draw.shared.A_NUMBER)
     type_number(app, "number", "?0??")  # the 0 saved, and learnt
-    assert len(app.session_state[tabs.draw.MEMORY_KEY]) == 1
+    assert len(app.session_state[tabs.draw.shared.MEMORY_KEY]) == 1
 
     def unavailable(store, label):
-        raise feedback_store.StorageUnavailable("Saving feedback", "connection refused")
+        raise feedback_database.StorageUnavailable("Saving feedback", "connection refused")
 
     with monkeypatch.context() as down:
         down.setattr(feedback_store.FeedbackStore, "save", unavailable)
         type_number(app, "number", "7???")  # the first piece's first label: not saved
 
     assert len(shown(app).warning) == 1
-    assert len(app.session_state[tabs.draw.MEMORY_KEY]) == 2
+    assert len(app.session_state[tabs.draw.shared.MEMORY_KEY]) == 2
 
 
 def test_a_question_mark_leaves_a_digit_saved_before_as_it_was(app, canvas, clear_digits):
-    canvas.drawings[tabs.draw.NUMBER_CANVAS_KEY] = written(clear_digits, NUMBER)
-    choose(app.run(), tabs.draw.A_NUMBER)
+    canvas.drawings[tabs.draw.number.NUMBER_CANVAS_KEY] = written(clear_digits, NUMBER)
+    choose(app.run(), tabs.draw.shared.A_NUMBER)
     type_number(app, "number", "?02?")
 
     assert number_labels() == [(0, 0), (2, 2)]
@@ -546,33 +569,33 @@ def test_a_question_mark_leaves_a_digit_saved_before_as_it_was(app, canvas, clea
 
 
 def test_a_mode_opened_before_stays_on_the_page_hidden_with_its_canvas(app, canvas, clear_digits):
-    canvas.drawings[tabs.draw.CANVAS_KEY] = clear_digits[7].image(*PLACEMENTS[0])
-    choose(app.run(), tabs.draw.A_NUMBER)
+    canvas.drawings[tabs.draw.one_digit.CANVAS_KEY] = clear_digits[7].image(*PLACEMENTS[0])
+    choose(app.run(), tabs.draw.shared.A_NUMBER)
 
     assert not app.exception
     (hint,) = shown(app).info
-    assert hint.value.startswith(tabs.draw.NUMBER_HINT)
+    assert hint.value.startswith(tabs.draw.number.NUMBER_HINT)
     assert metric(app, "Prediction") is None
     canvas.calls.clear()
 
-    choose(app, tabs.draw.ONE_DIGIT)
+    choose(app, tabs.draw.shared.ONE_DIGIT)
 
     # Both canvases are built on every run: neither leaves the page, which would empty it.
     assert {call["key"] for call in canvas.calls} == {
-        tabs.draw.CANVAS_KEY,
-        tabs.draw.NUMBER_CANVAS_KEY,
+        tabs.draw.one_digit.CANVAS_KEY,
+        tabs.draw.number.NUMBER_CANVAS_KEY,
     }
-    number_area = app.main.get_by_key(tabs.draw.MODE_AREAS[tabs.draw.A_NUMBER])
+    number_area = app.main.get_by_key(tabs.draw.MODE_AREAS[tabs.draw.shared.A_NUMBER])
     assert tabs.draw.HIDDEN_MARK in number_area.html[0].value
     assert metric(app, "Prediction") == "7"
-    assert [b.label for b in shown(app).button] == [tabs.draw.CONFIRM_TEXT]
+    assert [b.label for b in shown(app).button] == [tabs.draw.feedback_row.CONFIRM_TEXT]
 
 
 def test_a_photo_of_a_number_on_paper_is_read_and_its_digits_outlined(app, canvas, clear_digits):
     data = encoded(photographed(clear_digits, NUMBER), "JPEG", quality=75)
-    choose(app.run(), tabs.draw.A_PHOTO)
-    assert [info.value for info in shown(app).info] == [tabs.draw.PHOTO_HINT]
-    assert app.file_uploader(key=tabs.draw.PHOTO_UPLOAD_KEY).allowed_type == [
+    choose(app.run(), tabs.draw.shared.A_PHOTO)
+    assert [info.value for info in shown(app).info] == [tabs.draw.photo.PHOTO_HINT]
+    assert app.file_uploader(key=tabs.draw.photo.PHOTO_UPLOAD_KEY).allowed_type == [
         f".{kind}" for kind in reading.photo.FILE_EXTENSIONS
     ]
 
@@ -598,7 +621,7 @@ def test_a_photo_shows_a_box_around_each_digit_and_the_point_read(classifier, cl
     number = reading.read_number(classifier, photo.ink)
     assert number.number == "20.26"
 
-    boxed = tabs.draw.outlined(photo, number)
+    boxed = tabs.draw.photo.outlined(photo, number)
 
     boxes = [digit.box for digit in number.digits] + [mark.box for mark in number.marks]
     for box in boxes:
@@ -609,12 +632,12 @@ def test_a_photo_shows_a_box_around_each_digit_and_the_point_read(classifier, cl
             boxed[middle_row, box.left - 1],
             boxed[middle_row, box.right],
         ]
-        assert all(tuple(pixel) == tabs.draw.OUTLINE for pixel in just_outside), box
+        assert all(tuple(pixel) == tabs.draw.photo.OUTLINE for pixel in just_outside), box
 
 
 def test_a_photo_of_a_digit_on_squared_paper_held_askew_is_read(app, canvas, clear_digits):
     data = encoded(photographed(clear_digits, "4", "squared", 5.0), "JPEG", quality=80)
-    choose(app.run(), tabs.draw.A_PHOTO)
+    choose(app.run(), tabs.draw.shared.A_PHOTO)
 
     upload(app, "IMG_2027.jpg", data, "image/jpeg")
 
@@ -626,7 +649,7 @@ def test_a_photo_in_doubt_gets_advice_for_a_photo(app, canvas, clear_digits):
     """A number photographed askew and small is in doubt; the advice is about the photo,
     not about writing on the canvas."""
     askew = photographed(clear_digits, NUMBER).rotate(40, expand=True, fillcolor="white")
-    choose(app.run(), tabs.draw.A_PHOTO)
+    choose(app.run(), tabs.draw.shared.A_PHOTO)
 
     upload(app, "IMG_2028.jpg", encoded(askew, "JPEG", quality=80), "image/jpeg")
 
@@ -643,13 +666,13 @@ def test_a_photo_on_its_side_is_said_to_hold_lines_and_to_be_turned_upright(
     """Turned on its side with nothing to say so (no EXIF), the digits stand one above
     another, as lines of one digit each would."""
     sideways = photographed(clear_digits, NUMBER).transpose(Image.Transpose.ROTATE_270)
-    choose(app.run(), tabs.draw.A_PHOTO)
+    choose(app.run(), tabs.draw.shared.A_PHOTO)
 
     upload(app, "IMG_2030.jpg", encoded(sideways, "JPEG", quality=80), "image/jpeg")
 
     assert not app.exception
     (warning,) = shown(app).warning
-    assert warning.value == tabs.draw.several_lines_said(len(NUMBER), photo=True)
+    assert warning.value == tabs.draw.number.several_lines_said(len(NUMBER), photo=True)
     assert "with the paper upright" in warning.value
 
 
@@ -657,12 +680,12 @@ def test_blank_paper_says_no_handwriting_was_found(app, canvas):
     cols = np.mgrid[0:400, 0:600][1] / 600
     paper = 0.5 + 0.45 * cols + np.random.default_rng(1).normal(0, 0.03, (400, 600))
     data = encoded(Image.fromarray((np.clip(paper, 0, 1) * 255).astype(np.uint8)), "JPEG")
-    choose(app.run(), tabs.draw.A_PHOTO)
+    choose(app.run(), tabs.draw.shared.A_PHOTO)
 
     upload(app, "paper.jpg", data, "image/jpeg")
 
     assert not app.exception
-    assert [info.value for info in shown(app).info] == [tabs.draw.NO_HANDWRITING]
+    assert [info.value for info in shown(app).info] == [tabs.draw.photo.NO_HANDWRITING]
     assert metric(app, "Prediction") is None
     assert captions(app) == ["Your picture"]
 
@@ -704,7 +727,7 @@ def broken_exif(clear_digits) -> bytes:
     ids=["16-bit png", "cmyk jpeg", "transparent png", "webp", "exif tag of the wrong type"],
 )
 def test_unusual_but_sound_pictures_are_read(app, canvas, clear_digits, make, name):
-    choose(app.run(), tabs.draw.A_PHOTO)
+    choose(app.run(), tabs.draw.shared.A_PHOTO)
 
     upload(app, name, make(clear_digits), "application/octet-stream")
 
@@ -741,7 +764,7 @@ def test_unusual_but_sound_pictures_are_read(app, canvas, clear_digits, make, na
 def test_bad_files_get_a_clear_message_and_the_page_keeps_working(
     app, canvas, clear_digits, name, make, message
 ):
-    choose(app.run(), tabs.draw.A_PHOTO)
+    choose(app.run(), tabs.draw.shared.A_PHOTO)
 
     upload(app, name, make(), "application/octet-stream")
 
@@ -760,12 +783,12 @@ def test_bad_files_get_a_clear_message_and_the_page_keeps_working(
 
 def test_why_heat_map_is_computed_only_when_asked_for(app, canvas, clear_digits, monkeypatch):
     saliency = counted(monkeypatch, explain, "saliency")
-    number_reads = counted(monkeypatch, tabs.draw, "read_number")
-    canvas.drawings[tabs.draw.CANVAS_KEY] = clear_digits[3].image(*PLACEMENTS[0])
+    number_reads = counted(monkeypatch, tabs.draw.number, "read_number")
+    canvas.drawings[tabs.draw.one_digit.CANVAS_KEY] = clear_digits[3].image(*PLACEMENTS[0])
     app.run()
 
     why = app.toggle(key="why_digit")
-    assert why.label == tabs.draw.WHY_TEXT and why.value is False
+    assert why.label == tabs.draw.why.WHY_TEXT and why.value is False
     assert metric(app, "Prediction") == "3"
     assert why_pictures(app) == []
     assert saliency.calls == 0 and number_reads.calls == 0
@@ -776,7 +799,7 @@ def test_why_heat_map_is_computed_only_when_asked_for(app, canvas, clear_digits,
     assert why_pictures(app) == ["Why 3"]
     assert saliency.calls == 1
 
-    canvas.drawings[tabs.draw.CANVAS_KEY] = clear_digits[5].image(*PLACEMENTS[3])
+    canvas.drawings[tabs.draw.one_digit.CANVAS_KEY] = clear_digits[5].image(*PLACEMENTS[3])
     app.run()  # the next stroke, with the heat-map still asked for
 
     assert metric(app, "Prediction") == "5"
@@ -784,7 +807,7 @@ def test_why_heat_map_is_computed_only_when_asked_for(app, canvas, clear_digits,
     assert saliency.calls == 2
 
     app.toggle(key="why_digit").set_value(False).run()
-    canvas.drawings[tabs.draw.CANVAS_KEY] = clear_digits[6].image(*PLACEMENTS[1])
+    canvas.drawings[tabs.draw.one_digit.CANVAS_KEY] = clear_digits[6].image(*PLACEMENTS[1])
     app.run()
 
     assert metric(app, "Prediction") == "6"
@@ -794,21 +817,24 @@ def test_why_heat_map_is_computed_only_when_asked_for(app, canvas, clear_digits,
 
 
 def test_why_names_no_digit_for_a_drawing_flagged_as_none(app, canvas, not_a_digit, classifier):
-    canvas.drawings[tabs.draw.CANVAS_KEY] = not_a_digit.image(*PLACEMENTS[0])
+    canvas.drawings[tabs.draw.one_digit.CANVAS_KEY] = not_a_digit.image(*PLACEMENTS[0])
     app.run()
     app.toggle(key="why_digit").set_value(True).run()
 
     leaned_to = reading.read_digit(classifier, canvas_to_ink(not_a_digit.image(*PLACEMENTS[0])))
     assert not app.exception
-    assert metric(app, "Prediction") == tabs.draw.NOT_A_DIGIT
-    assert captions(app)[-1] == f"Not a digit; what looks like {tabs.draw.a_digit(leaned_to.digit)}"
+    assert metric(app, "Prediction") == tabs.draw.shared.NOT_A_DIGIT
+    assert (
+        captions(app)[-1]
+        == f"Not a digit; what looks like {tabs.draw.shared.a_digit(leaned_to.digit)}"
+    )
     assert why_pictures(app) == []
 
 
 def test_why_shows_a_heat_map_for_each_digit_of_a_number(app, canvas, clear_digits, monkeypatch):
     saliency = counted(monkeypatch, explain, "saliency")
-    canvas.drawings[tabs.draw.NUMBER_CANVAS_KEY] = written(clear_digits, NUMBER)
-    choose(app.run(), tabs.draw.A_NUMBER)
+    canvas.drawings[tabs.draw.number.NUMBER_CANVAS_KEY] = written(clear_digits, NUMBER)
+    choose(app.run(), tabs.draw.shared.A_NUMBER)
     assert saliency.calls == 0
 
     app.toggle(key="why_number").set_value(True).run()
@@ -818,16 +844,16 @@ def test_why_shows_a_heat_map_for_each_digit_of_a_number(app, canvas, clear_digi
     assert why_pictures(app) == [f"Why {digit}" for digit in NUMBER]
     assert saliency.calls == len(NUMBER)
 
-    choose(app, tabs.draw.ONE_DIGIT)  # the number stays on the page, hidden, as do its
-    choose(app, tabs.draw.A_NUMBER)  # heat-maps: made once, not on every run of the page
+    choose(app, tabs.draw.shared.ONE_DIGIT)  # the number stays on the page, hidden, as do its
+    choose(app, tabs.draw.shared.A_NUMBER)  # heat-maps: made once, not on every run of the page
 
     assert why_pictures(app) == [f"Why {digit}" for digit in NUMBER]
     assert saliency.calls == len(NUMBER)
 
 
 def test_a_photo_is_read_once_however_often_the_page_reruns(app, canvas, clear_digits, monkeypatch):
-    reads = counted(monkeypatch, tabs.draw, "read_upload")
-    choose(app.run(), tabs.draw.A_PHOTO)
+    reads = counted(monkeypatch, tabs.draw.photo, "read_upload")
+    choose(app.run(), tabs.draw.shared.A_PHOTO)
     upload(app, "IMG_2026.jpg", encoded(photographed(clear_digits, NUMBER), "JPEG"), "image/jpeg")
 
     app.toggle(key="why_photo").set_value(True).run()
@@ -840,8 +866,8 @@ def test_a_photo_is_read_once_however_often_the_page_reruns(app, canvas, clear_d
 
 
 def test_a_bad_file_is_decoded_once_however_often_the_page_reruns(app, canvas, monkeypatch):
-    reads = counted(monkeypatch, tabs.draw, "read_upload")
-    choose(app.run(), tabs.draw.A_PHOTO)
+    reads = counted(monkeypatch, tabs.draw.photo, "read_upload")
+    choose(app.run(), tabs.draw.shared.A_PHOTO)
     upload(app, "scan.png", b"\x89PNG\r\n\x1a\n" + bytes(100), "image/png")
     app.run()
     app.run()
@@ -852,31 +878,33 @@ def test_a_bad_file_is_decoded_once_however_often_the_page_reruns(app, canvas, m
 
 
 def test_settings_stay_through_clears_mode_switches_and_tab_switches(app, canvas, clear_digits):
-    canvas.drawings[tabs.draw.CANVAS_KEY] = clear_digits[3].image(*PLACEMENTS[0])
+    canvas.drawings[tabs.draw.one_digit.CANVAS_KEY] = clear_digits[3].image(*PLACEMENTS[0])
     app.run()
     app.slider(key=tabs.draw.BRUSH_KEY).set_value(30).run()
     app.toggle(key="why_digit").set_value(True).run()
     assert why_pictures(app) == ["Why 3"]
 
-    canvas.drawings[tabs.draw.CANVAS_KEY] = np.full((280, 280, 4), 255, dtype=np.uint8)
+    canvas.drawings[tabs.draw.one_digit.CANVAS_KEY] = np.full((280, 280, 4), 255, dtype=np.uint8)
     app.run()  # the canvas cleared
 
-    assert metric(app, "Prediction") == tabs.draw.BLANK
+    assert metric(app, "Prediction") == tabs.draw.shared.BLANK
     assert app.toggle(key="why_digit").value is True
     assert why_pictures(app) == []
 
     canvas.calls.clear()
-    choose(app, tabs.draw.A_PHOTO)  # no brush to set in this mode: the hidden canvas keeps it
+    choose(
+        app, tabs.draw.shared.A_PHOTO
+    )  # no brush to set in this mode: the hidden canvas keeps it
 
     assert [(call["key"], call["stroke_width"]) for call in canvas.calls] == [
-        (tabs.draw.CANVAS_KEY, 30)
+        (tabs.draw.one_digit.CANVAS_KEY, 30)
     ]
 
-    canvas.drawings[tabs.draw.NUMBER_CANVAS_KEY] = written(clear_digits, "19")
-    choose(app, tabs.draw.A_NUMBER)
+    canvas.drawings[tabs.draw.number.NUMBER_CANVAS_KEY] = written(clear_digits, "19")
+    choose(app, tabs.draw.shared.A_NUMBER)
 
     assert app.slider(key=tabs.draw.BRUSH_KEY).value == 30
-    assert last_call(canvas, tabs.draw.NUMBER_CANVAS_KEY)["stroke_width"] == 30
+    assert last_call(canvas, tabs.draw.number.NUMBER_CANVAS_KEY)["stroke_width"] == 30
     assert app.toggle(key="why_number").value is True
     assert why_pictures(app) == ["Why 1", "Why 9"]
 
@@ -885,15 +913,15 @@ def test_settings_stay_through_clears_mode_switches_and_tab_switches(app, canvas
     app.session_state[webapp.TAB_KEY] = "Draw"
     app.run()
 
-    assert app.segmented_control(key=tabs.draw.MODE_KEY).value == tabs.draw.A_NUMBER
+    assert app.segmented_control(key=tabs.draw.MODE_KEY).value == tabs.draw.shared.A_NUMBER
     assert app.slider(key=tabs.draw.BRUSH_KEY).value == 30
     assert app.toggle(key="why_number").value is True
 
     app.toggle(key="why_number").set_value(False).run()  # off here: off in every mode
-    canvas.drawings[tabs.draw.CANVAS_KEY] = clear_digits[5].image(*PLACEMENTS[0])
-    choose(app, tabs.draw.ONE_DIGIT)
+    canvas.drawings[tabs.draw.one_digit.CANVAS_KEY] = clear_digits[5].image(*PLACEMENTS[0])
+    choose(app, tabs.draw.shared.ONE_DIGIT)
 
-    assert last_call(canvas, tabs.draw.CANVAS_KEY)["stroke_width"] == 30
+    assert last_call(canvas, tabs.draw.one_digit.CANVAS_KEY)["stroke_width"] == 30
     assert metric(app, "Prediction") == "5"
     assert app.toggle(key="why_digit").value is False
     assert why_pictures(app) == []

@@ -220,6 +220,15 @@ def drawn_input(
     return normalize(random_ink(segments, rng, size))
 
 
+def drawn(segment_list: list[np.ndarray], rng: np.random.Generator) -> np.ndarray:
+    """Each drawing's segments drawn with a random brush and normalised: (N, 28, 28) float32."""
+    images = [drawn_input(segments, rng) for segments in segment_list]
+    blank = np.zeros((28, 28), np.float32)
+    return np.array([blank if image is None else image for image in images], np.float32).reshape(
+        -1, 28, 28
+    )
+
+
 def canvas_style_inputs(
     images: np.ndarray, labels: np.ndarray, seed: int = 0, size: int = CANVAS_SIZE
 ) -> tuple[np.ndarray, np.ndarray]:

@@ -1,0 +1,177 @@
+"""A number: a wide canvas whose digits are read together, and the answer shown under a
+number written there or photographed."""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+import digit_model
+from preprocess import FIELD, canvas_to_ink, enlarge, png_data_url
+from reading import (
+    MAY_NOT_BE_A_DIGIT,
+    UNSURE_BELOW,
+    WITHHELD,
+    NumberReading,
+    read_number,
+    recall_number,
+)
+from tabs.draw.feedback_row import number_feedback, number_saved
+from tabs.draw.shared import (
+    BLANK,
+    CONFIDENCE,
+    PREDICTION,
+    NumberArea,
+    a_digit,
+    backed_by_own_label,
+    drawing_canvas,
+    examples_line,
+    handwriting_memory,
+    pieces_against_said,
+    read_as,
+    unreadable,
+)
+from tabs.draw.why import why_section
+
+NUMBER_CANVAS_KEY = "number_canvas"
+# What a screen reader calls the wide canvas's drawing surface.
+NUMBER_CANVAS_NAME = "Wide canvas: write a number here, digits side by side"
+NUMBER_CANVAS_WIDTH = 700  # px; fills the page on a desktop and scrolls sideways on a phone
+NARROW_PAGE = 740  # px of window below which the page's column is narrower than that canvas
+NUMBER_HINT_KEY = "number_hint"  # the hint shown before a number is written
+NUMBER_HINT = (
+    "Write a number in the wide box, digits side by side with a little space between them; "
+    "a minus sign and a decimal point or comma are read too."
+)
+# Said under it only where the strip shows: where the page is narrower than the box.
+STRIP_HINT = "Swipe along the shaded strip under the box to reach the rest of it."
+DIGIT_PREVIEW_SCALE = 4  # each digit of a number is shown 112 px square, side by side...
+DIGIT_PREVIEW_SIDE = FIELD * DIGIT_PREVIEW_SCALE
+DIGIT_GAP = 4  # ...in a margin of this many white pixels, so that neighbours stand apart
+LETTERS_NOT_READ = "Several pieces look like no digit: letters and words are not read, only digits."
+
+
+def number_examples_said(reading: NumberReading) -> str:
+    """What the person's examples did to a number's digits: backed them, made them less sure."""
+    pieces = len(reading.digits)
+    saved = number_saved(reading)
+    labels = saved or (None,) * pieces
+    backed = sum(digit.examples > 0 for digit in reading.digits)
+    own = sum(backed_by_own_label(digit, label) for digit, label in zip(reading.digits, labels))
+    examples = "your examples" if own < backed else "your labels" if own > 1 else "your label"
+    said = []
+    if backed:
+        said.append(
+            f"Read with {examples}."
+            if backed == pieces
+            else f"{backed} of its {pieces} digits read with {examples}."
+        )
+    # Once the number is saved its own digits are among the examples: "Saved as" says so.
+    against = [
+        (position, digit.examples_against)
+        for position, digit in enumerate(reading.digits, start=1)
+        if digit.examples_against and not digit.examples
+    ]
+    if against and saved is None:
+        said.append(pieces_against_said(against))
+    return " ".join(said)
+
+
+def number_answer(
+    classifier: digit_model.Classifier, reading: NumberReading, area: NumberArea
+) -> None:
+    """The number read, how sure the model is of all of it, and each digit's input and answer;
+    what to try when it is in doubt, and a row to confirm or correct it; for a number written
+    on the canvas or photographed, each with widgets of its own."""
+    photo = area == "photo"
+    if reading.several_lines:
+        st.warning(several_lines_said(reading.lines, photo), icon="↕️")
+        return
+    verdicts = [unreadable(digit) for digit in reading.digits]
+    with st.container(horizontal=True):  # side by side on a phone too, unless it is too long
+        st.metric(PREDICTION, reading.number)
+        st.metric(
+            CONFIDENCE,
+            BLANK if reading.confidence is None else f"{reading.confidence:.0%}",
+            help="How sure the model is of every digit at once: their confidences multiplied.",
+        )
+    if said := number_examples_said(reading):
+        with st.container(horizontal=True, vertical_alignment="center"):
+            examples_line(said, f"forget_{area}")
+    doubts = []
+    alone = len(reading.digits) == 1  # "piece 1" means nothing when there is no piece 2
+    for position, (digit, verdict) in enumerate(zip(reading.digits, verdicts), start=1):
+        piece = ("the writing" if photo else "the drawing") if alone else f"piece {position}"
+        if verdict is not None:
+            doubts.append(f"{piece} (**{WITHHELD}**) is {verdict[0].lower()}")
+        elif digit.doubtful:
+            doubts.append(f"{piece} (**{digit.digit}**) {MAY_NOT_BE_A_DIGIT}")
+        elif digit.confidence < UNSURE_BELOW:
+            first, second = digit.top_two
+            doubts.append(
+                f"{'it' if alone else f'digit {position}'} may be {a_digit(first, bold=True)} "
+                f"({digit.probabilities[first]:.0%}) "
+                f"or {a_digit(second, bold=True)} ({digit.probabilities[second]:.0%})"
+            )
+    if doubts:
+        # Larger only helps a piece too small to read: a scribble may fill the canvas.
+        larger = any(digit.withheld == "too small" for digit in reading.digits)
+        if sum(digit.withheld == "not a digit" for digit in reading.digits) >= 2:
+            # Letters or words, not a number badly written: a better photo would not help.
+            retry = LETTERS_NOT_READ
+        elif photo:
+            retry = (
+                "Try another photo: upright, in focus, of the paper alone"
+                f"{', taken closer' if larger else ''}, "
+                "the digits standing out clearly and a little apart."
+            )
+        else:
+            retry = (
+                f"Try writing it {'larger and clearer' if larger else 'more clearly'}, "
+                "with a little space between the digits."
+            )
+        st.warning(f"Not sure: {'; '.join(doubts)}. {retry}", icon="🤔")
+    st.image(
+        [
+            png_data_url(
+                np.pad(enlarge(digit.image, DIGIT_PREVIEW_SIDE), DIGIT_GAP, constant_values=1.0)
+            )
+            for digit in reading.digits
+        ],
+        caption=[
+            verdict[0] if verdict else f"{digit.digit} · {digit.confidence:.0%}"
+            for digit, verdict in zip(reading.digits, verdicts)
+        ],
+        alt=[read_as(digit) for digit in reading.digits],
+    )
+    st.caption("What the model sees: each digit's 28x28 input, with its answer and confidence.")
+    number_feedback(reading, area)
+    why_section(classifier, list(reading.digits), key=f"why_{area}", scale=DIGIT_PREVIEW_SCALE)
+
+
+def several_lines_said(lines: int, photo: bool) -> str:
+    """What to do with writing of several lines, one above another: a number is one line."""
+    if photo:
+        return (
+            f"This picture holds {lines} lines of writing, one above another, and a number is "
+            "read from one line: with the paper upright, crop the picture to one line, or "
+            "photograph each line on its own."
+        )
+    return (
+        f"This looks like {lines} lines of writing, and a number is read from one line: "
+        "write it on one line, or clear the canvas before the next."
+    )
+
+
+@st.fragment
+def number_section(classifier: digit_model.Classifier, brush: int) -> None:
+    """A wide canvas for a number; a stroke reads all its digits in one batched call and
+    re-runs only this fragment."""
+    drawing = drawing_canvas(NUMBER_CANVAS_WIDTH, brush, NUMBER_CANVAS_KEY)
+    rgba = drawing.image_data
+    reading = None if rgba is None else read_number(classifier, canvas_to_ink(rgba))
+    if reading is None:
+        with st.container(key=NUMBER_HINT_KEY):
+            st.info(f"{NUMBER_HINT}\n\n{STRIP_HINT}", icon="✏️")
+    else:
+        number_answer(classifier, recall_number(reading, handwriting_memory()), "number")

@@ -1,0 +1,92 @@
+"""The page's own style and scripts: the files of `tabs/static/`, read once at import and
+filled in with the keys and words of the Draw tab they style and script."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from string import Template
+
+from tabs import charts
+from tabs.draw import BRUSH_POPOVER_KEY, HIDDEN_MARK, MODE_AREAS, SHOWN_MARK
+from tabs.draw.feedback_row import MEANT_KEYS, NOTICE_SLOT, PICK_KEY
+from tabs.draw.number import NARROW_PAGE, NUMBER_CANVAS_KEY, NUMBER_CANVAS_NAME, NUMBER_HINT_KEY
+from tabs.draw.one_digit import (
+    CANVAS_KEY,
+    CANVAS_NAME,
+    MEMORY_SLOT,
+    MESSAGE_SLOT,
+    METRICS_SLOT,
+    PROBABILITY_CHART_KEY,
+)
+from tabs.draw.photo import PHOTO_ANSWER_KEY, PHOTO_PICTURE_KEY, PHOTO_RESULT_KEY, PHOTO_UPLOAD_KEY
+from tabs.draw.shared import BLANK, CLEAR_TEXT, CONFIDENCE, PREDICTION, SURFACE
+
+STATIC = Path(__file__).resolve().parent.parent / "static"
+STYLE_ID = "digit-page-style"  # the style element, which the style itself takes off the layout
+ANNOUNCER_ID = "digit-announcer"  # the status region a screen reader hears the answer from
+ANNOUNCE_AFTER_MS = 150  # ...once the page has stopped changing for this long,
+ANNOUNCE_WITHIN_MS = 1000  # ...or at the latest this long after it started changing
+REFOCUS_AFTER_MS = 300  # a control that lost the focus to a run gets it back this much later,
+REFOCUS_EVERY_MS = 100  # and again whenever the run's redrawing drops it,
+REFOCUS_WITHIN_MS = 3000  # until this long after it was lost
+
+
+def filled(name: str, **values: object) -> str:
+    """A file of `tabs/static/` without its opening comment, which says what the file does and
+    why for its readers alone, and with its `$placeholders` filled in (string.Template: a `$`
+    of the file's own is written `$$`)."""
+    _opening_comment, body = (STATIC / name).read_text(encoding="utf-8").split("*/\n", 1)
+    return Template(body).substitute(values)
+
+
+PAGE_STYLE = filled(
+    "page.css",
+    style_id=STYLE_ID,
+    pick_key=PICK_KEY,
+    chart_key=PROBABILITY_CHART_KEY,
+    metrics_slot=METRICS_SLOT,
+    message_slot=MESSAGE_SLOT,
+    memory_slot=MEMORY_SLOT,
+    brush_popover=BRUSH_POPOVER_KEY,
+    notice_slot=NOTICE_SLOT,
+    upload_key=PHOTO_UPLOAD_KEY,
+    photo_picture=PHOTO_PICTURE_KEY,
+    photo_answer=PHOTO_ANSWER_KEY,
+    photo_result=PHOTO_RESULT_KEY,
+    mode_areas=", ".join(f".st-key-{area}" for area in MODE_AREAS.values()),
+    meant_fields=", ".join(f".st-key-{key}" for key in MEANT_KEYS.values()),
+    shown_mark=SHOWN_MARK,
+    hidden_mark=HIDDEN_MARK,
+    number_hint=NUMBER_HINT_KEY,
+    narrow_page=NARROW_PAGE,
+)
+CANVAS_SCRIPT = filled(
+    "canvas.js",
+    canvas_key=CANVAS_KEY,
+    number_canvas_key=NUMBER_CANVAS_KEY,
+    clear_label=CLEAR_TEXT,
+    surface=SURFACE,
+    focus_colour=charts.HIGHLIGHT,
+    canvas_name=CANVAS_NAME,
+    number_canvas_name=NUMBER_CANVAS_NAME,
+    narrow_page=NARROW_PAGE,
+)
+ANNOUNCER_SCRIPT = filled(
+    "announcer.js",
+    region_id=ANNOUNCER_ID,
+    answer_labels=json.dumps([PREDICTION, CONFIDENCE]),
+    blank=BLANK,
+    quiet_ms=ANNOUNCE_AFTER_MS,
+    longest_ms=ANNOUNCE_WITHIN_MS,
+)
+FOCUS_SCRIPT = filled(
+    "focus.js",
+    settle_ms=REFOCUS_AFTER_MS,
+    every_ms=REFOCUS_EVERY_MS,
+    within_ms=REFOCUS_WITHIN_MS,
+)
+# The style first, then the scripts: all of it one element of the page (see webapp.main).
+PAGE_HEAD = f'<style id="{STYLE_ID}">\n{PAGE_STYLE}</style>' + "".join(
+    f"<script>\n{script}</script>" for script in (CANVAS_SCRIPT, ANNOUNCER_SCRIPT, FOCUS_SCRIPT)
+)

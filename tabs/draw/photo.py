@@ -1,0 +1,117 @@
+"""A photo: an uploaded photo or scan of handwriting, read like a number written on the canvas,
+shown with a box around each digit and mark found."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import streamlit as st
+from PIL import Image, ImageColor, ImageDraw
+
+import digit_model
+from reading import NumberReading, read_number, recall_number
+from reading.photo import FILE_EXTENSIONS, Photo, PhotoBusy, PhotoError, read_upload
+from tabs import charts
+from tabs.draw.number import number_answer
+from tabs.draw.shared import handwriting_memory
+
+if TYPE_CHECKING:
+    from streamlit.runtime.uploaded_file_manager import UploadedFile
+
+PHOTO_HINT = (
+    "Upload a photo or scan of digits written on plain, lined or squared paper (or in chalk "
+    "on a board): one line, filling most of the picture. PNG, JPEG or WebP. Digits in a form's "
+    "printed boxes, or on a printed line, are often misread."
+)
+NO_HANDWRITING = (
+    "No handwriting found in this picture. Try a closer photo with the digits large, dark "
+    "and sharp, on plain paper."
+)
+PHOTO_HEIGHT = 360  # px; a tall photo is shown no taller than this
+OUTLINE = ImageColor.getrgb(charts.HIGHLIGHT)  # around what is read on a photo
+PHOTO_UPLOAD_KEY = "photo_upload"
+PHOTO_PICTURE_KEY = "photo_picture"  # the picture as read, boxes drawn on it
+PHOTO_RESULT_KEY = "photo_result"  # the picture and what was read on it...
+PHOTO_ANSWER_KEY = "photo_answer"  # ...which goes first on a phone
+PHOTO_READING_KEY = "photo_reading"  # (file id, what was read), so reruns do not read it again
+
+
+def upload_reading(
+    classifier: digit_model.Classifier, upload: UploadedFile
+) -> tuple[Photo, NumberReading | None]:
+    """Find and read the handwriting on an upload, once: reruns (a toggle, a tab) reuse it.
+
+    Raises PhotoError, with a message for the person, for a file that is not a usable picture;
+    that too is kept, so a bad file is not decoded again on every rerun. "Busy" is not kept.
+    """
+    kept = st.session_state.get(PHOTO_READING_KEY)
+    if kept is None or kept[0] != upload.file_id:
+        try:
+            photo = read_upload(upload.getvalue())
+            kept = (upload.file_id, (photo, read_number(classifier, photo.ink)))
+        except PhotoBusy:
+            raise
+        except PhotoError as error:
+            kept = (upload.file_id, error)
+        st.session_state[PHOTO_READING_KEY] = kept
+    if isinstance(kept[1], PhotoError):
+        raise kept[1]
+    return kept[1]
+
+
+def outlined(photo: Photo, reading: NumberReading | None) -> np.ndarray:
+    """The photo with a box drawn around each digit and mark (point, comma, minus) read on it."""
+    picture = Image.fromarray(photo.picture)
+    if reading is not None:
+        pen = ImageDraw.Draw(picture)
+        line = max(2, round(max(picture.size) / 250))
+        for box in [digit.box for digit in reading.digits] + [mark.box for mark in reading.marks]:
+            # Right and bottom are exclusive; the outline's corners are inclusive.
+            outline = (box.left - line, box.top - line, box.right - 1 + line, box.bottom - 1 + line)
+            pen.rectangle(outline, outline=OUTLINE, width=line)
+    return np.asarray(picture)
+
+
+@st.fragment
+def photo_section(classifier: digit_model.Classifier) -> None:
+    """Upload a photo or scan of handwriting; it is read like a number written on the canvas."""
+    upload = st.file_uploader(
+        "Photo or scan of handwriting",
+        type=list(FILE_EXTENSIONS),
+        key=PHOTO_UPLOAD_KEY,
+        help=PHOTO_HINT,
+    )
+    if upload is None:
+        st.session_state.pop(PHOTO_READING_KEY, None)
+        st.info(PHOTO_HINT, icon="📷")
+        return
+    try:
+        photo, reading = upload_reading(classifier, upload)
+    except PhotoError as error:
+        st.error(str(error), icon="🚫")
+        return
+    height, width = photo.picture.shape[:2]
+    # A portrait photo leaves half the page beside it: the answer goes there, as it goes
+    # beside the canvas. On a phone the answer goes above the picture, which would fill the
+    # first screen.
+    portrait = height >= width
+    result = st.container(key=PHOTO_RESULT_KEY)
+    picture_area, answer_area = result.columns(2, gap="medium") if portrait else (result, result)
+    # A container's width, unlike an image's, shrinks to fit a narrow screen.
+    shown_width = min(width, round(PHOTO_HEIGHT * width / height))
+    boxed = reading is not None and not reading.several_lines  # boxes across lines mean nothing
+    with picture_area, st.container(key=PHOTO_PICTURE_KEY, width=shown_width):
+        st.image(
+            outlined(photo, reading if boxed else None),
+            caption="Your picture: each digit, point, comma and minus found is boxed"
+            if boxed
+            else "Your picture",
+            width="stretch",
+            alt=f"Your picture, read as {reading.number}" if boxed else "Your picture",
+        )
+    with answer_area, st.container(key=PHOTO_ANSWER_KEY):
+        if reading is None:
+            st.info(NO_HANDWRITING, icon="🔍")
+        else:
+            number_answer(classifier, recall_number(reading, handwriting_memory()), "photo")

@@ -1,0 +1,123 @@
+/*
+ * The canvas waits 200 ms after the pen is lifted before it sends the drawing, to batch quick
+ * edits; that alone would double the time to the answer. When a stroke ends on the drawing
+ * surface, this asks it to send at once through its own "Update the app" toolbar button (after
+ * the canvas has finished the stroke).
+ * The canvas's toolbar shows only while a mouse hovers over it, small, and floats over what
+ * lies above the canvas: a finger never sees it. This gives every canvas a row of controls
+ * under it instead: Undo, Redo and Clear, each named in words and large enough for a finger,
+ * always shown. It drops the toolbar's other buttons (sending, which the pen-up does, and
+ * editing strokes, which a digit does not need). The canvas keeps its styles in a shadow root,
+ * so the rules are adopted there, as the root is made: before anything shows in it. The canvas
+ * shows its layers before its own stylesheet has loaded, and until then its background layer
+ * would push the drawing surface down by the canvas's height, to jump back up a moment later;
+ * the rules also lay that layer out. A control's focus ring is a shadow, which a high-contrast
+ * mode drops: an outline, transparent but there, shows in its place. A touch screen keeps a
+ * control tapped "hovered" until something else is tapped: there a control is shaded only
+ * while pressed.
+ * On a phone the wide canvas's box scrolls sideways, but a finger on the canvas draws: a
+ * shaded strip along the bottom of the box, which is no canvas, takes a swipe and scrolls it.
+ * Clear scrolls it back to its left edge, where the next number starts. Swiped on to the
+ * right from that edge, the browser would take the swipe for "back" and leave the page, and
+ * the number with it: such a swipe (of one finger: two may pinch to zoom) is held there.
+ * If the component's markup ever changes, the page falls back to the canvas's own delay and
+ * toolbar.
+ *
+ * Read once by tabs/draw/page_head.py, which leaves this comment out of the page and fills
+ * in each $placeholder (string.Template: a `$` of the file's own is written `$$`).
+ */
+(() => {
+  if (window.digitCanvasControls) return;
+  window.digitCanvasControls = true;
+  const canvases = ".st-key-$canvas_key, .st-key-$number_canvas_key";
+  const controls = new CSSStyleSheet();
+  controls.replaceSync(`
+    .dc-container { position: relative; }
+    .dc-background-canvas { position: absolute; top: 0; left: 0; }
+    .dc-root > .dc-toolbar {
+      position: static; opacity: 1; padding: 0.5rem 0 0; transition: none;
+    }
+    .dc-toolbar-card { background: none; box-shadow: none; padding: 0; gap: 0.5rem; }
+    .dc-icon-button {
+      min-width: 2.75rem; min-height: 2.75rem; gap: 0.375rem; padding: 0 0.875rem;
+      border: 1px solid var(--st-border-color, #d5dae5); font: inherit; font-size: 0.9375rem;
+      color: var(--st-text-color, #31333f); touch-action: manipulation;
+    }
+    .dc-icon-button svg { width: 1.125rem; height: 1.125rem; }
+    .dc-icon-button:focus-visible {
+      outline: 2px solid transparent;
+      box-shadow: 0 0 0 0.2rem
+        color-mix(in srgb, var(--st-primary-color, $focus_colour) 50%, transparent);
+    }
+    .dc-icon-button::after { content: attr(aria-label); }
+    @media (hover: none) {
+      .dc-icon-button:hover:not(:disabled, :active) { background: none; }
+    }
+    .dc-toolbar-separator, .dc-toolbar-contextual,
+    button[aria-label="Update the app with this drawing"], button[aria-label="Edit"] {
+      display: none !important;
+    }
+  `);
+  const swipeStrip = new CSSStyleSheet();
+  swipeStrip.replaceSync(`
+    @media (max-width: ${narrow_page}px) {
+      .dc-scroll {
+        padding-bottom: 2.25rem;
+        background: linear-gradient(to top,
+          color-mix(in srgb, var(--st-text-color, #31333f) 10%, transparent) 2.25rem,
+          transparent 2.25rem);
+      }
+    }
+  `);
+  const name = (root) => {
+    const clear = root.querySelector('button[aria-label="Reset canvas & history"]');
+    clear?.setAttribute("aria-label", "$clear_label");
+    if (clear) clear.title = "Clear the drawing";
+    const surface = root.querySelector("$surface");
+    if (surface && !surface.hasAttribute("aria-label")) {
+      const wide = root.host.closest(".st-key-$number_canvas_key");
+      surface.setAttribute("role", "img");
+      surface.setAttribute("aria-label", wide ? "$number_canvas_name" : "$canvas_name");
+    }
+  };
+  const equip = (root) => {
+    if (root.adoptedStyleSheets.includes(controls)) return;
+    const wide = root.host.closest(".st-key-$number_canvas_key");
+    root.adoptedStyleSheets = [...root.adoptedStyleSheets, controls, ...(wide ? [swipeStrip] : [])];
+    name(root);
+    new MutationObserver(() => name(root)).observe(root, {childList: true, subtree: true});
+    if (!wide) return;
+    root.addEventListener("click", (event) => {
+      if (event.target.closest?.('button[aria-label="$clear_label"]')) {
+        root.querySelector(".dc-scroll")?.scrollTo({left: 0});
+      }
+    });
+    let start = null;  // the finger of a one-finger swipe; none while two pinch or rest
+    root.addEventListener("touchstart", (event) => {
+      start = event.touches.length === 1 ? event.touches[0] : null;
+    }, {passive: true});
+    root.addEventListener("touchmove", (event) => {
+      if (!start || event.touches.length !== 1) return;
+      const box = root.querySelector(".dc-scroll"), touch = event.touches[0];
+      const [right, down] = [touch.clientX - start.clientX, touch.clientY - start.clientY];
+      const onward = right > Math.abs(down) && box?.scrollLeft <= 0;
+      if (onward && event.cancelable) event.preventDefault();
+    }, {passive: false});
+  };
+  for (const area of document.querySelectorAll(canvases)) {
+    for (const host of area.querySelectorAll("*")) if (host.shadowRoot) equip(host.shadowRoot);
+  }
+  const attachShadow = Element.prototype.attachShadow;
+  Element.prototype.attachShadow = function (...options) {
+    const root = attachShadow.apply(this, options);
+    if (this.closest(canvases)) equip(root);
+    return root;
+  };
+  document.addEventListener("pointerup", (event) => {
+    const surface = event.composedPath().find((node) => node.matches?.("$surface"));
+    const host = surface?.getRootNode().host;
+    if (!host?.closest(canvases)) return;
+    setTimeout(() => host.shadowRoot
+      .querySelector('button[aria-label="Update the app with this drawing"]')?.click());
+  }, true);
+})();

@@ -1,0 +1,79 @@
+/*
+ * A control that loses the keyboard's focus because a run disabled it (✓ Correct once
+ * saved, Undo with nothing left to undo) would leave the focus on the page itself, and the
+ * next Tab at its top. Once the page settles, the focus goes back to the control if it is
+ * usable again, else to the next usable one after it (the digits after ✓ Correct, Redo
+ * after Undo), without scrolling; in a group of choices, to the one chosen (the digit just
+ * saved), as Tab into the group would. A field that the page itself lets go of (Streamlit's
+ * form does once Enter saves a number, and draws the field anew) gets the focus back, as a
+ * save by its button keeps it there; not on a touch screen, where the focus would bring the
+ * keyboard up again. For 3 s the focus is put back each time a slow run's redrawing drops
+ * it again. Tab or Escape, a click or a key press since, or focus the person moved on, is
+ * left alone.
+ *
+ * Read once by tabs/draw/page_head.py, which leaves this comment out of the page and fills
+ * in each $placeholder (string.Template: a `$` of the file's own is written `$$`).
+ */
+(() => {
+  if (window.digitFocusKept) return;
+  window.digitFocusKept = true;
+  const focusable =
+    ':is(button, input, textarea, select, a[href], [tabindex]):not([tabindex="-1"])';
+  const usable = (element) =>
+    element.isConnected && !element.disabled && element.getClientRects().length > 0;
+  const after = (control) => {
+    for (let root = control.getRootNode(), from = control; ;
+         from = root.host, root = root.host.getRootNode()) {
+      const next = [...root.querySelectorAll(focusable)].find((element) =>
+        from.compareDocumentPosition(element) & Node.DOCUMENT_POSITION_FOLLOWING
+        && !from.contains(element) && usable(element));
+      if (next || !root.host) return next;
+    }
+  };
+  // Streamlit may draw a widget anew after a run: the control of the same kind, name and
+  // text under the same key stands in for it.
+  const standIn = (control) => {
+    const keyed = control.closest('[class^="st-key-"], [class*=" st-key-"]');
+    const key = [...(keyed?.classList ?? [])]
+      .find((name) => name.startsWith("st-key-"));
+    const kind = (element) =>
+      [element.tagName, element.getAttribute("aria-label"), element.textContent].join("|");
+    const wanted = kind(control);
+    return () => key && [...document.querySelectorAll(`.$${CSS.escape(key)} $${focusable}`)]
+      .find((element) => kind(element) === wanted);
+  };
+  const chosenIn = (control) => {
+    const chosen = control?.closest('[role="radiogroup"]')
+      ?.querySelector('[role="radio"][aria-checked="true"]');
+    return chosen && usable(chosen) ? chosen : control;
+  };
+  let pressed = false;  // the person's last act was a key press other than Tab or Escape
+  let acts = 0;  // the person's key and pointer presses so far
+  document.addEventListener("keydown", (event) => {
+    pressed = !["Tab", "Escape"].includes(event.key);
+    acts += 1;
+  }, true);
+  document.addEventListener("pointerdown", () => {
+    pressed = false;
+    acts += 1;
+  }, true);
+  const touch = matchMedia("(pointer: coarse)");
+  document.addEventListener("focusout", (event) => {
+    const control = event.composedPath()[0];
+    if (event.relatedTarget || !(control instanceof Element)) return;
+    const letGo = pressed && !touch.matches;  // by the page, after the person's key press
+    if (usable(control) && !letGo) return;
+    const drawnAnew = letGo ? standIn(control) : () => null;
+    const [actsThen, until] = [acts, performance.now() + $within_ms];
+    const restore = () => {
+      if (acts !== actsThen || performance.now() > until || !document.hasFocus()) return;
+      if (document.activeElement === document.body) {
+        const again = control.isConnected ? control : drawnAnew();
+        const target = !again ? null : usable(again) ? again : chosenIn(after(again));
+        target?.focus({preventScroll: true});
+      }
+      setTimeout(restore, $every_ms);
+    };
+    setTimeout(restore, $settle_ms);
+  }, true);
+})();
