@@ -10,6 +10,11 @@ import pytest
 from playwright.sync_api import expect
 
 import tabs.draw
+import tabs.draw.feedback_row
+import tabs.draw.number
+import tabs.draw.one_digit
+import tabs.draw.page_head
+import tabs.draw.shared
 from devtools.drawing import PLACEMENTS, Digit
 from devtools.page import (
     RESET_SETTLE_MS,
@@ -78,7 +83,7 @@ class Finger:
 
     def draw_anew(self, digit: Digit, label: int) -> None:
         """Clear the canvas, write the digit at the first placement and wait for its answer."""
-        self.tap(ui.canvas_control(self.page, tabs.draw.CLEAR_TEXT))
+        self.tap(ui.canvas_control(self.page, tabs.draw.shared.CLEAR_TEXT))
         ui.expect_blank(self.page)
         self.page.wait_for_timeout(RESET_SETTLE_MS)
         self.draw(digit, *PLACEMENTS[0])
@@ -113,7 +118,7 @@ def test_ten_digits_drawn_with_a_finger_are_read_with_canvas_and_answer_in_view(
     finger = Finger(phone)
     in_view = []
     for label in range(10):
-        finger.tap(ui.canvas_control(phone, tabs.draw.CLEAR_TEXT))
+        finger.tap(ui.canvas_control(phone, tabs.draw.shared.CLEAR_TEXT))
         ui.expect_blank(phone)
         phone.wait_for_timeout(RESET_SETTLE_MS)
 
@@ -130,9 +135,11 @@ def test_a_doubt_shows_beside_the_answer_on_the_screen_and_nothing_below_moves(
     phone, clear_digits, doubtful_drawing
 ):
     finger = Finger(phone)
-    confirm = phone.get_by_role("button", name=tabs.draw.CONFIRM_TEXT)
-    doubt = phone.get_by_test_id("stMetricDelta").filter(has_text=tabs.draw.MAYBE_NO_DIGIT)
-    finger.tap(ui.canvas_control(phone, tabs.draw.CLEAR_TEXT))
+    confirm = phone.get_by_role("button", name=tabs.draw.feedback_row.CONFIRM_TEXT)
+    doubt = phone.get_by_test_id("stMetricDelta").filter(
+        has_text=tabs.draw.one_digit.MAYBE_NO_DIGIT
+    )
+    finger.tap(ui.canvas_control(phone, tabs.draw.shared.CLEAR_TEXT))
     ui.expect_blank(phone)
     phone.wait_for_timeout(RESET_SETTLE_MS)
     finger.draw(clear_digits[4], *PLACEMENTS[0])
@@ -140,7 +147,7 @@ def test_a_doubt_shows_beside_the_answer_on_the_screen_and_nothing_below_moves(
     expect(doubt).to_have_count(0)
     row_under_a_clear_answer = confirm.bounding_box()["y"]
 
-    finger.tap(ui.canvas_control(phone, tabs.draw.CLEAR_TEXT))
+    finger.tap(ui.canvas_control(phone, tabs.draw.shared.CLEAR_TEXT))
     ui.expect_blank(phone)
     phone.wait_for_timeout(RESET_SETTLE_MS)
     finger.draw(doubtful_drawing, *PLACEMENTS[0])
@@ -166,16 +173,16 @@ def test_the_brush_is_an_icon_beside_the_mode_that_a_finger_opens(phone):
 
 def test_undo_redo_and_clear_work_with_a_finger(phone, clear_digits):
     finger = Finger(phone)
-    finger.tap(ui.canvas_control(phone, tabs.draw.CLEAR_TEXT))
+    finger.tap(ui.canvas_control(phone, tabs.draw.shared.CLEAR_TEXT))
     ui.expect_blank(phone)
     phone.wait_for_timeout(RESET_SETTLE_MS)
-    for name in ("Undo", "Redo", tabs.draw.CLEAR_TEXT):
+    for name in ("Undo", "Redo", tabs.draw.shared.CLEAR_TEXT):
         control = ui.canvas_control(phone, name)
         assert on_screen(control)
         box = control.bounding_box()
         assert box["width"] >= 44 and box["height"] >= 44
     for control in (
-        phone.get_by_role("button", name=tabs.draw.CONFIRM_TEXT),
+        phone.get_by_role("button", name=tabs.draw.feedback_row.CONFIRM_TEXT),
         phone.get_by_role("button", name="Brush"),
     ):
         assert control.bounding_box()["height"] >= 44  # a finger's size, as the canvas's controls
@@ -196,12 +203,12 @@ def test_undo_redo_and_clear_work_with_a_finger(phone, clear_digits):
         phone.wait_for_timeout(RESET_SETTLE_MS)
     ui.expect_answer(phone, 7)
 
-    finger.tap(ui.canvas_control(phone, tabs.draw.CLEAR_TEXT))
+    finger.tap(ui.canvas_control(phone, tabs.draw.shared.CLEAR_TEXT))
     ui.expect_blank(phone)
     expect(undo).to_be_disabled()
     # A finger lifted leaves no hover behind: once the tap's own press and any focus ring are
     # over, the button tapped, still "hovered" as a touch screen leaves it, looks untouched.
-    clear = ui.canvas_control(phone, tabs.draw.CLEAR_TEXT)
+    clear = ui.canvas_control(phone, tabs.draw.shared.CLEAR_TEXT)
     released = "b => !b.matches(':active, :focus-visible')"
     phone.wait_for_function(released, arg=clear.element_handle(), timeout=ui.ANSWER_MS)
     assert clear.evaluate("b => b.matches(':hover')")
@@ -213,12 +220,12 @@ def test_the_wide_canvas_scrolls_under_a_finger_and_reads_a_number_beyond_the_sc
 ):
     finger = Finger(phone)
     modes = phone.get_by_role("radiogroup", name=tabs.draw.MODE_PROMPT)
-    finger.tap(modes.get_by_role("radio", name=tabs.draw.A_NUMBER, exact=True))
-    expect(phone.get_by_text(tabs.draw.NUMBER_HINT)).to_be_visible(timeout=ui.ANSWER_MS)
-    expect(phone.get_by_text(tabs.draw.STRIP_HINT)).to_be_visible()  # where the strip is
-    wait_until_drawable(phone, tabs.draw.NUMBER_CANVAS_KEY, ui.ANSWER_MS)
+    finger.tap(modes.get_by_role("radio", name=tabs.draw.shared.A_NUMBER, exact=True))
+    expect(phone.get_by_text(tabs.draw.number.NUMBER_HINT)).to_be_visible(timeout=ui.ANSWER_MS)
+    expect(phone.get_by_text(tabs.draw.number.STRIP_HINT)).to_be_visible()  # where the strip is
+    wait_until_drawable(phone, tabs.draw.number.NUMBER_CANVAS_KEY, ui.ANSWER_MS)
     wait_for_run_to_end(phone)
-    surface = drawing_surface(phone, tabs.draw.NUMBER_CANVAS_KEY)
+    surface = drawing_surface(phone, tabs.draw.number.NUMBER_CANVAS_KEY)
     where = "(c) => [c.closest('.dc-scroll').scrollLeft, c.getBoundingClientRect().x]"
 
     # A sideways swipe across the canvas draws; along the strip under it, it scrolls the box.
@@ -257,19 +264,19 @@ def test_the_wide_canvas_scrolls_under_a_finger_and_reads_a_number_beyond_the_sc
     assert confidence["x"] >= number["x"] + number["width"]
     # Saved with the keyboard's Enter, the field is let go: focused, it would bring the
     # keyboard up again over the page.
-    meant = phone.get_by_role("textbox", name=tabs.draw.NUMBER_MEANT_PROMPT)
+    meant = phone.get_by_role("textbox", name=tabs.draw.feedback_row.NUMBER_MEANT_PROMPT)
     scrolled = phone.evaluate(PAGE_SCROLL)
     meant.focus()
     phone.keyboard.type("47")
     phone.keyboard.press("Enter")
     expect(phone.get_by_text("Saved as 4.7")).to_be_visible(timeout=ui.ANSWER_MS)
-    phone.wait_for_timeout(2 * tabs.draw.REFOCUS_AFTER_MS)
+    phone.wait_for_timeout(2 * tabs.draw.page_head.REFOCUS_AFTER_MS)
     expect(meant).not_to_be_focused()
     phone.evaluate(f"(top) => {{ {PAGE_SCROLLER}.scrollTop = top; }}", scrolled)  # strip back
 
     # Clear takes the box back to its left edge, where the next number starts.
-    finger.tap(ui.canvas_control(phone, tabs.draw.CLEAR_TEXT))
-    expect(phone.get_by_text(tabs.draw.NUMBER_HINT)).to_be_visible(timeout=ui.ANSWER_MS)
+    finger.tap(ui.canvas_control(phone, tabs.draw.shared.CLEAR_TEXT))
+    expect(phone.get_by_text(tabs.draw.number.NUMBER_HINT)).to_be_visible(timeout=ui.ANSWER_MS)
     phone.wait_for_function(
         "([canvas]) => canvas.closest('.dc-scroll').scrollLeft === 0",
         arg=[surface.element_handle()],
@@ -284,8 +291,8 @@ def test_the_wide_canvas_scrolls_under_a_finger_and_reads_a_number_beyond_the_sc
     assert phone.url == page_url
     expect(surface).to_be_visible()
 
-    finger.tap(modes.get_by_role("radio", name=tabs.draw.ONE_DIGIT, exact=True))
-    wait_until_drawable(phone, tabs.draw.CANVAS_KEY, ui.ANSWER_MS)
+    finger.tap(modes.get_by_role("radio", name=tabs.draw.shared.ONE_DIGIT, exact=True))
+    wait_until_drawable(phone, tabs.draw.one_digit.CANVAS_KEY, ui.ANSWER_MS)
 
 
 def test_two_fingers_on_the_strip_still_pinch_to_zoom(browser, app_url):
@@ -294,10 +301,10 @@ def test_two_fingers_on_the_strip_still_pinch_to_zoom(browser, app_url):
     with ui.opened_page(browser, app_url, viewport=ui.PHONE, **TOUCH_SCREEN) as page:
         finger = Finger(page)
         modes = page.get_by_role("radiogroup", name=tabs.draw.MODE_PROMPT)
-        finger.tap(modes.get_by_role("radio", name=tabs.draw.A_NUMBER, exact=True))
-        wait_until_drawable(page, tabs.draw.NUMBER_CANVAS_KEY, ui.ANSWER_MS)
+        finger.tap(modes.get_by_role("radio", name=tabs.draw.shared.A_NUMBER, exact=True))
+        wait_until_drawable(page, tabs.draw.number.NUMBER_CANVAS_KEY, ui.ANSWER_MS)
         wait_for_run_to_end(page)
-        box = drawing_surface(page, tabs.draw.NUMBER_CANVAS_KEY).bounding_box()
+        box = drawing_surface(page, tabs.draw.number.NUMBER_CANVAS_KEY).bounding_box()
 
         finger.spread(box["y"] + box["height"] + 16, right=220, left=160)
 
@@ -315,7 +322,7 @@ def test_a_photo_on_a_phone_shows_the_number_read_above_it(
     photo_file.write_bytes(encoded(picture, "JPEG", quality=80))
     with ui.opened_page(browser, app_url, viewport=ui.PHONE, **TOUCH_SCREEN) as page:
         modes = page.get_by_role("radiogroup", name=tabs.draw.MODE_PROMPT)
-        Finger(page).tap(modes.get_by_role("radio", name=tabs.draw.A_PHOTO, exact=True))
+        Finger(page).tap(modes.get_by_role("radio", name=tabs.draw.shared.A_PHOTO, exact=True))
         page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(photo_file)
 
         expect(ui.answer(page)).to_have_text("42", timeout=ui.ANSWER_MS)
@@ -356,7 +363,7 @@ def test_the_notice_that_a_label_is_saved_lets_the_next_stroke_through(phone, cl
     choice.scroll_into_view_if_needed()
     finger.tap(choice)
 
-    canvas = phone.locator(f".st-key-{tabs.draw.CANVAS_KEY}")
+    canvas = phone.locator(f".st-key-{tabs.draw.one_digit.CANVAS_KEY}")
     landed = phone.wait_for_function(
         WHERE_A_TOUCH_UNDER_THE_NOTICE_LANDS, arg=[canvas.element_handle()], timeout=ui.ANSWER_MS
     )
@@ -368,7 +375,7 @@ def test_history_on_a_phone_shows_everyones_counts_in_one_row(phone, clear_digit
     """Stacked, the three counts would fill a screen above the visitor's own labels."""
     finger = Finger(phone)
     finger.draw_anew(clear_digits[3], 3)
-    confirm = phone.get_by_role("button", name=tabs.draw.CONFIRM_TEXT)
+    confirm = phone.get_by_role("button", name=tabs.draw.feedback_row.CONFIRM_TEXT)
     confirm.scroll_into_view_if_needed()
     finger.tap(confirm)
     expect(confirm).to_be_disabled(timeout=ui.ANSWER_MS)
@@ -383,7 +390,7 @@ def test_history_on_a_phone_shows_everyones_counts_in_one_row(phone, clear_digit
     assert [box["y"] for box in boxes] == pytest.approx([boxes[0]["y"]] * 3, abs=1)
     assert all(box["x"] >= 0 and box["x"] + box["width"] <= ui.PHONE["width"] for box in boxes)
     # The table of labels, a fixed height, lies between its toolbar and the heading below.
-    expect(phone.get_by_test_id("stDataFrame")).to_be_visible(timeout=ui.ANSWER_MS)
+    ui.wait_for_tables(phone)
     assert phone.evaluate(TABLE_OVERLAPS) == [[0, 0]]
     draw = phone.get_by_role("tab", name="Draw")
     draw.scroll_into_view_if_needed()
@@ -414,6 +421,7 @@ def test_a_tables_toolbar_on_a_phone_covers_nothing_above_it(phone):
     finger.tap(card)
     # The caption under the card's last table.
     expect(phone.get_by_text("Pen handwriting: UNIPEN")).to_be_visible(timeout=ui.ANSWER_MS)
+    ui.wait_for_tables(phone)
 
     overlaps = phone.evaluate(TABLE_OVERLAPS)
 

@@ -9,7 +9,10 @@ from string import Template
 
 from playwright.sync_api import Page, Route, expect
 
-import tabs.draw
+import tabs.draw.feedback_row
+import tabs.draw.one_digit
+import tabs.draw.page_head
+import tabs.draw.shared
 from devtools.drawing import Digit
 from devtools.page import ANSWER_MS, drawing_surface, wait_until_drawable
 
@@ -67,7 +70,7 @@ NEXT_FRAMES = "new Promise((done) => requestAnimationFrame(() => requestAnimatio
 
 def record_surface_tops(canvas_key: str) -> str:
     """The script that records where the canvas `canvas_key`'s surface is on every frame."""
-    return RECORD_SURFACE_TOPS.substitute(canvas_key=canvas_key, surface=tabs.draw.SURFACE)
+    return RECORD_SURFACE_TOPS.substitute(canvas_key=canvas_key, surface=tabs.draw.shared.SURFACE)
 
 
 def hold_canvas_stylesheet(page: Page) -> list[Route]:
@@ -90,9 +93,28 @@ def surface_tops_once_styled(page: Page, canvas_key: str, held: list[Route]) -> 
     return page.evaluate("window.surfaceTops")
 
 
+# Whether every table on show is drawn with its toolbar, and nothing else on show still waits
+# for its code: Streamlit loads a table's code when a page first shows one, and holds its place
+# with a placeholder (a skeleton) until then.
+TABLES_DRAWN = """() => {
+  const shown = (selector) =>
+    [...document.querySelectorAll(selector)].filter((element) => element.offsetParent !== null);
+  const tables = shown('[data-testid="stDataFrame"]');
+  return shown('[data-testid="stSkeleton"]').length === 0 && tables.length > 0
+    && tables.every((table) => table.querySelector('[data-testid="stElementToolbar"]'));
+}"""
+
+
+def wait_for_tables(page: Page) -> None:
+    """Wait until the tables on show are drawn with their toolbars, and the page is laid out
+    around them: what lies above and below a table is measured only then."""
+    page.wait_for_function(TABLES_DRAWN, timeout=ANSWER_MS)
+    page.evaluate(NEXT_FRAMES)
+
+
 def canvas(page):
     """The one-digit canvas's drawing surface."""
-    return drawing_surface(page, tabs.draw.CANVAS_KEY)
+    return drawing_surface(page, tabs.draw.one_digit.CANVAS_KEY)
 
 
 def metric(page, label: str):
@@ -109,11 +131,11 @@ def answer(page):
 
 def announced(page):
     """What the page's status region last said, for a screen reader to read out."""
-    return page.locator(f"#{tabs.draw.ANNOUNCER_ID}")
+    return page.locator(f"#{tabs.draw.page_head.ANNOUNCER_ID}")
 
 
 def hint(page):
-    return page.get_by_text(tabs.draw.DRAW_HINT)
+    return page.get_by_text(tabs.draw.one_digit.DRAW_HINT)
 
 
 def canvas_control(page, name: str):
@@ -131,12 +153,12 @@ def expect_answer(page, label: int, timeout: float = ANSWER_MS) -> None:
 def expect_blank(page) -> None:
     """The hint shows and the answer is blank."""
     expect(hint(page)).to_be_visible(timeout=ANSWER_MS)
-    expect(answer(page)).to_have_text(tabs.draw.BLANK)
+    expect(answer(page)).to_have_text(tabs.draw.shared.BLANK)
 
 
 def digit_choice(page, digit: int):
     """One of the ten digits under the answer, to say which digit was meant."""
-    picker = page.get_by_role("radiogroup", name=tabs.draw.PICK_PROMPT)
+    picker = page.get_by_role("radiogroup", name=tabs.draw.feedback_row.PICK_PROMPT)
     return picker.get_by_role("radio", name=str(digit), exact=True)
 
 

@@ -1,67 +1,60 @@
-"""The data sets beside the project for the tests: a test that needs one skips when it is
-absent, and fails under CI, which must provide ../shared/."""
+"""The data sets for the tests: a test that needs one it cannot have skips, saying why in one
+line, and fails under CI, which must provide ../shared/."""
 
 from __future__ import annotations
 
 import functools
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import NoReturn
 
 import numpy as np
 import pytest
 
 from devtools import datasets
-from training import cvl, unipen
+from training import cvl, sources, unipen
 
-if TYPE_CHECKING:
-    import train_model
+# Where the files of ../shared come from, for a skip's one line.
+SHARED_ORIGIN = "a file of the project's ../shared, as developers and CI have it (see docs/data.md)"
 
 
-def _require(path: Path, missing: str, missing_in_ci: str) -> None:
-    """Skip the test when `path` is absent, or fail it under CI."""
+def _unavailable(reason: str) -> NoReturn:
+    """Skip the test for `reason`, or fail it under CI, which must run every test."""
+    if os.environ.get("CI"):
+        pytest.fail(f"{reason}; CI must provide ../shared/")
+    pytest.skip(reason)
+
+
+def _require(path: Path, what: str) -> None:
+    """Skip the test when `what`, kept at `path` in ../shared, is absent, or fail it under CI."""
     if not path.is_file():
-        if os.environ.get("CI"):
-            pytest.fail(missing_in_ci)
-        pytest.skip(missing)
+        _unavailable(f"needs {what} at {path}: {SHARED_ORIGIN}")
 
 
 def mnist(split: str = "test") -> tuple[np.ndarray, np.ndarray]:
-    """(images uint8, labels) of one split; skips when the file is absent, fails in CI."""
-    path = datasets.MNIST_PATH
-    _require(
-        path,
-        f"MNIST is not at {path}",
-        f"MNIST is missing at {path}; CI must provide ../shared/mnist.npz",
-    )
-    return datasets.mnist(split)
+    """(images uint8, labels) of one split, from ../shared or Keras's cache; skips when MNIST
+    cannot be had, fails in CI."""
+    try:
+        return datasets.mnist(split)
+    except FileNotFoundError as error:
+        _unavailable(str(error))
 
 
 @functools.cache
-def _pen_split() -> train_model.PenSplit:
-    # Imported here: TensorFlow takes seconds to load, and the feedback tests' writer
-    # processes, which import this module, need only MNIST.
-    import train_model
-
-    return train_model.pen_split(datasets.UNIPEN_PATH)
+def _pen_split() -> sources.PenSplit:
+    return sources.pen_split(datasets.UNIPEN_PATH)
 
 
 def pen_unseen_sites() -> unipen.PenCharacters:
     """Characters of the UNIPEN sites training never sees; skips when the file is absent, fails
     in CI."""
-    path = datasets.UNIPEN_PATH
-    _require(
-        path,
-        f"UNIPEN pen handwriting is not at {path}",
-        f"UNIPEN is missing at {path}; CI must provide ../shared/",
-    )
+    _require(datasets.UNIPEN_PATH, "UNIPEN pen handwriting")
     return _pen_split().unseen_sites
 
 
 def cvl_valid() -> cvl.CvlDigits:
     """CVL's validation writers' digits, read-only; skips when the file is absent, fails in CI."""
-    path = datasets.CVL_PATH
-    _require(path, f"CVL digits are not at {path}", f"CVL is missing at {path}; CI must provide it")
+    _require(datasets.CVL_PATH, "the CVL digits")
     return _cvl_valid()
 
 
