@@ -23,7 +23,7 @@ from starlette.middleware import Middleware
 
 import digit_model
 from feedback import downloads
-from server import api, deadlines, readiness
+from server import api, deadlines, readiness, session_log
 from server.reconnects import WholeRunFirst
 from server.security_headers import SecurityHeaders
 from server.served_model import figures, preload, shared_classifier
@@ -52,6 +52,7 @@ def load_classifier(path: str) -> digit_model.Classifier:
 def main() -> None:
     """The page: title, the model's state, then one tab per section."""
     st.set_page_config(page_title="Digit reader", page_icon="✏️")
+    session_log.log_session_start()
     # First, so that the script is in place before a canvas's own code has drawn anything.
     # One element: a style on its own would go out as a page event, and the next event (a
     # toast from a fragment run) would take it off the page.

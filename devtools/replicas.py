@@ -1,8 +1,8 @@
 """Several replicas of the page behind nginx, run with the configuration in `deploy/`.
 
-The nginx configuration is `deploy/nginx.conf` as committed, with only the listen address and
+The nginx configuration is `deploy/nginx.conf` as committed, with only the listen port and
 the replicas' addresses (`deploy/replicas.conf`) changed, so what the replica test and the
-benchmarks run is what the README tells an operator to run.
+benchmarks run is what docs/deploy.md tells an operator to run.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from devtools.page import free_port, stop_page
 
 DEPLOY = REPO_ROOT / "deploy"
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
-LISTEN = "listen 8080;"
+LISTEN = "listen 127.0.0.1:8080;"
 REPLICA_LINE = re.compile(r"^server (\S+)( .*;)$", re.MULTILINE)
 START_TIMEOUT_S = 20
 PLACEMENT_PROBE = "/_stcore/host-config"  # a small page request any replica answers
@@ -67,11 +67,12 @@ def load_balancer(workdir: Path, replicas: Sequence[str]) -> Iterator[str]:
     addresses = [url.removeprefix("http://").removeprefix("https://") for url in replicas]
     for name, text in nginx_files(port, addresses).items():
         (workdir / name).write_text(text)
+    # nginx.conf puts nginx's pid, error.log and access.log in the prefix, workdir; what nginx
+    # says before it has read the file goes to the same error log.
     log = workdir / "error.log"
-    settings = f"daemon off; pid {workdir / 'nginx.pid'}; error_log {log} warn;"
-    command = [NGINX, "-p", str(workdir), "-c", str(workdir / "nginx.conf"), "-g", settings]
-    with (workdir / "access.log").open("w") as access_log:
-        nginx = subprocess.Popen(command, stdout=access_log, stderr=subprocess.STDOUT)
+    command = [NGINX, "-p", str(workdir), "-c", str(workdir / "nginx.conf"), "-g", "daemon off;"]
+    with log.open("a") as early_errors:
+        nginx = subprocess.Popen(command, stdout=early_errors, stderr=subprocess.STDOUT)
     try:
         _wait_until_listening(port, nginx, log)
         yield f"http://127.0.0.1:{port}"

@@ -12,6 +12,10 @@ model's state is read, never waited for (a model file put back after a failed lo
 again in the background), and the database is asked on a worker thread of its own
 and given up on after PING_WAIT_S. A store that failed answers "unavailable" at once for
 its retry period, so a database that has just come back shows ready a few seconds later.
+
+It speaks for the one process that answers it. Asked through a load balancer, it checks only
+the replica that request is placed on: check each replica at its own address (by hand,
+`curl http://127.0.0.1:8501/api/ready`, then 8502, ...; docs/deploy.md).
 """
 
 from __future__ import annotations
@@ -24,12 +28,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from feedback.store import RETRY_AFTER_S, StorageUnavailable, configured_store
+from feedback.database import RETRY_AFTER_S, StorageUnavailable
+from feedback.store import configured_store
 from server import served_model
 from server.api import api_route
 
 PATH = "/api/ready"
-# A store call answers within about 5 s, whatever the database does (feedback.store); a
+# A store call answers within about 5 s, whatever the database does (feedback.database); a
 # ping that has not answered by then, or is still waiting for the thread, is no answer.
 PING_WAIT_S = 5.0
 DATABASE_READY, DATABASE_UNAVAILABLE = "ready", "unavailable"

@@ -1,0 +1,42 @@
+"""Which replica holds a page: `streamlit run webapp.py` logs one line when a session starts,
+naming this replica by host name and port, and none for the session's later runs."""
+
+from __future__ import annotations
+
+import re
+import socket
+
+import pytest
+
+from devtools.page import served_page, wait_for_run_to_end
+from feedback.visitor import VISITOR_COOKIE, labels_id
+from tests.support.browser import opened_page
+
+pytestmark = [pytest.mark.browser]
+
+SESSION_LINE = re.compile(r"Session ([0-9a-f]{8}) started on replica (\S+), visitor ([0-9a-f]{8})$")
+
+
+def test_each_session_is_logged_once_with_the_replica_that_holds_it(browser, tmp_path):
+    log = tmp_path / "server.log"
+    with served_page(log, f"sqlite:///{tmp_path / 'feedback.db'}") as url:
+        with opened_page(browser, url) as page:
+            # Whole runs of the same session, each calling the page's script again.
+            for tab in ("History", "Draw"):
+                page.get_by_role("tab", name=tab).click()
+                wait_for_run_to_end(page)
+            cookies = page.context.cookies()
+            first_visitor = next(c["value"] for c in cookies if c["name"] == VISITOR_COOKIE)
+        with opened_page(browser, url):
+            pass
+    lines = [
+        match.groups()
+        for line in log.read_text().splitlines()
+        if (match := SESSION_LINE.search(line))
+    ]
+    assert len(lines) == 2, log.read_text()[-3000:]
+    (first, replica, visitor), (second, other_replica, other_visitor) = lines
+    port = url.rpartition(":")[2]
+    assert replica == other_replica == f"{socket.gethostname()}:{port}"
+    assert visitor == labels_id(first_visitor)[:8] != other_visitor
+    assert first != second
