@@ -24,7 +24,9 @@ from starlette.middleware import Middleware
 import digit_model
 from feedback import downloads
 from server import api, deadlines, readiness, session_log
+from server.cache_clearing import CacheClearingForDevelopers
 from server.reconnects import WholeRunFirst
+from server.request_framing import OneBodyLength
 from server.security_headers import SecurityHeaders
 from server.served_model import figures, preload, shared_classifier
 from server.visitor_cookie import VisitorCookie
@@ -102,8 +104,10 @@ else:
         routes=[*endpoints, *api.unknown_paths(endpoints), *downloads.routes(st.secrets)],
         middleware=[
             Middleware(SecurityHeaders),
+            Middleware(OneBodyLength),
             Middleware(VisitorCookie),
             Middleware(WholeRunFirst),
+            Middleware(CacheClearingForDevelopers),
         ],
     )
     # TensorFlow's import and the model's load take seconds: start them while the server

@@ -3,7 +3,9 @@
 The History tab asks for a link to one visitor's labels (or, for the app's owner,
 everyone's) and shows it; the route streams the CSV or the .npz straight from the
 database, a chunk of rows at a time, so a download of any size takes little memory. A link
-is a random token that names whose labels it covers, and expires.
+is a random token that names whose labels it covers, and expires. It downloads only with the
+visitor cookie of the browser it was shown to (`feedback.visitor`): a link copied out of that
+browser, into another or into a message, leaks nothing.
 
 Where links are kept follows the feedback database (`links_for`): with PostgreSQL, in its
 `download_link` table (`DatabaseLinks`), so that a link made on one replica of the app
@@ -29,15 +31,12 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from feedback.database import RETRY_AFTER_S, StorageUnavailable
 from feedback.export import csv_chunks, npz_chunks
-from feedback.store import (
-    RETRY_AFTER_S,
-    FeedbackStore,
-    StorageUnavailable,
-    configured_store,
-    download_link_table,
-    validate_session_id,
-)
+from feedback.labels import validate_session_id
+from feedback.schema import download_link_table
+from feedback.store import FeedbackStore, configured_store
+from feedback.visitor import VISITOR_COOKIE, is_visitor_id, labels_id
 
 LINK_LIFETIME_S = 30 * 60  # a link works for this long after the History tab last showed it
 MAX_LINKS = 10_000  # links alive at once for the app; more wait for some to expire
@@ -45,6 +44,10 @@ TOKEN_BYTES = 24  # random bytes in a token, written in 32 URL-safe characters
 TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")  # what a token may look like, checked before a query
 PATH_PREFIX = "downloads"
 CSV_NAME, NPZ_NAME = "feedback.csv", "feedback.npz"
+NOT_YOURS = (
+    "This download link works only in the browser whose History tab showed it, with its "
+    "cookies. Open the History tab in this browser for a link of your own."
+)
 
 
 @dataclass(frozen=True)
@@ -218,8 +221,16 @@ def _grant(secrets: Mapping | None, token: str) -> Grant | None:
     return links_for(configured_store(secrets)).find(token)
 
 
+def _shown_to(request: Request, grant: Grant) -> bool:
+    """Whether the request comes from the browser the link was shown to: the History tab
+    gives a link to the labels id of the visitor cookie its page was opened with."""
+    visitor = request.cookies.get(VISITOR_COOKIE)
+    return is_visitor_id(visitor) and labels_id(visitor) == grant.requester
+
+
 async def _download(request: Request, secrets: Mapping | None) -> Response:
-    """Stream the CSV or .npz a link grants; 404 for an unknown or expired link."""
+    """Stream the CSV or .npz a link grants; 404 for an unknown or expired link, 403 for a
+    request without the visitor cookie of the browser the link was shown to."""
     file_name = request.path_params["file_name"]
     try:
         grant = None
@@ -230,6 +241,10 @@ async def _download(request: Request, secrets: Mapping | None) -> Response:
                 "This download link is unknown or has expired. Open the History tab again for "
                 "a fresh one.",
                 status_code=404,
+            )
+        if not _shown_to(request, grant):
+            return PlainTextResponse(
+                NOT_YOURS, status_code=403, headers={"Cache-Control": "no-store"}
             )
         # Counted first: it is the .npz's header, and it tells an outage before any byte.
         count = await run_in_threadpool(grant.store.count, grant.session_id)

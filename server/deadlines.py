@@ -46,6 +46,13 @@ def bound_header_time() -> None:
     """Have every HTTP connection uvicorn serves from now on closed when a request's headers
     have not all arrived HEADERS_TIMEOUT_S after the connection opened or its last answer
     went out. Idempotent."""
+    for protocol in http_protocols():
+        _bound(protocol)
+
+
+def http_protocols() -> list[type[asyncio.Protocol]]:
+    """The protocols uvicorn may speak HTTP/1.1 through here: h11's, and httptools's where
+    it is installed."""
     from uvicorn.protocols.http.h11_impl import H11Protocol
 
     protocols: list[type[asyncio.Protocol]] = [H11Protocol]
@@ -55,8 +62,7 @@ def bound_header_time() -> None:
         pass
     else:
         protocols.append(HttpToolsProtocol)
-    for protocol in protocols:
-        _bound(protocol)
+    return protocols
 
 
 def _bound(protocol: type) -> None:
@@ -67,26 +73,35 @@ def _bound(protocol: type) -> None:
 
     def connection_made_with_deadline(self, transport: asyncio.Transport) -> None:
         connection_made(self, transport)
-        _expect_headers(self, waiting_since=None)
+        self._answers_sent = 0
+        _expect_headers(self)
 
     def response_complete_with_deadline(self) -> None:
-        answered = self.cycle  # a pipelined request may start a new cycle in the call below
-        on_response_complete(self)
-        _expect_headers(self, waiting_since=answered)
+        self._answers_sent += 1
+        on_response_complete(self)  # may start a request pipelined behind this one
+        _expect_headers(self)
 
     protocol.connection_made = connection_made_with_deadline
     protocol.on_response_complete = response_complete_with_deadline
     protocol._headers_bounded = True
 
 
-def _expect_headers(protocol, waiting_since: object) -> None:
-    """Close the connection HEADERS_TIMEOUT_S from now unless a new request has begun by
-    then: uvicorn makes a new request cycle once a request's headers are all in."""
+def _expect_headers(protocol) -> None:
+    """Close the connection HEADERS_TIMEOUT_S from now if by then no request has begun since
+    its last answer (none answered since, none under way).
+
+    uvicorn makes a request's cycle once its headers are all in. Through httptools, a
+    request pipelined behind another has its cycle before the answer ahead of it is out, so
+    "the same cycle as at the answer" would take it for a late one.
+    """
+    answers_sent = protocol._answers_sent
 
     def close_if_still_waiting() -> None:
         transport = protocol.transport
+        cycle = protocol.cycle
         if (
-            protocol.cycle is waiting_since
+            protocol._answers_sent == answers_sent
+            and (cycle is None or cycle.response_complete)
             and transport.get_protocol() is protocol  # not handed over to a WebSocket
             and not transport.is_closing()
         ):

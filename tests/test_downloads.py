@@ -23,7 +23,12 @@ from starlette.routing import Route
 
 from devtools.page import free_port
 from feedback import access, downloads
+from feedback import database as feedback_database
+from feedback import schema as feedback_schema
+from feedback import settings as feedback_settings
 from feedback import store as feedback_store
+from feedback.database import StorageUnavailable
+from feedback.labels import LabelledDrawing
 from feedback.rate_limit import (
     SAVES,
     DatabaseWindow,
@@ -34,11 +39,15 @@ from feedback.rate_limit import (
     Window,
     window_for,
 )
-from feedback.store import FeedbackStore, LabelledDrawing, StorageUnavailable
+from feedback.store import FeedbackStore
+from feedback.visitor import VISITOR_COOKIE, labels_id, new_visitor_id
 from server.security_headers import SecurityHeaders
 from tests.support.http import eventually, request, served
 
 SECRET = "correct horse battery staple"
+BROWSER = new_visitor_id()  # the visitor cookie of the browser the links are shown to
+SHOWN_TO = labels_id(BROWSER)  # the requester the History tab names for that browser
+WITH_COOKIE = {"Cookie": f"{VISITOR_COOKIE}={BROWSER}"}
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +65,7 @@ def server() -> Iterator[str]:
 def configure(monkeypatch, url: str) -> None:
     """Make `url` the configured feedback database, for the routes served in this process."""
     monkeypatch.delenv("DATABASE_URL", raising=False)
-    monkeypatch.setenv(feedback_store.URL_VARIABLES[0], url)
+    monkeypatch.setenv(feedback_settings.URL_VARIABLES[0], url)
 
 
 @pytest.fixture
@@ -69,7 +78,7 @@ def database(postgres_server, monkeypatch) -> str:
 
 def replica(url: str) -> FeedbackStore:
     """A store with an engine of its own, as another replica of the app has."""
-    return FeedbackStore(feedback_store.create_engine(url), retry_after_s=0)
+    return FeedbackStore(feedback_database.create_engine(url), retry_after_s=0)
 
 
 @pytest.fixture
@@ -112,14 +121,15 @@ def csv_rows(body: bytes) -> list[dict]:
 def test_a_visitor_link_downloads_only_that_visitors_labels(server, store):
     save_labels(store, "visitor-a", 3)
     save_labels(store, "visitor-b", 4, first_digit=5)
-    token = downloads.links_for(store).issue("visitor-a", "visitor-a")
+    token = downloads.links_for(store).issue("visitor-a", SHOWN_TO)
 
-    status, headers, body = request(f"{server}/{downloads.path(token, 'feedback.csv')}")
+    csv_link = f"{server}/{downloads.path(token, 'feedback.csv')}"
+    status, headers, body = request(csv_link, headers=WITH_COOKIE)
     assert status == 200 and headers["content-disposition"].endswith('filename="feedback.csv"')
     rows = csv_rows(body)
     assert {row["session_id"] for row in rows} == {"visitor-a"} and len(rows) == 3
 
-    status, _, body = request(f"{server}/{downloads.path(token, 'feedback.npz')}")
+    status, _, body = request(csv_link.replace("csv", "npz"), headers=WITH_COOKIE)
     with np.load(io.BytesIO(body)) as data:
         assert data["x"].shape == (3, 28, 28)
         np.testing.assert_array_equal(data["y"], [0, 1, 2])
@@ -132,16 +142,17 @@ def test_a_link_made_on_one_replica_is_found_and_downloaded_on_the_others(
     save_labels(store, "visitor-a", 2)
     links = downloads.links_for(store)
     assert isinstance(links, downloads.DatabaseLinks)
-    token = links.issue("visitor-a", "visitor-a")
+    token = links.issue("visitor-a", SHOWN_TO)
 
     grant = downloads.links_for(other_store).find(token)
     assert grant.store is other_store and grant.session_id == "visitor-a"
-    assert grant.requester == "visitor-a"
+    assert grant.requester == SHOWN_TO
     # Shown again by another replica: the same link, not a second one.
-    assert downloads.links_for(other_store).issue("visitor-a", "visitor-a") == token
-    assert rows_in(store, feedback_store.download_link_table) == 1
+    assert downloads.links_for(other_store).issue("visitor-a", SHOWN_TO) == token
+    assert rows_in(store, feedback_schema.download_link_table) == 1
     # The served routes are a replica of their own, with their own engine.
-    status, _, body = request(f"{server}/{downloads.path(token, 'feedback.csv')}")
+    link = f"{server}/{downloads.path(token, 'feedback.csv')}"
+    status, _, body = request(link, headers=WITH_COOKIE)
     assert status == 200 and [row["session_id"] for row in csv_rows(body)] == ["visitor-a"] * 2
 
 
@@ -152,9 +163,10 @@ def test_the_owner_link_downloads_everyone_and_a_large_export_streams(server, st
     statements = []
     routes_engine = feedback_store.configured_store({}).engine  # the served routes' store
     sa.event.listen(routes_engine, "before_cursor_execute", lambda *args: statements.append(1))
-    token = downloads.links_for(store).issue(None, "owner")
+    token = downloads.links_for(store).issue(None, SHOWN_TO)
     url = f"{server}/{downloads.path(token, 'feedback.csv')}"
-    with urllib.request.urlopen(url, timeout=30) as response:
+    with_cookie = urllib.request.Request(url, headers=WITH_COOKIE)
+    with urllib.request.urlopen(with_cookie, timeout=30) as response:
         assert response.headers.get("content-length") is None  # sent in chunks as it is read
         rows = csv_rows(response.read())
     assert len(rows) == 1000 and {row["session_id"] for row in rows} == {"visitor-a", "visitor-b"}
@@ -169,22 +181,23 @@ def test_unknown_expired_and_frozen_database_links_answer_clearly(server, store,
     assert status == 404 and b"expired" in body
     for odd in ("%00", "x" * 100, "a%20b"):
         assert request(f"{server}/{downloads.path(odd, 'feedback.csv')}")[0] == 404
-    token = downloads.links_for(store).issue("visitor-a", "visitor-a")
+    token = downloads.links_for(store).issue("visitor-a", SHOWN_TO)
     assert request(f"{server}/{downloads.path(token, 'other.txt')}")[0] == 404
     url = f"{server}/{downloads.path(token, 'feedback.csv')}"
 
     with postgres_server.frozen():
         status, headers, body = request(url)
-        assert status == 503 and headers["retry-after"] == str(feedback_store.RETRY_AFTER_S)
+        assert status == 503 and headers["retry-after"] == str(feedback_database.RETRY_AFTER_S)
         assert b"unavailable right now" in body and b"127.0.0.1" not in body
     # The routes' store tries the database again after its retry period.
-    assert eventually(url, 200, within_s=feedback_store.RETRY_AFTER_S + 20)[0] == 200
+    within_s = feedback_database.RETRY_AFTER_S + 20
+    assert eventually(url, 200, within_s, WITH_COOKIE)[0] == 200
 
     # Issued, on another replica, with a clock a lifetime behind: expired on arrival.
     late = downloads.DatabaseLinks(store, clock=lambda: time.time() - downloads.LINK_LIFETIME_S - 1)
     expired = late.issue("visitor-a", "a-later-visit")
     assert request(f"{server}/{downloads.path(expired, 'feedback.csv')}")[0] == 404
-    assert request(url)[0] == 200  # the other link still works
+    assert request(url, headers=WITH_COOKIE)[0] == 200  # the other link still works
 
 
 @pytest.mark.postgres
@@ -210,11 +223,11 @@ def test_database_links_are_renewed_when_shown_again_expire_and_are_bounded(stor
 
     clock[0] += lifetime
     assert a.issue("visitor-d", "visitor-d") is not None  # the others have expired...
-    assert rows_in(store, feedback_store.download_link_table) == 1  # ...and are deleted
+    assert rows_in(store, feedback_schema.download_link_table) == 1  # ...and are deleted
 
 
 def test_in_process_links_survive_a_flood_of_history_openings_until_they_expire(tmp_path):
-    store = FeedbackStore(feedback_store.create_engine(f"sqlite:///{tmp_path / 'feedback.db'}"))
+    store = FeedbackStore(feedback_database.create_engine(f"sqlite:///{tmp_path / 'feedback.db'}"))
     clock = [0.0]
     table = downloads.DownloadLinks(store, clock=lambda: clock[0])
     token = table.issue("visitor-a", "visitor-a")
@@ -325,7 +338,7 @@ def test_the_database_forgets_moments_that_left_the_window_and_keeps_limits_apar
     assert guesses.admit("session-0") is None  # its own count, not the saves'
     clock[0] += 61
     assert saves.admit("late") is None
-    table = feedback_store.rate_event_table
+    table = feedback_schema.rate_event_table
     with store.engine.connect() as connection:
         kept = connection.execute(sa.select(table.c.limit_name, table.c.session_id)).all()
     assert sorted(kept) == [("owner guesses", "session-0"), ("saves", "late")]
@@ -354,12 +367,12 @@ def test_replicas_admitting_at_once_never_count_past_the_limit(store, other_stor
         thread.join()
     assert errors == []
     assert len(admitted) == 24 and admitted.count(True) == 10
-    assert rows_in(store, feedback_store.rate_event_table) == 10
+    assert rows_in(store, feedback_schema.rate_event_table) == 10
 
 
 def test_links_and_limits_say_unavailable_when_the_database_is():
     url = f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/feedback"
-    unreachable = FeedbackStore(feedback_store.create_engine(url))
+    unreachable = FeedbackStore(feedback_database.create_engine(url))
     with pytest.raises(StorageUnavailable):
         SaveLimiter(window_for(unreachable, SAVES)).admit("session-a")
     with pytest.raises(StorageUnavailable):
@@ -378,8 +391,9 @@ def test_with_sqlite_links_and_limits_stay_in_the_process(server, tmp_path, monk
 
     links = downloads.links_for(store)
     assert isinstance(links, downloads.DownloadLinks) and downloads.links_for(store) is links
-    token = links.issue("visitor-a", "visitor-a")
-    status, _, body = request(f"{server}/{downloads.path(token, 'feedback.csv')}")
+    token = links.issue("visitor-a", SHOWN_TO)
+    link = f"{server}/{downloads.path(token, 'feedback.csv')}"
+    status, _, body = request(link, headers=WITH_COOKIE)
     assert status == 200 and len(csv_rows(body)) == 2
 
     window = window_for(store, SAVES)

@@ -7,7 +7,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 
 import uvicorn
@@ -19,9 +19,10 @@ START_TIMEOUT_S = 30
 
 
 @contextmanager
-def served(app: Starlette) -> Iterator[str]:
-    """Serve an app with uvicorn on a free loopback port; yields its base URL once it listens."""
-    config = uvicorn.Config(app, host="127.0.0.1", port=free_port(), log_level="warning")
+def served(app: Starlette, http: str = "auto") -> Iterator[str]:
+    """Serve an app with uvicorn (through its `http` protocol) on a free loopback port; yields
+    its base URL once it listens."""
+    config = uvicorn.Config(app, host="127.0.0.1", port=free_port(), http=http, log_level="warning")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -35,10 +36,13 @@ def served(app: Starlette) -> Iterator[str]:
         thread.join(timeout=10)
 
 
-def request(url: str, method: str = "GET") -> tuple[int, dict, bytes]:
+def request(
+    url: str, method: str = "GET", headers: Mapping[str, str] | None = None
+) -> tuple[int, dict, bytes]:
     """The status, headers (names in lower case) and body of one request; errors included."""
+    sent = urllib.request.Request(url, headers=dict(headers or {}), method=method)
     try:
-        with urllib.request.urlopen(urllib.request.Request(url, method=method), timeout=30) as got:
+        with urllib.request.urlopen(sent, timeout=30) as got:
             return got.status, _lower(got.headers), got.read()
     except urllib.error.HTTPError as error:
         return error.code, _lower(error.headers), error.read()
@@ -48,7 +52,9 @@ def _lower(headers) -> dict:
     return {name.lower(): value for name, value in headers.items()}
 
 
-def eventually(url: str, status: int, within_s: float) -> tuple[int, dict, bytes]:
+def eventually(
+    url: str, status: int, within_s: float, headers: Mapping[str, str] | None = None
+) -> tuple[int, dict, bytes]:
     """Ask until the answer has this status or `within_s` has passed; the last answer.
 
     For what becomes true after a wait the test does not control (a store's retry period,
@@ -56,7 +62,7 @@ def eventually(url: str, status: int, within_s: float) -> tuple[int, dict, bytes
     """
     deadline = time.monotonic() + within_s
     while True:
-        answer = request(url)
+        answer = request(url, headers=headers)
         if answer[0] == status or time.monotonic() > deadline:
             return answer
         time.sleep(0.5)
