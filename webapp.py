@@ -23,7 +23,7 @@ from starlette.middleware import Middleware
 
 import digit_model
 from feedback import downloads
-from server import api, deadlines, readiness, session_log
+from server import api, deadlines, openapi, readiness, session_log
 from server.cache_clearing import CacheClearingForDevelopers
 from server.reconnects import WholeRunFirst
 from server.request_framing import OneBodyLength
@@ -98,10 +98,11 @@ else:
     # does, from the environment or secrets.
     # uvicorn, which serves the app, sets no deadline for a request's headers: give it one.
     deadlines.bound_header_time()
-    endpoints = [*api.ROUTES, *readiness.routes(st.secrets)]
+    endpoints = [*api.ROUTES, *readiness.routes(st.secrets), openapi.ROUTE]
+    routes = [*endpoints, *api.rest_of_api(endpoints), *downloads.routes(st.secrets)]
     app = st.App(
         __file__,
-        routes=[*endpoints, *api.unknown_paths(endpoints), *downloads.routes(st.secrets)],
+        routes=routes,
         middleware=[
             Middleware(SecurityHeaders),
             Middleware(OneBodyLength),

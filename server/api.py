@@ -6,19 +6,21 @@
                                           mode, if not in the query, in a field "mode")
     GET  /api/model                       which model file is serving, and its figures
     GET  /api/ready                       whether this server is ready: see `readiness`
+    GET  /api/openapi.json                this API described in OpenAPI 3.1: see `openapi`
 
 These are Starlette endpoints; `webapp.py` hands ROUTES to `st.App`, and after them and the
-readiness route, `unknown_paths`: a JSON 404 for /api and any other path under it. A body
-must arrive whole within BODY_TIMEOUT_S of its request's headers, or the request is answered
-408 and its connection closed, so a slow client holds nothing for long. A body over the
-limit is refused from its Content-Length or, without one, as soon as the bytes streamed in
-pass the limit; the rest is read and discarded first (up to DRAIN_LIMIT_BYTES), so a client
-that sends its whole body before reading the answer reads the 413 rather than a reset
-connection. Bodies being received take memory, not reading slots: all of them together hold
-at most MAX_HELD_BYTES. Once a body is in, it takes one of MAX_IN_FLIGHT reading slots, or
-gets "busy" (503). Decoding and the model run in a small pool of worker threads, never on
-the event loop that also carries the page's websockets, with the classifier instance the
-page uses. Every refusal is JSON: {"error": "<what is wrong and what to send>"}.
+other routes under /api, `rest_of_api`: a JSON 405 for an endpoint's path asked with a method
+it does not answer, a JSON 404 for /api and any other path under it. A body must arrive
+whole within BODY_TIMEOUT_S of its request's headers, or the request is answered 408 and its
+connection closed, so a slow client holds nothing for long. A body over the limit is refused
+from its Content-Length or, without one, as soon as the bytes streamed in pass the limit;
+the rest is read and discarded first (up to DRAIN_LIMIT_BYTES), so a client that sends its
+whole body before reading the answer reads the 413 rather than a reset connection. Bodies
+being received take memory, not reading slots: all of them together hold at most
+MAX_HELD_BYTES. Once a body is in, it takes one of MAX_IN_FLIGHT reading slots, or gets
+"busy" (503). Decoding and the model run in a small pool of worker threads, never on the
+event loop that also carries the page's websockets, with the classifier instance the page
+uses. Every refusal is JSON: {"error": "<what is wrong and what to send>"}.
 """
 
 from __future__ import annotations
@@ -34,13 +36,15 @@ from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route
+from starlette.routing import Match, Route
 
 import digit_model
 from reading import MODES, NumberReading, photo, read_photo
 from server import served_model
 from server.deadlines import seconds_setting
 
+PREDICT_PATH, MODEL_INFO_PATH = "/api/predict", "/api/model"
+REST_OF_API = ("/api", "/api/{path:path}")  # the paths `rest_of_api` answers
 MAX_BODY_BYTES = photo.MAX_BYTES  # the image itself, as for uploads on the page...
 MULTIPART_OVERHEAD = 64 * 1024  # ...plus room for a form's boundaries and part headers
 MAX_IN_FLIGHT = 8  # requests whose body is in, decoded and read at once...
@@ -412,36 +416,37 @@ async def model_info(request: Request) -> JSONResponse:
 def api_route(
     path: str, method: str, endpoint: Callable[[Request], Awaitable[JSONResponse]]
 ) -> Route:
-    """A route of the API that answers every other method with a JSON 405.
-
-    A route limited to its methods would let the request fall through to the page's own
-    routes, which answer anything with the page's HTML.
-    """
-
-    async def answer(request: Request) -> JSONResponse:
-        if request.method == method or (method == "GET" and request.method == "HEAD"):
-            return await endpoint(request)
-        response = _refusal(405, f"{request.url.path} answers {method} only.")
-        response.headers["Allow"] = "GET, HEAD" if method == "GET" else method
-        return response
-
-    return Route(path, answer, methods=HTTP_METHODS)
+    """A route of the API answering `method` (and HEAD with GET); the routes of
+    `rest_of_api` answer its path's other methods with a JSON 405."""
+    return Route(path, endpoint, methods=[method])
 
 
 ROUTES = [
-    api_route("/api/predict", "POST", predict),
-    api_route("/api/model", "GET", model_info),
+    api_route(PREDICT_PATH, "POST", predict),
+    api_route(MODEL_INFO_PATH, "GET", model_info),
 ]
 
 
-def unknown_paths(endpoints: list[Route]) -> list[Route]:
-    """The routes, after the API's endpoints, that answer /api and any other path under it
-    with a JSON 404 naming them, not with the page's HTML and 200."""
+def rest_of_api(endpoints: list[Route]) -> list[Route]:
+    """The routes, after the API's endpoints, that answer the rest of /api with JSON, not with
+    the page's HTML and 200: an endpoint's path asked with another method, 405 naming the
+    methods it answers; any other path, 404 naming the endpoints.
+
+    An endpoint leaves the methods it does not answer to the routes after it, which end with
+    the page's own, answering anything: these come before those.
+    """
     paths = ", ".join(route.path for route in endpoints)
 
-    async def not_found(request: Request) -> JSONResponse:
+    async def answer(request: Request) -> JSONResponse:
+        for route in endpoints:
+            matched, _ = route.matches(request.scope)
+            if matched is Match.PARTIAL:  # the endpoint's path, another method
+                answered = " or ".join(sorted(route.methods - {"HEAD"}))
+                response = _refusal(405, f"{request.url.path} answers {answered} only.")
+                response.headers["Allow"] = ", ".join(sorted(route.methods))
+                return response
         return _refusal(
             404, f"{_echo(request.url.path)} is no endpoint of this API. It has {paths}."
         )
 
-    return [Route(path, not_found, methods=HTTP_METHODS) for path in ("/api", "/api/{path:path}")]
+    return [Route(path, answer, methods=HTTP_METHODS) for path in REST_OF_API]

@@ -25,7 +25,7 @@ from playwright.sync_api import expect
 from starlette.applications import Starlette
 
 import digit_model
-import tabs.draw
+import tabs.draw.shared
 from devtools import REPO_ROOT
 from devtools.drawing import PLACEMENTS
 from devtools.page import drawing_surface, wait_until_drawable
@@ -50,7 +50,7 @@ NUMBER = "2026"
 FIRST_ANSWER_S = 120  # the first request may wait for the server to load the model
 JUNK_BYTES = 30 * 2**20
 BOUNDARY = "digit-reader-test-boundary"
-README = REPO_ROOT / "README.md"  # where a script author reads what each answer holds
+API_GUIDE = REPO_ROOT / "docs" / "api.md"  # where a script author reads what each answer holds
 DIGIT_FIELDS = {"digit", "confidence", "probabilities", "is_digit", "doubtful", "too_small"}
 
 
@@ -492,7 +492,7 @@ def test_the_model_endpoint_says_which_model_answers(app_url):
     assert info["pen_accuracy"] == metrics.pen.accuracy
     assert info["pen_letters_flagged"] == metrics.pen.letters_flagged
     assert info["calibration_error"] == metrics.pen.calibration.ece
-    (row,) = (line for line in README.read_text().splitlines() if "| `GET /api/model` |" in line)
+    (row,) = (line for line in API_GUIDE.read_text().splitlines() if "| `GET /api/model` |" in line)
     assert [name for name in info if f"`{name}`" not in row] == []  # each field is explained
 
 
@@ -570,7 +570,7 @@ def test_requests_at_the_same_time_as_a_person_drawing_all_read_right(
     with ThreadPoolExecutor(max_workers=6) as programs:
         answers = [programs.submit(post, app_url, data) for _, data in pictures * 6]
         for label in (3, 8, 5):
-            page.get_by_role("button", name=tabs.draw.CLEAR_TEXT, exact=True).click()
+            page.get_by_role("button", name=tabs.draw.shared.CLEAR_TEXT, exact=True).click()
             page.wait_for_timeout(300)
             clear_digits[label].trace(page, drawing_surface(page), *PLACEMENTS[0])
             expect(shown).to_have_text(str(label), timeout=30_000)

@@ -1,0 +1,572 @@
+"""The HTTP API described in OpenAPI 3.1, from the constants its routes use, so that a generic
+client (a code generator, Swagger UI, Postman) can call it: served at GET /api/openapi.json,
+and written into the documentation site by `devtools.api_reference`.
+
+tests/test_openapi.py holds the server to the document: every route the app serves is in
+it with its methods, and real answers of each, refusals included, have a documented status
+and headers and a body its schema accepts (no field left out: `additionalProperties` is
+false throughout).
+"""
+
+from __future__ import annotations
+
+import functools
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+import digit_model
+from feedback import downloads
+from feedback.database import RETRY_AFTER_S
+from feedback.visitor import VISITOR_COOKIE
+from reading import MODES, WITHHELD, marks, photo
+from server import api, readiness
+from server.served_model import ModelState
+
+PATH = "/api/openapi.json"
+OPENAPI_VERSION = "3.1.0"
+API_VERSION = "1.0.0"  # this API's own version: raised when an answer changes shape
+DOWNLOAD_PATH = downloads.routes({})[0].path  # read from the route, as the app serves it
+JSON = "application/json"
+TEXT = "text/plain"
+MB = 2**20
+# The order in which a path's operations are written, and the methods OpenAPI knows.
+METHODS = ("get", "head", "post", "put", "patch", "delete", "options")
+
+
+def _schema_ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _object(properties: dict[str, dict], description: str) -> dict:
+    """A JSON object schema with exactly these fields, every one always present."""
+    return {
+        "type": "object",
+        "description": description,
+        "properties": properties,
+        "required": list(properties),
+        "additionalProperties": False,
+    }
+
+
+def _json(schema: dict, description: str, headers: dict | None = None) -> dict:
+    """A response whose body is JSON of this schema."""
+    response: dict = {"description": description, "content": {JSON: {"schema": schema}}}
+    if headers:
+        response["headers"] = headers
+    return response
+
+
+def _refusal(description: str, headers: dict | None = None) -> dict:
+    """A response whose body is the API's JSON error."""
+    return _json(_schema_ref("Error"), description, headers)
+
+
+def _header(description: str, schema: dict, required: bool = True) -> dict:
+    return {"description": description, "required": required, "schema": schema}
+
+
+PROBABILITY = {"type": "number", "minimum": 0, "maximum": 1}
+SHARE_OR_NULL = {"type": ["number", "null"], "minimum": 0, "maximum": 1}
+RETRY_AFTER_TEXT = "Seconds to wait before asking again."
+NO_STORE = _header("Never cached: `no-store`.", {"type": "string", "const": "no-store"})
+MODES_TEXT = " or ".join(f"`{mode}`" for mode in MODES)
+
+# The fields of a digit read, as `reading.DigitReading.to_dict` gives them.
+DIGIT_FIELDS = {
+    "digit": {
+        "type": "integer",
+        "minimum": 0,
+        "maximum": 9,
+        "description": "The digit read: the most probable of the ten.",
+    },
+    "confidence": {
+        **PROBABILITY,
+        "description": "The probability of `digit`: the largest of `probabilities`.",
+    },
+    "probabilities": {
+        "type": "array",
+        "items": PROBABILITY,
+        "minItems": 10,
+        "maxItems": 10,
+        "description": "The ten digits' calibrated probabilities, 0 to 9, summing to 1.",
+    },
+    "is_digit": {
+        "type": "boolean",
+        "description": "False when the model takes the picture for no digit at all (a letter, "
+        "a scribble); `digit` is then only its best guess.",
+    },
+    "doubtful": {
+        "type": "boolean",
+        "description": "True when `is_digit` is false but the model is not firm about it (it "
+        f'gives "no digit" less than a {digit_model.DOUBT_BELOW * 100:g} % chance): a program that '
+        "would rather not refuse a real digit can take `digit` then, as the page does.",
+    },
+    "too_small": {
+        "type": "boolean",
+        "description": "True when the ink is only a dot or a speck, too small to read.",
+    },
+}
+
+SCHEMAS = {
+    "Error": _object(
+        {
+            "error": {
+                "type": "string",
+                "description": "What is wrong and what to send instead; it repeats at most "
+                f"{api.ECHO_CHARS} characters of a value sent.",
+            }
+        },
+        "Every refusal of the API: why, in words meant for the person writing the client.",
+    ),
+    "OneDigitReading": _object(
+        {
+            **DIGIT_FIELDS,
+            "several_digits": {
+                "type": ["string", "null"],
+                "description": "The number the picture reads as when it holds two or more "
+                'digits side by side, each read surely (`"37"`; send `mode=number` to read '
+                "all of it); null for one digit.",
+            },
+        },
+        "A picture read as one digit (`mode=digit`).",
+    ),
+    "NumberReading": _object(
+        {
+            "number": {
+                "type": "string",
+                "description": "The number as written, left to right: leading zeros kept, a "
+                "decimal point or comma, a minus sign or a dash where it is written "
+                f'(`"12,50"`, `"-42"`); `{WITHHELD}` for a piece whose digit is withheld, '
+                "as the page withholds it: too small, or firmly no digit (`too_small`, or "
+                "`is_digit` and `doubtful` both false).",
+            },
+            "confidence": {
+                **SHARE_OR_NULL,
+                "description": "The chance that every digit is right: the digits' confidences "
+                f"multiplied; null when `number` has a `{WITHHELD}`.",
+            },
+            "digits": {
+                "type": "array",
+                "items": _schema_ref("PlacedDigit"),
+                "description": "Each piece of the number read as one digit, left to right.",
+            },
+            "marks": {
+                "type": "array",
+                "items": _schema_ref("PlacedMark"),
+                "description": "The points, commas, dashes and minus sign written with the "
+                "digits, left to right; empty when there is none.",
+            },
+        },
+        "A picture read as a number (`mode=number`), from one line of writing.",
+    ),
+    "PlacedDigit": _object(
+        {**DIGIT_FIELDS, "box": {**_schema_ref("Box"), "description": "Where it was written."}},
+        "One digit of a number, and where it was written.",
+    ),
+    "PlacedMark": _object(
+        {
+            "mark": {
+                "type": "string",
+                "enum": list(marks.MARK_SYMBOLS),
+                "description": "The mark: a decimal point, a comma, or a dash (a minus sign).",
+            },
+            "after": {
+                "type": "integer",
+                "minimum": 0,
+                "description": "How many pieces of `digits` come before it, withheld ones "
+                "included; 0 for a minus sign.",
+            },
+            "box": {**_schema_ref("Box"), "description": "Where it was written."},
+        },
+        "A point, comma or dash written between two digits, or a minus sign before the first.",
+    ),
+    "Box": {
+        "type": "array",
+        "items": {"type": "integer", "minimum": 0},
+        "minItems": 4,
+        "maxItems": 4,
+        "description": "`[left, top, right, bottom]` in pixels of the picture as sent (turned "
+        "upright when its EXIF says so); right and bottom exclusive.",
+    },
+    "ModelInfo": _object(
+        {
+            "file": {"type": "string", "description": "The model file's name."},
+            "sha256": {
+                "type": "string",
+                "pattern": "^[0-9a-f]{64}$",
+                "description": "The SHA-256 of the file as the server loaded it (or will load "
+                "it): a file written over it since does not answer until the server restarts.",
+            },
+            "size_bytes": {
+                "type": "integer",
+                "minimum": 0,
+                "description": "The file's size as loaded.",
+            },
+            "trained_at": {
+                "type": ["string", "null"],
+                "format": "date-time",
+                "description": "When the model was trained, an ISO 8601 time.",
+            },
+            "test_accuracy": {
+                **SHARE_OR_NULL,
+                "description": "Accuracy on MNIST's test digits.",
+            },
+            "canvas_accuracy": {
+                **SHARE_OR_NULL,
+                "description": "Accuracy on MNIST's test digits redrawn as strokes on the "
+                "page's canvas.",
+            },
+            "pen_accuracy": {
+                **SHARE_OR_NULL,
+                "description": "Accuracy on the pen handwriting of writers held out from training.",
+            },
+            "pen_letters_flagged": {
+                **SHARE_OR_NULL,
+                "description": "On that handwriting, the share of letters it calls no digit.",
+            },
+            "calibration_error": {
+                **SHARE_OR_NULL,
+                "description": "On that handwriting, its expected calibration error.",
+            },
+        },
+        "Which model answers, when it was trained and how well it reads; figures are from 0 "
+        "to 1, null where not measured (or where the figures file cannot be read).",
+    ),
+    "Ready": _object(
+        {
+            "ready": {"const": True, "description": "Ready for visitors."},
+            "model": {"const": ModelState.LOADED.value, "description": "The model's state."},
+            "database": {
+                "const": readiness.DATABASE_READY,
+                "description": "The feedback database's state.",
+            },
+        },
+        "The model is loaded and compiled, and the feedback database answers.",
+    ),
+    "NotReady": _object(
+        {
+            "ready": {"const": False, "description": "Not ready for visitors."},
+            "model": {
+                "type": "string",
+                "enum": [state.value for state in ModelState],
+                "description": f"`{ModelState.LOADING}`: being loaded or compiled; "
+                f"`{ModelState.UNAVAILABLE}`: the file is missing or unreadable (a file put "
+                "back is loaded again in the background).",
+            },
+            "database": {
+                "type": "string",
+                "enum": [readiness.DATABASE_READY, readiness.DATABASE_UNAVAILABLE],
+                "description": "Whether the feedback database answered within "
+                f"{readiness.PING_WAIT_S:g} s.",
+            },
+        },
+        "Which part of the server is not ready yet.",
+    ),
+}
+
+MODE_PARAMETER = {
+    "name": api.MODE_FIELD,
+    "in": "query",
+    "required": False,
+    "description": f"Read one digit or a whole number: {MODES_TEXT}. It may go in a form's "
+    "field instead (not both with different values). Any other query parameter is refused "
+    "with 400, so that a misspelt `Mode` does not read a number as one digit.",
+    "schema": {"type": "string", "enum": list(MODES), "default": MODES[0]},
+}
+
+IMAGE_TYPES_TEXT = ", ".join(f"`{media_type}`" for media_type in api.IMAGE_TYPES)
+PREDICT_BODY = {
+    "required": True,
+    "description": f"The image, at most {photo.MAX_MB} MB: its bytes as the body, typed as one "
+    f"of {IMAGE_TYPES_TEXT} or `{api.UNTYPED}`; or a `{api.FORM}` form with the image in the "
+    f"file field `{api.FILE_FIELD}` (curl: `-F {api.FILE_FIELD}=@digit.png`). The body must "
+    f"arrive whole within {api.DEFAULT_BODY_TIMEOUT_S:g} s of the request's headers (or as "
+    f"many seconds as the server's `{api.BODY_TIMEOUT_VARIABLE}` says).",
+    "content": {
+        **{
+            media_type: {"schema": {"type": "string", "contentMediaType": media_type}}
+            for media_type in (*api.IMAGE_TYPES, api.UNTYPED)
+        },
+        api.FORM: {
+            "schema": {
+                "type": "object",
+                "properties": {
+                    api.FILE_FIELD: {
+                        "type": "string",
+                        "description": "The picture, sent as a file.",
+                    },
+                    api.MODE_FIELD: {
+                        "type": "string",
+                        "enum": list(MODES),
+                        "description": "The mode, when it is not in the query.",
+                    },
+                },
+                "required": [api.FILE_FIELD],
+                "additionalProperties": False,
+            },
+            "encoding": {
+                api.FILE_FIELD: {"contentType": ", ".join((*api.IMAGE_TYPES, api.UNTYPED))}
+            },
+        },
+    },
+}
+
+PREDICT_RESPONSES = {
+    "200": _json(
+        {"oneOf": [_schema_ref("OneDigitReading"), _schema_ref("NumberReading")]},
+        "The reading: one digit (`mode=digit`, the default) or a number (`mode=number`).",
+    ),
+    "400": _refusal(
+        "The body is not a PNG, JPEG or WebP, or it is damaged, cut off, empty, animated, "
+        f"under {photo.MIN_SIDE} px or a thin strip; `mode` is not {MODES_TEXT}, or is sent "
+        "twice with different values, or the query and the form ask for different modes; a "
+        "query parameter or form field other than `mode` is sent; a form has no file field "
+        f"`{api.FILE_FIELD}` (curl's `-F {api.FILE_FIELD}=<file` sends the file as text), or "
+        "more than one file; the connection closed before the body was in."
+    ),
+    "408": _refusal(
+        "The body did not arrive whole in time (see the request body); the connection is closed."
+    ),
+    "413": _refusal(
+        f"The body is over {photo.MAX_MB} MB, judged from its `Content-Length` or, sent "
+        f"without one, as soon as {photo.MAX_MB} MB have streamed in; or the picture's header "
+        f"declares more than {photo.MAX_PIXELS / 1e6:g} megapixels "
+        f"({photo.MAX_WEBP_PIXELS / 1e6:g} for WebP), refused before decoding. A client that "
+        "sent `Expect: 100-continue` is answered before it sends the body; any other has the "
+        f"rest of its body read and thrown away, up to {api.DRAIN_LIMIT_BYTES // MB} MB, so "
+        "that it can read this answer. The connection is then closed."
+    ),
+    "415": _refusal(
+        "No `Content-Type`, or one the API does not read (`curl -d` sends "
+        "`application/x-www-form-urlencoded`), or a form's file declared as another type; a "
+        "picture in another format (`image/gif`, `image/heic`, `application/pdf`) is told "
+        "to be converted to PNG, JPEG or WebP."
+    ),
+    "422": _refusal(
+        "No handwriting found in the picture; or, with `mode=number`, two or more lines of "
+        "writing one above another: send each line as a picture of its own."
+    ),
+    "500": _refusal("Reading this picture failed on the server: try another one."),
+    "503": _refusal(
+        f"Busy: {api.MAX_IN_FLIGHT} received images are being read already, the bodies being "
+        f"received hold {api.MAX_HELD_BYTES // MB} MB between them, or no decoding slot freed "
+        f"up within {photo.DECODE_WAIT_S:g} s; these carry `Retry-After`. Or the model file "
+        "is missing or unreadable, with no `Retry-After`: that waits for whoever runs the "
+        "server (a body that is no picture still gets its 400 first).",
+        {
+            "Retry-After": _header(
+                RETRY_AFTER_TEXT,
+                {"type": "integer", "const": int(api.RETRY_503_AFTER_S)},
+                required=False,
+            )
+        },
+    ),
+}
+
+DOWNLOAD_PARAMETERS = [
+    {
+        "name": "token",
+        "in": "path",
+        "required": True,
+        "description": "The link's token, as the History tab gives it.",
+        "schema": {"type": "string", "pattern": f"^{downloads.TOKEN.pattern}$"},
+    },
+    {
+        "name": "file_name",
+        "in": "path",
+        "required": True,
+        "description": "Which file: the labels as CSV, or as NumPy arrays in an .npz.",
+        "schema": {"type": "string", "enum": [downloads.CSV_NAME, downloads.NPZ_NAME]},
+    },
+    {
+        "name": VISITOR_COOKIE,
+        "in": "cookie",
+        "required": True,
+        "description": "The visitor cookie of the browser whose History tab showed the link: "
+        "the page sets it, and a browser sends it back by itself.",
+        "schema": {"type": "string"},
+    },
+]
+
+PATHS = {
+    api.PREDICT_PATH: {
+        "post": {
+            "operationId": "predict",
+            "tags": ["Reading"],
+            "summary": "Read the digit, or the number, in a picture",
+            "description": "Reads a picture the way the page's photo mode does: a PNG, JPEG or "
+            "WebP with any background and ink colours. A canvas export or another digital "
+            "drawing is read like the canvas; a photo or scan of paper has its lighting "
+            "evened out first.",
+            "parameters": [MODE_PARAMETER],
+            "requestBody": PREDICT_BODY,
+            "responses": PREDICT_RESPONSES,
+        }
+    },
+    api.MODEL_INFO_PATH: {
+        "get": {
+            "operationId": "modelInfo",
+            "tags": ["Model"],
+            "summary": "Which model answers, and how well it reads",
+            "responses": {
+                "200": _json(_schema_ref("ModelInfo"), "The model serving, and its figures."),
+                "503": _refusal("The model file is missing or unreadable."),
+            },
+        }
+    },
+    readiness.PATH: {
+        "get": {
+            "operationId": "readiness",
+            "tags": ["Server"],
+            "summary": "Whether this server is ready for visitors",
+            "description": "For a load balancer's or an orchestrator's readiness check: ready "
+            "once the model is loaded and compiled and the feedback database answers. Every "
+            "wait is bounded.",
+            "responses": {
+                "200": _json(_schema_ref("Ready"), "Ready.", {"Cache-Control": NO_STORE}),
+                "503": _json(
+                    _schema_ref("NotReady"),
+                    "Not ready; the fields say which part.",
+                    {
+                        "Cache-Control": NO_STORE,
+                        "Retry-After": _header(
+                            RETRY_AFTER_TEXT, {"type": "integer", "const": RETRY_AFTER_S}
+                        ),
+                    },
+                ),
+            },
+        }
+    },
+    PATH: {
+        "get": {
+            "operationId": "openapi",
+            "tags": ["Server"],
+            "summary": "This document",
+            "responses": {
+                "200": _json(
+                    {"type": "object", "required": ["openapi", "info", "paths"]},
+                    f"The API described in OpenAPI {OPENAPI_VERSION}.",
+                )
+            },
+        }
+    },
+    DOWNLOAD_PATH: {
+        "get": {
+            "operationId": "download",
+            "tags": ["Downloads"],
+            "summary": "Download labelled drawings behind a link from the History tab",
+            "description": "The History tab hands out a link to one visitor's labels (or, to "
+            "the app's owner, everyone's); it works for "
+            f"{downloads.LINK_LIFETIME_S // 60} minutes after the tab last showed it, on any "
+            "replica of the app, and only in the browser the tab was open in (with its "
+            "visitor cookie). The file streams straight from the database.",
+            "parameters": DOWNLOAD_PARAMETERS,
+            "responses": {
+                "200": {
+                    "description": "The file, as an attachment.",
+                    "headers": {
+                        "Content-Disposition": _header(
+                            "`attachment` with the file's name.", {"type": "string"}
+                        ),
+                        "Cache-Control": NO_STORE,
+                    },
+                    "content": {
+                        "text/csv": {"schema": {"type": "string"}},
+                        api.UNTYPED: {
+                            "schema": {"type": "string", "description": "NumPy's .npz archive."}
+                        },
+                    },
+                },
+                "404": {
+                    "description": "The link is unknown or has expired, or the file is neither "
+                    "of the two: open the History tab again for a fresh one.",
+                    "content": {TEXT: {"schema": {"type": "string"}}},
+                },
+                "403": {
+                    "description": "The request has no visitor cookie, or another browser's: "
+                    "the link works only in the browser whose History tab showed it (not in "
+                    "another browser, with curl, or opened from a message).",
+                    "headers": {"Cache-Control": NO_STORE},
+                    "content": {TEXT: {"schema": {"type": "string"}}},
+                },
+                "503": {
+                    "description": "The feedback database is unavailable right now.",
+                    "headers": {
+                        "Retry-After": _header(
+                            RETRY_AFTER_TEXT, {"type": "integer", "const": RETRY_AFTER_S}
+                        )
+                    },
+                    "content": {TEXT: {"schema": {"type": "string"}}},
+                },
+            },
+        }
+    },
+}
+
+REST_OF_API_RESPONSES = {
+    "UnknownPath": _refusal(
+        "`/api`, or a path under it that is no endpoint here: the message names the endpoints."
+    ),
+    "MethodNotAllowed": _refusal(
+        "A path of this document asked with a method it does not list.",
+        {"Allow": _header("The methods the path answers, as listed here.", {"type": "string"})},
+    ),
+}
+
+DESCRIPTION = (
+    "The HTTP API that `streamlit run webapp.py` serves beside the page, on the same port "
+    "(8501 unless set otherwise) and in the same process. Every refusal under `/api` is "
+    'JSON, `{"error": "..."}`, saying what is wrong and what to send: a path under `/api` '
+    "that is none of these answers 404 (`UnknownPath`), and a path of this document asked "
+    "with a method it does not list answers 405 with `Allow` (`MethodNotAllowed`). A path "
+    "that answers GET also answers HEAD, with the same status and headers and no body."
+)
+
+
+def _head(get: dict) -> dict:
+    """The HEAD operation of a GET: the same status and headers, no body."""
+    responses = {
+        status: {key: value for key, value in response.items() if key != "content"}
+        for status, response in get["responses"].items()
+    }
+    return {
+        **get,
+        "operationId": f"{get['operationId']}Head",
+        "summary": f"{get['summary']}: the status and headers only",
+        "responses": responses,
+    }
+
+
+@functools.cache
+def document() -> dict:
+    """The OpenAPI document of the API: its paths, with a HEAD beside every GET."""
+    paths = {
+        path: {**operations, "head": _head(operations["get"])}
+        if "get" in operations
+        else dict(operations)
+        for path, operations in PATHS.items()
+    }
+    return {
+        "openapi": OPENAPI_VERSION,
+        "info": {"title": "Digit reader", "version": API_VERSION, "description": DESCRIPTION},
+        "tags": [
+            {"name": "Reading", "description": "Digits and numbers in pictures."},
+            {"name": "Model", "description": "The model that answers."},
+            {"name": "Server", "description": "The server itself."},
+            {"name": "Downloads", "description": "The labels people gave on the page."},
+        ],
+        "paths": {path: _in_order(operations) for path, operations in paths.items()},
+        "components": {"schemas": SCHEMAS, "responses": REST_OF_API_RESPONSES},
+    }
+
+
+def _in_order(operations: dict) -> dict:
+    return {method: operations[method] for method in METHODS if method in operations}
+
+
+async def _serve(request: Request) -> JSONResponse:
+    return JSONResponse(document())
+
+
+ROUTE = api.api_route(PATH, "GET", _serve)
