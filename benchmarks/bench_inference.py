@@ -5,6 +5,8 @@ handwriting memory of MEMORY_EXAMPLES examples.
 
     python benchmarks/bench_inference.py [--runs 500] [--data ../shared/mnist.npz]
 
+Without --data, MNIST is read from ../shared or Keras's cache (`devtools.datasets`).
+
 Prints median (p50) and p90 in milliseconds for each stage and for the whole pipeline,
 timed in turn with the `model.predict` baseline in the same run, over canvas-style drawings
 of MNIST test digits, and the network's time for a drawing it is unsure of and reads twice.
@@ -23,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import numpy as np
 
 import digit_model
-from devtools.datasets import MNIST_PATH
+from devtools.datasets import mnist_path
 from devtools.timing import p50_p90, timed_in_turn
 from preprocess import canvas_to_ink, normalize, prepare
 from reading import HandwritingMemory, read_digit, read_digits, read_drawing
@@ -38,10 +40,10 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--runs", type=int, default=500)
-    parser.add_argument("--data", default=str(MNIST_PATH))
+    parser.add_argument("--data", help="MNIST as an .npz (default: ../shared or Keras's cache)")
     args = parser.parse_args()
 
-    _, (x_test, y_test) = load_mnist(args.data)
+    _, (x_test, y_test) = load_mnist(args.data or str(mnist_path()))
     canvases = [rgba for rgba, _, _ in random_drawings(x_test[:50], y_test[:50], seed=3)]
     inks = [canvas_to_ink(rgba) for rgba in canvases]
     inputs = [normalize(ink)[None] for ink in inks]

@@ -23,7 +23,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_PATH = REPO_ROOT / "model.keras"
 MODEL_SUFFIX = ".keras"  # Keras saves and loads models only in files named so
 MODEL_PATH_VARIABLE = "DIGIT_MODEL_PATH"  # point the app, API and CLI at another model file
-# The data files as README's commands name them; its "Retraining" says where they come from.
+# The data files as docs/training.md's command names them; docs/data.md says where they come from.
 TRAIN_COMMAND = (
     "python train_model.py --data ../shared/mnist.npz --pen ../shared/unipen_dev.npz "
     "--cvl ../shared/cvl_dev.npz"

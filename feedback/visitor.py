@@ -2,7 +2,7 @@
 
 Labels are kept under a hash of it, so a person's labels stay theirs across reloads and the
 replicas of a scaled-out app, and a drawing saved again after a move to another replica is
-recognised as saved (a drawing's id hashes whose it is, see `store.validate_label`). The
+recognised as saved (a drawing's id hashes whose it is, see `labels.validate_label`). The
 server sets the cookie on the page (`server/visitor_cookie.py`); the page reads it back.
 """
 
