@@ -32,7 +32,7 @@ from reading import HandwritingMemory, read_digit, read_digits, read_drawing
 from training.canvas_drawings import random_drawings
 from training.datasets import load_mnist
 
-MEMORY_EXAMPLES = 50
+MEMORY_EXAMPLES = 100
 
 
 def main() -> None:

@@ -11,9 +11,14 @@ draws them one after another in random order; whenever the answer is wrong or "n
 the writer gives the right digit, which goes into their memory. Printed per source, summed
 over the seeds (each a new order and, for pen, a new rendering):
 
-- errors over the sequences without and with the memory, and the cut; "reachable" is the cut
-  if every error were fixed that follows a corrected drawing of the same digit by the same
-  writer (a memory of corrections cannot teach a digit before the writer first corrects it);
+- errors over the sequences without and with the memory, and the cut; "reachable" errors are
+  those that follow a corrected drawing of the same digit by the same writer (a memory of
+  corrections cannot teach a digit before the writer first corrects it), "caught" the share
+  of them the memory reads right, and "broken" the drawings the model read right and the
+  memory wrong;
+- why the reachable errors it misses are missed: the drawing looks unlike every corrected
+  drawing of its digit (under LOOKS_ALIKE), the not-a-digit verdict stands over the right
+  digit, or the examples alike are outweighed (the model too sure, or examples of other digits);
 - pranks: the writer first labels 5 of their drawings with a random wrong digit, then goes on
   as before; the points of accuracy lost on their other drawings against the same sequence
   without the pranks, averaged over writers;
@@ -37,6 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import digit_model
 from devtools import datasets
 from reading import DigitReading, HandwritingMemory, read_digits, read_inputs
+from reading.memory import LOOKS_ALIKE
 from training import cvl
 from training.calibration import calibration
 from training.canvas_drawings import random_ink
@@ -44,6 +50,7 @@ from training.sources import pen_split
 
 MIN_DIGITS = 10  # writers with fewer are left out
 PRANKS = 5
+MISSES = ("unlike", "verdict", "outweighed")  # why a reachable error is missed (`why_missed`)
 
 
 def is_right(reading: DigitReading, digit: int) -> bool:
@@ -68,11 +75,22 @@ def sequence(
     return answers
 
 
+def why_missed(answer: DigitReading, digit: int, features: np.ndarray, corrected: list) -> str:
+    """Why a reachable error was not caught: one of MISSES."""
+    if answer.digit == digit and not answer.is_digit:
+        return "verdict"
+    nearest = max(float(features @ example) for example in corrected)
+    return "unlike" if nearest < LOOKS_ALIKE else "outweighed"
+
+
 def measure(
     readings: list[DigitReading], digits: np.ndarray, writers: np.ndarray, seeds: int
 ) -> dict:
     """The protocol's figures for one source, over `seeds` random orders."""
-    figures = dict(without=0, with_memory=0, reachable=0, drawings=0, prank_loss=[])
+    figures = dict(
+        without=0, with_memory=0, reachable=0, caught=0, broken=0, drawings=0, prank_loss=[]
+    )
+    figures.update(dict.fromkeys(MISSES, 0))
     confident, confident_memory, labels = [], [], []
     for seed in range(seeds):
         rng = np.random.default_rng(seed)
@@ -82,14 +100,25 @@ def measure(
                 continue
             order = rng.permutation(mine)
             answers = sequence(readings, digits, order, {})
-            corrected: set[int] = set()
+            misread: set[int] = set()  # digits the model misread earlier in the sequence
+            corrected: dict[int, list[np.ndarray]] = {}  # digit -> features of its corrections
             for index, answer in zip(order, answers):
-                plain_right = is_right(readings[index], digits[index])
+                digit = int(digits[index])
+                plain_right = is_right(readings[index], digit)
+                right = is_right(answer, digit)
+                reachable = not plain_right and digit in misread
                 figures["without"] += not plain_right
-                figures["with_memory"] += not is_right(answer, digits[index])
-                figures["reachable"] += not plain_right and digits[index] not in corrected
+                figures["with_memory"] += not right
+                figures["reachable"] += reachable
+                figures["caught"] += reachable and right
+                figures["broken"] += plain_right and not right
+                if reachable and not right:
+                    features = readings[index].features
+                    figures[why_missed(answer, digit, features, corrected[digit])] += 1
                 if not plain_right:
-                    corrected.add(int(digits[index]))
+                    misread.add(digit)
+                if not right:
+                    corrected.setdefault(digit, []).append(readings[index].features)
                 confident.append(readings[index].probabilities)
                 confident_memory.append(answer.probabilities)
                 labels.append(digits[index])
@@ -102,7 +131,6 @@ def measure(
             right = [is_right(a, digits[i]) for a, i in zip(honest, rest)]
             still = [is_right(a, digits[i]) for a, i in zip(fooled, rest)]
             figures["prank_loss"].append(100 * (np.mean(right) - np.mean(still)))
-    figures["reachable"] = figures["without"] - figures["reachable"]
     figures["ece"] = calibration(np.array(confident), np.array(labels))["ece"]
     figures["ece_memory"] = calibration(np.array(confident_memory), np.array(labels))["ece"]
     return figures
@@ -129,15 +157,26 @@ def letters_read_as_digits(
 
 
 def report(name: str, figures: dict) -> None:
-    """Print one source's errors with and without memory, the pranks' cost and calibration."""
-    without, with_memory = figures["without"], figures["with_memory"]
+    """Print one source's errors with and without memory, the reachable ones caught and why
+    the others were missed, the pranks' cost and calibration."""
+    without, with_memory, reachable = (
+        figures["without"],
+        figures["with_memory"],
+        figures["reachable"],
+    )
     print(
         f"{name}: {figures['drawings']} drawings; errors {without} without memory, "
-        f"{with_memory} with: cut {1 - with_memory / without:.1%} "
-        f"(reachable {figures['reachable'] / without:.1%}); "
+        f"{with_memory} with: cut {1 - with_memory / without:.1%}; reachable {reachable}, "
+        f"caught {figures['caught']} ({figures['caught'] / max(reachable, 1):.1%}); "
+        f"broken {figures['broken']}; "
         f"{PRANKS} pranks cost {np.mean(figures['prank_loss']):.2f} points "
         f"(worst writer {max(figures['prank_loss']):.1f}); "
         f"ECE {figures['ece']:.2%} -> {figures['ece_memory']:.2%}"
+    )
+    print(
+        f"  reachable errors missed: {figures['unlike']} look unlike every corrected drawing of "
+        f"their digit, {figures['verdict']} kept the not-a-digit verdict over the right digit, "
+        f"{figures['outweighed']} alike but outweighed"
     )
 
 

@@ -2,13 +2,16 @@
 
 Each label given (the answer confirmed, or the digit meant) keeps the drawing's features, the
 network's penultimate layer standardised and scaled to unit length (`digit_model.Classifier`),
-with the digit. A later drawing is read by the model, then each kept example that looks like
-it adds evidence for its digit: nothing below a cosine similarity of LOOKS_ALIKE, rising to a
-full share at LOOKS_THE_SAME, and a digit's examples together add at most MAX_SHIFT to its
-log-odds. So an example moves only drawings that look like it, a few wrong labels cannot
-overturn what the model is sure of, and the probabilities stay a calibrated answer, the
-model's shifted by bounded evidence. A drawing the model takes for no digit is read as one
-only when an example of that digit looks the same. The settings were chosen by measurement,
+with the digit and whether the page had called the drawing no digit. A later drawing is read
+by the model, then each kept example that looks like it adds evidence for its digit: nothing
+below a cosine similarity of LOOKS_ALIKE, rising to a full share at LOOKS_THE_SAME. One full
+example adds ONE_EXAMPLE_SHIFT to its digit's log-odds, each further one MORE_EXAMPLES_SHIFT,
+up to MAX_SHIFT: a style corrected twice weighs more than a single label, and a few wrong
+labels, seldom alike, cannot overturn what the model is sure of. The probabilities stay a
+calibrated answer, the model's shifted by bounded evidence. A drawing the model takes for no
+digit is read as one when an example of that digit looks the same, or when an example the
+page had also called no digit looks even FLAGGED_ALIKE: this writer's crossed 7 or barred 0
+is their way of writing the digit. The settings were chosen by measurement,
 `benchmarks/bench_memory.py`, which measures them again on any model file.
 """
 
@@ -23,9 +26,12 @@ if TYPE_CHECKING:
     from reading import DigitReading
 
 CAPACITY = 100  # examples kept; the oldest goes when a new one comes
-LOOKS_ALIKE = 0.66  # cosine similarity where an example starts to count...
-LOOKS_THE_SAME = 0.80  # ...and where it counts fully, and may make a flagged drawing a digit
-MAX_SHIFT = 6.0  # the most a digit's examples add to its log-odds: overturns odds up to ~400:1
+LOOKS_ALIKE = 0.55  # cosine similarity where an example starts to count...
+LOOKS_THE_SAME = 0.75  # ...and where it counts fully, and may make a flagged drawing a digit
+FLAGGED_ALIKE = 0.30  # an example called no digit makes a flagged drawing this alike a digit
+ONE_EXAMPLE_SHIFT = 6.0  # what one full example adds to its digit's log-odds: odds of ~400:1
+MORE_EXAMPLES_SHIFT = 2.0  # what each further full example of the digit adds...
+MAX_SHIFT = 9.0  # ...up to this: overturns odds up to ~8,000:1
 SAME_DRAWING = 1 - 1e-6  # features this alike are the same drawing labelled again
 LESS_SURE = 0.01  # examples of other digits that take this much from the answer are named
 
@@ -39,6 +45,7 @@ class HandwritingMemory:
         self.capacity = capacity
         self._features: np.ndarray | None = None  # (capacity, D) once the first example comes
         self._digits = np.zeros(capacity, np.int64)
+        self._flagged = np.zeros(capacity, bool)  # read as no digit, doubtfully or not
         self._count = 0  # examples kept
         self._next = 0  # the row the next new example takes
 
@@ -65,6 +72,7 @@ class HandwritingMemory:
             return
         self._features[self._next] = features
         self._digits[self._next] = digit
+        self._flagged[self._next] = not reading.is_digit
         self._next = (self._next + 1) % self.capacity
         self._count = min(self._count + 1, self.capacity)
 
@@ -90,18 +98,25 @@ class HandwritingMemory:
         likeness = self._features[: self._count] @ reading.features
         weight = np.clip((likeness - LOOKS_ALIKE) / (LOOKS_THE_SAME - LOOKS_ALIKE), 0, 1)
         counted = weight > 0
-        if not counted.any():
+        flagged_alike = self._flagged[: self._count] & (likeness >= FLAGGED_ALIKE)
+        if not counted.any() and (reading.is_digit or not flagged_alike.any()):
             return reading
         digits = self._digits[: self._count]
         evidence = np.bincount(digits, weights=weight, minlength=10)
-        shift = MAX_SHIFT * np.minimum(evidence, 1.0)
+        shift = np.minimum(
+            ONE_EXAMPLE_SHIFT * np.minimum(evidence, 1.0)
+            + MORE_EXAMPLES_SHIFT * np.maximum(evidence - 1.0, 0.0),
+            MAX_SHIFT,
+        )
         logits = np.log(np.maximum(reading.probabilities, np.finfo(np.float32).tiny)) + shift
         probabilities = np.exp(logits - logits.max())
         probabilities = (probabilities / probabilities.sum()).astype(np.float32)
         digit = int(probabilities.argmax())
-        # Several examples that only look alike move the probabilities, never the verdict.
-        is_digit = reading.is_digit or bool((likeness[digits == digit] >= LOOKS_THE_SAME).any())
-        backing = int((counted & (digits == digit)).sum())
+        # Examples that only look alike move the probabilities, never the verdict, unless the
+        # page had called them no digit too.
+        vouching = (digits == digit) & ((likeness >= LOOKS_THE_SAME) | flagged_alike)
+        is_digit = reading.is_digit or bool(vouching.any())
+        backing = int(((counted & (digits == digit)) | vouching).sum())
         doubted = reading.probabilities[digit] - probabilities[digit] >= LESS_SURE
         against = digits[counted & (digits != digit)] if doubted else []
         return dataclasses.replace(

@@ -11,7 +11,15 @@ import pytest
 import reading
 from devtools.drawing import PLACEMENTS
 from preprocess import canvas_to_ink
-from reading.memory import LESS_SURE, LOOKS_THE_SAME, MAX_SHIFT
+from reading.memory import (
+    FLAGGED_ALIKE,
+    LESS_SURE,
+    LOOKS_ALIKE,
+    LOOKS_THE_SAME,
+    MAX_SHIFT,
+    MORE_EXAMPLES_SHIFT,
+    ONE_EXAMPLE_SHIFT,
+)
 from tests.support.data import cvl_valid, mnist
 from training.canvas_drawings import random_drawings
 
@@ -20,7 +28,7 @@ WRITERS = 12  # CVL validation writers searched for a misread the writer draws t
 
 def misread_twice(classifier):
     """Two drawings of one digit by one writer that look the same and are both misread, the
-    second by odds a memory may overturn (see `MAX_SHIFT`)."""
+    second by odds one example may overturn (see `ONE_EXAMPLE_SHIFT`)."""
     valid = cvl_valid()
     images, digits, writers = valid.images, valid.digits, valid.writer
     for writer in sorted(set(writers))[:WRITERS]:
@@ -33,7 +41,7 @@ def misread_twice(classifier):
                 meant = digits[mine[first]]
                 same_digit = digits[mine[again]] == meant
                 odds = found[again].probabilities.max() / found[again].probabilities[meant]
-                within_reach = np.log(odds) < MAX_SHIFT
+                within_reach = np.log(odds) < ONE_EXAMPLE_SHIFT
                 if again > first and same_digit and alike >= LOOKS_THE_SAME and within_reach:
                     return found[first], found[again], int(meant), found
     pytest.fail("no writer's misread digit was found drawn twice alike")
@@ -116,7 +124,7 @@ def test_the_memory_is_capped_and_a_drawing_is_kept_once(classifier, clear_digit
     assert len(memory) == 1
     assert memory.holds(readings[0], 6) and not memory.holds(readings[0], 0)
     assert not memory.holds(readings[1], 6)  # another drawing is not this one
-    # A 6 now backs the drawing: its odds rise by e**MAX_SHIFT, however sure the model was.
+    # A 6 now backs the drawing: its odds rise by e**ONE_EXAMPLE_SHIFT, however sure the model was.
     assert memory.recall(readings[0]).probabilities[6] > 10 * readings[0].probabilities[6]
     for read, digit in zip(readings[1:], range(1, 5)):
         memory.add(read, digit)
@@ -127,29 +135,66 @@ def test_the_memory_is_capped_and_a_drawing_is_kept_once(classifier, clear_digit
         memory.add(readings[1], 10)
 
 
-def flagged_reading(features: np.ndarray) -> reading.DigitReading:
-    """A drawing the model takes for no digit, leaning to 7, with the given features."""
-    probabilities = np.full(10, 0.02, np.float32)
-    probabilities[7] = 0.82
+def read_as(features: np.ndarray, odds: float, is_digit: bool = True) -> reading.DigitReading:
+    """A drawing with the given features that the model reads as 7, by `odds` to 1 against 1."""
+    probabilities = np.full(10, 1e-6, np.float32)
+    probabilities[1] = 1 / (1 + odds)
+    probabilities[7] = odds / (1 + odds) - 8e-6
     return reading.DigitReading(
-        np.zeros((28, 28), np.float32), probabilities, False, False, features=features
+        np.zeros((28, 28), np.float32), probabilities, is_digit, False, features=features
     )
 
 
-def test_only_an_example_that_looks_the_same_makes_a_flagged_drawing_a_digit():
-    drawing = np.eye(4, dtype=np.float32)[0]
-    half_alike = np.array([0.74, np.sqrt(1 - 0.74**2), 0, 0], np.float32)  # between the two bars
-    memory = reading.HandwritingMemory()
-    for _ in range(3):  # three different drawings of 7, each only half alike
-        memory.add(flagged_reading(half_alike), 7)
-        half_alike = half_alike[[0, 2, 3, 1]]
-    recalled = memory.recall(flagged_reading(drawing))
-    assert recalled.probabilities[7] > 0.82 and not recalled.is_digit and recalled.examples == 0
+def alike(likeness: float, turn: int = 0) -> np.ndarray:
+    """A unit vector `likeness` alike to (1, 0, 0, 0), its other part on axis 1 + `turn`."""
+    features = np.zeros(4, np.float32)
+    features[0], features[1 + turn] = likeness, np.sqrt(1 - likeness**2)
+    return features
 
-    same = np.array([LOOKS_THE_SAME + 0.01, np.sqrt(1 - (LOOKS_THE_SAME + 0.01) ** 2), 0, 0])
-    memory.add(flagged_reading(same.astype(np.float32)), 7)
-    recalled = memory.recall(flagged_reading(drawing))
-    assert recalled.is_digit and recalled.digit == 7 and recalled.examples == 4
+
+def test_only_an_example_that_looks_the_same_or_was_flagged_too_makes_a_flagged_drawing_a_digit():
+    drawing = np.eye(4, dtype=np.float32)[0]
+    half_alike = (LOOKS_ALIKE + LOOKS_THE_SAME) / 2
+    memory = reading.HandwritingMemory()
+    for turn in range(3):  # three different drawings of 1 the model read as digits, half alike
+        memory.add(read_as(alike(half_alike, turn), odds=0.5), 1)
+    recalled = memory.recall(read_as(drawing, odds=0.5, is_digit=False))
+    assert recalled.digit == 1 and not recalled.is_digit and recalled.examples == 0
+
+    memory.add(read_as(alike(LOOKS_THE_SAME + 0.01), odds=0.5), 1)
+    recalled = memory.recall(read_as(drawing, odds=0.5, is_digit=False))
+    assert recalled.is_digit and recalled.digit == 1 and recalled.examples == 4
+
+
+def test_a_flagged_style_corrected_once_is_read_as_that_digit_when_flagged_again():
+    """A barred 0 or a crossed 7: the page called it no digit, the writer gave the digit."""
+    drawing = np.eye(4, dtype=np.float32)[0]
+    memory = reading.HandwritingMemory()
+    memory.add(read_as(alike(FLAGGED_ALIKE + 0.05), odds=20, is_digit=False), 7)
+    recalled = memory.recall(read_as(drawing, odds=20, is_digit=False))
+    assert recalled.is_digit and recalled.digit == 7 and recalled.examples == 1
+    assert recalled.changed and not recalled.doubtful
+    # Unlike it, or drawn as a digit the page took for a digit, it vouches for nothing.
+    unlike = np.eye(4, dtype=np.float32)[3]
+    assert not memory.recall(read_as(unlike, odds=20, is_digit=False)).is_digit
+    other = reading.HandwritingMemory()
+    other.add(read_as(alike(FLAGGED_ALIKE + 0.05), odds=20), 7)
+    assert not other.recall(read_as(drawing, odds=20, is_digit=False)).is_digit
+
+
+def test_one_label_cannot_overturn_a_firm_answer_but_a_style_corrected_twice_can():
+    """A prank is one label; a writer's long-flagged 1, read as a firm 7, is corrected again."""
+    firmer_than_one_label = np.exp(ONE_EXAMPLE_SHIFT + MORE_EXAMPLES_SHIFT / 2)
+    seven = read_as(np.eye(4, dtype=np.float32)[0], odds=firmer_than_one_label)
+    memory = reading.HandwritingMemory()
+    memory.add(read_as(alike(0.95), odds=firmer_than_one_label), 1)
+    assert memory.recall(seven).digit == 7
+
+    memory.add(read_as(alike(0.95, turn=1), odds=firmer_than_one_label), 1)
+    assert memory.recall(seven).digit == 1 and memory.recall(seven).examples == 2
+    # However many labels, odds beyond MAX_SHIFT stand.
+    memory.add(read_as(alike(0.95, turn=2), odds=firmer_than_one_label), 1)
+    assert memory.recall(read_as(seven.features, odds=np.exp(MAX_SHIFT + 1))).digit == 7
 
 
 def test_examples_of_other_digits_that_look_alike_are_named_as_making_it_less_sure():
