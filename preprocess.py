@@ -14,6 +14,7 @@ import base64
 import functools
 import io
 import math
+import struct
 
 import numpy as np
 from PIL import Image
@@ -59,6 +60,48 @@ EDGE_FILL = 0.5  # rows beside a line inked across this share of it are its blur
 PEN_OVER_LINE = 1.5  # on a line, ink this many times as strong as the line's own is the pen's
 
 EIGHT_CONNECTED = np.ones((3, 3), dtype=bool)  # diagonal neighbours touch: one stroke
+
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+# The PNG a canvas sends: its IHDR chunk first, at PNG_HEADER_AT, giving width and height,
+# then bit depth and colour type, which are CANVAS_PNG_FORM (8-bit RGBA).
+PNG_HEADER_AT = len(PNG_SIGNATURE) + 4
+PNG_HEADER = struct.Struct(">4sIIBB")
+CANVAS_PNG_FORM = (8, 6)
+
+
+class CanvasRefused(ValueError):
+    """What came as a canvas's picture is not the PNG that canvas sends: never decoded."""
+
+
+def check_canvas_png(png: bytes, width: int, height: int = CANVAS_SIZE) -> None:
+    """Refuse, from its first 26 bytes, anything but the PNG a `width` x `height` canvas sends:
+    8-bit RGBA, of the canvas's own size whatever the screen's pixel ratio (the canvas draws
+    it at its CSS size). Pillow would decode whatever size a header claims: a 334 kB PNG
+    claiming 9000 x 9000 pixels took the server 883 MB."""
+    if not png.startswith(PNG_SIGNATURE) or len(png) < PNG_HEADER_AT + PNG_HEADER.size:
+        raise CanvasRefused("The canvas sent something that is not a PNG picture.")
+    chunk, sent_width, sent_height, *form = PNG_HEADER.unpack_from(png, PNG_HEADER_AT)
+    if chunk != b"IHDR":
+        raise CanvasRefused("The canvas sent a PNG picture without its header.")
+    if (sent_width, sent_height) != (width, height):
+        raise CanvasRefused(
+            f"The canvas sent a picture of {sent_width}x{sent_height} pixels; "
+            f"it is {width}x{height}."
+        )
+    if tuple(form) != CANVAS_PNG_FORM:
+        raise CanvasRefused("The canvas sent a picture that is not in 8-bit RGBA.")
+
+
+def canvas_pixels(png: bytes, width: int, height: int = CANVAS_SIZE) -> np.ndarray:
+    """A canvas's PNG as its (height, width, 4) uint8 pixels, decoded only once
+    `check_canvas_png` finds it that canvas's own; CanvasRefused for anything else."""
+    check_canvas_png(png, width, height)
+    try:
+        with Image.open(io.BytesIO(png), formats=["PNG"]) as image:
+            return np.asarray(image)
+    except (OSError, SyntaxError, ValueError) as error:  # Pillow's words for a damaged file
+        raise CanvasRefused("The canvas sent a damaged PNG picture.") from error
 
 
 def canvas_to_ink(rgba: np.ndarray) -> np.ndarray:

@@ -27,6 +27,7 @@ from feedback import settings as feedback_settings
 from feedback import store as feedback_store
 from feedback.visitor import VISITOR_COOKIE, labels_id, new_visitor_id
 from server import deadlines
+from tests.support import event_loop
 from tests.support.http import request, served
 
 READ_TIMEOUT_S = 30  # far longer than any answer here takes; uvicorn closes idle ones at 5 s
@@ -216,4 +217,4 @@ def test_a_visitor_cannot_clear_the_caches_every_session_shares(app_url):
             await other.close()
         assert after == {"hit": before["hit"] + 2, "miss": before["miss"]}
 
-    asyncio.run(clear_then_run_both())
+    event_loop.run(clear_then_run_both())

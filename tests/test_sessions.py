@@ -4,16 +4,15 @@ request made a whole run."""
 
 from __future__ import annotations
 
-import asyncio
 import urllib.error
 import urllib.request
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from streamlit.proto.BackMsg_pb2 import BackMsg
 
 from feedback.visitor import VISITOR_COOKIE, is_visitor_id, labels_id, new_visitor_id
 from server.reconnects import STREAM_PATH, WholeRunFirst, whole_run
+from tests.support import event_loop
 
 
 def set_cookies(url: str, cookie: str | None = None) -> list[str]:
@@ -102,9 +101,7 @@ def test_only_a_connections_first_script_run_is_made_whole():
         return {"type": "websocket.receive", "bytes": sent[len(received)]}
 
     scope = {"type": "websocket", "path": STREAM_PATH}
-    # On a thread of its own: the browser tests' Playwright keeps an event loop on this one.
-    with ThreadPoolExecutor(max_workers=1) as thread:
-        thread.submit(asyncio.run, WholeRunFirst(page_session)(scope, browser, None)).result()
+    event_loop.run(WholeRunFirst(page_session)(scope, browser, None))
 
     assert received[0] == heartbeat
     assert BackMsg.FromString(received[1]).rerun_script.fragment_id == ""
