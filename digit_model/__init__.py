@@ -36,9 +36,9 @@ EXPECTED_OUTPUTS = {"probabilities": (None, 10), "verdict": (None, NOT_A_DIGIT +
 FEATURES_LAYER = "dense"  # the penultimate layer, whose output describes how a drawing looks
 CALIBRATED_LAYER = "temperature"  # the ten digits' logits divided by the fitted temperature
 SURE_ABOVE = 0.9  # a digit read less sure than this is read again from slightly moved views
-MAX_BATCH = 1024  # inputs per compiled call: memory stays bounded, however many are read
-# `warm_up` compiles every batch size to this: the ways to split a number of up to 16 digits.
-WARM_BATCH = 256
+# Inputs per compiled call: memory stays bounded, however many are read, and `warm_up`
+# compiles every batch size up to it, so no reading waits for a compile (4 s for 512 and 1024).
+MAX_BATCH = 256
 
 
 def _view_transforms() -> list[tuple[np.ndarray, np.ndarray]]:
@@ -135,10 +135,10 @@ class Classifier:
         self._pass(np.zeros((1, FIELD, FIELD), np.float32))
         self._pass(np.zeros((len(_VIEWS), FIELD, FIELD), np.float32))
 
-    def warm_up(self, largest: int = WARM_BATCH) -> None:
-        """Compile the call for every batch size up to `largest` now, about half a second
-        each, so that the first numbers read after start-up do not wait for it stroke by stroke."""
-        for bucket in _buckets(largest):
+    def warm_up(self) -> None:
+        """Compile the call for every batch size it is made at (up to MAX_BATCH) now, about
+        half a second each, so that no reading after start-up waits for a compile."""
+        for bucket in _buckets(MAX_BATCH):
             self._call(np.zeros((bucket, FIELD, FIELD), np.float32))
 
     def read_all(self, images: np.ndarray, second_look: bool = True) -> ModelOutputs:

@@ -3,7 +3,8 @@
 The one reading pipeline of the project, used by the page, the HTTP API, the command line,
 the benchmarks, the tests and `train_model.py evaluate`. Ink is brought into MNIST form by
 `preprocess.prepare`, a number is split into its digits by `segment`, a picture is opened
-safely by `photo`, and the model reads every input of a drawing in one batched call. A
+safely by `photo`, and the model reads every input of a drawing in one batched call. What
+one reading may take on is bounded, and its work counted as it goes (`limits`). A
 `HandwritingMemory` of the person's own labelled digits (`memory`) can weigh in on a digit,
 and on each digit of a number (`recall_number`).
 No Streamlit here.
@@ -23,6 +24,7 @@ import numpy as np
 from digit_model import Classifier
 from preprocess import canvas_to_ink, only_a_dot, prepare
 from reading import layout, photo, segment
+from reading.limits import Work
 from reading.marks import MarkSymbol
 from reading.memory import HandwritingMemory
 
@@ -261,14 +263,18 @@ def read_digit(
 
 
 def read_one_digit(
-    classifier: Classifier, ink: np.ndarray, memory: HandwritingMemory | None = None
+    classifier: Classifier,
+    ink: np.ndarray,
+    memory: HandwritingMemory | None = None,
+    work: Work | None = None,
 ) -> OneDigitReading | None:
     """Read ink sent as one digit (`read_digit`), and say which number it reads as when it
-    holds several digits side by side; None when it is blank."""
+    holds several digits side by side; None when it is blank. Ink past the limits of a
+    number (`limits`) is refused, as it would be read as one."""
     reading = read_digit(classifier, ink, memory)
     if reading is None:
         return None
-    number = several_digits(classifier, ink, reading)
+    number = several_digits(classifier, ink, reading, work)
     return OneDigitReading(**vars(reading), several_digits=number)
 
 
@@ -301,14 +307,16 @@ def drawing_key(ink: np.ndarray) -> str:
     return digest.hexdigest()
 
 
-def several_digits(classifier: Classifier, ink: np.ndarray, alone: DigitReading) -> str | None:
+def several_digits(
+    classifier: Classifier, ink: np.ndarray, alone: DigitReading, work: Work | None = None
+) -> str | None:
     """The number that ink of two or more digits side by side reads as, when each digit is
     read surely and the number more surely than the ink read `alone` as one digit (a 0 drawn
     as two arcs reads 11, less surely than 0); None otherwise. Only ink with parts side by
     side (`layout.side_by_side`) is read again: one digit costs no model call more."""
     if not layout.side_by_side(ink):
         return None
-    number = read_number(classifier, ink)
+    number = read_number(classifier, ink, work)
     if number is None or number.several_lines or len(number.digits) < 2:
         return None
     unsure = (d.withheld or d.doubtful or d.confidence < UNSURE_BELOW for d in number.digits)
@@ -317,13 +325,16 @@ def several_digits(classifier: Classifier, ink: np.ndarray, alone: DigitReading)
     return number.number
 
 
-def read_number(classifier: Classifier, ink: np.ndarray) -> NumberReading | None:
+def read_number(
+    classifier: Classifier, ink: np.ndarray, work: Work | None = None
+) -> NumberReading | None:
     """Read every digit of a written number, with one batched model call, and the marks
     written with them (`segment.split_digits`), and how many lines of writing the ink holds
     (`layout.lines_of_writing`; a lone piece read surely as a digit is one line, however far
     apart its strokes lie); None for blank ink. A piece that is only a dot, a tap of the pen,
-    is too small to read (`only_a_dot`)."""
-    pieces, marks = segment.split_digits(ink, classifier)
+    is too small to read (`only_a_dot`). Ink past the limits (`limits`) is refused with
+    `limits.TooMuchWriting` before the costly part; its work is counted in `work`."""
+    pieces, marks = segment.split_digits(ink, classifier, work)
     if not pieces:
         return None
     ink = np.asarray(ink)
@@ -369,20 +380,21 @@ def read_image_bytes(
     The picture is opened as a photo upload is (`photo.read_upload`: checked before decoding,
     turned upright); boxes are in the pixels of the upright picture as sent. None when no
     handwriting is found; photo.PhotoError, with a message for the sender, when the bytes
-    are not a usable picture.
+    are not a usable picture or hold more writing than one reading takes on (`limits`).
     """
     return read_photo(classifier, photo.read_upload(data), mode)
 
 
 def read_photo(
-    classifier: Classifier, picture: photo.Photo, mode: Mode = "digit"
+    classifier: Classifier, picture: photo.Photo, mode: Mode = "digit", work: Work | None = None
 ) -> OneDigitReading | NumberReading | None:
-    """Read an opened picture (`photo.read_upload`) as `read_image_bytes` reads its bytes."""
+    """Read an opened picture (`photo.read_upload`) as `read_image_bytes` reads its bytes,
+    its work counted in `work`."""
     if mode not in MODES:
         raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
     if mode == "digit":
-        return read_one_digit(classifier, picture.ink)
-    reading = read_number(classifier, picture.ink)
+        return read_one_digit(classifier, picture.ink, work=work)
+    reading = read_number(classifier, picture.ink, work)
     if reading is None or picture.scale == 1.0:
         return reading
     return dataclasses.replace(

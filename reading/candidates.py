@@ -18,6 +18,7 @@ import numpy as np
 
 from preprocess import DOT_EXTENT, normalize, only_a_dot
 from reading.cuts import cut_regions
+from reading.limits import MAX_GROUPS, too_many_groups
 from reading.marks import MarkSymbol, find_marks
 from reading.pieces import InkBox, join, label_pieces, merge_overlapping, own_ink
 from reading.recent import Recent, fingerprint
@@ -47,11 +48,15 @@ def candidate_parts(
     height, and the marks with their symbols (but for `not_marks`, which are ink of digits).
 
     Parts are whole groups of pieces, or (when `cut`) regions of a group where digits may touch.
+    Ink of more than MAX_GROUPS groups, specks aside, is refused (`limits.TooMuchWriting`)
+    before any of them is cut.
     """
     labels, pieces = label_pieces(ink)
     groups = merge_overlapping(pieces)
     heaviest = max(group.mass for group in groups)
     kept = [group for group in groups if group.mass >= SPECK * heaviest]
+    if len(kept) > MAX_GROUPS:
+        raise too_many_groups()
     tallest = max(group.height for group in kept)
     line_height = float(np.median([g.height for g in kept if g.height >= TALL * tallest]))
     digit_sized = [group for group in kept if group.height >= TALL * line_height]

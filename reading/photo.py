@@ -23,6 +23,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PIL import ExifTags, Image, UnidentifiedImageError
@@ -30,6 +31,9 @@ from PIL import ExifTags, Image, UnidentifiedImageError
 from preprocess import HAZE, LINE_SPAN, canvas_to_ink
 from reading.paper import photo_to_ink
 from reading.paper_lines import lines_left_out, paper_lines
+
+if TYPE_CHECKING:
+    from reading.limits import Work
 
 ACCEPTED_FORMATS = ("PNG", "JPEG", "WEBP")
 FORMAT_NAMES = {"WEBP": "WebP"}  # as people write the names Pillow gives in capitals
@@ -121,18 +125,20 @@ class Photo:
     scale: float  # picture pixels per pixel of the upright image as sent
 
 
-def read_upload(data: bytes | bytearray) -> Photo:
+def read_upload(data: bytes | bytearray, work: Work | None = None) -> Photo:
     """Open an uploaded PNG, JPEG or WebP and find the handwriting on it, or raise PhotoError.
 
     A digital drawing (a canvas export: a border of one flat colour, the background of most
     of the picture) is read the way the canvas is; a photo of paper has its lighting evened
-    out first.
+    out first, counted in `work` before it is done.
     """
     image = _open_still(data)
     with _decode_slot():
         image, sent_width = _decoded(image)
         if _is_flat_drawing(image):
             return _read_drawing(image, sent_width)
+        if work is not None:
+            work.photo_ink()
         grey, picture = _flatten(image)
     return Photo(picture=picture, ink=photo_to_ink(grey), scale=picture.shape[1] / sent_width)
 

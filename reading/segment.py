@@ -40,6 +40,7 @@ from reading.candidates import (
     shape_cost,
 )
 from reading.cuts import KEPT_CUTS
+from reading.limits import MAX_DIGITS, Work, too_many_digits
 from reading.marks import KEPT_PENS, Mark, MarkSymbol
 from reading.pieces import InkBox, join
 from reading.recent import MISSING, Recent
@@ -148,7 +149,9 @@ def _placed_marks(
     return placed
 
 
-def split_digits(ink: np.ndarray, classifier: Classifier | None = None) -> Split:
+def split_digits(
+    ink: np.ndarray, classifier: Classifier | None = None, work: Work | None = None
+) -> Split:
     """Split the ink of a written number into its digits, left to right, each in MNIST form,
     and the marks written with them: points, commas and dashes between digits, a minus sign
     before the first.
@@ -157,14 +160,18 @@ def split_digits(ink: np.ndarray, classifier: Classifier | None = None) -> Split
     by how well the model reads each grouping at its first look, and each piece chosen keeps
     the model's reading, second look included; without one, by shape alone, and ink that
     touches stays one digit. Finds nothing in blank ink; raises ValueError for anything that
-    is not 2-D float ink in [0, 1] (or uint8), like `preprocess.normalize`.
+    is not 2-D float ink in [0, 1] (or uint8), like `preprocess.normalize`, and
+    `limits.TooMuchWriting` for ink past the limits, before the costly part. Each candidate
+    crop is counted in `work` before it is made, once however often the ink is split again.
     """
     ink = as_unit_ink(ink, "split_digits")
     if ink.max(initial=0.0) < INK_THRESHOLD:
         return Split([], [])
+    work = Work() if work is None else work
+    counted: set[Hashable] = set()  # the candidates counted in `work` so far
     enclosed: frozenset[InkBox] = frozenset()
     while True:
-        pieces, marks = _split(ink, classifier, enclosed)
+        pieces, marks = _split(ink, classifier, work, counted, enclosed)
         placed = _placed_marks(pieces, marks)
         if len(placed) == len(marks):
             return Split(pieces, [mark for _, mark in placed])
@@ -174,9 +181,14 @@ def split_digits(ink: np.ndarray, classifier: Classifier | None = None) -> Split
 
 
 def _split(
-    ink: np.ndarray, classifier: Classifier | None, not_marks: frozenset[InkBox] = frozenset()
+    ink: np.ndarray,
+    classifier: Classifier | None,
+    work: Work,
+    counted: set[Hashable],
+    not_marks: frozenset[InkBox] = frozenset(),
 ) -> tuple[list[Piece], dict[InkBox, MarkSymbol]]:
-    """The digits chosen, and the groups taken for marks (but for `not_marks`)."""
+    """The digits chosen, and the groups taken for marks (but for `not_marks`); the
+    candidates not in `counted` are counted in `work` and added to it."""
     owner, parts, line_height, marks = candidate_parts(
         ink, cut=classifier is not None, not_marks=not_marks
     )
@@ -184,6 +196,9 @@ def _split(
 
     spans = candidate_spans(parts, line_height)
     keys = {span: candidate_key(parts[span[0] : span[1]], keys_by_part) for span in spans}
+    new = set(keys.values()) - counted
+    work.candidates(len(new))
+    counted |= new
     costs = {span: shape_cost(parts[span[0] : span[1]], line_height) for span in spans}
     images: dict[tuple[int, int], np.ndarray] = {}
     readings: dict[tuple[int, int], _FirstLook] = {}
@@ -210,6 +225,8 @@ def _split(
     while stop > 0:
         chosen.append((best[stop][1], stop))
         stop = best[stop][1]
+    if len(chosen) > MAX_DIGITS:
+        raise too_many_digits(len(chosen))
     read = {span: images[span] for span in chosen if span in readings}
     final = _read(classifier, read, second_look=True) if read else {}
 

@@ -3,7 +3,7 @@
 The page (through `st.cache_resource`) and the HTTP API both take their classifier from
 `shared_classifier`, so one `streamlit run webapp.py` process holds one copy of the model
 whichever of them asks first; `preload` asks at start-up. Once loaded, it is compiled for
-the batch sizes a number of up to 16 digits is read at, on a thread of its own. `state`
+every batch size it is called at (`digit_model.MAX_BATCH`), on a thread of its own. `state`
 tells how that is going without waiting for anything, for the readiness endpoint: ready
 once compiled, so that a load balancer sends no request that waits for a compile; and a
 model file that failed to load is tried again in the background once it is there, so that
@@ -38,7 +38,7 @@ class ServedFile(NamedTuple):
 _loaded: dict[str, digit_model.Classifier] = {}
 _served: dict[str, ServedFile] = {}  # each loaded model file as it was when loaded
 _failed: set[str] = set()  # model files whose last load failed
-_warm: set[str] = set()  # model files loaded and compiled for a number's batch sizes
+_warm: set[str] = set()  # model files loaded and compiled for every batch size
 _tried_at: dict[str, float] = {}  # when each failed model file was last tried again
 _loading = threading.Lock()
 RETRY_S = 5.0  # a model file that failed to load is tried again this often, once it is there
@@ -49,7 +49,7 @@ logger = logging.getLogger(__name__)
 class ModelState(enum.StrEnum):
     """How the served model is doing."""
 
-    LOADED = "loaded"  # and compiled for the batch sizes a number is read at
+    LOADED = "loaded"  # and compiled for every batch size it is called at
     LOADING = "loading"  # being loaded or compiled, or not tried yet (`preload` starts it)
     UNAVAILABLE = "unavailable"  # the last try failed: the file is missing or unreadable
 
@@ -161,7 +161,7 @@ def _described(path: Path) -> ServedFile:
 
 
 def _warm_up(key: str, classifier: digit_model.Classifier) -> None:
-    """Compile a loaded classifier for a number's batch sizes (a few seconds, while it already
+    """Compile a loaded classifier for every batch size (a few seconds, while it already
     answers), then count it ready; ready too when the compile fails, as each batch size then
     compiles on first use."""
     try:
