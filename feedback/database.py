@@ -14,6 +14,7 @@ import sqlite3
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from pathlib import Path
 from time import monotonic, sleep
 
 import sqlalchemy as sa
@@ -33,6 +34,7 @@ SQLITE_BUSY_TIMEOUT_S = 4.5
 SQLITE_WAL_RETRY_S = 0.05  # between tries to switch a new SQLite file to WAL (see _use_wal)
 KEEPALIVE_IDLE_S = 10  # TCP keepalives find a vanished host behind an idle pooled connection
 RETRY_AFTER_S = 10  # after a failure, answer "unavailable" at once for this long
+POSTGRES_DISK_FULL = "53100"  # the SQLSTATE of PostgreSQL's disk_full
 
 logger = logging.getLogger(__name__)
 
@@ -44,9 +46,21 @@ class StorageUnavailable(RuntimeError):
     driver said, which may name the host) is for the server log.
     """
 
+    said = "{action} is unavailable right now."  # the message, of the action that failed
+
     def __init__(self, action: str, reason: str = "") -> None:
-        super().__init__(f"{action} is unavailable right now.")
+        super().__init__(self.said.format(action=action))
         self.reason = reason
+
+
+class StorageFull(StorageUnavailable):
+    """The feedback database's disk is full: nothing more is saved until room is made there.
+
+    What is stored stays stored and can be read, and recognition still works; trying again
+    in a moment does not help, so the message says why instead.
+    """
+
+    said = "{action} is not possible: the server's disk is full."
 
 
 def engine_options(url: str) -> dict:
@@ -174,6 +188,15 @@ class Database:
         SQLite file, which belongs to one machine."""
         return self.engine.dialect.name == "postgresql"
 
+    @property
+    def not_made_yet(self) -> bool:
+        """Whether this is a SQLite file no one has saved to yet: reading it would only create
+        an empty one."""
+        url = self.engine.url
+        return url.get_backend_name() == "sqlite" and not (
+            url.database in (None, "", ":memory:") or Path(url.database).exists()
+        )
+
     @contextmanager
     def transaction(self, action: str, lock: str | None = None) -> Iterator[sa.Connection]:
         """A transaction, bounded and reported like every call of the store (StorageUnavailable
@@ -225,6 +248,10 @@ class Database:
         ) as error:
             cause = getattr(error, "orig", None) or error
             reason = _first_line(cause)
+            if _disk_full(cause):
+                # The database answered at once, and reads still work: no waiting it out.
+                logger.warning("%s failed: the feedback database's disk is full", action)
+                raise StorageFull(action, reason) from error
             self._last_failure = (monotonic(), reason)
             logger.warning(
                 "%s is unavailable: the feedback database (%s) failed: %s",
@@ -318,6 +345,14 @@ def _lock_key(name: str) -> int:
     """The PostgreSQL advisory lock key (a signed 64-bit number) of a name, in every process."""
     digest = hashlib.sha256(f"digit-reader/{name}".encode()).digest()
     return int.from_bytes(digest[:8], "big", signed=True)
+
+
+def _disk_full(error: BaseException) -> bool:
+    """Whether a driver's error says the database's disk is full (SQLite or PostgreSQL)."""
+    sqlite_code = getattr(error, "sqlite_errorcode", None)
+    if sqlite_code is not None:
+        return sqlite_code & 0xFF == sqlite3.SQLITE_FULL  # the primary code of an extended one
+    return getattr(error, "sqlstate", None) == POSTGRES_DISK_FULL
 
 
 def _first_line(error: BaseException) -> str:

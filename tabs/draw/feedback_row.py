@@ -13,7 +13,7 @@ from typing import get_args
 import numpy as np
 import streamlit as st
 
-from feedback.database import StorageUnavailable
+from feedback.database import StorageFull, StorageUnavailable
 from feedback.labels import (
     FeedbackError,
     LabelledDrawing,
@@ -24,12 +24,17 @@ from feedback.rate_limit import RateLimited
 from reading import WITHHELD, DigitReading, DrawingReading, NumberReading
 from reading.marks import MARK_SYMBOLS
 from tabs.common import open_feedback_store, save_limiter, session_id
-from tabs.draw.shared import NumberArea, a_digit, handwriting_memory, ordinal, unreadable
+from tabs.draw.shared import NumberArea, a_digit, learn, ordinal, unreadable
 
 CONFIRM_TEXT = "✓ Correct"
 PICK_PROMPT = "Wrong? Pick the digit you meant"
 CHANGE_HINT = "Pick another digit to change it."
 UNAVAILABLE = "Saving is unavailable right now"
+DISK_FULL = "Saving is not possible: the server's disk is full"
+DRAWING_CHANGED = (
+    "The drawing changed before its answer came, so this label was not saved: pick the digit "
+    "again once the new answer shows."
+)
 NUMBER_MEANT_PROMPT = "Wrong? Type the number you meant"
 SAVE_NUMBER_TEXT = "Save"
 MARKS_NOT_SAVED = "Only the digits are saved: points, commas and minus signs are read, not learnt."
@@ -60,6 +65,7 @@ class Outcome(enum.Enum):
     SAVED = "saved"
     ALREADY_SAVED = "already saved"
     UNAVAILABLE = "unavailable"
+    DISK_FULL = "disk full"
     REFUSED = "refused"
 
 
@@ -67,7 +73,15 @@ TOAST_ICONS = {Outcome.SAVED: ":material/check_circle:", Outcome.ALREADY_SAVED: 
 # A number's field may be at the screen's edge, its row's notices below it: all are toasted.
 NUMBER_TOAST_ICONS = TOAST_ICONS | {
     Outcome.UNAVAILABLE: ":material/cloud_off:",
+    Outcome.DISK_FULL: ":material/hard_drive:",
     Outcome.REFUSED: ":material/block:",
+}
+
+
+# What the row says when the database did not keep a label, and what to do about it.
+NOT_KEPT = {
+    Outcome.UNAVAILABLE: (UNAVAILABLE, "Try again in a moment."),
+    Outcome.DISK_FULL: (DISK_FULL, "Saving works again once the server has room."),
 }
 
 
@@ -106,10 +120,24 @@ def store_label(
     open_feedback_store().save(label)
 
 
-def save_label(reading: DrawingReading, strokes: dict | None, true_digit: int | None) -> None:
+def drawing_on_show(canvas_key: str, strokes: dict | None) -> bool:
+    """Whether the canvas still shows the drawing of these strokes, as the page sent it with
+    a click: a stroke whose answer never came (lost with a replica, say) must not have the
+    old drawing's label given to it. True when the page sent no drawing with the click."""
+    state = st.session_state.get(canvas_key)
+    drawing = state.get("drawing") if isinstance(state, dict) else None
+    return not isinstance(drawing, dict) or drawing.get("raw") == strokes
+
+
+def save_label(
+    reading: DrawingReading, strokes: dict | None, true_digit: int | None, canvas_key: str
+) -> None:
     """Store the digit meant for this drawing, or change the one stored for it (a mis-tap);
-    runs on a click, before the rerun."""
+    runs on a click, before the rerun, and only while the canvas shows that drawing."""
     if true_digit is None:  # the picked digit clicked again, which unselects it: it stays
+        return
+    if not drawing_on_show(canvas_key, strokes):
+        st.toast(DRAWING_CHANGED, icon=":material/block:")
         return
     key = reading.drawing_key
     saved = st.session_state.setdefault(SAVED_KEY, {})
@@ -119,6 +147,8 @@ def save_label(reading: DrawingReading, strokes: dict | None, true_digit: int | 
     else:
         try:
             store_label(reading, true_digit, strokes, datetime.now(UTC))
+        except StorageFull as error:
+            notice = Notice(key, Outcome.DISK_FULL, str(error))
         except StorageUnavailable as error:
             notice = Notice(key, Outcome.UNAVAILABLE, str(error))
         except (FeedbackError, RateLimited) as error:
@@ -130,18 +160,18 @@ def save_label(reading: DrawingReading, strokes: dict | None, true_digit: int | 
     # The memory learns a first label whether or not the database keeps it, and a change once
     # it is kept: it reads the drawing as the digit the page says it is saved as.
     if not changing or notice.outcome is Outcome.SAVED:
-        handwriting_memory().add(reading, true_digit)
+        learn(reading, true_digit, strokes)
     st.session_state[NOTICE_KEY] = notice
 
 
-def save_picked_digit(reading: DrawingReading, strokes: dict | None) -> None:
+def save_picked_digit(reading: DrawingReading, strokes: dict | None, canvas_key: str) -> None:
     """Store the digit just picked for this drawing."""
-    save_label(reading, strokes, st.session_state.get(PICK_KEY))
+    save_label(reading, strokes, st.session_state.get(PICK_KEY), canvas_key)
 
 
-def feedback_row(reading: DrawingReading | None, strokes: dict | None) -> None:
+def feedback_row(reading: DrawingReading | None, strokes: dict | None, canvas_key: str) -> None:
     """One click to confirm the answer or give the right digit, and another to change a
-    mis-tapped digit; no database work until then.
+    mis-tapped digit (on the canvas `canvas_key`); no database work until then.
 
     Before anything is drawn the row is there, disabled. It is one row for every drawing, so
     that a stroke updates it in place; a new drawing starts the picker at the digit saved for
@@ -168,7 +198,7 @@ def feedback_row(reading: DrawingReading | None, strokes: dict | None) -> None:
         CONFIRM_TEXT,
         key=CONFIRM_KEY,
         on_click=save_label,
-        args=(reading, strokes, reading.digit),
+        args=(reading, strokes, reading.digit, canvas_key),
         disabled=is_saved or unreadable(reading) is not None or reading.several_digits is not None,
         help=(
             f"The answer {reading.digit} is right: save this drawing with it."
@@ -181,7 +211,7 @@ def feedback_row(reading: DrawingReading | None, strokes: dict | None) -> None:
         range(10),
         key=PICK_KEY,
         on_change=save_picked_digit,
-        args=(reading, strokes),
+        args=(reading, strokes, canvas_key),
         width="stretch",
     )
     notice = st.session_state.get(NOTICE_KEY)
@@ -193,11 +223,12 @@ def feedback_row(reading: DrawingReading | None, strokes: dict | None) -> None:
             st.toast(notice.message, icon=TOAST_ICONS[notice.outcome])
     outcome = notice.outcome if notice else None
     with st.container(key=NOTICE_SLOT):
-        if outcome is Outcome.UNAVAILABLE:
+        if outcome in NOT_KEPT:
             still = f", and the drawing is still saved as {a_digit(saved[key])}" if is_saved else ""
+            headline, advice = NOT_KEPT[outcome]
             st.warning(
-                f"**{UNAVAILABLE}**, so this label was not kept{still}; reading your drawings "
-                "goes on. Try again in a moment.",
+                f"**{headline}**, so this label was not kept{still}; reading your drawings "
+                f"goes on. {advice}",
                 icon="💾",
             )
         elif outcome is Outcome.REFUSED:
@@ -255,7 +286,7 @@ def learn_number(reading: NumberReading, digits: Sequence[int | None]) -> None:
     """Keep each digit given as an example of the person's handwriting, with its piece."""
     for piece, digit in zip(reading.digits, digits):
         if digit is not None:
-            handwriting_memory().add(piece, digit)
+            learn(piece, digit, strokes=None)
 
 
 def save_number(reading: NumberReading, area: NumberArea, typed: str) -> None:
@@ -284,6 +315,8 @@ def save_number(reading: NumberReading, area: NumberArea, typed: str) -> None:
                 continue
             store_label(piece, digit, strokes=None, saved_at=saved_at)
             stored[index] = digit
+    except StorageFull:
+        notices[area] = Notice(key, Outcome.DISK_FULL, unsaved_digits(wanted, stored))
     except StorageUnavailable:
         notices[area] = Notice(key, Outcome.UNAVAILABLE, unsaved_digits(wanted, stored))
     except (FeedbackError, RateLimited) as error:
@@ -391,16 +424,16 @@ def number_feedback(reading: NumberReading, area: NumberArea) -> None:
     if notice is not None and notice.drawing_key == key:
         if notice.fresh:
             notices[area] = replace(notice, fresh=False)
-            unavailable = notice.outcome is Outcome.UNAVAILABLE
-            message = f"{UNAVAILABLE}: {notice.message}" if unavailable else notice.message
+            not_kept = NOT_KEPT.get(notice.outcome)
+            message = f"{not_kept[0]}: {notice.message}" if not_kept else notice.message
             st.toast(
                 f"{message} {notice.aside}" if notice.aside else message,
                 icon=NUMBER_TOAST_ICONS[notice.outcome],
             )
-        if notice.outcome is Outcome.UNAVAILABLE:
+        if notice.outcome in NOT_KEPT:
+            headline, advice = NOT_KEPT[notice.outcome]
             st.warning(
-                f"**{UNAVAILABLE}**: {notice.message} Reading your writing goes on; try again "
-                "in a moment.",
+                f"**{headline}**: {notice.message} Reading your writing goes on. {advice}",
                 icon="💾",
             )
         elif notice.outcome is Outcome.REFUSED:

@@ -5,8 +5,9 @@
  * has stopped changing for a moment (a run updates it piece by piece, and a half-updated
  * answer is not worth saying), or at the latest a second after it started, the region says
  * what is new: the answer on show (its Prediction and Confidence, with the words under
- * them; a blank "—" is left unsaid), and any notice that came since. A blank answer empties
- * the region, so that the next answer, the same as the last or not, is said.
+ * them; a blank "—" is left unsaid, as is an answer hidden while the drawing changed has not
+ * been read), and any notice that came since. A blank answer empties the region, so that the
+ * next answer, the same as the last or not, is said.
  *
  * Read once by tabs/draw/page_head.py, which leaves this comment out of the page and fills
  * in each $placeholder (string.Template: a `$` of the file's own is written `$$`).
@@ -34,7 +35,7 @@
         value: text(metric, "stMetricValue"),
         words: text(metric, "stMetricDelta"),
       }))
-      .filter(({label, value}) => $answer_labels.includes(label) && value !== "$blank");
+      .filter(({label, value}) => $answer_labels.includes(label) && value && value !== "$blank");
     const shown = metrics.length
       ? metrics.map((metric) => Object.values(metric).filter(Boolean).join(" ")).join(", ") + "."
       : "";

@@ -22,6 +22,12 @@
  * the number with it: such a swipe (of one finger: two may pinch to zoom) is held there.
  * If the component's markup ever changes, the page falls back to the canvas's own delay and
  * toolbar.
+ * From the end of a stroke until the server has run the page for the drawing it sends, the
+ * answer beside it belongs to the drawing before: it is blanked, its lines ("Saved as a 7")
+ * hidden, and the rest of the mode but the canvas dimmed and inert, so that no digit is given
+ * to a drawing other than the one on show. The end of the next run ends the wait. A drawing
+ * sent as the connection failed gets no run: once the page is connected again (to another
+ * replica, say), it is sent again.
  *
  * Read once by tabs/draw/page_head.py, which leaves this comment out of the page and fills
  * in each $placeholder (string.Template: a `$` of the file's own is written `$$`).
@@ -113,11 +119,61 @@
     if (this.closest(canvases)) equip(root);
     return root;
   };
+  const send = (host) => host.shadowRoot
+    .querySelector('button[aria-label="Update the app with this drawing"]')?.click();
+  const pending = new Map();  // mode area -> the canvas host whose drawing waits for its run
+  const stale = new CSSStyleSheet();
+  // Hidden and dimmed only once the answer is late: an answer on time replaces the old one
+  // without a blink. Clicks are refused at once (inert).
+  stale.replaceSync(`
+    [data-answer-pending] :is([data-testid="stMetricValue"], [data-testid="stMetricDelta"],
+      [data-testid="stCaptionContainer"], [data-testid="stAlert"]) {
+      visibility: hidden; transition: visibility 0s $stale_after_ms;
+    }
+    [data-answer-pending] [inert] { opacity: 0.4; transition: opacity 0s $stale_after_ms; }
+  `);
+  document.adoptedStyleSheets = [...document.adoptedStyleSheets, stale];
+  const answerParts = (area) => [...area.querySelectorAll('[data-testid="stElementContainer"]')]
+    .filter((part) => !part.querySelector(canvases) && !part.matches(canvases));
+  const markPending = (host) => {
+    const area = host.closest("$mode_areas");
+    if (!area) return;
+    pending.set(area, host);
+    area.setAttribute("data-answer-pending", "");
+    for (const part of answerParts(area)) part.inert = true;
+  };
+  const answered = () => {
+    for (const area of pending.keys()) {
+      area.removeAttribute("data-answer-pending");
+      for (const part of area.querySelectorAll("[inert]")) part.inert = false;
+    }
+    pending.clear();
+  };
+  // Streamlit's own marks on its root say whether a run goes on and whether it is connected.
+  const app = document.querySelector('[data-testid="stApp"]');
+  const state = (name) => app?.getAttribute(`data-test-$${name}-state`);
+  let runSeen = false;  // a run went on since the last stroke ended
+  let connected = true;
+  if (app) {
+    new MutationObserver(() => {
+      const connectedNow = state("connection") === "CONNECTED";
+      if (connectedNow && !connected) for (const host of pending.values()) send(host);
+      connected = connectedNow;
+      if (state("script") === "running") runSeen = true;
+      else if (runSeen && connected) answered();
+    }).observe(app, {
+      attributes: true,
+      attributeFilter: ["data-test-script-state", "data-test-connection-state"],
+    });
+  }
   document.addEventListener("pointerup", (event) => {
     const surface = event.composedPath().find((node) => node.matches?.("$surface"));
     const host = surface?.getRootNode().host;
     if (!host?.closest(canvases)) return;
-    setTimeout(() => host.shadowRoot
-      .querySelector('button[aria-label="Update the app with this drawing"]')?.click());
+    // A run going on now is the last drawing's, cut short for this one or not: the wait ends
+    // with it either way.
+    runSeen = state("script") === "running";
+    markPending(host);
+    setTimeout(() => send(host));
   }, true);
 })();

@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from devtools.page import free_port
 
@@ -106,6 +107,25 @@ class PostgresServer:
             for pid in stopped:
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGCONT)
+
+    @contextlib.contextmanager
+    def stopped_at_commit(self, engine: sa.Engine) -> Iterator[None]:
+        """Within the block, the first transaction of `engine` to commit finds the server
+        stopped at once (see stop), after its last statement and before its COMMIT: a crash in
+        the middle of a save. The server stays stopped until start()."""
+        stopped = False
+
+        def stop_before_commit(_connection: sa.Connection) -> None:
+            nonlocal stopped
+            if not stopped:
+                stopped = True
+                self.stop()
+
+        sa.event.listen(engine, "commit", stop_before_commit)
+        try:
+            yield
+        finally:
+            sa.event.remove(engine, "commit", stop_before_commit)
 
     def url(self, database: str = "postgres") -> str:
         """SQLAlchemy URL of a database on this server."""
