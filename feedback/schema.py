@@ -32,6 +32,9 @@ feedback_table = sa.Table(
     # The page gave no digit ("Not a digit", "Too small"): predicted_digit is only the digit
     # the model leaned to. Added after the table's first release (see _add_missing_columns).
     sa.Column("refused", sa.Boolean, nullable=False, server_default=sa.false()),
+    # The person asked the Draw tab to forget it: kept for training and History, no longer an
+    # example of their handwriting. Added later too.
+    sa.Column("forgotten", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.CheckConstraint("predicted_digit BETWEEN 0 AND 9", name="predicted_digit_is_a_digit"),
     sa.CheckConstraint("true_digit BETWEEN 0 AND 9", name="true_digit_is_a_digit"),
     sa.CheckConstraint("confidence >= 0 AND confidence <= 1", name="confidence_is_a_probability"),

@@ -72,6 +72,22 @@ class StoredLabel(Entry):
 
 
 @dataclass(frozen=True, eq=False)
+class Example:
+    """One of a visitor's labels as an example of their handwriting: the drawing, by its id and
+    its 28x28 input, and the digit they meant."""
+
+    drawing_id: str
+    image: np.ndarray  # (28, 28) uint8
+    true_digit: int
+
+
+# What a visitor's examples are at one moment: how many labels are remembered, and the newest
+# one's row. Any label saved, forgotten or deleted changes it; a label changed in place does not.
+ExamplesStamp = tuple[int, int]
+NO_EXAMPLES: ExamplesStamp = (0, 0)
+
+
+@dataclass(frozen=True, eq=False)
 class Summary:
     """How the model did on labelled drawings: counts and a confusion matrix."""
 
@@ -120,7 +136,7 @@ class FeedbackStore(Database):
         relabel = (
             sa.update(feedback_table)
             .where(feedback_table.c.drawing_id == row["drawing_id"])
-            .values(true_digit=row["true_digit"])
+            .values(true_digit=row["true_digit"], forgotten=False)  # labelled anew: remembered
         )
         with self._connection("Saving feedback", write=True) as connection:
             if connection.execute(insert).first() is not None:
@@ -138,6 +154,68 @@ class FeedbackStore(Database):
         query = sa.select(feedback_table.c.true_digit).where(feedback_table.c.drawing_id == drawing)
         with self._connection("Reading feedback") as connection:
             return connection.execute(query).scalar_one_or_none()
+
+    def examples_stamp(self, session_id: str) -> ExamplesStamp:
+        """Where this visitor's examples stand now (see ExamplesStamp): one indexed query, cheap
+        enough to ask before every reading."""
+        whose = validate_session_id(session_id)
+        if self.not_made_yet:
+            return NO_EXAMPLES
+        with self._connection("Reading feedback") as connection:
+            return self._stamp(connection, whose)
+
+    def examples(self, session_id: str, limit: int) -> tuple[ExamplesStamp, list[Example]]:
+        """This visitor's latest `limit` labels not forgotten, oldest first, and their stamp."""
+        columns = feedback_table.c
+        whose = validate_session_id(session_id)
+        query = (
+            sa.select(columns.drawing_id, columns.image, columns.true_digit)
+            .where(columns.session_id == whose, sa.not_(columns.forgotten))
+            .order_by(columns.created_at.desc(), columns.id.desc())
+            .limit(validate_limit(limit))
+        )
+        if self.not_made_yet:
+            return NO_EXAMPLES, []
+        with self._connection("Reading feedback") as connection:
+            stamp = self._stamp(connection, whose)
+            rows = connection.execute(query).all()
+        examples = [
+            Example(
+                drawing_id=row.drawing_id,
+                image=np.frombuffer(row.image, dtype=np.uint8).reshape(IMAGE_SHAPE),
+                true_digit=row.true_digit,
+            )
+            for row in reversed(rows)
+        ]
+        return stamp, examples
+
+    def forget_examples(self, session_id: str) -> int:
+        """Stop this visitor's labels from being examples of their handwriting, for good; they
+        stay saved. How many were forgotten."""
+        columns = feedback_table.c
+        whose = columns.session_id == validate_session_id(session_id)
+        forget = (
+            sa.update(feedback_table)
+            .where(whose, sa.not_(columns.forgotten))
+            .values(forgotten=True)
+        )
+        with self._connection("Forgetting examples", write=True) as connection:
+            return connection.execute(forget).rowcount
+
+    def delete(self, session_id: str) -> int:
+        """Delete every label this visitor saved, and nobody else's; how many were deleted."""
+        whose = feedback_table.c.session_id == validate_session_id(session_id)
+        with self._connection("Deleting labels", write=True) as connection:
+            return connection.execute(sa.delete(feedback_table).where(whose)).rowcount
+
+    @staticmethod
+    def _stamp(connection: sa.Connection, session_id: str) -> ExamplesStamp:
+        columns = feedback_table.c
+        query = sa.select(sa.func.count(), sa.func.coalesce(sa.func.max(columns.id), 0)).where(
+            columns.session_id == session_id, sa.not_(columns.forgotten)
+        )
+        count, newest = connection.execute(query).one()
+        return int(count), int(newest)
 
     def count(self, session_id: str | None = None) -> int:
         """How many labels are stored, or how many one session gave."""

@@ -1,6 +1,7 @@
 """Read digits in image files from a terminal, through the same pipeline as the page and API.
 
     python -m reading predict IMAGE_OR_FOLDER... [--number] [--json] [--recursive] [--model PATH]
+                              [--example DIGIT=FILE]...
 
 Prints one line per file: the digit (or with --number the whole number) and the confidence,
 or why the digit is withheld ("too small", "not a digit"; "?" in a number), or what is
@@ -9,10 +10,13 @@ look like more than one digit, with the number they read as. A folder stands for
 picture in it (a GIF, TIFF or HEIC among them is answered that it is not read; hidden files
 are passed over, and so are the folders within it unless --recursive is given), and `-` for
 an image piped to standard input (a file named "-" is `./-`).
+With --example, each a picture of one of the person's digits and the digit meant (as many as
+a handwriting memory keeps), every file is read with those examples weighed in, as the page
+reads with a person's labels; nothing is stored.
 With --json each line is a JSON object with the file's name and the HTTP API's answer.
 Exits with 1 when any file could not be read, after reading all the others, or when whoever
-reads the output stops (`| head -1`); with 2 when the model cannot be loaded or the command
-line is not understood.
+reads the output stops (`| head -1`); with 2 when the model cannot be loaded, the command
+line is not understood, or an example cannot be used.
 """
 
 from __future__ import annotations
@@ -33,6 +37,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up noti
 
 import digit_model
 from reading import MAY_NOT_BE_A_DIGIT, NumberReading, OneDigitReading, photo, read_image_bytes
+from reading import examples as sent_examples
+from reading.memory import HandwritingMemory
 
 NO_HANDWRITING = "no handwriting found"
 # A local file cut off or corrupt: said without the upload's "try sending it again"
@@ -60,6 +66,30 @@ def model_argument(text: str) -> Path:
     if not text:
         raise argparse.ArgumentTypeError("give a model file's path, such as model.keras")
     return Path(text)
+
+
+def example_argument(text: str) -> tuple[int, Path]:
+    """An example named by --example: DIGIT=FILE, the digit meant and its picture."""
+    digit, equals, path = text.partition("=")
+    if not (equals and len(digit) == 1 and digit.isdigit() and path):
+        raise argparse.ArgumentTypeError(f"write DIGIT=FILE (7=my_seven.png), not {text!r}")
+    return int(digit), Path(path)
+
+
+def examples_memory(
+    classifier: digit_model.Classifier, examples: list[tuple[int, Path]]
+) -> HandwritingMemory | str:
+    """A memory of the examples named by --example, or why it cannot be made."""
+    pictures = []
+    for digit, path in examples:
+        data = file_bytes(path)
+        if isinstance(data, str):
+            return f"example {path}: {data}"
+        pictures.append((data, digit))
+    try:
+        return sent_examples.memory_of(classifier, pictures)
+    except sent_examples.ExampleRefused as refused:
+        return str(refused)
 
 
 def image_files(paths: list[Path], recursive: bool = False) -> Iterator[Path]:
@@ -136,9 +166,13 @@ def file_bytes(path: Path) -> bytes | str:
 
 
 def read_bytes(
-    classifier: digit_model.Classifier, data: bytes, number: bool
+    classifier: digit_model.Classifier,
+    data: bytes,
+    number: bool,
+    memory: HandwritingMemory | None = None,
 ) -> OneDigitReading | NumberReading | str:
-    """What the model reads in one file's bytes, or why the picture cannot be read."""
+    """What the model reads in one file's bytes, with the person's examples weighed in when
+    given, or why the picture cannot be read."""
     try:
         reading = read_image_bytes(classifier, data, "number" if number else "digit")
     except photo.DamagedPicture:
@@ -152,7 +186,7 @@ def read_bytes(
             f"{reading.lines} lines of writing: a number is read from one line (crop each line "
             "into a file of its own)"
         )
-    return reading
+    return reading if memory is None else sent_examples.recalled(reading, memory)
 
 
 def _bounded_read(path: Path) -> bytes:
@@ -233,6 +267,14 @@ def predict(args: argparse.Namespace) -> int:
         _loaded_model(args.model)  # says why, before TensorFlow would load
         return 2
     model = functools.cache(lambda: _loaded_model(args.model))
+    memory = None
+    if args.example:
+        if (classifier := model()) is None:
+            return 2
+        memory = examples_memory(classifier, args.example)
+        if isinstance(memory, str):
+            print(memory, file=sys.stderr)
+            return 2
     failed = False
     try:
         for path in image_files(args.images, args.recursive):
@@ -243,7 +285,7 @@ def predict(args: argparse.Namespace) -> int:
             elif (classifier := model()) is None:
                 return 2
             else:
-                result = read_bytes(classifier, data, args.number)
+                result = read_bytes(classifier, data, args.number, memory)
             failed |= isinstance(result, str)
             print(line(path, result, args.json), flush=True)
     except BrokenPipeError:  # whoever read the answers stopped: the rest is for no one
@@ -294,6 +336,14 @@ def main(argv: list[str] | None = None) -> int:
             "--model",
             type=model_argument,
             help=f"model file (default: ${digit_model.MODEL_PATH_VARIABLE} or model.keras)",
+        ),
+        reader.add_argument(
+            "--example",
+            action="append",
+            type=example_argument,
+            metavar="DIGIT=FILE",
+            help="a picture of one of your digits and the digit meant, to read with "
+            f"(repeat it, up to {sent_examples.MAX_EXAMPLES})",
         ),
     ]
     args, unknown = parser.parse_known_args(argv)

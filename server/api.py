@@ -3,7 +3,9 @@
     POST /api/predict?mode=digit|number   the image bytes (Content-Type image/png, image/jpeg
                                           or image/webp), or multipart/form-data with the
                                           image in a file field named "image" (and the
-                                          mode, if not in the query, in a field "mode")
+                                          mode, if not in the query, in a field "mode"),
+                                          and examples of the person's digits to read
+                                          with in files named example_<digit>
     GET  /api/model                       which model file is serving, and its figures
     GET  /api/ready                       whether this server is ready: see `readiness`
     GET  /api/openapi.json                this API described in OpenAPI 3.1: see `openapi`
@@ -20,7 +22,11 @@ being received take memory, not reading slots: all of them together hold at most
 MAX_HELD_BYTES. Once a body is in, it takes one of MAX_IN_FLIGHT reading slots, or gets
 "busy" (503). Decoding and the model run in a small pool of worker threads, never on the
 event loop that also carries the page's websockets, with the classifier instance the page
-uses. Every refusal is JSON: {"error": "<what is wrong and what to send>"}.
+uses. A reading's work is counted as it goes: past the limits of one picture it is refused
+(422, `reading.limits`), and a costly one runs in a heavy lane under a budget, or gets 503
+with the seconds to wait (`heavy_work`), so that it never holds up cheap ones: the pool has
+a thread more than cheap readings need for each heavy one at a time. Every refusal is JSON:
+{"error": "<what is wrong and what to send>"}.
 """
 
 from __future__ import annotations
@@ -32,7 +38,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import NamedTuple, TypeVar
 
-from starlette.datastructures import UploadFile
+from starlette.datastructures import FormData, UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse
@@ -40,7 +46,9 @@ from starlette.routing import Match, Route
 
 import digit_model
 from reading import MODES, NumberReading, photo, read_photo
-from server import served_model
+from reading import examples as sent_examples
+from reading.limits import TooMuchWriting
+from server import heavy_work, served_model
 from server.deadlines import seconds_setting
 
 PREDICT_PATH, MODEL_INFO_PATH = "/api/predict", "/api/model"
@@ -55,12 +63,15 @@ DEFAULT_BODY_TIMEOUT_S = 20.0  # 25 MB in this time takes 10 Mbit/s; a phone pho
 BODY_TIMEOUT_S = seconds_setting(BODY_TIMEOUT_VARIABLE, DEFAULT_BODY_TIMEOUT_S)
 HTTP_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 ECHO_CHARS = 40  # the most of a value sent that an error message repeats back
-WORKER_THREADS = 2  # decoding and the model run on these, off the event loop
+WORKER_THREADS = 2  # decoding and the model run on these, off the event loop, for cheap
+# readings; and one more for each heavy reading at a time
 # The three formats read, under their names and the older ones some programs still send.
 IMAGE_TYPES = ("image/png", "image/x-png", "image/jpeg", "image/jpg", "image/pjpeg", "image/webp")
 UNTYPED = "application/octet-stream"  # bytes of no declared type: the decoder tells
 FORM = "multipart/form-data"
 FILE_FIELD = "image"
+EXAMPLE_FIELD = "example_{digit}"  # a form's file of the person's handwriting, by its digit
+EXAMPLE_FIELDS = {EXAMPLE_FIELD.format(digit=digit): digit for digit in range(10)}
 MODE_FIELD = "mode"  # the query parameter, or the form field, that chooses digit or number
 QUERY_PARAMETER, FORM_FIELD = "parameter", "form field"  # where a mode was sent, in messages
 RETRY_503_AFTER_S = "1"  # a request answered 503 as busy may come again this soon
@@ -83,7 +94,10 @@ MODEL_UNAVAILABLE = "The digit model is not available on this server right now. 
 Result = TypeVar("Result")
 logger = logging.getLogger(__name__)
 
-_workers = ThreadPoolExecutor(max_workers=WORKER_THREADS, thread_name_prefix="digit-api")
+_workers = ThreadPoolExecutor(
+    max_workers=WORKER_THREADS + heavy_work.HEAVY_AT_ONCE, thread_name_prefix="digit-api"
+)
+heavy_lane = heavy_work.HeavyLane()  # costly readings, one at a time under a budget
 # Changed only on the event loop, so no lock is needed.
 _in_flight = 0
 _held_bytes = 0
@@ -110,8 +124,10 @@ class BodyTooLarge(RequestRefused):
         self.unread = unread
 
 
-def _refusal(status: int, message: str, close: bool = False) -> JSONResponse:
-    headers = {"Retry-After": RETRY_503_AFTER_S} if status == 503 else {}
+def _refusal(
+    status: int, message: str, close: bool = False, retry_after: str = RETRY_503_AFTER_S
+) -> JSONResponse:
+    headers = {"Retry-After": retry_after} if status == 503 else {}
     if close:  # the body, or what is left of it, will not be read
         headers["Connection"] = "close"
     return JSONResponse({"error": message}, status_code=status, headers=headers)
@@ -124,10 +140,12 @@ def _model_unavailable() -> JSONResponse:
 
 
 class _Sent(NamedTuple):
-    """What a request sent: the image, and the mode its form asked for (None: not in a form)."""
+    """What a request sent: the image, the mode its form asked for (None: not in a form), and
+    the person's examples in it, (picture, digit meant) each."""
 
     image: bytes | bytearray
     form_mode: str | None = None
+    examples: tuple[tuple[bytes, int], ...] = ()
 
 
 def _mode_in(values: Iterable[tuple[str, str]], where: str) -> str | None:
@@ -258,19 +276,24 @@ async def _sent(request: Request, body: _Body) -> _Sent:
         fix = CONVERT if media_type.startswith("image/") else WHAT_TO_SEND
         raise RequestRefused(415, f"{problem}. {fix}")
 
-    limit = MAX_BODY_BYTES + MULTIPART_OVERHEAD
+    limit = MAX_BODY_BYTES + sent_examples.MAX_EXAMPLES_BYTES + MULTIPART_OVERHEAD
     _check_declared_length(request, limit)
     parser = MultiPartParser(
-        request.headers, _limited(request.stream(), limit, body), max_files=1, max_fields=16
+        request.headers,
+        _limited(request.stream(), limit, body),
+        max_files=1 + sent_examples.MAX_EXAMPLES,
+        max_fields=16,
     )
     try:
         form = await parser.parse()
     except MultiPartException as error:
-        problem = (
-            "The form holds more than one file: send one picture per request"
-            if str(error).startswith("Too many files")
-            else f"The form could not be read ({str(error).rstrip('.')})"
-        )
+        if str(error).startswith("Too many files"):
+            raise RequestRefused(
+                413,
+                f"The form holds more files than one picture to read and at most "
+                f"{sent_examples.MAX_EXAMPLES} examples: send one picture per request.",
+            ) from error
+        problem = f"The form could not be read ({str(error).rstrip('.')})"
         raise RequestRefused(400, f"{problem}. {WHAT_TO_SEND}") from error
     try:
         upload = form.get(FILE_FIELD)
@@ -293,9 +316,33 @@ async def _sent(request: Request, body: _Body) -> _Sent:
             raise RequestRefused(415, f"The file is sent as {_echo(part_type)}. {CONVERT}")
         if upload.size is not None and upload.size > MAX_BODY_BYTES:
             raise BodyTooLarge(upload.size, unread=False)
-        return _Sent(await upload.read(), form_mode)
+        return _Sent(await upload.read(), form_mode, await _examples_in(form))
     finally:
         await form.close()
+
+
+async def _examples_in(form: FormData) -> tuple[tuple[bytes, int], ...]:
+    """The person's examples a form holds: files named example_<digit>, in the order sent;
+    a 400 for any other file, a 413 for too many or too large."""
+    files = [
+        (name, value)
+        for name, value in form.multi_items()
+        if isinstance(value, UploadFile) and name != FILE_FIELD
+    ]
+    unknown = [name for name, _ in files if name not in EXAMPLE_FIELDS]
+    if unknown:
+        raise RequestRefused(
+            400,
+            f"Unknown file field {_echo(unknown[0])!r}: a form has the picture to read in "
+            f'"{FILE_FIELD}" and may have examples of your digits in fields named '
+            f"{EXAMPLE_FIELD.format(digit='<digit>')} (curl: -F {EXAMPLE_FIELD.format(digit=7)}"
+            "=@my_seven.png).",
+        )
+    try:
+        sent_examples.check_sizes([upload.size or 0 for _, upload in files])
+    except sent_examples.ExampleRefused as refused:
+        raise RequestRefused(413, str(refused)) from refused
+    return tuple([(await upload.read(), EXAMPLE_FIELDS[name]) for name, upload in files])
 
 
 async def predict(request: Request) -> JSONResponse:
@@ -315,7 +362,7 @@ async def predict(request: Request) -> JSONResponse:
                 f"The query asks for mode {query_mode} and the form for {sent.form_mode}: "
                 "send one.",
             )
-        return await _read(sent.image, query_mode or sent.form_mode or MODES[0])
+        return await _read(sent.image, query_mode or sent.form_mode or MODES[0], sent.examples)
     finally:
         body.release()
 
@@ -344,17 +391,30 @@ async def _received(request: Request, body: _Body) -> _Sent | JSONResponse:
         return _refusal(400, "The connection closed before the whole body arrived.")
 
 
-async def _read(data: bytes | bytearray, mode: str) -> JSONResponse:
-    """The reading of a received image, in one of MAX_IN_FLIGHT slots; 503 when none is free."""
+async def _read(
+    data: bytes | bytearray, mode: str, examples: tuple[tuple[bytes, int], ...] = ()
+) -> JSONResponse:
+    """The reading of a received image, with the person's examples weighed in when any were
+    sent, in one of MAX_IN_FLIGHT slots; 503 when none is free."""
     global _in_flight
     if _in_flight >= MAX_IN_FLIGHT:
         return _refusal(503, BUSY)
     _in_flight += 1
     try:
-        # The picture first: a file that is no picture gets 400 even while the model is away.
-        picture = await _in_worker(photo.read_upload, data)
-        classifier = await _in_worker(served_model.shared_classifier)
-        reading = await _in_worker(read_photo, classifier, picture, mode)
+        with heavy_lane.reading() as work:
+            # The picture first: a file that is no picture gets 400 even while the model is away.
+            picture = await _in_worker(photo.read_upload, data, work)
+            classifier = await _in_worker(served_model.shared_classifier)
+            reading = await _in_worker(read_photo, classifier, picture, mode, work)
+            if examples and reading is not None:
+                memory = await _in_worker(sent_examples.memory_of, classifier, examples)
+                reading = sent_examples.recalled(reading, memory)
+    except heavy_work.Busy as busy:
+        return _refusal(503, str(busy), retry_after=str(busy.retry_after_s))
+    except TooMuchWriting as refused:
+        return _refusal(422, str(refused))
+    except sent_examples.ExampleRefused as refused:
+        return _refusal(413 if refused.too_large else 400, str(refused))
     except photo.PhotoBusy as busy:
         return _refusal(503, str(busy))
     except photo.TooManyPixels as error:

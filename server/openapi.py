@@ -19,7 +19,8 @@ import digit_model
 from feedback import downloads
 from feedback.database import RETRY_AFTER_S
 from feedback.visitor import VISITOR_COOKIE
-from reading import MODES, WITHHELD, marks, photo
+from reading import MODES, WITHHELD, limits, marks, photo
+from reading import examples as sent_examples
 from server import api, readiness
 from server.served_model import ModelState
 
@@ -282,7 +283,15 @@ PREDICT_BODY = {
     f"of {IMAGE_TYPES_TEXT} or `{api.UNTYPED}`; or a `{api.FORM}` form with the image in the "
     f"file field `{api.FILE_FIELD}` (curl: `-F {api.FILE_FIELD}=@digit.png`). The body must "
     f"arrive whole within {api.DEFAULT_BODY_TIMEOUT_S:g} s of the request's headers (or as "
-    f"many seconds as the server's `{api.BODY_TIMEOUT_VARIABLE}` says).",
+    f"many seconds as the server's `{api.BODY_TIMEOUT_VARIABLE}` says). A form may also carry "
+    "examples of the writer's digits to read with, as the page reads with a person's labels: "
+    f"each a picture of one digit in a file field named `example_<digit>` (curl: "
+    f"`-F example_7=@my_seven.png`), repeated as often as wanted, at most "
+    f"{sent_examples.MAX_EXAMPLES} of them, each at most "
+    f"{sent_examples.MAX_EXAMPLE_BYTES // 1024} kB and "
+    f"{sent_examples.MAX_EXAMPLE_PIXELS / 1e6:g} megapixels, "
+    f"{sent_examples.MAX_EXAMPLES_BYTES // MB} MB together. They weigh in on this reading only "
+    "and are not kept.",
     "content": {
         **{
             media_type: {"schema": {"type": "string", "contentMediaType": media_type}}
@@ -301,6 +310,13 @@ PREDICT_BODY = {
                         "enum": list(MODES),
                         "description": "The mode, when it is not in the query.",
                     },
+                },
+                "patternProperties": {
+                    "^example_[0-9]$": {
+                        "type": "string",
+                        "description": "A picture of one of the writer's digits, the digit "
+                        "named by the field; the field may be repeated.",
+                    }
                 },
                 "required": [api.FILE_FIELD],
                 "additionalProperties": False,
@@ -323,7 +339,8 @@ PREDICT_RESPONSES = {
         "twice with different values, or the query and the form ask for different modes; a "
         "query parameter or form field other than `mode` is sent; a form has no file field "
         f"`{api.FILE_FIELD}` (curl's `-F {api.FILE_FIELD}=<file` sends the file as text), or "
-        "more than one file; the connection closed before the body was in."
+        "a file field other than it and `example_<digit>`, or an example that is no picture "
+        "of a digit; the connection closed before the body was in."
     ),
     "408": _refusal(
         "The body did not arrive whole in time (see the request body); the connection is closed."
@@ -332,7 +349,8 @@ PREDICT_RESPONSES = {
         f"The body is over {photo.MAX_MB} MB, judged from its `Content-Length` or, sent "
         f"without one, as soon as {photo.MAX_MB} MB have streamed in; or the picture's header "
         f"declares more than {photo.MAX_PIXELS / 1e6:g} megapixels "
-        f"({photo.MAX_WEBP_PIXELS / 1e6:g} for WebP), refused before decoding. A client that "
+        f"({photo.MAX_WEBP_PIXELS / 1e6:g} for WebP), refused before decoding; or a form's "
+        "examples are too many or too large (see the request body). A client that "
         "sent `Expect: 100-continue` is answered before it sends the body; any other has the "
         f"rest of its body read and thrown away, up to {api.DRAIN_LIMIT_BYTES // MB} MB, so "
         "that it can read this answer. The connection is then closed."
@@ -345,19 +363,26 @@ PREDICT_RESPONSES = {
     ),
     "422": _refusal(
         "No handwriting found in the picture; or, with `mode=number`, two or more lines of "
-        "writing one above another: send each line as a picture of its own."
+        "writing one above another: send each line as a picture of its own. Or, in either "
+        f"mode, more writing than one picture may hold: over {limits.MAX_GROUPS} separate "
+        f"pieces of writing, a number of over {limits.MAX_DIGITS} digits, or strokes touching "
+        f"so much that finding the digits would take over {limits.MAX_CANDIDATES} tries: send "
+        "one number (or one digit) per picture, cropped close to it."
     ),
     "500": _refusal("Reading this picture failed on the server: try another one."),
     "503": _refusal(
         f"Busy: {api.MAX_IN_FLIGHT} received images are being read already, the bodies being "
         f"received hold {api.MAX_HELD_BYTES // MB} MB between them, or no decoding slot freed "
-        f"up within {photo.DECODE_WAIT_S:g} s; these carry `Retry-After`. Or the model file "
-        "is missing or unreadable, with no `Retry-After`: that waits for whoever runs the "
-        "server (a body that is no picture still gets its 400 first).",
+        f"up within {photo.DECODE_WAIT_S:g} s; or the picture is costly to read (a photo, a "
+        "long number) and the server is reading another such picture, or has read its share "
+        "of them lately. These carry `Retry-After`: 1 s, or for a costly picture the seconds "
+        "until its share has room for it. Or the model file is missing or unreadable, with "
+        "no `Retry-After`: that waits for whoever runs the server (a body that is no picture "
+        "still gets its 400 first).",
         {
             "Retry-After": _header(
                 RETRY_AFTER_TEXT,
-                {"type": "integer", "const": int(api.RETRY_503_AFTER_S)},
+                {"type": "integer", "minimum": int(api.RETRY_503_AFTER_S)},
                 required=False,
             )
         },

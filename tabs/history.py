@@ -45,6 +45,12 @@ DOWNLOADS_UNAVAILABLE = (
 )
 OWNER_CHECK_UNAVAILABLE = "The owner secret cannot be checked right now. Try again in a moment."
 FINETUNE_COMMAND = "python train_model.py finetune --data ../shared/mnist.npz"
+DELETE_TEXT = "Delete my labels"
+DELETE_CONFIRM_TEXT = "Yes, delete them"
+KEEP_TEXT = "Keep them"
+DELETE_KEY = "deleting_labels"  # the person asked to delete their labels: confirm first
+DELETED_KEY = "labels_deleted"  # how many of their labels the last deletion removed
+DELETE_UNAVAILABLE = "Deleting is unavailable right now; your labels are as they were."
 
 ANSWER_HELP = (
     "What the page answered when the drawing was first labelled. The Draw tab learns from the "
@@ -171,6 +177,42 @@ def download_links(store: FeedbackStore, mine: str | None, listed: int) -> None:
     st.caption(caption)
 
 
+def delete_own_labels(listed: int) -> None:
+    """A button that deletes this visitor's saved labels, and only theirs, once confirmed."""
+    if not st.session_state.get(DELETE_KEY):
+        st.button(
+            DELETE_TEXT,
+            icon=":material/delete:",
+            on_click=confirm_deleting,
+            args=(True,),
+            help="Remove your drawings and their labels from the database, for good.",
+        )
+        return
+    with st.container(border=True):
+        st.markdown(
+            f"**Delete all {listed:,} of your labels?** Your drawings and the digits you gave "
+            "go from the database for good: from History, downloads, training and the Draw "
+            "tab's examples. Nobody else's labels change."
+        )
+        with st.container(horizontal=True):
+            st.button(DELETE_CONFIRM_TEXT, type="primary", on_click=delete_labels)
+            st.button(KEEP_TEXT, on_click=confirm_deleting, args=(False,))
+
+
+def confirm_deleting(asking: bool) -> None:
+    """Ask, or stop asking, whether to delete this visitor's labels."""
+    st.session_state[DELETE_KEY] = asking
+
+
+def delete_labels() -> None:
+    """Delete this visitor's labels: the confirmation's callback."""
+    st.session_state[DELETE_KEY] = False
+    try:
+        st.session_state[DELETED_KEY] = open_feedback_store().delete(session_id())
+    except StorageUnavailable:
+        st.toast(DELETE_UNAVAILABLE, icon=":material/cloud_off:")
+
+
 def owner_sign_in() -> bool:
     """Whether this session is the app's owner; offers the secret's field when one is set."""
     secret = access.owner_secret(secrets=st.secrets)
@@ -229,6 +271,12 @@ def history_section() -> None:
             icon="💾",
         )
         return
+    deleted = st.session_state.pop(DELETED_KEY, None)
+    if deleted is not None:
+        st.success(
+            f"Deleted your {deleted:,} label{'' if deleted == 1 else 's'}.",
+            icon=":material/delete:",
+        )
     if summary.labelled == 0:
         st.info(NO_LABELS_HINT, icon="🗂️")
         return
@@ -250,3 +298,5 @@ def history_section() -> None:
     )
     if entries:
         download_links(store, mine, listed)
+    if entries and mine is not None:
+        delete_own_labels(listed)

@@ -4,7 +4,6 @@ time as a person drawing in Chromium."""
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import http.client
 import json
@@ -31,6 +30,7 @@ from devtools.drawing import PLACEMENTS
 from devtools.page import drawing_surface, wait_until_drawable
 from devtools.pictures import encoded, png
 from server import api, served_model
+from tests.support import event_loop
 from tests.support.http import served
 from tests.support.pictures import (
     CELL,
@@ -304,7 +304,7 @@ def test_a_form_may_choose_the_mode_in_a_field_as_curl_F_sends_it(app_url, clear
         (
             lambda d: (two_files(d), f"multipart/form-data; boundary={BOUNDARY}", ""),
             400,
-            "The form holds more than one file: send one picture per request.",
+            "Unknown file field 'other': a form has the picture to read in \"image\"",
         ),
         (lambda d: (png_claiming_size(10_000, 6_000), "image/png", ""), 413, "too many pixels"),
         (
@@ -504,7 +504,7 @@ def test_the_model_endpoint_reads_the_metrics_again_once_they_are_rewritten(tmp_
     monkeypatch.setenv(digit_model.MODEL_PATH_VARIABLE, str(model_file))
 
     def described() -> dict:
-        return json.loads(asyncio.run(api.model_info(None)).body)
+        return json.loads(event_loop.run(api.model_info(None)).body)
 
     assert described()["test_accuracy"] == digit_model.load_metrics().test_accuracy
     retrained = json.loads(metrics_file.read_text()) | {"test_accuracy": 0.5}

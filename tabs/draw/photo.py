@@ -114,4 +114,6 @@ def photo_section(classifier: digit_model.Classifier) -> None:
         if reading is None:
             st.info(NO_HANDWRITING, icon="🔍")
         else:
-            number_answer(classifier, recall_number(reading, handwriting_memory()), "photo")
+            number_answer(
+                classifier, recall_number(reading, handwriting_memory(classifier)), "photo"
+            )

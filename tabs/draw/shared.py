@@ -1,15 +1,35 @@
 """What the Draw tab's modes share: their names, the answer's words, the person's examples,
-the canvas, and the visit's settings."""
+the canvas, and the visit's settings.
+
+The person's examples are their saved labels not forgotten, the latest a memory holds: every
+tab and visit of the same visitor (cookie) builds its memory from the database, on any
+replica. A tab loads them in the background when it opens, and before each reading asks the
+database for their stamp (`FeedbackStore.examples_stamp`), one cheap query, rebuilding the
+memory only when labels were saved, forgotten or deleted since; each label's features are
+read once per tab. A visitor with no labels is asked about at most every
+NO_EXAMPLES_RECHECK_S, and a SQLite file not made yet is never made by asking. A label just
+given is learnt at once, saved or not.
+"""
 
 from __future__ import annotations
 
+import math
+import threading
 from collections.abc import Sequence
+from dataclasses import dataclass, field
+from time import monotonic
 from typing import TYPE_CHECKING, Literal
 
+import numpy as np
 import streamlit as st
 
-from preprocess import CANVAS_SIZE
-from reading import DigitReading, HandwritingMemory, Withheld
+from digit_model import Classifier
+from feedback.database import QUERY_TIMEOUT_S, StorageUnavailable
+from feedback.labels import FeedbackError, drawing_id, validate_image, validate_strokes
+from feedback.store import NO_EXAMPLES, ExamplesStamp, FeedbackStore
+from preprocess import CANVAS_SIZE, CanvasRefused, canvas_pixels
+from reading import DigitReading, HandwritingMemory, Withheld, read_inputs
+from tabs.common import open_feedback_store, session_id
 
 if TYPE_CHECKING:
     from streamlit_drawable_canvas import CanvasResult
@@ -26,9 +46,21 @@ WITHHELD_WORDS: dict[Withheld, tuple[str, str]] = {  # why a digit is withheld, 
 }
 CLEAR_TEXT = "Clear"  # the canvas control that empties the canvas, and with it the answer
 SURFACE = "canvas.upper-canvas"  # a canvas's drawing surface: Fabric's top layer
+REDRAW = "Clear the canvas and draw again."  # after a canvas's picture is refused
 FORGET_TEXT = "Forget them"
-FORGET_HELP = "Read your next drawings with the model alone. Your saved labels stay saved."
-MEMORY_KEY = "handwriting_memory"  # the visit's examples of the person's handwriting
+FORGET_HELP = (
+    "Read your next drawings with the model alone, in every tab and visit. Your saved labels "
+    "stay saved; History can delete them."
+)
+FORGOTTEN_HERE_ONLY = (
+    "Forgotten in this tab only: the database cannot be reached to forget them for good. "
+    "Try again in a moment."
+)
+MEMORY_KEY = "handwriting_memory"  # the tab's examples of the person's handwriting (Examples)
+LOAD_WAIT_S = QUERY_TIMEOUT_S  # the most a reading waits for the examples still loading
+# A visitor with no labels saved is asked about again at most this often: labels given in
+# another tab meanwhile count from then on (those given in this tab, at once).
+NO_EXAMPLES_RECHECK_S = 5.0
 
 
 def a_digit(digit: int, bold: bool = False) -> str:
@@ -58,9 +90,92 @@ def unreadable(reading: DigitReading) -> tuple[str, str] | None:
     return None if reading.withheld is None else WITHHELD_WORDS[reading.withheld]
 
 
-def handwriting_memory() -> HandwritingMemory:
-    """This visit's examples of the person's handwriting: in the session only, never stored."""
-    return st.session_state.setdefault(MEMORY_KEY, HandwritingMemory())
+@dataclass(eq=False)
+class Examples:
+    """One tab's memory of the person's handwriting, built from their saved labels."""
+
+    memory: HandwritingMemory = field(default_factory=HandwritingMemory)
+    stamp: ExamplesStamp | None = None  # the saved labels' stamp it was built from
+    readings: dict[str, DigitReading] = field(default_factory=dict)  # drawing id -> reading
+    loading: threading.Thread | None = None  # the first load, in the background
+    checked_at: float = -math.inf  # monotonic time the stamp was last asked for
+
+    def __len__(self) -> int:
+        return len(self.memory)
+
+    def sync(self, store: FeedbackStore, whose: str, classifier: Classifier) -> None:
+        """Rebuild the memory from the saved labels if they changed since it was built; left as
+        it is while the database cannot say."""
+        if self.stamp == NO_EXAMPLES and monotonic() - self.checked_at < NO_EXAMPLES_RECHECK_S:
+            return  # a visitor with no labels: strokes need not ask the database every time
+        self.checked_at = monotonic()
+        try:
+            if self.stamp is not None and store.examples_stamp(whose) == self.stamp:
+                return
+            stamp, examples = store.examples(whose, self.memory.capacity)
+        except (StorageUnavailable, FeedbackError):
+            return
+        unread = [example for example in examples if example.drawing_id not in self.readings]
+        if unread:
+            images = np.stack([example.image for example in unread]) / np.float32(255)
+            found = read_inputs(classifier, images)
+            self.readings.update(zip([example.drawing_id for example in unread], found))
+        self.readings = {
+            example.drawing_id: self.readings[example.drawing_id] for example in examples
+        }
+        memory = HandwritingMemory(self.memory.capacity)
+        for example in examples:
+            memory.add(self.readings[example.drawing_id], example.true_digit)
+        self.memory, self.stamp = memory, stamp
+
+
+def _examples() -> Examples:
+    return st.session_state.setdefault(MEMORY_KEY, Examples())
+
+
+def handwriting_memory(classifier: Classifier) -> HandwritingMemory:
+    """The person's examples as a reading should weigh them: their saved labels as they stand
+    now. The tab's first call starts loading them in the background and reads without them."""
+    examples = _examples()
+    try:
+        store, whose = open_feedback_store(), session_id()
+    except StorageUnavailable:
+        return examples.memory
+    if examples.loading is None:
+        examples.loading = threading.Thread(
+            target=examples.sync, args=(store, whose, classifier), daemon=True
+        )
+        examples.loading.start()
+        return examples.memory
+    if examples.loading.is_alive():
+        examples.loading.join(LOAD_WAIT_S)
+        if examples.loading.is_alive():
+            return examples.memory
+    examples.sync(store, whose, classifier)
+    return examples.memory
+
+
+def learn(reading: DigitReading, digit: int, strokes: dict | None) -> None:
+    """Keep a label just given as an example, at once, and its reading for when the memory is
+    rebuilt from the saved labels (the drawing's id is the one it is saved under)."""
+    examples = _examples()
+    examples.memory.add(reading, digit)
+    try:
+        drawing = drawing_id(session_id(), validate_image(reading.image), validate_strokes(strokes))
+    except FeedbackError:
+        return  # not saved either
+    examples.readings[drawing] = reading
+
+
+def forget_examples() -> None:
+    """Forget the person's examples in this tab at once, and in the database for good, so that
+    every other tab and visit forgets them on its next reading."""
+    examples = _examples()
+    examples.memory.forget()
+    try:
+        open_feedback_store().forget_examples(session_id())
+    except (StorageUnavailable, FeedbackError):
+        st.toast(FORGOTTEN_HERE_ONLY, icon=":material/cloud_off:")
 
 
 def backed_by_own_label(reading: DigitReading, label: int | None) -> bool:
@@ -69,7 +184,7 @@ def backed_by_own_label(reading: DigitReading, label: int | None) -> bool:
     return (
         reading.examples == 1
         and label == reading.digit
-        and handwriting_memory().holds(reading, label)
+        and _examples().memory.holds(reading, label)
     )
 
 
@@ -103,7 +218,7 @@ def examples_line(said: str, key: str) -> None:
         FORGET_TEXT,
         key=key,
         type="tertiary",
-        on_click=handwriting_memory().forget,
+        on_click=forget_examples,
         help=FORGET_HELP,
     )
 
@@ -130,3 +245,17 @@ def drawing_canvas(width: int, brush: int, key: str) -> CanvasResult:
         return_image_data=True,
         key=key,
     )
+
+
+def canvas_picture(drawing: CanvasResult, width: int) -> np.ndarray | None:
+    """The canvas's picture as RGBA pixels; None when nothing is drawn, or when what came is
+    not the PNG this canvas sends, which is said under it and never decoded."""
+    try:
+        png = drawing.image_bytes
+    except ValueError:  # not a base64 data URL: no PNG at all
+        png = b""
+    try:
+        return None if png is None else canvas_pixels(png, width)
+    except CanvasRefused as refused:
+        st.error(f"{refused} {REDRAW}", icon="🚫")
+        return None
