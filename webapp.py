@@ -23,7 +23,7 @@ from starlette.middleware import Middleware
 
 import digit_model
 from feedback import downloads
-from server import api, deadlines, openapi, readiness, session_log
+from server import api, deadlines, no_delay, openapi, readiness, session_log
 from server.cache_clearing import CacheClearingForDevelopers
 from server.reconnects import WholeRunFirst
 from server.request_framing import OneBodyLength
@@ -98,6 +98,8 @@ else:
     # does, from the environment or secrets.
     # uvicorn, which serves the app, sets no deadline for a request's headers: give it one.
     deadlines.bound_header_time()
+    # Nor, on the socket Streamlit binds, does it send an answer's body without waiting.
+    no_delay.send_without_delay()
     endpoints = [*api.ROUTES, *readiness.routes(st.secrets), openapi.ROUTE]
     routes = [*endpoints, *api.rest_of_api(endpoints), *downloads.routes(st.secrets)]
     app = st.App(

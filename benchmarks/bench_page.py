@@ -2,6 +2,7 @@
 
     python benchmarks/bench_page.py                      # both parts
     python benchmarks/bench_page.py --skip-browser       # server work only
+    python benchmarks/bench_page.py --against d48130e    # and another revision's page, in turn
     python benchmarks/bench_page.py --screenshot docs/screenshot.png \
         --phone-screenshot docs/phone.png                # and the README's pictures
 
@@ -24,17 +25,34 @@ whose start is timed too: from launching `streamlit run` to the page showing its
 Then, in "A number" mode, fresh visits each write 31415926 with the mouse a digit at a time:
 the time from the pen-up of each digit's last stroke to the number so far on screen, from
 the second digit on (the whole number is read again on every stroke).
+
+Each later stroke is also split into its parts, on one wall clock: the page's moments
+(pen-up, the drawing sent, the answer applied to the document, the frame drawn with it, and
+each message received) and the server's, stamped by `devtools/stroke_clock.py`, which the
+benchmark starts `streamlit run` through (the message received, the script run finished,
+each message sent and its bytes); the page's code is left as it is. With `--against REV`
+another revision's files (`git archive`, into a scratch folder) are served beside this
+working tree's, both servers up together, and every visit and stroke is made on one page
+then on the other, so that both meet the same moments of the machine; both tables print.
+The server part and the number and screenshots are this working tree's alone.
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
+import io
+import json
 import os
+import subprocess
 import sys
+import tarfile
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections import defaultdict
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -51,6 +69,7 @@ import tabs.draw.feedback_row
 import tabs.draw.number
 import tabs.draw.shared
 import webapp
+from devtools import REPO_ROOT
 from devtools.datasets import mnist
 from devtools.drawing import PLACEMENTS, Digit, find_clear_digits
 from devtools.page import (
@@ -63,6 +82,7 @@ from devtools.page import (
     answer_delays,
     clear_canvas,
     draw,
+    last_stroke_moments,
     open_visit,
     pen_up_delays,
     served_page,
@@ -178,6 +198,7 @@ def _timed(call: Callable, inputs: Sequence) -> list[float]:
     return [milliseconds / 1000 for milliseconds in timed(call, inputs)]
 
 
+RELEASE_BEFORE = "d48130e"  # the release before the reserved slots and the handwriting memory
 NUMBER = "31415926"  # written in "A number" mode, a digit at a time...
 NUMBER_DIGIT_HEIGHT, NUMBER_TOP = 120, 70  # ...each this tall, this far down (canvas px)...
 NUMBER_FIRST_LEFT, NUMBER_STEP = 20, 82  # ...the first this far in, each next this far on
@@ -228,17 +249,107 @@ def save_delay(page) -> float:
     return (page.evaluate("window.savedShownAt") - clicked) / 1000
 
 
+# A stroke's time, part by part: the browser's moments and the server's stroke clock
+# (devtools/stroke_clock.py) on one wall clock.
+STAGES = (
+    "pen-up -> drawing sent",
+    "drawing sent -> received by the server",
+    "received -> script run finished",
+    "run finished -> answer applied in the page",
+    "answer applied -> drawn (next frame)",
+    "pen-up -> answer on screen",
+)
+CLOCK_SKEW_MS = 2  # the browser's and the server's readings of one wall clock may differ so
+
+
+def clock_events(clock_log: Path) -> list[dict]:
+    """The server's stroke clock so far: one event per line."""
+    with clock_log.open() as lines:
+        return [json.loads(line) for line in lines]
+
+
+def stroke_parts(moments: dict, events: list[dict]) -> dict[str, float] | None:
+    """Milliseconds of each of STAGES for one stroke, and the messages that carried its
+    answer (count and bytes sent by the server; received by the page before the answer was
+    applied); None when the server's clock lacks the stroke."""
+    sent, applied, shown = moments["sent"], moments["applied"], moments["shown"]
+    after = [event for event in events if event["at"] >= sent - CLOCK_SKEW_MS]
+    received = next((e["at"] for e in after if e["event"] == "received"), None)
+    if received is None:
+        return None
+    finished = next(
+        (e["at"] for e in after if e["event"] == "run finished" and e["at"] >= received), None
+    )
+    if finished is None:
+        return None
+    messages = [e["bytes"] for e in after if e["event"] == "sent" and e["at"] <= shown]
+    carried = [size for at, size in moments["receipts"] if at <= applied]
+    return {
+        STAGES[0]: sent - moments["penUp"],
+        STAGES[1]: received - sent,
+        STAGES[2]: finished - received,
+        STAGES[3]: applied - finished,
+        STAGES[4]: shown - applied,
+        STAGES[5]: shown - moments["penUp"],
+        "messages sent by the server": len(messages),
+        "bytes sent by the server": sum(messages),
+        "messages received before the answer applied": len(carried),
+        "bytes received before the answer applied": sum(carried),
+    }
+
+
+@dataclass
+class ServedPage:
+    """A page being measured: its URL, its server's stroke clock and what was measured."""
+
+    url: str
+    clock_log: Path
+    timings: dict[str, list[float]]
+    parts: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    cold_start: float = 0.0
+
+    def timed_stroke(self, page: Page, digit: Digit, placement: tuple[int, int, int]) -> tuple:
+        """Draw one digit and keep its parts; seconds from pen-up to send, send to the answer
+        on screen, and in all."""
+        delays = answer_delays(page, digit, placement)
+        parts = stroke_parts(last_stroke_moments(page), clock_events(self.clock_log))
+        for name, value in (parts or {}).items():
+            self.parts[name].append(value)
+        return delays
+
+
+@contextmanager
+def revision_tree(revision: str) -> Iterator[Path]:
+    """The files of another revision of this repository in a scratch folder, for the length
+    of the block (exported with `git archive`: this working tree and its git state are left
+    as they are)."""
+    with tempfile.TemporaryDirectory() as scratch:
+        archive = subprocess.run(
+            ["git", "archive", "--format=tar", revision],
+            cwd=REPO_ROOT,
+            check=True,
+            capture_output=True,
+        ).stdout
+        with tarfile.open(fileobj=io.BytesIO(archive)) as files:
+            files.extractall(scratch, filter="data")
+        yield Path(scratch)
+
+
 def measure_browser(
+    trees: dict[str, Path],
     strokes: int,
     visits: int,
     number_visits: int,
     screenshot: Path | None,
     phone_screenshot: Path | None,
-) -> tuple[dict[str, list[float]], float]:
-    """Pen-up to answer on screen in Chromium: the first stroke of `visits` fresh visits,
-    `strokes` later single-stroke digits in one visit, each answer then confirmed, and each
-    digit of a number written in `number_visits` fresh visits. Also the cold start: seconds
-    from launching the server to its first page showing the canvas."""
+) -> dict[str, ServedPage]:
+    """Pen-up to answer on screen in Chromium, for the page of each working tree (by name),
+    their servers up together and measured in turn: the first stroke of `visits` fresh
+    visits each, `strokes` later single-stroke digits in one visit each, each answer then
+    confirmed, and each later stroke split into STAGES. For the first tree alone, each digit
+    of a number written in `number_visits` fresh visits, and the screenshots. Also each
+    page's cold start: seconds from launching its server to its first page showing the
+    canvas."""
     from playwright.sync_api import expect, sync_playwright
 
     clear = find_clear_digits(digit_model.load(), *mnist("test"))
@@ -255,69 +366,104 @@ def measure_browser(
         "later strokes: drawing sent -> answer on screen",
         "later strokes: pen-up -> answer on screen",
     )
-    timings: dict[str, list[float]] = {first_visit: [], first_stroke: []}
-    timings |= {name: [] for name in names}
-    timings["click on Correct -> saved on screen (SQLite)"] = []
+    saved = "click on Correct -> saved on screen (SQLite)"
     a_number = f"number {NUMBER}, digits 2-{len(NUMBER)}: pen-up -> number"
-    timings[a_number] = []
     desktop = {"viewport": {"width": 1000, "height": 1000}}
-    with tempfile.TemporaryDirectory() as scratch, sync_playwright() as playwright:
+    pages: dict[str, ServedPage] = {}
+    with (
+        tempfile.TemporaryDirectory() as scratch,
+        sync_playwright() as playwright,
+        ExitStack() as servers,
+    ):
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        started = time.perf_counter()
-        with served_page(Path(scratch) / "server.log", f"sqlite:///{scratch}/feedback.db") as url:
+        for index, (name, root) in enumerate(trees.items()):
+            folder = Path(scratch) / str(index)
+            folder.mkdir()
+            clock_log = folder / "stroke_clock.jsonl"
+            started = time.perf_counter()
+            url = servers.enter_context(
+                served_page(
+                    folder / "server.log",
+                    f"sqlite:///{folder}/feedback.db",
+                    root=root,
+                    clock_log=clock_log,
+                )
+            )
+            timings: dict[str, list[float]] = {first_visit: [], first_stroke: []}
+            timings |= {each: [] for each in (*names, saved)}
+            served = pages[name] = ServedPage(url, clock_log, timings)
             page = open_visit(browser, url, **desktop)
-            cold_start = time.perf_counter() - started
+            served.cold_start = time.perf_counter() - started
             page.wait_for_timeout(FIRST_LOOK_MS)
             timings[first_visit].append(answer_delays(page, single[0], PLACEMENTS[0])[-1])
             page.context.close()
 
-            for visit in range(visits):
-                page = open_visit(browser, url, **desktop)
+        for visit in range(visits):
+            for served in pages.values():
+                page = open_visit(browser, served.url, **desktop)
                 page.wait_for_timeout(FIRST_LOOK_MS)
                 digit = single[visit % len(single)]
-                timings[first_stroke].append(answer_delays(page, digit, PLACEMENTS[0])[-1])
+                served.timings[first_stroke].append(answer_delays(page, digit, PLACEMENTS[0])[-1])
                 page.context.close()
 
-            page = open_visit(browser, url, **desktop)
-            answer_delays(page, single[0], PLACEMENTS[0])  # the first stroke, counted above
-            for digit, placement in trials:
+        later = {}
+        for served in pages.values():
+            later[served.url] = open_visit(browser, served.url, **desktop)
+            answer_delays(later[served.url], single[0], PLACEMENTS[0])  # counted above
+        for digit, placement in trials:
+            for served in pages.values():
+                page = later[served.url]
                 clear_canvas(page)
-                for name, seconds in zip(names, answer_delays(page, digit, placement)):
-                    timings[name].append(seconds)
-                timings["click on Correct -> saved on screen (SQLite)"].append(save_delay(page))
-            for _ in range(number_visits):
-                visit = open_visit(browser, url, **desktop)
-                timings[a_number] += number_delays(visit, clear)
-                visit.context.close()
-            if screenshot:
-                clear_canvas(page)
-                answer_delays(page, single[0], (190, 45, 50))
-                page.mouse.move(5, 5)
-                expect(page.get_by_test_id("stToast")).to_have_count(0, timeout=10_000)
-                page.wait_for_timeout(1000)
-                tab = page.get_by_role("tabpanel", name="Draw").bounding_box()
-                bottom = round(tab["y"] + tab["height"] + 32)
-                # The page scrolls inside Streamlit's own container, so a screenshot shows no
-                # more than the window: make the window as tall as the tab.
-                page.set_viewport_size({"width": 1000, "height": max(1000, bottom)})
-                page.wait_for_timeout(1000)
-                page.screenshot(
-                    path=screenshot, clip={"x": 0, "y": 0, "width": 1000, "height": bottom}
-                )
-            if phone_screenshot:
-                phone = open_visit(
-                    browser,
-                    url,
-                    viewport={"width": 390, "height": 844},
-                    is_mobile=True,
-                    has_touch=True,
-                    device_scale_factor=2,
-                )
-                answer_delays(phone, single[0], PLACEMENTS[0])
-                phone.wait_for_timeout(1000)
-                phone.screenshot(path=phone_screenshot)  # the screen as a phone shows it
+                for each, seconds in zip(names, served.timed_stroke(page, digit, placement)):
+                    served.timings[each].append(seconds)
+                served.timings[saved].append(save_delay(page))
+
+        first = next(iter(pages.values()))
+        first.timings[a_number] = []
+        for _ in range(number_visits):
+            visit = open_visit(browser, first.url, **desktop)
+            first.timings[a_number] += number_delays(visit, clear)
+            visit.context.close()
+        page = later[first.url]
+        if screenshot:
+            clear_canvas(page)
+            answer_delays(page, single[0], (190, 45, 50))
+            page.mouse.move(5, 5)
+            expect(page.get_by_test_id("stToast")).to_have_count(0, timeout=10_000)
+            page.wait_for_timeout(1000)
+            tab = page.get_by_role("tabpanel", name="Draw").bounding_box()
+            bottom = round(tab["y"] + tab["height"] + 32)
+            # The page scrolls inside Streamlit's own container, so a screenshot shows no
+            # more than the window: make the window as tall as the tab.
+            page.set_viewport_size({"width": 1000, "height": max(1000, bottom)})
+            page.wait_for_timeout(1000)
+            page.screenshot(path=screenshot, clip={"x": 0, "y": 0, "width": 1000, "height": bottom})
+        if phone_screenshot:
+            phone = open_visit(
+                browser,
+                first.url,
+                viewport={"width": 390, "height": 844},
+                is_mobile=True,
+                has_touch=True,
+                device_scale_factor=2,
+            )
+            answer_delays(phone, single[0], PLACEMENTS[0])
+            phone.wait_for_timeout(1000)
+            phone.screenshot(path=phone_screenshot)  # the screen as a phone shows it
         browser.close()
-    return timings, cold_start
+    return pages
+
+
+def report_parts(title: str, parts: dict[str, list[float]]) -> None:
+    """Print a stroke's parts under `title`: p50 and p90 of each stage in milliseconds, then
+    of the messages' counts and bytes."""
+    print(f"\n{title}")
+    print(f"{'':50}{'runs':>6}{'p50':>10}{'p90':>10}")
+    for name in (*STAGES, *(name for name in parts if name not in STAGES)):
+        values = parts.get(name, [])
+        p50, p90 = p50_p90(values)
+        unit = " ms" if name in STAGES else ""
+        print(f"{name + unit:50}{len(values):>6}{p50:>10.1f}{p90:>10.1f}")
 
 
 def report(title: str, timings: dict[str, list[float]]) -> None:
@@ -340,6 +486,13 @@ def main() -> None:
         "--number-visits", type=int, default=5, help="fresh visits that each write a number"
     )
     parser.add_argument("--skip-browser", action="store_true")
+    parser.add_argument(
+        "--against",
+        metavar="REV",
+        nargs="?",
+        const=RELEASE_BEFORE,
+        help=f"also measure another revision's page, in turn with this one ({RELEASE_BEFORE})",
+    )
     parser.add_argument("--screenshot", type=Path, help="save the page after the last stroke (PNG)")
     parser.add_argument(
         "--phone-screenshot", type=Path, help="save a 390x844 phone screen after a stroke (PNG)"
@@ -347,12 +500,26 @@ def main() -> None:
     args = parser.parse_args()
 
     report("Server work per stroke (inside a Streamlit script run)", measure_server(args.samples))
-    if not args.skip_browser:
-        timings, cold_start = measure_browser(
-            args.strokes, args.visits, args.number_visits, args.screenshot, args.phone_screenshot
+    if args.skip_browser:
+        return
+    with ExitStack() as trees:
+        roots = {"this working tree": REPO_ROOT}
+        if args.against:
+            roots[args.against] = trees.enter_context(revision_tree(args.against))
+        pages = measure_browser(
+            roots,
+            args.strokes,
+            args.visits,
+            args.number_visits,
+            args.screenshot,
+            args.phone_screenshot,
         )
-        report("Real browser on loopback (headless Chromium)", timings)
-        print(f"\nCold start, `streamlit run` to the page with its canvas: {cold_start:.1f} s")
+    for name, served in pages.items():
+        report(f"Real browser on loopback (headless Chromium): {name}", served.timings)
+        report_parts(f"A later stroke, part by part: {name}", served.parts)
+        print(
+            f"\nCold start, `streamlit run` to the page with its canvas: {served.cold_start:.1f} s"
+        )
 
 
 if __name__ == "__main__":

@@ -34,18 +34,27 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+STROKE_CLOCK = Path(__file__).with_name("stroke_clock.py")
 SERVER_START_SECONDS = 180  # importing TensorFlow and loading the model on a busy 2-core machine
 # A person looks at a page for at least this long before the first stroke.
 FIRST_LOOK_MS = 1000
 PAGE_LOAD_MS = 180_000  # the first page after a start waits for TensorFlow and the model
 
-# Records, in the page, when the pointer goes up and when the page sends to the server.
+# Records, in the page, when the pointer goes up, when the page sends to the server, and when
+# each message from the server arrives, with its size in bytes.
 RECORD_EVENTS = """
-window.pageEvents = {penUps: [], sends: []};
+window.pageEvents = {penUps: [], sends: [], receipts: []};
 const send = WebSocket.prototype.send;
 WebSocket.prototype.send = function (...message) {
   window.pageEvents.sends.push(performance.now());
   return send.apply(this, message);
+};
+window.WebSocket = class extends WebSocket {
+  constructor(...options) {
+    super(...options);
+    this.addEventListener("message", ({data}) => window.pageEvents.receipts.push(
+      [performance.now(), data.byteLength ?? data.size ?? data.length]));
+  }
 };
 window.addEventListener("pointerup", () => window.pageEvents.penUps.push(performance.now()), true);
 """
@@ -60,7 +69,8 @@ SHOWN_PREDICTIONS = """
   .map((metric) => metric.querySelector('[data-testid="stMetricValue"]')?.textContent.trim())
 """
 
-# Resolves with the time of the first frame in which the "Prediction" metric shows `expected`.
+# Resolves with the time the page's document first holds the "Prediction" metric showing
+# `expected` (answerAppliedAt) and of the first frame drawn with it (answerShownAt).
 WATCH_FOR_ANSWER = (
     """
 (expected) => {
@@ -71,6 +81,7 @@ WATCH_FOR_ANSWER = (
   const observer = new MutationObserver(() => {
     if (shown()) {
       observer.disconnect();
+      window.answerAppliedAt = performance.now();
       requestAnimationFrame(() => { window.answerShownAt = performance.now(); });
     }
   });
@@ -117,10 +128,14 @@ def start_page(
     feedback_url: str,
     settings: Mapping[str, str] | None = None,
     port: int | None = None,
+    root: Path = REPO_ROOT,
+    clock_log: Path | None = None,
 ) -> tuple[subprocess.Popen, str]:
-    """Start `streamlit run webapp.py` on a loopback port (a free one unless given), keeping
-    labels in the database at `feedback_url`, with `settings` added to its environment;
-    returns the server and the page's URL once it is healthy."""
+    """Start `streamlit run webapp.py` from `root` (this working tree unless given) on a
+    loopback port (a free one unless given), keeping labels in the database at
+    `feedback_url`, with `settings` added to its environment, and with the server's side of
+    each stroke timed into `clock_log` when given (devtools/stroke_clock.py); returns the
+    server and the page's URL once it is healthy."""
     port = port or free_port()
     environment = {
         **os.environ,
@@ -129,10 +144,10 @@ def start_page(
         **(settings or {}),
     }
     environment.pop(digit_model.MODEL_PATH_VARIABLE, None)
+    launcher = ["-m", "streamlit"] if clock_log is None else [str(STROKE_CLOCK), str(clock_log)]
     command = [
         sys.executable,
-        "-m",
-        "streamlit",
+        *launcher,
         "run",
         "webapp.py",
         "--server.port",
@@ -146,7 +161,7 @@ def start_page(
     ]
     with log.open("w") as output:
         server = subprocess.Popen(
-            command, cwd=REPO_ROOT, env=environment, stdout=output, stderr=subprocess.STDOUT
+            command, cwd=root, env=environment, stdout=output, stderr=subprocess.STDOUT
         )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -169,10 +184,14 @@ def stop_page(server: subprocess.Popen) -> None:
 
 @contextmanager
 def served_page(
-    log: Path, feedback_url: str, settings: Mapping[str, str] | None = None
+    log: Path,
+    feedback_url: str,
+    settings: Mapping[str, str] | None = None,
+    root: Path = REPO_ROOT,
+    clock_log: Path | None = None,
 ) -> Iterator[str]:
     """The page served by start_page for the length of the block; yields its URL."""
-    server, url = start_page(log, feedback_url, settings)
+    server, url = start_page(log, feedback_url, settings, root=root, clock_log=clock_log)
     try:
         yield url
     finally:
@@ -233,6 +252,25 @@ def pen_up_delays(
     sent = min(t for t in events["sends"] if t >= pen_up)
     shown = events["shown"]
     return (sent - pen_up) / 1000, (shown - sent) / 1000, (shown - pen_up) / 1000
+
+
+def last_stroke_moments(page: Page) -> dict[str, float | list[list[float]]]:
+    """The moments of the last stroke timed by pen_up_delays, on the wall clock in milliseconds
+    (as the server's stroke clock stamps them): pen-up, drawing sent, answer applied to the
+    document and drawn; and each message received since the drawing was sent, [at, bytes]."""
+    return page.evaluate(
+        """() => {
+  const wall = (moment) => performance.timeOrigin + moment;
+  const events = window.pageEvents;
+  const penUp = events.penUps.at(-1);
+  const sent = events.sends.find((moment) => moment >= penUp);
+  return {
+    penUp: wall(penUp), sent: wall(sent), applied: wall(window.answerAppliedAt),
+    shown: wall(window.answerShownAt),
+    receipts: events.receipts.filter(([at]) => at >= sent).map(([at, size]) => [wall(at), size]),
+  };
+}"""
+    )
 
 
 def wait_for_run_to_end(page: Page, timeout_ms: float = ANSWER_MS) -> None:

@@ -1,7 +1,8 @@
-"""Vega-Lite specs for the page's charts, as plain dicts: no Streamlit here, only data to chart.
+"""The page's charts: Vega-Lite specs as plain dicts, and the ten probabilities as plain HTML
+bars; no Streamlit here, only data to chart.
 
-Each function takes the numbers to show and returns a spec for `st.vega_lite_chart`; the
-page decides where the chart goes and how large it is.
+Each function takes the numbers to show and returns a spec for `st.vega_lite_chart` (or, for
+the bars, HTML for `st.html`); the page decides where the chart goes and how large it is.
 """
 
 from __future__ import annotations
@@ -38,37 +39,29 @@ POINT_AREA = (12, 400)
 COUNT_LABEL_DY = -math.ceil(math.sqrt(POINT_AREA[1] / math.pi)) - 3
 
 
-def probability_chart(probabilities: Sequence[float]) -> dict:
-    """Bar chart of the ten probabilities, the likeliest digit highlighted."""
+PROBABILITIES_NAME = "How likely each digit is"  # what a screen reader calls the ten bars
+
+
+def probability_bars(probabilities: Sequence[float]) -> str:
+    """The ten probabilities as plain HTML bars, the likeliest digit highlighted: a few hundred
+    bytes that the browser lays out at once, where a Vega-Lite chart is embedded anew on every
+    stroke. Each bar says its digit and probability to a screen reader and on hover, as the
+    chart's marks did; page.css lays them out."""
     winner = int(np.argmax(probabilities))
-    values = [
-        {"digit": str(digit), "probability": float(p), "winner": digit == winner}
-        for digit, p in enumerate(probabilities)
-    ]
-    return {
-        "padding": PADDING,
-        "data": {"values": values},
-        "mark": {"type": "bar", "cornerRadiusEnd": 3},
-        "encoding": {
-            "x": {
-                "field": "digit",
-                "type": "ordinal",
-                "sort": None,
-                "axis": {"labelAngle": 0, "title": None},
-            },
-            "y": {
-                "field": "probability",
-                "type": "quantitative",
-                "scale": {"domain": [0, 1]},
-                "axis": {"format": ".0%", "title": None, "tickCount": 4},
-            },
-            "color": {"condition": {"test": "datum.winner", "value": HIGHLIGHT}, "value": MUTED},
-            "tooltip": [
-                {"field": "digit", "type": "ordinal"},
-                {"field": "probability", "type": "quantitative", "format": ".1%"},
-            ],
-        },
-    }
+    bars = []
+    for digit, probability in enumerate(probabilities):
+        said = f"digit: {digit}; probability: {probability:.1%}"
+        colour = HIGHLIGHT if digit == winner else MUTED
+        bars.append(
+            f'<div class="digit-bar" role="img" aria-label="{said}" title="{said}">'
+            f'<span class="digit-bar-room"><span class="digit-bar-fill" '
+            f'style="height: {probability:.2%}; background: {colour}"></span></span>'
+            f'<span class="digit-bar-digit" aria-hidden="true">{digit}</span></div>'
+        )
+    return (
+        f'<div class="digit-bars" role="group" aria-label="{PROBABILITIES_NAME}">'
+        f"{''.join(bars)}</div>"
+    )
 
 
 def per_digit_accuracy_chart(per_digit_accuracy: Sequence[float]) -> dict:

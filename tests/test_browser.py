@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import sqlalchemy as sa
 from PIL import Image, ImageColor
-from playwright.sync_api import expect
+from playwright.sync_api import Locator, expect
 
 import digit_model
 import tabs.draw
@@ -24,6 +24,7 @@ import tabs.model_card
 from devtools import REPO_ROOT
 from devtools.drawing import PLACEMENTS
 from devtools.page import RESET_SETTLE_MS, wait_for_run_to_end
+from tabs import charts
 from tests.support.browser import (
     ANSWER_MS,
     FIRST_ANSWER_MS,
@@ -177,7 +178,10 @@ def test_a_system_set_to_dark_gets_the_dark_theme_with_the_canvas_still_white_pa
 
 
 def brightness(element) -> float:
-    """How bright an element looks on the screen, from 0 (black) to 255 (white)."""
+    """How bright an element looks on the screen, from 0 (black) to 255 (white); looked at in
+    the middle of the window, where no part of the page lies over it (Streamlit's header
+    covers the window's top)."""
+    element.evaluate("(shown) => shown.scrollIntoView({block: 'center'})")
     return float(np.asarray(Image.open(io.BytesIO(element.screenshot())).convert("L")).mean())
 
 
@@ -401,7 +405,7 @@ def test_every_digit_of_the_feedback_row_saves_after_the_pointer_crossed_the_cha
             draw(page, clear_digits[3], height, top, left + 2 * meant)
             expect_answer(page, 3, timeout=FIRST_ANSWER_MS)
 
-            chart = page.get_by_test_id("stVegaLiteChart").bounding_box()
+            chart = probability_bars(page).bounding_box()
             page.mouse.move(chart["x"] + chart["width"] / 2, chart["y"] + chart["height"] / 2)
             page.wait_for_timeout(SETTLE_MS)
             # Clicked where the digit shows, as a person would, whatever lies on top of it.
@@ -414,6 +418,11 @@ def test_every_digit_of_the_feedback_row_saves_after_the_pointer_crossed_the_cha
         assert stored_labels(feedback_database_url)[before:] == [(3, meant) for meant in range(10)]
 
 
+def probability_bars(page) -> Locator:
+    """The ten probability bars under the answer."""
+    return page.get_by_role("group", name=charts.PROBABILITIES_NAME)
+
+
 def answer_area(page) -> dict[str, float]:
     """Where the confidence, the feedback row, the chart and the model's view start, in page
     pixels: the confidence across, the rest down."""
@@ -423,7 +432,7 @@ def answer_area(page) -> dict[str, float]:
         "feedback row": page.get_by_role(
             "button", name=tabs.draw.feedback_row.CONFIRM_TEXT
         ).bounding_box()["y"],
-        "chart": page.get_by_test_id("stVegaLiteChart").bounding_box()["y"],
+        "chart": probability_bars(page).bounding_box()["y"],
         "model's view": page.get_by_test_id("stImage").first.bounding_box()["y"],
     }
 
@@ -439,6 +448,39 @@ def test_the_answer_area_stays_put_from_blank_to_saved(browser, app_url, clear_d
         expect(page.get_by_text("Saved as a 3.")).to_be_visible(timeout=ANSWER_MS)
         expect(page.get_by_text("Read with your label.")).to_be_visible()
         assert answer_area(page) == blank
+
+
+def test_on_a_desktop_the_answer_its_row_and_the_bars_show_together_without_scrolling(
+    browser, app_url, clear_digits
+):
+    screen = {"width": 1280, "height": 800}
+    with opened_page(browser, app_url, viewport=screen) as page:
+        draw(page, clear_digits[3], *PLACEMENTS[0])
+        expect_answer(page, 3, timeout=FIRST_ANSWER_MS)
+        shown = {
+            "answer": answer(page),
+            "confirm": page.get_by_role("button", name=tabs.draw.feedback_row.CONFIRM_TEXT),
+            "bars": probability_bars(page),
+        }
+        shown |= {f"digit {digit}": digit_choice(page, digit) for digit in range(10)}
+        shown |= {
+            f"bar {digit}": probability_bars(page).get_by_role(
+                "img", name=re.compile(f"^digit: {digit};")
+            )
+            for digit in range(10)
+        }
+        boxes = {name: element.bounding_box() for name, element in shown.items()}
+    outside = [
+        name
+        for name, box in boxes.items()
+        if not (
+            box["x"] >= 0
+            and box["y"] >= 0
+            and box["x"] + box["width"] <= screen["width"]
+            and box["y"] + box["height"] <= screen["height"]
+        )
+    ]
+    assert outside == []
 
 
 def test_a_corrected_digit_drawn_again_is_read_right_and_the_page_says_why(

@@ -32,7 +32,7 @@ import tabs.draw.why
 import webapp
 from devtools import REPO_ROOT
 from devtools.drawing import PLACEMENTS
-from devtools.pictures import encoded, paper_photo
+from devtools.pictures import encoded, paper_photo, png
 from feedback import database as feedback_database
 from feedback import store as feedback_store
 from feedback.rate_limit import SAVES
@@ -55,7 +55,8 @@ NUMBER = "2026"
 
 
 class CanvasStandIn:
-    """Stands in for `st_canvas`: hands each canvas (by key) its drawing, records the calls."""
+    """Stands in for `st_canvas`: hands each canvas (by key) its drawing as its PNG, records
+    the calls."""
 
     def __init__(self) -> None:
         self.drawings: dict[str, np.ndarray] = {}
@@ -63,9 +64,9 @@ class CanvasStandIn:
 
     def __call__(self, **options) -> types.SimpleNamespace:
         self.calls.append(options)
-        return types.SimpleNamespace(
-            image_data=self.drawings.get(options["key"]), json_data={"objects": []}
-        )
+        drawing = self.drawings.get(options["key"])
+        image = None if drawing is None else png(drawing)
+        return types.SimpleNamespace(image_bytes=image, json_data={"objects": []})
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ from reading import (
     read_number,
     recall_number,
 )
+from reading.limits import TooMuchWriting
 from tabs.draw.feedback_row import number_feedback, number_saved
 from tabs.draw.shared import (
     BLANK,
@@ -24,6 +25,7 @@ from tabs.draw.shared import (
     NumberArea,
     a_digit,
     backed_by_own_label,
+    canvas_picture,
     drawing_canvas,
     examples_line,
     handwriting_memory,
@@ -168,10 +170,14 @@ def number_section(classifier: digit_model.Classifier, brush: int) -> None:
     """A wide canvas for a number; a stroke reads all its digits in one batched call and
     re-runs only this fragment."""
     drawing = drawing_canvas(NUMBER_CANVAS_WIDTH, brush, NUMBER_CANVAS_KEY)
-    rgba = drawing.image_data
-    reading = None if rgba is None else read_number(classifier, canvas_to_ink(rgba))
+    rgba = canvas_picture(drawing, NUMBER_CANVAS_WIDTH)
+    try:
+        reading = None if rgba is None else read_number(classifier, canvas_to_ink(rgba))
+    except TooMuchWriting as refused:
+        st.warning(str(refused), icon="✋")
+        return
     if reading is None:
         with st.container(key=NUMBER_HINT_KEY):
             st.info(f"{NUMBER_HINT}\n\n{STRIP_HINT}", icon="✏️")
     else:
-        number_answer(classifier, recall_number(reading, handwriting_memory()), "number")
+        number_answer(classifier, recall_number(reading, handwriting_memory(classifier)), "number")

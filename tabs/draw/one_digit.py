@@ -9,8 +9,9 @@ import streamlit as st
 import digit_model
 from feedback.database import StorageUnavailable
 from feedback.labels import FeedbackError
-from preprocess import CANVAS_SIZE, FIELD, enlarge, png_data_url
+from preprocess import CANVAS_SIZE, FIELD, png_data_url
 from reading import UNSURE_BELOW, DigitReading, DrawingReading, read_drawing
+from reading.limits import TooMuchWriting
 from tabs import charts
 from tabs.common import open_feedback_store, session_id
 from tabs.draw.feedback_row import SAVED_KEY, feedback_row
@@ -21,6 +22,7 @@ from tabs.draw.shared import (
     PREDICTION,
     a_digit,
     backed_by_own_label,
+    canvas_picture,
     drawing_canvas,
     examples_against_said,
     examples_line,
@@ -35,6 +37,7 @@ CANVAS_KEY = "digit_canvas"
 CANVAS_NAME = "Canvas: draw one digit here with the mouse, a finger or a pen"
 PREVIEW_SCALE = 6  # each of the 28x28 input pixels becomes a crisp 6x6 block
 PREVIEW_SIDE = FIELD * PREVIEW_SCALE
+PREVIEW_KEY = "model_view"  # the box of the model's view, enlarged by the page's style
 PROBABILITY_CHART_KEY = "probability_chart"
 DRAW_HINT = "Draw a digit from 0 to 9 in the box. The answer appears as soon as you lift the pen."
 DOUBTFUL_HINT = "Not sure this is a digit at all."
@@ -167,19 +170,19 @@ def answer_section(reading: DrawingReading | None, strokes: dict | None = None) 
         else:
             st.empty()
     memory_line(reading, meant)
-    feedback_row(reading, strokes)
+    feedback_row(reading, strokes, CANVAS_KEY)
     probabilities = np.zeros(10) if reading is None else reading.probabilities
     with st.container(key=PROBABILITY_CHART_KEY):
-        st.vega_lite_chart(
-            spec=charts.probability_chart(probabilities), width="stretch", height=190
+        st.html(charts.probability_bars(probabilities))
+    # The 28x28 input itself, a few hundred bytes, which the page enlarges in crisp blocks.
+    view = np.zeros((FIELD, FIELD)) if reading is None else reading.image
+    with st.container(key=PREVIEW_KEY):
+        st.image(
+            png_data_url(view),
+            caption="What the model sees: the 28x28 input, centred like MNIST",
+            width=PREVIEW_SIDE,
+            alt="" if reading is None else read_as(reading),
         )
-    view = enlarge(np.zeros((FIELD, FIELD)) if reading is None else reading.image, PREVIEW_SIDE)
-    st.image(
-        png_data_url(view),
-        caption="What the model sees: the 28x28 input, centred like MNIST",
-        width=PREVIEW_SIDE,
-        alt="" if reading is None else read_as(reading),
-    )
 
 
 @st.fragment
@@ -189,8 +192,13 @@ def drawing_section(classifier: digit_model.Classifier, brush: int) -> None:
     canvas_column, answer_column = st.columns(2, gap="medium")
     with canvas_column:
         drawing = drawing_canvas(CANVAS_SIZE, brush, CANVAS_KEY)
+        rgba = canvas_picture(drawing, CANVAS_SIZE)
     with answer_column:
-        reading = read_drawing(classifier, drawing.image_data, handwriting_memory())
+        try:
+            reading = read_drawing(classifier, rgba, handwriting_memory(classifier))
+        except TooMuchWriting as refused:
+            st.warning(str(refused), icon="✋")
+            return
         took_over(reading, drawing.json_data)
         answer_section(reading, drawing.json_data)
         why_section(

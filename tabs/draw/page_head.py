@@ -9,7 +9,7 @@ from string import Template
 
 from tabs import charts
 from tabs.draw import BRUSH_POPOVER_KEY, HIDDEN_MARK, MODE_AREAS, SHOWN_MARK
-from tabs.draw.feedback_row import MEANT_KEYS, NOTICE_SLOT, PICK_KEY
+from tabs.draw.feedback_row import CONFIRM_KEY, MEANT_KEYS, NOTICE_SLOT, PICK_KEY
 from tabs.draw.number import NARROW_PAGE, NUMBER_CANVAS_KEY, NUMBER_CANVAS_NAME, NUMBER_HINT_KEY
 from tabs.draw.one_digit import (
     CANVAS_KEY,
@@ -17,6 +17,7 @@ from tabs.draw.one_digit import (
     MEMORY_SLOT,
     MESSAGE_SLOT,
     METRICS_SLOT,
+    PREVIEW_KEY,
     PROBABILITY_CHART_KEY,
 )
 from tabs.draw.photo import PHOTO_ANSWER_KEY, PHOTO_PICTURE_KEY, PHOTO_RESULT_KEY, PHOTO_UPLOAD_KEY
@@ -30,6 +31,7 @@ ANNOUNCE_WITHIN_MS = 1000  # ...or at the latest this long after it started chan
 REFOCUS_AFTER_MS = 300  # a control that lost the focus to a run gets it back this much later,
 REFOCUS_EVERY_MS = 100  # and again whenever the run's redrawing drops it,
 REFOCUS_WITHIN_MS = 3000  # until this long after it was lost
+STALE_AFTER_MS = 150  # an answer later than this after pen-up is hidden until it comes
 
 
 def filled(name: str, **values: object) -> str:
@@ -40,11 +42,14 @@ def filled(name: str, **values: object) -> str:
     return Template(body).substitute(values)
 
 
+MODE_AREA_SELECTOR = ", ".join(f".st-key-{area}" for area in MODE_AREAS.values())
 PAGE_STYLE = filled(
     "page.css",
     style_id=STYLE_ID,
     pick_key=PICK_KEY,
+    confirm_key=CONFIRM_KEY,
     chart_key=PROBABILITY_CHART_KEY,
+    preview_key=PREVIEW_KEY,
     metrics_slot=METRICS_SLOT,
     message_slot=MESSAGE_SLOT,
     memory_slot=MEMORY_SLOT,
@@ -54,7 +59,7 @@ PAGE_STYLE = filled(
     photo_picture=PHOTO_PICTURE_KEY,
     photo_answer=PHOTO_ANSWER_KEY,
     photo_result=PHOTO_RESULT_KEY,
-    mode_areas=", ".join(f".st-key-{area}" for area in MODE_AREAS.values()),
+    mode_areas=MODE_AREA_SELECTOR,
     meant_fields=", ".join(f".st-key-{key}" for key in MEANT_KEYS.values()),
     shown_mark=SHOWN_MARK,
     hidden_mark=HIDDEN_MARK,
@@ -71,6 +76,8 @@ CANVAS_SCRIPT = filled(
     canvas_name=CANVAS_NAME,
     number_canvas_name=NUMBER_CANVAS_NAME,
     narrow_page=NARROW_PAGE,
+    mode_areas=MODE_AREA_SELECTOR,
+    stale_after_ms=f"{STALE_AFTER_MS}ms",
 )
 ANNOUNCER_SCRIPT = filled(
     "announcer.js",
