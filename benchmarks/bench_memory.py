@@ -76,10 +76,11 @@ def sequence(
 
 
 def why_missed(answer: DigitReading, digit: int, features: np.ndarray, corrected: list) -> str:
-    """Why a reachable error was not caught: one of MISSES."""
+    """Why a reachable error was not caught: one of MISSES; "unlike" when no drawing of the
+    digit was corrected yet (a memory that generalises read the earlier ones right)."""
     if answer.digit == digit and not answer.is_digit:
         return "verdict"
-    nearest = max(float(features @ example) for example in corrected)
+    nearest = max((float(features @ example) for example in corrected), default=-1.0)
     return "unlike" if nearest < LOOKS_ALIKE else "outweighed"
 
 
@@ -114,7 +115,7 @@ def measure(
                 figures["broken"] += plain_right and not right
                 if reachable and not right:
                     features = readings[index].features
-                    figures[why_missed(answer, digit, features, corrected[digit])] += 1
+                    figures[why_missed(answer, digit, features, corrected.get(digit, []))] += 1
                 if not plain_right:
                     misread.add(digit)
                 if not right:
