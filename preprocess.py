@@ -98,10 +98,21 @@ def canvas_pixels(png: bytes, width: int, height: int = CANVAS_SIZE) -> np.ndarr
     `check_canvas_png` finds it that canvas's own; CanvasRefused for anything else."""
     check_canvas_png(png, width, height)
     try:
-        with Image.open(io.BytesIO(png), formats=["PNG"]) as image:
-            return np.asarray(image)
+        image = Image.open(io.BytesIO(png), formats=["PNG"])
     except (OSError, SyntaxError, ValueError) as error:  # Pillow's words for a damaged file
         raise CanvasRefused("The canvas sent a damaged PNG picture.") from error
+    with image:
+        # Pillow takes the last of several headers, which may not be the one checked above.
+        # Opening reads the headers only: this costs nothing.
+        if image.size != (width, height) or image.mode != "RGBA":
+            raise CanvasRefused(
+                f"The canvas sent a picture of {image.width}x{image.height} pixels in "
+                f"{image.mode}; it is {width}x{height} in RGBA."
+            )
+        try:
+            return np.asarray(image)
+        except (OSError, SyntaxError, ValueError) as error:
+            raise CanvasRefused("The canvas sent a damaged PNG picture.") from error
 
 
 def canvas_to_ink(rgba: np.ndarray) -> np.ndarray:

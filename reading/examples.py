@@ -19,6 +19,7 @@ from PIL import Image
 
 from digit_model import Classifier
 from reading import NumberReading, OneDigitReading, photo, read_one_digit, recall_number
+from reading.limits import Work
 from reading.memory import CAPACITY, HandwritingMemory
 
 MAX_EXAMPLES = CAPACITY  # a memory keeps no more: the oldest would go
@@ -57,9 +58,12 @@ def check_sizes(sizes: Sequence[int]) -> None:
         )
 
 
-def memory_of(classifier: Classifier, examples: Sequence[tuple[bytes, int]]) -> HandwritingMemory:
+def memory_of(
+    classifier: Classifier, examples: Sequence[tuple[bytes, int]], work: Work | None = None
+) -> HandwritingMemory:
     """A memory of the examples, (picture bytes, digit meant) each, kept in the order given;
-    ExampleRefused, naming the example, for one that is not a picture of a digit."""
+    ExampleRefused, naming the example, for one that is not a picture of a digit. Reading
+    them is counted in `work`, with the request's own reading."""
     check_sizes([len(data) for data, _ in examples])
     memory = HandwritingMemory()
     for number, (data, digit) in enumerate(examples, 1):
@@ -67,7 +71,7 @@ def memory_of(classifier: Classifier, examples: Sequence[tuple[bytes, int]]) -> 
             raise ExampleRefused(f"Example {number} is labelled {digit}: a digit is 0 to 9.")
         try:
             _check_pixels(data)
-            reading = read_one_digit(classifier, photo.read_upload(data).ink)
+            reading = read_one_digit(classifier, photo.read_upload(data, work).ink, work=work)
         except photo.PhotoBusy:
             raise
         except photo.TooManyPixels as error:
@@ -92,7 +96,8 @@ def recalled(
 def _check_pixels(data: bytes) -> None:
     """Refuse a picture of more than MAX_EXAMPLE_PIXELS from its header, before decoding."""
     try:
-        width, height = Image.open(io.BytesIO(data)).size
+        with Image.open(io.BytesIO(data)) as image:
+            width, height = image.size
     except (OSError, ValueError, Image.DecompressionBombError):
         return  # not a picture that opens: photo.read_upload says why
     if width * height > MAX_EXAMPLE_PIXELS:

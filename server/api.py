@@ -407,7 +407,7 @@ async def _read(
             classifier = await _in_worker(served_model.shared_classifier)
             reading = await _in_worker(read_photo, classifier, picture, mode, work)
             if examples and reading is not None:
-                memory = await _in_worker(sent_examples.memory_of, classifier, examples)
+                memory = await _in_worker(sent_examples.memory_of, classifier, examples, work)
                 reading = sent_examples.recalled(reading, memory)
     except heavy_work.Busy as busy:
         return _refusal(503, str(busy), retry_after=str(busy.retry_after_s))

@@ -48,7 +48,7 @@ class CacheClearingForDevelopers:
             while True:
                 message = await receive()
                 data = message.get("bytes") if message["type"] == "websocket.receive" else None
-                if not (data and clears_caches(data)) or _developer_toolbar():
+                if _developer_toolbar() or not (data and clears_caches(data)):
                     return message
 
         await self.app(scope, receive_without_cache_clearing, send)

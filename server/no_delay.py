@@ -11,6 +11,7 @@ one of these connections, sends each of a run's messages without that wait too.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 
 from server.deadlines import http_protocols
@@ -39,4 +40,5 @@ def _without_delay(protocol: type) -> None:
 def no_nagle(connection: socket.socket | None) -> None:
     """Turn Nagle's algorithm off on a TCP connection; anything else (a Unix socket) is left."""
     if connection is not None and connection.family in (socket.AF_INET, socket.AF_INET6):
-        connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        with contextlib.suppress(OSError):  # a connection the client has already reset
+            connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)

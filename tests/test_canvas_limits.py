@@ -69,6 +69,21 @@ def test_a_png_of_any_other_size_is_refused_before_it_is_decoded(size, monkeypat
         canvas_pixels(blank_png(*size), CANVAS_SIZE)
 
 
+def test_a_png_with_a_second_header_claiming_another_size_is_refused_undecoded(monkeypatch):
+    # Pillow sizes the picture by the last header before the pixels, not the first.
+    canvas, bomb = blank_png(CANVAS_SIZE, CANVAS_SIZE), blank_png(BOMB_SIDE, BOMB_SIDE)
+    header_end = len(preprocess.PNG_SIGNATURE) + 8 + 13 + 4  # length, type, 13 bytes, CRC
+    forged = canvas[:header_end] + bomb[len(preprocess.PNG_SIGNATURE) :]
+    check_canvas_png(forged, CANVAS_SIZE)  # the first header alone looks like the canvas's
+
+    def never_decoded(*args, **kwargs):
+        raise AssertionError("decoded")
+
+    monkeypatch.setattr(np, "asarray", never_decoded)
+    with pytest.raises(CanvasRefused, match=f"{BOMB_SIDE}x{BOMB_SIDE}"):
+        canvas_pixels(forged, CANVAS_SIZE)
+
+
 def test_the_wide_canvas_takes_only_its_own_size():
     check_canvas_png(blank_png(NUMBER_CANVAS_WIDTH, CANVAS_SIZE), NUMBER_CANVAS_WIDTH)
     with pytest.raises(CanvasRefused):

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from devtools.pictures import png
+import digit_model
+from devtools.pictures import encoded, png
 from reading import examples as sent_examples
 from reading.__main__ import main as reading_command
+from reading.limits import PHOTO_COST, Work
+from tests.support.pictures import photographed
 from tests.test_api import BOUNDARY, post
 from tests.test_cli import predict
 
@@ -107,3 +110,13 @@ def test_the_command_line_refuses_an_example_it_cannot_use(tmp_path):
     misspelt = predict(tmp_path / "note.png", "--example", "seven.png")
     assert misspelt.returncode == 2
     assert "write DIGIT=FILE" in misspelt.stderr
+
+
+def test_reading_the_examples_counts_as_the_requests_work(clear_digits):
+    # An example photographed on paper costs what the picture read would: a request with a
+    # light picture and heavy examples takes the heavy lane like a heavy picture.
+    classifier = digit_model.load()
+    example = encoded(photographed(clear_digits, "7"), "JPEG", quality=90)
+    charged: list[int] = []
+    sent_examples.memory_of(classifier, [(example, 7)], Work(charged.append))
+    assert charged and charged[-1] >= PHOTO_COST

@@ -194,11 +194,12 @@ def drawing_section(classifier: digit_model.Classifier, brush: int) -> None:
         drawing = drawing_canvas(CANVAS_SIZE, brush, CANVAS_KEY)
         rgba = canvas_picture(drawing, CANVAS_SIZE)
     with answer_column:
+        memory = None if rgba is None else handwriting_memory(classifier)
         try:
-            reading = read_drawing(classifier, rgba, handwriting_memory(classifier))
+            reading = read_drawing(classifier, rgba, memory)
         except TooMuchWriting as refused:
             st.warning(str(refused), icon="✋")
-            return
+            reading = None  # the answer's places stay, empty
         took_over(reading, drawing.json_data)
         answer_section(reading, drawing.json_data)
         why_section(

@@ -13,6 +13,7 @@ given is learnt at once, saved or not.
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
 from collections.abc import Sequence
@@ -34,6 +35,7 @@ from tabs.common import open_feedback_store, session_id
 if TYPE_CHECKING:
     from streamlit_drawable_canvas import CanvasResult
 
+logger = logging.getLogger(__name__)
 ONE_DIGIT, A_NUMBER, A_PHOTO = "One digit", "A number", "A photo"
 NumberArea = Literal["number", "photo"]  # where a number is read: on the wide canvas, or a photo
 BLANK = "—"  # the answer's metrics before anything is drawn
@@ -99,9 +101,18 @@ class Examples:
     readings: dict[str, DigitReading] = field(default_factory=dict)  # drawing id -> reading
     loading: threading.Thread | None = None  # the first load, in the background
     checked_at: float = -math.inf  # monotonic time the stamp was last asked for
+    waited: bool = False  # a reading has waited for the first load already
 
     def __len__(self) -> int:
         return len(self.memory)
+
+    def load(self, store: FeedbackStore, whose: str, classifier: Classifier) -> None:
+        """The first sync, on a thread of its own: what fails there is logged, and the tab
+        reads with the memory it has."""
+        try:
+            self.sync(store, whose, classifier)
+        except Exception:
+            logger.exception("Loading a visitor's examples failed")
 
     def sync(self, store: FeedbackStore, whose: str, classifier: Classifier) -> None:
         """Rebuild the memory from the saved labels if they changed since it was built; left as
@@ -143,14 +154,15 @@ def handwriting_memory(classifier: Classifier) -> HandwritingMemory:
         return examples.memory
     if examples.loading is None:
         examples.loading = threading.Thread(
-            target=examples.sync, args=(store, whose, classifier), daemon=True
+            target=examples.load, args=(store, whose, classifier), daemon=True
         )
         examples.loading.start()
         return examples.memory
     if examples.loading.is_alive():
-        examples.loading.join(LOAD_WAIT_S)
-        if examples.loading.is_alive():
-            return examples.memory
+        if not examples.waited:  # one reading waits for the load; the next ones go on without
+            examples.waited = True
+            examples.loading.join(LOAD_WAIT_S)
+        return examples.memory  # still loading, or loaded just now
     examples.sync(store, whose, classifier)
     return examples.memory
 
