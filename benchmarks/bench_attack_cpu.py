@@ -11,7 +11,9 @@ second, over its WebSocket (`devtools.simulated_sessions`). They run `--seconds`
 as long again while each attacker sends, back to back and without heeding Retry-After, the
 costliest pictures of `devtools.costly_pictures`, each of other digits so that nothing read
 before is reused: many groups of touching digits and a 30-digit number of touching digits
-in number mode, and 300 digits sent as one digit.
+in number mode, and 300 digits sent as one digit. Attackers connect from a loopback address
+of their own (ATTACKER_ADDRESS), as other machines would: the server tells clients apart by
+address, and holds back one that ignores its Retry-After.
 
 Prints, for each run, the normal clients' answers (and the share of those they got alone)
 with their p50 and p99, the page's stroke answers with their p50 and p99, and what the
@@ -49,20 +51,29 @@ from training.canvas_drawings import random_drawings
 PICTURES_EACH = 6  # costly pictures of each kind an attacker cycles through
 READY_S = 300  # the most the server may take to load and compile the model
 STROKE_INTERVAL_S = 1.0  # the simulated person's pace on the page
+ATTACKER_ADDRESS = "127.0.0.2"  # where attackers connect from; normal clients from 127.0.0.1
 
 
 class Client(threading.Thread):
     """One program sending pictures over a keep-alive connection until told to stop: the
     status and milliseconds of each answer."""
 
-    def __init__(self, url: str, requests: list[tuple[bytes, str]], stop: threading.Event):
+    def __init__(
+        self,
+        url: str,
+        requests: list[tuple[bytes, str]],
+        stop: threading.Event,
+        source: str = "127.0.0.1",
+    ):
         super().__init__(daemon=True)
         self.address = urlsplit(url)
-        self.requests, self.stop = requests, stop
+        self.requests, self.stop, self.source = requests, stop, source
         self.answers: list[tuple[int, float]] = []
 
     def run(self) -> None:
-        connection = http.client.HTTPConnection(self.address.hostname, self.address.port, 120)
+        connection = http.client.HTTPConnection(
+            self.address.hostname, self.address.port, 120, source_address=(self.source, 0)
+        )
         index = 0
         while not self.stop.is_set():
             data, mode = self.requests[index % len(self.requests)]
@@ -104,7 +115,7 @@ def run(url: str, seconds: float, normal: list, attacks: list, load: Load) -> di
     """Normal clients (and attackers) for `seconds`: what each got back."""
     stop = threading.Event()
     clients = [Client(url, requests, stop) for requests in normal]
-    attackers = [Client(url, requests, stop) for requests in attacks]
+    attackers = [Client(url, requests, stop, ATTACKER_ADDRESS) for requests in attacks]
     start = time.perf_counter()
     for client in clients + attackers:
         client.start()

@@ -98,6 +98,7 @@ _workers = ThreadPoolExecutor(
     max_workers=WORKER_THREADS + heavy_work.HEAVY_AT_ONCE, thread_name_prefix="digit-api"
 )
 heavy_lane = heavy_work.HeavyLane()  # costly readings, one at a time under a budget
+waiting_clients = heavy_work.WaitingClients()  # those told to wait, until they may send again
 # Changed only on the event loop, so no lock is needed.
 _in_flight = 0
 _held_bytes = 0
@@ -362,7 +363,13 @@ async def predict(request: Request) -> JSONResponse:
                 f"The query asks for mode {query_mode} and the form for {sent.form_mode}: "
                 "send one.",
             )
-        return await _read(sent.image, query_mode or sent.form_mode or MODES[0], sent.examples)
+        client = request.client.host if request.client else ""
+        try:
+            waiting_clients.check(client)
+        except heavy_work.TooSoon as early:
+            return _refusal(503, str(early), retry_after=str(early.retry_after_s))
+        mode = query_mode or sent.form_mode or MODES[0]
+        return await _read(sent.image, mode, sent.examples, client)
     finally:
         body.release()
 
@@ -392,10 +399,14 @@ async def _received(request: Request, body: _Body) -> _Sent | JSONResponse:
 
 
 async def _read(
-    data: bytes | bytearray, mode: str, examples: tuple[tuple[bytes, int], ...] = ()
+    data: bytes | bytearray,
+    mode: str,
+    examples: tuple[tuple[bytes, int], ...] = (),
+    client: str = "",
 ) -> JSONResponse:
     """The reading of a received image, with the person's examples weighed in when any were
-    sent, in one of MAX_IN_FLIGHT slots; 503 when none is free."""
+    sent, in one of MAX_IN_FLIGHT slots; 503 when none is free. A `client` told to wait by
+    the heavy lane is remembered until it may send again."""
     global _in_flight
     if _in_flight >= MAX_IN_FLIGHT:
         return _refusal(503, BUSY)
@@ -410,6 +421,7 @@ async def _read(
                 memory = await _in_worker(sent_examples.memory_of, classifier, examples, work)
                 reading = sent_examples.recalled(reading, memory)
     except heavy_work.Busy as busy:
+        waiting_clients.told_to_wait(client, busy.retry_after_s)
         return _refusal(503, str(busy), retry_after=str(busy.retry_after_s))
     except TooMuchWriting as refused:
         return _refusal(422, str(refused))

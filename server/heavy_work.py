@@ -9,7 +9,11 @@ at a time, and draws the work it will have cost from a budget refilled at HEAVY_
 second, up to HEAVY_BURST (a reading at the limits, photo and all). When the lane is taken
 or the budget is short, the reading stops before that step, and `Busy` says in how many
 seconds to try again: what the budget lacks, at its rate. Work a heavy reading goes on to
-count is drawn too, below zero if need be, and delays the next one. No Streamlit here.
+count is drawn too, below zero if need be, and delays the next one.
+
+A client told to wait that sends again sooner is refused before its picture is opened
+(`WaitingClients`): ignoring Retry-After costs the server next to nothing, and a client that
+waits as told never meets it. No Streamlit here.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from __future__ import annotations
 import math
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -26,17 +31,61 @@ LIGHT_COST = 128  # crops' worth a reading may cost and never be held back
 HEAVY_AT_ONCE = 1  # heavy readings at a time: the API's other threads stay free for the rest
 HEAVY_RATE = 250.0  # crops' worth of heavy work a second: about a quarter of one core
 HEAVY_BURST = MAX_CANDIDATES + PHOTO_COST  # the most the budget holds: one reading at the limits
+WAITING_REMEMBERED = 10_000  # clients told to wait, remembered at most (the oldest forgotten)
 
 
 class Busy(Exception):
     """A heavy reading with no room now; `retry_after_s`: when the budget will hold it."""
 
-    def __init__(self, retry_after_s: int) -> None:
+    def __init__(self, retry_after_s: int, message: str | None = None) -> None:
         super().__init__(
-            "The server is reading as many large pictures as it can right now. "
+            message
+            or "The server is reading as many large pictures as it can right now. "
             f"Try again in {retry_after_s} s, or send a smaller picture."
         )
         self.retry_after_s = retry_after_s
+
+
+class TooSoon(Busy):
+    """A client back before the Retry-After it was given: refused, its picture unopened."""
+
+    def __init__(self, retry_after_s: int) -> None:
+        super().__init__(
+            retry_after_s,
+            "You were told to wait before sending another picture (Retry-After), and sent one "
+            f"sooner: it was not opened. Send it again in {retry_after_s} s.",
+        )
+
+
+class WaitingClients:
+    """The clients told to wait, by address, and when each may send again (thread-safe)."""
+
+    def __init__(
+        self, remembered: int = WAITING_REMEMBERED, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.remembered, self._clock = remembered, clock
+        self._lock = threading.Lock()
+        self._until: OrderedDict[str, float] = OrderedDict()
+
+    def told_to_wait(self, client: str, seconds: int) -> None:
+        """Remember that `client` was told to wait `seconds`."""
+        with self._lock:
+            self._until.pop(client, None)
+            self._until[client] = self._clock() + seconds
+            while len(self._until) > self.remembered:
+                self._until.popitem(last=False)
+
+    def check(self, client: str) -> None:
+        """Raise TooSoon when `client` is back before the time it was given."""
+        with self._lock:
+            until = self._until.get(client)
+            if until is None:
+                return
+            left = until - self._clock()
+            if left <= 0:
+                del self._until[client]
+                return
+        raise TooSoon(max(1, math.ceil(left)))
 
 
 class HeavyLane:

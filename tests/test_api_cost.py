@@ -5,9 +5,11 @@ requests are answered while it is held there."""
 
 from __future__ import annotations
 
+import http.client
 import json
 import threading
 import urllib.error
+import urllib.parse
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from email.message import Message
@@ -29,6 +31,7 @@ from tests.support.pictures import drawn_digit
 
 ANSWER_S = 120  # the first request waits for the server to load the model
 HELD_S = 60  # the most a test waits for a reading it holds to get where it is held
+OTHER_CLIENT = "127.0.0.2"  # a loopback address of its own: another machine, to the server
 
 
 @pytest.fixture(scope="module")
@@ -64,10 +67,28 @@ def counted(monkeypatch) -> dict[str, list[int]]:
 
 @pytest.fixture
 def fresh_lane(monkeypatch) -> heavy_work.HeavyLane:
-    """A heavy lane of its own, its budget full, for a test that counts on it."""
+    """A heavy lane of its own, its budget full, and no client told to wait, for a test that
+    counts on them."""
     lane = heavy_work.HeavyLane()
     monkeypatch.setattr(api, "heavy_lane", lane)
+    monkeypatch.setattr(api, "waiting_clients", heavy_work.WaitingClients())
     return lane
+
+
+def post_from(
+    address: str, url: str, data: bytes, mode: str = "digit"
+) -> tuple[int, Message, dict]:
+    """POST an image to /api/predict from another loopback address, as another machine would."""
+    parts = urllib.parse.urlsplit(url)
+    connection = http.client.HTTPConnection(
+        parts.hostname, parts.port, timeout=ANSWER_S, source_address=(address, 0)
+    )
+    try:
+        connection.request("POST", f"/api/predict?mode={mode}", data, {"Content-Type": "image/png"})
+        response = connection.getresponse()
+        return response.status, response.headers, json.loads(response.read())
+    finally:
+        connection.close()
 
 
 def post(url: str, data: bytes, mode: str = "digit") -> tuple[int, Message, dict]:
@@ -136,8 +157,8 @@ def test_the_command_line_says_why_it_reads_no_digit_in_hundreds(mnist_digits, c
 def test_cheap_requests_are_answered_while_a_heavy_reading_holds_the_lane(
     url, mnist_digits, clear_digits, monkeypatch, fresh_lane
 ):
-    """A heavy reading held in the lane: a second heavy one is told when to come back, and
-    digits drawn alone are all read meanwhile, none queued behind it."""
+    """A heavy reading held in the lane: a second heavy one, from another client, is told
+    when to come back, and digits drawn alone are all read meanwhile, none queued behind it."""
     entered, release = threading.Event(), threading.Event()
     first_looks = reading.segment._first_looks
 
@@ -154,7 +175,7 @@ def test_cheap_requests_are_answered_while_a_heavy_reading_holds_the_lane(
         first = background.submit(post, url, heavy[0], "number")
         try:
             assert entered.wait(HELD_S), "the heavy reading never reached the model"
-            status, headers, answer = post(url, heavy[1], "number")
+            status, headers, answer = post_from(OTHER_CLIENT, url, heavy[1], "number")
             assert status == 503 and int(headers["Retry-After"]) >= 1
             assert "Try again in" in answer["error"]
             with ThreadPoolExecutor(max_workers=6) as clients:
@@ -165,6 +186,49 @@ def test_cheap_requests_are_answered_while_a_heavy_reading_holds_the_lane(
             release.set()
         assert first.result()[0] == 200
     assert fresh_lane.running == 0
+
+
+def test_a_client_back_before_its_retry_after_is_refused_before_its_picture_is_opened(
+    url, mnist_digits, clear_digits, monkeypatch, fresh_lane
+):
+    """Told to wait, a client that sends again sooner is refused with what is left of its
+    wait, even a light picture or bytes that are no picture at all (which, opened, would get
+    400); other clients are read as before, and once it has waited, so is it."""
+    heavy = long_touching_number(mnist_digits, np.random.default_rng(7))
+    digit = png(drawn_digit(clear_digits[3], "red on white"))
+    fresh_lane.running = heavy_work.HEAVY_AT_ONCE  # the lane taken, as by another's reading
+    status, headers, _ = post_from(OTHER_CLIENT, url, heavy, "number")
+    told = int(headers["Retry-After"])
+    assert status == 503 and told >= 1
+    fresh_lane.running = 0
+    status, headers, answer = post_from(OTHER_CLIENT, url, b"no picture at all")
+    assert status == 503 and 1 <= int(headers["Retry-After"]) <= told
+    assert "sent one sooner" in answer["error"] and "Send it again in" in answer["error"]
+    assert post_from(OTHER_CLIENT, url, digit)[0] == 503
+    status, _, answer = post(url, digit)  # another client is not held back
+    assert status == 200 and answer["digit"] == 3
+    waited = api.waiting_clients._clock() + told
+    monkeypatch.setattr(api.waiting_clients, "_clock", lambda: waited)
+    status, _, answer = post_from(OTHER_CLIENT, url, digit)
+    assert status == 200 and answer["digit"] == 3
+
+
+def test_clients_told_to_wait_are_remembered_in_bounded_memory():
+    now = [0.0]
+    waiting = heavy_work.WaitingClients(remembered=3, clock=lambda: now[0])
+    for index in range(5):
+        waiting.told_to_wait(f"10.0.0.{index}", 10)
+    waiting.check("10.0.0.0")  # the oldest forgotten: no longer held back
+    with pytest.raises(heavy_work.TooSoon) as early:
+        waiting.check("10.0.0.4")
+    assert early.value.retry_after_s == 10
+    now[0] = 9.5
+    with pytest.raises(heavy_work.TooSoon) as early:
+        waiting.check("10.0.0.4")
+    assert early.value.retry_after_s == 1
+    now[0] = 10.0
+    waiting.check("10.0.0.4")
+    assert len(waiting._until) == 2
 
 
 def test_the_heavy_lane_draws_what_readings_cost_from_a_budget():
