@@ -28,6 +28,7 @@ from tabs import charts
 from tests.support.browser import (
     ANSWER_MS,
     FIRST_ANSWER_MS,
+    MEMORY_LINE,
     PHONE,
     SETTLE_MS,
     announced,
@@ -487,7 +488,6 @@ def test_a_corrected_digit_drawn_again_is_read_right_and_the_page_says_why(
     browser, app_url, misread_style
 ):
     digit, first, again = misread_style
-    memory_line = re.compile(r"Read with \d+ of your examples\.")
     with opened_page(browser, app_url, viewport=DESKTOP) as page:
         draw(page, digit, *first)
         expect(answer(page)).not_to_have_text(tabs.draw.shared.BLANK, timeout=FIRST_ANSWER_MS)
@@ -502,10 +502,10 @@ def test_a_corrected_digit_drawn_again_is_read_right_and_the_page_says_why(
         page.wait_for_timeout(RESET_SETTLE_MS)
         draw(page, digit, *again)
         expect_answer(page, digit.label)
-        expect(page.get_by_text(memory_line)).to_be_visible()
+        expect(page.get_by_text(MEMORY_LINE)).to_be_visible()
 
         page.get_by_role("button", name=tabs.draw.shared.FORGET_TEXT).click()
-        expect(page.get_by_text(memory_line)).to_have_count(0, timeout=ANSWER_MS)
+        expect(page.get_by_text(MEMORY_LINE)).to_have_count(0, timeout=ANSWER_MS)
         expect(answer(page)).not_to_have_text(str(digit.label))
 
     with opened_page(browser, app_url, viewport=DESKTOP) as page:  # a new visit starts empty
@@ -513,7 +513,7 @@ def test_a_corrected_digit_drawn_again_is_read_right_and_the_page_says_why(
         expect(answer(page)).not_to_have_text(tabs.draw.shared.BLANK, timeout=FIRST_ANSWER_MS)
         page.wait_for_timeout(SETTLE_MS)
         expect(answer(page)).not_to_have_text(str(digit.label))
-        expect(page.get_by_text(memory_line)).to_have_count(0)
+        expect(page.get_by_text(MEMORY_LINE)).to_have_count(0)
 
 
 def test_a_screen_reader_hears_each_answer_and_the_keyboard_keeps_its_place(

@@ -3,8 +3,6 @@ tabs, and "Forget them" forgets them in every tab."""
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from playwright.sync_api import expect
 
@@ -13,6 +11,7 @@ from devtools.page import RESET_SETTLE_MS, wait_until_drawable
 from tests.support.browser import (
     ANSWER_MS,
     FIRST_ANSWER_MS,
+    MEMORY_LINE,
     SETTLE_MS,
     answer,
     canvas_control,
@@ -25,8 +24,6 @@ from tests.support.browser import (
 from tests.test_browser import DESKTOP
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres]
-
-MEMORY_LINE = re.compile(r"Read with \d+ of your examples\.")  # as in test_browser
 
 
 def drawn_again(page, digit, placement, fresh: bool = False) -> None:

@@ -29,6 +29,7 @@ from feedback.visitor import VISITOR_COOKIE, labels_id
 from tests.support.browser import (
     ANSWER_MS,
     FIRST_ANSWER_MS,
+    MEMORY_LINE,
     answer,
     canvas_control,
     digit_choice,
@@ -206,3 +207,30 @@ def test_a_replica_dies_and_the_page_carries_on_with_no_label_lost_or_doubled(
         (visitor, 5, 5),
         (visitor, 7, 1),
     ]
+
+
+def test_a_correction_outlasts_the_replica_that_learnt_it(browser, cluster, misread_style):
+    """A digit corrected, then the replica serving the page killed: on the replica that takes
+    the page over, the same style drawn again is read as corrected, and the page says so."""
+    digit, first, again = misread_style
+    with opened_page(browser, cluster.url, viewport=DESKTOP) as page:
+        draw(page, digit, *first)
+        expect(answer(page)).not_to_have_text(str(digit.label), timeout=FIRST_ANSWER_MS)
+        digit_choice(page, digit.label).click()
+        saved(page, digit.label)
+
+        serving = cluster.serving(page)
+        os.kill(cluster.replicas[serving].pid, signal.SIGKILL)
+        try:
+            reconnected = page.get_by_test_id("stToast").filter(
+                has_text=tabs.draw.one_digit.RECONNECTED
+            )
+            expect(reconnected).to_be_visible(timeout=ANSWER_MS)
+            canvas_control(page, tabs.draw.shared.CLEAR_TEXT).click()
+            expect_blank(page)
+            page.wait_for_timeout(RESET_SETTLE_MS)
+            draw(page, digit, *again)
+            expect_answer(page, digit.label, timeout=FIRST_ANSWER_MS)
+            expect(page.get_by_text(MEMORY_LINE)).to_be_visible()
+        finally:
+            cluster.restart(serving)

@@ -3,6 +3,7 @@ its answers."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from string import Template
@@ -18,6 +19,7 @@ from devtools.page import ANSWER_MS, drawing_surface, wait_until_drawable
 
 PHONE = {"width": 390, "height": 844}
 FIRST_ANSWER_MS = 60_000  # the first stroke may wait for the server to load the model
+MEMORY_LINE = re.compile(r"Read with \d+ of your examples\.")  # the answer backed by examples
 SETTLE_MS = 400  # longer than the canvas's own 200 ms send delay: a late send would show
 
 # Records when the pen last went up and when the page last sent a message to the server.
