@@ -17,6 +17,7 @@ import json
 import re
 import shutil
 import sys
+import threading
 import types
 import urllib.request
 from collections.abc import Iterator
@@ -56,6 +57,7 @@ from tabs import charts
 from tests.support.pictures import side_by_side
 
 RUN_TIMEOUT = 120  # seconds; the first run imports TensorFlow and loads the model
+LOAD_S = 30  # the most a test waits for a memory loading on a thread of its own
 UNREACHABLE_URL = "postgresql+psycopg://digits:hunter2@127.0.0.1:1/digits"  # nothing on port 1
 
 
@@ -821,6 +823,39 @@ def test_an_example_of_another_digit_that_looks_alike_is_said_to_make_the_answer
     app.button(key="forget_examples").click().run()
     assert said not in hints(app)
     assert percent(metric_value(app, tabs.draw.shared.CONFIDENCE)) > percent(less_sure)
+
+
+def test_a_label_given_while_the_memory_loads_is_kept_through_the_load(
+    classifier, clear_digits, tmp_path
+):
+    """The first load reads the saved labels, then a label is given before it is done: the
+    memory it leaves holds that label, and forgetting forgets it."""
+    engine = create_engine(f"sqlite:///{tmp_path / 'feedback.db'}")
+    store = feedback_store.FeedbackStore(engine)
+    labels_read, go_on = threading.Event(), threading.Event()
+    saved_labels = store.examples
+
+    def slowly(whose, limit):
+        found = saved_labels(whose, limit)  # the labels as they stand when asked
+        labels_read.set()
+        go_on.wait(LOAD_S)
+        return found
+
+    store.examples = slowly
+    examples = tabs.draw.shared.Examples()
+    examples.loading = threading.Thread(target=examples.load, args=(store, "mine", classifier))
+    examples.loading.start()
+    try:
+        assert labels_read.wait(LOAD_S)
+        examples.learn(read_drawing(classifier, drawing(clear_digits[3])), 3, "drawing-3")
+    finally:
+        go_on.set()
+        examples.loading.join(LOAD_S)
+    engine.dispose()
+
+    assert len(examples.memory) == 1
+    examples.forget()
+    assert len(examples.memory) == 0 and not examples.learnt_while_loading
 
 
 def test_a_drawing_read_with_its_own_label_alone_says_so(app, canvas, clear_digits):

@@ -102,6 +102,10 @@ class Examples:
     loading: threading.Thread | None = None  # the first load, in the background
     checked_at: float = -math.inf  # monotonic time the stamp was last asked for
     waited: bool = False  # a reading has waited for the first load already
+    # Labels given while the first load ran, by drawing id: kept through it, since the saved
+    # labels it read may be older than they are.
+    learnt_while_loading: dict[str, tuple[DigitReading, int]] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)  # the load's thread and the tab's
 
     def __len__(self) -> int:
         return len(self.memory)
@@ -137,7 +141,29 @@ class Examples:
         memory = HandwritingMemory(self.memory.capacity)
         for example in examples:
             memory.add(self.readings[example.drawing_id], example.true_digit)
-        self.memory, self.stamp = memory, stamp
+        with self.lock:
+            read = {example.drawing_id for example in examples}
+            for drawing, (reading, digit) in self.learnt_while_loading.items():
+                if drawing not in read:
+                    memory.add(reading, digit)
+            self.learnt_while_loading = {}
+            self.memory, self.stamp = memory, stamp
+
+    def forget(self) -> None:
+        """Forget every example in this tab, those learnt while loading too."""
+        with self.lock:
+            self.memory.forget()
+            self.learnt_while_loading = {}
+
+    def learn(self, reading: DigitReading, digit: int, drawing: str | None) -> None:
+        """Keep a label at once, and its reading under the drawing's id (None: not saved)."""
+        with self.lock:
+            self.memory.add(reading, digit)
+            if drawing is None:
+                return
+            self.readings[drawing] = reading
+            if self.loading is not None and self.loading.is_alive():
+                self.learnt_while_loading[drawing] = (reading, digit)
 
 
 def _examples() -> Examples:
@@ -170,20 +196,17 @@ def handwriting_memory(classifier: Classifier) -> HandwritingMemory:
 def learn(reading: DigitReading, digit: int, strokes: dict | None) -> None:
     """Keep a label just given as an example, at once, and its reading for when the memory is
     rebuilt from the saved labels (the drawing's id is the one it is saved under)."""
-    examples = _examples()
-    examples.memory.add(reading, digit)
     try:
         drawing = drawing_id(session_id(), validate_image(reading.image), validate_strokes(strokes))
     except FeedbackError:
-        return  # not saved either
-    examples.readings[drawing] = reading
+        drawing = None  # not saved either
+    _examples().learn(reading, digit, drawing)
 
 
 def forget_examples() -> None:
     """Forget the person's examples in this tab at once, and in the database for good, so that
     every other tab and visit forgets them on its next reading."""
-    examples = _examples()
-    examples.memory.forget()
+    _examples().forget()
     try:
         open_feedback_store().forget_examples(session_id())
     except (StorageUnavailable, FeedbackError):
