@@ -177,9 +177,15 @@ def _decode_slot() -> Iterator[None]:
 def _is_flat_drawing(image: Image.Image) -> bool:
     """Whether the picture is a digital drawing: a border of one flat colour, which paper
     under a camera never is, and that colour most of the picture. A photo with a flat frame
-    (an editor's fill around a turned photo, a flat desk) has paper inside it instead."""
+    (an editor's fill around a turned photo, a flat desk) has paper inside it instead. A
+    picture of two colours alone is a black-and-white scan, however its writing meets its
+    edges (an old form's cell filled by the digit), when one of them is most of it: read as
+    a drawing too."""
     if image.mode not in DRAWING_MODES:
         return False
+    two_colours = image.getcolors(2)
+    if two_colours is not None:
+        return max(count for count, _ in two_colours) > FLAT_SHARE * image.width * image.height
     width, height = image.size
     edges = [(0, 0, width, 1), (0, height - 1, width, height), (0, 0, 1, height)]
     edges.append((width - 1, 0, width, height))

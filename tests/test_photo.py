@@ -24,7 +24,7 @@ from devtools import REPO_ROOT
 from devtools.numbers import digits_read, random_numbers, write_number
 from devtools.pictures import encoded, paper_photo, png, random_phone_jpeg, scan_photographed
 from preprocess import canvas_to_ink
-from reading import photo, read_image_bytes, read_number
+from reading import photo, read_digits, read_image_bytes, read_number
 from reading.paper import photo_to_ink
 from reading.photo import (
     MAX_BYTES,
@@ -50,6 +50,7 @@ from tests.support.pictures import (
 )
 from tests.support.readers import read_written
 from training.canvas_drawings import draw
+from training.scans import BLOCK, SCAN_SIDES, binary_scan
 
 NUMBER = "2026"
 FORMATS = ("JPEG", "PNG", "WEBP")
@@ -623,3 +624,22 @@ def test_at_most_two_pictures_decode_at_once_and_more_are_told_to_try_again(monk
     busy = [outcome for outcome in outcomes if outcome != "read"]
     assert len(busy) == 6 and "busy" in busy[0] and "again in a moment" in busy[0]
     assert read_upload(data).ink.shape  # the slots are free again
+
+
+@pytest.mark.parametrize("side", SCAN_SIDES)
+@pytest.mark.parametrize("blocky", [True, False], ids=["scaled-up", "as-scanned"])
+def test_a_black_and_white_scan_filled_by_its_digit_is_read(classifier, side, blocky):
+    """Old forms and low-resolution scanners send a digit as a small grid of black or white
+    cells, the digit's box filling it: its writing meets every edge. Taken for a photo of
+    paper, that writing was cut away as the paper's margin and most such scans read as no
+    handwriting at all. Sent as a picture, each is read as its ink is."""
+    valid = cvl_valid()
+    firsts = [int(np.flatnonzero(valid.digits == digit)[0]) for digit in range(10)]
+    images = valid.images[firsts] / np.float32(255)
+    inks = [binary_scan(image, side, stretch=True) for image in images]  # as a form fills it
+    if not blocky:
+        inks = [ink[::BLOCK, ::BLOCK] for ink in inks]
+    as_ink = [reading.digit for reading in read_digits(classifier, inks)]
+    sent = [read_image_bytes(classifier, png(np.uint8(255 - 255 * ink))) for ink in inks]
+    assert [reading and reading.digit for reading in sent] == as_ink
+    assert np.mean(np.array(as_ink) == valid.digits[firsts]) >= 0.8
