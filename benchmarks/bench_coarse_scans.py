@@ -7,7 +7,6 @@ white, sent as the grid itself and scaled up blocky, and read as the API reads a
 
 Prints, per source, grid and size sent: digits read right, digits refused (no digit given:
 "not a digit", too small, or no handwriting found), and letters flagged (no digit given).
-`UNIPEN tos` is the source no training choice looked at (`training.sources.UNTOUCHED`).
 """
 
 from __future__ import annotations
@@ -27,7 +26,7 @@ from devtools.datasets import CVL_PATH, UNIPEN_PATH
 from devtools.pictures import png
 from reading import read_image_bytes
 from training.scans import BLOCK, SCAN_SIDES, binary_scan
-from training.sources import UNTOUCHED, held_out_sets
+from training.sources import held_out_sets
 
 
 def as_sent(image: np.ndarray, side: int, blocky: bool) -> bytes:
@@ -56,7 +55,7 @@ def main() -> None:
 
     classifier = digit_model.load(args.model)
     _, sources = held_out_sets(str(UNIPEN_PATH), str(CVL_PATH))
-    print(f"{args.model}; every {args.every} character; {UNTOUCHED} untouched by any choice")
+    print(f"{args.model}; every {args.every} character")
     for name, source in sources.items():
         digits, labels = source.digits[:: args.every], source.labels[:: args.every]
         letters = source.letters[:: args.every]
