@@ -215,6 +215,9 @@ class ModelMetrics:
     leave_one_site_out: list[SiteFolds] | None = None  # one per size of model, smallest first
     # CVL's validation digits scanned again at fewer pixels across, by size ("16 px").
     scanned: dict[str, SourceFigures] | None = None
+    # Held-out sources scanned black-and-white into a coarse grid, by source and grid
+    # ("CVL valid, 16x16"), read as an upload is.
+    coarse_scans: dict[str, SourceFigures] | None = None
 
     def __post_init__(self) -> None:
         datetime.fromisoformat(self.trained_at)  # ValueError names a date that is not one

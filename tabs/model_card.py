@@ -231,6 +231,20 @@ def unseen_sources_table(metrics: ModelMetrics) -> None:
     source_table(metrics.unseen_sources, "Source")
 
 
+def coarse_scans(metrics: ModelMetrics) -> None:
+    """The unseen sources scanned black-and-white into coarse grids, as old forms and
+    low-resolution scanners send digits to the API."""
+    if not metrics.coarse_scans:
+        return
+    st.markdown("**Coarse black-and-white scans**")
+    st.caption(
+        "The same sources' digits and letters scanned into a grid of 16 by 16 or 32 by 32 "
+        "black or white cells, the character's box filling it, and sent scaled up so that each "
+        "cell is a block: read as an uploaded picture is."
+    )
+    source_table(metrics.coarse_scans, "Scanned into")
+
+
 def scanned_again(metrics: ModelMetrics) -> None:
     """The Vienna validation digits at coarser scans: what a blurred, low-resolution scan costs."""
     if not metrics.scanned:
@@ -301,6 +315,7 @@ def pen_and_calibration(metrics: ModelMetrics) -> None:
         column.metric(label, value, help=explanation)
     unseen_sources_table(metrics)
     scanned_again(metrics)
+    coarse_scans(metrics)
     sites_left_out(metrics)
     st.caption(
         f"Reliability, measured on {calibration.samples:,} {measured_on}: answers grouped by "

@@ -19,6 +19,7 @@ from tests.support.data import cvl_valid, mnist, pen_unseen_sites
 from training import calibration, cvl, datasets, unipen
 from training.figures import SCANNED_SIDES, canvas_accuracy, scanned_at
 from training.records import save_and_record
+from training.scans import BLOCK, SCAN_SIDES, binary_scan
 from training.styles import STYLES
 
 # A model trained this briefly is unsure of most digits and reads each nine times (its
@@ -29,9 +30,11 @@ CVL_EVERY = 20
 
 @pytest.fixture(scope="module", autouse=True)
 def few_drawings_per_style():
-    """Each synthesized style is reported on 20 redrawn test digits: quick to draw and read."""
+    """Each synthesized style is reported on 20 redrawn test digits, and the coarse scans at
+    one grid: quick to draw and read."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr("training.figures.STYLE_TEST_SAMPLES", 20)
+        patch.setattr("training.figures.SCAN_SIDES", (16,))
         yield
 
 
@@ -90,6 +93,9 @@ def test_training_writes_a_loadable_model_and_its_metrics(trained):
     cvl_digits = metrics["unseen_sources"]["CVL valid"]["samples"]
     scanned = {side: source["samples"] for side, source in metrics["scanned"].items()}
     assert scanned == {f"{side} px": cvl_digits for side in SCANNED_SIDES}
+    # Every unseen source scanned coarse, at the one grid the module asks for.
+    unseen = set(metrics["unseen_sources"])
+    assert set(metrics["coarse_scans"]) == {f"{name}, 16x16" for name in unseen}
     assert 0 <= metrics["test_accuracy"] <= 1
     assert set(metrics["history"]) >= {"loss", "accuracy", "val_loss", "val_accuracy"}
     # It learns: two short epochs leave MNIST's test digits near chance, which says little of the
@@ -174,6 +180,20 @@ def test_a_scan_at_fewer_pixels_blurs_the_ink_and_at_full_size_keeps_it():
     assert coarse.shape == image.shape and (coarse > 0.1).sum() > 1.2 * (image > 0.1).sum()
     shift = np.subtract(ndimage.center_of_mass(coarse), ndimage.center_of_mass(image))
     assert np.abs(shift).max() < 0.6
+
+
+@pytest.mark.parametrize("side", SCAN_SIDES)
+def test_a_coarse_scan_is_black_and_white_blocky_and_fills_its_grid(side):
+    image = mnist("test")[0][0] / np.float32(255)  # a 7, taller than wide
+    scan = binary_scan(image, side)
+    assert scan.shape == (side * BLOCK, side * BLOCK) and set(np.unique(scan)) == {0.0, 1.0}
+    blocks = scan.reshape(side, BLOCK, side, BLOCK)
+    assert (blocks == blocks[:, :1, :, :1]).all()  # each scanned pixel one block, unsmoothed
+    grid = blocks[:, 0, :, 0]
+    rows, cols = np.flatnonzero(grid.any(axis=1)), np.flatnonzero(grid.any(axis=0))
+    assert rows[-1] - rows[0] + 1 == side and cols[-1] - cols[0] + 1 < side  # its shape kept
+    stretched = binary_scan(image, side, stretch=True, margin=2)[::BLOCK, ::BLOCK]
+    assert stretched[2:-2, 2:-2].any(axis=0).all() and not stretched[:2].any()
 
 
 def test_the_not_a_digit_threshold_never_sits_on_a_digit_shared_by_sources():

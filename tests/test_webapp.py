@@ -460,6 +460,8 @@ def test_model_card_shows_pen_handwriting_and_calibration_when_measured(
     tos = {**metrics["unseen_sources"]["UNIPEN tos"], "letters_read_as": {"a": [0, 0, 2] + [0] * 7}}
     coarse = {**metrics["unseen_sources"]["CVL valid"], "accuracy": 0.9471}
     metrics["scanned"] = {"28 px": metrics["unseen_sources"]["CVL valid"], "16 px": coarse}
+    blocky = {**metrics["unseen_sources"]["UNIPEN tos"], "accuracy": 0.9234}
+    metrics["coarse_scans"] = {"UNIPEN tos, 16x16": blocky}
     quick = {"epochs": 4, "mnist_digits": 15000, "sites": {"uqb": left_out, "tos": tos}}
     full_size = {
         "epochs": 12,
@@ -485,7 +487,7 @@ def test_model_card_shows_pen_handwriting_and_calibration_when_measured(
     # The sites left out by the largest models, those trained as the model is.
     assert in_short.endswith("of the digits of the site it never saw (1 site, 692 digits).")
     assert "it read 98.3%" in in_short
-    _, unseen, scanned, sites, sites_full_size, read_right = card.dataframe
+    _, unseen, scanned, coarse_scans, sites, sites_full_size, read_right = card.dataframe
     # The figures first, the words after, so that a phone shows the figures; digits alone
     # (scans) have no letters' columns; short headings, explained on hover, fit the page.
     assert list(unseen.value.columns) == [
@@ -501,6 +503,8 @@ def test_model_card_shows_pen_handwriting_and_calibration_when_measured(
     assert scans == {"28 px": metrics["scanned"]["28 px"]["accuracy"], "16 px": 0.9471}
     sources = dict(zip(unseen.value["Source"], unseen.value["Read right"]))
     assert set(sources) == set(metrics["unseen_sources"]) and sources["UNIPEN apa"] == 0.9612
+    blocky_scans = dict(zip(coarse_scans.value["Scanned into"], coarse_scans.value["Read right"]))
+    assert blocky_scans == {"UNIPEN tos, 16x16": 0.9234}
     misreads = dict(zip(unseen.value["Source"], unseen.value["Commonest misreads"]))
     assert np.isnan(misreads["CVL valid"]) and "→" in misreads["UNIPEN apa"]  # shown as "—"
     letters = dict(zip(unseen.value["Source"], unseen.value["Letters taken for digits"]))

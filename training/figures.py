@@ -1,8 +1,10 @@
 """The figures a model is judged by, read through the app's pipeline: MNIST's test digits,
-canvas-style drawings, held-out pen writers, unseen sources, styles and coarser scans."""
+canvas-style drawings, held-out pen writers, unseen sources, styles, and the unseen sources
+scanned again: blurred at fewer pixels across, and black-and-white into coarse grids."""
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from pathlib import Path
 
@@ -10,7 +12,7 @@ import numpy as np
 from PIL import Image
 
 import digit_model
-from preprocess import canvas_to_ink
+from preprocess import canvas_to_ink, prepare
 from reading import read_digits
 from training import unipen
 from training.calibration import calibration
@@ -18,6 +20,7 @@ from training.canvas_drawings import drawn, random_drawings
 from training.datasets import generated_not_digits, mnist_segments, styled
 from training.fitting import SEED
 from training.not_digits import GENERATORS
+from training.scans import SCAN_SIDES, binary_scan
 from training.sources import CVL_VALID, Source
 from training.styles import STYLES
 
@@ -41,6 +44,36 @@ def scanned_figures(classifier: digit_model.Classifier, source: Source) -> dict[
         probabilities = np.stack([reading.probabilities for reading in readings])
         is_digit = np.array([reading.is_digit and not reading.too_small for reading in readings])
         figures[f"{side} px"] = source_figures(classifier, source, probabilities, is_digit)
+    return figures
+
+
+def coarse_scan_figures(
+    classifier: digit_model.Classifier, sources: dict[str, Source]
+) -> dict[str, dict]:
+    """Each held-out source's digits and letters scanned black-and-white into each coarse grid
+    (`scans`) and sent scaled up, blocky, read as an upload is: by "source, 16x16"."""
+    figures = {}
+    for name, source in sources.items():
+        for side in SCAN_SIDES:
+            readings = read_digits(
+                classifier, [binary_scan(image, side) for image in source.digits]
+            )
+            blank = np.full(10, 0.1, np.float32)
+            probabilities = np.stack([blank if r is None else r.probabilities for r in readings])
+            is_digit = np.array(
+                [r is not None and r.is_digit and not r.too_small for r in readings]
+            )
+            letters = [prepare(binary_scan(letter, side))[0] for letter in source.letters]
+            scanned = dataclasses.replace(
+                source,
+                letters=np.array(
+                    [np.zeros((28, 28), np.float32) if form is None else form for form in letters],
+                    np.float32,
+                ).reshape(-1, 28, 28),
+            )
+            figures[f"{name}, {side}x{side}"] = source_figures(
+                classifier, scanned, probabilities, is_digit
+            )
     return figures
 
 
@@ -205,4 +238,5 @@ def evaluate(
         "pen": pen_figures(classifier, pen) if pen is not None else None,
         **unseen_figures(classifier, unseen),
         "scanned": scanned_figures(classifier, unseen[CVL_VALID]) if CVL_VALID in unseen else None,
+        "coarse_scans": coarse_scan_figures(classifier, unseen) if unseen else None,
     }

@@ -77,6 +77,10 @@ def report(metrics: dict) -> None:
         lines.append(("scanned again", f"{CVL_VALID} at fewer pixels across, as the page reads"))
         scans = metrics["scanned"].items()
         lines += [(f"  {side}", source_summary(source)) for side, source in scans]
+    if metrics.get("coarse_scans"):
+        lines.append(("coarse scans", "black-and-white grids, sent blocky, read as an upload"))
+        scans = metrics["coarse_scans"].items()
+        lines += [(f"  {name}", source_summary(source)) for name, source in scans]
     lines.append(("styles", f"on {STYLE_TEST_SAMPLES} MNIST test digits each"))
     lines += [(f"  {name}", f"{share:.2%}") for name, share in metrics["styles"].items()]
     lines.append(("temperature", f"{metrics['temperature']:.2f}"))
