@@ -34,6 +34,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import math
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import NamedTuple, TypeVar
@@ -75,6 +76,12 @@ EXAMPLE_FIELDS = {EXAMPLE_FIELD.format(digit=digit): digit for digit in range(10
 MODE_FIELD = "mode"  # the query parameter, or the form field, that chooses digit or number
 QUERY_PARAMETER, FORM_FIELD = "parameter", "form field"  # where a mode was sent, in messages
 RETRY_503_AFTER_S = "1"  # a request answered 503 as busy may come again this soon
+HELD_AT_ONCE = 32  # requests of clients back before their Retry-After, held unread at once
+TOO_SOON = (
+    "You were told to wait before sending another picture (Retry-After), and sent one sooner "
+    "while the server was holding {held} others that did the same: it was not read. Send it "
+    "again in {seconds} s."
+)
 WHAT_TO_SEND = (
     "Send the image bytes with Content-Type image/png, image/jpeg or image/webp, or "
     f'multipart/form-data with the image in a file field named "{FILE_FIELD}".'
@@ -101,6 +108,7 @@ heavy_lane = heavy_work.HeavyLane()  # costly readings, one at a time under a bu
 waiting_clients = heavy_work.WaitingClients()  # those told to wait, until they may send again
 # Changed only on the event loop, so no lock is needed.
 _in_flight = 0
+_held = 0  # requests held until their client's wait has passed
 _held_bytes = 0
 
 
@@ -352,6 +360,13 @@ async def predict(request: Request) -> JSONResponse:
         query_mode = _mode_in(request.query_params.multi_items(), QUERY_PARAMETER)
     except RequestRefused as refused:
         return _refusal(refused.status, refused.message)
+    client = request.client.host if request.client else ""
+    if (wait := waiting_clients.left(client)) > 0:
+        if _held >= HELD_AT_ONCE:
+            seconds = math.ceil(wait)
+            message = TOO_SOON.format(held=HELD_AT_ONCE, seconds=seconds)
+            return _refusal(503, message, close=True, retry_after=str(seconds))
+        await _held_for(wait)
     body = _Body()
     try:
         sent = await _received(request, body)
@@ -363,15 +378,21 @@ async def predict(request: Request) -> JSONResponse:
                 f"The query asks for mode {query_mode} and the form for {sent.form_mode}: "
                 "send one.",
             )
-        client = request.client.host if request.client else ""
-        try:
-            waiting_clients.check(client)
-        except heavy_work.TooSoon as early:
-            return _refusal(503, str(early), retry_after=str(early.retry_after_s))
         mode = query_mode or sent.form_mode or MODES[0]
         return await _read(sent.image, mode, sent.examples, client)
     finally:
         body.release()
+
+
+async def _held_for(seconds: float) -> None:
+    """Wait out the rest of a client's wait, its request unread: no CPU, no memory but the
+    connection's, and it is read once its time has come."""
+    global _held
+    _held += 1
+    try:
+        await asyncio.sleep(seconds)
+    finally:
+        _held -= 1
 
 
 async def _received(request: Request, body: _Body) -> _Sent | JSONResponse:

@@ -11,9 +11,10 @@ or the budget is short, the reading stops before that step, and `Busy` says in h
 seconds to try again: what the budget lacks, at its rate. Work a heavy reading goes on to
 count is drawn too, below zero if need be, and delays the next one.
 
-A client told to wait that sends again sooner is refused before its picture is opened
-(`WaitingClients`): ignoring Retry-After costs the server next to nothing, and a client that
-waits as told never meets it. No Streamlit here.
+A client told to wait that sends again sooner is held, its request unread, until its time
+has passed (`WaitingClients`, the API's `predict`): ignoring Retry-After gets it nothing
+sooner and costs the server next to nothing, and a client that waits as told never meets
+it. No Streamlit here.
 """
 
 from __future__ import annotations
@@ -46,17 +47,6 @@ class Busy(Exception):
         self.retry_after_s = retry_after_s
 
 
-class TooSoon(Busy):
-    """A client back before the Retry-After it was given: refused, its picture unopened."""
-
-    def __init__(self, retry_after_s: int) -> None:
-        super().__init__(
-            retry_after_s,
-            "You were told to wait before sending another picture (Retry-After), and sent one "
-            f"sooner: it was not opened. Send it again in {retry_after_s} s.",
-        )
-
-
 class WaitingClients:
     """The clients told to wait, by address, and when each may send again (thread-safe)."""
 
@@ -75,17 +65,16 @@ class WaitingClients:
             while len(self._until) > self.remembered:
                 self._until.popitem(last=False)
 
-    def check(self, client: str) -> None:
-        """Raise TooSoon when `client` is back before the time it was given."""
+    def left(self, client: str) -> float:
+        """The seconds left of the wait `client` was given; 0 when it may send now."""
         with self._lock:
             until = self._until.get(client)
             if until is None:
-                return
+                return 0.0
             left = until - self._clock()
             if left <= 0:
                 del self._until[client]
-                return
-        raise TooSoon(max(1, math.ceil(left)))
+            return max(0.0, left)
 
 
 class HeavyLane:

@@ -375,12 +375,13 @@ PREDICT_RESPONSES = {
         f"received hold {api.MAX_HELD_BYTES // MB} MB between them, or no decoding slot freed "
         f"up within {photo.DECODE_WAIT_S:g} s; or the picture is costly to read (a photo, a "
         "long number) and the server is reading another such picture, or has read its share "
-        "of them lately; or the client was told to wait and sent again before its "
-        "`Retry-After` had passed (its picture unopened). These carry `Retry-After`: 1 s, or "
-        "for a costly picture the seconds until its share has room for it, or those left of "
-        "the client's wait. Or the model file is missing or unreadable, with "
-        "no `Retry-After`: that waits for whoever runs the server (a body that is no picture "
-        "still gets its 400 first).",
+        "of them lately; or the client was told to wait, sent again before its "
+        f"`Retry-After` had passed, and {api.HELD_AT_ONCE} such requests are held already "
+        "(one within the limit is held, unread, until the wait has passed, then read). These "
+        "carry `Retry-After`: 1 s, or for a costly picture the seconds until its share has "
+        "room for it, or those left of the client's wait. Or the model file is missing or "
+        "unreadable, with no `Retry-After`: that waits for whoever runs the server (a body "
+        "that is no picture still gets its 400 first).",
         {
             "Retry-After": _header(
                 RETRY_AFTER_TEXT,
