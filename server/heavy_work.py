@@ -38,10 +38,9 @@ WAITING_REMEMBERED = 10_000  # clients told to wait, remembered at most (the old
 class Busy(Exception):
     """A heavy reading with no room now; `retry_after_s`: when the budget will hold it."""
 
-    def __init__(self, retry_after_s: int, message: str | None = None) -> None:
+    def __init__(self, retry_after_s: int) -> None:
         super().__init__(
-            message
-            or "The server is reading as many large pictures as it can right now. "
+            "The server is reading as many large pictures as it can right now. "
             f"Try again in {retry_after_s} s, or send a smaller picture."
         )
         self.retry_after_s = retry_after_s
