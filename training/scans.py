@@ -1,9 +1,9 @@
 """Digits as low-resolution scanners and old forms give them: the digit's box filling a small
 black-and-white grid, 16x16 or 32x32, and sent scaled up, so that every scanned pixel is a block.
 
-Such scans reach the HTTP API and the photo mode, not the canvas. Training shows the network
-digits and letters scanned this way, and the figures read the held-out sources scanned this
-way, through the same pipeline an upload takes.
+Such scans reach the HTTP API and the photo mode, not the canvas. The figures read the
+held-out sources scanned this way, as the API reads them (`training.figures`), and
+`benchmarks/bench_coarse_scans.py` sends them to the API's reading as pictures.
 """
 
 from __future__ import annotations
@@ -11,12 +11,9 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
-from preprocess import normalize
-
 SCAN_SIDES = (16, 32)  # the grids: 16x16 like old forms' cells, 32x32 like fax-era bitmaps
 BLOCK = 6  # screen pixels per scanned pixel in the scaled-up picture that is sent
-INK_LEVEL = 0.35  # the scanner's black-or-white threshold, of the darkest cell's ink, in figures
-INK_LEVELS = (0.15, 0.5)  # ...and the range training draws it from: thick and thin scans
+INK_LEVEL = 0.35  # the scanner's black-or-white threshold, of the darkest cell's ink
 
 
 def binary_scan(
@@ -44,20 +41,3 @@ def binary_scan(
     top, left = (side - size[1]) // 2, (side - size[0]) // 2
     grid[top : top + size[1], left : left + size[0]] = grey > level * grey.max()
     return np.kron(grid, np.ones((BLOCK, BLOCK), np.float32))
-
-
-def coarse_scans(images: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Each (28, 28) drawing scanned at a random grid, threshold, fit and margin, then brought
-    into MNIST form as training drawings are: (N, 28, 28) float32."""
-    scans = []
-    for image in images:
-        ink = binary_scan(
-            image,
-            int(rng.choice(SCAN_SIDES)),
-            float(rng.uniform(*INK_LEVELS)),
-            stretch=bool(rng.random() < 0.5),
-            margin=int(rng.integers(0, 3)),
-        )
-        scanned = normalize(ink)
-        scans.append(np.zeros((28, 28), np.float32) if scanned is None else scanned)
-    return np.array(scans, np.float32).reshape(-1, 28, 28)
