@@ -23,7 +23,7 @@ from starlette.middleware import Middleware
 
 import digit_model
 from feedback import downloads
-from server import api, deadlines, no_delay, openapi, readiness, session_log
+from server import api, deadlines, kernels, no_delay, openapi, readiness, session_log
 from server.cache_clearing import CacheClearingForDevelopers
 from server.reconnects import WholeRunFirst
 from server.request_framing import OneBodyLength
@@ -42,11 +42,13 @@ def load_classifier(path: str) -> digit_model.Classifier:
     """The model, loaded once per server process and shared by every session, every stroke
     and the HTTP API."""
     classifier = shared_classifier(path)
-    # After every run, fragment runs included, Streamlit collects garbage (and clears Keras's
-    # session, which collects again). With TensorFlow loaded each collection walks ~350k
-    # objects and holds the interpreter for a few hundred ms; the answer waits for it before
-    # going out. The objects alive now (modules, the model) stay for the life of the process,
-    # so take them out of the collector's sight.
+    # After every run, fragment runs included, Streamlit clears Keras's session, which empties
+    # TensorFlow's kernel cache: the next stroke would build the network's kernels again.
+    kernels.keep_kernels_between_runs()
+    # It also collects garbage. With TensorFlow loaded each collection walks ~350k objects and
+    # holds the interpreter for a few hundred ms; the answer waits for it before going out.
+    # The objects alive now (modules, the model) stay for the life of the process, so take
+    # them out of the collector's sight.
     gc.freeze()
     return classifier
 

@@ -24,6 +24,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import keras
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -266,6 +267,19 @@ def test_each_drawing_replaces_the_answer_and_clearing_removes_it(app, canvas, c
     app.run()
     assert answer(app) == tabs.draw.shared.BLANK
     assert tabs.draw.one_digit.DRAW_HINT in hints(app)
+
+
+def test_strokes_keep_the_networks_kernels_built(app, canvas, clear_digits, monkeypatch):
+    """Streamlit clears Keras's session after every run, which would empty TensorFlow's
+    kernel cache and make each stroke build the network's kernels again."""
+    cleared = []
+    monkeypatch.setattr(keras.backend, "clear_session", lambda *_, **__: cleared.append(True))
+    for digit in (4, 7):
+        canvas.drawing = drawing(clear_digits[digit])
+        app.run()
+        assert answer(app) == str(digit)
+
+    assert cleared == []
 
 
 def test_unsure_reading_says_so_and_names_the_top_two(app, canvas, clear_digits, classifier):
