@@ -174,6 +174,20 @@
     // with it either way.
     runSeen = state("script") === "running";
     markPending(host);
-    setTimeout(() => send(host));
+    // The canvas ends the stroke in its own listener for the mouseup (or touchend) that follows
+    // this event. Once that event reaches the window the drawing is sent, in the same task: a
+    // timer would often wait behind a frame the browser draws first. The timer stays, for a
+    // pen whose stroke ends with neither event.
+    let sent = false;
+    const sendOnce = () => {
+      if (sent) return;
+      sent = true;
+      window.removeEventListener("mouseup", sendOnce);
+      window.removeEventListener("touchend", sendOnce);
+      send(host);
+    };
+    window.addEventListener("mouseup", sendOnce);
+    window.addEventListener("touchend", sendOnce);
+    setTimeout(sendOnce);
   }, true);
 })();
