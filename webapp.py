@@ -45,10 +45,10 @@ def load_classifier(path: str) -> digit_model.Classifier:
     # After every run, fragment runs included, Streamlit clears Keras's session, which empties
     # TensorFlow's kernel cache: the next stroke would build the network's kernels again.
     kernels.keep_kernels_between_runs()
-    # It also collects garbage. With TensorFlow loaded each collection walks ~350k objects and
-    # holds the interpreter for a few hundred ms; the answer waits for it before going out.
-    # The objects alive now (modules, the model) stay for the life of the process, so take
-    # them out of the collector's sight.
+    # With TensorFlow loaded a full garbage collection walks ~350k objects and holds the
+    # interpreter for a few hundred ms, and Python makes one now and then (Streamlit's own,
+    # after every run, is turned off in .streamlit/config.toml). The objects alive now
+    # (modules, the model) stay for the life of the process, so take them out of its sight.
     gc.freeze()
     return classifier
 

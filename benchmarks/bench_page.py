@@ -11,8 +11,9 @@ the canvas sends to the answer, the feedback row, the chart and the model's-eye 
 handed to Streamlit. It runs
 inside a real script run (Streamlit's AppTest) on MNIST test digits redrawn as canvas
 strokes, next to two baselines measured in the same run: the model's compiled call alone
-and a plain Keras `model.predict` on the same input. Streamlit's own clean-up after each
-run is timed too, with and without the `gc.freeze()` the page does after loading the model.
+and a plain Keras `model.predict` on the same input. A full garbage collection, as Python
+makes now and then, is timed too, with and without the `gc.freeze()` the page does after
+loading the model.
 
 Browser: `streamlit run webapp.py` on loopback, saving labels to a fresh SQLite file, and
 headless Chromium drawing single-stroke digits with the mouse. The page itself records the
@@ -175,20 +176,19 @@ def measure_server(samples: int) -> dict[str, list[float]]:
     timings["baseline: Keras model.predict alone"] = _timed(
         lambda image: classifier.model.predict(image[np.newaxis], verbose=0), inputs
     )
-    # Streamlit's clean-up after every run, fragment runs included, with the page's gc.freeze()
-    # and, as a baseline, without it.
-    timings["Streamlit's clean-up after each run"] = _timed(after_run_clean_up, range(20))
+    # A full collection with the page's gc.freeze() and, as a baseline, without it.
+    timings["a full garbage collection"] = _timed(full_collection, range(20))
     gc.unfreeze()
-    timings["baseline: the same clean-up without gc.freeze()"] = _timed(
-        after_run_clean_up, range(20)
+    timings["baseline: the same collection without gc.freeze()"] = _timed(
+        full_collection, range(20)
     )
     gc.freeze()
     return timings
 
 
-def after_run_clean_up(_: object) -> None:
-    """What Streamlit does after each script run of the page: a full collection (Keras's
-    session it leaves alone, `server.kernels`)."""
+def full_collection(_: object) -> None:
+    """A full garbage collection, as Python makes now and then (the page turns Streamlit's,
+    after every run, off)."""
     gc.collect(2)
 
 
