@@ -58,6 +58,10 @@ def test_a_stroke_sent_to_a_dying_replica_never_leaves_the_old_answer_over_it(
         saved(page, 7)
         # A look at History and back: the page's last run is the whole page's.
         page.get_by_role("tab", name="History").click()
+        history = page.get_by_role("tabpanel", name="History")
+        # Looked at once shown: a click on Draw while History is still being built can be
+        # undone by the end of that run.
+        expect(history.get_by_text("All 1, newest first")).to_be_visible(timeout=ANSWER_MS)
         page.get_by_role("tab", name="Draw").click()
         expect_answer(page, 7)
 
