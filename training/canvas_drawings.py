@@ -222,9 +222,14 @@ def drawn_input(
 
 def drawn(segment_list: list[np.ndarray], rng: np.random.Generator) -> np.ndarray:
     """Each drawing's segments drawn with a random brush and normalised: (N, 28, 28) float32."""
-    images = [drawn_input(segments, rng) for segments in segment_list]
+    return as_inputs([drawn_input(segments, rng) for segments in segment_list])
+
+
+def as_inputs(forms: list[np.ndarray | None]) -> np.ndarray:
+    """Inputs in MNIST form stacked, a blank one for each drawing with no ink to normalise:
+    (N, 28, 28) float32, one per drawing, so that they line up with their labels."""
     blank = np.zeros((28, 28), np.float32)
-    return np.array([blank if image is None else image for image in images], np.float32).reshape(
+    return np.array([blank if form is None else form for form in forms], np.float32).reshape(
         -1, 28, 28
     )
 

@@ -16,7 +16,7 @@ from preprocess import canvas_to_ink, prepare
 from reading import read_digits
 from training import unipen
 from training.calibration import calibration
-from training.canvas_drawings import drawn, random_drawings
+from training.canvas_drawings import as_inputs, drawn, random_drawings
 from training.datasets import generated_not_digits, mnist_segments, styled
 from training.fitting import SEED
 from training.not_digits import GENERATORS
@@ -64,13 +64,7 @@ def coarse_scan_figures(
                 [r is not None and r.is_digit and not r.too_small for r in readings]
             )
             letters = [prepare(binary_scan(letter, side))[0] for letter in source.letters]
-            scanned = dataclasses.replace(
-                source,
-                letters=np.array(
-                    [np.zeros((28, 28), np.float32) if form is None else form for form in letters],
-                    np.float32,
-                ).reshape(-1, 28, 28),
-            )
+            scanned = dataclasses.replace(source, letters=as_inputs(letters))
             figures[f"{name}, {side}x{side}"] = source_figures(
                 classifier, scanned, probabilities, is_digit
             )
