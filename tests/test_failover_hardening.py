@@ -30,8 +30,7 @@ from tests.support.browser import (
     expect_answer,
     opened_page,
 )
-from tests.test_replicas import DESKTOP, cluster, saved  # noqa: F401 (the cluster fixture)
-from tests.test_webapp import (  # noqa: F401 (the page's fixtures)
+from tests.support.page_app import (  # noqa: F401 (the page's fixtures)
     app,
     canvas,
     confirm_button,
@@ -39,6 +38,7 @@ from tests.test_webapp import (  # noqa: F401 (the page's fixtures)
     feedback_database,
     stored_labels,
 )
+from tests.test_replicas import DESKTOP, cluster, saved  # noqa: F401 (the cluster fixture)
 
 INERT = "(control) => control.closest('[inert]') !== null"  # takes no click, key or focus
 SMALL_DISK = "1m"  # the size of the filesystem filled up under a SQLite file

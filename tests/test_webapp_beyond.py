@@ -1,9 +1,10 @@
 """Beyond one digit, under Streamlit's AppTest: numbers on the wide canvas, photos of
 handwriting, the labels given under them, and the heat-map of why the model answered.
 
-As in test_webapp.py, a stand-in `streamlit_drawable_canvas` module hands the page the
-canvas image a drawing would produce, one per canvas key; photos are made as phones and
-scanners save them (see devtools/pictures.py) and uploaded through the page's file uploader.
+As in the page's other tests (`tests/support/page_app.py`), a stand-in
+`streamlit_drawable_canvas` module hands the page the canvas image a drawing would produce,
+one per canvas key; photos are made as phones and scanners save them (see
+devtools/pictures.py) and uploaded through the page's file uploader.
 """
 
 from __future__ import annotations

@@ -1,0 +1,274 @@
+"""The History tab under AppTest: a visitor's own labels, their deletion, everyone's
+accuracy, and the owner's view and downloads behind a secret."""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import io
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+from streamlit.testing.v1 import AppTest
+
+import tabs.common
+import tabs.draw
+import tabs.draw.shared
+import tabs.history
+from devtools import REPO_ROOT
+from devtools.drawing import PLACEMENTS
+from feedback import access, downloads
+from feedback import export as feedback_export
+from feedback import store as feedback_store
+from feedback.database import create_engine
+from feedback.labels import LabelledDrawing
+from feedback.rate_limit import SAVES
+from tabs import charts
+from tests.support.page_app import (
+    RUN_TIMEOUT,
+    answer,
+    chart_rows,
+    confirm_button,
+    digit_picker,
+    drawing,
+    guess_owner_secret,
+    open_tab,
+    probability_bars,
+    stored_labels,
+)
+
+
+def test_history_lists_labels_newest_first_with_accuracy_and_confusion(
+    app, canvas, clear_digits, not_a_digit, feedback_database
+):
+    canvas.drawing = drawing(clear_digits[3])
+    app.run()
+    confirm_button(app).click().run()
+    canvas.drawing = drawing(clear_digits[7], PLACEMENTS[2])
+    app.run()
+    digit_picker(app).set_value(1).run()
+    # Answered "Not a digit": whatever digit the model leaned to, the page gave none.
+    canvas.drawing = drawing(not_a_digit)
+    app.run()
+    assert answer(app) == tabs.draw.shared.NOT_A_DIGIT
+    leaned_to = np.argmax([bar["probability"] for bar in probability_bars(app)])
+    digit_picker(app).set_value(int(leaned_to)).run()
+
+    history = open_tab(app, "History").tabs[1]
+
+    assert not app.exception
+    figures = {metric.label: metric.value for metric in history.metric}
+    assert figures["Accuracy"] == "33.3%"
+    assert figures["Labelled drawings"] == "3"
+    assert figures["Misread"] == "2"
+    (table,) = history.dataframe
+    rows = table.value
+    assert list(rows["Answer"]) == [charts.NO_DIGIT_ANSWER, "7", "3"]
+    # What was answered and what was meant side by side, first, where a phone shows them.
+    assert list(rows.columns) == ["Drawing", "Answer", "True digit", "Right", "Confidence", "Time"]
+    assert list(rows["True digit"]) == [str(leaned_to), "1", "3"]
+    assert any(caption.value.startswith("All 3, newest first") for caption in history.caption)
+    assert list(rows["Right"]) == ["✗", "✗", "✓"]
+    stored = stored_labels(feedback_database)[::-1]
+    assert list(rows["Drawing"]) == [
+        tabs.history.thumbnail(np.frombuffer(label.image, np.uint8).reshape(28, 28))
+        for label in stored
+    ]
+    # In whole percents, as the Draw tab shows the confidence; none where it showed none.
+    assert np.isnan(rows["Confidence"][0])
+    assert list(rows["Confidence"][1:]) == pytest.approx(
+        [100 * label.confidence for label in stored[1:]]
+    )
+    columns = json.loads(table.proto.columns)
+    assert columns["Confidence"]["type_config"]["format"] == "%.0f%%"
+    # The answer given then, though the Draw tab now reads the drawing with its label.
+    assert columns["Answer"]["help"] == tabs.history.ANSWER_HELP
+    assert rows["Time"].is_monotonic_decreasing
+    (confusion,) = history.get("vega_lite_chart")
+    cells = {(cell["true"], cell["predicted"]): cell["count"] for cell in chart_rows(confusion)}
+    assert len(cells) == 110
+    assert {cell: count for cell, count in cells.items() if count} == {
+        ("3", "3"): 1,
+        ("1", "7"): 1,
+        (str(leaned_to), charts.NO_DIGIT_ANSWER): 1,
+    }
+    links = history.get("link_button")
+    assert [link.proto.label for link in links] == ["CSV", ".npz training set"]
+    urls = [link.proto.url for link in links]
+    assert urls[0].startswith("downloads/") and urls[0].endswith("/feedback.csv")
+    assert urls[1] == urls[0].replace("feedback.csv", "feedback.npz")
+    # The link is this visitor's: it covers the labels of this session only.
+    grant = downloads.links_for(feedback_store.configured_store({})).find(urls[0].split("/")[1])
+    assert grant.session_id == app.session_state[tabs.common.SESSION_ID_KEY]
+    assert not any("fine-tune" in caption.value for caption in history.caption)
+    # The drawing is still there on the Draw tab, read now with the label it was given.
+    assert answer(app) == str(leaned_to)
+
+
+def test_a_history_thumbnail_is_the_drawing_dark_on_light():
+    image = np.zeros((28, 28), np.uint8)
+    image[4:24, 13:15] = 255  # a 1, as the database stores it
+    url = tabs.history.thumbnail(image, scale=2)
+    assert url.startswith("data:image/png;base64,")
+    picture = np.asarray(Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))))
+    assert picture.shape == (56, 56)
+    assert picture[0, 0] == 255 and picture[28, 28] < 64
+
+
+def test_history_without_labels_says_how_to_add_some(app, canvas):
+    open_tab(app.run(), "History")
+
+    assert not app.exception
+    assert [info.value for info in app.tabs[1].info] == [tabs.history.NO_LABELS_HINT]
+    assert len(app.tabs[1].dataframe) == 0
+
+
+def labels_from_other_visitors(url: str, count: int) -> None:
+    """Labels given in other sessions, saved beside the page."""
+    engine = create_engine(url)
+    store = feedback_store.FeedbackStore(engine)
+    for index in range(count):
+        image = np.zeros((28, 28), np.uint8)
+        image[10:18, 12 + index] = 255
+        store.save(LabelledDrawing(f"someone-else-{index}", 1, 0.9, 1, image))
+    engine.dispose()
+
+
+def test_history_lists_only_this_visitors_labels_and_everyones_accuracy(
+    app, canvas, clear_digits, feedback_database
+):
+    labels_from_other_visitors(feedback_database, 2)
+    canvas.drawing = drawing(clear_digits[3])
+    app.run()
+    confirm_button(app).click().run()
+
+    history = open_tab(app, "History").tabs[1]
+
+    assert not app.exception
+    figures = {metric.label: metric.value for metric in history.metric}
+    assert figures["Labelled drawings"] == "3"  # accuracy counts everyone's labels...
+    (table,) = history.dataframe
+    assert list(table.value["Answer"]) == ["3"]  # ...the list shows this visitor's only
+    assert any("Your latest labels" in text.value for text in history.markdown)
+    assert not history.get("text_input")  # no owner secret set: nobody sees everyone's
+
+
+def test_a_visitor_deletes_their_own_labels_once_they_confirm(
+    app, canvas, clear_digits, feedback_database
+):
+    labels_from_other_visitors(feedback_database, 2)
+    canvas.drawing = drawing(clear_digits[3])
+    app.run()
+    confirm_button(app).click().run()
+    open_tab(app, "History")
+
+    (delete,) = [button for button in app.button if button.label == tabs.history.DELETE_TEXT]
+    delete.click().run()
+    assert len(stored_labels(feedback_database)) == 3  # not before they confirm
+    (keep,) = [button for button in app.button if button.label == tabs.history.KEEP_TEXT]
+    keep.click().run()
+    (delete,) = [button for button in app.button if button.label == tabs.history.DELETE_TEXT]
+    delete.click().run()
+    (confirm,) = [
+        button for button in app.button if button.label == tabs.history.DELETE_CONFIRM_TEXT
+    ]
+    confirm.click().run()
+
+    assert not app.exception
+    assert len(stored_labels(feedback_database)) == 2  # the other visitors' stay
+    assert "Deleted your 1 label." in [success.value for success in app.success]
+    assert tabs.history.NO_OWN_LABELS_HINT in [info.value for info in app.info]
+
+
+def test_the_owner_with_the_secret_sees_and_downloads_everyones_labels(
+    app, canvas, feedback_database, monkeypatch
+):
+    secret = "a long owner secret, not a guessable one"
+    monkeypatch.setenv(access.OWNER_SECRET_VARIABLE, secret)
+    labels_from_other_visitors(feedback_database, 2)
+    app.run()
+    history = open_tab(app, "History").tabs[1]
+    assert [info.value for info in history.info] == [tabs.history.NO_OWN_LABELS_HINT]
+    assert not history.get("link_button")  # nothing of this visitor's to download
+
+    app.text_input(key=tabs.history.OWNER_SECRET_INPUT_KEY).input("a guess").run()
+    assert "not the owner secret" in app.tabs[1].error[0].value
+    assert not app.tabs[1].dataframe
+
+    app.text_input(key=tabs.history.OWNER_SECRET_INPUT_KEY).input(secret).run()
+    history = app.tabs[1]
+    assert not app.exception
+    (table,) = history.dataframe
+    assert len(table.value) == 2
+    links = history.get("link_button")
+    store = feedback_store.configured_store({})
+    assert downloads.links_for(store).find(links[0].proto.url.split("/")[1]).session_id is None
+    (how_to_finetune,) = (c.value for c in history.caption if "fine-tune" in c.value)
+    assert "python train_model.py finetune --data " in how_to_finetune
+    assert f"at least {feedback_export.MIN_FEEDBACK} labelled drawings" in how_to_finetune
+
+
+@pytest.fixture
+def few_owner_guesses(monkeypatch) -> None:
+    """The owner secret may be guessed twice per session and three times on the server."""
+    monkeypatch.setattr(
+        tabs.common, "GUESSES", dataclasses.replace(access.GUESSES, per_visitor=2, per_server=3)
+    )
+
+
+def test_guessing_the_owner_secret_is_limited_and_a_new_session_does_not_reset_it(
+    canvas, feedback_database, monkeypatch, few_owner_guesses, caplog
+):
+    secret = "a long owner secret, not a guessable one"
+    monkeypatch.setenv(access.OWNER_SECRET_VARIABLE, secret)
+    labels_from_other_visitors(feedback_database, 2)
+    first = AppTest.from_file(str(REPO_ROOT / "webapp.py"), default_timeout=RUN_TIMEOUT).run()
+    open_tab(first, "History")
+
+    assert "not the owner secret" in guess_owner_secret(first, "guess one")
+    assert "not the owner secret" in guess_owner_secret(first, "guess two")
+    refused = guess_owner_secret(first, secret)  # right, but this session has guessed enough
+    assert "Too many guesses of the owner secret from this browser" in refused
+    assert not first.tabs[1].dataframe
+
+    second = AppTest.from_file(str(REPO_ROOT / "webapp.py"), default_timeout=RUN_TIMEOUT).run()
+    open_tab(second, "History")
+    assert "not the owner secret" in guess_owner_secret(second, "guess three")
+    refused = guess_owner_secret(second, secret)  # a new session: the server's limit holds
+    assert "Too many guesses of the owner secret for the whole app" in refused
+    assert not second.tabs[1].dataframe
+    wrong = [r for r in caplog.records if "wrong owner secret" in r.getMessage()]
+    assert len(wrong) == 3 and all(r.levelname == "WARNING" for r in wrong)
+
+
+def test_saving_faster_than_a_person_labels_is_refused_with_when_to_try_again(
+    app, canvas, clear_digits, feedback_database, monkeypatch
+):
+    monkeypatch.setattr(tabs.common, "SAVES", dataclasses.replace(SAVES, per_visitor=2))
+    for digit, placement in ((3, 0), (7, 1), (1, 2)):
+        canvas.drawing = drawing(clear_digits[digit], PLACEMENTS[placement])
+        app.run()
+        confirm_button(app).click().run()
+
+    assert not app.exception
+    assert [label.true_digit for label in stored_labels(feedback_database)] == [3, 7]
+    (error,) = app.error
+    assert "2 labels in a minute" in error.value and "Try again in" in error.value
+    assert not confirm_button(app).disabled  # the same drawing can be saved later
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("Europe/Paris", "Europe/Paris"),
+        ("America", "UTC"),  # an area: a directory in the tz database
+        ("Not/A_Zone", "UTC"),
+        ("../../etc/passwd", "UTC"),
+        ("", "UTC"),
+        (None, "UTC"),
+    ],
+)
+def test_a_browser_time_zone_that_is_not_a_zone_falls_back_to_utc(name, expected):
+    assert str(tabs.history.time_zone(name)) == expected

@@ -1,0 +1,164 @@
+"""The page under Streamlit's AppTest, with real drawings handed in where the canvas would be.
+
+The canvas is a browser component and cannot draw inside AppTest, so these fixtures put a
+stand-in `streamlit_drawable_canvas` module in its place: the page imports it as usual and
+gets the canvas image a person's drawing would produce. The browser tests drive the real one.
+Labels go to a SQLite file made for each test, or to a real PostgreSQL server, and are read
+back with SQLAlchemy, beside the page. The tests under `tests/page/` get the fixtures `app`,
+`canvas` and `feedback_database` (which each of them uses) from their conftest; another test
+module imports them.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import types
+
+import numpy as np
+import pyarrow as pa
+import pytest
+import sqlalchemy as sa
+from streamlit.testing.v1 import AppTest
+
+import digit_model
+import tabs.draw
+import tabs.draw.feedback_row
+import tabs.draw.shared
+import tabs.history
+import webapp
+from devtools import REPO_ROOT
+from devtools.drawing import PLACEMENTS, Digit
+from devtools.pictures import png
+
+RUN_TIMEOUT = 120  # seconds; the first run imports TensorFlow and loads the model
+
+
+class FakeCanvas:
+    """Stands in for `st_canvas`: hands the page `drawing` as the canvas's PNG and records how
+    it was set up."""
+
+    def __init__(self) -> None:
+        self.drawing: np.ndarray | None = None
+        self.strokes: dict = {"objects": []}
+        self.calls: list[dict] = []
+
+    def __call__(self, **options) -> types.SimpleNamespace:
+        self.calls.append(options)
+        image = None if self.drawing is None else png(self.drawing)
+        return types.SimpleNamespace(image_bytes=image, json_data=self.strokes)
+
+
+@pytest.fixture
+def canvas(monkeypatch) -> FakeCanvas:
+    fake = FakeCanvas()
+    module = types.ModuleType("streamlit_drawable_canvas")
+    module.st_canvas = fake
+    monkeypatch.setitem(sys.modules, "streamlit_drawable_canvas", module)
+    return fake
+
+
+@pytest.fixture(autouse=True)
+def feedback_database(tmp_path, monkeypatch) -> str:
+    """A SQLite file of this test's own for the page's labels; its URL."""
+    url = f"sqlite:///{tmp_path / 'feedback.db'}"
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.setenv("DIGIT_FEEDBACK_DB_URL", url)
+    return url
+
+
+@pytest.fixture
+def app(monkeypatch) -> AppTest:
+    """The page with the committed model."""
+    monkeypatch.delenv(digit_model.MODEL_PATH_VARIABLE, raising=False)
+    return AppTest.from_file(str(REPO_ROOT / "webapp.py"), default_timeout=RUN_TIMEOUT)
+
+
+def open_tab(at: AppTest, label: str) -> AppTest:
+    """Switch the page to a tab, as a click on it does (the tabs rerun the page)."""
+    at.session_state[webapp.TAB_KEY] = label
+    return at.run()
+
+
+def drawing(digit: Digit, placement: tuple[int, int, int] = PLACEMENTS[0]) -> np.ndarray:
+    return digit.image(*placement)
+
+
+def answer(at: AppTest) -> str | None:
+    """The value of the "Prediction" metric, or None when the page shows no answer."""
+    values = [metric.value for metric in at.metric if metric.label == tabs.draw.shared.PREDICTION]
+    assert len(values) <= 1
+    return values[0] if values else None
+
+
+def metric_value(at: AppTest, label: str) -> str:
+    """The value the one metric with this label shows."""
+    (value,) = [metric.value for metric in at.metric if metric.label == label]
+    return value
+
+
+def words_under(at: AppTest) -> dict[str, str]:
+    """The few words under each metric's value (its delta), by the metric's label."""
+    return {metric.label: metric.proto.delta for metric in at.metric}
+
+
+def chart_rows(chart) -> list[dict]:
+    """The data rows of a Vega-Lite chart element, which Streamlit sends as Arrow."""
+    return pa.ipc.open_stream(chart.proto.data.data).read_all().to_pylist()
+
+
+def probability_bars(at: AppTest) -> list[dict]:
+    """The Draw tab's ten probability bars as the page shows them: the digit each names to a
+    screen reader, the probability its height shows and its colour."""
+    (bars,) = [
+        html.proto.body for html in at.tabs[0].get("html") if "digit-bars" in html.proto.body
+    ]
+    return [
+        {"digit": digit, "probability": float(height) / 100, "colour": colour}
+        for digit, height, colour in re.findall(
+            r'aria-label="digit: (\d);.*?height: ([\d.]+)%; background: (#\w+)', bars
+        )
+    ]
+
+
+def hints(at: AppTest) -> list[str]:
+    """The captions on the Draw tab."""
+    return [caption.value for caption in at.tabs[0].caption]
+
+
+def confirm_button(at: AppTest):
+    (button,) = (
+        button for button in at.button if button.label == tabs.draw.feedback_row.CONFIRM_TEXT
+    )
+    return button
+
+
+def digit_picker(at: AppTest):
+    (picker,) = (
+        group for group in at.button_group if group.label == tabs.draw.feedback_row.PICK_PROMPT
+    )
+    return picker
+
+
+def stored_labels(url: str) -> list[sa.Row]:
+    """The labels in the database, read beside the page, oldest first."""
+    engine = sa.create_engine(url)
+    try:
+        if not sa.inspect(engine).has_table("digit_feedback"):
+            return []
+        with engine.connect() as connection:
+            return connection.execute(
+                sa.text(
+                    "SELECT session_id, predicted_digit, confidence, true_digit, image, strokes"
+                    " FROM digit_feedback ORDER BY id"
+                )
+            ).all()
+    finally:
+        engine.dispose()
+
+
+def guess_owner_secret(app: AppTest, attempt: str) -> str:
+    """Type an attempt at the owner secret on the History tab; what the tab says back."""
+    app.text_input(key=tabs.history.OWNER_SECRET_INPUT_KEY).input(attempt).run()
+    assert not app.exception
+    return " ".join(error.value for error in app.tabs[1].error)
