@@ -27,7 +27,7 @@ Then, in "A number" mode, fresh visits each write 31415926 with the mouse a digi
 the time from the pen-up of each digit's last stroke to the number so far on screen, from
 the second digit on (the whole number is read again on every stroke).
 
-Each later stroke is also split into its parts, on one wall clock: the page's moments
+Each timed stroke is also split into its parts, on one wall clock: the page's moments
 (pen-up, the drawing sent, the answer applied to the document, the frame drawn with it, and
 each message received) and the server's, stamped by `devtools/stroke_clock.py`, which the
 benchmark starts `streamlit run` through (the message received, the script run finished,
@@ -259,6 +259,7 @@ STAGES = (
     "pen-up -> answer on screen",
 )
 CLOCK_SKEW_MS = 2  # the browser's and the server's readings of one wall clock may differ so
+STROKE_KINDS = ("a later stroke", "the first stroke of a fresh visit")  # each split in STAGES
 
 
 def clock_events(clock_log: Path) -> list[dict]:
@@ -304,16 +305,21 @@ class ServedPage:
     url: str
     clock_log: Path
     timings: dict[str, list[float]]
-    parts: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    # Each kind of stroke (one of STROKE_KINDS), part by part.
+    parts: dict[str, dict[str, list[float]]] = field(
+        default_factory=lambda: defaultdict(lambda: defaultdict(list))
+    )
     cold_start: float = 0.0
 
-    def timed_stroke(self, page: Page, digit: Digit, placement: tuple[int, int, int]) -> tuple:
-        """Draw one digit and keep its parts; seconds from pen-up to send, send to the answer
-        on screen, and in all."""
+    def timed_stroke(
+        self, page: Page, digit: Digit, placement: tuple[int, int, int], kind: str
+    ) -> tuple:
+        """Draw one digit and keep its parts under `kind`; seconds from pen-up to send, send
+        to the answer on screen, and in all."""
         delays = answer_delays(page, digit, placement)
         parts = stroke_parts(last_stroke_moments(page), clock_events(self.clock_log))
         for name, value in (parts or {}).items():
-            self.parts[name].append(value)
+            self.parts[kind][name].append(value)
         return delays
 
 
@@ -345,7 +351,7 @@ def measure_browser(
     """Pen-up to answer on screen in Chromium, for the page of each working tree (by name),
     their servers up together and measured in turn: the first stroke of `visits` fresh
     visits each, `strokes` later single-stroke digits in one visit each, each answer then
-    confirmed, and each later stroke split into STAGES. For the first tree alone, each digit
+    confirmed, and each of those strokes split into STAGES. For the first tree alone, each digit
     of a number written in `number_visits` fresh visits, and the screenshots. Also each
     page's cold start: seconds from launching its server to its first page showing the
     canvas."""
@@ -402,7 +408,8 @@ def measure_browser(
                 page = open_visit(browser, served.url, **desktop)
                 page.wait_for_timeout(FIRST_LOOK_MS)
                 digit = single[visit % len(single)]
-                served.timings[first_stroke].append(answer_delays(page, digit, PLACEMENTS[0])[-1])
+                delays = served.timed_stroke(page, digit, PLACEMENTS[0], STROKE_KINDS[1])
+                served.timings[first_stroke].append(delays[-1])
                 page.context.close()
 
         later = {}
@@ -413,7 +420,8 @@ def measure_browser(
             for served in pages.values():
                 page = later[served.url]
                 clear_canvas(page)
-                for each, seconds in zip(names, served.timed_stroke(page, digit, placement)):
+                delays = served.timed_stroke(page, digit, placement, STROKE_KINDS[0])
+                for each, seconds in zip(names, delays):
                     served.timings[each].append(seconds)
                 served.timings[saved].append(save_delay(page))
 
@@ -515,7 +523,8 @@ def main() -> None:
         )
     for name, served in pages.items():
         report(f"Real browser on loopback (headless Chromium): {name}", served.timings)
-        report_parts(f"A later stroke, part by part: {name}", served.parts)
+        for kind in STROKE_KINDS:
+            report_parts(f"{kind.capitalize()}, part by part: {name}", served.parts[kind])
         print(
             f"\nCold start, `streamlit run` to the page with its canvas: {served.cold_start:.1f} s"
         )
