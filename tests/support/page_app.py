@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 import sys
 import types
+from typing import TypeVar
 
 import numpy as np
 import pyarrow as pa
@@ -32,6 +33,7 @@ from devtools.drawing import PLACEMENTS, Digit
 from devtools.pictures import png
 
 RUN_TIMEOUT = 120  # seconds; the first run imports TensorFlow and loads the model
+StandIn = TypeVar("StandIn")  # an object called as `st_canvas` is
 
 
 class FakeCanvas:
@@ -49,13 +51,17 @@ class FakeCanvas:
         return types.SimpleNamespace(image_bytes=image, json_data=self.strokes)
 
 
+def stand_in_canvas(monkeypatch: pytest.MonkeyPatch, stand_in: StandIn) -> StandIn:
+    """Put `stand_in` where the page imports `st_canvas` from, for one test; return it."""
+    module = types.ModuleType("streamlit_drawable_canvas")
+    module.st_canvas = stand_in
+    monkeypatch.setitem(sys.modules, "streamlit_drawable_canvas", module)
+    return stand_in
+
+
 @pytest.fixture
 def canvas(monkeypatch) -> FakeCanvas:
-    fake = FakeCanvas()
-    module = types.ModuleType("streamlit_drawable_canvas")
-    module.st_canvas = fake
-    monkeypatch.setitem(sys.modules, "streamlit_drawable_canvas", module)
-    return fake
+    return stand_in_canvas(monkeypatch, FakeCanvas())
 
 
 @pytest.fixture(autouse=True)

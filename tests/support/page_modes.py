@@ -11,7 +11,6 @@ devtools/pictures.py) and uploaded through the page's file uploader. The tests u
 from __future__ import annotations
 
 import os
-import sys
 import types
 
 import numpy as np
@@ -26,7 +25,7 @@ import tabs.draw.photo
 import tabs.draw.why
 from devtools import REPO_ROOT
 from devtools.pictures import png
-from tests.support.page_app import RUN_TIMEOUT
+from tests.support.page_app import RUN_TIMEOUT, stand_in_canvas
 
 NUMBER = "2026"
 
@@ -48,11 +47,7 @@ class CanvasStandIn:
 
 @pytest.fixture
 def canvas(monkeypatch) -> CanvasStandIn:
-    stand_in = CanvasStandIn()
-    module = types.ModuleType("streamlit_drawable_canvas")
-    module.st_canvas = stand_in
-    monkeypatch.setitem(sys.modules, "streamlit_drawable_canvas", module)
-    return stand_in
+    return stand_in_canvas(monkeypatch, CanvasStandIn())
 
 
 @pytest.fixture
