@@ -1,0 +1,85 @@
+"""A visitor's labels as examples of their handwriting: read back, forgotten, deleted."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+
+from feedback import database as feedback_database
+from feedback.store import FeedbackStore
+from tests.support.labels import label_for, make_earlier_table
+
+
+def digits_of(examples) -> list[int]:
+    return [example.true_digit for example in examples]
+
+
+def test_a_visitors_examples_are_their_latest_labels_oldest_first(store, drawings):
+    for drawing in drawings[:5]:
+        store.save(label_for(drawing, session_id="mine"))
+    store.save(label_for(drawings[5], session_id="theirs"))
+
+    stamp, examples = store.examples("mine", limit=3)
+    assert digits_of(examples) == [drawing[2] for drawing in drawings[2:5]]
+    assert examples[0].image.dtype == np.uint8 and examples[0].image.shape == (28, 28)
+    assert np.array_equal(examples[-1].image, np.rint(drawings[4][0] * 255))
+    assert stamp == store.examples_stamp("mine")
+    assert stamp[0] == 5
+    assert store.examples("nobody", limit=3) == ((0, 0), [])
+
+
+def test_the_stamp_changes_when_a_label_is_saved_forgotten_or_deleted(store, drawings):
+    stamps = [store.examples_stamp("mine")]
+    store.save(label_for(drawings[0], session_id="mine"))
+    stamps.append(store.examples_stamp("mine"))
+    store.save(label_for(drawings[1], session_id="mine"))
+    stamps.append(store.examples_stamp("mine"))
+    store.forget_examples("mine")
+    stamps.append(store.examples_stamp("mine"))
+    store.save(label_for(drawings[2], session_id="mine"))
+    stamps.append(store.examples_stamp("mine"))
+    store.delete("mine")
+    stamps.append(store.examples_stamp("mine"))
+    assert all(before != after for before, after in itertools.pairwise(stamps))
+    assert stamps[0] == stamps[-1] == (0, 0)
+
+
+def test_forgotten_labels_stay_saved_but_are_no_examples_until_labelled_again(store, drawings):
+    for drawing in drawings[:3]:
+        store.save(label_for(drawing, session_id="mine"))
+    store.save(label_for(drawings[3], session_id="theirs"))
+
+    assert store.forget_examples("mine") == 3
+    assert store.examples("mine", limit=10)[1] == []
+    assert store.count("mine") == 3  # still saved, in History and exports
+    assert digits_of(store.examples("theirs", limit=10)[1]) == [drawings[3][2]]
+
+    store.save(label_for(drawings[1], session_id="mine", true_digit=7))  # labelled anew
+    store.save(label_for(drawings[4], session_id="mine"))  # a new label
+    assert digits_of(store.examples("mine", limit=10)[1]) == [7, drawings[4][2]]
+
+
+def test_deleting_a_visitors_labels_deletes_theirs_only(store, drawings):
+    for drawing in drawings[:3]:
+        store.save(label_for(drawing, session_id="mine"))
+    store.save(label_for(drawings[3], session_id="theirs"))
+
+    assert store.delete("mine") == 3
+    assert store.count("mine") == 0
+    assert store.examples("mine", limit=10)[1] == []
+    assert store.count("theirs") == 1
+    assert store.delete("mine") == 0
+
+
+def test_a_table_from_before_forgetting_was_kept_gets_the_column_and_its_rows_are_examples(
+    database_url, drawings
+):
+    make_earlier_table(database_url, drawings[0])
+
+    engine = feedback_database.create_engine(database_url)
+    store = FeedbackStore(engine)
+    assert digits_of(store.examples("session-a", limit=10)[1]) == [drawings[0][2]]
+    store.forget_examples("session-a")
+    assert store.examples("session-a", limit=10)[1] == []
+    engine.dispose()
