@@ -25,9 +25,10 @@
  * From the end of a stroke until the server has run the page for the drawing it sends, the
  * answer beside it belongs to the drawing before: it is blanked, its lines ("Saved as a 7")
  * hidden, and the rest of the mode but the canvas dimmed and inert, so that no digit is given
- * to a drawing other than the one on show. The end of the next run ends the wait. A drawing
- * sent as the connection failed gets no run: once the page is connected again (to another
- * replica, say), it is sent again.
+ * to a drawing other than the one on show. The end of the next run ends the wait; so does
+ * what the run changed in the mode, where a busy page took the whole run in at once and
+ * never showed it running. A drawing sent as the connection failed gets no run: once the
+ * page is connected again (to another replica, say), it is sent again.
  *
  * Read once by tabs/draw/page_head.py, which leaves this comment out of the page and fills
  * in each $placeholder (string.Template: a `$` of the file's own is written `$$`).
@@ -135,14 +136,21 @@
   document.adoptedStyleSheets = [...document.adoptedStyleSheets, stale];
   const answerParts = (area) => [...area.querySelectorAll('[data-testid="stElementContainer"]')]
     .filter((part) => !part.querySelector(canvases) && !part.matches(canvases));
+  // A run's own changes to a waiting mode area, seen once no run shows as going on: a busy
+  // page may apply a whole run in one go, and then its "running" mark never shows.
+  const redrawn = new MutationObserver(() => {
+    if (state("script") !== "running" && connected) answered();
+  });
   const markPending = (host) => {
     const area = host.closest("$mode_areas");
     if (!area) return;
     pending.set(area, host);
     area.setAttribute("data-answer-pending", "");
     for (const part of answerParts(area)) part.inert = true;
+    redrawn.observe(area, {childList: true, characterData: true, subtree: true});
   };
   const answered = () => {
+    redrawn.disconnect();
     for (const area of pending.keys()) {
       area.removeAttribute("data-answer-pending");
       for (const part of area.querySelectorAll("[inert]")) part.inert = false;
@@ -155,14 +163,18 @@
   let runSeen = false;  // a run went on since the last stroke ended
   let connected = true;
   if (app) {
-    new MutationObserver(() => {
+    new MutationObserver((changes) => {
       const connectedNow = state("connection") === "CONNECTED";
       if (connectedNow && !connected) for (const host of pending.values()) send(host);
       connected = connectedNow;
+      // React may set "running" and take it away again in one task: then only the old value
+      // of a change says a run went on.
+      const ended = changes.some((change) => change.oldValue === "running");
       if (state("script") === "running") runSeen = true;
-      else if (runSeen && connected) answered();
+      else if ((runSeen || ended) && connected) answered();
     }).observe(app, {
       attributes: true,
+      attributeOldValue: true,
       attributeFilter: ["data-test-script-state", "data-test-connection-state"],
     });
   }
