@@ -26,6 +26,7 @@ from devtools.drawing import PLACEMENTS
 from devtools.page import RESET_SETTLE_MS, start_page, stop_page, wait_until_drawable
 from devtools.replicas import NGINX, load_balancer, replica_of
 from feedback.visitor import VISITOR_COOKIE, labels_id
+from server import readiness
 from tests.support.browser import (
     ANSWER_MS,
     FIRST_ANSWER_MS,
@@ -38,6 +39,7 @@ from tests.support.browser import (
     expect_blank,
     opened_page,
 )
+from tests.support.http import eventually
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres]
 
@@ -66,11 +68,21 @@ class Cluster:
         return replica_of(page, self.url, self.access_log)
 
     def restart(self, url: str) -> None:
-        """Start a replica that was killed again, where nginx's configuration names it."""
+        """Start a replica that was killed again, where nginx's configuration names it, and
+        wait until it is ready."""
         self.replicas[url].wait()
         log = self.workdir / f"restarted-{url.rpartition(':')[2]}.log"
         port = int(url.rpartition(":")[2])
         self.replicas[url], _ = start_page(log, self.database_url, self.settings, port=port)
+        expect_ready(url)
+
+
+def expect_ready(url: str) -> None:
+    """Wait until the replica at `url` has loaded its model (deploy/compose.yaml starts nginx
+    once both are): a page failing over to one still loading it would wait for the model,
+    for as long as a busy machine takes, not only for the failover."""
+    status, _, body = eventually(url + readiness.PATH, 200, FIRST_ANSWER_MS / 1000)
+    assert status == 200, body
 
 
 @pytest.fixture(scope="module")
@@ -92,6 +104,8 @@ def cluster(tmp_path_factory, postgres_server) -> Iterator[Cluster]:
         for name in ("one", "two"):
             server, url = start_page(workdir / f"{name}.log", database_url, settings)
             replicas[url] = server
+        for url in replicas:
+            expect_ready(url)
         with load_balancer(workdir / "nginx", list(replicas)) as url:
             yield Cluster(url, replicas, database_url, workdir, settings)
     finally:
