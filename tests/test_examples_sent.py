@@ -10,8 +10,8 @@ from devtools.pictures import encoded, png
 from reading import examples as sent_examples
 from reading.__main__ import main as reading_command
 from reading.limits import PHOTO_COST, Work
+from tests.support.api import BOUNDARY, post
 from tests.support.pictures import photographed
-from tests.test_api import BOUNDARY, post
 from tests.test_cli import predict
 
 

@@ -31,9 +31,9 @@ from feedback import settings as feedback_settings
 from feedback.store import FeedbackStore
 from feedback.visitor import VISITOR_COOKIE, labels_id, new_visitor_id
 from server import api, openapi, readiness
+from tests.support.api import FIRST_ANSWER_S, form, slow_client
 from tests.support.http import eventually, served
 from tests.support.pictures import drawn_digit, png_claiming_size, two_lines, written
-from tests.test_api import FIRST_ANSWER_S, form, slow_client
 
 pytestmark = [pytest.mark.postgres]
 
