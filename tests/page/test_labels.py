@@ -10,6 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 import sqlalchemy as sa
+import streamlit
+from streamlit.runtime.scriptrunner_utils.exceptions import RerunException
+from streamlit.runtime.scriptrunner_utils.script_requests import RerunData
 from streamlit.testing.v1 import AppTest
 
 import tabs.common
@@ -64,6 +67,29 @@ def test_a_page_taken_over_by_another_server_shows_its_saved_drawing_saved(
     assert confirm_button(taken_over).disabled
     assert any("Saved as a 3." in caption.value for caption in taken_over.caption)
     assert len(stored_labels(feedback_database)) == 1
+
+
+def test_a_page_taken_over_says_so_even_when_a_rerun_stops_its_first_run_at_the_toast(
+    app, canvas, clear_digits, monkeypatch
+):
+    # A rerun asked for while a run goes on stops it inside its next Streamlit call, before
+    # that call sends anything: here the toast's.
+    toasts = []
+    send_toast = streamlit.toast
+
+    def stopped_first_time(body, *args, **kwargs):
+        toasts.append(body)
+        if len(toasts) == 1:
+            raise RerunException(RerunData())
+        return send_toast(body, *args, **kwargs)
+
+    monkeypatch.setattr(streamlit, "toast", stopped_first_time)
+    canvas.drawing = drawing(clear_digits[3])
+    app.run()  # a new session whose first run finds a drawing on the canvas
+
+    assert not app.exception
+    assert [toast.value for toast in app.toast] == [tabs.draw.one_digit.RECONNECTED]
+    assert toasts == [tabs.draw.one_digit.RECONNECTED] * 2
 
 
 def model_input(classifier, rgba: np.ndarray) -> bytes:
