@@ -31,7 +31,7 @@ import tabs.draw.one_digit
 from devtools.datasets import mnist
 from devtools.drawing import PLACEMENTS, find_clear_digits
 from devtools.page import CHROMIUM, CHROMIUM_ARGS, start_page, stop_page
-from devtools.replicas import load_balancer, replica_of
+from devtools.replicas import load_balancer, replica_holding
 from tests.support.browser import ANSWER_MS, FIRST_ANSWER_MS, draw, expect_answer, opened_page
 
 RETURN_S = 11
@@ -48,10 +48,11 @@ def main() -> None:
     digit = find_clear_digits(digit_model.load(), *mnist("test"))[3]
     workdir = Path(tempfile.mkdtemp(prefix="bench-failover-"))
     database = f"sqlite:///{workdir / 'feedback.db'}"
-    replicas = {}
+    replicas, logs = {}, {}
     for name in ("one", "two"):
-        server, url = start_page(workdir / f"{name}.log", database, SETTINGS)
-        replicas[url] = server
+        log = workdir / f"{name}.log"
+        server, url = start_page(log, database, SETTINGS)
+        replicas[url], logs[url] = server, log
     waits = []
     try:
         with (
@@ -63,20 +64,20 @@ def main() -> None:
                 with opened_page(browser, url, viewport={"width": 1000, "height": 1000}) as page:
                     draw(page, digit, *PLACEMENTS[0])
                     expect_answer(page, 3, timeout=FIRST_ANSWER_MS)
-                    serving = replica_of(page, url, workdir / "nginx" / "access.log")
+                    serving = replica_holding(page, logs)
                     os.kill(replicas[serving].pid, signal.SIGKILL)
                     died = time.monotonic()
-                    expect(page.get_by_text(tabs.draw.one_digit.RECONNECTED)).to_be_visible(
-                        timeout=ANSWER_MS
-                    )
+                    toast = page.get_by_test_id("stToast")  # the page's announcer says it too
+                    reconnected = toast.filter(has_text=tabs.draw.one_digit.RECONNECTED)
+                    expect(reconnected).to_be_visible(timeout=ANSWER_MS)
                     expect_answer(page, 3)
                     waits.append(time.monotonic() - died)
                     print(f"round {round_number}: reconnected in {waits[-1]:.2f} s", flush=True)
                 # Started again on the same port, where nginx's configuration names it.
                 replicas[serving].wait()
                 port = int(serving.rpartition(":")[2])
-                log_file = workdir / f"restarted-{round_number}.log"
-                replicas[serving], _ = start_page(log_file, database, SETTINGS, port=port)
+                logs[serving] = workdir / f"restarted-{round_number}.log"
+                replicas[serving], _ = start_page(logs[serving], database, SETTINGS, port=port)
                 # nginx leaves a replica that failed out for 10 s (deploy/replicas.conf); the
                 # next round starts once it is back, as a replica's next crash would.
                 time.sleep(RETURN_S)

@@ -12,12 +12,14 @@ import shutil
 import socket
 import subprocess
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
 from devtools import REPO_ROOT
 from devtools.page import free_port, stop_page
+from feedback.visitor import VISITOR_COOKIE
+from server.session_log import LINE_PATTERN, visitor_tag
 
 DEPLOY = REPO_ROOT / "deploy"
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
@@ -96,3 +98,23 @@ def replica_of(page, balancer_url: str, access_log: Path) -> str:
             raise RuntimeError("nginx logged no line for the probe")
         time.sleep(0.05)
     return "http://" + probes()[-1].split()[-1]
+
+
+def replica_holding(page, logs: Mapping[str, Path]) -> str:
+    """The URL of the replica that holds this Playwright page's Streamlit session, by the
+    line each replica logs when a session starts; `logs` gives each replica's log by its
+    URL. Where nginx sends the page's next request can be another replica: one that has
+    come back after the page's WebSocket moved away from it."""
+    cookie = next(c["value"] for c in page.context.cookies() if c["name"] == VISITOR_COOKIE)
+    visitor = visitor_tag(cookie)
+    holding = [
+        url
+        for url, log in logs.items()
+        if any(
+            (line := LINE_PATTERN.search(text)) and line.group(3) == visitor
+            for text in log.read_text().splitlines()
+        )
+    ]
+    if len(holding) != 1:
+        raise LookupError(f"Sessions of visitor {visitor} are on {len(holding)} replicas")
+    return holding[0]

@@ -10,6 +10,7 @@ run; later runs, a stroke's included, look up one key.
 
 from __future__ import annotations
 
+import re
 import secrets
 import socket
 
@@ -20,6 +21,9 @@ from feedback.visitor import VISITOR_COOKIE, is_visitor_id, labels_id
 
 SESSION_KEY = "session_log_id"
 SESSION_ID_HEX_DIGITS = 8
+LINE = "Session %s started on replica %s, visitor %s"
+# The line as read back: session id, replica (host:port), visitor.
+LINE_PATTERN = re.compile(r"Session ([0-9a-f]{8}) started on replica (\S+), visitor (\S+)$")
 # Streamlit's own handler and level (`logger.level`): the line goes where Streamlit logs.
 logger = get_logger(__name__)
 
@@ -35,6 +39,9 @@ def log_session_start() -> None:
         return
     session = secrets.token_hex(SESSION_ID_HEX_DIGITS // 2)
     st.session_state[SESSION_KEY] = session
-    cookie = st.context.cookies.get(VISITOR_COOKIE)
-    visitor = labels_id(cookie)[:8] if is_visitor_id(cookie) else "none"
-    logger.info("Session %s started on replica %s, visitor %s", session, replica_name(), visitor)
+    logger.info(LINE, session, replica_name(), visitor_tag(st.context.cookies.get(VISITOR_COOKIE)))
+
+
+def visitor_tag(cookie: str | None) -> str:
+    """The visitor as the line names them: the first 8 characters of their labels' id."""
+    return labels_id(cookie)[:8] if is_visitor_id(cookie) else "none"

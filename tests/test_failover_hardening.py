@@ -66,7 +66,7 @@ def test_a_stroke_sent_to_a_dying_replica_never_leaves_the_old_answer_over_it(
         expect_answer(page, 7)
 
         # The replica stops answering, takes the next stroke, and dies.
-        replica = cluster.replicas[cluster.serving(page)]
+        replica = cluster.replicas[cluster.holding(page)]
         os.kill(replica.pid, signal.SIGSTOP)
         try:
             draw(page, clear_digits[1], *PLACEMENTS[1])

@@ -24,7 +24,7 @@ import tabs.draw.one_digit
 import tabs.draw.shared
 from devtools.drawing import PLACEMENTS
 from devtools.page import RESET_SETTLE_MS, start_page, stop_page, wait_until_drawable
-from devtools.replicas import NGINX, load_balancer, replica_of
+from devtools.replicas import NGINX, load_balancer, replica_holding, replica_of
 from feedback.visitor import VISITOR_COOKIE, labels_id
 from server import readiness
 from tests.support.browser import (
@@ -51,10 +51,12 @@ RETURN_S = 30  # nginx leaves a replica that failed out for 10 s (deploy/replica
 
 @dataclass
 class Cluster:
-    """nginx's URL, the replicas behind it (their servers by URL), and the shared database."""
+    """nginx's URL, the replicas behind it (their servers and logs by URL), and the shared
+    database."""
 
     url: str
     replicas: dict[str, Popen]
+    logs: dict[str, Path]
     database_url: str
     workdir: Path
     settings: dict[str, str]
@@ -67,13 +69,31 @@ class Cluster:
         """The replica nginx sends this page's browser to now."""
         return replica_of(page, self.url, self.access_log)
 
+    def holding(self, page) -> str:
+        """The replica that holds this page's session, its WebSocket's other end."""
+        return replica_holding(page, self.logs)
+
+    def expect_taken_over(self, page, dead: str) -> None:
+        """Wait until a replica other than `dead` holds a session of this page's visitor."""
+        others = {url: log for url, log in self.logs.items() if url != dead}
+        deadline = time.monotonic() + ANSWER_MS / 1000
+        while True:
+            try:
+                replica_holding(page, others)
+                return
+            except LookupError:
+                assert time.monotonic() < deadline, f"No replica took the page over from {dead}"
+                time.sleep(0.1)
+
     def restart(self, url: str) -> None:
         """Start a replica that was killed again, where nginx's configuration names it, and
         wait until it is ready."""
         self.replicas[url].wait()
-        log = self.workdir / f"restarted-{url.rpartition(':')[2]}.log"
         port = int(url.rpartition(":")[2])
-        self.replicas[url], _ = start_page(log, self.database_url, self.settings, port=port)
+        self.logs[url] = self.workdir / f"restarted-{port}.log"
+        self.replicas[url], _ = start_page(
+            self.logs[url], self.database_url, self.settings, port=port
+        )
         expect_ready(url)
 
 
@@ -100,14 +120,16 @@ def cluster(tmp_path_factory, postgres_server) -> Iterator[Cluster]:
         "STREAMLIT_SERVER_ALLOWED_HOSTS": "digits.example.org 127.0.0.1",
     }
     replicas: dict[str, Popen] = {}
+    logs: dict[str, Path] = {}
     try:
         for name in ("one", "two"):
-            server, url = start_page(workdir / f"{name}.log", database_url, settings)
-            replicas[url] = server
+            log = workdir / f"{name}.log"
+            server, url = start_page(log, database_url, settings)
+            replicas[url], logs[url] = server, log
         for url in replicas:
             expect_ready(url)
         with load_balancer(workdir / "nginx", list(replicas)) as url:
-            yield Cluster(url, replicas, database_url, workdir, settings)
+            yield Cluster(url, replicas, logs, database_url, workdir, settings)
     finally:
         for server in replicas.values():
             if server.poll() is None:
@@ -161,11 +183,12 @@ def test_a_replica_dies_and_the_page_carries_on_with_no_label_lost_or_doubled(
         browsing.get_by_role("tab", name="Draw").click()
         expect_answer(browsing, 5)
 
-        serving = cluster.serving(drawing)
+        serving = cluster.holding(drawing)
         cookies = drawing.context.cookies()
         cookie = next(cookie["value"] for cookie in cookies if cookie["name"] == VISITOR_COOKIE)
         visitor = labels_id(cookie)
         os.kill(cluster.replicas[serving].pid, signal.SIGKILL)
+        cluster.expect_taken_over(drawing, serving)
 
         # The tab that had drawn last reconnects and runs again at once: it says so in words
         # (how soon: benchmarks/bench_failover.py), still shows its drawing as saved, and
@@ -233,9 +256,10 @@ def test_a_correction_outlasts_the_replica_that_learnt_it(browser, cluster, misr
         digit_choice(page, digit.label).click()
         saved(page, digit.label)
 
-        serving = cluster.serving(page)
+        serving = cluster.holding(page)
         os.kill(cluster.replicas[serving].pid, signal.SIGKILL)
         try:
+            cluster.expect_taken_over(page, serving)
             reconnected = page.get_by_test_id("stToast").filter(
                 has_text=tabs.draw.one_digit.RECONNECTED
             )

@@ -3,18 +3,16 @@ naming this replica by host name and port, and none for the session's later runs
 
 from __future__ import annotations
 
-import re
 import socket
 
 import pytest
 
 from devtools.page import served_page, wait_for_run_to_end
 from feedback.visitor import VISITOR_COOKIE, labels_id
+from server.session_log import LINE_PATTERN
 from tests.support.browser import opened_page
 
 pytestmark = [pytest.mark.browser]
-
-SESSION_LINE = re.compile(r"Session ([0-9a-f]{8}) started on replica (\S+), visitor ([0-9a-f]{8})$")
 
 
 def test_each_session_is_logged_once_with_the_replica_that_holds_it(browser, tmp_path):
@@ -32,7 +30,7 @@ def test_each_session_is_logged_once_with_the_replica_that_holds_it(browser, tmp
     lines = [
         match.groups()
         for line in log.read_text().splitlines()
-        if (match := SESSION_LINE.search(line))
+        if (match := LINE_PATTERN.search(line))
     ]
     assert len(lines) == 2, log.read_text()[-3000:]
     (first, replica, visitor), (second, other_replica, other_visitor) = lines
