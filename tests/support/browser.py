@@ -165,6 +165,9 @@ def digit_choice(page, digit: int):
 
 
 def draw(page, digit: Digit, height: float, top: float, left: float) -> None:
-    """Draw the digit with the mouse, stroke by stroke, and wait until the drawing is sent."""
+    """Draw the digit with the mouse, stroke by stroke, on the tab in front, as a person does
+    (the mouse reaches a tab behind another only about once a second), and wait until the
+    drawing is sent."""
+    page.bring_to_front()
     digit.trace(page, canvas(page), height, top, left)
     page.wait_for_function("window.lastSendAt > window.lastPenUpAt", timeout=ANSWER_MS)
