@@ -20,6 +20,7 @@ import tabs.draw.one_digit
 import tabs.draw.shared
 from devtools import REPO_ROOT
 from feedback.settings import URL_VARIABLES
+from feedback.visitor import VISITOR_COOKIE
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Locator, Page
@@ -281,6 +282,12 @@ def wait_for_run_to_end(page: Page, timeout_ms: float = ANSWER_MS) -> None:
     expect(page.get_by_test_id("stApp")).to_have_attribute(
         "data-test-script-state", "notRunning", timeout=timeout_ms
     )
+
+
+def visitor_cookie(page: Page) -> str | None:
+    """The visitor cookie the server gave this Playwright page's browser, if any."""
+    cookies = page.context.cookies()
+    return next((c["value"] for c in cookies if c["name"] == VISITOR_COOKIE), None)
 
 
 def open_visit(browser: Browser, url: str, **context_options: object) -> Page:

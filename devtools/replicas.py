@@ -17,8 +17,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from devtools import REPO_ROOT
-from devtools.page import free_port, stop_page
-from feedback.visitor import VISITOR_COOKIE
+from devtools.page import free_port, stop_page, visitor_cookie
+from feedback.visitor import is_visitor_id
 from server.session_log import LINE_PATTERN, visitor_tag
 
 DEPLOY = REPO_ROOT / "deploy"
@@ -101,18 +101,21 @@ def replica_of(page, balancer_url: str, access_log: Path) -> str:
 
 
 def replica_holding(page, logs: Mapping[str, Path]) -> str:
-    """The URL of the replica that holds this Playwright page's Streamlit session, by the
-    line each replica logs when a session starts; `logs` gives each replica's log by its
-    URL. Where nginx sends the page's next request can be another replica: one that has
-    come back after the page's WebSocket moved away from it."""
-    cookie = next(c["value"] for c in page.context.cookies() if c["name"] == VISITOR_COOKIE)
+    """The URL of the replica that holds the sessions of this Playwright page's visitor (the
+    page's own, and those of its browser's other tabs), by the line each replica logs when a
+    session starts; `logs` gives each replica's log by its URL. Where nginx sends the page's
+    next request can be another replica: one that has come back after the page's WebSocket
+    moved away from it."""
+    cookie = visitor_cookie(page)
+    if not is_visitor_id(cookie):
+        raise LookupError("The page's browser has no visitor cookie")
     visitor = visitor_tag(cookie)
     holding = [
         url
         for url, log in logs.items()
         if any(
             (line := LINE_PATTERN.search(text)) and line.group(3) == visitor
-            for text in log.read_text().splitlines()
+            for text in log.read_text(errors="replace").splitlines()
         )
     ]
     if len(holding) != 1:

@@ -22,8 +22,13 @@ from feedback.visitor import VISITOR_COOKIE, is_visitor_id, labels_id
 SESSION_KEY = "session_log_id"
 SESSION_ID_HEX_DIGITS = 8
 LINE = "Session %s started on replica %s, visitor %s"
+NO_VISITOR = "none"  # the visitor of a session whose browser brought no visitor cookie
+VISITOR_TAG_LENGTH = 8
 # The line as read back: session id, replica (host:port), visitor.
-LINE_PATTERN = re.compile(r"Session ([0-9a-f]{8}) started on replica (\S+), visitor (\S+)$")
+LINE_PATTERN = re.compile(
+    rf"Session ([0-9a-f]{{{SESSION_ID_HEX_DIGITS}}}) started on replica (\S+), "
+    rf"visitor ([0-9a-f]{{{VISITOR_TAG_LENGTH}}}|{NO_VISITOR})$"
+)
 # Streamlit's own handler and level (`logger.level`): the line goes where Streamlit logs.
 logger = get_logger(__name__)
 
@@ -43,5 +48,5 @@ def log_session_start() -> None:
 
 
 def visitor_tag(cookie: str | None) -> str:
-    """The visitor as the line names them: the first 8 characters of their labels' id."""
-    return labels_id(cookie)[:8] if is_visitor_id(cookie) else "none"
+    """The visitor as the line names them: the first characters of their labels' id."""
+    return labels_id(cookie)[:VISITOR_TAG_LENGTH] if is_visitor_id(cookie) else NO_VISITOR

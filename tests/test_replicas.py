@@ -23,9 +23,15 @@ import tabs.draw.feedback_row
 import tabs.draw.one_digit
 import tabs.draw.shared
 from devtools.drawing import PLACEMENTS
-from devtools.page import RESET_SETTLE_MS, start_page, stop_page, wait_until_drawable
+from devtools.page import (
+    RESET_SETTLE_MS,
+    start_page,
+    stop_page,
+    visitor_cookie,
+    wait_until_drawable,
+)
 from devtools.replicas import NGINX, load_balancer, replica_holding, replica_of
-from feedback.visitor import VISITOR_COOKIE, labels_id
+from feedback.visitor import labels_id
 from server import readiness
 from tests.support.browser import (
     ANSWER_MS,
@@ -70,11 +76,12 @@ class Cluster:
         return replica_of(page, self.url, self.access_log)
 
     def holding(self, page) -> str:
-        """The replica that holds this page's session, its WebSocket's other end."""
+        """The replica that holds this page's session (and its visitor's other tabs')."""
         return replica_holding(page, self.logs)
 
     def expect_taken_over(self, page, dead: str) -> None:
-        """Wait until a replica other than `dead` holds a session of this page's visitor."""
+        """Wait until a replica other than `dead` holds a session of this page's visitor:
+        this page's, or another tab's of the same browser."""
         others = {url: log for url, log in self.logs.items() if url != dead}
         deadline = time.monotonic() + ANSWER_MS / 1000
         while True:
@@ -184,9 +191,7 @@ def test_a_replica_dies_and_the_page_carries_on_with_no_label_lost_or_doubled(
         expect_answer(browsing, 5)
 
         serving = cluster.holding(drawing)
-        cookies = drawing.context.cookies()
-        cookie = next(cookie["value"] for cookie in cookies if cookie["name"] == VISITOR_COOKIE)
-        visitor = labels_id(cookie)
+        visitor = labels_id(visitor_cookie(drawing))
         os.kill(cluster.replicas[serving].pid, signal.SIGKILL)
         cluster.expect_taken_over(drawing, serving)
 

@@ -7,9 +7,9 @@ import socket
 
 import pytest
 
-from devtools.page import served_page, wait_for_run_to_end
-from feedback.visitor import VISITOR_COOKIE, labels_id
-from server.session_log import LINE_PATTERN
+from devtools.page import served_page, visitor_cookie, wait_for_run_to_end
+from feedback.visitor import labels_id
+from server.session_log import LINE_PATTERN, NO_VISITOR
 from tests.support.browser import opened_page
 
 pytestmark = [pytest.mark.browser]
@@ -23,8 +23,7 @@ def test_each_session_is_logged_once_with_the_replica_that_holds_it(browser, tmp
             for tab in ("History", "Draw"):
                 page.get_by_role("tab", name=tab).click()
                 wait_for_run_to_end(page)
-            cookies = page.context.cookies()
-            first_visitor = next(c["value"] for c in cookies if c["name"] == VISITOR_COOKIE)
+            first_visitor = visitor_cookie(page)
         with opened_page(browser, url):
             pass
     lines = [
@@ -36,5 +35,5 @@ def test_each_session_is_logged_once_with_the_replica_that_holds_it(browser, tmp
     (first, replica, visitor), (second, other_replica, other_visitor) = lines
     port = url.rpartition(":")[2]
     assert replica == other_replica == f"{socket.gethostname()}:{port}"
-    assert visitor == labels_id(first_visitor)[:8] != other_visitor
+    assert visitor == labels_id(first_visitor)[:8] != other_visitor != NO_VISITOR
     assert first != second

@@ -69,13 +69,15 @@ def took_over(reading: DrawingReading | None, strokes: dict | None) -> None:
         # A rerun asked for meanwhile stops the run inside st.toast, before the toast is sent:
         # the session is marked as seen only once it is, so that the next run says it.
         st.toast(RECONNECTED, icon=":material/sync:")
-        try:
-            digit = open_feedback_store().saved_digit(session_id(), reading.image, strokes)
-        except (StorageUnavailable, FeedbackError):
-            digit = None  # saving it again is still stored once
-        if digit is not None:
-            st.session_state.setdefault(SAVED_KEY, {})[reading.drawing_key] = digit
     st.session_state[CANVAS_SEEN_KEY] = True
+    if reading is None:
+        return
+    try:
+        digit = open_feedback_store().saved_digit(session_id(), reading.image, strokes)
+    except (StorageUnavailable, FeedbackError):
+        return  # saving it again is still stored once
+    if digit is not None:
+        st.session_state.setdefault(SAVED_KEY, {})[reading.drawing_key] = digit
 
 
 def memory_line(reading: DigitReading | None, meant: int | None) -> None:
