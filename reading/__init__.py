@@ -278,17 +278,47 @@ def read_one_digit(
     return OneDigitReading(**vars(reading), several_digits=number)
 
 
+@dataclass(frozen=True, eq=False)  # holds arrays: compared by identity
+class SeenDrawing:
+    """A canvas drawing as the network read it, before the person's examples weigh in: all
+    the costly part of reading it, which a page can keep while the drawing stays the same."""
+
+    reading: DigitReading  # read as one digit
+    number: NumberReading | None  # read as digits side by side, when it has parts side by side
+    drawing_key: str  # names the drawing (`drawing_key`)
+
+
+def see_drawing(classifier: Classifier, rgba: np.ndarray) -> SeenDrawing | None:
+    """Read a canvas image (RGBA, any colours) with the network alone; None when nothing is
+    drawn. Ink past the limits of a number (`limits`) is refused, as it would be read as one."""
+    ink = canvas_to_ink(rgba)
+    reading = read_digit(classifier, ink)
+    if reading is None:
+        return None
+    number = read_number(classifier, ink) if layout.side_by_side(ink) else None
+    return SeenDrawing(reading, number, drawing_key(ink))
+
+
+def recall_drawing(
+    seen: SeenDrawing | None, memory: HandwritingMemory | None = None
+) -> DrawingReading | None:
+    """A drawing seen, read with the person's examples that look like it, as `read_drawing`
+    reads it; a millisecond's fraction."""
+    if seen is None:
+        return None
+    reading = seen.reading if memory is None else memory.recall(seen.reading)
+    return DrawingReading(
+        **vars(reading),
+        several_digits=number_instead(seen.number, reading),
+        drawing_key=seen.drawing_key,
+    )
+
+
 def read_drawing(
     classifier: Classifier, rgba: np.ndarray | None, memory: HandwritingMemory | None = None
 ) -> DrawingReading | None:
     """Read a canvas image (RGBA, any colours) as one digit; None when nothing is drawn."""
-    if rgba is None:
-        return None
-    ink = canvas_to_ink(rgba)
-    reading = read_one_digit(classifier, ink, memory)
-    if reading is None:
-        return None
-    return DrawingReading(**vars(reading), drawing_key=drawing_key(ink))
+    return None if rgba is None else recall_drawing(see_drawing(classifier, rgba), memory)
 
 
 def drawing_key(ink: np.ndarray) -> str:
@@ -316,7 +346,12 @@ def several_digits(
     side (`layout.side_by_side`) is read again: one digit costs no model call more."""
     if not layout.side_by_side(ink):
         return None
-    number = read_number(classifier, ink, work)
+    return number_instead(read_number(classifier, ink, work), alone)
+
+
+def number_instead(number: NumberReading | None, alone: DigitReading) -> str | None:
+    """The number read, when it is a number of two or more digits each read surely, and read
+    more surely than the same ink read `alone` as one digit; None otherwise."""
     if number is None or number.several_lines or len(number.digits) < 2:
         return None
     unsure = (d.withheld or d.doubtful or d.confidence < UNSURE_BELOW for d in number.digits)

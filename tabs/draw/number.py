@@ -26,6 +26,7 @@ from tabs.draw.shared import (
     a_digit,
     backed_by_own_label,
     canvas_picture,
+    canvas_png,
     drawing_canvas,
     examples_line,
     handwriting_memory,
@@ -170,7 +171,7 @@ def number_section(classifier: digit_model.Classifier, brush: int) -> None:
     """A wide canvas for a number; a stroke reads all its digits in one batched call and
     re-runs only this fragment."""
     drawing = drawing_canvas(NUMBER_CANVAS_WIDTH, brush, NUMBER_CANVAS_KEY)
-    rgba = canvas_picture(drawing, NUMBER_CANVAS_WIDTH)
+    rgba = canvas_picture(canvas_png(drawing), NUMBER_CANVAS_WIDTH)
     try:
         reading = None if rgba is None else read_number(classifier, canvas_to_ink(rgba))
     except TooMuchWriting as refused:

@@ -10,7 +10,14 @@ import digit_model
 from feedback.database import StorageUnavailable
 from feedback.labels import FeedbackError
 from preprocess import CANVAS_SIZE, FIELD, png_data_url
-from reading import UNSURE_BELOW, DigitReading, DrawingReading, read_drawing
+from reading import (
+    UNSURE_BELOW,
+    DigitReading,
+    DrawingReading,
+    SeenDrawing,
+    recall_drawing,
+    see_drawing,
+)
 from reading.limits import TooMuchWriting
 from tabs import charts
 from tabs.common import open_feedback_store, session_id
@@ -23,6 +30,7 @@ from tabs.draw.shared import (
     a_digit,
     backed_by_own_label,
     canvas_picture,
+    canvas_png,
     drawing_canvas,
     examples_against_said,
     examples_line,
@@ -52,6 +60,7 @@ RECONNECTED = (
     "was read again, and the labels you saved are kept."
 )
 CANVAS_SEEN_KEY = "canvas_seen"  # the drawing fragment has run in this session
+LAST_SEEN_KEY = "last_drawing_seen"  # the canvas's last PNG, and what the network saw in it
 # Keyed boxes that hold their height whether or not anything shows in them, so that a stroke
 # never moves what lies below: the answer with or without its word of doubt, the hint or a
 # warning under it, and the line about your examples.
@@ -188,6 +197,23 @@ def answer_section(reading: DrawingReading | None, strokes: dict | None = None) 
         )
 
 
+def last_seen(classifier: digit_model.Classifier, png: bytes | None) -> SeenDrawing | None:
+    """What the network saw in this drawing when the last run read it; None for another. A run
+    for the same drawing (a click on ✓ Correct, a digit picked, the "Why" toggle) reads it no
+    more: only the person's examples, which the click may have changed, weigh in again."""
+    last = st.session_state.get(LAST_SEEN_KEY)
+    if png and last is not None and last[:2] == (id(classifier), png):
+        return last[2]
+    return None
+
+
+def see(classifier: digit_model.Classifier, png: bytes, rgba: np.ndarray) -> SeenDrawing | None:
+    """Read the drawing with the network alone, and keep what it saw for the next run."""
+    seen = see_drawing(classifier, rgba)
+    st.session_state[LAST_SEEN_KEY] = None if seen is None else (id(classifier), png, seen)
+    return seen
+
+
 @st.fragment
 def drawing_section(classifier: digit_model.Classifier, brush: int) -> None:
     """Canvas and answer side by side, or one above the other on a phone; a stroke re-runs
@@ -195,11 +221,14 @@ def drawing_section(classifier: digit_model.Classifier, brush: int) -> None:
     canvas_column, answer_column = st.columns(2, gap="medium")
     with canvas_column:
         drawing = drawing_canvas(CANVAS_SIZE, brush, CANVAS_KEY)
-        rgba = canvas_picture(drawing, CANVAS_SIZE)
+        png = canvas_png(drawing)
+        seen = last_seen(classifier, png)
+        rgba = None if seen is not None else canvas_picture(png, CANVAS_SIZE)
     with answer_column:
-        memory = None if rgba is None else handwriting_memory(classifier)
         try:
-            reading = read_drawing(classifier, rgba, memory)
+            if rgba is not None:
+                seen = see(classifier, png, rgba)
+            reading = recall_drawing(seen, None if seen is None else handwriting_memory(classifier))
         except TooMuchWriting as refused:
             st.warning(str(refused), icon="✋")
             reading = None  # the answer's places stay, empty

@@ -282,13 +282,18 @@ def drawing_canvas(width: int, brush: int, key: str) -> CanvasResult:
     )
 
 
-def canvas_picture(drawing: CanvasResult, width: int) -> np.ndarray | None:
-    """The canvas's picture as RGBA pixels; None when nothing is drawn, or when what came is
-    not the PNG this canvas sends, which is said under it and never decoded."""
+def canvas_png(drawing: CanvasResult) -> bytes | None:
+    """The canvas's picture as sent, PNG bytes (checked only when decoded); None when nothing
+    is drawn, and empty when what came is not a base64 data URL at all."""
     try:
-        png = drawing.image_bytes
-    except ValueError:  # not a base64 data URL: no PNG at all
-        png = b""
+        return drawing.image_bytes
+    except ValueError:
+        return b""
+
+
+def canvas_picture(png: bytes | None, width: int) -> np.ndarray | None:
+    """A canvas's PNG (`canvas_png`) as RGBA pixels; None when nothing is drawn, or when what
+    came is not the PNG this canvas sends, which is said under it and never decoded."""
     try:
         return None if png is None else canvas_pixels(png, width)
     except CanvasRefused as refused:
