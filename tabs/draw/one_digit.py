@@ -3,6 +3,8 @@ the ten probabilities and what the model sees."""
 
 from __future__ import annotations
 
+import hashlib
+
 import numpy as np
 import streamlit as st
 
@@ -60,7 +62,7 @@ RECONNECTED = (
     "was read again, and the labels you saved are kept."
 )
 CANVAS_SEEN_KEY = "canvas_seen"  # the drawing fragment has run in this session
-LAST_SEEN_KEY = "last_drawing_seen"  # the canvas's last PNG, and what the network saw in it
+LAST_SEEN_KEY = "last_drawing_seen"  # the canvas's last PNG (a digest), what the network saw
 # Keyed boxes that hold their height whether or not anything shows in them, so that a stroke
 # never moves what lies below: the answer with or without its word of doubt, the hint or a
 # warning under it, and the line about your examples.
@@ -202,15 +204,21 @@ def last_seen(classifier: digit_model.Classifier, png: bytes | None) -> SeenDraw
     for the same drawing (a click on ✓ Correct, a digit picked, the "Why" toggle) reads it no
     more: only the person's examples, which the click may have changed, weigh in again."""
     last = st.session_state.get(LAST_SEEN_KEY)
-    if png and last is not None and last[:2] == (id(classifier), png):
+    if png and last is not None and last[:2] == (id(classifier), png_digest(png)):
         return last[2]
     return None
+
+
+def png_digest(png: bytes) -> bytes:
+    """Names a canvas's PNG in 16 bytes, so that a session keeps no copy of it."""
+    return hashlib.blake2b(png, digest_size=16).digest()
 
 
 def see(classifier: digit_model.Classifier, png: bytes, rgba: np.ndarray) -> SeenDrawing | None:
     """Read the drawing with the network alone, and keep what it saw for the next run."""
     seen = see_drawing(classifier, rgba)
-    st.session_state[LAST_SEEN_KEY] = None if seen is None else (id(classifier), png, seen)
+    kept = None if seen is None else (id(classifier), png_digest(png), seen)
+    st.session_state[LAST_SEEN_KEY] = kept
     return seen
 
 
