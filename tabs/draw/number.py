@@ -30,6 +30,8 @@ from tabs.draw.shared import (
     drawing_canvas,
     examples_line,
     handwriting_memory,
+    keep_seen,
+    last_seen,
     pieces_against_said,
     read_as,
     unreadable,
@@ -37,6 +39,7 @@ from tabs.draw.shared import (
 from tabs.draw.why import why_section
 
 NUMBER_CANVAS_KEY = "number_canvas"
+NUMBER_SEEN_KEY = "number_drawing_seen"  # what the last number drawn read as (`last_seen`)
 # What a screen reader calls the wide canvas's drawing surface.
 NUMBER_CANVAS_NAME = "Wide canvas: write a number here, digits side by side"
 NUMBER_CANVAS_WIDTH = 700  # px; fills the page on a desktop and scrolls sideways on a phone
@@ -171,12 +174,16 @@ def number_section(classifier: digit_model.Classifier, brush: int) -> None:
     """A wide canvas for a number; a stroke reads all its digits in one batched call and
     re-runs only this fragment."""
     drawing = drawing_canvas(NUMBER_CANVAS_WIDTH, brush, NUMBER_CANVAS_KEY)
-    rgba = canvas_picture(canvas_png(drawing), NUMBER_CANVAS_WIDTH)
-    try:
-        reading = None if rgba is None else read_number(classifier, canvas_to_ink(rgba))
-    except TooMuchWriting as refused:
-        st.warning(str(refused), icon="✋")
-        return
+    png = canvas_png(drawing)
+    reading = last_seen(NUMBER_SEEN_KEY, classifier, png)
+    if reading is None:
+        rgba = canvas_picture(png, NUMBER_CANVAS_WIDTH)
+        try:
+            reading = None if rgba is None else read_number(classifier, canvas_to_ink(rgba))
+        except TooMuchWriting as refused:
+            st.warning(str(refused), icon="✋")
+            return
+        keep_seen(NUMBER_SEEN_KEY, classifier, png, reading)
     if reading is None:
         with st.container(key=NUMBER_HINT_KEY):
             st.info(f"{NUMBER_HINT}\n\n{STRIP_HINT}", icon="✏️")

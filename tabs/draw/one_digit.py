@@ -3,8 +3,6 @@ the ten probabilities and what the model sees."""
 
 from __future__ import annotations
 
-import hashlib
-
 import numpy as np
 import streamlit as st
 
@@ -16,7 +14,6 @@ from reading import (
     UNSURE_BELOW,
     DigitReading,
     DrawingReading,
-    SeenDrawing,
     recall_drawing,
     see_drawing,
 )
@@ -37,6 +34,8 @@ from tabs.draw.shared import (
     examples_against_said,
     examples_line,
     handwriting_memory,
+    keep_seen,
+    last_seen,
     read_as,
     unreadable,
 )
@@ -62,7 +61,7 @@ RECONNECTED = (
     "was read again, and the labels you saved are kept."
 )
 CANVAS_SEEN_KEY = "canvas_seen"  # the drawing fragment has run in this session
-LAST_SEEN_KEY = "last_drawing_seen"  # the canvas's last PNG (a digest), what the network saw
+DRAWING_SEEN_KEY = "digit_drawing_seen"  # what the network saw in the last drawing (`last_seen`)
 # Keyed boxes that hold their height whether or not anything shows in them, so that a stroke
 # never moves what lies below: the answer with or without its word of doubt, the hint or a
 # warning under it, and the line about your examples.
@@ -199,29 +198,6 @@ def answer_section(reading: DrawingReading | None, strokes: dict | None = None) 
         )
 
 
-def last_seen(classifier: digit_model.Classifier, png: bytes | None) -> SeenDrawing | None:
-    """What the network saw in this drawing when the last run read it; None for another. A run
-    for the same drawing (a click on ✓ Correct, a digit picked, the "Why" toggle) reads it no
-    more: only the person's examples, which the click may have changed, weigh in again."""
-    last = st.session_state.get(LAST_SEEN_KEY)
-    if png and last is not None and last[:2] == (id(classifier), png_digest(png)):
-        return last[2]
-    return None
-
-
-def png_digest(png: bytes) -> bytes:
-    """Names a canvas's PNG in 16 bytes, so that a session keeps no copy of it."""
-    return hashlib.blake2b(png, digest_size=16).digest()
-
-
-def see(classifier: digit_model.Classifier, png: bytes, rgba: np.ndarray) -> SeenDrawing | None:
-    """Read the drawing with the network alone, and keep what it saw for the next run."""
-    seen = see_drawing(classifier, rgba)
-    kept = None if seen is None else (id(classifier), png_digest(png), seen)
-    st.session_state[LAST_SEEN_KEY] = kept
-    return seen
-
-
 @st.fragment
 def drawing_section(classifier: digit_model.Classifier, brush: int) -> None:
     """Canvas and answer side by side, or one above the other on a phone; a stroke re-runs
@@ -230,12 +206,13 @@ def drawing_section(classifier: digit_model.Classifier, brush: int) -> None:
     with canvas_column:
         drawing = drawing_canvas(CANVAS_SIZE, brush, CANVAS_KEY)
         png = canvas_png(drawing)
-        seen = last_seen(classifier, png)
+        seen = last_seen(DRAWING_SEEN_KEY, classifier, png)
         rgba = None if seen is not None else canvas_picture(png, CANVAS_SIZE)
     with answer_column:
         try:
             if rgba is not None:
-                seen = see(classifier, png, rgba)
+                seen = see_drawing(classifier, rgba)
+                keep_seen(DRAWING_SEEN_KEY, classifier, png, seen)
             reading = recall_drawing(seen, None if seen is None else handwriting_memory(classifier))
         except TooMuchWriting as refused:
             st.warning(str(refused), icon="✋")

@@ -13,13 +13,14 @@ given is learnt at once, saved or not.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from time import monotonic
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import streamlit as st
@@ -289,6 +290,28 @@ def canvas_png(drawing: CanvasResult) -> bytes | None:
         return drawing.image_bytes
     except ValueError:
         return b""
+
+
+def last_seen(key: str, classifier: Classifier, png: bytes | None) -> Any:
+    """What the last run of a canvas (`key`) saw in its drawing, when this drawing is the same;
+    None for another. A run for the same drawing (a click on ✓ Correct, a digit picked, the
+    "Why" toggle, a mode or tab switched) reads it no more: only the person's examples,
+    which the click may have changed, weigh in again."""
+    last = st.session_state.get(key)
+    if png and last is not None and last[:2] == (id(classifier), png_digest(png)):
+        return last[2]
+    return None
+
+
+def keep_seen(key: str, classifier: Classifier, png: bytes | None, seen: object | None) -> None:
+    """Keep what a canvas's drawing read as (`seen`, None for nothing), for `last_seen`."""
+    kept = None if seen is None or not png else (id(classifier), png_digest(png), seen)
+    st.session_state[key] = kept
+
+
+def png_digest(png: bytes) -> bytes:
+    """Names a canvas's PNG in 16 bytes, so that a session keeps no copy of it."""
+    return hashlib.blake2b(png, digest_size=16).digest()
 
 
 def canvas_picture(png: bytes | None, width: int) -> np.ndarray | None:

@@ -24,6 +24,7 @@ from tests.support.page_modes import (
     NUMBER,
     captions,
     choose,
+    counted,
     meant_field,
     metric,
     number_labels,
@@ -158,6 +159,29 @@ def test_a_number_is_confirmed_or_corrected_digit_by_digit(app, canvas, clear_di
     assert number_labels() == [(2, 2), (0, 0), (2, 2), (6, 6)]
     assert f"Saved as **{NUMBER}**" in saved_line(app)
     assert meant_field(app, "number").value == ""  # not the 2028 typed before
+
+
+def test_a_number_is_read_once_however_often_the_page_reruns(
+    app, canvas, clear_digits, monkeypatch
+):
+    reads = counted(monkeypatch, tabs.draw.number, "read_number")
+    canvas.drawings[tabs.draw.number.NUMBER_CANVAS_KEY] = written(clear_digits, NUMBER)
+    choose(app.run(), tabs.draw.shared.A_NUMBER)
+    assert reads.calls == 1
+
+    shown(app).button(key="confirm_number").click().run()
+    app.toggle(key="why_number").set_value(True).run()
+
+    assert not app.exception
+    assert f"Saved as **{NUMBER}**" in saved_line(app)
+    assert why_pictures(app) == [f"Why {digit}" for digit in NUMBER]
+    assert reads.calls == 1
+
+    canvas.drawings[tabs.draw.number.NUMBER_CANVAS_KEY] = written(clear_digits, "19")
+    app.run()  # a stroke more: another drawing, read afresh
+
+    assert metric(app, "Prediction") == "19"
+    assert reads.calls == 2
 
 
 def test_a_misread_digit_of_a_number_corrected_is_read_as_meant(
