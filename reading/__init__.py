@@ -274,7 +274,7 @@ def read_one_digit(
     reading = read_digit(classifier, ink, memory)
     if reading is None:
         return None
-    number = several_digits(classifier, ink, reading, work)
+    number = number_instead(side_by_side_number(classifier, ink, work), reading)
     return OneDigitReading(**vars(reading), several_digits=number)
 
 
@@ -295,8 +295,7 @@ def see_drawing(classifier: Classifier, rgba: np.ndarray) -> SeenDrawing | None:
     reading = read_digit(classifier, ink)
     if reading is None:
         return None
-    number = read_number(classifier, ink) if layout.side_by_side(ink) else None
-    return SeenDrawing(reading, number, drawing_key(ink))
+    return SeenDrawing(reading, side_by_side_number(classifier, ink), drawing_key(ink))
 
 
 def recall_drawing(
@@ -337,21 +336,18 @@ def drawing_key(ink: np.ndarray) -> str:
     return digest.hexdigest()
 
 
-def several_digits(
-    classifier: Classifier, ink: np.ndarray, alone: DigitReading, work: Work | None = None
-) -> str | None:
-    """The number that ink of two or more digits side by side reads as, when each digit is
-    read surely and the number more surely than the ink read `alone` as one digit (a 0 drawn
-    as two arcs reads 11, less surely than 0); None otherwise. Only ink with parts side by
-    side (`layout.side_by_side`) is read again: one digit costs no model call more."""
-    if not layout.side_by_side(ink):
-        return None
-    return number_instead(read_number(classifier, ink, work), alone)
+def side_by_side_number(
+    classifier: Classifier, ink: np.ndarray, work: Work | None = None
+) -> NumberReading | None:
+    """The ink read as a number (`read_number`) when it has parts side by side
+    (`layout.side_by_side`); None otherwise: one digit costs no model call more."""
+    return read_number(classifier, ink, work) if layout.side_by_side(ink) else None
 
 
 def number_instead(number: NumberReading | None, alone: DigitReading) -> str | None:
-    """The number read, when it is a number of two or more digits each read surely, and read
-    more surely than the same ink read `alone` as one digit; None otherwise."""
+    """The number ink reads as (`side_by_side_number`), when it is two or more digits each
+    read surely, and more surely than the ink read `alone` as one digit (a 0 drawn as two
+    arcs reads 11, less surely than 0); None otherwise."""
     if number is None or number.several_lines or len(number.digits) < 2:
         return None
     unsure = (d.withheld or d.doubtful or d.confidence < UNSURE_BELOW for d in number.digits)

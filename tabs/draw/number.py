@@ -22,16 +22,16 @@ from tabs.draw.shared import (
     BLANK,
     CONFIDENCE,
     PREDICTION,
+    LastRead,
     NumberArea,
     a_digit,
     backed_by_own_label,
     canvas_picture,
     canvas_png,
     drawing_canvas,
+    drawing_read_by,
     examples_line,
     handwriting_memory,
-    keep_seen,
-    last_seen,
     pieces_against_said,
     read_as,
     unreadable,
@@ -39,7 +39,7 @@ from tabs.draw.shared import (
 from tabs.draw.why import why_section
 
 NUMBER_CANVAS_KEY = "number_canvas"
-NUMBER_SEEN_KEY = "number_drawing_seen"  # what the last number drawn read as (`last_seen`)
+LAST_NUMBER = LastRead[NumberReading]("number_last_drawing")  # what the network read on it
 # What a screen reader calls the wide canvas's drawing surface.
 NUMBER_CANVAS_NAME = "Wide canvas: write a number here, digits side by side"
 NUMBER_CANVAS_WIDTH = 700  # px; fills the page on a desktop and scrolls sideways on a phone
@@ -175,7 +175,8 @@ def number_section(classifier: digit_model.Classifier, brush: int) -> None:
     re-runs only this fragment."""
     drawing = drawing_canvas(NUMBER_CANVAS_WIDTH, brush, NUMBER_CANVAS_KEY)
     png = canvas_png(drawing)
-    reading = last_seen(NUMBER_SEEN_KEY, classifier, png)
+    drawn = drawing_read_by(classifier, png)
+    reading = LAST_NUMBER.get(drawn)
     if reading is None:
         rgba = canvas_picture(png, NUMBER_CANVAS_WIDTH)
         try:
@@ -183,7 +184,7 @@ def number_section(classifier: digit_model.Classifier, brush: int) -> None:
         except TooMuchWriting as refused:
             st.warning(str(refused), icon="✋")
             return
-        keep_seen(NUMBER_SEEN_KEY, classifier, png, reading)
+        LAST_NUMBER.keep(drawn, reading)
     if reading is None:
         with st.container(key=NUMBER_HINT_KEY):
             st.info(f"{NUMBER_HINT}\n\n{STRIP_HINT}", icon="✏️")

@@ -14,6 +14,7 @@ from reading import (
     UNSURE_BELOW,
     DigitReading,
     DrawingReading,
+    SeenDrawing,
     recall_drawing,
     see_drawing,
 )
@@ -26,16 +27,16 @@ from tabs.draw.shared import (
     BLANK,
     CONFIDENCE,
     PREDICTION,
+    LastRead,
     a_digit,
     backed_by_own_label,
     canvas_picture,
     canvas_png,
     drawing_canvas,
+    drawing_read_by,
     examples_against_said,
     examples_line,
     handwriting_memory,
-    keep_seen,
-    last_seen,
     read_as,
     unreadable,
 )
@@ -61,7 +62,7 @@ RECONNECTED = (
     "was read again, and the labels you saved are kept."
 )
 CANVAS_SEEN_KEY = "canvas_seen"  # the drawing fragment has run in this session
-DRAWING_SEEN_KEY = "digit_drawing_seen"  # what the network saw in the last drawing (`last_seen`)
+LAST_DRAWING = LastRead[SeenDrawing]("digit_last_drawing")  # what the network saw in it
 # Keyed boxes that hold their height whether or not anything shows in them, so that a stroke
 # never moves what lies below: the answer with or without its word of doubt, the hint or a
 # warning under it, and the line about your examples.
@@ -206,14 +207,17 @@ def drawing_section(classifier: digit_model.Classifier, brush: int) -> None:
     with canvas_column:
         drawing = drawing_canvas(CANVAS_SIZE, brush, CANVAS_KEY)
         png = canvas_png(drawing)
-        seen = last_seen(DRAWING_SEEN_KEY, classifier, png)
-        rgba = None if seen is not None else canvas_picture(png, CANVAS_SIZE)
+        drawn = drawing_read_by(classifier, png)
+        seen = LAST_DRAWING.get(drawn)
+        # Decoded here, under the canvas, where a picture refused is said; a drawing seen is not.
+        rgba = canvas_picture(png, CANVAS_SIZE) if seen is None else None
     with answer_column:
         try:
-            if rgba is not None:
+            if seen is None and rgba is not None:
                 seen = see_drawing(classifier, rgba)
-                keep_seen(DRAWING_SEEN_KEY, classifier, png, seen)
-            reading = recall_drawing(seen, None if seen is None else handwriting_memory(classifier))
+                LAST_DRAWING.keep(drawn, seen)
+            pictured = seen is not None or rgba is not None
+            reading = recall_drawing(seen, handwriting_memory(classifier) if pictured else None)
         except TooMuchWriting as refused:
             st.warning(str(refused), icon="✋")
             reading = None  # the answer's places stay, empty

@@ -14,7 +14,7 @@ from reading import NumberReading, read_number, recall_number
 from reading.photo import FILE_EXTENSIONS, Photo, PhotoBusy, PhotoError, read_upload
 from tabs import charts
 from tabs.draw.number import number_answer
-from tabs.draw.shared import handwriting_memory
+from tabs.draw.shared import LastRead, handwriting_memory
 
 if TYPE_CHECKING:
     from streamlit.runtime.uploaded_file_manager import UploadedFile
@@ -34,7 +34,8 @@ PHOTO_UPLOAD_KEY = "photo_upload"
 PHOTO_PICTURE_KEY = "photo_picture"  # the picture as read, boxes drawn on it
 PHOTO_RESULT_KEY = "photo_result"  # the picture and what was read on it...
 PHOTO_ANSWER_KEY = "photo_answer"  # ...which goes first on a phone
-PHOTO_READING_KEY = "photo_reading"  # (file id, what was read), so reruns do not read it again
+# What was read on the last upload (by its file id), or why it could not be.
+LAST_UPLOAD = LastRead[tuple[Photo, NumberReading | None] | PhotoError]("photo_reading")
 
 
 def upload_reading(
@@ -45,19 +46,19 @@ def upload_reading(
     Raises PhotoError, with a message for the person, for a file that is not a usable picture;
     that too is kept, so a bad file is not decoded again on every rerun. "Busy" is not kept.
     """
-    kept = st.session_state.get(PHOTO_READING_KEY)
-    if kept is None or kept[0] != upload.file_id:
+    read = LAST_UPLOAD.get(upload.file_id)
+    if read is None:
         try:
             photo = read_upload(upload.getvalue())
-            kept = (upload.file_id, (photo, read_number(classifier, photo.ink)))
+            read = (photo, read_number(classifier, photo.ink))
         except PhotoBusy:
             raise
         except PhotoError as error:
-            kept = (upload.file_id, error)
-        st.session_state[PHOTO_READING_KEY] = kept
-    if isinstance(kept[1], PhotoError):
-        raise kept[1]
-    return kept[1]
+            read = error
+        LAST_UPLOAD.keep(upload.file_id, read)
+    if isinstance(read, PhotoError):
+        raise read
+    return read
 
 
 def outlined(photo: Photo, reading: NumberReading | None) -> np.ndarray:
@@ -83,7 +84,7 @@ def photo_section(classifier: digit_model.Classifier) -> None:
         help=PHOTO_HINT,
     )
     if upload is None:
-        st.session_state.pop(PHOTO_READING_KEY, None)
+        LAST_UPLOAD.keep(None, None)
         st.info(PHOTO_HINT, icon="📷")
         return
     try:

@@ -1,5 +1,5 @@
 """What the Draw tab's modes share: their names, the answer's words, the person's examples,
-the canvas, and the visit's settings.
+the canvas, what each mode last read, and the visit's settings.
 
 The person's examples are their saved labels not forgotten, the latest a memory holds: every
 tab and visit of the same visitor (cookie) builds its memory from the database, on any
@@ -17,10 +17,10 @@ import hashlib
 import logging
 import math
 import threading
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 from time import monotonic
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Generic, Literal, TypeVar
 
 import numpy as np
 import streamlit as st
@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from streamlit_drawable_canvas import CanvasResult
 
 logger = logging.getLogger(__name__)
+Read = TypeVar("Read")  # what a mode reads from its input (`LastRead`)
 ONE_DIGIT, A_NUMBER, A_PHOTO = "One digit", "A number", "A photo"
 NumberArea = Literal["number", "photo"]  # where a number is read: on the wide canvas, or a photo
 BLANK = "—"  # the answer's metrics before anything is drawn
@@ -292,26 +293,28 @@ def canvas_png(drawing: CanvasResult) -> bytes | None:
         return b""
 
 
-def last_seen(key: str, classifier: Classifier, png: bytes | None) -> Any:
-    """What the last run of a canvas (`key`) saw in its drawing, when this drawing is the same;
-    None for another. A run for the same drawing (a click on ✓ Correct, a digit picked, the
-    "Why" toggle, a mode or tab switched) reads it no more: only the person's examples,
-    which the click may have changed, weigh in again."""
-    last = st.session_state.get(key)
-    if png and last is not None and last[:2] == (id(classifier), png_digest(png)):
-        return last[2]
-    return None
+class LastRead(Generic[Read]):
+    """What a mode last read from its input (a canvas's drawing, an upload), kept in the
+    session under `key`: a run for the same input (a click under the answer, a toggle, a mode
+    or tab switched) reads it no more. The person's examples are weighed in on every run."""
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+
+    def get(self, source: Hashable) -> Read | None:
+        """What was read from `source`, if it is the input read last; None otherwise."""
+        kept = st.session_state.get(self.key)
+        return kept[1] if source is not None and kept is not None and kept[0] == source else None
+
+    def keep(self, source: Hashable, read: Read | None) -> None:
+        """Keep what was read from `source` (None: nothing to keep) in place of the last."""
+        st.session_state[self.key] = None if source is None or read is None else (source, read)
 
 
-def keep_seen(key: str, classifier: Classifier, png: bytes | None, seen: object | None) -> None:
-    """Keep what a canvas's drawing read as (`seen`, None for nothing), for `last_seen`."""
-    kept = None if seen is None or not png else (id(classifier), png_digest(png), seen)
-    st.session_state[key] = kept
-
-
-def png_digest(png: bytes) -> bytes:
-    """Names a canvas's PNG in 16 bytes, so that a session keeps no copy of it."""
-    return hashlib.blake2b(png, digest_size=16).digest()
+def drawing_read_by(classifier: Classifier, png: bytes | None) -> Hashable:
+    """Names a canvas's drawing as this model reads it: the model and a digest of the PNG, so
+    that the session keeps no copy of it; None when nothing is drawn."""
+    return None if not png else (classifier, hashlib.blake2b(png, digest_size=16).digest())
 
 
 def canvas_picture(png: bytes | None, width: int) -> np.ndarray | None:

@@ -15,7 +15,6 @@ from streamlit.runtime.scriptrunner_utils.exceptions import RerunException
 from streamlit.runtime.scriptrunner_utils.script_requests import RerunData
 from streamlit.testing.v1 import AppTest
 
-import digit_model
 import tabs.common
 import tabs.draw
 import tabs.draw.feedback_row
@@ -38,6 +37,7 @@ from tests.support.page_app import (
     stored_labels,
     words_under,
 )
+from tests.support.page_modes import counted
 
 LOAD_S = 30  # the most a test waits for a memory loading on a thread of its own
 
@@ -356,33 +356,25 @@ def test_a_change_the_database_cannot_keep_says_what_is_still_saved(
     assert [label.true_digit for label in stored_labels(feedback_database)] == [9]
 
 
-def test_a_click_under_the_drawing_on_show_does_not_read_it_again(
+def test_a_click_under_an_answer_does_not_read_its_drawing_again(
     app, canvas, clear_digits, monkeypatch
 ):
-    calls = []
-    read_all = digit_model.Classifier.read_all
-
-    def counted(self, *args, **kwargs):
-        calls.append(len(args[0]))
-        return read_all(self, *args, **kwargs)
-
-    monkeypatch.setattr(digit_model.Classifier, "read_all", counted)
+    reads = counted(monkeypatch, tabs.draw.one_digit, "see_drawing")
     canvas.drawing = drawing(clear_digits[3])
     app.run()
-    read = len(calls)
-    assert read >= 1
+    assert reads.calls == 1
 
     confirm_button(app).click().run()  # the same drawing, now labelled: read with its label
 
     assert any("Saved as a 3." in caption.value for caption in app.caption)
     assert "Read with your label." in hints(app)
-    assert len(calls) == read
+    assert reads.calls == 1
 
     canvas.drawing = drawing(clear_digits[1], PLACEMENTS[1])  # a new drawing is read afresh
     app.run()
 
     assert answer(app) == "1"
-    assert len(calls) > read
+    assert reads.calls == 2
 
 
 def test_a_new_stroke_makes_a_new_drawing_to_label(app, canvas, clear_digits, feedback_database):

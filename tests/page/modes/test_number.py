@@ -174,6 +174,8 @@ def test_a_number_is_read_once_however_often_the_page_reruns(
 
     assert not app.exception
     assert f"Saved as **{NUMBER}**" in saved_line(app)
+    # Read again with the person's examples, which the click changed: its own digits now.
+    assert "Read with your examples." in [caption.value for caption in shown(app).caption]
     assert why_pictures(app) == [f"Why {digit}" for digit in NUMBER]
     assert reads.calls == 1
 
