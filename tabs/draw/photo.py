@@ -84,7 +84,7 @@ def photo_section(classifier: digit_model.Classifier) -> None:
         help=PHOTO_HINT,
     )
     if upload is None:
-        LAST_UPLOAD.keep(None, None)
+        LAST_UPLOAD.forget()
         st.info(PHOTO_HINT, icon="📷")
         return
     try:

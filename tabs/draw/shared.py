@@ -310,6 +310,10 @@ class LastRead(Generic[Read]):
         """Keep what was read from `source` (None: nothing to keep) in place of the last."""
         st.session_state[self.key] = None if source is None or read is None else (source, read)
 
+    def forget(self) -> None:
+        """Keep nothing: the input is gone (an upload removed)."""
+        st.session_state.pop(self.key, None)
+
 
 def drawing_read_by(classifier: Classifier, png: bytes | None) -> Hashable:
     """Names a canvas's drawing as this model reads it: the model and a digest of the PNG, so
