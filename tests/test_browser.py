@@ -130,6 +130,31 @@ def test_two_digits_drawn_on_the_one_digit_canvas_point_to_a_number(page, clear_
     expect_blank(page)
 
 
+# At the next pen-up, asks for the next frame and notes whether the page had sent anything
+# since the pen went up by the time that frame is drawn (with RECORD_SENDS).
+WATCH_NEXT_FRAME = """() => {
+  window.sentBeforeFrame = null;
+  window.addEventListener("pointerup", () => requestAnimationFrame(() => {
+    window.sentBeforeFrame = window.lastSendAt > window.lastPenUpAt;
+  }), {capture: true, once: true});
+}"""
+
+
+def test_a_stroke_is_sent_before_the_browser_draws_its_next_frame(page, clear_digits):
+    """The drawing goes to the server in the pen-up's own task: not from a timer, which the
+    browser runs after a pen-up only once it has drawn a frame."""
+    expect_blank(page)
+    page.evaluate(WATCH_NEXT_FRAME)
+
+    draw(page, clear_digits[1], *PLACEMENTS[0])
+    page.wait_for_function("window.sentBeforeFrame !== null", timeout=ANSWER_MS)
+    assert page.evaluate("window.sentBeforeFrame")
+    expect_answer(page, 1, timeout=FIRST_ANSWER_MS)
+
+    canvas_control(page, tabs.draw.shared.CLEAR_TEXT).click()
+    expect_blank(page)
+
+
 def test_undo_redo_and_clear_are_always_shown_and_large_enough_for_a_finger(page):
     page.mouse.move(0, 0)  # nothing hovers over the canvas
     for name in ("Undo", "Redo", tabs.draw.shared.CLEAR_TEXT):
