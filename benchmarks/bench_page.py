@@ -90,6 +90,7 @@ from devtools.page import (
     wait_until_drawable,
 )
 from devtools.timing import p50_p90, timed
+from feedback.rate_limit import SAVES
 from preprocess import canvas_to_ink, png_data_url
 from reading import read_digits
 from training.canvas_drawings import random_drawings
@@ -505,6 +506,13 @@ def main() -> None:
         "--phone-screenshot", type=Path, help="save a 390x844 phone screen after a stroke (PNG)"
     )
     args = parser.parse_args()
+    if args.strokes > SAVES.per_visitor:
+        # Each later stroke's answer is confirmed, and the visit's saves past the limit are
+        # refused: the benchmark would wait for a "Saved" that never comes.
+        parser.error(
+            f"--strokes is at most {SAVES.per_visitor}: each answer is confirmed, and a visitor "
+            f"saves at most {SAVES.per_visitor} labels a minute (feedback/rate_limit.py)"
+        )
 
     report("Server work per stroke (inside a Streamlit script run)", measure_server(args.samples))
     if args.skip_browser:
