@@ -130,8 +130,8 @@ def test_two_digits_drawn_on_the_one_digit_canvas_point_to_a_number(page, clear_
     expect_blank(page)
 
 
-# At the next pen-up, asks for the next frame and notes whether the page had sent anything
-# since the pen went up by the time that frame is drawn (with RECORD_SENDS).
+# At the next pointer-up, asks for the next frame and notes whether the page had sent
+# anything since by the time that frame is drawn (with RECORD_SENDS).
 WATCH_NEXT_FRAME = """() => {
   window.sentBeforeFrame = null;
   window.addEventListener("pointerup", () => requestAnimationFrame(() => {
@@ -140,16 +140,27 @@ WATCH_NEXT_FRAME = """() => {
 }"""
 
 
-def test_a_stroke_is_sent_before_the_browser_draws_its_next_frame(page, clear_digits):
-    """The drawing goes to the server in the pen-up's own task: not from a timer, which the
-    browser runs after a pen-up only once it has drawn a frame."""
+def sent_before_next_frame(page) -> bool:
+    """Whether the page sent something after the pointer-up WATCH_NEXT_FRAME watched for,
+    before the browser drew its next frame."""
+    page.wait_for_function("window.sentBeforeFrame !== null", timeout=ANSWER_MS)
+    return page.evaluate("window.sentBeforeFrame")
+
+
+def test_a_stroke_and_a_label_are_sent_before_the_browser_draws_its_next_frame(page, clear_digits):
+    """The drawing, and then the click on ✓ Correct, go to the server in the pointer-up's own
+    task: not from a timer, which the browser runs after a click or a pen-up only once it has
+    drawn a frame."""
     expect_blank(page)
     page.evaluate(WATCH_NEXT_FRAME)
-
     draw(page, clear_digits[1], *PLACEMENTS[0])
-    page.wait_for_function("window.sentBeforeFrame !== null", timeout=ANSWER_MS)
-    assert page.evaluate("window.sentBeforeFrame")
+    assert sent_before_next_frame(page)
     expect_answer(page, 1, timeout=FIRST_ANSWER_MS)
+
+    page.evaluate(WATCH_NEXT_FRAME)
+    page.get_by_role("button", name=tabs.draw.feedback_row.CONFIRM_TEXT).click()
+    assert sent_before_next_frame(page)
+    expect(page.get_by_text("Saved as a 1.")).to_be_visible(timeout=ANSWER_MS)
 
     canvas_control(page, tabs.draw.shared.CLEAR_TEXT).click()
     expect_blank(page)

@@ -14,6 +14,7 @@ from tabs.draw import page_head
 
 FILLED = {  # each file, as the page gets it
     "page.css": page_head.PAGE_STYLE,
+    "at_once.js": page_head.AT_ONCE_SCRIPT,
     "canvas.js": page_head.CANVAS_SCRIPT,
     "announcer.js": page_head.ANNOUNCER_SCRIPT,
     "focus.js": page_head.FOCUS_SCRIPT,

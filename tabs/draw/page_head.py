@@ -66,6 +66,7 @@ PAGE_STYLE = filled(
     number_hint=NUMBER_HINT_KEY,
     narrow_page=NARROW_PAGE,
 )
+AT_ONCE_SCRIPT = filled("at_once.js", confirm_key=CONFIRM_KEY, pick_key=PICK_KEY)
 CANVAS_SCRIPT = filled(
     "canvas.js",
     canvas_key=CANVAS_KEY,
@@ -93,7 +94,9 @@ FOCUS_SCRIPT = filled(
     every_ms=REFOCUS_EVERY_MS,
     within_ms=REFOCUS_WITHIN_MS,
 )
-# The style first, then the scripts: all of it one element of the page (see webapp.main).
+# The style first, then the scripts (the canvas's uses at_once.js's): all of it one element
+# of the page (see webapp.main).
 PAGE_HEAD = f'<style id="{STYLE_ID}">\n{PAGE_STYLE}</style>' + "".join(
-    f"<script>\n{script}</script>" for script in (CANVAS_SCRIPT, ANNOUNCER_SCRIPT, FOCUS_SCRIPT)
+    f"<script>\n{script}</script>"
+    for script in (AT_ONCE_SCRIPT, CANVAS_SCRIPT, ANNOUNCER_SCRIPT, FOCUS_SCRIPT)
 )

@@ -120,22 +120,9 @@
     if (this.closest(canvases)) equip(root);
     return root;
   };
-  // Streamlit sends what a component set from a zero-delay timer, and after a pen-up the
-  // browser runs no timer until it has drawn the next frame: up to a frame's time later. So
-  // such a timer set while the drawing is handed over runs as soon as the hand-over ends.
-  const send = (host) => {
-    const timer = window.setTimeout;
-    const now = [];
-    window.setTimeout = (callback, delay, ...rest) =>
-      delay ? timer(callback, delay, ...rest) : (now.push(() => callback(...rest)), 0);
-    try {
-      host.shadowRoot
-        .querySelector('button[aria-label="Update the app with this drawing"]')?.click();
-    } finally {
-      window.setTimeout = timer;
-    }
-    for (const callback of now) callback();
-  };
+  // Streamlit sends the drawing from a zero-delay timer: run at once (at_once.js).
+  const send = (host) => window.digitAtOnce(() => host.shadowRoot
+    .querySelector('button[aria-label="Update the app with this drawing"]')?.click());
   const pending = new Map();  // mode area -> the canvas host whose drawing waits for its run
   const stale = new CSSStyleSheet();
   // Hidden and dimmed only once the answer is late: an answer on time replaces the old one
