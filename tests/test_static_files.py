@@ -3,6 +3,7 @@ filled in as the page gets them, each script parses as JavaScript and each style
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -87,3 +88,92 @@ def test_each_style_sheet_parses_as_css(name):
 )
 def test_the_css_check_finds_what_would_not_parse(broken):
     assert css_problems(broken)
+
+
+# at_once.js run under Node, with a fake clock for the page's timers and the window, document
+# and root it listens on; prints what each case gave, as JSON.
+AT_ONCE_CASES = r"""
+const pending = new Map();  // the fake clock's timers, in the order set
+let nextId = 1;
+globalThis.window = globalThis;
+window.setTimeout = (callback, delay, ...rest) => {
+  pending.set(nextId, () => callback(...rest));
+  return nextId++;
+};
+window.clearTimeout = (id) => pending.delete(id);
+const fakeSetTimeout = window.setTimeout;
+const reported = [];
+globalThis.reportError = (error) => reported.push(error.message);
+const listeners = {window: {}, root: {}};
+const listen = (where) => (type, listener) => { listeners[where][type] = listener; };
+window.addEventListener = listen("window");
+globalThis.document = {getElementById: () => ({addEventListener: listen("root")})};
+const tick = () => {  // the clock goes on: every timer set runs, in order
+  for (const [id, run] of pending) { pending.delete(id); run(); }
+};
+const onRow = {target: {closest: () => ({})}};  // an event on the feedback row
+
+eval(SCRIPT);
+const cases = {};
+let log = [];
+window.digitAtOnce(() => {
+  setTimeout(() => log.push("zero"));
+  setTimeout(() => log.push("later"), 10);
+});
+cases.atOnce = [...log];
+tick();
+cases.afterTick = log;
+
+log = [];
+window.digitAtOnce(() => {
+  setTimeout(() => log.push("a"));
+  window.digitAtOnce(() => setTimeout(() => log.push("b")));
+  setTimeout(() => log.push("c"));
+});
+cases.nested = log;
+
+log = [];
+window.digitAtOnce(() => {
+  setTimeout(() => { throw new Error("broken"); });
+  setTimeout(() => log.push("after"));
+  clearTimeout(setTimeout(() => log.push("cleared")));
+});
+tick();
+cases.thrownAndCleared = [log, reported];
+
+log = [];
+listeners.window.click(onRow);
+setTimeout(() => log.push("handler"));
+listeners.root.click(onRow);
+cases.click = [...log];
+tick();
+cases.clickAfterTick = log;
+
+log = [];
+listeners.window.click(onRow);
+setTimeout(() => log.push("handler"));
+tick();
+cases.clickNeverAtRoot = log;
+cases.restored = window.setTimeout === fakeSetTimeout;
+console.log(JSON.stringify(cases));
+"""
+
+
+def test_at_once_runs_the_zero_delay_timers_set_during_a_hand_over_or_a_click_once(node, tmp_path):
+    """Each zero-delay timer set while a stroke is handed over, or while a click on the feedback
+    row is handled, runs once, as soon as that is over: a nested hand-over, a timer that
+    throws or one cleared first lose no other; later timers keep their time; a click that
+    never reaches the root still ends its catch."""
+    harness = tmp_path / "at_once_cases.js"
+    script = json.dumps(page_head.AT_ONCE_SCRIPT)
+    harness.write_text(f"const SCRIPT = {script};\n{AT_ONCE_CASES}", encoding="utf-8")
+    ran = subprocess.run([node, str(harness)], capture_output=True, text=True, check=True)
+    cases = json.loads(ran.stdout)
+    assert cases["atOnce"] == ["zero"]
+    assert cases["afterTick"] == ["zero", "later"]
+    assert cases["nested"] == ["a", "b", "c"]
+    assert cases["thrownAndCleared"] == [["after"], ["broken"]]
+    assert cases["click"] == ["handler"]
+    assert cases["clickAfterTick"] == ["handler"]
+    assert cases["clickNeverAtRoot"] == ["handler"]
+    assert cases["restored"]

@@ -94,8 +94,7 @@ FOCUS_SCRIPT = filled(
     every_ms=REFOCUS_EVERY_MS,
     within_ms=REFOCUS_WITHIN_MS,
 )
-# The style first, then the scripts (the canvas's uses at_once.js's): all of it one element
-# of the page (see webapp.main).
+# The style first, then the scripts: all of it one element of the page (see webapp.main).
 PAGE_HEAD = f'<style id="{STYLE_ID}">\n{PAGE_STYLE}</style>' + "".join(
     f"<script>\n{script}</script>"
     for script in (AT_ONCE_SCRIPT, CANVAS_SCRIPT, ANNOUNCER_SCRIPT, FOCUS_SCRIPT)
