@@ -166,6 +166,37 @@ def test_a_stroke_and_a_label_are_sent_before_the_browser_draws_its_next_frame(p
     expect_blank(page)
 
 
+# Counts, in window.drawingsSent, the messages the page sends that carry a canvas's picture
+# (a PNG data URL); run before the page's own scripts.
+COUNT_DRAWINGS_SENT = """
+window.drawingsSent = 0;
+const sendMessage = WebSocket.prototype.send;
+WebSocket.prototype.send = function (message, ...rest) {
+  const text = typeof message === "string" ? message : new TextDecoder().decode(message);
+  if (text.includes("data:image/png;base64,")) window.drawingsSent += 1;
+  return sendMessage.call(this, message, ...rest);
+};
+"""
+
+
+def test_a_fresh_visit_sends_its_blank_canvas_once_before_the_first_stroke(
+    browser, app_url, clear_digits
+):
+    """Once the page is idle, the untouched canvas sends its blank drawing, once: the first
+    stroke's run is then not the visit's first, which is the slowest, on the server and in the
+    browser. Nothing on show changes."""
+    with opened_page(browser, app_url, COUNT_DRAWINGS_SENT, viewport=DESKTOP) as page:
+        page.wait_for_function("window.drawingsSent > 0", timeout=FIRST_ANSWER_MS)
+        wait_for_run_to_end(page)
+        page.wait_for_timeout(SETTLE_MS)
+        assert page.evaluate("window.drawingsSent") == 1
+        expect_blank(page)
+        expect(page.get_by_test_id("stToast")).to_have_count(0)
+
+        draw(page, clear_digits[4], *PLACEMENTS[0])
+        expect_answer(page, 4, timeout=ANSWER_MS)
+
+
 def test_undo_redo_and_clear_are_always_shown_and_large_enough_for_a_finger(page):
     page.mouse.move(0, 0)  # nothing hovers over the canvas
     for name in ("Undo", "Redo", tabs.draw.shared.CLEAR_TEXT):

@@ -32,6 +32,7 @@ REFOCUS_AFTER_MS = 300  # a control that lost the focus to a run gets it back th
 REFOCUS_EVERY_MS = 100  # and again whenever the run's redrawing drops it,
 REFOCUS_WITHIN_MS = 3000  # until this long after it was lost
 STALE_AFTER_MS = 150  # an answer later than this after pen-up is hidden until it comes
+WARM_WITHIN_MS = 500  # a canvas not drawn on sends its blank drawing this long after a run
 
 
 def filled(name: str, **values: object) -> str:
@@ -79,6 +80,7 @@ CANVAS_SCRIPT = filled(
     narrow_page=NARROW_PAGE,
     mode_areas=MODE_AREA_SELECTOR,
     stale_after_ms=f"{STALE_AFTER_MS}ms",
+    warm_within_ms=WARM_WITHIN_MS,
 )
 ANNOUNCER_SCRIPT = filled(
     "announcer.js",

@@ -29,6 +29,9 @@
  * what the run changed in the mode, where a busy page took the whole run in at once and
  * never showed it running. A drawing sent as the connection failed gets no run: once the
  * page is connected again (to another replica, say), it is sent again.
+ * A visit's first run of a mode's drawing code is its slowest, on the server and in the
+ * browser: once the page is idle, a canvas nobody has drawn on yet sends its blank drawing,
+ * once, so that the first stroke's run is not the first.
  *
  * Read once by tabs/draw/page_head.py, which leaves this comment out of the page and fills
  * in each $placeholder (string.Template: a `$` of the file's own is written `$$`).
@@ -92,7 +95,10 @@
     const wide = root.host.closest(".st-key-$number_canvas_key");
     root.adoptedStyleSheets = [...root.adoptedStyleSheets, controls, ...(wide ? [swipeStrip] : [])];
     name(root);
-    new MutationObserver(() => name(root)).observe(root, {childList: true, subtree: true});
+    new MutationObserver(() => {
+      name(root);
+      idle(warmUp);
+    }).observe(root, {childList: true, subtree: true});
     if (!wide) return;
     root.addEventListener("click", (event) => {
       if (event.target.closest?.('button[aria-label="$clear_label"]')) {
@@ -121,8 +127,9 @@
     return root;
   };
   // Streamlit sends the drawing from a zero-delay timer: run at once (at_once.js).
-  const send = (host) => window.digitAtOnce(() => host.shadowRoot
-    .querySelector('button[aria-label="Update the app with this drawing"]')?.click());
+  const sendButton = (host) =>
+    host.shadowRoot?.querySelector('button[aria-label="Update the app with this drawing"]');
+  const send = (host) => window.digitAtOnce(() => sendButton(host)?.click());
   const pending = new Map();  // mode area -> the canvas host whose drawing waits for its run
   const stale = new CSSStyleSheet();
   // Hidden and dimmed only once the answer is late: an answer on time replaces the old one
@@ -158,6 +165,28 @@
     }
     pending.clear();
   };
+  // Once a run has ended and the page is idle, each canvas not yet drawn on sends its blank
+  // drawing once: its run changes nothing on show.
+  const warmed = new Set();  // the canvas areas' keys whose blank drawing was sent
+  const touched = new WeakSet();  // canvas hosts a stroke began on
+  const warmUp = () => {
+    if (!connected || state("script") === "running") return;  // a run's end asks again
+    for (const area of document.querySelectorAll(canvases)) {
+      const host = [...area.querySelectorAll("*")].find((node) => node.shadowRoot);
+      const key = area.matches(".st-key-$canvas_key") ? "$canvas_key" : "$number_canvas_key";
+      if (!host || !sendButton(host) || touched.has(host) || warmed.has(key)) continue;
+      warmed.add(key);
+      send(host);
+    }
+  };
+  let idleAsked = false;
+  const idle = (act) => {
+    if (idleAsked) return;
+    idleAsked = true;
+    const run = () => { idleAsked = false; act(); };
+    if (window.requestIdleCallback) requestIdleCallback(run, {timeout: $warm_within_ms});
+    else setTimeout(run, $warm_within_ms);
+  };
   // Streamlit's own marks on its root say whether a run goes on and whether it is connected.
   const app = document.querySelector('[data-testid="stApp"]');
   const state = (name) => app?.getAttribute(`data-test-$${name}-state`);
@@ -172,17 +201,28 @@
       // of a change says a run went on.
       const ended = changes.some((change) => change.oldValue === "running");
       if (state("script") === "running") runSeen = true;
-      else if ((runSeen || ended) && connected) answered();
+      else {
+        if ((runSeen || ended) && connected) answered();
+        if (connected) idle(warmUp);
+      }
     }).observe(app, {
       attributes: true,
       attributeOldValue: true,
       attributeFilter: ["data-test-script-state", "data-test-connection-state"],
     });
   }
-  document.addEventListener("pointerup", (event) => {
+  const drawnOn = (event) => {
     const surface = event.composedPath().find((node) => node.matches?.("$surface"));
     const host = surface?.getRootNode().host;
-    if (!host?.closest(canvases)) return;
+    return host?.closest(canvases) ? host : null;
+  };
+  document.addEventListener("pointerdown", (event) => {
+    const host = drawnOn(event);
+    if (host) touched.add(host);
+  }, true);
+  document.addEventListener("pointerup", (event) => {
+    const host = drawnOn(event);
+    if (!host) return;
     // A run going on now is the last drawing's, cut short for this one or not: the wait ends
     // with it either way.
     runSeen = state("script") === "running";

@@ -36,10 +36,12 @@ WebSocket.prototype.send = function (...message) {
 
 
 @contextmanager
-def opened_page(browser, url: str, **context_options) -> Iterator:
-    """The page in a browser context of its own (a visit of its own), its canvas ready."""
+def opened_page(browser, url: str, *scripts: str, **context_options) -> Iterator:
+    """The page in a browser context of its own (a visit of its own), its canvas ready; each
+    of `scripts` runs in it before the page's own."""
     context = browser.new_context(**context_options)
-    context.add_init_script(RECORD_SENDS)
+    for script in (RECORD_SENDS, *scripts):
+        context.add_init_script(script)
     page = context.new_page()
     try:
         page.goto(url)
