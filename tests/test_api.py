@@ -26,6 +26,7 @@ from devtools.pictures import encoded, png
 from server import api, served_model
 from tests.support import event_loop
 from tests.support.api import FIRST_ANSWER_S, form, post
+from tests.support.browser import DESKTOP
 from tests.support.http import served
 from tests.support.pictures import (
     CELL,
@@ -246,7 +247,7 @@ def test_requests_at_the_same_time_as_a_person_drawing_all_read_right(
     pictures = [
         (label, png(drawn_digit(digit, "red on white"))) for label, digit in clear_digits.items()
     ]
-    context = browser.new_context(viewport={"width": 1000, "height": 1000})
+    context = browser.new_context(viewport=DESKTOP)
     page = context.new_page()
     page.goto(app_url)
     wait_until_drawable(page, timeout_ms=FIRST_ANSWER_S * 1000)

@@ -27,6 +27,7 @@ from devtools.page import RESET_SETTLE_MS, wait_for_run_to_end
 from tabs import charts
 from tests.support.browser import (
     ANSWER_MS,
+    DESKTOP,
     FIRST_ANSWER_MS,
     MEMORY_LINE,
     PHONE,
@@ -57,9 +58,6 @@ SHOWN_OPACITY = """(element) => {
   }
   return opacity;
 }"""
-
-
-DESKTOP = {"width": 1000, "height": 1000}
 
 
 @pytest.fixture(scope="module")

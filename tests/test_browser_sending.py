@@ -13,6 +13,7 @@ from devtools.drawing import PLACEMENTS
 from devtools.page import wait_for_run_to_end
 from tests.support.browser import (
     ANSWER_MS,
+    DESKTOP,
     FIRST_ANSWER_MS,
     SETTLE_MS,
     canvas_control,
@@ -24,8 +25,6 @@ from tests.support.browser import (
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres]
-
-DESKTOP = {"width": 1000, "height": 1000}
 
 
 @pytest.fixture(scope="module")

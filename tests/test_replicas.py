@@ -35,6 +35,7 @@ from feedback.visitor import labels_id
 from server import readiness
 from tests.support.browser import (
     ANSWER_MS,
+    DESKTOP,
     FIRST_ANSWER_MS,
     MEMORY_LINE,
     answer,
@@ -50,7 +51,6 @@ from tests.support.http import eventually
 pytestmark = [pytest.mark.browser, pytest.mark.postgres]
 
 COOKIE_SECRET = "the-same-secret-on-every-replica-of-this-test"
-DESKTOP = {"width": 1000, "height": 1000}
 PICTURE_SHOWN = "(image) => image.complete && image.naturalWidth > 0"
 RETURN_S = 30  # nginx leaves a replica that failed out for 10 s (deploy/replicas.conf)
 
