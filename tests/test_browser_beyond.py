@@ -30,9 +30,12 @@ from tests.support.browser import (
     answer,
     canvas,
     canvas_control,
+    choose,
+    choose_number_mode,
     expect_answer,
     expect_blank,
     hold_canvas_stylesheet,
+    mode_choice,
     record_surface_tops,
     surface_tops_once_styled,
 )
@@ -46,16 +49,6 @@ PHONE_WIDTH = PHONE["width"]
 def number_canvas(page):
     """The wide canvas's drawing surface."""
     return drawing_surface(page, tabs.draw.number.NUMBER_CANVAS_KEY)
-
-
-def mode_choice(page, mode: str):
-    choices = page.get_by_role("radiogroup", name=tabs.draw.MODE_PROMPT)
-    return choices.get_by_role("radio", name=mode, exact=True)
-
-
-def choose(page, mode: str) -> None:
-    mode_choice(page, mode).click()
-    expect(mode_choice(page, mode)).to_be_checked()
 
 
 def show_toolbar(page, canvas_key: str) -> None:
@@ -75,17 +68,6 @@ def tap(page, mode: str) -> None:
     box = mode_choice(page, mode).bounding_box()
     page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     expect(mode_choice(page, mode)).to_be_checked()
-
-
-def choose_number_mode(page) -> None:
-    """Switch to the wide canvas and wait until the page around it has settled: the switch's
-    script run over and the canvas laid out, so that nothing moves it or replaces it under
-    the pen."""
-    choose(page, tabs.draw.shared.A_NUMBER)
-    expect(page.get_by_text(tabs.draw.number.NUMBER_HINT)).to_be_visible(timeout=ANSWER_MS)
-    expect(page.locator(f".st-key-{tabs.draw.one_digit.CANVAS_KEY}")).to_be_hidden()
-    wait_until_drawable(page, tabs.draw.number.NUMBER_CANVAS_KEY, ANSWER_MS)
-    wait_for_run_to_end(page)
 
 
 def write(page, digits: list[Digit], height: float, top: float, lefts: list[float]) -> None:

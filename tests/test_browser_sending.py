@@ -8,15 +8,18 @@ import pytest
 from playwright.sync_api import expect
 
 import tabs.draw.feedback_row
+import tabs.draw.number
+import tabs.draw.page_head
 import tabs.draw.shared
 from devtools.drawing import PLACEMENTS
-from devtools.page import wait_for_run_to_end
+from devtools.page import wait_for_run_to_end, wait_until_drawable
 from tests.support.browser import (
     ANSWER_MS,
     DESKTOP,
     FIRST_ANSWER_MS,
-    SETTLE_MS,
     canvas_control,
+    choose,
+    choose_number_mode,
     digit_choice,
     draw,
     expect_answer,
@@ -70,32 +73,56 @@ def test_a_stroke_and_a_label_are_sent_before_the_browser_draws_its_next_frame(p
 
 
 # Counts, in window.drawingsSent, the messages the page sends that carry a canvas's picture
-# (a PNG data URL); run before the page's own scripts.
+# (a PNG data URL), and keeps in window.picturesLastSent how many the last message carried
+# (each canvas that has sent a drawing is in every later message); run before the page's own
+# scripts.
 COUNT_DRAWINGS_SENT = """
 window.drawingsSent = 0;
+window.picturesLastSent = 0;
 const sendMessage = WebSocket.prototype.send;
 WebSocket.prototype.send = function (message, ...rest) {
   const text = typeof message === "string" ? message : new TextDecoder().decode(message);
-  if (text.includes("data:image/png;base64,")) window.drawingsSent += 1;
+  window.picturesLastSent = text.split("data:image/png;base64,").length - 1;
+  if (window.picturesLastSent) window.drawingsSent += 1;
   return sendMessage.call(this, message, ...rest);
 };
 """
+# Longer than the page waits, once idle after a run, before a canvas sends its blank drawing.
+WARM_UP_WAIT_MS = 3 * tabs.draw.page_head.WARM_WITHIN_MS
 
 
-def test_a_fresh_visit_sends_its_blank_canvas_once_before_the_first_stroke(
+def expect_nothing_said(page) -> None:
+    """No warning, error or toast is on the page; the wide canvas's hint may show."""
+    said = page.get_by_test_id("stAlert").filter(has_not_text=tabs.draw.number.NUMBER_HINT)
+    expect(said).to_have_count(0)
+    for test_id in ("stException", "stToast"):
+        expect(page.get_by_test_id(test_id)).to_have_count(0)
+
+
+def test_a_fresh_visit_sends_each_blank_canvas_once_before_the_first_stroke(
     browser, app_url, clear_digits
 ):
-    """Once the page is idle, the untouched canvas sends its blank drawing, once: the first
-    stroke's run is then not the visit's first, which is the slowest, on the server and in the
-    browser. Nothing on show changes."""
+    """Once the page is idle, a canvas nobody has drawn on sends its blank drawing, once, the
+    wide canvas too when its mode first shows: the first stroke's run is then not the visit's
+    first, which is the slowest, on the server and in the browser. Nothing on show changes."""
     with opened_page(browser, app_url, COUNT_DRAWINGS_SENT, viewport=DESKTOP) as page:
         page.wait_for_function("window.drawingsSent > 0", timeout=FIRST_ANSWER_MS)
+        page.wait_for_timeout(WARM_UP_WAIT_MS)
         wait_for_run_to_end(page)
-        page.wait_for_timeout(SETTLE_MS)
         assert page.evaluate("window.drawingsSent") == 1
         expect_blank(page)
-        expect(page.get_by_test_id("stToast")).to_have_count(0)
+        expect_nothing_said(page)
 
+        choose_number_mode(page)
+        page.wait_for_timeout(WARM_UP_WAIT_MS)
+        wait_for_run_to_end(page)
+        assert page.evaluate("window.picturesLastSent") == 2  # the wide canvas's blank too
+        expect(page.get_by_text(tabs.draw.number.NUMBER_HINT)).to_be_visible()
+        expect_nothing_said(page)
+
+        choose(page, tabs.draw.shared.ONE_DIGIT)
+        wait_until_drawable(page)
+        wait_for_run_to_end(page)
         draw(page, clear_digits[4], *PLACEMENTS[0])
         expect_answer(page, 4, timeout=ANSWER_MS)
 

@@ -167,15 +167,17 @@
   };
   // Once a run has ended and the page is idle, each canvas not yet drawn on sends its blank
   // drawing once: its run changes nothing on show.
-  const warmed = new Set();  // the canvas areas' keys whose blank drawing was sent
-  const touched = new WeakSet();  // canvas hosts a stroke began on
+  const canvasKey = (node) =>
+    node.closest(".st-key-$number_canvas_key") ? "$number_canvas_key" : "$canvas_key";
+  const warmed = new Set();  // the keys of the canvases sent blank, or drawn on, already
+  let penDown = false;  // on a canvas
   const warmUp = () => {
-    if (!connected || state("script") === "running") return;  // a run's end asks again
+    // Not while a drawing waits for its answer, nor mid-stroke: a run's end asks again.
+    if (!connected || penDown || pending.size || state("script") === "running") return;
     for (const area of document.querySelectorAll(canvases)) {
       const host = [...area.querySelectorAll("*")].find((node) => node.shadowRoot);
-      const key = area.matches(".st-key-$canvas_key") ? "$canvas_key" : "$number_canvas_key";
-      if (!host || !sendButton(host) || touched.has(host) || warmed.has(key)) continue;
-      warmed.add(key);
+      if (!host || !sendButton(host) || warmed.has(canvasKey(area))) continue;
+      warmed.add(canvasKey(area));
       send(host);
     }
   };
@@ -218,9 +220,13 @@
   };
   document.addEventListener("pointerdown", (event) => {
     const host = drawnOn(event);
-    if (host) touched.add(host);
+    if (!host) return;
+    penDown = true;
+    warmed.add(canvasKey(host));
   }, true);
+  document.addEventListener("pointercancel", () => { penDown = false; }, true);
   document.addEventListener("pointerup", (event) => {
+    penDown = false;
     const host = drawnOn(event);
     if (!host) return;
     // A run going on now is the last drawing's, cut short for this one or not: the wait ends

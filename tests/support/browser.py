@@ -10,12 +10,14 @@ from string import Template
 
 from playwright.sync_api import Page, Route, expect
 
+import tabs.draw
 import tabs.draw.feedback_row
+import tabs.draw.number
 import tabs.draw.one_digit
 import tabs.draw.page_head
 import tabs.draw.shared
 from devtools.drawing import Digit
-from devtools.page import ANSWER_MS, drawing_surface, wait_until_drawable
+from devtools.page import ANSWER_MS, drawing_surface, wait_for_run_to_end, wait_until_drawable
 
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1000, "height": 1000}
@@ -174,3 +176,26 @@ def draw(page, digit: Digit, height: float, top: float, left: float) -> None:
     page.bring_to_front()
     digit.trace(page, canvas(page), height, top, left)
     page.wait_for_function("window.lastSendAt > window.lastPenUpAt", timeout=ANSWER_MS)
+
+
+def mode_choice(page, mode: str):
+    """One of the Draw tab's modes, as its radio button."""
+    choices = page.get_by_role("radiogroup", name=tabs.draw.MODE_PROMPT)
+    return choices.get_by_role("radio", name=mode, exact=True)
+
+
+def choose(page, mode: str) -> None:
+    """Switch the Draw tab to `mode` with a click on it."""
+    mode_choice(page, mode).click()
+    expect(mode_choice(page, mode)).to_be_checked()
+
+
+def choose_number_mode(page) -> None:
+    """Switch to the wide canvas and wait until the page around it has settled: the switch's
+    script run over and the canvas laid out, so that nothing moves it or replaces it under
+    the pen."""
+    choose(page, tabs.draw.shared.A_NUMBER)
+    expect(page.get_by_text(tabs.draw.number.NUMBER_HINT)).to_be_visible(timeout=ANSWER_MS)
+    expect(page.locator(f".st-key-{tabs.draw.one_digit.CANVAS_KEY}")).to_be_hidden()
+    wait_until_drawable(page, tabs.draw.number.NUMBER_CANVAS_KEY, ANSWER_MS)
+    wait_for_run_to_end(page)
