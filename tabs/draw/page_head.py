@@ -32,7 +32,7 @@ REFOCUS_AFTER_MS = 300  # a control that lost the focus to a run gets it back th
 REFOCUS_EVERY_MS = 100  # and again whenever the run's redrawing drops it,
 REFOCUS_WITHIN_MS = 3000  # until this long after it was lost
 STALE_AFTER_MS = 150  # an answer later than this after pen-up is hidden until it comes
-WARM_WITHIN_MS = 500  # a canvas not drawn on sends its blank drawing this long after a run
+WARM_WITHIN_MS = 500  # the most a canvas not drawn on waits, after a run, for an idle page
 
 
 def filled(name: str, **values: object) -> str:
