@@ -17,7 +17,6 @@ from tests.support.browser import (
     ANSWER_MS,
     DESKTOP,
     FIRST_ANSWER_MS,
-    canvas_control,
     choose,
     choose_number_mode,
     digit_choice,
@@ -28,12 +27,6 @@ from tests.support.browser import (
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres]
-
-
-@pytest.fixture(scope="module")
-def page(browser, app_url):
-    with opened_page(browser, app_url, viewport=DESKTOP) as page:
-        yield page
 
 
 # At the next pointer-up, asks for the next frame and notes whether the page had sent
@@ -53,23 +46,23 @@ def sent_before_next_frame(page) -> bool:
     return page.evaluate("window.sentBeforeFrame")
 
 
-def test_a_stroke_and_a_label_are_sent_before_the_browser_draws_its_next_frame(page, clear_digits):
+def test_a_stroke_and_a_label_are_sent_before_the_browser_draws_its_next_frame(
+    browser, app_url, clear_digits
+):
     """The drawing, and then the click on ✓ Correct, go to the server in the pointer-up's own
     task: not from a timer, which the browser runs after a click or a pen-up only once it has
     drawn a frame."""
-    expect_blank(page)
-    page.evaluate(WATCH_NEXT_FRAME)
-    draw(page, clear_digits[1], *PLACEMENTS[0])
-    assert sent_before_next_frame(page)
-    expect_answer(page, 1, timeout=FIRST_ANSWER_MS)
+    with opened_page(browser, app_url, viewport=DESKTOP) as page:
+        expect_blank(page)
+        page.evaluate(WATCH_NEXT_FRAME)
+        draw(page, clear_digits[1], *PLACEMENTS[0])
+        assert sent_before_next_frame(page)
+        expect_answer(page, 1, timeout=FIRST_ANSWER_MS)
 
-    page.evaluate(WATCH_NEXT_FRAME)
-    page.get_by_role("button", name=tabs.draw.feedback_row.CONFIRM_TEXT).click()
-    assert sent_before_next_frame(page)
-    expect(page.get_by_text("Saved as a 1.")).to_be_visible(timeout=ANSWER_MS)
-
-    canvas_control(page, tabs.draw.shared.CLEAR_TEXT).click()
-    expect_blank(page)
+        page.evaluate(WATCH_NEXT_FRAME)
+        page.get_by_role("button", name=tabs.draw.feedback_row.CONFIRM_TEXT).click()
+        assert sent_before_next_frame(page)
+        expect(page.get_by_text("Saved as a 1.")).to_be_visible(timeout=ANSWER_MS)
 
 
 # Counts, in window.drawingsSent, the messages the page sends that carry a canvas's picture
