@@ -20,12 +20,19 @@ from scipy.special import expit
 from digit_model import ModelOutputs
 from preprocess import canvas_to_ink, normalize, only_a_dot
 from reading.layout import side_by_side
+from reading.limits import TooMuchWriting
 from reading.marks import Mark
 from reading.paper import photo_to_ink
 from reading.photo import PhotoError, read_upload
 from reading.segment import Piece, split_digits
 
-EXAMPLES = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# The same examples on every run (derandomize): a test here never passes or fails by chance.
+EXAMPLES = settings(
+    max_examples=80,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 
 DTYPES = st.sampled_from(
     [np.uint8, np.uint16, np.int32, np.int64, np.float16, np.float32, np.float64, np.bool_]
@@ -147,6 +154,8 @@ def assert_marks_between(pieces: list[Piece], marks: list[Mark]) -> None:
 def test_split_digits_takes_anything(array):
     try:
         pieces, marks = split_digits(array)
+    except TooMuchWriting:  # valid ink of more digits than one reading takes
+        return
     except ValueError:
         assert not is_valid_ink(array)
         return
@@ -177,6 +186,8 @@ def test_shape_tests_take_anything(shape_test, array):
 def test_split_digits_with_a_model_takes_any_ink(ink):
     try:
         pieces, marks = split_digits(ink, ShakyClassifier())
+    except TooMuchWriting:  # valid ink of more digits than one reading takes
+        return
     except ValueError:
         assert not is_valid_ink(ink)
         return
