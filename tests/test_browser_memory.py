@@ -10,6 +10,7 @@ import tabs.draw.shared
 from devtools.page import RESET_SETTLE_MS, wait_until_drawable
 from tests.support.browser import (
     ANSWER_MS,
+    DESKTOP,
     FIRST_ANSWER_MS,
     MEMORY_LINE,
     SETTLE_MS,
@@ -21,7 +22,6 @@ from tests.support.browser import (
     expect_blank,
     opened_page,
 )
-from tests.test_browser import DESKTOP
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres]
 
