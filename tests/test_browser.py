@@ -482,6 +482,27 @@ def test_on_a_desktop_the_answer_its_row_and_the_bars_show_together_without_scro
     assert outside == []
 
 
+# The box of the title's words, from the tops of its tallest letters to the bottoms of its
+# lowest, where the page shows it.
+TITLE_WORDS = """() => {
+  const words = document.createRange();
+  words.selectNodeContents(document.querySelector('[data-testid="stHeading"] h1'));
+  const box = words.getBoundingClientRect();
+  return {x: box.x, y: box.y, width: box.width, height: box.height};
+}"""
+
+
+@pytest.mark.parametrize(
+    "screen", [{"width": 1280, "height": 800}, PHONE], ids=["desktop", "phone"]
+)
+def test_the_top_bar_hides_no_part_of_the_title(browser, app_url, screen):
+    with opened_page(browser, app_url, viewport=screen) as page:
+        words = page.evaluate(TITLE_WORDS)
+        shown = page.screenshot(clip=words)
+        page.get_by_test_id("stHeader").evaluate("(bar) => { bar.style.visibility = 'hidden'; }")
+        assert page.screenshot(clip=words) == shown
+
+
 def test_a_corrected_digit_drawn_again_is_read_right_and_the_page_says_why(
     browser, app_url, misread_style
 ):
