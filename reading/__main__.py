@@ -76,16 +76,22 @@ def example_argument(text: str) -> tuple[int, Path]:
     return int(digit), Path(path)
 
 
-def examples_memory(
-    classifier: digit_model.Classifier, examples: list[tuple[int, Path]]
-) -> HandwritingMemory | str:
-    """A memory of the examples named by --example, or why it cannot be made."""
+def example_pictures(examples: list[tuple[int, Path]]) -> list[tuple[bytes, int]] | str:
+    """The pictures of the examples named by --example, each with its digit, or why one
+    cannot be read: without the model, so that a mistyped path is answered at once."""
     pictures = []
     for digit, path in examples:
         data = file_bytes(path)
         if isinstance(data, str):
             return f"example {path}: {data}"
         pictures.append((data, digit))
+    return pictures
+
+
+def examples_memory(
+    classifier: digit_model.Classifier, pictures: list[tuple[bytes, int]]
+) -> HandwritingMemory | str:
+    """A memory of the examples' pictures (`example_pictures`), or why it cannot be made."""
     try:
         return sent_examples.memory_of(classifier, pictures)
     except sent_examples.ExampleRefused as refused:
@@ -269,9 +275,13 @@ def predict(args: argparse.Namespace) -> int:
     model = functools.cache(lambda: _loaded_model(args.model))
     memory = None
     if args.example:
+        pictures = example_pictures(args.example)
+        if isinstance(pictures, str):
+            print(pictures, file=sys.stderr)
+            return 2
         if (classifier := model()) is None:
             return 2
-        memory = examples_memory(classifier, args.example)
+        memory = examples_memory(classifier, pictures)
         if isinstance(memory, str):
             print(memory, file=sys.stderr)
             return 2

@@ -98,7 +98,12 @@ def _check_pixels(data: bytes) -> None:
     try:
         with Image.open(io.BytesIO(data)) as image:
             width, height = image.size
-    except (OSError, ValueError, Image.DecompressionBombError):
+    except Image.DecompressionBombError as error:
+        raise photo.TooManyPixels(
+            f"the picture holds far more than the {MAX_EXAMPLE_PIXELS:,} pixels read for one "
+            "example: crop it to the digit."
+        ) from error
+    except (OSError, ValueError):
         return  # not a picture that opens: photo.read_upload says why
     if width * height > MAX_EXAMPLE_PIXELS:
         raise photo.TooManyPixels(

@@ -305,29 +305,52 @@ async def _sent(request: Request, body: _Body) -> _Sent:
         problem = f"The form could not be read ({str(error).rstrip('.')})"
         raise RequestRefused(400, f"{problem}. {WHAT_TO_SEND}") from error
     try:
-        upload = form.get(FILE_FIELD)
         # An image sent as text (curl -F image=<file) is left for the file's own check below.
         fields = [
             (name, value)
             for name, value in form.multi_items()
             if isinstance(value, str) and name != FILE_FIELD
         ]
+        as_text = [name for name, _ in fields if name in EXAMPLE_FIELDS]
+        if as_text:
+            raise RequestRefused(
+                400,
+                f"The example {as_text[0]!r} is sent as text, not as a file "
+                f"(curl: -F {as_text[0]}=@file sends it as a file).",
+            )
         form_mode = _mode_in(fields, FORM_FIELD)
+        pictures = [
+            value
+            for name, value in form.multi_items()
+            if name == FILE_FIELD and isinstance(value, UploadFile)
+        ]
+        if len(pictures) > 1:
+            raise RequestRefused(
+                400,
+                f'The form holds {len(pictures)} files named "{FILE_FIELD}": send one picture '
+                "per request.",
+            )
+        upload = form.get(FILE_FIELD)
         if not isinstance(upload, UploadFile):
             raise RequestRefused(
                 400,
                 f'The form has no file field named "{FILE_FIELD}" (curl: -F {FILE_FIELD}=@file). '
                 f"{WHAT_TO_SEND}",
             )
-        part_type = _media_type(upload.content_type)
-        if part_type and part_type not in (*IMAGE_TYPES, UNTYPED):
-            # The form is as it should be: the file in it (a PDF, a GIF) is what is not read.
-            raise RequestRefused(415, f"The file is sent as {_echo(part_type)}. {CONVERT}")
+        _check_part_type(upload, "The file")
         if upload.size is not None and upload.size > MAX_BODY_BYTES:
             raise BodyTooLarge(upload.size, unread=False)
         return _Sent(await upload.read(), form_mode, await _examples_in(form))
     finally:
         await form.close()
+
+
+def _check_part_type(upload: UploadFile, said_as: str) -> None:
+    """A 415 for a form's file declared as a type that is not read (a PDF, a GIF), naming it
+    `said_as`: the form is as it should be, the file in it is what is not read."""
+    part_type = _media_type(upload.content_type)
+    if part_type and part_type not in (*IMAGE_TYPES, UNTYPED):
+        raise RequestRefused(415, f"{said_as} is sent as {_echo(part_type)}. {CONVERT}")
 
 
 async def _examples_in(form: FormData) -> tuple[tuple[bytes, int], ...]:
@@ -347,6 +370,8 @@ async def _examples_in(form: FormData) -> tuple[tuple[bytes, int], ...]:
             f"{EXAMPLE_FIELD.format(digit='<digit>')} (curl: -F {EXAMPLE_FIELD.format(digit=7)}"
             "=@my_seven.png).",
         )
+    for number, (_, upload) in enumerate(files, 1):
+        _check_part_type(upload, f"Example {number}")
     try:
         sent_examples.check_sizes([upload.size or 0 for _, upload in files])
     except sent_examples.ExampleRefused as refused:

@@ -338,9 +338,10 @@ PREDICT_RESPONSES = {
         f"under {photo.MIN_SIDE} px or a thin strip; `mode` is not {MODES_TEXT}, or is sent "
         "twice with different values, or the query and the form ask for different modes; a "
         "query parameter or form field other than `mode` is sent; a form has no file field "
-        f"`{api.FILE_FIELD}` (curl's `-F {api.FILE_FIELD}=<file` sends the file as text), or "
-        "a file field other than it and `example_<digit>`, or an example that is no picture "
-        "of a digit; the connection closed before the body was in."
+        f"`{api.FILE_FIELD}` (curl's `-F {api.FILE_FIELD}=<file` sends the file as text) or "
+        "more than one, a file field other than it and `example_<digit>`, an example sent as "
+        "text, or an example that is no picture of a digit; the connection closed before the "
+        "body was in."
     ),
     "408": _refusal(
         "The body did not arrive whole in time (see the request body); the connection is closed."
@@ -357,9 +358,9 @@ PREDICT_RESPONSES = {
     ),
     "415": _refusal(
         "No `Content-Type`, or one the API does not read (`curl -d` sends "
-        "`application/x-www-form-urlencoded`), or a form's file declared as another type; a "
-        "picture in another format (`image/gif`, `image/heic`, `application/pdf`) is told "
-        "to be converted to PNG, JPEG or WebP."
+        "`application/x-www-form-urlencoded`), or a form's file (the picture or an example) "
+        "declared as another type; a picture in another format (`image/gif`, `image/heic`, "
+        "`application/pdf`) is told to be converted to PNG, JPEG or WebP."
     ),
     "422": _refusal(
         "No handwriting found in the picture; or, with `mode=number`, two or more lines of "

@@ -27,10 +27,10 @@ pytestmark = [pytest.mark.postgres]
 JUNK_BYTES = 30 * 2**20
 
 
-def two_files(data: bytes) -> bytes:
+def two_files(data: bytes, second_field: str = "other") -> bytes:
     """A multipart/form-data body with the same picture in two file fields."""
     first, _ = form(data)
-    second, _ = form(data, field="other")
+    second, _ = form(data, field=second_field)
     return first.removesuffix(f"--{BOUNDARY}--\r\n".encode()) + second
 
 
@@ -127,6 +127,11 @@ def still_serving(url: str) -> None:
             400,
             "Unknown file field 'other': a form has the picture to read in \"image\"",
         ),
+        (
+            lambda d: (two_files(d, "image"), f"multipart/form-data; boundary={BOUNDARY}", ""),
+            400,
+            'The form holds 2 files named "image": send one picture per request.',
+        ),
         (lambda d: (png_claiming_size(10_000, 6_000), "image/png", ""), 413, "too many pixels"),
         (
             lambda d: (png(np.full((280, 280, 4), 255, np.uint8)), "image/png", ""),
@@ -151,6 +156,7 @@ def still_serving(url: str) -> None:
         "pdf in a form",
         "heic",
         "two files in a form",
+        "two pictures in a form",
         "60-megapixel header",
         "blank picture",
     ],
