@@ -15,6 +15,7 @@ import tabs.draw.number
 import tabs.draw.one_digit
 import tabs.draw.page_head
 import tabs.draw.shared
+import tabs.draw.why
 from devtools.drawing import PLACEMENTS, Digit
 from devtools.page import (
     RESET_SETTLE_MS,
@@ -181,9 +182,20 @@ def test_undo_redo_and_clear_work_with_a_finger(phone, clear_digits):
         assert on_screen(control)
         box = control.bounding_box()
         assert box["width"] >= 44 and box["height"] >= 44
+    switch = phone.get_by_role("switch", name=tabs.draw.why.WHY_TEXT)
     for control in (
         phone.get_by_role("button", name=tabs.draw.feedback_row.CONFIRM_TEXT),
         phone.get_by_role("button", name="Brush"),
+        *(
+            phone.get_by_role("radio", name=mode)
+            for mode in (
+                tabs.draw.shared.ONE_DIGIT,
+                tabs.draw.shared.A_NUMBER,
+                tabs.draw.shared.A_PHOTO,
+            )
+        ),
+        *(phone.get_by_role("tab", name=tab) for tab in ("Draw", "History", "Model card")),
+        phone.locator("label", has=switch),  # the toggle's line, which a tap anywhere on turns
     ):
         assert control.bounding_box()["height"] >= 44  # a finger's size, as the canvas's controls
     shade = "button => getComputedStyle(button).backgroundColor"

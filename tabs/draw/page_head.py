@@ -8,7 +8,7 @@ from pathlib import Path
 from string import Template
 
 from tabs import charts
-from tabs.draw import BRUSH_POPOVER_KEY, HIDDEN_MARK, MODE_AREAS, SHOWN_MARK
+from tabs.draw import BRUSH_POPOVER_KEY, HIDDEN_MARK, MODE_AREAS, MODE_KEY, SHOWN_MARK
 from tabs.draw.feedback_row import CONFIRM_KEY, MEANT_KEYS, NOTICE_SLOT, PICK_KEY
 from tabs.draw.number import NARROW_PAGE, NUMBER_CANVAS_KEY, NUMBER_CANVAS_NAME, NUMBER_HINT_KEY
 from tabs.draw.one_digit import (
@@ -66,6 +66,7 @@ PAGE_STYLE = filled(
     hidden_mark=HIDDEN_MARK,
     number_hint=NUMBER_HINT_KEY,
     narrow_page=NARROW_PAGE,
+    mode_key=MODE_KEY,
 )
 AT_ONCE_SCRIPT = filled("at_once.js", confirm_key=CONFIRM_KEY, pick_key=PICK_KEY)
 CANVAS_SCRIPT = filled(
