@@ -11,6 +11,7 @@ from feedback.rate_limit import SAVES, SaveLimiter, window_for
 from feedback.store import FeedbackStore
 from feedback.visitor import VISITOR_COOKIE, is_visitor_id, labels_id, new_visitor_id
 
+NO_VALUE = "—"  # stands where there is none: a metric before a drawing, a table's empty cell
 SESSION_ID_KEY = "feedback_session_id"
 
 

@@ -18,7 +18,7 @@ from feedback.rate_limit import RateLimited
 from feedback.store import FeedbackStore, Summary
 from preprocess import FIELD, enlarge, png_data_url
 from tabs import charts
-from tabs.common import open_feedback_store, owner_guesses, session_id
+from tabs.common import NO_VALUE, open_feedback_store, owner_guesses, session_id
 
 HISTORY_ROWS = 50  # latest labels listed in the History tab
 TABLE_ROW_PX = 48  # a row of the table, tall enough to make out each drawing
@@ -106,7 +106,7 @@ def history_table(entries: list[feedback_store.Entry], listed: int, whose: str) 
             ],
             "True digit": [str(entry.true_digit) for entry in entries],
             "Right": ["✓" if entry.correct else "✗" for entry in entries],
-            # In percent, to be shown as the Draw tab shows it: whole percents; none for no digit.
+            # In percent, to be shown as the Draw tab shows it: whole percents; a dash for no digit.
             "Confidence": pd.Series(
                 [None if entry.refused else entry.confidence * 100 for entry in entries],
                 dtype="float64",
@@ -126,6 +126,7 @@ def history_table(entries: list[feedback_store.Entry], listed: int, whose: str) 
         hide_index=True,
         row_height=TABLE_ROW_PX,
         height=TABLE_HEADER_PX + TABLE_ROW_PX * min(len(entries), TABLE_ROWS_SHOWN),
+        placeholder=NO_VALUE,
         column_config={
             "Drawing": st.column_config.ImageColumn("Drawing", width="small"),
             "Answer": st.column_config.TextColumn("Answer", help=ANSWER_HELP),

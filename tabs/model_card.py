@@ -21,6 +21,7 @@ from digit_model.metrics import (
     pooled,
 )
 from tabs import charts
+from tabs.common import NO_VALUE
 
 ALL_SITES = "all together"  # the row of the sites-left-out table that pools every site
 ROW_HEIGHT = 35  # px of one row of a table, its header's too
@@ -64,10 +65,10 @@ def shares_table(
     # The table draws a missing value as its placeholder whatever the formatted text says,
     # and the formatter needs a text for it all the same: both are the dash.
     st.dataframe(
-        frame.style.format(na_rep="—").format("{:.2%}", subset=shares, na_rep="—"),
+        frame.style.format(na_rep=NO_VALUE).format("{:.2%}", subset=shares, na_rep=NO_VALUE),
         hide_index=True,
         height=height,
-        placeholder="—",
+        placeholder=NO_VALUE,
         column_config=headings,
     )
 

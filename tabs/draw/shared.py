@@ -31,7 +31,7 @@ from feedback.labels import FeedbackError, drawing_id, validate_image, validate_
 from feedback.store import NO_EXAMPLES, ExamplesStamp, FeedbackStore
 from preprocess import CANVAS_SIZE, CanvasRefused, canvas_pixels
 from reading import DigitReading, HandwritingMemory, Withheld, read_inputs
-from tabs.common import open_feedback_store, session_id
+from tabs.common import NO_VALUE, open_feedback_store, session_id
 
 if TYPE_CHECKING:
     from streamlit_drawable_canvas import CanvasResult
@@ -40,7 +40,7 @@ logger = logging.getLogger(__name__)
 Read = TypeVar("Read")  # what a mode reads from its input (`LastRead`)
 ONE_DIGIT, A_NUMBER, A_PHOTO = "One digit", "A number", "A photo"
 NumberArea = Literal["number", "photo"]  # where a number is read: on the wide canvas, or a photo
-BLANK = "—"  # the answer's metrics before anything is drawn
+BLANK = NO_VALUE  # the answer's metrics before anything is drawn
 PREDICTION, CONFIDENCE = "Prediction", "Confidence"  # the answer's metrics, by label
 TOO_SMALL, TOO_SMALL_HINT = "Too small", "Too small — draw the digit larger."
 NOT_A_DIGIT, NOT_A_DIGIT_HINT = "Not a digit", "That doesn't look like a digit."

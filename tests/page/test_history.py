@@ -76,8 +76,9 @@ def test_history_lists_labels_newest_first_with_accuracy_and_confusion(
         tabs.history.thumbnail(np.frombuffer(label.image, np.uint8).reshape(28, 28))
         for label in stored
     ]
-    # In whole percents, as the Draw tab shows the confidence; none where it showed none.
+    # In whole percents, as the Draw tab shows the confidence; a dash where it showed none.
     assert np.isnan(rows["Confidence"][0])
+    assert table.proto.placeholder == tabs.draw.shared.BLANK
     assert list(rows["Confidence"][1:]) == pytest.approx(
         [100 * label.confidence for label in stored[1:]]
     )
