@@ -67,6 +67,7 @@ PAGE_STYLE = filled(
     number_hint=NUMBER_HINT_KEY,
     narrow_page=NARROW_PAGE,
     mode_key=MODE_KEY,
+    focus_colour=charts.HIGHLIGHT,
 )
 AT_ONCE_SCRIPT = filled("at_once.js", confirm_key=CONFIRM_KEY, pick_key=PICK_KEY)
 CANVAS_SCRIPT = filled(

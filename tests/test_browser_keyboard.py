@@ -1,0 +1,95 @@
+"""The real page with a keyboard and a screen reader, in headless Chromium: each answer said,
+the focus kept in its place by what a control does, and every control reached with Tab
+shown with its ring."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+import tabs.draw.feedback_row
+import tabs.draw.one_digit
+from devtools.drawing import PLACEMENTS
+from devtools.page import RESET_SETTLE_MS
+from tests.support.browser import (
+    ANSWER_MS,
+    DESKTOP,
+    FIRST_ANSWER_MS,
+    SETTLE_MS,
+    announced,
+    canvas_control,
+    draw,
+    expect_blank,
+    opened_page,
+)
+
+pytestmark = [pytest.mark.browser, pytest.mark.postgres]
+
+# What a keyboard user sees of the focused control: whether it is ringed (an outline or a
+# shadow round it) and how opaque the toolbar it lies in shows, if it lies in one.
+FOCUS_SHOWN = """() => {
+  const focused = document.activeElement;
+  const style = getComputedStyle(focused);
+  const toolbar = focused.closest('[data-testid="stElementToolbar"]');
+  return {
+    name: focused.getAttribute("aria-label") ?? focused.textContent,
+    ringed: style.boxShadow !== "none" || (style.outlineStyle !== "none"
+      && parseFloat(style.outlineWidth) > 0 && style.outlineColor !== "rgba(0, 0, 0, 0)"),
+    toolbar: toolbar && Number(getComputedStyle(toolbar).opacity),
+  };
+}"""
+
+
+def test_a_screen_reader_hears_each_answer_and_the_keyboard_keeps_its_place(
+    browser, app_url, clear_digits
+):
+    """The page's status region says the answer after each stroke and the notice after a
+    save; the canvas has a name. A control disabled by what it did hands the keyboard's
+    focus on to the next one, instead of dropping it to the top of the page."""
+    with opened_page(browser, app_url, viewport=DESKTOP) as page:
+        heard = announced(page)
+        expect(heard).to_have_attribute("aria-live", "polite")
+        expect(page.get_by_role("img", name=tabs.draw.one_digit.CANVAS_NAME)).to_be_visible()
+
+        draw(page, clear_digits[3], *PLACEMENTS[0])
+
+        expect(heard).to_have_text(
+            re.compile(r"^Prediction 3, Confidence \d+%\.$"), timeout=FIRST_ANSWER_MS
+        )
+        expect(page.get_by_role("img", name="The 28x28 input, read as 3")).to_be_visible()
+        confirm = page.get_by_role("button", name=tabs.draw.feedback_row.CONFIRM_TEXT)
+        confirm.focus()
+        page.keyboard.press("Enter")
+        expect(heard).to_have_text("Saved: a 3.", timeout=ANSWER_MS)
+        expect(confirm).to_be_disabled()
+        picker = page.get_by_role("radiogroup", name=tabs.draw.feedback_row.PICK_PROMPT)
+        expect(picker.get_by_role("radio", name="3")).to_be_focused()  # the digit saved
+
+        undo = canvas_control(page, "Undo")
+        undo.focus()
+        for _ in range(50):  # a stroke at a time, until none is left
+            if undo.is_disabled():
+                break
+            page.keyboard.press("Enter")
+            page.wait_for_timeout(SETTLE_MS)
+        expect(canvas_control(page, "Redo")).to_be_focused()
+        expect_blank(page)
+        expect(heard).to_have_text("")  # no answer left to land on
+        page.wait_for_timeout(RESET_SETTLE_MS)
+        draw(page, clear_digits[7], *PLACEMENTS[1])
+        expect(heard).to_have_text(re.compile(r"^Prediction 7, Confidence \d+%\.$"))
+
+
+def test_the_toolbar_of_the_models_view_shows_and_rings_its_button_reached_with_tab(
+    browser, app_url
+):
+    with opened_page(browser, app_url, viewport=DESKTOP) as page:
+        for _ in range(20):
+            page.keyboard.press("Tab")
+            focused = page.evaluate(FOCUS_SHOWN)
+            if focused["toolbar"] is not None:
+                break
+        assert focused["name"].startswith("Fullscreen")
+        assert focused["toolbar"] == 1 and focused["ringed"]
