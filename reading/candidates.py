@@ -123,6 +123,11 @@ def candidate_spans(parts: list[InkBox], line_height: float) -> list[tuple[int, 
     return spans
 
 
+def is_short(parts: list[InkBox], line_height: float) -> bool:
+    """Whether neighbouring parts together are shorter than a digit of the line."""
+    return functools.reduce(join, parts).height < FULL_HEIGHT * line_height
+
+
 def shape_cost(parts: list[InkBox], line_height: float) -> float:
     """How unlike one digit these neighbouring parts look together, from their shape alone."""
     joined, cost = parts[0], 0.0

@@ -36,6 +36,7 @@ from reading.candidates import (
     candidate_key,
     candidate_parts,
     candidate_spans,
+    is_short,
     part_keys,
     shape_cost,
 )
@@ -48,6 +49,7 @@ from reading.recent import MISSING, Recent
 # Costs in nats, as the candidates' shape costs (`candidates`), added to them.
 CUT_COST = 1.0  # cutting connected ink apart costs this much
 CONFIDENCE_WEIGHT = 1.0  # nats of cost per nat of the model's doubt about a candidate digit
+STRAY_COST = 2.0  # ink shorter than a digit stands as no digit for this, and the model's doubt
 
 RECENT_FIRST_LOOKS = 4096  # candidates' first looks kept for each classifier (under 200 B each)
 
@@ -76,8 +78,10 @@ class Split(NamedTuple):
     marks: list[Mark]
 
 
-_FirstLook = tuple[np.ndarray, bool, bool]  # a candidate's probabilities, is a digit, doubtful
-_Reading = tuple[np.ndarray, bool, bool, np.ndarray]  # a first look's, and the features
+_FirstLook = tuple[np.ndarray, float]  # a candidate's probabilities, and its chance of no digit
+_Reading = tuple[
+    np.ndarray, bool, bool, np.ndarray
+]  # probabilities, is a digit, doubtful, features
 
 _FIRST_LOOKS: weakref.WeakKeyDictionary[Classifier, Recent[_FirstLook]] = (
     weakref.WeakKeyDictionary()
@@ -96,10 +100,10 @@ def forget_recent() -> None:
 
 
 def _read(
-    classifier: Classifier, images: dict[tuple[int, int], np.ndarray], second_look: bool
+    classifier: Classifier, images: dict[tuple[int, int], np.ndarray]
 ) -> dict[tuple[int, int], _Reading]:
-    """Each span's image read by the classifier in one batch."""
-    outputs = classifier.read_all(np.stack(list(images.values())), second_look=second_look)
+    """Each span's image read by the classifier in one batch, second look included."""
+    outputs = classifier.read_all(np.stack(list(images.values())))
     return {
         span: (row, bool(verdict), bool(doubt), looks)
         for span, row, verdict, doubt, looks in zip(
@@ -122,11 +126,11 @@ def _first_looks(
         recent = _FIRST_LOOKS.setdefault(classifier, Recent(RECENT_FIRST_LOOKS))
     readings = {span: found for span in images if (found := recent.find(keys[span])) is not MISSING}
     if unread := {span: image for span, image in images.items() if span not in readings}:
-        first_looks = _read(classifier, unread, second_look=False)
-        for span, (row, verdict, doubt, _) in first_looks.items():
+        outputs = classifier.read_all(np.stack(list(unread.values())), second_look=False)
+        for span, row, not_digit in zip(unread, outputs.probabilities, outputs.not_digit):
             row = row.copy()  # not a view that holds on to the whole batch
             row.flags.writeable = False
-            readings[span] = (row, verdict, doubt)
+            readings[span] = (row, float(not_digit))
             recent.keep(keys[span], readings[span])
     return readings
 
@@ -209,8 +213,13 @@ def _split(
                 images[span] = image
         if images:
             readings = _first_looks(classifier, images, keys)
-            for span, (row, _, _) in readings.items():
+            for span, (row, not_digit) in readings.items():
                 costs[span] -= CONFIDENCE_WEIGHT * float(np.log(row.max() + 1e-12))
+                # Ink shorter than a digit, that the model takes for no digit, may be a stray
+                # mark (a blot, a scribble): it stands as no digit rather than join a digit.
+                if is_short(parts[span[0] : span[1]], line_height):
+                    stray = STRAY_COST - CONFIDENCE_WEIGHT * float(np.log(not_digit + 1e-12))
+                    costs[span] = min(costs[span], stray)
 
     # best[stop]: the cheapest reading of parts[:stop], and where its last digit starts.
     best = [(0.0, -1)] + [(np.inf, -1)] * len(parts)
@@ -228,7 +237,7 @@ def _split(
     if len(chosen) > MAX_DIGITS:
         raise too_many_digits(len(chosen))
     read = {span: images[span] for span in chosen if span in readings}
-    final = _read(classifier, read, second_look=True) if read else {}
+    final = _read(classifier, read) if read else {}
 
     pieces = []
     for span in reversed(chosen):

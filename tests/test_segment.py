@@ -452,6 +452,23 @@ def test_specks_and_stray_taps_are_not_digits(classifier, clear_digits):
     assert read_number(classifier, canvas_to_ink(rgba)).number == "47"
 
 
+@pytest.mark.parametrize(("first", "second"), [(0, 7), (2, 0)])
+def test_a_blot_between_two_digits_stands_as_no_digit_and_changes_neither(
+    classifier, clear_digits, first, second
+):
+    """A round blot of ink, under half the line's height, in the space between two digits: it
+    is read as no digit ("?") of its own, not joined to a digit (a 7 with the blot before it
+    reads as a 2)."""
+    digits = [clear_digits[first].segments, clear_digits[second].segments]
+    number = write_number(digits, [0.7], 180, 14, "black on transparent", np.random.default_rng(1))
+    ink = canvas_to_ink(number.rgba)
+    rows, columns = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+    space = [column for column in range(columns[0], columns[-1]) if not ink[:, column].any()]
+    middle, height = (space[0] + space[-1]) / 2, rows[-1] - rows[0]
+    blotted = with_a_dot(ink, (rows[0] + rows[-1]) / 2, middle, 0.225 * height)
+    assert read_number(classifier, blotted).number == f"{first}?{second}"
+
+
 def test_blank_ink_has_no_digits(classifier):
     blank = np.zeros((HEIGHT, WIDTH), dtype=np.float32)
     assert split_digits(blank) == ([], [])
