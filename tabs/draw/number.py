@@ -132,9 +132,11 @@ def number_answer(
                 "the digits standing out clearly and a little apart."
             )
         else:
+            how = "larger and clearer" if larger else "more clearly"
             retry = (
-                f"Try writing it {'larger and clearer' if larger else 'more clearly'}, "
-                "with a little space between the digits."
+                f"Try writing it {how}."
+                if alone
+                else f"Try writing the number {how}, with a little space between the digits."
             )
         st.warning(f"Not sure: {'; '.join(doubts)}. {retry}", icon="🤔")
     st.image(

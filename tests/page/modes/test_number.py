@@ -108,7 +108,8 @@ def test_a_piece_the_model_hesitates_over_shows_its_digit_and_the_doubt(
     assert metric(app, "Prediction") == f"2{letter.digit}"
     (warning,) = shown(app).warning
     assert f"piece 2 (**{letter.digit}**) {reading.MAY_NOT_BE_A_DIGIT}" in warning.value
-    assert "Try writing it more clearly" in warning.value  # not larger: it is not too small
+    # Not larger: it is not too small.
+    assert "Try writing the number more clearly, with a little space" in warning.value
 
 
 def test_a_number_is_confirmed_or_corrected_digit_by_digit(app, canvas, clear_digits):
@@ -218,7 +219,7 @@ def test_pieces_that_are_no_digit_get_no_advice_to_write_more_clearly(
     assert metric(app, tabs.draw.shared.PREDICTION).startswith("2??")
     (warning,) = shown(app).warning
     assert warning.value.endswith(tabs.draw.number.LETTERS_NOT_READ)
-    assert "Try writing it" not in warning.value
+    assert "Try writing" not in warning.value
 
 
 def test_a_number_saved_is_listed_in_history_as_written(app, canvas, clear_digits):
@@ -344,6 +345,8 @@ def test_a_lone_piece_in_doubt_is_called_the_drawing_not_piece_1(app, canvas):
     (warning,) = shown(app).warning
     assert f"Not sure: the drawing (**{reading.WITHHELD}**) is too small." in warning.value
     assert "piece 1" not in warning.value
+    # One piece has no digits to leave space between.
+    assert warning.value.endswith("Try writing it larger and clearer.")
 
 
 def test_a_new_number_starts_with_an_empty_field(app, canvas, clear_digits):
