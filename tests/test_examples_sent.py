@@ -107,6 +107,30 @@ def test_an_example_sent_as_what_is_not_read_is_refused_saying_so(
     assert message.format(digit=digit) in answer["error"]
 
 
+def test_the_command_line_reads_with_the_examples_given(tmp_path, corrected, capsys):
+    digit, example, drawing = corrected
+    (tmp_path / "example.png").write_bytes(example)
+    (tmp_path / "drawing.png").write_bytes(drawing)
+
+    assert reading_command(["predict", str(tmp_path / "drawing.png")]) == 0
+    alone = capsys.readouterr().out
+    assert (
+        reading_command(
+            [
+                "predict",
+                str(tmp_path / "drawing.png"),
+                "--example",
+                f"{digit}={tmp_path}/example.png",
+            ]
+        )
+        == 0
+    )
+    taught = capsys.readouterr().out
+
+    assert f": {digit} " not in alone
+    assert f": {digit} " in taught
+
+
 def test_an_example_file_that_is_not_there_is_said_without_loading_the_model(
     tmp_path, monkeypatch, capsys
 ):
