@@ -267,8 +267,9 @@ def _start_up_notices_left_out() -> Iterator[None]:
 
 def predict(args: argparse.Namespace) -> int:
     """Read every file; 0 when all were read, 1 when any was not or the output was cut
-    short (`| head`), 2 without a model. The model (and TensorFlow, seconds) loads when the
-    first file is found; a model file that is not there is said at once."""
+    short (`| head`), 2 without a model or with an example that cannot be used. The model
+    (and TensorFlow, seconds) loads when the first file is found, or the examples' files are
+    read; a model file or an example's file that is not there is said at once."""
     if not (args.model or digit_model.model_path()).is_file():
         _loaded_model(args.model)  # says why, before TensorFlow would load
         return 2

@@ -28,7 +28,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from digit_model import Classifier
+from digit_model import DOUBT_BELOW, Classifier
 from preprocess import INK_THRESHOLD, as_unit_ink
 from reading.candidates import (
     KEPT_INPUTS,
@@ -49,7 +49,7 @@ from reading.recent import MISSING, Recent
 # Costs in nats, as the candidates' shape costs (`candidates`), added to them.
 CUT_COST = 1.0  # cutting connected ink apart costs this much
 CONFIDENCE_WEIGHT = 1.0  # nats of cost per nat of the model's doubt about a candidate digit
-STRAY_COST = 2.0  # ink shorter than a digit stands as no digit for this, and the model's doubt
+STRAY_COST = 2.0  # short ink firmly no digit stands as such for this, and the model's doubt
 
 RECENT_FIRST_LOOKS = 4096  # candidates' first looks kept for each classifier (under 200 B each)
 
@@ -79,9 +79,8 @@ class Split(NamedTuple):
 
 
 _FirstLook = tuple[np.ndarray, float]  # a candidate's probabilities, and its chance of no digit
-_Reading = tuple[
-    np.ndarray, bool, bool, np.ndarray
-]  # probabilities, is a digit, doubtful, features
+# A candidate's probabilities, whether it is a digit, doubtful, and its features.
+_Reading = tuple[np.ndarray, bool, bool, np.ndarray]
 
 _FIRST_LOOKS: weakref.WeakKeyDictionary[Classifier, Recent[_FirstLook]] = (
     weakref.WeakKeyDictionary()
@@ -215,9 +214,10 @@ def _split(
             readings = _first_looks(classifier, images, keys)
             for span, (row, not_digit) in readings.items():
                 costs[span] -= CONFIDENCE_WEIGHT * float(np.log(row.max() + 1e-12))
-                # Ink shorter than a digit, that the model takes for no digit, may be a stray
-                # mark (a blot, a scribble): it stands as no digit rather than join a digit.
-                if is_short(parts[span[0] : span[1]], line_height):
+                # Ink shorter than a digit, that the model firmly takes for no digit (the page
+                # shows it as one), may be a stray mark (a blot, a scribble): it stands as no
+                # digit rather than join a digit.
+                if not_digit >= DOUBT_BELOW and is_short(parts[span[0] : span[1]], line_height):
                     stray = STRAY_COST - CONFIDENCE_WEIGHT * float(np.log(not_digit + 1e-12))
                     costs[span] = min(costs[span], stray)
 

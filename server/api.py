@@ -330,8 +330,8 @@ async def _sent(request: Request, body: _Body) -> _Sent:
                 f'The form holds {len(pictures)} files named "{FILE_FIELD}": send one picture '
                 "per request.",
             )
-        upload = form.get(FILE_FIELD)
-        if not isinstance(upload, UploadFile):
+        upload = pictures[0] if pictures else None
+        if upload is None:
             raise RequestRefused(
                 400,
                 f'The form has no file field named "{FILE_FIELD}" (curl: -F {FILE_FIELD}=@file). '
@@ -355,7 +355,8 @@ def _check_part_type(upload: UploadFile, said_as: str) -> None:
 
 async def _examples_in(form: FormData) -> tuple[tuple[bytes, int], ...]:
     """The person's examples a form holds: files named example_<digit>, in the order sent;
-    a 400 for any other file, a 413 for too many or too large."""
+    a 400 for any other file, a 415 for one declared as a type that is not read, a 413 for
+    too many or too large."""
     files = [
         (name, value)
         for name, value in form.multi_items()

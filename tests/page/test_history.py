@@ -78,7 +78,7 @@ def test_history_lists_labels_newest_first_with_accuracy_and_confusion(
     ]
     # In whole percents, as the Draw tab shows the confidence; a dash where it showed none.
     assert np.isnan(rows["Confidence"][0])
-    assert table.proto.placeholder == tabs.draw.shared.BLANK
+    assert table.proto.placeholder == tabs.common.NO_VALUE
     assert list(rows["Confidence"][1:]) == pytest.approx(
         [100 * label.confidence for label in stored[1:]]
     )
