@@ -2,6 +2,7 @@
 client (a code generator, Swagger UI, Postman) can call it: served at GET /api/openapi.json,
 and written into the documentation site by `devtools.api_reference`.
 
+The schemas of its answers, and the helpers that write them, are in `server.openapi_schemas`.
 tests/test_openapi.py holds the server to the document: every route the app serves is in
 it with its methods, and real answers of each, refusals included, have a documented status
 and headers and a body its schema accepts (no field left out: `additionalProperties` is
@@ -15,256 +16,32 @@ import functools
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-import digit_model
 from feedback import downloads
 from feedback.database import RETRY_AFTER_S
 from feedback.visitor import VISITOR_COOKIE
-from reading import MODES, WITHHELD, limits, marks, photo
+from reading import MODES, limits, photo
 from reading import examples as sent_examples
 from server import api, readiness
-from server.served_model import ModelState
+from server.openapi_schemas import (
+    MB,
+    MODES_TEXT,
+    NO_STORE,
+    RETRY_AFTER_TEXT,
+    SCHEMAS,
+    TEXT,
+    header,
+    json_answer,
+    refusal,
+    schema_ref,
+)
 
 PATH = "/api/openapi.json"
 OPENAPI_VERSION = "3.1.0"
 API_VERSION = "1.0.0"  # this API's own version: raised when an answer changes shape
 DOWNLOAD_PATH = downloads.routes({})[0].path  # read from the route, as the app serves it
-JSON = "application/json"
-TEXT = "text/plain"
-MB = 2**20
 # The order in which a path's operations are written, and the methods OpenAPI knows.
 METHODS = ("get", "head", "post", "put", "patch", "delete", "options")
 
-
-def _schema_ref(name: str) -> dict:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _object(properties: dict[str, dict], description: str) -> dict:
-    """A JSON object schema with exactly these fields, every one always present."""
-    return {
-        "type": "object",
-        "description": description,
-        "properties": properties,
-        "required": list(properties),
-        "additionalProperties": False,
-    }
-
-
-def _json(schema: dict, description: str, headers: dict | None = None) -> dict:
-    """A response whose body is JSON of this schema."""
-    response: dict = {"description": description, "content": {JSON: {"schema": schema}}}
-    if headers:
-        response["headers"] = headers
-    return response
-
-
-def _refusal(description: str, headers: dict | None = None) -> dict:
-    """A response whose body is the API's JSON error."""
-    return _json(_schema_ref("Error"), description, headers)
-
-
-def _header(description: str, schema: dict, required: bool = True) -> dict:
-    return {"description": description, "required": required, "schema": schema}
-
-
-PROBABILITY = {"type": "number", "minimum": 0, "maximum": 1}
-SHARE_OR_NULL = {"type": ["number", "null"], "minimum": 0, "maximum": 1}
-RETRY_AFTER_TEXT = "Seconds to wait before asking again."
-NO_STORE = _header("Never cached: `no-store`.", {"type": "string", "const": "no-store"})
-MODES_TEXT = " or ".join(f"`{mode}`" for mode in MODES)
-
-# The fields of a digit read, as `reading.DigitReading.to_dict` gives them.
-DIGIT_FIELDS = {
-    "digit": {
-        "type": "integer",
-        "minimum": 0,
-        "maximum": 9,
-        "description": "The digit read: the most probable of the ten.",
-    },
-    "confidence": {
-        **PROBABILITY,
-        "description": "The probability of `digit`: the largest of `probabilities`.",
-    },
-    "probabilities": {
-        "type": "array",
-        "items": PROBABILITY,
-        "minItems": 10,
-        "maxItems": 10,
-        "description": "The ten digits' calibrated probabilities, 0 to 9, summing to 1.",
-    },
-    "is_digit": {
-        "type": "boolean",
-        "description": "False when the model takes the picture for no digit at all (a letter, "
-        "a scribble); `digit` is then only its best guess.",
-    },
-    "doubtful": {
-        "type": "boolean",
-        "description": "True when `is_digit` is false but the model is not firm about it (it "
-        f'gives "no digit" less than a {digit_model.DOUBT_BELOW * 100:g} % chance): a program that '
-        "would rather not refuse a real digit can take `digit` then, as the page does.",
-    },
-    "too_small": {
-        "type": "boolean",
-        "description": "True when the ink is only a dot or a speck, too small to read.",
-    },
-}
-
-SCHEMAS = {
-    "Error": _object(
-        {
-            "error": {
-                "type": "string",
-                "description": "What is wrong and what to send instead; it repeats at most "
-                f"{api.ECHO_CHARS} characters of a value sent.",
-            }
-        },
-        "Every refusal of the API: why, in words meant for the person writing the client.",
-    ),
-    "OneDigitReading": _object(
-        {
-            **DIGIT_FIELDS,
-            "several_digits": {
-                "type": ["string", "null"],
-                "description": "The number the picture reads as when it holds two or more "
-                'digits side by side, each read surely (`"37"`; send `mode=number` to read '
-                "all of it); null for one digit.",
-            },
-        },
-        "A picture read as one digit (`mode=digit`).",
-    ),
-    "NumberReading": _object(
-        {
-            "number": {
-                "type": "string",
-                "description": "The number as written, left to right: leading zeros kept, a "
-                "decimal point or comma, a minus sign or a dash where it is written "
-                f'(`"12,50"`, `"-42"`); `{WITHHELD}` for a piece whose digit is withheld, '
-                "as the page withholds it: too small, or firmly no digit (`too_small`, or "
-                "`is_digit` and `doubtful` both false).",
-            },
-            "confidence": {
-                **SHARE_OR_NULL,
-                "description": "The chance that every digit is right: the digits' confidences "
-                f"multiplied; null when `number` has a `{WITHHELD}`.",
-            },
-            "digits": {
-                "type": "array",
-                "items": _schema_ref("PlacedDigit"),
-                "description": "Each piece of the number read as one digit, left to right.",
-            },
-            "marks": {
-                "type": "array",
-                "items": _schema_ref("PlacedMark"),
-                "description": "The points, commas, dashes and minus sign written with the "
-                "digits, left to right; empty when there is none.",
-            },
-        },
-        "A picture read as a number (`mode=number`), from one line of writing.",
-    ),
-    "PlacedDigit": _object(
-        {**DIGIT_FIELDS, "box": {**_schema_ref("Box"), "description": "Where it was written."}},
-        "One digit of a number, and where it was written.",
-    ),
-    "PlacedMark": _object(
-        {
-            "mark": {
-                "type": "string",
-                "enum": list(marks.MARK_SYMBOLS),
-                "description": "The mark: a decimal point, a comma, or a dash (a minus sign).",
-            },
-            "after": {
-                "type": "integer",
-                "minimum": 0,
-                "description": "How many pieces of `digits` come before it, withheld ones "
-                "included; 0 for a minus sign.",
-            },
-            "box": {**_schema_ref("Box"), "description": "Where it was written."},
-        },
-        "A point, comma or dash written between two digits, or a minus sign before the first.",
-    ),
-    "Box": {
-        "type": "array",
-        "items": {"type": "integer", "minimum": 0},
-        "minItems": 4,
-        "maxItems": 4,
-        "description": "`[left, top, right, bottom]` in pixels of the picture as sent (turned "
-        "upright when its EXIF says so); right and bottom exclusive.",
-    },
-    "ModelInfo": _object(
-        {
-            "file": {"type": "string", "description": "The model file's name."},
-            "sha256": {
-                "type": "string",
-                "pattern": "^[0-9a-f]{64}$",
-                "description": "The SHA-256 of the file as the server loaded it (or will load "
-                "it): a file written over it since does not answer until the server restarts.",
-            },
-            "size_bytes": {
-                "type": "integer",
-                "minimum": 0,
-                "description": "The file's size as loaded.",
-            },
-            "trained_at": {
-                "type": ["string", "null"],
-                "format": "date-time",
-                "description": "When the model was trained, an ISO 8601 time.",
-            },
-            "test_accuracy": {
-                **SHARE_OR_NULL,
-                "description": "Accuracy on MNIST's test digits.",
-            },
-            "canvas_accuracy": {
-                **SHARE_OR_NULL,
-                "description": "Accuracy on MNIST's test digits redrawn as strokes on the "
-                "page's canvas.",
-            },
-            "pen_accuracy": {
-                **SHARE_OR_NULL,
-                "description": "Accuracy on the pen handwriting of writers held out from training.",
-            },
-            "pen_letters_flagged": {
-                **SHARE_OR_NULL,
-                "description": "On that handwriting, the share of letters it calls no digit.",
-            },
-            "calibration_error": {
-                **SHARE_OR_NULL,
-                "description": "On that handwriting, its expected calibration error.",
-            },
-        },
-        "Which model answers, when it was trained and how well it reads; figures are from 0 "
-        "to 1, null where not measured (or where the figures file cannot be read).",
-    ),
-    "Ready": _object(
-        {
-            "ready": {"const": True, "description": "Ready for visitors."},
-            "model": {"const": ModelState.LOADED.value, "description": "The model's state."},
-            "database": {
-                "const": readiness.DATABASE_READY,
-                "description": "The feedback database's state.",
-            },
-        },
-        "The model is loaded and compiled, and the feedback database answers.",
-    ),
-    "NotReady": _object(
-        {
-            "ready": {"const": False, "description": "Not ready for visitors."},
-            "model": {
-                "type": "string",
-                "enum": [state.value for state in ModelState],
-                "description": f"`{ModelState.LOADING}`: being loaded or compiled; "
-                f"`{ModelState.UNAVAILABLE}`: the file is missing or unreadable (a file put "
-                "back is loaded again in the background).",
-            },
-            "database": {
-                "type": "string",
-                "enum": [readiness.DATABASE_READY, readiness.DATABASE_UNAVAILABLE],
-                "description": "Whether the feedback database answered within "
-                f"{readiness.PING_WAIT_S:g} s.",
-            },
-        },
-        "Which part of the server is not ready yet.",
-    ),
-}
 
 MODE_PARAMETER = {
     "name": api.MODE_FIELD,
@@ -329,11 +106,11 @@ PREDICT_BODY = {
 }
 
 PREDICT_RESPONSES = {
-    "200": _json(
-        {"oneOf": [_schema_ref("OneDigitReading"), _schema_ref("NumberReading")]},
+    "200": json_answer(
+        {"oneOf": [schema_ref("OneDigitReading"), schema_ref("NumberReading")]},
         "The reading: one digit (`mode=digit`, the default) or a number (`mode=number`).",
     ),
-    "400": _refusal(
+    "400": refusal(
         "The body is not a PNG, JPEG or WebP, or it is damaged, cut off, empty, animated, "
         f"under {photo.MIN_SIDE} px or a thin strip; `mode` is not {MODES_TEXT}, or is sent "
         "twice with different values, or the query and the form ask for different modes; a "
@@ -343,10 +120,10 @@ PREDICT_RESPONSES = {
         "text, or an example that is no picture of a digit; the connection closed before the "
         "body was in."
     ),
-    "408": _refusal(
+    "408": refusal(
         "The body did not arrive whole in time (see the request body); the connection is closed."
     ),
-    "413": _refusal(
+    "413": refusal(
         f"The body is over {photo.MAX_MB} MB, judged from its `Content-Length` or, sent "
         f"without one, as soon as {photo.MAX_MB} MB have streamed in; or the picture's header "
         f"declares more than {photo.MAX_PIXELS / 1e6:g} megapixels "
@@ -356,13 +133,13 @@ PREDICT_RESPONSES = {
         f"rest of its body read and thrown away, up to {api.DRAIN_LIMIT_BYTES // MB} MB, so "
         "that it can read this answer. The connection is then closed."
     ),
-    "415": _refusal(
+    "415": refusal(
         "No `Content-Type`, or one the API does not read (`curl -d` sends "
         "`application/x-www-form-urlencoded`), or a form's file (the picture or an example) "
         "declared as another type; a picture in another format (`image/gif`, `image/heic`, "
         "`application/pdf`) is told to be converted to PNG, JPEG or WebP."
     ),
-    "422": _refusal(
+    "422": refusal(
         "No handwriting found in the picture; or, with `mode=number`, two or more lines of "
         "writing one above another: send each line as a picture of its own. Or, in either "
         f"mode, more writing than one picture may hold: over {limits.MAX_GROUPS} separate "
@@ -370,8 +147,8 @@ PREDICT_RESPONSES = {
         f"so much that finding the digits would take over {limits.MAX_CANDIDATES} tries: send "
         "one number (or one digit) per picture, cropped close to it."
     ),
-    "500": _refusal("Reading this picture failed on the server: try another one."),
-    "503": _refusal(
+    "500": refusal("Reading this picture failed on the server: try another one."),
+    "503": refusal(
         f"Busy: {api.MAX_IN_FLIGHT} received images are being read already, the bodies being "
         f"received hold {api.MAX_HELD_BYTES // MB} MB between them, or no decoding slot freed "
         f"up within {photo.DECODE_WAIT_S:g} s; or the picture is costly to read (a photo, a "
@@ -384,7 +161,7 @@ PREDICT_RESPONSES = {
         "unreadable, with no `Retry-After`: that waits for whoever runs the server (a body "
         "that is no picture still gets its 400 first).",
         {
-            "Retry-After": _header(
+            "Retry-After": header(
                 RETRY_AFTER_TEXT,
                 {"type": "integer", "minimum": int(api.RETRY_503_AFTER_S)},
                 required=False,
@@ -439,8 +216,8 @@ PATHS = {
             "tags": ["Model"],
             "summary": "Which model answers, and how well it reads",
             "responses": {
-                "200": _json(_schema_ref("ModelInfo"), "The model serving, and its figures."),
-                "503": _refusal("The model file is missing or unreadable."),
+                "200": json_answer(schema_ref("ModelInfo"), "The model serving, and its figures."),
+                "503": refusal("The model file is missing or unreadable."),
             },
         }
     },
@@ -453,13 +230,13 @@ PATHS = {
             "once the model is loaded and compiled and the feedback database answers. Every "
             "wait is bounded.",
             "responses": {
-                "200": _json(_schema_ref("Ready"), "Ready.", {"Cache-Control": NO_STORE}),
-                "503": _json(
-                    _schema_ref("NotReady"),
+                "200": json_answer(schema_ref("Ready"), "Ready.", {"Cache-Control": NO_STORE}),
+                "503": json_answer(
+                    schema_ref("NotReady"),
                     "Not ready; the fields say which part.",
                     {
                         "Cache-Control": NO_STORE,
-                        "Retry-After": _header(
+                        "Retry-After": header(
                             RETRY_AFTER_TEXT, {"type": "integer", "const": RETRY_AFTER_S}
                         ),
                     },
@@ -473,7 +250,7 @@ PATHS = {
             "tags": ["Server"],
             "summary": "This document",
             "responses": {
-                "200": _json(
+                "200": json_answer(
                     {"type": "object", "required": ["openapi", "info", "paths"]},
                     f"The API described in OpenAPI {OPENAPI_VERSION}.",
                 )
@@ -495,7 +272,7 @@ PATHS = {
                 "200": {
                     "description": "The file, as an attachment.",
                     "headers": {
-                        "Content-Disposition": _header(
+                        "Content-Disposition": header(
                             "`attachment` with the file's name.", {"type": "string"}
                         ),
                         "Cache-Control": NO_STORE,
@@ -522,7 +299,7 @@ PATHS = {
                 "503": {
                     "description": "The feedback database is unavailable right now.",
                     "headers": {
-                        "Retry-After": _header(
+                        "Retry-After": header(
                             RETRY_AFTER_TEXT, {"type": "integer", "const": RETRY_AFTER_S}
                         )
                     },
@@ -534,12 +311,12 @@ PATHS = {
 }
 
 REST_OF_API_RESPONSES = {
-    "UnknownPath": _refusal(
+    "UnknownPath": refusal(
         "`/api`, or a path under it that is no endpoint here: the message names the endpoints."
     ),
-    "MethodNotAllowed": _refusal(
+    "MethodNotAllowed": refusal(
         "A path of this document asked with a method it does not list.",
-        {"Allow": _header("The methods the path answers, as listed here.", {"type": "string"})},
+        {"Allow": header("The methods the path answers, as listed here.", {"type": "string"})},
     ),
 }
 

@@ -30,7 +30,7 @@ from feedback import downloads
 from feedback import settings as feedback_settings
 from feedback.store import FeedbackStore
 from feedback.visitor import VISITOR_COOKIE, labels_id, new_visitor_id
-from server import api, openapi, readiness
+from server import api, openapi, openapi_schemas, readiness
 from tests.support.api import FIRST_ANSWER_S, form, slow_client
 from tests.support.http import eventually, served
 from tests.support.pictures import drawn_digit, png_claiming_size, two_lines, written
@@ -45,7 +45,7 @@ Answer = tuple[int, dict[str, str], bytes]
 def spec(app_url) -> dict:
     """The document as the served app answers it."""
     status, headers, body = exchange(f"{app_url}{openapi.PATH}")
-    assert (status, headers["content-type"]) == (200, openapi.JSON)
+    assert (status, headers["content-type"]) == (200, openapi_schemas.JSON)
     return json.loads(body)
 
 
@@ -107,7 +107,7 @@ def holds_to(spec: dict, pointer: str, answer: Answer, method: str) -> None:
         return
     media_type = headers["content-type"].split(";")[0]
     assert media_type in response["content"], f"{media_type} is not documented at {pointer}"
-    if media_type == openapi.JSON:
+    if media_type == openapi_schemas.JSON:
         schema_pointer = f"{pointer}/content/{escaped(media_type)}/schema"
         valid(spec, {"$ref": f"{DOCUMENT_URI}#{schema_pointer}"}, json.loads(body))
 
