@@ -113,7 +113,7 @@ def on_screen(locator) -> bool:
     )
 
 
-def test_ten_digits_drawn_with_a_finger_are_read_with_canvas_and_answer_in_view(
+def test_ten_digits_drawn_with_a_finger_are_read_with_canvas_answer_and_row_in_view(
     phone, clear_digits
 ):
     finger = Finger(phone)
@@ -126,7 +126,13 @@ def test_ten_digits_drawn_with_a_finger_are_read_with_canvas_and_answer_in_view(
         finger.draw(clear_digits[label], *PLACEMENTS[0])
         ui.expect_answer(phone, label, timeout=ui.FIRST_ANSWER_MS)
 
-        answer_area = (ui.answer(phone), ui.metric(phone, "Confidence"))
+        # The answer, and the row that confirms or corrects it, one tap away.
+        answer_area = (
+            ui.answer(phone),
+            ui.metric(phone, "Confidence"),
+            phone.get_by_role("button", name=tabs.draw.feedback_row.CONFIRM_TEXT),
+            *(ui.digit_choice(phone, digit) for digit in range(10)),
+        )
         shown = [on_screen(element) for element in (ui.canvas(phone), *answer_area)]
         in_view.append(all(shown) and phone.evaluate("window.scrollY") == 0)
     assert in_view == [True] * 10

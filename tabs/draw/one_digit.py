@@ -161,15 +161,14 @@ def answer_section(reading: DrawingReading | None, strokes: dict | None = None) 
             st.info(SEVERAL_DIGITS.format(number=reading.several_digits), icon="🔢")
         elif verdict is not None:
             st.warning(
-                f"{verdict[1]} If it is a digit, pick the one you meant below; the chart shows "
+                f"{verdict[1]} If it is a digit, pick the one you meant; the chart shows "
                 "what the model made of it.",
                 icon="🔍",
             )
         elif reading.doubtful:
             st.warning(
                 f"{DOUBTFUL_HINT} If it is one, it looks most like "
-                f"{a_digit(reading.digit, bold=True)}: confirm it, or pick the digit you meant "
-                "below.",
+                f"{a_digit(reading.digit, bold=True)}: confirm it, or pick the digit you meant.",
                 icon="🤔",
             )
         elif reading.confidence < UNSURE_BELOW:
@@ -178,7 +177,7 @@ def answer_section(reading: DrawingReading | None, strokes: dict | None = None) 
                 f"Not sure: this looks like {a_digit(first, bold=True)} "
                 f"({reading.probabilities[first]:.0%}) "
                 f"or {a_digit(second, bold=True)} ({reading.probabilities[second]:.0%}). "
-                "Draw it again more clearly, or pick the digit you meant below.",
+                "Draw it again more clearly, or pick the digit you meant.",
                 icon="🤔",
             )
         else:

@@ -47,6 +47,7 @@ MODE_AREA_SELECTOR = ", ".join(f".st-key-{area}" for area in MODE_AREAS.values()
 PAGE_STYLE = filled(
     "page.css",
     style_id=STYLE_ID,
+    canvas_key=CANVAS_KEY,
     pick_key=PICK_KEY,
     confirm_key=CONFIRM_KEY,
     chart_key=PROBABILITY_CHART_KEY,
