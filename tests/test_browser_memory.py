@@ -1,5 +1,5 @@
 """In Chromium: a person's corrections last as long as their saved labels, across reloads and
-tabs, and "Forget them" forgets them in every tab."""
+tabs, and "Forget all" forgets them in every tab."""
 
 from __future__ import annotations
 

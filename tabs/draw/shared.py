@@ -51,7 +51,7 @@ WITHHELD_WORDS: dict[Withheld, tuple[str, str]] = {  # why a digit is withheld, 
 CLEAR_TEXT = "Clear"  # the canvas control that empties the canvas, and with it the answer
 SURFACE = "canvas.upper-canvas"  # a canvas's drawing surface: Fabric's top layer
 REDRAW = "Clear the canvas and draw again."  # after a canvas's picture is refused
-FORGET_TEXT = "Forget them"
+FORGET_TEXT = "Forget all"
 FORGET_HELP = (
     "Read your next drawings with the model alone, in every tab and visit. Your saved labels "
     "stay saved; History can delete them."
