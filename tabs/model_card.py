@@ -197,9 +197,12 @@ def calibration_measured_on(metrics: ModelMetrics) -> tuple[Calibration, str]:
     return metrics.test_calibration, "MNIST test digits"
 
 
-def source_table(sources: dict[str, SourceFigures], first_column: str) -> None:
-    """One row per source of handwriting: its writers and digits, read right, refused, letters
-    flagged, its commonest misreadings, and the letters most often taken for a digit."""
+def source_table(
+    sources: dict[str, SourceFigures], first_column: str, *, counted: bool = True
+) -> None:
+    """One row per source of handwriting: its writers and digits (unless not `counted`, where
+    a table above gave them), read right, refused, letters flagged, its commonest
+    misreadings, and the letters most often taken for a digit."""
     # The figures first, the words after: a narrow screen shows the first columns.
     frame = pd.DataFrame(
         {
@@ -216,6 +219,8 @@ def source_table(sources: dict[str, SourceFigures], first_column: str) -> None:
         }
         for name, source in sources.items()
     )
+    if not counted:
+        frame = frame.drop(columns=["Writers", "Digits"])
     shares = ["Read right", "Taken for no digit", "Letters flagged"]
     if not any(source.letters for source in sources.values()):  # digits alone: no empty columns
         frame = frame.drop(columns=["Letters flagged", "Letters taken for digits"])
@@ -243,7 +248,8 @@ def coarse_scans(metrics: ModelMetrics) -> None:
         "black or white cells, the character's box filling it, and sent scaled up so that each "
         "cell is a block: read as an uploaded picture is."
     )
-    source_table(metrics.coarse_scans, "Scanned into")
+    # The writers and digits of the table above: left out, the table fits a desktop's width.
+    source_table(metrics.coarse_scans, "Scanned into", counted=False)
 
 
 def scanned_again(metrics: ModelMetrics) -> None:

@@ -45,6 +45,7 @@ from tests.support.browser import (
     opened_page,
     record_surface_tops,
     surface_tops_once_styled,
+    wait_for_tables,
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres]
@@ -323,6 +324,20 @@ def test_the_model_cards_charts_show_every_label_and_point_whole(browser, app_ur
     assert len(fills["right"]) == 10 and fills["mistake"]
     assert all(blue > red for red, _, blue in fills["right"])
     assert all(red > blue for red, _, blue in fills["mistake"])
+
+
+# How many pixels of each of the model card's tables lie past its right edge, to be scrolled to.
+TABLES_CUT = """(card) => [...card.querySelectorAll('[data-testid="stDataFrame"] .dvn-scroller')]
+  .map((scroller) => scroller.scrollWidth - scroller.clientWidth)"""
+
+
+def test_on_a_desktop_no_table_of_the_model_card_hides_a_column(browser, app_url):
+    with opened_page(browser, app_url, viewport={"width": 1280, "height": 800}) as page:
+        page.get_by_role("tab", name="Model card").click()
+        card = page.get_by_role("tabpanel", name="Model card")
+        wait_for_tables(page)
+        cut = card.evaluate(TABLES_CUT)
+    assert len(cut) >= 5 and cut == [0] * len(cut)
 
 
 def stored_labels(url: str) -> list[sa.Row]:

@@ -209,6 +209,8 @@ def test_model_card_shows_pen_handwriting_and_calibration_when_measured(
     assert set(sources) == set(metrics["unseen_sources"]) and sources["UNIPEN apa"] == 0.9612
     blocky_scans = dict(zip(coarse_scans.value["Scanned into"], coarse_scans.value["Read right"]))
     assert blocky_scans == {"UNIPEN tos, 16x16": 0.9234}
+    # The same sources as the table above: their writers and digits are not said again.
+    assert {"Writers", "Digits"}.isdisjoint(coarse_scans.value.columns)
     misreads = dict(zip(unseen.value["Source"], unseen.value["Commonest misreads"]))
     assert np.isnan(misreads["CVL valid"]) and "→" in misreads["UNIPEN apa"]  # shown as "—"
     letters = dict(zip(unseen.value["Source"], unseen.value["Letters taken for digits"]))
