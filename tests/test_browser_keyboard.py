@@ -11,6 +11,7 @@ from playwright.sync_api import expect
 
 import tabs.draw.feedback_row
 import tabs.draw.one_digit
+import tabs.draw.shared
 from devtools.drawing import PLACEMENTS
 from devtools.page import RESET_SETTLE_MS
 from tests.support.browser import (
@@ -27,10 +28,12 @@ from tests.support.browser import (
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres]
 
-# What a keyboard user sees of the focused control: whether it is ringed (an outline or a
-# shadow round it) and how opaque the toolbar it lies in shows, if it lies in one.
+# What a keyboard user sees of the focused control (in a shadow root, as the canvas's are,
+# or not): whether it is ringed (an outline or a shadow round it) and how opaque the toolbar
+# it lies in shows, if it lies in one.
 FOCUS_SHOWN = """() => {
-  const focused = document.activeElement;
+  let focused = document.activeElement;
+  while (focused.shadowRoot?.activeElement) focused = focused.shadowRoot.activeElement;
   const style = getComputedStyle(focused);
   const toolbar = focused.closest('[data-testid="stElementToolbar"]');
   return {
@@ -80,6 +83,21 @@ def test_a_screen_reader_hears_each_answer_and_the_keyboard_keeps_its_place(
         page.wait_for_timeout(RESET_SETTLE_MS)
         draw(page, clear_digits[7], *PLACEMENTS[1])
         expect(heard).to_have_text(re.compile(r"^Prediction 7, Confidence \d+%\.$"))
+
+
+def test_after_a_mouse_stroke_tab_reaches_the_canvas_controls_then_the_answers_row(
+    browser, app_url, clear_digits
+):
+    with opened_page(browser, app_url, viewport=DESKTOP) as page:
+        draw(page, clear_digits[3], *PLACEMENTS[0])
+        expect(page.get_by_role("img", name="The 28x28 input, read as 3")).to_be_visible(
+            timeout=FIRST_ANSWER_MS
+        )
+        reached = []
+        for _ in range(3):
+            page.keyboard.press("Tab")
+            reached.append(page.evaluate(FOCUS_SHOWN)["name"])
+    assert reached == ["Undo", tabs.draw.shared.CLEAR_TEXT, tabs.draw.feedback_row.CONFIRM_TEXT]
 
 
 def test_the_toolbar_of_the_models_view_shows_and_rings_its_button_reached_with_tab(

@@ -6,7 +6,9 @@
  * The canvas's toolbar shows only while a mouse hovers over it, small, and floats over what
  * lies above the canvas: a finger never sees it. This gives every canvas a row of controls
  * under it instead: Undo, Redo and Clear, each named in words and large enough for a finger,
- * always shown. It drops the toolbar's other buttons (sending, which the pen-up does, and
+ * always shown. A stroke takes the keyboard's focus to the drawing surface (out of the Tab
+ * order, which it has no use in), so that Tab next reaches Undo, not the page's top, where the
+ * focus would go from the scrolling page around the canvas. It drops the toolbar's other buttons (sending, which the pen-up does, and
  * editing strokes, which a digit does not need). The canvas keeps its styles in a shadow root,
  * so the rules are adopted there, as the root is made: before anything shows in it. The canvas
  * shows its layers before its own stylesheet has loaded, and until then its background layer
@@ -88,6 +90,7 @@
       const wide = root.host.closest(".st-key-$number_canvas_key");
       surface.setAttribute("role", "img");
       surface.setAttribute("aria-label", wide ? "$number_canvas_name" : "$canvas_name");
+      surface.tabIndex = -1;  // a stroke puts the focus here, not on the page's top
     }
   };
   const equip = (root) => {
