@@ -63,8 +63,7 @@ def main() -> None:
     st.html(PAGE_HEAD, unsafe_allow_javascript=True)
     st.title("✏️ Digit reader")
     st.caption(
-        "A small convolutional network, trained on MNIST and on real pen handwriting, reads "
-        "your digits and says when a drawing is not one."
+        "Draw a digit in the box: a small network reads it, and says when a drawing is not one."
     )
     path = digit_model.model_path()
     try:
