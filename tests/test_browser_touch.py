@@ -372,6 +372,17 @@ WHERE_A_TOUCH_UNDER_THE_NOTICE_LANDS = """([canvas]) => {
 }"""
 
 
+def test_a_digit_confirmed_with_a_tap_says_it_is_saved_on_the_same_screen(phone, clear_digits):
+    finger = Finger(phone)
+    finger.draw_anew(clear_digits[2], 2)
+    finger.tap(phone.get_by_role("button", name=tabs.draw.feedback_row.CONFIRM_TEXT))
+
+    saved = phone.get_by_text("Saved as a 2.")
+    expect(saved).to_be_visible(timeout=ui.ANSWER_MS)
+    scrolled = phone.evaluate("document.querySelector('[data-testid=\"stMain\"]').scrollTop")
+    assert on_screen(saved) and scrolled == 0
+
+
 def test_the_notice_that_a_label_is_saved_lets_the_next_stroke_through(phone, clear_digits):
     """ "Saved: a 7." lies across the top of a phone's screen for a few seconds: over the
     canvas, once the page is scrolled back up to draw the next digit."""
