@@ -100,6 +100,32 @@ def test_after_a_mouse_stroke_tab_reaches_the_canvas_controls_then_the_answers_r
     assert reached == ["Undo", tabs.draw.shared.CLEAR_TEXT, tabs.draw.feedback_row.CONFIRM_TEXT]
 
 
+# How far the focused control's ring (its box grown by the shadow's spread) reaches past the
+# inside of the nearest box around it that clips what overflows, on each side, in pixels.
+RING_CLIPPED = """() => {
+  const focused = document.activeElement;
+  const spread = Math.max(...[...getComputedStyle(focused).boxShadow.matchAll(/(-?[\\d.]+)px/g)]
+    .map((found) => Number(found[1])));
+  let box = focused.parentElement;
+  while (getComputedStyle(box).overflowX === "visible") box = box.parentElement;
+  const ring = focused.getBoundingClientRect(), inside = box.getBoundingClientRect();
+  return [inside.left - (ring.left - spread), ring.right + spread - inside.right,
+    inside.top - (ring.top - spread), ring.bottom + spread - inside.bottom]
+    .map((past) => Math.max(0, Math.round(past)));
+}"""
+
+
+def test_the_ring_of_a_digit_reached_with_tab_shows_whole(browser, app_url, clear_digits):
+    with opened_page(browser, app_url, viewport=DESKTOP) as page:
+        draw(page, clear_digits[5], *PLACEMENTS[0])
+        confirm = page.get_by_role("button", name=tabs.draw.feedback_row.CONFIRM_TEXT)
+        expect(confirm).to_be_enabled(timeout=FIRST_ANSWER_MS)
+        confirm.focus()
+        page.keyboard.press("Tab")
+        assert page.evaluate(FOCUS_SHOWN)["name"] == "0"
+        assert page.evaluate(RING_CLIPPED) == [0, 0, 0, 0]
+
+
 def test_the_toolbar_of_the_models_view_shows_and_rings_its_button_reached_with_tab(
     browser, app_url
 ):
