@@ -335,6 +335,8 @@ def test_on_a_desktop_no_table_of_the_model_card_hides_a_column(browser, app_url
     with opened_page(browser, app_url, viewport={"width": 1280, "height": 800}) as page:
         page.get_by_role("tab", name="Model card").click()
         card = page.get_by_role("tabpanel", name="Model card")
+        # The caption under the card's last table: all of them are on the page.
+        expect(card.get_by_text("Pen handwriting: UNIPEN")).to_be_visible(timeout=ANSWER_MS)
         wait_for_tables(page)
         cut = card.evaluate(TABLES_CUT)
     assert len(cut) >= 5 and cut == [0] * len(cut)
@@ -495,6 +497,9 @@ def test_on_a_desktop_the_answer_its_row_and_the_bars_show_together_without_scro
         )
     ]
     assert outside == []
+    # Each bar lies under its digit.
+    middle = {name: box["x"] + box["width"] / 2 for name, box in boxes.items()}
+    assert all(abs(middle[f"bar {d}"] - middle[f"digit {d}"]) <= 1 for d in range(10))
 
 
 # The box of the title's words, from the tops of its tallest letters to the bottoms of its
