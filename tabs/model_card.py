@@ -248,7 +248,8 @@ def coarse_scans(metrics: ModelMetrics) -> None:
         "black or white cells, the character's box filling it, and sent scaled up so that each "
         "cell is a block: read as an uploaded picture is."
     )
-    # The writers and digits of the table above: left out, the table fits a desktop's width.
+    # The writers and digits of the unseen sources' table, just above: left out, the table
+    # fits a desktop's width.
     source_table(metrics.coarse_scans, "Scanned into", counted=False)
 
 
@@ -321,8 +322,8 @@ def pen_and_calibration(metrics: ModelMetrics) -> None:
     for column, (label, value, explanation) in zip(st.columns(len(figures)), figures):
         column.metric(label, value, help=explanation)
     unseen_sources_table(metrics)
-    scanned_again(metrics)
     coarse_scans(metrics)
+    scanned_again(metrics)
     sites_left_out(metrics)
     st.caption(
         f"Reliability, measured on {calibration.samples:,} {measured_on}: answers grouped by "

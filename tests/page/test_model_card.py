@@ -191,7 +191,7 @@ def test_model_card_shows_pen_handwriting_and_calibration_when_measured(
     # The sites left out by the largest models, those trained as the model is.
     assert in_short.endswith("of the digits of the site it never saw (1 site, 692 digits).")
     assert "it read 98.3%" in in_short
-    _, unseen, scanned, coarse_scans, sites, sites_full_size, read_right = card.dataframe
+    _, unseen, coarse_scans, scanned, sites, sites_full_size, read_right = card.dataframe
     # The figures first, the words after, so that a phone shows the figures; digits alone
     # (scans) have no letters' columns; short headings, explained on hover, fit the page.
     assert list(unseen.value.columns) == [
@@ -209,7 +209,7 @@ def test_model_card_shows_pen_handwriting_and_calibration_when_measured(
     assert set(sources) == set(metrics["unseen_sources"]) and sources["UNIPEN apa"] == 0.9612
     blocky_scans = dict(zip(coarse_scans.value["Scanned into"], coarse_scans.value["Read right"]))
     assert blocky_scans == {"UNIPEN tos, 16x16": 0.9234}
-    # The same sources as the table above: their writers and digits are not said again.
+    # The sources of the table just above: their writers and digits are not said again.
     assert {"Writers", "Digits"}.isdisjoint(coarse_scans.value.columns)
     misreads = dict(zip(unseen.value["Source"], unseen.value["Commonest misreads"]))
     assert np.isnan(misreads["CVL valid"]) and "→" in misreads["UNIPEN apa"]  # shown as "—"
