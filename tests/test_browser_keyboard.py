@@ -106,6 +106,7 @@ RING_CLIPPED = """() => {
   const focused = document.activeElement;
   const spread = Math.max(...[...getComputedStyle(focused).boxShadow.matchAll(/(-?[\\d.]+)px/g)]
     .map((found) => Number(found[1])));
+  if (!(spread > 0)) return null;  // no ring
   let box = focused.parentElement;
   while (getComputedStyle(box).overflowX === "visible") box = box.parentElement;
   const ring = focused.getBoundingClientRect(), inside = box.getBoundingClientRect();

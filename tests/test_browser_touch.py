@@ -134,7 +134,7 @@ def test_ten_digits_drawn_with_a_finger_are_read_with_canvas_answer_and_row_in_v
             *(ui.digit_choice(phone, digit) for digit in range(10)),
         )
         shown = [on_screen(element) for element in (ui.canvas(phone), *answer_area)]
-        in_view.append(all(shown) and phone.evaluate("window.scrollY") == 0)
+        in_view.append(all(shown) and phone.evaluate(PAGE_SCROLL) == 0)
     assert in_view == [True] * 10
 
 
@@ -161,7 +161,7 @@ def test_a_doubt_shows_beside_the_answer_on_the_screen_and_nothing_below_moves(
 
     expect(doubt).to_be_visible(timeout=ui.ANSWER_MS)
     assert on_screen(doubt) and on_screen(ui.answer(phone))
-    assert phone.evaluate("window.scrollY") == 0
+    assert phone.evaluate(PAGE_SCROLL) == 0
     assert confirm.bounding_box()["y"] == row_under_a_clear_answer
 
 
@@ -373,14 +373,14 @@ WHERE_A_TOUCH_UNDER_THE_NOTICE_LANDS = """([canvas]) => {
 
 
 def test_a_digit_confirmed_with_a_tap_says_it_is_saved_on_the_same_screen(phone, clear_digits):
+    phone.evaluate(f"{PAGE_SCROLLER}.scrollTo(0, 0)")
     finger = Finger(phone)
     finger.draw_anew(clear_digits[2], 2)
     finger.tap(phone.get_by_role("button", name=tabs.draw.feedback_row.CONFIRM_TEXT))
 
     saved = phone.get_by_text("Saved as a 2.")
     expect(saved).to_be_visible(timeout=ui.ANSWER_MS)
-    scrolled = phone.evaluate("document.querySelector('[data-testid=\"stMain\"]').scrollTop")
-    assert on_screen(saved) and scrolled == 0
+    assert on_screen(saved) and phone.evaluate(PAGE_SCROLL) == 0
 
 
 def test_the_notice_that_a_label_is_saved_lets_the_next_stroke_through(phone, clear_digits):

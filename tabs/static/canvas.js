@@ -6,17 +6,17 @@
  * The canvas's toolbar shows only while a mouse hovers over it, small, and floats over what
  * lies above the canvas: a finger never sees it. This gives every canvas a row of controls
  * under it instead: Undo, Redo and Clear, each named in words and large enough for a finger,
- * always shown. A stroke takes the keyboard's focus to the drawing surface (out of the Tab
- * order, which it has no use in), so that Tab next reaches Undo, not the page's top, where the
- * focus would go from the scrolling page around the canvas. It drops the toolbar's other buttons (sending, which the pen-up does, and
- * editing strokes, which a digit does not need). The canvas keeps its styles in a shadow root,
- * so the rules are adopted there, as the root is made: before anything shows in it. The canvas
- * shows its layers before its own stylesheet has loaded, and until then its background layer
- * would push the drawing surface down by the canvas's height, to jump back up a moment later;
- * the rules also lay that layer out. A control's focus ring is a shadow, which a high-contrast
- * mode drops: an outline, transparent but there, shows in its place. A touch screen keeps a
- * control tapped "hovered" until something else is tapped: there a control is shaded only
- * while pressed.
+ * always shown. It drops the toolbar's other buttons (sending, which the pen-up does, and
+ * editing strokes, which a digit does not need). A stroke takes the keyboard's focus to the
+ * drawing surface (out of the Tab order, which it has no use in), so that Tab next reaches
+ * Undo, not the page's top, where the focus would go from the scrolling page around the canvas.
+ * The canvas keeps its styles in a shadow root, so the rules are adopted there, as the root is
+ * made: before anything shows in it. The canvas shows its layers before its own stylesheet has
+ * loaded, and until then its background layer would push the drawing surface down by the
+ * canvas's height, to jump back up a moment later; the rules also lay that layer out. A
+ * control's focus ring is a shadow, which a high-contrast mode drops: an outline, transparent
+ * but there, shows in its place. A touch screen keeps a control tapped "hovered" until
+ * something else is tapped: there a control is shaded only while pressed.
  * On a phone the wide canvas's box scrolls sideways, but a finger on the canvas draws: a
  * shaded strip along the bottom of the box, which is no canvas, takes a swipe and scrolls it.
  * Clear scrolls it back to its left edge, where the next number starts. Swiped on to the
