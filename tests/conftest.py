@@ -39,6 +39,16 @@ def numbers_read_afresh() -> None:
     segment.forget_recent()
 
 
+@pytest.fixture(scope="module")
+def few_drawings_per_style() -> Iterator[None]:
+    """The figures a model is recorded with report each synthesized style on 20 redrawn test
+    digits, and the coarse scans at one grid: quick to draw and read."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("training.figures.STYLE_TEST_SAMPLES", 20)
+        patch.setattr("training.figures.SCAN_SIDES", (16,))
+        yield
+
+
 @pytest.fixture(scope="session")
 def classifier() -> digit_model.Classifier:
     """The committed model, loaded once."""
@@ -78,30 +88,37 @@ def not_a_digit(classifier) -> Digit:
     pytest.fail("the model took every crossed-out circle tried for a digit")
 
 
-def hesitant_letters(classifier) -> Iterator[Digit]:
-    """Handwritten letters the model hesitates over, drawn alone: no digit by its verdict, but
-    not firmly, also drawn a little larger or smaller, a few pixels off and with a thinner or
-    thicker brush. The band of doubt is narrow, and a browser's strokes land a pixel or two
-    from these: a letter on its edge would be doubtful here and firmly no digit there."""
+def doubtful_letters(classifier) -> Iterator[Digit]:
+    """Handwritten letters the model hesitates over, drawn alone at the first placement: no
+    digit by its verdict, but not firmly. Few letters are doubtful: they are read in batches."""
     pen = pen_unseen_sites()
     height, top, left = PLACEMENTS[0]
     letters = np.flatnonzero(pen.is_other)
-    for start in range(0, len(letters), 500):  # read in batches: few letters are doubtful
+    for start in range(0, len(letters), 500):
         drawings = [
             Digit(-1, [tuple(map(float, s)) for s in pen.segments[index]])
             for index in letters[start : start + 500]
         ]
         inks = [canvas_to_ink(drawing.image(height, top, left)) for drawing in drawings]
         for drawing, reading in zip(drawings, read_digits(classifier, inks)):
-            if reading is None or not reading.doubtful or reading.too_small:
-                continue
-            nearby = [
-                drawing.image(height + grown, top + down, left + right, brush)
-                for grown, down, right, brush in itertools.product(*HESITANT_NEARBY)
-            ]
-            nearby_inks = [canvas_to_ink(image) for image in nearby]
-            if all(r.doubtful for r in read_digits(classifier, nearby_inks)):
+            if reading is not None and reading.doubtful and not reading.too_small:
                 yield drawing
+
+
+def hesitant_letters(classifier) -> Iterator[Digit]:
+    """Doubtful letters that stay doubtful drawn a little larger or smaller, a few pixels off
+    and with a thinner or thicker brush. The band of doubt is narrow, and a browser's strokes
+    land a pixel or two from these: a letter on its edge would be doubtful here and firmly no
+    digit there."""
+    height, top, left = PLACEMENTS[0]
+    for drawing in doubtful_letters(classifier):
+        nearby = [
+            drawing.image(height + grown, top + down, left + right, brush)
+            for grown, down, right, brush in itertools.product(*HESITANT_NEARBY)
+        ]
+        nearby_inks = [canvas_to_ink(image) for image in nearby]
+        if all(r.doubtful for r in read_digits(classifier, nearby_inks)):
+            yield drawing
 
 
 @pytest.fixture(scope="session")
@@ -116,8 +133,9 @@ def doubtful_drawing(classifier) -> Digit:
 def doubtful_number(classifier, clear_digits) -> np.ndarray:
     """A clear 2 and a letter the model hesitates over, written as a number on the wide canvas:
     it splits into two pieces, and read as one digit each, the 2 is clear and the letter
-    doubtful."""
-    for letter in hesitant_letters(classifier):
+    doubtful. Read by the page's script alone, never drawn by a browser: the letter needs to be
+    doubtful where it is drawn only."""
+    for letter in doubtful_letters(classifier):
         rgba = written_strokes([clear_digits[2].segments, letter.segments])
         pieces = read_number(classifier, canvas_to_ink(rgba)).digits
         alone = read_inputs(classifier, np.stack([piece.image for piece in pieces]))

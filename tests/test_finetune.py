@@ -22,6 +22,7 @@ from training import finetune
 from training.canvas_drawings import canvas_style_inputs
 
 FEEDBACK_DRAWINGS = 60
+pytestmark = pytest.mark.usefixtures("few_drawings_per_style")
 
 
 @pytest.fixture(scope="module")

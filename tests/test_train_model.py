@@ -26,16 +26,7 @@ from training.styles import STYLES
 # second look): the evaluations read every 5th MNIST test digit and every 20th CVL digit.
 TEST_EVERY = 5
 CVL_EVERY = 20
-
-
-@pytest.fixture(scope="module", autouse=True)
-def few_drawings_per_style():
-    """Each synthesized style is reported on 20 redrawn test digits, and the coarse scans at
-    one grid: quick to draw and read."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr("training.figures.STYLE_TEST_SAMPLES", 20)
-        patch.setattr("training.figures.SCAN_SIDES", (16,))
-        yield
+pytestmark = pytest.mark.usefixtures("few_drawings_per_style")
 
 
 def thinned(source: Path, path: Path, every: int, arrays: tuple[str, ...]) -> Path:
@@ -62,11 +53,11 @@ def small_cvl(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory, small_mnist):
+def trained(tmp_path_factory, small_mnist, small_cvl):
     pen_unseen_sites()  # skip or fail clearly when the pen handwriting or CVL is absent
     cvl_valid()
     out = tmp_path_factory.mktemp("model") / "model.keras"
-    args = ["--data", str(small_mnist), "--pen", str(UNIPEN_PATH), "--cvl", str(CVL_PATH)]
+    args = ["--data", str(small_mnist), "--pen", str(UNIPEN_PATH), "--cvl", str(small_cvl)]
     args += ["--limit", "1200"]
     args += ["--epochs", "2"]
     args += ["--canvas-train", "200", "--canvas-samples", "20"]
@@ -320,7 +311,7 @@ def test_evaluate_records_figures_measured_again_and_keeps_the_training_record(
     trained, small_mnist, small_cvl, tmp_path, capsys
 ):
     pen = tmp_path / "pen.npz"
-    digits_and_writers = write_pen_sites(pen, ("aga", "apa", "tos"), per_site=300)
+    digits_and_writers = write_pen_sites(pen, ("aga", "apa", "tos"), per_site=100)
     model = tmp_path / "model.keras"
     shutil.copy(trained, model)
     before = json.loads(digit_model.metrics_path(trained).read_text())
