@@ -50,6 +50,9 @@ from reading.recent import MISSING, Recent
 CUT_COST = 1.0  # cutting connected ink apart costs this much
 CONFIDENCE_WEIGHT = 1.0  # nats of cost per nat of the model's doubt about a candidate digit
 STRAY_COST = 2.0  # short ink firmly no digit stands as such for this, and the model's doubt
+# The verdict's chance that a candidate is no digit counts in its cost up to this much: part
+# of a digit cut off costs more, and ink firmly no digit is not cut into digit-like parts.
+NOT_DIGIT_COUNTED_UP_TO = 0.5
 
 RECENT_FIRST_LOOKS = 4096  # candidates' first looks kept for each classifier (under 200 B each)
 
@@ -213,7 +216,9 @@ def _split(
         if images:
             readings = _first_looks(classifier, images, keys)
             for span, (row, not_digit) in readings.items():
-                costs[span] -= CONFIDENCE_WEIGHT * float(np.log(row.max() + 1e-12))
+                # Doubt of the digit read, and of the group being a digit at all.
+                sure = row.max() * (1.0 - min(not_digit, NOT_DIGIT_COUNTED_UP_TO))
+                costs[span] -= CONFIDENCE_WEIGHT * float(np.log(sure + 1e-12))
                 # Ink shorter than a digit, that the model firmly takes for no digit (the page
                 # shows it as one), may be a stray mark (a blot, a scribble): it stands as no
                 # digit rather than join a digit.

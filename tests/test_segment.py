@@ -13,6 +13,7 @@ from typing import NamedTuple
 
 import numpy as np
 import pytest
+from PIL import Image
 from scipy import ndimage
 
 from devtools.numbers import (
@@ -24,11 +25,13 @@ from devtools.numbers import (
     random_numbers,
     write_number,
 )
+from devtools.pictures import png
 from preprocess import canvas_to_ink
 from reading import (
     PlacedDigit,
     layout,
     read_digits,
+    read_image_bytes,
     read_number,
 )
 from reading.segment import split_digits
@@ -390,6 +393,19 @@ def test_a_speck_is_no_digit_for_a_point_to_follow(classifier, clear_digits):
 def touches(number: WrittenNumber) -> bool:
     """Whether some digits of the number run into each other."""
     return pieces_of_ink(number.rgba) < sum(pieces_of_ink(rgba) for rgba in number.alone)
+
+
+def test_a_wide_slanted_eight_scanned_is_one_digit(classifier):
+    """MNIST's 8 at index 61 is wide and slanted: cut in two, its halves read 8 and 7, each
+    doubtfully a digit. Scanned in a row of digits, as a script sends one, it is one 8."""
+    images, labels = mnist("test")
+    chosen = [next(i for i in range(51, len(labels)) if labels[i] == d) for d in (3, 8, 1, 5)]
+    assert chosen[1] == 61
+    row = np.zeros((68, 16 + 44 * len(chosen)), np.uint8)
+    for place, index in enumerate(chosen):
+        row[20:48, 16 + 44 * place :][:, :28] = images[index]
+    scan = Image.fromarray(255 - row).resize((row.shape[1] * 6, row.shape[0] * 6), Image.BICUBIC)
+    assert read_image_bytes(classifier, png(np.asarray(scan)), "number").number == "3815"
 
 
 def test_touching_digits_are_often_split(classifier):
