@@ -25,6 +25,7 @@ from tabs.draw.shared import (
     LastRead,
     NumberArea,
     a_digit,
+    and_list,
     backed_by_own_label,
     canvas_picture,
     canvas_png,
@@ -32,6 +33,7 @@ from tabs.draw.shared import (
     drawing_read_by,
     examples_line,
     handwriting_memory,
+    ordinal,
     pieces_against_said,
     read_as,
     unreadable,
@@ -62,16 +64,17 @@ def number_examples_said(reading: NumberReading) -> str:
     pieces = len(reading.digits)
     saved = number_saved(reading)
     labels = saved or (None,) * pieces
-    backed = sum(digit.examples > 0 for digit in reading.digits)
+    backed = [position for position, digit in enumerate(reading.digits, 1) if digit.examples]
     own = sum(backed_by_own_label(digit, label) for digit, label in zip(reading.digits, labels))
-    examples = "your examples" if own < backed else "your labels" if own > 1 else "your label"
+    examples = "your examples" if own < len(backed) else "your labels" if own > 1 else "your label"
     said = []
-    if backed:
-        said.append(
-            f"Read with {examples}."
-            if backed == pieces
-            else f"{backed} of its {pieces} digits read with {examples}."
-        )
+    if len(backed) == pieces:
+        said.append(f"Read with {examples}.")
+    elif backed:
+        # Named, not counted: "1 of its 2 digits" leaves the person guessing which one.
+        which = and_list([ordinal(position) for position in backed])
+        digits = "digit" if len(backed) == 1 else "digits"
+        said.append(f"The {which} {digits} read with {examples}.")
     # Once the number is saved its own digits are among the examples: "Saved as" says so.
     against = [
         (position, digit.examples_against)

@@ -135,6 +135,10 @@ def test_a_number_is_confirmed_or_corrected_digit_by_digit(app, canvas, clear_di
     # The answer above stays the model's: the line says the correction was taken.
     corrected = "Saved as **2028**; you meant an 8 as the 4th digit, still read as a 6."
     assert corrected in saved_line(app)
+    # Which digits their labels back, named: not "3 of its 4 digits", leaving the reader to
+    # guess whether the 8 meant for the 4th was ignored.
+    captions = [caption.value for caption in shown(app).caption]
+    assert "The 1st, 2nd and 3rd digits read with your examples." in captions
     # The comma is not what was read, and is not learnt: the page says so.
     assert [toast.value for toast in app.toast] == [
         f"Changed to 2028. {tabs.draw.feedback_row.MARKS_NOT_SAVED}"
