@@ -413,8 +413,13 @@ def number_feedback(reading: NumberReading, area: NumberArea) -> None:
             st.form(key=f"meant_form_{area}", border=False, enter_to_submit=True),
             st.container(horizontal=True, vertical_alignment="bottom"),
         ):
+            # How many digits it takes, not the number read: that looked filled in already.
+            pieces = len(reading.digits)
             st.text_input(
-                NUMBER_MEANT_PROMPT, key=field, placeholder=reading.number, help=NUMBER_MEANT_HELP
+                NUMBER_MEANT_PROMPT,
+                key=field,
+                placeholder=f"{pieces} digit{'' if pieces == 1 else 's'}",
+                help=NUMBER_MEANT_HELP,
             )
             st.form_submit_button(
                 SAVE_NUMBER_TEXT, on_click=save_typed_number, args=(reading, area)

@@ -118,6 +118,9 @@ def test_a_number_is_confirmed_or_corrected_digit_by_digit(app, canvas, clear_di
     confirm = shown(app).button(key="confirm_number")
     assert not confirm.disabled
     assert number_labels() == []
+    # An empty field says how many digits it takes; the number read would look typed in.
+    assert meant_field(app, "number").value == ""
+    assert meant_field(app, "number").proto.placeholder == "4 digits"
 
     confirm.click().run()
 
