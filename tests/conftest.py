@@ -88,7 +88,29 @@ def not_a_digit(classifier) -> Digit:
     pytest.fail("the model took every crossed-out circle tried for a digit")
 
 
-def doubtful_letters(classifier) -> Iterator[Digit]:
+class Replayed:
+    """An iterator's items, kept as they come: each pass gives them again from the first,
+    and only a pass beyond them draws more from the iterator."""
+
+    def __init__(self, items: Iterator):
+        self._items = items
+        self._seen: list = []
+
+    def __iter__(self) -> Iterator:
+        yield from self._seen
+        for item in self._items:
+            self._seen.append(item)
+            yield item
+
+
+@pytest.fixture(scope="session")
+def doubtful_letters(classifier) -> Replayed:
+    """Handwritten letters the model hesitates over, found once for the session: the two
+    fixtures below look through the same ones, and the search takes seconds."""
+    return Replayed(_doubtful_letters(classifier))
+
+
+def _doubtful_letters(classifier) -> Iterator[Digit]:
     """Handwritten letters the model hesitates over, drawn alone at the first placement: no
     digit by its verdict, but not firmly. Few letters are doubtful: they are read in batches."""
     pen = pen_unseen_sites()
@@ -105,13 +127,13 @@ def doubtful_letters(classifier) -> Iterator[Digit]:
                 yield drawing
 
 
-def hesitant_letters(classifier) -> Iterator[Digit]:
+def hesitant_letters(classifier, doubtful_letters: Replayed) -> Iterator[Digit]:
     """Doubtful letters that stay doubtful drawn a little larger or smaller, a few pixels off
     and with a thinner or thicker brush. The band of doubt is narrow, and a browser's strokes
     land a pixel or two from these: a letter on its edge would be doubtful here and firmly no
     digit there."""
     height, top, left = PLACEMENTS[0]
-    for drawing in doubtful_letters(classifier):
+    for drawing in doubtful_letters:
         nearby = [
             drawing.image(height + grown, top + down, left + right, brush)
             for grown, down, right, brush in itertools.product(*HESITANT_NEARBY)
@@ -122,20 +144,20 @@ def hesitant_letters(classifier) -> Iterator[Digit]:
 
 
 @pytest.fixture(scope="session")
-def doubtful_drawing(classifier) -> Digit:
+def doubtful_drawing(classifier, doubtful_letters) -> Digit:
     """A handwritten letter the model hesitates over: no digit by its verdict, but not firmly."""
-    for drawing in hesitant_letters(classifier):
+    for drawing in hesitant_letters(classifier, doubtful_letters):
         return drawing
     pytest.fail("the model was firm about every letter tried")
 
 
 @pytest.fixture(scope="session")
-def doubtful_number(classifier, clear_digits) -> np.ndarray:
+def doubtful_number(classifier, clear_digits, doubtful_letters) -> np.ndarray:
     """A clear 2 and a letter the model hesitates over, written as a number on the wide canvas:
     it splits into two pieces, and read as one digit each, the 2 is clear and the letter
     doubtful. Read by the page's script alone, never drawn by a browser: the letter needs to be
     doubtful where it is drawn only."""
-    for letter in doubtful_letters(classifier):
+    for letter in doubtful_letters:
         rgba = written_strokes([clear_digits[2].segments, letter.segments])
         pieces = read_number(classifier, canvas_to_ink(rgba)).digits
         alone = read_inputs(classifier, np.stack([piece.image for piece in pieces]))
