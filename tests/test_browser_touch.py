@@ -321,6 +321,44 @@ def test_the_wide_canvas_scrolls_under_a_finger_and_reads_a_number_beyond_the_sc
     wait_until_drawable(phone, tabs.draw.one_digit.CANVAS_KEY, ui.ANSWER_MS)
 
 
+@pytest.mark.parametrize("save_by", ["tapping Save", "Enter"])
+def test_a_number_typed_and_saved_on_a_phone_leaves_the_page_where_it_was_scrolled(
+    browser, app_url, clear_digits, save_by
+):
+    """A save brings a line above the field (the digits read with the label just given), so
+    Streamlit draws the field's row, its focused control with it, anew: the page stays
+    scrolled where the person had it, the field on the screen. Chrome drops the focus from
+    inside that redrawing, and a layout read then found the page short and scrolled it up by
+    some 200 px. On a page of its own: a visit with no labels yet, for which the line is new."""
+    with ui.opened_page(browser, app_url, viewport=ui.PHONE, **TOUCH_SCREEN) as page:
+        finger = Finger(page)
+        modes = page.get_by_role("radiogroup", name=tabs.draw.MODE_PROMPT)
+        finger.tap(modes.get_by_role("radio", name=tabs.draw.shared.A_NUMBER, exact=True))
+        wait_until_drawable(page, tabs.draw.number.NUMBER_CANVAS_KEY, ui.ANSWER_MS)
+        wait_for_run_to_end(page)
+        surface = drawing_surface(page, tabs.draw.number.NUMBER_CANVAS_KEY)
+        for digit, left in ((4, 20), (7, 180)):
+            finger.draw(clear_digits[digit], 150, 40, left, surface=surface)
+        expect(ui.answer(page)).to_have_text("47", timeout=ui.ANSWER_MS)
+        wait_for_run_to_end(page)
+        page.evaluate(f"() => {{ {PAGE_SCROLLER}.scrollTop = 1e6; }}")  # down to the field
+        meant = page.get_by_role("textbox", name=tabs.draw.feedback_row.NUMBER_MEANT_PROMPT)
+        finger.tap(meant)
+        page.keyboard.type("41")
+        scrolled = page.evaluate(PAGE_SCROLL)
+        assert scrolled > 0
+        if save_by == "Enter":
+            page.keyboard.press("Enter")
+        else:
+            save = tabs.draw.feedback_row.SAVE_NUMBER_TEXT
+            finger.tap(page.get_by_role("button", name=save, exact=True))
+        expect(page.get_by_text("Saved as 41")).to_be_visible(timeout=ui.ANSWER_MS)
+        wait_for_run_to_end(page)
+        page.wait_for_timeout(2 * tabs.draw.page_head.REFOCUS_AFTER_MS)
+        assert page.evaluate(PAGE_SCROLL) == pytest.approx(scrolled, abs=1)
+        assert on_screen(meant)
+
+
 def test_two_fingers_on_the_strip_still_pinch_to_zoom(browser, app_url):
     """The strip holds one finger's swipe to the right at its left edge, never a pinch: on a
     page of its own, as a zoom would stay for the tests after it."""

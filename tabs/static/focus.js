@@ -62,7 +62,6 @@
     const control = event.composedPath()[0];
     if (event.relatedTarget || !(control instanceof Element)) return;
     const letGo = pressed && !touch.matches;  // by the page, after the person's key press
-    if (usable(control) && !letGo) return;
     const drawnAnew = letGo ? standIn(control) : () => null;
     const [actsThen, until] = [acts, performance.now() + $within_ms];
     const restore = () => {
@@ -74,6 +73,14 @@
       }
       setTimeout(restore, $every_ms);
     };
-    setTimeout(restore, $settle_ms);
+    // Chrome sends focusout from inside the removal of a focused control, halfway through a
+    // run's redrawing (a line new above the field for a number moves the Save button, and
+    // Streamlit draws it anew): a layout read now would find the page short of what is still
+    // to come back, and scroll it up to fit. Whether the control still shows is asked once
+    // the redrawing is over.
+    queueMicrotask(() => {
+      if (usable(control) && !letGo) return;
+      setTimeout(restore, $settle_ms);
+    });
   }, true);
 })();
