@@ -90,8 +90,9 @@ def number_answer(
     classifier: digit_model.Classifier, reading: NumberReading, area: NumberArea
 ) -> None:
     """The number read, how sure the model is of all of it, and each digit's input and answer;
-    what to try when it is in doubt, and a row to confirm or correct it; for a number written
-    on the canvas or photographed, each with widgets of its own."""
+    what to try when it is in doubt, a row to confirm or correct it, and what the person's
+    examples did to it; for a number written on the canvas or photographed, each with widgets
+    of its own."""
     photo = area == "photo"
     if reading.several_lines:
         st.warning(several_lines_said(reading.lines, photo), icon="↕️")
@@ -104,9 +105,6 @@ def number_answer(
             BLANK if reading.confidence is None else f"{reading.confidence:.0%}",
             help="How sure the model is of every digit at once: their confidences multiplied.",
         )
-    if said := number_examples_said(reading):
-        with st.container(horizontal=True, vertical_alignment="center"):
-            examples_line(said, f"forget_{area}")
     doubts = []
     alone = len(reading.digits) == 1  # "piece 1" means nothing when there is no piece 2
     for position, (digit, verdict) in enumerate(zip(reading.digits, verdicts), start=1):
@@ -157,6 +155,10 @@ def number_answer(
     )
     st.caption("What the model sees: each digit's 28x28 input, with its answer and confidence.")
     number_feedback(reading, area)
+    # Under the field, not above it: a save brings this line, and would push the field down.
+    if said := number_examples_said(reading):
+        with st.container(horizontal=True, vertical_alignment="center"):
+            examples_line(said, f"forget_{area}")
     why_section(classifier, list(reading.digits), key=f"why_{area}", scale=DIGIT_PREVIEW_SCALE)
 
 
