@@ -39,7 +39,7 @@ from tests.support.browser import (
     record_surface_tops,
     surface_tops_once_styled,
 )
-from tests.support.pictures import photographed, portrait_photo
+from tests.support.pictures import landscape_photo, photographed, portrait_photo
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres]
 
@@ -148,17 +148,28 @@ def test_a_number_written_with_the_mouse_and_a_photo_are_read(
     expect(answer(page)).to_have_text("2026", timeout=ANSWER_MS)
     expect(page.get_by_role("img", name="Your picture, read as 2026")).to_be_visible()
     expect(announced(page)).to_have_text(re.compile(r"^Prediction 2026, Confidence \d+%\.$"))
-
-    # A portrait photo: the answer is beside it, not below it out of sight.
-    portrait_file = tmp_path / "IMG_2027.jpg"
-    portrait_file.write_bytes(encoded(portrait_photo(clear_digits, "42"), "JPEG", quality=80))
-    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(portrait_file)
-    expect(answer(page)).to_have_text("42", timeout=ANSWER_MS)
+    # A wide strip lies above the answer, low enough for the number read to show under it on
+    # a 1280x800 screen, the page scrolled to its top.
+    page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]').scrollTo(0, 0)")
     shown = page.get_by_test_id("stImage").filter(has_text="Your picture", visible=True)
     picture = shown.locator("img").bounding_box()
     number = answer(page).bounding_box()
-    assert number["x"] > picture["x"] + picture["width"]
-    assert number["y"] < picture["y"] + picture["height"]
+    assert number["y"] > picture["y"] + picture["height"]
+    assert number["y"] + number["height"] < 800
+
+    # A portrait photo, and one 4:3 across: the answer is beside it, not below it out of sight.
+    for written_number, photo in (
+        ("42", portrait_photo(clear_digits, "42")),
+        ("57", landscape_photo(clear_digits, "57")),
+    ):
+        photo_file = tmp_path / f"IMG_{written_number}.jpg"
+        photo_file.write_bytes(encoded(photo, "JPEG", quality=80))
+        page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(photo_file)
+        expect(answer(page)).to_have_text(written_number, timeout=ANSWER_MS)
+        picture = shown.locator("img").bounding_box()
+        number = answer(page).bounding_box()
+        assert number["x"] > picture["x"] + picture["width"], written_number
+        assert number["y"] < picture["y"] + picture["height"], written_number
     # Outlined, so that a white scan shows where it ends on the white page.
     expect(shown.locator("img")).to_have_css("outline-style", "solid")
 

@@ -28,7 +28,10 @@ NO_HANDWRITING = (
     "No handwriting found in this picture. Try a closer photo with the digits large, dark "
     "and sharp, on plain paper."
 )
-PHOTO_HEIGHT = 360  # px; a tall photo is shown no taller than this
+PHOTO_HEIGHT = 360  # px; a photo beside the answer is shown no taller than this...
+BESIDE_UP_TO = 2.0  # ...one up to this many times as wide as it is tall; a wider one goes...
+STRIP_HEIGHT = 240  # ...above the answer, no taller than this: on a 1280x800 screen the
+# number read shows under it without scrolling
 OUTLINE = ImageColor.getrgb(charts.HIGHLIGHT)  # around what is read on a photo
 PHOTO_UPLOAD_KEY = "photo_upload"
 PHOTO_PICTURE_KEY = "photo_picture"  # the picture as read, boxes drawn on it
@@ -62,15 +65,21 @@ def upload_reading(
 
 
 def outlined(photo: Photo, reading: NumberReading | None) -> np.ndarray:
-    """The photo with a box drawn around each digit and mark (point, comma, minus) read on it."""
+    """The photo with a box drawn around each digit and mark (point, comma, minus) read on it;
+    a small scan enlarged in crisp blocks first, which a browser would blur."""
     picture = Image.fromarray(photo.picture)
+    blocks = max(1, PHOTO_HEIGHT // picture.height)
+    if blocks > 1:
+        enlarged = (picture.width * blocks, picture.height * blocks)
+        picture = picture.resize(enlarged, Image.Resampling.NEAREST)
     if reading is not None:
         pen = ImageDraw.Draw(picture)
         line = max(2, round(max(picture.size) / 250))
         for box in [digit.box for digit in reading.digits] + [mark.box for mark in reading.marks]:
             # Right and bottom are exclusive; the outline's corners are inclusive.
-            outline = (box.left - line, box.top - line, box.right - 1 + line, box.bottom - 1 + line)
-            pen.rectangle(outline, outline=OUTLINE, width=line)
+            left, top = box.left * blocks - line, box.top * blocks - line
+            right, bottom = box.right * blocks - 1 + line, box.bottom * blocks - 1 + line
+            pen.rectangle((left, top, right, bottom), outline=OUTLINE, width=line)
     return np.asarray(picture)
 
 
@@ -92,19 +101,21 @@ def photo_section(classifier: digit_model.Classifier) -> None:
     except PhotoError as error:
         st.error(str(error), icon="🚫")
         return
-    height, width = photo.picture.shape[:2]
-    # A portrait photo leaves half the page beside it: the answer goes there, as it goes
-    # beside the canvas. On a phone the answer goes above the picture, which would fill the
-    # first screen.
-    portrait = height >= width
-    result = st.container(key=PHOTO_RESULT_KEY)
-    picture_area, answer_area = result.columns(2, gap="medium") if portrait else (result, result)
-    # A container's width, unlike an image's, shrinks to fit a narrow screen.
-    shown_width = min(width, round(PHOTO_HEIGHT * width / height))
     boxed = reading is not None and not reading.several_lines  # boxes across lines mean nothing
+    picture = outlined(photo, reading if boxed else None)
+    height, width = picture.shape[:2]
+    # A photo half the page wide still shows its digits: the answer goes beside it, as it goes
+    # beside the canvas. A wide strip goes above the answer, kept low. On a phone the answer
+    # goes above the picture, which would fill the first screen.
+    beside = width <= BESIDE_UP_TO * height
+    result = st.container(key=PHOTO_RESULT_KEY)
+    picture_area, answer_area = result.columns(2, gap="medium") if beside else (result, result)
+    # A container's width, unlike an image's, shrinks to fit a narrow screen.
+    most_height = PHOTO_HEIGHT if beside else STRIP_HEIGHT
+    shown_width = min(width, round(most_height * width / height))
     with picture_area, st.container(key=PHOTO_PICTURE_KEY, width=shown_width):
         st.image(
-            outlined(photo, reading if boxed else None),
+            picture,
             caption="Your picture: each digit, point, comma and minus found is boxed"
             if boxed
             else "Your picture",

@@ -108,6 +108,14 @@ def portrait_photo(clear_digits: dict[int, Digit], number: str) -> Image.Image:
     return paper_photo(np.pad(ink, ((margin, margin), (0, 0))))
 
 
+def landscape_photo(clear_digits: dict[int, Digit], number: str) -> Image.Image:
+    """A number photographed on a sheet 4:3 across, as a phone's camera held sideways takes
+    it, the number in its middle."""
+    ink = canvas_to_ink(written(clear_digits, number, seed=5))
+    margin = (ink.shape[1] * 3 // 4 - ink.shape[0]) // 2
+    return paper_photo(np.pad(ink, ((margin, margin), (0, 0))))
+
+
 ORIENTATION, IMAGE_WIDTH = 0x0112, 0x0100  # EXIF tags
 SHORT, ASCII = 3, 2  # EXIF value types
 

@@ -14,6 +14,7 @@ import tabs.draw.photo
 import tabs.draw.shared
 from devtools.pictures import encoded
 from preprocess import canvas_to_ink
+from tests.support.data import mnist
 from tests.support.page_modes import (
     NUMBER,
     captions,
@@ -80,6 +81,34 @@ def test_a_photo_shows_a_box_around_each_digit_and_the_point_read(classifier, cl
             boxed[middle_row, box.right],
         ]
         assert all(tuple(pixel) == tabs.draw.photo.OUTLINE for pixel in just_outside), box
+
+
+def test_a_small_scan_is_shown_enlarged_in_crisp_blocks_with_its_boxes(classifier):
+    """A 64x32 black-and-white scan of 17, shown as sent, would be a speck on the page with its
+    caption squeezed into a column beside it: it is enlarged by whole blocks, unblurred."""
+    images, labels = mnist("test")
+    one, seven = (images[np.flatnonzero(labels == digit)[0]] for digit in (1, 7))
+    ink = np.zeros((32, 64), np.uint8)
+    ink[2:30, 2:30], ink[2:30, 34:62] = one, seven
+    scan = np.where(ink > 100, 0, 255).astype(np.uint8)  # black on white, nothing between
+    photo = reading.photo.read_upload(encoded(Image.fromarray(scan), "PNG"))
+    number = reading.read_number(classifier, photo.ink)
+    assert number.number == "17"
+
+    boxed = tabs.draw.photo.outlined(photo, number)
+
+    blocks = tabs.draw.photo.PHOTO_HEIGHT // 32
+    assert boxed.shape[:2] == (32 * blocks, 64 * blocks)
+    grey = boxed[..., 0]
+    drawn = np.repeat(np.repeat(photo.picture[..., 0], blocks, axis=0), blocks, axis=1)
+    # Each pixel a block of its own grey (greys only: the boxes are blue).
+    unboxed = (boxed[..., 0] == boxed[..., 2]) & (boxed[..., 1] == boxed[..., 2])
+    assert unboxed.mean() > 0.8
+    assert np.array_equal(grey[unboxed], drawn[unboxed])
+    for box in (digit.box for digit in number.digits):
+        middle_column = (box.left + box.right) // 2 * blocks
+        assert tuple(boxed[box.top * blocks - 1, middle_column]) == tabs.draw.photo.OUTLINE
+        assert tuple(boxed[box.bottom * blocks, middle_column]) == tabs.draw.photo.OUTLINE
 
 
 def test_a_photo_of_a_digit_on_squared_paper_held_askew_is_read(app, canvas, clear_digits):
