@@ -19,6 +19,7 @@ from feedback.store import FeedbackStore, Summary
 from preprocess import FIELD, enlarge, png_data_url
 from tabs import charts
 from tabs.common import NO_VALUE, open_feedback_store, owner_guesses, session_id
+from tabs.draw.feedback_row import forget_saved_here
 
 HISTORY_ROWS = 50  # latest labels listed in the History tab
 TABLE_ROW_PX = 48  # a row of the table, tall enough to make out each drawing
@@ -209,9 +210,19 @@ def delete_labels() -> None:
     """Delete this visitor's labels: the confirmation's callback."""
     st.session_state[DELETE_KEY] = False
     try:
-        st.session_state[DELETED_KEY] = open_feedback_store().delete(session_id())
+        deleted = open_feedback_store().delete(session_id())
     except StorageUnavailable:
         st.toast(DELETE_UNAVAILABLE, icon=":material/cloud_off:")
+        return
+    forget_saved_here()
+    st.session_state[DELETED_KEY] = deleted
+    # Also said where it shows whatever is scrolled into view: the button is at the tab's end.
+    st.toast(deleted_said(deleted), icon=":material/delete:")
+
+
+def deleted_said(deleted: int) -> str:
+    """How many of their labels a deletion removed, in words."""
+    return f"Deleted your {deleted:,} label{'' if deleted == 1 else 's'}."
 
 
 def owner_sign_in() -> bool:
@@ -274,10 +285,7 @@ def history_section() -> None:
         return
     deleted = st.session_state.pop(DELETED_KEY, None)
     if deleted is not None:
-        st.success(
-            f"Deleted your {deleted:,} label{'' if deleted == 1 else 's'}.",
-            icon=":material/delete:",
-        )
+        st.success(deleted_said(deleted), icon=":material/delete:")
     if summary.labelled == 0:
         st.info(NO_LABELS_HINT, icon="🗂️")
         return

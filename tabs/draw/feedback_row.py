@@ -164,6 +164,13 @@ def save_label(
     st.session_state[NOTICE_KEY] = notice
 
 
+def forget_saved_here() -> None:
+    """Forget which drawings and numbers this visit saved labels for, and what their saves
+    came to: the labels were deleted, so none of them shows as saved any more."""
+    for key in (SAVED_KEY, NOTICE_KEY, SAVED_NUMBERS_KEY, NUMBER_NOTICE_KEY):
+        st.session_state.pop(key, None)
+
+
 def save_picked_digit(reading: DrawingReading, strokes: dict | None, canvas_key: str) -> None:
     """Store the digit just picked for this drawing."""
     save_label(reading, strokes, st.session_state.get(PICK_KEY), canvas_key)

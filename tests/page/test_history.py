@@ -180,7 +180,14 @@ def test_a_visitor_deletes_their_own_labels_once_they_confirm(
     assert not app.exception
     assert len(stored_labels(feedback_database)) == 2  # the other visitors' stay
     assert "Deleted your 1 label." in [success.value for success in app.success]
+    # Said where it shows whatever is scrolled into view: the button lies at the tab's end.
+    assert [toast.value for toast in app.toast] == ["Deleted your 1 label."]
     assert tabs.history.NO_OWN_LABELS_HINT in [info.value for info in app.info]
+    # The Draw tab no longer says the drawing is saved, nor reads it with its label.
+    app.run()
+    assert not confirm_button(app).disabled
+    said = [caption.value for caption in app.caption]
+    assert not [line for line in said if "Saved as" in line or "your label" in line], said
 
 
 def test_the_owner_with_the_secret_sees_and_downloads_everyones_labels(
