@@ -14,7 +14,7 @@ from reading import NumberReading, read_number, recall_number
 from reading.photo import FILE_EXTENSIONS, Photo, PhotoBusy, PhotoError, read_upload
 from tabs import charts
 from tabs.draw.number import number_answer
-from tabs.draw.shared import LastRead, handwriting_memory
+from tabs.draw.shared import LastRead, as_written, handwriting_memory
 
 if TYPE_CHECKING:
     from streamlit.runtime.uploaded_file_manager import UploadedFile
@@ -99,7 +99,9 @@ def photo_section(classifier: digit_model.Classifier) -> None:
     try:
         photo, reading = upload_reading(classifier, upload)
     except PhotoError as error:
-        st.error(str(error), icon="🚫")
+        # Named: a file the uploader refuses itself (too large, say) joins this one's chip
+        # with a message of its own, and this one is about the file that was taken.
+        st.error(f"**{as_written(upload.name)}**: {error}", icon="🚫")
         return
     boxed = reading is not None and not reading.several_lines  # boxes across lines mean nothing
     picture = outlined(photo, reading if boxed else None)

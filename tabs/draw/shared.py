@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import math
+import re
 import threading
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
@@ -76,6 +77,12 @@ def a_digit(digit: int, bold: bool = False) -> str:
 def and_list(words: Sequence[str]) -> str:
     """Words joined as a sentence lists them: "a 1, a 4 and an 8"."""
     return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
+
+
+def as_written(text: str) -> str:
+    """Text of the person's own (a file's name) for Streamlit's markdown, shown as written:
+    each character markdown reads as a mark escaped."""
+    return re.sub(r"([\\`*_{}\[\]()<>#+\-.!|~])", r"\\\1", text)
 
 
 def ordinal(position: int) -> str:

@@ -247,6 +247,8 @@ def test_bad_files_get_a_clear_message_and_the_page_keeps_working(
     assert not app.exception
     (error,) = shown(app).error
     assert message in error.value
+    # Which file, by its name as written, beside any file the uploader refused on its own.
+    assert error.value.startswith(f"**{tabs.draw.shared.as_written(name)}**: ")
     assert metric(app, "Prediction") is None
     assert captions(app) == []
 
@@ -255,6 +257,14 @@ def test_bad_files_get_a_clear_message_and_the_page_keeps_working(
     assert not app.exception
     assert len(shown(app).error) == 0
     assert metric(app, "Prediction") == NUMBER
+
+
+def test_a_bad_file_is_named_as_written_whatever_marks_its_name_holds(app, canvas):
+    choose(app.run(), tabs.draw.shared.A_PHOTO)
+    upload(app, "my_*notes*.png", b"Dear diary" * 20, "image/png")
+
+    (error,) = shown(app).error
+    assert error.value.startswith(r"**my\_\*notes\*\.png**: ")  # not "my_notes" in italics
 
 
 def test_a_photo_is_read_once_however_often_the_page_reruns(app, canvas, clear_digits, monkeypatch):
