@@ -12,6 +12,7 @@ from playwright.sync_api import expect
 import tabs.draw.feedback_row
 import tabs.draw.one_digit
 import tabs.draw.shared
+import tabs.draw.why
 from devtools.drawing import PLACEMENTS
 from devtools.page import RESET_SETTLE_MS
 from tests.support.browser import (
@@ -138,3 +139,18 @@ def test_the_toolbar_of_the_models_view_shows_and_rings_its_button_reached_with_
                 break
         assert focused["name"].startswith("Fullscreen")
         assert focused["toolbar"] == 1 and focused["ringed"]
+
+
+def test_the_why_toggle_reached_with_tab_is_ringed(browser, app_url):
+    """Streamlit only tints a toggle's line when the keyboard is on it, too faint to see:
+    the line is ringed as a button is."""
+    with opened_page(browser, app_url, viewport=DESKTOP) as page:
+        switch = page.get_by_role("switch", name=tabs.draw.why.WHY_TEXT)
+        for _ in range(30):
+            page.keyboard.press("Tab")
+            if switch.evaluate("(element) => element === document.activeElement"):
+                break
+        else:
+            pytest.fail("Tab never reached the Why toggle")
+        line = switch.locator("xpath=ancestor::label")
+        assert line.evaluate("(label) => getComputedStyle(label).boxShadow") != "none"
