@@ -20,6 +20,7 @@ from preprocess import FIELD, enlarge, png_data_url
 from tabs import charts
 from tabs.common import NO_VALUE, open_feedback_store, owner_guesses, session_id
 from tabs.draw.feedback_row import forget_saved_here
+from tabs.draw.shared import counted
 
 HISTORY_ROWS = 50  # latest labels listed in the History tab
 TABLE_ROW_PX = 48  # a row of the table, tall enough to make out each drawing
@@ -222,7 +223,7 @@ def delete_labels() -> None:
 
 def deleted_said(deleted: int) -> str:
     """How many of their labels a deletion removed, in words."""
-    return f"Deleted your {deleted:,} label{'' if deleted == 1 else 's'}."
+    return f"Deleted your {counted(deleted, 'label')}."
 
 
 def owner_sign_in() -> bool:

@@ -24,7 +24,15 @@ from feedback.rate_limit import RateLimited
 from reading import WITHHELD, DigitReading, DrawingReading, NumberReading
 from reading.marks import MARK_SYMBOLS
 from tabs.common import open_feedback_store, save_limiter, session_id
-from tabs.draw.shared import NumberArea, a_digit, learn, ordinal, unreadable
+from tabs.draw.shared import (
+    NumberArea,
+    a_digit,
+    counted,
+    forget_examples_here,
+    learn,
+    ordinal,
+    unreadable,
+)
 
 CONFIRM_TEXT = "✓ Correct"
 PICK_PROMPT = "Wrong? Pick the digit you meant"
@@ -165,10 +173,12 @@ def save_label(
 
 
 def forget_saved_here() -> None:
-    """Forget which drawings and numbers this visit saved labels for, and what their saves
-    came to: the labels were deleted, so none of them shows as saved any more."""
-    for key in (SAVED_KEY, NOTICE_KEY, SAVED_NUMBERS_KEY, NUMBER_NOTICE_KEY):
+    """Forget which drawings and numbers this tab saved labels for, what their saves came to,
+    what was typed for them and the examples they made: the labels were deleted, so none shows
+    as saved or weighs in on a reading any more."""
+    for key in (SAVED_KEY, NOTICE_KEY, SAVED_NUMBERS_KEY, NUMBER_NOTICE_KEY, NUMBER_SHOWN_KEY):
         st.session_state.pop(key, None)
+    forget_examples_here()
 
 
 def save_picked_digit(reading: DrawingReading, strokes: dict | None, canvas_key: str) -> None:
@@ -278,7 +288,7 @@ def digits_meant(reading: NumberReading, typed: str) -> list[int | None]:
         raise FeedbackError("Type the number you meant first, one digit for each piece.")
     if typed_count != pieces:
         raise FeedbackError(
-            f"The writing was read as {pieces} piece{'s' if pieces > 1 else ''} "
+            f"The writing was read as {counted(pieces, 'piece')} "
             f"(**{reading.number}**), but {typed_count} "
             f"{'digit was' if typed_count == 1 else 'digits were'} typed: type one digit for "
             "each piece, in order. Digits that touch are read as one piece; to label them, "
@@ -425,7 +435,7 @@ def number_feedback(reading: NumberReading, area: NumberArea) -> None:
             st.text_input(
                 NUMBER_MEANT_PROMPT,
                 key=field,
-                placeholder=f"{pieces} digit{'' if pieces == 1 else 's'}",
+                placeholder=counted(pieces, "digit"),
                 help=NUMBER_MEANT_HELP,
             )
             st.form_submit_button(

@@ -81,8 +81,14 @@ def and_list(words: Sequence[str]) -> str:
 
 def as_written(text: str) -> str:
     """Text of the person's own (a file's name) for Streamlit's markdown, shown as written:
-    each character markdown reads as a mark escaped."""
-    return re.sub(r"([\\`*_{}\[\]()<>#+\-.!|~])", r"\\\1", text)
+    every ASCII punctuation mark escaped, as markdown allows, so that none reads as a mark
+    (`*` as emphasis, `$` as maths, `:` as an icon's name)."""
+    return re.sub(r"([!-/:-@\[-`{-~])", r"\\\1", text)
+
+
+def counted(count: int, word: str) -> str:
+    """A count and the word it counts, plural but for one: "1 digit", "1,234 labels"."""
+    return f"{count:,} {word}{'' if count == 1 else 's'}"
 
 
 def ordinal(position: int) -> str:
@@ -212,10 +218,17 @@ def learn(reading: DigitReading, digit: int, strokes: dict | None) -> None:
     _examples().learn(reading, digit, drawing)
 
 
+def forget_examples_here() -> None:
+    """Forget the person's examples in this tab at once: those it learnt itself too, which a
+    rebuild from the database would keep while the database's stamp looks unchanged (a
+    visitor's first labels, all deleted, leave it as it was before them)."""
+    _examples().forget()
+
+
 def forget_examples() -> None:
     """Forget the person's examples in this tab at once, and in the database for good, so that
     every other tab and visit forgets them on its next reading."""
-    _examples().forget()
+    forget_examples_here()
     try:
         open_feedback_store().forget_examples(session_id())
     except (StorageUnavailable, FeedbackError):
