@@ -23,7 +23,7 @@ from reading import read_digits, read_inputs, read_number, segment
 from server import api, deadlines
 from tests.support.data import cvl_valid, mnist, pen_unseen_sites
 from tests.support.pictures import written_strokes
-from training import not_digits
+from training import not_digits, unipen
 
 pytest_plugins = ["tests.support.postgres_server"]
 
@@ -88,7 +88,7 @@ def not_a_digit(classifier) -> Digit:
     pytest.fail("the model took every crossed-out circle tried for a digit")
 
 
-class Replayed:
+class Remembered:
     """An iterator's items, kept as they come: each pass gives them again from the first,
     and only a pass beyond them draws more from the iterator."""
 
@@ -97,23 +97,26 @@ class Replayed:
         self._seen: list = []
 
     def __iter__(self) -> Iterator:
-        yield from self._seen
-        for item in self._items:
-            self._seen.append(item)
-            yield item
+        for index in itertools.count():
+            if index == len(self._seen):
+                try:
+                    self._seen.append(next(self._items))
+                except StopIteration:
+                    return
+            yield self._seen[index]
 
 
 @pytest.fixture(scope="session")
-def doubtful_letters(classifier) -> Replayed:
+def doubtful_letters(classifier) -> Remembered:
     """Handwritten letters the model hesitates over, found once for the session: the two
-    fixtures below look through the same ones, and the search takes seconds."""
-    return Replayed(_doubtful_letters(classifier))
+    fixtures below look through the same ones, and the search takes seconds. The data is
+    loaded here, so that where it is missing every test that needs it is skipped."""
+    return Remembered(_doubtful_letters(classifier, pen_unseen_sites()))
 
 
-def _doubtful_letters(classifier) -> Iterator[Digit]:
+def _doubtful_letters(classifier, pen: unipen.PenCharacters) -> Iterator[Digit]:
     """Handwritten letters the model hesitates over, drawn alone at the first placement: no
     digit by its verdict, but not firmly. Few letters are doubtful: they are read in batches."""
-    pen = pen_unseen_sites()
     height, top, left = PLACEMENTS[0]
     letters = np.flatnonzero(pen.is_other)
     for start in range(0, len(letters), 500):
@@ -127,7 +130,7 @@ def _doubtful_letters(classifier) -> Iterator[Digit]:
                 yield drawing
 
 
-def hesitant_letters(classifier, doubtful_letters: Replayed) -> Iterator[Digit]:
+def hesitant_letters(classifier, doubtful_letters: Remembered) -> Iterator[Digit]:
     """Doubtful letters that stay doubtful drawn a little larger or smaller, a few pixels off
     and with a thinner or thicker brush. The band of doubt is narrow, and a browser's strokes
     land a pixel or two from these: a letter on its edge would be doubtful here and firmly no

@@ -166,7 +166,13 @@ def test_a_number_written_with_the_mouse_and_a_photo_are_read(
         photo_file.write_bytes(encoded(photo, "JPEG", quality=80))
         page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(photo_file)
         expect(answer(page)).to_have_text(written_number, timeout=ANSWER_MS)
-        picture = shown.locator("img").bounding_box()
+        # Measured once the new picture has loaded: the last one's may still be in its place.
+        name = f"Your picture, read as {written_number}"
+        loaded = page.get_by_role("img", name=name)
+        expect(loaded).to_be_visible()
+        shows = "(img) => img.complete && img.naturalWidth > 0"
+        page.wait_for_function(shows, arg=loaded.element_handle())
+        picture = loaded.bounding_box()
         number = answer(page).bounding_box()
         assert number["x"] > picture["x"] + picture["width"], written_number
         assert number["y"] < picture["y"] + picture["height"], written_number

@@ -146,11 +146,13 @@ def test_the_why_toggle_reached_with_tab_is_ringed(browser, app_url):
     the line is ringed as a button is."""
     with opened_page(browser, app_url, viewport=DESKTOP) as page:
         switch = page.get_by_role("switch", name=tabs.draw.why.WHY_TEXT)
+        line = switch.locator("xpath=ancestor::label")
+        ring = "(label) => getComputedStyle(label).boxShadow"
+        assert line.evaluate(ring) == "none"  # only where the keyboard is
         for _ in range(30):
             page.keyboard.press("Tab")
             if switch.evaluate("(element) => element === document.activeElement"):
                 break
         else:
             pytest.fail("Tab never reached the Why toggle")
-        line = switch.locator("xpath=ancestor::label")
-        assert line.evaluate("(label) => getComputedStyle(label).boxShadow") != "none"
+        assert line.evaluate(ring) != "none"

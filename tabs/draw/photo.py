@@ -32,6 +32,8 @@ PHOTO_HEIGHT = 360  # px; a photo beside the answer is shown no taller than this
 BESIDE_UP_TO = 2.0  # ...one up to this many times as wide as it is tall; a wider one goes...
 STRIP_HEIGHT = 240  # ...above the answer, no taller than this: on a 1280x800 screen the
 # number read shows under it without scrolling
+PAGE_WIDTH = 704  # px; the page's column on a desktop: no picture is enlarged past it, or
+# past half of it beside the answer
 OUTLINE = ImageColor.getrgb(charts.HIGHLIGHT)  # around what is read on a photo
 PHOTO_UPLOAD_KEY = "photo_upload"
 PHOTO_PICTURE_KEY = "photo_picture"  # the picture as read, boxes drawn on it
@@ -64,11 +66,27 @@ def upload_reading(
     return read
 
 
+def beside_the_answer(photo: Photo) -> bool:
+    """Whether the photo is shown beside the answer (in half the page), not above it."""
+    height, width = photo.picture.shape[:2]
+    return width <= BESIDE_UP_TO * height
+
+
+def room_for(photo: Photo) -> tuple[int, int]:
+    """The most height and width (px) a photo is shown at on a desktop: in half the page
+    beside the answer, or across it, kept low, above the answer."""
+    if beside_the_answer(photo):
+        return PHOTO_HEIGHT, PAGE_WIDTH // 2
+    return STRIP_HEIGHT, PAGE_WIDTH
+
+
 def outlined(photo: Photo, reading: NumberReading | None) -> np.ndarray:
     """The photo with a box drawn around each digit and mark (point, comma, minus) read on it;
-    a small scan enlarged in crisp blocks first, which a browser would blur."""
+    a small scan enlarged in crisp blocks first, which a browser would blur, to about the
+    size it is shown at."""
     picture = Image.fromarray(photo.picture)
-    blocks = max(1, PHOTO_HEIGHT // picture.height)
+    most_height, most_width = room_for(photo)
+    blocks = max(1, min(most_height // picture.height, most_width // picture.width))
     if blocks > 1:
         enlarged = (picture.width * blocks, picture.height * blocks)
         picture = picture.resize(enlarged, Image.Resampling.NEAREST)
@@ -109,12 +127,11 @@ def photo_section(classifier: digit_model.Classifier) -> None:
     # A photo half the page wide still shows its digits: the answer goes beside it, as it goes
     # beside the canvas. A wide strip goes above the answer, kept low. On a phone the answer
     # goes above the picture, which would fill the first screen.
-    beside = width <= BESIDE_UP_TO * height
+    beside = beside_the_answer(photo)
     result = st.container(key=PHOTO_RESULT_KEY)
     picture_area, answer_area = result.columns(2, gap="medium") if beside else (result, result)
     # A container's width, unlike an image's, shrinks to fit a narrow screen.
-    most_height = PHOTO_HEIGHT if beside else STRIP_HEIGHT
-    shown_width = min(width, round(most_height * width / height))
+    shown_width = min(width, round(room_for(photo)[0] * width / height))
     with picture_area, st.container(key=PHOTO_PICTURE_KEY, width=shown_width):
         st.image(
             picture,

@@ -74,12 +74,13 @@
       setTimeout(restore, $every_ms);
     };
     // Chrome sends focusout from inside the removal of a focused control, halfway through a
-    // run's redrawing (a line new above the field for a number moves the Save button, and
-    // Streamlit draws it anew): a layout read now would find the page short of what is still
-    // to come back, and scroll it up to fit. Whether the control still shows is asked once
-    // the redrawing is over.
+    // run's redrawing (a line new above a control moves it, and Streamlit draws it anew): a
+    // layout read now would find the page short of what is still to come back, and scroll it
+    // up to fit. Whether the control still shows is asked once
+    // the redrawing's DOM update is over.
     queueMicrotask(() => {
-      if (usable(control) && !letGo) return;
+      // Removed, and not by the page's own letting go: nothing stands in for it to refocus.
+      if (!letGo && (usable(control) || !control.isConnected)) return;
       setTimeout(restore, $settle_ms);
     });
   }, true);
