@@ -7,7 +7,8 @@
  * saved), as Tab into the group would. A field that the page itself lets go of (Streamlit's
  * form does once Enter saves a number, and draws the field anew) gets the focus back, as a
  * save by its button keeps it there; not on a touch screen, where the focus would bring the
- * keyboard up again. For 3 s the focus is put back each time a slow run's redrawing drops
+ * keyboard up again, and where Enter in such a field lets it go even when it is not drawn
+ * anew, for the keyboard to go down. For 3 s the focus is put back each time a slow run's redrawing drops
  * it again. Tab or Escape, a click or a key press since, or focus the person moved on, is
  * left alone.
  *
@@ -47,6 +48,15 @@
       ?.querySelector('[role="radio"][aria-checked="true"]');
     return chosen && usable(chosen) ? chosen : control;
   };
+  const touch = matchMedia("(pointer: coarse)");
+  // On a touch screen, Enter in a form's field (the number meant) saves it and lets the field
+  // go: focused, it would keep the keyboard up over what the save shows.
+  document.addEventListener("keydown", (event) => {
+    const field = event.composedPath()[0];
+    if (event.key !== "Enter" || !touch.matches || !(field instanceof HTMLInputElement)
+        || !field.closest('[data-testid="stForm"]')) return;
+    setTimeout(() => field.blur());  // once the form has taken the Enter
+  }, true);
   let pressed = false;  // the person's last act was a key press other than Tab or Escape
   let acts = 0;  // the person's key and pointer presses so far
   document.addEventListener("keydown", (event) => {
@@ -57,7 +67,6 @@
     pressed = false;
     acts += 1;
   }, true);
-  const touch = matchMedia("(pointer: coarse)");
   document.addEventListener("focusout", (event) => {
     const control = event.composedPath()[0];
     if (event.relatedTarget || !(control instanceof Element)) return;
