@@ -6,8 +6,11 @@ touch screen delivers them: the canvas gets touch and pointer events, no mouse.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import Page, expect
 
 import tabs.draw
 import tabs.draw.feedback_row
@@ -321,6 +324,18 @@ def test_the_wide_canvas_scrolls_under_a_finger_and_reads_a_number_beyond_the_sc
     wait_until_drawable(phone, tabs.draw.one_digit.CANVAS_KEY, ui.ANSWER_MS)
 
 
+@contextmanager
+def phone_in_number_mode(browser, app_url) -> Iterator[tuple[Page, Finger]]:
+    """A page of its own on a touch screen, in number mode, its wide canvas ready for a finger."""
+    with ui.opened_page(browser, app_url, viewport=ui.PHONE, **TOUCH_SCREEN) as page:
+        finger = Finger(page)
+        modes = page.get_by_role("radiogroup", name=tabs.draw.MODE_PROMPT)
+        finger.tap(modes.get_by_role("radio", name=tabs.draw.shared.A_NUMBER, exact=True))
+        wait_until_drawable(page, tabs.draw.number.NUMBER_CANVAS_KEY, ui.ANSWER_MS)
+        wait_for_run_to_end(page)
+        yield page, finger
+
+
 @pytest.mark.parametrize("save_by", ["tapping Save", "Enter"])
 def test_a_number_typed_and_saved_on_a_phone_leaves_the_page_where_it_was_scrolled(
     browser, app_url, clear_digits, save_by
@@ -331,12 +346,7 @@ def test_a_number_typed_and_saved_on_a_phone_leaves_the_page_where_it_was_scroll
     the page short and scrolled it up by some 200 px; the line, above the field then, pushed
     it down 56 px. On a page of its own: a visit with no labels yet, for which the line is
     new."""
-    with ui.opened_page(browser, app_url, viewport=ui.PHONE, **TOUCH_SCREEN) as page:
-        finger = Finger(page)
-        modes = page.get_by_role("radiogroup", name=tabs.draw.MODE_PROMPT)
-        finger.tap(modes.get_by_role("radio", name=tabs.draw.shared.A_NUMBER, exact=True))
-        wait_until_drawable(page, tabs.draw.number.NUMBER_CANVAS_KEY, ui.ANSWER_MS)
-        wait_for_run_to_end(page)
+    with phone_in_number_mode(browser, app_url) as (page, finger):
         surface = drawing_surface(page, tabs.draw.number.NUMBER_CANVAS_KEY)
         for digit, left in ((4, 20), (7, 180)):
             finger.draw(clear_digits[digit], 150, 40, left, surface=surface)
@@ -367,12 +377,7 @@ def test_a_number_typed_and_saved_on_a_phone_leaves_the_page_where_it_was_scroll
 def test_two_fingers_on_the_strip_still_pinch_to_zoom(browser, app_url):
     """The strip holds one finger's swipe to the right at its left edge, never a pinch: on a
     page of its own, as a zoom would stay for the tests after it."""
-    with ui.opened_page(browser, app_url, viewport=ui.PHONE, **TOUCH_SCREEN) as page:
-        finger = Finger(page)
-        modes = page.get_by_role("radiogroup", name=tabs.draw.MODE_PROMPT)
-        finger.tap(modes.get_by_role("radio", name=tabs.draw.shared.A_NUMBER, exact=True))
-        wait_until_drawable(page, tabs.draw.number.NUMBER_CANVAS_KEY, ui.ANSWER_MS)
-        wait_for_run_to_end(page)
+    with phone_in_number_mode(browser, app_url) as (page, finger):
         box = drawing_surface(page, tabs.draw.number.NUMBER_CANVAS_KEY).bounding_box()
 
         finger.spread(box["y"] + box["height"] + 16, right=220, left=160)
