@@ -8,9 +8,9 @@
  * form does once Enter saves a number, and draws the field anew) gets the focus back, as a
  * save by its button keeps it there; not on a touch screen, where the focus would bring the
  * keyboard up again, and where Enter in such a field lets it go even when it is not drawn
- * anew, for the keyboard to go down. For 3 s the focus is put back each time a slow run's redrawing drops
- * it again. Tab or Escape, a click or a key press since, or focus the person moved on, is
- * left alone.
+ * anew, for the keyboard to go down. For 3 s the focus is put back each time a slow run's
+ * redrawing drops it again. Tab or Escape, a click or a key press since, or focus the person
+ * moved on, is left alone.
  *
  * Read once by tabs/draw/page_head.py, which leaves this comment out of the page and fills
  * in each $placeholder (string.Template: a `$` of the file's own is written `$$`).
@@ -85,8 +85,7 @@
     // Chrome sends focusout from inside the removal of a focused control, halfway through a
     // run's redrawing (a line new above a control moves it, and Streamlit draws it anew): a
     // layout read now would find the page short of what is still to come back, and scroll it
-    // up to fit. Whether the control still shows is asked once
-    // the redrawing's DOM update is over.
+    // up to fit. Whether the control still shows is asked once that DOM update is over.
     queueMicrotask(() => {
       // Removed, and not by the page's own letting go: nothing stands in for it to refocus.
       if (!letGo && (usable(control) || !control.isConnected)) return;
