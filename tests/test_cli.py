@@ -1,8 +1,10 @@
-"""`python -m reading predict` on image files it is given, as a person runs it: good
-pictures, a folder, a whole number, and files it cannot read."""
+"""`python -m reading predict` on image files it is given: good pictures, a folder, a whole
+number, and files it cannot read. As a person runs it where a process of its own matters
+(pipes, closed descriptors, TensorFlow loading or failing to); its `main` here otherwise."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
@@ -49,6 +51,24 @@ def predict(
     return result
 
 
+@pytest.fixture
+def predict_here(capsys, monkeypatch):
+    """The command line's own `main` run in this process, answering as `predict` does: for
+    what needs no process of its own (no closed descriptor, pipe or broken TensorFlow), so
+    that TensorFlow's seconds of start-up are paid once. `stdin`: what a pipe would carry."""
+
+    def run(*arguments: str | Path, stdin: bytes = b"", cwd: Path | None = None):
+        if cwd is not None:
+            monkeypatch.chdir(cwd)
+        monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(stdin)))
+        capsys.readouterr()
+        code = reading_command(["predict", *map(str, arguments)])
+        stdout, stderr = capsys.readouterr()
+        return subprocess.CompletedProcess(arguments, code, stdout, stderr)
+
+    return run
+
+
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory, clear_digits) -> Path:
     """Three digits in three colour set-ups, a number, a broken PNG and a note that is no image."""
@@ -61,8 +81,8 @@ def folder(tmp_path_factory, clear_digits) -> Path:
     return folder
 
 
-def test_each_file_gets_one_line_and_a_broken_one_a_non_zero_exit(folder):
-    result = predict(folder)
+def test_each_file_gets_one_line_and_a_broken_one_a_non_zero_exit(folder, predict_here):
+    result = predict_here(folder)
     lines = result.stdout.splitlines()
     assert result.returncode == 1
     assert [line.split(":")[0] for line in lines] == [
@@ -78,11 +98,13 @@ def test_each_file_gets_one_line_and_a_broken_one_a_non_zero_exit(folder):
     )
 
 
-def test_good_files_exit_zero_and_a_number_is_read_whole(folder, tmp_path, clear_digits):
+def test_good_files_exit_zero_and_a_number_is_read_whole(
+    folder, tmp_path, clear_digits, predict_here
+):
     price = tmp_path / "price.png"
     price.write_bytes(png(written(clear_digits, "12,50")))
     # Options may come between the files, as in most commands.
-    result = predict(folder / "year.png", "--number", folder / "digit_3.png", price)
+    result = predict_here(folder / "year.png", "--number", folder / "digit_3.png", price)
     assert result.returncode == 0, result.stderr[-2000:]
     year, three, cost = result.stdout.splitlines()
     assert year.startswith(f"{folder / 'year.png'}: 2026 (")
@@ -90,10 +112,12 @@ def test_good_files_exit_zero_and_a_number_is_read_whole(folder, tmp_path, clear
     assert cost.startswith(f"{price}: 12,50 (")
 
 
-def test_a_file_of_two_lines_of_writing_gets_an_error_and_no_number(tmp_path, clear_digits):
+def test_a_file_of_two_lines_of_writing_gets_an_error_and_no_number(
+    tmp_path, clear_digits, predict_here
+):
     picture = tmp_path / "lines.png"
     picture.write_bytes(png(two_lines(clear_digits, "12", "34")))
-    result = predict("--number", picture)
+    result = predict_here("--number", picture)
     assert result.returncode == 1
     assert result.stdout == (
         f"{picture}: error: 2 lines of writing: a number is read from one line (crop each line "
@@ -101,9 +125,9 @@ def test_a_file_of_two_lines_of_writing_gets_an_error_and_no_number(tmp_path, cl
     )
 
 
-def test_json_lines_carry_the_api_answer_and_each_error(folder, tmp_path):
+def test_json_lines_carry_the_api_answer_and_each_error(folder, tmp_path, predict_here):
     missing = tmp_path / "missing.png"
-    result = predict(folder / "digit_8.png", missing, folder / "notes.txt", "--json")
+    result = predict_here(folder / "digit_8.png", missing, folder / "notes.txt", "--json")
     assert result.returncode == 1
     eight, gone, notes = (json.loads(line) for line in result.stdout.splitlines())
     assert eight["file"] == str(folder / "digit_8.png") and eight["digit"] == 8
@@ -128,20 +152,20 @@ def test_an_image_piped_in_is_read_where_a_dash_stands(folder):
     assert too_much.stdout == f"-: error: the image is over the {photo.MAX_MB} MB limit\n"
 
 
-def test_a_file_or_folder_named_dash_is_no_standard_input(folder, tmp_path):
+def test_a_file_or_folder_named_dash_is_no_standard_input(folder, tmp_path, predict_here):
     eight = (folder / "digit_8.png").read_bytes()
     (tmp_path / "-").write_bytes((folder / "digit_3.png").read_bytes())
-    result = predict("./-", "-", stdin=eight, cwd=tmp_path)
+    result = predict_here("./-", "-", stdin=eight, cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-2000:]
     named, piped = result.stdout.splitlines()
     assert named.startswith("./-: 3 (") and piped.startswith("-: 8 (")
     # Nor does a folder named "-", with or without pictures, take the place of standard input.
     beside_a_folder = tmp_path / "beside"
     (beside_a_folder / "-").mkdir(parents=True)
-    empty = predict("-", stdin=eight, cwd=beside_a_folder)
+    empty = predict_here("-", stdin=eight, cwd=beside_a_folder)
     assert empty.returncode == 0 and empty.stdout.startswith("-: 8 ("), empty.stdout
     (beside_a_folder / "-" / "digit_3.png").write_bytes((folder / "digit_3.png").read_bytes())
-    piped = predict("-", stdin=eight, cwd=beside_a_folder)
+    piped = predict_here("-", stdin=eight, cwd=beside_a_folder)
     assert piped.returncode == 0 and piped.stdout.startswith("-: 8 ("), piped.stdout
 
 
@@ -239,14 +263,14 @@ def test_a_folder_without_pictures_is_said_to_have_none(tmp_path):
     assert nested.stdout.splitlines() == [f"{tmp_path}: {opened}"]
 
 
-def test_recursive_reads_the_pictures_in_folders_within_folders(folder, tmp_path):
+def test_recursive_reads_the_pictures_in_folders_within_folders(folder, tmp_path, predict_here):
     """A scanner's output sorted by year and month; a hidden folder is a program's, not a scan's."""
     for relative in ("2025/12/digit_0.png", "2026/01/digit_3.png", ".thumbnails/digit_8.png"):
         (tmp_path / relative).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / relative).write_bytes((folder / Path(relative).name).read_bytes())
     (tmp_path / "digit_8.png").write_bytes((folder / "digit_8.png").read_bytes())
     (tmp_path / "2026" / "02").mkdir()
-    result = predict("--recursive", tmp_path, tmp_path / "2026" / "02")
+    result = predict_here("--recursive", tmp_path, tmp_path / "2026" / "02")
     assert result.returncode == 1, result.stderr[-2000:]
     read = dict(line.split(": ", 1) for line in result.stdout.splitlines())
     assert list(read) == [
@@ -261,7 +285,7 @@ def test_recursive_reads_the_pictures_in_folders_within_folders(folder, tmp_path
     )
 
 
-def test_a_picture_in_a_format_not_read_is_answered_not_passed_over(folder, tmp_path):
+def test_a_picture_in_a_format_not_read_is_answered_not_passed_over(folder, tmp_path, predict_here):
     """A GIF among a folder's scans is answered as it would be if named; a file that is no
     picture, a Mac's hidden copy of a scan's details, and a folder within (without
     --recursive) are left alone."""
@@ -271,16 +295,16 @@ def test_a_picture_in_a_format_not_read_is_answered_not_passed_over(folder, tmp_
     (tmp_path / "._digit_3.png").write_bytes(b"Mac OS X resource fork of digit_3.png")
     Image.open(folder / "digit_8.png").save(tmp_path / "digit_8.gif")
     (tmp_path / "notes.txt").write_text("no picture here")
-    result = predict(tmp_path)
+    result = predict_here(tmp_path)
     assert result.returncode == 1
     three, gif = result.stdout.splitlines()
     assert three.startswith(f"{tmp_path / 'digit_3.png'}: 3 (")
     assert gif.startswith(f"{tmp_path / 'digit_8.gif'}: error: This file is a GIF, not a PNG")
 
 
-def test_files_after_a_double_dash_are_files_whatever_their_names(folder, tmp_path):
+def test_files_after_a_double_dash_are_files_whatever_their_names(folder, tmp_path, predict_here):
     (tmp_path / "-3.png").write_bytes((folder / "digit_3.png").read_bytes())
-    result = predict(folder / "digit_8.png", "--json", "--", "-3.png", cwd=tmp_path)
+    result = predict_here(folder / "digit_8.png", "--json", "--", "-3.png", cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-2000:]
     eight, three = (json.loads(line) for line in result.stdout.splitlines())
     assert (eight["digit"], three["file"], three["digit"]) == (8, "-3.png", 3)
