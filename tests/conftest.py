@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 # TensorFlow turns oneDNN's kernels on by itself only on CPUs with AVX-512 and the like; on
 # others the tests' training and reading take 2.5 times as long. Set before TensorFlow loads,
@@ -21,6 +22,7 @@ from devtools.page import CHROMIUM, CHROMIUM_ARGS, served_page
 from preprocess import canvas_to_ink
 from reading import read_digits, read_inputs, read_number, segment
 from server import api, deadlines
+from tests.support import data
 from tests.support.data import cvl_valid, mnist, pen_unseen_sites
 from tests.support.pictures import written_strokes
 from training import not_digits, unipen
@@ -47,6 +49,12 @@ def few_drawings_per_style() -> Iterator[None]:
         patch.setattr("training.figures.STYLE_TEST_SAMPLES", 20)
         patch.setattr("training.figures.SCAN_SIDES", (16,))
         yield
+
+
+@pytest.fixture(scope="session")
+def small_mnist(tmp_path_factory) -> Path:
+    """MNIST with a fifth of its test digits (`data.small_mnist`), for training's commands."""
+    return data.small_mnist(tmp_path_factory.mktemp("mnist"))
 
 
 @pytest.fixture(scope="session")

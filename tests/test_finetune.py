@@ -17,7 +17,7 @@ from feedback.export import npz_chunks
 from feedback.labels import LabelledDrawing
 from feedback.settings import secrets_engine_kwargs
 from feedback.store import FeedbackStore
-from tests.support.data import mnist
+from tests.support.data import MNIST_TEST_EVERY, mnist
 from training import finetune
 from training.canvas_drawings import canvas_style_inputs
 
@@ -54,13 +54,14 @@ def model_copy(tmp_path):
     return copy
 
 
-def finetune_args(feedback_file, model, out, *extra):
+def finetune_args(feedback_file, model, out, *extra, data=MNIST_PATH):
+    """The command line of a quick fine-tuning; `data`: the MNIST file to mix in and measure on."""
     return [
         "finetune",
         "--feedback",
         str(feedback_file),
         "--data",
-        str(MNIST_PATH),
+        str(data),
         "--model",
         str(model),
         "--out",
@@ -76,15 +77,18 @@ def finetune_args(feedback_file, model, out, *extra):
 
 
 def test_finetune_writes_a_new_model_and_reports_before_and_after(
-    feedback_file, model_copy, tmp_path, capsys
+    feedback_file, model_copy, small_mnist, tmp_path, capsys
 ):
     original = model_copy.read_bytes()
     out = tmp_path / "finetuned.keras"
-    train_model.main(finetune_args(feedback_file, model_copy, out))
+    train_model.main(finetune_args(feedback_file, model_copy, out, data=small_mnist))
 
     printed = capsys.readouterr().out
     assert "held-out feedback" in printed and "on 12 drawings" in printed
-    assert "MNIST test" in printed and "on 10000 digits" in printed
+    assert (
+        "MNIST test" in printed
+        and f"on {len(mnist('test')[1][::MNIST_TEST_EVERY])} digits" in printed
+    )
     assert model_copy.read_bytes() == original
 
     metrics = json.loads(digit_model.metrics_path(out).read_text())
@@ -100,9 +104,11 @@ def test_finetune_writes_a_new_model_and_reports_before_and_after(
     assert any(not np.array_equal(a, b) for a, b in zip(old, new))
 
 
-def test_finetune_refuses_a_model_that_forgets_mnist(feedback_file, model_copy, tmp_path):
+def test_finetune_refuses_a_model_that_forgets_mnist(
+    feedback_file, model_copy, small_mnist, tmp_path
+):
     out = tmp_path / "ruined.keras"
-    args = finetune_args(feedback_file, model_copy, out, "--learning-rate", "0.5")
+    args = finetune_args(feedback_file, model_copy, out, "--learning-rate", "0.5", data=small_mnist)
     with pytest.raises(SystemExit, match=r"MNIST test accuracy fell by .* was not written"):
         train_model.main(args)
     assert not out.exists()
@@ -132,7 +138,7 @@ def test_finetune_explains_a_feedback_file_it_cannot_use(feedback_file, model_co
 
 @pytest.mark.postgres
 def test_finetune_reads_the_configured_database_without_a_download(
-    postgres_server, model_copy, tmp_path, monkeypatch
+    postgres_server, model_copy, small_mnist, tmp_path, monkeypatch
 ):
     """The owner fine-tunes on the server straight from the app's PostgreSQL database."""
     url = postgres_server.create_database()
@@ -148,7 +154,7 @@ def test_finetune_reads_the_configured_database_without_a_download(
     monkeypatch.setenv("DIGIT_FEEDBACK_DB_URL", url)
     out = tmp_path / "from_database.keras"
 
-    args = finetune_args(None, model_copy, out)
+    args = finetune_args(None, model_copy, out, data=small_mnist)
     train_model.main(args[:1] + args[3:])  # no --feedback
 
     tuned = json.loads(digit_model.metrics_path(out).read_text())["finetune"]

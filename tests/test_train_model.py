@@ -15,7 +15,7 @@ import train_model
 from devtools.datasets import CVL_PATH, MNIST_PATH, UNIPEN_PATH
 from digit_model.metrics import SourceFigures, pooled
 from digit_model.network import build_model
-from tests.support.data import cvl_valid, mnist, pen_unseen_sites
+from tests.support.data import MNIST_TEST_EVERY, cvl_valid, mnist, pen_unseen_sites, thinned
 from training import calibration, cvl, datasets, unipen
 from training.figures import SCANNED_SIDES, canvas_accuracy, scanned_at
 from training.records import save_and_record
@@ -23,25 +23,10 @@ from training.scans import BLOCK, SCAN_SIDES, binary_scan
 from training.styles import STYLES
 
 # A model trained this briefly is unsure of most digits and reads each nine times (its
-# second look): the evaluations read every 5th MNIST test digit and every 20th CVL digit.
-TEST_EVERY = 5
+# second look): the evaluations read every 5th MNIST test digit (`small_mnist`) and every
+# 20th CVL digit.
 CVL_EVERY = 20
 pytestmark = pytest.mark.usefixtures("few_drawings_per_style")
-
-
-def thinned(source: Path, path: Path, every: int, arrays: tuple[str, ...]) -> Path:
-    """A copy of the .npz at `source` keeping every `every`th item of `arrays`, the rest whole."""
-    with np.load(source) as data:
-        np.savez(path, **{n: data[n][::every] if n in arrays else data[n] for n in data.files})
-    return path
-
-
-@pytest.fixture(scope="module")
-def small_mnist(tmp_path_factory) -> Path:
-    """MNIST with all its training digits and a fifth of its test digits."""
-    mnist("train")  # skip or fail clearly when MNIST is absent
-    path = tmp_path_factory.mktemp("mnist") / "mnist.npz"
-    return thinned(MNIST_PATH, path, TEST_EVERY, ("x_test", "y_test"))
 
 
 @pytest.fixture(scope="module")
@@ -79,7 +64,7 @@ def test_training_writes_a_loadable_model_and_its_metrics(trained):
     assert set(by_site) == set(metrics["pen"]["by_site"])
     assert min(by_site.values()) <= metrics["pen"]["letters_flagged"] <= max(by_site.values())
     assert len(metrics["per_digit_accuracy"]) == 10
-    assert sum(map(sum, metrics["confusion_matrix"])) == len(mnist("test")[1][::TEST_EVERY])
+    assert sum(map(sum, metrics["confusion_matrix"])) == len(mnist("test")[1][::MNIST_TEST_EVERY])
     assert metrics["canvas"]["samples"] == 20
     cvl_digits = metrics["unseen_sources"]["CVL valid"]["samples"]
     scanned = {side: source["samples"] for side, source in metrics["scanned"].items()}

@@ -31,6 +31,25 @@ def _require(path: Path, what: str) -> None:
         _unavailable(f"needs {what} at {path}: {SHARED_ORIGIN}")
 
 
+MNIST_TEST_EVERY = 5  # a small MNIST keeps this share of its test digits
+
+
+def thinned(source: Path, path: Path, every: int, arrays: tuple[str, ...]) -> Path:
+    """A copy of the .npz at `source` keeping every `every`th item of `arrays`, the rest whole."""
+    with np.load(source) as data:
+        np.savez(path, **{n: data[n][::every] if n in arrays else data[n] for n in data.files})
+    return path
+
+
+def small_mnist(folder: Path) -> Path:
+    """MNIST with all its training digits and every MNIST_TEST_EVERY-th test digit, written
+    in `folder`: a model is measured on it in seconds."""
+    mnist("train")  # skip or fail clearly when MNIST is absent
+    return thinned(
+        datasets.MNIST_PATH, folder / "mnist.npz", MNIST_TEST_EVERY, ("x_test", "y_test")
+    )
+
+
 def mnist(split: str = "test") -> tuple[np.ndarray, np.ndarray]:
     """(images uint8, labels) of one split, from ../shared or Keras's cache; skips when MNIST
     cannot be had, fails in CI."""
