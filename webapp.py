@@ -31,7 +31,7 @@ from server.security_headers import SecurityHeaders
 from server.served_model import figures, preload, shared_classifier
 from server.visitor_cookie import VisitorCookie
 from tabs import history, model_card
-from tabs.draw import draw_section
+from tabs.draw import draw_section, mode_hint
 from tabs.draw.page_head import PAGE_HEAD
 
 TAB_KEY = "page_tab"
@@ -62,9 +62,7 @@ def main() -> None:
     # toast from a fragment run) would take it off the page.
     st.html(PAGE_HEAD, unsafe_allow_javascript=True)
     st.title("✏️ Digit reader")
-    st.caption(
-        "Draw a digit in the box: a small network reads it, and says when a drawing is not one."
-    )
+    st.caption(mode_hint())
     path = digit_model.model_path()
     try:
         classifier = load_classifier(str(path))

@@ -28,6 +28,19 @@ def test_one_digit_is_the_default_mode_with_its_square_canvas(app, canvas):
     assert canvas.calls[-1]["width"] == canvas.calls[-1]["height"] == CANVAS_SIZE
 
 
+def test_the_subtitle_says_what_to_do_in_the_mode_chosen(app, canvas):
+    """A photo's visitor is not told to draw in a box."""
+    app.run()
+    assert app.caption[0].value.startswith("Draw a digit in the box")
+    choose(app, tabs.draw.shared.A_PHOTO)
+    assert app.caption[0].value.startswith("Upload a photo or scan")
+    choose(app, tabs.draw.shared.A_NUMBER)
+    assert app.caption[0].value.startswith("Write a number in the box")
+    app.session_state[webapp.TAB_KEY] = "History"
+    app.run()
+    assert app.caption[0].value.startswith("Write a number in the box")  # the mode stays
+
+
 def test_a_mode_opened_before_stays_on_the_page_hidden_with_its_canvas(app, canvas, clear_digits):
     canvas.drawings[tabs.draw.one_digit.CANVAS_KEY] = clear_digits[7].image(*PLACEMENTS[0])
     choose(app.run(), tabs.draw.shared.A_NUMBER)
