@@ -17,6 +17,7 @@ import tabs.draw
 import tabs.draw.feedback_row
 import tabs.draw.number
 import tabs.draw.one_digit
+import tabs.draw.photo
 import tabs.draw.shared
 from devtools.drawing import PLACEMENTS, Digit
 from devtools.page import draw, drawing_surface, wait_for_run_to_end, wait_until_drawable
@@ -39,7 +40,7 @@ from tests.support.browser import (
     record_surface_tops,
     surface_tops_once_styled,
 )
-from tests.support.pictures import landscape_photo, photographed, portrait_photo
+from tests.support.pictures import landscape_photo, narrow_crop, photographed, portrait_photo
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres]
 
@@ -178,6 +179,18 @@ def test_a_number_written_with_the_mouse_and_a_photo_are_read(
         assert number["y"] < picture["y"] + picture["height"], written_number
     # Outlined, so that a white scan shows where it ends on the white page.
     expect(shown.locator("img")).to_have_css("outline-style", "solid")
+
+    # A picture narrower than a line of its caption keeps its width, the caption its lines.
+    crop = tmp_path / "crop.png"
+    crop.write_bytes(encoded(narrow_crop(clear_digits), "PNG"))
+    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(crop)
+    expect(answer(page)).to_have_text("1", timeout=ANSWER_MS)
+    picture = page.get_by_role("img", name="Your picture, read as 1")
+    expect(picture).to_be_visible()
+    place = page.locator(f".st-key-{tabs.draw.photo.PHOTO_PICTURE_KEY}").filter(visible=True)
+    caption = place.get_by_text("Your picture: each digit")
+    assert picture.bounding_box()["width"] == pytest.approx(40, abs=1)
+    assert caption.bounding_box()["height"] < 3 * 24  # two lines, not a word a line
 
 
 def test_a_file_the_uploader_refuses_shows_why_on_a_phone(open_page, tmp_path):

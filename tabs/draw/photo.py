@@ -34,6 +34,7 @@ STRIP_HEIGHT = 240  # ...above the answer, no taller than this: on a 1280x800 sc
 # number read shows under it without scrolling
 PAGE_WIDTH = 704  # px; the page's column on a desktop: no picture is enlarged past it, or
 # past half of it beside the answer
+CAPTION_WIDTH = 200  # px; a picture shown narrower has its caption under it, this wide
 OUTLINE = ImageColor.getrgb(charts.HIGHLIGHT)  # around what is read on a photo
 PHOTO_UPLOAD_KEY = "photo_upload"
 PHOTO_PICTURE_KEY = "photo_picture"  # the picture as read, boxes drawn on it
@@ -132,15 +133,25 @@ def photo_section(classifier: digit_model.Classifier) -> None:
     picture_area, answer_area = result.columns(2, gap="medium") if beside else (result, result)
     # A container's width, unlike an image's, shrinks to fit a narrow screen.
     shown_width = min(width, round(room_for(photo)[0] * width / height))
-    with picture_area, st.container(key=PHOTO_PICTURE_KEY, width=shown_width):
+    caption = (
+        "Your picture: each digit, point, comma and minus found is boxed"
+        if boxed
+        else "Your picture"
+    )
+    # A picture's own caption is as wide as the picture: a narrow one's would be a word a line.
+    narrow = shown_width < CAPTION_WIDTH
+    with (
+        picture_area,
+        st.container(key=PHOTO_PICTURE_KEY, width=max(shown_width, CAPTION_WIDTH)),
+    ):
         st.image(
             picture,
-            caption="Your picture: each digit, point, comma and minus found is boxed"
-            if boxed
-            else "Your picture",
-            width="stretch",
+            caption=None if narrow else caption,
+            width=shown_width if narrow else "stretch",
             alt=f"Your picture, read as {reading.number}" if boxed else "Your picture",
         )
+        if narrow:
+            st.caption(caption)
     with answer_area, st.container(key=PHOTO_ANSWER_KEY):
         if reading is None:
             st.info(NO_HANDWRITING, icon="🔍")

@@ -116,6 +116,17 @@ def landscape_photo(clear_digits: dict[int, Digit], number: str) -> Image.Image:
     return paper_photo(np.pad(ink, ((margin, margin), (0, 0))))
 
 
+def narrow_crop(clear_digits: dict[int, Digit]) -> Image.Image:
+    """A scan of a 1 cropped close round it: 40 px wide and 250 tall, black on white."""
+    ink = canvas_to_ink(clear_digits[1].image(200, 40, 40))
+    rows, columns = np.flatnonzero(ink.max(axis=1)), np.flatnonzero(ink.max(axis=0))
+    one = ink[rows[0] : rows[-1] + 1, columns[0] : columns[-1] + 1]
+    strokes = Image.fromarray((255 - one * 255).astype(np.uint8)).resize((30, 230))
+    scan = Image.new("L", (40, 250), 255)
+    scan.paste(strokes, (5, 10))
+    return scan
+
+
 ORIENTATION, IMAGE_WIDTH = 0x0112, 0x0100  # EXIF tags
 SHORT, ASCII = 3, 2  # EXIF value types
 

@@ -30,6 +30,7 @@ from tests.support.page_modes import (
 )
 from tests.support.pictures import (
     animated,
+    narrow_crop,
     photographed,
     png_claiming_size,
     sideways_with_broken_exif,
@@ -110,6 +111,19 @@ def test_a_small_scan_is_shown_enlarged_in_crisp_blocks_with_its_boxes(classifie
         middle_column = (box.left + box.right) // 2 * blocks
         assert tuple(boxed[box.top * blocks - 1, middle_column]) == tabs.draw.photo.OUTLINE
         assert tuple(boxed[box.bottom * blocks, middle_column]) == tabs.draw.photo.OUTLINE
+
+
+def test_a_narrow_picture_has_its_caption_under_it_in_readable_lines(app, canvas, clear_digits):
+    """A 40x250 crop of a 1 is shown as it is: its own caption would be a word a line."""
+    choose(app.run(), tabs.draw.shared.A_PHOTO)
+    upload(app, "crop.png", encoded(narrow_crop(clear_digits), "PNG"), "image/png")
+
+    assert metric(app, "Prediction") == "1"
+    assert captions(app)[0] == ""  # the picture's own caption would be as narrow as it
+    place = shown(app).get_by_key(tabs.draw.photo.PHOTO_PICTURE_KEY)
+    assert place.proto.width_config.pixel_width == tabs.draw.photo.CAPTION_WIDTH
+    (caption,) = place.caption
+    assert caption.value.startswith("Your picture: each digit")
 
 
 def test_a_photo_of_a_digit_on_squared_paper_held_askew_is_read(app, canvas, clear_digits):
