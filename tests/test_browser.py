@@ -29,6 +29,7 @@ from tests.support.browser import (
     ANSWER_MS,
     DESKTOP,
     FIRST_ANSWER_MS,
+    LAPTOP,
     MEMORY_LINE,
     PHONE,
     SETTLE_MS,
@@ -223,6 +224,37 @@ def test_in_a_high_contrast_mode_what_is_chosen_and_where_the_keyboard_is_still_
             assert control.evaluate("(button) => getComputedStyle(button).outlineStyle") == "solid"
 
 
+# What lies on top at the middle of an element: the element itself, or what covers it.
+ON_TOP = """(element) => {
+  const box = element.getBoundingClientRect();
+  const top = document.elementFromPoint(box.x + box.width / 2, box.y + box.height / 2);
+  return element.contains(top);
+}"""
+
+
+def test_the_heat_maps_fullscreen_button_leaves_the_why_toggles_help_in_view(
+    browser, app_url, clear_digits
+):
+    """Hovered, an image shows its Fullscreen button; Streamlit puts it above the image, where
+    the heat-maps' would cover the toggle's help just above them."""
+    with opened_page(browser, app_url, viewport=LAPTOP) as page:
+        draw(page, clear_digits[3], *PLACEMENTS[0])
+        expect_answer(page, 3, FIRST_ANSWER_MS)
+        page.get_by_text(tabs.draw.why.WHY_TEXT, exact=True).click()
+        heat_map = page.get_by_role("img", name=re.compile(r"^Why 3: "))
+        expect(heat_map).to_be_visible(timeout=ANSWER_MS)
+        wait_for_run_to_end(page)
+        heat_map.hover()
+        element = heat_map.locator("xpath=ancestor::*[@data-testid='stElementContainer'][1]")
+        expect(element.get_by_test_id("stElementToolbar")).to_have_css("opacity", "1")
+        fullscreen = element.get_by_role("button", name="Fullscreen")
+        expect(fullscreen).to_be_in_viewport()
+        switch = page.get_by_role("switch", name=tabs.draw.why.WHY_TEXT)
+        help_icon = page.locator(".st-key-why_digit").get_by_test_id("stTooltipIcon")
+        assert help_icon.evaluate(ON_TOP)
+        assert fullscreen.bounding_box()["y"] >= switch.bounding_box()["y"] + 16
+
+
 def test_undo_and_redo_from_the_toolbar(page, clear_digits):
     expect_blank(page)
     draw(page, clear_digits[5], *PLACEMENTS[0])
@@ -332,7 +364,7 @@ TABLES_CUT = """(card) => [...card.querySelectorAll('[data-testid="stDataFrame"]
 
 
 def test_on_a_desktop_no_table_of_the_model_card_hides_a_column(browser, app_url):
-    with opened_page(browser, app_url, viewport={"width": 1280, "height": 800}) as page:
+    with opened_page(browser, app_url, viewport=LAPTOP) as page:
         page.get_by_role("tab", name="Model card").click()
         card = page.get_by_role("tabpanel", name="Model card")
         # The caption under the card's last table: all of them are on the page.
@@ -469,7 +501,7 @@ def test_the_answer_area_stays_put_from_blank_to_saved(browser, app_url, clear_d
 def test_on_a_desktop_the_answer_its_row_and_the_bars_show_together_without_scrolling(
     browser, app_url, clear_digits
 ):
-    screen = {"width": 1280, "height": 800}
+    screen = LAPTOP
     with opened_page(browser, app_url, viewport=screen) as page:
         draw(page, clear_digits[3], *PLACEMENTS[0])
         expect_answer(page, 3, timeout=FIRST_ANSWER_MS)
@@ -512,9 +544,7 @@ TITLE_WORDS = """() => {
 }"""
 
 
-@pytest.mark.parametrize(
-    "screen", [{"width": 1280, "height": 800}, PHONE], ids=["desktop", "phone"]
-)
+@pytest.mark.parametrize("screen", [LAPTOP, PHONE], ids=["desktop", "phone"])
 def test_the_top_bar_hides_no_part_of_the_title(browser, app_url, screen):
     with opened_page(browser, app_url, viewport=screen) as page:
         words = page.evaluate(TITLE_WORDS)

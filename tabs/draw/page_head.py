@@ -22,6 +22,7 @@ from tabs.draw.one_digit import (
 )
 from tabs.draw.photo import PHOTO_ANSWER_KEY, PHOTO_PICTURE_KEY, PHOTO_RESULT_KEY, PHOTO_UPLOAD_KEY
 from tabs.draw.shared import BLANK, CLEAR_TEXT, CONFIDENCE, PREDICTION, SURFACE
+from tabs.draw.why import HEAT_MAPS
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 STYLE_ID = "digit-page-style"  # the style element, which the style itself takes off the layout
@@ -69,6 +70,7 @@ PAGE_STYLE = filled(
     narrow_page=NARROW_PAGE,
     mode_key=MODE_KEY,
     focus_colour=charts.HIGHLIGHT,
+    heat_maps=HEAT_MAPS,
 )
 AT_ONCE_SCRIPT = filled("at_once.js", confirm_key=CONFIRM_KEY, pick_key=PICK_KEY)
 CANVAS_SCRIPT = filled(

@@ -21,6 +21,7 @@ from devtools.page import ANSWER_MS, drawing_surface, wait_for_run_to_end, wait_
 
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1000, "height": 1000}
+LAPTOP = {"width": 1280, "height": 800}  # a common desktop screen, wide and low
 FIRST_ANSWER_MS = 60_000  # the first stroke may wait for the server to load the model
 MEMORY_LINE = re.compile(r"Read with \d+ of your examples\.")  # the answer backed by examples
 SETTLE_MS = 400  # longer than the canvas's own 200 ms send delay: a late send would show
