@@ -55,11 +55,11 @@ def predict(
 def predict_here(capsys, monkeypatch):
     """The command line's own `main` run in this process, answering as `predict` does: for
     what needs no process of its own (no closed descriptor, pipe or broken TensorFlow), so
-    that TensorFlow's seconds of start-up are paid once. `stdin`: what a pipe would carry."""
+    that TensorFlow's seconds of import are paid once (the model is loaded on each call, as
+    a run does). `stdin`: what a pipe would carry; `cwd`: the folder it runs in."""
 
-    def run(*arguments: str | Path, stdin: bytes = b"", cwd: Path | None = None):
-        if cwd is not None:
-            monkeypatch.chdir(cwd)
+    def run(*arguments: str | Path, stdin: bytes = b"", cwd: Path = REPO_ROOT):
+        monkeypatch.chdir(cwd)
         monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(stdin)))
         capsys.readouterr()
         code = reading_command(["predict", *map(str, arguments)])
@@ -250,14 +250,14 @@ def test_no_digit_and_a_dot_are_named_as_such_and_tensorflow_keeps_quiet(not_a_d
     assert result.stderr == ""  # TensorFlow's start-up notices are not for the reader
 
 
-def test_a_folder_without_pictures_is_said_to_have_none(tmp_path):
+def test_a_folder_without_pictures_is_said_to_have_none(tmp_path, predict_here):
     (tmp_path / "notes.txt").write_text("no picture here")
     (tmp_path / ".cache").mkdir()  # hidden: nothing a person put there
-    result = predict(tmp_path)
+    result = predict_here(tmp_path)
     assert result.returncode == 1
     assert result.stdout.splitlines() == [f"{tmp_path}: error: no pictures in this folder"]
     (tmp_path / "2026").mkdir()
-    nested = predict(tmp_path)
+    nested = predict_here(tmp_path)
     assert nested.returncode == 1
     opened = "error: no pictures in this folder (to open the folders within it, add --recursive)"
     assert nested.stdout.splitlines() == [f"{tmp_path}: {opened}"]

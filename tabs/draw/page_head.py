@@ -70,7 +70,7 @@ PAGE_STYLE = filled(
     narrow_page=NARROW_PAGE,
     mode_key=MODE_KEY,
     focus_colour=charts.HIGHLIGHT,
-    heat_maps=HEAT_MAPS,
+    heat_maps=f'[class*="st-key-{HEAT_MAPS}_"]',
 )
 AT_ONCE_SCRIPT = filled("at_once.js", confirm_key=CONFIRM_KEY, pick_key=PICK_KEY)
 CANVAS_SCRIPT = filled(

@@ -19,7 +19,7 @@ WHY_HELP = (
 HEAT_MAPS_KEPT = 256  # heat-maps kept for reruns, across visits: a few MB at most
 # Kept for the whole visit: a toggle under an answer that is gone loses its value; this keeps it.
 WHY_SETTING = "why_setting"
-HEAT_MAPS = "heat_maps"  # the end of the key of each toggle's heat-maps' box, for the style
+HEAT_MAPS = "heat_maps"  # how the key of each toggle's heat-maps' box starts, for the style
 
 
 # Kept per model loaded (by its identity: the served model is loaded once per process).
@@ -60,7 +60,7 @@ def why_section(
     if not shown or not readings:
         return
     captions = [why_caption(reading) for reading in readings]
-    with st.container(key=f"{key}_{HEAT_MAPS}"):
+    with st.container(key=f"{HEAT_MAPS}_{key}"):
         st.image(
             [heat_map(classifier, r.image, r.digit, FIELD * scale) for r in readings],
             caption=captions,

@@ -31,7 +31,7 @@ def _require(path: Path, what: str) -> None:
         _unavailable(f"needs {what} at {path}: {SHARED_ORIGIN}")
 
 
-MNIST_TEST_EVERY = 5  # a small MNIST keeps this share of its test digits
+MNIST_TEST_EVERY = 5  # a small MNIST keeps every 5th of its test digits
 
 
 def thinned(source: Path, path: Path, every: int, arrays: tuple[str, ...]) -> Path:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import streamlit as st
 from PIL import Image
 
 import reading
@@ -113,12 +114,24 @@ def test_a_small_scan_is_shown_enlarged_in_crisp_blocks_with_its_boxes(classifie
         assert tuple(boxed[box.bottom * blocks, middle_column]) == tabs.draw.photo.OUTLINE
 
 
-def test_a_narrow_picture_has_its_caption_under_it_in_readable_lines(app, canvas, clear_digits):
+def test_a_narrow_picture_has_its_caption_under_it_in_readable_lines(
+    app, canvas, clear_digits, monkeypatch
+):
     """A 40x250 crop of a 1 is shown as it is: its own caption would be a word a line."""
+    widths = []  # AppTest does not say how wide a picture is shown
+
+    def image(picture, *args, width="content", alt=None, **kwargs):
+        if str(alt).startswith("Your picture"):
+            widths.append(width)
+        return show_image(picture, *args, width=width, alt=alt, **kwargs)
+
+    show_image = st.image
+    monkeypatch.setattr(st, "image", image)
     choose(app.run(), tabs.draw.shared.A_PHOTO)
     upload(app, "crop.png", encoded(narrow_crop(clear_digits), "PNG"), "image/png")
 
     assert metric(app, "Prediction") == "1"
+    assert widths == [40]  # the picture's own width, not stretched to its caption's
     assert captions(app)[0] == ""  # the picture's own caption would be as narrow as it
     place = shown(app).get_by_key(tabs.draw.photo.PHOTO_PICTURE_KEY)
     assert place.proto.width_config.pixel_width == tabs.draw.photo.CAPTION_WIDTH
