@@ -32,13 +32,13 @@ def test_the_subtitle_says_what_to_do_in_the_mode_chosen(app, canvas):
     """A photo's visitor is not told to draw in a box."""
     app.run()
     assert app.caption[0].value.startswith("Draw a digit in the box")
-    choose(app, tabs.draw.shared.A_PHOTO)
-    assert app.caption[0].value.startswith("Upload a photo or scan")
-    choose(app, tabs.draw.shared.A_NUMBER)
-    assert app.caption[0].value.startswith("Write a number in the box")
+    for mode in (tabs.draw.shared.A_PHOTO, tabs.draw.shared.A_NUMBER):
+        choose(app, mode)
+        assert app.caption[0].value == tabs.draw.MODE_HINTS[mode]
+    assert tabs.draw.MODE_HINTS[tabs.draw.shared.A_PHOTO].startswith("Upload a photo")
     app.session_state[webapp.TAB_KEY] = "History"
     app.run()
-    assert app.caption[0].value.startswith("Write a number in the box")  # the mode stays
+    assert app.caption[0].value == tabs.draw.MODE_HINTS[tabs.draw.shared.A_NUMBER]  # it stays
 
 
 def test_a_mode_opened_before_stays_on_the_page_hidden_with_its_canvas(app, canvas, clear_digits):
