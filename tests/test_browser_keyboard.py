@@ -9,16 +9,19 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+import tabs.draw
 import tabs.draw.feedback_row
 import tabs.draw.one_digit
 import tabs.draw.shared
 import tabs.draw.why
 from devtools.drawing import PLACEMENTS
 from devtools.page import RESET_SETTLE_MS
+from devtools.pictures import encoded
 from tests.support.browser import (
     ANSWER_MS,
     DESKTOP,
     FIRST_ANSWER_MS,
+    PHONE,
     SETTLE_MS,
     announced,
     canvas_control,
@@ -26,6 +29,7 @@ from tests.support.browser import (
     expect_blank,
     opened_page,
 )
+from tests.support.pictures import photographed
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres]
 
@@ -156,3 +160,44 @@ def test_the_why_toggle_reached_with_tab_is_ringed(browser, app_url):
         else:
             pytest.fail("Tab never reached the Why toggle")
         assert line.evaluate(ring) != "none"
+
+
+def test_on_a_narrow_window_tab_goes_through_the_parts_in_the_order_they_show(
+    browser, app_url, clear_digits, tmp_path
+):
+    """640 px wide or less, the line about your examples shows after the ten digits, and a
+    photo's answer before the photo: Tab takes them in that order too, not the document's."""
+    photo_file = tmp_path / "42.png"
+    photo_file.write_bytes(encoded(photographed(clear_digits, "42"), "PNG"))
+    with opened_page(browser, app_url, viewport=PHONE) as page:
+        draw(page, clear_digits[3], *PLACEMENTS[0])
+        page.get_by_role("button", name=tabs.draw.feedback_row.CONFIRM_TEXT).click(
+            timeout=FIRST_ANSWER_MS
+        )
+        forget = page.get_by_role("button", name=tabs.draw.shared.FORGET_TEXT)
+        expect(forget).to_be_visible(timeout=ANSWER_MS)
+        picker = page.get_by_role("radiogroup", name=tabs.draw.feedback_row.PICK_PROMPT)
+        assert forget.bounding_box()["y"] > picker.bounding_box()["y"]
+        saved = picker.get_by_role("radio", name="3")
+        saved.focus()
+        page.keyboard.press("Tab")
+        expect(forget).to_be_focused()
+        page.keyboard.press("Shift+Tab")
+        expect(saved).to_be_focused()
+
+        mode = page.get_by_role("radio", name=tabs.draw.shared.A_PHOTO, exact=True)
+        mode.click()
+        page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(photo_file)
+        confirm = page.get_by_role("button", name=tabs.draw.feedback_row.CONFIRM_TEXT)
+        expect(confirm.filter(visible=True)).to_be_enabled(timeout=ANSWER_MS)
+        mode.focus()
+        reached = []
+        for _ in range(20):
+            page.keyboard.press("Tab")
+            reached.append(page.evaluate(FOCUS_SHOWN)["name"])
+            if reached[-1].startswith("Fullscreen: Your picture"):
+                break
+        else:
+            pytest.fail(f"Tab never reached the picture: {reached}")
+        assert tabs.draw.feedback_row.CONFIRM_TEXT in reached
+        assert tabs.draw.feedback_row.SAVE_NUMBER_TEXT in reached
