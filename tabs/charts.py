@@ -21,7 +21,9 @@ DARK_TEXT = "#334155"  # on a confusion matrix's light cells
 # A value written beside its mark, on the page's own background: readable on the light
 # theme's and on the dark theme's (contrast 4.8 and 3.7 to 1), which Vega cannot tell apart.
 LABEL_TEXT = "#64748b"
-EMPTY_CELL = "#f8fafc"  # a confusion-matrix cell nothing fell into
+# A confusion-matrix cell nothing fell into: a faint grey over the light theme's background
+# and over the dark theme's alike.
+EMPTY_CELL = "rgba(148, 163, 184, 0.12)"
 NO_DIGIT_ANSWER = "no digit"  # a confusion matrix's column of drawings given no digit
 # A confusion matrix's right answers in blues, its mistakes in oranges: a mistake made as
 # often as some right answer then still stands apart from it.
