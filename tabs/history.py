@@ -31,8 +31,8 @@ NO_LABELS_HINT = (
     "you meant: it is saved here at once."
 )
 NO_OWN_LABELS_HINT = (
-    "You have not labelled any drawings yet. Under each answer on the Draw tab, confirm it "
-    "or pick the digit you meant: your labels are listed here, and only you see them."
+    "You have no labels saved. Under each answer on the Draw tab, confirm it or pick the "
+    "digit you meant: your labels are listed here, and only you see them."
 )
 OWNER_KEY = "is_owner"  # this session gave the owner secret
 OWNER_SECRET_INPUT_KEY = "owner_secret_attempt"

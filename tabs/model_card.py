@@ -124,7 +124,7 @@ def plain_summary(metrics: ModelMetrics) -> str:
 def summary_row(metrics: ModelMetrics) -> None:
     """Headline figures: accuracy on MNIST and on canvas-style drawings, size."""
     columns = st.columns(4)
-    columns[0].metric("Test accuracy", f"{metrics.test_accuracy:.2%}")
+    columns[0].metric("MNIST test accuracy", f"{metrics.test_accuracy:.2%}")
     canvas = metrics.canvas
     columns[1].metric(
         "Canvas-style accuracy",

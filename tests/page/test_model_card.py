@@ -45,7 +45,7 @@ def test_model_card_shows_the_figures_from_the_metrics_file(app, canvas):
     flagged = sum((source.letters_flagged or 0) * source.letters for source in sources) / letters
     assert f'says "not a digit" to {flagged:.1%} of handwritten letters' in in_short
     figures = {metric.label: metric.value for metric in card.metric}
-    assert figures["Test accuracy"] == f"{metrics.test_accuracy:.2%}"
+    assert figures["MNIST test accuracy"] == f"{metrics.test_accuracy:.2%}"
     assert figures["Parameters"] == f"{metrics.parameters:,}"
     assert figures["File size"] == f"{metrics.file_size_bytes / 1e6:.2f} MB"
     (canvas_style,) = [metric for metric in card.metric if metric.label == "Canvas-style accuracy"]
@@ -126,7 +126,7 @@ def test_model_card_describes_the_model_loaded_not_one_written_over_it(
 
     assert not app.exception
     shown = {metric.label: metric.value for metric in app.tabs[2].metric}
-    assert shown["Test accuracy"] == f"{figures['test_accuracy']:.2%}"
+    assert shown["MNIST test accuracy"] == f"{figures['test_accuracy']:.2%}"
 
 
 def test_model_card_shows_pen_handwriting_and_calibration_when_measured(
