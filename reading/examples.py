@@ -62,8 +62,10 @@ def memory_of(
     classifier: Classifier, examples: Sequence[tuple[bytes, int]], work: Work | None = None
 ) -> HandwritingMemory:
     """A memory of the examples, (picture bytes, digit meant) each, kept in the order given;
-    ExampleRefused, naming the example, for one that is not a picture of a digit. Reading
-    them is counted in `work`, with the request's own reading."""
+    ExampleRefused, naming the example, for one that is no picture or holds no handwriting.
+    Any other is taken as the digit the person says it is, as the page takes a label for a
+    drawing it called no digit (their crossed 7, their barred 0). Reading them is counted in
+    `work`, with the request's own reading."""
     check_sizes([len(data) for data, _ in examples])
     memory = HandwritingMemory()
     for number, (data, digit) in enumerate(examples, 1):

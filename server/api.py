@@ -44,6 +44,7 @@ from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse
 from starlette.routing import Match, Route
+from starlette.types import Receive, Scope, Send
 
 import digit_model
 from reading import MODES, NumberReading, photo, read_photo
@@ -62,7 +63,6 @@ DRAIN_LIMIT_BYTES = 4 * MAX_BODY_BYTES  # the most of a refused body read and di
 BODY_TIMEOUT_VARIABLE = "DIGIT_API_BODY_TIMEOUT_S"
 DEFAULT_BODY_TIMEOUT_S = 20.0  # 25 MB in this time takes 10 Mbit/s; a phone photo, far less
 BODY_TIMEOUT_S = seconds_setting(BODY_TIMEOUT_VARIABLE, DEFAULT_BODY_TIMEOUT_S)
-HTTP_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 ECHO_CHARS = 40  # the most of a value sent that an error message repeats back
 WORKER_THREADS = 2  # decoding and the model run on these, off the event loop, for cheap
 # readings; and one more for each heavy reading at a time
@@ -86,6 +86,8 @@ WHAT_TO_SEND = (
     "Send the image bytes with Content-Type image/png, image/jpeg or image/webp, or "
     f'multipart/form-data with the image in a file field named "{FILE_FIELD}".'
 )
+# Said of a body sent compressed (Content-Encoding): the formats read are compressed already.
+UNCOMPRESSED = "Send the picture as it is: PNG, JPEG and WebP are compressed already."
 # Said of a picture in another format: how to send it is known, its format is not read.
 CONVERT = (
     "The API reads PNG, JPEG and WebP: convert the picture to one of those and send it as "
@@ -300,7 +302,7 @@ async def _sent(request: Request, body: _Body) -> _Sent:
             raise RequestRefused(
                 413,
                 f"The form holds more files than one picture to read and at most "
-                f"{sent_examples.MAX_EXAMPLES} examples: send one picture per request.",
+                f"{sent_examples.MAX_EXAMPLES} examples: send fewer examples, and one picture.",
             ) from error
         problem = f"The form could not be read ({str(error).rstrip('.')})"
         raise RequestRefused(400, f"{problem}. {WHAT_TO_SEND}") from error
@@ -386,6 +388,11 @@ async def predict(request: Request) -> JSONResponse:
         query_mode = _mode_in(request.query_params.multi_items(), QUERY_PARAMETER)
     except RequestRefused as refused:
         return _refusal(refused.status, refused.message)
+    coding = request.headers.get("content-encoding", "").strip().lower()
+    if coding not in ("", "identity"):  # a compressed body would read as no picture at all
+        response = _refusal(415, f"Content-Encoding {_echo(coding)} is not read. {UNCOMPRESSED}")
+        response.headers["Accept-Encoding"] = "identity"
+        return response
     client = request.client.host if request.client else ""
     if (wait := waiting_clients.left(client)) > 0:
         if _held >= HELD_AT_ONCE:
@@ -568,4 +575,12 @@ def rest_of_api(endpoints: list[Route]) -> list[Route]:
             404, f"{_echo(request.url.path)} is no endpoint of this API. It has {paths}."
         )
 
-    return [Route(path, answer, methods=HTTP_METHODS) for path in REST_OF_API]
+    class Answer:
+        """`answer` as an ASGI app: Starlette routes every method to it, those it does not list
+        (TRACE, a client's own) too, which a function's route would leave to the page."""
+
+        async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+            response = await answer(Request(scope, receive))
+            await response(scope, receive, send)
+
+    return [Route(path, Answer()) for path in REST_OF_API]

@@ -117,8 +117,8 @@ PREDICT_RESPONSES = {
         "query parameter or form field other than `mode` is sent; a form has no file field "
         f"`{api.FILE_FIELD}` (curl's `-F {api.FILE_FIELD}=<file` sends the file as text) or "
         "more than one, a file field other than it and `example_<digit>`, an example sent as "
-        "text, or an example that is no picture of a digit; the connection closed before the "
-        "body was in."
+        "text, or an example that is no picture or holds no handwriting; the connection closed "
+        "before the body was in."
     ),
     "408": refusal(
         "The body did not arrive whole in time (see the request body); the connection is closed."
@@ -137,7 +137,16 @@ PREDICT_RESPONSES = {
         "No `Content-Type`, or one the API does not read (`curl -d` sends "
         "`application/x-www-form-urlencoded`), or a form's file (the picture or an example) "
         "declared as another type; a picture in another format (`image/gif`, `image/heic`, "
-        "`application/pdf`) is told to be converted to PNG, JPEG or WebP."
+        "`application/pdf`) is told to be converted to PNG, JPEG or WebP. Or a body sent "
+        "compressed (a `Content-Encoding` other than `identity`): the three formats are "
+        "compressed already, so the body is read only as it is.",
+        {
+            "Accept-Encoding": header(
+                "`identity`, to a body sent compressed: the one content coding read.",
+                {"type": "string", "const": "identity"},
+                required=False,
+            )
+        },
     ),
     "422": refusal(
         "No handwriting found in the picture; or, with `mode=number`, two or more lines of "
@@ -315,7 +324,7 @@ REST_OF_API_RESPONSES = {
         "`/api`, or a path under it that is no endpoint here: the message names the endpoints."
     ),
     "MethodNotAllowed": refusal(
-        "A path of this document asked with a method it does not list.",
+        "A path of this document under `/api` asked with a method it does not list.",
         {"Allow": header("The methods the path answers, as listed here.", {"type": "string"})},
     ),
 }
@@ -324,9 +333,9 @@ DESCRIPTION = (
     "The HTTP API that `streamlit run webapp.py` serves beside the page, on the same port "
     "(8501 unless set otherwise) and in the same process. Every refusal under `/api` is "
     'JSON, `{"error": "..."}`, saying what is wrong and what to send: a path under `/api` '
-    "that is none of these answers 404 (`UnknownPath`), and a path of this document asked "
-    "with a method it does not list answers 405 with `Allow` (`MethodNotAllowed`). A path "
-    "that answers GET also answers HEAD, with the same status and headers and no body."
+    "that is none of these answers 404 (`UnknownPath`), and one of this document asked with a "
+    "method it does not list answers 405 with `Allow` (`MethodNotAllowed`). A path that "
+    "answers GET also answers HEAD, with the same status and headers and no body."
 )
 
 

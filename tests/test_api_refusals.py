@@ -4,6 +4,7 @@ method or path answered as the API, not the page. The server serves on after eac
 
 from __future__ import annotations
 
+import gzip
 import http.client
 import json
 import socket
@@ -175,6 +176,18 @@ def test_a_body_without_a_content_type_is_told_what_to_send(app_url, clear_digit
     status, answer, _ = raw_post(app_url, {"Content-Length": str(len(data))}, [data])
     assert status == 415
     assert answer["error"] == f"The request has no Content-Type. {api.WHAT_TO_SEND}"
+
+
+def test_a_compressed_body_is_told_to_come_as_it_is(app_url, clear_digits):
+    """A picture sent gzipped would read as no picture at all: the answer names the coding."""
+    data = gzip.compress(png(drawn_digit(clear_digits[1], "black on transparent")))
+    headers = {"Content-Type": "image/png", "Content-Encoding": "gzip"}
+    request = urllib.request.Request(f"{app_url}{api.PREDICT_PATH}", data, headers)
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=30)
+    assert refused.value.code == 415 and refused.value.headers["Accept-Encoding"] == "identity"
+    error = json.loads(refused.value.read())["error"]
+    assert error == f"Content-Encoding gzip is not read. {api.UNCOMPRESSED}"
 
 
 def test_an_oversized_body_is_refused_from_its_length_before_it_is_sent(app_url):
