@@ -110,6 +110,25 @@ def labels_without_strokes(url: str) -> list[tuple[int, int]]:
         engine.dispose()
 
 
+# Whether the wide canvas's box (in the canvas's shadow root) is narrower than the canvas.
+BOX_SCROLLS = """(place) => {
+  const root = [...place.querySelectorAll("*")].map((host) => host.shadowRoot).find(Boolean);
+  const box = root.querySelector(".dc-scroll");
+  return box.scrollWidth > box.clientWidth;
+}"""
+
+
+@pytest.mark.parametrize("width", [tabs.draw.number.NARROW_PAGE - 1, tabs.draw.number.NARROW_PAGE])
+def test_the_swipe_strip_shows_just_where_the_wide_canvas_does_not_fit(open_page, width):
+    page = open_page(width)
+    choose_number_mode(page)
+    place = page.locator(f".st-key-{tabs.draw.number.NUMBER_CANVAS_KEY}")
+    scrolls = place.evaluate(BOX_SCROLLS)
+    assert scrolls == (width < tabs.draw.number.NARROW_PAGE)
+    hint = page.get_by_text(tabs.draw.number.STRIP_HINT)
+    expect(hint).to_be_visible() if scrolls else expect(hint).to_be_hidden()
+
+
 def test_a_number_written_with_the_mouse_and_a_photo_are_read(
     open_page, clear_digits, tmp_path, feedback_database_url
 ):

@@ -45,7 +45,9 @@ LAST_NUMBER = LastRead[NumberReading]("number_last_drawing")  # what the network
 # What a screen reader calls the wide canvas's drawing surface.
 NUMBER_CANVAS_NAME = "Wide canvas: write a number here, digits side by side"
 NUMBER_CANVAS_WIDTH = 700  # px; fills the page on a desktop and scrolls sideways on a phone
-NARROW_PAGE = 740  # px of window below which the page's column is narrower than that canvas
+# A window narrower than this (px) has a column narrower than that canvas: the page's column
+# is the window less Streamlit's padding, 1rem each side.
+NARROW_PAGE = NUMBER_CANVAS_WIDTH + 2 * 16
 NUMBER_HINT_KEY = "number_hint"  # the hint shown before a number is written
 NUMBER_HINT = (
     "Write a number in the wide box, digits side by side with a little space between them; "
