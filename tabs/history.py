@@ -51,6 +51,9 @@ DELETE_TEXT = "Delete my labels"
 DELETE_CONFIRM_TEXT = "Yes, delete them"
 KEEP_TEXT = "Keep them"
 DELETE_KEY = "deleting_labels"  # the person asked to delete their labels: confirm first
+# The box that holds the button, then the question in its place, then what the deletion came
+# to: keyed, so that the page hands the keyboard's focus on to what replaced a control in it.
+DELETE_AREA = "delete_labels"
 DELETED_KEY = "labels_deleted"  # how many of their labels the last deletion removed
 DELETE_UNAVAILABLE = "Deleting is unavailable right now; your labels are as they were."
 
@@ -182,15 +185,28 @@ def download_links(store: FeedbackStore, mine: str | None, listed: int) -> None:
 
 def delete_own_labels(listed: int) -> None:
     """A button that deletes this visitor's saved labels, and only theirs, once confirmed."""
-    if not st.session_state.get(DELETE_KEY):
-        st.button(
-            DELETE_TEXT,
-            icon=":material/delete:",
-            on_click=confirm_deleting,
-            args=(True,),
-            help="Remove your drawings and their labels from the database, for good.",
-        )
-        return
+    with st.container(key=DELETE_AREA):
+        if st.session_state.get(DELETE_KEY):
+            deletion_question(listed)
+        else:
+            st.button(
+                DELETE_TEXT,
+                icon=":material/delete:",
+                on_click=confirm_deleting,
+                args=(True,),
+                help="Remove your drawings and their labels from the database, for good.",
+            )
+
+
+def deletion_said(deleted: int | None) -> None:
+    """What the deletion just confirmed came to, said where its button was."""
+    if deleted is not None:
+        with st.container(key=DELETE_AREA):
+            st.success(deleted_said(deleted), icon=":material/delete:")
+
+
+def deletion_question(listed: int) -> None:
+    """Whether to delete them all, asked in place of the button."""
     with st.container(border=True):
         st.markdown(
             f"**Delete all {listed:,} of your labels?** Your drawings and the digits you gave "
@@ -285,10 +301,9 @@ def history_section() -> None:
         )
         return
     deleted = st.session_state.pop(DELETED_KEY, None)
-    if deleted is not None:
-        st.success(deleted_said(deleted), icon=":material/delete:")
     if summary.labelled == 0:
         st.info(NO_LABELS_HINT, icon="🗂️")
+        deletion_said(deleted)
         return
     st.markdown("**How well the model reads** (everyone's labelled drawings, counted together)")
     accuracy_row(summary)
@@ -310,3 +325,5 @@ def history_section() -> None:
         download_links(store, mine, listed)
     if entries and mine is not None:
         delete_own_labels(listed)
+    else:
+        deletion_said(deleted)

@@ -14,6 +14,7 @@ import tabs.draw.feedback_row
 import tabs.draw.one_digit
 import tabs.draw.shared
 import tabs.draw.why
+import tabs.history
 from devtools.drawing import PLACEMENTS
 from devtools.page import RESET_SETTLE_MS
 from devtools.pictures import encoded
@@ -201,3 +202,28 @@ def test_on_a_narrow_window_tab_goes_through_the_parts_in_the_order_they_show(
             pytest.fail(f"Tab never reached the picture: {reached}")
         assert tabs.draw.feedback_row.CONFIRM_TEXT in reached
         assert tabs.draw.feedback_row.SAVE_NUMBER_TEXT in reached
+
+
+def test_a_button_pressed_from_the_keyboard_hands_the_focus_to_what_took_its_place(
+    browser, app_url, clear_digits
+):
+    """Delete my labels gives way to its question, and Yes to what the deletion came to: the
+    focus goes to the box they share, not to the top of the page, and Tab goes on from there."""
+    with opened_page(browser, app_url, viewport=DESKTOP) as page:
+        draw(page, clear_digits[3], *PLACEMENTS[0])
+        confirm = page.get_by_role("button", name=tabs.draw.feedback_row.CONFIRM_TEXT)
+        confirm.click(timeout=FIRST_ANSWER_MS)
+        expect(announced(page)).to_have_text(re.compile(r"Saved: a 3\.$"), timeout=ANSWER_MS)
+        page.get_by_role("tab", name="History").click()
+        area = page.locator(f".st-key-{tabs.history.DELETE_AREA}")
+
+        area.get_by_role("button", name=tabs.history.DELETE_TEXT).focus()
+        page.keyboard.press("Enter")
+        expect(area).to_be_focused(timeout=ANSWER_MS)
+        expect(area).to_contain_text("Delete all 1 of your labels?")
+        expect(area).not_to_have_css("box-shadow", "none")  # ringed, as a button is
+        page.keyboard.press("Tab")
+        expect(area.get_by_role("button", name=tabs.history.DELETE_CONFIRM_TEXT)).to_be_focused()
+        page.keyboard.press("Enter")
+        expect(area).to_be_focused(timeout=ANSWER_MS)
+        expect(area).to_contain_text(tabs.history.deleted_said(1))

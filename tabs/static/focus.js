@@ -8,8 +8,11 @@
  * form does once Enter saves a number, and draws the field anew) gets the focus back, as a
  * save by its button keeps it there; not on a touch screen, where the focus would bring the
  * keyboard up again, and where Enter in such a field lets it go even when it is not drawn
- * anew, for the keyboard to go down. For 3 s the focus is put back each time a slow run's
- * redrawing drops it again. Tab or Escape, a click or a key press since, or focus the person
+ * anew, for the keyboard to go down. A control pressed from the keyboard that the run took
+ * away, with nothing of its kind in its place (a question asked in place of its button, a
+ * file's chip in place of the upload button), hands the focus to the keyed box it lay in, so
+ * that Tab goes on into what replaced it. For 3 s the focus is put back each time a slow
+ * run's redrawing drops it again. Tab or Escape, a click or a key press since, or focus the person
  * moved on, is left alone.
  *
  * Read once by tabs/draw/page_head.py, which leaves this comment out of the page and fills
@@ -32,7 +35,8 @@
     }
   };
   // Streamlit may draw a widget anew after a run: the control of the same kind, name and
-  // text under the same key stands in for it.
+  // text under the same key stands in for it; where none does, the keyed box itself, made
+  // focusable for the purpose.
   const standIn = (control) => {
     const keyed = control.closest('[class^="st-key-"], [class*=" st-key-"]');
     const key = [...(keyed?.classList ?? [])]
@@ -40,8 +44,14 @@
     const kind = (element) =>
       [element.tagName, element.getAttribute("aria-label"), element.textContent].join("|");
     const wanted = kind(control);
-    return () => key && [...document.querySelectorAll(`.$${CSS.escape(key)} $${focusable}`)]
-      .find((element) => kind(element) === wanted);
+    return () => {
+      const box = key && document.querySelector(`.$${CSS.escape(key)}`);
+      if (!box) return null;
+      const same = [...box.querySelectorAll(focusable)].find((element) => kind(element) === wanted);
+      if (same) return same;
+      if (!box.hasAttribute("tabindex")) box.setAttribute("tabindex", "-1");
+      return box;
+    };
   };
   const chosenIn = (control) => {
     const chosen = control?.closest('[role="radiogroup"]')
