@@ -12,11 +12,12 @@ from playwright.sync_api import expect
 import tabs.draw
 import tabs.draw.feedback_row
 import tabs.draw.one_digit
+import tabs.draw.photo
 import tabs.draw.shared
 import tabs.draw.why
 import tabs.history
 from devtools.drawing import PLACEMENTS
-from devtools.page import RESET_SETTLE_MS
+from devtools.page import RESET_SETTLE_MS, wait_for_run_to_end
 from devtools.pictures import encoded
 from tests.support.browser import (
     ANSWER_MS,
@@ -26,6 +27,7 @@ from tests.support.browser import (
     SETTLE_MS,
     announced,
     canvas_control,
+    choose,
     draw,
     expect_blank,
     opened_page,
@@ -186,12 +188,12 @@ def test_on_a_narrow_window_tab_goes_through_the_parts_in_the_order_they_show(
         page.keyboard.press("Shift+Tab")
         expect(saved).to_be_focused()
 
-        mode = page.get_by_role("radio", name=tabs.draw.shared.A_PHOTO, exact=True)
-        mode.click()
+        choose(page, tabs.draw.shared.A_PHOTO)
+        wait_for_run_to_end(page)
         page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(photo_file)
         confirm = page.get_by_role("button", name=tabs.draw.feedback_row.CONFIRM_TEXT)
         expect(confirm.filter(visible=True)).to_be_enabled(timeout=ANSWER_MS)
-        mode.focus()
+        page.get_by_role("radio", name=tabs.draw.shared.A_PHOTO, exact=True).focus()
         reached = []
         for _ in range(20):
             page.keyboard.press("Tab")
@@ -227,3 +229,30 @@ def test_a_button_pressed_from_the_keyboard_hands_the_focus_to_what_took_its_pla
         page.keyboard.press("Enter")
         expect(area).to_be_focused(timeout=ANSWER_MS)
         expect(area).to_contain_text(tabs.history.deleted_said(1))
+
+
+def test_a_file_chosen_from_the_keyboard_leaves_the_focus_on_the_upload(
+    browser, app_url, clear_digits, tmp_path
+):
+    """The upload's button gives way to the file's chip: the focus stays on the upload, and
+    Tab reaches its button that adds a file, ringed."""
+    photo_file = tmp_path / "42.png"
+    photo_file.write_bytes(encoded(photographed(clear_digits, "42"), "PNG"))
+    with opened_page(browser, app_url, viewport=DESKTOP) as page:
+        choose(page, tabs.draw.shared.A_PHOTO)
+        expect(page.get_by_text(tabs.draw.photo.PHOTO_HINT)).to_be_visible(timeout=ANSWER_MS)
+        wait_for_run_to_end(page)  # the upload drawn as it stays, its button not replaced
+        upload = page.locator(f".st-key-{tabs.draw.photo.PHOTO_UPLOAD_KEY}")
+        upload.get_by_test_id("stFileUploaderDropzone").locator("button").focus()
+        with page.expect_file_chooser() as chooser:
+            page.keyboard.press("Enter")
+        chooser.value.set_files(photo_file)
+        expect(upload).to_be_focused(timeout=ANSWER_MS)
+        add = upload.get_by_role("button", name="Add files")
+        for _ in range(5):
+            page.keyboard.press("Tab")
+            if add.evaluate("(button) => button === document.activeElement"):
+                break
+        else:
+            pytest.fail("Tab never reached the button that adds a file")
+        assert page.evaluate(FOCUS_SHOWN)["ringed"]
