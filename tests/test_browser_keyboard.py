@@ -53,6 +53,15 @@ FOCUS_SHOWN = """() => {
 }"""
 
 
+def tab_to(page, control, presses: int) -> None:
+    """Press Tab until `control` has the focus; fail after `presses` presses."""
+    for _ in range(presses):
+        page.keyboard.press("Tab")
+        if control.evaluate("(element) => element === document.activeElement"):
+            return
+    pytest.fail(f"{presses} presses of Tab never reached {control}")
+
+
 def test_a_screen_reader_hears_each_answer_and_the_keyboard_keeps_its_place(
     browser, app_url, clear_digits
 ):
@@ -156,12 +165,7 @@ def test_the_why_toggle_reached_with_tab_is_ringed(browser, app_url):
         line = switch.locator("xpath=ancestor::label")
         ring = "(label) => getComputedStyle(label).boxShadow"
         assert line.evaluate(ring) == "none"  # only where the keyboard is
-        for _ in range(30):
-            page.keyboard.press("Tab")
-            if switch.evaluate("(element) => element === document.activeElement"):
-                break
-        else:
-            pytest.fail("Tab never reached the Why toggle")
+        tab_to(page, switch, 30)
         assert line.evaluate(ring) != "none"
 
 
@@ -249,10 +253,5 @@ def test_a_file_chosen_from_the_keyboard_leaves_the_focus_on_the_upload(
         chooser.value.set_files(photo_file)
         expect(upload).to_be_focused(timeout=ANSWER_MS)
         add = upload.get_by_role("button", name="Add files")
-        for _ in range(5):
-            page.keyboard.press("Tab")
-            if add.evaluate("(button) => button === document.activeElement"):
-                break
-        else:
-            pytest.fail("Tab never reached the button that adds a file")
+        tab_to(page, add, 5)
         assert page.evaluate(FOCUS_SHOWN)["ringed"]
