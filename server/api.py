@@ -388,9 +388,14 @@ async def predict(request: Request) -> JSONResponse:
         query_mode = _mode_in(request.query_params.multi_items(), QUERY_PARAMETER)
     except RequestRefused as refused:
         return _refusal(refused.status, refused.message)
-    coding = request.headers.get("content-encoding", "").strip().lower()
-    if coding not in ("", "identity"):  # a compressed body would read as no picture at all
-        response = _refusal(415, f"Content-Encoding {_echo(coding)} is not read. {UNCOMPRESSED}")
+    codings = [
+        coding.strip().lower()
+        for header in request.headers.getlist("content-encoding")
+        for coding in header.split(",")
+    ]
+    if set(codings) - {"", "identity"}:  # a compressed body would read as no picture at all
+        said = _echo(", ".join(coding for coding in codings if coding))
+        response = _refusal(415, f"Content-Encoding {said} is not read. {UNCOMPRESSED}")
         response.headers["Accept-Encoding"] = "identity"
         return response
     client = request.client.host if request.client else ""
@@ -575,7 +580,7 @@ def rest_of_api(endpoints: list[Route]) -> list[Route]:
             404, f"{_echo(request.url.path)} is no endpoint of this API. It has {paths}."
         )
 
-    class Answer:
+    class AnyMethod:
         """`answer` as an ASGI app: Starlette routes every method to it, those it does not list
         (TRACE, a client's own) too, which a function's route would leave to the page."""
 
@@ -583,4 +588,4 @@ def rest_of_api(endpoints: list[Route]) -> list[Route]:
             response = await answer(Request(scope, receive))
             await response(scope, receive, send)
 
-    return [Route(path, Answer()) for path in REST_OF_API]
+    return [Route(path, AnyMethod()) for path in REST_OF_API]

@@ -333,9 +333,10 @@ DESCRIPTION = (
     "The HTTP API that `streamlit run webapp.py` serves beside the page, on the same port "
     "(8501 unless set otherwise) and in the same process. Every refusal under `/api` is "
     'JSON, `{"error": "..."}`, saying what is wrong and what to send: a path under `/api` '
-    "that is none of these answers 404 (`UnknownPath`), and one of this document asked with a "
-    "method it does not list answers 405 with `Allow` (`MethodNotAllowed`). A path that "
-    "answers GET also answers HEAD, with the same status and headers and no body."
+    "that is none of these answers 404 (`UnknownPath`), and a path of this document under "
+    "`/api` asked with a method it does not list answers 405 with `Allow` "
+    "(`MethodNotAllowed`). A path that answers GET also answers HEAD, with the same status "
+    "and headers and no body."
 )
 
 

@@ -53,7 +53,7 @@ KEEP_TEXT = "Keep them"
 DELETE_KEY = "deleting_labels"  # the person asked to delete their labels: confirm first
 # The box that holds the button, then the question in its place, then what the deletion came
 # to: keyed, so that the page hands the keyboard's focus on to what replaced a control in it.
-DELETE_AREA = "delete_labels"
+DELETION_AREA = "label_deletion"
 DELETED_KEY = "labels_deleted"  # how many of their labels the last deletion removed
 DELETE_UNAVAILABLE = "Deleting is unavailable right now; your labels are as they were."
 
@@ -183,9 +183,16 @@ def download_links(store: FeedbackStore, mine: str | None, listed: int) -> None:
     st.caption(caption)
 
 
-def delete_own_labels(listed: int) -> None:
-    """A button that deletes this visitor's saved labels, and only theirs, once confirmed."""
-    with st.container(key=DELETE_AREA):
+def label_deletion(listed: int, deleted: int | None) -> None:
+    """What a deletion just confirmed came to (`deleted`, None: none was), and, while the
+    visitor has labels (`listed`), a button that deletes them, and only theirs, once confirmed."""
+    if not listed and deleted is None:
+        return
+    with st.container(key=DELETION_AREA):
+        if deleted is not None:
+            st.success(deleted_said(deleted), icon=":material/delete:")
+        if not listed:
+            return
         if st.session_state.get(DELETE_KEY):
             deletion_question(listed)
         else:
@@ -196,13 +203,6 @@ def delete_own_labels(listed: int) -> None:
                 args=(True,),
                 help="Remove your drawings and their labels from the database, for good.",
             )
-
-
-def deletion_said(deleted: int | None) -> None:
-    """What the deletion just confirmed came to, said where its button was."""
-    if deleted is not None:
-        with st.container(key=DELETE_AREA):
-            st.success(deleted_said(deleted), icon=":material/delete:")
 
 
 def deletion_question(listed: int) -> None:
@@ -303,7 +303,7 @@ def history_section() -> None:
     deleted = st.session_state.pop(DELETED_KEY, None)
     if summary.labelled == 0:
         st.info(NO_LABELS_HINT, icon="🗂️")
-        deletion_said(deleted)
+        label_deletion(0, deleted)
         return
     st.markdown("**How well the model reads** (everyone's labelled drawings, counted together)")
     accuracy_row(summary)
@@ -323,7 +323,4 @@ def history_section() -> None:
     )
     if entries:
         download_links(store, mine, listed)
-    if entries and mine is not None:
-        delete_own_labels(listed)
-    else:
-        deletion_said(deleted)
+    label_deletion(listed if entries and mine is not None else 0, deleted)

@@ -178,16 +178,26 @@ def test_a_body_without_a_content_type_is_told_what_to_send(app_url, clear_digit
     assert answer["error"] == f"The request has no Content-Type. {api.WHAT_TO_SEND}"
 
 
-def test_a_compressed_body_is_told_to_come_as_it_is(app_url, clear_digits):
-    """A picture sent gzipped would read as no picture at all: the answer names the coding."""
+@pytest.mark.parametrize(
+    "codings", [["gzip"], ["Identity", " GZIP "], ["identity, gzip"]], ids=["gzip", "two", "list"]
+)
+def test_a_compressed_body_is_told_to_come_as_it_is(app_url, clear_digits, codings):
+    """A picture sent gzipped would read as no picture at all: the answer names the coding,
+    however the header is spelt or repeated."""
     data = gzip.compress(png(drawn_digit(clear_digits[1], "black on transparent")))
-    headers = {"Content-Type": "image/png", "Content-Encoding": "gzip"}
-    request = urllib.request.Request(f"{app_url}{api.PREDICT_PATH}", data, headers)
-    with pytest.raises(urllib.error.HTTPError) as refused:
-        urllib.request.urlopen(request, timeout=30)
-    assert refused.value.code == 415 and refused.value.headers["Accept-Encoding"] == "identity"
-    error = json.loads(refused.value.read())["error"]
-    assert error == f"Content-Encoding gzip is not read. {api.UNCOMPRESSED}"
+    address = urlsplit(app_url)
+    connection = http.client.HTTPConnection(address.hostname, address.port, timeout=30)
+    connection.putrequest("POST", api.PREDICT_PATH)
+    connection.putheader("Content-Type", "image/png")
+    connection.putheader("Content-Length", str(len(data)))
+    for coding in codings:
+        connection.putheader("Content-Encoding", coding)
+    connection.endheaders(data)
+    answer = connection.getresponse()
+    assert answer.status == 415 and answer.getheader("Accept-Encoding") == "identity"
+    error = json.loads(answer.read())["error"]
+    connection.close()
+    assert error.endswith(f"is not read. {api.UNCOMPRESSED}") and "gzip" in error
 
 
 def test_an_oversized_body_is_refused_from_its_length_before_it_is_sent(app_url):

@@ -221,7 +221,7 @@ def test_a_button_pressed_from_the_keyboard_hands_the_focus_to_what_took_its_pla
         confirm.click(timeout=FIRST_ANSWER_MS)
         expect(announced(page)).to_have_text(re.compile(r"Saved: a 3\.$"), timeout=ANSWER_MS)
         page.get_by_role("tab", name="History").click()
-        area = page.locator(f".st-key-{tabs.history.DELETE_AREA}")
+        area = page.locator(f".st-key-{tabs.history.DELETION_AREA}")
 
         area.get_by_role("button", name=tabs.history.DELETE_TEXT).focus()
         page.keyboard.press("Enter")

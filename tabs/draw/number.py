@@ -45,9 +45,9 @@ LAST_NUMBER = LastRead[NumberReading]("number_last_drawing")  # what the network
 # What a screen reader calls the wide canvas's drawing surface.
 NUMBER_CANVAS_NAME = "Wide canvas: write a number here, digits side by side"
 NUMBER_CANVAS_WIDTH = 700  # px; fills the page on a desktop and scrolls sideways on a phone
-# A window narrower than this (px) has a column narrower than that canvas: the page's column
-# is the window less Streamlit's padding, 1rem each side.
-NARROW_PAGE = NUMBER_CANVAS_WIDTH + 2 * 16
+PAGE_SIDE_PADDING = 16  # px: Streamlit's 1rem each side of the page's column on a narrow window
+# A window narrower than this (px) has a column narrower than that canvas.
+NARROW_PAGE = NUMBER_CANVAS_WIDTH + 2 * PAGE_SIDE_PADDING
 NUMBER_HINT_KEY = "number_hint"  # the hint shown before a number is written
 NUMBER_HINT = (
     "Write a number in the wide box, digits side by side with a little space between them; "

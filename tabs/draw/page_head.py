@@ -23,6 +23,7 @@ from tabs.draw.one_digit import (
 from tabs.draw.photo import PHOTO_ANSWER_KEY, PHOTO_PICTURE_KEY, PHOTO_RESULT_KEY, PHOTO_UPLOAD_KEY
 from tabs.draw.shared import BLANK, CLEAR_TEXT, CONFIDENCE, PREDICTION, SURFACE
 from tabs.draw.why import HEAT_MAPS
+from tabs.history import DELETION_AREA
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 STYLE_ID = "digit-page-style"  # the style element, which the style itself takes off the layout
@@ -67,7 +68,7 @@ PAGE_STYLE = filled(
     shown_mark=SHOWN_MARK,
     hidden_mark=HIDDEN_MARK,
     number_hint=NUMBER_HINT_KEY,
-    narrow_page=NARROW_PAGE,
+    widest_narrow_page=NARROW_PAGE - 0.02,
     mode_key=MODE_KEY,
     focus_colour=charts.HIGHLIGHT,
     heat_maps=f'[class*="st-key-{HEAT_MAPS}_"]',
@@ -82,7 +83,7 @@ CANVAS_SCRIPT = filled(
     focus_colour=charts.HIGHLIGHT,
     canvas_name=CANVAS_NAME,
     number_canvas_name=NUMBER_CANVAS_NAME,
-    narrow_page=NARROW_PAGE,
+    widest_narrow_page=NARROW_PAGE - 0.02,
     mode_areas=MODE_AREA_SELECTOR,
     stale_after_ms=f"{STALE_AFTER_MS}ms",
     warm_within_ms=WARM_WITHIN_MS,
@@ -97,6 +98,7 @@ ANNOUNCER_SCRIPT = filled(
 )
 FOCUS_SCRIPT = filled(
     "focus.js",
+    replaced_in=", ".join(f".st-key-{key}" for key in (DELETION_AREA, PHOTO_UPLOAD_KEY)),
     settle_ms=REFOCUS_AFTER_MS,
     every_ms=REFOCUS_EVERY_MS,
     within_ms=REFOCUS_WITHIN_MS,

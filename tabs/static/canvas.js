@@ -72,7 +72,7 @@
   `);
   const swipeStrip = new CSSStyleSheet();
   swipeStrip.replaceSync(`
-    @media (width < ${narrow_page}px) {
+    @media (max-width: ${widest_narrow_page}px) {
       .dc-scroll {
         padding-bottom: 2.25rem;
         background: linear-gradient(to top,

@@ -8,11 +8,12 @@
  * form does once Enter saves a number, and draws the field anew) gets the focus back, as a
  * save by its button keeps it there; not on a touch screen, where the focus would bring the
  * keyboard up again, and where Enter in such a field lets it go even when it is not drawn
- * anew, for the keyboard to go down. A control pressed from the keyboard that the run took
- * away, with nothing of its kind in its place (a question asked in place of its button, a
- * file's chip in place of the upload button), hands the focus to the keyed box it lay in, so
- * that Tab goes on into what replaced it. For 3 s the focus is put back each time a slow
- * run's redrawing drops it again. Tab or Escape, a click or a key press since, or focus the person
+ * anew, for the keyboard to go down. In a box whose content a press replaces (the History
+ * tab's deletion: its button, its question, what it came to; the photo's upload: its button,
+ * the file's chip), a control pressed from the keyboard that the run took away, with nothing
+ * of its kind in its place once the run is over, hands the focus to the box itself, focusable
+ * until it loses the focus, so that Tab goes on into what replaced the control. For 3 s the
+ * focus is put back each time a slow run's redrawing drops it again. Tab or Escape, a click or a key press since, or focus the person
  * moved on, is left alone.
  *
  * Read once by tabs/draw/page_head.py, which leaves this comment out of the page and fills
@@ -34,22 +35,28 @@
       if (next || !root.host) return next;
     }
   };
+  const keyOf = (element) => [...(element?.classList ?? [])]
+    .find((name) => name.startsWith("st-key-"));
+  const runOver = () => document.querySelector('[data-testid="stApp"]')
+    ?.getAttribute("data-test-script-state") === "notRunning";
   // Streamlit may draw a widget anew after a run: the control of the same kind, name and
-  // text under the same key stands in for it; where none does, the keyed box itself, made
-  // focusable for the purpose.
+  // text under the same key stands in for it; where none does once the run is over, the box
+  // whose content the press replaced, made focusable until it loses the focus.
   const standIn = (control) => {
-    const keyed = control.closest('[class^="st-key-"], [class*=" st-key-"]');
-    const key = [...(keyed?.classList ?? [])]
-      .find((name) => name.startsWith("st-key-"));
+    const key = keyOf(control.closest('[class^="st-key-"], [class*=" st-key-"]'));
+    const replacedIn = keyOf(control.closest("$replaced_in"));
     const kind = (element) =>
       [element.tagName, element.getAttribute("aria-label"), element.textContent].join("|");
     const wanted = kind(control);
     return () => {
-      const box = key && document.querySelector(`.$${CSS.escape(key)}`);
-      if (!box) return null;
-      const same = [...box.querySelectorAll(focusable)].find((element) => kind(element) === wanted);
-      if (same) return same;
-      if (!box.hasAttribute("tabindex")) box.setAttribute("tabindex", "-1");
+      const same = key && [...document.querySelectorAll(`.$${CSS.escape(key)} $${focusable}`)]
+        .find((element) => kind(element) === wanted);
+      if (same || !replacedIn || !runOver()) return same;
+      const box = document.querySelector(`.$${CSS.escape(replacedIn)}`);
+      if (box && !box.hasAttribute("tabindex")) {
+        box.setAttribute("tabindex", "-1");
+        box.addEventListener("blur", () => box.removeAttribute("tabindex"), {once: true});
+      }
       return box;
     };
   };
