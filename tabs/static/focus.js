@@ -13,8 +13,8 @@
  * the file's chip), a control pressed from the keyboard that the run took away, with nothing
  * of its kind in its place once the run is over, hands the focus to the box itself, focusable
  * until it loses the focus, so that Tab goes on into what replaced the control. For 3 s the
- * focus is put back each time a slow run's redrawing drops it again. Tab or Escape, a click or a key press since, or focus the person
- * moved on, is left alone.
+ * focus is put back each time a slow run's redrawing drops it again. Tab or Escape, a click
+ * or a key press since, or focus the person moved on, is left alone.
  *
  * Read once by tabs/draw/page_head.py, which leaves this comment out of the page and fills
  * in each $placeholder (string.Template: a `$` of the file's own is written `$$`).
