@@ -32,7 +32,7 @@ ANNOUNCE_AFTER_MS = 150  # ...once the page has stopped changing for this long,
 ANNOUNCE_WITHIN_MS = 1000  # ...or at the latest this long after it started changing
 REFOCUS_AFTER_MS = 300  # a control that lost the focus to a run gets it back this much later,
 REFOCUS_EVERY_MS = 100  # and again whenever the run's redrawing drops it,
-REFOCUS_WITHIN_MS = 3000  # until this long after it was lost
+REFOCUS_WITHIN_MS = 3000  # until this long after the run is over
 STALE_AFTER_MS = 150  # an answer later than this after pen-up is hidden until it comes
 WARM_WITHIN_MS = 500  # the most a canvas not drawn on waits, after a run, for an idle page
 

@@ -12,9 +12,10 @@
  * tab's deletion: its button, its question, what it came to; the photo's upload: its button,
  * the file's chip), a control pressed from the keyboard that the run took away, with nothing
  * of its kind in its place once the run is over, hands the focus to the box itself, focusable
- * until it loses the focus, so that Tab goes on into what replaced the control. For 3 s the
- * focus is put back each time a slow run's redrawing drops it again. Tab or Escape, a click
- * or a key press since, or focus the person moved on, is left alone.
+ * until it loses the focus, so that Tab goes on into what replaced the control. Until 3 s
+ * after the run is over, however long it takes (a photo read), the focus is put back each
+ * time the run's redrawing drops it again. Tab or Escape, a click or a key press since, or
+ * focus the person moved on, is left alone.
  *
  * Read once by tabs/draw/page_head.py, which leaves this comment out of the page and fills
  * in each $placeholder (string.Template: a `$` of the file's own is written `$$`).
@@ -89,8 +90,10 @@
     if (event.relatedTarget || !(control instanceof Element)) return;
     const letGo = pressed && !touch.matches;  // by the page, after the person's key press
     const drawnAnew = letGo ? standIn(control) : () => null;
-    const [actsThen, until] = [acts, performance.now() + $within_ms];
+    const actsThen = acts;
+    let until = performance.now() + $within_ms;
     const restore = () => {
+      if (!runOver()) until = performance.now() + $within_ms;  // counted from the run's end
       if (acts !== actsThen || performance.now() > until || !document.hasFocus()) return;
       if (document.activeElement === document.body) {
         const again = control.isConnected ? control : drawnAnew();
