@@ -35,6 +35,8 @@ REFOCUS_EVERY_MS = 100  # and again whenever the run's redrawing drops it,
 REFOCUS_WITHIN_MS = 3000  # until this long after the run is over
 STALE_AFTER_MS = 150  # an answer later than this after pen-up is hidden until it comes
 WARM_WITHIN_MS = 500  # the most a canvas not drawn on waits, after a run, for an idle page
+# The widest window a max-width query counts as narrower than NARROW_PAGE, fractions included.
+WIDEST_NARROW_PAGE = NARROW_PAGE - 0.02
 
 
 def filled(name: str, **values: object) -> str:
@@ -68,7 +70,7 @@ PAGE_STYLE = filled(
     shown_mark=SHOWN_MARK,
     hidden_mark=HIDDEN_MARK,
     number_hint=NUMBER_HINT_KEY,
-    widest_narrow_page=NARROW_PAGE - 0.02,
+    widest_narrow_page=WIDEST_NARROW_PAGE,
     mode_key=MODE_KEY,
     focus_colour=charts.HIGHLIGHT,
     heat_maps=f'[class*="st-key-{HEAT_MAPS}_"]',
@@ -83,7 +85,7 @@ CANVAS_SCRIPT = filled(
     focus_colour=charts.HIGHLIGHT,
     canvas_name=CANVAS_NAME,
     number_canvas_name=NUMBER_CANVAS_NAME,
-    widest_narrow_page=NARROW_PAGE - 0.02,
+    widest_narrow_page=WIDEST_NARROW_PAGE,
     mode_areas=MODE_AREA_SELECTOR,
     stale_after_ms=f"{STALE_AFTER_MS}ms",
     warm_within_ms=WARM_WITHIN_MS,
