@@ -95,6 +95,7 @@ class Finger:
 
 
 TOUCH_SCREEN = {"has_touch": True, "is_mobile": True, "device_scale_factor": 3}
+SIDEWAYS_PHONE = {"width": 740, "height": 360}  # a 360x740 phone in landscape
 
 
 @pytest.fixture(scope="module")
@@ -105,15 +106,37 @@ def phone(browser, app_url):
 
 
 def on_screen(locator) -> bool:
-    """Whether the whole element lies within the phone's screen as it is scrolled now."""
-    box = locator.bounding_box()
+    """Whether the whole element lies within its page's screen as it is scrolled now."""
+    box, screen = locator.bounding_box(), locator.page.viewport_size
     return (
         box is not None
         and box["x"] >= 0
-        and box["x"] + box["width"] <= ui.PHONE["width"]
+        and box["x"] + box["width"] <= screen["width"]
         and box["y"] >= 0
-        and box["y"] + box["height"] <= ui.PHONE["height"]
+        and box["y"] + box["height"] <= screen["height"]
     )
+
+
+# Where a finger put down at the middle of the "Saved" notice lands, and whether the notice's
+# close button still takes a tap: the page is scrolled so that `under` lies under the notice,
+# and the hits are tested in the same task, while the notice shows. Null until a notice shows.
+WHERE_A_TOUCH_UNDER_THE_NOTICE_LANDS = """([under]) => {
+  const notice = [...document.querySelectorAll('[data-testid="stToast"]')]
+    .find(toast => toast.getBoundingClientRect().height > 0);
+  if (!notice) return null;
+  const main = document.querySelector('[data-testid="stMain"]');
+  main.scrollBy(0, under.getBoundingClientRect().top - notice.getBoundingClientRect().top);
+  const over = notice.getBoundingClientRect(), below = under.getBoundingClientRect();
+  const x = (Math.max(over.left, below.left) + Math.min(over.right, below.right)) / 2;
+  const y = (over.top + over.bottom) / 2;
+  if (y < below.top || y > below.bottom) return "nothing meant lies under the notice";
+  const hit = document.elementFromPoint(x, y);
+  const close = notice.querySelector("button").getBoundingClientRect();
+  const closing = document.elementFromPoint(close.x + close.width / 2, close.y + close.height / 2);
+  const middle = under.contains(hit) ? "what lies under"
+    : notice.contains(hit) ? "the notice" : `something else: ${hit.outerHTML.slice(0, 80)}`;
+  return {middle, closeButtonTakesTheTap: notice.querySelector("button").contains(closing)};
+}"""
 
 
 def test_ten_digits_drawn_with_a_finger_are_read_with_canvas_answer_and_row_in_view(
@@ -139,6 +162,29 @@ def test_ten_digits_drawn_with_a_finger_are_read_with_canvas_answer_and_row_in_v
         shown = [on_screen(element) for element in (ui.canvas(phone), *answer_area)]
         in_view.append(all(shown) and phone.evaluate(PAGE_SCROLL) == 0)
     assert in_view == [True] * 10
+
+
+def test_a_phone_held_sideways_shows_canvas_answer_and_row_together(browser, app_url, clear_digits):
+    """Turned on its side, a phone gets the two columns of a desktop on a screen too low for
+    its head: scrolled once to the canvas, the answer and the row that confirms or corrects it
+    lie beside it, and the notice that the label is saved lets a tap on the row through."""
+    with ui.opened_page(browser, app_url, viewport=SIDEWAYS_PHONE, **TOUCH_SCREEN) as page:
+        canvas_top = ui.canvas(page).bounding_box()["y"]
+        page.evaluate(f"{PAGE_SCROLLER}.scrollBy(0, {canvas_top - 8})")
+        finger = Finger(page)
+        finger.draw(clear_digits[4], *PLACEMENTS[0])
+        ui.expect_answer(page, 4, timeout=ui.FIRST_ANSWER_MS)
+        confirm = page.get_by_role("button", name=tabs.draw.feedback_row.CONFIRM_TEXT)
+        together = (ui.canvas(page), ui.answer(page), confirm)
+        together += tuple(ui.digit_choice(page, digit) for digit in range(10))
+        assert [on_screen(element) for element in together] == [True] * len(together)
+
+        finger.tap(confirm)
+        row = page.locator(f".st-key-{tabs.draw.feedback_row.PICK_KEY}")
+        landed = page.wait_for_function(
+            WHERE_A_TOUCH_UNDER_THE_NOTICE_LANDS, arg=[row.element_handle()], timeout=ui.ANSWER_MS
+        )
+        assert landed.json_value() == {"middle": "what lies under", "closeButtonTakesTheTap": True}
 
 
 def test_a_doubt_shows_beside_the_answer_on_the_screen_and_nothing_below_moves(
@@ -405,29 +451,6 @@ def test_a_photo_on_a_phone_shows_the_number_read_above_it(
         assert ui.answer(page).bounding_box()["y"] < shown.bounding_box()["y"]
 
 
-# Where a finger put down at the middle of the notice over the canvas lands, and whether
-# the notice's close button still takes a tap: the page is scrolled so that the canvas lies
-# under the notice, and the hits are tested in the same task, while the notice shows. Null
-# until a notice shows.
-WHERE_A_TOUCH_UNDER_THE_NOTICE_LANDS = """([canvas]) => {
-  const notice = [...document.querySelectorAll('[data-testid="stToast"]')]
-    .find(toast => toast.getBoundingClientRect().height > 0);
-  if (!notice) return null;
-  const main = document.querySelector('[data-testid="stMain"]');
-  main.scrollBy(0, canvas.getBoundingClientRect().top - notice.getBoundingClientRect().top);
-  const over = notice.getBoundingClientRect(), under = canvas.getBoundingClientRect();
-  const x = (Math.max(over.left, under.left) + Math.min(over.right, under.right)) / 2;
-  const y = (over.top + over.bottom) / 2;
-  if (y < under.top || y > under.bottom) return "the canvas is not under the notice";
-  const hit = document.elementFromPoint(x, y);
-  const close = notice.querySelector("button").getBoundingClientRect();
-  const closing = document.elementFromPoint(close.x + close.width / 2, close.y + close.height / 2);
-  const middle = canvas.contains(hit) ? "the canvas"
-    : notice.contains(hit) ? "the notice" : `something else: ${hit.outerHTML.slice(0, 80)}`;
-  return {middle, closeButtonTakesTheTap: notice.querySelector("button").contains(closing)};
-}"""
-
-
 def test_a_digit_confirmed_with_a_tap_says_it_is_saved_on_the_same_screen(phone, clear_digits):
     phone.evaluate(f"{PAGE_SCROLLER}.scrollTo(0, 0)")
     finger = Finger(phone)
@@ -452,7 +475,7 @@ def test_the_notice_that_a_label_is_saved_lets_the_next_stroke_through(phone, cl
     landed = phone.wait_for_function(
         WHERE_A_TOUCH_UNDER_THE_NOTICE_LANDS, arg=[canvas.element_handle()], timeout=ui.ANSWER_MS
     )
-    assert landed.json_value() == {"middle": "the canvas", "closeButtonTakesTheTap": True}
+    assert landed.json_value() == {"middle": "what lies under", "closeButtonTakesTheTap": True}
     phone.evaluate("document.querySelector('[data-testid=\"stMain\"]').scrollTo(0, 0)")
 
 
