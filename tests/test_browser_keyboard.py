@@ -11,13 +11,14 @@ from playwright.sync_api import expect
 
 import tabs.draw
 import tabs.draw.feedback_row
+import tabs.draw.number
 import tabs.draw.one_digit
 import tabs.draw.photo
 import tabs.draw.shared
 import tabs.draw.why
 import tabs.history
 from devtools.drawing import PLACEMENTS
-from devtools.page import RESET_SETTLE_MS, wait_for_run_to_end
+from devtools.page import RESET_SETTLE_MS, drawing_surface, wait_for_run_to_end
 from devtools.pictures import encoded
 from tests.support.browser import (
     ANSWER_MS,
@@ -26,8 +27,10 @@ from tests.support.browser import (
     PHONE,
     SETTLE_MS,
     announced,
+    answer,
     canvas_control,
     choose,
+    choose_number_mode,
     draw,
     expect_blank,
     opened_page,
@@ -255,3 +258,24 @@ def test_the_uploads_button_that_adds_a_file_is_ringed_when_reached_with_tab(
         remove.focus()
         tab_to(page, upload.get_by_role("button", name="Add files"), 3)
         assert page.evaluate(FOCUS_SHOWN)["ringed"]
+
+
+def test_a_number_confirmed_from_the_keyboard_hands_the_focus_to_its_field(
+    browser, app_url, clear_digits
+):
+    """✓ Correct under a number, disabled once it saved, hands the focus to the next control:
+    the field for the number meant, not the help icon in the field's label."""
+    with opened_page(browser, app_url, viewport=DESKTOP) as page:
+        choose_number_mode(page)
+        surface = drawing_surface(page, tabs.draw.number.NUMBER_CANVAS_KEY)
+        for digit, left in zip((2, 0, 4), (110, 310, 530)):
+            clear_digits[digit].trace(page, surface, 170, 50, left)
+        expect(answer(page)).to_have_text("204", timeout=FIRST_ANSWER_MS)
+        wait_for_run_to_end(page)
+
+        confirm = page.get_by_role("button", name=tabs.draw.feedback_row.CONFIRM_TEXT).last
+        confirm.focus()
+        page.keyboard.press("Enter")
+        expect(page.get_by_text("Saved as 204")).to_be_visible(timeout=ANSWER_MS)
+        meant = page.get_by_role("textbox", name=tabs.draw.feedback_row.NUMBER_MEANT_PROMPT)
+        expect(meant).to_be_focused(timeout=ANSWER_MS)

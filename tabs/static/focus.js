@@ -3,7 +3,8 @@
  * saved, Undo with nothing left to undo) would leave the focus on the page itself, and the
  * next Tab at its top. Once the page settles, the focus goes back to the control if it is
  * usable again, else to the next usable one after it (the digits after ✓ Correct, Redo
- * after Undo), without scrolling; in a group of choices, to the one chosen (the digit just
+ * after Undo, the field for the number meant after a number's ✓ Correct, not the help icon
+ * in its label), without scrolling; in a group of choices, to the one chosen (the digit just
  * saved), as Tab into the group would. A field that the page itself lets go of (Streamlit's
  * form does once Enter saves a number, and draws the field anew) gets the focus back, as a
  * save by its button keeps it there; not on a touch screen, where the focus would bring the
@@ -25,6 +26,7 @@
   window.digitFocusKept = true;
   const focusable =
     ':is(button, input, textarea, select, a[href], [tabindex]):not([tabindex="-1"])';
+  const helpIcon = '[data-testid="stTooltipIcon"]';  // a label's "?": an aside, not a control
   const usable = (element) =>
     element.isConnected && !element.disabled && element.getClientRects().length > 0;
   const after = (control) => {
@@ -32,7 +34,7 @@
          from = root.host, root = root.host.getRootNode()) {
       const next = [...root.querySelectorAll(focusable)].find((element) =>
         from.compareDocumentPosition(element) & Node.DOCUMENT_POSITION_FOLLOWING
-        && !from.contains(element) && usable(element));
+        && !from.contains(element) && usable(element) && !element.closest(helpIcon));
       if (next || !root.host) return next;
     }
   };
