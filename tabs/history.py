@@ -26,6 +26,7 @@ HISTORY_ROWS = 50  # latest labels listed in the History tab
 TABLE_ROW_PX = 48  # a row of the table, tall enough to make out each drawing
 TABLE_HEADER_PX = 37  # the table's header row (Streamlit's 2.1875rem) and its two borders
 TABLE_ROWS_SHOWN = 10  # rows the table shows whole before it scrolls within itself
+PICTURE_CELL_NAME = "Picture of the drawing"  # what a screen reader says for a drawing's cell
 NO_LABELS_HINT = (
     "Nothing labelled yet. Under each answer on the Draw tab, confirm it or pick the digit "
     "you meant: it is saved here at once."
@@ -111,10 +112,11 @@ def history_table(entries: list[feedback_store.Entry], listed: int, whose: str) 
             ],
             "True digit": [str(entry.true_digit) for entry in entries],
             "Right": ["✓" if entry.correct else "✗" for entry in entries],
-            # In percent, to be shown as the Draw tab shows it: whole percents; a dash for no digit.
+            # In whole percents, as the Draw tab shows it, and as a screen reader reads the
+            # table's cells (their values, not their format); a dash for no digit.
             "Confidence": pd.Series(
-                [None if entry.refused else entry.confidence * 100 for entry in entries],
-                dtype="float64",
+                [None if entry.refused else round(entry.confidence * 100) for entry in entries],
+                dtype="Int64",
             ),
             "Time": [entry.created_at.astimezone(zone) for entry in entries],
         }

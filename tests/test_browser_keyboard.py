@@ -279,3 +279,32 @@ def test_a_number_confirmed_from_the_keyboard_hands_the_focus_to_its_field(
         expect(page.get_by_text("Saved as 204")).to_be_visible(timeout=ANSWER_MS)
         meant = page.get_by_role("textbox", name=tabs.draw.feedback_row.NUMBER_MEANT_PROMPT)
         expect(meant).to_be_focused(timeout=ANSWER_MS)
+
+
+def test_a_screen_reader_hears_the_history_tables_cells_in_words(browser, app_url, clear_digits):
+    """Streamlit's grid gives a screen reader each cell's value: a drawing's was its data URL,
+    read out letter by letter, and a confidence had a dozen decimals."""
+    with opened_page(browser, app_url, viewport=DESKTOP) as page:
+        draw(page, clear_digits[3], *PLACEMENTS[0])
+        page.get_by_role("button", name=tabs.draw.feedback_row.CONFIRM_TEXT).click(
+            timeout=FIRST_ANSWER_MS
+        )
+        expect(announced(page)).to_have_text(re.compile(r"Saved: a 3\.$"), timeout=ANSWER_MS)
+        page.get_by_role("tab", name="History").click()
+        named = page.locator(f'td[aria-label="{tabs.history.PICTURE_CELL_NAME}"]')
+        expect(named).to_have_count(1, timeout=ANSWER_MS)
+
+        tree = page.context.new_cdp_session(page).send("Accessibility.getFullAXTree")
+        heard = [
+            node.get("name", {}).get("value", "")
+            for node in tree["nodes"]
+            if node.get("role", {}).get("value") == "gridcell" and not node.get("ignored")
+        ]
+        picture, answer_given, meant, right, confidence, _time = heard
+        assert (picture, answer_given, meant, right) == (
+            tabs.history.PICTURE_CELL_NAME,
+            "3",
+            "3",
+            "✓",
+        )
+        assert re.fullmatch(r"\d{1,3}", confidence), confidence

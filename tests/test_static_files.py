@@ -19,6 +19,7 @@ FILLED = {  # each file, as the page gets it
     "canvas.js": page_head.CANVAS_SCRIPT,
     "announcer.js": page_head.ANNOUNCER_SCRIPT,
     "focus.js": page_head.FOCUS_SCRIPT,
+    "table_text.js": page_head.TABLE_TEXT_SCRIPT,
 }
 SCRIPTS = [name for name in FILLED if name.endswith(".js")]
 STYLE_SHEETS = [name for name in FILLED if name.endswith(".css")]

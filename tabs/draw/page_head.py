@@ -23,7 +23,7 @@ from tabs.draw.one_digit import (
 from tabs.draw.photo import PHOTO_ANSWER_KEY, PHOTO_PICTURE_KEY, PHOTO_RESULT_KEY, PHOTO_UPLOAD_KEY
 from tabs.draw.shared import BLANK, CLEAR_TEXT, CONFIDENCE, PREDICTION, SURFACE
 from tabs.draw.why import HEAT_MAPS
-from tabs.history import DELETION_AREA
+from tabs.history import DELETION_AREA, PICTURE_CELL_NAME
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 STYLE_ID = "digit-page-style"  # the style element, which the style itself takes off the layout
@@ -105,8 +105,17 @@ FOCUS_SCRIPT = filled(
     every_ms=REFOCUS_EVERY_MS,
     within_ms=REFOCUS_WITHIN_MS,
 )
+TABLE_TEXT_SCRIPT = filled(
+    "table_text.js", picture_name=PICTURE_CELL_NAME, quiet_ms=ANNOUNCE_AFTER_MS
+)
 # The style first, then the scripts: all of it one element of the page (see webapp.main).
 PAGE_HEAD = f'<style id="{STYLE_ID}">\n{PAGE_STYLE}</style>' + "".join(
     f"<script>\n{script}</script>"
-    for script in (AT_ONCE_SCRIPT, CANVAS_SCRIPT, ANNOUNCER_SCRIPT, FOCUS_SCRIPT)
+    for script in (
+        AT_ONCE_SCRIPT,
+        CANVAS_SCRIPT,
+        ANNOUNCER_SCRIPT,
+        FOCUS_SCRIPT,
+        TABLE_TEXT_SCRIPT,
+    )
 )

@@ -11,6 +11,7 @@ import re
 import tomllib
 
 import numpy as np
+import pandas as pd
 import pytest
 from PIL import Image, ImageColor
 from streamlit.testing.v1 import AppTest
@@ -79,11 +80,11 @@ def test_history_lists_labels_newest_first_with_accuracy_and_confusion(
         for label in stored
     ]
     # In whole percents, as the Draw tab shows the confidence; a dash where it showed none.
-    assert np.isnan(rows["Confidence"][0])
+    assert pd.isna(rows["Confidence"][0])
     assert table.proto.placeholder == tabs.common.NO_VALUE
-    assert list(rows["Confidence"][1:]) == pytest.approx(
-        [100 * label.confidence for label in stored[1:]]
-    )
+    assert list(rows["Confidence"][1:]) == [
+        int(f"{label.confidence:.0%}"[:-1]) for label in stored[1:]
+    ]
     columns = json.loads(table.proto.columns)
     assert columns["Confidence"]["type_config"]["format"] == "%.0f%%"
     # The answer given then, though the Draw tab now reads the drawing with its label.
