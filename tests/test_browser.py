@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from PIL import Image, ImageColor
 from playwright.sync_api import Locator, expect
 
+import devtools.page
 import digit_model
 import tabs.draw
 import tabs.draw.feedback_row
@@ -253,6 +254,24 @@ def test_the_heat_maps_fullscreen_button_leaves_the_why_toggles_help_in_view(
         help_icon = page.locator(".st-key-why_digit").get_by_test_id("stTooltipIcon")
         assert help_icon.evaluate(ON_TOP)
         assert fullscreen.bounding_box()["y"] >= switch.bounding_box()["y"] + 16
+
+
+@pytest.mark.parametrize("control", ["Undo", "Redo"])
+def test_a_stroke_run_off_the_canvas_onto_a_greyed_control_is_read(page, control):
+    """A stroke slips past the canvas's bottom edge and the pen is lifted over Undo or Redo
+    while it is greyed out (nothing to undo yet, nothing undone), which takes no mouse event."""
+    expect_blank(page)
+    greyed = canvas_control(page, control)
+    expect(greyed).to_be_disabled()
+    surface, button = canvas(page).bounding_box(), greyed.bounding_box()
+    x = button["x"] + button["width"] / 2 - surface["x"]
+    below = button["y"] + button["height"] / 2 - surface["y"]
+    # A 1 from near the top, run on past the edge to the middle of the greyed control.
+    devtools.page.draw(page, [[(x, 40 + (below - 40) * step / 40) for step in range(41)]])
+    expect_answer(page, 1, timeout=FIRST_ANSWER_MS)
+
+    canvas_control(page, tabs.draw.shared.CLEAR_TEXT).click()
+    expect_blank(page)
 
 
 def test_undo_and_redo_from_the_toolbar(page, clear_digits):

@@ -16,7 +16,10 @@
  * canvas's height, to jump back up a moment later; the rules also lay that layer out. A
  * control's focus ring is a shadow, which a high-contrast mode drops: an outline, transparent
  * but there, shows in its place. A touch screen keeps a control tapped "hovered" until
- * something else is tapped: there a control is shaded only while pressed.
+ * something else is tapped: there a control is shaded only while pressed. A greyed control
+ * lets the pointer through to what lies under it: a button that is disabled takes no mouse
+ * event, and a stroke run off the canvas and ended over greyed Undo or Redo would never end,
+ * its drawing never sent.
  * On a phone the wide canvas's box scrolls sideways, but a finger on the canvas draws: a
  * shaded strip along the bottom of the box, which is no canvas, takes a swipe and scrolls it.
  * Clear scrolls it back to its left edge, where the next number starts. Swiped on to the
@@ -62,6 +65,7 @@
         color-mix(in srgb, var(--st-primary-color, $focus_colour) 50%, transparent);
     }
     .dc-icon-button::after { content: attr(aria-label); }
+    .dc-icon-button:disabled { pointer-events: none; }
     @media (hover: none) {
       .dc-icon-button:hover:not(:disabled, :active) { background: none; }
     }
