@@ -31,10 +31,13 @@ from server.security_headers import SecurityHeaders
 from server.served_model import figures, preload, shared_classifier
 from server.visitor_cookie import VisitorCookie
 from tabs import history, model_card
-from tabs.draw import draw_section, mode_hint
+from tabs.draw import draw_section
 from tabs.draw.page_head import PAGE_HEAD
 
 TAB_KEY = "page_tab"
+# Above the tabs, the same whatever the tab and mode (nothing under it moves), and two lines
+# on a phone at most.
+SUBTITLE = "Draw a digit or a number, or upload a photo of one: a small network reads each digit."
 
 
 @st.cache_resource(show_spinner="Loading the digit model…")
@@ -62,7 +65,7 @@ def main() -> None:
     # toast from a fragment run) would take it off the page.
     st.html(PAGE_HEAD, unsafe_allow_javascript=True)
     st.title("✏️ Digit reader")
-    st.caption(mode_hint())
+    st.caption(SUBTITLE)
     path = digit_model.model_path()
     try:
         classifier = load_classifier(str(path))

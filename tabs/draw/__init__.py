@@ -22,13 +22,6 @@ MODE_PROMPT, MODE_KEY = "What to read", "read_mode"
 # a canvas taken off the page would come back empty. The place on show holds the shown mark.
 MODE_AREAS = {ONE_DIGIT: "one_digit_area", A_NUMBER: "number_area", A_PHOTO: "photo_area"}
 SHOWN_MARK, HIDDEN_MARK = "mode-shown", "mode-hidden"
-# What to do first in each mode, under the page's title: two lines on a phone at most.
-MODE_HINTS = {
-    ONE_DIGIT: "Draw a digit in the box: a small network reads it, and says when a drawing is "
-    "not one.",
-    A_NUMBER: "Write a number in the box: a small network reads each digit as you write it.",
-    A_PHOTO: "Upload a photo or scan of a number: a small network finds and reads each digit.",
-}
 OPENED_KEY = "opened_modes"  # the modes opened in this visit, kept on the page
 BRUSH_WIDTHS = (6, 40)  # px, the slider's range
 DEFAULT_BRUSH = 18
@@ -50,11 +43,6 @@ def brush_control() -> int:
             on_change=remember,
             args=(BRUSH_SETTING, BRUSH_KEY),
         )
-
-
-def mode_hint() -> str:
-    """What to do first in the mode chosen: the page's subtitle, above the tabs."""
-    return MODE_HINTS[st.session_state.get(MODE_KEY) or ONE_DIGIT]
 
 
 def draw_section(classifier: digit_model.Classifier | None) -> None:

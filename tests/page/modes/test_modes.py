@@ -28,17 +28,17 @@ def test_one_digit_is_the_default_mode_with_its_square_canvas(app, canvas):
     assert canvas.calls[-1]["width"] == canvas.calls[-1]["height"] == CANVAS_SIZE
 
 
-def test_the_subtitle_says_what_to_do_in_the_mode_chosen(app, canvas):
-    """A photo's visitor is not told to draw in a box."""
-    app.run()
-    assert app.caption[0].value.startswith("Draw a digit in the box")
+def test_the_subtitle_is_the_same_in_every_mode_and_tab(app, canvas):
+    """It promises no box to draw in where there is none (a photo, History, the model card),
+    and the tabs under it stay where they are."""
+    said = [app.run().caption[0].value]
     for mode in (tabs.draw.shared.A_PHOTO, tabs.draw.shared.A_NUMBER):
-        choose(app, mode)
-        assert app.caption[0].value == tabs.draw.MODE_HINTS[mode]
-    assert tabs.draw.MODE_HINTS[tabs.draw.shared.A_PHOTO].startswith("Upload a photo")
-    app.session_state[webapp.TAB_KEY] = "History"
-    app.run()
-    assert app.caption[0].value == tabs.draw.MODE_HINTS[tabs.draw.shared.A_NUMBER]  # it stays
+        said.append(choose(app, mode).caption[0].value)
+    for tab in ("History", "Model card"):
+        app.session_state[webapp.TAB_KEY] = tab
+        said.append(app.run().caption[0].value)
+    assert said == [webapp.SUBTITLE] * 5
+    assert "box" not in webapp.SUBTITLE
 
 
 def test_a_mode_opened_before_stays_on_the_page_hidden_with_its_canvas(app, canvas, clear_digits):
