@@ -57,6 +57,7 @@ FORGET_HELP = (
     "Read your next drawings with the model alone, in every tab and visit. Your saved labels "
     "stay saved; History can delete them."
 )
+FORGOTTEN = "Forgotten: your next drawings are read by the model alone. Your labels stay saved."
 FORGOTTEN_HERE_ONLY = (
     "Forgotten in this tab only: the database cannot be reached to forget them for good. "
     "Try again in a moment."
@@ -233,6 +234,8 @@ def forget_examples() -> None:
         open_feedback_store().forget_examples(session_id())
     except (StorageUnavailable, FeedbackError):
         st.toast(FORGOTTEN_HERE_ONLY, icon=":material/cloud_off:")
+    else:
+        st.toast(FORGOTTEN, icon=":material/check_circle:")
 
 
 def backed_by_own_label(reading: DigitReading, label: int | None) -> bool:

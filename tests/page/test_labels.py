@@ -234,6 +234,7 @@ def test_an_example_of_another_digit_that_looks_alike_is_said_to_make_the_answer
     assert said in hints(app)
     less_sure = metric_value(app, tabs.draw.shared.CONFIDENCE)
     app.button(key="forget_examples").click().run()
+    assert [toast.value for toast in app.toast] == [tabs.draw.shared.FORGOTTEN]
     assert said not in hints(app)
     assert percent(metric_value(app, tabs.draw.shared.CONFIDENCE)) > percent(less_sure)
 
