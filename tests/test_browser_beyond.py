@@ -25,6 +25,7 @@ from devtools.pictures import encoded
 from tests.support.browser import (
     ANSWER_MS,
     FIRST_ANSWER_MS,
+    LAPTOP,
     PHONE,
     SETTLE_MS,
     announced,
@@ -37,6 +38,7 @@ from tests.support.browser import (
     expect_blank,
     hold_canvas_stylesheet,
     mode_choice,
+    opened_page,
     record_surface_tops,
     surface_tops_once_styled,
 )
@@ -127,6 +129,28 @@ def test_the_swipe_strip_shows_just_where_the_wide_canvas_does_not_fit(open_page
     assert scrolls == (width < tabs.draw.number.NARROW_PAGE)
     hint = page.get_by_text(tabs.draw.number.STRIP_HINT)
     expect(hint).to_be_visible() if scrolls else expect(hint).to_be_hidden()
+
+
+def test_on_a_laptop_a_number_read_and_its_row_show_without_scrolling(
+    browser, app_url, clear_digits
+):
+    """On a 1280x800 screen the row that confirms or corrects a number lies under it, before
+    the digits' inputs, all in view with the canvas."""
+    with opened_page(browser, app_url, viewport=LAPTOP) as page:
+        choose_number_mode(page)
+        write(page, [clear_digits[d] for d in (4, 0, 7)], 170, 50, [110, 310, 530])
+        expect(answer(page)).to_have_text("407", timeout=FIRST_ANSWER_MS)
+        wait_for_run_to_end(page)
+        shown = [
+            number_canvas(page),
+            answer(page),
+            page.get_by_role("button", name=tabs.draw.feedback_row.CONFIRM_TEXT).last,
+            page.get_by_role("textbox", name=tabs.draw.feedback_row.NUMBER_MEANT_PROMPT),
+            page.get_by_role("button", name=tabs.draw.feedback_row.SAVE_NUMBER_TEXT),
+        ]
+        boxes = [element.bounding_box() for element in shown]
+    in_view = [box["y"] >= 0 and box["y"] + box["height"] <= LAPTOP["height"] for box in boxes]
+    assert in_view == [True] * len(shown)
 
 
 def test_a_number_written_with_the_mouse_and_a_photo_are_read(

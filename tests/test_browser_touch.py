@@ -329,17 +329,21 @@ def test_the_wide_canvas_scrolls_under_a_finger_and_reads_a_number_beyond_the_sc
     confidence = ui.metric(phone, "Confidence").bounding_box()
     assert confidence["y"] == pytest.approx(number["y"], abs=1)
     assert confidence["x"] >= number["x"] + number["width"]
-    # A finger on the digits the model saw brings up their toolbar (full screen) below the
-    # confidence, not over it.
+    # A finger on the digits the model saw, under the number's row, brings up their toolbar
+    # (full screen) below the row, not over its field.
+    meant = phone.get_by_role("textbox", name=tabs.draw.feedback_row.NUMBER_MEANT_PROMPT)
     pieces = phone.get_by_test_id("stImage").filter(has_text="4 · ", visible=True)
+    at_the_canvas = phone.evaluate(PAGE_SCROLL)
+    pieces.scroll_into_view_if_needed()
     finger.tap(pieces)
     toolbar = phone.get_by_test_id("stFullScreenFrame").filter(has=pieces)
     toolbar = toolbar.get_by_test_id("stElementToolbar")
     expect(toolbar).to_have_css("opacity", "1")
-    assert toolbar.bounding_box()["y"] >= confidence["y"] + confidence["height"]
+    field = meant.bounding_box()
+    assert toolbar.bounding_box()["y"] >= field["y"] + field["height"]
+    phone.evaluate(f"(top) => {{ {PAGE_SCROLLER}.scrollTop = top; }}", at_the_canvas)
     # Saved with the keyboard's Enter, the field is let go: focused, it would bring the
     # keyboard up again over the page.
-    meant = phone.get_by_role("textbox", name=tabs.draw.feedback_row.NUMBER_MEANT_PROMPT)
     scrolled = phone.evaluate(PAGE_SCROLL)
     meant.focus()
     phone.keyboard.type("47")

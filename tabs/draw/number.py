@@ -91,10 +91,10 @@ def number_examples_said(reading: NumberReading) -> str:
 def number_answer(
     classifier: digit_model.Classifier, reading: NumberReading, area: NumberArea
 ) -> None:
-    """The number read, how sure the model is of all of it, and each digit's input and answer;
-    what to try when it is in doubt, a row to confirm or correct it, and what the person's
-    examples did to it; for a number written on the canvas or photographed, each with widgets
-    of its own."""
+    """The number read and how sure the model is of all of it; what to try when it is in
+    doubt, a row to confirm or correct it, what the person's examples did to it, and each
+    digit's input and answer; for a number written on the canvas or photographed, each with
+    widgets of its own."""
     photo = area == "photo"
     if reading.several_lines:
         st.warning(several_lines_said(reading.lines, photo), icon="↕️")
@@ -142,6 +142,13 @@ def number_answer(
                 else f"Try writing the number {how}, with a little space between the digits."
             )
         st.warning(f"Not sure: {'; '.join(doubts)}. {retry}", icon="🤔")
+    # The row to confirm or correct it right under the answer, as under one digit's: on a
+    # laptop's screen it shows with the number, the digits' inputs below it.
+    number_feedback(reading, area)
+    # Under the field, not above it: a save brings this line, and would push the field down.
+    if said := number_examples_said(reading):
+        with st.container(horizontal=True, vertical_alignment="center"):
+            examples_line(said, f"forget_{area}")
     st.image(
         [
             png_data_url(
@@ -156,11 +163,6 @@ def number_answer(
         alt=[read_as(digit) for digit in reading.digits],
     )
     st.caption("What the model sees: each digit's 28x28 input, with its answer and confidence.")
-    number_feedback(reading, area)
-    # Under the field, not above it: a save brings this line, and would push the field down.
-    if said := number_examples_said(reading):
-        with st.container(horizontal=True, vertical_alignment="center"):
-            examples_line(said, f"forget_{area}")
     why_section(classifier, list(reading.digits), key=f"why_{area}", scale=DIGIT_PREVIEW_SCALE)
 
 
