@@ -142,8 +142,8 @@ def number_answer(
                 else f"Try writing the number {how}, with a little space between the digits."
             )
         st.warning(f"Not sure: {'; '.join(doubts)}. {retry}", icon="🤔")
-    # The row to confirm or correct it right under the answer, as under one digit's: on a
-    # laptop's screen it shows with the number, the digits' inputs below it.
+    # The row to confirm or correct it under the answer and any doubt, as under one digit's:
+    # on a laptop's screen it shows with the number, the digits' inputs below it.
     number_feedback(reading, area)
     # Under the field, not above it: a save brings this line, and would push the field down.
     if said := number_examples_said(reading):

@@ -106,7 +106,10 @@ FOCUS_SCRIPT = filled(
     within_ms=REFOCUS_WITHIN_MS,
 )
 TABLE_TEXT_SCRIPT = filled(
-    "table_text.js", picture_name=PICTURE_CELL_NAME, quiet_ms=ANNOUNCE_AFTER_MS
+    "table_text.js",
+    picture_name=PICTURE_CELL_NAME,
+    quiet_ms=ANNOUNCE_AFTER_MS,
+    longest_ms=ANNOUNCE_WITHIN_MS,
 )
 # The style first, then the scripts: all of it one element of the page (see webapp.main).
 PAGE_HEAD = f'<style id="{STYLE_ID}">\n{PAGE_STYLE}</style>' + "".join(
