@@ -182,9 +182,10 @@ def _scan_margins(labels: np.ndarray, count: int, areas: np.ndarray) -> np.ndarr
     edges, as a scanner leaves beside a page: narrower than the lighting's window, it stands
     out from the paper like ink.
 
-    Such a piece runs along FRAME_CONTACT of an edge or more, but not of the far edge, and
-    lies EDGE_SHARE within OPENING of the picture's longer side of the edges, and within a
-    quarter of the picture across. A picture cropped to its ink has none: there
+    Such a piece runs along FRAME_CONTACT of an edge or more, but not of the far edge (or of
+    all four: a frame round the page, the lid showing on every side), and lies EDGE_SHARE
+    within OPENING of the picture's longer side of the edges, and within a quarter of the
+    picture across. A picture cropped to its ink has none: there
     a stroke cut by the crop runs along an edge too, and other writing reaches the far edge
     (or the stroke, a lone 1 cropped close, runs along it as well).
     """
@@ -195,7 +196,7 @@ def _scan_margins(labels: np.ndarray, count: int, areas: np.ndarray) -> np.ndarr
     along = [pixels >= FRAME_CONTACT * len(edge) for pixels, edge in zip(on_edge, edges)]
     candidates = np.logical_or.reduce(along) & (near_edges >= EDGE_SHARE * areas)
     writing = (areas >= MIN_SPECK * labels.size) & ~candidates
-    margins = np.zeros(count + 1, dtype=bool)
+    margins = candidates & np.logical_and.reduce(along)
     for side, far_side in ((0, 1), (1, 0), (2, 3), (3, 2)):
         if not (writing & (on_edge[far_side] > 0))[1:].any():
             margins |= candidates & along[side] & ~along[far_side]
