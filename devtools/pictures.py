@@ -33,17 +33,17 @@ def paper_photo(
     height, width = strokes.shape
     size = (round(width * scale), round(height * scale))
     ink = np.asarray(Image.fromarray(strokes).resize(size, Image.Resampling.BILINEAR))
-    rows, cols = np.mgrid[0 : size[1], 0 : size[0]] / max(size)
+    rows, cols = (axis.astype(np.float32) / max(size) for axis in np.ogrid[: size[1], : size[0]])
     light = 0.5 + 0.45 * cols + 0.1 * rows  # brighter towards the window
     light *= 1 - 0.35 * np.exp(-((cols - 0.3) ** 2 + (rows - 0.2) ** 2) / 0.02)  # a hand's shadow
     if dark_ink:
         reflectance = 0.9 - 0.75 * ink
-        tint = np.array([1.0, 0.97, 0.9])  # warm paper, bluish-black ink would look the same
+        tint = np.array([1.0, 0.97, 0.9], np.float32)  # warm paper; bluish-black ink looks the same
     else:
         reflectance = 0.15 + 0.7 * ink  # chalk on a blackboard
-        tint = np.array([0.9, 1.0, 0.95])
+        tint = np.array([0.9, 1.0, 0.95], np.float32)
     rgb = (light * reflectance)[..., None] * tint
-    rgb += np.random.default_rng(seed).normal(0, noise, rgb.shape)
+    rgb += noise * np.random.default_rng(seed).standard_normal(rgb.shape, np.float32)
     picture = Image.fromarray((np.clip(rgb, 0, 1) * 255).astype(np.uint8))
     return picture.filter(ImageFilter.GaussianBlur(0.8 * scale))
 
