@@ -10,7 +10,7 @@ from feedback import labels as feedback_labels
 from feedback import schema as feedback_schema
 from feedback.labels import LabelledDrawing
 
-LABELS_PER_WRITER = 200
+LABELS_PER_WRITER = 100
 
 
 def canvas_drawing(digit: np.ndarray, height: float = 180.0) -> tuple[np.ndarray, dict]:
