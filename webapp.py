@@ -32,7 +32,7 @@ from server.served_model import figures, preload, shared_classifier
 from server.visitor_cookie import VisitorCookie
 from tabs import history, model_card
 from tabs.draw import draw_section
-from tabs.draw.page_head import PAGE_HEAD
+from tabs.draw.page_head import PAGE_HEAD, SUBTITLE_KEY
 
 TAB_KEY = "page_tab"
 # Above the tabs, the same whatever the tab and mode (nothing under it moves), and two lines
@@ -65,7 +65,8 @@ def main() -> None:
     # toast from a fragment run) would take it off the page.
     st.html(PAGE_HEAD, unsafe_allow_javascript=True)
     st.title("✏️ Digit reader")
-    st.caption(SUBTITLE)
+    with st.container(key=SUBTITLE_KEY):
+        st.caption(SUBTITLE)
     path = digit_model.model_path()
     try:
         classifier = load_classifier(str(path))

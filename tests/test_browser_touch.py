@@ -19,6 +19,7 @@ import tabs.draw.one_digit
 import tabs.draw.page_head
 import tabs.draw.shared
 import tabs.draw.why
+import webapp
 from devtools.drawing import PLACEMENTS, Digit
 from devtools.page import (
     RESET_SETTLE_MS,
@@ -96,6 +97,7 @@ class Finger:
 
 TOUCH_SCREEN = {"has_touch": True, "is_mobile": True, "device_scale_factor": 3}
 SIDEWAYS_PHONE = {"width": 740, "height": 360}  # a 360x740 phone in landscape
+SHORT_PHONE = {"width": 360, "height": 740}  # lower than ui.PHONE, as many are
 
 
 @pytest.fixture(scope="module")
@@ -162,6 +164,20 @@ def test_ten_digits_drawn_with_a_finger_are_read_with_canvas_answer_and_row_in_v
         shown = [on_screen(element) for element in (ui.canvas(phone), *answer_area)]
         in_view.append(all(shown) and phone.evaluate(PAGE_SCROLL) == 0)
     assert in_view == [True] * 10
+
+
+def test_a_short_phone_shows_canvas_answer_and_row_together(browser, app_url, clear_digits):
+    """On a 360x740 phone the ten digits lay below the screen, under the line beneath the
+    title: that line is left to screen readers there, and the row one tap away again."""
+    with ui.opened_page(browser, app_url, viewport=SHORT_PHONE, **TOUCH_SCREEN) as page:
+        Finger(page).draw(clear_digits[4], *PLACEMENTS[0])
+        ui.expect_answer(page, 4, timeout=ui.FIRST_ANSWER_MS)
+        confirm = page.get_by_role("button", name=tabs.draw.feedback_row.CONFIRM_TEXT)
+        together = (ui.canvas(page), ui.answer(page), confirm)
+        together += tuple(ui.digit_choice(page, digit) for digit in range(10))
+        assert [on_screen(element) for element in together] == [True] * len(together)
+        assert page.evaluate(PAGE_SCROLL) == 0
+        assert webapp.SUBTITLE in page.locator("body").aria_snapshot()  # still read aloud
 
 
 def test_a_phone_held_sideways_shows_canvas_answer_and_row_together(browser, app_url, clear_digits):
