@@ -185,9 +185,9 @@ def _scan_margins(labels: np.ndarray, count: int, areas: np.ndarray) -> np.ndarr
     Such a piece runs along FRAME_CONTACT of an edge or more, but not of the far edge (or of
     all four: a frame round the page, the lid showing on every side), and lies EDGE_SHARE
     within OPENING of the picture's longer side of the edges, and within a quarter of the
-    picture across. A picture cropped to its ink has none: there
-    a stroke cut by the crop runs along an edge too, and other writing reaches the far edge
-    (or the stroke, a lone 1 cropped close, runs along it as well).
+    picture across. A picture cropped to its ink has none: there a stroke cut by the crop
+    runs along an edge too, and other writing reaches the far edge (or the stroke, a lone 1
+    cropped close, runs along it as well).
     """
     near_edges = np.bincount(labels[_edge_band(labels.shape)], minlength=count + 1)
     # The top, bottom, left and right edges: how many pixels of each piece lie on each.
