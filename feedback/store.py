@@ -81,10 +81,18 @@ class Example:
     true_digit: int
 
 
-# What a visitor's examples are at one moment: how many labels are remembered, and the newest
-# one's row. Any label saved, forgotten or deleted changes it; a label changed in place does not.
-ExamplesStamp = tuple[int, int]
-NO_EXAMPLES: ExamplesStamp = (0, 0)
+# What a visitor's examples are at one moment: how many labels are remembered, the newest one's
+# row, and a checksum of their digits (each row's number times its digit and one). Any label
+# saved, forgotten, deleted or changed in place (a mis-tap mended in another tab) changes it.
+ExamplesStamp = tuple[int, int, int]
+NO_EXAMPLES: ExamplesStamp = (0, 0, 0)
+# Built once: the stamp is asked for before every reading, and building the statement anew
+# cost as long again as the database takes to answer it (0.2 ms with 1,000 labels).
+_STAMP = sa.select(
+    sa.func.count(),
+    sa.func.coalesce(sa.func.max(feedback_table.c.id), 0),
+    sa.func.coalesce(sa.func.sum(feedback_table.c.id * (feedback_table.c.true_digit + 1)), 0),
+).where(feedback_table.c.session_id == sa.bindparam("whose"), sa.not_(feedback_table.c.forgotten))
 
 
 @dataclass(frozen=True, eq=False)
@@ -210,12 +218,8 @@ class FeedbackStore(Database):
 
     @staticmethod
     def _stamp(connection: sa.Connection, session_id: str) -> ExamplesStamp:
-        columns = feedback_table.c
-        query = sa.select(sa.func.count(), sa.func.coalesce(sa.func.max(columns.id), 0)).where(
-            columns.session_id == session_id, sa.not_(columns.forgotten)
-        )
-        count, newest = connection.execute(query).one()
-        return int(count), int(newest)
+        count, newest, digits = connection.execute(_STAMP, {"whose": session_id}).one()
+        return int(count), int(newest), int(digits)
 
     def count(self, session_id: str | None = None) -> int:
         """How many labels are stored, or how many one session gave."""

@@ -5,8 +5,8 @@ The person's examples are their saved labels not forgotten, the latest a memory 
 tab and visit of the same visitor (cookie) builds its memory from the database, on any
 replica. A tab loads them in the background when it opens, and before each reading asks the
 database for their stamp (`FeedbackStore.examples_stamp`), one cheap query, rebuilding the
-memory only when labels were saved, forgotten or deleted since; each label's features are
-read once per tab. A visitor with no labels is asked about at most every
+memory only when labels were saved, changed, forgotten or deleted since; each label's
+features are read once per tab. A visitor with no labels is asked about at most every
 NO_EXAMPLES_RECHECK_S, and a SQLite file not made yet is never made by asking. A label just
 given is learnt at once, saved or not.
 """

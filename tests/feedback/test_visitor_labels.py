@@ -26,14 +26,16 @@ def test_a_visitors_examples_are_their_latest_labels_oldest_first(store, drawing
     assert np.array_equal(examples[-1].image, np.rint(drawings[4][0] * 255))
     assert stamp == store.examples_stamp("mine")
     assert stamp[0] == 5
-    assert store.examples("nobody", limit=3) == ((0, 0), [])
+    assert store.examples("nobody", limit=3) == ((0, 0, 0), [])
 
 
-def test_the_stamp_changes_when_a_label_is_saved_forgotten_or_deleted(store, drawings):
+def test_the_stamp_changes_when_a_label_is_saved_changed_forgotten_or_deleted(store, drawings):
     stamps = [store.examples_stamp("mine")]
     store.save(label_for(drawings[0], session_id="mine"))
     stamps.append(store.examples_stamp("mine"))
     store.save(label_for(drawings[1], session_id="mine"))
+    stamps.append(store.examples_stamp("mine"))
+    store.save(label_for(drawings[1], session_id="mine", true_digit=(drawings[1][2] + 1) % 10))
     stamps.append(store.examples_stamp("mine"))
     store.forget_examples("mine")
     stamps.append(store.examples_stamp("mine"))
@@ -42,7 +44,7 @@ def test_the_stamp_changes_when_a_label_is_saved_forgotten_or_deleted(store, dra
     store.delete("mine")
     stamps.append(store.examples_stamp("mine"))
     assert all(before != after for before, after in itertools.pairwise(stamps))
-    assert stamps[0] == stamps[-1] == (0, 0)
+    assert stamps[0] == stamps[-1] == (0, 0, 0)
 
 
 def test_forgotten_labels_stay_saved_but_are_no_examples_until_labelled_again(store, drawings):

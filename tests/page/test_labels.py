@@ -239,6 +239,41 @@ def test_an_example_of_another_digit_that_looks_alike_is_said_to_make_the_answer
     assert percent(metric_value(app, tabs.draw.shared.CONFIDENCE)) > percent(less_sure)
 
 
+def test_a_label_changed_in_one_tab_is_the_example_another_tab_reads_with(
+    app, canvas, clear_digits, classifier
+):
+    """A 7 mis-tapped as the digit it is next taken for, in one tab: another tab of the same
+    visitor reads a 7 less surely for it, and no longer once the first tab changes the label
+    to a 7, though no label was added or removed."""
+    probabilities = read_drawing(classifier, drawing(clear_digits[7])).probabilities.copy()
+    probabilities[7] = 0
+    runner_up = int(np.argmax(probabilities))
+    said = f"Less sure: it looks like your example of {tabs.draw.shared.a_digit(runner_up)}."
+    other = AppTest.from_file(str(REPO_ROOT / "webapp.py"), default_timeout=RUN_TIMEOUT)
+    for tab in (app, other):
+        tab.session_state[tabs.common.SESSION_ID_KEY] = "c" * 32  # one browser's visitor id
+    canvas.drawing = drawing(clear_digits[7])
+    app.run()
+    digit_picker(app).set_value(runner_up).run()
+
+    canvas.drawing = drawing(clear_digits[7], PLACEMENTS[1])
+    other.run()  # the other tab starts loading the visitor's labels...
+    other.run()  # ...and its next reading waits for them
+    assert said in hints(other)
+
+    canvas.drawing = drawing(clear_digits[7])
+    app.run()
+    digit_picker(app).set_value(7).run()
+    assert [toast.value for toast in app.toast] == ["Changed to a 7."]
+
+    canvas.drawing = drawing(clear_digits[7], PLACEMENTS[1])
+    other.run()
+
+    assert not other.exception
+    assert answer(other) == "7"
+    assert said not in hints(other)
+
+
 def test_a_label_given_while_the_memory_loads_is_kept_through_the_load(
     classifier, clear_digits, tmp_path
 ):
