@@ -32,11 +32,12 @@ from server.served_model import figures, preload, shared_classifier
 from server.visitor_cookie import VisitorCookie
 from tabs import history, model_card
 from tabs.draw import draw_section
-from tabs.draw.page_head import PAGE_HEAD, SUBTITLE_KEY
+from tabs.draw.page_head import PAGE_HEAD, SUBTITLE_KEY, TITLE_KEY
 
 TAB_KEY = "page_tab"
 # Above the tabs, the same whatever the tab and mode (nothing under it moves), and two lines
 # on a phone at most.
+TITLE = "✏️ Digit reader"
 SUBTITLE = "Draw a digit or a number, or upload a photo of one: a small network reads each digit."
 
 
@@ -64,7 +65,8 @@ def main() -> None:
     # One element: a style on its own would go out as a page event, and the next event (a
     # toast from a fragment run) would take it off the page.
     st.html(PAGE_HEAD, unsafe_allow_javascript=True)
-    st.title("✏️ Digit reader")
+    with st.container(key=TITLE_KEY):
+        st.title(TITLE)
     with st.container(key=SUBTITLE_KEY):
         st.caption(SUBTITLE)
     path = digit_model.model_path()

@@ -97,7 +97,10 @@ class Finger:
 
 TOUCH_SCREEN = {"has_touch": True, "is_mobile": True, "device_scale_factor": 3}
 SIDEWAYS_PHONE = {"width": 740, "height": 360}  # a 360x740 phone in landscape
-SHORT_PHONE = {"width": 360, "height": 740}  # lower than ui.PHONE, as many are
+SHORT_PHONES = (  # lower than ui.PHONE, as many are
+    {"width": 360, "height": 740},
+    {"width": 375, "height": 667},
+)
 
 
 @pytest.fixture(scope="module")
@@ -166,10 +169,14 @@ def test_ten_digits_drawn_with_a_finger_are_read_with_canvas_answer_and_row_in_v
     assert in_view == [True] * 10
 
 
-def test_a_short_phone_shows_canvas_answer_and_row_together(browser, app_url, clear_digits):
+@pytest.mark.parametrize(
+    "screen", SHORT_PHONES, ids=lambda screen: f"{screen['width']}x{screen['height']}"
+)
+def test_a_short_phone_shows_canvas_answer_and_row_together(browser, app_url, clear_digits, screen):
     """On a 360x740 phone the ten digits lay below the screen, under the line beneath the
-    title: that line is left to screen readers there, and the row one tap away again."""
-    with ui.opened_page(browser, app_url, viewport=SHORT_PHONE, **TOUCH_SCREEN) as page:
+    title: that line is left to screen readers there, and the row one tap away again. On a
+    375x667 phone the title is left to them too."""
+    with ui.opened_page(browser, app_url, viewport=screen, **TOUCH_SCREEN) as page:
         Finger(page).draw(clear_digits[4], *PLACEMENTS[0])
         ui.expect_answer(page, 4, timeout=ui.FIRST_ANSWER_MS)
         confirm = page.get_by_role("button", name=tabs.draw.feedback_row.CONFIRM_TEXT)
@@ -177,7 +184,8 @@ def test_a_short_phone_shows_canvas_answer_and_row_together(browser, app_url, cl
         together += tuple(ui.digit_choice(page, digit) for digit in range(10))
         assert [on_screen(element) for element in together] == [True] * len(together)
         assert page.evaluate(PAGE_SCROLL) == 0
-        assert webapp.SUBTITLE in page.locator("body").aria_snapshot()  # still read aloud
+        read_aloud = page.locator("body").aria_snapshot()
+        assert webapp.SUBTITLE in read_aloud and webapp.TITLE in read_aloud
 
 
 def test_a_phone_held_sideways_shows_canvas_answer_and_row_together(browser, app_url, clear_digits):

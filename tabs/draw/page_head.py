@@ -26,6 +26,7 @@ from tabs.draw.why import HEAT_MAPS
 from tabs.history import DELETION_AREA, PICTURE_CELL_NAME
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
+TITLE_KEY = "page_title"  # the title, which a phone under 700 px tall leaves to screen readers
 SUBTITLE_KEY = "subtitle"  # the line under the title, which a short phone leaves to screen readers
 STYLE_ID = "digit-page-style"  # the style element, which the style itself takes off the layout
 ANNOUNCER_ID = "digit-announcer"  # the status region a screen reader hears the answer from
@@ -76,6 +77,7 @@ PAGE_STYLE = filled(
     focus_colour=charts.HIGHLIGHT,
     heat_maps=f'[class*="st-key-{HEAT_MAPS}_"]',
     subtitle_key=SUBTITLE_KEY,
+    title_key=TITLE_KEY,
 )
 AT_ONCE_SCRIPT = filled("at_once.js", confirm_key=CONFIRM_KEY, pick_key=PICK_KEY)
 CANVAS_SCRIPT = filled(
