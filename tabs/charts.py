@@ -18,9 +18,11 @@ HIGHLIGHT = "#2563eb"
 MUTED = "#cbd5e1"  # the other nine digits
 CONTRAST = "#f97316"  # a second series beside HIGHLIGHT
 DARK_TEXT = "#334155"  # on a confusion matrix's light cells
-# A value written beside its mark, on the page's own background: readable on the light
-# theme's and on the dark theme's (contrast 4.8 and 3.7 to 1), which Vega cannot tell apart.
-LABEL_TEXT = "#64748b"
+# A value written beside its mark, on the page's own background, by the theme the browser
+# says it shows (Vega cannot tell): dark slate on the light theme's white (7.6 to 1), light
+# slate on the dark theme's navy (7.0 to 1). Before the browser has said (a visit's first
+# run, a theme just switched), a mid slate readable on both (4.8 and 3.7 to 1).
+LABEL_TEXT = {"light": "#475569", "dark": "#94a3b8", None: "#64748b"}
 # A confusion-matrix cell nothing fell into: a faint grey over the light theme's background
 # and over the dark theme's alike.
 EMPTY_CELL = "rgba(148, 163, 184, 0.12)"
@@ -66,8 +68,15 @@ def probability_bars(probabilities: Sequence[float]) -> str:
     )
 
 
-def per_digit_accuracy_chart(per_digit_accuracy: Sequence[float]) -> dict:
-    """Bar chart of the share of each digit's test images misread, each bar labelled with it.
+def label_text(theme: str | None) -> str:
+    """The colour of values written beside their marks on a page of this theme ("light",
+    "dark", or None when the browser has not said)."""
+    return LABEL_TEXT.get(theme, LABEL_TEXT[None])
+
+
+def per_digit_accuracy_chart(per_digit_accuracy: Sequence[float], theme: str | None) -> dict:
+    """Bar chart of the share of each digit's test images misread, each bar labelled with it
+    in the colour that reads on the page's `theme`.
 
     With every digit near 100 %, accuracy bars from zero would all look alike, and bars on an
     axis that starts near the top are cut; misread shares are small whole bars that differ.
@@ -98,19 +107,20 @@ def per_digit_accuracy_chart(per_digit_accuracy: Sequence[float]) -> dict:
         "layer": [
             {"mark": {"type": "bar", "color": HIGHLIGHT, "cornerRadiusEnd": 2}},
             {
-                "mark": {"type": "text", "dy": -6, "fontSize": 10, "color": LABEL_TEXT},
+                "mark": {"type": "text", "dy": -6, "fontSize": 10, "color": label_text(theme)},
                 "encoding": {"text": {"field": "misread", "type": "quantitative", "format": ".2%"}},
             },
         ],
     }
 
 
-def calibration_chart(bins: Sequence[Mapping[str, float]]) -> dict:
+def calibration_chart(bins: Sequence[Mapping[str, float]], theme: str | None) -> dict:
     """Reliability diagram: how often answers given with each confidence were right.
 
     `bins` are {"confidence", "accuracy", "samples"} per confidence band; a calibrated model's
     points lie on the diagonal. Each point's area and label say how many answers it stands
-    on, so a band of two drawings far from the diagonal is seen for what it is.
+    on, so a band of two drawings far from the diagonal is seen for what it is; the labels
+    in the colour that reads on the page's `theme`.
     """
     values = [
         {
@@ -149,7 +159,7 @@ def calibration_chart(bins: Sequence[Mapping[str, float]]) -> dict:
                     "baseline": "bottom",
                     "dy": COUNT_LABEL_DY,
                     "fontSize": 10,
-                    "color": LABEL_TEXT,
+                    "color": label_text(theme),
                 },
                 "encoding": {
                     "x": {"field": "confidence", "type": "quantitative"},

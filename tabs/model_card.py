@@ -171,7 +171,7 @@ def per_digit_accuracy(metrics: ModelMetrics) -> None:
         "The share of each digit's test images misread: the tallest bar is the weakest digit."
     )
     st.vega_lite_chart(
-        spec=charts.per_digit_accuracy_chart(metrics.per_digit_accuracy),
+        spec=charts.per_digit_accuracy_chart(metrics.per_digit_accuracy, st.context.theme.type),
         width="stretch",
         height=230,
     )
@@ -332,7 +332,9 @@ def pen_and_calibration(metrics: ModelMetrics) -> None:
         "say how many answers it stands on, so a point of a few answers may stray."
     )
     st.vega_lite_chart(
-        spec=charts.calibration_chart([vars(row) for row in calibration.bins]),
+        spec=charts.calibration_chart(
+            [vars(row) for row in calibration.bins], st.context.theme.type
+        ),
         width="stretch",
         height=260,
     )

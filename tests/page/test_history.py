@@ -8,7 +8,6 @@ import dataclasses
 import io
 import json
 import re
-import tomllib
 
 import numpy as np
 import pandas as pd
@@ -29,6 +28,7 @@ from feedback.database import create_engine
 from feedback.labels import LabelledDrawing
 from feedback.rate_limit import SAVES
 from tabs import charts
+from tests.support.colours import contrast, theme_background
 from tests.support.page_app import (
     RUN_TIMEOUT,
     answer,
@@ -121,13 +121,6 @@ def test_a_history_thumbnail_is_the_drawing_dark_on_light():
     assert picture[0, 0] == 255 and picture[28, 28] < 64
 
 
-def relative_luminance(rgb: np.ndarray) -> float:
-    """A colour's relative luminance (WCAG 2), from its 0-255 channels."""
-    channel = rgb / 255
-    linear = np.where(channel <= 0.04045, channel / 12.92, ((channel + 0.055) / 1.055) ** 2.4)
-    return float(linear @ [0.2126, 0.7152, 0.0722])
-
-
 def test_a_confusion_matrix_cell_nothing_fell_into_is_faint_on_either_theme():
     """Vega-Lite draws the same colours whatever the theme: an empty cell is a faint shade
     of the page's own background, light or dark, not a white block on a dark page."""
@@ -135,12 +128,10 @@ def test_a_confusion_matrix_cell_nothing_fell_into_is_faint_on_either_theme():
     opaque = (*ImageColor.getrgb(charts.EMPTY_CELL), 1) if translucent is None else None
     red, green, blue, alpha = opaque or translucent.groups()
     cell = np.array([red, green, blue], float)
-    themes = tomllib.loads((REPO_ROOT / ".streamlit" / "config.toml").read_text())["theme"]
     for theme in ("light", "dark"):
-        background = np.array(ImageColor.getrgb(themes[theme]["backgroundColor"]), float)
+        background = theme_background(theme)
         shown = float(alpha) * cell + (1 - float(alpha)) * background
-        lighter, darker = sorted(map(relative_luminance, (shown, background)), reverse=True)
-        assert 1.02 < (lighter + 0.05) / (darker + 0.05) < 1.3, theme
+        assert 1.02 < contrast(shown, background) < 1.3, theme
 
 
 def test_history_without_labels_says_how_to_add_some(app, canvas):

@@ -12,12 +12,14 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
+from PIL import ImageColor
 from streamlit.testing.v1 import AppTest
 
 import digit_model
 import tabs.draw
 import tabs.model_card
 from devtools import REPO_ROOT
+from tests.support.colours import contrast, theme_background
 from tests.support.page_app import RUN_TIMEOUT, answer, chart_rows, drawing, open_tab
 
 
@@ -82,6 +84,31 @@ def test_model_card_shows_the_figures_from_the_metrics_file(app, canvas):
     assert training == metrics.history["accuracy"]
     validation = [point["loss"] for point in loss_curve if point["split"] == "validation"]
     assert validation == metrics.history["val_loss"]
+
+
+def chart_label_colours(card) -> set[str]:
+    """The colours of the values the Model card's charts write beside their bars and points."""
+    return {
+        layer["mark"]["color"]
+        for chart in card.get("vega_lite_chart")
+        for layer in json.loads(chart.proto.spec).get("layer", [])
+        if isinstance(layer["mark"], dict)
+        and layer["mark"]["type"] == "text"
+        and isinstance(layer["mark"].get("color"), str)
+    }
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_the_chart_labels_read_on_the_theme_the_browser_shows(app, canvas, theme):
+    """Vega draws what it is given on either theme's background: the values beside the bars
+    and points are given the colour that reads there (WCAG's 4.5:1 for small text)."""
+    app.context = {"theme": theme}
+    card = open_tab(app.run(), "Model card").tabs[2]
+
+    colours = chart_label_colours(card)
+    assert len(card.get("vega_lite_chart")) >= 2 and colours
+    for colour in colours:
+        assert contrast(np.array(ImageColor.getrgb(colour), float), theme_background(theme)) >= 4.5
 
 
 def test_the_model_cards_summary_says_what_an_older_metrics_file_holds():
