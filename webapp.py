@@ -35,9 +35,9 @@ from tabs.draw import draw_section
 from tabs.draw.page_head import PAGE_HEAD, SUBTITLE_KEY, TITLE_KEY
 
 TAB_KEY = "page_tab"
+TITLE = "✏️ Digit reader"
 # Above the tabs, the same whatever the tab and mode (nothing under it moves), and two lines
 # on a phone at most.
-TITLE = "✏️ Digit reader"
 SUBTITLE = "Draw a digit or a number, or upload a photo of one: a small network reads each digit."
 
 
