@@ -1,12 +1,14 @@
 """How often a whole number is read as written: on the canvas and photographed, without a
-mark, with a decimal point or comma, and with a minus sign.
+mark, with a decimal point or comma, with a minus sign, and in digits of mixed sizes.
 
     python benchmarks/bench_numbers.py [--numbers 300] [--photos 60]
 
 Numbers are 2 to 6 MNIST test digits written as canvas strokes on the 700x280 canvas
 (`devtools.numbers.random_numbers`: thin to thick pens, every colour set-up, a quarter of
 digits in two strokes); with a point or comma, one gap is wider and holds it, drawn with
-the same pen; a minus sign is a short level stroke before the first digit. Photos are such
+the same pen; a minus sign is a short level stroke before the first digit. Digits of mixed
+sizes are the numbers without a mark, each digit 0.6 to 1.4 times as tall as there and its
+foot up to 0.4 of that height off the line, as a hurried hand writes. Photos are such
 numbers on unevenly lit paper, saved as phone JPEGs. To judge the splitting and not the
 model, a number counts as read as written when its digits are what the model reads from
 each digit drawn alone, with its mark in its place. Also printed: the numbers that got a
@@ -35,6 +37,8 @@ from devtools.pictures import random_phone_jpeg
 from preprocess import canvas_to_ink
 from reading import read_digits, read_image_bytes, read_number
 
+MIXED_SIZES = 0.4  # each digit's height and foot vary by up to this fraction of the height
+
 
 def expected(classifier: digit_model.Classifier, number: WrittenNumber, text: str) -> str:
     """What the model reads from each digit drawn alone, with the text's marks."""
@@ -57,6 +61,7 @@ def main() -> None:
         ({}, "without a mark"),
         ({"mark_share": 1.0}, "with a point or comma"),
         ({"sign_share": 1.0}, "with a minus sign"),
+        ({"wobble": MIXED_SIZES}, "of mixed sizes"),
     ):
         for kind, count in (("canvas", args.numbers), ("photo", args.photos)):
             rng = np.random.default_rng(8)

@@ -21,6 +21,7 @@ MARGIN = 12
 TOUCH_OVERLAP = 0.04  # touching digits' boxes overlap by at most this fraction of the height
 DASH = 0.25  # a dash or minus sign is this fraction of the height long (its centre line)...
 SIGN_GAP = 0.2  # ...and a minus sign stands this far before the first digit's ink
+WOBBLE = 0.06  # each digit's height and baseline vary by up to this fraction of the height
 
 
 @dataclass(frozen=True)
@@ -117,7 +118,7 @@ def write_number(
     brush: float,
     setup: str,
     rng: np.random.Generator,
-    wobble: float = 0.06,
+    wobble: float = WOBBLE,
     marks: Mapping[int, str] | None = None,
 ) -> WrittenNumber:
     """Digits (centre lines in 28 px units) written left to right on the wide canvas.
@@ -226,10 +227,12 @@ def random_numbers(
     lift: float,
     mark_share: float = 0.0,
     sign_share: float = 0.0,
+    wobble: float = WOBBLE,
 ) -> Iterator[tuple[WrittenNumber, str]]:
     """(written number, what is written) for random 2-6 digit numbers from the first 2000 of
     these MNIST digits (uint8 images, labels); a share of them with a point or comma between
-    two digits, in a wider gap, and a share with a minus sign before them."""
+    two digits, in a wider gap, and a share with a minus sign before them. Each digit's
+    height and baseline wobble by up to `wobble` of the height (`write_number`)."""
     rng = np.random.default_rng(seed)
     for _ in range(count):
         chosen = rng.choice(2000, size=int(rng.integers(2, 7)), replace=False)
@@ -250,7 +253,7 @@ def random_numbers(
             marks[after] = ".,"[rng.integers(2)]
         if sign_share and rng.random() < sign_share:
             marks[0] = "-"
-        number = write_number(digits, gaps, height, brush, setup, rng, marks=marks)
+        number = write_number(digits, gaps, height, brush, setup, rng, wobble, marks)
         written = [
             marks.get(position, "") + str(int(labels[i])) for position, i in enumerate(chosen)
         ]
