@@ -34,7 +34,7 @@ FREE_ASPECT = 0.8  # digits up to this width/height cost nothing for their shape
 ASPECT_COST = 3.0  # ...wider ones this much per unit of width/height beyond it
 GAP_COST = 8.0  # joining separate pieces costs this much per line height of space between
 FULL_HEIGHT = 0.75  # digits are at least this fraction of the line height...
-SHORT_COST = 20.0  # ...and cost this much per line height they fall short of it
+SHORT_COST = 12.0  # ...and cost this much per line height they fall short of it
 
 RECENT_INPUTS = 4096  # candidates' 28x28 inputs kept (3 kB each): a few long numbers' worth
 

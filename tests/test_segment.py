@@ -113,6 +113,25 @@ def test_random_numbers_are_read_as_their_digits_alone(classifier):
     assert np.mean(right) >= 0.95
 
 
+@pytest.mark.parametrize(("number", "smaller"), [("173", 2), ("315", 1)])
+def test_a_digit_written_smaller_than_its_neighbours_is_a_digit_of_its_own(
+    classifier, clear_digits, number, smaller
+):
+    """One digit written at 0.6 of its neighbours' height, its foot on their line, as a hand
+    running out of room writes it: read as a digit, not taken into the one beside it."""
+    height, step = 110, 260 / len(number)
+    sizes = [0.6 * height if index == smaller else height for index in range(len(number))]
+    drawn = [
+        clear_digits[int(digit)].image(size, 60 + height - size, 10 + index * step)
+        for index, (digit, size) in enumerate(zip(number, sizes, strict=True))
+    ]
+    assert pieces_of_ink(np.minimum.reduce(drawn)) == sum(map(pieces_of_ink, drawn))  # apart
+    alone = read_digits(classifier, [canvas_to_ink(rgba) for rgba in drawn])
+    assert [reading.digit for reading in alone] == [int(digit) for digit in number]
+    reading = read_number(classifier, canvas_to_ink(np.minimum.reduce(drawn)))
+    assert "".join(str(digit.digit) for digit in reading.digits) == number
+
+
 @pytest.mark.parametrize("number", ["3.5", "12,50", "0.25", "1.000", "9,99", "3.14,15"])
 def test_a_point_or_comma_between_digits_is_read_where_it_is_written(
     classifier, clear_digits, number
