@@ -132,7 +132,9 @@ class FeedbackStore(Database):
     def save(self, label: LabelledDrawing) -> bool:
         """Store a label; True when the drawing is new. A drawing stored before keeps its one
         row, and its true digit becomes this label's (a double click, a retry, a mis-tap
-        mended); what the page answered, and when, stay as first stored."""
+        mended); what the page answered stays as first stored, and so does when, but for a
+        label forgotten: labelled again, it is as new as a new label, in History and among
+        the examples."""
         row = validate_label(label)
         dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
         insert = (
@@ -144,7 +146,14 @@ class FeedbackStore(Database):
         relabel = (
             sa.update(feedback_table)
             .where(feedback_table.c.drawing_id == row["drawing_id"])
-            .values(true_digit=row["true_digit"], forgotten=False)  # labelled anew: remembered
+            .values(
+                true_digit=row["true_digit"],
+                forgotten=False,  # labelled anew: remembered
+                created_at=sa.case(
+                    (feedback_table.c.forgotten, row["created_at"]),
+                    else_=feedback_table.c.created_at,
+                ),
+            )
         )
         with self._connection("Saving feedback", write=True) as connection:
             if connection.execute(insert).first() is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
@@ -60,6 +61,28 @@ def test_forgotten_labels_stay_saved_but_are_no_examples_until_labelled_again(st
     store.save(label_for(drawings[1], session_id="mine", true_digit=7))  # labelled anew
     store.save(label_for(drawings[4], session_id="mine"))  # a new label
     assert digits_of(store.examples("mine", limit=10)[1]) == [7, drawings[4][2]]
+
+
+def test_a_forgotten_label_given_again_is_listed_as_new_a_mended_one_is_not(store, drawings):
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    for minute, drawing in enumerate(drawings[:2]):
+        store.save(
+            label_for(drawing, session_id="mine", created_at=start + timedelta(minutes=minute))
+        )
+    store.forget_examples("mine")
+    store.save(label_for(drawings[2], session_id="mine", created_at=start + timedelta(minutes=2)))
+    later = start + timedelta(minutes=3)
+
+    store.save(label_for(drawings[0], session_id="mine", true_digit=7, created_at=later))
+    store.save(label_for(drawings[2], session_id="mine", true_digit=8, created_at=later))
+
+    listed = [(entry.true_digit, entry.created_at) for entry in store.history(session_id="mine")]
+    assert listed == [  # newest first: the forgotten label given again, then the mended one
+        (7, later),
+        (8, start + timedelta(minutes=2)),
+        (drawings[1][2], start + timedelta(minutes=1)),
+    ]
+    assert digits_of(store.examples("mine", limit=10)[1]) == [8, 7]
 
 
 def test_deleting_a_visitors_labels_deletes_theirs_only(store, drawings):
