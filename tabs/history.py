@@ -19,8 +19,7 @@ from feedback.store import FeedbackStore, Summary
 from preprocess import FIELD, enlarge, png_data_url
 from tabs import charts
 from tabs.common import NO_VALUE, open_feedback_store, owner_guesses, session_id
-from tabs.draw.feedback_row import forget_saved_here
-from tabs.draw.shared import counted
+from tabs.draw.shared import counted, forget_saved_here
 
 HISTORY_ROWS = 50  # latest labels listed in the History tab
 TABLE_ROW_PX = 48  # a row of the table, tall enough to make out each drawing

@@ -25,10 +25,14 @@ from reading import WITHHELD, DigitReading, DrawingReading, NumberReading
 from reading.marks import MARK_SYMBOLS
 from tabs.common import open_feedback_store, save_limiter, session_id
 from tabs.draw.shared import (
+    NOTICE_KEY,
+    NUMBER_NOTICE_KEY,
+    NUMBER_SHOWN_KEY,
+    SAVED_KEY,
+    SAVED_NUMBERS_KEY,
     NumberArea,
     a_digit,
     counted,
-    forget_examples_here,
     learn,
     ordinal,
     unreadable,
@@ -58,13 +62,7 @@ MEANT_KEYS: dict[NumberArea, str] = {area: f"meant_{area}" for area in get_args(
 # never moves what lies below: what a click on the feedback row came to.
 NOTICE_SLOT = "feedback_notice_slot"
 
-# Session state: what this visit's clicks on the feedback rows came to.
-SAVED_KEY = "saved_labels"  # drawing key -> the digit saved for it
-NOTICE_KEY = "feedback_notice"  # the outcome of the last click, shown under its drawing
 CONFIRM_KEY, PICK_KEY = "confirm", "true_digit"  # the feedback row's widgets
-SAVED_NUMBERS_KEY = "saved_numbers"  # number key -> the digit saved for each piece, or None
-NUMBER_NOTICE_KEY = "number_notice"  # area -> what the last save of its number came to
-NUMBER_SHOWN_KEY = "number_shown"  # area -> the key of the number its feedback row is for
 
 
 class Outcome(enum.Enum):
@@ -170,15 +168,6 @@ def save_label(
     if not changing or notice.outcome is Outcome.SAVED:
         learn(reading, true_digit, strokes)
     st.session_state[NOTICE_KEY] = notice
-
-
-def forget_saved_here() -> None:
-    """Forget which drawings and numbers this tab saved labels for, what their saves came to,
-    what was typed for them and the examples they made: the labels were deleted, so none shows
-    as saved or weighs in on a reading any more."""
-    for key in (SAVED_KEY, NOTICE_KEY, SAVED_NUMBERS_KEY, NUMBER_NOTICE_KEY, NUMBER_SHOWN_KEY):
-        st.session_state.pop(key, None)
-    forget_examples_here()
 
 
 def save_picked_digit(reading: DrawingReading, strokes: dict | None, canvas_key: str) -> None:

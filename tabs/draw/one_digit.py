@@ -21,12 +21,13 @@ from reading import (
 from reading.limits import TooMuchWriting
 from tabs import charts
 from tabs.common import open_feedback_store, session_id
-from tabs.draw.feedback_row import SAVED_KEY, feedback_row
+from tabs.draw.feedback_row import feedback_row
 from tabs.draw.shared import (
     A_NUMBER,
     BLANK,
     CONFIDENCE,
     PREDICTION,
+    SAVED_KEY,
     LastRead,
     a_digit,
     backed_by_own_label,

@@ -8,7 +8,8 @@ database for their stamp (`FeedbackStore.examples_stamp`), one cheap query, rebu
 memory only when labels were saved, changed, forgotten or deleted since; each label's
 features are read once per tab. A visitor with no labels is asked about at most every
 NO_EXAMPLES_RECHECK_S, and a SQLite file not made yet is never made by asking. A label just
-given is learnt at once, saved or not.
+given is learnt at once, saved or not. Labels deleted in another tab unmark this tab's
+drawings saved too, on its next reading.
 """
 
 from __future__ import annotations
@@ -63,6 +64,13 @@ FORGOTTEN_HERE_ONLY = (
     "Try again in a moment."
 )
 MEMORY_KEY = "handwriting_memory"  # the tab's examples of the person's handwriting (Examples)
+# Session state: what this visit's clicks on the feedback rows came to (`feedback_row`).
+SAVED_KEY = "saved_labels"  # drawing key -> the digit saved for it
+NOTICE_KEY = "feedback_notice"  # the outcome of the last click, shown under its drawing
+SAVED_NUMBERS_KEY = "saved_numbers"  # number key -> the digit saved for each piece, or None
+NUMBER_NOTICE_KEY = "number_notice"  # area -> what the last save of its number came to
+NUMBER_SHOWN_KEY = "number_shown"  # area -> the key of the number its feedback row is for
+SAVED_MARKS = (SAVED_KEY, NOTICE_KEY, SAVED_NUMBERS_KEY, NUMBER_NOTICE_KEY, NUMBER_SHOWN_KEY)
 LOAD_WAIT_S = QUERY_TIMEOUT_S  # the most a reading waits for the examples still loading
 # A visitor with no labels saved is asked about again at most this often: labels given in
 # another tab meanwhile count from then on (those given in this tab, at once).
@@ -118,6 +126,9 @@ class Examples:
     loading: threading.Thread | None = None  # the first load, in the background
     checked_at: float = -math.inf  # monotonic time the stamp was last asked for
     waited: bool = False  # a reading has waited for the first load already
+    # Fewer labels were remembered at the last rebuild than at the one before: forgotten, or
+    # deleted (`drop_marks_if_deleted`).
+    fell: bool = False
     # Labels given while the first load ran, by drawing id: kept through it, since the saved
     # labels it read may be older than they are.
     learnt_while_loading: dict[str, tuple[DigitReading, int]] = field(default_factory=dict)
@@ -163,6 +174,7 @@ class Examples:
                 if drawing not in read:
                     memory.add(reading, digit)
             self.learnt_while_loading = {}
+            self.fell |= self.stamp is not None and stamp[0] < self.stamp[0]
             self.memory, self.stamp = memory, stamp
 
     def forget(self) -> None:
@@ -175,6 +187,7 @@ class Examples:
         """Keep a label at once, and its reading under the drawing's id (None: not saved)."""
         with self.lock:
             self.memory.add(reading, digit)
+            self.checked_at = -math.inf  # the labels changed: the next reading asks at once
             if drawing is None:
                 return
             self.readings[drawing] = reading
@@ -206,7 +219,22 @@ def handwriting_memory(classifier: Classifier) -> HandwritingMemory:
             examples.loading.join(LOAD_WAIT_S)
         return examples.memory  # still loading, or loaded just now
     examples.sync(store, whose, classifier)
+    if examples.fell:
+        drop_marks_if_deleted(examples, store, whose)
     return examples.memory
+
+
+def drop_marks_if_deleted(examples: Examples, store: FeedbackStore, whose: str) -> None:
+    """Once the visitor's examples fell in number, and no label of theirs is saved any more
+    (deleted in another tab, say), this tab shows no drawing saved either. Labels forgotten
+    stay saved, and shown so; asked again on the next reading while the database cannot say."""
+    try:
+        deleted = store.count(whose) == 0
+    except (StorageUnavailable, FeedbackError):
+        return
+    examples.fell = False
+    if deleted:
+        forget_marks_here()
 
 
 def learn(reading: DigitReading, digit: int, strokes: dict | None) -> None:
@@ -224,6 +252,20 @@ def forget_examples_here() -> None:
     rebuild from the database would keep while the database's stamp looks unchanged (a
     visitor's first labels, all deleted, leave it as it was before them)."""
     _examples().forget()
+
+
+def forget_marks_here() -> None:
+    """Forget which drawings and numbers this tab saved labels for, what their saves came to
+    and what was typed for them: none shows as saved any more."""
+    for key in SAVED_MARKS:
+        st.session_state.pop(key, None)
+
+
+def forget_saved_here() -> None:
+    """Forget the tab's marks of drawings saved and the examples they made: the labels were
+    deleted, so none shows as saved or weighs in on a reading any more."""
+    forget_marks_here()
+    forget_examples_here()
 
 
 def forget_examples() -> None:

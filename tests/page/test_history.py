@@ -296,3 +296,67 @@ def test_saving_faster_than_a_person_labels_is_refused_with_when_to_try_again(
 )
 def test_a_browser_time_zone_that_is_not_a_zone_falls_back_to_utc(name, expected):
     assert str(tabs.history.time_zone(name)) == expected
+
+
+def one_visitors_other_tab(app: AppTest) -> AppTest:
+    """Another tab of the same browser as `app`: the same visitor, a session of its own."""
+    other = AppTest.from_file(str(REPO_ROOT / "webapp.py"), default_timeout=RUN_TIMEOUT)
+    for tab in (app, other):
+        tab.session_state[tabs.common.SESSION_ID_KEY] = "d" * 32
+    return other
+
+
+def saved_lines(at: AppTest) -> list[str]:
+    """The captions under the Draw tab's answer that say its drawing is saved."""
+    return [caption.value for caption in at.caption if "Saved as" in caption.value]
+
+
+def test_labels_deleted_in_another_tab_show_saved_there_no_more(app, canvas, clear_digits):
+    """A visitor's first label, just saved in one tab, then deleted in another: the first tab
+    shows its drawing unsaved again, to be confirmed anew, as the tab that deleted it would."""
+    other = one_visitors_other_tab(app)
+    canvas.drawing = drawing(clear_digits[3])
+    app.run()
+    confirm_button(app).click().run()
+    assert saved_lines(app) == ["✓ Saved as a 3. Pick another digit to change it."]
+
+    canvas.drawing = None
+    other.run()
+    open_tab(other, "History")
+    (delete,) = [button for button in other.button if button.label == tabs.history.DELETE_TEXT]
+    delete.click().run()
+    (confirm,) = [
+        button for button in other.button if button.label == tabs.history.DELETE_CONFIRM_TEXT
+    ]
+    confirm.click().run()
+    assert [toast.value for toast in other.toast] == ["Deleted your 1 label."]
+
+    canvas.drawing = drawing(clear_digits[3])
+    app.run()
+
+    assert not app.exception
+    assert saved_lines(app) == []
+    assert not confirm_button(app).disabled
+    assert digit_picker(app).value is None
+
+
+def test_labels_forgotten_in_another_tab_still_show_saved(app, canvas, clear_digits):
+    """Forget all, in another tab, stops the labels from shaping readings but keeps them saved:
+    the first tab still shows its drawing saved."""
+    other = one_visitors_other_tab(app)
+    canvas.drawing = drawing(clear_digits[3])
+    app.run()
+    confirm_button(app).click().run()
+
+    canvas.drawing = drawing(clear_digits[3], PLACEMENTS[1])
+    other.run()  # the other tab starts loading the visitor's labels...
+    other.run()  # ...and its next reading waits for them, and reads with the label
+    other.button(key="forget_examples").click().run()
+    assert [toast.value for toast in other.toast] == [tabs.draw.shared.FORGOTTEN]
+
+    canvas.drawing = drawing(clear_digits[3])
+    app.run()
+
+    assert not app.exception
+    assert saved_lines(app) == ["✓ Saved as a 3. Pick another digit to change it."]
+    assert confirm_button(app).disabled
