@@ -479,6 +479,38 @@ def test_a_photo_on_a_phone_shows_the_number_read_above_it(
         assert ui.answer(page).bounding_box()["y"] < shown.bounding_box()["y"]
 
 
+# Where a finger put down on the middle of the menu's button, above `under` (as far to the
+# side), lands, with the page scrolled to `scroll` px and drawn so: on the menu's button, on
+# what lies under, or on something else (said).
+WHERE_A_TOUCH_ON_THE_MENUS_CORNER_LANDS = """async ([scroll, under]) => {
+  document.querySelector('[data-testid="stMain"]').scrollTo(0, scroll);
+  for (const _ of [1, 2]) await new Promise((drawn) => requestAnimationFrame(drawn));
+  const menu = document.querySelector('[data-testid="stMainMenu"]').getBoundingClientRect();
+  const below = under.getBoundingClientRect();
+  const x = (Math.max(menu.left, below.left) + Math.min(menu.right, below.right)) / 2;
+  const y = (menu.top + menu.bottom) / 2;
+  const hit = document.elementFromPoint(x, y);
+  if (hit.closest('[data-testid="stMainMenu"]')) return "the menu";
+  return under.contains(hit) ? "what lies under" : `something else: ${hit.outerHTML.slice(0, 80)}`;
+}"""
+
+
+def test_scrolled_down_a_phone_lets_a_finger_reach_what_passes_under_the_menu(phone):
+    """The top bar's corner with the menu hides what scrolls under it, until the page is
+    scrolled down by its height: then the last digit of the row is tapped, not the menu."""
+    phone.evaluate(f"{PAGE_SCROLLER}.scrollTo(0, 0)")
+    nine = ui.digit_choice(phone, 9)
+    # The digits' row at the screen's top, its last digit under the menu's button.
+    menu = phone.get_by_test_id("stMainMenu").bounding_box()
+    scroll = phone.evaluate(PAGE_SCROLL) + nine.bounding_box()["y"] - menu["y"]
+    under = nine.element_handle()
+
+    scrolled = phone.evaluate(WHERE_A_TOUCH_ON_THE_MENUS_CORNER_LANDS, [scroll, under])
+    at_the_top = phone.evaluate(WHERE_A_TOUCH_ON_THE_MENUS_CORNER_LANDS, [0, under])
+
+    assert (scrolled, at_the_top) == ("what lies under", "the menu")
+
+
 def test_a_digit_confirmed_with_a_tap_says_it_is_saved_on_the_same_screen(phone, clear_digits):
     phone.evaluate(f"{PAGE_SCROLLER}.scrollTo(0, 0)")
     finger = Finger(phone)
