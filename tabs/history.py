@@ -121,12 +121,13 @@ def history_table(entries: list[feedback_store.Entry], listed: int, whose: str) 
         }
     )
     st.markdown(f"**{whose} latest labels**")
-    shown = (
-        f"All {listed:,}"
-        if len(entries) == listed
-        else f"The latest {len(entries):,} of {listed:,}"
-    )
-    st.caption(f"{shown}, newest first; times in {zone}.")
+    if listed == 1:
+        shown = "The only one so far"
+    elif len(entries) == listed:
+        shown = f"All {listed:,}, newest first"
+    else:
+        shown = f"The latest {len(entries):,} of {listed:,}, newest first"
+    st.caption(f"{shown}; times in {zone}.")
     st.dataframe(
         table,
         hide_index=True,

@@ -180,6 +180,7 @@ def test_a_visitor_deletes_their_own_labels_once_they_confirm(
     app.run()
     confirm_button(app).click().run()
     open_tab(app, "History")
+    assert "The only one so far; times in UTC." in [caption.value for caption in app.caption]
 
     (delete,) = [button for button in app.button if button.label == tabs.history.DELETE_TEXT]
     delete.click().run()
