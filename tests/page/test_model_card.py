@@ -112,6 +112,25 @@ def test_the_chart_labels_read_on_the_theme_the_browser_shows(app, canvas, theme
         assert contrast(np.array(ImageColor.getrgb(colour), float), theme_background(theme)) >= 4.5
 
 
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_the_reliability_points_stand_out_on_the_theme_the_browser_shows(app, canvas, theme):
+    """Each point of the reliability chart, drawn a little see-through, stands out from either
+    theme's background as WCAG asks of a chart's marks (3:1)."""
+    app.context = {"theme": theme}
+    card = open_tab(app.run(), "Model card").tabs[2]
+
+    (points,) = [
+        layer["mark"]
+        for chart in card.get("vega_lite_chart")
+        for layer in json.loads(chart.proto.spec).get("layer", [])
+        if isinstance(layer["mark"], dict) and layer["mark"]["type"] == "circle"
+    ]
+    background = theme_background(theme)
+    colour = np.array(ImageColor.getrgb(points["color"]), float)
+    shown = points["opacity"] * colour + (1 - points["opacity"]) * background
+    assert contrast(shown, background) >= 3
+
+
 def test_the_model_cards_summary_says_what_an_older_metrics_file_holds():
     metrics = digit_model.load_metrics()
     pen_only = dataclasses.replace(
