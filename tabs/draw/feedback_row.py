@@ -175,6 +175,18 @@ def save_picked_digit(reading: DrawingReading, strokes: dict | None, canvas_key:
     save_label(reading, strokes, st.session_state.get(PICK_KEY), canvas_key)
 
 
+def confirm_help(reading: DrawingReading, is_saved: bool) -> str:
+    """What ✓ Correct would do for this reading, or why it cannot: said on hover, and by a
+    screen reader."""
+    if reading.several_digits is not None:
+        return "This looks like more than one digit: pick the digit you meant, if it is one."
+    if unreadable(reading) is not None:
+        return "Only digits are saved as labels: if this is one, pick the digit you meant."
+    if is_saved:
+        return f"Saved already. {CHANGE_HINT}"
+    return f"The answer {reading.digit} is right: save this drawing with it."
+
+
 def feedback_row(reading: DrawingReading | None, strokes: dict | None, canvas_key: str) -> None:
     """One click to confirm the answer or give the right digit, and another to change a
     mis-tapped digit (on the canvas `canvas_key`); no database work until then.
@@ -206,11 +218,7 @@ def feedback_row(reading: DrawingReading | None, strokes: dict | None, canvas_ke
         on_click=save_label,
         args=(reading, strokes, reading.digit, canvas_key),
         disabled=is_saved or unreadable(reading) is not None or reading.several_digits is not None,
-        help=(
-            f"The answer {reading.digit} is right: save this drawing with it."
-            if reading.several_digits is None
-            else "This looks like more than one digit: pick the digit you meant, if it is one."
-        ),
+        help=confirm_help(reading, is_saved),
     )
     st.pills(
         PICK_PROMPT,

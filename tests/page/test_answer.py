@@ -251,6 +251,10 @@ def test_a_drawing_that_is_no_digit_says_so_and_still_offers_the_digit_row(
     assert answer(app) == tabs.draw.shared.NOT_A_DIGIT
     assert any(tabs.draw.shared.NOT_A_DIGIT_HINT in warning.value for warning in app.warning)
     assert confirm_button(app).disabled and not digit_picker(app).disabled
+    # Why it cannot be confirmed, not the digit the model leaned to as the answer to save.
+    assert confirm_button(app).help == (
+        "Only digits are saved as labels: if this is one, pick the digit you meant."
+    )
     bars = probability_bars(app)
     assert sum(bar["probability"] for bar in bars) == pytest.approx(1, abs=1e-3)
 

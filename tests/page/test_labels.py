@@ -106,6 +106,7 @@ def test_confirming_the_answer_saves_the_drawing_with_that_digit(
     app.run()
     canvas.drawing = drawing(clear_digits[3])
     app.run()
+    assert confirm_button(app).help == "The answer 3 is right: save this drawing with it."
     # Strokes never touch the database: SQLite has not even created its file yet.
     assert not Path(sa.make_url(feedback_database).database).exists()
 
@@ -123,6 +124,7 @@ def test_confirming_the_answer_saves_the_drawing_with_that_digit(
     assert [toast.value for toast in app.toast] == ["Saved: a 3."]
     assert any("Saved" in caption.value for caption in app.caption)
     assert confirm_button(app).disabled and not digit_picker(app).disabled
+    assert confirm_button(app).help == "Saved already. Pick another digit to change it."
     assert digit_picker(app).value == 3
     assert answer(app) == "3"
 
