@@ -49,6 +49,8 @@ DRAWING_CHANGED = (
 )
 NUMBER_MEANT_PROMPT = "Wrong? Type the number you meant"
 SAVE_NUMBER_TEXT = "Save"
+# A number's save refused, toasted where the field may be out of sight: the reason is under it.
+NUMBER_REFUSED_TOAST = "Not saved: see why under the field."
 MARKS_NOT_SAVED = "Only the digits are saved: points, commas and minus signs are read, not learnt."
 NUMBER_MEANT_HELP = (
     "Its digits in order, one for each piece read (points, commas and a minus may be left "
@@ -444,7 +446,12 @@ def number_feedback(reading: NumberReading, area: NumberArea) -> None:
         if notice.fresh:
             notices[area] = replace(notice, fresh=False)
             not_kept = NOT_KEPT.get(notice.outcome)
-            message = f"{not_kept[0]}: {notice.message}" if not_kept else notice.message
+            if not_kept:
+                message = f"{not_kept[0]}: {notice.message}"
+            elif notice.outcome is Outcome.REFUSED:
+                message = NUMBER_REFUSED_TOAST  # the reason, often long, is said in full there
+            else:
+                message = notice.message
             st.toast(
                 f"{message} {notice.aside}" if notice.aside else message,
                 icon=NUMBER_TOAST_ICONS[notice.outcome],
