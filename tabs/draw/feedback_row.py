@@ -355,7 +355,8 @@ def save_number(reading: NumberReading, area: NumberArea, typed: str) -> None:
             typed_marks = [mark for mark in typed if mark in MARK_SYMBOLS]
             marks_read = [mark for mark in reading.number if mark in MARK_SYMBOLS]
             aside = MARKS_NOT_SAVED if typed_marks and typed_marks != marks_read else None
-            message = f"{done} {saved_as(reading, stored)}."
+            # In bold, so that the full stop after it is not taken for a decimal point.
+            message = f"{done} **{saved_as(reading, stored)}**."
             notices[area] = Notice(key, outcome, message, aside=aside)
 
 

@@ -128,7 +128,7 @@ def test_a_number_is_confirmed_or_corrected_digit_by_digit(app, canvas, clear_di
     assert number_labels() == [(2, 2), (0, 0), (2, 2), (6, 6)]
     assert f"Saved as **{NUMBER}**" in saved_line(app)
     # Said where it shows whatever is scrolled into view: the field may be at the screen's edge.
-    assert [toast.value for toast in app.toast] == [f"Saved: {NUMBER}."]
+    assert [toast.value for toast in app.toast] == [f"Saved: **{NUMBER}**."]
     assert shown(app).button(key="confirm_number").disabled
 
     type_number(app, "number", "2,028")  # a mark typed between digits is left out
@@ -144,10 +144,10 @@ def test_a_number_is_confirmed_or_corrected_digit_by_digit(app, canvas, clear_di
     assert "The 1st, 2nd and 3rd digits read with your examples." in captions
     # The comma is not what was read, and is not learnt: the page says so.
     assert [toast.value for toast in app.toast] == [
-        f"Changed to 2028. {tabs.draw.feedback_row.MARKS_NOT_SAVED}"
+        f"Changed to **2028**. {tabs.draw.feedback_row.MARKS_NOT_SAVED}"
     ]
     type_number(app, "number", "2028")  # Enter again
-    assert [toast.value for toast in app.toast] == ["Already saved as 2028."]
+    assert [toast.value for toast in app.toast] == ["Already saved as **2028**."]
     assert number_labels() == [(2, 2), (0, 0), (2, 2), (6, 8)]
     assert tabs.draw.feedback_row.MARKS_NOT_SAVED not in (
         caption.value for caption in shown(app).caption
@@ -155,7 +155,7 @@ def test_a_number_is_confirmed_or_corrected_digit_by_digit(app, canvas, clear_di
 
     type_number(app, "number", "20.29")  # a point the reading has not: only digits are saved
     assert [toast.value for toast in app.toast] == [
-        f"Changed to 2029. {tabs.draw.feedback_row.MARKS_NOT_SAVED}"
+        f"Changed to **2029**. {tabs.draw.feedback_row.MARKS_NOT_SAVED}"
     ]
     assert tabs.draw.feedback_row.MARKS_NOT_SAVED in (
         caption.value for caption in shown(app).caption
