@@ -100,32 +100,25 @@ def chart_label_colours(card) -> list[str]:
 
 
 @pytest.mark.parametrize("theme", ["light", "dark"])
-def test_the_chart_labels_read_on_the_theme_the_browser_shows(app, canvas, theme):
+def test_the_charts_read_on_the_theme_the_browser_shows(app, canvas, theme):
     """Vega draws what it is given on either theme's background: the values beside the bars
-    and points are given the colour that reads there (WCAG's 4.5:1 for small text)."""
+    and points are given the colour that reads there (WCAG's 4.5:1 for small text), and the
+    reliability points, drawn a little see-through, stand out from it (3:1 for a chart's
+    marks)."""
     app.context = {"theme": theme}
     card = open_tab(app.run(), "Model card").tabs[2]
+    background = theme_background(theme)
 
     colours = chart_label_colours(card)
     assert len(colours) == 2  # the misread bars' shares and the reliability points' counts
     for colour in colours:
-        assert contrast(np.array(ImageColor.getrgb(colour), float), theme_background(theme)) >= 4.5
-
-
-@pytest.mark.parametrize("theme", ["light", "dark"])
-def test_the_reliability_points_stand_out_on_the_theme_the_browser_shows(app, canvas, theme):
-    """Each point of the reliability chart, drawn a little see-through, stands out from either
-    theme's background as WCAG asks of a chart's marks (3:1)."""
-    app.context = {"theme": theme}
-    card = open_tab(app.run(), "Model card").tabs[2]
-
+        assert contrast(np.array(ImageColor.getrgb(colour), float), background) >= 4.5
     (points,) = [
         layer["mark"]
         for chart in card.get("vega_lite_chart")
         for layer in json.loads(chart.proto.spec).get("layer", [])
         if isinstance(layer["mark"], dict) and layer["mark"]["type"] == "circle"
     ]
-    background = theme_background(theme)
     colour = np.array(ImageColor.getrgb(points["color"]), float)
     shown = points["opacity"] * colour + (1 - points["opacity"]) * background
     assert contrast(shown, background) >= 3
