@@ -73,16 +73,10 @@ def probability_bars(probabilities: Sequence[float]) -> str:
     )
 
 
-def label_text(theme: str | None) -> str:
-    """The colour of values written beside their marks on a page of this theme ("light",
-    "dark", or None when the browser has not said)."""
-    return LABEL_TEXT.get(theme, LABEL_TEXT[None])
-
-
-def mark_colour(theme: str | None) -> str:
-    """The colour of a chart's bars, points and lines on a page of this theme (as
-    `label_text`)."""
-    return MARK_COLOUR.get(theme, MARK_COLOUR[None])
+def for_theme(colours: Mapping[str | None, str], theme: str | None) -> str:
+    """The colour for a page of this theme ("light", "dark", or None when the browser has not
+    said) from a choice by theme (`LABEL_TEXT`, `MARK_COLOUR`); an unknown theme's is None's."""
+    return colours.get(theme, colours[None])
 
 
 def per_digit_accuracy_chart(per_digit_accuracy: Sequence[float], theme: str | None) -> dict:
@@ -116,9 +110,14 @@ def per_digit_accuracy_chart(per_digit_accuracy: Sequence[float], theme: str | N
             ],
         },
         "layer": [
-            {"mark": {"type": "bar", "color": mark_colour(theme), "cornerRadiusEnd": 2}},
+            {"mark": {"type": "bar", "color": for_theme(MARK_COLOUR, theme), "cornerRadiusEnd": 2}},
             {
-                "mark": {"type": "text", "dy": -6, "fontSize": 10, "color": label_text(theme)},
+                "mark": {
+                    "type": "text",
+                    "dy": -6,
+                    "fontSize": 10,
+                    "color": for_theme(LABEL_TEXT, theme),
+                },
                 "encoding": {"text": {"field": "misread", "type": "quantitative", "format": ".2%"}},
             },
         ],
@@ -157,7 +156,7 @@ def calibration_chart(bins: Sequence[Mapping[str, float]], theme: str | None) ->
             },
             {
                 "data": {"values": values},
-                "mark": {"type": "line", "color": mark_colour(theme), "opacity": 0.5},
+                "mark": {"type": "line", "color": for_theme(MARK_COLOUR, theme), "opacity": 0.5},
                 "encoding": {
                     "x": {"field": "confidence", "type": "quantitative"},
                     "y": {"field": "accuracy", "type": "quantitative"},
@@ -170,7 +169,7 @@ def calibration_chart(bins: Sequence[Mapping[str, float]], theme: str | None) ->
                     "baseline": "bottom",
                     "dy": COUNT_LABEL_DY,
                     "fontSize": 10,
-                    "color": label_text(theme),
+                    "color": for_theme(LABEL_TEXT, theme),
                 },
                 "encoding": {
                     "x": {"field": "confidence", "type": "quantitative"},
@@ -180,7 +179,7 @@ def calibration_chart(bins: Sequence[Mapping[str, float]], theme: str | None) ->
             },
             {
                 "data": {"values": values},
-                "mark": {"type": "circle", "color": mark_colour(theme), "opacity": 0.85},
+                "mark": {"type": "circle", "color": for_theme(MARK_COLOUR, theme), "opacity": 0.85},
                 "encoding": {
                     "size": {
                         "field": "samples",

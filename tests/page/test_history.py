@@ -39,6 +39,7 @@ from tests.support.page_app import (
     guess_owner_secret,
     open_tab,
     probability_bars,
+    same_visitors_other_tab,
     stored_labels,
 )
 
@@ -299,14 +300,6 @@ def test_a_browser_time_zone_that_is_not_a_zone_falls_back_to_utc(name, expected
     assert str(tabs.history.time_zone(name)) == expected
 
 
-def one_visitors_other_tab(app: AppTest) -> AppTest:
-    """Another tab of the same browser as `app`: the same visitor, a session of its own."""
-    other = AppTest.from_file(str(REPO_ROOT / "webapp.py"), default_timeout=RUN_TIMEOUT)
-    for tab in (app, other):
-        tab.session_state[tabs.common.SESSION_ID_KEY] = "d" * 32
-    return other
-
-
 def saved_lines(at: AppTest) -> list[str]:
     """The captions under the Draw tab's answer that say its drawing is saved."""
     return [caption.value for caption in at.caption if "Saved as" in caption.value]
@@ -315,7 +308,7 @@ def saved_lines(at: AppTest) -> list[str]:
 def test_labels_deleted_in_another_tab_show_saved_there_no_more(app, canvas, clear_digits):
     """A visitor's first label, just saved in one tab, then deleted in another: the first tab
     shows its drawing unsaved again, to be confirmed anew, as the tab that deleted it would."""
-    other = one_visitors_other_tab(app)
+    other = same_visitors_other_tab(app)
     canvas.drawing = drawing(clear_digits[3])
     app.run()
     confirm_button(app).click().run()
@@ -344,7 +337,7 @@ def test_labels_deleted_in_another_tab_show_saved_there_no_more(app, canvas, cle
 def test_labels_forgotten_in_another_tab_still_show_saved(app, canvas, clear_digits):
     """Forget all, in another tab, stops the labels from shaping readings but keeps them saved:
     the first tab still shows its drawing saved."""
-    other = one_visitors_other_tab(app)
+    other = same_visitors_other_tab(app)
     canvas.drawing = drawing(clear_digits[3])
     app.run()
     confirm_button(app).click().run()

@@ -34,6 +34,7 @@ from tests.support.page_app import (
     hints,
     metric_value,
     open_tab,
+    same_visitors_other_tab,
     stored_labels,
     words_under,
 )
@@ -251,9 +252,7 @@ def test_a_label_changed_in_one_tab_is_the_example_another_tab_reads_with(
     probabilities[7] = 0
     runner_up = int(np.argmax(probabilities))
     said = f"Less sure: it looks like your example of {tabs.draw.shared.a_digit(runner_up)}."
-    other = AppTest.from_file(str(REPO_ROOT / "webapp.py"), default_timeout=RUN_TIMEOUT)
-    for tab in (app, other):
-        tab.session_state[tabs.common.SESSION_ID_KEY] = "c" * 32  # one browser's visitor id
+    other = same_visitors_other_tab(app)
     canvas.drawing = drawing(clear_digits[7])
     app.run()
     digit_picker(app).set_value(runner_up).run()

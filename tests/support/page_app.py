@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
 import digit_model
+import tabs.common
 import tabs.draw
 import tabs.draw.feedback_row
 import tabs.draw.shared
@@ -78,6 +79,14 @@ def app(monkeypatch) -> AppTest:
     """The page with the committed model."""
     monkeypatch.delenv(digit_model.MODEL_PATH_VARIABLE, raising=False)
     return AppTest.from_file(str(REPO_ROOT / "webapp.py"), default_timeout=RUN_TIMEOUT)
+
+
+def same_visitors_other_tab(app: AppTest) -> AppTest:
+    """Another tab of the same browser as `app`: the same visitor, a session of its own."""
+    other = AppTest.from_file(str(REPO_ROOT / "webapp.py"), default_timeout=RUN_TIMEOUT)
+    for tab in (app, other):
+        tab.session_state[tabs.common.SESSION_ID_KEY] = "c" * 32  # one browser's visitor id
+    return other
 
 
 def open_tab(at: AppTest, label: str) -> AppTest:
