@@ -1,19 +1,22 @@
 """How often a whole number is read as written: on the canvas and photographed, without a
-mark, with a decimal point or comma, with a minus sign, and in digits of mixed sizes.
+mark, with a decimal point or comma (in a gap, or close after a digit), with a minus sign,
+and in digits of mixed sizes.
 
     python benchmarks/bench_numbers.py [--numbers 300] [--photos 60]
 
 Numbers are 2 to 6 MNIST test digits written as canvas strokes on the 700x280 canvas
 (`devtools.numbers.random_numbers`: thin to thick pens, every colour set-up, a quarter of
 digits in two strokes); with a point or comma, one gap is wider and holds it, drawn with
-the same pen; a minus sign is a short level stroke before the first digit. Digits of mixed
-sizes are the numbers without a mark, each digit 0.6 to 1.4 times as tall as there and its
-foot up to 0.4 of that height off the line, as a hurried hand writes. Photos are such
-numbers on unevenly lit paper, saved as phone JPEGs. To judge the splitting and not the
-model, a number counts as read as written when its digits are what the model reads from
-each digit drawn alone, with its mark in its place. Also printed: the numbers that got a
-mark where none was written (placed by the digits' columns as written). Digits never touch
-here.
+the same pen, in the middle of the gap or written close (a tenth of the height, and the
+pen's width, after the foot of the digit before it: often under the edge of that digit's
+box); a minus sign is a short level stroke before the first digit. Digits of mixed sizes
+are the numbers without a mark, each digit 0.6 to 1.4 times as tall as there and its foot
+up to 0.4 of that height off the line, as a hurried hand writes. Photos are such numbers on
+unevenly lit paper, saved as phone JPEGs. To judge the splitting and not the model, a
+number counts as read as written when its digits are what the model reads from each digit
+drawn alone, with its mark in its place. Also printed: the numbers that got a mark where
+none was written (placed by the digits' columns as written). Digits never touch here.
+
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from preprocess import canvas_to_ink
 from reading import read_digits, read_image_bytes, read_number
 
 MIXED_SIZES = 0.4  # each digit's height and foot vary by up to this fraction of the height
+CLOSE = 0.1  # a point or comma written close stands this much of the height after a digit's foot
 
 
 def expected(classifier: digit_model.Classifier, number: WrittenNumber, text: str) -> str:
@@ -56,10 +60,11 @@ def main() -> None:
 
     classifier = digit_model.load()
     images, labels = mnist("test")
-    print(f"{'':34s} {'numbers':>8s} {'as written':>11s} {'a mark not written':>19s}")
+    print(f"{'':38s} {'numbers':>8s} {'as written':>11s} {'a mark not written':>19s}")
     for marks, name in (
         ({}, "without a mark"),
         ({"mark_share": 1.0}, "with a point or comma"),
+        ({"mark_share": 1.0, "after_foot": CLOSE}, "with a point or comma, close"),
         ({"sign_share": 1.0}, "with a minus sign"),
         ({"wobble": MIXED_SIZES}, "of mixed sizes"),
     ):

@@ -22,6 +22,7 @@ TOUCH_OVERLAP = 0.04  # touching digits' boxes overlap by at most this fraction 
 DASH = 0.25  # a dash or minus sign is this fraction of the height long (its centre line)...
 SIGN_GAP = 0.2  # ...and a minus sign stands this far before the first digit's ink
 WOBBLE = 0.06  # each digit's height and baseline vary by up to this fraction of the height
+FOOT = 0.2  # a digit's foot is its ink in this lowest fraction of its height
 
 
 @dataclass(frozen=True)
@@ -47,11 +48,13 @@ class WrittenNumber:
 
     def placed(self, marks: Iterable[PlacedMark], scale: float = 1.0) -> list[tuple[int, str]]:
         """Each mark read (in a picture `scale` times the canvas), with how many of the digits
-        as written end left of its middle: where it lies among them, however they were split."""
+        as written have their middle left of its middle: where it lies among them, however
+        they were split (a point written close may lie under the edge of a digit's box)."""
         return [
             (
                 sum(
-                    right * scale <= (mark.box.left + mark.box.right) / 2 for _, right in self.spans
+                    (left + right) * scale <= mark.box.left + mark.box.right
+                    for left, right in self.spans
                 ),
                 mark.symbol,
             )
@@ -120,6 +123,7 @@ def write_number(
     rng: np.random.Generator,
     wobble: float = WOBBLE,
     marks: Mapping[int, str] | None = None,
+    after_foot: float | None = None,
 ) -> WrittenNumber:
     """Digits (centre lines in 28 px units) written left to right on the wide canvas.
 
@@ -128,6 +132,9 @@ def write_number(
     is a mark written in the middle of the gap after the first k digits, as one dab or one
     short stroke of the pen (not in `alone`): a point (".") or comma (",") on the line, or a
     dash ("-") half way up, which may also come before the first digit (k = 0) as a minus sign.
+    With `after_foot`, a point or comma is written that fraction of the height (and the pen's
+    width) after the foot of the digit before it instead, as a hand that writes it close does:
+    under the edge of a round or slanted digit's box.
     """
     placed: list[Segments] = []
     spans: list[tuple[float, float]] = []
@@ -179,6 +186,10 @@ def write_number(
             )
         bottoms = [_points(placed[index])[:, 0].max() for index in (after - 1, after)]
         row, column = np.mean(bottoms), (spans[after - 1][1] + spans[after][0]) / 2
+        if after_foot is not None:
+            before = _points(placed[after - 1])
+            foot = before[before[:, 0] >= bottoms[0] - FOOT * np.ptp(before[:, 0])]
+            column = foot[:, 1].max() + brush + after_foot * height
         if symbol == ".":
             placed.append([(row, column, row, column)])
         else:
@@ -228,11 +239,13 @@ def random_numbers(
     mark_share: float = 0.0,
     sign_share: float = 0.0,
     wobble: float = WOBBLE,
+    after_foot: float | None = None,
 ) -> Iterator[tuple[WrittenNumber, str]]:
     """(written number, what is written) for random 2-6 digit numbers from the first 2000 of
     these MNIST digits (uint8 images, labels); a share of them with a point or comma between
-    two digits, in a wider gap, and a share with a minus sign before them. Each digit's
-    height and baseline wobble by up to `wobble` of the height (`write_number`)."""
+    two digits, in a wider gap (written close after the digit before it with `after_foot`,
+    as `write_number`), and a share with a minus sign before them. Each digit's height and
+    baseline wobble by up to `wobble` of the height (`write_number`)."""
     rng = np.random.default_rng(seed)
     for _ in range(count):
         chosen = rng.choice(2000, size=int(rng.integers(2, 7)), replace=False)
@@ -253,7 +266,7 @@ def random_numbers(
             marks[after] = ".,"[rng.integers(2)]
         if sign_share and rng.random() < sign_share:
             marks[0] = "-"
-        number = write_number(digits, gaps, height, brush, setup, rng, wobble, marks)
+        number = write_number(digits, gaps, height, brush, setup, rng, wobble, marks, after_foot)
         written = [
             marks.get(position, "") + str(int(labels[i])) for position, i in enumerate(chosen)
         ]

@@ -52,7 +52,7 @@ def candidate_parts(
     before any of them is cut.
     """
     labels, pieces = label_pieces(ink)
-    groups = merge_overlapping(pieces)
+    groups = merge_overlapping(labels, pieces)
     heaviest = max(group.mass for group in groups)
     kept = [group for group in groups if group.mass >= SPECK * heaviest]
     if len(kept) > MAX_GROUPS:
@@ -95,7 +95,7 @@ def candidate_parts(
                     source=source,
                 )
             )
-    parts.sort(key=lambda part: (part.left + part.right) / 2)
+    parts.sort(key=lambda part: part.middle)
     return owner, parts, line_height, marks
 
 

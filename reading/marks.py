@@ -121,9 +121,8 @@ def find_marks(
                 and other.left - dash_clearance < group.right
             )
             columns = columns_in(labels, other, rows) if near else (other.left, other.right)
-            middle = (other.left + other.right) / 2
             if columns is None:  # no ink level with the mark: which side its middle is on
-                (left_of if middle < group.left else right_of).append(other)
+                (left_of if other.middle < group.left else right_of).append(other)
             elif columns[1] + clearance <= group.left:
                 left_of.append(other)
                 nearest_gap = min(nearest_gap, group.left - columns[1])

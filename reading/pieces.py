@@ -17,6 +17,7 @@ from preprocess import EIGHT_CONNECTED, HAZE
 DUST = 0.005  # pieces this light relative to the heaviest are ignored from the start
 MAX_PIECES = 200  # beyond this many pieces only the heaviest count: it is not writing
 MERGE_OVERLAP = 0.5  # pieces sharing this fraction of the narrower one's columns are one digit
+DAB = 0.5  # ...unless one, at most this fraction of the other's height, lies low and apart
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,11 @@ class InkBox:
     @property
     def width(self) -> int:
         return self.right - self.left
+
+    @property
+    def middle(self) -> float:
+        """The column half way across: where the box lies along the line."""
+        return (self.left + self.right) / 2
 
     @property
     def crop(self) -> tuple[slice, slice]:
@@ -78,21 +84,38 @@ def _column_overlap(first: InkBox, second: InkBox) -> float:
     return shared / min(first.width, second.width)
 
 
-def _overlapping_pair(groups: list[InkBox]) -> tuple[int, int] | None:
-    """The first pair of groups (sorted by left edge) that share most of their columns."""
+def _low_and_clear(labels: np.ndarray, first: InkBox, second: InkBox) -> bool:
+    """Whether the smaller of two groups is a dab low in the other's box, clear of the other's
+    ink level with it (within its own size): a point written close after a round or slanted
+    digit, under the edge of its box. The marks judge whether it is one."""
+    small, large = sorted((first, second), key=lambda group: group.height)
+    size = max(small.height, small.width)
+    if size > DAB * large.height or 2 * small.top < large.top + large.bottom:
+        return False
+    rows = slice(max(0, small.top - size), small.bottom + size)
+    columns = columns_in(labels, large, rows)
+    return columns is None or columns[1] <= small.left or columns[0] >= small.right
+
+
+def _overlapping_pair(labels: np.ndarray, groups: list[InkBox]) -> tuple[int, int] | None:
+    """The first pair of groups (sorted by left edge) that share most of their columns, but
+    for a dab low and clear of the other's ink."""
     for i, first in enumerate(groups):
         for j in range(i + 1, len(groups)):
             if groups[j].left >= first.right:
                 break
-            if _column_overlap(first, groups[j]) >= MERGE_OVERLAP:
+            if _column_overlap(first, groups[j]) >= MERGE_OVERLAP and not _low_and_clear(
+                labels, first, groups[j]
+            ):
                 return i, j
     return None
 
 
-def merge_overlapping(groups: list[InkBox]) -> list[InkBox]:
-    """Join groups that share most of their columns, until no such pair is left."""
+def merge_overlapping(labels: np.ndarray, groups: list[InkBox]) -> list[InkBox]:
+    """Join groups that share most of their columns, until no such pair is left; a dab low
+    in a digit's box and clear of its ink (a point) stays apart, for the marks to judge."""
     groups = sorted(groups, key=lambda group: group.left)
-    while pair := _overlapping_pair(groups):
+    while pair := _overlapping_pair(labels, groups):
         i, j = pair
         groups[i] = join(groups[i], groups.pop(j))
     return groups

@@ -18,7 +18,6 @@ and only the ink a stroke changed is worked on again.
 
 from __future__ import annotations
 
-import bisect
 import functools
 import threading
 import weakref
@@ -137,20 +136,41 @@ def _first_looks(
     return readings
 
 
+def _side_of(owner: np.ndarray, digit: Piece, parts: list[InkBox], mark: InkBox) -> int:
+    """Which side of a mark a digit lies on, -1 before it, 1 after it, 0 round it: by the
+    digit's ink level with the mark (within the mark's height of it), else by its middle."""
+    rows = slice(max(0, mark.top - mark.height), mark.bottom + mark.height)
+    level = np.isin(owner[rows, digit.left : digit.right], [part.index for part in parts])
+    columns = digit.left + np.flatnonzero(level.any(axis=0))
+    if columns.size == 0:
+        return -1 if (digit.left + digit.right) / 2 < mark.middle else 1
+    return -1 if columns[-1] < mark.left else 1 if columns[0] >= mark.right else 0
+
+
 def _placed_marks(
-    pieces: list[Piece], marks: dict[InkBox, MarkSymbol]
+    owner: np.ndarray,
+    pieces: list[Piece],
+    parts: list[list[InkBox]],
+    marks: dict[InkBox, MarkSymbol],
 ) -> list[tuple[InkBox, Mark]]:
-    """The marks between two of the digits chosen, and a minus sign before the first, left
-    to right, by group."""
-    middles = [(piece.left + piece.right) / 2 for piece in pieces]
+    """The marks between two of the digits chosen (each given as a piece and its parts, left
+    to right), and a minus sign before the first, left to right, by group.
+
+    A mark with one digit's ink on both sides of it, level with it, is no mark of the number.
+    A point may lie under the edge of a digit's box (a slanted or round digit's box reaches
+    over the line beside it); a comma or a dash may not: the lower part of a slanted 1 that a
+    pen lift cut off hangs under the 1's box as a comma would.
+    """
     placed = []
     for box, symbol in sorted(marks.items(), key=lambda item: item[0].left):
-        after = bisect.bisect(middles, box.left)
-        if (
-            after < len(pieces)
-            and (pieces[after - 1].right <= box.left if after else symbol == "-")
-            and box.right <= pieces[after].left
-        ):
+        sides = [_side_of(owner, *digit, box) for digit in zip(pieces, parts)]
+        after = sides.count(-1)
+        if sides != [-1] * after + [1] * (len(sides) - after) or after == len(sides):
+            continue  # round a digit, out of order with them, or after the last one
+        clear = box.right <= pieces[after].left and (
+            pieces[after - 1].right <= box.left if after else symbol == "-"
+        )
+        if clear or (after and symbol == "."):
             placed.append((box, Mark(symbol, after, box.top, box.left, box.bottom, box.right)))
     return placed
 
@@ -177,8 +197,7 @@ def split_digits(
     counted: set[Hashable] = set()  # the candidates counted in `work` so far
     enclosed: frozenset[InkBox] = frozenset()
     while True:
-        pieces, marks = _split(ink, classifier, work, counted, enclosed)
-        placed = _placed_marks(pieces, marks)
+        pieces, placed, marks = _split(ink, classifier, work, counted, enclosed)
         if len(placed) == len(marks):
             return Split(pieces, [mark for _, mark in placed])
         # A mark that the digits chosen enclose, or that is not before one, is split again
@@ -192,9 +211,9 @@ def _split(
     work: Work,
     counted: set[Hashable],
     not_marks: frozenset[InkBox] = frozenset(),
-) -> tuple[list[Piece], dict[InkBox, MarkSymbol]]:
-    """The digits chosen, and the groups taken for marks (but for `not_marks`); the
-    candidates not in `counted` are counted in `work` and added to it."""
+) -> tuple[list[Piece], list[tuple[InkBox, Mark]], dict[InkBox, MarkSymbol]]:
+    """The digits chosen, the marks placed among them, and the groups taken for marks (but
+    for `not_marks`); the candidates not in `counted` are counted in `work` and added to it."""
     owner, parts, line_height, marks = candidate_parts(
         ink, cut=classifier is not None, not_marks=not_marks
     )
@@ -244,7 +263,7 @@ def _split(
     read = {span: images[span] for span in chosen if span in readings}
     final = _read(classifier, read) if read else {}
 
-    pieces = []
+    pieces, pieces_parts = [], []
     for span in reversed(chosen):
         members = parts[span[0] : span[1]]
         image = images.get(span)
@@ -254,4 +273,5 @@ def _split(
             continue
         box = functools.reduce(join, members)
         pieces.append(Piece(image, box.top, box.left, box.bottom, box.right, *final.get(span, ())))
-    return pieces, marks
+        pieces_parts.append(members)
+    return pieces, _placed_marks(owner, pieces, pieces_parts, marks), marks

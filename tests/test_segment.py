@@ -258,6 +258,41 @@ def test_random_numbers_with_a_point_or_comma_are_read_with_it(classifier):
     assert np.mean(found) >= 0.9
 
 
+@pytest.mark.parametrize("number", ["30.75", "1.00", "7.25"])
+def test_a_point_written_under_the_edge_of_a_digit_is_read(classifier, clear_digits, number):
+    """A point written close after a round or slanted digit, clear of its ink but within the
+    columns its box spans, is the number's point and not part of that digit."""
+    ink = canvas_to_ink(written(clear_digits, number))
+    reading = read_number(classifier, ink)
+    (point,) = reading.marks
+    before = reading.digits[point.after - 1].box
+    ink[point.box.top : point.box.bottom, point.box.left : point.box.right] = 0.0
+    radius = (point.box.right - point.box.left) / 2
+    row = (point.box.top + point.box.bottom) / 2
+    tucked = with_a_dot(ink, row, before.right - radius, radius)
+    assert before.left < before.right - 2 * radius  # the whole point under the digit's box
+    assert read_number(classifier, tucked).number == number
+
+
+def test_random_numbers_with_a_point_written_close_are_read_with_it(classifier):
+    """A point a tenth of the height after the foot of the digit before it, often under the
+    edge of that digit's box, as `test_random_numbers_with_a_point_or_comma_are_read_with_it`.
+    (A comma there is ambiguous with the lower part of a slanted 1 cut off by a pen lift.)"""
+    cases = [
+        (number, text)
+        for number, text in random_numbers(
+            *mnist("test"), seed=31, count=60, touch=0.0, lift=0.25, mark_share=1.0, after_foot=0.1
+        )
+        if "." in text
+    ]
+    assert len(cases) >= 20
+    found = []
+    for number, text in cases:
+        reading = read_number(classifier, canvas_to_ink(number.rgba))
+        found.append(number.placed(reading.marks) == marks_in(text))
+    assert np.mean(found) >= 0.9
+
+
 def test_random_numbers_with_a_minus_sign_are_read_with_it(classifier):
     """Thin to thick pens, all colour set-ups, a quarter of digits in two strokes."""
     cases = list(
