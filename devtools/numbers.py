@@ -48,14 +48,11 @@ class WrittenNumber:
 
     def placed(self, marks: Iterable[PlacedMark], scale: float = 1.0) -> list[tuple[int, str]]:
         """Each mark read (in a picture `scale` times the canvas), with how many of the digits
-        as written have their middle left of its middle: where it lies among them, however
-        they were split (a point written close may lie under the edge of a digit's box)."""
+        as written start left of its middle: where it lies among them, however they were
+        split (a mark written close may lie under the edge of the box before it)."""
         return [
             (
-                sum(
-                    (left + right) * scale <= mark.box.left + mark.box.right
-                    for left, right in self.spans
-                ),
+                sum(2 * left * scale < mark.box.left + mark.box.right for left, _ in self.spans),
                 mark.symbol,
             )
             for mark in marks

@@ -136,15 +136,43 @@ def _first_looks(
     return readings
 
 
+def _ink_columns(owner: np.ndarray, digit: Piece, parts: list[InkBox], rows: slice) -> np.ndarray:
+    """The columns where a digit's own ink (its parts') lies in these rows."""
+    level = np.isin(owner[rows, digit.left : digit.right], [part.index for part in parts])
+    return digit.left + np.flatnonzero(level.any(axis=0))
+
+
 def _side_of(owner: np.ndarray, digit: Piece, parts: list[InkBox], mark: InkBox) -> int:
     """Which side of a mark a digit lies on, -1 before it, 1 after it, 0 round it: by the
     digit's ink level with the mark (within the mark's height of it), else by its middle."""
     rows = slice(max(0, mark.top - mark.height), mark.bottom + mark.height)
-    level = np.isin(owner[rows, digit.left : digit.right], [part.index for part in parts])
-    columns = digit.left + np.flatnonzero(level.any(axis=0))
+    columns = _ink_columns(owner, digit, parts, rows)
     if columns.size == 0:
         return -1 if (digit.left + digit.right) / 2 < mark.middle else 1
     return -1 if columns[-1] < mark.left else 1 if columns[0] >= mark.right else 0
+
+
+def _may_stand(
+    owner: np.ndarray,
+    pieces: list[Piece],
+    parts: list[list[InkBox]],
+    after: int,
+    box: InkBox,
+    symbol: MarkSymbol,
+) -> bool:
+    """Whether a mark may stand where it lies, after that many of the digits chosen, beside
+    their boxes (`_placed_marks`)."""
+    if symbol == ".":
+        return after > 0
+    if box.right > pieces[after].left:
+        return False  # under the box of the digit after it
+    if not after:
+        return symbol == "-"
+    before = pieces[after - 1]
+    if before.right <= box.left:
+        return True
+    foot = _ink_columns(owner, before, parts[after - 1], slice(box.top, box.bottom))
+    return symbol == "," and foot.size > 0
 
 
 def _placed_marks(
@@ -157,9 +185,11 @@ def _placed_marks(
     to right), and a minus sign before the first, left to right, by group.
 
     A mark with one digit's ink on both sides of it, level with it, is no mark of the number.
-    A point may lie under the edge of a digit's box (a slanted or round digit's box reaches
-    over the line beside it); a comma or a dash may not: the lower part of a slanted 1 that a
-    pen lift cut off hangs under the 1's box as a comma would.
+    A point may lie under the edge of a digit's box (a round or slanted digit's box reaches
+    over the line beside its foot). A comma may lie under the edge of the box before it only
+    beside that digit's foot, its ink level with the comma's own rows: the lower part of a
+    slanted 1 that a pen lift cut off hangs there too, but below the rest of the 1. A dash
+    keeps clear of both boxes.
     """
     placed = []
     for box, symbol in sorted(marks.items(), key=lambda item: item[0].left):
@@ -167,10 +197,7 @@ def _placed_marks(
         after = sides.count(-1)
         if sides != [-1] * after + [1] * (len(sides) - after) or after == len(sides):
             continue  # round a digit, out of order with them, or after the last one
-        clear = box.right <= pieces[after].left and (
-            pieces[after - 1].right <= box.left if after else symbol == "-"
-        )
-        if clear or (after and symbol == "."):
+        if _may_stand(owner, pieces, parts, after, box, symbol):
             placed.append((box, Mark(symbol, after, box.top, box.left, box.bottom, box.right)))
     return placed
 

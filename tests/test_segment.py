@@ -274,23 +274,18 @@ def test_a_point_written_under_the_edge_of_a_digit_is_read(classifier, clear_dig
     assert read_number(classifier, tucked).number == number
 
 
-def test_random_numbers_with_a_point_written_close_are_read_with_it(classifier):
-    """A point a tenth of the height after the foot of the digit before it, often under the
-    edge of that digit's box, as `test_random_numbers_with_a_point_or_comma_are_read_with_it`.
-    (A comma there is ambiguous with the lower part of a slanted 1 cut off by a pen lift.)"""
-    cases = [
-        (number, text)
-        for number, text in random_numbers(
-            *mnist("test"), seed=31, count=60, touch=0.0, lift=0.25, mark_share=1.0, after_foot=0.1
-        )
-        if "." in text
-    ]
-    assert len(cases) >= 20
-    found = []
-    for number, text in cases:
+def test_random_numbers_with_a_point_or_comma_written_close_are_read_with_it(classifier):
+    """As the points and commas in the middle of a gap above, but written a tenth of the
+    height after the foot of the digit before them, often under the edge of its box. A comma
+    there is harder: the lower part of a slanted 1 cut off by a pen lift hangs there too."""
+    found: dict[str, list[bool]] = {".": [], ",": []}
+    for number, text in random_numbers(
+        *mnist("test"), seed=31, count=60, touch=0.0, lift=0.25, mark_share=1.0, after_foot=0.1
+    ):
         reading = read_number(classifier, canvas_to_ink(number.rgba))
-        found.append(number.placed(reading.marks) == marks_in(text))
-    assert np.mean(found) >= 0.9
+        found["." if "." in text else ","].append(number.placed(reading.marks) == marks_in(text))
+    assert min(len(cases) for cases in found.values()) >= 20
+    assert np.mean(found["."]) >= 0.9 and np.mean(found[","]) >= 0.75
 
 
 def test_random_numbers_with_a_minus_sign_are_read_with_it(classifier):
