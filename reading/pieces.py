@@ -2,7 +2,8 @@
 
 Pieces are 8-connected runs of ink, the anti-aliased rim included; very light ones (dust) are
 ignored from the start. Pieces that share most of their columns belong to one digit (the bar
-of a 5 above its body, the two strokes of a 4) and are joined into one group.
+of a 5 above its body, the two strokes of a 4) and are joined into one group, but for a dab
+low in a digit's box and clear of its ink: a point written close after it.
 """
 
 from __future__ import annotations
