@@ -113,6 +113,7 @@ def test_after_a_mouse_stroke_tab_reaches_the_canvas_controls_then_the_answers_r
         expect(page.get_by_role("img", name="The 28x28 input, read as 3")).to_be_visible(
             timeout=FIRST_ANSWER_MS
         )
+        wait_for_run_to_end(page)  # the answer's row is inert until its run is over
         reached = []
         for _ in range(3):
             page.keyboard.press("Tab")
@@ -141,6 +142,7 @@ def test_the_ring_of_a_digit_reached_with_tab_shows_whole(browser, app_url, clea
         draw(page, clear_digits[5], *PLACEMENTS[0])
         confirm = page.get_by_role("button", name=tabs.draw.feedback_row.CONFIRM_TEXT)
         expect(confirm).to_be_enabled(timeout=FIRST_ANSWER_MS)
+        wait_for_run_to_end(page)  # the answer's row is inert until its run is over
         confirm.focus()
         page.keyboard.press("Tab")
         assert page.evaluate(FOCUS_SHOWN)["name"] == "0"
