@@ -82,16 +82,19 @@ class Example:
 
 
 # What a visitor's examples are at one moment: how many labels are remembered, the newest one's
-# row, and a checksum of their digits (each row's number times its digit and one). Any label
-# saved, forgotten, deleted or changed in place (a mis-tap mended in another tab) changes it.
-ExamplesStamp = tuple[int, int, int]
-NO_EXAMPLES: ExamplesStamp = (0, 0, 0)
+# row, a checksum of their digits (each row's number times its digit and one) and when the
+# newest was saved. Any label saved, forgotten, deleted or changed in place (a mis-tap mended in
+# another tab) changes it, even where a new row takes the number of one deleted (SQLite reuses
+# the numbers of the table's last rows).
+ExamplesStamp = tuple[int, int, int, datetime | None]
+NO_EXAMPLES: ExamplesStamp = (0, 0, 0, None)
 # Built once: the stamp is asked for before every reading, and building the statement anew
 # cost as long again as the database takes to answer it (0.2 ms with 1,000 labels).
 _STAMP = sa.select(
     sa.func.count(),
     sa.func.coalesce(sa.func.max(feedback_table.c.id), 0),
     sa.func.coalesce(sa.func.sum(feedback_table.c.id * (feedback_table.c.true_digit + 1)), 0),
+    sa.func.max(feedback_table.c.created_at),
 ).where(feedback_table.c.session_id == sa.bindparam("whose"), sa.not_(feedback_table.c.forgotten))
 
 
@@ -227,8 +230,8 @@ class FeedbackStore(Database):
 
     @staticmethod
     def _stamp(connection: sa.Connection, session_id: str) -> ExamplesStamp:
-        count, newest, digits = connection.execute(_STAMP, {"whose": session_id}).one()
-        return int(count), int(newest), int(digits)
+        count, newest, digits, saved_at = connection.execute(_STAMP, {"whose": session_id}).one()
+        return int(count), int(newest), int(digits), saved_at
 
     def count(self, session_id: str | None = None) -> int:
         """How many labels are stored, or how many one session gave."""
