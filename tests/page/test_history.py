@@ -27,7 +27,6 @@ from feedback import store as feedback_store
 from feedback.database import create_engine
 from feedback.labels import LabelledDrawing
 from feedback.rate_limit import SAVES
-from reading import read_drawing
 from tabs import charts
 from tests.support.colours import contrast, theme_background
 from tests.support.page_app import (
@@ -35,10 +34,12 @@ from tests.support.page_app import (
     answer,
     chart_rows,
     confirm_button,
+    delete_my_labels,
     digit_picker,
     drawing,
     guess_owner_secret,
     hints,
+    mis_tap_a_seven,
     open_tab,
     probability_bars,
     same_visitors_other_tab,
@@ -318,13 +319,7 @@ def test_labels_deleted_in_another_tab_show_saved_there_no_more(app, canvas, cle
 
     canvas.drawing = None
     other.run()
-    open_tab(other, "History")
-    (delete,) = [button for button in other.button if button.label == tabs.history.DELETE_TEXT]
-    delete.click().run()
-    (confirm,) = [
-        button for button in other.button if button.label == tabs.history.DELETE_CONFIRM_TEXT
-    ]
-    confirm.click().run()
+    delete_my_labels(other)
     assert [toast.value for toast in other.toast] == ["Deleted your 1 label."]
 
     canvas.drawing = drawing(clear_digits[3])
@@ -342,31 +337,16 @@ def test_labels_deleted_then_given_anew_in_one_tab_are_the_examples_another_read
     """A 7 mis-tapped as the digit it is next taken for makes another tab read a 7 less
     surely. Deleted, then a drawing of that other digit labelled: the database may number the
     new label as the deleted one (SQLite does), yet the other tab reads the 7 surely again."""
-    probabilities = read_drawing(classifier, drawing(clear_digits[7])).probabilities.copy()
-    probabilities[7] = 0
-    runner_up = int(np.argmax(probabilities))
-    said = f"Less sure: it looks like your example of {tabs.draw.shared.a_digit(runner_up)}."
-    other = same_visitors_other_tab(app)
-    canvas.drawing = drawing(clear_digits[7])
-    app.run()
-    digit_picker(app).set_value(runner_up).run()
-    canvas.drawing = drawing(clear_digits[7], PLACEMENTS[1])
-    other.run()  # the other tab starts loading the visitor's labels...
-    other.run()  # ...and its next reading waits for them
+    other, said = mis_tap_a_seven(app, canvas, clear_digits, classifier)
     assert said in hints(other)
+    (mistapped,) = [row.true_digit for row in stored_labels(feedback_database)]
 
-    open_tab(app, "History")
-    (delete,) = [button for button in app.button if button.label == tabs.history.DELETE_TEXT]
-    delete.click().run()
-    (confirm,) = [
-        button for button in app.button if button.label == tabs.history.DELETE_CONFIRM_TEXT
-    ]
-    confirm.click().run()
+    delete_my_labels(app)
     open_tab(app, "Draw")
-    canvas.drawing = drawing(clear_digits[runner_up])
+    canvas.drawing = drawing(clear_digits[mistapped])
     app.run()
     confirm_button(app).click().run()
-    assert [row.true_digit for row in stored_labels(feedback_database)] == [runner_up]
+    assert [row.true_digit for row in stored_labels(feedback_database)] == [mistapped]
 
     canvas.drawing = drawing(clear_digits[7], PLACEMENTS[1])
     other.run()

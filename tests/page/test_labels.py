@@ -33,8 +33,8 @@ from tests.support.page_app import (
     drawing,
     hints,
     metric_value,
+    mis_tap_a_seven,
     open_tab,
-    same_visitors_other_tab,
     stored_labels,
     words_under,
 )
@@ -248,18 +248,7 @@ def test_a_label_changed_in_one_tab_is_the_example_another_tab_reads_with(
     """A 7 mis-tapped as the digit it is next taken for, in one tab: another tab of the same
     visitor reads a 7 less surely for it, and no longer once the first tab changes the label
     to a 7, though no label was added or removed."""
-    probabilities = read_drawing(classifier, drawing(clear_digits[7])).probabilities.copy()
-    probabilities[7] = 0
-    runner_up = int(np.argmax(probabilities))
-    said = f"Less sure: it looks like your example of {tabs.draw.shared.a_digit(runner_up)}."
-    other = same_visitors_other_tab(app)
-    canvas.drawing = drawing(clear_digits[7])
-    app.run()
-    digit_picker(app).set_value(runner_up).run()
-
-    canvas.drawing = drawing(clear_digits[7], PLACEMENTS[1])
-    other.run()  # the other tab starts loading the visitor's labels...
-    other.run()  # ...and its next reading waits for them
+    other, said = mis_tap_a_seven(app, canvas, clear_digits, classifier)
     assert said in hints(other)
 
     canvas.drawing = drawing(clear_digits[7])

@@ -32,6 +32,8 @@ import webapp
 from devtools import REPO_ROOT
 from devtools.drawing import PLACEMENTS, Digit
 from devtools.pictures import png
+from digit_model import Classifier
+from reading import read_drawing
 
 RUN_TIMEOUT = 120  # seconds; the first run imports TensorFlow and loads the model
 StandIn = TypeVar("StandIn")  # an object called as `st_canvas` is
@@ -87,6 +89,36 @@ def same_visitors_other_tab(app: AppTest) -> AppTest:
     for tab in (app, other):
         tab.session_state[tabs.common.SESSION_ID_KEY] = "c" * 32  # one browser's visitor id
     return other
+
+
+def mis_tap_a_seven(
+    app: AppTest, canvas: FakeCanvas, clear_digits: dict[int, Digit], classifier: Classifier
+) -> tuple[AppTest, str]:
+    """A clear 7 labelled in `app` as the digit it is next taken for, then read at another
+    place in another tab of the same visitor: that tab, and the line it shows for the label."""
+    probabilities = read_drawing(classifier, drawing(clear_digits[7])).probabilities.copy()
+    probabilities[7] = 0
+    runner_up = int(np.argmax(probabilities))
+    said = f"Less sure: it looks like your example of {tabs.draw.shared.a_digit(runner_up)}."
+    other = same_visitors_other_tab(app)
+    canvas.drawing = drawing(clear_digits[7])
+    app.run()
+    digit_picker(app).set_value(runner_up).run()
+    canvas.drawing = drawing(clear_digits[7], PLACEMENTS[1])
+    other.run()  # the other tab starts loading the visitor's labels...
+    other.run()  # ...and its next reading waits for them
+    return other, said
+
+
+def delete_my_labels(at: AppTest) -> AppTest:
+    """Delete the visitor's labels from the History tab, confirming when asked."""
+    open_tab(at, "History")
+    (delete,) = [button for button in at.button if button.label == tabs.history.DELETE_TEXT]
+    delete.click().run()
+    (confirm,) = [
+        button for button in at.button if button.label == tabs.history.DELETE_CONFIRM_TEXT
+    ]
+    return confirm.click().run()
 
 
 def open_tab(at: AppTest, label: str) -> AppTest:
