@@ -53,6 +53,10 @@ STRAY_COST = 2.0  # short ink firmly no digit stands as such for this, and the m
 # of a digit cut off costs more, and ink firmly no digit is not cut into digit-like parts.
 NOT_DIGIT_COUNTED_UP_TO = 0.5
 
+# A digit's ink level with a mark may reach this share of the mark's width into its columns
+# and still lie on one side of it: the rim of a round foot above a comma written close.
+REACH_INTO_MARK = 0.25
+
 RECENT_FIRST_LOOKS = 4096  # candidates' first looks kept for each classifier (under 200 B each)
 
 
@@ -144,12 +148,14 @@ def _ink_columns(owner: np.ndarray, digit: Piece, parts: list[InkBox], rows: sli
 
 def _side_of(owner: np.ndarray, digit: Piece, parts: list[InkBox], mark: InkBox) -> int:
     """Which side of a mark a digit lies on, -1 before it, 1 after it, 0 round it: by the
-    digit's ink level with the mark (within the mark's height of it), else by its middle."""
+    digit's ink level with the mark (within the mark's height of it), which may reach a little
+    into the mark's columns (REACH_INTO_MARK), else by its middle."""
     rows = slice(max(0, mark.top - mark.height), mark.bottom + mark.height)
     columns = _ink_columns(owner, digit, parts, rows)
     if columns.size == 0:
         return -1 if (digit.left + digit.right) / 2 < mark.middle else 1
-    return -1 if columns[-1] < mark.left else 1 if columns[0] >= mark.right else 0
+    reach = REACH_INTO_MARK * mark.width
+    return -1 if columns[-1] < mark.left + reach else 1 if columns[0] >= mark.right - reach else 0
 
 
 def _may_stand(

@@ -274,6 +274,26 @@ def test_a_point_written_under_the_edge_of_a_digit_is_read(classifier, clear_dig
     assert read_number(classifier, tucked).number == number
 
 
+@pytest.mark.parametrize(("first", "height", "brush"), [(0, 200, 16), (6, 150, 10), (6, 200, 16)])
+def test_a_comma_written_close_after_a_round_foot_is_read(
+    classifier, clear_digits, first, height, brush
+):
+    """A comma written a tenth of the height after the foot of a 0 or 6, low and to the
+    right of it: the rim of the round foot above it reaches a pixel or two into its columns,
+    yet the comma lies after the digit, not within it."""
+    number = write_number(
+        [clear_digits[first].segments, clear_digits[5].segments],
+        [0.5],
+        height,
+        brush,
+        "black on transparent",
+        np.random.default_rng(0),
+        marks={1: ","},
+        after_foot=0.1,
+    )
+    assert read_number(classifier, canvas_to_ink(number.rgba)).number == f"{first},5"
+
+
 def test_random_numbers_with_a_point_or_comma_written_close_are_read_with_it(classifier):
     """As the points and commas in the middle of a gap above, but written a tenth of the
     height after the foot of the digit before them, often under the edge of its box. A comma
