@@ -19,6 +19,9 @@ DUST = 0.005  # pieces this light relative to the heaviest are ignored from the 
 MAX_PIECES = 200  # beyond this many pieces only the heaviest count: it is not writing
 MERGE_OVERLAP = 0.5  # pieces sharing this fraction of the narrower one's columns are one digit
 DAB = 0.5  # ...unless one, at most this fraction of the other's height, lies low and apart
+# A digit's ink level with a dab may reach this share of the dab's width into its columns and
+# still lie on one side of it: the rim of a round foot above a comma written close.
+RIM_REACH = 0.25
 
 
 @dataclass(frozen=True)
@@ -87,15 +90,18 @@ def _column_overlap(first: InkBox, second: InkBox) -> float:
 
 def _low_and_clear(labels: np.ndarray, first: InkBox, second: InkBox) -> bool:
     """Whether the smaller of two groups is a dab low in the other's box, clear of the other's
-    ink level with it (within its own size): a point written close after a round or slanted
-    digit, under the edge of its box. The marks judge whether it is one."""
+    ink level with it (within its own size): a point or comma written close after a round or
+    slanted digit, under the edge of its box. The marks judge whether it is one."""
     small, large = sorted((first, second), key=lambda group: group.height)
     size = max(small.height, small.width)
     if size > DAB * large.height or 2 * small.top < large.top + large.bottom:
         return False
     rows = slice(max(0, small.top - size), small.bottom + size)
     columns = columns_in(labels, large, rows)
-    return columns is None or columns[1] <= small.left or columns[0] >= small.right
+    # Level with the foot, the rim of a round foot may reach a little into a comma's columns;
+    # a piece of a stroke cut off by a pen lift hangs below the rest of the digit.
+    reach = RIM_REACH * small.width if small.top < large.bottom else 0
+    return columns is None or columns[1] <= small.left + reach or columns[0] >= small.right - reach
 
 
 def _overlapping_pair(labels: np.ndarray, groups: list[InkBox]) -> tuple[int, int] | None:

@@ -42,7 +42,7 @@ from reading.candidates import (
 from reading.cuts import KEPT_CUTS
 from reading.limits import MAX_DIGITS, Work, too_many_digits
 from reading.marks import KEPT_PENS, Mark, MarkSymbol
-from reading.pieces import InkBox, join
+from reading.pieces import RIM_REACH, InkBox, join
 from reading.recent import MISSING, Recent
 
 # Costs in nats, as the candidates' shape costs (`candidates`), added to them.
@@ -52,10 +52,6 @@ STRAY_COST = 2.0  # short ink firmly no digit stands as such for this, and the m
 # The verdict's chance that a candidate is no digit counts in its cost up to this much: part
 # of a digit cut off costs more, and ink firmly no digit is not cut into digit-like parts.
 NOT_DIGIT_COUNTED_UP_TO = 0.5
-
-# A digit's ink level with a mark may reach this share of the mark's width into its columns
-# and still lie on one side of it: the rim of a round foot above a comma written close.
-REACH_INTO_MARK = 0.25
 
 RECENT_FIRST_LOOKS = 4096  # candidates' first looks kept for each classifier (under 200 B each)
 
@@ -149,12 +145,12 @@ def _ink_columns(owner: np.ndarray, digit: Piece, parts: list[InkBox], rows: sli
 def _side_of(owner: np.ndarray, digit: Piece, parts: list[InkBox], mark: InkBox) -> int:
     """Which side of a mark a digit lies on, -1 before it, 1 after it, 0 round it: by the
     digit's ink level with the mark (within the mark's height of it), which may reach a little
-    into the mark's columns (REACH_INTO_MARK), else by its middle."""
+    into the mark's columns (RIM_REACH), else by its middle."""
     rows = slice(max(0, mark.top - mark.height), mark.bottom + mark.height)
     columns = _ink_columns(owner, digit, parts, rows)
     if columns.size == 0:
         return -1 if (digit.left + digit.right) / 2 < mark.middle else 1
-    reach = REACH_INTO_MARK * mark.width
+    reach = RIM_REACH * mark.width
     return -1 if columns[-1] < mark.left + reach else 1 if columns[0] >= mark.right - reach else 0
 
 

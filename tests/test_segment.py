@@ -274,13 +274,16 @@ def test_a_point_written_under_the_edge_of_a_digit_is_read(classifier, clear_dig
     assert read_number(classifier, tucked).number == number
 
 
-@pytest.mark.parametrize(("first", "height", "brush"), [(0, 200, 16), (6, 150, 10), (6, 200, 16)])
-def test_a_comma_written_close_after_a_round_foot_is_read(
+@pytest.mark.parametrize(
+    ("first", "height", "brush"),
+    [(0, 200, 16), (0, 120, 6), (6, 150, 10), (6, 200, 16), (7, 180, 12)],
+)
+def test_a_comma_written_close_after_a_digits_foot_is_read(
     classifier, clear_digits, first, height, brush
 ):
-    """A comma written a tenth of the height after the foot of a 0 or 6, low and to the
-    right of it: the rim of the round foot above it reaches a pixel or two into its columns,
-    yet the comma lies after the digit, not within it."""
+    """A comma written a tenth of the height after the foot of a 0, 6 or 7, low and to the
+    right of it: the rim of the foot beside it reaches a pixel or two into its columns, yet
+    the comma lies after the digit, not within it."""
     number = write_number(
         [clear_digits[first].segments, clear_digits[5].segments],
         [0.5],
