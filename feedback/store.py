@@ -19,6 +19,7 @@ import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import NamedTuple
 
 import numpy as np
 import sqlalchemy as sa
@@ -81,21 +82,41 @@ class Example:
     true_digit: int
 
 
-# What a visitor's examples are at one moment: how many labels are remembered, the newest one's
-# row, a checksum of their digits (each row's number times its digit and one) and when the
-# newest was saved. Any label saved, forgotten, deleted or changed in place (a mis-tap mended in
-# another tab) changes it, even where a new row takes the number of one deleted (SQLite reuses
-# the numbers of the table's last rows).
-ExamplesStamp = tuple[int, int, int, datetime | None]
-NO_EXAMPLES: ExamplesStamp = (0, 0, 0, None)
+class ExamplesStamp(NamedTuple):
+    """Where a visitor's labels stand at one moment. Any label saved, forgotten, deleted or
+    changed in place (a mis-tap mended in another tab) changes it, even where a new row takes
+    the number of one deleted (SQLite reuses the numbers of the table's last rows)."""
+
+    count: int  # labels remembered (not forgotten)...
+    newest: int  # ...the newest one's row...
+    digits: int  # ...and a checksum of their digits: each row's number times its digit and one
+    first_saved: datetime | None  # when the oldest label, forgotten or not, was saved...
+    last_saved: datetime | None  # ...and the newest
+
+    def deleted_since(self, before: ExamplesStamp) -> bool:
+        """Whether every label saved at `before` is gone: a visitor's labels are deleted all
+        at once, and any given since are newer (a forgotten label given again is saved anew)."""
+        return before.last_saved is not None and (
+            self.first_saved is None or self.first_saved > before.last_saved
+        )
+
+
+NO_EXAMPLES = ExamplesStamp(0, 0, 0, None, None)
+_REMEMBERED = sa.not_(feedback_table.c.forgotten)
 # Built once: the stamp is asked for before every reading, and building the statement anew
 # cost as long again as the database takes to answer it (0.2 ms with 1,000 labels).
 _STAMP = sa.select(
-    sa.func.count(),
-    sa.func.coalesce(sa.func.max(feedback_table.c.id), 0),
-    sa.func.coalesce(sa.func.sum(feedback_table.c.id * (feedback_table.c.true_digit + 1)), 0),
+    sa.func.coalesce(sa.func.sum(sa.case((_REMEMBERED, 1), else_=0)), 0),
+    sa.func.coalesce(sa.func.max(sa.case((_REMEMBERED, feedback_table.c.id))), 0),
+    sa.func.coalesce(
+        sa.func.sum(
+            sa.case((_REMEMBERED, feedback_table.c.id * (feedback_table.c.true_digit + 1)))
+        ),
+        0,
+    ),
+    sa.func.min(feedback_table.c.created_at),
     sa.func.max(feedback_table.c.created_at),
-).where(feedback_table.c.session_id == sa.bindparam("whose"), sa.not_(feedback_table.c.forgotten))
+).where(feedback_table.c.session_id == sa.bindparam("whose"))
 
 
 @dataclass(frozen=True, eq=False)
@@ -230,8 +251,8 @@ class FeedbackStore(Database):
 
     @staticmethod
     def _stamp(connection: sa.Connection, session_id: str) -> ExamplesStamp:
-        count, newest, digits, saved_at = connection.execute(_STAMP, {"whose": session_id}).one()
-        return int(count), int(newest), int(digits), saved_at
+        count, newest, digits, first, last = connection.execute(_STAMP, {"whose": session_id}).one()
+        return ExamplesStamp(int(count), int(newest), int(digits), first, last)
 
     def count(self, session_id: str | None = None) -> int:
         """How many labels are stored, or how many one session gave."""

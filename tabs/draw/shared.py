@@ -126,9 +126,9 @@ class Examples:
     loading: threading.Thread | None = None  # the first load, in the background
     checked_at: float = -math.inf  # monotonic time the stamp was last asked for
     waited: bool = False  # a reading has waited for the first load already
-    # Fewer labels were remembered at the last rebuild than at the one before: forgotten, or
-    # deleted (`drop_marks_if_deleted`).
-    fell: bool = False
+    # The labels were deleted (in another tab, say) since the rebuild before the last: this
+    # tab shows no drawing saved any more.
+    deleted: bool = False
     # Labels given while the first load ran, by drawing id: kept through it, since the saved
     # labels it read may be older than they are.
     learnt_while_loading: dict[str, tuple[DigitReading, int]] = field(default_factory=dict)
@@ -174,7 +174,7 @@ class Examples:
                 if drawing not in read:
                     memory.add(reading, digit)
             self.learnt_while_loading = {}
-            self.fell |= self.stamp is not None and stamp[0] < self.stamp[0]
+            self.deleted |= self.stamp is not None and stamp.deleted_since(self.stamp)
             self.memory, self.stamp = memory, stamp
 
     def forget(self) -> None:
@@ -219,22 +219,10 @@ def handwriting_memory(classifier: Classifier) -> HandwritingMemory:
             examples.loading.join(LOAD_WAIT_S)
         return examples.memory  # still loading, or loaded just now
     examples.sync(store, whose, classifier)
-    if examples.fell:
-        drop_marks_if_deleted(examples, store, whose)
-    return examples.memory
-
-
-def drop_marks_if_deleted(examples: Examples, store: FeedbackStore, whose: str) -> None:
-    """Once the visitor's examples fell in number, and no label of theirs is saved any more
-    (deleted in another tab, say), this tab shows no drawing saved either. Labels forgotten
-    stay saved, and shown so; asked again on the next reading while the database cannot say."""
-    try:
-        deleted = store.count(whose) == 0
-    except (StorageUnavailable, FeedbackError):
-        return
-    examples.fell = False
-    if deleted:
+    if examples.deleted:  # labels forgotten stay saved, and shown so
+        examples.deleted = False
         forget_marks_here()
+    return examples.memory
 
 
 def learn(reading: DigitReading, digit: int, strokes: dict | None) -> None:

@@ -59,6 +59,25 @@ def test_the_stamp_changes_when_deleted_labels_are_followed_by_as_many_new_ones(
     assert store.examples_stamp("mine") != before
 
 
+def test_the_stamp_tells_labels_deleted_from_labels_forgotten_or_added(store, drawings):
+    """Deleted, even with new labels given since; not when labels were only forgotten, mended
+    or added."""
+    store.save(label_for(drawings[0], session_id="mine"))
+    first = store.examples_stamp("mine")
+    store.save(label_for(drawings[1], session_id="mine"))
+    store.save(label_for(drawings[0], session_id="mine", true_digit=(drawings[0][2] + 1) % 10))
+    store.forget_examples("mine")
+    kept = store.examples_stamp("mine")
+    assert not kept.deleted_since(first) and not first.deleted_since(NO_EXAMPLES)
+
+    store.delete("mine")
+    assert store.examples_stamp("mine").deleted_since(kept)
+    for drawing in drawings[2:4]:
+        store.save(label_for(drawing, session_id="mine"))
+    assert store.examples_stamp("mine").deleted_since(kept)
+    assert not store.examples_stamp("mine").deleted_since(NO_EXAMPLES)
+
+
 def test_forgotten_labels_stay_saved_but_are_no_examples_until_labelled_again(store, drawings):
     for drawing in drawings[:3]:
         store.save(label_for(drawing, session_id="mine"))

@@ -308,9 +308,13 @@ def saved_lines(at: AppTest) -> list[str]:
     return [caption.value for caption in at.caption if "Saved as" in caption.value]
 
 
-def test_labels_deleted_in_another_tab_show_saved_there_no_more(app, canvas, clear_digits):
-    """A visitor's first label, just saved in one tab, then deleted in another: the first tab
-    shows its drawing unsaved again, to be confirmed anew, as the tab that deleted it would."""
+@pytest.mark.parametrize("given_anew", [0, 1, 2])
+def test_labels_deleted_in_another_tab_show_saved_there_no_more(
+    app, canvas, clear_digits, given_anew
+):
+    """A visitor's first label, just saved in one tab, then deleted in another, where new
+    labels may be given before the first tab reads again: the first tab shows its drawing
+    unsaved again, to be confirmed anew, as the tab that deleted it would."""
     other = same_visitors_other_tab(app)
     canvas.drawing = drawing(clear_digits[3])
     app.run()
@@ -321,6 +325,14 @@ def test_labels_deleted_in_another_tab_show_saved_there_no_more(app, canvas, cle
     other.run()
     delete_my_labels(other)
     assert [toast.value for toast in other.toast] == ["Deleted your 1 label."]
+    open_tab(other, "Draw")
+    for digit in (5, 6)[:given_anew]:
+        canvas.drawing = drawing(clear_digits[digit])
+        other.run()
+        confirm_button(other).click().run()
+        assert saved_lines(other) == [
+            f"✓ Saved as {tabs.draw.shared.a_digit(digit)}. Pick another digit to change it."
+        ]
 
     canvas.drawing = drawing(clear_digits[3])
     app.run()
