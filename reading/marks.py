@@ -94,6 +94,19 @@ def _hangs_alone(
     return True
 
 
+def _clear_of(
+    labels: np.ndarray, group: InkBox, other: InkBox, rows: slice, clearance: float
+) -> bool:
+    """Whether a group's ink lies `clearance` or more from another group's ink in these rows,
+    point to point: a comma written close after a digit's foot, leaning away from it, is
+    nearer to it by columns than it is."""
+    window = labels[rows, min(group.left, other.left) : max(group.right, other.right)]
+    theirs, mine = np.isin(window, list(other.labels)), np.isin(window, list(group.labels))
+    if not (theirs.any() and mine.any()):
+        return True
+    return float(ndimage.distance_transform_edt(~theirs)[mine].min()) >= clearance
+
+
 def find_marks(
     ink: np.ndarray,
     labels: np.ndarray,
@@ -123,9 +136,13 @@ def find_marks(
             columns = columns_in(labels, other, rows) if near else (other.left, other.right)
             if columns is None:  # no ink level with the mark: which side its middle is on
                 (left_of if other.middle < group.left else right_of).append(other)
-            elif columns[1] + clearance <= group.left:
+            elif columns[1] + clearance <= group.left or (
+                columns[0] < group.left
+                and columns[1] <= group.right
+                and _clear_of(labels, group, other, rows, clearance)
+            ):  # a digit before it, clear of it by columns or at least point to point
                 left_of.append(other)
-                nearest_gap = min(nearest_gap, group.left - columns[1])
+                nearest_gap = min(nearest_gap, max(group.left - columns[1], clearance))
             elif columns[0] - clearance >= group.right:
                 right_of.append(other)
                 nearest_gap = min(nearest_gap, columns[0] - group.right)
