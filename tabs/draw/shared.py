@@ -126,8 +126,8 @@ class Examples:
     loading: threading.Thread | None = None  # the first load, in the background
     checked_at: float = -math.inf  # monotonic time the stamp was last asked for
     waited: bool = False  # a reading has waited for the first load already
-    # The labels were deleted (in another tab, say) since the rebuild before the last: this
-    # tab shows no drawing saved any more.
+    # The visitor's labels were deleted (in another tab, say) between the last two rebuilds:
+    # the next reading unmarks this tab's drawings saved.
     deleted: bool = False
     # Labels given while the first load ran, by drawing id: kept through it, since the saved
     # labels it read may be older than they are.
