@@ -35,6 +35,7 @@ from tabs.draw.shared import (
     counted,
     learn,
     ordinal,
+    unmark_if_deleted,
     unreadable,
 )
 
@@ -147,6 +148,7 @@ def save_label(
     if not drawing_on_show(canvas_key, strokes):
         st.toast(DRAWING_CHANGED, icon=":material/block:")
         return
+    unmark_if_deleted()
     key = reading.drawing_key
     saved = st.session_state.setdefault(SAVED_KEY, {})
     changing = key in saved
@@ -312,6 +314,7 @@ def save_number(reading: NumberReading, area: NumberArea, typed: str) -> None:
     Only pieces whose label is new or changed are saved, so that a retry after a refusal
     saves the rest, and a double click nothing more. A "?" leaves a piece's label as it was.
     """
+    unmark_if_deleted()
     key = number_key(reading)
     notices = st.session_state.setdefault(NUMBER_NOTICE_KEY, {})
     saved = st.session_state.setdefault(SAVED_NUMBERS_KEY, {})

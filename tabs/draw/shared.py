@@ -9,7 +9,7 @@ memory only when labels were saved, changed, forgotten or deleted since; each la
 features are read once per tab. A visitor with no labels is asked about at most every
 NO_EXAMPLES_RECHECK_S, and a SQLite file not made yet is never made by asking. A label just
 given is learnt at once, saved or not. Labels deleted in another tab unmark this tab's
-drawings saved too, on its next reading.
+drawings saved too, on its next reading or click to save.
 """
 
 from __future__ import annotations
@@ -223,6 +223,23 @@ def handwriting_memory(classifier: Classifier) -> HandwritingMemory:
         examples.deleted = False
         forget_marks_here()
     return examples.memory
+
+
+def unmark_if_deleted() -> None:
+    """Before a click saves a label: if the visitor's labels were deleted (in another tab)
+    since this tab last looked, unmark its drawings saved now, so that none counts as saved
+    still and the label about to be saved is not unmarked with them on the next reading."""
+    examples = _examples()
+    if examples.stamp is None:
+        return
+    try:
+        stamp = open_feedback_store().examples_stamp(session_id())
+    except (StorageUnavailable, FeedbackError):
+        return
+    if stamp.deleted_since(examples.stamp):
+        forget_marks_here()
+        with examples.lock:
+            examples.stamp = None  # rebuilt from the labels as they then stand
 
 
 def learn(reading: DigitReading, digit: int, strokes: dict | None) -> None:

@@ -343,6 +343,28 @@ def test_labels_deleted_in_another_tab_show_saved_there_no_more(
     assert digit_picker(app).value is None
 
 
+def test_a_label_given_in_a_tab_just_after_another_deleted_them_all_shows_saved(
+    app, canvas, clear_digits, feedback_database
+):
+    """A drawing saved in one tab, every label deleted in another, and the first tab's next
+    move a new digit picked for that drawing: it is saved anew, said so, and shown saved."""
+    other = same_visitors_other_tab(app)
+    canvas.drawing = drawing(clear_digits[3])
+    app.run()
+    confirm_button(app).click().run()
+    canvas.drawing = None
+    other.run()
+    delete_my_labels(other)
+    canvas.drawing = drawing(clear_digits[3])
+
+    digit_picker(app).set_value(5).run()
+
+    assert not app.exception
+    assert [toast.value for toast in app.toast] == ["Saved: a 5."]
+    assert saved_lines(app) == ["✓ Saved as a 5. Pick another digit to change it."]
+    assert [row.true_digit for row in stored_labels(feedback_database)] == [5]
+
+
 def test_labels_deleted_then_given_anew_in_one_tab_are_the_examples_another_reads_with(
     app, canvas, clear_digits, classifier, feedback_database
 ):

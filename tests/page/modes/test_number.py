@@ -20,6 +20,7 @@ from feedback import database as feedback_database
 from feedback import store as feedback_store
 from feedback.rate_limit import SAVES
 from preprocess import canvas_to_ink
+from tests.support.page_app import delete_my_labels, same_visitors_other_tab
 from tests.support.page_modes import (
     NUMBER,
     captions,
@@ -447,6 +448,25 @@ def test_a_digit_labelled_for_the_first_time_is_learnt_while_the_database_is_dow
 
     assert len(shown(app).warning) == 1
     assert len(app.session_state[tabs.draw.shared.MEMORY_KEY]) == 2
+
+
+def test_a_number_saved_again_after_another_tab_deleted_it_is_saved_whole(
+    app, canvas, clear_digits
+):
+    """A number saved, every label deleted in another tab, then one digit corrected in the
+    first tab: all four digits are saved again, not only the one changed."""
+    other = same_visitors_other_tab(app)
+    canvas.drawings[tabs.draw.number.NUMBER_CANVAS_KEY] = written(clear_digits, NUMBER)
+    choose(app.run(), tabs.draw.shared.A_NUMBER)
+    shown(app).button(key="confirm_number").click().run()
+    delete_my_labels(other.run())
+    assert number_labels() == []
+
+    type_number(app, "number", "2028")
+
+    assert not app.exception
+    assert number_labels() == [(2, 2), (0, 0), (2, 2), (6, 8)]
+    assert [toast.value for toast in app.toast] == ["Saved: **2028**."]
 
 
 def test_a_question_mark_leaves_a_digit_saved_before_as_it_was(app, canvas, clear_digits):
