@@ -178,7 +178,8 @@ def test_on_a_narrow_window_tab_goes_through_the_parts_in_the_order_they_show(
     browser, app_url, clear_digits, tmp_path
 ):
     """640 px wide or less, the line about your examples shows after the ten digits, and a
-    photo's answer before the photo: Tab takes them in that order too, not the document's."""
+    photo's answer before the photo, its digits' inputs after it: Tab takes them in that
+    order too, not the document's."""
     photo_file = tmp_path / "42.png"
     photo_file.write_bytes(encoded(photographed(clear_digits, "42"), "PNG"))
     with opened_page(browser, app_url, viewport=PHONE) as page:
@@ -207,12 +208,15 @@ def test_on_a_narrow_window_tab_goes_through_the_parts_in_the_order_they_show(
         for _ in range(20):
             page.keyboard.press("Tab")
             reached.append(page.evaluate(FOCUS_SHOWN)["name"])
-            if reached[-1].startswith("Fullscreen: Your picture"):
+            if reached[-1] == tabs.draw.why.WHY_TEXT:
                 break
         else:
-            pytest.fail(f"Tab never reached the picture: {reached}")
-        assert tabs.draw.feedback_row.CONFIRM_TEXT in reached
-        assert tabs.draw.feedback_row.SAVE_NUMBER_TEXT in reached
+            pytest.fail(f"Tab never reached the digits' inputs: {reached}")
+        shown = [name.startswith("Fullscreen: Your picture") for name in reached]
+        assert True in shown, f"Tab went from the answer to the digits' inputs: {reached}"
+        picture = shown.index(True)
+        assert reached.index(tabs.draw.feedback_row.CONFIRM_TEXT) < picture
+        assert reached.index(tabs.draw.feedback_row.SAVE_NUMBER_TEXT) < picture
 
 
 def test_a_button_pressed_from_the_keyboard_hands_the_focus_to_what_took_its_place(

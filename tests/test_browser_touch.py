@@ -6,6 +6,7 @@ touch screen delivers them: the canvas gets touch and pointer events, no mouse.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -460,11 +461,12 @@ def test_two_fingers_on_the_strip_still_pinch_to_zoom(browser, app_url):
 
 
 @pytest.mark.parametrize("upright", [True, False], ids=["upright", "wide"])
-def test_a_photo_on_a_phone_shows_the_number_read_above_it(
+def test_a_photo_on_a_phone_shows_the_number_read_above_it_and_its_digits_below_it(
     browser, app_url, clear_digits, tmp_path, upright
 ):
     """An upright photo fills a phone's first screen, and a wide one most of it: the number
-    read comes first, in view."""
+    read comes first, in view, then the picture, starting on that screen, then each digit's
+    input, which would push the picture further down."""
     picture = portrait_photo(clear_digits, "42") if upright else photographed(clear_digits, "42")
     photo_file = tmp_path / "IMG_2027.jpg"
     photo_file.write_bytes(encoded(picture, "JPEG", quality=80))
@@ -476,7 +478,11 @@ def test_a_photo_on_a_phone_shows_the_number_read_above_it(
         expect(ui.answer(page)).to_have_text("42", timeout=ui.ANSWER_MS)
         shown = page.get_by_test_id("stImage").filter(has_text="Your picture", visible=True)
         assert on_screen(ui.answer(page)) and on_screen(ui.metric(page, "Confidence"))
-        assert ui.answer(page).bounding_box()["y"] < shown.bounding_box()["y"]
+        picture = shown.bounding_box()
+        assert ui.answer(page).bounding_box()["y"] < picture["y"] < ui.PHONE["height"]
+        inputs = page.get_by_role("img", name=re.compile("^The 28x28 input")).filter(visible=True)
+        expect(inputs).to_have_count(2)
+        assert picture["y"] + picture["height"] < inputs.first.bounding_box()["y"]
 
 
 # Where a finger put down on the middle of the menu's button, above `under` (as far to the

@@ -92,9 +92,8 @@ def number_answer(
     classifier: digit_model.Classifier, reading: NumberReading, area: NumberArea
 ) -> None:
     """The number read and how sure the model is of all of it; what to try when it is in
-    doubt, a row to confirm or correct it, what the person's examples did to it, and each
-    digit's input and answer; for a number written on the canvas or photographed, each with
-    widgets of its own."""
+    doubt, a row to confirm or correct it, and what the person's examples did to it; for a
+    number written on the canvas or photographed, each with widgets of its own."""
     photo = area == "photo"
     if reading.several_lines:
         st.warning(several_lines_said(reading.lines, photo), icon="↕️")
@@ -149,6 +148,16 @@ def number_answer(
     if said := number_examples_said(reading):
         with st.container(horizontal=True, vertical_alignment="center"):
             examples_line(said, f"forget_{area}")
+
+
+def number_inputs(
+    classifier: digit_model.Classifier, reading: NumberReading, area: NumberArea
+) -> None:
+    """Each digit's 28x28 input with its answer and confidence, and why the model read it
+    so: under the answer, or on a phone under the photo read."""
+    if reading.several_lines:
+        return
+    verdicts = [unreadable(digit) for digit in reading.digits]
     st.image(
         [
             png_data_url(
@@ -200,4 +209,6 @@ def number_section(classifier: digit_model.Classifier, brush: int) -> None:
         with st.container(key=NUMBER_HINT_KEY):
             st.info(f"{NUMBER_HINT}\n\n{STRIP_HINT}", icon="✏️")
     else:
-        number_answer(classifier, recall_number(reading, handwriting_memory(classifier)), "number")
+        remembered = recall_number(reading, handwriting_memory(classifier))
+        number_answer(classifier, remembered, "number")
+        number_inputs(classifier, remembered, "number")

@@ -20,7 +20,14 @@ from tabs.draw.one_digit import (
     PREVIEW_KEY,
     PROBABILITY_CHART_KEY,
 )
-from tabs.draw.photo import PHOTO_ANSWER_KEY, PHOTO_PICTURE_KEY, PHOTO_RESULT_KEY, PHOTO_UPLOAD_KEY
+from tabs.draw.photo import (
+    PHOTO_ANSWER_KEY,
+    PHOTO_BESIDE_KEY,
+    PHOTO_INPUTS_KEY,
+    PHOTO_PICTURE_KEY,
+    PHOTO_RESULT_KEY,
+    PHOTO_UPLOAD_KEY,
+)
 from tabs.draw.shared import BLANK, CLEAR_TEXT, CONFIDENCE, PREDICTION, SURFACE
 from tabs.draw.why import HEAT_MAPS
 from tabs.history import DELETION_AREA, PICTURE_CELL_NAME
@@ -66,6 +73,8 @@ PAGE_STYLE = filled(
     upload_key=PHOTO_UPLOAD_KEY,
     photo_picture=PHOTO_PICTURE_KEY,
     photo_answer=PHOTO_ANSWER_KEY,
+    photo_beside=PHOTO_BESIDE_KEY,
+    photo_inputs=PHOTO_INPUTS_KEY,
     photo_result=PHOTO_RESULT_KEY,
     mode_areas=MODE_AREA_SELECTOR,
     meant_fields=", ".join(f".st-key-{key}" for key in MEANT_KEYS.values()),

@@ -13,7 +13,7 @@ import digit_model
 from reading import NumberReading, read_number, recall_number
 from reading.photo import FILE_EXTENSIONS, Photo, PhotoBusy, PhotoError, read_upload
 from tabs import charts
-from tabs.draw.number import number_answer
+from tabs.draw.number import number_answer, number_inputs
 from tabs.draw.shared import LastRead, as_written, handwriting_memory
 
 if TYPE_CHECKING:
@@ -38,8 +38,10 @@ CAPTION_WIDTH = 200  # px; a picture shown narrower has its caption under it, th
 OUTLINE = ImageColor.getrgb(charts.HIGHLIGHT)  # around what is read on a photo
 PHOTO_UPLOAD_KEY = "photo_upload"
 PHOTO_PICTURE_KEY = "photo_picture"  # the picture as read, boxes drawn on it
-PHOTO_RESULT_KEY = "photo_result"  # the picture and what was read on it...
-PHOTO_ANSWER_KEY = "photo_answer"  # ...which goes first on a phone
+PHOTO_RESULT_KEY = "photo_result"  # a wide strip above what was read on it...
+PHOTO_BESIDE_KEY = "photo_beside"  # ...or a photo beside it; in either, the answer...
+PHOTO_ANSWER_KEY = "photo_answer"  # ...goes first on a phone, and each digit's input...
+PHOTO_INPUTS_KEY = "photo_inputs"  # ...after the picture
 # What was read on the last upload (by its file id), or why it could not be.
 LAST_UPLOAD = LastRead[tuple[Photo, NumberReading | None] | PhotoError]("photo_reading")
 
@@ -127,10 +129,10 @@ def photo_section(classifier: digit_model.Classifier) -> None:
     height, width = picture.shape[:2]
     # A photo half the page wide still shows its digits: the answer goes beside it, as it goes
     # beside the canvas. A wide strip goes above the answer, kept low. On a phone the answer
-    # goes above the picture, which would fill the first screen.
-    beside = beside_the_answer(photo)
-    result = st.container(key=PHOTO_RESULT_KEY)
-    picture_area, answer_area = result.columns(2, gap="medium") if beside else (result, result)
+    # goes above the picture, which would fill the first screen, and the digits' inputs below
+    # it, where they would push the picture out of the first screens. The page's stylesheet
+    # lays out the three parts by the result's key.
+    result = st.container(key=PHOTO_BESIDE_KEY if beside_the_answer(photo) else PHOTO_RESULT_KEY)
     # A container's width, unlike an image's, shrinks to fit a narrow screen.
     shown_width = min(width, round(room_for(photo)[0] * width / height))
     caption = (
@@ -140,22 +142,22 @@ def photo_section(classifier: digit_model.Classifier) -> None:
     )
     # A picture's own caption is as wide as the picture: a narrow one's would be a word a line.
     narrow = shown_width < CAPTION_WIDTH
-    with (
-        picture_area,
-        st.container(key=PHOTO_PICTURE_KEY, width=max(shown_width, CAPTION_WIDTH)),
-    ):
-        st.image(
-            picture,
-            caption=None if narrow else caption,
-            width=shown_width if narrow else "stretch",
-            alt=f"Your picture, read as {reading.number}" if boxed else "Your picture",
-        )
-        if narrow:
-            st.caption(caption)
-    with answer_area, st.container(key=PHOTO_ANSWER_KEY):
-        if reading is None:
-            st.info(NO_HANDWRITING, icon="🔍")
-        else:
-            number_answer(
-                classifier, recall_number(reading, handwriting_memory(classifier)), "photo"
+    with result:
+        with st.container(key=PHOTO_PICTURE_KEY, width=max(shown_width, CAPTION_WIDTH)):
+            st.image(
+                picture,
+                caption=None if narrow else caption,
+                width=shown_width if narrow else "stretch",
+                alt=f"Your picture, read as {reading.number}" if boxed else "Your picture",
             )
+            if narrow:
+                st.caption(caption)
+        if reading is None:
+            with st.container(key=PHOTO_ANSWER_KEY):
+                st.info(NO_HANDWRITING, icon="🔍")
+            return
+        remembered = recall_number(reading, handwriting_memory(classifier))
+        with st.container(key=PHOTO_ANSWER_KEY):
+            number_answer(classifier, remembered, "photo")
+        with st.container(key=PHOTO_INPUTS_KEY):
+            number_inputs(classifier, remembered, "photo")
